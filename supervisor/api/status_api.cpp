@@ -1,0 +1,77 @@
+#include "supervisor/api/status_api.hpp"
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "supervisor/api/status_json.hpp"
+
+namespace hasup::api {
+
+using nlohmann::json;
+
+namespace {
+
+http::ServerResponse json_response(int status, const json& body) {
+  http::ServerResponse r;
+  r.status = status;
+  r.body = body.dump() + "\n";
+  return r;
+}
+
+http::ServerResponse error_response(int status, const std::string& message) {
+  return json_response(status, json{{"error", message}});
+}
+
+// POST /maintenance {"node": "n1", "enabled": true}
+void handle_maintenance(loop::Engine& engine, const http::ServerRequest& request, http::Respond respond) {
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object())
+    return respond(error_response(400, "body must be a JSON object {\"node\": NAME, \"enabled\": BOOL}"));
+  auto enabled = body.find("enabled");
+  if (enabled == body.end() || !enabled->is_boolean())
+    return respond(error_response(400, "\"enabled\" must be true or false"));
+  std::string node = engine.config().node.name;
+  if (auto it = body.find("node"); it != body.end()) {
+    if (!it->is_string()) return respond(error_response(400, "\"node\" must be a string"));
+    node = it->get<std::string>();
+  }
+  static const std::regex valid_name("[a-z0-9][a-z0-9-]{0,62}");
+  if (!std::regex_match(node, valid_name)) return respond(error_response(400, "\"node\" is not a valid node name"));
+  bool on = enabled->get<bool>();
+  engine.write_maintenance_intent(node, on, "api@" + engine.config().node.name,
+                                  [respond, node, on](std::string error) {
+                                    if (!error.empty()) return respond(error_response(503, "intent not written: " + error));
+                                    respond(json_response(202, json{{"node", node}, {"maintenance", on},
+                                                                    {"status", "intent written; the loop acts on it"}}));
+                                  });
+}
+
+}  // namespace
+
+http::Handler status_routes(loop::Engine& engine) {
+  return [&engine](const http::ServerRequest& request, http::Respond respond) {
+    const auto& snapshot = engine.last_snapshot();
+    const auto& plan = engine.last_plan();
+    if (request.method == "GET" && request.path == "/health") {
+      return respond(json_response(is_healthy(plan) ? 200 : 503, health_document(snapshot, plan)));
+    }
+    if (request.method == "GET" && request.path == "/leader") {
+      bool leader = plan.role == cluster::Role::leader;
+      json body{{"leader", leader}, {"name", snapshot.self}};
+      if (snapshot.kv.leader) body["epoch"] = snapshot.kv.leader->epoch;
+      return respond(json_response(leader ? 200 : 503, body));
+    }
+    if (request.method == "GET" && request.path == "/cluster") {
+      return respond(json_response(200, cluster_document(snapshot, plan)));
+    }
+    if (request.path == "/maintenance") {
+      if (request.method != "POST") return respond(error_response(405, "use POST"));
+      return handle_maintenance(engine, request, std::move(respond));
+    }
+    if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster")
+      return respond(error_response(405, "use GET"));
+    respond(error_response(404, "no such resource; try /health, /leader, /cluster, POST /maintenance"));
+  };
+}
+
+}  // namespace hasup::api

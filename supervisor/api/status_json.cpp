@@ -1,0 +1,69 @@
+#include "supervisor/api/status_json.hpp"
+
+namespace hasup::api {
+
+using nlohmann::json;
+using cluster::Role;
+
+bool is_healthy(const loop::Plan& plan) {
+  return plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
+}
+
+json health_document(const loop::Snapshot& s, const loop::Plan& plan) {
+  json doc;
+  doc["name"] = s.self;
+  doc["role"] = cluster::to_string(plan.role);
+  doc["healthy"] = is_healthy(plan);
+  doc["reason"] = plan.reason;
+  doc["quorum_reachable"] = s.consul.quorum_reachable;
+  return doc;
+}
+
+json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
+  json doc;
+  json self;
+  self["name"] = s.self;
+  self["address"] = s.self_address;
+  self["role"] = cluster::to_string(plan.role);
+  self["reason"] = plan.reason;
+  self["session"] = s.session.valid ? s.session.id.substr(0, 8) : "";
+  self["quorum"] = {{"reachable", s.consul.quorum_reachable},
+                    {"since_contact_ms", s.consul.since_quorum_contact.count()},
+                    {"bound_ms", s.consul.quorum_loss_timeout.count()}};
+  self["consul_error"] = s.consul.last_error;
+  self["consul_node"] = s.consul.agent_node;
+  doc["self"] = self;
+  // A cut-off node shows its last view, marked as such.
+  doc["stale"] = !s.consul.quorum_reachable;
+  if (s.kv.leader)
+    doc["leader"] = {{"name", s.kv.leader->name}, {"epoch", s.kv.leader->epoch}};
+  else
+    doc["leader"] = nullptr;
+  json members = json::array();
+  for (const auto& [name, m] : s.kv.members) {
+    members.push_back({{"name", m.name},
+                       {"address", m.address},
+                       {"role", cluster::to_string(m.role)},
+                       {"health", m.health},
+                       {"since", m.since},
+                       {"leader_epoch", m.leader_epoch},
+                       {"versions", m.versions},
+                       {"syncthing_device_id", m.syncthing_device_id},
+                       {"maintenance", s.kv.maintenance.count(name) > 0}});
+  }
+  doc["members"] = members;
+  json unreadable = json::array();
+  for (const auto& u : s.kv.unreadable) unreadable.push_back({{"key", u.key}, {"error", u.error}});
+  doc["unreadable"] = unreadable;
+  doc["maintenance"] = s.kv.maintenance;
+  if (s.kv.cluster_state)
+    doc["cluster_state"] = {{"leader", s.kv.cluster_state->leader},
+                            {"epoch", s.kv.cluster_state->epoch},
+                            {"members", s.kv.cluster_state->members},
+                            {"changed_at", s.kv.cluster_state->changed_at}};
+  else
+    doc["cluster_state"] = nullptr;
+  return doc;
+}
+
+}  // namespace hasup::api

@@ -1,0 +1,17 @@
+#pragma once
+// The status API's documents, built from the last snapshot and plan. Pure, so
+// the shape is tested without a server.
+#include <nlohmann/json.hpp>
+
+#include "supervisor/loop/plan.hpp"
+#include "supervisor/loop/snapshot.hpp"
+
+namespace hasup::api {
+
+// GET /cluster: this node's view of every member, the leader and the quorum.
+nlohmann::json cluster_document(const loop::Snapshot& s, const loop::Plan& plan);
+// GET /health: this node only. Healthy when it takes part in the cluster.
+nlohmann::json health_document(const loop::Snapshot& s, const loop::Plan& plan);
+bool is_healthy(const loop::Plan& plan);
+
+}  // namespace hasup::api

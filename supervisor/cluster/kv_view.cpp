@@ -1,0 +1,71 @@
+#include "supervisor/cluster/kv_view.hpp"
+
+namespace hasup::cluster {
+
+namespace {
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.size() > prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Keys& keys) {
+  loop::KvView view;
+  view.known = true;
+  const consul::KvEntry* leader_entry = nullptr;
+  for (const auto& entry : entries) {
+    if (entry.key == keys.leader()) {
+      leader_entry = &entry;
+    } else if (starts_with(entry.key, keys.members_dir())) {
+      std::string name = entry.key.substr(keys.members_dir().size());
+      if (entry.session.empty()) {
+        // Member keys are only ever written under a session; one without is
+        // debris (written by hand, or by a session-less tool): not a member.
+        view.unreadable.push_back({entry.key, "not held by any session: not a live member"});
+        continue;
+      }
+      auto decoded = decode_member(entry.value);
+      if (!decoded.record) {
+        view.unreadable.push_back({entry.key, decoded.error});
+        view.member_sessions[name] = entry.session;
+        continue;
+      }
+      if (decoded.record->name != name) {
+        view.unreadable.push_back({entry.key, "record names '" + decoded.record->name + "', key names '" + name + "'"});
+        view.member_sessions[name] = entry.session;
+        continue;
+      }
+      view.member_sessions[name] = entry.session;
+      view.members[name] = std::move(*decoded.record);
+    } else if (starts_with(entry.key, keys.maintenance_dir())) {
+      auto intent = decode_maintenance(entry.value);
+      if (!intent) {
+        view.unreadable.push_back({entry.key, "maintenance intent is not {\"enabled\": bool, ...}"});
+        continue;
+      }
+      if (intent->enabled) view.maintenance.insert(entry.key.substr(keys.maintenance_dir().size()));
+    } else if (entry.key == keys.cluster_state()) {
+      auto decoded = decode_cluster_state(entry.value);
+      if (decoded.state)
+        view.cluster_state = std::move(decoded.state);
+      else
+        view.unreadable.push_back({entry.key, decoded.error});
+    }
+    // Other keys under the prefix belong to other versions or later features: ignored.
+  }
+  if (leader_entry && !leader_entry->session.empty()) {
+    loop::LeaderLock lock;
+    lock.session = leader_entry->session;
+    lock.epoch = leader_entry->modify_index;
+    if (auto value = decode_leader_value(leader_entry->value)) lock.name = value->name;
+    // The lock value is only for display; the session is the truth. Prefer the
+    // name of the member record held by the same session when there is one.
+    for (const auto& [name, session] : view.member_sessions)
+      if (session == lock.session) lock.name = name;
+    view.leader = lock;
+  }
+  return view;
+}
+
+}  // namespace hasup::cluster

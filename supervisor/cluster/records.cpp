@@ -1,0 +1,216 @@
+#include "supervisor/cluster/records.hpp"
+
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+namespace hasup::cluster {
+
+using nlohmann::json;
+
+std::string to_string(Role role) {
+  switch (role) {
+    case Role::starting: return "starting";
+    case Role::follower: return "follower";
+    case Role::leader: return "leader";
+    case Role::maintenance: return "maintenance";
+    case Role::cut_off: return "cut-off";
+    case Role::stopping: return "stopping";
+  }
+  return "unknown";
+}
+
+std::optional<Role> role_from_string(const std::string& text) {
+  for (Role r : {Role::starting, Role::follower, Role::leader, Role::maintenance, Role::cut_off, Role::stopping})
+    if (to_string(r) == text) return r;
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<json> parse_object(const std::string& text, std::string& error) {
+  json parsed = json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) {
+    error = "malformed JSON";
+    return std::nullopt;
+  }
+  if (!parsed.is_object()) {
+    error = "not a JSON object";
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+// Checks the schema number first: a newer schema is reported as such, so an
+// operator mixing versions during an upgrade sees why a record is ignored.
+bool schema_ok(const json& object, int expected, std::string& error) {
+  auto it = object.find("schema");
+  if (it == object.end() || !it->is_number_integer()) {
+    error = "no schema number";
+    return false;
+  }
+  int found = it->get<int>();
+  if (found != expected) {
+    error = "written with schema " + std::to_string(found) + ", this supervisor reads schema " +
+            std::to_string(expected);
+    return false;
+  }
+  return true;
+}
+
+bool get_string(const json& o, const char* name, std::string& out, std::string& error, bool required = true) {
+  auto it = o.find(name);
+  if (it == o.end()) {
+    if (required) error = std::string("missing ") + name;
+    return !required;
+  }
+  if (!it->is_string()) {
+    error = std::string(name) + " is not a string";
+    return false;
+  }
+  out = it->get<std::string>();
+  return true;
+}
+
+}  // namespace
+
+std::string encode(const MemberRecord& r) {
+  json o;
+  o["schema"] = kMemberSchema;
+  o["name"] = r.name;
+  o["address"] = r.address;
+  o["role"] = to_string(r.role);
+  o["health"] = r.health;
+  o["versions"] = r.versions;
+  o["syncthing_device_id"] = r.syncthing_device_id;
+  o["since"] = r.since;
+  o["leader_epoch"] = r.leader_epoch;
+  return o.dump();
+}
+
+MemberDecode decode_member(const std::string& text) {
+  MemberDecode out;
+  auto parsed = parse_object(text, out.error);
+  if (!parsed || !schema_ok(*parsed, kMemberSchema, out.error)) return out;
+  const json& o = *parsed;
+  MemberRecord r;
+  std::string role;
+  if (!get_string(o, "name", r.name, out.error) || !get_string(o, "address", r.address, out.error) ||
+      !get_string(o, "role", role, out.error) || !get_string(o, "health", r.health, out.error) ||
+      !get_string(o, "since", r.since, out.error) ||
+      !get_string(o, "syncthing_device_id", r.syncthing_device_id, out.error, false))
+    return out;
+  if (r.name.empty()) {
+    out.error = "empty name";
+    return out;
+  }
+  auto parsed_role = role_from_string(role);
+  if (!parsed_role) {
+    out.error = "unknown role '" + role + "'";
+    return out;
+  }
+  r.role = *parsed_role;
+  if (auto it = o.find("versions"); it != o.end()) {
+    if (!it->is_object()) {
+      out.error = "versions is not an object";
+      return out;
+    }
+    for (auto& [k, v] : it->items()) {
+      if (!v.is_string()) {
+        out.error = "version of " + k + " is not a string";
+        return out;
+      }
+      r.versions[k] = v.get<std::string>();
+    }
+  }
+  if (auto it = o.find("leader_epoch"); it != o.end()) {
+    if (!it->is_number_unsigned()) {
+      out.error = "leader_epoch is not an unsigned number";
+      return out;
+    }
+    r.leader_epoch = it->get<std::uint64_t>();
+  }
+  out.record = std::move(r);
+  return out;
+}
+
+std::string encode(const LeaderValue& v) { return json{{"name", v.name}, {"address", v.address}}.dump(); }
+
+std::optional<LeaderValue> decode_leader_value(const std::string& text) {
+  std::string error;
+  auto parsed = parse_object(text, error);
+  if (!parsed) return std::nullopt;
+  LeaderValue v;
+  if (!get_string(*parsed, "name", v.name, error) || !get_string(*parsed, "address", v.address, error, false))
+    return std::nullopt;
+  return v;
+}
+
+std::string encode(const MaintenanceIntent& i) {
+  return json{{"enabled", i.enabled}, {"requested_by", i.requested_by}, {"at", i.at}}.dump();
+}
+
+std::optional<MaintenanceIntent> decode_maintenance(const std::string& text) {
+  std::string error;
+  auto parsed = parse_object(text, error);
+  if (!parsed) return std::nullopt;
+  auto it = parsed->find("enabled");
+  if (it == parsed->end() || !it->is_boolean()) return std::nullopt;
+  MaintenanceIntent i;
+  i.enabled = it->get<bool>();
+  get_string(*parsed, "requested_by", i.requested_by, error, false);
+  get_string(*parsed, "at", i.at, error, false);
+  return i;
+}
+
+std::string encode(const ClusterState& s) {
+  json o;
+  o["schema"] = kClusterStateSchema;
+  o["leader"] = s.leader;
+  o["epoch"] = s.epoch;
+  o["members"] = s.members;
+  o["changed_at"] = s.changed_at;
+  return o.dump();
+}
+
+ClusterStateDecode decode_cluster_state(const std::string& text) {
+  ClusterStateDecode out;
+  auto parsed = parse_object(text, out.error);
+  if (!parsed || !schema_ok(*parsed, kClusterStateSchema, out.error)) return out;
+  ClusterState s;
+  if (!get_string(*parsed, "leader", s.leader, out.error) ||
+      !get_string(*parsed, "changed_at", s.changed_at, out.error))
+    return out;
+  auto epoch = parsed->find("epoch");
+  auto members = parsed->find("members");
+  if (epoch == parsed->end() || !epoch->is_number_unsigned()) {
+    out.error = "epoch missing or not an unsigned number";
+    return out;
+  }
+  if (members == parsed->end() || !members->is_array()) {
+    out.error = "members missing or not an array";
+    return out;
+  }
+  s.epoch = epoch->get<std::uint64_t>();
+  for (auto& m : *members) {
+    if (!m.is_string()) {
+      out.error = "members holds a non-string";
+      return out;
+    }
+    s.members.push_back(m.get<std::string>());
+  }
+  out.state = std::move(s);
+  return out;
+}
+
+std::string utc_now_iso8601() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace hasup::cluster

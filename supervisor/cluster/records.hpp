@@ -1,0 +1,75 @@
+#pragma once
+// The JSON records the supervisors share through Consul. Each carries a schema
+// number: a record written by a newer, incompatible version is reported as
+// unreadable rather than guessed at.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hasup::cluster {
+
+inline constexpr int kMemberSchema = 1;
+inline constexpr int kClusterStateSchema = 1;
+
+enum class Role { starting, follower, leader, maintenance, cut_off, stopping };
+std::string to_string(Role role);
+std::optional<Role> role_from_string(const std::string& text);
+
+struct MemberRecord {
+  std::string name;
+  std::string address;
+  Role role = Role::starting;
+  std::string health = "ok";   // "ok" or what is wrong, in a few words
+  std::map<std::string, std::string> versions;  // supervisor, consul, ...
+  std::string syncthing_device_id;              // filled once syncthing is managed
+  std::string since;                             // UTC time of the last role/health change
+  std::uint64_t leader_epoch = 0;               // when role == leader
+
+  bool operator==(const MemberRecord&) const = default;
+};
+
+std::string encode(const MemberRecord& record);
+// Whole record or an error naming what is wrong; never a partial record.
+struct MemberDecode {
+  std::optional<MemberRecord> record;
+  std::string error;
+};
+MemberDecode decode_member(const std::string& json_text);
+
+struct LeaderValue {  // the leader lock's value: who took it, for display
+  std::string name;
+  std::string address;
+};
+std::string encode(const LeaderValue& value);
+std::optional<LeaderValue> decode_leader_value(const std::string& json_text);
+
+struct MaintenanceIntent {
+  bool enabled = true;
+  std::string requested_by;
+  std::string at;
+};
+std::string encode(const MaintenanceIntent& intent);
+std::optional<MaintenanceIntent> decode_maintenance(const std::string& json_text);
+
+// The leader's published view of the cluster: written only under the leader
+// lock (a fenced transaction), read by everyone.
+struct ClusterState {
+  std::string leader;
+  std::uint64_t epoch = 0;
+  std::vector<std::string> members;  // sorted names
+  std::string changed_at;
+
+  bool operator==(const ClusterState&) const = default;
+};
+std::string encode(const ClusterState& state);
+struct ClusterStateDecode {
+  std::optional<ClusterState> state;
+  std::string error;
+};
+ClusterStateDecode decode_cluster_state(const std::string& json_text);
+
+std::string utc_now_iso8601();
+
+}  // namespace hasup::cluster

@@ -1,0 +1,81 @@
+#pragma once
+// The supervisor's configuration: plain values, filled by the loader from a
+// libconfig++ file checked against one schema (schema.cpp). Nothing here is
+// half-filled: a Config exists only when the whole file passed every check.
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hasup::config {
+
+struct NodeConfig {
+  std::string name;     // this machine's member name, unique in the cluster
+  std::string address;  // address peers and clients use to reach this node
+};
+
+struct ConsulConfig {
+  std::string host = "127.0.0.1";  // the local Consul agent
+  int port = 8500;
+  std::string token;       // ACL token (secret: never logged)
+  std::string token_file;  // or a file holding it (read at load)
+  std::string key_prefix = "ha-supervisor";
+  int request_timeout_ms = 2000;      // every non-blocking call
+  int session_ttl_s = 15;             // 0 = no TTL; else 10..86400 (Consul's bounds)
+  int lock_delay_ms = 1000;           // Consul lock-delay after session invalidation
+  int check_ttl_ms = 3000;            // the supervisor's liveness check in Consul
+  int quorum_loss_timeout_ms = 3000;  // no quorum for this long -> cut off
+  int probe_interval_ms = 500;        // consistent-read probe of the quorum
+  int blocking_wait_s = 30;           // ?wait= of blocking queries
+};
+
+struct LoopConfig {
+  int interval_ms = 1000;   // cycle timer when nothing wakes the loop
+  int log_repeat_s = 60;    // repeat an unchanged decision in the log this often
+};
+
+struct ApiConfig {
+  std::string listen = "127.0.0.1";
+  int port = 8801;
+};
+
+struct LogConfig {
+  std::string level = "info";  // trace, debug, info, warn, error
+};
+
+struct Config {
+  NodeConfig node;
+  ConsulConfig consul;
+  LoopConfig loop;
+  ApiConfig api;
+  LogConfig log;
+};
+
+struct ConfigError {
+  std::string file;
+  int line = 0;  // 0 when the error has no single line (missing key, cross-key rule)
+  std::string key;
+  std::string message;
+  // "FILE:LINE: KEY: MESSAGE" (or "FILE: KEY: MESSAGE" without a line)
+  std::string to_string() const;
+};
+
+struct LoadResult {
+  std::optional<Config> config;  // set only when errors is empty
+  std::vector<ConfigError> errors;
+};
+
+LoadResult load_file(const std::string& path);
+// `origin` names the text in error messages, in place of a file path.
+LoadResult load_string(const std::string& text, const std::string& origin);
+
+// What a SIGHUP reload would change: keys applied live, keys needing a restart.
+struct ReloadDiff {
+  std::vector<std::string> live;
+  std::vector<std::string> needs_restart;
+};
+ReloadDiff diff(const Config& running, const Config& loaded);
+
+// Every key: type, default, allowed range and help text (for --help-config).
+std::string describe_schema();
+
+}  // namespace hasup::config

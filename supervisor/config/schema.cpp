@@ -1,0 +1,376 @@
+#include "supervisor/config/schema.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+#include <type_traits>
+
+namespace hasup::config {
+
+namespace {
+
+// ---- string formats -------------------------------------------------------
+
+bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// [a-z0-9][a-z0-9-]{0,62}: the name becomes a Consul KV path segment, a
+// session name and a DNS-safe label, so it is held to the strictest of them.
+std::string node_name_problem(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 63) return "must be at most 63 characters";
+  if (!is_lower_alnum(name.front())) return "must start with a lowercase letter or digit";
+  for (char c : name) {
+    if (!is_lower_alnum(c) && c != '-') return "may contain only a-z, 0-9 and '-'";
+  }
+  return {};
+}
+
+bool is_ip_literal(std::string_view text) {
+  const std::string copy(text);  // inet_pton wants a NUL-terminated string
+  unsigned char buffer[16];
+  return inet_pton(AF_INET, copy.c_str(), buffer) == 1 || inet_pton(AF_INET6, copy.c_str(), buffer) == 1;
+}
+
+// RFC 1123 label: letters, digits and '-', not starting or ending with '-'.
+bool is_host_label(std::string_view label) {
+  if (label.empty() || label.size() > 63) return false;
+  if (label.front() == '-' || label.back() == '-') return false;
+  return std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; });
+}
+
+// Addresses are written into other programs' configs and command lines
+// later, so only an IP literal or a plain host name passes: no spaces, no
+// ';', no quotes, nothing a later consumer could read as syntax.
+std::string host_problem(std::string_view host) {
+  constexpr std::string_view kNotAHost = "is not a valid IPv4/IPv6 address or host name";
+  if (host.empty()) return "must not be empty";
+  if (is_ip_literal(host)) return {};
+  if (host.size() > 253) return std::string(kNotAHost);
+  std::string_view rest = host;
+  std::string_view last_label;
+  while (true) {
+    const auto dot = rest.find('.');
+    last_label = rest.substr(0, dot);
+    if (!is_host_label(last_label)) return std::string(kNotAHost);
+    if (dot == std::string_view::npos) break;
+    rest.remove_prefix(dot + 1);
+  }
+  // No top-level domain is all digits: "10.0.0.256" or "1.2.3" is a mistyped
+  // IPv4 address, not a host name.
+  if (std::all_of(last_label.begin(), last_label.end(), is_digit)) return "is not a valid IPv4 address";
+  return {};
+}
+
+// [A-Za-z0-9][A-Za-z0-9_/-]*, no trailing '/', no empty segment: the prefix
+// starts every KV path the cluster uses (PREFIX/leader, PREFIX/members/...).
+std::string key_prefix_problem(std::string_view prefix) {
+  if (prefix.empty()) return "must not be empty";
+  // '.' is outside the allowed characters anyway; naming ".." says why.
+  if (prefix.find("..") != std::string_view::npos) return "must not contain \"..\"";
+  if (!is_alnum(prefix.front())) return "must start with a letter or digit (no leading '/')";
+  for (char c : prefix) {
+    if (!is_alnum(c) && c != '_' && c != '/' && c != '-') return "may contain only A-Z, a-z, 0-9, '_', '/' and '-'";
+  }
+  if (prefix.back() == '/') return "must not end with '/'";
+  if (prefix.find("//") != std::string_view::npos) return "must not contain an empty segment (\"//\")";
+  return {};
+}
+
+// The token goes into an HTTP header; anything but visible ASCII could split
+// or corrupt the request. The message must not describe the content further.
+std::string token_problem(std::string_view token) {
+  const bool visible_ascii = std::all_of(token.begin(), token.end(), [](char c) { return c > ' ' && c < 0x7f; });
+  return visible_ascii ? std::string{} : std::string("must be visible ASCII without spaces or control characters");
+}
+
+const StringFormat kNodeName{"[a-z0-9][a-z0-9-]{0,62}", node_name_problem};
+const StringFormat kHost{"IPv4/IPv6 literal or host name", host_problem};
+const StringFormat kKeyPrefix{"[A-Za-z0-9][A-Za-z0-9_/-]*, no trailing '/'", key_prefix_problem};
+const StringFormat kToken{"visible ASCII", token_problem};
+
+// ---- cross-key rules ------------------------------------------------------
+
+// Minimum time Consul's serf (LAN gossip: probe every 1 s, then 4 s of
+// suspicion by default) needs to declare a silent node failed, which is what
+// invalidates that node's session and frees the leader lock.
+constexpr long long kSerfFailureDetectionMs = 5000;
+
+std::string named(std::string_view key, long long value) {
+  return std::string(key) + " (" + std::to_string(value) + ")";
+}
+
+std::string split_brain_violation(const Config& config) {
+  const auto& consul = config.consul;
+  const long long cut_off_ms = static_cast<long long>(consul.quorum_loss_timeout_ms) + consul.probe_interval_ms;
+  const long long takeover_ms = static_cast<long long>(consul.lock_delay_ms) + kSerfFailureDetectionMs;
+  if (cut_off_ms <= takeover_ms) return {};
+  return "split-brain risk: " + named("consul.quorum_loss_timeout_ms", consul.quorum_loss_timeout_ms) + " + " +
+         named("consul.probe_interval_ms", consul.probe_interval_ms) + " = " + std::to_string(cut_off_ms) +
+         " must be <= " + named("consul.lock_delay_ms", consul.lock_delay_ms) + " + " +
+         std::to_string(kSerfFailureDetectionMs) + " = " + std::to_string(takeover_ms) +
+         "; a node cut off from Consul would still act as leader after another node can take the lock";
+}
+
+std::string hung_call_violation(const Config& config) {
+  const auto& consul = config.consul;
+  if (consul.request_timeout_ms < consul.quorum_loss_timeout_ms) return {};
+  return named("consul.request_timeout_ms", consul.request_timeout_ms) + " must be < " +
+         named("consul.quorum_loss_timeout_ms", consul.quorum_loss_timeout_ms) +
+         "; a single hung call must not outlast the cut-off bound";
+}
+
+std::string probe_count_violation(const Config& config) {
+  const auto& consul = config.consul;
+  const long long two_probes_ms = 2LL * consul.probe_interval_ms;
+  if (two_probes_ms <= consul.quorum_loss_timeout_ms) return {};
+  return named("consul.probe_interval_ms", consul.probe_interval_ms) + " * 2 = " + std::to_string(two_probes_ms) +
+         " must be <= " + named("consul.quorum_loss_timeout_ms", consul.quorum_loss_timeout_ms) +
+         "; at least two probes must fit inside the cut-off bound";
+}
+
+std::string check_ttl_violation(const Config& config) {
+  const long long two_cycles_ms = 2LL * config.loop.interval_ms;
+  if (config.consul.check_ttl_ms >= two_cycles_ms) return {};
+  return named("consul.check_ttl_ms", config.consul.check_ttl_ms) + " must be >= 2 * " +
+         named("loop.interval_ms", config.loop.interval_ms) + " = " + std::to_string(two_cycles_ms) +
+         "; one late cycle must not fail the liveness check";
+}
+
+// ---- reading a field of a const Config ------------------------------------
+
+// The accessors take a mutable Config so one table serves both the loader
+// (writes) and diff/describe (reads). Reading through const_cast is well
+// defined; these helpers never write.
+template <typename T>
+const T& read(T& (*field)(Config&), const Config& config) {
+  return field(const_cast<Config&>(config));
+}
+
+std::string int_ranges_text(const std::vector<IntRange>& ranges) {
+  std::string text;
+  for (const auto& range : ranges) {
+    if (!text.empty()) text += " or ";
+    text += range.min == range.max ? std::to_string(range.min)
+                                   : std::to_string(range.min) + ".." + std::to_string(range.max);
+  }
+  return text;
+}
+
+std::vector<KeySpec> build_keys() {
+  // The dotted path and the Config member are the same text, so one macro
+  // writes both: a key can never be loaded into the wrong member.
+#define HASUP_KEY(member) .path = #member, .field = [](Config& c) -> auto& { return c.member; }
+  return {
+      // node.*: a restart, because the name ties this node's Consul session
+      // and member record (PREFIX/members/NAME) and the address is published
+      // in that record when it is created.
+      {HASUP_KEY(node.name),
+       .help = "This machine's member name, unique in the cluster.",
+       .required = true,
+       .format = &kNodeName},
+      {HASUP_KEY(node.address),
+       .help = "Address peers and clients use to reach this node.",
+       .required = true,
+       .format = &kHost},
+
+      // The HTTP client to the local agent is built once at start-up.
+      {HASUP_KEY(consul.host), .help = "Address of the local Consul agent.", .format = &kHost},
+      {HASUP_KEY(consul.port), .help = "HTTP port of the local Consul agent.", .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(consul.token),
+       .help = "Consul ACL token (secret: never printed). Empty: anonymous. Exclusive with consul.token_file.",
+       .reload = Reload::live,
+       .secret = true,
+       .format = &kToken},
+      {HASUP_KEY(consul.token_file),
+       .help = "File holding the Consul ACL token, read at load and on SIGHUP; trailing whitespace is "
+               "stripped. A relative path is relative to the config file's directory. Exclusive with "
+               "consul.token.",
+       .reload = Reload::live},
+      // Moving the prefix live would leave the held lock and the member
+      // record behind under the old prefix.
+      {HASUP_KEY(consul.key_prefix),
+       .help = "Consul KV prefix under which the cluster's lock, members and state live.",
+       .format = &kKeyPrefix},
+      {HASUP_KEY(consul.request_timeout_ms),
+       .help = "Timeout of every non-blocking Consul call, in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{100, 60000}}},
+      // session_ttl_s and lock_delay_ms are properties of the Consul session,
+      // fixed when it is created; changing them means a new session, which
+      // gives up the leader lock. Consul accepts session TTLs of 10 s..24 h;
+      // 0 means no TTL.
+      {HASUP_KEY(consul.session_ttl_s),
+       .help = "TTL of this node's Consul session, in s; 0: no TTL.",
+       .int_ranges = {{0, 0}, {10, 86400}}},
+      {HASUP_KEY(consul.lock_delay_ms),
+       .help = "Consul lock-delay: after this node's session is invalidated, no one can take the lock "
+               "for this long, in ms.",
+       .int_ranges = {{0, 60000}}},
+      // The check is registered in Consul with its TTL at start-up.
+      {HASUP_KEY(consul.check_ttl_ms),
+       .help = "TTL of the supervisor's liveness check in Consul, passed once per loop cycle, in ms.",
+       .int_ranges = {{1000, 600000}}},
+      {HASUP_KEY(consul.quorum_loss_timeout_ms),
+       .help = "Without a Consul quorum for this long, the node considers itself cut off and steps "
+               "down, in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{500, 60000}}},
+      {HASUP_KEY(consul.probe_interval_ms),
+       .help = "Interval of the consistent-read probe that detects quorum loss, in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{100, 10000}}},
+      {HASUP_KEY(consul.blocking_wait_s),
+       .help = "Longest wait (?wait=) of Consul blocking queries, in s.",
+       .reload = Reload::live,
+       .int_ranges = {{1, 300}}},
+
+      {HASUP_KEY(loop.interval_ms),
+       .help = "Cycle timer when nothing wakes the loop, in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{100, 60000}}},
+      {HASUP_KEY(loop.log_repeat_s),
+       .help = "Repeat an unchanged decision in the log this often, in s.",
+       .reload = Reload::live,
+       .int_ranges = {{1, 86400}}},
+
+      // The API socket is bound once at start-up.
+      {HASUP_KEY(api.listen), .help = "Address the HTTP API listens on.", .format = &kHost},
+      {HASUP_KEY(api.port), .help = "Port the HTTP API listens on.", .int_ranges = {{1, 65535}}},
+
+      {HASUP_KEY(log.level),
+       .help = "Least severe level written to the log.",
+       .reload = Reload::live,
+       .allowed_values = {"trace", "debug", "info", "warn", "error"}},
+  };
+#undef HASUP_KEY
+}
+
+std::vector<CrossKeyRule> build_rules() {
+  return {
+      // A node cut off from Consul must step down before another node can
+      // take the leader lock: the others can take it once serf has declared
+      // the cut-off node failed (>= 5000 ms) and the lock-delay has run out.
+      {.keys = {"consul.quorum_loss_timeout_ms", "consul.probe_interval_ms", "consul.lock_delay_ms"},
+       .summary = "consul.quorum_loss_timeout_ms + consul.probe_interval_ms <= consul.lock_delay_ms + 5000: "
+                  "a node cut off from Consul steps down before another can take the lock (split-brain "
+                  "otherwise; 5000 ms is serf's minimum failure detection time).",
+       .violation = split_brain_violation},
+      // The cut-off bound is only a bound if no single call can block longer.
+      {.keys = {"consul.request_timeout_ms", "consul.quorum_loss_timeout_ms"},
+       .summary = "consul.request_timeout_ms < consul.quorum_loss_timeout_ms: a single hung call does not "
+                  "outlast the cut-off bound.",
+       .violation = hung_call_violation},
+      // One lost probe must not by itself exhaust the bound.
+      {.keys = {"consul.probe_interval_ms", "consul.quorum_loss_timeout_ms"},
+       .summary = "consul.probe_interval_ms * 2 <= consul.quorum_loss_timeout_ms: at least two probes fit "
+                  "inside the cut-off bound.",
+       .violation = probe_count_violation},
+      // The liveness check is passed once per cycle; one late cycle must not
+      // let its TTL expire and make Consul invalidate the session.
+      {.keys = {"consul.check_ttl_ms", "loop.interval_ms"},
+       .summary = "consul.check_ttl_ms >= 2 * loop.interval_ms: one late cycle does not fail the liveness "
+                  "check.",
+       .violation = check_ttl_violation},
+  };
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& all_keys() {
+  static const std::vector<KeySpec> keys = build_keys();
+  return keys;
+}
+
+const std::vector<CrossKeyRule>& cross_key_rules() {
+  static const std::vector<CrossKeyRule> rules = build_rules();
+  return rules;
+}
+
+const KeySpec* find_key(std::string_view path) {
+  const auto& keys = all_keys();
+  const auto found = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& key) { return key.path == path; });
+  return found == keys.end() ? nullptr : &*found;
+}
+
+std::vector<std::string_view> group_names() {
+  std::vector<std::string_view> groups;
+  for (const auto& key : all_keys()) {
+    if (std::find(groups.begin(), groups.end(), key.group()) == groups.end()) groups.push_back(key.group());
+  }
+  return groups;
+}
+
+bool is_group(std::string_view name) {
+  const auto groups = group_names();
+  return std::find(groups.begin(), groups.end(), name) != groups.end();
+}
+
+std::string_view type_name(ValueType type) {
+  switch (type) {
+    case ValueType::integer: return "int";
+    case ValueType::boolean: return "bool";
+    case ValueType::string: return "string";
+    case ValueType::floating: return "float";
+  }
+  return "?";
+}
+
+std::string allowed_text(const KeySpec& key) {
+  if (!key.int_ranges.empty()) return int_ranges_text(key.int_ranges);
+  if (!key.allowed_values.empty()) {
+    std::string text;
+    for (const auto value : key.allowed_values) {
+      if (!text.empty()) text += ", ";
+      text += value;
+    }
+    return text;
+  }
+  if (key.format != nullptr) return std::string(key.format->description);
+  return {};
+}
+
+std::string value_text(const KeySpec& key, const Config& config) {
+  return std::visit(
+      [&](auto field) -> std::string {
+        const auto& value = read(field, config);
+        using Value = std::decay_t<decltype(value)>;
+        if constexpr (std::is_same_v<Value, std::string>) {
+          // An empty secret tells nothing; any other secret stays hidden.
+          if (key.secret && !value.empty()) return "(secret)";
+          return printable_quoted(value);
+        } else {
+          if (key.secret) return "(secret)";
+          std::ostringstream text;
+          text << std::boolalpha << value;
+          return text.str();
+        }
+      },
+      key.field);
+}
+
+bool values_differ(const KeySpec& key, const Config& a, const Config& b) {
+  return std::visit([&](auto field) { return read(field, a) != read(field, b); }, key.field);
+}
+
+std::string printable_quoted(std::string_view value) {
+  std::string text = "\"";
+  for (const char c : value) {
+    if (c == '"' || c == '\\') {
+      text += '\\';
+      text += c;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
+      text += escaped;
+    } else {
+      text += c;
+    }
+  }
+  return text + "\"";
+}
+
+}  // namespace hasup::config

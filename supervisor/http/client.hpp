@@ -1,0 +1,63 @@
+#pragma once
+// Outbound HTTP/1.1 over Boost.Beast, one policy for every caller (Consul now,
+// syncthing and others later): a deadline for the whole exchange (resolve,
+// connect, write, read) and a body limit. A cut-off Consul hangs normal reads
+// for 15 s and more, so no call may wait without a bound.
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace hasup::http {
+
+enum class Method { get, put, post, del };
+
+struct Endpoint {
+  std::string host;  // IP literal or host name
+  unsigned short port = 0;
+};
+
+struct Request {
+  Method method = Method::get;
+  std::string target;  // path and query, already escaped
+  std::string body;
+  std::string content_type;  // empty: none sent
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+struct Response {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string header(const std::string& lower_name) const;
+};
+
+struct Policy {
+  std::chrono::milliseconds timeout{2000};
+  std::size_t body_limit = 16 * 1024 * 1024;
+};
+
+// Either a response (any status) or why there is none.
+struct Outcome {
+  bool ok = false;
+  std::string error;  // when !ok: "timeout after 2000 ms", "connect: Connection refused", ...
+  bool timed_out = false;
+  Response response;
+};
+
+using Callback = std::function<void(Outcome)>;
+
+// Starts one exchange on `io`; `done` is called exactly once, from `io`.
+void async_request(boost::asio::io_context& io, const Endpoint& to, Request request,
+                   const Policy& policy, Callback done);
+
+// For the CLI and tests: runs its own io_context until the exchange ends.
+Outcome request_sync(const Endpoint& to, Request request, const Policy& policy);
+
+// Percent-encodes a path segment or query value (RFC 3986 unreserved kept).
+std::string url_encode(const std::string& text, bool keep_slash = false);
+
+}  // namespace hasup::http

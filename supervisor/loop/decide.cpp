@@ -1,0 +1,225 @@
+#include "supervisor/loop/decide.hpp"
+
+#include <algorithm>
+
+namespace hasup::loop {
+
+using cluster::Role;
+
+std::string to_string(Job job) {
+  switch (job) {
+    case Job::identify_agent: return "identify-agent";
+    case Job::register_service: return "register-service";
+    case Job::open_session: return "open-session";
+    case Job::publish_member: return "publish-member";
+    case Job::acquire_leadership: return "acquire-leadership";
+    case Job::release_leadership: return "release-leadership";
+    case Job::publish_cluster_state: return "publish-cluster-state";
+    case Job::close_session: return "close-session";
+  }
+  return "unknown";
+}
+
+namespace {
+
+Action action(Job job, std::uint64_t epoch = 0, std::string session = {}) {
+  Action a;
+  a.job = job;
+  a.epoch = epoch;
+  a.session = std::move(session);
+  return a;
+}
+
+bool holds_leader_lock(const Snapshot& s) {
+  return s.session.valid && s.kv.leader && s.kv.leader->session == s.session.id;
+}
+
+std::string epoch_text(std::uint64_t epoch) { return "epoch " + std::to_string(epoch); }
+
+std::string member_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out.empty() ? "none" : out;
+}
+
+// Leader-written names come from live member records only: a record whose
+// session died has already been deleted by Consul (session behaviour "delete").
+std::vector<std::string> live_member_names(const Snapshot& s) {
+  std::vector<std::string> names;
+  for (const auto& [name, record] : s.kv.members) names.push_back(name);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
+  cluster::MemberRecord r;
+  r.name = s.self;
+  r.address = s.self_address;
+  r.role = role;
+  r.health = "ok";
+  r.versions = s.versions;
+  r.leader_epoch = role == Role::leader && s.kv.leader ? s.kv.leader->epoch : 0;
+  auto published = s.kv.members.find(s.self);
+  bool same_state = published != s.kv.members.end() && published->second.role == r.role &&
+                    published->second.health == r.health;
+  r.since = same_state ? published->second.since : s.wall_time;
+  if (published != s.kv.members.end()) r.syncthing_device_id = published->second.syncthing_device_id;
+  return r;
+}
+
+// Adds the action unless the same job is already running; returns false when busy.
+bool want(Plan& plan, const Snapshot& s, Action action) {
+  if (s.busy.count(action.job)) return false;
+  plan.actions.push_back(std::move(action));
+  return true;
+}
+
+void busy_note(Plan& plan, const Snapshot& s) {
+  if (s.busy.empty()) return;
+  std::string jobs;
+  for (Job j : s.busy) jobs += (jobs.empty() ? "" : ",") + to_string(j);
+  plan.reason += " (busy: " + jobs + ")";
+}
+
+Plan decide_shutdown(const Snapshot& s) {
+  Plan plan;
+  plan.role = Role::stopping;
+  if (holds_leader_lock(s)) {
+    want(plan, s, action(Job::release_leadership, s.kv.leader->epoch, s.session.id));
+    plan.reason = "shutting down: releasing leadership (" + epoch_text(s.kv.leader->epoch) + ") so another node takes over at once";
+  } else if (s.session.valid && s.consul.quorum_reachable) {
+    want(plan, s, action(Job::close_session, 0, s.session.id));
+    plan.reason = "shutting down: closing the session, which removes this node's member record";
+  } else {
+    plan.reason = "shutting down: nothing left to hand over";
+  }
+  busy_note(plan, s);
+  return plan;
+}
+
+void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_published) {
+  const bool in_maintenance = s.kv.maintenance.count(s.self) > 0;
+  if (role == Role::leader) {
+    const LeaderLock& lock = *s.kv.leader;
+    if (in_maintenance) {
+      want(plan, s, action(Job::release_leadership, lock.epoch, s.session.id));
+      plan.reason = "leader in maintenance: releasing leadership (" + epoch_text(lock.epoch) + ") to another node";
+      return;
+    }
+    cluster::ClusterState view;
+    view.leader = s.self;
+    view.epoch = lock.epoch;
+    view.members = live_member_names(s);
+    const auto& published = s.kv.cluster_state;
+    bool view_current = published && published->leader == view.leader && published->epoch == view.epoch &&
+                        published->members == view.members;
+    if (!view_current) {
+      view.changed_at = s.wall_time;
+      Action publish = action(Job::publish_cluster_state, lock.epoch, s.session.id);
+      publish.cluster_state = view;
+      want(plan, s, std::move(publish));
+      plan.reason = "leader (" + epoch_text(lock.epoch) + "): publishing the cluster view, members " +
+                    member_list(view.members);
+      return;
+    }
+    plan.reason = "leader (" + epoch_text(lock.epoch) + ") of " + std::to_string(view.members.size()) +
+                  " members: " + member_list(view.members);
+    return;
+  }
+  if (s.kv.leader) {
+    const LeaderLock& lock = *s.kv.leader;
+    std::string who = lock.name.empty() ? "session " + lock.session.substr(0, 8) : lock.name;
+    plan.reason = std::string(in_maintenance ? "in maintenance, " : "") + "follower of " + who + " (" +
+                  epoch_text(lock.epoch) + ")";
+    return;
+  }
+  if (in_maintenance) {
+    plan.reason = "leader lock is free, but this node is in maintenance: not running for leader";
+    return;
+  }
+  if (!member_published) {
+    plan.reason = "leader lock is free: publishing the member record before running for leader";
+    return;
+  }
+  want(plan, s, action(Job::acquire_leadership, 0, s.session.id));
+  plan.reason = "leader lock is free: trying to acquire it";
+}
+
+}  // namespace
+
+Role derive_role(const Snapshot& s) {
+  if (s.shutting_down) return Role::stopping;
+  if (!s.consul.quorum_reachable) return s.consul.ever_reached_quorum ? Role::cut_off : Role::starting;
+  if (!s.service_registered || !s.session.valid || !s.kv.known) return Role::starting;
+  if (holds_leader_lock(s)) return Role::leader;
+  if (s.kv.maintenance.count(s.self)) return Role::maintenance;
+  return Role::follower;
+}
+
+Plan decide(const Snapshot& s) {
+  if (s.shutting_down) return decide_shutdown(s);
+
+  Plan plan;
+  plan.role = derive_role(s);
+
+  if (!s.consul.agent_known) {
+    want(plan, s, action(Job::identify_agent));
+    plan.reason = "waiting for the local Consul agent" + (s.consul.last_error.empty() ? "" : ": " + s.consul.last_error);
+    busy_note(plan, s);
+    return plan;
+  }
+  if (!s.consul.quorum_reachable) {
+    // Nothing may be written from here: Consul might have moved on without us.
+    std::string age = std::to_string(s.consul.since_quorum_contact.count()) + " ms";
+    if (s.consul.ever_reached_quorum)
+      plan.reason = "cut off: no Consul quorum for " + age + " (bound " +
+                    std::to_string(s.consul.quorum_loss_timeout.count()) + " ms): stepped down from every role";
+    else
+      plan.reason = "waiting for a Consul quorum";
+    if (!s.consul.last_error.empty()) plan.reason += ": " + s.consul.last_error;
+    return plan;
+  }
+  if (!s.service_registered) {
+    want(plan, s, action(Job::register_service));
+    plan.reason = "registering this supervisor and its liveness check with the local Consul agent";
+    busy_note(plan, s);
+    return plan;
+  }
+  if (!s.session.valid) {
+    want(plan, s, action(Job::open_session));
+    plan.reason = "no Consul session: opening one (or adopting this node's surviving one)";
+    busy_note(plan, s);
+    return plan;
+  }
+  if (!s.kv.known) {
+    plan.reason = "waiting for the first read of the cluster's keys";
+    return plan;
+  }
+
+  auto holder = s.kv.member_sessions.find(s.self);
+  if (holder != s.kv.member_sessions.end() && holder->second != s.session.id) {
+    // Someone else's live session holds our name: two supervisors share a
+    // node name. Do nothing that could make it worse.
+    plan.reason = "member name '" + s.self + "' is held by another session (" + holder->second.substr(0, 8) +
+                  "): is another supervisor configured with the same node.name? not publishing, not running for leader";
+    return plan;
+  }
+
+  auto desired = desired_member_record(s, plan.role);
+  auto published = s.kv.members.find(s.self);
+  bool member_published = published != s.kv.members.end();
+  if (!member_published || published->second != desired) {
+    Action publish = action(Job::publish_member);
+    publish.member = desired;
+    want(plan, s, std::move(publish));
+  }
+
+  decide_leadership(plan, s, plan.role, member_published);
+  if (!plan.actions.empty() && plan.actions.front().job == Job::publish_member && plan.actions.size() == 1 &&
+      plan.reason.find("publishing") == std::string::npos)
+    plan.reason += "; publishing member record (" + cluster::to_string(desired.role) + ")";
+  busy_note(plan, s);
+  return plan;
+}
+
+}  // namespace hasup::loop

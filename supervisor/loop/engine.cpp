@@ -1,0 +1,561 @@
+#include "supervisor/loop/engine.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "supervisor/cluster/kv_view.hpp"
+#include "supervisor/log/logging.hpp"
+#include "supervisor/loop/decide.hpp"
+#include "supervisor/version.hpp"
+
+namespace hasup::loop {
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+namespace {
+
+milliseconds ms(int value) { return milliseconds(value); }
+
+consul::ClientSettings client_settings(const config::Config& c) {
+  consul::ClientSettings s;
+  s.agent = {c.consul.host, static_cast<unsigned short>(c.consul.port)};
+  s.token = c.consul.token;
+  s.request_timeout = ms(c.consul.request_timeout_ms);
+  return s;
+}
+
+std::string short_id(const std::string& id) { return id.substr(0, 8); }
+
+}  // namespace
+
+Engine::Engine(asio::io_context& io, config::Config config, std::string config_path)
+    : io_(io),
+      config_(std::move(config)),
+      config_path_(std::move(config_path)),
+      keys_{config_.consul.key_prefix},
+      consul_(io, client_settings(config_)),
+      cycle_timer_(io),
+      probe_timer_(io),
+      quorum_deadline_(io),
+      session_timer_(io),
+      retry_timer_(io),
+      watch_backoff_(io),
+      shutdown_deadline_(io) {
+  versions_["supervisor"] = kVersion;
+  link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
+}
+
+void Engine::start() {
+  spdlog::info("starting: node {} ({}), consul agent {}:{}, key prefix {}", config_.node.name, config_.node.address,
+               config_.consul.host, config_.consul.port, config_.consul.key_prefix);
+  probe_quorum();
+  watch_kv();
+  keep_session();
+  wake();
+}
+
+void Engine::wake() {
+  if (cycle_posted_ || stopped_) return;
+  cycle_posted_ = true;
+  asio::post(io_, [this] { cycle(); });
+}
+
+void Engine::arm_cycle_timer() {
+  cycle_timer_.expires_after(ms(config_.loop.interval_ms));
+  cycle_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) wake();
+  });
+}
+
+Snapshot Engine::observe() const {
+  Snapshot s;
+  s.self = config_.node.name;
+  s.self_address = config_.node.address;
+  s.versions = versions_;
+  s.wall_time = cluster::utc_now_iso8601();
+  s.consul = link_;
+  if (link_.ever_reached_quorum) {
+    auto age = std::chrono::duration_cast<milliseconds>(Clock::now() - last_quorum_contact_);
+    s.consul.since_quorum_contact = age;
+    s.consul.quorum_reachable = age < link_.quorum_loss_timeout;
+  }
+  s.service_registered = service_registered_;
+  s.session = session_;
+  s.kv = kv_;
+  s.busy = busy_;
+  s.shutting_down = shutting_down_;
+  return s;
+}
+
+void Engine::cycle() {
+  cycle_posted_ = false;
+  if (stopped_) return;
+  const Snapshot snapshot = observe();
+  const Plan plan = decide(snapshot);
+  log_decision(snapshot, plan);
+  last_snapshot_ = snapshot;
+  last_plan_ = plan;
+  act(plan);
+  heartbeat(plan);
+  if (shutting_down_ && plan.actions.empty() && busy_.empty()) return finish_shutdown();
+  arm_cycle_timer();
+}
+
+void Engine::log_decision(const Snapshot& s, const Plan& plan) {
+  auto now = Clock::now();
+  if (plan.role != last_role_) {
+    auto level = plan.role == cluster::Role::cut_off ? spdlog::level::warn : spdlog::level::info;
+    spdlog::log(level, "role {} -> {}", cluster::to_string(last_role_), cluster::to_string(plan.role));
+    last_role_ = plan.role;
+  }
+  bool changed = plan.reason != last_logged_reason_;
+  if (changed || now - last_logged_at_ >= std::chrono::seconds(config_.loop.log_repeat_s)) {
+    spdlog::info("[{}] {}", cluster::to_string(plan.role), plan.reason);
+    last_logged_reason_ = plan.reason;
+    last_logged_at_ = now;
+  }
+}
+
+void Engine::act(const Plan& plan) {
+  for (const auto& action : plan.actions) {
+    busy_.insert(action.job);
+    switch (action.job) {
+      case Job::identify_agent: job_identify_agent(); break;
+      case Job::register_service: job_register_service(); break;
+      case Job::open_session: job_open_session(); break;
+      case Job::publish_member: job_publish_member(*action.member); break;
+      case Job::acquire_leadership: job_acquire_leadership(); break;
+      case Job::release_leadership: job_release_leadership(action.session); break;
+      case Job::publish_cluster_state:
+        job_publish_cluster_state(*action.cluster_state, action.epoch, action.session);
+        break;
+      case Job::close_session: job_close_session(action.session); break;
+    }
+  }
+}
+
+void Engine::finish_job(Job job) {
+  busy_.erase(job);
+  wake();
+}
+
+// The liveness check proves the loop turns: it is passed from the cycle, so a
+// wedged loop lets it expire, which invalidates the session and frees the locks.
+void Engine::heartbeat(const Plan& plan) {
+  if (!service_registered_ || heartbeat_in_flight_ || shutting_down_) return;
+  auto now = Clock::now();
+  if (now - last_heartbeat_ < ms(config_.consul.check_ttl_ms) / 3) return;
+  heartbeat_in_flight_ = true;
+  consul_.check_pass(check_id(), "loop alive: " + cluster::to_string(plan.role), [this, now](consul::Result<bool> r) {
+    heartbeat_in_flight_ = false;
+    if (r) {
+      last_heartbeat_ = now;
+      return;
+    }
+    if (r.error().kind == consul::Error::Kind::status) {
+      // The agent no longer knows our check (restarted with fresh state): register again.
+      spdlog::warn("liveness check refused by the local agent ({}): registering again", r.error().to_string());
+      service_registered_ = false;
+      wake();
+    }
+  });
+}
+
+// ---- observers -------------------------------------------------------------
+
+// A consistent read must be confirmed by the Raft leader with a quorum: its
+// success is the proof that this node still talks to the cluster. A cut-off
+// agent answers stale reads happily, so only consistent reads count here.
+void Engine::probe_quorum() {
+  if (stopped_) return;
+  consul::ReadOptions options;
+  options.consistency = consul::Consistency::consistent;
+  consul_.kv_get(keys_.leader(), options, [this](consul::Result<consul::KvRead> r) {
+    on_probe(r.ok(), r ? "" : r.error().to_string());
+    probe_timer_.expires_after(ms(config_.consul.probe_interval_ms));
+    probe_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) probe_quorum();
+    });
+  });
+}
+
+void Engine::on_probe(bool ok, const std::string& error) {
+  auto now = Clock::now();
+  bool was_reachable = link_.ever_reached_quorum && now - last_quorum_contact_ < link_.quorum_loss_timeout;
+  if (!ok) {
+    link_.last_error = error;
+    spdlog::debug("quorum probe failed: {}", error);
+    return;  // the deadline timer below declares the loss when the bound passes
+  }
+  last_quorum_contact_ = now;
+  link_.ever_reached_quorum = true;
+  link_.last_error.clear();
+  if (!was_reachable) {
+    spdlog::info("Consul quorum reachable");
+    wake();
+  }
+  // Wake exactly when the bound would pass without another success.
+  quorum_deadline_.expires_after(link_.quorum_loss_timeout + 1ms);
+  quorum_deadline_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    spdlog::warn("no Consul quorum for {} ms: {}", link_.quorum_loss_timeout.count(),
+                 link_.last_error.empty() ? "no answer" : link_.last_error);
+    wake();
+  });
+}
+
+consul::ReadOptions Engine::blocking(std::uint64_t index) const {
+  consul::ReadOptions options;
+  options.index = index;
+  options.wait = std::chrono::seconds(config_.consul.blocking_wait_s);
+  return options;
+}
+
+void Engine::watch_kv() {
+  if (stopped_) return;
+  consul_.kv_list(keys_.prefix + "/", blocking(kv_index_), [this](consul::Result<consul::KvTree> r) {
+    if (stopped_) return;
+    if (!r) {
+      note_consul_error("watching " + keys_.prefix + "/", r.error());
+      watch_backoff_.expires_after(watch_backoff_delay_);
+      watch_backoff_delay_ = std::min(watch_backoff_delay_ * 2, milliseconds(5000));
+      watch_backoff_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) watch_kv();
+      });
+      return;
+    }
+    watch_backoff_delay_ = 250ms;
+    apply_kv(r.value().entries, r.value().index);
+    watch_kv();
+  });
+}
+
+void Engine::apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t index) {
+  if (index < kv_index_) {
+    // Consul's index went backwards (its state was reset or restored): start over.
+    spdlog::warn("Consul index went back from {} to {}: re-reading", kv_index_, index);
+  } else if (index == kv_index_ && kv_.known) {
+    return;  // the blocking query timed out with no change
+  }
+  kv_index_ = index;
+  bool had_member = kv_.members.count(config_.node.name) > 0;
+  KvView view = cluster::build_kv_view(entries, keys_);
+  for (const auto& bad : view.unreadable) {
+    bool known = false;
+    for (const auto& old : kv_.unreadable) known = known || (old.key == bad.key && old.error == bad.error);
+    if (!known) spdlog::warn("ignoring unreadable record {}: {}", bad.key, bad.error);
+  }
+  kv_ = std::move(view);
+  // Our record vanished although we published it: Consul deleted it, which it
+  // does when it invalidates our session. Check the session now, not at the next renew.
+  if (had_member && !kv_.members.count(config_.node.name) && session_.valid) check_session_now();
+  wake();
+}
+
+// After a write, read back at once so the next cycle decides on what Consul
+// now holds instead of repeating the write before the watcher catches up.
+void Engine::refresh_kv(std::function<void()> then) {
+  consul::ReadOptions options;
+  options.consistency = consul::Consistency::consistent;
+  consul_.kv_list(keys_.prefix + "/", options, [this, then = std::move(then)](consul::Result<consul::KvTree> r) {
+    if (r && r.value().index >= kv_index_) apply_kv(r.value().entries, r.value().index);
+    then();
+  });
+}
+
+void Engine::keep_session() {
+  if (stopped_) return;
+  int ttl = config_.consul.session_ttl_s;
+  auto interval = ttl > 0 ? milliseconds(ttl * 1000 / 3) : milliseconds(5000);
+  session_timer_.expires_after(interval);
+  session_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    check_session_now();
+    keep_session();
+  });
+}
+
+void Engine::check_session_now() {
+  if (!session_.valid) return;
+  std::string id = session_.id;
+  consul_.session_renew(id, [this, id](consul::Result<bool> r) {
+    if (!r) return note_consul_error("renewing session " + short_id(id), r.error());
+    if (!r.value() && session_.id == id) {
+      spdlog::warn("session {} is gone (Consul invalidated it): stepping down and opening a new one", short_id(id));
+      session_ = {};
+      wake();
+    }
+  });
+}
+
+void Engine::note_consul_error(const std::string& what, const consul::Error& error) {
+  link_.last_error = what + ": " + error.to_string();
+  spdlog::debug("{}", link_.last_error);
+}
+
+// ---- jobs ------------------------------------------------------------------
+
+void Engine::job_identify_agent() {
+  consul_.agent_self([this](consul::Result<consul::AgentSelf> r) {
+    if (r) {
+      link_.agent_known = true;
+      link_.agent_node = r.value().node_name;
+      link_.agent_version = r.value().version;
+      versions_["consul"] = r.value().version;
+      spdlog::info("local Consul agent: node {}, datacenter {}, version {}{}", r.value().node_name,
+                   r.value().datacenter, r.value().version, r.value().server ? ", server" : "");
+    } else {
+      note_consul_error("asking the local agent who it is", r.error());
+      retry_timer_.expires_after(ms(config_.consul.probe_interval_ms));
+      retry_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) wake();
+      });
+    }
+    finish_job(Job::identify_agent);
+  });
+}
+
+void Engine::job_register_service() {
+  consul::ServiceRegistration registration;
+  registration.id = service_id();
+  registration.name = "ha-supervisor";
+  registration.address = config_.node.address;
+  registration.port = config_.api.port;
+  registration.meta["node"] = config_.node.name;
+  registration.meta["version"] = kVersion;
+  consul::CheckDefinition alive;
+  alive.id = check_id();
+  alive.name = "ha-supervisor control loop alive";
+  alive.ttl = ms(config_.consul.check_ttl_ms);
+  alive.initial_status = "passing";
+  registration.checks.push_back(alive);
+  consul_.service_register(registration, [this](consul::Result<bool> r) {
+    if (r) {
+      service_registered_ = true;
+      last_heartbeat_ = Clock::now();
+      spdlog::info("registered service {} with liveness check {} (ttl {} ms)", service_id(), check_id(),
+                   config_.consul.check_ttl_ms);
+    } else {
+      note_consul_error("registering the service", r.error());
+      spdlog::warn("{}", link_.last_error);
+    }
+    finish_job(Job::register_service);
+  });
+}
+
+// A supervisor restarted within the check TTL finds its previous session still
+// alive (and maybe still holding the leader lock): adopting it keeps the
+// cluster's state instead of forcing a needless handover.
+void Engine::job_open_session() {
+  if (session_lookup_done_) return create_session();
+  consul_.sessions_on_node(link_.agent_node, [this](consul::Result<std::vector<consul::SessionInfo>> r) {
+    if (!r) {
+      note_consul_error("listing this node's sessions", r.error());
+      return finish_job(Job::open_session);
+    }
+    session_lookup_done_ = true;
+    std::vector<std::string> ours;
+    for (const auto& s : r.value())
+      if (s.name == session_name()) ours.push_back(s.id);
+    if (ours.empty()) return create_session();
+    for (std::size_t i = 1; i < ours.size(); ++i)
+      consul_.session_destroy(ours[i], [](consul::Result<bool>) {});
+    std::string id = ours.front();
+    consul_.session_renew(id, [this, id](consul::Result<bool> renewed) {
+      if (renewed && renewed.value()) {
+        session_ = {id, true};
+        spdlog::info("adopted this node's surviving session {}", short_id(id));
+        return refresh_kv([this] { finish_job(Job::open_session); });
+      }
+      create_session();
+    });
+  });
+}
+
+void Engine::create_session() {
+  consul::SessionSpec spec;
+  spec.name = session_name();
+  spec.node = link_.agent_node;
+  // serfHealth: the node is gone or cut off; our check: the loop stopped turning.
+  spec.checks = {"serfHealth", check_id()};
+  spec.ttl = std::chrono::seconds(config_.consul.session_ttl_s);
+  spec.lock_delay = ms(config_.consul.lock_delay_ms);
+  // Delete, not release: a dead node's member record disappears with it.
+  spec.behavior = consul::SessionSpec::Behavior::remove;
+  consul_.session_create(spec, [this](consul::Result<std::string> r) {
+    if (!r) {
+      note_consul_error("opening a session", r.error());
+      spdlog::warn("{}", link_.last_error);
+      return finish_job(Job::open_session);
+    }
+    session_ = {r.value(), true};
+    spdlog::info("opened session {} (checks serfHealth+{}, ttl {} s, lock-delay {} ms)", short_id(r.value()),
+                 check_id(), config_.consul.session_ttl_s, config_.consul.lock_delay_ms);
+    refresh_kv([this] { finish_job(Job::open_session); });
+  });
+}
+
+void Engine::job_publish_member(const cluster::MemberRecord& record) {
+  consul::PutOptions options;
+  options.acquire = session_.id;
+  consul_.kv_put(keys_.member(record.name), cluster::encode(record), options, [this](consul::Result<bool> r) {
+    if (!r) {
+      note_consul_error("publishing the member record", r.error());
+    } else if (!r.value()) {
+      spdlog::warn("member key {} is held by another session: not published", keys_.member(config_.node.name));
+    }
+    refresh_kv([this] { finish_job(Job::publish_member); });
+  });
+}
+
+void Engine::job_acquire_leadership() {
+  cluster::LeaderValue value{config_.node.name, config_.node.address};
+  consul_.lock_acquire(keys_.leader(), session_.id, cluster::encode(value), [this](consul::Result<bool> r) {
+    if (!r) {
+      note_consul_error("acquiring the leader lock", r.error());
+    } else if (!r.value()) {
+      // Lost the race, or Consul's lock-delay still protects the previous
+      // holder: try again soon rather than at the next timer tick.
+      spdlog::debug("leader lock not acquired (taken, or within lock-delay)");
+      retry_timer_.expires_after(150ms);
+      retry_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) wake();
+      });
+    } else {
+      spdlog::info("acquired the leader lock");
+    }
+    refresh_kv([this] { finish_job(Job::acquire_leadership); });
+  });
+}
+
+void Engine::job_release_leadership(const std::string& session) {
+  consul_.lock_release(keys_.leader(), session, [this](consul::Result<bool> r) {
+    if (!r)
+      note_consul_error("releasing the leader lock", r.error());
+    else
+      spdlog::info("released the leader lock");
+    refresh_kv([this] { finish_job(Job::release_leadership); });
+  });
+}
+
+// Fenced: the write commits only if the leader lock is still held by our
+// session at the epoch we decided on; a deposed leader's write is refused.
+void Engine::job_publish_cluster_state(const cluster::ClusterState& state, std::uint64_t epoch,
+                                       const std::string& session) {
+  std::vector<consul::TxnOp> ops(3);
+  ops[0].verb = consul::TxnOp::Verb::check_session;
+  ops[0].key = keys_.leader();
+  ops[0].session = session;
+  ops[1].verb = consul::TxnOp::Verb::check_index;
+  ops[1].key = keys_.leader();
+  ops[1].index = epoch;
+  ops[2].verb = consul::TxnOp::Verb::set;
+  ops[2].key = keys_.cluster_state();
+  ops[2].value = cluster::encode(state);
+  consul_.txn(ops, [this, epoch](consul::Result<consul::TxnResult> r) {
+    if (!r) {
+      note_consul_error("publishing the cluster view", r.error());
+    } else if (!r.value().committed) {
+      std::string why;
+      for (const auto& e : r.value().errors) why += (why.empty() ? "" : "; ") + e;
+      spdlog::warn("fenced write at epoch {} refused (leadership lost?): {}", epoch, why);
+    }
+    refresh_kv([this] { finish_job(Job::publish_cluster_state); });
+  });
+}
+
+void Engine::job_close_session(const std::string& session) {
+  consul_.session_destroy(session, [this, session](consul::Result<bool> r) {
+    if (!r)
+      note_consul_error("closing the session", r.error());
+    else
+      spdlog::info("closed session {}", short_id(session));
+    if (session_.id == session) session_ = {};
+    finish_job(Job::close_session);
+  });
+}
+
+// ---- shutdown and reload ---------------------------------------------------
+
+void Engine::request_shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  spdlog::info("shutdown requested: handing over roles");
+  // Bounded: an unreachable Consul must not keep the process alive.
+  shutdown_deadline_.expires_after(ms(config_.consul.request_timeout_ms) * 2);
+  shutdown_deadline_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    spdlog::warn("shutdown: Consul did not answer in time; stopping anyway");
+    finish_shutdown();
+  });
+  wake();
+}
+
+void Engine::finish_shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto* t : {&cycle_timer_, &probe_timer_, &quorum_deadline_, &session_timer_, &retry_timer_, &watch_backoff_})
+    t->cancel();
+  consul_.service_deregister(service_id(), [this](consul::Result<bool> r) {
+    if (!r) spdlog::warn("shutdown: could not deregister {}: {}", service_id(), r.error().to_string());
+    shutdown_deadline_.cancel();
+    spdlog::info("stopped");
+    io_.stop();
+  });
+}
+
+void Engine::reload() {
+  auto loaded = config::load_file(config_path_);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
+    spdlog::error("reload refused: {} error(s) in {}; still running with the previous configuration",
+                  loaded.errors.size(), config_path_);
+    return;
+  }
+  const config::Config& next = *loaded.config;
+  auto changes = config::diff(config_, next);
+  // Only the keys the schema marks live are taken; the rest wait for a restart.
+  config_.loop = next.loop;
+  config_.log.level = next.log.level;
+  log::set_level(next.log.level);
+  config_.consul.request_timeout_ms = next.consul.request_timeout_ms;
+  config_.consul.probe_interval_ms = next.consul.probe_interval_ms;
+  config_.consul.quorum_loss_timeout_ms = next.consul.quorum_loss_timeout_ms;
+  config_.consul.blocking_wait_s = next.consul.blocking_wait_s;
+  config_.consul.token = next.consul.token;
+  config_.consul.token_file = next.consul.token_file;
+  log::add_secret(next.consul.token);
+  consul_.set_token(next.consul.token);
+  consul_.set_request_timeout(ms(next.consul.request_timeout_ms));
+  link_.quorum_loss_timeout = ms(next.consul.quorum_loss_timeout_ms);
+  auto join = [](const std::vector<std::string>& keys) {
+    std::string out;
+    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+    return out.empty() ? std::string("none") : out;
+  };
+  spdlog::info("reloaded {}: applied live: {}; needs a restart to apply: {}", config_path_, join(changes.live),
+               join(changes.needs_restart));
+  wake();
+}
+
+void Engine::write_maintenance_intent(const std::string& node, bool enabled, const std::string& requested_by,
+                                      std::function<void(std::string)> done) {
+  auto finish = [this, done = std::move(done)](std::string error) {
+    wake();
+    done(std::move(error));
+  };
+  if (!enabled) {
+    consul_.kv_delete(keys_.maintenance(node), std::nullopt, false, [finish](consul::Result<bool> r) {
+      finish(r ? std::string{} : r.error().to_string());
+    });
+    return;
+  }
+  cluster::MaintenanceIntent intent{true, requested_by, cluster::utc_now_iso8601()};
+  consul_.kv_put(keys_.maintenance(node), cluster::encode(intent), {}, [finish](consul::Result<bool> r) {
+    finish(r ? std::string{} : r.error().to_string());
+  });
+}
+
+}  // namespace hasup::loop

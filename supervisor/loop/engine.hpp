@@ -1,0 +1,116 @@
+#pragma once
+// The supervisor's control loop and the machinery around it. One thread, one
+// io_context: observers keep the latest facts (quorum probe, KV watcher,
+// session keeper), each cycle freezes them into a Snapshot, decide() chooses,
+// and act() starts jobs that report back by waking the loop. Nothing here
+// blocks: every Consul call is asynchronous and bounded in time.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "supervisor/cluster/keys.hpp"
+#include "supervisor/config/config.hpp"
+#include "supervisor/consul/client.hpp"
+#include "supervisor/loop/plan.hpp"
+#include "supervisor/loop/snapshot.hpp"
+
+namespace hasup::loop {
+
+class Engine {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Engine(boost::asio::io_context& io, config::Config config, std::string config_path);
+
+  void start();
+  // SIGTERM: hand leadership over at once, close the session, then stop the io_context.
+  void request_shutdown();
+  // SIGHUP: re-read the config file; apply what can change live, name what needs a restart.
+  void reload();
+  void wake();
+
+  const Snapshot& last_snapshot() const { return last_snapshot_; }
+  const Plan& last_plan() const { return last_plan_; }
+  const config::Config& config() const { return config_; }
+
+  // Operator intent: written to Consul, then the loop is woken. Never acts directly.
+  void write_maintenance_intent(const std::string& node, bool enabled, const std::string& requested_by,
+                                std::function<void(std::string error)> done);
+
+ private:
+  Snapshot observe() const;
+  void cycle();
+  void act(const Plan& plan);
+  void log_decision(const Snapshot& s, const Plan& plan);
+  void heartbeat(const Plan& plan);
+  void arm_cycle_timer();
+
+  // Observers.
+  void probe_quorum();
+  void on_probe(bool ok, const std::string& error);
+  void watch_kv();
+  void apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t index);
+  void refresh_kv(std::function<void()> then);
+  void keep_session();
+  void check_session_now();
+
+  // Jobs.
+  void finish_job(Job job);
+  void job_identify_agent();
+  void job_register_service();
+  void job_open_session();
+  void create_session();
+  void job_publish_member(const cluster::MemberRecord& record);
+  void job_acquire_leadership();
+  void job_release_leadership(const std::string& session);
+  void job_publish_cluster_state(const cluster::ClusterState& state, std::uint64_t epoch, const std::string& session);
+  void job_close_session(const std::string& session);
+  void finish_shutdown();
+
+  void note_consul_error(const std::string& what, const consul::Error& error);
+  std::string session_name() const { return "ha-supervisor/" + config_.node.name; }
+  std::string service_id() const { return "ha-supervisor-" + config_.node.name; }
+  std::string check_id() const { return "ha-supervisor-alive-" + config_.node.name; }
+  consul::ReadOptions blocking(std::uint64_t index) const;
+
+  boost::asio::io_context& io_;
+  config::Config config_;
+  std::string config_path_;
+  cluster::Keys keys_;
+  consul::Client consul_;
+
+  // The latest facts, kept by observers and jobs; frozen into a Snapshot each cycle.
+  ConsulLink link_;
+  Clock::time_point last_quorum_contact_{};
+  bool service_registered_ = false;
+  SessionView session_;
+  bool session_lookup_done_ = false;
+  KvView kv_;
+  std::uint64_t kv_index_ = 0;
+  std::set<Job> busy_;
+  bool shutting_down_ = false;
+  bool stopped_ = false;
+  std::map<std::string, std::string> versions_;
+
+  boost::asio::steady_timer cycle_timer_;
+  boost::asio::steady_timer probe_timer_;
+  boost::asio::steady_timer quorum_deadline_;
+  boost::asio::steady_timer session_timer_;
+  boost::asio::steady_timer retry_timer_;
+  boost::asio::steady_timer watch_backoff_;
+  boost::asio::steady_timer shutdown_deadline_;
+  std::chrono::milliseconds watch_backoff_delay_{250};
+  bool cycle_posted_ = false;
+
+  Snapshot last_snapshot_;
+  Plan last_plan_;
+  std::string last_logged_reason_;
+  Clock::time_point last_logged_at_{};
+  cluster::Role last_role_ = cluster::Role::starting;
+  Clock::time_point last_heartbeat_{};
+  bool heartbeat_in_flight_ = false;
+};
+
+}  // namespace hasup::loop

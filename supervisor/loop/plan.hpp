@@ -1,0 +1,25 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "supervisor/cluster/records.hpp"
+#include "supervisor/loop/snapshot.hpp"
+
+namespace hasup::loop {
+
+struct Action {
+  Job job;
+  std::optional<cluster::MemberRecord> member;        // publish_member
+  std::optional<cluster::ClusterState> cluster_state;  // publish_cluster_state
+  std::uint64_t epoch = 0;                             // leader actions: the fencing token
+  std::string session;                                 // leader actions: the lock's session
+};
+
+struct Plan {
+  cluster::Role role = cluster::Role::starting;
+  std::vector<Action> actions;
+  std::string reason;  // one line, logged when it changes
+};
+
+}  // namespace hasup::loop

@@ -1,0 +1,72 @@
+#pragma once
+// One immutable picture of the world, taken at the start of a cycle. decide()
+// sees only this; everything it needs to choose is in here.
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "supervisor/cluster/records.hpp"
+
+namespace hasup::loop {
+
+// Slow work that runs outside the cycle; while one runs, decide() does not ask for it again.
+enum class Job { identify_agent, register_service, open_session, publish_member, acquire_leadership,
+                 release_leadership, publish_cluster_state, close_session };
+std::string to_string(Job job);
+
+struct ConsulLink {
+  bool agent_known = false;   // /v1/agent/self answered at least once
+  std::string agent_node;     // the local agent's node name (sessions live on it)
+  std::string agent_version;
+  bool ever_reached_quorum = false;
+  bool quorum_reachable = false;  // a consistent read succeeded within the bound
+  std::chrono::milliseconds since_quorum_contact{0};
+  std::chrono::milliseconds quorum_loss_timeout{0};
+  std::string last_error;     // newest failure talking to Consul, if any
+};
+
+struct SessionView {
+  std::string id;
+  bool valid = false;
+};
+
+struct LeaderLock {
+  std::string session;      // holder
+  std::uint64_t epoch = 0;  // the lock key's ModifyIndex when acquired: the fencing token
+  std::string name;         // holder's node name, from the lock value
+};
+
+struct UnreadableRecord {
+  std::string key;
+  std::string error;
+};
+
+// The cluster's keys as last read from Consul.
+struct KvView {
+  bool known = false;
+  std::map<std::string, cluster::MemberRecord> members;  // live, readable records by name
+  std::map<std::string, std::string> member_sessions;     // name -> session holding the record
+  std::vector<UnreadableRecord> unreadable;
+  std::optional<LeaderLock> leader;                        // absent: the lock is free
+  std::set<std::string> maintenance;                       // nodes with maintenance intent
+  std::optional<cluster::ClusterState> cluster_state;
+};
+
+struct Snapshot {
+  std::string self;
+  std::string self_address;
+  std::map<std::string, std::string> versions;
+  std::string wall_time;  // UTC, for "since" stamps
+  ConsulLink consul;
+  bool service_registered = false;
+  SessionView session;
+  KvView kv;
+  std::set<Job> busy;
+  bool shutting_down = false;
+};
+
+}  // namespace hasup::loop

@@ -1,0 +1,83 @@
+#pragma once
+// A real 3-server Consul cluster plus one supervisor per agent, as on three
+// manager machines. Each test gets a fresh cluster on free loopback ports.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "tests/testbed/consul_cluster.hpp"
+#include "tests/testbed/supervisor_process.hpp"
+
+namespace hasup::testbed {
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!ConsulCluster::available()) GTEST_SKIP() << "consul binary missing at " << ConsulCluster::binary() << ": run scripts/setup";
+    consul_ = std::make_unique<ConsulCluster>(3, "it");
+    consul_->start();
+  }
+
+  void TearDown() override {
+    supervisors_.clear();
+    if (::testing::Test::HasFailure() && consul_) {
+      std::cerr << "test directory kept for inspection: " << consul_->dir() << "\n";
+      setenv("HASUP_KEEP_TEST_DIRS", "1", 1);
+    }
+    consul_.reset();
+    unsetenv("HASUP_KEEP_TEST_DIRS");
+  }
+
+  SupervisorOptions options_for(int i) {
+    SupervisorOptions o;
+    o.name = "n" + std::to_string(i + 1);
+    o.consul_http = consul_->agent(i).http;
+    return o;
+  }
+
+  SupervisorProcess& add_supervisor(int i, SupervisorOptions options) {
+    supervisors_.resize(std::max<std::size_t>(supervisors_.size(), static_cast<std::size_t>(i) + 1));
+    supervisors_[static_cast<std::size_t>(i)] = std::make_unique<SupervisorProcess>(options, consul_->dir());
+    supervisors_[static_cast<std::size_t>(i)]->start();
+    return *supervisors_[static_cast<std::size_t>(i)];
+  }
+
+  void start_supervisors(int count = 3) {
+    for (int i = 0; i < count; ++i) add_supervisor(i, options_for(i));
+  }
+
+  SupervisorProcess& sup(int i) { return *supervisors_.at(static_cast<std::size_t>(i)); }
+
+  // Index of the one supervisor answering /leader with 200; -1 for none, -2 for several.
+  int leader_index() {
+    int found = -1;
+    for (std::size_t i = 0; i < supervisors_.size(); ++i) {
+      if (!supervisors_[i] || !supervisors_[i]->running()) continue;
+      if (supervisors_[i]->is_leader()) {
+        if (found >= 0) return -2;
+        found = static_cast<int>(i);
+      }
+    }
+    return found;
+  }
+
+  int wait_for_leader(std::chrono::milliseconds timeout, int not_this = -1) {
+    int leader = -1;
+    wait_until([&] {
+      leader = leader_index();
+      return leader >= 0 && leader != not_this;
+    }, timeout, std::chrono::milliseconds(20));
+    return leader;
+  }
+
+  std::size_t member_count(int viewer) {
+    auto doc = sup(viewer).cluster();
+    return doc ? (*doc)["members"].size() : 0;
+  }
+
+  std::unique_ptr<ConsulCluster> consul_;
+  std::vector<std::unique_ptr<SupervisorProcess>> supervisors_;
+};
+
+}  // namespace hasup::testbed

@@ -1,0 +1,135 @@
+#include "tests/testbed/consul_cluster.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace hasup::testbed {
+
+using nlohmann::json;
+
+ConsulCluster::ConsulCluster(int servers, const std::string& tag) : dir_(make_temp_dir(tag)) {
+  for (int i = 0; i < servers; ++i) {
+    ConsulAgent a;
+    a.name = "consul" + std::to_string(i + 1);
+    a.http = free_port();
+    a.serf_lan = free_port();
+    a.serf_wan = free_port();
+    a.server = free_port();
+    a.dir = dir_ + "/" + a.name;
+    a.log = a.dir + ".log";
+    std::filesystem::create_directories(a.dir + "/data");
+    agents_.push_back(std::move(a));
+  }
+  for (int i = 0; i < servers; ++i) write_config(i);
+}
+
+ConsulCluster::~ConsulCluster() {
+  for (auto& a : agents_) a.process.reset();
+  if (!std::getenv("HASUP_KEEP_TEST_DIRS")) remove_tree(dir_);
+}
+
+std::string ConsulCluster::binary() { return HA_CONSUL_BIN; }
+
+bool ConsulCluster::available() { return access(binary().c_str(), X_OK) == 0; }
+
+void ConsulCluster::write_config(int i) {
+  const auto& a = agents_[static_cast<std::size_t>(i)];
+  json join = json::array();
+  for (const auto& other : agents_)
+    if (other.name != a.name) join.push_back("127.0.0.1:" + std::to_string(other.serf_lan));
+  json config = {
+      {"node_name", a.name},
+      {"datacenter", "dc1"},
+      {"data_dir", a.dir + "/data"},
+      {"server", true},
+      {"bootstrap_expect", static_cast<int>(agents_.size())},
+      {"bind_addr", "127.0.0.1"},
+      {"client_addr", "127.0.0.1"},
+      {"ports", {{"http", a.http}, {"serf_lan", a.serf_lan}, {"serf_wan", a.serf_wan}, {"server", a.server},
+                 {"dns", -1}, {"grpc", -1}}},
+      {"retry_join", join},
+      {"retry_interval", "1s"},
+      // Faster elections (TESTBED: 1.2-2.1 s to a leader; 5 gives ~6 s and split votes).
+      {"performance", {{"raft_multiplier", 1}}},
+      // Else a cut-off server comes back as non-voter and the next fault loses quorum.
+      {"autopilot", {{"cleanup_dead_servers", false}}},
+      // Several agents on one host must not derive the same node id.
+      {"disable_host_node_id", true},
+      {"disable_update_check", true},
+      {"leave_on_terminate", false},
+      {"log_level", "warn"},
+  };
+  write_file(a.dir + "/config.json", config.dump(2));
+}
+
+void ConsulCluster::start_agent(int i) {
+  auto& a = agents_.at(static_cast<std::size_t>(i));
+  a.process = std::make_unique<Process>(
+      Process::spawn({binary(), "agent", "-config-file=" + a.dir + "/config.json"}, a.log));
+}
+
+void ConsulCluster::start(std::chrono::seconds timeout) {
+  if (!available()) throw std::runtime_error("consul not found at " + binary() + ": run scripts/setup");
+  for (int i = 0; i < size(); ++i) start_agent(i);
+  bool formed = wait_until([this] { return all_agree_on_leader(); }, timeout, std::chrono::milliseconds(200));
+  if (!formed) throw std::runtime_error("consul cluster did not elect a leader; logs in " + dir_);
+}
+
+void ConsulCluster::kill_agent(int i) { agents_.at(static_cast<std::size_t>(i)).process.reset(); }
+
+void ConsulCluster::freeze_agent(int i) {
+  auto& p = agents_.at(static_cast<std::size_t>(i)).process;
+  if (p) p->signal(SIGSTOP);
+}
+
+void ConsulCluster::thaw_agent(int i) {
+  auto& p = agents_.at(static_cast<std::size_t>(i)).process;
+  if (p) p->signal(SIGCONT);
+}
+
+bool ConsulCluster::agent_running(int i) {
+  auto& p = agents_.at(static_cast<std::size_t>(i)).process;
+  return p && p->running();
+}
+
+http::Outcome ConsulCluster::get(int i, const std::string& target) {
+  http::Request r;
+  r.target = target;
+  http::Policy policy;
+  policy.timeout = std::chrono::milliseconds(3000);
+  return http::request_sync({"127.0.0.1", agent(i).http}, r, policy);
+}
+
+http::Outcome ConsulCluster::put(int i, const std::string& target, const std::string& body) {
+  http::Request r;
+  r.method = http::Method::put;
+  r.target = target;
+  r.body = body;
+  http::Policy policy;
+  policy.timeout = std::chrono::milliseconds(3000);
+  return http::request_sync({"127.0.0.1", agent(i).http}, r, policy);
+}
+
+std::string ConsulCluster::raft_leader(int i) {
+  auto o = get(i, "/v1/status/leader");
+  if (!o.ok || o.response.status != 200) return "";
+  auto parsed = json::parse(o.response.body, nullptr, false);
+  return parsed.is_string() ? parsed.get<std::string>() : "";
+}
+
+bool ConsulCluster::all_agree_on_leader() {
+  std::string first;
+  for (int i = 0; i < size(); ++i) {
+    if (!agent_running(i)) continue;
+    auto leader = raft_leader(i);
+    if (leader.empty() || (!first.empty() && leader != first)) return false;
+    first = leader;
+  }
+  return !first.empty();
+}
+
+}  // namespace hasup::testbed

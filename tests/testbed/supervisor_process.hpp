@@ -1,0 +1,58 @@
+#pragma once
+// One ha-supervisor process for tests: writes its config, starts it, talks to
+// its status API. It points at one Consul agent, as on a real node.
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "tests/testbed/process.hpp"
+
+namespace hasup::testbed {
+
+struct SupervisorOptions {
+  std::string name;             // node.name
+  std::string address = "127.0.0.1";
+  unsigned short consul_http = 0;
+  std::string key_prefix = "ha-supervisor";
+  std::string extra_config;     // appended libconfig text (extra keys in groups must be whole groups)
+  std::string consul_section;   // extra keys inside consul: { ... }
+};
+
+class SupervisorProcess {
+ public:
+  SupervisorProcess(SupervisorOptions options, const std::string& dir);
+  ~SupervisorProcess();
+
+  static std::string binary();
+  static std::string hactl();
+
+  void start();
+  void terminate();  // SIGTERM, waits up to 10 s for the exit
+  void kill();       // SIGKILL
+  void signal(int number);
+  bool running();
+  int wait_exit(std::chrono::milliseconds timeout);
+
+  unsigned short api_port() const { return api_port_; }
+  const std::string& name() const { return options_.name; }
+  const std::string& config_path() const { return config_path_; }
+  const std::string& log_path() const { return log_path_; }
+  std::string log() const;
+  void rewrite_config(const SupervisorOptions& options);
+
+  // Status API (2 s timeout); status 0 when unreachable.
+  int get_status(const std::string& path, std::string* body = nullptr);
+  bool is_leader() { return get_status("/leader") == 200; }
+  bool is_healthy() { return get_status("/health") == 200; }
+  std::optional<nlohmann::json> cluster();
+
+ private:
+  std::string config_text(const SupervisorOptions& options) const;
+  SupervisorOptions options_;
+  std::string config_path_;
+  std::string log_path_;
+  unsigned short api_port_;
+  std::unique_ptr<Process> process_;
+};
+
+}  // namespace hasup::testbed

@@ -1,0 +1,610 @@
+// The configuration loader: every error it reports, the values it loads,
+// what a reload would change, and that the token is never shown.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "supervisor/config/config.hpp"
+#include "supervisor/config/schema.hpp"
+
+namespace hasup::config {
+namespace {
+
+const std::string kOrigin = "test.conf";
+const std::string kRequired = "node: { name = \"n1\"; address = \"127.0.0.1\"; };\n";
+const std::string kSecret = "s3cr3t-token-value";
+
+LoadResult load(const std::string& text) { return load_string(text, kOrigin); }
+
+// Loads the required keys plus `group: { body };`.
+LoadResult load_with(const std::string& group, const std::string& body) {
+  return load(kRequired + group + ": { " + body + " };\n");
+}
+
+std::string all_errors(const LoadResult& result) {
+  std::string text;
+  for (const auto& error : result.errors) text += error.to_string() + "\n";
+  return text;
+}
+
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << part << "\" not found in:\n" << text;
+}
+
+// Expects exactly one error and returns it.
+ConfigError only_error(const LoadResult& result) {
+  EXPECT_EQ(result.errors.size(), 1u) << all_errors(result);
+  EXPECT_FALSE(result.config.has_value());
+  return result.errors.empty() ? ConfigError{} : result.errors.front();
+}
+
+Config valid_config() {
+  auto result = load(kRequired);
+  EXPECT_TRUE(result.errors.empty()) << all_errors(result);
+  return result.config.value_or(Config{});
+}
+
+// A fresh directory under /tmp, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "config_test.XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string write(const std::string& name, const std::string& content) const {
+    const auto file = path_ / name;
+    std::ofstream(file, std::ios::binary) << content;
+    return file.string();
+  }
+  std::string path() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// ---- ConfigError ------------------------------------------------------------
+
+TEST(ConfigErrorTest, FormatsFileLineKeyAndMessage) {
+  EXPECT_EQ((ConfigError{"a.conf", 7, "consul.port", "bad"}).to_string(), "a.conf:7: consul.port: bad");
+  EXPECT_EQ((ConfigError{"a.conf", 0, "node.name", "missing"}).to_string(), "a.conf: node.name: missing");
+  EXPECT_EQ((ConfigError{"a.conf", 3, "", "parse error"}).to_string(), "a.conf:3: parse error");
+  EXPECT_EQ((ConfigError{"a.conf", 0, "", "unreadable"}).to_string(), "a.conf: unreadable");
+}
+
+// ---- syntax -------------------------------------------------------------------
+
+TEST(ConfigLoadTest, ParseErrorReportsLineAndLibconfigText) {
+  const auto error = only_error(load("node: {\n  name = \"n1\";\n  address = ;\n};\n"));
+  EXPECT_EQ(error.file, kOrigin);
+  EXPECT_EQ(error.line, 3);
+  EXPECT_TRUE(contains(error.message, "parse error: syntax error"));
+}
+
+TEST(ConfigLoadTest, IncludeDirectiveIsRefused) {
+  const auto error = only_error(load(kRequired + "@include \"/etc/passwd\"\n"));
+  EXPECT_EQ(error.line, 2);
+  EXPECT_TRUE(contains(error.message, "@include is not supported"));
+}
+
+TEST(ConfigLoadTest, NulByteIsRefused) {
+  const auto error = only_error(load(kRequired + std::string("\0consul: { port = 1; };", 23)));
+  EXPECT_EQ(error.line, 2);
+  EXPECT_TRUE(contains(error.message, "NUL byte"));
+}
+
+// ---- unknown names ------------------------------------------------------------
+
+TEST(ConfigLoadTest, UnknownKeyWithLineAndSuggestion) {
+  const auto error = only_error(load(kRequired + "consul: {\n  port = 8500;\n  lock_dely_ms = 500;\n};\n"));
+  EXPECT_EQ(error.line, 4);
+  EXPECT_EQ(error.key, "consul.lock_dely_ms");
+  EXPECT_EQ(error.message, "unknown key; did you mean consul.lock_delay_ms?");
+  EXPECT_EQ(error.to_string(), "test.conf:4: consul.lock_dely_ms: unknown key; did you mean consul.lock_delay_ms?");
+}
+
+TEST(ConfigLoadTest, UnknownKeyFarFromAnyKeyHasNoSuggestion) {
+  const auto error = only_error(load_with("consul", "frobnicate = 1;"));
+  EXPECT_EQ(error.key, "consul.frobnicate");
+  EXPECT_EQ(error.message, "unknown key");
+}
+
+TEST(ConfigLoadTest, UnknownKeyInWrongGroupSuggestsTheKeyWithThatName) {
+  const auto error = only_error(load_with("consul", "interval_ms = 1000;"));
+  EXPECT_EQ(error.message, "unknown key; did you mean loop.interval_ms?");
+}
+
+TEST(ConfigLoadTest, UnknownTopLevelKeySuggestsTheGroupedKey) {
+  const auto error = only_error(load(kRequired + "level = \"debug\";\n"));
+  EXPECT_EQ(error.line, 2);
+  EXPECT_EQ(error.key, "level");
+  EXPECT_EQ(error.message, "unknown key; did you mean log.level?");
+}
+
+TEST(ConfigLoadTest, UnknownGroupWithSuggestionAndNoErrorsForItsMembers) {
+  const auto error = only_error(load(kRequired + "\nconsl: {\n  port = 8500;\n  bogus = 1;\n};\n"));
+  EXPECT_EQ(error.line, 3);
+  EXPECT_EQ(error.key, "consl");
+  EXPECT_EQ(error.message, "unknown group; did you mean consul?");
+}
+
+TEST(ConfigLoadTest, UnknownGroupFarFromAnyGroup) {
+  const auto error = only_error(load(kRequired + "metrics: { port = 9100; };\n"));
+  EXPECT_EQ(error.message, "unknown group");
+}
+
+TEST(ConfigLoadTest, GroupWrittenAsValue) {
+  const auto error = only_error(load(kRequired + "consul = 8500;\n"));
+  EXPECT_EQ(error.key, "consul");
+  EXPECT_EQ(error.message, "expected a group, got int");
+}
+
+// ---- types and ranges ---------------------------------------------------------
+
+TEST(ConfigLoadTest, WrongTypeNamesExpectedTypeAndLine) {
+  const auto error = only_error(load(kRequired + "consul: {\n  port = \"8500\";\n};\n"));
+  EXPECT_EQ(error.line, 3);
+  EXPECT_EQ(error.key, "consul.port");
+  EXPECT_EQ(error.message, "expected int, got string");
+}
+
+TEST(ConfigLoadTest, FloatWhereIntExpected) {
+  const auto error = only_error(load_with("loop", "interval_ms = 1000.0;"));
+  EXPECT_EQ(error.key, "loop.interval_ms");
+  EXPECT_EQ(error.message, "expected int, got float");
+}
+
+TEST(ConfigLoadTest, GroupWhereValueExpected) {
+  const auto error = only_error(load_with("log", "level = { };"));
+  EXPECT_EQ(error.message, "expected string, got group");
+}
+
+TEST(ConfigLoadTest, Int64LiteralAcceptedForIntKey) {
+  const auto result = load_with("consul", "port = 8501L;");
+  ASSERT_TRUE(result.config) << all_errors(result);
+  EXPECT_EQ(result.config->consul.port, 8501);
+}
+
+TEST(ConfigLoadTest, OutOfRangeNamesTheRange) {
+  const auto error = only_error(load(kRequired + "api: {\n  port = 70000;\n};\n"));
+  EXPECT_EQ(error.line, 3);
+  EXPECT_EQ(error.key, "api.port");
+  EXPECT_EQ(error.message, "out of range: allowed 1..65535, got 70000");
+}
+
+TEST(ConfigLoadTest, Int64OutOfRange) {
+  const auto error = only_error(load_with("api", "port = 70000L;"));
+  EXPECT_EQ(error.message, "out of range: allowed 1..65535, got 70000");
+}
+
+// libconfig 1.5 would store 4294975796 as 8500: a valid port the operator
+// never wrote.
+TEST(ConfigLoadTest, IntegerLiteralLibconfigWouldTruncateIsRefused) {
+  const auto error = only_error(load(kRequired + "consul: {\n  port = 4294975796;\n};\n"));
+  EXPECT_EQ(error.line, 3);
+  EXPECT_EQ(error.key, "consul.port");
+  EXPECT_TRUE(contains(error.message, "integer literal too large"));
+}
+
+TEST(ConfigLoadTest, NumbersInCommentsAndStringsAreNotScanned) {
+  const auto result = load(kRequired + "# port = 4294975796\n/* 99999999999 */ consul: { key_prefix = \"p99999999999\"; };\n");
+  EXPECT_TRUE(result.config) << all_errors(result);
+}
+
+TEST(ConfigLoadTest, EnumValueNotAllowedListsTheAllowedValues) {
+  const auto error = only_error(load_with("log", "level = \"verbose\";"));
+  EXPECT_EQ(error.key, "log.level");
+  EXPECT_EQ(error.message, "not an allowed value: allowed trace, debug, info, warn, error, got \"verbose\"");
+}
+
+TEST(ConfigLoadTest, RequiredKeysMissingHaveNoLine) {
+  const auto result = load("log: { level = \"debug\"; };\n");
+  ASSERT_EQ(result.errors.size(), 2u) << all_errors(result);
+  EXPECT_EQ(result.errors[0].to_string(), "test.conf: node.name: required key missing");
+  EXPECT_EQ(result.errors[1].to_string(), "test.conf: node.address: required key missing");
+}
+
+TEST(ConfigLoadTest, EmptyTextMissesOnlyTheRequiredKeys) {
+  EXPECT_EQ(load("").errors.size(), 2u);
+}
+
+// ---- value formats ------------------------------------------------------------
+
+LoadResult load_node(const std::string& name, const std::string& address) {
+  return load("node: { name = \"" + name + "\"; address = \"" + address + "\"; };\n");
+}
+
+TEST(ConfigLoadTest, NodeNameFormat) {
+  for (const std::string& good : std::vector<std::string>{"n", "node-1", "0a", "a-", std::string(63, 'x')}) {
+    EXPECT_TRUE(load_node(good, "10.0.0.1").config) << good;
+  }
+  for (const std::string& bad : std::vector<std::string>{"", "Node1", "-n", "n_1", "n.1", "n 1", std::string(64, 'x')}) {
+    const auto error = only_error(load_node(bad, "10.0.0.1"));
+    EXPECT_EQ(error.key, "node.name") << bad;
+  }
+  EXPECT_EQ(only_error(load_node("Node1", "10.0.0.1")).message,
+            "must start with a lowercase letter or digit, got \"Node1\"");
+}
+
+TEST(ConfigLoadTest, AddressWithShellSyntaxIsRefused) {
+  const auto error = only_error(load_node("n1", "1.2.3.4; include /etc/shadow"));
+  EXPECT_EQ(error.line, 1);
+  EXPECT_EQ(error.key, "node.address");
+  EXPECT_EQ(error.message,
+            "is not a valid IPv4/IPv6 address or host name, got \"1.2.3.4; include /etc/shadow\"");
+}
+
+TEST(ConfigLoadTest, AddressFormats) {
+  for (const std::string& good : std::vector<std::string>{"10.0.0.1", "::1", "fe80::1:2", "db-1.example.com", "localhost", "a1"}) {
+    EXPECT_TRUE(load_node("n1", good).config) << good;
+  }
+  for (const std::string& bad : std::vector<std::string>{"", "a b", "10.0.0.256", "1.2.3", "host;rm", "-host", "host-", "a..b",
+                                "[::1]", "1.2.3.4\\n", "a,b"}) {
+    EXPECT_EQ(only_error(load_node("n1", bad)).key, "node.address") << bad;
+  }
+}
+
+TEST(ConfigLoadTest, ListenAndConsulHostAreCheckedLikeAddresses) {
+  EXPECT_EQ(only_error(load_with("api", "listen = \"0.0.0.0 ; x\";")).key, "api.listen");
+  EXPECT_EQ(only_error(load_with("consul", "host = \"a b\";")).key, "consul.host");
+  EXPECT_TRUE(load_with("api", "listen = \"::\";").config);
+}
+
+TEST(ConfigLoadTest, ControlCharactersInValuesAreEscapedInMessages) {
+  const auto error = only_error(load_node("n1", "a\\nb"));
+  EXPECT_TRUE(contains(error.message, "got \"a\\x0ab\"")) << error.message;
+}
+
+TEST(ConfigLoadTest, KeyPrefixFormat) {
+  for (const std::string& good : std::vector<std::string>{"ha-supervisor", "ha/cluster-1_a", "A", "9"}) {
+    EXPECT_TRUE(load_with("consul", "key_prefix = \"" + good + "\";").config) << good;
+  }
+  for (const std::string& bad : std::vector<std::string>{"", "/ha", "ha/", "a/../b", "a..b", "a//b", "a.b", "a b", "_a"}) {
+    EXPECT_EQ(only_error(load_with("consul", "key_prefix = \"" + bad + "\";")).key, "consul.key_prefix") << bad;
+  }
+  EXPECT_EQ(only_error(load_with("consul", "key_prefix = \"a/../b\";")).message,
+            "must not contain \"..\", got \"a/../b\"");
+  EXPECT_EQ(only_error(load_with("consul", "key_prefix = \"ha/\";")).message, "must not end with '/', got \"ha/\"");
+}
+
+// ---- the token ----------------------------------------------------------------
+
+TEST(ConfigTokenTest, InlineTokenIsLoaded) {
+  const auto result = load_with("consul", "token = \"" + kSecret + "\";");
+  ASSERT_TRUE(result.config) << all_errors(result);
+  EXPECT_EQ(result.config->consul.token, kSecret);
+}
+
+TEST(ConfigTokenTest, TokenFileIsReadAndTrailingWhitespaceStripped) {
+  TempDir dir;
+  const auto token_file = dir.write("token", kSecret + " \r\n\n");
+  const auto result = load_with("consul", "token_file = \"" + token_file + "\";");
+  ASSERT_TRUE(result.config) << all_errors(result);
+  EXPECT_EQ(result.config->consul.token, kSecret);
+  EXPECT_EQ(result.config->consul.token_file, token_file);
+}
+
+TEST(ConfigTokenTest, RelativeTokenFileIsRelativeToTheConfigFile) {
+  TempDir dir;
+  dir.write("token", kSecret + "\n");
+  const auto config_file = dir.write("ha.conf", kRequired + "consul: { token_file = \"token\"; };\n");
+  const auto result = load_file(config_file);
+  ASSERT_TRUE(result.config) << all_errors(result);
+  EXPECT_EQ(result.config->consul.token, kSecret);
+}
+
+TEST(ConfigTokenTest, TokenAndTokenFileBothSet) {
+  TempDir dir;
+  const auto token_file = dir.write("token", kSecret);
+  const auto error = only_error(
+      load(kRequired + "consul: {\n  token = \"other\";\n  token_file = \"" + token_file + "\";\n};\n"));
+  EXPECT_EQ(error.line, 4);
+  EXPECT_EQ(error.key, "consul.token_file");
+  EXPECT_EQ(error.message, "consul.token and consul.token_file are both set; set only one");
+}
+
+TEST(ConfigTokenTest, UnreadableTokenFile) {
+  TempDir dir;
+  const auto missing = dir.path() + "/absent";
+  const auto error = only_error(load_with("consul", "token_file = \"" + missing + "\";"));
+  EXPECT_EQ(error.key, "consul.token_file");
+  EXPECT_EQ(error.message, "cannot read token file \"" + missing + "\": No such file or directory");
+
+  const auto not_a_file = only_error(load_with("consul", "token_file = \"" + dir.path() + "\";"));
+  EXPECT_TRUE(contains(not_a_file.message, "not a regular file"));
+}
+
+TEST(ConfigTokenTest, EmptyTokenFile) {
+  TempDir dir;
+  const auto token_file = dir.write("token", " \n\n");
+  const auto error = only_error(load_with("consul", "token_file = \"" + token_file + "\";"));
+  EXPECT_EQ(error.message, "token file \"" + token_file + "\" is empty");
+}
+
+// Every way the token can meet an error, a listing or a diff: its value must
+// never appear.
+TEST(ConfigTokenTest, TokenValueIsNeverPrinted) {
+  TempDir dir;
+  const auto good_file = dir.write("good", kSecret + "\n");
+  const auto spaced_file = dir.write("spaced", kSecret + " and more\n");
+  std::string printed;
+  const auto print = [&](const LoadResult& result) {
+    EXPECT_FALSE(result.errors.empty());
+    printed += all_errors(result);
+  };
+  print(load_with("consul", "token = \"" + kSecret + "\"; token_file = \"" + good_file + "\";"));
+  print(load_with("consul", "token = \"" + kSecret + " x\";"));
+  print(load_with("consul", "token = \"" + kSecret + "\n\";"));
+  print(load_with("consul", "token_file = \"" + spaced_file + "\";"));
+  print(load_with("consul", "token = \"" + kSecret + "\"; tokn = \"" + kSecret + "\";"));
+  print(load_with("consul", "token = \"" + kSecret + "\"; port = 0;"));
+  print(load_with("consul", "token = " + kSecret + ";"));
+  print(load_with("consul", "token = \"" + kSecret + ";"));
+
+  auto running = valid_config();
+  auto loaded = running;
+  running.consul.token = "old-" + kSecret;
+  loaded.consul.token = kSecret;
+  const auto changes = diff(running, loaded);
+  ASSERT_EQ(changes.live, std::vector<std::string>{"consul.token"});
+  for (const auto& key : changes.live) printed += key + "\n";
+  printed += describe_schema();
+  for (const auto& key : all_keys()) printed += value_text(key, loaded) + "\n";
+
+  EXPECT_EQ(printed.find(kSecret), std::string::npos) << printed;
+  EXPECT_TRUE(contains(printed, "consul.token"));
+}
+
+// ---- rules between keys -------------------------------------------------------
+
+TEST(ConfigRuleTest, DefaultsObeyEveryRule) {
+  EXPECT_TRUE(load(kRequired).config);
+}
+
+TEST(ConfigRuleTest, CutOffSlowerThanTakeoverIsSplitBrainRisk) {
+  const auto error = only_error(load(kRequired +
+                                     "consul: {\n"
+                                     "  lock_delay_ms = 1000;\n"
+                                     "  quorum_loss_timeout_ms = 6000;\n"
+                                     "};\n"));
+  EXPECT_EQ(error.line, 4);  // the rule's first key the file sets
+  EXPECT_EQ(error.key, "consul.quorum_loss_timeout_ms");
+  EXPECT_EQ(error.message,
+            "split-brain risk: consul.quorum_loss_timeout_ms (6000) + consul.probe_interval_ms (500) = 6500 "
+            "must be <= consul.lock_delay_ms (1000) + 5000 = 6000; a node cut off from Consul would still act "
+            "as leader after another node can take the lock");
+}
+
+TEST(ConfigRuleTest, CutOffEqualToTakeoverIsAllowed) {
+  EXPECT_TRUE(load_with("consul", "lock_delay_ms = 1000; quorum_loss_timeout_ms = 5500;").config);
+}
+
+TEST(ConfigRuleTest, RequestTimeoutMustBeBelowQuorumLossTimeout) {
+  const auto error = only_error(load_with("consul", "request_timeout_ms = 3000;"));
+  EXPECT_EQ(error.key, "consul.request_timeout_ms");
+  EXPECT_EQ(error.message,
+            "consul.request_timeout_ms (3000) must be < consul.quorum_loss_timeout_ms (3000); a single hung call "
+            "must not outlast the cut-off bound");
+}
+
+TEST(ConfigRuleTest, TwoProbesMustFitInQuorumLossTimeout) {
+  const auto error = only_error(load_with("consul", "probe_interval_ms = 2000;"));
+  EXPECT_EQ(error.key, "consul.probe_interval_ms");
+  EXPECT_EQ(error.message,
+            "consul.probe_interval_ms (2000) * 2 = 4000 must be <= consul.quorum_loss_timeout_ms (3000); at least "
+            "two probes must fit inside the cut-off bound");
+}
+
+TEST(ConfigRuleTest, CheckTtlMustCoverTwoCycles) {
+  const auto error = only_error(load_with("consul", "check_ttl_ms = 1500;"));
+  EXPECT_EQ(error.key, "consul.check_ttl_ms");
+  EXPECT_EQ(error.message,
+            "consul.check_ttl_ms (1500) must be >= 2 * loop.interval_ms (1000) = 2000; one late cycle must not "
+            "fail the liveness check");
+}
+
+TEST(ConfigRuleTest, RuleErrorPointsAtTheKeyTheFileSets) {
+  const auto error = only_error(load(kRequired + "\nloop: {\n  interval_ms = 2000;\n};\n"));
+  EXPECT_EQ(error.line, 4);
+  EXPECT_EQ(error.key, "loop.interval_ms");
+  EXPECT_TRUE(contains(error.message, "consul.check_ttl_ms (3000) must be >= 2 * loop.interval_ms (2000)"));
+}
+
+TEST(ConfigRuleTest, SessionTtlIsZeroOrWithinConsulBounds) {
+  for (const int good : {0, 10, 15, 86400}) {
+    EXPECT_TRUE(load_with("consul", "session_ttl_s = " + std::to_string(good) + ";").config) << good;
+  }
+  for (const int bad : {1, 9, 86401, -1}) {
+    const auto error = only_error(load_with("consul", "session_ttl_s = " + std::to_string(bad) + ";"));
+    EXPECT_EQ(error.message, "out of range: allowed 0 or 10..86400, got " + std::to_string(bad));
+  }
+}
+
+TEST(ConfigRuleTest, RuleIsSkippedWhenOneOfItsKeysWasRefused) {
+  // quorum_loss_timeout_ms is refused, so rules reading it would only judge
+  // its default.
+  const auto error = only_error(load_with("consul", "quorum_loss_timeout_ms = \"5s\"; request_timeout_ms = 4000;"));
+  EXPECT_EQ(error.key, "consul.quorum_loss_timeout_ms");
+}
+
+// ---- many errors at once ------------------------------------------------------
+
+TEST(ConfigLoadTest, AllErrorsAreReportedSortedByLine) {
+  const auto result = load(
+      "log: { level = \"loud\"; };\n"              // 1: enum
+      "consul: {\n"                                // 2
+      "  port = 0;\n"                              // 3: range
+      "  probe_interval_ms = 2000;\n"              // 4: rule 3 (reported at line 4)
+      "  hots = \"x\";\n"                          // 5: unknown key
+      "};\n"                                       // 6
+      "node: { name = \"Bad\"; };\n"               // 7: format; node.address missing (line 0)
+      "loop: { interval_ms = 1.5; };\n"            // 8: type
+      "apii: { };\n");                             // 9: unknown group
+  ASSERT_EQ(result.errors.size(), 8u) << all_errors(result);
+  EXPECT_FALSE(result.config);
+  std::vector<int> lines;
+  for (const auto& error : result.errors) lines.push_back(error.line);
+  EXPECT_EQ(lines, (std::vector<int>{0, 1, 3, 4, 5, 7, 8, 9})) << all_errors(result);
+  EXPECT_EQ(result.errors[0].key, "node.address");
+  EXPECT_EQ(result.errors[3].key, "consul.probe_interval_ms");
+  EXPECT_EQ(result.errors[4].message, "unknown key; did you mean consul.host?");
+}
+
+// ---- loading values -----------------------------------------------------------
+
+TEST(ConfigLoadTest, OnlyRequiredKeysGiveDefaultsElsewhere) {
+  const auto config = valid_config();
+  const Config defaults;
+  EXPECT_EQ(config.node.name, "n1");
+  EXPECT_EQ(config.node.address, "127.0.0.1");
+  Config expected = defaults;
+  expected.node = config.node;
+  const auto changes = diff(expected, config);
+  EXPECT_TRUE(changes.live.empty());
+  EXPECT_TRUE(changes.needs_restart.empty());
+}
+
+TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
+  const auto result = load(
+      "node: { name = \"db-2\"; address = \"fd00::2\"; };\n"
+      "consul: {\n"
+      "  host = \"consul.local\"; port = 8600; token = \"abc-123\"; token_file = \"\";\n"
+      "  key_prefix = \"prod/ha\"; request_timeout_ms = 1500; session_ttl_s = 0;\n"
+      "  lock_delay_ms = 2000; check_ttl_ms = 4000; quorum_loss_timeout_ms = 4000;\n"
+      "  probe_interval_ms = 1000; blocking_wait_s = 60;\n"
+      "};\n"
+      "loop: { interval_ms = 2000; log_repeat_s = 120; };\n"
+      "api: { listen = \"0.0.0.0\"; port = 9000; };\n"
+      "log: { level = \"debug\"; };\n");
+  ASSERT_TRUE(result.config) << all_errors(result);
+  const auto& c = *result.config;
+  EXPECT_EQ(c.node.name, "db-2");
+  EXPECT_EQ(c.node.address, "fd00::2");
+  EXPECT_EQ(c.consul.host, "consul.local");
+  EXPECT_EQ(c.consul.port, 8600);
+  EXPECT_EQ(c.consul.token, "abc-123");
+  EXPECT_EQ(c.consul.token_file, "");
+  EXPECT_EQ(c.consul.key_prefix, "prod/ha");
+  EXPECT_EQ(c.consul.request_timeout_ms, 1500);
+  EXPECT_EQ(c.consul.session_ttl_s, 0);
+  EXPECT_EQ(c.consul.lock_delay_ms, 2000);
+  EXPECT_EQ(c.consul.check_ttl_ms, 4000);
+  EXPECT_EQ(c.consul.quorum_loss_timeout_ms, 4000);
+  EXPECT_EQ(c.consul.probe_interval_ms, 1000);
+  EXPECT_EQ(c.consul.blocking_wait_s, 60);
+  EXPECT_EQ(c.loop.interval_ms, 2000);
+  EXPECT_EQ(c.loop.log_repeat_s, 120);
+  EXPECT_EQ(c.api.listen, "0.0.0.0");
+  EXPECT_EQ(c.api.port, 9000);
+  EXPECT_EQ(c.log.level, "debug");
+  // Every key differs from its default except token_file: the test above
+  // really covers the whole schema.
+  const auto changes = diff(Config{}, c);
+  EXPECT_EQ(changes.live.size() + changes.needs_restart.size(), all_keys().size() - 1);
+}
+
+TEST(ConfigLoadTest, LoadFileReportsTheFileNameAndLines) {
+  TempDir dir;
+  const auto path = dir.write("ha.conf", kRequired + "\nconsul: { prot = 8500; };\n");
+  const auto error = only_error(load_file(path));
+  EXPECT_EQ(error.file, path);
+  EXPECT_EQ(error.line, 3);
+  EXPECT_EQ(error.to_string(), path + ":3: consul.prot: unknown key; did you mean consul.port?");
+}
+
+TEST(ConfigLoadTest, LoadFileOfMissingFile) {
+  TempDir dir;
+  const auto path = dir.path() + "/absent.conf";
+  const auto error = only_error(load_file(path));
+  EXPECT_EQ(error.to_string(), path + ": cannot read configuration: No such file or directory");
+}
+
+TEST(ConfigLoadTest, ExampleFileLoadsAndListsEveryKey) {
+  const std::string path = HA_SOURCE_DIR "/supervisor/config/ha-supervisor.conf.example";
+  const auto result = load_file(path);
+  ASSERT_TRUE(result.config) << all_errors(result);
+
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (const auto& key : all_keys()) {
+    const auto group = std::string(key.group());
+    const auto leaf = std::string(key.path.substr(group.size() + 1));
+    EXPECT_TRUE(contains(text, "\n" + group + ":\n")) << key.path;
+    EXPECT_TRUE(contains(text, "  " + leaf + " = ")) << key.path;
+  }
+}
+
+// ---- reload diff and schema listing -------------------------------------------
+
+TEST(ConfigDiffTest, SplitsLiveAndRestartKeys) {
+  const auto running = valid_config();
+  auto loaded = running;
+  loaded.loop.interval_ms = 2000;
+  loaded.log.level = "debug";
+  loaded.consul.quorum_loss_timeout_ms = 4000;
+  loaded.node.name = "n2";
+  loaded.api.port = 9000;
+  loaded.consul.session_ttl_s = 30;
+  const auto changes = diff(running, loaded);
+  EXPECT_EQ(changes.live,
+            (std::vector<std::string>{"consul.quorum_loss_timeout_ms", "loop.interval_ms", "log.level"}));
+  EXPECT_EQ(changes.needs_restart, (std::vector<std::string>{"node.name", "consul.session_ttl_s", "api.port"}));
+}
+
+TEST(ConfigDiffTest, IdenticalConfigsHaveNoChanges) {
+  const auto config = valid_config();
+  const auto changes = diff(config, config);
+  EXPECT_TRUE(changes.live.empty());
+  EXPECT_TRUE(changes.needs_restart.empty());
+}
+
+TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
+  std::vector<std::string> live;
+  for (const auto& key : all_keys()) {
+    if (key.reload == Reload::live) live.emplace_back(key.path);
+  }
+  EXPECT_EQ(live, (std::vector<std::string>{"consul.token", "consul.token_file", "consul.request_timeout_ms",
+                                            "consul.quorum_loss_timeout_ms", "consul.probe_interval_ms",
+                                            "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s",
+                                            "log.level"}));
+}
+
+// Help text is wrapped; joining the wrapped lines gives it back.
+std::string unwrapped(std::string text) {
+  for (auto at = text.find("\n    "); at != std::string::npos; at = text.find("\n    ", at)) {
+    text.replace(at, 5, " ");
+  }
+  return text;
+}
+
+TEST(ConfigSchemaTest, DescribeListsEveryKeyWithItsDetails) {
+  const auto text = unwrapped(describe_schema());
+  for (const auto& key : all_keys()) {
+    EXPECT_TRUE(contains(text, std::string(key.path))) << key.path;
+    EXPECT_TRUE(contains(text, std::string(key.help))) << key.path;
+  }
+  EXPECT_TRUE(contains(text, "1..65535"));
+  EXPECT_TRUE(contains(text, "0 or 10..86400"));
+  EXPECT_TRUE(contains(text, "trace, debug, info, warn, error"));
+  EXPECT_TRUE(contains(text, "(required)"));
+  EXPECT_TRUE(contains(text, "restart"));
+  EXPECT_TRUE(contains(text, "live"));
+  EXPECT_TRUE(contains(text, "split-brain"));
+}
+
+}  // namespace
+}  // namespace hasup::config
