@@ -31,6 +31,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                     {"since_contact_ms", s.consul.since_quorum_contact.count()},
                     {"bound_ms", s.consul.quorum_loss_timeout.count()}};
   self["consul_error"] = s.consul.last_error;
+  self["busy"] = loop::to_string(s.busy);
   self["consul_node"] = s.consul.agent_node;
   doc["self"] = self;
   // A cut-off node shows its last view, marked as such.

@@ -20,6 +20,12 @@ std::string to_string(Job job) {
   return "unknown";
 }
 
+std::string to_string(const std::set<Job>& jobs) {
+  std::string out;
+  for (Job j : jobs) out += (out.empty() ? "" : ",") + to_string(j);
+  return out;
+}
+
 namespace {
 
 Action action(Job job, std::uint64_t epoch = 0, std::string session = {}) {
@@ -74,13 +80,6 @@ bool want(Plan& plan, const Snapshot& s, Action action) {
   return true;
 }
 
-void busy_note(Plan& plan, const Snapshot& s) {
-  if (s.busy.empty()) return;
-  std::string jobs;
-  for (Job j : s.busy) jobs += (jobs.empty() ? "" : ",") + to_string(j);
-  plan.reason += " (busy: " + jobs + ")";
-}
-
 Plan decide_shutdown(const Snapshot& s) {
   Plan plan;
   plan.role = Role::stopping;
@@ -93,7 +92,6 @@ Plan decide_shutdown(const Snapshot& s) {
   } else {
     plan.reason = "shutting down: nothing left to hand over";
   }
-  busy_note(plan, s);
   return plan;
 }
 
@@ -164,31 +162,28 @@ Plan decide(const Snapshot& s) {
 
   if (!s.consul.agent_known) {
     want(plan, s, action(Job::identify_agent));
-    plan.reason = "waiting for the local Consul agent" + (s.consul.last_error.empty() ? "" : ": " + s.consul.last_error);
-    busy_note(plan, s);
+    plan.reason = "waiting for the local Consul agent" + (s.consul.quorum_error.empty() ? "" : " (" + s.consul.quorum_error + ")");
     return plan;
   }
   if (!s.consul.quorum_reachable) {
     // Nothing may be written from here: Consul might have moved on without us.
-    std::string age = std::to_string(s.consul.since_quorum_contact.count()) + " ms";
+    // The reason names the bound, not the growing age, so it is logged once.
     if (s.consul.ever_reached_quorum)
-      plan.reason = "cut off: no Consul quorum for " + age + " (bound " +
-                    std::to_string(s.consul.quorum_loss_timeout.count()) + " ms): stepped down from every role";
+      plan.reason = "cut off: no Consul quorum for more than " +
+                    std::to_string(s.consul.quorum_loss_timeout.count()) + " ms: stepped down from every role";
     else
       plan.reason = "waiting for a Consul quorum";
-    if (!s.consul.last_error.empty()) plan.reason += ": " + s.consul.last_error;
+    if (!s.consul.quorum_error.empty()) plan.reason += " (" + s.consul.quorum_error + ")";
     return plan;
   }
   if (!s.service_registered) {
     want(plan, s, action(Job::register_service));
     plan.reason = "registering this supervisor and its liveness check with the local Consul agent";
-    busy_note(plan, s);
     return plan;
   }
   if (!s.session.valid) {
     want(plan, s, action(Job::open_session));
     plan.reason = "no Consul session: opening one (or adopting this node's surviving one)";
-    busy_note(plan, s);
     return plan;
   }
   if (!s.kv.known) {
@@ -218,7 +213,6 @@ Plan decide(const Snapshot& s) {
   if (!plan.actions.empty() && plan.actions.front().job == Job::publish_member && plan.actions.size() == 1 &&
       plan.reason.find("publishing") == std::string::npos)
     plan.reason += "; publishing member record (" + cluster::to_string(desired.role) + ")";
-  busy_note(plan, s);
   return plan;
 }
 

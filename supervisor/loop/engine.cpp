@@ -112,7 +112,10 @@ void Engine::log_decision(const Snapshot& s, const Plan& plan) {
   }
   bool changed = plan.reason != last_logged_reason_;
   if (changed || now - last_logged_at_ >= std::chrono::seconds(config_.loop.log_repeat_s)) {
-    spdlog::info("[{}] {}", cluster::to_string(plan.role), plan.reason);
+    if (s.busy.empty())
+      spdlog::info("[{}] {}", cluster::to_string(plan.role), plan.reason);
+    else
+      spdlog::info("[{}] {} (busy: {})", cluster::to_string(plan.role), plan.reason, to_string(s.busy));
     last_logged_reason_ = plan.reason;
     last_logged_at_ = now;
   }
@@ -185,12 +188,14 @@ void Engine::on_probe(bool ok, const std::string& error) {
   auto now = Clock::now();
   bool was_reachable = link_.ever_reached_quorum && now - last_quorum_contact_ < link_.quorum_loss_timeout;
   if (!ok) {
+    link_.quorum_error = error;
     link_.last_error = error;
     spdlog::debug("quorum probe failed: {}", error);
     return;  // the deadline timer below declares the loss when the bound passes
   }
   last_quorum_contact_ = now;
   link_.ever_reached_quorum = true;
+  link_.quorum_error.clear();
   link_.last_error.clear();
   if (!was_reachable) {
     spdlog::info("Consul quorum reachable");
@@ -201,7 +206,7 @@ void Engine::on_probe(bool ok, const std::string& error) {
   quorum_deadline_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     spdlog::warn("no Consul quorum for {} ms: {}", link_.quorum_loss_timeout.count(),
-                 link_.last_error.empty() ? "no answer" : link_.last_error);
+                 link_.quorum_error.empty() ? "no answer" : link_.quorum_error);
     wake();
   });
 }

@@ -17,6 +17,7 @@ namespace hasup::loop {
 enum class Job { identify_agent, register_service, open_session, publish_member, acquire_leadership,
                  release_leadership, publish_cluster_state, close_session };
 std::string to_string(Job job);
+std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
 struct ConsulLink {
   bool agent_known = false;   // /v1/agent/self answered at least once
@@ -26,7 +27,8 @@ struct ConsulLink {
   bool quorum_reachable = false;  // a consistent read succeeded within the bound
   std::chrono::milliseconds since_quorum_contact{0};
   std::chrono::milliseconds quorum_loss_timeout{0};
-  std::string last_error;     // newest failure talking to Consul, if any
+  std::string quorum_error;   // why the last quorum probe failed (empty after a success)
+  std::string last_error;     // newest failure of any call to Consul, for status
 };
 
 struct SessionView {

@@ -3,13 +3,55 @@
 // manager machines. Each test gets a fresh cluster on free loopback ports.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "tests/testbed/consul_cluster.hpp"
 #include "tests/testbed/supervisor_process.hpp"
 
 namespace hasup::testbed {
+
+// Polls /leader on every given status port until stopped, counting samples in
+// which more than one node claims leadership. Touches only ports, never the
+// Process objects the test thread is killing and restarting.
+class DoubleLeaderSampler {
+ public:
+  explicit DoubleLeaderSampler(std::vector<unsigned short> ports) : ports_(std::move(ports)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~DoubleLeaderSampler() { stop(); }
+  void stop() {
+    running_ = false;
+    if (thread_.joinable()) thread_.join();
+  }
+  int double_leader_samples() const { return doubles_; }
+  int samples() const { return samples_; }
+
+ private:
+  void run() {
+    while (running_) {
+      int leaders = 0;
+      for (auto port : ports_) {
+        http::Request r;
+        r.target = "/leader";
+        http::Policy policy;
+        policy.timeout = std::chrono::milliseconds(500);
+        auto o = http::request_sync({"127.0.0.1", port}, r, policy);
+        if (o.ok && o.response.status == 200) ++leaders;
+      }
+      ++samples_;
+      if (leaders > 1) ++doubles_;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+  }
+  std::vector<unsigned short> ports_;
+  std::atomic<bool> running_{true};
+  std::atomic<int> doubles_{0};
+  std::atomic<int> samples_{0};
+  std::thread thread_;
+};
 
 class ClusterTest : public ::testing::Test {
  protected:
@@ -69,6 +111,31 @@ class ClusterTest : public ::testing::Test {
       return leader >= 0 && leader != not_this;
     }, timeout, std::chrono::milliseconds(20));
     return leader;
+  }
+
+  std::vector<unsigned short> api_ports() {
+    std::vector<unsigned short> ports;
+    for (auto& s : supervisors_)
+      if (s) ports.push_back(s->api_port());
+    return ports;
+  }
+
+  std::uint64_t leader_epoch(int viewer) {
+    auto doc = sup(viewer).cluster();
+    if (!doc || !(*doc)["leader"].is_object()) return 0;
+    return (*doc)["leader"]["epoch"].get<std::uint64_t>();
+  }
+
+  // Waits until every running supervisor lists exactly `count` members.
+  bool wait_for_members(std::size_t count, std::chrono::milliseconds timeout) {
+    return wait_until([&] {
+      for (auto& s : supervisors_) {
+        if (!s || !s->running()) continue;
+        auto doc = s->cluster();
+        if (!doc || (*doc)["members"].size() != count) return false;
+      }
+      return true;
+    }, timeout);
   }
 
   std::size_t member_count(int viewer) {

@@ -36,3 +36,183 @@ TEST_F(ClusterTest, ElectsExactlyOneLeaderAndEveryoneAgrees) {
 
 }  // namespace
 }  // namespace hasup::testbed
+
+namespace hasup::testbed {
+namespace {
+
+using namespace std::chrono_literals;
+
+
+TEST_F(ClusterTest, SigtermOfTheLeaderHandsOverAtOnce) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  DoubleLeaderSampler sampler(api_ports());
+  auto t0 = std::chrono::steady_clock::now();
+  sup(leader).signal(SIGTERM);
+  int next = wait_for_leader(10s, leader);
+  auto handover = std::chrono::steady_clock::now() - t0;
+  ASSERT_GE(next, 0) << "nobody took over";
+  EXPECT_NE(next, leader);
+  // An explicit release needs no lock-delay: well under the 8 s of a crash.
+  EXPECT_LT(handover, 3s) << "handover took " << std::chrono::duration_cast<std::chrono::milliseconds>(handover).count() << " ms";
+  EXPECT_EQ(sup(leader).wait_exit(10s), 0) << "clean exit after SIGTERM";
+  sampler.stop();
+  EXPECT_EQ(sampler.double_leader_samples(), 0);
+  // Its member record went with its session.
+  ASSERT_TRUE(wait_until([&] { return member_count(next) == 2; }, 5s));
+  EXPECT_NE(sup(leader).log().find("released the leader lock"), std::string::npos);
+}
+
+TEST_F(ClusterTest, SigkillOfTheLeaderHandsOverWhenItsLivenessCheckExpires) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  std::uint64_t old_epoch = leader_epoch(leader);
+  DoubleLeaderSampler sampler(api_ports());
+  sup(leader).kill();
+  int next = wait_for_leader(20s, leader);
+  ASSERT_GE(next, 0) << "nobody took over after the leader was killed";
+  sampler.stop();
+  EXPECT_EQ(sampler.double_leader_samples(), 0);
+  EXPECT_GT(leader_epoch(next), old_epoch) << "a new leader has a new, larger fencing epoch";
+  ASSERT_TRUE(wait_until([&] { return member_count(next) == 2; }, 5s)) << "the dead node's record vanished";
+}
+
+TEST_F(ClusterTest, LeaderWhoseConsulAgentDiesStepsDownAndAnotherLeads) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  DoubleLeaderSampler sampler(api_ports());
+  consul_->kill_agent(leader);
+  // The cut-off supervisor steps down by itself within its bound (3 s + slack).
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return !sup(leader).is_leader(); }, 6s)) << "it kept claiming leadership";
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(sup(leader).get_status("/health"), 503) << "a cut-off node is not healthy";
+  int next = wait_for_leader(30s, leader);
+  ASSERT_GE(next, 0) << "nobody took over";
+  sampler.stop();
+  EXPECT_EQ(sampler.double_leader_samples(), 0) << "two leaders at once";
+  auto doc = sup(leader).cluster();
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["self"]["role"], "cut-off");
+  EXPECT_TRUE((*doc)["stale"].get<bool>());
+  EXPECT_NE(sup(leader).log().find("cut off"), std::string::npos);
+}
+
+TEST_F(ClusterTest, LeaderWhoseAgentIsFrozenStepsDownAndRejoinsAsFollower) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  DoubleLeaderSampler sampler(api_ports());
+  consul_->freeze_agent(leader);  // answers nothing, gossips nothing: cut off
+  ASSERT_TRUE(wait_until([&] { return !sup(leader).is_leader(); }, 6s));
+  int next = wait_for_leader(30s, leader);
+  ASSERT_GE(next, 0);
+  consul_->thaw_agent(leader);
+  // Back with the quorum: its old session is gone, it opens a new one and follows.
+  ASSERT_TRUE(wait_until([&] {
+    auto doc = sup(leader).cluster();
+    return doc && (*doc)["self"]["role"] == "follower";
+  }, 30s)) << "the healed node did not come back as a follower";
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  sampler.stop();
+  EXPECT_EQ(sampler.double_leader_samples(), 0);
+  EXPECT_EQ(leader_index(), next) << "healing must not move leadership back";
+}
+
+TEST_F(ClusterTest, RestartedLeaderAdoptsItsSurvivingSessionAndStaysLeader) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  std::uint64_t epoch = leader_epoch(leader);
+  DoubleLeaderSampler sampler(api_ports());
+  sup(leader).kill();
+  sup(leader).start();  // within the liveness TTL: the session still lives in Consul
+  ASSERT_TRUE(wait_until([&] { return sup(leader).is_leader(); }, 10s));
+  sampler.stop();
+  EXPECT_EQ(sampler.double_leader_samples(), 0);
+  EXPECT_EQ(leader_epoch(leader), epoch) << "same lock, same epoch: no handover happened";
+  EXPECT_NE(sup(leader).log().find("adopted this node's surviving session"), std::string::npos);
+  for (int i = 0; i < 3; ++i)
+    if (i != leader) {
+      EXPECT_FALSE(sup(i).is_leader());
+    }
+}
+
+TEST_F(ClusterTest, RestartedFollowerRebuildsItsStateFromConsul) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  int follower = (leader + 1) % 3;
+  sup(follower).kill();
+  // Past the liveness TTL: its session and record are gone.
+  ASSERT_TRUE(wait_until([&] { return member_count(leader) == 2; }, 15s));
+  sup(follower).start();
+  ASSERT_TRUE(wait_for_members(3, 15s));
+  auto doc = sup(follower).cluster();
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["self"]["role"], "follower");
+  EXPECT_EQ((*doc)["leader"]["name"], sup(leader).name());
+  EXPECT_EQ(leader_index(), leader);
+}
+
+TEST_F(ClusterTest, MembersJoinAndLeaveAtRuntimeAndTheLeaderPublishesTheView) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  // A fourth node joins (sharing agent 1's Consul, as a node of its own would).
+  SupervisorOptions fourth = options_for(0);
+  fourth.name = "n4";
+  add_supervisor(3, fourth);
+  ASSERT_TRUE(wait_for_members(4, 15s));
+  auto published_members = [&] {
+    auto doc = sup(leader).cluster();
+    return doc && (*doc)["cluster_state"].is_object() ? (*doc)["cluster_state"]["members"].size() : 0u;
+  };
+  ASSERT_TRUE(wait_until([&] { return published_members() == 4; }, 5s));
+  sup(3).terminate();
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  ASSERT_TRUE(wait_until([&] { return published_members() == 3; }, 5s));
+  EXPECT_EQ(leader_index(), leader) << "joins and leaves do not move leadership";
+}
+
+TEST_F(ClusterTest, MaintenanceIntentMovesLeadershipAwayAndBack) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  std::string api = "127.0.0.1:" + std::to_string(sup(leader).api_port());
+  std::string out = make_temp_dir("hactl") + "/out";
+  auto run_hactl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {SupervisorProcess::hactl(), "--api", api});
+    auto p = Process::spawn(args, out);
+    return p.wait(10s);
+  };
+  ASSERT_EQ(run_hactl({"maintenance", "on"}), 0) << read_file(out);
+  int next = wait_for_leader(10s, leader);
+  ASSERT_GE(next, 0) << "leadership did not move off the node in maintenance";
+  ASSERT_TRUE(wait_until([&] {
+    auto doc = sup(leader).cluster();
+    return doc && (*doc)["self"]["role"] == "maintenance";
+  }, 5s));
+  ASSERT_EQ(run_hactl({"status"}), 0);
+  EXPECT_NE(read_file(out).find("maintenance"), std::string::npos);
+  ASSERT_EQ(run_hactl({"maintenance", "off"}), 0);
+  ASSERT_TRUE(wait_until([&] {
+    auto doc = sup(leader).cluster();
+    return doc && (*doc)["self"]["role"] == "follower";
+  }, 5s));
+  EXPECT_EQ(leader_index(), next);
+}
+
+}  // namespace
+}  // namespace hasup::testbed
