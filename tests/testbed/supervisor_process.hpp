@@ -31,6 +31,7 @@ class SupervisorProcess {
   void kill();       // SIGKILL
   void signal(int number);
   bool running();
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   int wait_exit(std::chrono::milliseconds timeout);
 
   unsigned short api_port() const { return api_port_; }

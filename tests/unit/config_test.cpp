@@ -394,15 +394,15 @@ TEST(ConfigRuleTest, CutOffEqualToTakeoverIsAllowed) {
 }
 
 TEST(ConfigRuleTest, RequestTimeoutMustBeBelowQuorumLossTimeout) {
-  const auto error = only_error(load_with("consul", "request_timeout_ms = 3000;"));
+  const auto error = only_error(load_with("consul", "request_timeout_ms = 4000;"));
   EXPECT_EQ(error.key, "consul.request_timeout_ms");
   EXPECT_EQ(error.message,
-            "consul.request_timeout_ms (3000) must be < consul.quorum_loss_timeout_ms (3000); a single hung call "
+            "consul.request_timeout_ms (4000) must be < consul.quorum_loss_timeout_ms (4000); a single hung call "
             "must not outlast the cut-off bound");
 }
 
 TEST(ConfigRuleTest, TwoProbesMustFitInQuorumLossTimeout) {
-  const auto error = only_error(load_with("consul", "probe_interval_ms = 2000;"));
+  const auto error = only_error(load_with("consul", "quorum_loss_timeout_ms = 3000; probe_interval_ms = 2000;"));
   EXPECT_EQ(error.key, "consul.probe_interval_ms");
   EXPECT_EQ(error.message,
             "consul.probe_interval_ms (2000) * 2 = 4000 must be <= consul.quorum_loss_timeout_ms (3000); at least "
@@ -437,7 +437,7 @@ TEST(ConfigRuleTest, SessionTtlIsZeroOrWithinConsulBounds) {
 TEST(ConfigRuleTest, RuleIsSkippedWhenOneOfItsKeysWasRefused) {
   // quorum_loss_timeout_ms is refused, so rules reading it would only judge
   // its default.
-  const auto error = only_error(load_with("consul", "quorum_loss_timeout_ms = \"5s\"; request_timeout_ms = 4000;"));
+  const auto error = only_error(load_with("consul", "quorum_loss_timeout_ms = \"5s\"; request_timeout_ms = 4500;"));
   EXPECT_EQ(error.key, "consul.quorum_loss_timeout_ms");
 }
 
@@ -448,7 +448,7 @@ TEST(ConfigLoadTest, AllErrorsAreReportedSortedByLine) {
       "log: { level = \"loud\"; };\n"              // 1: enum
       "consul: {\n"                                // 2
       "  port = 0;\n"                              // 3: range
-      "  probe_interval_ms = 2000;\n"              // 4: rule 3 (reported at line 4)
+      "  probe_interval_ms = 2000; quorum_loss_timeout_ms = 3000;\n"  // 4: rule 3 (reported at line 4)
       "  hots = \"x\";\n"                          // 5: unknown key
       "};\n"                                       // 6
       "node: { name = \"Bad\"; };\n"               // 7: format; node.address missing (line 0)
@@ -484,7 +484,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "consul: {\n"
       "  host = \"consul.local\"; port = 8600; token = \"abc-123\"; token_file = \"\";\n"
       "  key_prefix = \"prod/ha\"; request_timeout_ms = 1500; session_ttl_s = 0;\n"
-      "  lock_delay_ms = 2000; check_ttl_ms = 4000; quorum_loss_timeout_ms = 4000;\n"
+      "  lock_delay_ms = 2000; check_ttl_ms = 4000; quorum_loss_timeout_ms = 4500;\n"
       "  probe_interval_ms = 1000; blocking_wait_s = 60;\n"
       "};\n"
       "loop: { interval_ms = 2000; log_repeat_s = 120; };\n"
@@ -503,7 +503,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.consul.session_ttl_s, 0);
   EXPECT_EQ(c.consul.lock_delay_ms, 2000);
   EXPECT_EQ(c.consul.check_ttl_ms, 4000);
-  EXPECT_EQ(c.consul.quorum_loss_timeout_ms, 4000);
+  EXPECT_EQ(c.consul.quorum_loss_timeout_ms, 4500);
   EXPECT_EQ(c.consul.probe_interval_ms, 1000);
   EXPECT_EQ(c.consul.blocking_wait_s, 60);
   EXPECT_EQ(c.loop.interval_ms, 2000);
@@ -555,7 +555,7 @@ TEST(ConfigDiffTest, SplitsLiveAndRestartKeys) {
   auto loaded = running;
   loaded.loop.interval_ms = 2000;
   loaded.log.level = "debug";
-  loaded.consul.quorum_loss_timeout_ms = 4000;
+  loaded.consul.quorum_loss_timeout_ms = 4500;
   loaded.node.name = "n2";
   loaded.api.port = 9000;
   loaded.consul.session_ttl_s = 30;
