@@ -42,10 +42,15 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     doc["leader"] = nullptr;
   json members = json::array();
   for (const auto& [name, m] : s.kv.members) {
+    // This node's own row shows what it knows now, not what it last managed to
+    // publish: a cut-off node cannot publish that it is cut off.
+    bool self_row = name == s.self;
+    std::string role = self_row ? cluster::to_string(plan.role) : cluster::to_string(m.role);
+    std::string health = self_row && plan.role == Role::cut_off ? "no Consul quorum" : m.health;
     members.push_back({{"name", m.name},
                        {"address", m.address},
-                       {"role", cluster::to_string(m.role)},
-                       {"health", m.health},
+                       {"role", role},
+                       {"health", health},
                        {"since", m.since},
                        {"leader_epoch", m.leader_epoch},
                        {"versions", m.versions},

@@ -19,6 +19,21 @@ std::string text(const json& object, const char* key) {
   return it->dump();
 }
 
+// nlohmann's value() throws on a non-object or a wrongly typed field: junk in,
+// "no" out.
+bool flag(const json& object, const char* key) {
+  if (!object.is_object()) return false;
+  auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+const json& member(const json& object, const char* key) {
+  static const json none;
+  if (!object.is_object()) return none;
+  auto it = object.find(key);
+  return it == object.end() ? none : *it;
+}
+
 void print_rows(std::ostringstream& out, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(rows.front().size(), 0);
   for (const auto& row : rows)
@@ -37,20 +52,20 @@ void print_rows(std::ostringstream& out, const std::vector<std::vector<std::stri
 
 std::string render_status_table(const json& doc) {
   std::ostringstream out;
-  const json& self = doc.is_object() && doc.contains("self") ? doc["self"] : json::object();
-  const json& leader = doc.is_object() && doc.contains("leader") ? doc["leader"] : json();
+  const json& self = member(doc, "self");
+  const json& leader = member(doc, "leader");
   std::string leader_text = leader.is_object() ? text(leader, "name") + " (epoch " + text(leader, "epoch") + ")" : "none";
-  bool reachable = self.contains("quorum") && self["quorum"].is_object() && self["quorum"].value("reachable", false);
+  bool reachable = flag(member(self, "quorum"), "reachable");
   out << "leader: " << leader_text << "   quorum: " << (reachable ? "reachable" : "NOT reachable")
       << "   seen from: " << text(self, "name") << "\n";
-  if (doc.value("stale", false)) out << "warning: this node is cut off from the Consul quorum; the table below is its last view\n";
+  if (flag(doc, "stale")) out << "warning: this node is cut off from the Consul quorum; the table below is its last view\n";
   out << "\n";
 
   std::vector<std::vector<std::string>> rows{{"NODE", "ADDRESS", "ROLE", "HEALTH", "LEADER EPOCH", "LAST CHANGE"}};
-  if (doc.contains("members") && doc["members"].is_array()) {
-    for (const auto& m : doc["members"]) {
+  if (member(doc, "members").is_array()) {
+    for (const auto& m : member(doc, "members")) {
       std::string role = text(m, "role");
-      if (m.is_object() && m.value("maintenance", false) && role != "maintenance") role += " (maintenance)";
+      if (flag(m, "maintenance") && role != "maintenance") role += " (maintenance)";
       std::string epoch = text(m, "leader_epoch");
       if (epoch == "0") epoch = "-";
       rows.push_back({text(m, "name"), text(m, "address"), role, text(m, "health"), epoch, text(m, "since")});
@@ -59,9 +74,10 @@ std::string render_status_table(const json& doc) {
   if (rows.size() == 1) rows.push_back({"(no live members)", "", "", "", "", ""});
   print_rows(out, rows);
 
-  if (doc.contains("unreadable") && doc["unreadable"].is_array() && !doc["unreadable"].empty()) {
+  const json& unreadable = member(doc, "unreadable");
+  if (unreadable.is_array() && !unreadable.empty()) {
     out << "\nunreadable records (ignored):\n";
-    for (const auto& u : doc["unreadable"]) out << "  " << text(u, "key") << ": " << text(u, "error") << "\n";
+    for (const auto& u : unreadable) out << "  " << text(u, "key") << ": " << text(u, "error") << "\n";
   }
   out << "\nthis node: " << text(self, "role") << ": " << text(self, "reason") << "\n";
   return out.str();

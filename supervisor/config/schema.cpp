@@ -59,7 +59,7 @@ std::string host_problem(std::string_view host) {
     if (dot == std::string_view::npos) break;
     rest.remove_prefix(dot + 1);
   }
-  // No top-level domain is all digits: "10.0.0.256" or "1.2.3" is a mistyped
+  // No top-level domain is all digits: "198.18.0.256" or "1.2.3" is a mistyped
   // IPv4 address, not a host name.
   if (std::all_of(last_label.begin(), last_label.end(), is_digit)) return "is not a valid IPv4 address";
   return {};

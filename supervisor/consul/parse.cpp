@@ -349,6 +349,11 @@ Result<std::string> base64_decode(const std::string& text) {
     if (!valid) return parse_error("value is not base64");
   }
   if (text.size() % 4 != 0) return parse_error("value is not base64 (length)");
+  // Padding only at the very end: Beast's decoder stops at the first '=' and
+  // would hand back a silently truncated value.
+  auto pad = text.find('=');
+  if (pad != std::string::npos && (text.size() - pad > 2 || text.find_first_not_of('=', pad) != std::string::npos))
+    return parse_error("value is not base64 (padding)");
   std::string out(b64::decoded_size(text.size()), '\0');
   auto [written, read] = b64::decode(out.data(), text.data(), text.size());
   out.resize(written);

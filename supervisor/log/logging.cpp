@@ -53,12 +53,25 @@ void clear_secrets() {
   secrets.clear();
 }
 
+// One left-to-right pass, longest secret first at each position: a secret that
+// contains another is hidden whole, and "[redacted]" itself is never searched
+// again (a secret like "act" would otherwise be replaced forever).
 std::string redact(const std::string& text) {
   std::lock_guard lock(secrets_mutex);
-  std::string out = text;
-  for (const auto& secret : secrets) {
-    for (auto pos = out.find(secret); pos != std::string::npos; pos = out.find(secret, pos))
-      out.replace(pos, secret.size(), "[redacted]");
+  if (secrets.empty()) return text;
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t longest = 0;
+    for (const auto& secret : secrets)
+      if (secret.size() > longest && text.compare(i, secret.size(), secret) == 0) longest = secret.size();
+    if (longest > 0) {
+      out += "[redacted]";
+      i += longest;
+    } else {
+      out += text[i++];
+    }
   }
   return out;
 }

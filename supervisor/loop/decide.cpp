@@ -83,7 +83,9 @@ bool want(Plan& plan, const Snapshot& s, Action action) {
 Plan decide_shutdown(const Snapshot& s) {
   Plan plan;
   plan.role = Role::stopping;
-  if (holds_leader_lock(s)) {
+  // Cut off, the view may be stale and nothing may be written: the session
+  // and the lock expire in Consul by themselves.
+  if (holds_leader_lock(s) && s.consul.quorum_reachable) {
     want(plan, s, action(Job::release_leadership, s.kv.leader->epoch, s.session.id));
     plan.reason = "shutting down: releasing leadership (" + epoch_text(s.kv.leader->epoch) + ") so another node takes over at once";
   } else if (s.session.valid && s.consul.quorum_reachable) {

@@ -230,13 +230,13 @@ LoadResult load_node(const std::string& name, const std::string& address) {
 
 TEST(ConfigLoadTest, NodeNameFormat) {
   for (const std::string& good : std::vector<std::string>{"n", "node-1", "0a", "a-", std::string(63, 'x')}) {
-    EXPECT_TRUE(load_node(good, "10.0.0.1").config) << good;
+    EXPECT_TRUE(load_node(good, "198.18.0.1").config) << good;
   }
   for (const std::string& bad : std::vector<std::string>{"", "Node1", "-n", "n_1", "n.1", "n 1", std::string(64, 'x')}) {
-    const auto error = only_error(load_node(bad, "10.0.0.1"));
+    const auto error = only_error(load_node(bad, "198.18.0.1"));
     EXPECT_EQ(error.key, "node.name") << bad;
   }
-  EXPECT_EQ(only_error(load_node("Node1", "10.0.0.1")).message,
+  EXPECT_EQ(only_error(load_node("Node1", "198.18.0.1")).message,
             "must start with a lowercase letter or digit, got \"Node1\"");
 }
 
@@ -249,10 +249,10 @@ TEST(ConfigLoadTest, AddressWithShellSyntaxIsRefused) {
 }
 
 TEST(ConfigLoadTest, AddressFormats) {
-  for (const std::string& good : std::vector<std::string>{"10.0.0.1", "::1", "fe80::1:2", "db-1.example.com", "localhost", "a1"}) {
+  for (const std::string& good : std::vector<std::string>{"198.18.0.1", "::1", "fe80::1:2", "db-1.example.com", "localhost", "a1"}) {
     EXPECT_TRUE(load_node("n1", good).config) << good;
   }
-  for (const std::string& bad : std::vector<std::string>{"", "a b", "10.0.0.256", "1.2.3", "host;rm", "-host", "host-", "a..b",
+  for (const std::string& bad : std::vector<std::string>{"", "a b", "198.18.0.256", "1.2.3", "host;rm", "-host", "host-", "a..b",
                                 "[::1]", "1.2.3.4\\n", "a,b"}) {
     EXPECT_EQ(only_error(load_node("n1", bad)).key, "node.address") << bad;
   }

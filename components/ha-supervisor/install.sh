@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs ha-supervisor on a manager node: binaries, config, systemd unit.
+# Used as is by the lab, the Vagrant demo and the Cloudify blueprint.
+#   install.sh --name N --address ADDR [--consul-port P] [--token-file F]
+#              [--api-port P] [--bin-dir DIR] [--root DIR] [--no-enable]
+# --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
+# of this checkout). --root: install under DIR instead of / (for tests and images).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+name= address= consul_port=8500 token_file= api_port=8801 root= enable=1
+bin_dir="$here/../../build/supervisor"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --name) name=$2; shift 2 ;;
+    --address) address=$2; shift 2 ;;
+    --consul-port) consul_port=$2; shift 2 ;;
+    --token-file) token_file=$2; shift 2 ;;
+    --api-port) api_port=$2; shift 2 ;;
+    --bin-dir) bin_dir=$2; shift 2 ;;
+    --root) root=$2; shift 2 ;;
+    --no-enable) enable=0; shift ;;
+    *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+[ -n "$name" ] && [ -n "$address" ] || { echo "install.sh: --name and --address are required" >&2; exit 2; }
+for b in ha-supervisor hactl; do
+  [ -x "$bin_dir/$b" ] || { echo "install.sh: $bin_dir/$b not found: build first (scripts/build)" >&2; exit 1; }
+done
+
+install -d "$root/usr/local/bin" "$root/etc/ha-supervisor" "$root/etc/systemd/system"
+install -m 0755 "$bin_dir/ha-supervisor" "$bin_dir/hactl" "$root/usr/local/bin/"
+conf="$root/etc/ha-supervisor/ha-supervisor.conf"
+{
+  echo "# Written by components/ha-supervisor/install.sh; every key: ha-supervisor --help-config"
+  echo "node: { name = \"$name\"; address = \"$address\"; };"
+  if [ -n "$token_file" ]; then
+    echo "consul: { host = \"127.0.0.1\"; port = $consul_port; token_file = \"$token_file\"; };"
+  else
+    echo "consul: { host = \"127.0.0.1\"; port = $consul_port; };"
+  fi
+  echo "api: { listen = \"127.0.0.1\"; port = $api_port; };"
+} >"$conf.new"
+chmod 0640 "$conf.new"
+mv "$conf.new" "$conf"
+"$root/usr/local/bin/ha-supervisor" --check-config "$conf" >/dev/null
+install -m 0644 "$here/ha-supervisor.service" "$root/etc/systemd/system/ha-supervisor.service"
+if [ -z "$root" ] && [ "$enable" = 1 ] && [ -d /run/systemd/system ]; then
+  systemctl daemon-reload
+  systemctl enable --now ha-supervisor.service
+fi
+echo "ha-supervisor installed for node $name ($address)"

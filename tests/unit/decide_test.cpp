@@ -1,0 +1,738 @@
+// decide(): the supervisor's every decision, a pure function Snapshot -> Plan.
+// Each test starts from a healthy, settled snapshot and changes one thing.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "supervisor/loop/decide.hpp"
+
+namespace hasup::loop {
+namespace {
+
+using cluster::ClusterState;
+using cluster::MemberRecord;
+using cluster::Role;
+
+const std::string kSince = "2024-05-01T12:00:00Z";
+const std::string kNow = "2024-05-02T08:30:00Z";
+const std::uint64_t kEpoch = 42;
+
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << part << "\" not found in: " << text;
+}
+
+std::string jobs_of(const Plan& plan) {
+  std::string out;
+  for (const auto& a : plan.actions) out += (out.empty() ? "" : ",") + to_string(a.job);
+  return out.empty() ? "(none)" : out;
+}
+
+const Action* find_action(const Plan& plan, Job job) {
+  for (const auto& a : plan.actions)
+    if (a.job == job) return &a;
+  return nullptr;
+}
+
+MemberRecord record(const std::string& name, Role role, std::uint64_t leader_epoch = 0) {
+  MemberRecord r;
+  r.name = name;
+  r.address = "198.18.0." + name.substr(1);
+  r.role = role;
+  r.health = "ok";
+  r.versions = {{"supervisor", "0.1.0"}, {"consul", "1.8.7"}};
+  r.since = kSince;
+  r.leader_epoch = leader_epoch;
+  return r;
+}
+
+// A healthy follower n1 (session s1) in a 3-node cluster led by n2 (session s2,
+// epoch 42). Its own member record is exactly what decide() would publish.
+Snapshot follower_snapshot() {
+  Snapshot s;
+  s.self = "n1";
+  s.self_address = "198.18.0.1";
+  s.versions = {{"supervisor", "0.1.0"}, {"consul", "1.8.7"}};
+  s.wall_time = kNow;
+  s.consul.agent_known = true;
+  s.consul.agent_node = "n1";
+  s.consul.agent_version = "1.8.7";
+  s.consul.ever_reached_quorum = true;
+  s.consul.quorum_reachable = true;
+  s.consul.since_quorum_contact = std::chrono::milliseconds(120);
+  s.consul.quorum_loss_timeout = std::chrono::milliseconds(5000);
+  s.service_registered = true;
+  s.session = SessionView{"s1", true};
+  s.kv.known = true;
+  s.kv.members["n1"] = record("n1", Role::follower);
+  s.kv.members["n2"] = record("n2", Role::leader, kEpoch);
+  s.kv.members["n3"] = record("n3", Role::follower);
+  s.kv.member_sessions = {{"n1", "s1"}, {"n2", "s2"}, {"n3", "s3"}};
+  s.kv.leader = LeaderLock{"s2", kEpoch, "n2"};
+  s.kv.cluster_state = ClusterState{"n2", kEpoch, {"n1", "n2", "n3"}, kSince};
+  return s;
+}
+
+// Applies decide()'s publish_member the way the engine would after a successful write.
+void settle_member(Snapshot& s) {
+  for (int i = 0; i < 3; ++i) {
+    Plan plan = decide(s);
+    const Action* publish = find_action(plan, Job::publish_member);
+    if (!publish) return;
+    ASSERT_TRUE(publish->member.has_value());
+    s.kv.members[s.self] = *publish->member;
+  }
+  FAIL() << "member record never settles";
+}
+
+// n1 holds the leader lock (epoch 42) and has published both its member record
+// and a current cluster view.
+Snapshot leader_snapshot() {
+  Snapshot s = follower_snapshot();
+  s.kv.leader = LeaderLock{"s1", kEpoch, "n1"};
+  s.kv.members["n2"] = record("n2", Role::follower);
+  s.kv.cluster_state = ClusterState{"n1", kEpoch, {"n1", "n2", "n3"}, kSince};
+  settle_member(s);
+  return s;
+}
+
+// ---------------------------------------------------------------- steady states
+
+TEST(Decide, HelperSnapshotIsASettledFollower) {
+  Snapshot s = follower_snapshot();
+  Snapshot settled = s;
+  settle_member(settled);
+  EXPECT_EQ(settled.kv.members.at("n1"), s.kv.members.at("n1"))
+      << "the helper's own record is not what decide() publishes";
+}
+
+TEST(Decide, HealthyFollowerDoesNothing) {
+  Plan plan = decide(follower_snapshot());
+  EXPECT_EQ(plan.role, Role::follower);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "follower of n2 (epoch 42)"));
+}
+
+TEST(Decide, FollowerOfAnUnnamedLeaderNamesItsSession) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader->name = "";
+  s.kv.leader->session = "0123456789abcdef";
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::follower);
+  EXPECT_TRUE(contains(plan.reason, "follower of session 01234567 (epoch 42)"));
+}
+
+TEST(Decide, LeaderWithCurrentClusterViewDoesNothing) {
+  Snapshot s = leader_snapshot();
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::leader);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "leader (epoch 42)"));
+  EXPECT_TRUE(contains(plan.reason, "n1,n2,n3"));
+}
+
+void expect_single_cluster_state_publish(const Snapshot& s, const std::vector<std::string>& members) {
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::leader);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  const Action& a = plan.actions[0];
+  EXPECT_EQ(a.job, Job::publish_cluster_state);
+  EXPECT_EQ(a.epoch, s.kv.leader->epoch);
+  EXPECT_EQ(a.session, s.kv.leader->session);
+  EXPECT_EQ(a.session, "s1");
+  ASSERT_TRUE(a.cluster_state.has_value());
+  EXPECT_EQ(a.cluster_state->leader, "n1");
+  EXPECT_EQ(a.cluster_state->epoch, s.kv.leader->epoch);
+  EXPECT_EQ(a.cluster_state->members, members);
+  EXPECT_EQ(a.cluster_state->changed_at, kNow);
+  EXPECT_TRUE(contains(plan.reason, "leader (epoch " + std::to_string(s.kv.leader->epoch) + ")"));
+}
+
+TEST(Decide, LeaderPublishesClusterViewWhenAMemberIsMissingFromIt) {
+  Snapshot s = leader_snapshot();
+  s.kv.cluster_state->members = {"n1", "n2"};
+  expect_single_cluster_state_publish(s, {"n1", "n2", "n3"});
+}
+
+TEST(Decide, LeaderPublishesClusterViewWhenAMemberLeft) {
+  Snapshot s = leader_snapshot();
+  s.kv.members.erase("n3");
+  s.kv.member_sessions.erase("n3");
+  expect_single_cluster_state_publish(s, {"n1", "n2"});
+}
+
+TEST(Decide, LeaderPublishesClusterViewWithSortedNames) {
+  Snapshot s = leader_snapshot();
+  s.kv.members["a0"] = record("a0", Role::follower);
+  s.kv.members["z9"] = record("z9", Role::follower);
+  expect_single_cluster_state_publish(s, {"a0", "n1", "n2", "n3", "z9"});
+}
+
+TEST(Decide, LeaderPublishesClusterViewWhenItsEpochIsOld) {
+  Snapshot s = leader_snapshot();
+  s.kv.cluster_state->epoch = 17;
+  expect_single_cluster_state_publish(s, {"n1", "n2", "n3"});
+}
+
+TEST(Decide, LeaderPublishesClusterViewWrittenByTheOldLeader) {
+  Snapshot s = leader_snapshot();
+  s.kv.cluster_state->leader = "n2";
+  expect_single_cluster_state_publish(s, {"n1", "n2", "n3"});
+}
+
+TEST(Decide, LeaderPublishesClusterViewWhenThereIsNone) {
+  Snapshot s = leader_snapshot();
+  s.kv.cluster_state.reset();
+  expect_single_cluster_state_publish(s, {"n1", "n2", "n3"});
+}
+
+TEST(Decide, LeaderWithNewEpochPublishesBothItsRecordAndTheView) {
+  Snapshot s = leader_snapshot();
+  s.kv.leader->epoch = 50;  // re-acquired: new fencing token
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::leader);
+  const Action* member = find_action(plan, Job::publish_member);
+  ASSERT_NE(member, nullptr) << jobs_of(plan);
+  EXPECT_EQ(member->member->leader_epoch, 50u);
+  const Action* view = find_action(plan, Job::publish_cluster_state);
+  ASSERT_NE(view, nullptr) << jobs_of(plan);
+  EXPECT_EQ(view->epoch, 50u);
+  EXPECT_EQ(view->cluster_state->epoch, 50u);
+}
+
+// ---------------------------------------------------------------- running for leader
+
+TEST(Decide, FreeLockWithPublishedMemberAcquiresLeadership) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader.reset();
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::follower);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  EXPECT_EQ(plan.actions[0].job, Job::acquire_leadership);
+  EXPECT_EQ(plan.actions[0].session, "s1");
+  EXPECT_TRUE(contains(plan.reason, "leader lock is free"));
+}
+
+TEST(Decide, FreeLockWithoutOwnMemberRecordPublishesItFirst) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader.reset();
+  s.kv.members.erase("n1");
+  s.kv.member_sessions.erase("n1");
+  Plan plan = decide(s);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  EXPECT_EQ(plan.actions[0].job, Job::publish_member);
+  EXPECT_EQ(find_action(plan, Job::acquire_leadership), nullptr);
+  ASSERT_TRUE(plan.actions[0].member.has_value());
+  EXPECT_EQ(plan.actions[0].member->name, "n1");
+  EXPECT_EQ(plan.actions[0].member->role, Role::follower);
+  EXPECT_TRUE(contains(plan.reason, "publishing the member record before running for leader"));
+}
+
+TEST(Decide, FreeLockButSelfInMaintenanceDoesNotRun) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader.reset();
+  s.kv.maintenance.insert("n1");
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::maintenance);
+  EXPECT_EQ(find_action(plan, Job::acquire_leadership), nullptr) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "maintenance"));
+  EXPECT_TRUE(contains(plan.reason, "not running for leader"));
+}
+
+TEST(Decide, FreeLockOtherNodeInMaintenanceStillRuns) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader.reset();
+  s.kv.maintenance.insert("n2");
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::follower);
+  EXPECT_NE(find_action(plan, Job::acquire_leadership), nullptr) << jobs_of(plan);
+}
+
+// ---------------------------------------------------------------- maintenance
+
+TEST(Decide, LeaderInMaintenanceReleasesLeadership) {
+  Snapshot s = leader_snapshot();
+  s.kv.maintenance.insert("n1");
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::leader);
+  const Action* release = find_action(plan, Job::release_leadership);
+  ASSERT_NE(release, nullptr) << jobs_of(plan);
+  EXPECT_EQ(release->epoch, kEpoch);
+  EXPECT_EQ(release->session, "s1");
+  EXPECT_EQ(find_action(plan, Job::publish_cluster_state), nullptr);
+  EXPECT_TRUE(contains(plan.reason, "leader in maintenance"));
+  EXPECT_TRUE(contains(plan.reason, "epoch 42"));
+}
+
+TEST(Decide, FollowerInMaintenanceHasRoleMaintenance) {
+  Snapshot s = follower_snapshot();
+  s.kv.maintenance.insert("n1");
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::maintenance);
+  EXPECT_TRUE(contains(plan.reason, "in maintenance, follower of n2 (epoch 42)"));
+  // Its member record changes role: published with the new role and a new "since".
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr) << jobs_of(plan);
+  EXPECT_EQ(publish->member->role, Role::maintenance);
+  EXPECT_EQ(publish->member->since, kNow);
+  EXPECT_EQ(find_action(plan, Job::acquire_leadership), nullptr);
+  EXPECT_EQ(find_action(plan, Job::release_leadership), nullptr);
+}
+
+// ---------------------------------------------------------------- cut off
+
+Snapshot cut_off(Snapshot s) {
+  s.consul.quorum_reachable = false;
+  s.consul.ever_reached_quorum = true;
+  s.consul.since_quorum_contact = std::chrono::milliseconds(7300);
+  s.consul.quorum_loss_timeout = std::chrono::milliseconds(5000);
+  return s;
+}
+
+TEST(Decide, CutOffFollowerWritesNothing) {
+  Plan plan = decide(cut_off(follower_snapshot()));
+  EXPECT_EQ(plan.role, Role::cut_off);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "cut off"));
+  EXPECT_TRUE(contains(plan.reason, "5000 ms"));
+}
+
+TEST(Decide, CutOffReasonNamesTheBoundNotTheGrowingAge) {
+  // The reason is logged when it changes: it must not change every cycle.
+  Snapshot s = cut_off(follower_snapshot());
+  Plan early = decide(s);
+  s.consul.since_quorum_contact = std::chrono::milliseconds(64000);
+  Plan later = decide(s);
+  EXPECT_EQ(early.reason, later.reason);
+  EXPECT_FALSE(contains(later.reason, "64000"));
+  EXPECT_TRUE(contains(later.reason, "5000 ms"));
+}
+
+TEST(Decide, CutOffLeaderWithStaleViewIsCutOffNotLeader) {
+  Snapshot s = cut_off(leader_snapshot());
+  s.kv.cluster_state.reset();                // would otherwise ask for a publish
+  s.kv.members.erase("n1");                  // would otherwise ask for a member publish
+  s.kv.leader.reset();
+  s.kv.leader = LeaderLock{"s1", kEpoch, "n1"};  // the stale view still says: we hold the lock
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::cut_off);
+  EXPECT_EQ(derive_role(s), Role::cut_off);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "cut off"));
+  EXPECT_TRUE(contains(plan.reason, "5000 ms"));
+}
+
+TEST(Decide, CutOffWithFreeLockDoesNotRunForLeader) {
+  Snapshot s = cut_off(follower_snapshot());
+  s.kv.leader.reset();
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::cut_off);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+}
+
+TEST(Decide, CutOffReasonCarriesTheQuorumError) {
+  Snapshot s = cut_off(follower_snapshot());
+  s.consul.quorum_error = "consul timeout: read";
+  Plan plan = decide(s);
+  EXPECT_TRUE(contains(plan.reason, "consul timeout: read"));
+}
+
+TEST(Decide, NeverReachedQuorumIsStarting) {
+  Snapshot s = follower_snapshot();
+  s.consul.quorum_reachable = false;
+  s.consul.ever_reached_quorum = false;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::starting);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "waiting for a Consul quorum"));
+  EXPECT_FALSE(contains(plan.reason, "cut off"));
+}
+
+// ---------------------------------------------------------------- start-up steps
+
+TEST(Decide, UnknownAgentIsIdentifiedFirst) {
+  Snapshot s = follower_snapshot();
+  s.consul.agent_known = false;
+  s.consul.quorum_error = "connect: Connection refused";
+  Plan plan = decide(s);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  EXPECT_EQ(plan.actions[0].job, Job::identify_agent);
+  EXPECT_TRUE(contains(plan.reason, "waiting for the local Consul agent"));
+  EXPECT_TRUE(contains(plan.reason, "Connection refused"));
+}
+
+TEST(Decide, UnregisteredServiceIsRegistered) {
+  Snapshot s = follower_snapshot();
+  s.service_registered = false;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::starting);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  EXPECT_EQ(plan.actions[0].job, Job::register_service);
+}
+
+TEST(Decide, InvalidSessionOpensOne) {
+  Snapshot s = follower_snapshot();
+  s.session.valid = false;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::starting);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  EXPECT_EQ(plan.actions[0].job, Job::open_session);
+  EXPECT_TRUE(contains(plan.reason, "no Consul session"));
+}
+
+TEST(Decide, InvalidSessionNeverActsAsLeader) {
+  Snapshot s = leader_snapshot();
+  s.session.valid = false;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::starting);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  EXPECT_EQ(plan.actions[0].job, Job::open_session);
+}
+
+TEST(Decide, UnknownKvDoesNothing) {
+  Snapshot s = follower_snapshot();
+  s.kv.known = false;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::starting);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "waiting for the first read"));
+}
+
+// ---------------------------------------------------------------- busy
+
+TEST(Decide, BusyAcquireIsNotAskedAgain) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader.reset();
+  s.busy.insert(Job::acquire_leadership);
+  Plan plan = decide(s);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  // The busy jobs are logged next to the reason (engine), not part of it.
+  EXPECT_FALSE(contains(plan.reason, "busy"));
+  EXPECT_TRUE(contains(plan.reason, "leader lock is free"));
+}
+
+TEST(Decide, BusyOpenSessionIsNotAskedAgain) {
+  Snapshot s = follower_snapshot();
+  s.session.valid = false;
+  s.busy.insert(Job::open_session);
+  Plan plan = decide(s);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "no Consul session"));
+}
+
+TEST(Decide, BusyPublishMemberIsNotAskedAgainButOtherWorkIs) {
+  Snapshot s = leader_snapshot();
+  s.kv.leader->epoch = 50;
+  s.busy.insert(Job::publish_member);
+  Plan plan = decide(s);
+  EXPECT_EQ(find_action(plan, Job::publish_member), nullptr) << jobs_of(plan);
+  EXPECT_NE(find_action(plan, Job::publish_cluster_state), nullptr) << jobs_of(plan);
+}
+
+TEST(Decide, BusyReleaseWhileShuttingDownIsNotAskedAgain) {
+  Snapshot s = leader_snapshot();
+  s.shutting_down = true;
+  s.busy.insert(Job::release_leadership);
+  Plan plan = decide(s);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_EQ(plan.role, Role::stopping);
+  EXPECT_TRUE(contains(plan.reason, "releasing leadership"));
+}
+
+TEST(Decide, JobNames) {
+  EXPECT_EQ(to_string(Job::identify_agent), "identify-agent");
+  EXPECT_EQ(to_string(Job::register_service), "register-service");
+  EXPECT_EQ(to_string(Job::open_session), "open-session");
+  EXPECT_EQ(to_string(Job::publish_member), "publish-member");
+  EXPECT_EQ(to_string(Job::acquire_leadership), "acquire-leadership");
+  EXPECT_EQ(to_string(Job::release_leadership), "release-leadership");
+  EXPECT_EQ(to_string(Job::publish_cluster_state), "publish-cluster-state");
+  EXPECT_EQ(to_string(Job::close_session), "close-session");
+}
+
+TEST(Decide, BusySetNames) {
+  EXPECT_EQ(to_string(std::set<Job>{}), "");
+  EXPECT_EQ(to_string(std::set<Job>{Job::open_session}), "open-session");
+  EXPECT_EQ(to_string(std::set<Job>{Job::publish_cluster_state, Job::publish_member}),
+            "publish-member,publish-cluster-state");
+}
+
+TEST(Decide, BusyDoesNotChangeTheReason) {
+  // The reason is logged when it changes; a job starting or ending must not change it.
+  Snapshot s = follower_snapshot();
+  s.kv.leader.reset();
+  Plan idle = decide(s);
+  s.busy.insert(Job::acquire_leadership);
+  Plan busy = decide(s);
+  EXPECT_EQ(idle.reason, busy.reason);
+  EXPECT_EQ(idle.actions.size(), 1u);
+  EXPECT_TRUE(busy.actions.empty()) << jobs_of(busy);
+}
+
+// ---------------------------------------------------------------- name conflict
+
+TEST(Decide, MemberNameHeldByAnotherSessionDoesNothing) {
+  Snapshot s = follower_snapshot();
+  s.kv.member_sessions["n1"] = "deadbeef-0000-other";
+  s.kv.leader.reset();  // even with a free lock: no run for leader
+  Plan plan = decide(s);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "held by another session (deadbeef)"));
+  EXPECT_TRUE(contains(plan.reason, "another supervisor configured with the same node.name"));
+}
+
+TEST(Decide, MemberNameHeldByAnotherSessionWithUnreadableRecordDoesNothing) {
+  Snapshot s = follower_snapshot();
+  s.kv.members.erase("n1");
+  s.kv.member_sessions["n1"] = "s-other";
+  s.kv.unreadable.push_back({"ha-supervisor/members/n1", "written with schema 2, this supervisor reads schema 1"});
+  Plan plan = decide(s);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "same node.name"));
+}
+
+// ---------------------------------------------------------------- shutdown
+
+TEST(Decide, ShuttingDownLeaderReleasesLeadershipFirst) {
+  Snapshot s = leader_snapshot();
+  s.shutting_down = true;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::stopping);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  EXPECT_EQ(plan.actions[0].job, Job::release_leadership);
+  EXPECT_EQ(plan.actions[0].epoch, kEpoch);
+  EXPECT_EQ(plan.actions[0].session, "s1");
+  EXPECT_EQ(find_action(plan, Job::close_session), nullptr);
+  EXPECT_TRUE(contains(plan.reason, "shutting down: releasing leadership (epoch 42)"));
+}
+
+TEST(Decide, ShuttingDownFollowerClosesItsSession) {
+  Snapshot s = follower_snapshot();
+  s.shutting_down = true;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::stopping);
+  ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
+  EXPECT_EQ(plan.actions[0].job, Job::close_session);
+  EXPECT_EQ(plan.actions[0].session, "s1");
+  EXPECT_TRUE(contains(plan.reason, "closing the session"));
+}
+
+TEST(Decide, ShuttingDownWithoutSessionHasNothingToDo) {
+  Snapshot s = follower_snapshot();
+  s.shutting_down = true;
+  s.session.valid = false;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::stopping);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "nothing left to hand over"));
+}
+
+TEST(Decide, ShuttingDownWhileCutOffDoesNothing) {
+  Snapshot s = cut_off(follower_snapshot());
+  s.shutting_down = true;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::stopping);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+}
+
+// Regression (was a bug): decide_shutdown asks for
+// release_leadership whenever the (possibly stale) kv view says our session
+// holds the lock, without checking quorum_reachable. A cut-off leader that is
+// told to shut down therefore plans a write to Consul, although the cut-off
+// rule is "nothing may be written" (the close_session branch does check the
+// quorum; the release branch does not). Its stale epoch may also be long gone.
+TEST(Decide, ShuttingDownWhileCutOffWithStaleLeaderViewDoesNothing) {
+  Snapshot s = cut_off(leader_snapshot());
+  s.shutting_down = true;
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::stopping);
+  EXPECT_TRUE(plan.actions.empty()) << jobs_of(plan);
+}
+
+// ---------------------------------------------------------------- the member record
+
+TEST(Decide, MemberRecordKeepsSinceWhenRoleAndHealthAreUnchanged) {
+  Snapshot s = follower_snapshot();
+  s.self_address = "198.18.0.100";  // something else changed: the record is republished
+  Plan plan = decide(s);
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr) << jobs_of(plan);
+  EXPECT_EQ(publish->member->address, "198.18.0.100");
+  EXPECT_EQ(publish->member->role, Role::follower);
+  EXPECT_EQ(publish->member->since, kSince);
+}
+
+TEST(Decide, MemberRecordSinceIsNowWhenTheRoleChanged) {
+  Snapshot s = follower_snapshot();
+  s.kv.members["n1"].role = Role::starting;
+  Plan plan = decide(s);
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr) << jobs_of(plan);
+  EXPECT_EQ(publish->member->role, Role::follower);
+  EXPECT_EQ(publish->member->since, kNow);
+}
+
+TEST(Decide, MemberRecordSinceIsNowWhenTheHealthChanged) {
+  Snapshot s = follower_snapshot();
+  s.kv.members["n1"].health = "consul agent slow";
+  Plan plan = decide(s);
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr) << jobs_of(plan);
+  EXPECT_EQ(publish->member->health, "ok");
+  EXPECT_EQ(publish->member->since, kNow);
+}
+
+TEST(Decide, MemberRecordCarriesEveryFieldAndKeepsTheSyncthingId) {
+  Snapshot s = follower_snapshot();
+  s.kv.members["n1"].syncthing_device_id = "DEVICE-ID";
+  s.versions["supervisor"] = "0.2.0";
+  Plan plan = decide(s);
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr) << jobs_of(plan);
+  const MemberRecord& r = *publish->member;
+  EXPECT_EQ(r.name, "n1");
+  EXPECT_EQ(r.address, "198.18.0.1");
+  EXPECT_EQ(r.role, Role::follower);
+  EXPECT_EQ(r.health, "ok");
+  EXPECT_EQ(r.versions.at("supervisor"), "0.2.0");
+  EXPECT_EQ(r.versions.at("consul"), "1.8.7");
+  EXPECT_EQ(r.syncthing_device_id, "DEVICE-ID");
+  EXPECT_EQ(r.since, kSince);
+  EXPECT_EQ(r.leader_epoch, 0u);
+}
+
+TEST(Decide, MemberRecordLeaderEpochIsTheLockEpochWhenLeader) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader = LeaderLock{"s1", 99, "n1"};  // just acquired
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::leader);
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr) << jobs_of(plan);
+  EXPECT_EQ(publish->member->role, Role::leader);
+  EXPECT_EQ(publish->member->leader_epoch, 99u);
+  EXPECT_EQ(publish->member->since, kNow);
+}
+
+TEST(Decide, MemberRecordLeaderEpochIsZeroWhenNotLeader) {
+  Snapshot s = leader_snapshot();
+  ASSERT_EQ(s.kv.members.at("n1").leader_epoch, kEpoch);
+  s.kv.leader = LeaderLock{"s2", 60, "n2"};  // lost the lock to n2
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::follower);
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr) << jobs_of(plan);
+  EXPECT_EQ(publish->member->role, Role::follower);
+  EXPECT_EQ(publish->member->leader_epoch, 0u);
+  EXPECT_EQ(publish->member->since, kNow);
+  EXPECT_EQ(find_action(plan, Job::publish_cluster_state), nullptr);
+  EXPECT_TRUE(contains(plan.reason, "publishing member record (follower)"));
+}
+
+// ---------------------------------------------------------------- derive_role
+
+TEST(DeriveRole, EveryCase) {
+  EXPECT_EQ(derive_role(follower_snapshot()), Role::follower);
+  EXPECT_EQ(derive_role(leader_snapshot()), Role::leader);
+  {
+    Snapshot s = leader_snapshot();
+    s.shutting_down = true;
+    EXPECT_EQ(derive_role(s), Role::stopping);
+  }
+  {
+    Snapshot s = cut_off(leader_snapshot());
+    EXPECT_EQ(derive_role(s), Role::cut_off);
+    s.shutting_down = true;
+    EXPECT_EQ(derive_role(s), Role::stopping);
+  }
+  {
+    Snapshot s = follower_snapshot();
+    s.consul.quorum_reachable = false;
+    s.consul.ever_reached_quorum = false;
+    EXPECT_EQ(derive_role(s), Role::starting);
+  }
+  {
+    Snapshot s = follower_snapshot();
+    s.service_registered = false;
+    EXPECT_EQ(derive_role(s), Role::starting);
+  }
+  {
+    Snapshot s = leader_snapshot();
+    s.session.valid = false;
+    EXPECT_EQ(derive_role(s), Role::starting);
+  }
+  {
+    Snapshot s = leader_snapshot();
+    s.kv.known = false;
+    EXPECT_EQ(derive_role(s), Role::starting);
+  }
+  {
+    Snapshot s = follower_snapshot();
+    s.kv.maintenance.insert("n1");
+    EXPECT_EQ(derive_role(s), Role::maintenance);
+  }
+  {
+    Snapshot s = leader_snapshot();  // a leader in maintenance stays leader until it has released
+    s.kv.maintenance.insert("n1");
+    EXPECT_EQ(derive_role(s), Role::leader);
+  }
+  {
+    Snapshot s = follower_snapshot();  // another node's maintenance is not ours
+    s.kv.maintenance.insert("n2");
+    EXPECT_EQ(derive_role(s), Role::follower);
+  }
+  {
+    Snapshot s = follower_snapshot();
+    s.kv.leader.reset();
+    EXPECT_EQ(derive_role(s), Role::follower);
+  }
+  {
+    Snapshot s = follower_snapshot();
+    s.kv.leader = LeaderLock{"s1-other", kEpoch, "n1"};  // same name, other session: not us
+    EXPECT_EQ(derive_role(s), Role::follower);
+  }
+}
+
+// ---------------------------------------------------------------- purity
+
+bool same_plan(const Plan& a, const Plan& b) {
+  if (a.role != b.role || a.reason != b.reason || a.actions.size() != b.actions.size()) return false;
+  for (std::size_t i = 0; i < a.actions.size(); ++i) {
+    const Action& x = a.actions[i];
+    const Action& y = b.actions[i];
+    if (x.job != y.job || x.member != y.member || x.cluster_state != y.cluster_state || x.epoch != y.epoch ||
+        x.session != y.session)
+      return false;
+  }
+  return true;
+}
+
+TEST(Decide, IsPure) {
+  std::vector<Snapshot> snapshots;
+  snapshots.push_back(follower_snapshot());
+  snapshots.push_back(leader_snapshot());
+  snapshots.push_back(cut_off(leader_snapshot()));
+  {
+    Snapshot s = leader_snapshot();
+    s.kv.cluster_state.reset();
+    s.kv.leader->epoch = 77;
+    snapshots.push_back(s);
+  }
+  {
+    Snapshot s = follower_snapshot();
+    s.kv.leader.reset();
+    s.kv.members.erase("n1");
+    snapshots.push_back(s);
+  }
+  for (const auto& s : snapshots) {
+    const Snapshot copy = s;
+    Plan first = decide(s);
+    Plan second = decide(s);
+    EXPECT_TRUE(same_plan(first, second)) << first.reason << " vs " << second.reason;
+    EXPECT_EQ(s.kv.members, copy.kv.members);  // the snapshot is not touched
+  }
+}
+
+}  // namespace
+}  // namespace hasup::loop
