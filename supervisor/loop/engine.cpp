@@ -199,6 +199,9 @@ void Engine::on_probe(bool ok, const std::string& error) {
   link_.last_error.clear();
   if (!was_reachable) {
     spdlog::info("Consul quorum reachable");
+    // The watcher may still be backing off or waiting on a dead connection:
+    // read the keys now so the first decisions after a cut-off are on fresh data.
+    refresh_kv([] {});
     wake();
   }
   // Wake exactly when the bound would pass without another success.
@@ -220,7 +223,8 @@ consul::ReadOptions Engine::blocking(std::uint64_t index) const {
 
 void Engine::watch_kv() {
   if (stopped_) return;
-  consul_.kv_list(keys_.prefix + "/", blocking(kv_index_), [this](consul::Result<consul::KvTree> r) {
+  std::uint64_t asked = view_index_;
+  consul_.kv_list(keys_.prefix + "/", blocking(asked), [this, asked](consul::Result<consul::KvTree> r) {
     if (stopped_) return;
     if (!r) {
       note_consul_error("watching " + keys_.prefix + "/", r.error());
@@ -232,19 +236,21 @@ void Engine::watch_kv() {
       return;
     }
     watch_backoff_delay_ = 250ms;
+    if (r.value().index < asked) {
+      // Consul's index went backwards (its state was reset or restored): start over.
+      spdlog::warn("Consul index went back from {} to {}: re-reading", asked, r.value().index);
+      view_index_ = 0;
+    }
     apply_kv(r.value().entries, r.value().index);
     watch_kv();
   });
 }
 
 void Engine::apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t index) {
-  if (index < kv_index_) {
-    // Consul's index went backwards (its state was reset or restored): start over.
-    spdlog::warn("Consul index went back from {} to {}: re-reading", kv_index_, index);
-  } else if (index == kv_index_ && kv_.known) {
-    return;  // the blocking query timed out with no change
-  }
-  kv_index_ = index;
+  // An answer older than the view we hold (a read-back after a write overtook
+  // it) or unchanged (a blocking query that timed out) changes nothing.
+  if (kv_.known && index <= view_index_) return;
+  view_index_ = index;
   bool had_member = kv_.members.count(config_.node.name) > 0;
   KvView view = cluster::build_kv_view(entries, keys_);
   for (const auto& bad : view.unreadable) {
@@ -265,7 +271,7 @@ void Engine::refresh_kv(std::function<void()> then) {
   consul::ReadOptions options;
   options.consistency = consul::Consistency::consistent;
   consul_.kv_list(keys_.prefix + "/", options, [this, then = std::move(then)](consul::Result<consul::KvTree> r) {
-    if (r && r.value().index >= kv_index_) apply_kv(r.value().entries, r.value().index);
+    if (r) apply_kv(r.value().entries, r.value().index);
     then();
   });
 }

@@ -88,7 +88,7 @@ class Engine {
   SessionView session_;
   bool session_lookup_done_ = false;
   KvView kv_;
-  std::uint64_t kv_index_ = 0;
+  std::uint64_t view_index_ = 0;  // Consul index of the view in kv_
   std::set<Job> busy_;
   bool shutting_down_ = false;
   bool stopped_ = false;
