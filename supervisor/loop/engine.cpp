@@ -99,6 +99,14 @@ void Engine::cycle() {
   last_plan_ = plan;
   act(plan);
   heartbeat(plan);
+  // READY once the loop turns (systemd orders dependents after it); the
+  // watchdog is fed only from here, so a wedged loop gets us restarted.
+  if (!announced_ready_) {
+    notifier_.ready();
+    announced_ready_ = true;
+  }
+  notifier_.status(cluster::to_string(plan.role) + ": " + plan.reason);
+  notifier_.cycle_done();
   if (shutting_down_ && plan.actions.empty() && busy_.empty()) return finish_shutdown();
   arm_cycle_timer();
 }
@@ -493,6 +501,7 @@ void Engine::job_close_session(const std::string& session) {
 void Engine::request_shutdown() {
   if (shutting_down_) return;
   shutting_down_ = true;
+  notifier_.stopping();
   spdlog::info("shutdown requested: handing over roles");
   // Bounded: an unreachable Consul must not keep the process alive.
   shutdown_deadline_.expires_after(ms(config_.consul.request_timeout_ms) * 2);

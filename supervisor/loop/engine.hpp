@@ -14,6 +14,7 @@
 #include "supervisor/config/config.hpp"
 #include "supervisor/consul/client.hpp"
 #include "supervisor/loop/plan.hpp"
+#include "supervisor/loop/service_notify.hpp"
 #include "supervisor/loop/snapshot.hpp"
 
 namespace hasup::loop {
@@ -104,6 +105,8 @@ class Engine {
   std::chrono::milliseconds watch_backoff_delay_{250};
   bool cycle_posted_ = false;
 
+  ServiceNotifier notifier_;
+  bool announced_ready_ = false;
   Snapshot last_snapshot_;
   Plan last_plan_;
   std::string last_logged_reason_;
