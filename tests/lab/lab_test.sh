@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The lab, end to end, with real systemd as PID 1 in every node: lifecycle,
+# fault injection and supervision. Needs root (namespaces, mounts, cgroups).
+#   usage: lab_test.sh   (from ctest; uses the checkout it lives in)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+lab="$top/scripts/lab"
+passed=0 failed=0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP: the lab needs root (network namespaces, mounts, cgroups)"
+  exit 0
+fi
+if [ -e "$top/.run/lab/nodes" ]; then
+  echo "SKIP: a lab is already up in this checkout; not touching it (run scripts/lab down)"
+  exit 0
+fi
+
+check() {  # check NAME COMMAND...
+  local name=$1; shift
+  if "$@"; then echo "PASS: $name"; passed=$((passed + 1)); else echo "FAIL: $name"; failed=$((failed + 1)); fi
+}
+wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s
+  local limit=$1; shift
+  local end=$((SECONDS + limit))
+  while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+in_node() { "$lab" exec "$@"; }
+leader_seen_by() { in_node "$1" hactl status 2>/dev/null | sed -n 's/^leader: \(n[0-9]\).*/\1/p'; }
+healthy() { in_node "$1" hactl health; }
+is_leader() { in_node "$1" hactl leader; }
+another_leader() {  # another_leader OLD VIEWER
+  local l; l=$(leader_seen_by "$2"); [ -n "$l" ] && [ "$l" != "$1" ] && in_node "$l" hactl leader >/dev/null 2>&1
+}
+prop() { in_node "$1" systemctl show "$2" -p "$3" --value; }
+nothing_left() {
+  ! ip netns list | grep -q '^hal-' && ! grep -q "$top/.run/lab" /proc/mounts \
+    && [ ! -d /sys/fs/cgroup/unified/ha-lab ] && [ ! -d "$top/.run/lab" ] \
+    && ! ps -eo args | grep -v grep | grep -qE "^/lib/systemd/systemd --system --unit=multi-user.target"
+}
+cleanup() { "$lab" down >/dev/null 2>&1; }
+trap cleanup EXIT
+
+# --- up ---------------------------------------------------------------------
+out=$("$lab" up 2>&1); rc=$?
+check "lab up succeeds" [ $rc -eq 0 ]
+if [ $rc -ne 0 ]; then echo "$out" | tail -20 | sed 's/^/    /'; fi
+echo "$out" | grep -E "booted|lab up in" | sed 's/^/    /'
+check "every node shows its units active" bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active' | grep -qx 3"
+check "lab up again is idempotent" bash -c "'$lab' up 2>&1 | grep -q 'already up'"
+check "c1 reaches every node" bash -c "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 ping -c1 -W1 \$ip >/dev/null || exit 1; done"
+check "a node reaches nothing outside the lab (no default route)" bash -c "'$lab' exec n1 ping -c1 -W1 198.51.100.1 2>&1 | grep -q 'unreachable'"
+leader=$(leader_seen_by n1)
+check "a leader is elected" [ -n "$leader" ]
+
+# --- supervision by systemd ---------------------------------------------------
+pid=$(prop n2 consul MainPID)
+in_node n2 kill -KILL "$pid"
+check "a killed service is restarted by systemd" wait_for 15 bash -c "[ \"\$('$lab' exec n2 systemctl show consul -p NRestarts --value)\" -ge 1 ] && '$lab' exec n2 systemctl is-active consul"
+check "the supervisor is healthy again after its agent's restart" wait_for 20 healthy n2
+
+pid=$(prop n3 ha-supervisor MainPID)
+in_node n3 kill -STOP "$pid"
+check "a hung supervisor is restarted by the systemd watchdog" wait_for 20 bash -c "[ \"\$('$lab' exec n3 systemctl show ha-supervisor -p NRestarts --value)\" -ge 1 ]"
+check "the restarted supervisor is healthy" wait_for 20 healthy n3
+
+# --- crash and cold boot ----------------------------------------------------------
+leader=$(leader_seen_by n1)
+viewer=n1; [ "$leader" = n1 ] && viewer=n2
+"$lab" crash "$leader" >/dev/null
+check "crash: the node is down" bash -c "'$lab' status | grep -E '^$leader ' | grep -q ' down '"
+check "crash of the leader: another node leads within 15 s" wait_for 15 another_leader "$leader" "$viewer"
+check "half-up lab is refused with a clear error" bash -c "'$lab' up 2>&1 | grep -q 'half up'"
+"$lab" restart "$leader" >/dev/null
+check "restart: the node boots and its supervisor is healthy" wait_for 30 healthy "$leader"
+check "restart: it rejoins as follower" bash -c "! '$lab' exec $leader hactl leader >/dev/null"
+check "restart: its disk was kept (not provisioned again)" in_node "$leader" test -e /var/lib/ha-lab-provisioned
+
+# --- partition and heal -------------------------------------------------------------
+victim=$(leader_seen_by n1)
+other=n1; [ "$victim" = n1 ] && other=n2
+"$lab" partition "$victim" >/dev/null
+check "partition: the cut-off leader steps down within 6 s" wait_for 6 bash -c "! '$lab' exec $victim hactl leader"
+check "partition: the majority elects a leader" wait_for 20 another_leader "$victim" "$other"
+"$lab" heal "$victim" >/dev/null
+check "heal: the node is healthy again" wait_for 30 healthy "$victim"
+check "heal: exactly one leader" bash -c "n=0; for x in n1 n2 n3; do '$lab' exec \$x hactl leader >/dev/null 2>&1 && n=\$((n+1)); done; [ \$n -eq 1 ]"
+
+# --- stop/start a unit, clear errors -----------------------------------------------
+"$lab" stop n1 ha-supervisor >/dev/null
+check "lab stop NODE UNIT stops it" bash -c "! '$lab' exec n1 systemctl is-active ha-supervisor >/dev/null"
+"$lab" start n1 ha-supervisor >/dev/null
+check "lab start NODE UNIT starts it" wait_for 20 healthy n1
+check "a non-root user gets a clear error" bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$lab' status 2>&1 | grep -q 'needs root'"
+check "an unknown node gets a clear error" bash -c "'$lab' crash n9 2>&1 | grep -q 'which node'"
+
+# --- down ------------------------------------------------------------------------------
+"$lab" down >/dev/null
+check "down leaves no namespace, mount, cgroup, process or state" nothing_left
+check "down again is idempotent" bash -c "'$lab' down | grep -q 'down'"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
