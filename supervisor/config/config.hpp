@@ -41,6 +41,19 @@ struct ApiConfig {
   int port = 8801;
 };
 
+struct VipConfig {
+  std::string address;  // "198.18.0.100/24"; empty: no floating IP here
+  std::string interface = "eth0";
+  int virtual_router_id = 51;
+  int priority = 100;
+  int advert_interval_ms = 100;
+  std::string keepalived_conf = "/etc/keepalived/keepalived.conf";
+  std::string template_path = "/usr/local/share/ha-supervisor/templates/keepalived.conf.mustache";
+  std::string track_file = "/run/ha-supervisor/vip-fault";
+  std::string keepalived_unit = "keepalived.service";
+  bool enabled() const { return !address.empty(); }
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -51,6 +64,7 @@ struct Config {
   LoopConfig loop;
   ApiConfig api;
   LogConfig log;
+  VipConfig vip;
 };
 
 struct ConfigError {

@@ -87,7 +87,42 @@ std::string token_problem(std::string_view token) {
   return visible_ascii ? std::string{} : std::string("must be visible ASCII without spaces or control characters");
 }
 
+// "A.B.C.D/N": the floating IP with its prefix length, as keepalived takes it.
+std::string ipv4_cidr_problem(std::string_view text) {
+  if (text.empty()) return {};  // not set: the floating IP is off
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return "must be an IPv4 address with its prefix length, e.g. 198.18.0.100/24";
+  std::string ip(text.substr(0, slash));
+  std::string prefix(text.substr(slash + 1));
+  if (ip.find(':') != std::string::npos || !is_ip_literal(ip)) return "is not an IPv4 address with a prefix length";
+  if (prefix.empty() || prefix.size() > 2 || !std::all_of(prefix.begin(), prefix.end(), is_digit) ||
+      std::stoi(prefix) < 1 || std::stoi(prefix) > 32)
+    return "prefix length must be 1..32";
+  return {};
+}
+
+// Linux interface names: at most 15 characters, no '/', no spaces.
+std::string interface_problem(std::string_view name) {
+  if (name.empty() || name.size() > 15) return "must be 1..15 characters";
+  for (char c : name)
+    if (!is_alnum(c) && c != '_' && c != '-' && c != '.') return "may contain only A-Z, a-z, 0-9, '_', '-' and '.'";
+  return {};
+}
+
+// Paths end up inside keepalived.conf: absolute, and nothing that could end a
+// token there (spaces, quotes, braces, newlines).
+std::string path_problem(std::string_view path) {
+  if (path.empty() || path.front() != '/') return "must be an absolute path";
+  for (char c : path)
+    if (!(is_alnum(c) || c == '/' || c == '_' || c == '-' || c == '.' || c == '@' || c == '+'))
+      return "may contain only A-Z, a-z, 0-9 and / _ - . @ +";
+  return {};
+}
+
 const StringFormat kNodeName{"[a-z0-9][a-z0-9-]{0,62}", node_name_problem};
+const StringFormat kIpv4Cidr{"IPv4/prefix, e.g. 198.18.0.100/24", ipv4_cidr_problem};
+const StringFormat kInterface{"interface name, 1..15 of [A-Za-z0-9_.-]", interface_problem};
+const StringFormat kPath{"absolute path of [A-Za-z0-9/_.@+-]", path_problem};
 const StringFormat kHost{"IPv4/IPv6 literal or host name", host_problem};
 const StringFormat kKeyPrefix{"[A-Za-z0-9][A-Za-z0-9_/-]*, no trailing '/'", key_prefix_problem};
 const StringFormat kToken{"visible ASCII", token_problem};
@@ -245,12 +280,47 @@ std::vector<KeySpec> build_keys() {
        .help = "Least severe level written to the log.",
        .reload = Reload::live,
        .allowed_values = {"trace", "debug", "info", "warn", "error"}},
+
+      // vip.*: the floating IP, held by keepalived (VRRPv3); the supervisor
+      // renders keepalived.conf and puts the instance in FAULT through a track
+      // file when this node must not hold the IP. A restart for all: they
+      // shape the rendered config and the files keepalived watches.
+      {HASUP_KEY(vip.address),
+       .help = "Floating IP with prefix length (e.g. 198.18.0.100/24); empty: no floating IP on this node.",
+       .format = &kIpv4Cidr},
+      {HASUP_KEY(vip.interface), .help = "Interface that carries the floating IP and VRRP.", .format = &kInterface},
+      {HASUP_KEY(vip.virtual_router_id),
+       .help = "VRRP virtual router id: the same on every node of this cluster, unique on the network.",
+       .int_ranges = {{1, 255}}},
+      {HASUP_KEY(vip.priority),
+       .help = "VRRP base priority of this node; the highest healthy node holds the IP.",
+       .int_ranges = {{1, 254}}},
+      {HASUP_KEY(vip.advert_interval_ms),
+       .help = "VRRP advertisement interval, in ms (VRRPv3: 100 or more, in steps of 10 ms). 100 moves the IP "
+               "in ~0.3 s after a crash.",
+       .int_ranges = {{100, 40950}}},
+      {HASUP_KEY(vip.keepalived_conf), .help = "keepalived.conf the supervisor renders.", .format = &kPath},
+      {.path = "vip.template", .field = [](Config& c) -> auto& { return c.vip.template_path; }, .help = "Mustache template of keepalived.conf.", .format = &kPath},
+      {HASUP_KEY(vip.track_file),
+       .help = "Track file keepalived watches: non-zero puts this node's instance in FAULT (the IP leaves).",
+       .format = &kPath},
+      {HASUP_KEY(vip.keepalived_unit), .help = "systemd unit of keepalived, reloaded after a render."},
   };
 #undef HASUP_KEY
 }
 
+// keepalived counts the VRRPv3 interval in centiseconds.
+std::string advert_step_violation(const Config& c) {
+  if (c.vip.advert_interval_ms % 10 == 0) return {};
+  return "vip.advert_interval_ms (" + std::to_string(c.vip.advert_interval_ms) +
+         ") must be a multiple of 10 ms (VRRPv3 counts centiseconds)";
+}
+
 std::vector<CrossKeyRule> build_rules() {
   return {
+      {.keys = {"vip.advert_interval_ms"},
+       .summary = "vip.advert_interval_ms is a multiple of 10 (VRRPv3 counts centiseconds).",
+       .violation = advert_step_violation},
       // A node cut off from Consul must step down before another node can
       // take the leader lock: the others can take it once serf has declared
       // the cut-off node failed (>= 5000 ms) and the lock-delay has run out.

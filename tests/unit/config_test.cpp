@@ -489,9 +489,21 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "};\n"
       "loop: { interval_ms = 2000; log_repeat_s = 120; };\n"
       "api: { listen = \"0.0.0.0\"; port = 9000; };\n"
-      "log: { level = \"debug\"; };\n");
+      "log: { level = \"debug\"; };\n"
+      "vip: { address = \"198.18.0.100/24\"; interface = \"br-lab\"; virtual_router_id = 7; priority = 150;\n"
+      "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
+      "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
+  EXPECT_EQ(c.vip.address, "198.18.0.100/24");
+  EXPECT_EQ(c.vip.interface, "br-lab");
+  EXPECT_EQ(c.vip.virtual_router_id, 7);
+  EXPECT_EQ(c.vip.priority, 150);
+  EXPECT_EQ(c.vip.advert_interval_ms, 200);
+  EXPECT_EQ(c.vip.keepalived_conf, "/etc/k/k.conf");
+  EXPECT_EQ(c.vip.template_path, "/t/k.mustache");
+  EXPECT_EQ(c.vip.track_file, "/run/x/fault");
+  EXPECT_EQ(c.vip.keepalived_unit, "ka.service");
   EXPECT_EQ(c.node.name, "db-2");
   EXPECT_EQ(c.node.address, "fd00::2");
   EXPECT_EQ(c.consul.host, "consul.local");
@@ -515,6 +527,23 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   // really covers the whole schema.
   const auto changes = diff(Config{}, c);
   EXPECT_EQ(changes.live.size() + changes.needs_restart.size(), all_keys().size() - 1);
+}
+
+TEST(ConfigLoadTest, FloatingIpValuesAreChecked) {
+  auto errors = all_errors(load_with("vip", "address = \"198.18.0.100\";"));
+  EXPECT_TRUE(contains(errors, "vip.address: must be an IPv4 address with its prefix length"));
+  errors = all_errors(load_with("vip", "address = \"198.18.0.100/33\";"));
+  EXPECT_TRUE(contains(errors, "prefix length must be 1..32"));
+  errors = all_errors(load_with("vip", "advert_interval_ms = 50;"));
+  EXPECT_TRUE(contains(errors, "vip.advert_interval_ms: out of range: allowed 100..40950, got 50")) << errors;
+  errors = all_errors(load_with("vip", "advert_interval_ms = 105;"));
+  EXPECT_TRUE(contains(errors, "must be a multiple of 10 ms")) << errors;
+  errors = all_errors(load_with("vip", "interface = \"eth0; rm -rf\";"));
+  EXPECT_TRUE(contains(errors, "vip.interface: may contain only")) << errors;
+  errors = all_errors(load_with("vip", "track_file = \"/run/a b\";"));
+  EXPECT_TRUE(contains(errors, "vip.track_file: may contain only")) << errors;
+  errors = all_errors(load_with("vip", "virtual_router_id = 256;"));
+  EXPECT_TRUE(contains(errors, "allowed 1..255")) << errors;
 }
 
 TEST(ConfigLoadTest, LoadFileReportsTheFileNameAndLines) {

@@ -1,0 +1,23 @@
+#pragma once
+// What keepalived.conf says for one node: plain values, no I/O.
+#include <string>
+#include <vector>
+
+namespace hasup::keepalived {
+
+struct VrrpModel {
+  std::string node_name;
+  std::string instance = "ha_manager";
+  std::string interface;
+  int virtual_router_id = 0;
+  int priority = 0;
+  int advert_interval_ms = 100;
+  std::string self_address;         // unicast_src_ip
+  std::vector<std::string> peers;   // unicast peers: the other members' addresses, sorted
+  std::string vip;                  // "198.18.0.100/24"
+  std::string track_file;
+
+  bool operator==(const VrrpModel&) const = default;
+};
+
+}  // namespace hasup::keepalived

@@ -1,0 +1,78 @@
+#include "components/keepalived/render.hpp"
+
+#include <kainjow/mustache.hpp>
+
+#include <cstdio>
+
+namespace hasup::keepalived {
+
+namespace {
+
+// Values come from config and from Consul (peer addresses): they were checked
+// there, and are checked again here, because a newline or a brace in
+// keepalived.conf would change its meaning.
+bool safe_token(const std::string& value) {
+  if (value.empty()) return false;
+  for (char c : value) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+              c == '/' || c == '_' || c == '-' || c == '@' || c == '+';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string seconds_text(int milliseconds) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.2f", milliseconds / 1000.0);
+  std::string text = buffer;
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+Rendered render(const std::string& template_text, const VrrpModel& m) {
+  Rendered out;
+  for (const std::string* v : {&m.node_name, &m.instance, &m.interface, &m.self_address, &m.vip, &m.track_file})
+    if (!safe_token(*v)) {
+      out.error = "refusing to render a value that could break keepalived.conf: \"" + *v + "\"";
+      return out;
+    }
+  kainjow::mustache::mustache tmpl(template_text);
+  // A config file, not HTML: values were checked above and go in as they are.
+  tmpl.set_custom_escape([](const std::string& s) { return s; });
+  if (!tmpl.is_valid()) {
+    out.error = "template: " + tmpl.error_message();
+    return out;
+  }
+  kainjow::mustache::data peers = kainjow::mustache::data::type::list;
+  for (const auto& peer : m.peers) {
+    if (!safe_token(peer)) {
+      out.error = "refusing peer address \"" + peer + "\"";
+      return out;
+    }
+    kainjow::mustache::data entry;
+    entry.set("address", peer);
+    peers.push_back(entry);
+  }
+  kainjow::mustache::data data;
+  data.set("node_name", m.node_name);
+  data.set("instance", m.instance);
+  data.set("interface", m.interface);
+  data.set("virtual_router_id", std::to_string(m.virtual_router_id));
+  data.set("priority", std::to_string(m.priority));
+  data.set("advert_seconds", seconds_text(m.advert_interval_ms));
+  data.set("self_address", m.self_address);
+  data.set("peers", peers);
+  data.set("vip", m.vip);
+  data.set("track_file", m.track_file);
+  out.text = tmpl.render(data);
+  if (!tmpl.is_valid()) {
+    out.text.clear();
+    out.error = "template: " + tmpl.error_message();
+  }
+  return out;
+}
+
+}  // namespace hasup::keepalived

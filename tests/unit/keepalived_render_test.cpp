@@ -1,0 +1,88 @@
+// keepalived.conf rendered from the real template in templates/.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "components/keepalived/render.hpp"
+
+namespace hasup::keepalived {
+namespace {
+
+std::string real_template() {
+  std::ifstream in(std::string(HA_SOURCE_DIR) + "/templates/keepalived.conf.mustache");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+VrrpModel model() {
+  VrrpModel m;
+  m.node_name = "n1";
+  m.interface = "eth0";
+  m.virtual_router_id = 51;
+  m.priority = 150;
+  m.advert_interval_ms = 100;
+  m.self_address = "198.18.0.11";
+  m.peers = {"198.18.0.12", "198.18.0.13"};
+  m.vip = "198.18.0.100/24";
+  m.track_file = "/run/ha-supervisor/vip-fault";
+  return m;
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+TEST(KeepalivedRender, RendersVrrpv3UnicastWithTheTrackFile) {
+  auto r = render(real_template(), model());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(contains(r.text, "vrrp_version 3"));
+  EXPECT_TRUE(contains(r.text, "advert_int 0.1\n"));
+  EXPECT_TRUE(contains(r.text, "virtual_router_id 51\n"));
+  EXPECT_TRUE(contains(r.text, "priority 150\n"));
+  EXPECT_TRUE(contains(r.text, "unicast_src_ip 198.18.0.11\n"));
+  EXPECT_TRUE(contains(r.text, "    198.18.0.12\n    198.18.0.13\n"));
+  EXPECT_TRUE(contains(r.text, "198.18.0.100/24 dev eth0")) << "no HTML escaping in a config file";
+  EXPECT_TRUE(contains(r.text, "file \"/run/ha-supervisor/vip-fault\""));
+  EXPECT_TRUE(contains(r.text, "weight 0"));
+}
+
+TEST(KeepalivedRender, AdvertIntervalInSeconds) {
+  auto m = model();
+  m.advert_interval_ms = 1000;
+  EXPECT_TRUE(contains(render(real_template(), m).text, "advert_int 1\n"));
+  m.advert_interval_ms = 250;
+  EXPECT_TRUE(contains(render(real_template(), m).text, "advert_int 0.25\n"));
+}
+
+TEST(KeepalivedRender, NoPeersStillRendersAnEmptyPeerList) {
+  auto m = model();
+  m.peers.clear();
+  auto r = render(real_template(), m);
+  ASSERT_TRUE(r.error.empty());
+  EXPECT_TRUE(std::regex_search(r.text, std::regex(R"(unicast_peer \{\s*\})"))) << r.text;
+}
+
+TEST(KeepalivedRender, RefusesValuesThatWouldBreakTheFile) {
+  auto m = model();
+  m.peers = {"198.18.0.12\n}\nvrrp_script evil {"};
+  auto r = render(real_template(), m);
+  EXPECT_TRUE(r.text.empty());
+  EXPECT_TRUE(contains(r.error, "refusing peer address"));
+  m = model();
+  m.interface = "eth0 dev lo";
+  EXPECT_FALSE(render(real_template(), m).error.empty());
+}
+
+TEST(KeepalivedRender, TemplateErrorsAreReportedNotRendered) {
+  auto r = render("{{#peers}} unclosed", model());
+  EXPECT_TRUE(r.text.empty());
+  EXPECT_TRUE(contains(r.error, "template"));
+}
+
+TEST(KeepalivedRender, SameModelSameText) {
+  EXPECT_EQ(render(real_template(), model()).text, render(real_template(), model()).text);
+}
+
+}  // namespace
+}  // namespace hasup::keepalived
