@@ -3,11 +3,14 @@
 # Used as is by the lab, the Vagrant demo and the Cloudify blueprint.
 #   install.sh --name N --address ADDR [--consul-port P] [--token-file F]
 #              [--api-port P] [--bin-dir DIR] [--root DIR] [--no-enable]
+#              [--vip CIDR --vip-interface IF --vip-priority P [--vrid ID]]
+#              [--watch-units UNIT,UNIT...]
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name= address= consul_port=8500 token_file= api_port=8801 root= enable=1
+vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service
 bin_dir="$here/../../build/supervisor"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -19,6 +22,11 @@ while [ $# -gt 0 ]; do
     --bin-dir) bin_dir=$2; shift 2 ;;
     --root) root=$2; shift 2 ;;
     --no-enable) enable=0; shift ;;
+    --vip) vip=$2; shift 2 ;;
+    --vip-interface) vip_interface=$2; shift 2 ;;
+    --vip-priority) vip_priority=$2; shift 2 ;;
+    --vrid) vrid=$2; shift 2 ;;
+    --watch-units) watch_units=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -27,8 +35,10 @@ for b in ha-supervisor hactl; do
   [ -x "$bin_dir/$b" ] || { echo "install.sh: $bin_dir/$b not found: build first (scripts/build)" >&2; exit 1; }
 done
 
-install -d "$root/usr/local/bin" "$root/etc/ha-supervisor" "$root/etc/systemd/system"
+install -d "$root/usr/local/bin" "$root/etc/ha-supervisor" "$root/etc/systemd/system" \
+  "$root/usr/local/share/ha-supervisor/templates"
 install -m 0755 "$bin_dir/ha-supervisor" "$bin_dir/hactl" "$root/usr/local/bin/"
+install -m 0644 "$here"/../../templates/*.mustache "$root/usr/local/share/ha-supervisor/templates/"
 conf="$root/etc/ha-supervisor/ha-supervisor.conf"
 {
   echo "# Written by components/ha-supervisor/install.sh; every key: ha-supervisor --help-config"
@@ -39,6 +49,11 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
     echo "consul: { host = \"127.0.0.1\"; port = $consul_port; };"
   fi
   echo "api: { listen = \"127.0.0.1\"; port = $api_port; };"
+  echo "systemd: { watch_units = \"$watch_units\"; };"
+  if [ -n "$vip" ]; then
+    echo "vip: { address = \"$vip\"; interface = \"$vip_interface\"; priority = $vip_priority;"
+    echo "       virtual_router_id = $vrid; };"
+  fi
 } >"$conf.new"
 chmod 0640 "$conf.new"
 mv "$conf.new" "$conf"

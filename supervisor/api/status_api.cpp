@@ -64,6 +64,15 @@ http::Handler status_routes(loop::Engine& engine) {
     if (request.method == "GET" && request.path == "/cluster") {
       return respond(json_response(200, cluster_document(snapshot, plan)));
     }
+    if (request.path == "/forget") {
+      if (request.method != "POST") return respond(error_response(405, "use POST"));
+      json body = json::parse(request.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object() || !body.contains("node") || !body["node"].is_string())
+        return respond(error_response(400, "body must be {\"node\": NAME}"));
+      return engine.forget_node(body["node"].get<std::string>(), [respond](int status, std::string message) {
+        respond(json_response(status, json{{"status", message}}));
+      });
+    }
     if (request.path == "/maintenance") {
       if (request.method != "POST") return respond(error_response(405, "use POST"));
       return handle_maintenance(engine, request, std::move(respond));

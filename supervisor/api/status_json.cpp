@@ -32,6 +32,18 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                     {"bound_ms", s.consul.quorum_loss_timeout.count()}};
   self["consul_error"] = s.consul.last_error;
   self["busy"] = loop::to_string(s.busy);
+  // The local units as systemd last reported them: a restart done by systemd
+  // (NRestarts) shows here.
+  json units = json::object();
+  for (const auto& [name, u] : s.units)
+    units[name] = {{"active", u.active_state}, {"sub", u.sub_state}, {"n_restarts", u.n_restarts},
+                   {"main_pid", u.main_pid}};
+  self["units"] = units;
+  self["systemd_connected"] = s.units_connected;
+  if (s.vip.enabled)
+    self["vip"] = {{"address", s.vip.base.vip},
+                   {"fault", s.vip.fault_now.value_or(true)},
+                   {"config_written", s.vip.current_conf.has_value()}};
   self["consul_node"] = s.consul.agent_node;
   doc["self"] = self;
   // A cut-off node shows its last view, marked as such.
@@ -56,6 +68,14 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"versions", m.versions},
                        {"syncthing_device_id", m.syncthing_device_id},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});
+  }
+  // Registered nodes without a live member record: down (crashed, cut off,
+  // stopped) but still part of the cluster until an operator forgets them.
+  for (const auto& [name, address] : s.kv.registered) {
+    if (s.kv.members.count(name)) continue;
+    members.push_back({{"name", name}, {"address", address}, {"role", "down"}, {"health", "not alive"},
+                       {"since", ""}, {"leader_epoch", 0}, {"versions", json::object()},
+                       {"syncthing_device_id", ""}, {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   doc["members"] = members;
   json unreadable = json::array();

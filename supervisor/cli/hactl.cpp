@@ -18,6 +18,7 @@ const char* kUsage =
     "  health                   this node's health (exit 0 when healthy)\n"
     "  leader                   exit 0 when this node is the leader\n"
     "  maintenance on|off [NODE]  write maintenance intent (default: this node)\n"
+    "  forget NODE              remove a node that is down for good from the cluster\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE.\n";
 
 struct Target {
@@ -105,6 +106,13 @@ int main(int argc, char** argv) {
     if (!o.ok) return unreachable(target, o);
     std::cout << o.response.body;
     return o.response.status == 202 ? 0 : 1;
+  }
+  if (command == "forget" && i < args.size()) {
+    nlohmann::json body{{"node", args[i]}};
+    auto o = call(target, Method::post, "/forget", body.dump());
+    if (!o.ok) return unreachable(target, o);
+    std::cout << o.response.body;
+    return o.response.status == 200 ? 0 : 1;
   }
   std::cerr << kUsage;
   return 2;

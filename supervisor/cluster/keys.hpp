@@ -1,7 +1,9 @@
 #pragma once
 // Where the cluster's shared truth lives in Consul's KV store, under one prefix.
 //   PREFIX/leader                    leader lock (held by the leader's session)
-//   PREFIX/members/NAME              member record, held by that node's session
+//   PREFIX/members/NAME              member record, held by that node's session (alive)
+//   PREFIX/nodes/NAME                node registration: the cluster's members, alive
+//                                    or not, until an operator forgets the node
 //   PREFIX/intent/maintenance/NAME   operator intent: NAME in maintenance
 //   PREFIX/cluster/state             the leader's published view (fenced write)
 #include <string>
@@ -14,6 +16,8 @@ struct Keys {
   std::string leader() const { return prefix + "/leader"; }
   std::string members_dir() const { return prefix + "/members/"; }
   std::string member(const std::string& name) const { return members_dir() + name; }
+  std::string nodes_dir() const { return prefix + "/nodes/"; }
+  std::string node(const std::string& name) const { return nodes_dir() + name; }
   std::string maintenance_dir() const { return prefix + "/intent/maintenance/"; }
   std::string maintenance(const std::string& name) const { return maintenance_dir() + name; }
   std::string cluster_state() const { return prefix + "/cluster/state"; }

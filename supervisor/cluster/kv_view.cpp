@@ -38,6 +38,14 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
       }
       view.member_sessions[name] = entry.session;
       view.members[name] = std::move(*decoded.record);
+    } else if (starts_with(entry.key, keys.nodes_dir())) {
+      auto node = decode_node(entry.value);
+      std::string name = entry.key.substr(keys.nodes_dir().size());
+      if (!node || node->name != name) {
+        view.unreadable.push_back({entry.key, "node registration is not {schema 1, name, address} for this name"});
+        continue;
+      }
+      view.registered[name] = node->address;
     } else if (starts_with(entry.key, keys.maintenance_dir())) {
       auto intent = decode_maintenance(entry.value);
       if (!intent) {

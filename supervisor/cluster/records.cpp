@@ -134,6 +134,20 @@ MemberDecode decode_member(const std::string& text) {
   return out;
 }
 
+std::string encode(const NodeRegistration& n) {
+  return json{{"schema", 1}, {"name", n.name}, {"address", n.address}}.dump();
+}
+
+std::optional<NodeRegistration> decode_node(const std::string& text) {
+  std::string error;
+  auto parsed = parse_object(text, error);
+  if (!parsed || !schema_ok(*parsed, 1, error)) return std::nullopt;
+  NodeRegistration n;
+  if (!get_string(*parsed, "name", n.name, error) || !get_string(*parsed, "address", n.address, error)) return std::nullopt;
+  if (n.name.empty() || n.address.empty()) return std::nullopt;
+  return n;
+}
+
 std::string encode(const LeaderValue& v) { return json{{"name", v.name}, {"address", v.address}}.dump(); }
 
 std::optional<LeaderValue> decode_leader_value(const std::string& text) {

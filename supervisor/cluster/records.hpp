@@ -38,6 +38,17 @@ struct MemberDecode {
 };
 MemberDecode decode_member(const std::string& json_text);
 
+// A node that belongs to the cluster, whether it is alive now or not. Unlike
+// the member record it is not tied to a session: a crashed node stays a VRRP
+// peer (else it could never hear the holder's adverts when it comes back).
+struct NodeRegistration {
+  std::string name;
+  std::string address;
+  bool operator==(const NodeRegistration&) const = default;
+};
+std::string encode(const NodeRegistration& node);
+std::optional<NodeRegistration> decode_node(const std::string& json_text);
+
 struct LeaderValue {  // the leader lock's value: who took it, for display
   std::string name;
   std::string address;

@@ -54,6 +54,11 @@ struct VipConfig {
   bool enabled() const { return !address.empty(); }
 };
 
+struct SystemdConfig {
+  std::string watch_units;  // comma-separated unit names whose state the loop follows
+  std::string bus_address;  // empty: the system bus
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -65,6 +70,7 @@ struct Config {
   ApiConfig api;
   LogConfig log;
   VipConfig vip;
+  SystemdConfig systemd;
 };
 
 struct ConfigError {

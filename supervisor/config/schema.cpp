@@ -119,7 +119,25 @@ std::string path_problem(std::string_view path) {
   return {};
 }
 
+std::string unit_list_problem(std::string_view list) {
+  for (char c : list)
+    if (!(is_alnum(c) || c == '@' || c == '.' || c == '_' || c == '-' || c == ':' || c == ','))
+      return "must be unit names separated by ',' (A-Z a-z 0-9 @ . _ - :)";
+  return {};
+}
+
+std::string bus_address_problem(std::string_view address) {
+  if (address.empty()) return {};
+  if (address.rfind("unix:", 0) != 0) return "must be a D-Bus address such as unix:path=/run/dbus/system_bus_socket";
+  for (char c : address)
+    if (!(is_alnum(c) || c == '/' || c == '_' || c == '-' || c == '.' || c == ':' || c == '=' || c == ','))
+      return "may contain only A-Z a-z 0-9 / _ - . : = ,";
+  return {};
+}
+
 const StringFormat kNodeName{"[a-z0-9][a-z0-9-]{0,62}", node_name_problem};
+const StringFormat kUnitList{"unit names separated by ','", unit_list_problem};
+const StringFormat kBusAddress{"unix:path=...", bus_address_problem};
 const StringFormat kIpv4Cidr{"IPv4/prefix, e.g. 198.18.0.100/24", ipv4_cidr_problem};
 const StringFormat kInterface{"interface name, 1..15 of [A-Za-z0-9_.-]", interface_problem};
 const StringFormat kPath{"absolute path of [A-Za-z0-9/_.@+-]", path_problem};
@@ -305,6 +323,16 @@ std::vector<KeySpec> build_keys() {
        .help = "Track file keepalived watches: non-zero puts this node's instance in FAULT (the IP leaves).",
        .format = &kPath},
       {HASUP_KEY(vip.keepalived_unit), .help = "systemd unit of keepalived, reloaded after a render."},
+
+      // systemd.*: the unit manager connects once, at start.
+      {HASUP_KEY(systemd.watch_units),
+       .help = "Units whose state the supervisor follows and reports (comma-separated, e.g. "
+               "consul.service); keepalived's unit is added when vip.address is set. Empty and no floating "
+               "IP: the supervisor does not talk to systemd.",
+       .format = &kUnitList},
+      {HASUP_KEY(systemd.bus_address),
+       .help = "D-Bus address of systemd's bus; empty: the system bus.",
+       .format = &kBusAddress},
   };
 #undef HASUP_KEY
 }

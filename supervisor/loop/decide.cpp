@@ -1,6 +1,9 @@
 #include "supervisor/loop/decide.hpp"
 
+#include "components/keepalived/render.hpp"
+
 #include <algorithm>
+#include <set>
 
 namespace hasup::loop {
 
@@ -16,6 +19,10 @@ std::string to_string(Job job) {
     case Job::release_leadership: return "release-leadership";
     case Job::publish_cluster_state: return "publish-cluster-state";
     case Job::close_session: return "close-session";
+    case Job::set_vip_fault: return "set-vip-fault";
+    case Job::apply_keepalived_conf: return "apply-keepalived-conf";
+    case Job::start_keepalived: return "start-keepalived";
+    case Job::register_node: return "register-node";
   }
   return "unknown";
 }
@@ -145,6 +152,63 @@ void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_pub
   plan.reason = "leader lock is free: trying to acquire it";
 }
 
+// The floating IP. keepalived moves it by itself within ~0.3 s when a holder
+// dies; the supervisor's part is (1) to take it away from a node that must
+// not serve (cut off, starting, stopping) through the track file, which works
+// even without Consul, and (2) to keep keepalived.conf's unicast peers equal
+// to the live members, rendered only from a whole, current view.
+std::string decide_vip(Plan& plan, const Snapshot& s) {
+  const VipView& vip = s.vip;
+  if (!vip.enabled) return {};
+  std::string note;
+  const bool may_hold = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
+  const bool want_fault = !may_hold;
+  if (vip.fault_now != want_fault) {
+    Action a = action(Job::set_vip_fault);
+    a.fault = want_fault;
+    if (want(plan, s, a))
+      note = want_fault ? "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")"
+                        : "floating IP: this node may hold it";
+  }
+  if (may_hold && s.kv.known && vip.template_error.empty()) {
+    // Every registered node, alive or not (a node that is down now will come
+    // back and must hear the holder), plus live members not registered yet.
+    keepalived::VrrpModel model = vip.base;
+    std::set<std::string> peers;
+    for (const auto& [name, address] : s.kv.registered)
+      if (name != s.self) peers.insert(address);
+    for (const auto& [name, member] : s.kv.members)
+      if (name != s.self) peers.insert(member.address);
+    model.peers.assign(peers.begin(), peers.end());
+    auto rendered = keepalived::render(vip.template_text, model);
+    if (!rendered.error.empty()) {
+      note += (note.empty() ? "" : "; ") + std::string("floating IP: keepalived.conf not rendered: ") + rendered.error;
+    } else if (vip.current_conf != rendered.text) {
+      Action a = action(Job::apply_keepalived_conf);
+      a.text = rendered.text;
+      if (want(plan, s, a)) {
+        std::string peers;
+        for (const auto& p : model.peers) peers += (peers.empty() ? "" : ",") + p;
+        note += (note.empty() ? "" : "; ") + std::string("floating IP: rendering keepalived.conf, peers ") +
+                (peers.empty() ? "none" : peers);
+      }
+      return note;
+    }
+  }
+  if (!vip.template_error.empty())
+    note += (note.empty() ? "" : "; ") + std::string("floating IP: ") + vip.template_error;
+  // keepalived runs whenever it has a config, also in FAULT: it must hear the
+  // others' adverts to rejoin as backup, never as a second master.
+  auto unit = s.units.find(vip.unit);
+  if (vip.current_conf && s.units_connected && unit != s.units.end() && unit->second.active_state != "active" &&
+      unit->second.active_state != "activating" && unit->second.active_state != "reloading") {
+    if (want(plan, s, action(Job::start_keepalived)))
+      note += (note.empty() ? "" : "; ") + std::string("floating IP: starting keepalived (") +
+              unit->second.active_state + ")";
+  }
+  return note;
+}
+
 }  // namespace
 
 Role derive_role(const Snapshot& s) {
@@ -156,7 +220,16 @@ Role derive_role(const Snapshot& s) {
   return Role::follower;
 }
 
+Plan decide_cluster(const Snapshot& s);
+
 Plan decide(const Snapshot& s) {
+  Plan plan = decide_cluster(s);
+  std::string vip_note = decide_vip(plan, s);
+  if (!vip_note.empty()) plan.reason += "; " + vip_note;
+  return plan;
+}
+
+Plan decide_cluster(const Snapshot& s) {
   if (s.shutting_down) return decide_shutdown(s);
 
   Plan plan;
@@ -210,6 +283,9 @@ Plan decide(const Snapshot& s) {
     publish.member = desired;
     want(plan, s, std::move(publish));
   }
+
+  auto registered = s.kv.registered.find(s.self);
+  if (registered == s.kv.registered.end() || registered->second != s.self_address) want(plan, s, action(Job::register_node));
 
   decide_leadership(plan, s, plan.role, member_published);
   if (!plan.actions.empty() && plan.actions.front().job == Job::publish_member && plan.actions.size() == 1 &&

@@ -3,6 +3,13 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+#include <fcntl.h>
+
 #include "supervisor/cluster/kv_view.hpp"
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/decide.hpp"
@@ -28,6 +35,40 @@ consul::ClientSettings client_settings(const config::Config& c) {
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
+std::optional<std::string> read_small_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Whole or not at all: keepalived must never read a half-written config.
+std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return "cannot write " + tmp + ": " + std::strerror(errno);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string error = "cannot write " + path + ": " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return error;
+  }
+  return {};
+}
+
+std::vector<std::string> split_units(const std::string& list) {
+  std::vector<std::string> out;
+  std::stringstream ss(list);
+  std::string unit;
+  while (std::getline(ss, unit, ','))
+    if (!unit.empty()) out.push_back(unit);
+  return out;
+}
+
 }  // namespace
 
 Engine::Engine(asio::io_context& io, config::Config config, std::string config_path)
@@ -45,6 +86,39 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       shutdown_deadline_(io) {
   versions_["supervisor"] = kVersion;
   link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
+  watched_units_ = split_units(config_.systemd.watch_units);
+  if (config_.vip.enabled()) {
+    watched_units_.push_back(config_.vip.keepalived_unit);
+    read_vip_template();
+  }
+}
+
+void Engine::read_vip_template() {
+  auto text = read_small_file(config_.vip.template_path);
+  vip_template_text_ = text.value_or("");
+  vip_template_error_ = text ? "" : "cannot read the template " + config_.vip.template_path;
+  if (!text) spdlog::error("{}", vip_template_error_);
+}
+
+void Engine::start_units() {
+  if (watched_units_.empty()) return;
+  systemd::UnitManagerOptions options;
+  options.bus_address = config_.systemd.bus_address;
+  units_ = std::make_unique<systemd::UnitManager>(io_, options);
+  units_->set_connection_handler([this](bool up) {
+    units_connected_ = up;
+    spdlog::log(up ? spdlog::level::info : spdlog::level::warn, "systemd {}", up ? "reachable over D-Bus" : "unreachable: " + units_->last_error());
+    wake();
+  });
+  // Unit changes (a restart, a crash) are wake-ups of the loop.
+  units_->watch(watched_units_, [this](const systemd::UnitState& state) {
+    auto& view = unit_views_[state.name];
+    if (view.n_restarts != state.n_restarts && state.n_restarts > view.n_restarts && view.main_pid != 0)
+      spdlog::warn("{} was restarted by systemd ({} restart(s))", state.name, state.n_restarts);
+    view = {state.active_state, state.sub_state, state.n_restarts, state.main_pid};
+    wake();
+  });
+  units_->connect();
 }
 
 void Engine::start() {
@@ -53,6 +127,7 @@ void Engine::start() {
   probe_quorum();
   watch_kv();
   keep_session();
+  start_units();
   wake();
 }
 
@@ -86,7 +161,31 @@ Snapshot Engine::observe() const {
   s.kv = kv_;
   s.busy = busy_;
   s.shutting_down = shutting_down_;
+  s.units_connected = units_connected_;
+  s.units = unit_views_;
+  s.vip = observe_vip();
   return s;
+}
+
+VipView Engine::observe_vip() const {
+  VipView v;
+  const auto& c = config_.vip;
+  v.enabled = c.enabled();
+  if (!v.enabled) return v;
+  v.template_text = vip_template_text_;
+  v.template_error = vip_template_error_;
+  v.current_conf = read_small_file(c.keepalived_conf);
+  if (auto track = read_small_file(c.track_file)) v.fault_now = track->empty() || (*track)[0] != '0';
+  v.unit = c.keepalived_unit;
+  v.base.node_name = config_.node.name;
+  v.base.interface = c.interface;
+  v.base.virtual_router_id = c.virtual_router_id;
+  v.base.priority = c.priority;
+  v.base.advert_interval_ms = c.advert_interval_ms;
+  v.base.self_address = config_.node.address;
+  v.base.vip = c.address;
+  v.base.track_file = c.track_file;
+  return v;
 }
 
 void Engine::cycle() {
@@ -143,6 +242,10 @@ void Engine::act(const Plan& plan) {
         job_publish_cluster_state(*action.cluster_state, action.epoch, action.session);
         break;
       case Job::close_session: job_close_session(action.session); break;
+      case Job::set_vip_fault: job_set_vip_fault(action.fault); break;
+      case Job::apply_keepalived_conf: job_apply_keepalived_conf(action.text); break;
+      case Job::start_keepalived: job_start_keepalived(); break;
+      case Job::register_node: job_register_node(); break;
     }
   }
 }
@@ -184,7 +287,7 @@ void Engine::probe_quorum() {
   consul::ReadOptions options;
   options.consistency = consul::Consistency::consistent;
   consul_.kv_get(keys_.leader(), options, [this](consul::Result<consul::KvRead> r) {
-    on_probe(r.ok(), r ? "" : r.error().to_string());
+    on_probe(r.ok(), r ? "" : r.error().to_string(), r ? r.value().entry : std::nullopt);
     probe_timer_.expires_after(ms(config_.consul.probe_interval_ms));
     probe_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) probe_quorum();
@@ -192,15 +295,27 @@ void Engine::probe_quorum() {
   });
 }
 
-void Engine::on_probe(bool ok, const std::string& error) {
+void Engine::on_probe(bool ok, const std::string& error, const std::optional<consul::KvEntry>& leader_key) {
   auto now = Clock::now();
   bool was_reachable = link_.ever_reached_quorum && now - last_quorum_contact_ < link_.quorum_loss_timeout;
   if (!ok) {
     link_.quorum_error = error;
     link_.last_error = error;
+    last_probe_failed_ = true;
     spdlog::debug("quorum probe failed: {}", error);
     return;  // the deadline timer below declares the loss when the bound passes
   }
+  // The probe reads the leader lock with a consistent read: the freshest fact
+  // there is. A blocking query may hang on a Consul server that just lost its
+  // Raft leadership (until its own timeout, ~35 s), so the watcher is not
+  // trusted when the lock says otherwise, nor after a failed probe.
+  std::string holder = leader_key ? leader_key->session : "";
+  std::uint64_t epoch = leader_key && !holder.empty() ? leader_key->modify_index : 0;
+  bool view_differs = kv_.known && (kv_.leader ? kv_.leader->session : "") != holder;
+  if (!view_differs && kv_.known && kv_.leader) view_differs = kv_.leader->epoch != epoch;
+  if (was_reachable && (view_differs || last_probe_failed_))
+    restart_watch(view_differs ? "the leader lock changed under the watcher" : "Consul answered again after a failure");
+  last_probe_failed_ = false;
   last_quorum_contact_ = now;
   link_.ever_reached_quorum = true;
   link_.quorum_error.clear();
@@ -229,18 +344,34 @@ consul::ReadOptions Engine::blocking(std::uint64_t index) const {
   return options;
 }
 
+void Engine::restart_watch(const char* why) {
+  spdlog::debug("re-reading the cluster's keys: {}", why);
+  ++watch_generation_;
+  watch_backoff_.cancel();
+  watch_backoff_delay_ = 250ms;
+  refresh_kv([] {});
+  watch_kv();
+}
+
 void Engine::watch_kv() {
   if (stopped_) return;
   std::uint64_t asked = view_index_;
-  consul_.kv_list(keys_.prefix + "/", blocking(asked), [this, asked](consul::Result<consul::KvTree> r) {
+  std::uint64_t generation = watch_generation_;
+  consul_.kv_list(keys_.prefix + "/", blocking(asked), [this, asked, generation](consul::Result<consul::KvTree> r) {
     if (stopped_) return;
+    bool current = generation == watch_generation_;  // else a newer loop has taken over
     if (!r) {
+      if (!current) return;
       note_consul_error("watching " + keys_.prefix + "/", r.error());
       watch_backoff_.expires_after(watch_backoff_delay_);
       watch_backoff_delay_ = std::min(watch_backoff_delay_ * 2, milliseconds(5000));
-      watch_backoff_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) watch_kv();
+      watch_backoff_.async_wait([this, generation](boost::system::error_code ec) {
+        if (!ec && generation == watch_generation_) watch_kv();
       });
+      return;
+    }
+    if (!current) {
+      apply_kv(r.value().entries, r.value().index);  // still true data; apply_kv drops it if older
       return;
     }
     watch_backoff_delay_ = 250ms;
@@ -496,6 +627,75 @@ void Engine::job_close_session(const std::string& session) {
   });
 }
 
+void Engine::job_register_node() {
+  cluster::NodeRegistration node{config_.node.name, config_.node.address};
+  consul_.kv_put(keys_.node(node.name), cluster::encode(node), {}, [this](consul::Result<bool> r) {
+    if (!r)
+      note_consul_error("registering this node", r.error());
+    else
+      spdlog::info("registered node {} ({}) in the cluster", config_.node.name, config_.node.address);
+    refresh_kv([this] { finish_job(Job::register_node); });
+  });
+}
+
+void Engine::forget_node(const std::string& node, std::function<void(int, std::string)> done) {
+  if (kv_.members.count(node)) return done(409, node + " is alive (it has a member record): stop it first");
+  if (!kv_.registered.count(node)) return done(404, node + " is not registered");
+  consul_.kv_delete(keys_.node(node), std::nullopt, false, [this, node, done](consul::Result<bool> r) {
+    if (!r) return done(503, "not forgotten: " + r.error().to_string());
+    spdlog::info("forgot node {} (operator request)", node);
+    wake();
+    done(200, node + " forgotten");
+  });
+}
+
+// A local file write, done at once: it must work when Consul is gone, which is
+// exactly when the floating IP has to leave this node.
+void Engine::job_set_vip_fault(bool fault) {
+  auto error = write_file_atomically(config_.vip.track_file, fault ? "1\n" : "0\n", 0644);
+  if (!error.empty())
+    spdlog::error("floating IP: {}", error);
+  else
+    spdlog::log(fault ? spdlog::level::warn : spdlog::level::info, "floating IP: track file set to {} ({})",
+                fault ? 1 : 0, fault ? "FAULT: the IP leaves this node" : "this node may hold the IP");
+  asio::post(io_, [this] { finish_job(Job::set_vip_fault); });
+}
+
+// New peers reach keepalived by a reload (SIGHUP), not a restart: the
+// instance keeps its state and the IP does not flap.
+void Engine::job_apply_keepalived_conf(const std::string& text) {
+  auto error = write_file_atomically(config_.vip.keepalived_conf, text, 0644);
+  if (!error.empty()) {
+    spdlog::error("floating IP: {}", error);
+    asio::post(io_, [this] { finish_job(Job::apply_keepalived_conf); });
+    return;
+  }
+  spdlog::info("floating IP: wrote {}", config_.vip.keepalived_conf);
+  auto unit = unit_views_.find(config_.vip.keepalived_unit);
+  bool running = unit != unit_views_.end() && unit->second.active_state == "active";
+  if (!units_ || !running) {
+    asio::post(io_, [this] { finish_job(Job::apply_keepalived_conf); });
+    return;
+  }
+  units_->reload(config_.vip.keepalived_unit, [this](systemd::JobOutcome outcome) {
+    if (outcome.ok())
+      spdlog::info("floating IP: keepalived reloaded");
+    else
+      spdlog::error("floating IP: {}", outcome.to_string());
+    finish_job(Job::apply_keepalived_conf);
+  });
+}
+
+void Engine::job_start_keepalived() {
+  units_->start(config_.vip.keepalived_unit, [this](systemd::JobOutcome outcome) {
+    if (outcome.ok())
+      spdlog::info("floating IP: keepalived started");
+    else
+      spdlog::error("floating IP: {}", outcome.to_string());
+    finish_job(Job::start_keepalived);
+  });
+}
+
 // ---- shutdown and reload ---------------------------------------------------
 
 void Engine::request_shutdown() {
@@ -555,6 +755,7 @@ void Engine::reload() {
     for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
     return out.empty() ? std::string("none") : out;
   };
+  if (config_.vip.enabled()) read_vip_template();
   spdlog::info("reloaded {}: applied live: {}; needs a restart to apply: {}", config_path_, join(changes.live),
                join(changes.needs_restart));
   wake();

@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "components/systemd/unit_manager.hpp"
 #include "supervisor/cluster/keys.hpp"
 #include "supervisor/config/config.hpp"
 #include "supervisor/consul/client.hpp"
@@ -39,6 +40,9 @@ class Engine {
   // Operator intent: written to Consul, then the loop is woken. Never acts directly.
   void write_maintenance_intent(const std::string& node, bool enabled, const std::string& requested_by,
                                 std::function<void(std::string error)> done);
+  // Removes a node that is not alive from the cluster's registry (and so from
+  // every node's VRRP peers). Refused for a live member.
+  void forget_node(const std::string& node, std::function<void(int status, std::string message)> done);
 
  private:
   Snapshot observe() const;
@@ -50,7 +54,8 @@ class Engine {
 
   // Observers.
   void probe_quorum();
-  void on_probe(bool ok, const std::string& error);
+  void on_probe(bool ok, const std::string& error, const std::optional<consul::KvEntry>& leader_key);
+  void restart_watch(const char* why);
   void watch_kv();
   void apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t index);
   void refresh_kv(std::function<void()> then);
@@ -68,6 +73,13 @@ class Engine {
   void job_release_leadership(const std::string& session);
   void job_publish_cluster_state(const cluster::ClusterState& state, std::uint64_t epoch, const std::string& session);
   void job_close_session(const std::string& session);
+  void job_set_vip_fault(bool fault);
+  void job_apply_keepalived_conf(const std::string& text);
+  void job_start_keepalived();
+  void job_register_node();
+  void start_units();
+  void read_vip_template();
+  VipView observe_vip() const;
   void finish_shutdown();
 
   void note_consul_error(const std::string& what, const consul::Error& error);
@@ -103,7 +115,17 @@ class Engine {
   boost::asio::steady_timer watch_backoff_;
   boost::asio::steady_timer shutdown_deadline_;
   std::chrono::milliseconds watch_backoff_delay_{250};
+  std::uint64_t watch_generation_ = 0;  // only the newest watch loop goes on
+  bool last_probe_failed_ = false;
   bool cycle_posted_ = false;
+
+  // systemd over D-Bus, when something is to be watched or driven.
+  std::vector<std::string> watched_units_;
+  std::unique_ptr<systemd::UnitManager> units_;
+  bool units_connected_ = false;
+  std::map<std::string, UnitView> unit_views_;
+  std::string vip_template_text_;
+  std::string vip_template_error_;
 
   ServiceNotifier notifier_;
   bool announced_ready_ = false;

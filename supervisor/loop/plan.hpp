@@ -14,6 +14,8 @@ struct Action {
   std::optional<cluster::ClusterState> cluster_state;  // publish_cluster_state
   std::uint64_t epoch = 0;                             // leader actions: the fencing token
   std::string session;                                 // leader actions: the lock's session
+  bool fault = false;                                  // set_vip_fault
+  std::string text;                                    // apply_keepalived_conf: the whole file
 };
 
 struct Plan {

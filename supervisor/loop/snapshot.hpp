@@ -9,13 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "components/keepalived/model.hpp"
 #include "supervisor/cluster/records.hpp"
 
 namespace hasup::loop {
 
 // Slow work that runs outside the cycle; while one runs, decide() does not ask for it again.
 enum class Job { identify_agent, register_service, open_session, publish_member, acquire_leadership,
-                 release_leadership, publish_cluster_state, close_session };
+                 release_leadership, publish_cluster_state, close_session, set_vip_fault, apply_keepalived_conf,
+                 start_keepalived, register_node };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -55,7 +57,27 @@ struct KvView {
   std::vector<UnreadableRecord> unreadable;
   std::optional<LeaderLock> leader;                        // absent: the lock is free
   std::set<std::string> maintenance;                       // nodes with maintenance intent
+  std::map<std::string, std::string> registered;          // node name -> address, alive or not
   std::optional<cluster::ClusterState> cluster_state;
+};
+
+// A systemd unit as the unit manager last saw it.
+struct UnitView {
+  std::string active_state;  // active, inactive, failed, activating, ...
+  std::string sub_state;
+  std::uint64_t n_restarts = 0;
+  std::uint32_t main_pid = 0;
+};
+
+// The floating IP on this node: what keepalived is told, read from the files.
+struct VipView {
+  bool enabled = false;
+  std::string template_text;                 // templates/keepalived.conf.mustache
+  std::string template_error;                // when it could not be read
+  std::optional<std::string> current_conf;   // keepalived.conf as it is; nullopt: absent
+  std::optional<bool> fault_now;             // the track file says FAULT; nullopt: absent
+  keepalived::VrrpModel base;                // from config; decide() adds the peers
+  std::string unit;                          // keepalived's systemd unit
 };
 
 struct Snapshot {
@@ -69,6 +91,9 @@ struct Snapshot {
   KvView kv;
   std::set<Job> busy;
   bool shutting_down = false;
+  bool units_connected = false;               // the unit manager reaches systemd
+  std::map<std::string, UnitView> units;      // watched units, by name
+  VipView vip;
 };
 
 }  // namespace hasup::loop

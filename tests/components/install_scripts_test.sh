@@ -31,4 +31,10 @@ if "$src/components/ha-supervisor/install.sh" --root "$root" --name "Bad Name" -
      --bin-dir "$build/supervisor" --no-enable >/dev/null 2>&1; then
   fail "an invalid node name was installed"
 fi
+"$src/components/rest-service/install.sh" --root "$root" --db "host=127.0.0.1 dbname=manager user=manager" \
+  --bin-dir "$build/components/rest-service" --no-enable >/dev/null || fail "rest stand-in install failed"
+[ -f "$root/etc/systemd/system/rest-standin.service" ] || fail "rest stand-in unit missing"
+"$src/components/keepalived/install.sh" --root "$root" >/dev/null || fail "keepalived install failed"
+[ -f "$root/etc/systemd/system/keepalived.service" ] || fail "keepalived unit missing"
+[ -f "$root/usr/local/share/ha-supervisor/templates/keepalived.conf.mustache" ] || fail "templates not installed"
 echo "install scripts: ok"

@@ -27,6 +27,14 @@ wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s
   return 1
 }
 in_node() { "$lab" exec "$@"; }
+vip=198.18.0.100
+holders() {  # nodes with the floating IP on their link
+  local out="" n
+  for n in n1 n2 n3; do ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep -q " $vip/" && out+="$n "; done
+  echo "${out% }"
+}
+one_holder() { local h; h=$(holders); [ -n "$h" ] && [ "${h// /}" = "$h" ]; }
+vip_answers() { "$lab" exec c1 ping -c1 -W1 "$vip" >/dev/null 2>&1; }
 leader_seen_by() { in_node "$1" hactl status 2>/dev/null | sed -n 's/^leader: \(n[0-9]\).*/\1/p'; }
 healthy() { in_node "$1" hactl health; }
 is_leader() { in_node "$1" hactl leader; }
@@ -53,6 +61,30 @@ check "c1 reaches every node" bash -c "for ip in 198.18.0.11 198.18.0.12 198.18.
 check "a node reaches nothing outside the lab (no default route)" bash -c "'$lab' exec n1 ping -c1 -W1 198.51.100.1 2>&1 | grep -q 'unreachable'"
 leader=$(leader_seen_by n1)
 check "a leader is elected" [ -n "$leader" ]
+
+# --- the floating IP ------------------------------------------------------------
+check "exactly one node holds the floating IP and it answers from c1" bash -c "$(declare -f holders one_holder); vip=$vip; one_holder && '$lab' exec c1 ping -c1 -W1 $vip >/dev/null"
+doubles=0
+for _ in $(seq 20); do h=$(holders); [ "${h// /}" = "$h" ] || doubles=$((doubles + 1)); sleep 0.1; done
+check "steady state: never two holders (20 samples)" [ "$doubles" -eq 0 ]
+holder=$(holders)
+t0=$(date +%s%N)
+"$lab" crash "$holder" >/dev/null
+check "crash of the holder: the floating IP answers on another node within 5 s" wait_for 5 vip_answers
+echo "    answered again $(( ($(date +%s%N) - t0) / 1000000 )) ms after the crash"
+check "crash of the holder: exactly one holder, not the crashed node" bash -c "h=\$($(declare -f holders); vip=$vip; holders); [ -n \"\$h\" ] && [ \"\$h\" != $holder ] && [ \"\${h// /}\" = \"\$h\" ]"
+moved_to=$(holders)
+"$lab" restart "$holder" >/dev/null
+wait_for 30 healthy "$holder" >/dev/null
+sleep 2
+check "the crashed holder comes back as backup: the IP stays where it moved" [ "$(holders)" = "$moved_to" ]
+holder=$(holders)
+"$lab" stop "$holder" consul >/dev/null
+check "holder cut off from Consul (link up): its supervisor gives the IP up within 6 s" wait_for 6 bash -c "! ip -n hal-$holder -4 addr show dev eth0 | grep -q ' $vip/'"
+check "another node takes the IP and it answers" wait_for 5 vip_answers
+"$lab" start "$holder" consul >/dev/null
+wait_for 30 healthy "$holder" >/dev/null
+check "back with the quorum: still exactly one holder" one_holder
 
 # --- supervision by systemd ---------------------------------------------------
 pid=$(prop n2 consul MainPID)

@@ -77,6 +77,19 @@ void ConsulCluster::start(std::chrono::seconds timeout) {
   for (int i = 0; i < size(); ++i) start_agent(i);
   bool formed = wait_until([this] { return all_agree_on_leader(); }, timeout, std::chrono::milliseconds(200));
   if (!formed) throw std::runtime_error("consul cluster did not elect a leader; logs in " + dir_);
+  // Sessions need each node's serfHealth check, which the new Raft leader
+  // registers a moment after its election: wait for it, or the first session
+  // created can be refused.
+  bool checks = wait_until([this] {
+    for (int i = 0; i < size(); ++i) {
+      auto o = get(0, "/v1/health/node/" + agent(i).name);
+      if (!o.ok || o.response.body.find("\"serfHealth\"") == std::string::npos ||
+          o.response.body.find("\"passing\"") == std::string::npos)
+        return false;
+    }
+    return true;
+  }, timeout, std::chrono::milliseconds(100));
+  if (!checks) throw std::runtime_error("consul nodes' serfHealth checks never passed; logs in " + dir_);
 }
 
 void ConsulCluster::kill_agent(int i) { agents_.at(static_cast<std::size_t>(i)).process.reset(); }

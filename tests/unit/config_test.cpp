@@ -492,7 +492,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "log: { level = \"debug\"; };\n"
       "vip: { address = \"198.18.0.100/24\"; interface = \"br-lab\"; virtual_router_id = 7; priority = 150;\n"
       "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
-      "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; };\n");
+      "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; };\n"
+      "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
   EXPECT_EQ(c.vip.address, "198.18.0.100/24");
@@ -504,6 +505,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.vip.template_path, "/t/k.mustache");
   EXPECT_EQ(c.vip.track_file, "/run/x/fault");
   EXPECT_EQ(c.vip.keepalived_unit, "ka.service");
+  EXPECT_EQ(c.systemd.watch_units, "consul.service,x@1.service");
+  EXPECT_EQ(c.systemd.bus_address, "unix:path=/b/s");
   EXPECT_EQ(c.node.name, "db-2");
   EXPECT_EQ(c.node.address, "fd00::2");
   EXPECT_EQ(c.consul.host, "consul.local");

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "components/keepalived/render.hpp"
 #include "supervisor/loop/decide.hpp"
 
 namespace hasup::loop {
@@ -70,6 +71,7 @@ Snapshot follower_snapshot() {
   s.kv.members["n2"] = record("n2", Role::leader, kEpoch);
   s.kv.members["n3"] = record("n3", Role::follower);
   s.kv.member_sessions = {{"n1", "s1"}, {"n2", "s2"}, {"n3", "s3"}};
+  s.kv.registered = {{"n1", "198.18.0.1"}, {"n2", "198.18.0.2"}, {"n3", "198.18.0.3"}};
   s.kv.leader = LeaderLock{"s2", kEpoch, "n2"};
   s.kv.cluster_state = ClusterState{"n2", kEpoch, {"n1", "n2", "n3"}, kSince};
   return s;
@@ -732,6 +734,136 @@ TEST(Decide, IsPure) {
     EXPECT_TRUE(same_plan(first, second)) << first.reason << " vs " << second.reason;
     EXPECT_EQ(s.kv.members, copy.kv.members);  // the snapshot is not touched
   }
+}
+
+}  // namespace
+}  // namespace hasup::loop
+
+// ---- node registry and the floating IP -------------------------------------
+
+namespace hasup::loop {
+namespace {
+
+const char* kTemplate =
+    "peers:{{#peers}} {{address}}{{/peers}}\nvip {{vip}} prio {{priority}} track {{track_file}}\n";
+
+Snapshot vip_snapshot() {
+  Snapshot s = follower_snapshot();
+  settle_member(s);
+  s.vip.enabled = true;
+  s.vip.template_text = kTemplate;
+  s.vip.fault_now = false;
+  s.vip.unit = "keepalived.service";
+  s.vip.base.node_name = "n1";
+  s.vip.base.interface = "eth0";
+  s.vip.base.virtual_router_id = 51;
+  s.vip.base.priority = 150;
+  s.vip.base.self_address = "198.18.0.1";
+  s.vip.base.vip = "198.18.0.100/24";
+  s.vip.base.track_file = "/run/ha-supervisor/vip-fault";
+  s.units_connected = true;
+  s.units["keepalived.service"] = UnitView{"active", "running", 0, 77};
+  s.vip.current_conf = keepalived::render(kTemplate, [&] {
+    auto m = s.vip.base;
+    m.peers = {"198.18.0.2", "198.18.0.3"};
+    return m;
+  }()).text;
+  return s;
+}
+
+TEST(DecideRegistry, UnregisteredNodeRegistersItself) {
+  Snapshot s = follower_snapshot();
+  settle_member(s);
+  s.kv.registered.erase("n1");
+  EXPECT_NE(find_action(decide(s), Job::register_node), nullptr);
+  s.kv.registered["n1"] = "198.18.0.99";  // moved: the registration follows the configured address
+  EXPECT_NE(find_action(decide(s), Job::register_node), nullptr);
+}
+
+TEST(DecideVip, SteadyHealthyNodeDoesNothing) {
+  Plan plan = decide(vip_snapshot());
+  EXPECT_TRUE(plan.actions.empty()) << plan.reason;
+}
+
+TEST(DecideVip, HealthyNodeInFaultIsReleasedFromIt) {
+  Snapshot s = vip_snapshot();
+  s.vip.fault_now = true;
+  Plan plan = decide(s);
+  const Action* a = find_action(plan, Job::set_vip_fault);
+  ASSERT_NE(a, nullptr);
+  EXPECT_FALSE(a->fault);
+  EXPECT_NE(plan.reason.find("may hold it"), std::string::npos);
+}
+
+TEST(DecideVip, MissingTrackFileCountsAsFault) {
+  Snapshot s = vip_snapshot();
+  s.vip.fault_now = std::nullopt;
+  Plan plan_ = decide(s);
+  const Action* a = find_action(plan_, Job::set_vip_fault);
+  ASSERT_NE(a, nullptr);
+  EXPECT_FALSE(a->fault);
+}
+
+TEST(DecideVip, CutOffNodeGivesTheIpUpAndRendersNothing) {
+  Snapshot s = cut_off(vip_snapshot());
+  s.kv.registered["n4"] = "198.18.0.4";  // a change it must not act on from a stale view
+  Plan plan = decide(s);
+  const Action* a = find_action(plan, Job::set_vip_fault);
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->fault);
+  EXPECT_EQ(find_action(plan, Job::apply_keepalived_conf), nullptr);
+  EXPECT_EQ(plan.actions.size(), 1u) << "a local file write only: nothing goes to Consul";
+  EXPECT_NE(plan.reason.find("giving it up"), std::string::npos);
+}
+
+TEST(DecideVip, ShuttingDownGivesTheIpUp) {
+  Snapshot s = vip_snapshot();
+  s.shutting_down = true;
+  Plan plan_ = decide(s);
+  const Action* a = find_action(plan_, Job::set_vip_fault);
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->fault);
+}
+
+TEST(DecideVip, PeersAreEveryRegisteredNodeAliveOrNot) {
+  Snapshot s = vip_snapshot();
+  // n3 crashed: its member record is gone, its registration stays.
+  s.kv.members.erase("n3");
+  s.kv.member_sessions.erase("n3");
+  EXPECT_EQ(find_action(decide(s), Job::apply_keepalived_conf), nullptr)
+      << "a crashed node stays a peer: no re-render, no reload, no flap when it returns";
+  // A fourth node registers: every node adds it.
+  s.kv.registered["n4"] = "198.18.0.4";
+  Plan with_n4 = decide(s);
+  const Action* a = find_action(with_n4, Job::apply_keepalived_conf);
+  ASSERT_NE(a, nullptr);
+  EXPECT_NE(a->text.find("peers: 198.18.0.2 198.18.0.3 198.18.0.4\n"), std::string::npos) << a->text;
+}
+
+TEST(DecideVip, RenderErrorIsReportedAndNothingWritten) {
+  Snapshot s = vip_snapshot();
+  s.kv.registered["n9"] = "198.18.0.9\n}";
+  Plan plan = decide(s);
+  EXPECT_EQ(find_action(plan, Job::apply_keepalived_conf), nullptr);
+  EXPECT_NE(plan.reason.find("not rendered"), std::string::npos) << plan.reason;
+}
+
+TEST(DecideVip, KeepalivedIsStartedWhenItHasAConfigAndIsNotRunning) {
+  Snapshot s = vip_snapshot();
+  s.units["keepalived.service"].active_state = "failed";
+  EXPECT_NE(find_action(decide(s), Job::start_keepalived), nullptr);
+  s.units["keepalived.service"].active_state = "activating";
+  EXPECT_EQ(find_action(decide(s), Job::start_keepalived), nullptr);
+  s.units["keepalived.service"].active_state = "inactive";
+  s.vip.current_conf = std::nullopt;
+  EXPECT_EQ(find_action(decide(s), Job::start_keepalived), nullptr) << "no config, nothing to start";
+}
+
+TEST(DecideVip, DisabledVipDecidesNothing) {
+  Snapshot s = vip_snapshot();
+  s.vip.enabled = false;
+  s.vip.fault_now = true;
+  EXPECT_TRUE(decide(s).actions.empty());
 }
 
 }  // namespace

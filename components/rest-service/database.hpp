@@ -1,0 +1,114 @@
+#pragma once
+// PostgreSQL through libpq, with a bound on every call. libpq is blocking, so
+// each request thread owns one connection (Databases::for_this_thread) and
+// nothing here is shared between threads but the "schema is there" flag.
+//
+// Bounds: connecting uses libpq's non-blocking calls polled against a deadline
+// (connect_timeout from the conninfo, 2 s if absent: PQconnectPoll ignores it
+// on its own); every query is sent and then polled against call_timeout, so a
+// server that stops answering (killed, cut off) costs at most that long; the
+// session's statement_timeout and lock_timeout stop the server side as well.
+// Host names are resolved by PQconnectStart itself, outside the deadline: give
+// addresses (hostaddr= or host=IP), as the install script's examples do.
+#include <libpq-fe.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace hasup::rest_standin {
+
+struct DbSettings {
+  std::string conninfo;
+  std::chrono::milliseconds call_timeout{3000};
+  std::chrono::milliseconds statement_timeout{2000};
+  std::chrono::milliseconds lock_timeout{1000};
+  // After a failed connect, calls fail at once for this long instead of each
+  // waiting out connect_timeout against a database that is not there (unless
+  // another thread has connected since).
+  std::chrono::milliseconds reconnect_pause{300};
+};
+
+struct BlueprintRow {
+  std::string id;
+  std::string sha256;
+  std::int64_t size = 0;
+  std::string created_at;  // ISO 8601, UTC
+};
+
+struct DbError {
+  bool unavailable = false;  // no writable database now (503), rather than a failed statement (500)
+  std::string message;
+  std::string sqlstate;  // when the server gave one
+};
+
+template <class T>
+struct DbResult {
+  T value{};
+  std::optional<DbError> error;
+  bool ok() const { return !error; }
+};
+
+// Shared by all connections: the tables are created once per process, by the
+// first connection that reaches a database; and when one connection gets
+// through, the others stop pausing between attempts.
+struct SharedDbState {
+  std::atomic<bool> schema_ready{false};
+  std::mutex creating_schema;
+  std::atomic<std::chrono::steady_clock::rep> last_connected{0};
+};
+
+class Database {
+ public:
+  Database(const DbSettings& settings, SharedDbState& shared);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  DbResult<std::optional<BlueprintRow>> find(const std::string& id);
+  DbResult<BlueprintRow> upsert(const std::string& id, const std::string& sha256, std::uint64_t size);
+  DbResult<bool> remove(const std::string& id);  // true when a row was deleted
+  DbResult<bool> in_recovery();                  // true on a standby
+  DbResult<bool> write_probe();                  // a small committed write
+
+ private:
+  struct Rows {
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    std::optional<DbError> error;
+    bool connection_lost = false;  // the connection broke (not a timeout): it was dropped
+  };
+  Rows exec(const std::string& sql, const std::vector<std::string>& params = {});
+  Rows exec_on_connection(const std::string& sql, const std::vector<std::string>& params);
+  std::optional<DbError> connect();
+  std::optional<DbError> ensure_schema();
+  bool wait_socket(bool for_write, std::chrono::steady_clock::time_point deadline);
+  void drop();
+
+  const DbSettings& settings_;
+  SharedDbState& shared_;
+  PGconn* connection_ = nullptr;
+  std::chrono::steady_clock::time_point last_failed_connect_{};
+  std::string last_connect_error_;
+};
+
+// One Database per request thread, created on first use.
+class Databases {
+ public:
+  explicit Databases(DbSettings settings);
+  Database& for_this_thread();
+
+ private:
+  DbSettings settings_;
+  SharedDbState shared_;
+  std::mutex mutex_;
+  std::map<std::thread::id, std::unique_ptr<Database>> by_thread_;
+};
+
+}  // namespace hasup::rest_standin

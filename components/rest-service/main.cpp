@@ -1,0 +1,95 @@
+// rest-standin: a stand-in for the manager's REST service (see README.md).
+// Only wiring lives here.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "components/rest-service/blueprint_files.hpp"
+#include "components/rest-service/database.hpp"
+#include "components/rest-service/options.hpp"
+#include "components/rest-service/service.hpp"
+#include "components/rest-service/session.hpp"
+
+namespace {
+
+using namespace hasup::rest_standin;
+
+void init_logging() {
+  auto logger = std::make_shared<spdlog::logger>("rest-standin", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+  spdlog::flush_on(spdlog::level::info);
+}
+
+int run(const Options& options) {
+  init_logging();
+  spdlog::info(
+      "rest-standin (a stand-in for the manager's REST service) starting: {}:{}, resources {}, max body {} bytes, {} "
+      "threads",
+      options.listen, options.port, options.resources, options.max_body, options.threads);
+  BlueprintFiles files(options.resources);
+  if (auto error = files.prepare(); !error.empty()) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  if (int removed = files.sweep(); removed > 0)
+    spdlog::info("removed {} leftover file(s) of unfinished uploads", removed);
+  Databases databases(DbSettings{options.db});
+  Service service(files, databases);
+
+  // Declared after what its handlers use, so pending handlers are destroyed first.
+  boost::asio::io_context io(options.threads);
+  Limits limits;
+  limits.max_body = options.max_body;
+  Listener listener(io, service, limits);
+  if (auto error = listener.listen(options.listen, options.port); !error.empty()) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  spdlog::info("listening on http://{}:{}/api/v3.1/", options.listen, options.port);
+  boost::asio::post(io, [&service] { service.warm_up(); });
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int number) {
+    if (ec) return;
+    spdlog::info("{}: stopping", number == SIGTERM ? "SIGTERM" : "SIGINT");
+    listener.close();
+    io.stop();
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::vector<std::thread> threads;
+  for (int i = 1; i < options.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));
+  if (parsed.help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  if (!parsed.options) {
+    for (const auto& e : parsed.errors) std::cerr << "rest-standin: " << e << "\n";
+    std::cerr << kUsage;
+    return 2;
+  }
+  if (parsed.options->check_only) {
+    std::cout << "ok\n";
+    return 0;
+  }
+  return run(*parsed.options);
+}

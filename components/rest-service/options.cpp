@@ -1,0 +1,117 @@
+#include "components/rest-service/options.hpp"
+
+#include <libpq-fe.h>
+
+#include <boost/asio/ip/address.hpp>
+#include <charconv>
+#include <memory>
+
+namespace hasup::rest_standin {
+
+const char* const kUsage =
+    "usage: rest-standin --db CONNINFO [--listen ADDR] [--port N] [--resources DIR]\n"
+    "                    [--max-body BYTES] [--threads N] [--check]\n"
+    "  --db CONNINFO      libpq connection string, e.g. \"host=127.0.0.1 port=5432 dbname=manager\n"
+    "                     user=manager connect_timeout=2 target_session_attrs=read-write\"\n"
+    "  --listen ADDR      IP address to listen on (default 127.0.0.1)\n"
+    "  --port N           TCP port (default 8100)\n"
+    "  --resources DIR    resources root; archives go to DIR/blueprints/ID/archive\n"
+    "                     (default /opt/manager/resources)\n"
+    "  --max-body BYTES   largest accepted upload, larger ones get 413 (default 2147483648)\n"
+    "  --threads N        request threads, each with its own database connection (default 4)\n"
+    "  --check            check the options, print \"ok\" and exit (0 when valid)\n"
+    "A stand-in for the manager's REST service, for HA tests: see its README.md.\n";
+
+namespace {
+
+std::optional<std::uint64_t> parse_unsigned(const std::string& text) {
+  std::uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// libpq's own parser, so a typo is reported at start rather than at first use.
+std::string conninfo_error(const std::string& conninfo) {
+  char* message = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(conninfo.c_str(), &message);
+  std::string error;
+  if (!parsed) error = message ? message : "cannot parse";
+  if (parsed) PQconninfoFree(parsed);
+  if (message) PQfreemem(message);
+  while (!error.empty() && (error.back() == '\n' || error.back() == ' ')) error.pop_back();
+  return error;
+}
+
+}  // namespace
+
+ParsedOptions parse_options(const std::vector<std::string>& args) {
+  ParsedOptions out;
+  Options options;
+  bool have_db = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& name = args[i];
+    if (name == "--help" || name == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (name == "--check") {
+      options.check_only = true;
+      continue;
+    }
+    if (name != "--listen" && name != "--port" && name != "--resources" && name != "--db" && name != "--max-body" &&
+        name != "--threads") {
+      out.errors.push_back("unknown option '" + name + "'");
+      continue;
+    }
+    if (i + 1 >= args.size()) {
+      out.errors.push_back(name + ": a value is required");
+      continue;
+    }
+    const std::string& value = args[++i];
+    if (name == "--listen") {
+      boost::system::error_code ec;
+      boost::asio::ip::make_address(value, ec);
+      if (ec) out.errors.push_back("--listen: '" + value + "' is not an IP address");
+      options.listen = value;
+    } else if (name == "--port") {
+      auto port = parse_unsigned(value);
+      if (!port || *port < 1 || *port > 65535) {
+        out.errors.push_back("--port: '" + value + "' is not a port number (1-65535)");
+      } else {
+        options.port = static_cast<unsigned short>(*port);
+      }
+    } else if (name == "--resources") {
+      if (value.empty() || value.front() != '/')
+        out.errors.push_back("--resources: '" + value + "' is not an absolute path");
+      options.resources = value;
+    } else if (name == "--db") {
+      have_db = true;
+      if (value.empty()) {
+        out.errors.push_back("--db: empty connection string");
+      } else if (auto error = conninfo_error(value); !error.empty()) {
+        out.errors.push_back("--db: " + error);
+      }
+      options.db = value;
+    } else if (name == "--max-body") {
+      auto bytes = parse_unsigned(value);
+      if (!bytes || *bytes < 1) {
+        out.errors.push_back("--max-body: '" + value + "' is not a positive number of bytes");
+      } else {
+        options.max_body = *bytes;
+      }
+    } else if (name == "--threads") {
+      auto threads = parse_unsigned(value);
+      if (!threads || *threads < 1 || *threads > 64) {
+        out.errors.push_back("--threads: '" + value + "' is not between 1 and 64");
+      } else {
+        options.threads = static_cast<int>(*threads);
+      }
+    }
+  }
+  if (!have_db && !out.help) out.errors.push_back("--db: required");
+  if (out.errors.empty()) out.options = options;
+  return out;
+}
+
+}  // namespace hasup::rest_standin

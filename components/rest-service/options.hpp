@@ -1,0 +1,31 @@
+#pragma once
+// The command line of rest-standin: every option, its default and its check.
+// Every error is reported at once, like the supervisor's config schema.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hasup::rest_standin {
+
+struct Options {
+  std::string listen = "127.0.0.1";
+  unsigned short port = 8100;  // Cloudify's REST service port behind nginx
+  std::string resources = "/opt/manager/resources";
+  std::string db;                                   // libpq conninfo
+  std::uint64_t max_body = std::uint64_t{2} << 30;  // 2 GiB
+  int threads = 4;
+  bool check_only = false;  // --check: validate the command line and exit
+};
+
+struct ParsedOptions {
+  std::optional<Options> options;  // set when there is no error
+  std::vector<std::string> errors;
+  bool help = false;
+};
+
+extern const char* const kUsage;
+
+ParsedOptions parse_options(const std::vector<std::string>& args);
+
+}  // namespace hasup::rest_standin

@@ -1,0 +1,603 @@
+// The REST service stand-in (components/rest-service) as a process, against a
+// real PostgreSQL 15: an upload is bytes on disk plus a committed row and comes
+// back byte for byte; bad ids, paths and methods are refused; a large upload
+// streams to disk in bounded memory; the service follows its database down and
+// back up without a restart; the install script writes what systemd runs.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "supervisor/http/client.hpp"
+#include "tests/testbed/postgres_instance.hpp"
+#include "tests/testbed/process.hpp"
+
+namespace hasup::testbed {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+constexpr std::size_t kMiB = 1024 * 1024;
+
+// build/tests/integration_tests -> build
+fs::path build_dir() { return fs::read_symlink("/proc/self/exe").parent_path().parent_path(); }
+
+std::string standin_binary() {
+  if (const char* path = std::getenv("REST_STANDIN_BIN")) return path;
+  return (build_dir() / "components/rest-service/rest-standin").string();
+}
+
+// The source tree this build was configured from, as CMake's cache names it.
+fs::path source_dir() {
+  std::istringstream cache(read_file((build_dir() / "CMakeCache.txt").string()));
+  const std::string key = "CMAKE_HOME_DIRECTORY:INTERNAL=";
+  for (std::string line; std::getline(cache, line);) {
+    if (line.rfind(key, 0) == 0) return line.substr(key.size());
+  }
+  return build_dir().parent_path();
+}
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+std::string random_bytes(std::size_t size, unsigned seed) {
+  std::mt19937_64 generator(seed);
+  std::string out(size, '\0');
+  for (std::size_t i = 0; i < size; i += 8) {
+    auto value = generator();
+    std::memcpy(out.data() + i, &value, std::min<std::size_t>(8, size - i));
+  }
+  return out;
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+// Computed apart from the stand-in: coreutils' sha256sum.
+std::string sha256_of_file(const std::string& path) {
+  auto r = run_command({"/usr/bin/sha256sum", path});
+  return r.status == 0 ? r.output.substr(0, 64) : "sha256sum failed: " + r.output;
+}
+
+// A field of /proc/PID/status in kB (VmRSS: resident now, VmHWM: peak resident).
+long proc_status_kb(pid_t pid, const std::string& field) {
+  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
+  }
+  return -1;
+}
+
+std::vector<std::string> folder_entries(const std::string& path) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(path, ec)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+json body_json(const http::Outcome& o) { return json::parse(o.response.body, nullptr, false); }
+
+// HTTP written by hand: for malformed requests, chunked bodies and uploads
+// sent piece by piece. Blocking socket with send and receive timeouts.
+class RawConnection {
+ public:
+  explicit RawConnection(unsigned short port) : socket_(io_) {
+    boost::system::error_code ec;
+    socket_.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    if (ec) throw std::runtime_error("connect: " + ec.message());
+    timeval timeout{15, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  }
+
+  bool send(const std::string& bytes) {
+    boost::system::error_code ec;
+    asio::write(socket_, asio::buffer(bytes), ec);
+    return !ec;
+  }
+
+  // Status 0 when no response could be read.
+  std::pair<int, json> read_response() {
+    boost::beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> response;
+    boost::system::error_code ec;
+    bhttp::read(socket_, buffer, response, ec);
+    if (ec) return {0, json{{"read_error", ec.message()}}};
+    return {response.result_int(), json::parse(response.body(), nullptr, false)};
+  }
+
+ private:
+  asio::io_context io_;
+  asio::ip::tcp::socket socket_;
+};
+
+std::string put_header(const std::string& id, std::size_t length) {
+  return "PUT /api/v3.1/blueprints/" + id +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n" +
+         "Content-Length: " + std::to_string(length) + "\r\n\r\n";
+}
+
+// One rest-standin process on a free port, with its own resources folder.
+class Standin {
+ public:
+  explicit Standin(const std::string& conninfo, const std::vector<std::string>& extra = {}) {
+    dir_ = make_temp_dir("standin");
+    resources_ = dir_ + "/resources";
+    port_ = free_port();
+    std::vector<std::string> argv = {standin_binary(), "--listen", "127.0.0.1", "--port", std::to_string(port_),
+                                     "--resources",    resources_, "--db",      conninfo};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = Process::spawn(argv, dir_ + "/standin.log");
+  }
+
+  ~Standin() {
+    process_.signal(SIGTERM);
+    process_.wait(5s);
+    process_.kill_and_reap();
+    remove_tree(dir_);
+  }
+
+  // Answering HTTP at all (any status): it may well be 503 while the database is down.
+  bool wait_answering(std::chrono::milliseconds timeout = 10s) {
+    return wait_until([&] { return !process_.running() || call(http::Method::get, "/api/v3.1/status", {}, 3s).ok; },
+                      timeout, 50ms) &&
+           process_.running();
+  }
+
+  int status_code() {
+    auto o = call(http::Method::get, "/api/v3.1/status", {}, 5s);
+    return o.ok ? o.response.status : 0;
+  }
+
+  http::Outcome call(http::Method method, const std::string& target, std::string body = {},
+                     std::chrono::milliseconds timeout = 10s) {
+    http::Request request;
+    request.method = method;
+    request.target = target;
+    request.body = std::move(body);
+    if (method == http::Method::put) request.content_type = "application/octet-stream";
+    http::Policy policy;
+    policy.timeout = timeout;
+    policy.body_limit = 128 * kMiB;
+    return http::request_sync({"127.0.0.1", port_}, std::move(request), policy);
+  }
+
+  http::Outcome put(const std::string& id, const std::string& bytes) {
+    return call(http::Method::put, "/api/v3.1/blueprints/" + id, bytes, 30s);
+  }
+
+  std::string folder(const std::string& id) const { return resources_ + "/blueprints/" + id; }
+  std::string archive(const std::string& id) const { return folder(id) + "/archive"; }
+  const std::string& resources() const { return resources_; }
+  const std::string& dir() const { return dir_; }
+  unsigned short port() const { return port_; }
+  pid_t pid() const { return process_.pid(); }
+  bool running() { return process_.running(); }
+  std::string log() const { return read_file(dir_ + "/standin.log"); }
+
+ private:
+  std::string dir_;
+  std::string resources_;
+  unsigned short port_ = 0;
+  Process process_;
+};
+
+class RestServiceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    skip_reason_ = PostgresInstance::unavailable_reason();
+    if (!skip_reason_.empty()) return;
+    try {
+      postgres_ = std::make_unique<PostgresInstance>("standin-pg");
+      postgres_->start();
+    } catch (const std::exception& e) {
+      start_error_ = e.what();
+    }
+  }
+
+  static void TearDownTestSuite() { postgres_.reset(); }
+
+  void SetUp() override {
+    if (access(standin_binary().c_str(), X_OK) != 0) {
+      GTEST_SKIP() << "rest-standin not built at " << standin_binary() << ": build first (ninja rest-standin)";
+    }
+    if (!skip_reason_.empty()) GTEST_SKIP() << "no PostgreSQL for the stand-in: " << skip_reason_;
+    ASSERT_TRUE(start_error_.empty()) << start_error_;
+    postgres_->start();  // a test that stopped it and failed halfway leaves it down
+  }
+
+  void TearDown() override {
+    if (HasFailure() && standin_) std::cerr << "--- rest-standin log ---\n" << standin_->log() << "---\n";
+    standin_.reset();
+  }
+
+  PostgresInstance& pg() { return *postgres_; }
+
+  Standin& start_standin(const std::vector<std::string>& extra = {}) {
+    standin_ = std::make_unique<Standin>(pg().conninfo(), extra);
+    EXPECT_TRUE(standin_->wait_answering()) << standin_->log();
+    EXPECT_TRUE(wait_until([&] { return standin_->status_code() == 200; }, 15s)) << standin_->log();
+    return *standin_;
+  }
+
+  std::string row(const std::string& id, const std::string& dbname = "manager") {
+    return pg()
+        .query("SELECT sha256 || ' ' || size FROM standin_blueprints WHERE id = '" + id + "'", dbname)
+        .value_or("query failed");
+  }
+
+  static std::unique_ptr<PostgresInstance> postgres_;
+  static std::string skip_reason_;
+  static std::string start_error_;
+  std::unique_ptr<Standin> standin_;
+};
+
+std::unique_ptr<PostgresInstance> RestServiceTest::postgres_;
+std::string RestServiceTest::skip_reason_;
+std::string RestServiceTest::start_error_;
+
+TEST_F(RestServiceTest, UploadIsStoredOnDiskAndInPostgresAndComesBackByteForByte) {
+  auto& s = start_standin();
+  const std::string id = "bp-round.trip_1";
+  auto bytes = random_bytes(3 * kMiB + 17, 1);
+  write_bytes(s.dir() + "/expected", bytes);
+  auto expected_sha = sha256_of_file(s.dir() + "/expected");
+
+  auto put = s.put(id, bytes);
+  ASSERT_TRUE(put.ok) << put.error;
+  ASSERT_EQ(put.response.status, 201) << put.response.body;
+  auto created = body_json(put);
+  EXPECT_EQ(created["id"], id);
+  EXPECT_EQ(created["sha256"], expected_sha);
+  EXPECT_EQ(created["size"], bytes.size());
+
+  // Durable in both places before the 201: the file where Cloudify keeps it, the row committed.
+  EXPECT_EQ(sha256_of_file(s.archive(id)), expected_sha);
+  EXPECT_EQ(folder_entries(s.folder(id)), std::vector<std::string>{"archive"}) << "no temp file left behind";
+  EXPECT_EQ(row(id), expected_sha + " " + std::to_string(bytes.size()));
+
+  auto got = s.call(http::Method::get, "/api/v3.1/blueprints/" + id);
+  ASSERT_EQ(got.response.status, 200) << got.response.body;
+  EXPECT_EQ(body_json(got)["sha256"], expected_sha);
+  EXPECT_EQ(body_json(got)["size"], bytes.size());
+  EXPECT_EQ(body_json(got)["created_at"], created["created_at"]);
+
+  auto archive = s.call(http::Method::get, "/api/v3.1/blueprints/" + id + "/archive");
+  ASSERT_EQ(archive.response.status, 200) << archive.error;
+  EXPECT_EQ(archive.response.header("content-type"), "application/octet-stream");
+  EXPECT_EQ(archive.response.header("x-blueprint-sha256"), expected_sha);
+  ASSERT_EQ(archive.response.body.size(), bytes.size());
+  EXPECT_TRUE(archive.response.body == bytes) << "archive bytes differ from the upload";
+  write_bytes(s.dir() + "/downloaded", archive.response.body);
+  EXPECT_EQ(sha256_of_file(s.dir() + "/downloaded"), expected_sha);
+
+  // A second upload of the id replaces bytes and row.
+  auto replacement = random_bytes(1000, 2);
+  write_bytes(s.dir() + "/replacement", replacement);
+  auto replaced = s.put(id, replacement);
+  ASSERT_EQ(replaced.response.status, 201) << replaced.response.body;
+  EXPECT_EQ(row(id), sha256_of_file(s.dir() + "/replacement") + " 1000");
+  EXPECT_EQ(sha256_of_file(s.archive(id)), sha256_of_file(s.dir() + "/replacement"));
+  EXPECT_EQ(folder_entries(s.folder(id)), std::vector<std::string>{"archive"});
+
+  auto deleted = s.call(http::Method::del, "/api/v3.1/blueprints/" + id);
+  EXPECT_EQ(deleted.response.status, 204) << deleted.response.body;
+  EXPECT_EQ(row(id), "");
+  EXPECT_FALSE(fs::exists(s.folder(id)));
+  EXPECT_EQ(s.call(http::Method::get, "/api/v3.1/blueprints/" + id).response.status, 404);
+  EXPECT_EQ(s.call(http::Method::get, "/api/v3.1/blueprints/" + id + "/archive").response.status, 404);
+  auto again = s.call(http::Method::del, "/api/v3.1/blueprints/" + id);
+  EXPECT_EQ(again.response.status, 404);
+  EXPECT_TRUE(body_json(again).contains("error")) << again.response.body;
+
+  // One log line per request: method, path, status, bytes, ms.
+  EXPECT_TRUE(contains(s.log(), "PUT /api/v3.1/blueprints/" + id + " 201 in=" + std::to_string(bytes.size())))
+      << s.log();
+}
+
+TEST_F(RestServiceTest, BadIdsUnknownPathsWrongMethodsAndMalformedRequestsAreRefused) {
+  auto& s = start_standin();
+  auto expect_error = [&](http::Method method, const std::string& target, int status, const std::string& body = {}) {
+    auto o = s.call(method, target, body);
+    EXPECT_TRUE(o.ok) << target << ": " << o.error;
+    EXPECT_EQ(o.response.status, status) << target << ": " << o.response.body;
+    auto doc = body_json(o);
+    EXPECT_TRUE(doc.is_object() && doc.contains("error")) << target << ": " << o.response.body;
+    EXPECT_EQ(o.response.header("content-type"), "application/json") << target;
+    return o;
+  };
+  for (const std::string& id : std::vector<std::string>{"../etc", "a%2F..%2Fb", "..", ".hidden", "-x", "_x", "a..b",
+                                                        "a%2Fb", "a%zz", "%2E%2E", "a%00b", std::string(129, 'a')}) {
+    expect_error(http::Method::get, "/api/v3.1/blueprints/" + id, 400);
+    expect_error(http::Method::get, "/api/v3.1/blueprints/" + id + "/archive", 400);
+    expect_error(http::Method::del, "/api/v3.1/blueprints/" + id, 400);
+    expect_error(http::Method::put, "/api/v3.1/blueprints/" + id, 400, "payload");
+  }
+  // Nothing was written anywhere for them, inside the resources folder or out of it.
+  EXPECT_EQ(folder_entries(s.resources() + "/blueprints"), std::vector<std::string>{});
+  EXPECT_EQ(folder_entries(s.resources()), std::vector<std::string>{"blueprints"});
+  EXPECT_EQ(pg().query("SELECT count(*) FROM standin_blueprints WHERE id LIKE '%.%' OR id LIKE '%/%'"), "0");
+  // The longest valid id is only unknown.
+  expect_error(http::Method::get, "/api/v3.1/blueprints/" + std::string(128, 'a'), 404);
+
+  expect_error(http::Method::get, "/api/v3.1/blueprints/nope", 404);
+  expect_error(http::Method::get, "/api/v3.1/blueprints/nope/archive", 404);
+  expect_error(http::Method::del, "/api/v3.1/blueprints/nope", 404);
+  expect_error(http::Method::get, "/api/v3.1/blueprints/nope/other", 404);
+  expect_error(http::Method::get, "/api/v3.1/blueprints", 404);
+  expect_error(http::Method::get, "/api/v3.1/nothing", 404);
+  expect_error(http::Method::get, "/api/v3.2/status", 404);
+  expect_error(http::Method::get, "/", 404);
+
+  auto post = expect_error(http::Method::post, "/api/v3.1/blueprints/x", 405, "payload");
+  EXPECT_EQ(post.response.header("allow"), "GET, PUT, DELETE");
+  EXPECT_EQ(expect_error(http::Method::put, "/api/v3.1/status", 405, "x").response.header("allow"), "GET");
+  EXPECT_EQ(expect_error(http::Method::del, "/api/v3.1/blueprints/x/archive", 405).response.header("allow"), "GET");
+  expect_error(http::Method::put, "/api/v3.1/blueprints/empty", 400);  // no body: no archive
+
+  const std::vector<std::string> malformed = {
+      "GARBAGE\r\n\r\n", "GET /api/v3.1/status HTTP/1.1\r\nNo colon here\r\n\r\n",
+      "PUT /api/v3.1/blueprints/x HTTP/1.1\r\nContent-Length: many\r\n\r\n", "GET /api/v3.1/status HTTP/9.9\r\n\r\n"};
+  for (const auto& request : malformed) {
+    RawConnection raw(s.port());
+    ASSERT_TRUE(raw.send(request));
+    auto [status, doc] = raw.read_response();
+    EXPECT_EQ(status, 400) << request << doc.dump();
+    EXPECT_TRUE(doc.contains("error")) << request << doc.dump();
+  }
+  // Still serving after all that.
+  EXPECT_EQ(s.status_code(), 200);
+}
+
+TEST_F(RestServiceTest, LargeUploadStreamsToDiskInBoundedMemory) {
+  auto& s = start_standin();
+  const std::size_t size = 50 * kMiB;
+  auto bytes = random_bytes(size, 3);
+  write_bytes(s.dir() + "/expected", bytes);
+  auto expected_sha = sha256_of_file(s.dir() + "/expected");
+
+  // Sent a MiB at a time, sampling the stand-in's resident memory in between.
+  RawConnection raw(s.port());
+  ASSERT_TRUE(raw.send(put_header("big", size)));
+  long peak_sampled_kb = 0;
+  for (std::size_t offset = 0; offset < size; offset += kMiB) {
+    ASSERT_TRUE(raw.send(bytes.substr(offset, kMiB))) << "send failed at " << offset;
+    peak_sampled_kb = std::max(peak_sampled_kb, proc_status_kb(s.pid(), "VmRSS"));
+  }
+  auto [status, doc] = raw.read_response();
+  ASSERT_EQ(status, 201) << doc.dump();
+  long high_water_kb = proc_status_kb(s.pid(), "VmHWM");
+  std::cerr << "rest-standin resident memory during a 50 MiB upload: sampled peak " << peak_sampled_kb / 1024
+            << " MiB, high-water mark " << high_water_kb / 1024 << " MiB\n";
+  EXPECT_GT(peak_sampled_kb, 0);
+  EXPECT_LT(peak_sampled_kb, 30 * 1024);
+  EXPECT_LT(high_water_kb, 30 * 1024) << "the body was held in memory, not streamed";
+
+  EXPECT_EQ(doc["sha256"], expected_sha);
+  EXPECT_EQ(doc["size"], size);
+  EXPECT_EQ(sha256_of_file(s.archive("big")), expected_sha);
+  EXPECT_EQ(row("big"), expected_sha + " " + std::to_string(size));
+
+  auto archive = s.call(http::Method::get, "/api/v3.1/blueprints/big/archive", {}, 60s);
+  ASSERT_TRUE(archive.ok) << archive.error;
+  ASSERT_EQ(archive.response.status, 200);
+  EXPECT_TRUE(archive.response.body == bytes) << "downloaded archive differs";
+  EXPECT_LT(proc_status_kb(s.pid(), "VmHWM"), 30 * 1024) << "the download was held in memory";
+}
+
+TEST_F(RestServiceTest, BodyOverTheLimitIsRefusedWith413AndLeavesNothing) {
+  auto& s = start_standin({"--max-body", std::to_string(kMiB)});
+  // Content-Length over the limit: refused from the header, before the body is read.
+  auto over = s.put("too-big", random_bytes(2 * kMiB, 4));
+  ASSERT_TRUE(over.ok) << over.error;
+  EXPECT_EQ(over.response.status, 413) << over.response.body;
+  EXPECT_TRUE(body_json(over).contains("error"));
+
+  // A chunked body has no length up front: refused once it passes the limit.
+  RawConnection raw(s.port());
+  ASSERT_TRUE(
+      raw.send("PUT /api/v3.1/blueprints/too-big-chunked HTTP/1.1\r\nHost: x\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n"));
+  auto chunk = random_bytes(256 * 1024, 5);
+  for (int i = 0; i < 6; ++i) {
+    std::ostringstream piece;
+    piece << std::hex << chunk.size() << "\r\n" << chunk << "\r\n";
+    if (!raw.send(piece.str())) break;  // refused already
+  }
+  raw.send("0\r\n\r\n");
+  auto [status, doc] = raw.read_response();
+  EXPECT_EQ(status, 413) << doc.dump();
+
+  EXPECT_FALSE(fs::exists(s.folder("too-big")));
+  EXPECT_FALSE(fs::exists(s.folder("too-big-chunked")));
+  EXPECT_EQ(row("too-big"), "");
+  EXPECT_EQ(row("too-big-chunked"), "");
+
+  // Exactly the limit is fine.
+  auto at_limit = s.put("at-limit", random_bytes(kMiB, 6));
+  EXPECT_EQ(at_limit.response.status, 201) << at_limit.response.body;
+  EXPECT_EQ(body_json(at_limit)["size"], kMiB);
+}
+
+TEST_F(RestServiceTest, ConcurrentUploadsOfOneIdEndWithFileAndRowInAgreement) {
+  auto& s = start_standin();
+  std::vector<std::thread> clients;
+  std::atomic<int> created{0};
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&, i] {
+      auto o =
+          s.put("contended", random_bytes(512 * 1024 + static_cast<std::size_t>(i), 100 + static_cast<unsigned>(i)));
+      if (o.ok && o.response.status == 201) ++created;
+    });
+  }
+  for (auto& c : clients) c.join();
+  EXPECT_EQ(created.load(), 8);
+  auto on_disk = sha256_of_file(s.archive("contended"));
+  auto size_on_disk = fs::file_size(s.archive("contended"));
+  EXPECT_EQ(row("contended"), on_disk + " " + std::to_string(size_on_disk)) << "file and row disagree";
+  EXPECT_EQ(folder_entries(s.folder("contended")), std::vector<std::string>{"archive"});
+  auto got = s.call(http::Method::get, "/api/v3.1/blueprints/contended");
+  EXPECT_EQ(body_json(got)["sha256"], on_disk);
+}
+
+TEST_F(RestServiceTest, DatabaseDownGives503LeavesNothingAndRecoversWithoutRestart) {
+  auto& s = start_standin();
+  const pid_t pid = s.pid();
+  auto original = random_bytes(256 * 1024, 7);
+  write_bytes(s.dir() + "/original", original);
+  const auto original_sha = sha256_of_file(s.dir() + "/original");
+  ASSERT_EQ(s.put("kept", original).response.status, 201);
+
+  // The database goes away in the middle of a replacing upload: the previous
+  // archive stays in place and the answer is 503.
+  const std::size_t size = 4 * kMiB;
+  auto replacement = random_bytes(size, 8);
+  {
+    RawConnection raw(s.port());
+    ASSERT_TRUE(raw.send(put_header("kept", size) + replacement.substr(0, kMiB)));
+    ASSERT_TRUE(wait_until([&] { return folder_entries(s.folder("kept")).size() == 2; }, 10s))
+        << "the upload's temp file never appeared";
+    pg().stop();
+    ASSERT_TRUE(raw.send(replacement.substr(kMiB)));
+    auto [status, doc] = raw.read_response();
+    EXPECT_EQ(status, 503) << doc.dump();
+    EXPECT_TRUE(contains(doc.value("error", ""), "database")) << doc.dump();
+  }
+  EXPECT_EQ(folder_entries(s.folder("kept")), std::vector<std::string>{"archive"});
+  EXPECT_EQ(sha256_of_file(s.archive("kept")), original_sha) << "the previous archive was not put back";
+
+  ASSERT_TRUE(wait_until([&] { return s.status_code() == 503; }, 10s));
+  auto status = s.call(http::Method::get, "/api/v3.1/status");
+  EXPECT_EQ(body_json(status)["db"], "unreachable") << status.response.body;
+  EXPECT_TRUE(body_json(status).contains("error")) << status.response.body;
+
+  // New uploads are refused before a byte is stored; reads say why too.
+  auto refused = s.put("while-down", random_bytes(2 * kMiB, 9));
+  ASSERT_TRUE(refused.ok) << refused.error;
+  EXPECT_EQ(refused.response.status, 503) << refused.response.body;
+  EXPECT_FALSE(fs::exists(s.folder("while-down")));
+  EXPECT_EQ(s.call(http::Method::get, "/api/v3.1/blueprints/kept").response.status, 503);
+  EXPECT_EQ(s.call(http::Method::del, "/api/v3.1/blueprints/kept").response.status, 503);
+  EXPECT_TRUE(fs::exists(s.archive("kept"))) << "a refused DELETE removed the file";
+
+  pg().start();
+  EXPECT_TRUE(wait_until([&] { return s.status_code() == 200; }, 20s)) << s.log();
+  EXPECT_EQ(s.pid(), pid);
+  EXPECT_TRUE(s.running()) << "the stand-in was restarted or died";
+  EXPECT_EQ(row("kept"), original_sha + " " + std::to_string(original.size()));
+  EXPECT_EQ(row("while-down"), "");
+  auto after = s.put("while-down", random_bytes(1000, 10));
+  EXPECT_EQ(after.response.status, 201) << after.response.body;
+  EXPECT_EQ(s.call(http::Method::get, "/api/v3.1/blueprints/kept").response.status, 200);
+}
+
+TEST_F(RestServiceTest, StartsWhileTheDatabaseIsDownAndCreatesItsTableLater) {
+  ASSERT_TRUE(pg().query("CREATE DATABASE late OWNER manager", "postgres")) << pg().log();
+  pg().stop();
+  standin_ = std::make_unique<Standin>(pg().conninfo("late"));
+  auto& s = *standin_;
+  ASSERT_TRUE(s.wait_answering()) << "it must start without its database: " << s.log();
+  auto status = s.call(http::Method::get, "/api/v3.1/status");
+  EXPECT_EQ(status.response.status, 503) << status.response.body;
+  EXPECT_EQ(body_json(status)["db"], "unreachable") << status.response.body;
+
+  pg().start();
+  ASSERT_TRUE(wait_until([&] { return s.status_code() == 200; }, 20s)) << s.log();
+  EXPECT_EQ(pg().query("SELECT count(*) FROM standin_blueprints", "late"), "0");
+  EXPECT_EQ(s.put("first", "hello").response.status, 201);
+  EXPECT_EQ(pg().query("SELECT id FROM standin_blueprints", "late"), "first");
+}
+
+TEST(RestServiceInstall, InstallScriptWritesOptionsAndUnitThatSystemdAccepts) {
+  const auto bin_dir = (build_dir() / "components/rest-service").string();
+  if (access((bin_dir + "/rest-standin").c_str(), X_OK) != 0) GTEST_SKIP() << "rest-standin not built in " << bin_dir;
+  const auto script = (source_dir() / "components/rest-service/install.sh").string();
+  ASSERT_TRUE(fs::exists(script)) << script;
+  const auto root = make_temp_dir("standin-install");
+  // A password with characters that need quoting, to check the round trip.
+  const std::string db =
+      "host=127.0.0.1 port=5432 dbname=manager user=manager password='p\"$x`\\\\y' connect_timeout=2 "
+      "target_session_attrs=read-write";
+  auto installed = run_command({"/bin/bash", script, "--root", root, "--bin-dir", bin_dir, "--db", db, "--resources",
+                                "/opt/manager/resources", "--port", "8100", "--no-enable"});
+  ASSERT_EQ(installed.status, 0) << installed.output;
+
+  const auto binary = root + "/usr/local/bin/rest-standin";
+  const auto options = root + "/etc/rest-standin/options";
+  const auto unit = root + "/etc/systemd/system/rest-standin.service";
+  EXPECT_EQ(access(binary.c_str(), X_OK), 0);
+  EXPECT_TRUE(fs::is_directory(root + "/opt/manager/resources"));
+  auto options_text = read_file(options);
+  EXPECT_TRUE(contains(options_text, "PORT=\"8100\"")) << options_text;
+  EXPECT_TRUE(contains(options_text, "RESOURCES=\"/opt/manager/resources\"")) << options_text;
+  EXPECT_TRUE(contains(options_text, "DB=\"host=127.0.0.1 port=5432 dbname=manager")) << options_text;
+
+  auto unit_text = read_file(unit);
+  EXPECT_TRUE(contains(unit_text, "Type=simple")) << unit_text;
+  EXPECT_TRUE(contains(unit_text, "Restart=always")) << unit_text;
+  EXPECT_TRUE(contains(unit_text, "EnvironmentFile=/etc/rest-standin/options")) << unit_text;
+  EXPECT_TRUE(contains(unit_text,
+                       "ExecStart=/usr/local/bin/rest-standin --listen ${LISTEN} --port ${PORT} "
+                       "--resources ${RESOURCES} --max-body ${MAX_BODY} --db ${DB}\n"))
+      << unit_text;
+
+  // Read back as systemd does (each ${VAR} one argument): the conninfo arrives
+  // intact, and the installed binary accepts the whole command line.
+  auto read_back = run_command({"/bin/sh", "-c", ". \"$1\" && printf '%s' \"$DB\"", "sh", options});
+  EXPECT_EQ(read_back.output, db);
+  auto checked = run_command({"/bin/sh", "-c",
+                              ". \"$1\" && exec \"$2\" --check --listen \"$LISTEN\" --port \"$PORT\" --resources "
+                              "\"$RESOURCES\" --max-body \"$MAX_BODY\" --db \"$DB\"",
+                              "sh", options, binary});
+  EXPECT_EQ(checked.status, 0) << checked.output;
+  EXPECT_EQ(checked.output, "ok\n");
+
+  if (access("/usr/bin/systemd-analyze", X_OK) == 0) {
+    auto verify = run_command({"/usr/bin/env", "SYSTEMD_UNIT_PATH=" + root + "/etc/systemd/system",
+                               "/usr/bin/systemd-analyze", "verify", "--man=false", unit});
+    std::istringstream lines(verify.output);
+    for (std::string line; std::getline(lines, line);) {
+      // The binary and the options file live under --root, not where the unit names them.
+      if (line.empty() || contains(line, "not found") || contains(line, "No such file") ||
+          contains(line, "executable path") || contains(line, "is not executable")) {
+        continue;
+      }
+      ADD_FAILURE() << "systemd-analyze verify: " << line;
+    }
+  }
+
+  // What the binary refuses is never written.
+  const auto bad_root = make_temp_dir("standin-install-bad");
+  auto bad = run_command(
+      {"/bin/bash", script, "--root", bad_root, "--bin-dir", bin_dir, "--db", db, "--port", "70000", "--no-enable"});
+  EXPECT_NE(bad.status, 0) << bad.output;
+  EXPECT_TRUE(contains(bad.output, "--port")) << bad.output;
+  EXPECT_FALSE(fs::exists(bad_root + "/etc/rest-standin/options"));
+  remove_tree(bad_root);
+  remove_tree(root);
+}
+
+}  // namespace
+}  // namespace hasup::testbed
