@@ -91,6 +91,8 @@ pid=$(prop n2 consul MainPID)
 in_node n2 kill -KILL "$pid"
 check "a killed service is restarted by systemd" wait_for 15 bash -c "[ \"\$('$lab' exec n2 systemctl show consul -p NRestarts --value)\" -ge 1 ] && '$lab' exec n2 systemctl is-active consul"
 check "the supervisor is healthy again after its agent's restart" wait_for 20 healthy n2
+check "the supervisor saw the restart in its snapshot (units over D-Bus)" wait_for 10 bash -c \
+  "'$lab' exec n2 hactl status --json | tr -d ' \n' | grep -qE '\"consul.service\":\\{\"active\":\"active\",\"main_pid\":[0-9]+,\"n_restarts\":[1-9]'"
 
 pid=$(prop n3 ha-supervisor MainPID)
 in_node n3 kill -STOP "$pid"
