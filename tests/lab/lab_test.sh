@@ -42,6 +42,20 @@ another_leader() {  # another_leader OLD VIEWER
   local l; l=$(leader_seen_by "$2"); [ -n "$l" ] && [ "$l" != "$1" ] && in_node "$l" hactl leader >/dev/null 2>&1
 }
 prop() { in_node "$1" systemctl show "$2" -p "$3" --value; }
+# Signals a unit's main process, by the PID systemd reports once it is a real
+# one. Never 0 or empty: `kill 0` would signal this script's whole process
+# group (ctest included).
+signal_main_pid() {  # signal_main_pid NODE UNIT SIGNAL
+  local pid=""
+  for _ in $(seq 100); do
+    pid=$(prop "$1" "$2" MainPID 2>/dev/null)
+    [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] && break
+    pid=""
+    sleep 0.1
+  done
+  [ -n "$pid" ] || { echo "    $2 on $1 has no main process"; return 1; }
+  in_node "$1" kill "-$3" "$pid"
+}
 nothing_left() {
   ! ip netns list | grep -q '^hal-' && ! grep -q "$top/.run/lab" /proc/mounts \
     && [ ! -d /sys/fs/cgroup/unified/ha-lab ] && [ ! -d "$top/.run/lab" ] \
@@ -87,15 +101,13 @@ wait_for 30 healthy "$holder" >/dev/null
 check "back with the quorum: still exactly one holder" one_holder
 
 # --- supervision by systemd ---------------------------------------------------
-pid=$(prop n2 consul MainPID)
-in_node n2 kill -KILL "$pid"
+signal_main_pid n2 consul KILL
 check "a killed service is restarted by systemd" wait_for 15 bash -c "[ \"\$('$lab' exec n2 systemctl show consul -p NRestarts --value)\" -ge 1 ] && '$lab' exec n2 systemctl is-active consul"
 check "the supervisor is healthy again after its agent's restart" wait_for 20 healthy n2
 check "the supervisor saw the restart in its snapshot (units over D-Bus)" wait_for 10 bash -c \
   "'$lab' exec n2 hactl status --json | tr -d ' \n' | grep -qE '\"consul.service\":\\{\"active\":\"active\",\"main_pid\":[0-9]+,\"n_restarts\":[1-9]'"
 
-pid=$(prop n3 ha-supervisor MainPID)
-in_node n3 kill -STOP "$pid"
+signal_main_pid n3 ha-supervisor STOP
 check "a hung supervisor is restarted by the systemd watchdog" wait_for 20 bash -c "[ \"\$('$lab' exec n3 systemctl show ha-supervisor -p NRestarts --value)\" -ge 1 ]"
 check "the restarted supervisor is healthy" wait_for 20 healthy n3
 
