@@ -13,6 +13,8 @@
 #include <utility>
 #include <variant>
 
+#include "supervisor/util/result.hpp"
+
 namespace hasup::systemd {
 
 struct Error {
@@ -60,21 +62,8 @@ inline std::string_view to_string(Error::Kind kind) {
   return "other";
 }
 
-// A value or the reason there is none (the same shape as consul::Result).
 template <class T>
-class Result {
- public:
-  Result(T value) : state_(std::move(value)) {}
-  Result(Error error) : state_(std::move(error)) {}
-  bool ok() const { return state_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const { return std::get<0>(state_); }
-  T& value() { return std::get<0>(state_); }
-  const Error& error() const { return std::get<1>(state_); }
-
- private:
-  std::variant<T, Error> state_;
-};
+using Result = hasup::Result<T, Error>;
 
 // Turns a D-Bus error (name + text) into a kind and a sentence. `unit` names
 // the unit the call was about, for "unit X not found".

@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include "supervisor/util/result.hpp"
+
 namespace hasup::consul {
 
 struct Error {
@@ -18,22 +20,8 @@ struct Error {
   std::string to_string() const;
 };
 
-// A value or the reason there is none. A refused CAS or lock is a value (false),
-// not an error: errors are for "we do not know".
 template <class T>
-class Result {
- public:
-  Result(T value) : state_(std::move(value)) {}
-  Result(Error error) : state_(std::move(error)) {}
-  bool ok() const { return state_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  const T& value() const { return std::get<0>(state_); }
-  T& value() { return std::get<0>(state_); }
-  const Error& error() const { return std::get<1>(state_); }
-
- private:
-  std::variant<T, Error> state_;
-};
+using Result = hasup::Result<T, Error>;
 
 struct KvEntry {
   std::string key;

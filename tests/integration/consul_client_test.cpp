@@ -36,14 +36,14 @@ class ConsulClientTest : public ::testing::Test {
 
   // Runs the io_context until the call's handler fired, and returns its result.
   template <class T, class Call>
-  Result<T> run(Call call) {
-    std::optional<Result<T>> out;
-    call([&out](Result<T> r) { out.emplace(std::move(r)); });
+  consul::Result<T> run(Call call) {
+    std::optional<consul::Result<T>> out;
+    call([&out](consul::Result<T> r) { out.emplace(std::move(r)); });
     io_.restart();
     while (!out && io_.run_one()) {
     }
     EXPECT_TRUE(out.has_value());
-    return out ? std::move(*out) : Result<T>(Error{Error::Kind::transport, 0, "no answer"});
+    return out ? std::move(*out) : consul::Result<T>(Error{Error::Kind::transport, 0, "no answer"});
   }
 
   std::string create_session(SessionSpec spec = {}) {
@@ -110,14 +110,14 @@ TEST_F(ConsulClientTest, BlockingQueryReturnsSoonAfterAChange) {
   ReadOptions blocking;
   blocking.index = first.value().index;
   blocking.wait = 10s;
-  std::optional<Result<KvRead>> woke;
+  std::optional<consul::Result<KvRead>> woke;
   auto t0 = std::chrono::steady_clock::now();
-  client_->kv_get(prefix_ + "/w", blocking, [&](Result<KvRead> r) { woke.emplace(std::move(r)); });
+  client_->kv_get(prefix_ + "/w", blocking, [&](consul::Result<KvRead> r) { woke.emplace(std::move(r)); });
   // A second client changes the key while the first is blocked.
   boost::asio::io_context other_io;
   Client other(other_io, client_->settings());
-  std::optional<Result<bool>> written;
-  other.kv_put(prefix_ + "/w", "after", {}, [&](Result<bool> r) { written.emplace(std::move(r)); });
+  std::optional<consul::Result<bool>> written;
+  other.kv_put(prefix_ + "/w", "after", {}, [&](consul::Result<bool> r) { written.emplace(std::move(r)); });
   io_.restart();
   while (!woke) {
     other_io.poll();
