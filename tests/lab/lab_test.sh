@@ -67,7 +67,13 @@ trap cleanup EXIT
 # --- up ---------------------------------------------------------------------
 out=$("$lab" up 2>&1); rc=$?
 check "lab up succeeds" [ $rc -eq 0 ]
-if [ $rc -ne 0 ]; then echo "$out" | tail -20 | sed 's/^/    /'; fi
+if [ $rc -ne 0 ]; then
+  # Nothing after this can pass: say why and stop, rather than wait out every check.
+  echo "$out" | tail -20 | sed 's/^/    /'
+  for f in "$top"/.run/lab/*/provision.log; do [ -f "$f" ] && { echo "    $f:"; tail -5 "$f" | sed 's/^/      /'; }; done
+  echo "$passed passed, $((failed)) failed"
+  exit 1
+fi
 echo "$out" | grep -E "booted|lab up in" | sed 's/^/    /'
 check "every node shows its units active" bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active' | grep -qx 3"
 check "lab up again is idempotent" bash -c "'$lab' up 2>&1 | grep -q 'already up'"
