@@ -191,7 +191,12 @@ TEST_F(ClusterTest, MaintenanceIntentMovesLeadershipAwayAndBack) {
   ASSERT_GE(leader, 0);
   ASSERT_TRUE(wait_for_members(3, 10s));
   std::string api = "127.0.0.1:" + std::to_string(sup(leader).api_port());
-  std::string out = make_temp_dir("hactl") + "/out";
+  std::string out_dir = make_temp_dir("hactl");
+  struct RemoveOnExit {
+    std::string dir;
+    ~RemoveOnExit() { remove_tree(dir); }
+  } remove_out_dir{out_dir};
+  std::string out = out_dir + "/out";
   auto run_hactl = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {SupervisorProcess::hactl(), "--api", api});
     auto p = Process::spawn(args, out);
