@@ -30,13 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::size_t live_members(const nlohmann::json& doc) {
-  std::size_t n = 0;
-  for (const auto& m : doc["members"])
-    if (m["role"] != "down") ++n;
-  return n;
-}
-
 struct Bench {
   std::unique_ptr<ConsulCluster> consul;
   std::vector<std::unique_ptr<SupervisorProcess>> sups;

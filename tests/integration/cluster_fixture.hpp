@@ -16,15 +16,6 @@ namespace hasup::testbed {
 // Polls /leader on every given status port until stopped, counting samples in
 // which more than one node claims leadership. Touches only ports, never the
 // Process objects the test thread is killing and restarting.
-// Members with a live record; /cluster also lists registered nodes that are
-// down, with role "down".
-inline std::size_t live_members(const nlohmann::json& doc) {
-  std::size_t n = 0;
-  for (const auto& m : doc["members"])
-    if (m["role"] != "down") ++n;
-  return n;
-}
-
 class DoubleLeaderSampler {
  public:
   explicit DoubleLeaderSampler(std::vector<unsigned short> ports) : ports_(std::move(ports)) {

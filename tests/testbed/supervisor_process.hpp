@@ -18,6 +18,15 @@ struct SupervisorOptions {
   std::string consul_section;   // extra keys inside consul: { ... }
 };
 
+// Members with a live record in a /cluster document; it also lists registered
+// nodes that are down, with role "down".
+inline std::size_t live_members(const nlohmann::json& doc) {
+  std::size_t n = 0;
+  for (const auto& m : doc["members"])
+    if (m["role"] != "down") ++n;
+  return n;
+}
+
 class SupervisorProcess {
  public:
   SupervisorProcess(SupervisorOptions options, const std::string& dir);
