@@ -1,5 +1,7 @@
 #include "supervisor/api/status_json.hpp"
 
+#include "supervisor/loop/decide_nginx.hpp"
+
 namespace hasup::api {
 
 using nlohmann::json;
@@ -44,6 +46,24 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     self["vip"] = {{"address", s.vip.base.vip},
                    {"fault", s.vip.fault_now.value_or(true)},
                    {"config_written", s.vip.current_conf.has_value()}};
+  if (s.nginx.enabled) {
+    json upstreams = json::object();
+    json rejected = json::array();
+    for (const auto& service : s.nginx.services) {
+      json servers = json::array();
+      for (const auto& server : service.set.servers) servers.push_back(server.address + ":" + std::to_string(server.port));
+      upstreams[service.name] = {{"known", service.known}, {"passing", servers}, {"watch_error", service.error}};
+      for (const auto& r : service.rejected) rejected.push_back(service.name + ": " + r);
+    }
+    self["nginx"] = {{"generation", s.nginx.generation},
+                     {"upstreams_fingerprint", s.nginx.fingerprint},
+                     {"serving", loop::nginx_served_summary(s.nginx)},
+                     {"reloads", s.nginx.reloads},
+                     {"upstreams", upstreams},
+                     {"rejected_instances", rejected},
+                     {"refused_config", s.nginx.rejected_error},
+                     {"last_error", s.nginx.last_error}};
+  }
   self["consul_node"] = s.consul.agent_node;
   doc["self"] = self;
   // A cut-off node shows its last view, marked as such.
@@ -67,6 +87,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"leader_epoch", m.leader_epoch},
                        {"versions", m.versions},
                        {"syncthing_device_id", m.syncthing_device_id},
+                       {"nginx", self_row ? loop::nginx_served_summary(s.nginx) : m.nginx_config},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   // Registered nodes without a live member record: down (crashed, cut off,
@@ -75,7 +96,8 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     if (s.kv.members.count(name)) continue;
     members.push_back({{"name", name}, {"address", address}, {"role", "down"}, {"health", "not alive"},
                        {"since", ""}, {"leader_epoch", 0}, {"versions", json::object()},
-                       {"syncthing_device_id", ""}, {"maintenance", s.kv.maintenance.count(name) > 0}});
+                       {"syncthing_device_id", ""}, {"nginx", ""},
+                       {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   doc["members"] = members;
   json unreadable = json::array();

@@ -61,7 +61,13 @@ std::string render_status_table(const json& doc) {
   if (flag(doc, "stale")) out << "warning: this node is cut off from the Consul quorum; the table below is its last view\n";
   out << "\n";
 
+  // The NGINX column only when some node runs the supervisor's nginx.
+  bool any_nginx = false;
+  if (member(doc, "members").is_array())
+    for (const auto& m : member(doc, "members"))
+      any_nginx = any_nginx || (member(m, "nginx").is_string() && !member(m, "nginx").get<std::string>().empty());
   std::vector<std::vector<std::string>> rows{{"NODE", "ADDRESS", "ROLE", "HEALTH", "LEADER EPOCH", "LAST CHANGE"}};
+  if (any_nginx) rows[0].push_back("NGINX");
   if (member(doc, "members").is_array()) {
     for (const auto& m : member(doc, "members")) {
       std::string role = text(m, "role");
@@ -69,6 +75,7 @@ std::string render_status_table(const json& doc) {
       std::string epoch = text(m, "leader_epoch");
       if (epoch == "0") epoch = "-";
       rows.push_back({text(m, "name"), text(m, "address"), role, text(m, "health"), epoch, text(m, "since")});
+      if (any_nginx) rows.back().push_back(member(m, "nginx").is_string() ? text(m, "nginx") : "-");
     }
   }
   if (rows.size() == 1) rows.push_back({"(no live members)", "", "", "", "", ""});
@@ -80,6 +87,24 @@ std::string render_status_table(const json& doc) {
     for (const auto& u : unreadable) out << "  " << text(u, "key") << ": " << text(u, "error") << "\n";
   }
   out << "\nthis node: " << text(self, "role") << ": " << text(self, "reason") << "\n";
+  const json& nginx = member(self, "nginx");
+  if (nginx.is_object()) {
+    out << "nginx: " << text(nginx, "serving") << ", " << text(nginx, "reloads") << " reload(s)\n";
+    const json& upstreams = member(nginx, "upstreams");
+    if (upstreams.is_object())
+      for (const auto& [name, u] : upstreams.items()) {
+        std::string servers;
+        if (member(u, "passing").is_array())
+          for (const auto& p : member(u, "passing")) servers += (servers.empty() ? "" : ", ") + (p.is_string() ? p.get<std::string>() : "?");
+        out << "  " << name << ": " << (flag(u, "known") ? (servers.empty() ? "no passing instance" : servers) : "not read yet")
+            << "\n";
+      }
+    if (member(nginx, "rejected_instances").is_array())
+      for (const auto& r : member(nginx, "rejected_instances"))
+        out << "  refused from Consul: " << (r.is_string() ? r.get<std::string>() : "?") << "\n";
+    if (text(nginx, "refused_config") != "-") out << "  refused config: " << text(nginx, "refused_config") << "\n";
+    if (text(nginx, "last_error") != "-") out << "  last error: " << text(nginx, "last_error") << "\n";
+  }
   return out.str();
 }
 

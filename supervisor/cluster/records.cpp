@@ -83,6 +83,7 @@ std::string encode(const MemberRecord& r) {
   o["health"] = r.health;
   o["versions"] = r.versions;
   o["syncthing_device_id"] = r.syncthing_device_id;
+  o["nginx_config"] = r.nginx_config;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return o.dump();
@@ -98,7 +99,8 @@ MemberDecode decode_member(const std::string& text) {
   if (!get_string(o, "name", r.name, out.error) || !get_string(o, "address", r.address, out.error) ||
       !get_string(o, "role", role, out.error) || !get_string(o, "health", r.health, out.error) ||
       !get_string(o, "since", r.since, out.error) ||
-      !get_string(o, "syncthing_device_id", r.syncthing_device_id, out.error, false))
+      !get_string(o, "syncthing_device_id", r.syncthing_device_id, out.error, false) ||
+      !get_string(o, "nginx_config", r.nginx_config, out.error, false))
     return out;
   if (r.name.empty()) {
     out.error = "empty name";

@@ -24,6 +24,9 @@ struct MemberRecord {
   std::string health = "ok";   // "ok" or what is wrong, in a few words
   std::map<std::string, std::string> versions;  // supervisor, consul, ...
   std::string syncthing_device_id;              // filled once syncthing is managed
+  // The nginx config this node serves: "gen N FINGERPRINT"; the fingerprint
+  // names the upstream set, equal on nodes that route the same way. Empty: no nginx.
+  std::string nginx_config;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

@@ -59,6 +59,27 @@ struct SystemdConfig {
   std::string bus_address;  // empty: the system bus
 };
 
+// nginx in front of the REST service: its config is rendered from a template
+// with the passing instances of `services` in Consul.
+struct NginxConfig {
+  bool enabled = false;
+  std::string services = "rest-service";  // comma-separated Consul service names
+  std::string template_path = "/usr/local/share/ha-supervisor/templates/nginx.conf.mustache";
+  std::string conf_path = "/etc/ha-supervisor/nginx/nginx.conf";
+  std::string unit = "ha-nginx.service";
+  std::string binary = "/usr/sbin/nginx";
+  std::string listen_address;  // empty: every address of the node
+  int listen_port = 80;
+  std::string user = "www-data";
+  std::string runtime_dir = "/run/ha-nginx";
+  std::string log_dir = "/var/log/ha-nginx";
+  std::string resources_dir = "/opt/manager/resources";
+  int wait_min_ms = 50;
+  int wait_max_ms = 1000;
+  int reload_interval_ms = 1000;
+  int check_timeout_ms = 5000;
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -71,6 +92,7 @@ struct Config {
   LogConfig log;
   VipConfig vip;
   SystemdConfig systemd;
+  NginxConfig nginx;
 };
 
 struct ConfigError {

@@ -135,6 +135,32 @@ std::string bus_address_problem(std::string_view address) {
   return {};
 }
 
+// Consul service names: they go into URLs of the health API and, turned into
+// template keys, into nginx's config.
+std::string service_list_problem(std::string_view list) {
+  if (list.empty()) return "must name at least one service";
+  std::string_view rest = list;
+  while (true) {
+    const auto comma = rest.find(',');
+    const auto name = rest.substr(0, comma);
+    if (name.empty() || name.size() > 64) return "each service name must be 1..64 characters";
+    for (char c : name)
+      if (!is_alnum(c) && c != '-' && c != '_') return "service names may contain only A-Z, a-z, 0-9, '-' and '_'";
+    if (comma == std::string_view::npos) return {};
+    rest.remove_prefix(comma + 1);
+  }
+}
+
+// A POSIX user name for nginx's `user` directive; empty: no directive.
+std::string user_name_problem(std::string_view name) {
+  if (name.empty()) return {};
+  if (name.size() > 32 || !((name.front() >= 'a' && name.front() <= 'z') || name.front() == '_'))
+    return "must start with a-z or '_' and be at most 32 characters";
+  for (char c : name)
+    if (!is_lower_alnum(c) && c != '_' && c != '-') return "may contain only a-z, 0-9, '_' and '-'";
+  return {};
+}
+
 const StringFormat kNodeName{"[a-z0-9][a-z0-9-]{0,62}", node_name_problem};
 const StringFormat kUnitList{"unit names separated by ','", unit_list_problem};
 const StringFormat kBusAddress{"unix:path=...", bus_address_problem};
@@ -144,6 +170,10 @@ const StringFormat kPath{"absolute path of [A-Za-z0-9/_.@+-]", path_problem};
 const StringFormat kHost{"IPv4/IPv6 literal or host name", host_problem};
 const StringFormat kKeyPrefix{"[A-Za-z0-9][A-Za-z0-9_/-]*, no trailing '/'", key_prefix_problem};
 const StringFormat kToken{"visible ASCII", token_problem};
+const StringFormat kOptionalHost{"empty, or an IPv4/IPv6 literal or host name",
+                                 [](std::string_view v) { return v.empty() ? std::string{} : host_problem(v); }};
+const StringFormat kServiceList{"Consul service names separated by ','", service_list_problem};
+const StringFormat kUserName{"user name, [a-z_][a-z0-9_-]*, or empty", user_name_problem};
 
 // ---- cross-key rules ------------------------------------------------------
 
@@ -333,6 +363,49 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(systemd.bus_address),
        .help = "D-Bus address of systemd's bus; empty: the system bus.",
        .format = &kBusAddress},
+
+      // nginx.*: what shapes the rendered file and the unit are fixed at
+      // start; the template (re-read on SIGHUP) and the timing can change live.
+      {HASUP_KEY(nginx.enabled),
+       .help = "Render nginx's config from Consul's healthy services and reload nginx through systemd."},
+      {HASUP_KEY(nginx.services),
+       .help = "Consul services whose passing instances become nginx upstreams (comma-separated); each is "
+               "available to the template under its name with '-' and '.' as '_' (rest-service: rest_service).",
+       .format = &kServiceList},
+      {.path = "nginx.template", .field = [](Config& c) -> auto& { return c.nginx.template_path; },
+       .help = "Mustache template of nginx's config; re-read on SIGHUP.", .reload = Reload::live, .format = &kPath},
+      {HASUP_KEY(nginx.conf_path), .help = "nginx config file the supervisor renders (nginx runs with -c on it).",
+       .format = &kPath},
+      {HASUP_KEY(nginx.unit), .help = "systemd unit of nginx, started and reloaded by the supervisor."},
+      {HASUP_KEY(nginx.binary), .help = "nginx binary, run with -t to validate a rendered config before it is used.",
+       .format = &kPath},
+      {HASUP_KEY(nginx.listen_address),
+       .help = "Address nginx listens on; empty: every address of the node (the floating IP included).",
+       .format = &kOptionalHost},
+      {HASUP_KEY(nginx.listen_port), .help = "Port nginx listens on.", .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(nginx.user), .help = "User of nginx's worker processes; empty: no user directive.",
+       .format = &kUserName},
+      {HASUP_KEY(nginx.runtime_dir), .help = "nginx's pid file and temp files.", .format = &kPath},
+      {HASUP_KEY(nginx.log_dir), .help = "nginx's error and access logs.", .format = &kPath},
+      {HASUP_KEY(nginx.resources_dir), .help = "Folder nginx serves read-only under /resources/.", .format = &kPath},
+      {HASUP_KEY(nginx.wait_min_ms),
+       .help = "Debounce: render once the healthy set has been quiet this long, in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{0, 60000}}},
+      {HASUP_KEY(nginx.wait_max_ms),
+       .help = "Debounce: render at the latest this long after the first unapplied change, even if changes "
+               "keep coming, in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{0, 600000}}},
+      {HASUP_KEY(nginx.reload_interval_ms),
+       .help = "Least time between two nginx reloads, in ms: a storm of health flaps costs at most one reload "
+               "per interval.",
+       .reload = Reload::live,
+       .int_ranges = {{0, 600000}}},
+      {HASUP_KEY(nginx.check_timeout_ms),
+       .help = "Longest run of `nginx -t` on a rendered config, in ms; past it the config is refused.",
+       .reload = Reload::live,
+       .int_ranges = {{100, 60000}}},
   };
 #undef HASUP_KEY
 }
@@ -344,8 +417,17 @@ std::string advert_step_violation(const Config& c) {
          ") must be a multiple of 10 ms (VRRPv3 counts centiseconds)";
 }
 
+std::string nginx_wait_violation(const Config& c) {
+  if (c.nginx.wait_min_ms <= c.nginx.wait_max_ms) return {};
+  return "nginx.wait_min_ms (" + std::to_string(c.nginx.wait_min_ms) + ") must not exceed nginx.wait_max_ms (" +
+         std::to_string(c.nginx.wait_max_ms) + ")";
+}
+
 std::vector<CrossKeyRule> build_rules() {
   return {
+      {.keys = {"nginx.wait_min_ms", "nginx.wait_max_ms"},
+       .summary = "nginx.wait_min_ms <= nginx.wait_max_ms: a change waits for quiet, but never past the maximum.",
+       .violation = nginx_wait_violation},
       {.keys = {"vip.advert_interval_ms"},
        .summary = "vip.advert_interval_ms is a multiple of 10 (VRRPv3 counts centiseconds).",
        .violation = advert_step_violation},

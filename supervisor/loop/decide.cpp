@@ -1,6 +1,7 @@
 #include "supervisor/loop/decide.hpp"
 
 #include "components/keepalived/render.hpp"
+#include "supervisor/loop/decide_nginx.hpp"
 
 #include <algorithm>
 #include <set>
@@ -23,6 +24,8 @@ std::string to_string(Job job) {
     case Job::apply_keepalived_conf: return "apply-keepalived-conf";
     case Job::start_keepalived: return "start-keepalived";
     case Job::register_node: return "register-node";
+    case Job::apply_nginx_conf: return "apply-nginx-conf";
+    case Job::start_nginx: return "start-nginx";
   }
   return "unknown";
 }
@@ -77,6 +80,7 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
                     published->second.health == r.health;
   r.since = same_state ? published->second.since : s.wall_time;
   if (published != s.kv.members.end()) r.syncthing_device_id = published->second.syncthing_device_id;
+  r.nginx_config = nginx_served_summary(s.nginx);
   return r;
 }
 
@@ -226,6 +230,8 @@ Plan decide(const Snapshot& s) {
   Plan plan = decide_cluster(s);
   std::string vip_note = decide_vip(plan, s);
   if (!vip_note.empty()) plan.reason += "; " + vip_note;
+  std::string nginx_note = decide_nginx(plan, s);
+  if (!nginx_note.empty()) plan.reason += "; " + nginx_note;
   return plan;
 }
 

@@ -13,6 +13,7 @@
 #include "supervisor/cluster/kv_view.hpp"
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/decide.hpp"
+#include "supervisor/util/files.hpp"
 #include "supervisor/version.hpp"
 
 namespace hasup::loop {
@@ -34,31 +35,6 @@ consul::ClientSettings client_settings(const config::Config& c) {
 }
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
-
-std::optional<std::string> read_small_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// Whole or not at all: keepalived must never read a half-written config.
-std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return "cannot write " + tmp + ": " + std::strerror(errno);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string error = "cannot write " + path + ": " + std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return error;
-  }
-  return {};
-}
 
 std::vector<std::string> split_units(const std::string& list) {
   std::vector<std::string> out;
@@ -83,13 +59,19 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       session_timer_(io),
       retry_timer_(io),
       watch_backoff_(io),
-      shutdown_deadline_(io) {
+      shutdown_deadline_(io),
+      wake_timer_(io) {
   versions_["supervisor"] = kVersion;
   link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
   watched_units_ = split_units(config_.systemd.watch_units);
   if (config_.vip.enabled()) {
     watched_units_.push_back(config_.vip.keepalived_unit);
     read_vip_template();
+  }
+  if (config_.nginx.enabled) {
+    watched_units_.push_back(config_.nginx.unit);
+    read_nginx_template();
+    load_nginx_file();
   }
 }
 
@@ -128,6 +110,7 @@ void Engine::start() {
   watch_kv();
   keep_session();
   start_units();
+  start_nginx_watches();
   wake();
 }
 
@@ -164,6 +147,7 @@ Snapshot Engine::observe() const {
   s.units_connected = units_connected_;
   s.units = unit_views_;
   s.vip = observe_vip();
+  s.nginx = observe_nginx();
   return s;
 }
 
@@ -208,6 +192,12 @@ void Engine::cycle() {
   notifier_.cycle_done();
   if (shutting_down_ && plan.actions.empty() && busy_.empty()) return finish_shutdown();
   arm_cycle_timer();
+  if (plan.wake_after) {
+    wake_timer_.expires_after(*plan.wake_after);
+    wake_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) wake();
+    });
+  }
 }
 
 void Engine::log_decision(const Snapshot& s, const Plan& plan) {
@@ -246,6 +236,11 @@ void Engine::act(const Plan& plan) {
       case Job::apply_keepalived_conf: job_apply_keepalived_conf(action.text); break;
       case Job::start_keepalived: job_start_keepalived(); break;
       case Job::register_node: job_register_node(); break;
+      case Job::apply_nginx_conf:
+        nginx_first_unapplied_.reset();  // changes from now on wait for the next apply
+        job_apply_nginx_conf(action.text, action.generation);
+        break;
+      case Job::start_nginx: job_start_nginx(); break;
     }
   }
 }
@@ -716,8 +711,10 @@ void Engine::request_shutdown() {
 void Engine::finish_shutdown() {
   if (stopped_) return;
   stopped_ = true;
-  for (auto* t : {&cycle_timer_, &probe_timer_, &quorum_deadline_, &session_timer_, &retry_timer_, &watch_backoff_})
+  for (auto* t : {&cycle_timer_, &probe_timer_, &quorum_deadline_, &session_timer_, &retry_timer_, &watch_backoff_,
+                 &wake_timer_})
     t->cancel();
+  for (auto& t : nginx_backoff_) t->cancel();
   consul_.service_deregister(service_id(), [this](consul::Result<bool> r) {
     if (!r) spdlog::warn("shutdown: could not deregister {}: {}", service_id(), r.error().to_string());
     shutdown_deadline_.cancel();
@@ -756,6 +753,12 @@ void Engine::reload() {
     return out.empty() ? std::string("none") : out;
   };
   if (config_.vip.enabled()) read_vip_template();
+  config_.nginx.template_path = next.nginx.template_path;
+  config_.nginx.wait_min_ms = next.nginx.wait_min_ms;
+  config_.nginx.wait_max_ms = next.nginx.wait_max_ms;
+  config_.nginx.reload_interval_ms = next.nginx.reload_interval_ms;
+  config_.nginx.check_timeout_ms = next.nginx.check_timeout_ms;
+  if (config_.nginx.enabled) read_nginx_template();
   spdlog::info("reloaded {}: applied live: {}; needs a restart to apply: {}", config_path_, join(changes.live),
                join(changes.needs_restart));
   wake();

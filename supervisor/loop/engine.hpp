@@ -6,8 +6,11 @@
 // blocks: every Consul call is asynchronous and bounded in time.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "components/systemd/unit_manager.hpp"
@@ -82,6 +85,18 @@ class Engine {
   VipView observe_vip() const;
   void finish_shutdown();
 
+  // nginx (engine_nginx.cpp): Consul's healthy services in, a validated config out.
+  void start_nginx_watches();
+  void watch_service_health(std::size_t index);
+  void note_nginx_input_change();
+  void read_nginx_template();
+  void load_nginx_file();
+  NginxView observe_nginx() const;
+  void job_apply_nginx_conf(const std::string& text, std::uint64_t generation);
+  void on_nginx_checked(const std::string& text, std::uint64_t generation, const std::string& candidate,
+                        bool ok, const std::string& why);
+  void job_start_nginx();
+
   void note_consul_error(const std::string& what, const consul::Error& error);
   std::string session_name() const { return "ha-supervisor/" + config_.node.name; }
   std::string service_id() const { return "ha-supervisor-" + config_.node.name; }
@@ -127,6 +142,23 @@ class Engine {
   std::string vip_template_text_;
   std::string vip_template_error_;
 
+  std::vector<WatchedService> nginx_services_;
+  std::vector<std::unique_ptr<boost::asio::steady_timer>> nginx_backoff_;
+  std::vector<std::chrono::milliseconds> nginx_backoff_delay_;
+  std::string nginx_template_text_;
+  std::string nginx_template_error_;
+  std::optional<std::string> nginx_body_;  // what nginx was last given (file without its header)
+  std::uint64_t nginx_generation_ = 0;
+  std::string nginx_fingerprint_;
+  std::string nginx_rejected_body_;
+  std::string nginx_rejected_error_;
+  std::string nginx_last_error_;
+  std::uint64_t nginx_reloads_ = 0;
+  Clock::time_point nginx_changed_at_{};
+  std::optional<Clock::time_point> nginx_first_unapplied_;
+  std::optional<Clock::time_point> nginx_last_apply_;
+  boost::asio::steady_timer wake_timer_;  // a plan's wake_after
+
   ServiceNotifier notifier_;
   bool announced_ready_ = false;
   Snapshot last_snapshot_;
@@ -136,6 +168,10 @@ class Engine {
   cluster::Role last_role_ = cluster::Role::starting;
   Clock::time_point last_heartbeat_{};
   bool heartbeat_in_flight_ = false;
+
+  // Blocking work (`nginx -t`) runs here, never on the loop's thread. Last
+  // member: destroyed (joined) first, before anything its jobs report to.
+  std::unique_ptr<boost::asio::thread_pool> workers_;
 };
 
 }  // namespace hasup::loop

@@ -37,4 +37,7 @@ fi
 "$src/components/keepalived/install.sh" --root "$root" >/dev/null || fail "keepalived install failed"
 [ -f "$root/etc/systemd/system/keepalived.service" ] || fail "keepalived unit missing"
 [ -f "$root/usr/local/share/ha-supervisor/templates/keepalived.conf.mustache" ] || fail "templates not installed"
+"$src/components/nginx/install.sh" --root "$root" >/dev/null || fail "nginx install failed"
+[ -f "$root/etc/systemd/system/ha-nginx.service" ] || fail "ha-nginx unit missing"
+[ -d "$root/etc/ha-supervisor/nginx" ] || fail "nginx config dir missing"
 echo "install scripts: ok"

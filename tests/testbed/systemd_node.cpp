@@ -151,7 +151,7 @@ std::string SystemdNode::unavailable_reason() {
   return {};
 }
 
-SystemdNode::SystemdNode(const std::string& tag) {
+SystemdNode::SystemdNode(const std::string& tag, NodeNetwork network) : network_(network) {
   sweep_stale_nodes("hasup-" + tag + "-");
   dir_ = make_temp_dir(tag);
   ::chmod(dir_.c_str(), 0755);
@@ -225,8 +225,9 @@ void SystemdNode::boot(std::chrono::milliseconds timeout) {
   // unshare's --kill-child chain the node's life to this process.
   std::string command = "echo $$ > " + quote(cgroup_ + "/cgroup.procs") + " && exec " + kSetpriv +
                         " --pdeathsig KILL " + kUnshare +
-                        " --kill-child=SIGKILL --fork --pid --mount --uts --ipc --net --cgroup --mount-proc"
-                        " --propagation private " + quote(dir_ + "/init");
+                        " --kill-child=SIGKILL --fork --pid --mount --uts --ipc" +
+                        (network_ == NodeNetwork::own ? " --net" : "") +
+                        " --cgroup --mount-proc --propagation private " + quote(dir_ + "/init");
   unshare_ = Process::spawn({kShell, "-c", command}, dir_ + "/node.log");
   init_pid_ = find_init(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
   if (init_pid_ <= 0) {

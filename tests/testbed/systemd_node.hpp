@@ -3,7 +3,7 @@
 // for tests that talk to systemd over its system bus (see TESTBED.md).
 //
 //   unshare --fork --pid --mount --uts --ipc --net --cgroup --mount-proc
-//           --propagation private DIR/init
+//           --propagation private DIR/init     (--net only with NodeNetwork::own)
 //
 // DIR/init (PID 1 of the new namespaces) makes /proc/sys read-only, mounts a
 // private tmpfs on /run and cgroup2 on /sys/fs/cgroup, bind-mounts DIR/bus on
@@ -18,6 +18,16 @@
 // cgroup its systemd creates is below it. Stop: SIGKILL to the node's PID 1
 // (by host PID, checked), reap, rmdir that cgroup tree, remove DIR. If the
 // test process dies first, PR_SET_PDEATHSIG takes the node down with it.
+//
+// Network: NodeNetwork::own (the default) gives the node a fresh network
+// namespace; its systemd brings up that namespace's own `lo` (127.0.0.1/8,
+// ::1) at boot, and nothing in it is reachable from the host.
+// NodeNetwork::host drops --net: the node shares the host's network
+// namespace, so a service in it (nginx) listening on 127.0.0.1 is reached by
+// the test process directly, and its ports come from the host's (pick them
+// with free_port()). Nothing of the host's network changes: init configures
+// no interface, systemd's loopback setup finds the host's `lo` already as it
+// wants it, and /proc/sys (net sysctls included) is read-only in every node.
 #include <sys/types.h>
 
 #include <chrono>
@@ -29,13 +39,15 @@
 
 namespace hasup::testbed {
 
+enum class NodeNetwork { own, host };
+
 class SystemdNode {
  public:
   static constexpr const char* kSystemd = "/lib/systemd/systemd";
   // Empty when a node can boot here (root, binaries, cgroup2), else why not.
   static std::string unavailable_reason();
 
-  explicit SystemdNode(const std::string& tag = "sdnode");
+  explicit SystemdNode(const std::string& tag = "sdnode", NodeNetwork network = NodeNetwork::own);
   ~SystemdNode();
   SystemdNode(const SystemdNode&) = delete;
   SystemdNode& operator=(const SystemdNode&) = delete;
@@ -54,6 +66,7 @@ class SystemdNode {
   // A host dir the node sees at the same path (scratch space for test units).
   const std::string& dir() const { return dir_; }
   const std::string& cgroup() const { return cgroup_; }
+  NodeNetwork network() const { return network_; }
   // Host PID of the node's PID 1 (systemd).
   pid_t init_pid() const { return init_pid_; }
   // Host PID of the node's process `node_pid` (a PID as systemd reports it,
@@ -81,6 +94,7 @@ class SystemdNode {
   void remove_cgroup();
   int run_captured(const std::vector<std::string>& argv, std::string* output, std::chrono::milliseconds timeout);
 
+  NodeNetwork network_;
   std::string dir_;
   std::string cgroup_;
   Process unshare_;

@@ -493,9 +493,30 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "vip: { address = \"198.18.0.100/24\"; interface = \"br-lab\"; virtual_router_id = 7; priority = 150;\n"
       "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
       "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; };\n"
-      "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n");
+      "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n"
+      "nginx: { enabled = true; services = \"rest-service,gate\"; template = \"/t/n.mustache\";\n"
+      "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
+      "  listen_address = \"127.0.0.1\";\n"
+      "  user = \"nobody\"; runtime_dir = \"/r/n\"; log_dir = \"/l/n\"; resources_dir = \"/o/r\";\n"
+      "  wait_min_ms = 20; wait_max_ms = 500; reload_interval_ms = 300; check_timeout_ms = 900; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
+  EXPECT_TRUE(c.nginx.enabled);
+  EXPECT_EQ(c.nginx.services, "rest-service,gate");
+  EXPECT_EQ(c.nginx.template_path, "/t/n.mustache");
+  EXPECT_EQ(c.nginx.conf_path, "/e/n.conf");
+  EXPECT_EQ(c.nginx.unit, "n.service");
+  EXPECT_EQ(c.nginx.binary, "/b/nginx");
+  EXPECT_EQ(c.nginx.listen_port, 8080);
+  EXPECT_EQ(c.nginx.listen_address, "127.0.0.1");
+  EXPECT_EQ(c.nginx.user, "nobody");
+  EXPECT_EQ(c.nginx.runtime_dir, "/r/n");
+  EXPECT_EQ(c.nginx.log_dir, "/l/n");
+  EXPECT_EQ(c.nginx.resources_dir, "/o/r");
+  EXPECT_EQ(c.nginx.wait_min_ms, 20);
+  EXPECT_EQ(c.nginx.wait_max_ms, 500);
+  EXPECT_EQ(c.nginx.reload_interval_ms, 300);
+  EXPECT_EQ(c.nginx.check_timeout_ms, 900);
   EXPECT_EQ(c.vip.address, "198.18.0.100/24");
   EXPECT_EQ(c.vip.interface, "br-lab");
   EXPECT_EQ(c.vip.virtual_router_id, 7);
@@ -547,6 +568,19 @@ TEST(ConfigLoadTest, FloatingIpValuesAreChecked) {
   EXPECT_TRUE(contains(errors, "vip.track_file: may contain only")) << errors;
   errors = all_errors(load_with("vip", "virtual_router_id = 256;"));
   EXPECT_TRUE(contains(errors, "allowed 1..255")) << errors;
+}
+
+TEST(ConfigLoadTest, NginxValuesAreChecked) {
+  auto errors = all_errors(load_with("nginx", "services = \"rest service\";"));
+  EXPECT_TRUE(contains(errors, "nginx.services: service names may contain only")) << errors;
+  errors = all_errors(load_with("nginx", "services = \"a,,b\";"));
+  EXPECT_TRUE(contains(errors, "nginx.services: each service name must be 1..64 characters")) << errors;
+  errors = all_errors(load_with("nginx", "user = \"www data\";"));
+  EXPECT_TRUE(contains(errors, "nginx.user: may contain only")) << errors;
+  errors = all_errors(load_with("nginx", "wait_min_ms = 2000; wait_max_ms = 1000;"));
+  EXPECT_TRUE(contains(errors, "nginx.wait_min_ms (2000) must not exceed nginx.wait_max_ms (1000)")) << errors;
+  errors = all_errors(load_with("nginx", "conf_path = \"etc/n.conf\";"));
+  EXPECT_TRUE(contains(errors, "nginx.conf_path:")) << errors;
 }
 
 TEST(ConfigLoadTest, LoadFileReportsTheFileNameAndLines) {
@@ -612,7 +646,8 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
   EXPECT_EQ(live, (std::vector<std::string>{"consul.token", "consul.token_file", "consul.request_timeout_ms",
                                             "consul.quorum_loss_timeout_ms", "consul.probe_interval_ms",
                                             "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s",
-                                            "log.level"}));
+                                            "log.level", "nginx.template", "nginx.wait_min_ms", "nginx.wait_max_ms",
+                                            "nginx.reload_interval_ms", "nginx.check_timeout_ms"}));
 }
 
 // Help text is wrapped; joining the wrapped lines gives it back.

@@ -25,6 +25,7 @@ MemberRecord full_member() {
   r.health = "consul agent slow";
   r.versions = {{"supervisor", "0.1.0"}, {"consul", "1.8.7"}};
   r.syncthing_device_id = "ABCDEFG-1234567";
+  r.nginx_config = "gen 3 9f3a12bc";
   r.since = "2024-05-01T12:00:00Z";
   r.leader_epoch = 4242;
   return r;
@@ -75,6 +76,7 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(d.record->health, "consul agent slow");
   EXPECT_EQ(d.record->versions, r.versions);
   EXPECT_EQ(d.record->syncthing_device_id, "ABCDEFG-1234567");
+  EXPECT_EQ(d.record->nginx_config, "gen 3 9f3a12bc");
   EXPECT_EQ(d.record->since, "2024-05-01T12:00:00Z");
   EXPECT_EQ(d.record->leader_epoch, 4242u);
   EXPECT_EQ(*d.record, r);
@@ -103,9 +105,11 @@ TEST(MemberRecord, OptionalFieldsMayBeAbsent) {
   json j = member_json();
   j.erase("versions");
   j.erase("syncthing_device_id");
+  j.erase("nginx_config");
   j.erase("leader_epoch");
   auto d = decode_json(j);
   ASSERT_TRUE(d.record.has_value()) << d.error;
+  EXPECT_EQ(d.record->nginx_config, "");
   EXPECT_TRUE(d.record->versions.empty());
   EXPECT_EQ(d.record->syncthing_device_id, "");
   EXPECT_EQ(d.record->leader_epoch, 0u);

@@ -255,6 +255,35 @@ TEST(StatusTable, ColumnsAndOneRowPerMember) {
                                                            "2024-05-01T12:03:00Z"}));
 }
 
+// With nginx managed, every node's served config shows in its own column
+// (this node's from what it knows now, the others' from their records), and
+// this node's upstreams, refusals and errors under the table.
+TEST(StatusTable, NginxGenerationPerNodeAndThisNodesDetails) {
+  Snapshot s = snapshot();
+  s.kv.members["n2"].nginx_config = "gen 5 0badcafe";
+  s.nginx.enabled = true;
+  s.nginx.current_body = "events {}\n";
+  s.nginx.generation = 3;
+  s.nginx.fingerprint = "0badcafe";
+  s.nginx.reloads = 2;
+  loop::WatchedService rest;
+  rest.name = "rest-service";
+  rest.known = true;
+  rest.set.servers = {{"198.18.0.11", 8100, "n1", "rest-n1"}};
+  rest.rejected = {"evil on n9: address \"1.2.3.4; include /etc/shadow\" is not an IP address or host name"};
+  s.nginx.services.push_back(rest);
+  s.nginx.rejected_error = "nginx -t: exit 1: unexpected end of file";
+  std::string table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_EQ(row_of(table, "n1").back(), "gen 3 0badcafe") << table;
+  EXPECT_EQ(row_of(table, "n2").back(), "gen 5 0badcafe") << table;
+  EXPECT_EQ(row_of(table, "n3").back(), "-") << table;
+  EXPECT_TRUE(contains(table, "NGINX")) << table;
+  EXPECT_TRUE(contains(table, "nginx: gen 3 0badcafe, 2 reload(s)")) << table;
+  EXPECT_TRUE(contains(table, "  rest-service: 198.18.0.11:8100")) << table;
+  EXPECT_TRUE(contains(table, "refused from Consul: rest-service: evil on n9")) << table;
+  EXPECT_TRUE(contains(table, "refused config: nginx -t: exit 1")) << table;
+}
+
 TEST(StatusTable, MaintenanceRoleIsNotMarkedTwice) {
   Snapshot s = snapshot();
   s.kv.members["n3"].role = Role::maintenance;

@@ -1,0 +1,42 @@
+#pragma once
+// What nginx's config says for one node: plain values, no I/O. The upstream
+// servers come from Consul (passing instances of the watched services) and are
+// data, not config: validate.hpp turns Consul's answer into these, rejecting
+// anything that is not a plain address, port and name.
+#include <string>
+#include <vector>
+
+namespace hasup::nginx {
+
+struct UpstreamServer {
+  std::string address;     // IPv4, IPv6 (without brackets) or RFC 1123 host name
+  int port = 0;            // 1..65535
+  std::string node;        // Consul node name, for a comment in the config
+  std::string service_id;  // Consul service ID
+  bool operator==(const UpstreamServer&) const = default;
+  auto operator<=>(const UpstreamServer&) const = default;
+};
+
+// One watched Consul service and its passing, valid instances (sorted, so the
+// same set always renders the same text).
+struct ServiceSet {
+  std::string name;  // Consul service name, e.g. "rest-service"
+  std::string key;   // its name in templates: '-' and '.' become '_', e.g. "rest_service"
+  std::vector<UpstreamServer> servers;
+  bool operator==(const ServiceSet&) const = default;
+};
+
+// Node-specific values come from config; services from Consul.
+struct NginxModel {
+  std::string node_name;
+  std::string listen_address;  // IP literal or host name; empty: every address
+  int listen_port = 80;
+  std::string user;           // worker user ("www-data"); empty: no user directive
+  std::string runtime_dir;    // pid file and temp paths
+  std::string log_dir;
+  std::string resources_dir;  // served read-only under /resources/
+  std::vector<ServiceSet> services;
+  bool operator==(const NginxModel&) const = default;
+};
+
+}  // namespace hasup::nginx

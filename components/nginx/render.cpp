@@ -1,0 +1,139 @@
+#include "components/nginx/render.hpp"
+
+#include <kainjow/mustache.hpp>
+
+#include <optional>
+
+#include "components/nginx/validate.hpp"
+
+namespace hasup::nginx {
+
+namespace {
+
+using kainjow::mustache::data;
+
+// Values were validated where they came from (config, validate.hpp for
+// Consul's); checked again here because whitespace, ';', braces, quotes, '#'
+// or '$' in nginx.conf would change what it says.
+bool safe_token(const std::string& value) {
+  if (value.empty()) return false;
+  for (char c : value) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+              c == '/' || c == '_' || c == '-' || c == '@' || c == '+';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// A key is a mustache name: no '.', which would read as a path.
+bool safe_key(const std::string& key) {
+  return safe_token(key) && key.find_first_of(".:/@+-") == std::string::npos;
+}
+
+bool valid_port(int port) { return port >= 1 && port <= 65535; }
+
+std::optional<std::string> unsafe(const std::string& what, const std::string& value) {
+  if (safe_token(value)) return std::nullopt;
+  return "refusing to render " + what + " " + quoted(value) + ": it could break nginx.conf";
+}
+
+std::string endpoint(const UpstreamServer& s) {
+  const bool v6 = s.address.find(':') != std::string::npos;
+  return (v6 ? "[" + s.address + "]" : s.address) + ":" + std::to_string(s.port);
+}
+
+// The service's template object, or the reason it cannot be rendered.
+std::optional<std::string> service_data(const ServiceSet& set, data& out) {
+  if (auto e = unsafe("service name", set.name)) return e;
+  if (!safe_key(set.key)) return "refusing service key " + quoted(set.key) + ": not a plain mustache name";
+  data servers = data::type::list;
+  for (const auto& s : set.servers) {
+    for (auto [what, value] : {std::pair{"server address", &s.address}, {"server node", &s.node},
+                               {"server service id", &s.service_id}})
+      if (auto e = unsafe(what, *value)) return e;
+    if (!valid_port(s.port)) return "refusing server port " + std::to_string(s.port);
+    data server;
+    server.set("address", s.address);
+    server.set("port", std::to_string(s.port));
+    server.set("node", s.node);
+    server.set("service_id", s.service_id);
+    server.set("endpoint", endpoint(s));
+    servers.push_back(server);
+  }
+  out.set("name", set.name);
+  out.set("key", set.key);
+  out.set("servers", servers);
+  out.set("has_servers", data(!set.servers.empty()));
+  out.set("no_servers", data(set.servers.empty()));
+  return std::nullopt;
+}
+
+}  // namespace
+
+Rendered render(const std::string& template_text, const NginxModel& m) {
+  Rendered out;
+  for (auto [what, value] : {std::pair{"node name", &m.node_name}, {"runtime dir", &m.runtime_dir},
+                             {"log dir", &m.log_dir}, {"resources dir", &m.resources_dir}})
+    if (auto e = unsafe(what, *value)) {
+      out.error = *e;
+      return out;
+    }
+  if (!m.user.empty())
+    if (auto e = unsafe("user", m.user)) {
+      out.error = *e;
+      return out;
+    }
+  if (!m.listen_address.empty())
+    if (auto e = unsafe("listen address", m.listen_address)) {
+      out.error = *e;
+      return out;
+    }
+  if (!valid_port(m.listen_port)) {
+    out.error = "refusing listen port " + std::to_string(m.listen_port);
+    return out;
+  }
+  kainjow::mustache::mustache tmpl(template_text);
+  // A config file, not HTML: values were checked above and go in as they are.
+  tmpl.set_custom_escape([](const std::string& s) { return s; });
+  if (!tmpl.is_valid()) {
+    out.error = "template: " + tmpl.error_message();
+    return out;
+  }
+  data root;
+  root.set("node_name", m.node_name);
+  root.set("listen_port", std::to_string(m.listen_port));
+  // nginx's listen: "port", "addr:port" or "[v6]:port".
+  std::string listen = std::to_string(m.listen_port);
+  if (!m.listen_address.empty())
+    listen = (m.listen_address.find(':') != std::string::npos ? "[" + m.listen_address + "]" : m.listen_address) + ":" + listen;
+  root.set("listen", listen);
+  // kainjow takes an empty string as true: leave user out so {{#user}} is skipped.
+  if (!m.user.empty()) root.set("user", m.user);
+  root.set("runtime_dir", m.runtime_dir);
+  root.set("log_dir", m.log_dir);
+  root.set("resources_dir", m.resources_dir);
+  data services = data::type::list;
+  for (const auto& set : m.services) {
+    data service;
+    if (auto e = service_data(set, service)) {
+      out.error = *e;
+      return out;
+    }
+    // A key equal to a top-level name would silently replace it.
+    if (set.key == "services" || root.get(set.key) != nullptr) {
+      out.error = "refusing service key " + quoted(set.key) + ": already a template name";
+      return out;
+    }
+    services.push_back(service);
+    root.set(set.key, service);
+  }
+  root.set("services", services);
+  out.text = tmpl.render(root);
+  if (!tmpl.is_valid()) {
+    out.text.clear();
+    out.error = "template: " + tmpl.error_message();
+  }
+  return out;
+}
+
+}  // namespace hasup::nginx

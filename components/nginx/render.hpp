@@ -1,0 +1,22 @@
+#pragma once
+// nginx.conf from templates/nginx.conf.mustache and an NginxModel, with kainjow
+// mustache. Pure: the caller reads the template and writes the result.
+#include <string>
+
+#include "components/nginx/model.hpp"
+
+namespace hasup::nginx {
+
+struct Rendered {
+  std::string text;   // set when error is empty
+  std::string error;  // template syntax error, or a value that must not reach the file
+};
+
+// Template data: node_name, listen_port, user (absent when empty), runtime_dir,
+// log_dir, resources_dir, and services: a list of {name, key, servers,
+// has_servers, no_servers}, each also set under its key ({{#rest_service.servers}}).
+// A server is {address, port, node, service_id, endpoint} with endpoint
+// "1.2.3.4:80" or "[::1]:80".
+Rendered render(const std::string& template_text, const NginxModel& model);
+
+}  // namespace hasup::nginx

@@ -1,0 +1,128 @@
+#include "components/nginx/validate.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <optional>
+#include <tuple>
+
+namespace hasup::nginx {
+
+namespace {
+
+constexpr std::size_t kMaxNameLength = 128;
+constexpr std::size_t kMaxQuoted = 80;
+
+bool only(const std::string& value, std::string_view extra) {
+  return std::all_of(value.begin(), value.end(), [extra](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           extra.find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+
+bool valid_name(const std::string& value) {
+  return !value.empty() && value.size() <= kMaxNameLength && only(value, "._-");
+}
+
+bool ip_literal(const std::string& value) {
+  unsigned char buffer[16];
+  return inet_pton(AF_INET, value.c_str(), buffer) == 1 || inet_pton(AF_INET6, value.c_str(), buffer) == 1;
+}
+
+// RFC 1123 host name. A name whose last label is all digits ("1.2.3.999") is
+// refused too: no top-level domain is numeric, and nginx would fail to resolve
+// it at load time, so it is a broken IP address rather than a name.
+bool host_name(const std::string& value) {
+  if (value.empty() || value.size() > 253) return false;
+  std::size_t start = 0;
+  bool last_all_digits = false;
+  while (start <= value.size()) {
+    std::size_t end = value.find('.', start);
+    if (end == std::string::npos) end = value.size();
+    const std::string label = value.substr(start, end - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' || !only(label, "-"))
+      return false;
+    last_all_digits = std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; });
+    start = end + 1;
+  }
+  return !last_all_digits;
+}
+
+// Rejected's fields are printed as they are: strip the quotes quoted() adds.
+std::string printable(const std::string& value) {
+  std::string q = quoted(value);
+  return q.substr(1, q.size() - 2);
+}
+
+// The first reason the instance is unusable, if any.
+std::optional<std::string> problem(const std::string& service_name, const consul::ServiceInstance& instance,
+                                   const std::string& address) {
+  if (instance.status != "passing") return "not passing (" + printable(instance.status) + ")";
+  if (instance.service != service_name) return "service name " + quoted(instance.service) + " is not the one asked for";
+  if (!valid_name(instance.service_id)) return "service id " + quoted(instance.service_id) + " is not [A-Za-z0-9._-]{1,128}";
+  if (!valid_name(instance.node)) return "node name " + quoted(instance.node) + " is not [A-Za-z0-9._-]{1,128}";
+  if (!ip_literal(address) && !host_name(address))
+    return "address " + quoted(address) + " is not an IP address or host name";
+  if (instance.port < 1 || instance.port > 65535) return "port " + std::to_string(instance.port) + " is not 1..65535";
+  for (const auto& tag : instance.tags)
+    if (tag.empty() || !only(tag, "._:=-")) return "tag " + quoted(tag) + " is not [A-Za-z0-9._:=-]+";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string quoted(const std::string& value) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < value.size() && i < kMaxQuoted; ++i) {
+    const unsigned char c = value[i];
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (value.size() > kMaxQuoted) out += "...";
+  return out + "\"";
+}
+
+std::string template_key(const std::string& service_name) {
+  std::string key = service_name;
+  std::replace_if(key.begin(), key.end(), [](char c) { return c == '-' || c == '.'; }, '_');
+  return key;
+}
+
+Validated validate_instances(const std::string& service_name, const std::vector<consul::ServiceInstance>& instances) {
+  Validated out;
+  out.set.name = service_name;
+  out.set.key = template_key(service_name);
+  for (const auto& instance : instances) {
+    // Consul leaves the service address empty when the service uses its node's.
+    const std::string& address = instance.address.empty() ? instance.node_address : instance.address;
+    if (auto why = problem(service_name, instance, address)) {
+      out.rejected.push_back({printable(instance.service), printable(instance.service_id), printable(instance.node), *why});
+      continue;
+    }
+    out.set.servers.push_back({address, instance.port, instance.node, instance.service_id});
+  }
+  // Sorted, so the same instances always render the same file (no reload for
+  // a mere reordering). Two registrations of one address and port are one
+  // server to nginx: keep the first by service id, so the choice is stable.
+  auto& servers = out.set.servers;
+  std::sort(servers.begin(), servers.end(), [](const UpstreamServer& a, const UpstreamServer& b) {
+    return std::tie(a.address, a.port, a.service_id, a.node) < std::tie(b.address, b.port, b.service_id, b.node);
+  });
+  servers.erase(std::unique(servers.begin(), servers.end(),
+                            [](const UpstreamServer& a, const UpstreamServer& b) {
+                              return a.address == b.address && a.port == b.port;
+                            }),
+                servers.end());
+  return out;
+}
+
+}  // namespace hasup::nginx

@@ -1,0 +1,38 @@
+#pragma once
+// Consul's passing instances of one watched service -> the upstream servers
+// nginx may proxy to. What Consul returns is data anyone who can register a
+// service controls, not config: every field that could reach nginx.conf (or a
+// log line) is checked here, and an instance with one bad field is left out.
+#include <string>
+#include <vector>
+
+#include "components/nginx/model.hpp"
+#include "supervisor/consul/types.hpp"
+
+namespace hasup::nginx {
+
+// An instance left out, and why. Every field is printable as it is: control
+// characters are escaped and long values cut, so a newline in Consul's data
+// cannot forge a log line.
+struct Rejected {
+  std::string service;
+  std::string service_id;
+  std::string node;
+  std::string reason;  // e.g. address "1.2.3.4; include /etc/shadow" is not an IP address or host name
+};
+
+struct Validated {
+  ServiceSet set;  // sorted by address and port, one server per address and port
+  std::vector<Rejected> rejected;
+};
+
+Validated validate_instances(const std::string& service_name, const std::vector<consul::ServiceInstance>& instances);
+
+// "rest-service" -> "rest_service": '-' and '.' are not usable in a mustache name.
+std::string template_key(const std::string& service_name);
+
+// value between double quotes, control and non-ASCII bytes as \xNN, '"' and
+// '\' escaped, cut after 80 bytes ("..." marks the cut). For log lines.
+std::string quoted(const std::string& value);
+
+}  // namespace hasup::nginx

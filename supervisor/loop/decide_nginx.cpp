@@ -1,0 +1,139 @@
+#include "supervisor/loop/decide_nginx.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "components/nginx/render.hpp"
+
+namespace hasup::loop {
+
+namespace {
+
+constexpr std::string_view kHeader = "# ha-supervisor nginx config: generation ";
+
+std::string ms_text(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+std::string append(std::string note, const std::string& more) {
+  if (more.empty()) return note;
+  return note.empty() ? more : note + "; " + more;
+}
+
+// The unit should run whenever nginx has a config: after a crash systemd
+// restarts it, but a unit stopped by hand or never started is ours to start.
+std::string ensure_running(Plan& plan, const Snapshot& s) {
+  const NginxView& n = s.nginx;
+  auto unit = s.units.find(n.unit);
+  if (!n.current_body || !s.units_connected || unit == s.units.end()) return {};
+  const std::string& state = unit->second.active_state;
+  if (state == "active" || state == "activating" || state == "reloading" || s.busy.count(Job::start_nginx) ||
+      s.busy.count(Job::apply_nginx_conf))
+    return {};
+  Action a;
+  a.job = Job::start_nginx;
+  plan.actions.push_back(a);
+  return "nginx: starting " + n.unit + " (" + state + ")";
+}
+
+}  // namespace
+
+std::string upstreams_fingerprint(const std::vector<nginx::ServiceSet>& services) {
+  // FNV-1a over a canonical listing: not a security hash, a name for a set.
+  std::string canonical;
+  for (const auto& set : services) {
+    canonical += set.name + "=";
+    for (const auto& server : set.servers) canonical += server.address + ":" + std::to_string(server.port) + ",";
+    canonical += ";";
+  }
+  std::uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : canonical) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return std::string(text, 8);
+}
+
+std::string nginx_file_text(std::uint64_t generation, const std::string& fingerprint, const std::string& body) {
+  return std::string(kHeader) + std::to_string(generation) + ", upstreams " + fingerprint + "\n" + body;
+}
+
+std::optional<NginxFile> parse_nginx_file(const std::string& text) {
+  if (text.compare(0, kHeader.size(), kHeader) != 0) return std::nullopt;
+  auto newline = text.find('\n');
+  if (newline == std::string::npos) return std::nullopt;
+  std::string header = text.substr(kHeader.size(), newline - kHeader.size());
+  unsigned long long generation = 0;
+  char fingerprint[17] = {};
+  if (std::sscanf(header.c_str(), "%llu, upstreams %16[0-9a-f]", &generation, fingerprint) != 2) return std::nullopt;
+  return NginxFile{generation, fingerprint, text.substr(newline + 1)};
+}
+
+std::string nginx_served_summary(const NginxView& view) {
+  if (!view.enabled || !view.current_body) return {};
+  return "gen " + std::to_string(view.generation) + " " + view.fingerprint;
+}
+
+// nginx follows Consul's healthy instances. A change is applied once the
+// inputs have been quiet for wait_min (or pending for wait_max), and never
+// sooner than reload_interval after the previous apply: a storm of flaps
+// costs a bounded number of reloads. A render that `nginx -t` refused is not
+// tried again until the inputs or the template change; the last good config
+// keeps serving meanwhile.
+std::string decide_nginx(Plan& plan, const Snapshot& s) {
+  const NginxView& n = s.nginx;
+  if (!n.enabled || s.shutting_down) return {};
+  if (!n.template_error.empty()) return append("nginx: " + n.template_error, ensure_running(plan, s));
+
+  nginx::NginxModel model = n.base;
+  for (const auto& service : n.services) {
+    // Rendering before Consul answered would tell nginx "no REST service
+    // anywhere" for a moment at every start.
+    if (!service.known)
+      return append("nginx: waiting for Consul's first answer on " + service.name +
+                        (service.error.empty() ? "" : " (" + service.error + ")"),
+                    ensure_running(plan, s));
+    model.services.push_back(service.set);
+  }
+  std::string rejected_note;
+  std::size_t rejected = 0;
+  for (const auto& service : n.services) rejected += service.rejected.size();
+  if (rejected) rejected_note = "; " + std::to_string(rejected) + " Consul instance(s) refused as invalid";
+
+  auto rendered = nginx::render(n.template_text, model);
+  if (!rendered.error.empty())
+    return append("nginx: not rendered: " + rendered.error, ensure_running(plan, s));
+
+  std::string serving = n.current_body ? "generation " + std::to_string(n.generation) + " serving" : "no config yet";
+  if (n.current_body && *n.current_body == rendered.text)
+    return append("nginx: " + serving + " (upstreams " + n.fingerprint + ")" + rejected_note, ensure_running(plan, s));
+  if (rendered.text == n.rejected_body)
+    return append("nginx: the rendered config was refused (" + n.rejected_error + "); " + serving,
+                  ensure_running(plan, s));
+  if (s.busy.count(Job::apply_nginx_conf)) return "nginx: applying a config";
+
+  // The first config is given at once: there is nothing older to keep serving.
+  if (n.current_body) {
+    bool settled = n.since_change >= n.wait_min || n.since_first_unapplied >= n.wait_max;
+    bool spaced = !n.since_last_apply || *n.since_last_apply >= n.reload_interval;
+    if (!settled || !spaced) {
+      std::chrono::milliseconds wait{0};
+      if (!settled) wait = std::min(n.wait_min - n.since_change, n.wait_max - n.since_first_unapplied);
+      if (!spaced) wait = std::max(wait, n.reload_interval - *n.since_last_apply);
+      wait = std::max(wait, std::chrono::milliseconds(1));
+      plan.wake_after = plan.wake_after ? std::min(*plan.wake_after, wait) : wait;
+      // No countdown in the reason: it is logged whenever it changes.
+      return std::string("nginx: change pending (") +
+             (!spaced ? "reload interval " + ms_text(n.reload_interval) : "debounce") + "); " + serving;
+    }
+  }
+  Action a;
+  a.job = Job::apply_nginx_conf;
+  a.generation = n.generation + 1;
+  a.text = nginx_file_text(a.generation, upstreams_fingerprint(model.services), rendered.text);
+  plan.actions.push_back(std::move(a));
+  return "nginx: applying generation " + std::to_string(n.generation + 1) + " (upstreams " +
+         upstreams_fingerprint(model.services) + ")" + rejected_note;
+}
+
+}  // namespace hasup::loop

@@ -1,0 +1,196 @@
+// nginx templating through Consul, end to end with real parts: Consul 1.8.7,
+// systemd 252 as PID 1 of a namespace (sharing this host's loopback), the
+// ha-nginx unit and the template from the repository, nginx 1.22 and the
+// supervisor, which watches Consul, renders, validates with `nginx -t` and
+// reloads over D-Bus. REST instances are HTTP backends on loopback whose
+// Consul checks the test passes and fails (tests/testbed/nginx_stack.hpp).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include "tests/testbed/http_backend.hpp"
+#include "tests/testbed/nginx_stack.hpp"
+#include "tests/testbed/process.hpp"
+#include "tests/testbed/request_stream.hpp"
+
+namespace hasup::testbed {
+namespace {
+
+using namespace std::chrono_literals;
+
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << part << "\" not found in: " << text;
+}
+
+class NginxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = NginxStack::unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+    b1 = std::make_unique<HttpBackend>("b1");
+    b2 = std::make_unique<HttpBackend>("b2");
+    stack = std::make_unique<NginxStack>("nginx-it");
+    stack->start_consul();
+    // Registered before the supervisor starts: its first config has both.
+    stack->register_instance("b1", "127.0.0.1", b1->port());
+    stack->register_instance("b2", "127.0.0.1", b2->port());
+    stack->start();
+  }
+  void TearDown() override {
+    if (HasFailure() && stack) std::cerr << stack->logs() << "\n";
+  }
+
+  // Which backends answer through nginx over `window`.
+  std::map<std::string, std::uint64_t> backends_seen(RequestStream& stream, std::chrono::milliseconds window) {
+    stream.reset_backends();
+    std::this_thread::sleep_for(window);
+    return stream.reset_backends().by_backend;
+  }
+
+  std::unique_ptr<HttpBackend> b1, b2;
+  std::unique_ptr<NginxStack> stack;
+};
+
+TEST_F(NginxTest, AFailedInstanceStopsGettingTrafficWithNoFailedRequestAcrossTheReload) {
+  RequestStream stream(stack->nginx_port(), "/api/v3.1/blueprints");
+  ASSERT_TRUE(eventually([&] { return backends_seen(stream, 200ms).size() == 2; }, 10s)) << "both backends in turn";
+  auto reloads = stack->reloads();
+
+  stack->set_passing("b2", false);
+  // Reloaded: nginx has the signal; its new workers take over within moments.
+  ASSERT_TRUE(eventually([&] { return stack->reloads() > reloads; }, 5s));
+  std::this_thread::sleep_for(100ms);
+  auto seen = backends_seen(stream, 500ms);
+  EXPECT_EQ(seen.count("b2"), 0u) << "nginx still routes to the failed instance";
+  EXPECT_GT(seen["b1"], 0u);
+  // And back: the instance passes again and gets traffic again.
+  std::this_thread::sleep_for(1100ms);  // past the reload interval
+  stack->set_passing("b2", true);
+  EXPECT_TRUE(eventually([&] { return backends_seen(stream, 200ms).count("b2") == 1; }, 5s));
+
+  auto tally = stream.snapshot();
+  stream.stop();
+  EXPECT_GT(tally.total, 100u);
+  EXPECT_EQ(tally.failures, 0u) << "failed requests across two reloads, last: "
+                                << (tally.last_failures.empty() ? "" : tally.last_failures.back());
+  EXPECT_GE(stack->reloads(), 2u);
+}
+
+TEST_F(NginxTest, NoPassingInstanceAnswers503WithAClearErrorAndRecovers) {
+  stack->set_passing("b1", false);
+  stack->set_passing("b2", false);
+  // For a few ms after a reload an old worker may still take a connection:
+  // the new config counts once it answers every time.
+  ASSERT_TRUE(eventually(
+      [&] {
+        for (int i = 0; i < 5; ++i)
+          if (stack->get("/api/v3.1/status").response.status != 503) return false;
+        return true;
+      },
+      5s));
+  auto o = stack->get("/api/v3.1/status");
+  EXPECT_TRUE(contains(o.response.body, "no healthy REST service registered in Consul"));
+  EXPECT_TRUE(contains(o.response.header("content-type"), "application/json"));
+  std::this_thread::sleep_for(1100ms);
+  stack->set_passing("b1", true);
+  EXPECT_TRUE(eventually([&] { return stack->get("/api/x").response.header("x-backend") == "b1"; }, 5s));
+}
+
+TEST_F(NginxTest, AMaliciousRegistrationIsRefusedAndNeverReachesNginx) {
+  auto generation = stack->generation();
+  stack->register_instance("evil", "1.2.3.4; include /etc/shadow", 80);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto s = stack->nginx_status();
+        return s && !(*s)["rejected_instances"].empty();
+      },
+      5s));
+  auto status = stack->nginx_status();
+  EXPECT_TRUE(contains((*status)["rejected_instances"][0].get<std::string>(), "evil"));
+  EXPECT_TRUE(contains(stack->supervisor().log(), "refused an instance of rest-service from Consul"));
+  // Nothing changed for nginx: same generation, same file, no trace of the value.
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(stack->generation(), generation);
+  EXPECT_FALSE(contains(read_file(stack->conf_path()), "shadow"));
+  EXPECT_FALSE(contains(read_file(stack->conf_path()), "1.2.3.4"));
+  EXPECT_EQ(stack->get("/api/x").response.status, 200);
+}
+
+TEST_F(NginxTest, ATemplateThatRendersInvalidConfigKeepsTheOldConfigServing) {
+  auto generation = stack->generation();
+  std::string good = read_file(stack->conf_path());
+  // Valid mustache, invalid nginx: `nginx -t` must catch it before nginx does.
+  std::string broken = read_file(stack->template_path());
+  broken.replace(broken.find("events {"), 8, "no_such_directive on;\nevents {");
+  write_file(stack->template_path(), broken);
+  stack->supervisor().signal(SIGHUP);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto s = stack->nginx_status();
+        return s && !(*s)["refused_config"].get<std::string>().empty();
+      },
+      5s));
+  auto status = stack->nginx_status();
+  EXPECT_TRUE(contains((*status)["refused_config"].get<std::string>(), "no_such_directive"));
+  EXPECT_EQ(stack->generation(), generation);
+  EXPECT_EQ(read_file(stack->conf_path()), good);
+  EXPECT_EQ(stack->get("/api/x").response.status, 200);
+  // A health change is rendered with the same broken template: still refused, still serving.
+  stack->set_passing("b2", false);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(stack->generation(), generation);
+  EXPECT_EQ(stack->get("/api/x").response.status, 200);
+  // Fixed template: the pending change goes out.
+  write_file(stack->template_path(), read_file(HA_SOURCE_DIR "/templates/nginx.conf.mustache"));
+  stack->supervisor().signal(SIGHUP);
+  EXPECT_TRUE(eventually([&] { return stack->generation() > generation; }, 5s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (int i = 0; i < 10; ++i)
+          if (stack->get("/api/x").response.header("x-backend") != "b1") return false;
+        return true;
+      },
+      3s));
+}
+
+TEST_F(NginxTest, AFlapStormCausesABoundedNumberOfReloads) {
+  auto reloads_before = stack->reloads();
+  // 50 flaps in 5 s: b2 fails and recovers every 100 ms, ending passing.
+  for (int flap = 0; flap < 50; ++flap) {
+    stack->set_passing("b2", flap % 2 == 1);
+    std::this_thread::sleep_for(100ms);
+  }
+  // Settled: both instances get traffic again.
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto s = stack->nginx_status();
+        return s && (*s)["upstreams"]["rest-service"]["passing"].size() == 2 && stack->get("/nginx-health").ok;
+      },
+      5s));
+  std::this_thread::sleep_for(1500ms);
+  auto reloads = stack->reloads() - reloads_before;
+  std::cout << "reloads during a 50-flap storm of 5 s: " << reloads << " (reload interval 1000 ms)\n";
+  // One per reload interval during the storm, plus the one after it.
+  EXPECT_LE(reloads, 7u);
+  EXPECT_GE(reloads, 1u);
+  RequestStream stream(stack->nginx_port(), "/api/x");
+  EXPECT_TRUE(eventually([&] { return backends_seen(stream, 200ms).size() == 2; }, 5s));
+}
+
+TEST_F(NginxTest, NginxStoppedBehindTheSupervisorsBackIsStartedAgain) {
+  std::string out;
+  ASSERT_EQ(stack->node().busctl({"call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                  "org.freedesktop.systemd1.Manager", "StopUnit", "ss", "ha-nginx.service", "replace"},
+                                 &out),
+            0)
+      << out;
+  EXPECT_TRUE(eventually([&] { return stack->get("/nginx-health").response.status == 200; }, 10s));
+  EXPECT_TRUE(contains(stack->supervisor().log(), "nginx: ha-nginx.service started"));
+}
+
+}  // namespace
+}  // namespace hasup::testbed
