@@ -4,13 +4,15 @@
 #   install.sh --name N --address ADDR [--consul-port P] [--token-file F]
 #              [--api-port P] [--bin-dir DIR] [--root DIR] [--no-enable]
 #              [--vip CIDR --vip-interface IF --vip-priority P [--vrid ID]]
-#              [--watch-units UNIT,UNIT...]
+#              [--watch-units UNIT,UNIT...] [--nginx [--nginx-port P]]
+# --nginx: the supervisor renders nginx's config from Consul's passing
+# rest-service instances and runs ha-nginx.service (components/nginx/install.sh).
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name= address= consul_port=8500 token_file= api_port=8801 root= enable=1
-vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service
+vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service nginx=0 nginx_port=80
 bin_dir="$here/../../build/supervisor"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -27,6 +29,8 @@ while [ $# -gt 0 ]; do
     --vip-priority) vip_priority=$2; shift 2 ;;
     --vrid) vrid=$2; shift 2 ;;
     --watch-units) watch_units=$2; shift 2 ;;
+    --nginx) nginx=1; shift ;;
+    --nginx-port) nginx_port=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -53,6 +57,9 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
   if [ -n "$vip" ]; then
     echo "vip: { address = \"$vip\"; interface = \"$vip_interface\"; priority = $vip_priority;"
     echo "       virtual_router_id = $vrid; };"
+  fi
+  if [ "$nginx" = 1 ]; then
+    echo "nginx: { enabled = true; listen_port = $nginx_port; };"
   fi
 } >"$conf.new"
 chmod 0640 "$conf.new"

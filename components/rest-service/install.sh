@@ -3,11 +3,16 @@
 # options, systemd unit. Used as is by the lab, the Vagrant demo and the tests.
 #   install.sh --db CONNINFO [--resources DIR] [--port P] [--listen ADDR]
 #              [--max-body BYTES] [--bin-dir DIR] [--root DIR] [--no-enable]
+#              [--consul-address ADDR]
+# --consul-address: register the service with the local Consul agent (a
+# service definition in /etc/consul.d) as "rest-service" at ADDR:PORT, with an
+# HTTP check of /api/v3.1/status every second (200 only while its database is
+# writable). nginx on every node routes to the passing instances.
 # --bin-dir: where the built rest-standin is (default: build/components/rest-service
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-db= resources=/opt/manager/resources port=8100 listen=127.0.0.1 max_body=2147483648 root= enable=1
+db= resources=/opt/manager/resources port=8100 listen=127.0.0.1 max_body=2147483648 root= enable=1 consul_address=
 bin_dir="$here/../../build/components/rest-service"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -19,11 +24,15 @@ while [ $# -gt 0 ]; do
     --bin-dir) bin_dir=$2; shift 2 ;;
     --root) root=$2; shift 2 ;;
     --no-enable) enable=0; shift ;;
+    --consul-address) consul_address=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$db" ] || { echo "install.sh: --db is required" >&2; exit 2; }
 [ -x "$bin_dir/rest-standin" ] || { echo "install.sh: $bin_dir/rest-standin not found: build first (scripts/build)" >&2; exit 1; }
+case "$consul_address" in
+  *[!A-Za-z0-9.:-]*) echo "install.sh: --consul-address must be an IP address or host name" >&2; exit 2 ;;
+esac
 for value in "$db" "$resources" "$port" "$listen" "$max_body"; do
   case "$value" in *$'\n'*) echo "install.sh: values cannot hold a newline" >&2; exit 2 ;; esac
 done
@@ -54,6 +63,29 @@ options="$root/etc/rest-standin/options"
 chmod 0640 "$options.new"  # a conninfo may hold a password
 mv "$options.new" "$options"
 install -m 0644 "$here/rest-standin.service" "$root/etc/systemd/system/rest-standin.service"
+if [ -n "$consul_address" ]; then
+  install -d "$root/etc/consul.d"
+  cat >"$root/etc/consul.d/rest-service.json" <<JSON
+{
+  "service": {
+    "id": "rest-service",
+    "name": "rest-service",
+    "address": "$consul_address",
+    "port": $port,
+    "check": {
+      "id": "rest-service-status",
+      "name": "REST service answers /api/v3.1/status (its database is writable)",
+      "http": "http://$consul_address:$port/api/v3.1/status",
+      "interval": "1s",
+      "timeout": "1s"
+    }
+  }
+}
+JSON
+  if [ -z "$root" ] && [ -d /run/systemd/system ] && systemctl -q is-active consul.service; then
+    systemctl reload consul.service
+  fi
+fi
 if [ -z "$root" ] && [ "$enable" = 1 ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable --now rest-standin.service

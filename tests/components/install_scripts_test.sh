@@ -34,10 +34,26 @@ fi
 "$src/components/rest-service/install.sh" --root "$root" --db "host=127.0.0.1 dbname=manager user=manager" \
   --bin-dir "$build/components/rest-service" --no-enable >/dev/null || fail "rest stand-in install failed"
 [ -f "$root/etc/systemd/system/rest-standin.service" ] || fail "rest stand-in unit missing"
+"$src/components/rest-service/install.sh" --root "$root" --db "host=127.0.0.1 dbname=manager user=manager" \
+  --bin-dir "$build/components/rest-service" --no-enable --port 8100 --listen 198.18.0.11 \
+  --consul-address 198.18.0.11 >/dev/null || fail "rest stand-in install with Consul registration failed"
+"$root/opt/consul/usr/bin/consul" validate "$root/etc/consul.d/" >/dev/null 2>&1 \
+  || fail "the rest-service definition does not pass consul validate"
+grep -q '"http": "http://198.18.0.11:8100/api/v3.1/status"' "$root/etc/consul.d/rest-service.json" \
+  || fail "rest-service check missing"
+if "$src/components/rest-service/install.sh" --root "$root" --db "host=x" --bin-dir "$build/components/rest-service" \
+     --no-enable --consul-address '1.2.3.4"; x' >/dev/null 2>&1; then
+  fail "a bad --consul-address was written into Consul's config"
+fi
 "$src/components/keepalived/install.sh" --root "$root" >/dev/null || fail "keepalived install failed"
 [ -f "$root/etc/systemd/system/keepalived.service" ] || fail "keepalived unit missing"
 [ -f "$root/usr/local/share/ha-supervisor/templates/keepalived.conf.mustache" ] || fail "templates not installed"
 "$src/components/nginx/install.sh" --root "$root" >/dev/null || fail "nginx install failed"
 [ -f "$root/etc/systemd/system/ha-nginx.service" ] || fail "ha-nginx unit missing"
 [ -d "$root/etc/ha-supervisor/nginx" ] || fail "nginx config dir missing"
+[ -f "$root/usr/local/share/ha-supervisor/templates/nginx.conf.mustache" ] || fail "nginx template not installed"
+"$src/components/ha-supervisor/install.sh" --root "$root" --name n1 --address 198.18.0.11 \
+  --bin-dir "$build/supervisor" --no-enable --nginx >/dev/null || fail "supervisor install with --nginx failed"
+grep -q 'nginx: { enabled = true; listen_port = 80; };' "$root/etc/ha-supervisor/ha-supervisor.conf" \
+  || fail "--nginx did not enable nginx in the supervisor's config"
 echo "install scripts: ok"

@@ -75,12 +75,21 @@ if [ $rc -ne 0 ]; then
   exit 1
 fi
 echo "$out" | grep -E "booted|lab up in" | sed 's/^/    /'
-check "every node shows its units active" bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active' | grep -qx 3"
+check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active' | grep -qx 3"
 check "lab up again is idempotent" bash -c "'$lab' up 2>&1 | grep -q 'already up'"
 check "c1 reaches every node" bash -c "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 ping -c1 -W1 \$ip >/dev/null || exit 1; done"
 check "a node reaches nothing outside the lab (no default route)" bash -c "'$lab' exec n1 ping -c1 -W1 198.51.100.1 2>&1 | grep -q 'unreachable'"
 leader=$(leader_seen_by n1)
 check "a leader is elected" [ -n "$leader" ]
+
+# --- nginx ------------------------------------------------------------------------
+check "nginx serves on every node (ha-nginx started by the supervisor)" wait_for 20 bash -c \
+  "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 curl -sf --max-time 2 http://\$ip/nginx-health | grep -qx ok || exit 1; done"
+check "/api/ on the floating IP says clearly that no REST service is healthy (503 JSON from nginx)" bash -c \
+  "'$lab' exec c1 curl -s --max-time 2 -w ' %{http_code}' http://$vip/api/v3.1/status | tr '\\n' ' ' | grep -q 'no healthy REST service registered in Consul.* 503'"
+nginx_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] ' | grep -oE 'gen [0-9]+ [0-9a-f]{8}$'; }
+check "hactl status: every node serves an nginx config, all with the same upstream set" wait_for 10 bash -c \
+  "$(declare -f nginx_rows); lab='$lab'; [ \"\$(nginx_rows | wc -l)\" -eq 3 ] && [ \"\$(nginx_rows | awk '{print \$3}' | sort -u | wc -l)\" -eq 1 ]"
 
 # --- the floating IP ------------------------------------------------------------
 check "exactly one node holds the floating IP and it answers from c1" bash -c "$(declare -f holders one_holder); vip=$vip; one_holder && '$lab' exec c1 ping -c1 -W1 $vip >/dev/null"
