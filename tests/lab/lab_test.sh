@@ -91,6 +91,45 @@ nginx_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] ' | gr
 check "hactl status: every node serves an nginx config, all with the same upstream set" wait_for 10 bash -c \
   "$(declare -f nginx_rows); lab='$lab'; [ \"\$(nginx_rows | wc -l)\" -eq 3 ] && [ \"\$(nginx_rows | awk '{print \$3}' | sort -u | wc -l)\" -eq 1 ]"
 
+# --- nginx follows the REST instances' health, on every node ---------------------
+# A named test double: python's http.server stands in for the REST service here
+# (the REST stand-in needs PostgreSQL HA to be healthy, which is not in the lab
+# yet). Each node's instance registers with its Consul agent as rest-service
+# with an HTTP check, as components/rest-service/install.sh --consul-address does.
+for n in n1 n2 n3; do
+  ip=198.18.0.1${n:1}
+  in_node "$n" sh -c "mkdir -p /tmp/fake-rest/api/v3.1 && echo $n >/tmp/fake-rest/api/whoami && echo ok >/tmp/fake-rest/api/v3.1/status"
+  in_node "$n" systemd-run --quiet --unit=fake-rest python3 -m http.server 8100 --bind "$ip" --directory /tmp/fake-rest
+  in_node "$n" curl -sf -X PUT --max-time 2 http://127.0.0.1:8500/v1/agent/service/register --data \
+    "{\"ID\":\"rest-service\",\"Name\":\"rest-service\",\"Address\":\"$ip\",\"Port\":8100,\"Check\":{\"HTTP\":\"http://$ip:8100/api/v3.1/status\",\"Interval\":\"1s\",\"Timeout\":\"1s\"}}"
+done
+answers_from() {  # answers_from URL COUNT: the distinct bodies of COUNT GETs from c1
+  for _ in $(seq "$2"); do "$lab" exec c1 curl -s --max-time 2 "$1"; done | sort -u | tr '\n' ' '
+}
+check "nginx routes /api/ on the floating IP to every node's REST instance" wait_for 20 bash -c \
+  "$(declare -f answers_from); lab='$lab'; [ \"\$(answers_from http://$vip/api/whoami 12)\" = 'n1 n2 n3 ' ]"
+codes=$(mktemp)
+( while :; do "$lab" exec c1 curl -s -o /dev/null -w '%{http_code}\n' --max-time 2 "http://$vip/api/whoami"; done >"$codes" 2>&1 ) &
+stream=$!
+t0=$(date +%s%N)
+"$lab" stop n2 fake-rest >/dev/null
+not_routed_anywhere() {  # no node's nginx answers from n2 any more
+  local ip
+  for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do
+    case "$(answers_from "http://$ip/api/whoami" 6)" in *n2*) return 1 ;; esac
+  done
+}
+check "REST on n2 stopped: nginx on every node stops routing to it within 5 s" wait_for 5 not_routed_anywhere
+echo "    no node routes to n2 $(( ($(date +%s%N) - t0) / 1000000 )) ms after it stopped (Consul's check runs every 1 s)"
+sleep 0.5
+kill "$stream"; wait "$stream" 2>/dev/null
+check "no failed request through the floating IP meanwhile ($(wc -l <"$codes") requests)" bash -c "[ -s '$codes' ] && ! grep -qv '^200\$' '$codes'"
+grep -v '^200$' "$codes" | sort | uniq -c | sed 's/^/    not 200: /' | head -3
+rm -f "$codes"
+check "hactl status: every node serves the same upstream set again" wait_for 10 bash -c \
+  "$(declare -f nginx_rows); lab='$lab'; [ \"\$(nginx_rows | awk '{print \$3}' | sort -u | wc -l)\" -eq 1 ] && [ \"\$(nginx_rows | wc -l)\" -eq 3 ]"
+for n in n1 n2 n3; do in_node "$n" systemctl stop fake-rest >/dev/null 2>&1; done
+
 # --- the floating IP ------------------------------------------------------------
 check "exactly one node holds the floating IP and it answers from c1" bash -c "$(declare -f holders one_holder); vip=$vip; one_holder && '$lab' exec c1 ping -c1 -W1 $vip >/dev/null"
 doubles=0
