@@ -14,6 +14,7 @@
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/decide.hpp"
 #include "supervisor/util/files.hpp"
+#include "supervisor/util/split.hpp"
 #include "supervisor/version.hpp"
 
 namespace hasup::loop {
@@ -36,15 +37,6 @@ consul::ClientSettings client_settings(const config::Config& c) {
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
-std::vector<std::string> split_units(const std::string& list) {
-  std::vector<std::string> out;
-  std::stringstream ss(list);
-  std::string unit;
-  while (std::getline(ss, unit, ','))
-    if (!unit.empty()) out.push_back(unit);
-  return out;
-}
-
 }  // namespace
 
 Engine::Engine(asio::io_context& io, config::Config config, std::string config_path)
@@ -63,7 +55,7 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       wake_timer_(io) {
   versions_["supervisor"] = kVersion;
   link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
-  watched_units_ = split_units(config_.systemd.watch_units);
+  watched_units_ = split_list(config_.systemd.watch_units);
   if (config_.vip.enabled()) {
     watched_units_.push_back(config_.vip.keepalived_unit);
     read_vip_template();

@@ -14,6 +14,7 @@
 #include "supervisor/loop/engine.hpp"
 #include "supervisor/util/command.hpp"
 #include "supervisor/util/files.hpp"
+#include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
 
@@ -23,14 +24,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-std::vector<std::string> split_names(const std::string& list) {
-  std::vector<std::string> out;
-  std::stringstream ss(list);
-  std::string name;
-  while (std::getline(ss, name, ','))
-    if (!name.empty()) out.push_back(name);
-  return out;
-}
 
 std::string endpoints(const nginx::ServiceSet& set) {
   std::string out;
@@ -73,7 +66,7 @@ void Engine::load_nginx_file() {
 void Engine::start_nginx_watches() {
   if (!config_.nginx.enabled) return;
   workers_ = std::make_unique<asio::thread_pool>(1);
-  for (const auto& name : split_names(config_.nginx.services)) {
+  for (const auto& name : split_list(config_.nginx.services)) {
     WatchedService service;
     service.name = name;
     service.set.name = name;
