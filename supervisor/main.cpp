@@ -7,6 +7,7 @@
 
 #include "supervisor/api/status_api.hpp"
 #include "supervisor/config/config.hpp"
+#include "supervisor/config/environment.hpp"
 #include "supervisor/http/server.hpp"
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/engine.hpp"
@@ -16,7 +17,9 @@ namespace {
 
 const char* kUsage =
     "usage: ha-supervisor --config FILE          run the supervisor\n"
-    "       ha-supervisor --check-config FILE    check a config file, print every error, exit 1 if any\n"
+    "       ha-supervisor --check-config FILE    check a config file, then its floating IP against this\n"
+    "                                            machine (vip.interface exists, vip.address in its subnet);\n"
+    "                                            print every error, exit 1 if any\n"
     "       ha-supervisor --help-config          every config key: type, default, range, help\n"
     "       ha-supervisor --version\n";
 
@@ -25,6 +28,13 @@ int check_config(const std::string& path) {
   for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
   if (!loaded.config) {
     std::cerr << path << ": " << loaded.errors.size() << " error(s)\n";
+    return 1;
+  }
+  // A valid file; now what it needs of this machine (the floating IP's link).
+  const auto machine_errors = hasup::config::check_environment(*loaded.config);
+  for (const auto& e : machine_errors) std::cerr << path << ": " << e << "\n";
+  if (!machine_errors.empty()) {
+    std::cerr << path << ": " << machine_errors.size() << " error(s) against this machine\n";
     return 1;
   }
   std::cout << path << ": ok\n";
@@ -55,6 +65,14 @@ int run(const std::string& path) {
   const auto config = *loaded.config;
   hasup::log::init(config.log.level);
   hasup::log::add_secret(config.consul.token);
+  // Before anything starts: a floating IP that cannot work here must not
+  // leave a half-started node (lock taken, keepalived rendered) behind.
+  if (const auto errors = hasup::config::check_environment(config); !errors.empty()) {
+    for (const auto& e : errors) spdlog::error("{}: {}", path, e);
+    spdlog::error("not starting: the floating IP {} on {} cannot work on this machine ({} error(s) above)",
+                  config.vip.address, config.vip.interface, errors.size());
+    return 1;
+  }
   spdlog::info("ha-supervisor {} starting with {}", hasup::kVersion, path);
 
   boost::asio::io_context io(1);

@@ -16,6 +16,7 @@ struct VrrpModel {
   std::vector<std::string> peers;   // unicast peers: the other members' addresses, sorted
   std::string vip;                  // "198.18.0.100/24"
   std::string track_file;
+  std::string notify_fifo;          // keepalived writes its state changes here
 
   bool operator==(const VrrpModel&) const = default;
 };

@@ -34,7 +34,7 @@ std::string seconds_text(int milliseconds) {
 
 Rendered render(const std::string& template_text, const VrrpModel& m) {
   Rendered out;
-  for (const std::string* v : {&m.node_name, &m.instance, &m.interface, &m.self_address, &m.vip, &m.track_file})
+  for (const std::string* v : {&m.node_name, &m.instance, &m.interface, &m.self_address, &m.vip, &m.track_file, &m.notify_fifo})
     if (!safe_token(*v)) {
       out.error = "refusing to render a value that could break keepalived.conf: \"" + *v + "\"";
       return out;
@@ -67,6 +67,7 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
   data.set("peers", peers);
   data.set("vip", m.vip);
   data.set("track_file", m.track_file);
+  data.set("notify_fifo", m.notify_fifo);
   out.text = tmpl.render(data);
   if (!tmpl.is_valid()) {
     out.text.clear();

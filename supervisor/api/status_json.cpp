@@ -45,7 +45,9 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
   if (s.vip.enabled)
     self["vip"] = {{"address", s.vip.base.vip},
                    {"fault", s.vip.fault_now.value_or(true)},
-                   {"config_written", s.vip.current_conf.has_value()}};
+                   {"config_written", s.vip.current_conf.has_value()},
+                   {"vrrp_state", s.vip.vrrp_state},
+                   {"holds_address", s.vip.holds_address}};
   if (s.nginx.enabled) {
     json upstreams = json::object();
     json rejected = json::array();
@@ -88,6 +90,8 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"versions", m.versions},
                        {"syncthing_device_id", m.syncthing_device_id},
                        {"nginx", self_row ? loop::nginx_served_summary(s.nginx) : m.nginx_config},
+                       {"vrrp_state", self_row && s.vip.enabled && !s.vip.vrrp_state.empty() ? s.vip.vrrp_state : m.vrrp_state},
+                       {"holds_vip", self_row && s.vip.enabled ? s.vip.holds_address : m.holds_vip},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   // Registered nodes without a live member record: down (crashed, cut off,
@@ -96,7 +100,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     if (s.kv.members.count(name)) continue;
     members.push_back({{"name", name}, {"address", address}, {"role", "down"}, {"health", "not alive"},
                        {"since", ""}, {"leader_epoch", 0}, {"versions", json::object()},
-                       {"syncthing_device_id", ""}, {"nginx", ""},
+                       {"syncthing_device_id", ""}, {"nginx", ""}, {"vrrp_state", ""}, {"holds_vip", false},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   doc["members"] = members;

@@ -66,7 +66,14 @@ std::string render_status_table(const json& doc) {
   if (member(doc, "members").is_array())
     for (const auto& m : member(doc, "members"))
       any_nginx = any_nginx || (member(m, "nginx").is_string() && !member(m, "nginx").get<std::string>().empty());
+  // FLOATING IP: "holder" where the address is, else keepalived's state.
+  bool any_vrrp = false;
+  if (member(doc, "members").is_array())
+    for (const auto& m : member(doc, "members"))
+      any_vrrp = any_vrrp || flag(m, "holds_vip") ||
+                 (member(m, "vrrp_state").is_string() && !member(m, "vrrp_state").get<std::string>().empty());
   std::vector<std::vector<std::string>> rows{{"NODE", "ADDRESS", "ROLE", "HEALTH", "LEADER EPOCH", "LAST CHANGE"}};
+  if (any_vrrp) rows[0].push_back("FLOATING IP");
   if (any_nginx) rows[0].push_back("NGINX");
   if (member(doc, "members").is_array()) {
     for (const auto& m : member(doc, "members")) {
@@ -75,6 +82,10 @@ std::string render_status_table(const json& doc) {
       std::string epoch = text(m, "leader_epoch");
       if (epoch == "0") epoch = "-";
       rows.push_back({text(m, "name"), text(m, "address"), role, text(m, "health"), epoch, text(m, "since")});
+      if (any_vrrp) {
+        std::string state = member(m, "vrrp_state").is_string() ? text(m, "vrrp_state") : "-";
+        rows.back().push_back(flag(m, "holds_vip") ? "holder (" + state + ")" : state);
+      }
       if (any_nginx) rows.back().push_back(member(m, "nginx").is_string() ? text(m, "nginx") : "-");
     }
   }

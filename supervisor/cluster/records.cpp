@@ -84,6 +84,8 @@ std::string encode(const MemberRecord& r) {
   o["versions"] = r.versions;
   o["syncthing_device_id"] = r.syncthing_device_id;
   o["nginx_config"] = r.nginx_config;
+  o["vrrp_state"] = r.vrrp_state;
+  o["holds_vip"] = r.holds_vip;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return o.dump();
@@ -100,7 +102,8 @@ MemberDecode decode_member(const std::string& text) {
       !get_string(o, "role", role, out.error) || !get_string(o, "health", r.health, out.error) ||
       !get_string(o, "since", r.since, out.error) ||
       !get_string(o, "syncthing_device_id", r.syncthing_device_id, out.error, false) ||
-      !get_string(o, "nginx_config", r.nginx_config, out.error, false))
+      !get_string(o, "nginx_config", r.nginx_config, out.error, false) ||
+      !get_string(o, "vrrp_state", r.vrrp_state, out.error, false))
     return out;
   if (r.name.empty()) {
     out.error = "empty name";
@@ -131,6 +134,13 @@ MemberDecode decode_member(const std::string& text) {
       return out;
     }
     r.leader_epoch = it->get<std::uint64_t>();
+  }
+  if (auto it = o.find("holds_vip"); it != o.end()) {
+    if (!it->is_boolean()) {
+      out.error = "holds_vip is not a boolean";
+      return out;
+    }
+    r.holds_vip = it->get<bool>();
   }
   out.record = std::move(r);
   return out;

@@ -27,6 +27,10 @@ struct MemberRecord {
   // The nginx config this node serves: "gen N FINGERPRINT"; the fingerprint
   // names the upstream set, equal on nodes that route the same way. Empty: no nginx.
   std::string nginx_config;
+  // The floating IP on this node: keepalived's VRRP state and whether the
+  // address is on its interface. Empty / false: no floating IP here.
+  std::string vrrp_state;
+  bool holds_vip = false;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

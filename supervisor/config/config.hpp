@@ -50,6 +50,7 @@ struct VipConfig {
   std::string keepalived_conf = "/etc/keepalived/keepalived.conf";
   std::string template_path = "/usr/local/share/ha-supervisor/templates/keepalived.conf.mustache";
   std::string track_file = "/run/ha-supervisor/vip-fault";
+  std::string notify_fifo = "/run/ha-supervisor/vrrp-notify.fifo";
   std::string keepalived_unit = "keepalived.service";
   bool enabled() const { return !address.empty(); }
 };

@@ -352,6 +352,9 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(vip.track_file),
        .help = "Track file keepalived watches: non-zero puts this node's instance in FAULT (the IP leaves).",
        .format = &kPath},
+      {HASUP_KEY(vip.notify_fifo),
+       .help = "FIFO keepalived writes its VRRP state changes to; the supervisor creates and reads it.",
+       .format = &kPath},
       {HASUP_KEY(vip.keepalived_unit), .help = "systemd unit of keepalived, reloaded after a render."},
 
       // systemd.*: the unit manager connects once, at start.

@@ -67,12 +67,30 @@ std::vector<std::string> live_member_names(const Snapshot& s) {
   return names;
 }
 
+// What keeps this node from serving clients well, in a few words; "" when
+// nothing. Published as the member record's health, so every node knows
+// which nodes are fit to hold the floating IP.
+std::string local_problem(const Snapshot& s) {
+  if (s.nginx.enabled && s.nginx.current_body) {
+    auto unit = s.units.find(s.nginx.unit);
+    if (unit != s.units.end()) {
+      const std::string& state = unit->second.active_state;
+      if (state != "active" && state != "reloading") return "nginx " + state;
+    }
+  }
+  if (s.nginx.enabled && !s.consul.agent_node.empty())
+    for (const auto& service : s.nginx.services)
+      if (service.failing_nodes.count(s.consul.agent_node)) return service.name + " failing its checks here";
+  return {};
+}
+
 cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   cluster::MemberRecord r;
   r.name = s.self;
   r.address = s.self_address;
   r.role = role;
-  r.health = "ok";
+  std::string problem = local_problem(s);
+  r.health = problem.empty() ? "ok" : problem;
   r.versions = s.versions;
   r.leader_epoch = role == Role::leader && s.kv.leader ? s.kv.leader->epoch : 0;
   auto published = s.kv.members.find(s.self);
@@ -81,6 +99,11 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   r.since = same_state ? published->second.since : s.wall_time;
   if (published != s.kv.members.end()) r.syncthing_device_id = published->second.syncthing_device_id;
   r.nginx_config = nginx_served_summary(s.nginx);
+  if (s.vip.enabled) {
+    // Before keepalived's first notify, holding the address says MASTER.
+    r.vrrp_state = !s.vip.vrrp_state.empty() ? s.vip.vrrp_state : (s.vip.holds_address ? "MASTER" : "");
+    r.holds_vip = s.vip.holds_address;
+  }
   return r;
 }
 
@@ -166,13 +189,23 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   if (!vip.enabled) return {};
   std::string note;
   const bool may_hold = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
-  const bool want_fault = !may_hold;
+  // An unfit node gives the IP up only to a fit one: with every node unfit,
+  // moving the IP helps no client.
+  const std::string problem = local_problem(s);
+  std::string fit_node;
+  for (const auto& [name, m] : s.kv.members)
+    if (name != s.self && m.health == "ok" && (m.role == Role::leader || m.role == Role::follower) &&
+        !s.kv.maintenance.count(name) && fit_node.empty())
+      fit_node = name;
+  const bool unfit = may_hold && !problem.empty() && !fit_node.empty();
+  const bool want_fault = !may_hold || unfit;
   if (vip.fault_now != want_fault) {
     Action a = action(Job::set_vip_fault);
     a.fault = want_fault;
     if (want(plan, s, a))
-      note = want_fault ? "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")"
-                        : "floating IP: this node may hold it";
+      note = !want_fault ? "floating IP: this node may hold it"
+             : unfit     ? "floating IP: giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
+                         : "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")";
   }
   if (may_hold && s.kv.known && vip.template_error.empty()) {
     // Every registered node, alive or not (a node that is down now will come

@@ -102,6 +102,7 @@ void Engine::start() {
   watch_kv();
   keep_session();
   start_units();
+  start_vrrp_notify();
   start_nginx_watches();
   wake();
 }
@@ -161,6 +162,9 @@ VipView Engine::observe_vip() const {
   v.base.self_address = config_.node.address;
   v.base.vip = c.address;
   v.base.track_file = c.track_file;
+  v.base.notify_fifo = c.notify_fifo;
+  v.vrrp_state = vrrp_state_;
+  v.holds_address = vip_on_interface();
   return v;
 }
 

@@ -5,7 +5,9 @@
 // and act() starts jobs that report back by waking the loop. Nothing here
 // blocks: every Consul call is asynchronous and bounded in time.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/streambuf.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <functional>
@@ -85,6 +87,11 @@ class Engine {
   VipView observe_vip() const;
   void finish_shutdown();
 
+  // The floating IP's state as keepalived reports it (engine_vip.cpp).
+  void start_vrrp_notify();
+  void read_vrrp_notify();
+  bool vip_on_interface() const;
+
   // nginx (engine_nginx.cpp): Consul's healthy services in, a validated config out.
   void start_nginx_watches();
   void watch_service_health(std::size_t index);
@@ -141,6 +148,10 @@ class Engine {
   std::map<std::string, UnitView> unit_views_;
   std::string vip_template_text_;
   std::string vip_template_error_;
+
+  std::unique_ptr<boost::asio::posix::stream_descriptor> vrrp_fifo_;
+  boost::asio::streambuf vrrp_buffer_;
+  std::string vrrp_state_;
 
   std::vector<WatchedService> nginx_services_;
   std::vector<std::unique_ptr<boost::asio::steady_timer>> nginx_backoff_;

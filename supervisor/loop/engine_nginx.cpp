@@ -88,8 +88,10 @@ void Engine::note_nginx_input_change() {
 void Engine::watch_service_health(std::size_t index) {
   if (stopped_) return;
   const std::string name = nginx_services_[index].name;
-  consul_.health_service(name, true, blocking(nginx_services_[index].index), [this, index, name](
-                                                                                consul::Result<consul::HealthList> r) {
+  // Every instance, not only the passing ones: a failing instance on this
+  // node is a fact the floating IP's placement needs.
+  consul_.health_service(name, false, blocking(nginx_services_[index].index), [this, index, name](
+                                                                                 consul::Result<consul::HealthList> r) {
     if (stopped_) return;
     WatchedService& service = nginx_services_[index];
     if (!r) {
@@ -108,7 +110,22 @@ void Engine::watch_service_health(std::size_t index) {
     const auto& list = r.value();
     // Consul's index went back (its state was reset): the next query starts over.
     service.index = list.index < service.index ? 0 : list.index;
-    auto validated = nginx::validate_instances(name, list.instances);
+    std::vector<consul::ServiceInstance> passing;
+    std::set<std::string> failing;
+    for (const auto& instance : list.instances) {
+      if (instance.status == "passing")
+        passing.push_back(instance);
+      else
+        failing.insert(instance.node);
+    }
+    if (failing != service.failing_nodes) {
+      std::string nodes;
+      for (const auto& n : failing) nodes += (nodes.empty() ? "" : ", ") + nginx::quoted(n);
+      spdlog::info("nginx: {} failing its checks on: {}", name, nodes.empty() ? "no node" : nodes);
+      service.failing_nodes = failing;
+      wake();
+    }
+    auto validated = nginx::validate_instances(name, passing);
     std::vector<std::string> reasons;
     for (const auto& bad : validated.rejected) {
       std::string reason = bad.service_id + " on " + bad.node + ": " + bad.reason;

@@ -79,6 +79,8 @@ struct VipView {
   std::optional<bool> fault_now;             // the track file says FAULT; nullopt: absent
   keepalived::VrrpModel base;                // from config; decide() adds the peers
   std::string unit;                          // keepalived's systemd unit
+  std::string vrrp_state;                    // keepalived's last notify: MASTER, BACKUP, FAULT, STOP; "" unknown
+  bool holds_address = false;                // the floating IP is on this node's interface now
 };
 
 // One Consul service whose passing instances nginx routes to, as last read.
@@ -88,6 +90,7 @@ struct WatchedService {
   std::uint64_t index = 0;       // Consul's index of that answer
   nginx::ServiceSet set;         // passing instances that passed validation
   std::vector<std::string> rejected;  // why each other instance was refused (Consul data, sanitized)
+  std::set<std::string> failing_nodes;  // Consul nodes whose instance fails its checks
   std::string error;             // the newest watch failure; the set above stays in use
 };
 

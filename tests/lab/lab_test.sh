@@ -128,7 +128,22 @@ grep -v '^200$' "$codes" | sort | uniq -c | sed 's/^/    not 200: /' | head -3
 rm -f "$codes"
 check "hactl status: every node serves the same upstream set again" wait_for 10 bash -c \
   "$(declare -f nginx_rows); lab='$lab'; [ \"\$(nginx_rows | awk '{print \$3}' | sort -u | wc -l)\" -eq 1 ] && [ \"\$(nginx_rows | wc -l)\" -eq 3 ]"
-for n in n1 n2 n3; do in_node "$n" systemctl stop fake-rest >/dev/null 2>&1; done
+
+# Placement: the holder's REST instance fails its check -> the IP moves to a fit node.
+in_node n2 systemd-run --quiet --unit=fake-rest python3 -m http.server 8100 --bind 198.18.0.12 --directory /tmp/fake-rest
+wait_for 10 bash -c "$(declare -f answers_from); lab='$lab'; [ \"\$(answers_from http://$vip/api/whoami 12)\" = 'n1 n2 n3 ' ]"
+unfit=$(holders)
+t0=$(date +%s%N)
+"$lab" stop "$unfit" fake-rest >/dev/null
+check "REST on the holder ($unfit) fails its check: the floating IP moves to a fit node within 6 s" wait_for 6 bash -c \
+  "h=\$($(declare -f holders); vip=$vip; holders); [ -n \"\$h\" ] && [ \"\$h\" != $unfit ] && [ \"\${h// /}\" = \"\$h\" ]"
+echo "    moved $(( ($(date +%s%N) - t0) / 1000000 )) ms after its REST instance stopped (check interval 1 s)"
+check "hactl status says why: its health names the failing check" bash -c \
+  "'$lab' exec n1 hactl status | awk '\$1 == \"$unfit\"' | grep -q 'rest-service failing its checks here'"
+for n in n1 n2 n3; do
+  in_node "$n" systemctl stop fake-rest >/dev/null 2>&1
+  in_node "$n" curl -sf -X PUT --max-time 2 http://127.0.0.1:8500/v1/agent/service/deregister/rest-service >/dev/null
+done
 
 # --- the floating IP ------------------------------------------------------------
 check "exactly one node holds the floating IP and it answers from c1" bash -c "$(declare -f holders one_holder); vip=$vip; one_holder && '$lab' exec c1 ping -c1 -W1 $vip >/dev/null"
@@ -147,8 +162,20 @@ wait_for 30 healthy "$holder" >/dev/null
 sleep 2
 check "the crashed holder comes back as backup: the IP stays where it moved" [ "$(holders)" = "$moved_to" ]
 holder=$(holders)
+vip_column() {  # vip_column VIEWER NODE: that node's FLOATING IP cell in VIEWER's hactl status
+  in_node "$1" hactl status 2>/dev/null | awk -v n="$2" '$1 == n' | grep -oE 'holder \([A-Z]+\)|(MASTER|BACKUP|FAULT|STOP)' | head -1
+}
+check "hactl status names the holder, MASTER, and the others BACKUP (keepalived's notify FIFO)" wait_for 10 bash -c \
+  "$(declare -f in_node vip_column); lab='$lab'; [ \"\$(vip_column n1 $holder)\" = 'holder (MASTER)' ] && for n in n1 n2 n3; do [ \$n = $holder ] || [ \"\$(vip_column n1 \$n)\" = BACKUP ] || exit 1; done"
+"$lab" exec c1 ping -c1 -W1 "$vip" >/dev/null 2>&1  # c1 knows the holder's MAC
 "$lab" stop "$holder" consul >/dev/null
 check "holder cut off from Consul (link up): its supervisor gives the IP up within 6 s" wait_for 6 bash -c "! ip -n hal-$holder -4 addr show dev eth0 | grep -q ' $vip/'"
+wait_for 5 bash -c "$(declare -f holders one_holder); vip=$vip; one_holder" >/dev/null
+new_holder=$(holders)
+# c1 sends nothing meanwhile: only the new holder's gratuitous ARP can update its entry.
+new_mac=$(ip -n "hal-$new_holder" link show eth0 | awk '/link\/ether/ {print $2}')
+check "gratuitous ARP: c1's neighbour entry for the IP points at the new holder ($new_holder) without c1 asking" \
+  wait_for 3 bash -c "ip -n hal-c1 neigh show $vip | grep -q 'lladdr $new_mac'"
 check "another node takes the IP and it answers" wait_for 5 vip_answers
 "$lab" start "$holder" consul >/dev/null
 wait_for 30 healthy "$holder" >/dev/null

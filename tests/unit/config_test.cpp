@@ -492,7 +492,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "log: { level = \"debug\"; };\n"
       "vip: { address = \"198.18.0.100/24\"; interface = \"br-lab\"; virtual_router_id = 7; priority = 150;\n"
       "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
-      "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; };\n"
+      "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; notify_fifo = \"/run/x/fifo\"; };\n"
       "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n"
       "nginx: { enabled = true; services = \"rest-service,gate\"; template = \"/t/n.mustache\";\n"
       "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
@@ -526,6 +526,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.vip.template_path, "/t/k.mustache");
   EXPECT_EQ(c.vip.track_file, "/run/x/fault");
   EXPECT_EQ(c.vip.keepalived_unit, "ka.service");
+  EXPECT_EQ(c.vip.notify_fifo, "/run/x/fifo");
   EXPECT_EQ(c.systemd.watch_units, "consul.service,x@1.service");
   EXPECT_EQ(c.systemd.bus_address, "unix:path=/b/s");
   EXPECT_EQ(c.node.name, "db-2");

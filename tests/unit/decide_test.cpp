@@ -761,6 +761,7 @@ Snapshot vip_snapshot() {
   s.vip.base.self_address = "198.18.0.1";
   s.vip.base.vip = "198.18.0.100/24";
   s.vip.base.track_file = "/run/ha-supervisor/vip-fault";
+  s.vip.base.notify_fifo = "/run/ha-supervisor/vrrp-notify.fifo";
   s.units_connected = true;
   s.units["keepalived.service"] = UnitView{"active", "running", 0, 77};
   s.vip.current_conf = keepalived::render(kTemplate, [&] {
@@ -823,6 +824,83 @@ TEST(DecideVip, ShuttingDownGivesTheIpUp) {
   const Action* a = find_action(plan_, Job::set_vip_fault);
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->fault);
+}
+
+TEST(DecideVip, MemberRecordCarriesTheVrrpStateAndWhetherTheAddressIsHere) {
+  Snapshot s = vip_snapshot();
+  s.vip.vrrp_state = "BACKUP";
+  Plan backup = decide(s);
+  const Action* publish = find_action(backup, Job::publish_member);
+  ASSERT_NE(publish, nullptr);
+  EXPECT_EQ(publish->member->vrrp_state, "BACKUP");
+  EXPECT_FALSE(publish->member->holds_vip);
+  // Before keepalived's first notify (a restarted supervisor), the address says it.
+  s.vip.vrrp_state.clear();
+  s.vip.holds_address = true;
+  Plan holder = decide(s);
+  publish = find_action(holder, Job::publish_member);
+  ASSERT_NE(publish, nullptr);
+  EXPECT_EQ(publish->member->vrrp_state, "MASTER");
+  EXPECT_TRUE(publish->member->holds_vip);
+  // Unchanged: nothing to publish.
+  s.kv.members["n1"] = *publish->member;
+  EXPECT_EQ(find_action(decide(s), Job::publish_member), nullptr);
+}
+
+// Placement: a node that cannot serve clients (its nginx down, its REST
+// instance failing its Consul check) gives the IP up, but only to a fit node.
+Snapshot vip_with_nginx() {
+  Snapshot s = vip_snapshot();
+  s.consul.agent_node = "consul-n1";
+  s.nginx.enabled = true;
+  s.nginx.current_body = "events {}\n";
+  s.nginx.unit = "ha-nginx.service";
+  s.units["ha-nginx.service"] = UnitView{"active", "running", 0, 88};
+  WatchedService rest;
+  rest.name = "rest-service";
+  rest.known = true;
+  s.nginx.services.push_back(rest);
+  return s;
+}
+
+TEST(DecideVip, AnUnfitNodeGivesTheIpUpToAFitOne) {
+  Snapshot s = vip_with_nginx();
+  s.nginx.services[0].failing_nodes = {"consul-n1"};
+  Plan plan = decide(s);
+  const Action* fault = find_action(plan, Job::set_vip_fault);
+  ASSERT_NE(fault, nullptr) << plan.reason;
+  EXPECT_TRUE(fault->fault);
+  EXPECT_TRUE(contains(plan.reason, "giving it up to a fit node such as n2 (FAULT: rest-service failing its checks here)"));
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr);
+  EXPECT_EQ(publish->member->health, "rest-service failing its checks here");
+
+  Snapshot down = vip_with_nginx();
+  down.units["ha-nginx.service"].active_state = "failed";
+  Plan nginx_down = decide(down);
+  ASSERT_NE(find_action(nginx_down, Job::set_vip_fault), nullptr);
+  EXPECT_TRUE(contains(nginx_down.reason, "FAULT: nginx failed"));
+  // A reload is not a failure.
+  down.units["ha-nginx.service"].active_state = "reloading";
+  EXPECT_EQ(find_action(decide(down), Job::set_vip_fault), nullptr);
+}
+
+TEST(DecideVip, AnUnfitNodeKeepsTheIpWhenNoOtherNodeIsFit) {
+  Snapshot s = vip_with_nginx();
+  s.nginx.services[0].failing_nodes = {"consul-n1"};
+  for (const auto& other : {"n2", "n3"}) s.kv.members[other].health = "rest-service failing its checks here";
+  Plan plan = decide(s);
+  EXPECT_EQ(find_action(plan, Job::set_vip_fault), nullptr) << plan.reason;
+  // Nor to a node in maintenance.
+  s.kv.members["n3"].health = "ok";
+  s.kv.maintenance.insert("n3");
+  EXPECT_EQ(find_action(decide(s), Job::set_vip_fault), nullptr);
+}
+
+TEST(DecideVip, AFailingInstanceOnAnotherNodeDoesNotMoveTheIp) {
+  Snapshot s = vip_with_nginx();
+  s.nginx.services[0].failing_nodes = {"consul-n2"};
+  EXPECT_EQ(find_action(decide(s), Job::set_vip_fault), nullptr);
 }
 
 TEST(DecideVip, PeersAreEveryRegisteredNodeAliveOrNot) {

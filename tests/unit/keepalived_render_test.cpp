@@ -28,6 +28,7 @@ VrrpModel model() {
   m.peers = {"198.18.0.12", "198.18.0.13"};
   m.vip = "198.18.0.100/24";
   m.track_file = "/run/ha-supervisor/vip-fault";
+  m.notify_fifo = "/run/ha-supervisor/vrrp-notify.fifo";
   return m;
 }
 
@@ -44,6 +45,8 @@ TEST(KeepalivedRender, RendersVrrpv3UnicastWithTheTrackFile) {
   EXPECT_TRUE(contains(r.text, "    198.18.0.12\n    198.18.0.13\n"));
   EXPECT_TRUE(contains(r.text, "198.18.0.100/24 dev eth0")) << "no HTML escaping in a config file";
   EXPECT_TRUE(contains(r.text, "file \"/run/ha-supervisor/vip-fault\""));
+  EXPECT_TRUE(contains(r.text, "vrrp_notify_fifo /run/ha-supervisor/vrrp-notify.fifo root root\n"));
+  EXPECT_TRUE(contains(r.text, "fifo_write_vrrp_states_on_reload\n"));
   EXPECT_TRUE(contains(r.text, "weight 0"));
 }
 

@@ -26,6 +26,8 @@ MemberRecord full_member() {
   r.versions = {{"supervisor", "0.1.0"}, {"consul", "1.8.7"}};
   r.syncthing_device_id = "ABCDEFG-1234567";
   r.nginx_config = "gen 3 9f3a12bc";
+  r.vrrp_state = "MASTER";
+  r.holds_vip = true;
   r.since = "2024-05-01T12:00:00Z";
   r.leader_epoch = 4242;
   return r;
@@ -77,6 +79,8 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(d.record->versions, r.versions);
   EXPECT_EQ(d.record->syncthing_device_id, "ABCDEFG-1234567");
   EXPECT_EQ(d.record->nginx_config, "gen 3 9f3a12bc");
+  EXPECT_EQ(d.record->vrrp_state, "MASTER");
+  EXPECT_TRUE(d.record->holds_vip);
   EXPECT_EQ(d.record->since, "2024-05-01T12:00:00Z");
   EXPECT_EQ(d.record->leader_epoch, 4242u);
   EXPECT_EQ(*d.record, r);
@@ -106,10 +110,14 @@ TEST(MemberRecord, OptionalFieldsMayBeAbsent) {
   j.erase("versions");
   j.erase("syncthing_device_id");
   j.erase("nginx_config");
+  j.erase("vrrp_state");
+  j.erase("holds_vip");
   j.erase("leader_epoch");
   auto d = decode_json(j);
   ASSERT_TRUE(d.record.has_value()) << d.error;
   EXPECT_EQ(d.record->nginx_config, "");
+  EXPECT_EQ(d.record->vrrp_state, "");
+  EXPECT_FALSE(d.record->holds_vip);
   EXPECT_TRUE(d.record->versions.empty());
   EXPECT_EQ(d.record->syncthing_device_id, "");
   EXPECT_EQ(d.record->leader_epoch, 0u);
@@ -196,6 +204,17 @@ TEST(MemberRecord, MissingRequiredStrings) {
   auto d = decode_json(j);
   EXPECT_FALSE(d.record.has_value());
   EXPECT_EQ(d.error, "syncthing_device_id is not a string");
+}
+
+TEST(MemberRecord, FloatingIpFieldsOfTheWrongTypeAreRefused) {
+  json j = member_json();
+  j["holds_vip"] = "yes";
+  auto d = decode_json(j);
+  EXPECT_FALSE(d.record.has_value());
+  EXPECT_EQ(d.error, "holds_vip is not a boolean");
+  j = member_json();
+  j["vrrp_state"] = 1;
+  EXPECT_EQ(decode_json(j).error, "vrrp_state is not a string");
 }
 
 TEST(MemberRecord, VersionsNotAnObject) {

@@ -284,6 +284,20 @@ TEST(StatusTable, NginxGenerationPerNodeAndThisNodesDetails) {
   EXPECT_TRUE(contains(table, "refused config: nginx -t: exit 1")) << table;
 }
 
+TEST(StatusTable, FloatingIpColumnShowsTheHolderAndEachNodesVrrpState) {
+  Snapshot s = snapshot();
+  s.vip.enabled = true;
+  s.vip.vrrp_state = "MASTER";
+  s.vip.holds_address = true;
+  s.kv.members["n2"].vrrp_state = "BACKUP";
+  s.kv.members["n3"].vrrp_state = "FAULT";
+  std::string table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_TRUE(contains(table, "FLOATING IP")) << table;
+  EXPECT_EQ(row_of(table, "n1").back(), "holder (MASTER)") << table;
+  EXPECT_EQ(row_of(table, "n2").back(), "BACKUP") << table;
+  EXPECT_EQ(row_of(table, "n3").back(), "FAULT") << table;
+}
+
 TEST(StatusTable, MaintenanceRoleIsNotMarkedTwice) {
   Snapshot s = snapshot();
   s.kv.members["n3"].role = Role::maintenance;
