@@ -204,6 +204,30 @@ check "restart: the node boots and its supervisor is healthy" wait_for 30 health
 check "restart: it rejoins as follower" bash -c "! '$lab' exec $leader hactl leader >/dev/null"
 check "restart: its disk was kept (not provisioned again)" in_node "$leader" test -e /var/lib/ha-lab-provisioned
 
+# --- a 4th node joins and leaves ------------------------------------------------
+keepalived_pids() { for n in n1 n2 n3; do prop "$n" keepalived MainPID; done | tr '\n' ' '; }
+peers_have() {  # peers_have ADDR yes|no: every n1-n3 keepalived.conf lists ADDR (or none does)
+  local n
+  for n in n1 n2 n3; do
+    if in_node "$n" grep -q "^ *$1\$" /etc/keepalived/keepalived.conf; then [ "$2" = yes ] || return 1; else [ "$2" = no ] || return 1; fi
+  done
+}
+before_pids=$(keepalived_pids)
+before_holder=$(holders)
+samples=$(mktemp)
+( while :; do holders >>"$samples"; sleep 0.05; done ) &
+sampler=$!
+"$lab" join n4 >/dev/null 2>&1
+check "join: a 4th node's supervisor is healthy" wait_for 10 healthy n4
+check "join: every node's keepalived.conf lists the new peer" wait_for 10 peers_have 198.18.0.14 yes
+check "join: keepalived was reloaded, not restarted, on n1-n3 (same main PIDs)" [ "$(keepalived_pids)" = "$before_pids" ]
+"$lab" leave n4 >/dev/null 2>&1
+check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for 10 peers_have 198.18.0.14 no
+kill "$sampler"; wait "$sampler" 2>/dev/null
+check "join and leave: no flap, the IP stayed on $before_holder ($(wc -l <"$samples") samples)" \
+  bash -c "[ -s '$samples' ] && ! grep -vx '$before_holder' '$samples' >/dev/null"
+rm -f "$samples"
+
 # --- partition and heal -------------------------------------------------------------
 victim=$(leader_seen_by n1)
 other=n1; [ "$victim" = n1 ] && other=n2
