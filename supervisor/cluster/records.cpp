@@ -86,6 +86,7 @@ std::string encode(const MemberRecord& r) {
   o["nginx_config"] = r.nginx_config;
   o["vrrp_state"] = r.vrrp_state;
   o["holds_vip"] = r.holds_vip;
+  o["vip_settings"] = r.vip_settings;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return o.dump();
@@ -103,7 +104,8 @@ MemberDecode decode_member(const std::string& text) {
       !get_string(o, "since", r.since, out.error) ||
       !get_string(o, "syncthing_device_id", r.syncthing_device_id, out.error, false) ||
       !get_string(o, "nginx_config", r.nginx_config, out.error, false) ||
-      !get_string(o, "vrrp_state", r.vrrp_state, out.error, false))
+      !get_string(o, "vrrp_state", r.vrrp_state, out.error, false) ||
+      !get_string(o, "vip_settings", r.vip_settings, out.error, false))
     return out;
   if (r.name.empty()) {
     out.error = "empty name";

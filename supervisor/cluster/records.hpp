@@ -31,6 +31,7 @@ struct MemberRecord {
   // address is on its interface. Empty / false: no floating IP here.
   std::string vrrp_state;
   bool holds_vip = false;
+  std::string vip_settings;  // "vrid 51 198.18.0.100/24": equal on every node, else VRRP cannot work
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

@@ -70,7 +70,18 @@ std::vector<std::string> live_member_names(const Snapshot& s) {
 // What keeps this node from serving clients well, in a few words; "" when
 // nothing. Published as the member record's health, so every node knows
 // which nodes are fit to hold the floating IP.
+std::string vip_settings(const Snapshot& s) {
+  if (!s.vip.enabled) return {};
+  return "vrid " + std::to_string(s.vip.base.virtual_router_id) + " " + s.vip.base.vip;
+}
+
 std::string local_problem(const Snapshot& s) {
+  // Nodes whose keepalived instances disagree on the router id or the address
+  // never hear each other: each could hold the IP. Said loudly, on every node.
+  if (s.vip.enabled)
+    for (const auto& [name, m] : s.kv.members)
+      if (name != s.self && !m.vip_settings.empty() && m.vip_settings != vip_settings(s))
+        return "floating IP settings (" + vip_settings(s) + ") differ from " + name + "'s (" + m.vip_settings + ")";
   if (s.nginx.enabled && s.nginx.current_body) {
     auto unit = s.units.find(s.nginx.unit);
     if (unit != s.units.end()) {
@@ -103,6 +114,7 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
     // Before keepalived's first notify, holding the address says MASTER.
     r.vrrp_state = !s.vip.vrrp_state.empty() ? s.vip.vrrp_state : (s.vip.holds_address ? "MASTER" : "");
     r.holds_vip = s.vip.holds_address;
+    r.vip_settings = vip_settings(s);
   }
   return r;
 }

@@ -204,6 +204,17 @@ check "restart: the node boots and its supervisor is healthy" wait_for 30 health
 check "restart: it rejoins as follower" bash -c "! '$lab' exec $leader hactl leader >/dev/null"
 check "restart: its disk was kept (not provisioned again)" in_node "$leader" test -e /var/lib/ha-lab-provisioned
 
+# --- maintenance on the holder: the IP stays ---------------------------------------
+held=$(holders)
+in_node "$held" hactl maintenance on >/dev/null
+check "maintenance on the holder ($held): shown in hactl status" wait_for 10 bash -c \
+  "'$lab' exec n1 hactl status | awk '\$1 == \"$held\"' | grep -q maintenance"
+sleep 2
+check "maintenance on the holder: the floating IP stays on it (not drained)" [ "$(holders)" = "$held" ]
+in_node "$held" hactl maintenance off >/dev/null
+check "maintenance off: back to follower or leader" wait_for 10 bash -c \
+  "! '$lab' exec n1 hactl status | awk '\$1 == \"$held\"' | grep -q maintenance"
+
 # --- a 4th node joins and leaves ------------------------------------------------
 keepalived_pids() { for n in n1 n2 n3; do prop "$n" keepalived MainPID; done | tr '\n' ' '; }
 peers_have() {  # peers_have ADDR yes|no: every n1-n3 keepalived.conf lists ADDR (or none does)

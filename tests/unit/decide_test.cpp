@@ -769,6 +769,7 @@ Snapshot vip_snapshot() {
     m.peers = {"198.18.0.2", "198.18.0.3"};
     return m;
   }()).text;
+  settle_member(s);  // again: the record carries the floating IP's settings
   return s;
 }
 
@@ -897,6 +898,21 @@ TEST(DecideVip, AnUnfitNodeKeepsTheIpWhenNoOtherNodeIsFit) {
   EXPECT_EQ(find_action(decide(s), Job::set_vip_fault), nullptr);
 }
 
+TEST(DecideVip, FloatingIpSettingsThatDifferBetweenNodesAreReportedAsHealth) {
+  Snapshot s = vip_snapshot();
+  s.kv.members["n2"].vip_settings = "vrid 52 198.18.0.100/24";
+  Plan plan = decide(s);
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr);
+  EXPECT_EQ(publish->member->vip_settings, "vrid 51 198.18.0.100/24");
+  EXPECT_EQ(publish->member->health,
+            "floating IP settings (vrid 51 198.18.0.100/24) differ from n2's (vrid 52 198.18.0.100/24)");
+  // A node without a floating IP (empty settings) is not a disagreement.
+  s.kv.members["n2"].vip_settings.clear();
+  EXPECT_EQ(s.kv.members["n1"].health, "ok");
+  EXPECT_EQ(find_action(decide(s), Job::publish_member), nullptr) << "the published healthy record stands";
+}
+
 TEST(DecideVip, AFailingInstanceOnAnotherNodeDoesNotMoveTheIp) {
   Snapshot s = vip_with_nginx();
   s.nginx.services[0].failing_nodes = {"consul-n2"};
@@ -941,7 +957,9 @@ TEST(DecideVip, DisabledVipDecidesNothing) {
   Snapshot s = vip_snapshot();
   s.vip.enabled = false;
   s.vip.fault_now = true;
-  EXPECT_TRUE(decide(s).actions.empty());
+  Plan plan = decide(s);
+  for (Job job : {Job::set_vip_fault, Job::apply_keepalived_conf, Job::start_keepalived})
+    EXPECT_EQ(find_action(plan, job), nullptr) << to_string(job);
 }
 
 }  // namespace

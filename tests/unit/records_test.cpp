@@ -28,6 +28,7 @@ MemberRecord full_member() {
   r.nginx_config = "gen 3 9f3a12bc";
   r.vrrp_state = "MASTER";
   r.holds_vip = true;
+  r.vip_settings = "vrid 51 198.18.0.100/24";
   r.since = "2024-05-01T12:00:00Z";
   r.leader_epoch = 4242;
   return r;
@@ -81,6 +82,7 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(d.record->nginx_config, "gen 3 9f3a12bc");
   EXPECT_EQ(d.record->vrrp_state, "MASTER");
   EXPECT_TRUE(d.record->holds_vip);
+  EXPECT_EQ(d.record->vip_settings, "vrid 51 198.18.0.100/24");
   EXPECT_EQ(d.record->since, "2024-05-01T12:00:00Z");
   EXPECT_EQ(d.record->leader_epoch, 4242u);
   EXPECT_EQ(*d.record, r);
