@@ -113,7 +113,8 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
   if (s.busy.count(Job::apply_nginx_conf)) return "nginx: applying a config";
 
   // The first config is given at once: there is nothing older to keep serving.
-  if (n.current_body) {
+  // After a failed reload or start, the retry waits like any other apply.
+  if (n.current_body || n.since_last_apply) {
     bool settled = n.since_change >= n.wait_min || n.since_first_unapplied >= n.wait_max;
     bool spaced = !n.since_last_apply || *n.since_last_apply >= n.reload_interval;
     if (!settled || !spaced) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
 
 #include "components/nginx/validate.hpp"
 #include "supervisor/loop/decide_nginx.hpp"
@@ -222,6 +223,9 @@ void Engine::on_nginx_checked(const std::string& text, std::uint64_t generation,
     std::remove(candidate.c_str());
     return finish_job(Job::apply_nginx_conf);
   }
+  // What nginx served before: if the reload fails, that is what it still
+  // serves, and the next cycle tries again (the file already holds the new one).
+  auto served_before = std::make_tuple(nginx_body_, nginx_generation_, nginx_fingerprint_);
   nginx_body_ = file ? file->body : text;
   nginx_generation_ = generation;
   nginx_fingerprint_ = file ? file->fingerprint : "";
@@ -234,7 +238,7 @@ void Engine::on_nginx_checked(const std::string& text, std::uint64_t generation,
     nginx_last_error_ = "no systemd connection to reload " + c.unit;
     return finish_job(Job::apply_nginx_conf);
   }
-  auto done = [this, generation, running](systemd::JobOutcome outcome) {
+  auto done = [this, generation, running, served_before](systemd::JobOutcome outcome) {
     if (outcome.ok()) {
       if (running) ++nginx_reloads_;
       nginx_last_error_.clear();
@@ -243,6 +247,7 @@ void Engine::on_nginx_checked(const std::string& text, std::uint64_t generation,
       nginx_last_error_ = std::string(running ? "reload" : "start") + " of generation " + std::to_string(generation) +
                           " failed: " + outcome.to_string();
       spdlog::error("nginx: {}", nginx_last_error_);
+      std::tie(nginx_body_, nginx_generation_, nginx_fingerprint_) = served_before;
     }
     finish_job(Job::apply_nginx_conf);
   };

@@ -112,6 +112,21 @@ TEST(NginxDecide, FirstConfigIsAppliedAtOnceWithItsGenerationHeader) {
   EXPECT_TRUE(contains(note, "applying generation 1"));
 }
 
+TEST(NginxDecide, AFailedFirstStartIsRetriedAfterTheReloadIntervalNotAtOnce) {
+  Snapshot s = fresh();
+  s.nginx.since_change = milliseconds(5000);
+  s.nginx.since_last_apply = milliseconds(200);  // applied, but the start failed: nothing served
+  Plan plan;
+  decide_nginx(plan, s);
+  EXPECT_EQ(find(plan, Job::apply_nginx_conf), nullptr);
+  ASSERT_TRUE(plan.wake_after);
+  EXPECT_EQ(*plan.wake_after, milliseconds(800));
+  s.nginx.since_last_apply = milliseconds(1000);
+  Plan later;
+  decide_nginx(later, s);
+  EXPECT_NE(find(later, Job::apply_nginx_conf), nullptr);
+}
+
 TEST(NginxDecide, UnchangedInputsDoNothing) {
   Snapshot s = settled();
   Plan plan;
