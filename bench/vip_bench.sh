@@ -3,8 +3,8 @@
 # without an answer when its holder crashes or is cut off, and whether two nodes
 # ever hold it at once.
 #
-#   usage: sudo bench/vip_bench.sh [--runs N] [--cases crash,partition]
-#          (default: 20 runs of each case, crash first)
+#   usage: sudo bench/vip_bench.sh [--runs N] [--cases crash,partition,cutoff]
+#          (default: 20 runs of crash, then of partition; cutoff on request)
 #
 # It brings a 3-node lab up (scripts/lab up; refuses if a lab is already up in
 # this checkout) and takes it down again on exit, whatever happens.
@@ -18,6 +18,16 @@
 #              has the address on its eth0; t0 -> its supervisor sets keepalived's
 #              track file to FAULT (its quorum-loss bound, read from its journal).
 #              Then `scripts/lab heal HOLDER` and wait until settled.
+#   cutoff     t0: `scripts/lab stop HOLDER consul` (its Consul agent stops; its
+#              link stays up, keepalived and nginx keep running, so it answers
+#              for the address until its supervisor, after its quorum-loss bound,
+#              puts keepalived in FAULT through the track file). Figures: t0 ->
+#              the address is gone from its eth0 (polled every ~20 ms); t0 -> the
+#              lab command returns (Consul stopped); t0 -> its supervisor sets
+#              FAULT (journal); the client's outage: the longest time between two
+#              consecutive 200s arriving at c1, from the last 200 before t0 until
+#              `lab start` (and, apart, from then until settled); failed requests.
+#              Then `scripts/lab start HOLDER consul` and wait until settled.
 #   settled    every supervisor healthy (hactl health), exactly one node with the
 #              address on eth0, the holder's `hactl status` showing it MASTER and
 #              the other two BACKUP, and a 200 from c1. Then 2 s of steady state.
@@ -45,7 +55,7 @@
 # double when two or more of them have it on an eth0 that is up (a node whose
 # link is down, crashed or partitioned, cannot answer for the address, however
 # its namespace is configured). Samples are attributed to windows: crash window
-# and partition window = t0 .. settled; steady state = the 2 s after each settle
+# partition and cutoff window = t0 .. settled; steady state = the 2 s after each settle
 # (and 2 s after the lab comes up).
 set -uo pipefail
 export LC_ALL=C   # EPOCHREALTIME with a '.' decimal point
@@ -70,9 +80,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 IFS=, read -r -a case_list <<<"$cases"
-[ ${#case_list[@]} -gt 0 ] || die "--cases takes crash, partition or both"
+[ ${#case_list[@]} -gt 0 ] || die "--cases takes crash, partition and/or cutoff"
 for c in "${case_list[@]}"; do
-  case "$c" in crash|partition) ;; *) die "unknown case '$c' (crash, partition)" ;; esac
+  case "$c" in crash|partition|cutoff) ;; *) die "unknown case '$c' (crash, partition, cutoff)" ;; esac
 done
 
 [ "$(id -u)" -eq 0 ] || die "needs root (the lab): sudo $0 $*"
@@ -109,6 +119,10 @@ holders() {  # nodes with the floating IP on their link (as tests/lab/lab_test.s
   local out="" n
   for n in "${nodes[@]}"; do ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep -q " $vip/" && out+="$n "; done
   echo "${out% }"
+}
+raft_leader_is() {  # raft_leader_is NODE: NODE's Consul says it is the Raft leader
+  local want="198.18.0.1${1#n}:"
+  [[ $(ip netns exec "hal-$1" curl -s --max-time 1 http://127.0.0.1:8500/v1/status/leader 2>/dev/null) == \"$want* ]]
 }
 has_vip() { ip -n "hal-$1" -4 addr show dev eth0 2>/dev/null | grep -q " $vip/"; }
 healthy() { "$lab" exec "$1" hactl health >/dev/null 2>&1; }
@@ -234,6 +248,18 @@ failed_between() {  # failed_between LOG FROM_US TO_US: requests started in [FRO
 requests_between() {
   awk -v a="$2" -v b="$3" '$1 >= a && $1 < b { n++ } END { print n + 0 }' "$1"
 }
+# The client's longest time without an answer: 200s sorted by arrival, from the
+# last one before FROM (else FROM) to TO (the stretch still open at TO counts).
+# Prints "MS AT_MS" (AT: the last 200 before the gap, relative to T0).
+longest_gap() {  # longest_gap LOG FROM_US TO_US T0_US
+  awk '$3 == "200" { print $2 }' "$1" | sort -n | awk -v a="$2" -v b="$3" -v t0="$4" '
+    BEGIN { last = a; best = -1 }
+    $1 < a { last = $1; next }
+    $1 >= b { exit }
+    { if ($1 - last > best) { best = $1 - last; at = last } last = $1 }
+    END { if (b - last > best) { best = b - last; at = last }
+          printf "%d %d\n", best / 1000, (at - t0) / 1000 }'
+}
 
 # ---- the double-holder sampler (host) ----------------------------------------------------
 
@@ -325,6 +351,7 @@ echo "client: GET http://$vip/nginx-health from c1, a request every ${probe_inte
 echo "double-holder sampler: ip -n hal-nX addr on the host every ${sample_ms} ms; steady state ${steady_s} s after each settle"
 echo "runs: $runs per case; cases: ${case_list[*]}"
 echo "targets (issue 4): crash median <= 500 ms; partition <= quorum-loss bound ($quorum_bound_ms ms) + 500 ms;"
+echo "                   cutoff: address gone <= quorum-loss bound ($quorum_bound_ms ms) + 500 ms;"
 echo "                   zero double holders in steady state"
 
 # ---- runs ----------------------------------------------------------------------------------------
@@ -347,16 +374,26 @@ steady_state ""
 
 one_run() {  # one_run CASE I
   local c=$1 i=$2 h log t0 rec="" r_ms="-" fail_start link_ms="-" drop_ms="-" sup_ms="-" cmd_pid settled st_end note=""
+  local raft="" drop_t="" cmd_ms="-" start_us=""
   h=$(holders)
   [ -n "$h" ] && [ "${h// /}" = "$h" ] || { echo "  $c $i: no single holder ('$h'); stopping"; return 1; }
   log="$tmp/$c-$i.log"
+  if [ "$c" = cutoff ]; then
+    raft_leader_is "$h" && raft="  (was Consul's Raft leader)"
+    rm -f "$tmp/cmd-end"
+  fi
   start_prober "$log"
   local end=$((SECONDS + 5))
   while [ $SECONDS -lt $end ] && ! grep -q ' 200$' "$log"; do nap 0.05; done
   grep -q ' 200$' "$log" || note+=" [no 200 before t0]"
 
   t0=${EPOCHREALTIME/./}
-  "$lab" "$c" "$h" >>"$tmp/lab-commands.log" 2>&1 &
+  if [ "$c" = cutoff ]; then
+    # (its end noted: when Consul is stopped)
+    ( "$lab" stop "$h" consul >>"$tmp/lab-commands.log" 2>&1; rc=$?; echo "${EPOCHREALTIME/./} $rc" >"$tmp/cmd-end" ) &
+  else
+    "$lab" "$c" "$h" >>"$tmp/lab-commands.log" 2>&1 &
+  fi
   cmd_pid=$!
   # The old holder's eth0, polled without pause for 1 s, then every 20 ms: when
   # its link is down (the lab command's effect) and when the address is gone.
@@ -367,26 +404,48 @@ one_run() {  # one_run CASE I
     out=$(ip -n "hal-$h" -4 addr show dev eth0 2>/dev/null)
     t=${EPOCHREALTIME/./}
     [ "$link_ms" = - ] && [[ $out == *"state DOWN"* ]] && link_ms=$(( (t - t0) / 1000 ))
-    [ "$drop_ms" = - ] && [ -n "$out" ] && [[ $out != *" $vip/"* ]] && drop_ms=$(( (t - t0) / 1000 ))
-    [ "$link_ms" != - ] && [ "$drop_ms" != - ] && break
+    [ "$drop_ms" = - ] && [ -n "$out" ] && [[ $out != *" $vip/"* ]] && drop_ms=$(( (t - t0) / 1000 )) drop_t=$t
+    if [ "$c" = cutoff ]; then [ "$drop_ms" != - ] && break  # its link stays up
+    else [ "$link_ms" != - ] && [ "$drop_ms" != - ] && break; fi
     [ "$t" -gt "$give_up" ] && break
     [ "$t" -gt "$until_fast" ] && nap 0.02
   done
-  wait "$cmd_pid" || note+=" [lab $c failed]"
+  if [ "$c" = cutoff ]; then
+    wait "$cmd_pid"
+    local cmd_end cmd_rc
+    read -r cmd_end cmd_rc <"$tmp/cmd-end" 2>/dev/null
+    [ "${cmd_rc:-1}" = 0 ] || note+=" [lab stop $h consul failed]"
+    [ -n "$cmd_end" ] && cmd_ms=$(( (cmd_end - t0) / 1000 ))
+    [ "$link_ms" = - ] || note+=" [its link went down]"
+    if [ -n "$drop_t" ]; then
+      # A 200 to a request started after the address left: the new holder answers.
+      end=$((SECONDS + answer_limit_s))
+      while [ $SECONDS -lt $end ]; do
+        awk -v a="$drop_t" '$1 >= a && $3 == "200" { f = 1; exit } END { exit !f }' "$log" && break
+        nap 0.1
+      done
+      awk -v a="$drop_t" '$1 >= a && $3 == "200" { f = 1; exit } END { exit !f }' "$log" ||
+        note+=" [no 200 within ${answer_limit_s} s of the address leaving]"
+    else
+      note+=" [the address still on its eth0 ${cutoff_wait_s} s after t0]"
+    fi
+  else
+    wait "$cmd_pid" || note+=" [lab $c failed]"
 
-  end=$((SECONDS + answer_limit_s))
-  while [ $SECONDS -lt $end ]; do
-    rec=$(recovery_in "$log" "$t0")
-    [ -n "$rec" ] && break
-    nap 0.1
-  done
-  case "$rec" in
-    "") note+=" [no 200 within ${answer_limit_s} s]" ;;
-    none) r_ms=0; note+=" [no failed request after t0]" ;;
-    *) r_ms=$(( (${rec%% *} - t0) / 1000 )); fail_start=${rec#* } ;;
-  esac
+    end=$((SECONDS + answer_limit_s))
+    while [ $SECONDS -lt $end ]; do
+      rec=$(recovery_in "$log" "$t0")
+      [ -n "$rec" ] && break
+      nap 0.1
+    done
+    case "$rec" in
+      "") note+=" [no 200 within ${answer_limit_s} s]" ;;
+      none) r_ms=0; note+=" [no failed request after t0]" ;;
+      *) r_ms=$(( (${rec%% *} - t0) / 1000 )); fail_start=${rec#* } ;;
+    esac
+  fi
 
-  if [ "$c" = partition ]; then
+  if [ "$c" = partition ] || [ "$c" = cutoff ]; then
     # Its supervisor's own give-up (quorum loss): wait for it, then read the time from its journal.
     local line=""
     end=$((SECONDS + cutoff_wait_s))
@@ -402,8 +461,13 @@ one_run() {  # one_run CASE I
     else
       note+=" [its supervisor did not set FAULT within ${cutoff_wait_s} s]"
     fi
-    has_vip "$h" && note+=" [still has the address at heal]"
-    "$lab" heal "$h" >>"$tmp/lab-commands.log" 2>&1 || note+=" [heal failed]"
+    if [ "$c" = cutoff ]; then
+      start_us=$(now_us)
+      "$lab" start "$h" consul >>"$tmp/lab-commands.log" 2>&1 || note+=" [lab start $h consul failed]"
+    else
+      has_vip "$h" && note+=" [still has the address at heal]"
+      "$lab" heal "$h" >>"$tmp/lab-commands.log" 2>&1 || note+=" [heal failed]"
+    fi
   else
     "$lab" restart "$h" >>"$tmp/lab-commands.log" 2>&1 || note+=" [restart failed]"
   fi
@@ -422,6 +486,32 @@ one_run() {  # one_run CASE I
   local failed d_raw d_live d_long
   read -r _ d_raw d_live d_long <<<"$(doubles "$t0" "$settled")"
   failed=$(failed_between "$log" "$t0" "$settled")
+  if [ "$c" = cutoff ]; then
+    local gap gap_at gap2 gap2_at n line others=""
+    read -r gap gap_at <<<"$(longest_gap "$log" "$t0" "$start_us" "$t0")"
+    read -r gap2 gap2_at <<<"$(longest_gap "$log" "$start_us" "$settled" "$t0")"
+    [ "$cmd_ms" != "-" ] && echo "$cmd_ms" >>"$tmp/$c.cmd.ms"
+    echo "$gap" >>"$tmp/$c.gap.ms"
+    echo "$gap2" >>"$tmp/$c.gap-after.ms"
+    echo "$failed" >>"$tmp/$c.failed"
+    # Did another supervisor give the address up too (its own quorum loss)?
+    for n in "${nodes[@]}"; do
+      [ "$n" = "$h" ] && continue
+      line=$("$lab" exec "$n" journalctl -u ha-supervisor -o short-unix --no-pager --since "@$((t0 / 1000000 - 1))" 2>/dev/null \
+             | grep -m1 'track file set to 1')
+      [ -n "$line" ] || continue
+      line=${line%% *}; line=${line/./}
+      others+=" $n at +$(( (line - t0) / 1000 )) ms"
+    done
+    [ -n "$others" ] && note+=" [FAULT also set on:$others]"
+    printf '  %-9s %2d/%d  %s -> %-3s  address gone after %5s ms  (Consul stopped %4s ms, supervisor FAULT %4s ms)' \
+      "$c" "$i" "$runs" "$h" "$(holders)" "$drop_ms" "$cmd_ms" "$sup_ms"
+    printf '  client outage %4s ms at +%s ms (after start %s ms)  failed requests %3d  doubles %d/%d  settled +%.1f s%s%s\n' \
+      "$gap" "$gap_at" "$gap2" "$failed" "$d_raw" "$d_live" \
+      "$(awk -v a="$t0" -v b="$settled" 'BEGIN { print (b - a) / 1e6 }')" "$raft" "$note"
+    [ -z "$note" ] || echo "$c $i$note" >>"$tmp/notes"
+    return 0
+  fi
   printf '  %-9s %2d/%d  %s -> %-3s  answered after %5s ms' "$c" "$i" "$runs" "$h" "$(holders)" "$r_ms"
   printf '  (link down %3s ms, address gone %4s ms)' "$link_ms" "$drop_ms"
   [ "$c" = partition ] && printf '  supervisor FAULT %4s ms' "$sup_ms"
@@ -434,10 +524,13 @@ one_run() {  # one_run CASE I
 echo
 echo "== runs (doubles: samples with >=2 configured / >=2 on a link that is up, t0..settled)"
 aborted=""
+declare -A case_s=()
 for c in "${case_list[@]}"; do
+  case_t=$SECONDS
   for i in $(seq "$runs"); do
     one_run "$c" "$i" || { aborted="$c run $i"; break 2; }
   done
+  case_s[$c]=$((SECONDS - case_t))
 done
 kill "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null; sampler_pid=""
 
@@ -472,8 +565,24 @@ window_doubles() {  # window_doubles CASE -> "samples raw live longest"
 echo
 echo "== results"
 for c in "${case_list[@]}"; do
-  touch "$tmp/$c.ms" "$tmp/$c.drop.ms" "$tmp/$c.sup.ms" "$tmp/$c.link.ms" "$tmp/$c.after-link.ms"
-  echo "$c:"
+  touch "$tmp/$c.ms" "$tmp/$c.drop.ms" "$tmp/$c.sup.ms" "$tmp/$c.link.ms" "$tmp/$c.after-link.ms" \
+    "$tmp/$c.cmd.ms" "$tmp/$c.gap.ms" "$tmp/$c.gap-after.ms" "$tmp/$c.failed"
+  echo "$c:${case_s[$c]:+ ($runs runs in ${case_s[$c]} s)}"
+  if [ "$c" = cutoff ]; then
+    print_stats "t0 -> address gone from the holder's eth0" "$tmp/$c.drop.ms"
+    print_stats "  t0 -> lab stop returned (Consul stopped)" "$tmp/$c.cmd.ms"
+    print_stats "  t0 -> its supervisor sets FAULT (journal)" "$tmp/$c.sup.ms"
+    print_stats "client outage: longest gap between 200s" "$tmp/$c.gap.ms"
+    print_stats "  the same after lab start, until settled" "$tmp/$c.gap-after.ms"
+    read -r n med p95 mn mx <<<"$(stats "$tmp/$c.failed")"
+    printf '  %-44s runs %2d  median %6s  p95 %5s  min %5s  max %5s  (requests, t0..settled)\n' \
+      "failed requests" "$n" "$med" "$p95" "$mn" "$mx"
+    read -r tot raw live longk longest <<<"$(window_doubles "$c")"
+    echo "  double holders in the $c window (t0..settled), $tot samples (one per $(window_period "$c") ms on average):"
+    echo "    $raw with >=2 nodes having the address configured on eth0 (longest stretch: $longk consecutive"
+    echo "    samples, ${longest} ms first to last); $live with >=2 having it on an eth0 that is up"
+    continue
+  fi
   print_stats "t0 -> first 200 on $vip from c1" "$tmp/$c.ms"
   print_stats "  of which t0 -> old holder's link down" "$tmp/$c.link.ms"
   print_stats "  and link down -> first 200" "$tmp/$c.after-link.ms"
@@ -506,7 +615,12 @@ verdict() {  # verdict OK TEXT
 }
 for c in "${case_list[@]}"; do
   read -r n med p95 _ mx <<<"$(stats "$tmp/$c.ms")"
-  if [ "$c" = crash ]; then
+  if [ "$c" = cutoff ]; then
+    read -r n med p95 _ mx <<<"$(stats "$tmp/$c.drop.ms")"
+    lim=$((quorum_bound_ms + 500))
+    ok=0; [ "$n" -eq "$runs" ] && [ "$mx" -le "$lim" ] 2>/dev/null && ok=1
+    verdict $ok "cutoff: address gone from the holder in every run <= $lim ms (max ${mx} ms, median ${med} ms; $n of $runs runs measured)"
+  elif [ "$c" = crash ]; then
     ok=0; [ "$n" -eq "$runs" ] && awk -v m="$med" 'BEGIN { exit !(m <= 500) }' && ok=1
     verdict $ok "crash: median ${med} ms <= 500 ms ($n of $runs runs measured)"
   else
@@ -526,5 +640,6 @@ fi
 [ -s "$tmp/prober.err" ] && { echo "prober stderr:"; sed 's/^/  /' "$tmp/prober.err" | head -5; }
 
 echo
+echo "elapsed: $SECONDS s in all (lab up included)"
 "$lab" down >/dev/null 2>&1 && lab_started=0 && echo "the lab is down"
 [ -z "$aborted" ]
