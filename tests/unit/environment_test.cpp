@@ -63,25 +63,25 @@ TEST(Environment, InterfaceMissing) {
 }
 
 TEST(Environment, OutsideTheSubnet) {
-  EXPECT_EQ(check(vip("10.0.0.5/24"), {kLo, kEth0}),
-            Errors{"vip.address: 10.0.0.5 is outside eth0's subnet(s) 198.18.0.0/24: peers and clients on that "
+  EXPECT_EQ(check(vip("198.51.100.5/24"), {kLo, kEth0}),
+            Errors{"vip.address: 198.51.100.5 is outside eth0's subnet(s) 198.18.0.0/24: peers and clients on that "
                    "link could not reach it"});
 }
 
 TEST(Environment, EverySubnetOfTheInterfaceIsListedOnce) {
   const std::vector<InterfaceAddress> addresses = {
-      kEth0, {"eth0", "198.18.0.12", 24}, {"eth0", "203.0.113.7", 28}, {"eth0", "10.1.2.3", 32}};
-  EXPECT_EQ(check(vip("10.0.0.5/8"), addresses),
-            Errors{"vip.address: 10.0.0.5 is outside eth0's subnet(s) 198.18.0.0/24, 203.0.113.0/28, 10.1.2.3/32: "
+      kEth0, {"eth0", "198.18.0.12", 24}, {"eth0", "203.0.113.7", 28}, {"eth0", "203.0.113.200", 32}};
+  EXPECT_EQ(check(vip("198.51.100.5/8"), addresses),
+            Errors{"vip.address: 198.51.100.5 is outside eth0's subnet(s) 198.18.0.0/24, 203.0.113.0/28, 203.0.113.200/32: "
                    "peers and clients on that link could not reach it"});
   // A second address of another subnet on the same interface makes it reachable.
   EXPECT_EQ(check(vip("203.0.113.9/28"), addresses), Errors{});
 }
 
 TEST(Environment, AnotherInterfacesSubnetDoesNotCount) {
-  const std::vector<InterfaceAddress> addresses = {{"eth0", "10.0.0.1", 8}, {"eth1", "198.18.0.11", 24}};
+  const std::vector<InterfaceAddress> addresses = {{"eth0", "198.51.100.1", 24}, {"eth1", "198.18.0.11", 24}};
   EXPECT_EQ(check(vip("198.18.0.100/24"), addresses, {"lo", "eth0", "eth1"}),
-            Errors{"vip.address: 198.18.0.100 is outside eth0's subnet(s) 10.0.0.0/8: peers and clients on that "
+            Errors{"vip.address: 198.18.0.100 is outside eth0's subnet(s) 198.51.100.0/24: peers and clients on that "
                    "link could not reach it"});
 }
 
@@ -102,7 +102,7 @@ TEST(Environment, HeldWithoutAnotherAddressOfItsSubnetIsTheOwnAddress) {
   const Errors own{"vip.address: 198.18.0.100 is eth0's own address; the floating IP must be a free address of "
                    "that subnet"};
   EXPECT_EQ(check(vip("198.18.0.100/24"), {kLo, {"eth0", "198.18.0.100", 24}}), own);
-  EXPECT_EQ(check(vip("198.18.0.100/24"), {kLo, {"eth0", "198.18.0.100", 24}, {"eth0", "10.0.0.1", 8}}), own);
+  EXPECT_EQ(check(vip("198.18.0.100/24"), {kLo, {"eth0", "198.18.0.100", 24}, {"eth0", "198.51.100.1", 24}}), own);
 }
 
 TEST(Environment, Slash32InterfaceAddressHasNoRoomForTheFloatingIp) {

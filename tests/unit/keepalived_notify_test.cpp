@@ -18,7 +18,7 @@ TEST(KeepalivedNotify, RefusesAnythingElse) {
   for (const char* line : {"", "INSTANCE", "INSTANCE ha_manager MASTER 150", "INSTANCE \"ha_manager\" BOSS 150",
                            "INSTANCE \"ha_manager\" MASTER", "INSTANCE \"ha_manager\" MASTER 150 extra",
                            "INSTANCE \"ha_manager\" MASTER 999", "INSTANCE \"ha_manager\" MASTER -1",
-                           "RS [1.2.3.4]:tcp:80 [192.168.201.15]:tcp:80 UP", "INSTANCE \"\" MASTER 1"})
+                           "RS [1.2.3.4]:tcp:80 [198.18.0.15]:tcp:80 UP", "INSTANCE \"\" MASTER 1"})
     EXPECT_FALSE(parse_notify_line(line)) << line;
 }
 
