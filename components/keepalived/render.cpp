@@ -1,6 +1,6 @@
 #include "components/keepalived/render.hpp"
 
-#include <kainjow/mustache.hpp>
+#include "supervisor/util/config_template.hpp"
 
 #include <cstdio>
 
@@ -39,13 +39,6 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
       out.error = "refusing to render a value that could break keepalived.conf: \"" + *v + "\"";
       return out;
     }
-  kainjow::mustache::mustache tmpl(template_text);
-  // A config file, not HTML: values were checked above and go in as they are.
-  tmpl.set_custom_escape([](const std::string& s) { return s; });
-  if (!tmpl.is_valid()) {
-    out.error = "template: " + tmpl.error_message();
-    return out;
-  }
   kainjow::mustache::data peers = kainjow::mustache::data::type::list;
   for (const auto& peer : m.peers) {
     if (!safe_token(peer)) {
@@ -68,12 +61,7 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
   data.set("vip", m.vip);
   data.set("track_file", m.track_file);
   data.set("notify_fifo", m.notify_fifo);
-  out.text = tmpl.render(data);
-  if (!tmpl.is_valid()) {
-    out.text.clear();
-    out.error = "template: " + tmpl.error_message();
-  }
-  return out;
+  return render_config(template_text, data);
 }
 
 }  // namespace hasup::keepalived

@@ -4,13 +4,11 @@
 #include <string>
 
 #include "components/keepalived/model.hpp"
+#include "supervisor/util/config_template.hpp"
 
 namespace hasup::keepalived {
 
-struct Rendered {
-  std::string text;   // set when error is empty
-  std::string error;  // template syntax error, or a value that must not reach the file
-};
+using Rendered = RenderedConfig;
 
 Rendered render(const std::string& template_text, const VrrpModel& model);
 

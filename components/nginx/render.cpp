@@ -92,13 +92,6 @@ Rendered render(const std::string& template_text, const NginxModel& m) {
     out.error = "refusing listen port " + std::to_string(m.listen_port);
     return out;
   }
-  kainjow::mustache::mustache tmpl(template_text);
-  // A config file, not HTML: values were checked above and go in as they are.
-  tmpl.set_custom_escape([](const std::string& s) { return s; });
-  if (!tmpl.is_valid()) {
-    out.error = "template: " + tmpl.error_message();
-    return out;
-  }
   data root;
   root.set("node_name", m.node_name);
   root.set("listen_port", std::to_string(m.listen_port));
@@ -128,12 +121,7 @@ Rendered render(const std::string& template_text, const NginxModel& m) {
     root.set(set.key, service);
   }
   root.set("services", services);
-  out.text = tmpl.render(root);
-  if (!tmpl.is_valid()) {
-    out.text.clear();
-    out.error = "template: " + tmpl.error_message();
-  }
-  return out;
+  return render_config(template_text, root);
 }
 
 }  // namespace hasup::nginx

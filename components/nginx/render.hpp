@@ -4,15 +4,13 @@
 #include <string>
 
 #include "components/nginx/model.hpp"
+#include "supervisor/util/config_template.hpp"
 
 namespace hasup::nginx {
 
-struct Rendered {
-  std::string text;   // set when error is empty
-  std::string error;  // template syntax error, or a value that must not reach the file
-};
+using Rendered = RenderedConfig;
 
-// Template data: node_name, listen_port, user (absent when empty), runtime_dir,
+// Template data: node_name, listen ("80", "addr:80" or "[v6]:80"), listen_port, user (absent when empty), runtime_dir,
 // log_dir, resources_dir, and services: a list of {name, key, servers,
 // has_servers, no_servers}, each also set under its key ({{#rest_service.servers}}).
 // A server is {address, port, node, service_id, endpoint} with endpoint

@@ -1,6 +1,6 @@
 #include "components/nginx/validate.hpp"
 
-#include <arpa/inet.h>
+#include "supervisor/util/host_name.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -25,30 +25,6 @@ bool valid_name(const std::string& value) {
   return !value.empty() && value.size() <= kMaxNameLength && only(value, "._-");
 }
 
-bool ip_literal(const std::string& value) {
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, value.c_str(), buffer) == 1 || inet_pton(AF_INET6, value.c_str(), buffer) == 1;
-}
-
-// RFC 1123 host name. A name whose last label is all digits ("1.2.3.999") is
-// refused too: no top-level domain is numeric, and nginx would fail to resolve
-// it at load time, so it is a broken IP address rather than a name.
-bool host_name(const std::string& value) {
-  if (value.empty() || value.size() > 253) return false;
-  std::size_t start = 0;
-  bool last_all_digits = false;
-  while (start <= value.size()) {
-    std::size_t end = value.find('.', start);
-    if (end == std::string::npos) end = value.size();
-    const std::string label = value.substr(start, end - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-' || !only(label, "-"))
-      return false;
-    last_all_digits = std::all_of(label.begin(), label.end(), [](char c) { return c >= '0' && c <= '9'; });
-    start = end + 1;
-  }
-  return !last_all_digits;
-}
-
 // Rejected's fields are printed as they are: strip the quotes quoted() adds.
 std::string printable(const std::string& value) {
   std::string q = quoted(value);
@@ -62,7 +38,7 @@ std::optional<std::string> problem(const std::string& service_name, const consul
   if (instance.service != service_name) return "service name " + quoted(instance.service) + " is not the one asked for";
   if (!valid_name(instance.service_id)) return "service id " + quoted(instance.service_id) + " is not [A-Za-z0-9._-]{1,128}";
   if (!valid_name(instance.node)) return "node name " + quoted(instance.node) + " is not [A-Za-z0-9._-]{1,128}";
-  if (!ip_literal(address) && !host_name(address))
+  if (!host_problem(address).empty())
     return "address " + quoted(address) + " is not an IP address or host name";
   if (instance.port < 1 || instance.port > 65535) return "port " + std::to_string(instance.port) + " is not 1..65535";
   for (const auto& tag : instance.tags)

@@ -1,6 +1,6 @@
 #include "supervisor/config/schema.hpp"
 
-#include <arpa/inet.h>
+#include "supervisor/util/host_name.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -26,42 +26,6 @@ std::string node_name_problem(std::string_view name) {
   for (char c : name) {
     if (!is_lower_alnum(c) && c != '-') return "may contain only a-z, 0-9 and '-'";
   }
-  return {};
-}
-
-bool is_ip_literal(std::string_view text) {
-  const std::string copy(text);  // inet_pton wants a NUL-terminated string
-  unsigned char buffer[16];
-  return inet_pton(AF_INET, copy.c_str(), buffer) == 1 || inet_pton(AF_INET6, copy.c_str(), buffer) == 1;
-}
-
-// RFC 1123 label: letters, digits and '-', not starting or ending with '-'.
-bool is_host_label(std::string_view label) {
-  if (label.empty() || label.size() > 63) return false;
-  if (label.front() == '-' || label.back() == '-') return false;
-  return std::all_of(label.begin(), label.end(), [](char c) { return is_alnum(c) || c == '-'; });
-}
-
-// Addresses are written into other programs' configs and command lines
-// later, so only an IP literal or a plain host name passes: no spaces, no
-// ';', no quotes, nothing a later consumer could read as syntax.
-std::string host_problem(std::string_view host) {
-  constexpr std::string_view kNotAHost = "is not a valid IPv4/IPv6 address or host name";
-  if (host.empty()) return "must not be empty";
-  if (is_ip_literal(host)) return {};
-  if (host.size() > 253) return std::string(kNotAHost);
-  std::string_view rest = host;
-  std::string_view last_label;
-  while (true) {
-    const auto dot = rest.find('.');
-    last_label = rest.substr(0, dot);
-    if (!is_host_label(last_label)) return std::string(kNotAHost);
-    if (dot == std::string_view::npos) break;
-    rest.remove_prefix(dot + 1);
-  }
-  // No top-level domain is all digits: "198.18.0.256" or "1.2.3" is a mistyped
-  // IPv4 address, not a host name.
-  if (std::all_of(last_label.begin(), last_label.end(), is_digit)) return "is not a valid IPv4 address";
   return {};
 }
 
