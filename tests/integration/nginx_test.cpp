@@ -51,6 +51,17 @@ class NginxTest : public ::testing::Test {
     return stream.reset_backends().by_backend;
   }
 
+  // True when every GET of `target` through nginx for `window` answers
+  // `status`; `last` is the newest answer.
+  bool every_answer_for(std::chrono::milliseconds window, const std::string& target, int status, http::Outcome& last) {
+    auto end = std::chrono::steady_clock::now() + window;
+    do {
+      last = stack->get(target);
+      if (last.response.status != status) return false;
+    } while (std::chrono::steady_clock::now() < end);
+    return true;
+  }
+
   std::unique_ptr<HttpBackend> b1, b2;
   std::unique_ptr<NginxStack> stack;
 };
@@ -86,16 +97,10 @@ TEST_F(NginxTest, AFailedInstanceStopsGettingTrafficWithNoFailedRequestAcrossThe
 TEST_F(NginxTest, NoPassingInstanceAnswers503WithAClearErrorAndRecovers) {
   stack->set_passing("b1", false);
   stack->set_passing("b2", false);
-  // For a few ms after a reload an old worker may still take a connection:
-  // the new config counts once it answers every time.
-  ASSERT_TRUE(eventually(
-      [&] {
-        for (int i = 0; i < 5; ++i)
-          if (stack->get("/api/v3.1/status").response.status != 503) return false;
-        return true;
-      },
-      5s));
-  auto o = stack->get("/api/v3.1/status");
+  // After a reload nginx lets the old worker take connections for 100 ms or
+  // more: the new config counts once every answer for 300 ms is the new one.
+  http::Outcome o;
+  ASSERT_TRUE(eventually([&] { return every_answer_for(300ms, "/api/v3.1/status", 503, o); }, 5s));
   EXPECT_TRUE(contains(o.response.body, "no healthy REST service registered in Consul"));
   EXPECT_TRUE(contains(o.response.header("content-type"), "application/json"));
   std::this_thread::sleep_for(1100ms);
