@@ -5,14 +5,19 @@
 #              [--api-port P] [--bin-dir DIR] [--root DIR] [--no-enable]
 #              [--vip CIDR --vip-interface IF --vip-priority P [--vrid ID]]
 #              [--watch-units UNIT,UNIT...] [--nginx [--nginx-port P]]
+#              [--db patroni|stolon --db-peer-network CIDR]
 # --nginx: the supervisor renders nginx's config from Consul's passing
 # rest-service instances and runs ha-nginx.service (components/nginx/install.sh).
+# --db patroni: the supervisor renders patroni.yml and runs ha-patroni.service
+# (components/patroni/install.sh first), follows the database's state in
+# Consul and probes the local endpoint; --db-peer-network goes into pg_hba.
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name= address= consul_port=8500 token_file= api_port=8801 root= enable=1
 vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service nginx=0 nginx_port=80
+db=none db_peer_network=
 bin_dir="$here/../../build/supervisor"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,6 +36,8 @@ while [ $# -gt 0 ]; do
     --watch-units) watch_units=$2; shift 2 ;;
     --nginx) nginx=1; shift ;;
     --nginx-port) nginx_port=$2; shift 2 ;;
+    --db) db=$2; shift 2 ;;
+    --db-peer-network) db_peer_network=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -60,6 +67,9 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
   fi
   if [ "$nginx" = 1 ]; then
     echo "nginx: { enabled = true; listen_port = $nginx_port; };"
+  fi
+  if [ "$db" != none ]; then
+    echo "db: { backend = \"$db\"; peer_network = \"$db_peer_network\"; };"
   fi
 } >"$conf.new"
 chmod 0640 "$conf.new"

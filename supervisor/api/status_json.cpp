@@ -7,6 +7,39 @@ namespace hasup::api {
 using nlohmann::json;
 using cluster::Role;
 
+namespace {
+
+std::string bytes_text(std::uint64_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit < 4) value /= 1024, ++unit;
+  char out[32];
+  std::snprintf(out, sizeof out, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+  return out;
+}
+
+json optional_number(const auto& value) { return value ? json(*value) : json(nullptr); }
+
+}  // namespace
+
+std::string db_member_summary(const db::DbClusterView& view, const std::string& name) {
+  const db::DbMember* m = view.member(name);
+  if (!m) return view.initialized ? "absent" : "";
+  std::string out = m->healthy ? db::to_string(m->role) : m->state.empty() ? "unhealthy" : m->state;
+  if (m->timeline) out += " TL" + std::to_string(*m->timeline);
+  if (m->role != db::DbRole::primary && !view.primary.empty()) {
+    // A replica left on an old timeline reports lag 0 while it replicates
+    // nothing (a failed pg_rewind): say the timeline, not the lag.
+    if (m->timeline && view.primary_timeline && *m->timeline != *view.primary_timeline)
+      out += " (primary on TL" + std::to_string(*view.primary_timeline) + ")";
+    else if (m->wal_position && view.primary_wal_position)
+      out += " lag " + bytes_text(*view.primary_wal_position > *m->wal_position
+                                      ? *view.primary_wal_position - *m->wal_position : 0);
+  }
+  return out;
+}
+
 bool is_healthy(const loop::Plan& plan) {
   return plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
 }
@@ -66,6 +99,20 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                      {"refused_config", s.nginx.rejected_error},
                      {"last_error", s.nginx.last_error}};
   }
+  if (s.db.enabled) {
+    json endpoint = nullptr, local = nullptr;
+    if (s.db.endpoint)
+      endpoint = {{"writable", s.db.endpoint->writable}, {"server", s.db.endpoint->server},
+                  {"took_ms", s.db.endpoint->took.count()}, {"error", s.db.endpoint->error},
+                  {"failing_for_ms", s.db.endpoint_failing_for.count()}};
+    if (s.db.local)
+      local = {{"connected", s.db.local->connected}, {"in_recovery", optional_number(s.db.local->in_recovery)},
+               {"timeline", optional_number(s.db.local->timeline)},
+               {"wal_position", optional_number(s.db.local->wal_position)},
+               {"streaming", optional_number(s.db.local->streaming)}, {"error", s.db.local->error}};
+    self["db"] = {{"endpoint", endpoint}, {"local", local}, {"last_error", s.db.last_error},
+                  {"config_error", s.db.template_error}, {"unit", s.db.unit}};
+  }
   self["consul_node"] = s.consul.agent_node;
   doc["self"] = self;
   // A cut-off node shows its last view, marked as such.
@@ -102,6 +149,22 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"since", ""}, {"leader_epoch", 0}, {"versions", json::object()},
                        {"syncthing_device_id", ""}, {"nginx", ""}, {"vrrp_state", ""}, {"holds_vip", false},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});
+  }
+  if (s.db.enabled) {
+    for (auto& m : members) m["db"] = db_member_summary(s.db.cluster, m["name"].get<std::string>());
+    const auto& v = s.db.cluster;
+    json db_members = json::array();
+    for (const auto& m : v.members)
+      db_members.push_back({{"name", m.name}, {"role", db::to_string(m.role)}, {"state", m.state},
+                            {"healthy", m.healthy}, {"host", m.host}, {"port", m.port},
+                            {"timeline", optional_number(m.timeline)}, {"wal_position", optional_number(m.wal_position)},
+                            {"summary", db_member_summary(v, m.name)}});
+    doc["database"] = {{"backend", s.db.backend}, {"known", s.db.cluster_known}, {"initialized", v.initialized},
+                       {"primary", v.primary}, {"switching", v.switching},
+                       {"primary_timeline", optional_number(v.primary_timeline)},
+                       {"primary_wal_position", optional_number(v.primary_wal_position)},
+                       {"sync_standbys", v.sync_standbys}, {"members", db_members},
+                       {"problems", v.problems}, {"error", s.db.cluster_error}};
   }
   doc["members"] = members;
   json unreadable = json::array();

@@ -13,5 +13,8 @@ nlohmann::json cluster_document(const loop::Snapshot& s, const loop::Plan& plan)
 // GET /health: this node only. Healthy when it takes part in the cluster.
 nlohmann::json health_document(const loop::Snapshot& s, const loop::Plan& plan);
 bool is_healthy(const loop::Plan& plan);
+// One member's database in a few words: "primary TL3", "sync TL3 lag 0 B",
+// "replica TL2 (primary on TL3)", "absent"; "" before the cluster exists.
+std::string db_member_summary(const db::DbClusterView& view, const std::string& name);
 
 }  // namespace hasup::api

@@ -75,6 +75,9 @@ std::string render_status_table(const json& doc) {
   std::vector<std::vector<std::string>> rows{{"NODE", "ADDRESS", "ROLE", "HEALTH", "LEADER EPOCH", "LAST CHANGE"}};
   if (any_vrrp) rows[0].push_back("FLOATING IP");
   if (any_nginx) rows[0].push_back("NGINX");
+  const json& database = member(doc, "database");
+  const bool any_db = database.is_object();
+  if (any_db) rows[0].push_back("DATABASE");
   if (member(doc, "members").is_array()) {
     for (const auto& m : member(doc, "members")) {
       std::string role = text(m, "role");
@@ -87,6 +90,7 @@ std::string render_status_table(const json& doc) {
         rows.back().push_back(flag(m, "holds_vip") ? "holder (" + state + ")" : state);
       }
       if (any_nginx) rows.back().push_back(member(m, "nginx").is_string() ? text(m, "nginx") : "-");
+      if (any_db) rows.back().push_back(member(m, "db").is_string() ? text(m, "db") : "-");
     }
   }
   if (rows.size() == 1) rows.push_back({"(no live members)", "", "", "", "", ""});
@@ -115,6 +119,28 @@ std::string render_status_table(const json& doc) {
         out << "  refused from Consul: " << (r.is_string() ? r.get<std::string>() : "?") << "\n";
     if (text(nginx, "refused_config") != "-") out << "  refused config: " << text(nginx, "refused_config") << "\n";
     if (text(nginx, "last_error") != "-") out << "  last error: " << text(nginx, "last_error") << "\n";
+  }
+  if (any_db) {
+    std::string primary = text(database, "primary");
+    out << "database (" << text(database, "backend") << "): ";
+    if (!flag(database, "known")) out << "state not read from Consul yet";
+    else if (!flag(database, "initialized")) out << "cluster not initialised yet";
+    else out << "primary " << (primary == "-" ? "none (failover in progress)" : primary);
+    std::string sync;
+    if (member(database, "sync_standbys").is_array())
+      for (const auto& n : member(database, "sync_standbys")) sync += (sync.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : "?");
+    if (!sync.empty()) out << ", synchronous standby " << sync;
+    out << "\n";
+    if (text(database, "error") != "-") out << "  state refused: " << text(database, "error") << "\n";
+    if (member(database, "problems").is_array())
+      for (const auto& p : member(database, "problems")) out << "  refused from Consul: " << (p.is_string() ? p.get<std::string>() : "?") << "\n";
+    const json& db = member(self, "db");
+    const json& endpoint = member(db, "endpoint");
+    if (endpoint.is_object())
+      out << "  local endpoint: " << (flag(endpoint, "writable") ? "writable via " + text(endpoint, "server") + " (" + text(endpoint, "took_ms") + " ms)"
+                                                            : "NOT writable: " + text(endpoint, "error")) << "\n";
+    if (text(db, "config_error") != "-") out << "  config: " << text(db, "config_error") << "\n";
+    if (text(db, "last_error") != "-") out << "  last error: " << text(db, "last_error") << "\n";
   }
   return out.str();
 }

@@ -81,6 +81,44 @@ struct NginxConfig {
   int check_timeout_ms = 5000;
 };
 
+// PostgreSQL HA: the backend that runs it (Patroni rendered and run by the
+// supervisor; stolon's parts from components/stolon), where the supervisor
+// reads the cluster's state in Consul, and the probes of the local endpoint.
+struct DbConfig {
+  std::string backend = "none";  // none, patroni, stolon
+  std::string scope = "manager-db";  // Patroni scope / stolon cluster name
+  std::string patroni_namespace = "service";
+  std::string stolon_prefix = "stolon/cluster";
+  // libpq conninfo (keyword=value) of what local clients use; empty: every
+  // registered node's address, target_session_attrs=read-write.
+  std::string endpoint;
+  std::string local;  // this node's own PostgreSQL; empty: 127.0.0.1 on db.port
+  std::string secrets_file = "/etc/ha-supervisor/db-secrets";
+  std::string peer_network;  // CIDR the nodes' PostgreSQL accept connections from
+  int port = 5432;
+  int api_port = 8008;
+  std::string data_dir = "/var/lib/ha-patroni/data";
+  std::string bin_dir = "/usr/lib/postgresql/15/bin";
+  std::string runtime_dir = "/run/ha-patroni";
+  std::string log_dir = "/var/log/ha-patroni";
+  std::string patroni_template = "/usr/local/share/ha-supervisor/templates/patroni.yml.mustache";
+  std::string bootstrap_template = "/usr/local/share/ha-supervisor/templates/patroni-bootstrap.sql.mustache";
+  std::string patroni_conf = "/etc/ha-supervisor/patroni/patroni.yml";
+  std::string bootstrap_sql = "/etc/ha-supervisor/patroni/bootstrap.sql";
+  std::string post_bootstrap = "/usr/local/lib/ha-patroni/post-bootstrap";
+  std::string unit = "ha-patroni.service";
+  int ttl_s = 5;
+  int loop_wait_s = 1;
+  int retry_timeout_s = 2;
+  std::string synchronous = "on";  // off, on, strict
+  std::string manager_user = "manager";
+  std::string manager_database = "manager";
+  int probe_interval_ms = 1000;
+  int probe_timeout_ms = 1000;
+  int unfit_after_ms = 3000;
+  bool enabled() const { return backend != "none"; }
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -94,6 +132,7 @@ struct Config {
   VipConfig vip;
   SystemdConfig systemd;
   NginxConfig nginx;
+  DbConfig db;
 };
 
 struct ConfigError {

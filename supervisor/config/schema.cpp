@@ -137,7 +137,54 @@ const StringFormat kToken{"visible ASCII", token_problem};
 const StringFormat kOptionalHost{"empty, or an IPv4/IPv6 literal or host name",
                                  [](std::string_view v) { return v.empty() ? std::string{} : host_problem(v); }};
 const StringFormat kServiceList{"Consul service names separated by ','", service_list_problem};
+// A name that becomes a Consul key segment and a Patroni scope.
+std::string db_name_problem(std::string_view name) {
+  if (name.empty() || name.size() > 63) return "must be 1..63 characters";
+  for (char c : name)
+    if (!is_alnum(c) && c != '-' && c != '_') return "may contain only A-Z, a-z, 0-9, '-' and '_'";
+  return {};
+}
+
+// A lowercase SQL identifier that needs no quoting.
+std::string sql_name_problem(std::string_view name) {
+  if (name.empty() || name.size() > 63) return "must be 1..63 characters";
+  if (is_digit(name.front())) return "must not start with a digit";
+  for (char c : name)
+    if (!is_lower_alnum(c) && c != '_') return "may contain only a-z, 0-9 and '_'";
+  return {};
+}
+
+// keyword=value conninfo only: the supervisor adds its own keywords
+// (passfile, application_name), which a postgres:// URI would not take.
+std::string conninfo_problem(std::string_view text) {
+  if (text.empty()) return {};
+  if (text.rfind("postgres://", 0) == 0 || text.rfind("postgresql://", 0) == 0)
+    return "must be keyword=value pairs, not a URI";
+  for (char c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "must not contain control characters";
+  if (text.find('=') == std::string_view::npos) return "must be keyword=value pairs";
+  return {};
+}
+
+std::string optional_cidr_problem(std::string_view text) {
+  if (text.empty()) return {};
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos) return "must be an address with a prefix length, e.g. 198.18.0.0/24";
+  std::string ip(text.substr(0, slash));
+  std::string bits(text.substr(slash + 1));
+  const int max_bits = ip.find(':') != std::string::npos ? 128 : 32;
+  if (!is_ip_literal(ip)) return "is not an IP address with a prefix length";
+  if (bits.empty() || bits.size() > 3 || !std::all_of(bits.begin(), bits.end(), is_digit) ||
+      std::stoi(bits) > max_bits)
+    return "prefix length must be 0.." + std::to_string(max_bits);
+  return {};
+}
+
 const StringFormat kUserName{"user name, [a-z_][a-z0-9_-]*, or empty", user_name_problem};
+const StringFormat kDbName{"[A-Za-z0-9_-]{1,63}", db_name_problem};
+const StringFormat kSqlName{"[a-z_][a-z0-9_]{0,62}", sql_name_problem};
+const StringFormat kConninfo{"libpq keyword=value conninfo, or empty", conninfo_problem};
+const StringFormat kOptionalCidr{"empty, or address/prefix, e.g. 198.18.0.0/24", optional_cidr_problem};
 
 // ---- cross-key rules ------------------------------------------------------
 
@@ -373,6 +420,85 @@ std::vector<KeySpec> build_keys() {
        .help = "Longest run of `nginx -t` on a rendered config, in ms; past it the config is refused.",
        .reload = Reload::live,
        .int_ranges = {{100, 60000}}},
+
+      // db.*: PostgreSQL HA. What shapes patroni.yml and the unit is fixed at
+      // start; the probes' timing can change live.
+      {HASUP_KEY(db.backend),
+       .help = "PostgreSQL HA backend: patroni (rendered and run by the supervisor), stolon, or none.",
+       .allowed_values = {"none", "patroni", "stolon"}},
+      {HASUP_KEY(db.scope), .help = "Patroni scope / stolon cluster name: the same on every node.",
+       .format = &kDbName},
+      {HASUP_KEY(db.patroni_namespace), .help = "Patroni's namespace: its keys live under NAMESPACE/SCOPE/ in Consul.",
+       .format = &kDbName},
+      {HASUP_KEY(db.stolon_prefix), .help = "stolon's store prefix: clusterdata is at PREFIX/SCOPE/clusterdata.",
+       .format = &kKeyPrefix},
+      {HASUP_KEY(db.endpoint),
+       .help = "libpq conninfo (keyword=value) local clients use to reach the primary; the supervisor probes "
+               "it. Empty: every registered node's address on db.port with target_session_attrs=read-write "
+               "(secret: it may hold a password).",
+       .secret = true,
+       .format = &kConninfo},
+      {HASUP_KEY(db.local),
+       .help = "libpq conninfo of this node's own PostgreSQL (role, timeline, replay position). Empty: "
+               "127.0.0.1 on db.port (secret: it may hold a password).",
+       .secret = true,
+       .format = &kConninfo},
+      {HASUP_KEY(db.secrets_file),
+       .help = "The cluster's PostgreSQL passwords (superuser=, replication=, rewind=, manager=), the same file "
+               "on every node, readable by root only.",
+       .format = &kPath},
+      {HASUP_KEY(db.peer_network),
+       .help = "Network (CIDR) the nodes reach each other's PostgreSQL from; it goes into pg_hba. Required "
+               "with db.backend = patroni.",
+       .format = &kOptionalCidr},
+      {HASUP_KEY(db.port), .help = "PostgreSQL's port on every node.", .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(db.api_port), .help = "Patroni's REST API port on every node.", .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(db.data_dir), .help = "PostgreSQL data directory (Patroni runs initdb or a base backup there).",
+       .format = &kPath},
+      {HASUP_KEY(db.bin_dir), .help = "PostgreSQL's binaries.", .format = &kPath},
+      {HASUP_KEY(db.runtime_dir), .help = "PostgreSQL's sockets and Patroni's pgpass.", .format = &kPath},
+      {HASUP_KEY(db.log_dir), .help = "Patroni's log files.", .format = &kPath},
+      {.path = "db.patroni_template", .field = [](Config& c) -> auto& { return c.db.patroni_template; },
+       .help = "Mustache template of patroni.yml.", .format = &kPath},
+      {.path = "db.bootstrap_template", .field = [](Config& c) -> auto& { return c.db.bootstrap_template; },
+       .help = "Mustache template of the SQL run once on the first primary (the manager's role and database).",
+       .format = &kPath},
+      {HASUP_KEY(db.patroni_conf), .help = "patroni.yml the supervisor renders.", .format = &kPath},
+      {HASUP_KEY(db.bootstrap_sql), .help = "Bootstrap SQL the supervisor renders.", .format = &kPath},
+      {HASUP_KEY(db.post_bootstrap), .help = "Script Patroni runs once after initdb (runs the bootstrap SQL).",
+       .format = &kPath},
+      {HASUP_KEY(db.unit), .help = "systemd unit of Patroni, started and reloaded by the supervisor."},
+      {HASUP_KEY(db.ttl_s),
+       .help = "Patroni's leader TTL, in s: a crashed primary is replaced after about ttl + 0.5 s. Consul's "
+               "session_ttl_min must be at most ttl/2.",
+       .int_ranges = {{2, 3600}}},
+      {HASUP_KEY(db.loop_wait_s), .help = "Patroni's loop_wait, in s.", .int_ranges = {{1, 3600}}},
+      {HASUP_KEY(db.retry_timeout_s),
+       .help = "Patroni's retry_timeout for Consul and PostgreSQL calls, in s; below 2 Patroni 3.0.2 cannot "
+               "take the leader lock.",
+       .int_ranges = {{2, 3600}}},
+      {HASUP_KEY(db.synchronous),
+       .help = "Synchronous replication: on (only a synchronous standby may be promoted, so no acknowledged "
+               "commit is lost; writes go on with one copy while no standby is left), strict (writes block "
+               "without a synchronous standby), off (asynchronous: a failover may lose acknowledged commits).",
+       .allowed_values = {"off", "on", "strict"}},
+      {HASUP_KEY(db.manager_user), .help = "The manager's database role, created once at bootstrap.",
+       .format = &kSqlName},
+      {HASUP_KEY(db.manager_database), .help = "The manager's database, created once at bootstrap.",
+       .format = &kSqlName},
+      {HASUP_KEY(db.probe_interval_ms),
+       .help = "Interval of the libpq probes of the local endpoint and of this node's PostgreSQL, in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{100, 60000}}},
+      {HASUP_KEY(db.probe_timeout_ms),
+       .help = "Bound of each probe (connect, queries, the write), in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{100, 60000}}},
+      {HASUP_KEY(db.unfit_after_ms),
+       .help = "The local endpoint failing its write probe this long makes the node unfit to hold the "
+               "floating IP (when another node is fit), in ms.",
+       .reload = Reload::live,
+       .int_ranges = {{0, 600000}}},
   };
 #undef HASUP_KEY
 }
@@ -390,8 +516,45 @@ std::string nginx_wait_violation(const Config& c) {
          std::to_string(c.nginx.wait_max_ms) + ")";
 }
 
+// Patroni 3.0.2 with Consul: a leader renews its key every loop_wait and may
+// spend retry_timeout on a call; both retries must fit in the TTL, else a
+// healthy leader demotes itself on a slow Consul call.
+std::string patroni_timing_violation(const Config& c) {
+  if (c.db.backend != "patroni") return {};
+  const long long needed = c.db.loop_wait_s + 2LL * c.db.retry_timeout_s;
+  if (c.db.ttl_s >= needed) return {};
+  return named("db.ttl_s", c.db.ttl_s) + " must be >= " + named("db.loop_wait_s", c.db.loop_wait_s) + " + 2 * " +
+         named("db.retry_timeout_s", c.db.retry_timeout_s) + " = " + std::to_string(needed) +
+         "; a leader whose Consul call is slow would demote itself";
+}
+
+std::string patroni_network_violation(const Config& c) {
+  if (c.db.backend != "patroni" || !c.db.peer_network.empty()) return {};
+  return "db.peer_network must be set with db.backend = patroni: replicas connect to the primary from it";
+}
+
+// A probe that may run longer than its interval would pile up.
+std::string db_probe_violation(const Config& c) {
+  if (c.db.probe_timeout_ms <= c.db.probe_interval_ms && c.db.unfit_after_ms >= 2LL * c.db.probe_interval_ms) return {};
+  return named("db.probe_timeout_ms", c.db.probe_timeout_ms) + " must be <= " +
+         named("db.probe_interval_ms", c.db.probe_interval_ms) + " and " +
+         named("db.unfit_after_ms", c.db.unfit_after_ms) + " >= 2 * db.probe_interval_ms: one slow probe "
+         "must not make the node unfit";
+}
+
 std::vector<CrossKeyRule> build_rules() {
   return {
+      {.keys = {"db.ttl_s", "db.loop_wait_s", "db.retry_timeout_s"},
+       .summary = "db.ttl_s >= db.loop_wait_s + 2 * db.retry_timeout_s (Patroni): a leader rides out a slow "
+                  "Consul call instead of demoting itself.",
+       .violation = patroni_timing_violation},
+      {.keys = {"db.backend", "db.peer_network"},
+       .summary = "db.peer_network is set when db.backend = patroni.",
+       .violation = patroni_network_violation},
+      {.keys = {"db.probe_timeout_ms", "db.probe_interval_ms", "db.unfit_after_ms"},
+       .summary = "db.probe_timeout_ms <= db.probe_interval_ms and db.unfit_after_ms >= 2 * "
+                  "db.probe_interval_ms.",
+       .violation = db_probe_violation},
       {.keys = {"nginx.wait_min_ms", "nginx.wait_max_ms"},
        .summary = "nginx.wait_min_ms <= nginx.wait_max_ms: a change waits for quiet, but never past the maximum.",
        .violation = nginx_wait_violation},

@@ -1,6 +1,7 @@
 #include "supervisor/loop/decide.hpp"
 
 #include "components/keepalived/render.hpp"
+#include "supervisor/loop/decide_db.hpp"
 #include "supervisor/loop/decide_nginx.hpp"
 
 #include <algorithm>
@@ -26,6 +27,8 @@ std::string to_string(Job job) {
     case Job::register_node: return "register-node";
     case Job::apply_nginx_conf: return "apply-nginx-conf";
     case Job::start_nginx: return "start-nginx";
+    case Job::apply_patroni_conf: return "apply-patroni-conf";
+    case Job::start_patroni: return "start-patroni";
   }
   return "unknown";
 }
@@ -92,7 +95,7 @@ std::string local_problem(const Snapshot& s) {
   if (s.nginx.enabled && !s.consul.agent_node.empty())
     for (const auto& service : s.nginx.services)
       if (service.failing_nodes.count(s.consul.agent_node)) return service.name + " failing its checks here";
-  return {};
+  return db_problem(s);
 }
 
 cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
@@ -277,6 +280,8 @@ Plan decide(const Snapshot& s) {
   if (!vip_note.empty()) plan.reason += "; " + vip_note;
   std::string nginx_note = decide_nginx(plan, s);
   if (!nginx_note.empty()) plan.reason += "; " + nginx_note;
+  std::string db_note = decide_db(plan, s);
+  if (!db_note.empty()) plan.reason += "; " + db_note;
   return plan;
 }
 

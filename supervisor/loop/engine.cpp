@@ -52,7 +52,9 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       retry_timer_(io),
       watch_backoff_(io),
       shutdown_deadline_(io),
-      wake_timer_(io) {
+      wake_timer_(io),
+      db_backoff_(io),
+      db_probe_timer_(io) {
   versions_["supervisor"] = kVersion;
   link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
   watched_units_ = split_list(config_.systemd.watch_units);
@@ -64,6 +66,10 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
     watched_units_.push_back(config_.nginx.unit);
     read_nginx_template();
     load_nginx_file();
+  }
+  if (config_.db.enabled()) {
+    if (config_.db.backend == "patroni") watched_units_.push_back(config_.db.unit);
+    read_db_inputs();
   }
 }
 
@@ -104,6 +110,7 @@ void Engine::start() {
   start_units();
   start_vrrp_notify();
   start_nginx_watches();
+  start_db();
   wake();
 }
 
@@ -141,6 +148,7 @@ Snapshot Engine::observe() const {
   s.units = unit_views_;
   s.vip = observe_vip();
   s.nginx = observe_nginx();
+  s.db = observe_db();
   return s;
 }
 
@@ -237,6 +245,8 @@ void Engine::act(const Plan& plan) {
         job_apply_nginx_conf(action.text, action.generation);
         break;
       case Job::start_nginx: job_start_nginx(); break;
+      case Job::apply_patroni_conf: job_apply_patroni_conf(action.text, action.text2); break;
+      case Job::start_patroni: job_start_patroni(); break;
     }
   }
 }
@@ -708,7 +718,7 @@ void Engine::finish_shutdown() {
   if (stopped_) return;
   stopped_ = true;
   for (auto* t : {&cycle_timer_, &probe_timer_, &quorum_deadline_, &session_timer_, &retry_timer_, &watch_backoff_,
-                 &wake_timer_})
+                 &wake_timer_, &db_backoff_, &db_probe_timer_})
     t->cancel();
   for (auto& t : nginx_backoff_) t->cancel();
   consul_.service_deregister(service_id(), [this](consul::Result<bool> r) {
@@ -755,6 +765,10 @@ void Engine::reload() {
   config_.nginx.reload_interval_ms = next.nginx.reload_interval_ms;
   config_.nginx.check_timeout_ms = next.nginx.check_timeout_ms;
   if (config_.nginx.enabled) read_nginx_template();
+  config_.db.probe_interval_ms = next.db.probe_interval_ms;
+  config_.db.probe_timeout_ms = next.db.probe_timeout_ms;
+  config_.db.unfit_after_ms = next.db.unfit_after_ms;
+  if (config_.db.enabled()) read_db_inputs();
   spdlog::info("reloaded {}: applied live: {}; needs a restart to apply: {}", config_path_, join(changes.live),
                join(changes.needs_restart));
   wake();

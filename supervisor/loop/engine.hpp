@@ -104,6 +104,22 @@ class Engine {
                         bool ok, const std::string& why);
   void job_start_nginx();
 
+  // PostgreSQL HA (engine_db.cpp): the backend's state from Consul, the
+  // libpq probes, and Patroni's rendered files and unit.
+  void read_db_inputs();
+  void start_db();
+  std::string db_keys_prefix() const;
+  void watch_db_state();
+  void retry_db_watch(const consul::Error& error);
+  void take_db_view(db::DbClusterParse parsed, std::uint64_t index);
+  std::string db_endpoint_conninfo() const;
+  std::string db_local_conninfo() const;
+  void run_db_probe();
+  void on_db_probe(const db::EndpointProbe& endpoint, const db::LocalProbe& local);
+  DbView observe_db() const;
+  void job_apply_patroni_conf(const std::string& yml, const std::string& sql);
+  void job_start_patroni();
+
   void note_consul_error(const std::string& what, const consul::Error& error);
   std::string session_name() const { return "ha-supervisor/" + config_.node.name; }
   std::string service_id() const { return "ha-supervisor-" + config_.node.name; }
@@ -170,6 +186,14 @@ class Engine {
   std::optional<Clock::time_point> nginx_last_apply_;
   boost::asio::steady_timer wake_timer_;  // a plan's wake_after
 
+  DbView db_;  // kept facts; observe_db() adds the ages
+  std::uint64_t db_index_ = 0;
+  std::chrono::milliseconds db_backoff_delay_{250};
+  boost::asio::steady_timer db_backoff_;
+  boost::asio::steady_timer db_probe_timer_;
+  bool db_probe_running_ = false;
+  std::optional<Clock::time_point> db_failing_since_;
+
   ServiceNotifier notifier_;
   bool announced_ready_ = false;
   Snapshot last_snapshot_;
@@ -180,8 +204,11 @@ class Engine {
   Clock::time_point last_heartbeat_{};
   bool heartbeat_in_flight_ = false;
 
-  // Blocking work (`nginx -t`) runs here, never on the loop's thread. Last
-  // member: destroyed (joined) first, before anything its jobs report to.
+  // Blocking work (`nginx -t`; the libpq probes on their own thread, so a
+  // hung database never delays a config check) runs here, never on the
+  // loop's thread. Last members: destroyed (joined) first, before anything
+  // their jobs report to.
+  std::unique_ptr<boost::asio::thread_pool> db_workers_;
   std::unique_ptr<boost::asio::thread_pool> workers_;
 };
 

@@ -18,6 +18,7 @@ struct Action {
   bool fault = false;                                  // set_vip_fault
   std::string text;                                    // apply_keepalived_conf: the whole file; apply_nginx_conf: the body
   std::uint64_t generation = 0;                        // apply_nginx_conf
+  std::string text2;                                   // apply_patroni_conf: the bootstrap SQL (text: patroni.yml)
 };
 
 struct Plan {

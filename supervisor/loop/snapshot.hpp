@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "components/keepalived/model.hpp"
+#include "components/patroni/model.hpp"
+#include "components/postgres/model.hpp"
+#include "components/postgres/probe.hpp"
 #include "components/nginx/model.hpp"
 #include "supervisor/cluster/records.hpp"
 
@@ -18,7 +21,8 @@ namespace hasup::loop {
 // Slow work that runs outside the cycle; while one runs, decide() does not ask for it again.
 enum class Job { identify_agent, register_service, open_session, publish_member, acquire_leadership,
                  release_leadership, publish_cluster_state, close_session, set_vip_fault, apply_keepalived_conf,
-                 start_keepalived, register_node, apply_nginx_conf, start_nginx };
+                 start_keepalived, register_node, apply_nginx_conf, start_nginx,
+                 apply_patroni_conf, start_patroni };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -118,6 +122,31 @@ struct NginxView {
   std::string unit;
 };
 
+// PostgreSQL HA on this node: what the backend's keys in Consul say about the
+// cluster, what the probes saw, and (Patroni) the files the supervisor renders.
+struct DbView {
+  bool enabled = false;
+  std::string backend;                      // patroni, stolon
+  // The cluster as its HA manager reports it in Consul.
+  bool cluster_known = false;               // Consul answered at least once
+  db::DbClusterView cluster;                // the newest whole view
+  std::string cluster_error;                // why the newest read was refused (the last view stays)
+  // Probes of this node (nullopt: none finished yet).
+  std::optional<db::EndpointProbe> endpoint;
+  std::optional<db::LocalProbe> local;
+  std::chrono::milliseconds endpoint_failing_for{0};  // 0 while the last write probe succeeded
+  std::chrono::milliseconds unfit_after{0};
+  // Patroni: rendered by decide() from these, compared with the files.
+  std::string patroni_template;
+  std::string bootstrap_template;
+  std::string template_error;               // a template or the secrets file could not be read
+  patroni::PatroniModel model;              // from config and secrets
+  std::optional<std::string> current_conf;  // patroni.yml as it is; nullopt: absent
+  std::optional<std::string> current_sql;
+  std::string unit;
+  std::string last_error;                   // newest failure to write or reload
+};
+
 struct Snapshot {
   std::string self;
   std::string self_address;
@@ -133,6 +162,7 @@ struct Snapshot {
   std::map<std::string, UnitView> units;      // watched units, by name
   VipView vip;
   NginxView nginx;
+  DbView db;
 };
 
 }  // namespace hasup::loop

@@ -498,9 +498,24 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
       "  listen_address = \"127.0.0.1\";\n"
       "  user = \"nobody\"; runtime_dir = \"/r/n\"; log_dir = \"/l/n\"; resources_dir = \"/o/r\";\n"
-      "  wait_min_ms = 20; wait_max_ms = 500; reload_interval_ms = 300; check_timeout_ms = 900; };\n");
+      "  wait_min_ms = 20; wait_max_ms = 500; reload_interval_ms = 300; check_timeout_ms = 900; };\n"
+      "db: { backend = \"patroni\"; scope = \"mgr\"; patroni_namespace = \"ns\"; stolon_prefix = \"st/c\";\n"
+      "  endpoint = \"host=a,b port=1,2\"; local = \"host=127.0.0.1 port=6432\"; secrets_file = \"/s/f\";\n"
+      "  peer_network = \"203.0.113.0/24\"; port = 6432; api_port = 8009; data_dir = \"/d\"; bin_dir = \"/b\";\n"
+      "  runtime_dir = \"/r\"; log_dir = \"/l\"; patroni_template = \"/t/p\"; bootstrap_template = \"/t/b\";\n"
+      "  patroni_conf = \"/e/p\"; bootstrap_sql = \"/e/b\"; post_bootstrap = \"/u/pb\"; unit = \"p.service\";\n"
+      "  ttl_s = 10; loop_wait_s = 2; retry_timeout_s = 3; synchronous = \"strict\"; manager_user = \"mu\";\n"
+      "  manager_database = \"md\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
+  EXPECT_EQ(c.db.backend, "patroni");
+  EXPECT_EQ(c.db.scope, "mgr");
+  EXPECT_EQ(c.db.endpoint, "host=a,b port=1,2");
+  EXPECT_EQ(c.db.peer_network, "203.0.113.0/24");
+  EXPECT_EQ(c.db.ttl_s, 10);
+  EXPECT_EQ(c.db.retry_timeout_s, 3);
+  EXPECT_EQ(c.db.synchronous, "strict");
+  EXPECT_EQ(c.db.unfit_after_ms, 5000);
   EXPECT_TRUE(c.nginx.enabled);
   EXPECT_EQ(c.nginx.services, "rest-service,gate");
   EXPECT_EQ(c.nginx.template_path, "/t/n.mustache");
@@ -552,6 +567,23 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   // really covers the whole schema.
   const auto changes = diff(Config{}, c);
   EXPECT_EQ(changes.live.size() + changes.needs_restart.size(), all_keys().size() - 1);
+}
+
+TEST(ConfigLoadTest, DatabaseTimingBudgetIsChecked) {
+  // Patroni: the leader's TTL must hold a loop and two retries.
+  auto errors = all_errors(load_with("db", "backend = \"patroni\"; peer_network = \"198.18.0.0/24\"; ttl_s = 4;"));
+  EXPECT_TRUE(contains(errors, "db.ttl_s (4) must be >= db.loop_wait_s (1) + 2 * db.retry_timeout_s (2) = 5"));
+  errors = all_errors(load_with("db", "backend = \"patroni\"; peer_network = \"198.18.0.0/24\"; retry_timeout_s = 1;"));
+  EXPECT_TRUE(contains(errors, "db.retry_timeout_s"));
+  errors = all_errors(load_with("db", "backend = \"patroni\";"));
+  EXPECT_TRUE(contains(errors, "db.peer_network must be set with db.backend = patroni"));
+  errors = all_errors(load_with("db", "probe_interval_ms = 1000; probe_timeout_ms = 1500;"));
+  EXPECT_TRUE(contains(errors, "db.probe_timeout_ms (1500) must be <= db.probe_interval_ms (1000)"));
+  errors = all_errors(load_with("db", "endpoint = \"postgres://h/db\";"));
+  EXPECT_TRUE(contains(errors, "db.endpoint: must be keyword=value pairs, not a URI"));
+  errors = all_errors(load_with("db", "synchronous = \"maybe\";"));
+  EXPECT_TRUE(contains(errors, "db.synchronous"));
+  EXPECT_TRUE(load_with("db", "backend = \"patroni\"; peer_network = \"198.18.0.0/24\";").config);
 }
 
 TEST(ConfigLoadTest, FloatingIpValuesAreChecked) {
@@ -648,7 +680,8 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
                                             "consul.quorum_loss_timeout_ms", "consul.probe_interval_ms",
                                             "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s",
                                             "log.level", "nginx.template", "nginx.wait_min_ms", "nginx.wait_max_ms",
-                                            "nginx.reload_interval_ms", "nginx.check_timeout_ms"}));
+                                            "nginx.reload_interval_ms", "nginx.check_timeout_ms",
+                                            "db.probe_interval_ms", "db.probe_timeout_ms", "db.unfit_after_ms"}));
 }
 
 // Help text is wrapped; joining the wrapped lines gives it back.

@@ -964,3 +964,54 @@ TEST(DecideVip, DisabledVipDecidesNothing) {
 
 }  // namespace
 }  // namespace hasup::loop
+
+namespace hasup::loop {
+namespace {
+
+// Placement with the database: a node whose local endpoint has not taken a
+// write for unfit_after gives the IP up to a fit node; a short failure (every
+// node sees one during a failover) does not move it.
+Snapshot vip_with_db(bool writable, std::chrono::milliseconds failing_for) {
+  Snapshot s = vip_snapshot();
+  s.db.enabled = true;
+  s.db.backend = "stolon";  // nothing rendered: only the probes count here
+  s.db.unfit_after = std::chrono::milliseconds(3000);
+  db::EndpointProbe probe;
+  probe.connected = writable;
+  probe.writable = writable;
+  probe.error = writable ? "" : "connection refused";
+  s.db.endpoint = probe;
+  s.db.endpoint_failing_for = failing_for;
+  return s;
+}
+
+TEST(DecideVip, ANodeWhoseEndpointTakesNoWritesGivesTheIpUp) {
+  Snapshot s = vip_with_db(false, std::chrono::milliseconds(3500));
+  Plan plan = decide(s);
+  const Action* fault = find_action(plan, Job::set_vip_fault);
+  ASSERT_NE(fault, nullptr) << plan.reason;
+  EXPECT_TRUE(fault->fault);
+  EXPECT_TRUE(contains(plan.reason, "FAULT: database not writable through the local endpoint"));
+  const Action* publish = find_action(plan, Job::publish_member);
+  ASSERT_NE(publish, nullptr);
+  EXPECT_EQ(publish->member->health, "database not writable through the local endpoint")
+      << "stable words: the error text would change the record with every probe";
+}
+
+TEST(DecideVip, AShortDatabaseOutageDoesNotMoveTheIp) {
+  EXPECT_EQ(find_action(decide(vip_with_db(false, std::chrono::milliseconds(2900))), Job::set_vip_fault), nullptr);
+  EXPECT_EQ(find_action(decide(vip_with_db(true, std::chrono::milliseconds(0))), Job::set_vip_fault), nullptr);
+  // Before the first probe has finished, nothing is known: no judgement.
+  Snapshot unknown = vip_with_db(true, std::chrono::milliseconds(0));
+  unknown.db.endpoint.reset();
+  EXPECT_EQ(find_action(decide(unknown), Job::set_vip_fault), nullptr);
+}
+
+TEST(DecideVip, EveryNodeWithoutTheDatabaseKeepsTheIpWhereItIs) {
+  Snapshot s = vip_with_db(false, std::chrono::milliseconds(10000));
+  for (const auto& other : {"n2", "n3"}) s.kv.members[other].health = "database not writable through the local endpoint";
+  EXPECT_EQ(find_action(decide(s), Job::set_vip_fault), nullptr);
+}
+
+}  // namespace
+}  // namespace hasup::loop

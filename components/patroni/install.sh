@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs Patroni's unit for the manager's PostgreSQL on a manager node. The
+# configuration is not written here: ha-supervisor renders patroni.yml from
+# templates/patroni.yml.mustache and its db.* settings, then starts the unit.
+#   install.sh (--secrets FILE | --generate-secrets FILE) [--root DIR] [--no-enable]
+# --secrets FILE: the cluster's PostgreSQL passwords, the same file on every
+#   node (superuser=, replication=, rewind=, manager=); installed as
+#   /etc/ha-supervisor/db-secrets, readable by root only.
+# --generate-secrets FILE: write a new secrets file to FILE first (once per
+#   cluster; copy it to the other nodes and pass it with --secrets).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root= secrets= generate= enable=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) root=$2; shift 2 ;;
+    --secrets) secrets=$2; shift 2 ;;
+    --generate-secrets) generate=$2; shift 2 ;;
+    --no-enable) enable=0; shift ;;
+    *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+if [ -n "$generate" ]; then
+  "$here/generate-secrets" "$generate"
+  secrets=$generate
+fi
+[ -n "$secrets" ] || { echo "install.sh: --secrets FILE or --generate-secrets FILE is required" >&2; exit 2; }
+[ -r "$secrets" ] || { echo "install.sh: cannot read $secrets" >&2; exit 1; }
+for key in superuser replication rewind manager; do
+  grep -Eq "^$key=[A-Za-z0-9._~-]{16,128}$" "$secrets" || {
+    echo "install.sh: $secrets: $key= is missing or not 16..128 of [A-Za-z0-9._~-]" >&2; exit 2; }
+done
+missing=()
+[ -x "$root/usr/bin/patroni" ] || [ -x /usr/bin/patroni ] || missing+=(patroni)
+/usr/bin/python3 -c 'import consul' 2>/dev/null || missing+=(python3-consul)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
+command -v psql >/dev/null || missing+=(postgresql-client-15)
+[ ${#missing[@]} -eq 0 ] || {
+  echo "install.sh: missing: ${missing[*]} (apt-get install --no-install-recommends ${missing[*]})" >&2; exit 1; }
+getent passwd postgres >/dev/null || { echo "install.sh: no postgres user (install postgresql-15)" >&2; exit 1; }
+
+install -d -m 0755 "$root/etc/ha-supervisor" "$root/usr/local/lib/ha-patroni" "$root/etc/systemd/system"
+install -d -m 0750 -o root -g postgres "$root/etc/ha-supervisor/patroni"
+install -d -m 0700 -o postgres -g postgres "$root/var/lib/ha-patroni"
+install -m 0600 -o root -g root "$secrets" "$root/etc/ha-supervisor/db-secrets"
+install -m 0755 "$here/stop-patroni" "$here/post-bootstrap" "$root/usr/local/lib/ha-patroni/"
+install -m 0644 "$here/ha-patroni.service" "$root/etc/systemd/system/ha-patroni.service"
+if [ -z "$root" ] && [ -d /run/systemd/system ]; then
+  # Debian's units would run a second PostgreSQL or a Patroni that leaves its
+  # postmaster behind (KillMode=process).
+  for unit in patroni.service postgresql.service; do
+    if systemctl is-enabled "$unit" >/dev/null 2>&1; then
+      echo "install.sh: disabling Debian's $unit: ha-patroni.service runs the manager's PostgreSQL" >&2
+      systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    fi
+  done
+  systemctl daemon-reload
+  [ "$enable" = 1 ] && systemctl enable ha-patroni.service >/dev/null 2>&1
+fi
+echo "ha-patroni unit installed (ha-supervisor renders its config)"

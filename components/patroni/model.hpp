@@ -1,0 +1,41 @@
+#pragma once
+// What patroni.yml says for one node: the supervisor's db.* settings, this
+// node's identity and the cluster's secrets. Rendered by render.hpp.
+#include <string>
+
+namespace hasup::patroni {
+
+struct DbSecrets {       // one file, the same on every node (components/patroni/install.sh)
+  std::string superuser;    // postgres
+  std::string replication;  // replicator
+  std::string rewind;       // rewinder
+  std::string manager;      // the manager's own role
+};
+
+struct PatroniModel {
+  std::string node_name;
+  std::string scope;
+  std::string namespace_ = "service";
+  std::string address;          // this node's address: REST API and PostgreSQL
+  int port = 5432;
+  int api_port = 8008;
+  std::string consul_host = "127.0.0.1";
+  int consul_port = 8500;
+  std::string data_dir;
+  std::string bin_dir;
+  std::string runtime_dir;      // sockets and pgpass
+  std::string log_dir;
+  std::string peer_network;     // CIDR allowed in pg_hba
+  std::string post_bootstrap;   // command Patroni runs once after initdb
+  int ttl_s = 5;
+  int loop_wait_s = 1;
+  int retry_timeout_s = 2;
+  long long maximum_lag_on_failover = 1048576;
+  bool synchronous_mode = true;
+  bool synchronous_mode_strict = false;
+  std::string manager_user = "manager";
+  std::string manager_database = "manager";
+  DbSecrets secrets;
+};
+
+}  // namespace hasup::patroni

@@ -1,0 +1,24 @@
+#pragma once
+// patroni.yml and the bootstrap SQL from templates/ and a PatroniModel. Pure:
+// the caller reads the templates and writes the files. Every value is checked
+// against what it may hold where it lands (YAML scalars, SQL literals).
+#include <string>
+
+#include "components/patroni/model.hpp"
+#include "supervisor/util/config_template.hpp"
+
+namespace hasup::patroni {
+
+RenderedConfig render_patroni_yml(const std::string& template_text, const PatroniModel& model);
+RenderedConfig render_bootstrap_sql(const std::string& template_text, const PatroniModel& model);
+
+// The secrets file: "superuser=...", "replication=...", "rewind=...",
+// "manager=..." lines, '#' comments. Passwords of 16..128 characters from
+// [A-Za-z0-9._~-], so they are safe in YAML, SQL and conninfo strings.
+struct SecretsParse {
+  DbSecrets secrets;
+  std::string error;  // names the line and key, never the value
+};
+SecretsParse parse_secrets(const std::string& text);
+
+}  // namespace hasup::patroni

@@ -1,0 +1,55 @@
+#pragma once
+// What the supervisor knows about the PostgreSQL HA cluster, the same for
+// every backend: Patroni's keys in Consul and stolon's clusterdata both parse
+// into a DbClusterView; the libpq probes of this node fill a LocalDbProbe.
+// decide() sees only these, never a backend's own format.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hasup::db {
+
+enum class DbRole { unknown, primary, sync_standby, replica };
+std::string to_string(DbRole role);  // "unknown", "primary", "sync", "replica"
+
+// One PostgreSQL instance of the cluster, as its HA manager (Patroni member,
+// stolon keeper+db) last reported it.
+struct DbMember {
+  std::string name;      // Patroni member name / stolon keeper UID: equal to the supervisor's node name
+  DbRole role = DbRole::unknown;
+  std::string host;      // where PostgreSQL listens for the cluster
+  std::uint16_t port = 0;
+  bool healthy = false;  // Patroni: state "running"; stolon: db status.healthy
+  std::string state;     // the backend's own word (Patroni "running", "starting", ...; stolon "healthy"/"unhealthy")
+  std::optional<std::uint64_t> wal_position;  // bytes: Patroni xlog_location, stolon xLogPos
+  std::optional<std::uint32_t> timeline;
+  bool operator==(const DbMember&) const = default;
+};
+
+struct DbClusterView {
+  std::string backend;        // "patroni" or "stolon"
+  bool initialized = false;   // Patroni: the initialize key; stolon: clusterdata exists
+  std::string primary;        // the member that is primary now; "" while there is none (failover)
+  bool switching = false;     // stolon: proxy.spec.masterDbUid absent; Patroni: no leader key
+  std::optional<std::uint64_t> primary_wal_position;  // Patroni status.optime, stolon master's xLogPos
+  std::optional<std::uint32_t> primary_timeline;
+  std::vector<std::string> sync_standbys;  // member names
+  std::vector<DbMember> members;           // sorted by name
+  std::vector<std::string> problems;       // data refused while parsing (one line each, sanitized); the rest is still used
+
+  const DbMember* member(const std::string& name) const {
+    for (const auto& m : members)
+      if (m.name == name) return &m;
+    return nullptr;
+  }
+  bool operator==(const DbClusterView&) const = default;
+};
+
+// A whole view or why there is none; never a half-parsed view.
+struct DbClusterParse {
+  std::optional<DbClusterView> view;
+  std::string error;
+};
+
+}  // namespace hasup::db

@@ -1,0 +1,430 @@
+#include "components/postgres/probe.hpp"
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <utility>
+
+namespace hasup::db {
+
+namespace {
+
+using Clock = PgSession::Clock;
+
+constexpr const char* kApplicationName = "ha-supervisor-probe";
+
+constexpr const char* kWriteProbe =
+    "INSERT INTO ha_supervisor.probe(node, at) VALUES ($1, now()) "
+    "ON CONFLICT (node) DO UPDATE SET at = excluded.at";
+constexpr const char* kCreateProbeTable =
+    "CREATE SCHEMA IF NOT EXISTS ha_supervisor; "
+    "CREATE TABLE IF NOT EXISTS ha_supervisor.probe(node text primary key, at timestamptz not null)";
+
+// Read before the write, so the WAL position and timeline are known even when
+// the write then hangs. pg_is_in_recovery() is evaluated once (a CTE with a
+// volatile function is not inlined): a promotion between two calls cannot make
+// pg_current_wal_lsn() run on a server in recovery.
+//
+// The last column counts write probes (ours or another node's) whose backend
+// still waits for synchronous replication. A probe that timed out dropped its
+// connection, but its backend keeps waiting (that wait looks at neither the
+// client socket nor statement_timeout): writing again would only add one more
+// stuck backend per probe until max_connections runs out. While one waits, the
+// answer is known anyway: commits do not complete here.
+constexpr const char* kEndpointRead =
+    "WITH s AS (SELECT pg_is_in_recovery() AS rec) "
+    "SELECT s.rec, "
+    "  CASE WHEN NOT s.rec THEN pg_current_wal_lsn()::text END, "
+    "  CASE WHEN NOT s.rec THEN pg_walfile_name(pg_current_wal_lsn()) END, "
+    "  (SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep' AND pid <> pg_backend_pid() "
+    "     AND query LIKE '%ha_supervisor.probe%') "
+    "FROM s";
+
+// Timelines, the choice:
+// - primary: the first 8 hex digits of pg_walfile_name(pg_current_wal_lsn()),
+//   which PostgreSQL 15 forms from the timeline WAL is inserted on now. It is
+//   right the moment a promotion ends. pg_control_checkpoint().timeline_id only
+//   moves once the first checkpoint after the promotion is done (promotion asks
+//   for it and does not wait), i.e. it still shows the old timeline just after
+//   a failover, which is when the supervisor compares timelines.
+// - replica: received_tli of the WAL receiver, the timeline it streams now.
+//   Without a WAL receiver there is no live value: the control file's
+//   checkpoint timeline on a standby is that of the last restartpoint and can
+//   lag a followed timeline switch by a checkpoint_timeout, so it stays
+//   unknown (streaming=false already says the replica follows nobody).
+constexpr const char* kLocalRead =
+    "WITH s AS (SELECT pg_is_in_recovery() AS rec) "
+    "SELECT s.rec, "
+    "  (CASE WHEN s.rec THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END)::text, "
+    "  CASE WHEN NOT s.rec THEN pg_walfile_name(pg_current_wal_lsn()) END, "
+    "  w.pid IS NOT NULL, w.status, w.received_tli "
+    "FROM s LEFT JOIN pg_stat_wal_receiver w ON true";
+
+std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+template <typename Number>
+std::optional<Number> parse_number(std::string_view text, int base = 10) {
+  Number value{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+// "000000020000000000000003" -> 2
+std::optional<std::uint32_t> timeline_of_walfile(const std::optional<std::string>& name) {
+  if (!name || name->size() != 24) return std::nullopt;
+  return parse_number<std::uint32_t>(std::string_view(*name).substr(0, 8), 16);
+}
+
+std::optional<std::string> cell(const PgReply& reply, std::size_t column) {
+  if (reply.rows.empty() || reply.rows.front().size() <= column) return std::nullopt;
+  return reply.rows.front()[column];
+}
+
+// libpq keeps collecting notices while a statement runs; the WARNINGs are what
+// matter (a cancelled synchronous-replication wait says so only as a WARNING).
+void collect_warnings(void* warnings, const PGresult* result) {
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (!severity || std::strcmp(severity, "WARNING") != 0) return;
+  static_cast<std::vector<std::string>*>(warnings)->push_back(one_line(PQresultErrorMessage(result)));
+}
+
+std::string joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
+  return out;
+}
+
+std::string failure_text(const PgReply& reply, std::chrono::milliseconds timeout) {
+  if (reply.status == PgReply::Status::timeout) {
+    return "timed out after " + ms_text(timeout) + " (connection dropped, not cancelled)";
+  }
+  return reply.error;
+}
+
+}  // namespace
+
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (blank && (out.empty() || out.back() == ' ')) continue;
+    out += blank ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, std::chrono::milliseconds fallback) {
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
+  if (!options) return fallback;
+  auto timeout = fallback;
+  for (auto* o = options; o->keyword; ++o) {
+    if (std::strcmp(o->keyword, "connect_timeout") != 0 || !o->val) continue;
+    if (auto seconds = parse_number<int>(o->val); seconds && *seconds > 0) timeout = std::chrono::seconds(*seconds);
+  }
+  PQconninfoFree(options);
+  return timeout;
+}
+
+std::optional<std::uint64_t> parse_lsn(std::string_view text) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto high_text = text.substr(0, slash);
+  auto low_text = text.substr(slash + 1);
+  if (high_text.size() > 8 || low_text.size() > 8) return std::nullopt;
+  auto high = parse_number<std::uint32_t>(high_text, 16);
+  auto low = parse_number<std::uint32_t>(low_text, 16);
+  if (!high || !low) return std::nullopt;
+  return (static_cast<std::uint64_t>(*high) << 32) | *low;
+}
+
+// ---------------------------------------------------------------------------
+
+PgSession::~PgSession() { drop(); }
+
+void PgSession::drop() {
+  if (connection_) PQfinish(connection_);
+  connection_ = nullptr;
+}
+
+std::string PgSession::server() const {
+  if (!connection_) return {};
+  std::string host = PQhost(connection_) ? PQhost(connection_) : "";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + (PQport(connection_) ? PQport(connection_) : "");
+}
+
+// libpq does not put passwords into its messages, as far as its sources show;
+// this is the belt to those braces, should a message ever quote one.
+std::string PgSession::scrub(std::string message) const {
+  if (password_.size() < 3) return message;
+  for (auto at = message.find(password_); at != std::string::npos; at = message.find(password_, at)) {
+    message.replace(at, password_.size(), "***");
+  }
+  return message;
+}
+
+PgSession::Wait PgSession::wait_socket(bool for_read, bool for_write, Clock::time_point deadline) {
+  while (true) {
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) return Wait::timeout;
+    short events = static_cast<short>((for_read ? POLLIN : 0) | (for_write ? POLLOUT : 0));
+    pollfd p{PQsocket(connection_), events, 0};
+    int r = ::poll(&p, 1, static_cast<int>(left));
+    if (r > 0) return Wait::ready;  // POLLERR/POLLHUP too: libpq finds out what happened
+    if (r < 0 && errno != EINTR) return Wait::failed;
+  }
+}
+
+std::string PgSession::connect(const std::string& conninfo, const std::string& default_application_name,
+                               Clock::time_point deadline) {
+  drop();
+  password_.clear();
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (!options) {
+    // libpq quotes the offending piece, which may be part of a password.
+    if (parse_error) PQfreemem(parse_error);
+    return "the conninfo does not parse (not shown: it may hold a password)";
+  }
+  std::vector<std::string> keywords;
+  std::vector<std::string> values;
+  bool has_application_name = false;
+  for (auto* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    keywords.emplace_back(o->keyword);
+    values.emplace_back(o->val);
+    if (keywords.back() == "application_name") has_application_name = true;
+    if (keywords.back() == "password") password_ = values.back();
+  }
+  PQconninfoFree(options);
+  if (!has_application_name && !default_application_name.empty()) {
+    keywords.emplace_back("application_name");
+    values.emplace_back(default_application_name);
+  }
+  std::vector<const char*> keyword_ptrs;
+  std::vector<const char*> value_ptrs;
+  for (std::size_t i = 0; i < keywords.size(); ++i) {
+    keyword_ptrs.push_back(keywords[i].c_str());
+    value_ptrs.push_back(values[i].c_str());
+  }
+  keyword_ptrs.push_back(nullptr);
+  value_ptrs.push_back(nullptr);
+
+  // expand_dbname 0: the conninfo was expanded above; dbname is a name now.
+  connection_ = PQconnectStartParams(keyword_ptrs.data(), value_ptrs.data(), 0);
+  auto fail = [this](const std::string& message) {
+    drop();
+    return scrub(message);
+  };
+  if (!connection_) return "out of memory";
+  if (PQstatus(connection_) == CONNECTION_BAD) return fail(one_line(PQerrorMessage(connection_)));
+  // libpq's connect_timeout is only applied by its blocking connect; here the
+  // deadline is. A host that swallows packets keeps libpq on it until then:
+  // there is no public way to make it move on to the next host earlier.
+  auto state = PGRES_POLLING_WRITING;
+  while (state != PGRES_POLLING_OK) {
+    if (state == PGRES_POLLING_FAILED) return fail(one_line(PQerrorMessage(connection_)));
+    auto waited = wait_socket(state == PGRES_POLLING_READING, state == PGRES_POLLING_WRITING, deadline);
+    if (waited == Wait::timeout) {
+      std::string at = server();
+      return fail("no connection within the deadline" + (at.size() > 1 ? " (last tried " + at + ")" : ""));
+    }
+    if (waited == Wait::failed) return fail(std::string("poll failed: ") + std::strerror(errno));
+    state = PQconnectPoll(connection_);
+  }
+  PQsetNoticeReceiver(connection_, collect_warnings, &warnings_);
+  if (PQsetnonblocking(connection_, 1) != 0) return fail(one_line(PQerrorMessage(connection_)));
+  return {};
+}
+
+PgReply PgSession::run(const std::string& sql, const std::vector<std::string>& params, Clock::time_point deadline) {
+  PgReply reply;
+  auto lost = [&](const std::string& message) {
+    reply.status = PgReply::Status::lost;
+    reply.error = scrub("connection lost: " + message);
+    reply.rows.clear();
+    reply.warnings = std::move(warnings_);
+    drop();
+    return reply;
+  };
+  auto timed_out = [&] {
+    reply.status = PgReply::Status::timeout;
+    reply.error = "no answer within the deadline (connection dropped, not cancelled)";
+    reply.rows.clear();
+    reply.warnings = std::move(warnings_);
+    drop();  // never PQcancel: see probe.hpp
+    return reply;
+  };
+  if (!connection_) return lost("not connected");
+  warnings_.clear();
+
+  std::vector<const char*> values;
+  for (const auto& p : params) values.push_back(p.c_str());
+  int sent = params.empty() ? PQsendQuery(connection_, sql.c_str())
+                            : PQsendQueryParams(connection_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                                                values.data(), nullptr, nullptr, 0);
+  if (!sent) return lost(one_line(PQerrorMessage(connection_)));
+  // Non-blocking mode: what the socket did not take yet waits in libpq.
+  while (true) {
+    int flushed = PQflush(connection_);
+    if (flushed == 0) break;
+    if (flushed < 0) return lost(one_line(PQerrorMessage(connection_)));
+    auto waited = wait_socket(true, true, deadline);
+    if (waited == Wait::timeout) return timed_out();
+    if (waited == Wait::failed || !PQconsumeInput(connection_)) return lost(one_line(PQerrorMessage(connection_)));
+  }
+
+  // Read to the end, i.e. until PQgetResult gives nullptr (ReadyForQuery), not
+  // to the first result: with the extended protocol the server sends the
+  // INSERT's CommandComplete at Execute and commits only at Sync, so a
+  // PGRES_COMMAND_OK arrives while the commit may still wait for synchronous
+  // replication; its WARNING or ERROR, if any, comes after it.
+  while (true) {
+    while (PQisBusy(connection_)) {
+      auto waited = wait_socket(true, false, deadline);
+      if (waited == Wait::timeout) return timed_out();
+      if (waited == Wait::failed || !PQconsumeInput(connection_)) return lost(one_line(PQerrorMessage(connection_)));
+    }
+    PGresult* result = PQgetResult(connection_);
+    if (!result) break;
+    auto status = PQresultStatus(result);
+    if (status == PGRES_TUPLES_OK) {
+      reply.rows.clear();
+      for (int r = 0; r < PQntuples(result); ++r) {
+        std::vector<std::optional<std::string>> row;
+        for (int c = 0; c < PQnfields(result); ++c) {
+          if (PQgetisnull(result, r, c)) {
+            row.emplace_back(std::nullopt);
+          } else {
+            row.emplace_back(std::string(PQgetvalue(result, r, c), static_cast<std::size_t>(PQgetlength(result, r, c))));
+          }
+        }
+        reply.rows.push_back(std::move(row));
+      }
+    } else if (status != PGRES_COMMAND_OK && status != PGRES_EMPTY_QUERY && reply.error.empty()) {
+      const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+      reply.sqlstate = state ? state : "";
+      reply.error = scrub(one_line(PQresultErrorMessage(result)));
+      if (reply.error.empty()) reply.error = std::string("unexpected result ") + PQresStatus(status);
+      if (!reply.sqlstate.empty()) reply.error += " (SQLSTATE " + reply.sqlstate + ")";
+    }
+    PQclear(result);
+  }
+  if (PQstatus(connection_) != CONNECTION_OK) {
+    std::string message = reply.error.empty() ? one_line(PQerrorMessage(connection_)) : reply.error;
+    return lost(message);
+  }
+  reply.warnings = std::move(warnings_);
+  warnings_.clear();
+  if (!reply.error.empty()) {
+    reply.status = PgReply::Status::error;
+    reply.rows.clear();
+  } else {
+    reply.status = PgReply::Status::ok;
+  }
+  return reply;
+}
+
+// ---------------------------------------------------------------------------
+
+EndpointProbe probe_endpoint(const ProbeSettings& settings) {
+  EndpointProbe probe;
+  const auto started = Clock::now();
+  const auto deadline = started + settings.timeout;
+  auto finish = [&](std::string error) {
+    probe.error = std::move(error);
+    probe.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+    return probe;
+  };
+  if (settings.node_name.empty()) return finish("no node name for the write probe's row");
+
+  PgSession session;
+  if (auto error = session.connect(settings.endpoint_conninfo, kApplicationName, deadline); !error.empty()) {
+    bool late = Clock::now() >= deadline;
+    return finish("connect: " + (late ? "timed out after " + ms_text(settings.timeout) + ": " : std::string()) + error);
+  }
+  probe.connected = true;
+  probe.server = session.server();
+
+  // lock_timeout only ends the server's side of a write we have given up on
+  // (say, behind an ACCESS EXCLUSIVE lock): the client deadline is earlier.
+  // It cannot end a synchronous-replication wait, and statement_timeout is
+  // left alone (it is switched off before the commit anyway).
+  auto read = session.run("SET lock_timeout = " + std::to_string(settings.timeout.count()) + "; " + kEndpointRead,
+                          {}, deadline);
+  if (!read.ok()) return finish("read: " + failure_text(read, settings.timeout));
+  if (cell(read, 0).value_or("") != "f") {
+    return finish("the endpoint reached a server in recovery (" + probe.server + "), not a primary");
+  }
+  if (auto lsn = cell(read, 1)) probe.primary_wal = parse_lsn(*lsn);
+  probe.timeline = timeline_of_walfile(cell(read, 2));
+  auto stuck = parse_number<long>(cell(read, 3).value_or("0")).value_or(0);
+  if (stuck > 0) {
+    return finish("write: " + std::to_string(stuck) +
+                  " earlier write probe(s) still wait for synchronous replication on " + probe.server +
+                  "; not adding another");
+  }
+
+  auto write = session.run(kWriteProbe, {settings.node_name}, deadline);
+  if (write.status == PgReply::Status::error && (write.sqlstate == "42P01" || write.sqlstate == "3F000")) {
+    auto created = session.run(kCreateProbeTable, {}, deadline);
+    if (!created.ok()) return finish("write: cannot create ha_supervisor.probe: " + failure_text(created, settings.timeout));
+    if (!created.warnings.empty()) return finish("write: creating ha_supervisor.probe: " + joined(created.warnings));
+    write = session.run(kWriteProbe, {settings.node_name}, deadline);
+  }
+  if (!write.ok()) return finish("write: " + failure_text(write, settings.timeout));
+  // A WARNING during the commit: above all "canceling wait for synchronous
+  // replication" (someone cancelled or terminated our backend): committed
+  // locally, on no standby. That is not a write local clients can rely on.
+  if (!write.warnings.empty()) return finish("write: " + joined(write.warnings));
+  probe.writable = true;
+  return finish({});
+}
+
+LocalProbe probe_local(const ProbeSettings& settings) {
+  LocalProbe probe;
+  const auto deadline = Clock::now() + settings.timeout;
+  PgSession session;
+  if (auto error = session.connect(settings.local_conninfo, kApplicationName, deadline); !error.empty()) {
+    bool late = Clock::now() >= deadline;
+    probe.error = "connect: " + (late ? "timed out after " + ms_text(settings.timeout) + ": " : std::string()) + error;
+    return probe;
+  }
+  probe.connected = true;
+  auto read = session.run(kLocalRead, {}, deadline);
+  if (!read.ok()) {
+    probe.error = "read: " + failure_text(read, settings.timeout);
+    return probe;
+  }
+  auto rec = cell(read, 0);
+  if (!rec) {
+    probe.error = "read: pg_is_in_recovery() returned nothing";
+    return probe;
+  }
+  probe.in_recovery = *rec == "t";
+  if (auto lsn = cell(read, 1)) probe.wal_position = parse_lsn(*lsn);
+  if (!*probe.in_recovery) {
+    probe.timeline = timeline_of_walfile(cell(read, 2));
+    return probe;
+  }
+  bool has_receiver = cell(read, 3).value_or("f") == "t";
+  auto status = cell(read, 4);
+  if (!has_receiver) {
+    probe.streaming = false;
+  } else if (!status) {
+    // PostgreSQL hides the receiver's details from roles without
+    // pg_read_all_stats: we only know there is one.
+    probe.error = "cannot see pg_stat_wal_receiver's status: the probe's role needs pg_monitor or pg_read_all_stats";
+  } else {
+    probe.streaming = *status == "streaming";
+    if (auto tli = cell(read, 5)) probe.timeline = parse_number<std::uint32_t>(*tli);
+  }
+  return probe;
+}
+
+}  // namespace hasup::db

@@ -1,0 +1,72 @@
+#include "supervisor/loop/decide_db.hpp"
+
+#include "components/patroni/render.hpp"
+
+namespace hasup::loop {
+
+namespace {
+
+bool unit_running(const Snapshot& s, const std::string& unit) {
+  auto u = s.units.find(unit);
+  if (u == s.units.end()) return false;
+  const std::string& state = u->second.active_state;
+  return state == "active" || state == "activating" || state == "reloading" || state == "deactivating";
+}
+
+// A stable summary: it changes with the primary, not with every probe.
+std::string cluster_note(const DbView& db) {
+  if (!db.cluster_known) return "database: waiting for " + db.backend + "'s state in Consul";
+  if (!db.cluster.initialized) return "database: " + db.backend + " cluster not initialised yet";
+  std::string note = db.cluster.primary.empty() ? "database: no primary (failover in progress)"
+                                                 : "database: primary " + db.cluster.primary;
+  // The trade-off of two database nodes, said where operators look.
+  if (db.model.synchronous_mode && !db.model.synchronous_mode_strict && db.cluster.members.size() == 2)
+    note += " (2 members: after a failover, new commits have one copy until the other node is back)";
+  return note;
+}
+
+}  // namespace
+
+std::string post_bootstrap_command(const std::string& script, const std::string& sql_file) {
+  return script + " " + sql_file;
+}
+
+std::string db_problem(const Snapshot& s) {
+  if (!s.db.enabled || !s.db.endpoint) return {};
+  if (s.db.endpoint->writable || s.db.endpoint_failing_for < s.db.unfit_after) return {};
+  return "database not writable through the local endpoint";
+}
+
+std::string decide_db(Plan& plan, const Snapshot& s) {
+  const DbView& db = s.db;
+  if (!db.enabled) return {};
+  std::string note = cluster_note(db);
+  if (db.backend != "patroni") return note;
+  if (!db.template_error.empty()) return note + "; patroni: " + db.template_error;
+  auto yml = patroni::render_patroni_yml(db.patroni_template, db.model);
+  auto sql = patroni::render_bootstrap_sql(db.bootstrap_template, db.model);
+  if (!yml.error.empty() || !sql.error.empty())
+    return note + "; patroni: not rendered: " + (yml.error.empty() ? sql.error : yml.error);
+  if (db.current_conf != yml.text || db.current_sql != sql.text) {
+    Action a;
+    a.job = Job::apply_patroni_conf;
+    a.text = yml.text;
+    a.text2 = sql.text;
+    if (!s.busy.count(a.job)) {
+      plan.actions.push_back(std::move(a));
+      note += db.current_conf ? "; patroni: config changed, rewriting patroni.yml" : "; patroni: writing patroni.yml";
+    }
+    return note;
+  }
+  // Patroni runs whenever it has a config, whatever this supervisor's role:
+  // it keeps its own leader lock in Consul and demotes itself when cut off.
+  if (s.units_connected && s.units.count(db.unit) && !unit_running(s, db.unit) && !s.busy.count(Job::start_patroni)) {
+    Action a;
+    a.job = Job::start_patroni;
+    plan.actions.push_back(std::move(a));
+    note += "; patroni: starting " + db.unit + " (" + s.units.at(db.unit).active_state + ")";
+  }
+  return note;
+}
+
+}  // namespace hasup::loop

@@ -1,0 +1,23 @@
+#pragma once
+// PostgreSQL HA's part of decide(): keep Patroni's rendered files equal to
+// what the config says and Patroni running; judge whether the local endpoint
+// serves writes. Pure, like the rest of decide().
+#include <string>
+
+#include "supervisor/loop/plan.hpp"
+#include "supervisor/loop/snapshot.hpp"
+
+namespace hasup::loop {
+
+// Adds the database's actions to the plan; returns a note for the plan's reason ("" when none).
+std::string decide_db(Plan& plan, const Snapshot& s);
+
+// Why this node should not hold the floating IP because of its database
+// path, in a few stable words; "" when nothing. Stable: it is published as
+// the member record's health, which must not change with every probe.
+std::string db_problem(const Snapshot& s);
+
+// The command Patroni runs after bootstrap: the script and the SQL file.
+std::string post_bootstrap_command(const std::string& script, const std::string& sql_file);
+
+}  // namespace hasup::loop

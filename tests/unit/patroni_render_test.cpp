@@ -1,0 +1,212 @@
+// patroni.yml and the bootstrap SQL rendered from the real templates in
+// templates/, the secrets file, and decide_db(): when Patroni's files are
+// rewritten and the unit started.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "components/patroni/render.hpp"
+#include "supervisor/loop/decide.hpp"
+#include "supervisor/loop/decide_db.hpp"
+
+namespace hasup {
+namespace {
+
+std::string read_template(const std::string& name) {
+  std::ifstream in(std::string(HA_SOURCE_DIR) + "/templates/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+::testing::AssertionResult contains(const std::string& text, const std::string& part) {
+  if (text.find(part) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << part << "\" not found in:\n" << text;
+}
+
+const char* kSecrets =
+    "# comment\n"
+    "superuser=Su.per-user_secret~0001\n"
+    "replication=Replication-secret-02\n"
+    "rewind=Rewind-secret-0000003\n"
+    "manager=Manager-secret-000004\n";
+
+patroni::PatroniModel model() {
+  patroni::PatroniModel m;
+  m.node_name = "n1";
+  m.scope = "manager-db";
+  m.address = "198.18.0.11";
+  m.data_dir = "/var/lib/ha-patroni/data";
+  m.bin_dir = "/usr/lib/postgresql/15/bin";
+  m.runtime_dir = "/run/ha-patroni";
+  m.log_dir = "/var/log/ha-patroni";
+  m.peer_network = "198.18.0.0/24";
+  m.post_bootstrap = loop::post_bootstrap_command("/usr/local/lib/ha-patroni/post-bootstrap",
+                                                  "/etc/ha-supervisor/patroni/bootstrap.sql");
+  auto parsed = patroni::parse_secrets(kSecrets);
+  EXPECT_EQ(parsed.error, "");
+  m.secrets = parsed.secrets;
+  return m;
+}
+
+TEST(PatroniRender, RealTemplateCarriesTheSettingsThatMakeFailoverFastAndSafe) {
+  auto out = patroni::render_patroni_yml(read_template("patroni.yml.mustache"), model());
+  ASSERT_EQ(out.error, "");
+  const std::string& y = out.text;
+  EXPECT_TRUE(contains(y, "scope: manager-db\nnamespace: /service/\nname: n1\n"));
+  EXPECT_TRUE(contains(y, "  host: 127.0.0.1:8500\n"));
+  EXPECT_TRUE(contains(y, "    ttl: 5\n    loop_wait: 1\n    retry_timeout: 2\n"));
+  EXPECT_TRUE(contains(y, "    synchronous_mode: true\n    synchronous_mode_strict: false\n"));
+  EXPECT_TRUE(contains(y, "  listen: 198.18.0.11,127.0.0.1:5432\n  connect_address: 198.18.0.11:5432\n"));
+  EXPECT_TRUE(contains(y, "  listen: 198.18.0.11:8008\n"));
+  EXPECT_TRUE(contains(y, "    - host replication replicator 198.18.0.0/24 scram-sha-256\n"));
+  EXPECT_TRUE(contains(y, "      password: \"Replication-secret-02\"\n"));
+  EXPECT_TRUE(contains(y, "  post_bootstrap: /usr/local/lib/ha-patroni/post-bootstrap /etc/ha-supervisor/patroni/bootstrap.sql\n"));
+  EXPECT_TRUE(contains(y, "  data_dir: /var/lib/ha-patroni/data\n"))
+      << "stop-patroni reads the data directory from this exact line";
+  EXPECT_TRUE(contains(y, "  safety_margin: 1\n"));
+}
+
+TEST(PatroniRender, StrictAndOffModes) {
+  auto m = model();
+  m.synchronous_mode_strict = true;
+  EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).text,
+                       "synchronous_mode: true\n    synchronous_mode_strict: true\n"));
+  m.synchronous_mode = false;
+  m.synchronous_mode_strict = false;
+  EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).text,
+                       "synchronous_mode: false\n"));
+}
+
+TEST(PatroniRender, BootstrapSqlCreatesTheManagersRoleAndDatabase) {
+  auto out = patroni::render_bootstrap_sql(read_template("patroni-bootstrap.sql.mustache"), model());
+  ASSERT_EQ(out.error, "");
+  EXPECT_TRUE(contains(out.text, "CREATE ROLE manager LOGIN PASSWORD 'Manager-secret-000004';"));
+  EXPECT_TRUE(contains(out.text, "CREATE DATABASE manager OWNER manager;"));
+}
+
+TEST(PatroniRender, ValuesThatWouldBreakTheYamlOrTheSqlAreRefused) {
+  const std::string t = read_template("patroni.yml.mustache");
+  auto bad = [&](auto change) {
+    auto m = model();
+    change(m);
+    return patroni::render_patroni_yml(t, m);
+  };
+  for (auto out : {bad([](auto& m) { m.node_name = "n1\nscope: other"; }),
+                   bad([](auto& m) { m.scope = "db: {x}"; }),
+                   bad([](auto& m) { m.address = "db.example.com"; }),
+                   bad([](auto& m) { m.peer_network = "198.18.0.0"; }),
+                   bad([](auto& m) { m.data_dir = "relative/data"; }),
+                   bad([](auto& m) { m.secrets.superuser = "short"; }),
+                   bad([](auto& m) { m.secrets.manager = "quote'in-the-password-0001"; }),
+                   bad([](auto& m) { m.manager_user = "Manager"; }),
+                   bad([](auto& m) { m.post_bootstrap = "/bin/sh -c 'rm -rf /'"; })}) {
+    EXPECT_EQ(out.text, "");
+    EXPECT_TRUE(contains(out.error, "refusing to render"));
+  }
+  auto secret = bad([](auto& m) { m.secrets.rewind = "short-secret"; });
+  EXPECT_EQ(secret.error.find("short-secret"), std::string::npos) << "a secret never reaches an error message";
+}
+
+TEST(PatroniSecrets, EveryKeyIsRequiredAndErrorsNeverShowTheValue) {
+  EXPECT_EQ(patroni::parse_secrets(kSecrets).secrets.rewind, "Rewind-secret-0000003");
+  auto missing = patroni::parse_secrets("superuser=Su.per-user_secret~0001\n");
+  EXPECT_EQ(missing.error, "missing replication=");
+  auto bad = patroni::parse_secrets(std::string(kSecrets) + "rewind=has space in it 0000000\n");
+  EXPECT_EQ(bad.error, "line 6: rewind: must be 16..128 characters of [A-Za-z0-9._~-]");
+  EXPECT_TRUE(contains(patroni::parse_secrets("token=abcdefghijklmnopqr\n").error, "unknown key"));
+  EXPECT_TRUE(contains(patroni::parse_secrets("no equals sign\n").error, "line 1: expected key=value"));
+}
+
+// ---- decide_db --------------------------------------------------------------
+
+loop::Snapshot patroni_snapshot() {
+  loop::Snapshot s;
+  s.self = "n1";
+  s.units_connected = true;
+  s.units["ha-patroni.service"] = loop::UnitView{"inactive", "dead", 0, 0};
+  s.db.enabled = true;
+  s.db.backend = "patroni";
+  s.db.unit = "ha-patroni.service";
+  s.db.patroni_template = read_template("patroni.yml.mustache");
+  s.db.bootstrap_template = read_template("patroni-bootstrap.sql.mustache");
+  s.db.model = model();
+  return s;
+}
+
+const loop::Action* find(const loop::Plan& plan, loop::Job job) {
+  for (const auto& a : plan.actions)
+    if (a.job == job) return &a;
+  return nullptr;
+}
+
+TEST(DecideDb, FirstRenderWritesBothFilesThenTheUnitIsStarted) {
+  auto s = patroni_snapshot();
+  loop::Plan plan;
+  std::string note = loop::decide_db(plan, s);
+  const loop::Action* apply = find(plan, loop::Job::apply_patroni_conf);
+  ASSERT_NE(apply, nullptr) << note;
+  EXPECT_TRUE(contains(apply->text, "name: n1"));
+  EXPECT_TRUE(contains(apply->text2, "CREATE DATABASE manager"));
+  EXPECT_EQ(find(plan, loop::Job::start_patroni), nullptr) << "not before the config is written";
+  EXPECT_TRUE(contains(note, "patroni: writing patroni.yml"));
+
+  s.db.current_conf = apply->text;
+  s.db.current_sql = apply->text2;
+  loop::Plan next;
+  note = loop::decide_db(next, s);
+  EXPECT_EQ(find(next, loop::Job::apply_patroni_conf), nullptr);
+  ASSERT_NE(find(next, loop::Job::start_patroni), nullptr) << note;
+
+  s.units["ha-patroni.service"].active_state = "active";
+  loop::Plan steady;
+  loop::decide_db(steady, s);
+  EXPECT_TRUE(steady.actions.empty());
+}
+
+TEST(DecideDb, AChangedSettingRewritesTheFileAndNothingRunsTwice) {
+  auto s = patroni_snapshot();
+  s.units["ha-patroni.service"].active_state = "active";
+  s.db.current_conf = patroni::render_patroni_yml(s.db.patroni_template, s.db.model).text;
+  s.db.current_sql = patroni::render_bootstrap_sql(s.db.bootstrap_template, s.db.model).text;
+  s.db.model.ttl_s = 10;
+  loop::Plan plan;
+  std::string note = loop::decide_db(plan, s);
+  ASSERT_NE(find(plan, loop::Job::apply_patroni_conf), nullptr);
+  EXPECT_TRUE(contains(note, "config changed"));
+  s.busy.insert(loop::Job::apply_patroni_conf);
+  loop::Plan busy;
+  loop::decide_db(busy, s);
+  EXPECT_TRUE(busy.actions.empty());
+}
+
+TEST(DecideDb, UnreadableSecretsOrABadValueStopTheRenderAndSaySo) {
+  auto s = patroni_snapshot();
+  s.db.template_error = "cannot read the secrets file /etc/ha-supervisor/db-secrets";
+  loop::Plan plan;
+  EXPECT_TRUE(contains(loop::decide_db(plan, s), "cannot read the secrets file"));
+  EXPECT_TRUE(plan.actions.empty());
+  s = patroni_snapshot();
+  s.db.model.peer_network = "anywhere";
+  loop::Plan bad;
+  EXPECT_TRUE(contains(loop::decide_db(bad, s), "patroni: not rendered: refusing to render peer network"));
+  EXPECT_TRUE(bad.actions.empty());
+}
+
+TEST(DecideDb, TheNoteNamesThePrimaryAndTheTwoNodeTradeOff) {
+  auto s = patroni_snapshot();
+  s.db.cluster_known = true;
+  s.db.cluster.initialized = true;
+  s.db.cluster.primary = "n2";
+  s.db.cluster.members = {db::DbMember{.name = "n1"}, db::DbMember{.name = "n2"}, db::DbMember{.name = "n3"}};
+  loop::Plan plan;
+  EXPECT_TRUE(contains(loop::decide_db(plan, s), "database: primary n2"));
+  s.db.cluster.members.pop_back();
+  EXPECT_TRUE(contains(loop::decide_db(plan, s), "2 members: after a failover, new commits have one copy"));
+  s.db.cluster.primary.clear();
+  EXPECT_TRUE(contains(loop::decide_db(plan, s), "no primary (failover in progress)"));
+}
+
+}  // namespace
+}  // namespace hasup
