@@ -57,3 +57,197 @@ fi
 grep -q 'nginx: { enabled = true; listen_port = 80; };' "$root/etc/ha-supervisor/ha-supervisor.conf" \
   || fail "--nginx did not enable nginx in the supervisor's config"
 echo "install scripts: ok"
+
+# --- stolon (components/stolon/install.sh) ----------------------------------
+# Self-contained. The stolon binaries are TEST DOUBLES made here (no stolon on
+# this machine), and a curl TEST DOUBLE first in PATH logs any call: the script
+# must never download anything in a test.
+st=$root/stolon-test
+mkdir -p "$st/fake-bin" "$st/fake-curl"
+for b in stolon-keeper stolon-sentinel stolon-proxy stolonctl; do
+  printf '#!/bin/sh\n# TEST DOUBLE of %s (tests/components/install_scripts_test.sh)\necho "%s test double"\n' \
+    "$b" "$b" >"$st/fake-bin/$b"
+  chmod 0755 "$st/fake-bin/$b"
+done
+printf '#!/bin/sh\n# TEST DOUBLE of curl: logs the call, downloads nothing\necho "$*" >>"%s"\nexit 1\n' \
+  "$st/curl-calls" >"$st/fake-curl/curl"
+chmod 0755 "$st/fake-curl/curl"
+printf 'superuser=su-secret\nreplication=repl-secret\n' >"$st/passwords"
+chmod 0600 "$st/passwords"
+st_install() { env -u STOLON_BIN_DIR PATH="$st/fake-curl:$PATH" "$src/components/stolon/install.sh" "$@"; }
+st_args=(--bin-dir "$st/fake-bin" --uid n1 --listen 198.18.0.11 --password-file "$st/passwords" --no-enable)
+
+r=$st/root
+st_install --root "$r" "${st_args[@]}" --cluster-name manager-ha --consul-address 198.18.0.11:8501 \
+  --store-prefix ha/stolon --pg-port 5433 --proxy-port 25432 --data-dir /var/lib/stolon/n1 >/dev/null \
+  || fail "stolon install failed"
+for b in stolon-keeper stolon-sentinel stolon-proxy stolonctl; do
+  [ -x "$r/opt/stolon/bin/$b" ] && cmp -s "$st/fake-bin/$b" "$r/opt/stolon/bin/$b" || fail "stolon: $b not installed"
+done
+[ -x "$r/opt/stolon/libexec/stolon-kill-postgres" ] || fail "stolon: stolon-kill-postgres not installed"
+for unit in stolon-keeper stolon-sentinel stolon-proxy; do
+  cmp -s "$src/components/stolon/$unit.service" "$r/etc/systemd/system/$unit.service" || fail "stolon: $unit unit missing"
+done
+for line in STOLON_CLUSTER_NAME=manager-ha STOLON_STORE_ENDPOINTS=http://198.18.0.11:8501 \
+            STOLON_STORE_PREFIX=ha/stolon STOLON_KEEPER_UID=n1 STOLON_DATA_DIR=/var/lib/stolon/n1 \
+            STOLON_PG_LISTEN_ADDRESS=198.18.0.11 STOLON_PG_PORT=5433 STOLON_PG_BIN_PATH=/usr/lib/postgresql/15/bin \
+            STOLON_PG_SU_USERNAME=postgres STOLON_PG_REPL_USERNAME=replicator \
+            STOLON_PG_SU_PASSWORDFILE=/etc/stolon/secrets/pg-su-password \
+            STOLON_PG_REPL_PASSWORDFILE=/etc/stolon/secrets/pg-repl-password \
+            STOLON_PROXY_LISTEN_ADDRESS=198.18.0.11 STOLON_PROXY_PORT=25432; do
+  grep -qx "$line" "$r/etc/stolon/stolon.env" || fail "stolon: $line missing from stolon.env"
+done
+# Every ${VAR} the units use is set by the env file.
+for var in $(grep -oh '\${[A-Z_]*}' "$r"/etc/systemd/system/stolon-*.service | tr -d '${}' | sort -u); do
+  grep -q "^$var=" "$r/etc/stolon/stolon.env" || fail "stolon: the units use \${$var}, stolon.env does not set it"
+done
+for secret in su:su-secret repl:repl-secret; do
+  f=$r/etc/stolon/secrets/pg-${secret%%:*}-password want=${secret#*:}
+  [ "$(stat -c %a "$f")" = 600 ] || fail "stolon: $f is not mode 600"
+  [ "$(cat "$f")" = "$want" ] && [ "$(stat -c %s "$f")" = "${#want}" ] ||
+    fail "stolon: $f does not hold exactly the password (no newline)"
+  if [ "$(id -u)" = 0 ] && id -u postgres >/dev/null 2>&1; then
+    [ "$(stat -c %U "$f")" = postgres ] || fail "stolon: $f is not owned by postgres"
+  fi
+done
+[ "$(stat -c %a "$r/etc/stolon/secrets")" = 700 ] || fail "stolon: the secrets dir is not mode 700"
+[ -d "$r/var/lib/stolon/n1" ] || fail "stolon: data dir not created"
+if command -v systemd-analyze >/dev/null; then
+  SYSTEMD_UNIT_PATH="$r/etc/systemd/system" systemd-analyze verify --man=false \
+    "$r"/etc/systemd/system/stolon-*.service 2>&1 | grep -v -e "not found" -e "No such file" \
+    -e "executable path" -e "Command .* is not executable" | grep . && fail "stolon: unit file warnings" || true
+fi
+# A second run without --password-file keeps the passwords and updates the settings.
+st_install --root "$r" --bin-dir "$st/fake-bin" --uid n1 --listen 198.18.0.11 --pg-port 5434 --no-enable >/dev/null \
+  || fail "stolon: reinstall without --password-file failed"
+grep -qx STOLON_PG_PORT=5434 "$r/etc/stolon/stolon.env" || fail "stolon: reinstall did not update the settings"
+[ "$(cat "$r/etc/stolon/secrets/pg-su-password")" = su-secret ] || fail "stolon: reinstall lost the passwords"
+# STOLON_BIN_DIR instead of --bin-dir.
+STOLON_BIN_DIR=$st/fake-bin PATH="$st/fake-curl:$PATH" "$src/components/stolon/install.sh" --root "$st/root-env" \
+  --uid n2 --listen 198.18.0.12 --password-file "$st/passwords" --no-enable >/dev/null \
+  || fail "stolon: install with STOLON_BIN_DIR failed"
+[ -x "$st/root-env/opt/stolon/bin/stolonctl" ] || fail "stolon: STOLON_BIN_DIR was not used"
+
+# Bad values: exit 2, a message, and nothing written.
+st_refused() {  # st_refused WHY ARG...
+  local why=$1 rc=0 fresh
+  shift
+  fresh=$(mktemp -d "$st/refused.XXXXXX")
+  st_install --root "$fresh" "$@" >/dev/null 2>"$st/stderr" || rc=$?
+  [ "$rc" = 2 ] || fail "stolon: $why: exit $rc, expected 2 ($(cat "$st/stderr"))"
+  [ -s "$st/stderr" ] || fail "stolon: $why: refused without a message"
+  [ -z "$(ls -A "$fresh")" ] || fail "stolon: $why: files written before refusing"
+}
+cp "$st/passwords" "$st/passwords-open" && chmod 0644 "$st/passwords-open"
+printf 'superuser=x\n' >"$st/passwords-half" && chmod 0600 "$st/passwords-half"
+printf 'superuser=x\nreplication=y\npassword=z\n' >"$st/passwords-junk" && chmod 0600 "$st/passwords-junk"
+printf 'superuser=x\nreplication=\n' >"$st/passwords-empty" && chmod 0600 "$st/passwords-empty"
+st_refused "a uid with '-'" "${st_args[@]}" --uid node-1
+st_refused "an upper-case uid" "${st_args[@]}" --uid N1
+st_refused "an empty uid" "${st_args[@]}" --uid ''
+st_refused "a cluster name with a space" "${st_args[@]}" --cluster-name 'a b'
+st_refused "a cluster name with a newline" "${st_args[@]}" --cluster-name $'a\nb'
+st_refused "pg port 70000" "${st_args[@]}" --pg-port 70000
+st_refused "pg port 0" "${st_args[@]}" --pg-port 0
+st_refused "proxy port abc" "${st_args[@]}" --proxy-port abc
+st_refused "pg and proxy on one port" "${st_args[@]}" --pg-port 6000 --proxy-port 6000
+st_refused "a listen address with shell text" "${st_args[@]}" --listen '198.18.0.11; rm -rf /'
+st_refused "listen 300.1.1.1" "${st_args[@]}" --listen 300.1.1.1
+st_refused "a bad proxy listen address" "${st_args[@]}" --proxy-listen 'a b'
+st_refused "a consul address with quotes" "${st_args[@]}" --consul-address '1.2.3.4"; x'
+st_refused "a consul port 99999" "${st_args[@]}" --consul-address 127.0.0.1:99999
+st_refused "a store prefix with .." "${st_args[@]}" --store-prefix ../x
+st_refused "a store prefix with a leading /" "${st_args[@]}" --store-prefix /stolon
+st_refused "a relative data dir" "${st_args[@]}" --data-dir var/lib/stolon
+st_refused "a data dir with .." "${st_args[@]}" --data-dir /var/lib/../../etc
+st_refused "a relative pg bin path" "${st_args[@]}" --pg-bin-path bin
+st_refused "a password file others can read" "${st_args[@]}" --password-file "$st/passwords-open"
+st_refused "a password file without replication" "${st_args[@]}" --password-file "$st/passwords-half"
+st_refused "a password file with another line" "${st_args[@]}" --password-file "$st/passwords-junk"
+st_refused "an empty replication password" "${st_args[@]}" --password-file "$st/passwords-empty"
+st_refused "a missing password file" "${st_args[@]}" --password-file "$st/nothing-here"
+st_refused "no password file on a first install" --bin-dir "$st/fake-bin" --uid n1 --listen 198.18.0.11 --no-enable
+st_refused "an unknown option" "${st_args[@]}" --frobnicate
+st_refused "an option without its value" "${st_args[@]}" --uid
+# Neither --bin-dir nor --sha256: refused, with what to do, and no download.
+st_refused "no binaries and no checksum" --uid n1 --listen 198.18.0.11 --password-file "$st/passwords" --no-enable
+grep -q -- '--sha256' "$st/stderr" && grep -q -- '--bin-dir' "$st/stderr" ||
+  fail "stolon: the refusal does not say what to do: $(cat "$st/stderr")"
+st_refused "a malformed checksum" --uid n1 --listen 198.18.0.11 --password-file "$st/passwords" --sha256 xyz
+[ ! -e "$st/curl-calls" ] || fail "stolon: install.sh tried to download: $(cat "$st/curl-calls")"
+# A --bin-dir without the binaries: exit 1, nothing written.
+rc=0
+st_install --root "$st/root-missing" --bin-dir "$st/fake-curl" --uid n1 --listen 198.18.0.11 \
+  --password-file "$st/passwords" --no-enable >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "stolon: a --bin-dir without stolon binaries: exit $rc, expected 1"
+[ ! -e "$st/root-missing" ] || fail "stolon: files written although the binaries were missing"
+
+# stolon-kill-postgres, the keeper unit's ExecStartPre/ExecStopPost, against a
+# real PostgreSQL 15 started by a TEST DOUBLE of stolon-keeper (postgres as its
+# child, like the real keeper): kill -9 the keeper and the postmaster survives
+# it, a writable primary; the script takes it down.
+pgbin=/usr/lib/postgresql/15/bin
+if [ -x "$pgbin/postgres" ] && [ -x /usr/bin/setpriv ] && [ "$(id -u)" = 0 ] && id -u postgres >/dev/null 2>&1; then
+  as_postgres() { /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+  pgtest=$(mktemp -d /tmp/stolon-kill-postgres-test.XXXXXX)
+  chown postgres:postgres "$pgtest"
+  pgdata=$pgtest/keeper/postgres
+  # Only processes this test started: those working in its own temp data dir.
+  pg_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+      [ "$(readlink "$p/cwd" 2>/dev/null)" = "$pgdata" ] && echo "${p#/proc/}"
+    done
+    return 0
+  }
+  pg_fail() {
+    local pids
+    pids=$(pg_pids)
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null
+    [ -z "${keeper:-}" ] || kill -KILL "$keeper" 2>/dev/null
+    rm -rf "$pgtest"
+    fail "$@"
+  }
+  as_postgres mkdir -p "$pgtest/keeper"
+  as_postgres "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >"$pgtest/initdb.log" 2>&1 || pg_fail "stolon: initdb failed"
+  cat >"$pgtest/stolon-keeper-test-double" <<EOF
+#!/bin/sh
+# TEST DOUBLE of stolon-keeper (tests/components/install_scripts_test.sh):
+# starts postgres as its own child, not daemonised, and stays.
+"$pgbin/postgres" -D "$pgdata" -k "$pgtest" -c listen_addresses= >"$pgtest/postgres.log" 2>&1 &
+wait
+EOF
+  chmod 0755 "$pgtest/stolon-keeper-test-double"
+  # The installed script, where the postgres user can read it (the scratch root is root's only).
+  kill_postgres=$pgtest/stolon-kill-postgres
+  install -m 0755 "$r/opt/stolon/libexec/stolon-kill-postgres" "$kill_postgres"
+  /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups -- "$pgtest/stolon-keeper-test-double" &
+  keeper=$!
+  i=0
+  until as_postgres "$pgbin/pg_isready" -q -h "$pgtest" -p 5432; do
+    i=$((i + 1))
+    [ $i -lt 300 ] || pg_fail "stolon: PostgreSQL did not start: $(tail -5 "$pgtest/postgres.log")"
+    sleep 0.1
+  done
+  postmaster=$(head -1 "$pgdata/postmaster.pid")
+  kill -KILL "$keeper"
+  wait "$keeper" 2>/dev/null || true
+  keeper=
+  sleep 0.3
+  as_postgres "$pgbin/pg_isready" -q -h "$pgtest" -p 5432 ||
+    pg_fail "stolon: expected the postmaster to outlive its keeper (what the unit guards against)"
+  as_postgres "$kill_postgres" "$pgdata" 2>"$pgtest/kill.log" ||
+    pg_fail "stolon: stolon-kill-postgres failed: $(cat "$pgtest/kill.log")"
+  [ -z "$(pg_pids)" ] || pg_fail "stolon: PostgreSQL processes of $pgdata left: $(pg_pids)"
+  [ "$(readlink "/proc/$postmaster/cwd" 2>/dev/null)" != "$pgdata" ] || pg_fail "stolon: the postmaster survived"
+  grep -q "immediate shutdown" "$pgtest/kill.log" || pg_fail "stolon: stolon-kill-postgres said nothing"
+  # Nothing running: nothing to do. A relative path: usage error.
+  as_postgres "$kill_postgres" "$pgdata" || pg_fail "stolon: second run failed"
+  rc=0
+  as_postgres "$kill_postgres" keeper/postgres 2>/dev/null || rc=$?
+  [ "$rc" = 2 ] || pg_fail "stolon: stolon-kill-postgres with a relative path: exit $rc, expected 2"
+  rm -rf "$pgtest"
+else
+  echo "stolon: stolon-kill-postgres not tried against PostgreSQL (needs root, setpriv, user postgres, $pgbin)" >&2
+fi
+echo "stolon install script: ok"
