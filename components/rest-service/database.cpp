@@ -1,5 +1,7 @@
 #include "components/rest-service/database.hpp"
 
+#include "components/postgres/host_list.hpp"
+
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
@@ -38,21 +40,6 @@ std::string trimmed(const char* text) {
 
 // NOTICEs ("relation ... already exists, skipping") are not worth a log line.
 void ignore_notice(void*, const char*) {}
-
-// The connect deadline: connect_timeout from the conninfo (seconds), else 2 s.
-std::chrono::milliseconds connect_timeout(const std::string& conninfo) {
-  std::chrono::milliseconds timeout{2000};
-  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
-  if (!options) return timeout;
-  for (auto* o = options; o->keyword; ++o) {
-    if (std::strcmp(o->keyword, "connect_timeout") != 0 || !o->val) continue;
-    int seconds = 0;
-    auto [end, ec] = std::from_chars(o->val, o->val + std::strlen(o->val), seconds);
-    if (ec == std::errc() && seconds > 0) timeout = std::chrono::seconds(seconds);
-  }
-  PQconninfoFree(options);
-  return timeout;
-}
 
 // Classes 08 (connection), 53 (resources), 57 (shutdown, statement timeout) and
 // a read-only transaction all mean "no writable database right now".
@@ -103,18 +90,38 @@ std::optional<DbError> Database::connect() {
     last_connect_error_ = "database unreachable: " + message;
     return DbError{true, last_connect_error_, {}};
   };
-  auto deadline = Clock::now() + connect_timeout(settings_.conninfo);
-  connection_ = PQconnectStart(settings_.conninfo.c_str());
-  if (!connection_) return fail("out of memory");
-  if (PQstatus(connection_) == CONNECTION_BAD) return fail(trimmed(PQerrorMessage(connection_)));
-  auto state = PGRES_POLLING_WRITING;
-  while (state != PGRES_POLLING_OK) {
-    if (state == PGRES_POLLING_FAILED) return fail(trimmed(PQerrorMessage(connection_)));
-    if (!wait_socket(state == PGRES_POLLING_WRITING, deadline)) {
-      return fail("no connection within " + std::to_string(connect_timeout(settings_.conninfo).count()) + " ms");
+  // Host by host, each bounded by connect_timeout, as libpq's blocking connect
+  // does (components/postgres/host_list.hpp): a crashed first host must not
+  // hide the primary behind it.
+  std::string parse_error;
+  auto attempts = db::split_hosts(settings_.conninfo, parse_error);
+  if (attempts.empty()) return fail(parse_error);
+  const auto per_host = db::per_host_timeout(settings_.conninfo, std::chrono::milliseconds(2000));
+  std::string errors;
+  for (const auto& attempt : attempts) {
+    std::vector<const char*> keywords, values;
+    for (std::size_t i = 0; i < attempt.keywords.size(); ++i) {
+      keywords.push_back(attempt.keywords[i].c_str());
+      values.push_back(attempt.values[i].c_str());
     }
-    state = PQconnectPoll(connection_);
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+    drop();
+    connection_ = PQconnectStartParams(keywords.data(), values.data(), 0);
+    if (!connection_) return fail("out of memory");
+    auto deadline = Clock::now() + per_host;
+    auto state = PQstatus(connection_) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
+    while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
+      if (!wait_socket(state == PGRES_POLLING_WRITING, deadline)) break;
+      state = PQconnectPoll(connection_);
+    }
+    if (state == PGRES_POLLING_OK) break;
+    std::string why = state == PGRES_POLLING_FAILED ? trimmed(PQerrorMessage(connection_))
+                                                     : "no connection within " + std::to_string(per_host.count()) + " ms";
+    errors += (errors.empty() ? "" : "; ") + attempt.label + ": " + why;
+    drop();
   }
+  if (!connection_) return fail(errors);
   PQsetNoticeProcessor(connection_, ignore_notice, nullptr);
   auto session = exec_on_connection("SET statement_timeout = " + std::to_string(settings_.statement_timeout.count()) +
                                         "; SET lock_timeout = " + std::to_string(settings_.lock_timeout.count()),

@@ -1,0 +1,30 @@
+#pragma once
+// libpq's multi-host conninfo (host=a,b,c port=p,q,r) tried one host at a time.
+// libpq applies connect_timeout to each host only in its blocking connect; the
+// non-blocking PQconnectPoll our deadline-bounded code uses ignores it, so a
+// first host that is down (a crashed node: SYNs unanswered, no RST) holds the
+// whole attempt until the deadline and the hosts after it are never tried.
+// Connecting host by host with a deadline each restores libpq's semantics.
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace hasup::db {
+
+// One single-host conninfo, as keyword/value pairs for PQconnectStartParams.
+struct HostAttempt {
+  std::vector<std::string> keywords;
+  std::vector<std::string> values;
+  std::string label;  // "host:port", for messages
+};
+
+// One attempt per host, in order, each with every other keyword of the
+// conninfo (target_session_attrs included, so a read-only host is refused by
+// libpq itself). Empty when the conninfo does not parse; `error` says why
+// (never the conninfo itself: it may hold a password).
+std::vector<HostAttempt> split_hosts(const std::string& conninfo, std::string& error);
+
+// connect_timeout of the conninfo, per host; `fallback` when unset or 0.
+std::chrono::milliseconds per_host_timeout(const std::string& conninfo, std::chrono::milliseconds fallback);
+
+}  // namespace hasup::db
