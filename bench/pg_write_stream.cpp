@@ -15,6 +15,7 @@
 //   sent (no connection) is kept.
 // - attempts are dropped at their deadline (PQfinish), never cancelled: a
 //   cancel would end a synchronous-replication wait with that WARNING.
+#include <libpq-fe.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -34,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "components/postgres/host_list.hpp"
 #include "components/postgres/probe.hpp"
 
 namespace {
@@ -147,6 +149,13 @@ Options parse_options(int argc, char** argv) {
   if (o.log.empty()) throw UsageError{"--log is required"};
   if (o.mode != "gaps" && o.conninfo.empty()) throw UsageError{"--conninfo is required"};
   if (o.mode != "gaps" && o.table.empty()) throw UsageError{"--table is required"};
+  if (o.mode != "gaps") {
+    char* error = nullptr;
+    PQconninfoOption* parsed = PQconninfoParse(o.conninfo.c_str(), &error);
+    if (error) PQfreemem(error);  // it quotes the conninfo, password and all
+    if (!parsed) throw UsageError{"--conninfo does not parse as a libpq conninfo (not shown: it may hold a password)"};
+    PQconninfoFree(parsed);
+  }
   return o;
 }
 
@@ -200,7 +209,8 @@ int run_write(const Options& o) {
     std::fprintf(stderr, "pg_write_stream: cannot write %s: %s\n", o.log.c_str(), std::strerror(errno));
     return 1;
   }
-  const auto connect_timeout = hasup::db::conninfo_connect_timeout(o.conninfo, milliseconds(1000));
+  // libpq's own bound: connect_timeout for each host of the list.
+  const auto connect_timeout = hasup::db::connect_budget(o.conninfo, milliseconds(1000));
   const auto end = o.duration ? Clock::now() + *o.duration : Clock::time_point::max();
   auto running = [&] { return !g_stop && Clock::now() < end; };
   PgSession session;
@@ -325,7 +335,8 @@ int run_verify(const Options& o) {
   for (const auto& a : acks.value()) acked.insert(a.id);
 
   // Right after a failover the database may need a moment: try to reach it for a while.
-  const auto connect_timeout = hasup::db::conninfo_connect_timeout(o.conninfo, milliseconds(1000));
+  // libpq's own bound: connect_timeout for each host of the list.
+  const auto connect_timeout = hasup::db::connect_budget(o.conninfo, milliseconds(1000));
   const auto give_up = Clock::now() + std::chrono::seconds(30);
   PgSession session;
   PgReply reply;

@@ -87,4 +87,10 @@ std::chrono::milliseconds per_host_timeout(const std::string& conninfo, std::chr
   return timeout;
 }
 
+std::chrono::milliseconds connect_budget(const std::string& conninfo, std::chrono::milliseconds fallback) {
+  std::string error;
+  const auto hosts = std::max<std::size_t>(split_hosts(conninfo, error).size(), 1);
+  return per_host_timeout(conninfo, fallback) * static_cast<long>(hosts);
+}
+
 }  // namespace hasup::db

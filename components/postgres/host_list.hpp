@@ -27,4 +27,8 @@ std::vector<HostAttempt> split_hosts(const std::string& conninfo, std::string& e
 // connect_timeout of the conninfo, per host; `fallback` when unset or 0.
 std::chrono::milliseconds per_host_timeout(const std::string& conninfo, std::chrono::milliseconds fallback);
 
+// What a whole connect may take: the per-host timeout times the hosts, as
+// libpq's blocking connect allows; `fallback` per host when unset.
+std::chrono::milliseconds connect_budget(const std::string& conninfo, std::chrono::milliseconds fallback);
+
 }  // namespace hasup::db

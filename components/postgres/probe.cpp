@@ -1,5 +1,7 @@
 #include "components/postgres/probe.hpp"
 
+#include "components/postgres/host_list.hpp"
+
 #include <libpq-fe.h>
 #include <poll.h>
 
@@ -181,7 +183,7 @@ PgSession::Wait PgSession::wait_socket(bool for_read, bool for_write, Clock::tim
 }
 
 std::string PgSession::connect(const std::string& conninfo, const std::string& default_application_name,
-                               Clock::time_point deadline) {
+                               Clock::time_point deadline, std::chrono::milliseconds per_host_cap) {
   drop();
   password_.clear();
   char* parse_error = nullptr;
@@ -191,52 +193,71 @@ std::string PgSession::connect(const std::string& conninfo, const std::string& d
     if (parse_error) PQfreemem(parse_error);
     return "the conninfo does not parse (not shown: it may hold a password)";
   }
-  std::vector<std::string> keywords;
-  std::vector<std::string> values;
   bool has_application_name = false;
   for (auto* o = options; o->keyword; ++o) {
     if (!o->val) continue;
-    keywords.emplace_back(o->keyword);
-    values.emplace_back(o->val);
-    if (keywords.back() == "application_name") has_application_name = true;
-    if (keywords.back() == "password") password_ = values.back();
+    if (std::string(o->keyword) == "application_name") has_application_name = true;
+    if (std::string(o->keyword) == "password") password_ = o->val;
   }
   PQconninfoFree(options);
-  if (!has_application_name && !default_application_name.empty()) {
-    keywords.emplace_back("application_name");
-    values.emplace_back(default_application_name);
+  // Host by host, each within its connect_timeout (components/postgres/host_list.hpp):
+  // the non-blocking connect ignores connect_timeout, so a crashed first host
+  // would otherwise hold the attempt until the deadline and hide the others.
+  std::string split_error;
+  auto attempts = split_hosts(conninfo, split_error);
+  if (attempts.empty()) return scrub(split_error);
+  const auto per_host = std::min(per_host_timeout(conninfo, std::chrono::milliseconds(2000)), per_host_cap);
+  std::string errors;
+  auto note = [&](const std::string& label, const std::string& why) {
+    errors += (errors.empty() ? "" : "; ") + label + ": " + why;
+  };
+  for (auto& attempt : attempts) {
+    if (Clock::now() >= deadline) {
+      note(attempt.label, "not tried (deadline)");
+      continue;
+    }
+    if (!has_application_name && !default_application_name.empty()) {
+      attempt.keywords.emplace_back("application_name");
+      attempt.values.emplace_back(default_application_name);
+    }
+    std::vector<const char*> keyword_ptrs;
+    std::vector<const char*> value_ptrs;
+    for (std::size_t i = 0; i < attempt.keywords.size(); ++i) {
+      keyword_ptrs.push_back(attempt.keywords[i].c_str());
+      value_ptrs.push_back(attempt.values[i].c_str());
+    }
+    keyword_ptrs.push_back(nullptr);
+    value_ptrs.push_back(nullptr);
+    // expand_dbname 0: the conninfo was expanded above; dbname is a name now.
+    connection_ = PQconnectStartParams(keyword_ptrs.data(), value_ptrs.data(), 0);
+    if (!connection_) return "out of memory";
+    const auto started = Clock::now();
+    const auto host_deadline = std::min(deadline, started + per_host);
+    auto state = PQstatus(connection_) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
+    std::string why;
+    while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
+      auto waited = wait_socket(state == PGRES_POLLING_READING, state == PGRES_POLLING_WRITING, host_deadline);
+      if (waited == Wait::timeout) {
+        why = "timed out: no connection within " +
+              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(host_deadline - started).count()) + " ms";
+        break;
+      }
+      if (waited == Wait::failed) {
+        why = std::string("poll failed: ") + std::strerror(errno);
+        break;
+      }
+      state = PQconnectPoll(connection_);
+    }
+    if (state == PGRES_POLLING_OK) break;
+    if (why.empty()) why = one_line(PQerrorMessage(connection_));
+    note(attempt.label, why);
+    drop();
   }
-  std::vector<const char*> keyword_ptrs;
-  std::vector<const char*> value_ptrs;
-  for (std::size_t i = 0; i < keywords.size(); ++i) {
-    keyword_ptrs.push_back(keywords[i].c_str());
-    value_ptrs.push_back(values[i].c_str());
-  }
-  keyword_ptrs.push_back(nullptr);
-  value_ptrs.push_back(nullptr);
-
-  // expand_dbname 0: the conninfo was expanded above; dbname is a name now.
-  connection_ = PQconnectStartParams(keyword_ptrs.data(), value_ptrs.data(), 0);
   auto fail = [this](const std::string& message) {
     drop();
     return scrub(message);
   };
-  if (!connection_) return "out of memory";
-  if (PQstatus(connection_) == CONNECTION_BAD) return fail(one_line(PQerrorMessage(connection_)));
-  // libpq's connect_timeout is only applied by its blocking connect; here the
-  // deadline is. A host that swallows packets keeps libpq on it until then:
-  // there is no public way to make it move on to the next host earlier.
-  auto state = PGRES_POLLING_WRITING;
-  while (state != PGRES_POLLING_OK) {
-    if (state == PGRES_POLLING_FAILED) return fail(one_line(PQerrorMessage(connection_)));
-    auto waited = wait_socket(state == PGRES_POLLING_READING, state == PGRES_POLLING_WRITING, deadline);
-    if (waited == Wait::timeout) {
-      std::string at = server();
-      return fail("no connection within the deadline" + (at.size() > 1 ? " (last tried " + at + ")" : ""));
-    }
-    if (waited == Wait::failed) return fail(std::string("poll failed: ") + std::strerror(errno));
-    state = PQconnectPoll(connection_);
-  }
+  if (!connection_) return scrub(errors);
   PQsetNoticeReceiver(connection_, collect_warnings, &warnings_);
   if (PQsetnonblocking(connection_, 1) != 0) return fail(one_line(PQerrorMessage(connection_)));
   return {};
@@ -281,9 +302,10 @@ PgReply PgSession::run(const std::string& sql, const std::vector<std::string>& p
 
   // Read to the end, i.e. until PQgetResult gives nullptr (ReadyForQuery), not
   // to the first result: with the extended protocol the server sends the
-  // INSERT's CommandComplete at Execute and commits only at Sync, so a
-  // PGRES_COMMAND_OK arrives while the commit may still wait for synchronous
-  // replication; its WARNING or ERROR, if any, comes after it.
+  // INSERT's CommandComplete at Execute and commits only at Sync, so the
+  // commit's WARNING or ERROR, if any, comes after a PGRES_COMMAND_OK. (The
+  // server usually holds CommandComplete back until ReadyForQuery, but any
+  // notice flushes it; the protocol promises nothing either way.)
   while (true) {
     while (PQisBusy(connection_)) {
       auto waited = wait_socket(true, false, deadline);
@@ -335,7 +357,7 @@ PgReply PgSession::run(const std::string& sql, const std::vector<std::string>& p
 EndpointProbe probe_endpoint(const ProbeSettings& settings) {
   EndpointProbe probe;
   const auto started = Clock::now();
-  const auto deadline = started + settings.timeout;
+  auto deadline = started + settings.timeout;
   auto finish = [&](std::string error) {
     probe.error = std::move(error);
     probe.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
@@ -344,10 +366,17 @@ EndpointProbe probe_endpoint(const ProbeSettings& settings) {
   if (settings.node_name.empty()) return finish("no node name for the write probe's row");
 
   PgSession session;
-  if (auto error = session.connect(settings.endpoint_conninfo, kApplicationName, deadline); !error.empty()) {
-    bool late = Clock::now() >= deadline;
-    return finish("connect: " + (late ? "timed out after " + ms_text(settings.timeout) + ": " : std::string()) + error);
-  }
+  // Each host of the list gets the probe's bound (at most its connect_timeout):
+  // a crashed node early in the list costs local clients a connect timeout
+  // too, but does not hide the primary behind it. The statements then get
+  // the probe's bound again.
+  std::string split_error;
+  const auto hosts = std::max<std::size_t>(split_hosts(settings.endpoint_conninfo, split_error).size(), 1);
+  const auto connect_deadline = started + settings.timeout * static_cast<long>(hosts);
+  if (auto error = session.connect(settings.endpoint_conninfo, kApplicationName, connect_deadline, settings.timeout);
+      !error.empty())
+    return finish("connect: " + error);
+  deadline = Clock::now() + settings.timeout;
   probe.connected = true;
   probe.server = session.server();
 

@@ -94,8 +94,11 @@ class PgSession {
   // connected, else why not (one line, never the conninfo or its password).
   // Host names are resolved by libpq synchronously: give addresses (hostaddr)
   // where a slow resolver must not stretch the deadline.
+  // Hosts are tried one by one, each for at most its connect_timeout (and at
+  // most `per_host_cap`), as libpq's blocking connect does.
   std::string connect(const std::string& conninfo, const std::string& default_application_name,
-                      Clock::time_point deadline);
+                      Clock::time_point deadline,
+                      std::chrono::milliseconds per_host_cap = std::chrono::milliseconds::max());
   // Runs `sql` (with params: one statement, extended protocol; without: the
   // simple protocol, so several statements separated by ';' are allowed) until
   // the server says ReadyForQuery or the deadline passes.

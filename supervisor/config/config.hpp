@@ -52,6 +52,7 @@ struct VipConfig {
   std::string track_file = "/run/ha-supervisor/vip-fault";
   std::string notify_fifo = "/run/ha-supervisor/vrrp-notify.fifo";
   std::string keepalived_unit = "keepalived.service";
+  int unfit_grace_ms = 3000;
   bool enabled() const { return !address.empty(); }
 };
 

@@ -367,6 +367,12 @@ std::vector<KeySpec> build_keys() {
        .help = "FIFO keepalived writes its VRRP state changes to; the supervisor creates and reads it.",
        .format = &kPath},
       {HASUP_KEY(vip.keepalived_unit), .help = "systemd unit of keepalived, reloaded after a render."},
+      {HASUP_KEY(vip.unfit_grace_ms),
+       .help = "A local problem (nginx down, the REST service failing its check, the database not writable) "
+               "must last this long before the holder gives the IP to a fit node, in ms: a failure every node "
+               "sees at once (a database failover) then moves nothing.",
+       .reload = Reload::live,
+       .int_ranges = {{0, 600000}}},
 
       // systemd.*: the unit manager connects once, at start.
       {HASUP_KEY(systemd.watch_units),

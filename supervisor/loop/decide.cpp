@@ -78,6 +78,8 @@ std::string vip_settings(const Snapshot& s) {
   return "vrid " + std::to_string(s.vip.base.virtual_router_id) + " " + s.vip.base.vip;
 }
 
+}  // namespace
+
 std::string local_problem(const Snapshot& s) {
   // Nodes whose keepalived instances disagree on the router id or the address
   // never hear each other: each could hold the IP. Said loudly, on every node.
@@ -97,6 +99,8 @@ std::string local_problem(const Snapshot& s) {
       if (service.failing_nodes.count(s.consul.agent_node)) return service.name + " failing its checks here";
   return db_problem(s);
 }
+
+namespace {
 
 cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   cluster::MemberRecord r;
@@ -212,7 +216,14 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     if (name != s.self && m.health == "ok" && (m.role == Role::leader || m.role == Role::follower) &&
         !s.kv.maintenance.count(name) && fit_node.empty())
       fit_node = name;
-  const bool unfit = may_hold && !problem.empty() && !fit_node.empty();
+  const bool unfit = may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for >= vip.unfit_grace;
+  if (may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for < vip.unfit_grace && !vip.fault_now.value_or(true)) {
+    // Not yet: wait out the grace, then look again.
+    auto left = vip.unfit_grace - vip.problem_for;
+    plan.wake_after = plan.wake_after ? std::min(*plan.wake_after, left) : left;
+    note = "floating IP: kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
+           " ms grace before it goes to a fit node such as " + fit_node + ")";
+  }
   const bool want_fault = !may_hold || unfit;
   if (vip.fault_now != want_fault) {
     Action a = action(Job::set_vip_fault);

@@ -8,5 +8,7 @@ namespace hasup::loop {
 
 cluster::Role derive_role(const Snapshot& s);
 Plan decide(const Snapshot& s);
+// What keeps this node from serving clients well, in a few stable words; "".
+std::string local_problem(const Snapshot& s);
 
 }  // namespace hasup::loop

@@ -162,6 +162,7 @@ VipView Engine::observe_vip() const {
   v.current_conf = read_small_file(c.keepalived_conf);
   if (auto track = read_small_file(c.track_file)) v.fault_now = track->empty() || (*track)[0] != '0';
   v.unit = c.keepalived_unit;
+  v.unfit_grace = milliseconds(c.unfit_grace_ms);
   v.base.node_name = config_.node.name;
   v.base.interface = c.interface;
   v.base.virtual_router_id = c.virtual_router_id;
@@ -179,7 +180,14 @@ VipView Engine::observe_vip() const {
 void Engine::cycle() {
   cycle_posted_ = false;
   if (stopped_) return;
-  const Snapshot snapshot = observe();
+  Snapshot snapshot = observe();
+  // The age of this node's local problem: decide() holds the floating IP
+  // through a short one.
+  if (local_problem(snapshot).empty())
+    problem_since_.reset();
+  else if (!problem_since_)
+    problem_since_ = Clock::now();
+  if (problem_since_) snapshot.vip.problem_for = std::chrono::duration_cast<milliseconds>(Clock::now() - *problem_since_);
   const Plan plan = decide(snapshot);
   log_decision(snapshot, plan);
   last_snapshot_ = snapshot;
@@ -765,6 +773,7 @@ void Engine::reload() {
   config_.nginx.reload_interval_ms = next.nginx.reload_interval_ms;
   config_.nginx.check_timeout_ms = next.nginx.check_timeout_ms;
   if (config_.nginx.enabled) read_nginx_template();
+  config_.vip.unfit_grace_ms = next.vip.unfit_grace_ms;
   config_.db.probe_interval_ms = next.db.probe_interval_ms;
   config_.db.probe_timeout_ms = next.db.probe_timeout_ms;
   config_.db.unfit_after_ms = next.db.unfit_after_ms;

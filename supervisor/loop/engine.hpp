@@ -193,6 +193,7 @@ class Engine {
   boost::asio::steady_timer db_probe_timer_;
   bool db_probe_running_ = false;
   std::optional<Clock::time_point> db_failing_since_;
+  std::optional<Clock::time_point> problem_since_;  // local_problem() not empty since
 
   ServiceNotifier notifier_;
   bool announced_ready_ = false;

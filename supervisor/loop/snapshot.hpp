@@ -85,6 +85,11 @@ struct VipView {
   std::string unit;                          // keepalived's systemd unit
   std::string vrrp_state;                    // keepalived's last notify: MASTER, BACKUP, FAULT, STOP; "" unknown
   bool holds_address = false;                // the floating IP is on this node's interface now
+  // How long this node has had a local problem (local_problem() not empty),
+  // and how long one must last before the IP goes to a fit node: a failure
+  // every node sees at once (a database failover) then moves nothing.
+  std::chrono::milliseconds problem_for{0};
+  std::chrono::milliseconds unfit_grace{0};
 };
 
 // One Consul service whose passing instances nginx routes to, as last read.

@@ -210,6 +210,7 @@ TEST(PgWriteStreamTool, BadArgumentsExitTwo) {
       {"write", "--conninfo", "host=127.0.0.1", "--table", "t", "--log", "/tmp/x", "--interval-ms"},
       {"write", "--conninfo", "host=127.0.0.1", "--table", "t", "--log", "/tmp/x", "--log", "/tmp/y"},
       {"verify", "--conninfo", "host=127.0.0.1", "--log", "/tmp/x"},
+      {"verify", "--conninfo", "host=127.0.0.1 nonsense", "--table", "t", "--log", "/tmp/x"},
       {"gaps"},
       {"gaps", "--log", "/tmp/x", "--after-ms", "soon"},
       {"gaps", "--log", "/tmp/x", "--table", "t"},

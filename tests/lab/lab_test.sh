@@ -75,7 +75,7 @@ if [ $rc -ne 0 ]; then
   exit 1
 fi
 echo "$out" | grep -E "booted|lab up in" | sed 's/^/    /'
-check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active' | grep -qx 3"
+check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active ha-patroni:active rest-standin:active' | grep -qx 3"
 check "lab up again is idempotent" bash -c "'$lab' up 2>&1 | grep -q 'already up'"
 check "c1 reaches every node" bash -c "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 ping -c1 -W1 \$ip >/dev/null || exit 1; done"
 check "a node reaches nothing outside the lab (no default route)" bash -c "'$lab' exec n1 ping -c1 -W1 198.51.100.1 2>&1 | grep -q 'unreachable'"
@@ -85,17 +85,55 @@ check "a leader is elected" [ -n "$leader" ]
 # --- nginx ------------------------------------------------------------------------
 check "nginx serves on every node (ha-nginx started by the supervisor)" wait_for 20 bash -c \
   "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 curl -sf --max-time 2 http://\$ip/nginx-health | grep -qx ok || exit 1; done"
-check "/api/ on the floating IP says clearly that no REST service is healthy (503 JSON from nginx)" bash -c \
+
+# --- the REST stand-in on PostgreSQL HA (Patroni), through the floating IP --------
+check "the REST service answers on the floating IP: its database is writable" wait_for 30 bash -c \
+  "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep -q '\"db\":\"writable\"'"
+db_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] '; }
+check "hactl status: one primary, one synchronous standby, one replica, all on one timeline" wait_for 30 bash -c \
+  "$(declare -f db_rows); lab='$lab'; r=\$(db_rows); [ \"\$(echo \"\$r\" | grep -c ' primary TL1')\" = 1 ] && [ \"\$(echo \"\$r\" | grep -c ' sync TL1 lag')\" = 1 ] && [ \"\$(echo \"\$r\" | grep -c ' replica TL1 lag')\" = 1 ]"
+# The row is in PostgreSQL, so every node's REST instance reads it; the bytes
+# stay on the node that took the upload until file replication (syncthing).
+check "a blueprint uploaded through the floating IP: its row reads back with its checksum from every node" bash -c \
+  "'$lab' exec c1 sh -c 'head -c 100000 /dev/urandom >/tmp/lab-bp && sum=\$(sha256sum /tmp/lab-bp | cut -c1-64) && curl -sf -X PUT --data-binary @/tmp/lab-bp http://$vip/api/v3.1/blueprints/lab-bp >/dev/null && for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do curl -sf http://\$ip:8100/api/v3.1/blueprints/lab-bp | grep -q \$sum || exit 1; done'"
+# Patroni double-forks the postmaster: only ha-patroni.service's ExecStop keeps
+# a PostgreSQL from outliving a killed Patroni (a writable primary nobody runs).
+die_together() {
+  local replica pid
+  replica=$("$lab" exec n1 hactl status | awk '/ replica TL/ {print $1; exit}')
+  [ -n "$replica" ] || return 1
+  pid=$("$lab" exec "$replica" sh -c 'head -1 /var/lib/ha-patroni/data/postmaster.pid')
+  [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] || return 1
+  signal_main_pid "$replica" ha-patroni.service KILL || return 1
+  for _ in $(seq 50); do "$lab" exec "$replica" kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  return 1
+}
+check "Patroni killed (SIGKILL): its PostgreSQL is stopped too within 5 s" die_together
+dbrun=$("$top/scripts/lab.d/db-failover-run" "$(mktemp -d)" 2>&1); rc=$?
+echo "    $dbrun" | head -3
+check "crash of the primary's node during a stream of commits: writes resume on another node, no acknowledged commit lost" [ $rc -eq 0 ]
+crashed=$(echo "$dbrun" | sed -n 's/.*primary_before \(n[0-9]\).*/\1/p')
+if [ -n "$crashed" ]; then
+  "$lab" restart "$crashed" >/dev/null
+  check "the crashed primary's node comes back as a replica on the new timeline" wait_for 60 bash -c \
+    "'$lab' exec n1 hactl status 2>/dev/null | awk '\$1 == \"$crashed\"' | grep -qE ' (sync|replica) TL2 lag'"
+  check "its supervisor is healthy again" wait_for 30 healthy "$crashed"
+fi
+# For the nginx checks below, a named test double replaces the REST stand-in:
+# python's http.server answers /api/whoami with its node's name.
+for n in n1 n2 n3; do
+  in_node "$n" systemctl stop rest-standin
+  in_node "$n" curl -sf -X PUT --max-time 2 http://127.0.0.1:8500/v1/agent/service/deregister/rest-service >/dev/null
+done
+check "/api/ on the floating IP says clearly that no REST service is healthy (503 JSON from nginx)" wait_for 10 bash -c \
   "'$lab' exec c1 curl -s --max-time 2 -w ' %{http_code}' http://$vip/api/v3.1/status | tr '\\n' ' ' | grep -q 'no healthy REST service registered in Consul.* 503'"
-nginx_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] ' | grep -oE 'gen [0-9]+ [0-9a-f]{8}$'; }
+nginx_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] ' | grep -oE 'gen [0-9]+ [0-9a-f]{8}'; }
 check "hactl status: every node serves an nginx config, all with the same upstream set" wait_for 10 bash -c \
   "$(declare -f nginx_rows); lab='$lab'; [ \"\$(nginx_rows | wc -l)\" -eq 3 ] && [ \"\$(nginx_rows | awk '{print \$3}' | sort -u | wc -l)\" -eq 1 ]"
 
 # --- nginx follows the REST instances' health, on every node ---------------------
-# A named test double: python's http.server stands in for the REST service here
-# (the REST stand-in needs PostgreSQL HA to be healthy, which is not in the lab
-# yet). Each node's instance registers with its Consul agent as rest-service
-# with an HTTP check, as components/rest-service/install.sh --consul-address does.
+# The test double registers with each node's Consul agent as rest-service with
+# an HTTP check, as components/rest-service/install.sh --consul-address does.
 for n in n1 n2 n3; do
   ip=198.18.0.1${n:1}
   in_node "$n" sh -c "mkdir -p /tmp/fake-rest/api/v3.1 && echo $n >/tmp/fake-rest/api/whoami && echo ok >/tmp/fake-rest/api/v3.1/status"
@@ -143,7 +181,12 @@ check "hactl status says why: its health names the failing check" bash -c \
 for n in n1 n2 n3; do
   in_node "$n" systemctl stop fake-rest >/dev/null 2>&1
   in_node "$n" curl -sf -X PUT --max-time 2 http://127.0.0.1:8500/v1/agent/service/deregister/rest-service >/dev/null
+  # The REST stand-in back, with its registration from /etc/consul.d.
+  in_node "$n" systemctl start rest-standin
+  in_node "$n" /opt/consul/usr/bin/consul reload >/dev/null
 done
+check "the REST stand-in is back behind the floating IP" wait_for 20 bash -c \
+  "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep -q writable"
 
 # --- the floating IP ------------------------------------------------------------
 check "exactly one node holds the floating IP and it answers from c1" bash -c "$(declare -f holders one_holder); vip=$vip; one_holder && '$lab' exec c1 ping -c1 -W1 $vip >/dev/null"

@@ -492,7 +492,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "log: { level = \"debug\"; };\n"
       "vip: { address = \"198.18.0.100/24\"; interface = \"br-lab\"; virtual_router_id = 7; priority = 150;\n"
       "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
-      "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; notify_fifo = \"/run/x/fifo\"; };\n"
+      "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; notify_fifo = \"/run/x/fifo\";\n"
+      "  unfit_grace_ms = 1000; };\n"
       "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n"
       "nginx: { enabled = true; services = \"rest-service,gate\"; template = \"/t/n.mustache\";\n"
       "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
@@ -679,7 +680,7 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
   EXPECT_EQ(live, (std::vector<std::string>{"consul.token", "consul.token_file", "consul.request_timeout_ms",
                                             "consul.quorum_loss_timeout_ms", "consul.probe_interval_ms",
                                             "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s",
-                                            "log.level", "nginx.template", "nginx.wait_min_ms", "nginx.wait_max_ms",
+                                            "log.level", "vip.unfit_grace_ms", "nginx.template", "nginx.wait_min_ms", "nginx.wait_max_ms",
                                             "nginx.reload_interval_ms", "nginx.check_timeout_ms",
                                             "db.probe_interval_ms", "db.probe_timeout_ms", "db.unfit_after_ms"}));
 }

@@ -1015,3 +1015,29 @@ TEST(DecideVip, EveryNodeWithoutTheDatabaseKeepsTheIpWhereItIs) {
 
 }  // namespace
 }  // namespace hasup::loop
+
+namespace hasup::loop {
+namespace {
+
+// A problem must last the grace before the IP moves: during a database
+// failover every node's REST check fails within a second or so of the
+// others', and a node that acted at once would hand the IP to a node whose
+// own failure is not published yet.
+TEST(DecideVip, AProblemYoungerThanTheGraceKeepsTheIpAndWakesWhenItRunsOut) {
+  Snapshot s = vip_with_nginx();
+  s.nginx.services[0].failing_nodes = {"consul-n1"};
+  s.vip.unfit_grace = std::chrono::milliseconds(3000);
+  s.vip.problem_for = std::chrono::milliseconds(1000);
+  Plan young = decide(s);
+  EXPECT_EQ(find_action(young, Job::set_vip_fault), nullptr) << young.reason;
+  ASSERT_TRUE(young.wake_after.has_value());
+  EXPECT_EQ(*young.wake_after, std::chrono::milliseconds(2000));
+  EXPECT_TRUE(contains(young.reason, "kept while rest-service failing its checks here"));
+  s.vip.problem_for = std::chrono::milliseconds(3000);
+  const Action* fault = find_action(decide(s), Job::set_vip_fault);
+  ASSERT_NE(fault, nullptr);
+  EXPECT_TRUE(fault->fault);
+}
+
+}  // namespace
+}  // namespace hasup::loop
