@@ -17,6 +17,11 @@ struct VrrpModel {
   std::string vip;                  // "198.18.0.100/24"
   std::string track_file;
   std::string notify_fifo;          // keepalived writes its state changes here
+  // Among healthy nodes, prefer the one the supervisor names (the database
+  // primary's): a track file whose 1 adds `preference_weight` to the
+  // priority. Empty file: no preference.
+  std::string preference_file;
+  int preference_weight = 0;
 
   bool operator==(const VrrpModel&) const = default;
 };

@@ -39,6 +39,10 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
       out.error = "refusing to render a value that could break keepalived.conf: \"" + *v + "\"";
       return out;
     }
+  if (!m.preference_file.empty() && (!safe_token(m.preference_file) || m.preference_weight < 1 || m.preference_weight > 253)) {
+    out.error = "refusing the preference track file or its weight (1..253)";
+    return out;
+  }
   kainjow::mustache::data peers = kainjow::mustache::data::type::list;
   for (const auto& peer : m.peers) {
     if (!safe_token(peer)) {
@@ -61,6 +65,12 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
   data.set("vip", m.vip);
   data.set("track_file", m.track_file);
   data.set("notify_fifo", m.notify_fifo);
+  if (!m.preference_file.empty()) {
+    kainjow::mustache::data preference;
+    preference.set("file", m.preference_file);
+    preference.set("weight", std::to_string(m.preference_weight));
+    data.set("preference", preference);
+  }
   return render_config(template_text, data);
 }
 

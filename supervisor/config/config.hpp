@@ -53,6 +53,9 @@ struct VipConfig {
   std::string notify_fifo = "/run/ha-supervisor/vrrp-notify.fifo";
   std::string keepalived_unit = "keepalived.service";
   int unfit_grace_ms = 3000;
+  // Added to the priority of the database primary's node (0: no preference).
+  int db_primary_weight = 20;
+  std::string preference_file = "/run/ha-supervisor/vip-db-primary";
   bool enabled() const { return !address.empty(); }
 };
 
@@ -108,6 +111,12 @@ struct DbConfig {
   std::string bootstrap_sql = "/etc/ha-supervisor/patroni/bootstrap.sql";
   std::string post_bootstrap = "/usr/local/lib/ha-patroni/post-bootstrap";
   std::string unit = "ha-patroni.service";
+  // stolon (components/stolon/install.sh installs the binaries and units).
+  std::string stolonctl = "/opt/stolon/bin/stolonctl";
+  std::string stolon_spec_template = "/usr/local/share/ha-supervisor/templates/stolon-cluster-spec.json.mustache";
+  std::string stolon_spec_file = "/etc/ha-supervisor/stolon/cluster-spec.json";
+  std::string stolon_units = "stolon-sentinel.service,stolon-keeper.service,stolon-proxy.service";
+  int stolon_keeper_port = 5433;  // the keeper's PostgreSQL; db.port is the proxy's
   int ttl_s = 5;
   int loop_wait_s = 1;
   int retry_timeout_s = 2;

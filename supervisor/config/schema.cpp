@@ -367,6 +367,13 @@ std::vector<KeySpec> build_keys() {
        .help = "FIFO keepalived writes its VRRP state changes to; the supervisor creates and reads it.",
        .format = &kPath},
       {HASUP_KEY(vip.keepalived_unit), .help = "systemd unit of keepalived, reloaded after a render."},
+      {HASUP_KEY(vip.db_primary_weight),
+       .help = "Added to the VRRP priority of the node that runs the database primary (a keepalived track "
+               "file): among healthy nodes it is the next holder. 0: no preference.",
+       .int_ranges = {{0, 100}}},
+      {HASUP_KEY(vip.preference_file),
+       .help = "Track file the supervisor writes 1 into on the database primary's node.",
+       .format = &kPath},
       {HASUP_KEY(vip.unfit_grace_ms),
        .help = "A local problem (nginx down, the REST service failing its check, the database not writable) "
                "must last this long before the holder gives the IP to a fit node, in ms: a failure every node "
@@ -474,6 +481,17 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(db.post_bootstrap), .help = "Script Patroni runs once after initdb (runs the bootstrap SQL).",
        .format = &kPath},
       {HASUP_KEY(db.unit), .help = "systemd unit of Patroni, started and reloaded by the supervisor."},
+      {HASUP_KEY(db.stolonctl), .help = "stolonctl, run once per cluster to initialise it.", .format = &kPath},
+      {HASUP_KEY(db.stolon_spec_template), .help = "Mustache template of stolon's initial cluster spec.",
+       .format = &kPath},
+      {HASUP_KEY(db.stolon_spec_file), .help = "Where the rendered cluster spec is written for stolonctl init.",
+       .format = &kPath},
+      {HASUP_KEY(db.stolon_units),
+       .help = "stolon's units the supervisor starts (comma-separated): sentinel, keeper, proxy.",
+       .format = &kUnitList},
+      {HASUP_KEY(db.stolon_keeper_port),
+       .help = "Port of the keeper's PostgreSQL (the local probe's); with stolon, db.port is the proxy's.",
+       .int_ranges = {{1, 65535}}},
       {HASUP_KEY(db.ttl_s),
        .help = "Patroni's leader TTL, in s: a crashed primary is replaced after about ttl + 0.5 s. Consul's "
                "session_ttl_min must be at most ttl/2.",

@@ -29,6 +29,9 @@ std::string to_string(Job job) {
     case Job::start_nginx: return "start-nginx";
     case Job::apply_patroni_conf: return "apply-patroni-conf";
     case Job::start_patroni: return "start-patroni";
+    case Job::set_vip_preference: return "set-vip-preference";
+    case Job::bootstrap_stolon: return "bootstrap-stolon";
+    case Job::start_stolon_units: return "start-stolon-units";
   }
   return "unknown";
 }
@@ -232,6 +235,18 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
       note = !want_fault ? "floating IP: this node may hold it"
              : unfit     ? "floating IP: giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
                          : "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")";
+  }
+  // Prefer the database primary's node as the next holder (a weight, not a
+  // move: keepalived's nopreempt keeps the IP where it is).
+  if (!vip.base.preference_file.empty()) {
+    const bool preferred = s.db.enabled && s.db.cluster_known && s.db.cluster.primary == s.self;
+    if (vip.preferred_now != preferred) {
+      Action a = action(Job::set_vip_preference);
+      a.fault = preferred;
+      if (want(plan, s, a))
+        note += (note.empty() ? "" : "; ") + std::string("floating IP: ") +
+                (preferred ? "preferred as the next holder (database primary here)" : "no preference");
+    }
   }
   if (may_hold && s.kv.known && vip.template_error.empty()) {
     // Every registered node, alive or not (a node that is down now will come

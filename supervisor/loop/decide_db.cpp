@@ -37,10 +37,39 @@ std::string db_problem(const Snapshot& s) {
   return "database not writable through the local endpoint";
 }
 
+// stolon: initialise the cluster exactly once (bootstrap_once: a Consul lock,
+// and never when clusterdata exists), and keep its units running. Both only
+// with the quorum: bootstrap_once needs it, and a cut-off node must not
+// initialise anything.
+std::string decide_stolon(Plan& plan, const Snapshot& s, std::string note) {
+  const DbView& db = s.db;
+  if (!db.template_error.empty()) return note + "; stolon: " + db.template_error;
+  if (!s.consul.quorum_reachable || !db.cluster_known) return note;
+  if (!db.cluster.initialized && !s.busy.count(Job::bootstrap_stolon)) {
+    Action a;
+    a.job = Job::bootstrap_stolon;
+    a.text = db.stolon_spec;
+    plan.actions.push_back(std::move(a));
+    note += "; stolon: no clusterdata in Consul: initialising the cluster once (bootstrap lock)";
+  }
+  if (!s.units_connected || s.busy.count(Job::start_stolon_units)) return note;
+  std::string stopped;
+  for (const auto& unit : db.stolon_units)
+    if (s.units.count(unit) && !unit_running(s, unit)) stopped += (stopped.empty() ? "" : ", ") + unit;
+  if (!stopped.empty()) {
+    Action a;
+    a.job = Job::start_stolon_units;
+    plan.actions.push_back(std::move(a));
+    note += "; stolon: starting " + stopped;
+  }
+  return note;
+}
+
 std::string decide_db(Plan& plan, const Snapshot& s) {
   const DbView& db = s.db;
   if (!db.enabled) return {};
   std::string note = cluster_note(db);
+  if (db.backend == "stolon") return decide_stolon(plan, s, note);
   if (db.backend != "patroni") return note;
   if (!db.template_error.empty()) return note + "; patroni: " + db.template_error;
   auto yml = patroni::render_patroni_yml(db.patroni_template, db.model);

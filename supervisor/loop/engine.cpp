@@ -69,6 +69,8 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
   }
   if (config_.db.enabled()) {
     if (config_.db.backend == "patroni") watched_units_.push_back(config_.db.unit);
+    if (config_.db.backend == "stolon")
+      for (const auto& unit : split_list(config_.db.stolon_units)) watched_units_.push_back(unit);
     read_db_inputs();
   }
 }
@@ -163,6 +165,11 @@ VipView Engine::observe_vip() const {
   if (auto track = read_small_file(c.track_file)) v.fault_now = track->empty() || (*track)[0] != '0';
   v.unit = c.keepalived_unit;
   v.unfit_grace = milliseconds(c.unfit_grace_ms);
+  if (c.db_primary_weight > 0) {
+    v.base.preference_file = c.preference_file;
+    v.base.preference_weight = c.db_primary_weight;
+    if (auto file = read_small_file(c.preference_file)) v.preferred_now = !file->empty() && (*file)[0] == '1';
+  }
   v.base.node_name = config_.node.name;
   v.base.interface = c.interface;
   v.base.virtual_router_id = c.virtual_router_id;
@@ -245,6 +252,9 @@ void Engine::act(const Plan& plan) {
         break;
       case Job::close_session: job_close_session(action.session); break;
       case Job::set_vip_fault: job_set_vip_fault(action.fault); break;
+      case Job::set_vip_preference: job_set_vip_preference(action.fault); break;
+      case Job::bootstrap_stolon: job_bootstrap_stolon(action.text); break;
+      case Job::start_stolon_units: job_start_stolon_units(); break;
       case Job::apply_keepalived_conf: job_apply_keepalived_conf(action.text); break;
       case Job::start_keepalived: job_start_keepalived(); break;
       case Job::register_node: job_register_node(); break;
@@ -668,6 +678,16 @@ void Engine::job_set_vip_fault(bool fault) {
     spdlog::log(fault ? spdlog::level::warn : spdlog::level::info, "floating IP: track file set to {} ({})",
                 fault ? 1 : 0, fault ? "FAULT: the IP leaves this node" : "this node may hold the IP");
   asio::post(io_, [this] { finish_job(Job::set_vip_fault); });
+}
+
+void Engine::job_set_vip_preference(bool preferred) {
+  auto error = write_file_atomically(config_.vip.preference_file, preferred ? "1\n" : "0\n", 0644);
+  if (!error.empty())
+    spdlog::error("floating IP: {}", error);
+  else
+    spdlog::info("floating IP: preference track file set to {} ({})", preferred ? 1 : 0,
+                 preferred ? "the database primary is here: next holder among healthy nodes" : "no preference");
+  asio::post(io_, [this] { finish_job(Job::set_vip_preference); });
 }
 
 // New peers reach keepalived by a reload (SIGHUP), not a restart: the

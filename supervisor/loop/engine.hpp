@@ -79,6 +79,7 @@ class Engine {
   void job_publish_cluster_state(const cluster::ClusterState& state, std::uint64_t epoch, const std::string& session);
   void job_close_session(const std::string& session);
   void job_set_vip_fault(bool fault);
+  void job_set_vip_preference(bool preferred);
   void job_apply_keepalived_conf(const std::string& text);
   void job_start_keepalived();
   void job_register_node();
@@ -119,6 +120,9 @@ class Engine {
   DbView observe_db() const;
   void job_apply_patroni_conf(const std::string& yml, const std::string& sql);
   void job_start_patroni();
+  void read_stolon_inputs();
+  void job_bootstrap_stolon(const std::string& spec);
+  void job_start_stolon_units();
 
   void note_consul_error(const std::string& what, const consul::Error& error);
   std::string session_name() const { return "ha-supervisor/" + config_.node.name; }

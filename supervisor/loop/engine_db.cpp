@@ -10,13 +10,19 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include "components/patroni/dcs_state.hpp"
 #include "components/patroni/render.hpp"
+#include "components/stolon/bootstrap_once.hpp"
 #include "components/stolon/clusterdata.hpp"
+#include "components/stolon/render.hpp"
+#include "components/stolon/stolonctl.hpp"
 #include "supervisor/loop/decide_db.hpp"
 #include "supervisor/loop/engine.hpp"
 #include "supervisor/util/files.hpp"
+#include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
 
@@ -54,6 +60,7 @@ void Engine::read_db_inputs() {
   db_.backend = c.backend;
   db_.unit = c.unit;
   db_.unfit_after = milliseconds(c.unfit_after_ms);
+  if (c.backend == "stolon") return read_stolon_inputs();
   if (c.backend != "patroni") return;
   std::string error;
   auto yml = read_small_file(c.patroni_template);
@@ -102,6 +109,28 @@ void Engine::read_db_inputs() {
     auto e = write_file_atomically(kPgpass, "*:*:*:postgres:" + m.secrets.superuser + "\n", 0600);
     if (!e.empty()) spdlog::error("patroni: {}", e);
   }
+}
+
+// stolon's initial cluster spec from the db.* settings: synchronous
+// replication as db.synchronous says, client access from db.peer_network
+// (the proxies connect from every node). Rendered once per load.
+void Engine::read_stolon_inputs() {
+  const auto& c = config_.db;
+  db_.stolon_units = split_list(c.stolon_units);
+  auto text = read_small_file(c.stolon_spec_template);
+  std::string error = text ? "" : "cannot read the template " + c.stolon_spec_template;
+  if (error.empty()) {
+    stolon::StolonSpecSettings spec;
+    spec.synchronous_replication = c.synchronous != "off";
+    if (!c.peer_network.empty()) spec.pg_hba.push_back("host all all " + c.peer_network + " md5");
+    auto rendered = stolon::render_cluster_spec(*text, spec);
+    if (rendered.error.empty())
+      db_.stolon_spec = rendered.text;
+    else
+      error = "cluster spec not rendered: " + rendered.error;
+  }
+  if (!error.empty() && error != db_.template_error) spdlog::error("stolon: {}", error);
+  db_.template_error = error;
 }
 
 void Engine::start_db() {
@@ -173,10 +202,15 @@ void Engine::watch_db_state() {
   });
 }
 
-// What local clients use: the configured conninfo, or every registered node.
+// What local clients use: the configured conninfo; else with stolon this
+// node's proxy (it always leads to the primary), with Patroni every
+// registered node (libpq finds the one that takes writes).
 std::string Engine::db_endpoint_conninfo() const {
   const auto& c = config_.db;
   if (!c.endpoint.empty()) return with_passfile(c.endpoint);
+  if (c.backend == "stolon")
+    return with_passfile("host=" + config_.node.address + " port=" + std::to_string(c.port) +
+                         " dbname=postgres user=postgres connect_timeout=1");
   std::vector<std::string> addresses;
   for (const auto& [name, address] : kv_.registered) addresses.push_back(address);
   if (std::find(addresses.begin(), addresses.end(), config_.node.address) == addresses.end())
@@ -193,7 +227,8 @@ std::string Engine::db_endpoint_conninfo() const {
 std::string Engine::db_local_conninfo() const {
   const auto& c = config_.db;
   if (!c.local.empty()) return with_passfile(c.local);
-  return with_passfile("host=127.0.0.1 port=" + std::to_string(c.port) + " dbname=postgres user=postgres connect_timeout=1");
+  const int port = c.backend == "stolon" ? c.stolon_keeper_port : c.port;
+  return with_passfile("host=127.0.0.1 port=" + std::to_string(port) + " dbname=postgres user=postgres connect_timeout=1");
 }
 
 // One probe round at a time on its own thread; the next one starts an
@@ -281,6 +316,65 @@ void Engine::job_apply_patroni_conf(const std::string& yml, const std::string& s
     units_->reload(c.unit, done);
   else
     units_->start(c.unit, done);
+}
+
+// stolonctl init, exactly once per cluster: bootstrap_once takes a Consul
+// lock and runs it only while no clusterdata exists (the others wait).
+void Engine::job_bootstrap_stolon(const std::string& spec) {
+  const auto& c = config_.db;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(c.stolon_spec_file).parent_path(), ec);
+  auto error = write_file_atomically(c.stolon_spec_file, spec, 0644);
+  if (!error.empty()) {
+    db_.last_error = error;
+    spdlog::error("stolon: {}", error);
+    return finish_job(Job::bootstrap_stolon);
+  }
+  stolon::StoreTarget target;
+  target.cluster_name = c.scope;
+  target.consul_endpoint = "http://" + config_.consul.host + ":" + std::to_string(config_.consul.port);
+  target.store_prefix = c.stolon_prefix;
+  stolon::BootstrapSettings settings;
+  settings.clusterdata_key = stolon::clusterdata_key(target);
+  settings.lock_key = keys_.prefix + "/db/stolon-bootstrap";
+  settings.node_name = config_.node.name;
+  settings.init_argv = stolon::stolonctl_init_argv(c.stolonctl, target, c.stolon_spec_file);
+  stolon::bootstrap_once(io_, consul_, settings, [this](stolon::BootstrapOutcome outcome, std::string detail) {
+    db_.bootstrap_outcome = stolon::to_string(outcome) + (detail.empty() ? "" : ": " + detail);
+    if (outcome == stolon::BootstrapOutcome::failed) {
+      db_.last_error = "bootstrap: " + detail;
+      spdlog::error("stolon: bootstrap failed: {}", detail);
+    } else {
+      spdlog::info("stolon: {}", db_.bootstrap_outcome);
+    }
+    finish_job(Job::bootstrap_stolon);
+  });
+}
+
+// One after the other: the sentinel, the keeper, the proxy.
+void Engine::job_start_stolon_units() {
+  auto pending = std::make_shared<std::vector<std::string>>();
+  for (const auto& unit : db_.stolon_units) {
+    auto view = unit_views_.find(unit);
+    if (view != unit_views_.end() && view->second.active_state != "active" && view->second.active_state != "activating")
+      pending->push_back(unit);
+  }
+  auto next = std::make_shared<std::function<void()>>();
+  *next = [this, pending, next] {
+    if (pending->empty()) return finish_job(Job::start_stolon_units);
+    std::string unit = pending->front();
+    pending->erase(pending->begin());
+    units_->start(unit, [this, unit, next](systemd::JobOutcome outcome) {
+      if (outcome.ok()) {
+        spdlog::info("stolon: {} started", unit);
+      } else {
+        db_.last_error = "start of " + unit + " failed: " + outcome.to_string();
+        spdlog::error("stolon: {}", db_.last_error);
+      }
+      (*next)();
+    });
+  };
+  (*next)();
 }
 
 void Engine::job_start_patroni() {

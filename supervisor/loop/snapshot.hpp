@@ -22,7 +22,8 @@ namespace hasup::loop {
 enum class Job { identify_agent, register_service, open_session, publish_member, acquire_leadership,
                  release_leadership, publish_cluster_state, close_session, set_vip_fault, apply_keepalived_conf,
                  start_keepalived, register_node, apply_nginx_conf, start_nginx,
-                 apply_patroni_conf, start_patroni };
+                 apply_patroni_conf, start_patroni, set_vip_preference, bootstrap_stolon,
+                 start_stolon_units };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -88,6 +89,7 @@ struct VipView {
   // How long this node has had a local problem (local_problem() not empty),
   // and how long one must last before the IP goes to a fit node: a failure
   // every node sees at once (a database failover) then moves nothing.
+  std::optional<bool> preferred_now;        // the preference track file says 1; nullopt: absent
   std::chrono::milliseconds problem_for{0};
   std::chrono::milliseconds unfit_grace{0};
 };
@@ -150,6 +152,11 @@ struct DbView {
   std::optional<std::string> current_sql;
   std::string unit;
   std::string last_error;                   // newest failure to write or reload
+  // stolon: the initial cluster spec (rendered at load; empty with
+  // template_error), its units, and the newest bootstrap's outcome.
+  std::string stolon_spec;
+  std::vector<std::string> stolon_units;
+  std::string bootstrap_outcome;
 };
 
 struct Snapshot {

@@ -92,6 +92,17 @@ check "the REST service answers on the floating IP: its database is writable" wa
 db_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] '; }
 check "hactl status: one primary, one synchronous standby, one replica, all on one timeline" wait_for 30 bash -c \
   "$(declare -f db_rows); lab='$lab'; r=\$(db_rows); [ \"\$(echo \"\$r\" | grep -c ' primary TL1')\" = 1 ] && [ \"\$(echo \"\$r\" | grep -c ' sync TL1 lag')\" = 1 ] && [ \"\$(echo \"\$r\" | grep -c ' replica TL1 lag')\" = 1 ]"
+preference_follows_primary() {  # 1 in the preference track file on the primary's node only
+  local p n v
+  p=$("$lab" exec n1 hactl status | awk '/ primary TL/ {print $1; exit}')
+  [ -n "$p" ] || return 1
+  for n in n1 n2 n3; do
+    v=$("$lab" exec "$n" cat /run/ha-supervisor/vip-db-primary 2>/dev/null)
+    if [ "$n" = "$p" ]; then [ "$v" = 1 ] || return 1; else [ "$v" = 0 ] || return 1; fi
+  done
+}
+check "the database primary's node is the preferred next holder of the floating IP (track file 1 there only)" \
+  wait_for 10 preference_follows_primary
 # The row is in PostgreSQL, so every node's REST instance reads it; the bytes
 # stay on the node that took the upload until file replication (syncthing).
 check "a blueprint uploaded through the floating IP: its row reads back with its checksum from every node" bash -c \
@@ -118,6 +129,7 @@ if [ -n "$crashed" ]; then
   check "the crashed primary's node comes back as a replica on the new timeline" wait_for 60 bash -c \
     "'$lab' exec n1 hactl status 2>/dev/null | awk '\$1 == \"$crashed\"' | grep -qE ' (sync|replica) TL2 lag'"
   check "its supervisor is healthy again" wait_for 30 healthy "$crashed"
+  check "the preference followed the primary to its new node" wait_for 10 preference_follows_primary
 fi
 # For the nginx checks below, a named test double replaces the REST stand-in:
 # python's http.server answers /api/whoami with its node's name.

@@ -493,7 +493,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "vip: { address = \"198.18.0.100/24\"; interface = \"br-lab\"; virtual_router_id = 7; priority = 150;\n"
       "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
       "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; notify_fifo = \"/run/x/fifo\";\n"
-      "  unfit_grace_ms = 1000; };\n"
+      "  unfit_grace_ms = 1000; db_primary_weight = 5; preference_file = \"/run/x/pref\"; };\n"
       "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n"
       "nginx: { enabled = true; services = \"rest-service,gate\"; template = \"/t/n.mustache\";\n"
       "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
@@ -505,6 +505,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  peer_network = \"203.0.113.0/24\"; port = 6432; api_port = 8009; data_dir = \"/d\"; bin_dir = \"/b\";\n"
       "  runtime_dir = \"/r\"; log_dir = \"/l\"; patroni_template = \"/t/p\"; bootstrap_template = \"/t/b\";\n"
       "  patroni_conf = \"/e/p\"; bootstrap_sql = \"/e/b\"; post_bootstrap = \"/u/pb\"; unit = \"p.service\";\n"
+      "  stolonctl = \"/s/ctl\"; stolon_spec_template = \"/t/s\"; stolon_spec_file = \"/e/s\";\n"
+      "  stolon_units = \"a.service\"; stolon_keeper_port = 6543;\n"
       "  ttl_s = 10; loop_wait_s = 2; retry_timeout_s = 3; synchronous = \"strict\"; manager_user = \"mu\";\n"
       "  manager_database = \"md\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);

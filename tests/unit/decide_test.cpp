@@ -1041,3 +1041,38 @@ TEST(DecideVip, AProblemYoungerThanTheGraceKeepsTheIpAndWakesWhenItRunsOut) {
 
 }  // namespace
 }  // namespace hasup::loop
+
+namespace hasup::loop {
+namespace {
+
+// Among healthy nodes the database primary's is preferred as the next holder:
+// its preference track file says 1, every other node's 0.
+TEST(DecideVip, TheDatabasePrimarysNodeIsPreferredAsTheNextHolder) {
+  Snapshot s = vip_snapshot();
+  s.vip.base.preference_file = "/run/ha-supervisor/vip-db-primary";
+  s.vip.base.preference_weight = 20;
+  s.db.enabled = true;
+  s.db.backend = "patroni";
+  s.db.cluster_known = true;
+  s.db.cluster.initialized = true;
+  s.db.cluster.primary = "n1";
+  Plan plan = decide(s);
+  const Action* pref = find_action(plan, Job::set_vip_preference);
+  ASSERT_NE(pref, nullptr) << plan.reason;
+  EXPECT_TRUE(pref->fault);
+  EXPECT_TRUE(contains(plan.reason, "preferred as the next holder"));
+  s.vip.preferred_now = true;
+  EXPECT_EQ(find_action(decide(s), Job::set_vip_preference), nullptr);
+  // A failover elsewhere: the preference goes with the primary.
+  s.db.cluster.primary = "n2";
+  pref = find_action(decide(s), Job::set_vip_preference);
+  ASSERT_NE(pref, nullptr);
+  EXPECT_FALSE(pref->fault);
+  // No primary (failover in progress): no node is preferred.
+  s.vip.preferred_now = false;
+  s.db.cluster.primary.clear();
+  EXPECT_EQ(find_action(decide(s), Job::set_vip_preference), nullptr);
+}
+
+}  // namespace
+}  // namespace hasup::loop

@@ -89,3 +89,26 @@ TEST(KeepalivedRender, SameModelSameText) {
 
 }  // namespace
 }  // namespace hasup::keepalived
+
+namespace hasup::keepalived {
+namespace {
+
+TEST(KeepalivedRender, ThePreferenceTrackFileAddsItsWeightOnlyWhenSet) {
+  auto m = model();
+  auto plain = render(real_template(), m);
+  ASSERT_EQ(plain.error, "");
+  EXPECT_EQ(plain.text.find("ha_supervisor_preferred"), std::string::npos);
+  m.preference_file = "/run/ha-supervisor/vip-db-primary";
+  m.preference_weight = 20;
+  auto preferred = render(real_template(), m);
+  ASSERT_EQ(preferred.error, "");
+  EXPECT_NE(preferred.text.find("track_file ha_supervisor_preferred {\n  file \"/run/ha-supervisor/vip-db-primary\"\n  weight 20\n"),
+            std::string::npos) << preferred.text;
+  EXPECT_NE(preferred.text.find("    ha_supervisor_fault\n    ha_supervisor_preferred\n  }"), std::string::npos)
+      << preferred.text;
+  m.preference_weight = 0;
+  EXPECT_NE(render(real_template(), m).error, "");
+}
+
+}  // namespace
+}  // namespace hasup::keepalived

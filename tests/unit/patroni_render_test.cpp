@@ -208,5 +208,68 @@ TEST(DecideDb, TheNoteNamesThePrimaryAndTheTwoNodeTradeOff) {
   EXPECT_TRUE(contains(loop::decide_db(plan, s), "no primary (failover in progress)"));
 }
 
+// stolon: initialise once when Consul has no clusterdata, keep the units up;
+// nothing of the kind from a node cut off from the quorum.
+loop::Snapshot stolon_snapshot() {
+  loop::Snapshot s;
+  s.self = "n1";
+  s.consul.quorum_reachable = true;
+  s.units_connected = true;
+  s.db.enabled = true;
+  s.db.backend = "stolon";
+  s.db.stolon_spec = "{\"sleepInterval\": \"250ms\"}";
+  s.db.stolon_units = {"stolon-sentinel.service", "stolon-keeper.service", "stolon-proxy.service"};
+  for (const auto& u : s.db.stolon_units) s.units[u] = loop::UnitView{"active", "running", 0, 10};
+  s.db.cluster_known = true;
+  return s;
+}
+
+TEST(DecideDb, StolonWithoutClusterdataIsInitialisedOnceWithTheRenderedSpec) {
+  auto s = stolon_snapshot();
+  loop::Plan plan;
+  std::string note = loop::decide_db(plan, s);
+  const loop::Action* init = find(plan, loop::Job::bootstrap_stolon);
+  ASSERT_NE(init, nullptr) << note;
+  EXPECT_EQ(init->text, s.db.stolon_spec);
+  EXPECT_TRUE(contains(note, "initialising the cluster once"));
+  s.busy.insert(loop::Job::bootstrap_stolon);
+  loop::Plan busy;
+  loop::decide_db(busy, s);
+  EXPECT_EQ(find(busy, loop::Job::bootstrap_stolon), nullptr) << "one bootstrap at a time";
+  s.busy.clear();
+  s.db.cluster.initialized = true;
+  loop::Plan done;
+  loop::decide_db(done, s);
+  EXPECT_TRUE(done.actions.empty()) << "a cluster that exists is never initialised again";
+}
+
+TEST(DecideDb, StolonIsNotInitialisedFromACutOffNodeOrBeforeConsulAnswered) {
+  auto s = stolon_snapshot();
+  s.consul.quorum_reachable = false;
+  loop::Plan cut;
+  loop::decide_db(cut, s);
+  EXPECT_TRUE(cut.actions.empty());
+  s.consul.quorum_reachable = true;
+  s.db.cluster_known = false;
+  loop::Plan unknown;
+  loop::decide_db(unknown, s);
+  EXPECT_TRUE(unknown.actions.empty());
+}
+
+TEST(DecideDb, StoppedStolonUnitsAreStartedAndABadSpecIsSaid) {
+  auto s = stolon_snapshot();
+  s.db.cluster.initialized = true;
+  s.units["stolon-keeper.service"].active_state = "failed";
+  loop::Plan plan;
+  std::string note = loop::decide_db(plan, s);
+  ASSERT_NE(find(plan, loop::Job::start_stolon_units), nullptr);
+  EXPECT_TRUE(contains(note, "stolon: starting stolon-keeper.service"));
+  s.db.template_error = "cluster spec not rendered: proxyTimeout must exceed proxyCheckInterval";
+  s.db.cluster.initialized = false;
+  loop::Plan bad;
+  EXPECT_TRUE(contains(loop::decide_db(bad, s), "stolon: cluster spec not rendered"));
+  EXPECT_TRUE(bad.actions.empty()) << "nothing is initialised from a spec that did not render";
+}
+
 }  // namespace
 }  // namespace hasup
