@@ -370,6 +370,14 @@ void Engine::restart_watch(const char* why) {
   watch_backoff_delay_ = 250ms;
   refresh_kv([] {});
   watch_kv();
+  // The database's watch can hang on the same deposed server: a stale primary
+  // in status, a preference on the wrong node.
+  if (config_.db.enabled()) {
+    ++db_watch_generation_;
+    db_backoff_.cancel();
+    db_backoff_delay_ = 250ms;
+    watch_db_state();
+  }
 }
 
 void Engine::watch_kv() {

@@ -192,6 +192,7 @@ class Engine {
 
   DbView db_;  // kept facts; observe_db() adds the ages
   std::uint64_t db_index_ = 0;
+  std::uint64_t db_watch_generation_ = 0;  // only the newest watch loop goes on
   std::chrono::milliseconds db_backoff_delay_{250};
   boost::asio::steady_timer db_backoff_;
   boost::asio::steady_timer db_probe_timer_;

@@ -146,8 +146,9 @@ void Engine::retry_db_watch(const consul::Error& error) {
   note_consul_error("watching the database's state", error);
   db_backoff_.expires_after(db_backoff_delay_);
   db_backoff_delay_ = std::min(db_backoff_delay_ * 2, milliseconds(5000));
-  db_backoff_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) watch_db_state();
+  const std::uint64_t generation = db_watch_generation_;
+  db_backoff_.async_wait([this, generation](boost::system::error_code ec) {
+    if (!ec && generation == db_watch_generation_) watch_db_state();
   });
   wake();
 }
@@ -176,9 +177,10 @@ void Engine::take_db_view(db::DbClusterParse parsed, std::uint64_t index) {
 void Engine::watch_db_state() {
   if (stopped_) return;
   const std::string prefix = db_keys_prefix();
+  const std::uint64_t generation = db_watch_generation_;
   if (config_.db.backend == "stolon") {
-    consul_.kv_get(prefix + "clusterdata", blocking(db_index_), [this](consul::Result<consul::KvRead> r) {
-      if (stopped_) return;
+    consul_.kv_get(prefix + "clusterdata", blocking(db_index_), [this, generation](consul::Result<consul::KvRead> r) {
+      if (stopped_ || generation != db_watch_generation_) return;  // a newer watch has taken over
       if (!r) return retry_db_watch(r.error());
       db::DbClusterParse parsed;
       if (r.value().entry) {
@@ -192,8 +194,8 @@ void Engine::watch_db_state() {
     });
     return;
   }
-  consul_.kv_list(prefix, blocking(db_index_), [this, prefix](consul::Result<consul::KvTree> r) {
-    if (stopped_) return;
+  consul_.kv_list(prefix, blocking(db_index_), [this, prefix, generation](consul::Result<consul::KvTree> r) {
+    if (stopped_ || generation != db_watch_generation_) return;  // a newer watch has taken over
     if (!r) return retry_db_watch(r.error());
     std::vector<patroni::PatroniKey> keys;
     for (const auto& e : r.value().entries) keys.push_back({e.key, e.value, e.session});
