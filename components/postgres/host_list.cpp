@@ -72,25 +72,42 @@ std::vector<HostAttempt> split_hosts(const std::string& conninfo, std::string& e
   return out;
 }
 
-std::chrono::milliseconds per_host_timeout(const std::string& conninfo, std::chrono::milliseconds fallback) {
-  std::chrono::milliseconds timeout = fallback;
+std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, std::chrono::milliseconds fallback) {
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
-  if (!options) return timeout;
+  if (!options) return fallback;
+  auto timeout = fallback;
   for (auto* o = options; o->keyword; ++o) {
     if (std::strcmp(o->keyword, "connect_timeout") != 0 || !o->val) continue;
     int seconds = 0;
-    auto [end, ec] = std::from_chars(o->val, o->val + std::strlen(o->val), seconds);
+    const char* end = o->val + std::strlen(o->val);
+    auto [stop, ec] = std::from_chars(o->val, end, seconds);
     // 0 (libpq: wait forever) is no bound at all: the fallback applies.
-    if (ec == std::errc() && seconds > 0) timeout = std::chrono::seconds(seconds);
+    if (ec == std::errc() && stop == end && seconds > 0) timeout = std::chrono::seconds(seconds);
   }
   PQconninfoFree(options);
   return timeout;
 }
 
+pg_conn* start_connect(const HostAttempt& attempt, const std::vector<std::pair<std::string, std::string>>& extra) {
+  std::vector<const char*> keywords, values;
+  for (std::size_t i = 0; i < attempt.keywords.size(); ++i) {
+    keywords.push_back(attempt.keywords[i].c_str());
+    values.push_back(attempt.values[i].c_str());
+  }
+  for (const auto& [k, v] : extra)
+    if (std::find(attempt.keywords.begin(), attempt.keywords.end(), k) == attempt.keywords.end()) {
+      keywords.push_back(k.c_str());
+      values.push_back(v.c_str());
+    }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  return PQconnectStartParams(keywords.data(), values.data(), 0);
+}
+
 std::chrono::milliseconds connect_budget(const std::string& conninfo, std::chrono::milliseconds fallback) {
   std::string error;
   const auto hosts = std::max<std::size_t>(split_hosts(conninfo, error).size(), 1);
-  return per_host_timeout(conninfo, fallback) * static_cast<long>(hosts);
+  return conninfo_connect_timeout(conninfo, fallback) * static_cast<long>(hosts);
 }
 
 }  // namespace hasup::db

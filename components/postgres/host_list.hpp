@@ -7,7 +7,10 @@
 // Connecting host by host with a deadline each restores libpq's semantics.
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
+
+struct pg_conn;  // libpq's PGconn
 
 namespace hasup::db {
 
@@ -24,8 +27,15 @@ struct HostAttempt {
 // (never the conninfo itself: it may hold a password).
 std::vector<HostAttempt> split_hosts(const std::string& conninfo, std::string& error);
 
-// connect_timeout of the conninfo, per host; `fallback` when unset or 0.
-std::chrono::milliseconds per_host_timeout(const std::string& conninfo, std::chrono::milliseconds fallback);
+// connect_timeout of a conninfo (seconds in libpq; it bounds each host), else
+// `fallback` (also for 0, libpq's "wait forever", and a conninfo that does not parse).
+std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, std::chrono::milliseconds fallback);
+
+// PQconnectStartParams for one host (expand_dbname 0: the conninfo was
+// expanded by split_hosts); `extra` keyword/value pairs are added when the
+// attempt does not name them (application_name).
+pg_conn* start_connect(const HostAttempt& attempt,
+                       const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 // What a whole connect may take: the per-host timeout times the hosts, as
 // libpq's blocking connect allows; `fallback` per host when unset.

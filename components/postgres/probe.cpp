@@ -120,18 +120,6 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
-std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, std::chrono::milliseconds fallback) {
-  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
-  if (!options) return fallback;
-  auto timeout = fallback;
-  for (auto* o = options; o->keyword; ++o) {
-    if (std::strcmp(o->keyword, "connect_timeout") != 0 || !o->val) continue;
-    if (auto seconds = parse_number<int>(o->val); seconds && *seconds > 0) timeout = std::chrono::seconds(*seconds);
-  }
-  PQconninfoFree(options);
-  return timeout;
-}
-
 std::optional<std::uint64_t> parse_lsn(std::string_view text) {
   auto slash = text.find('/');
   if (slash == std::string_view::npos) return std::nullopt;
@@ -193,12 +181,8 @@ std::string PgSession::connect(const std::string& conninfo, const std::string& d
     if (parse_error) PQfreemem(parse_error);
     return "the conninfo does not parse (not shown: it may hold a password)";
   }
-  bool has_application_name = false;
-  for (auto* o = options; o->keyword; ++o) {
-    if (!o->val) continue;
-    if (std::string(o->keyword) == "application_name") has_application_name = true;
-    if (std::string(o->keyword) == "password") password_ = o->val;
-  }
+  for (auto* o = options; o->keyword; ++o)
+    if (o->val && std::string(o->keyword) == "password") password_ = o->val;
   PQconninfoFree(options);
   // Host by host, each within its connect_timeout (components/postgres/host_list.hpp):
   // the non-blocking connect ignores connect_timeout, so a crashed first host
@@ -206,30 +190,19 @@ std::string PgSession::connect(const std::string& conninfo, const std::string& d
   std::string split_error;
   auto attempts = split_hosts(conninfo, split_error);
   if (attempts.empty()) return scrub(split_error);
-  const auto per_host = std::min(per_host_timeout(conninfo, std::chrono::milliseconds(2000)), per_host_cap);
+  const auto per_host = std::min(conninfo_connect_timeout(conninfo, std::chrono::milliseconds(2000)), per_host_cap);
+  std::vector<std::pair<std::string, std::string>> extra;
+  if (!default_application_name.empty()) extra.emplace_back("application_name", default_application_name);
   std::string errors;
   auto note = [&](const std::string& label, const std::string& why) {
     errors += (errors.empty() ? "" : "; ") + label + ": " + why;
   };
-  for (auto& attempt : attempts) {
+  for (const auto& attempt : attempts) {
     if (Clock::now() >= deadline) {
       note(attempt.label, "not tried (deadline)");
       continue;
     }
-    if (!has_application_name && !default_application_name.empty()) {
-      attempt.keywords.emplace_back("application_name");
-      attempt.values.emplace_back(default_application_name);
-    }
-    std::vector<const char*> keyword_ptrs;
-    std::vector<const char*> value_ptrs;
-    for (std::size_t i = 0; i < attempt.keywords.size(); ++i) {
-      keyword_ptrs.push_back(attempt.keywords[i].c_str());
-      value_ptrs.push_back(attempt.values[i].c_str());
-    }
-    keyword_ptrs.push_back(nullptr);
-    value_ptrs.push_back(nullptr);
-    // expand_dbname 0: the conninfo was expanded above; dbname is a name now.
-    connection_ = PQconnectStartParams(keyword_ptrs.data(), value_ptrs.data(), 0);
+    connection_ = start_connect(attempt, extra);
     if (!connection_) return "out of memory";
     const auto started = Clock::now();
     const auto host_deadline = std::min(deadline, started + per_host);

@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "components/postgres/host_list.hpp"
+
 struct pg_conn;  // libpq's PGconn
 
 namespace hasup::db {
@@ -63,8 +65,6 @@ std::optional<std::uint64_t> parse_lsn(std::string_view text);
 // refused\n\tIs the server running..."): one line, runs of blanks folded.
 std::string one_line(std::string_view text);
 
-// connect_timeout of a conninfo (seconds in libpq), else `fallback`.
-std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, std::chrono::milliseconds fallback);
 
 struct PgReply {
   enum class Status {

@@ -96,18 +96,11 @@ std::optional<DbError> Database::connect() {
   std::string parse_error;
   auto attempts = db::split_hosts(settings_.conninfo, parse_error);
   if (attempts.empty()) return fail(parse_error);
-  const auto per_host = db::per_host_timeout(settings_.conninfo, std::chrono::milliseconds(2000));
+  const auto per_host = db::conninfo_connect_timeout(settings_.conninfo, std::chrono::milliseconds(2000));
   std::string errors;
   for (const auto& attempt : attempts) {
-    std::vector<const char*> keywords, values;
-    for (std::size_t i = 0; i < attempt.keywords.size(); ++i) {
-      keywords.push_back(attempt.keywords[i].c_str());
-      values.push_back(attempt.values[i].c_str());
-    }
-    keywords.push_back(nullptr);
-    values.push_back(nullptr);
     drop();
-    connection_ = PQconnectStartParams(keywords.data(), values.data(), 0);
+    connection_ = db::start_connect(attempt);
     if (!connection_) return fail("out of memory");
     auto deadline = Clock::now() + per_host;
     auto state = PQstatus(connection_) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;

@@ -199,7 +199,11 @@ TEST(DecideDb, TheNoteNamesThePrimaryAndTheTwoNodeTradeOff) {
   s.db.cluster_known = true;
   s.db.cluster.initialized = true;
   s.db.cluster.primary = "n2";
-  s.db.cluster.members = {db::DbMember{.name = "n1"}, db::DbMember{.name = "n2"}, db::DbMember{.name = "n3"}};
+  for (const auto* name : {"n1", "n2", "n3"}) {
+    db::DbMember m;
+    m.name = name;
+    s.db.cluster.members.push_back(m);
+  }
   loop::Plan plan;
   EXPECT_TRUE(contains(loop::decide_db(plan, s), "database: primary n2"));
   s.db.cluster.members.pop_back();
