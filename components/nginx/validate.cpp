@@ -1,6 +1,7 @@
 #include "components/nginx/validate.hpp"
 
 #include "supervisor/util/host_name.hpp"
+#include "supervisor/util/printable.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -21,9 +22,7 @@ bool only(const std::string& value, std::string_view extra) {
   });
 }
 
-bool valid_name(const std::string& value) {
-  return !value.empty() && value.size() <= kMaxNameLength && only(value, "._-");
-}
+bool valid_name(const std::string& value) { return is_plain_name(value, kMaxNameLength); }
 
 // Rejected's fields are printed as they are: strip the quotes quoted() adds.
 std::string printable(const std::string& value) {
@@ -48,24 +47,7 @@ std::optional<std::string> problem(const std::string& service_name, const consul
 
 }  // namespace
 
-std::string quoted(const std::string& value) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < value.size() && i < kMaxQuoted; ++i) {
-    const unsigned char c = value[i];
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > kMaxQuoted) out += "...";
-  return out + "\"";
-}
+std::string quoted(const std::string& value) { return quoted_printable(value, kMaxQuoted); }
 
 std::string template_key(const std::string& service_name) {
   std::string key = service_name;

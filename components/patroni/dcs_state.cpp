@@ -13,6 +13,7 @@
 
 #include "supervisor/util/host_name.hpp"
 #include "supervisor/util/result.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::patroni {
 
@@ -21,8 +22,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kMembersDir = "members/";
-constexpr std::size_t kMaxNameLength = 128;
-constexpr std::size_t kMaxQuoted = 80;
 constexpr std::size_t kMaxWordLength = 64;
 // A member key is about 300 bytes; Consul allows 512 KiB. Far more than
 // Patroni writes is not Patroni's, and not worth parsing.
@@ -31,35 +30,7 @@ constexpr std::size_t kMaxValueBytes = 64 * 1024;
 // int64 it is garbage, and staying within it keeps lag arithmetic safe.
 constexpr std::uint64_t kMaxWalPosition = std::numeric_limits<std::int64_t>::max();
 
-// value between double quotes, control and non-ASCII bytes as \xNN, '"' and
-// '\' escaped, cut after 80 bytes ("..." marks the cut): safe in a log line
-// and in the status API's JSON.
-std::string printable(std::string_view value) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < value.size() && i < kMaxQuoted; ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > kMaxQuoted) out += "...";
-  return out + "\"";
-}
 
-// Member names become node names, file names and log words.
-bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= kMaxNameLength && std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-';
-         });
-}
 
 // Patroni's state and role words: "running", "creating replica", "master".
 bool plain_word(const json& value) {
@@ -131,11 +102,11 @@ Result<ParsedMember, std::string> parse_member(const std::string& name, const st
   const json conn_url = data.value("conn_url", json());
   if (!conn_url.is_string()) return std::string("conn_url is missing or not a string");
   const auto endpoint = parse_conn_url(conn_url.get_ref<const std::string&>());
-  if (!endpoint) return "conn_url " + printable(conn_url.get_ref<const std::string&>()) + " is not postgres://host:port/...";
+  if (!endpoint) return "conn_url " + quoted_printable(conn_url.get_ref<const std::string&>()) + " is not postgres://host:port/...";
   const json state = data.value("state", json());
   const json role = data.value("role", json());
-  if (!plain_word(state)) return "state " + printable(state.dump()) + " is not a word of printable ASCII";
-  if (!plain_word(role)) return "role " + printable(role.dump()) + " is not a word of printable ASCII";
+  if (!plain_word(state)) return "state " + quoted_printable(state.dump()) + " is not a word of printable ASCII";
+  if (!plain_word(role)) return "role " + quoted_printable(role.dump()) + " is not a word of printable ASCII";
 
   ParsedMember parsed;
   auto& m = parsed.member;
@@ -148,11 +119,11 @@ Result<ParsedMember, std::string> parse_member(const std::string& name, const st
   // Both are absent while PostgreSQL is down.
   if (const auto it = data.find("xlog_location"); it != data.end()) {
     m.wal_position = unsigned_up_to(*it, kMaxWalPosition);
-    if (!m.wal_position) return "xlog_location " + printable(it->dump()) + " is not a WAL position";
+    if (!m.wal_position) return "xlog_location " + quoted_printable(it->dump()) + " is not a WAL position";
   }
   if (const auto it = data.find("timeline"); it != data.end()) {
     const auto timeline = unsigned_up_to(*it, std::numeric_limits<std::uint32_t>::max());
-    if (!timeline || *timeline == 0) return "timeline " + printable(it->dump()) + " is not 1..4294967295";
+    if (!timeline || *timeline == 0) return "timeline " + quoted_printable(it->dump()) + " is not 1..4294967295";
     m.timeline = static_cast<std::uint32_t>(*timeline);
   }
   return parsed;
@@ -171,13 +142,13 @@ std::map<std::string, ParsedMember> parse_members(const KeysByName& keys, std::v
   for (const auto& [relative, key] : keys) {
     if (!relative.starts_with(kMembersDir)) continue;
     const std::string name = relative.substr(kMembersDir.size());
-    if (!valid_name(name)) {
-      problems.push_back("member key " + printable(key->key) + ": the name is not [A-Za-z0-9._-]{1,128}");
+    if (!is_plain_name(name)) {
+      problems.push_back("member key " + quoted_printable(key->key) + ": the name is not [A-Za-z0-9._-]{1,128}");
       continue;
     }
     auto parsed = parse_member(name, key->value);
     if (!parsed) {
-      problems.push_back("member " + printable(name) + ": " + parsed.error());
+      problems.push_back("member " + quoted_printable(name) + ": " + parsed.error());
       continue;
     }
     members.emplace(name, std::move(parsed.value()));
@@ -189,8 +160,8 @@ std::map<std::string, ParsedMember> parse_members(const KeysByName& keys, std::v
 std::string held_leader(const KeysByName& keys, std::vector<std::string>& problems) {
   const PatroniKey* leader = find(keys, "leader");
   if (!leader || leader->session.empty()) return {};
-  if (!valid_name(leader->value)) {
-    problems.push_back("leader key: the name " + printable(leader->value) + " is not [A-Za-z0-9._-]{1,128}");
+  if (!is_plain_name(leader->value)) {
+    problems.push_back("leader key: the name " + quoted_printable(leader->value) + " is not [A-Za-z0-9._-]{1,128}");
     return {};
   }
   return leader->value;
@@ -205,7 +176,7 @@ std::vector<std::string> sync_standbys(const KeysByName& keys, const std::string
   const json leader = data.is_object() ? data.value("leader", json()) : json();
   const json standbys = data.is_object() ? data.value("sync_standby", json()) : json();
   if (!leader.is_string() || !(standbys.is_string() || standbys.is_null())) {
-    problems.push_back("sync key: " + printable(sync->value) + " is not {\"leader\": name, \"sync_standby\": names or null}");
+    problems.push_back("sync key: " + quoted_printable(sync->value) + " is not {\"leader\": name, \"sync_standby\": names or null}");
     return {};
   }
   if (leader.get_ref<const std::string&>() != primary || standbys.is_null()) return {};
@@ -218,8 +189,8 @@ std::vector<std::string> sync_standbys(const KeysByName& keys, const std::string
     while (name.starts_with(' ')) name.remove_prefix(1);
     while (name.ends_with(' ')) name.remove_suffix(1);
     if (name.empty() || name == primary) continue;
-    if (!valid_name(name)) {
-      problems.push_back("sync key: the standby name " + printable(name) + " is not [A-Za-z0-9._-]{1,128}");
+    if (!is_plain_name(name)) {
+      problems.push_back("sync key: the standby name " + quoted_printable(name) + " is not [A-Za-z0-9._-]{1,128}");
       continue;
     }
     names.emplace(name);
@@ -233,13 +204,13 @@ std::optional<std::uint64_t> leader_optime(const KeysByName& keys, std::vector<s
   if (!status) return std::nullopt;
   const json data = json::parse(status->value, nullptr, /*allow_exceptions=*/false);
   if (!data.is_object()) {
-    problems.push_back("status key: " + printable(status->value) + " is not a JSON object");
+    problems.push_back("status key: " + quoted_printable(status->value) + " is not a JSON object");
     return std::nullopt;
   }
   const auto it = data.find("optime");
   if (it == data.end()) return std::nullopt;
   auto optime = unsigned_up_to(*it, kMaxWalPosition);
-  if (!optime) problems.push_back("status key: optime " + printable(it->dump()) + " is not a WAL position");
+  if (!optime) problems.push_back("status key: optime " + quoted_printable(it->dump()) + " is not a WAL position");
   return optime;
 }
 
@@ -258,12 +229,12 @@ db::DbClusterParse error(std::string why) { return {std::nullopt, std::move(why)
 
 db::DbClusterParse parse_patroni_state(const std::string& prefix, const std::vector<PatroniKey>& keys) {
   if (prefix.empty()) return error("the Patroni key prefix is empty");
-  if (prefix.back() != '/') return error("the Patroni key prefix " + printable(prefix) + " does not end in '/'");
+  if (prefix.back() != '/') return error("the Patroni key prefix " + quoted_printable(prefix) + " does not end in '/'");
   KeysByName by_name;
   for (const auto& key : keys) {
-    if (!key.key.starts_with(prefix)) return error("key " + printable(key.key) + " is outside " + printable(prefix));
+    if (!key.key.starts_with(prefix)) return error("key " + quoted_printable(key.key) + " is outside " + quoted_printable(prefix));
     if (!by_name.emplace(key.key.substr(prefix.size()), &key).second)
-      return error("key " + printable(key.key) + " appears twice");
+      return error("key " + quoted_printable(key.key) + " appears twice");
   }
 
   db::DbClusterView view;

@@ -11,6 +11,7 @@
 
 #include "supervisor/util/host_name.hpp"
 #include "supervisor/util/result.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::stolon {
 
@@ -19,8 +20,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::uint64_t kFormatVersion = 1;  // stolon's CurrentCDFormatVersion
-constexpr std::size_t kMaxNameLength = 128;
-constexpr std::size_t kMaxQuoted = 80;
 // 3 keepers make about 10 KiB; Consul refuses values over 512 KiB.
 constexpr std::size_t kMaxClusterDataBytes = 1024 * 1024;
 // An LSN is unsigned 64 bit, but no cluster writes 8 EiB of WAL: beyond
@@ -28,35 +27,7 @@ constexpr std::size_t kMaxClusterDataBytes = 1024 * 1024;
 constexpr std::uint64_t kMaxWalPosition = std::numeric_limits<std::int64_t>::max();
 constexpr std::uint64_t kMaxGeneration = std::numeric_limits<std::int64_t>::max();  // Go's int64
 
-// value between double quotes, control and non-ASCII bytes as \xNN, '"' and
-// '\' escaped, cut after 80 bytes ("..." marks the cut): safe in a log line
-// and in the status API's JSON.
-std::string printable(std::string_view value) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < value.size() && i < kMaxQuoted; ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (value.size() > kMaxQuoted) out += "...";
-  return out + "\"";
-}
 
-// Keeper UIDs become node names, file names and log words; db UIDs are 8 hex digits.
-bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= kMaxNameLength && std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == '-';
-         });
-}
 
 // object[name], or nullptr when absent or null (Go writes nil slices and
 // pointers as null).
@@ -65,7 +36,7 @@ const json* field(const json& object, const char* name) {
   return it == object.end() || it->is_null() ? nullptr : &*it;
 }
 
-std::string shown(const json* value) { return value ? printable(value->dump()) : std::string("(missing)"); }
+std::string shown(const json* value) { return value ? quoted_printable(value->dump()) : std::string("(missing)"); }
 
 // "5432" -> 5432; anything but a plain decimal 1..65535 -> none.
 std::optional<std::uint16_t> port_number(std::string_view text) {
@@ -102,7 +73,7 @@ bool read_uids(const json& object, const char* name, std::vector<std::string>& u
   if (!list) return true;
   if (!list->is_array()) return false;
   for (const auto& uid : *list) {
-    if (!uid.is_string() || !valid_name(uid.get_ref<const std::string&>())) return false;
+    if (!uid.is_string() || !is_plain_name(uid.get_ref<const std::string&>())) return false;
     uids.push_back(uid.get<std::string>());
   }
   return true;
@@ -145,7 +116,7 @@ DbResult parse_db(const std::string& uid, const json& entry) {
 
   Db db;
   const json* keeper = field(*spec, "keeperUID");
-  if (!keeper || !keeper->is_string() || !valid_name(keeper->get_ref<const std::string&>()))
+  if (!keeper || !keeper->is_string() || !is_plain_name(keeper->get_ref<const std::string&>()))
     return "spec.keeperUID " + shown(keeper) + " is not [A-Za-z0-9._-]{1,128}";
   db.keeper = keeper->get<std::string>();
   db.member.name = db.keeper;
@@ -251,9 +222,9 @@ db::DbClusterParse parse_stolon_clusterdata(const std::string& json_text) {
   view.initialized = true;
   std::map<std::string, bool> keeper_health;
   for (const auto& [uid, entry] : keepers->items()) {
-    auto healthy = valid_name(uid) ? keeper_healthy(uid, entry)
+    auto healthy = is_plain_name(uid) ? keeper_healthy(uid, entry)
                                    : Result<bool, std::string>(std::string("the UID is not [A-Za-z0-9._-]{1,128}"));
-    if (!healthy) view.problems.push_back("keeper " + printable(uid) + ": " + healthy.error());
+    if (!healthy) view.problems.push_back("keeper " + quoted_printable(uid) + ": " + healthy.error());
     else keeper_health[uid] = healthy.value();
   }
 
@@ -261,9 +232,9 @@ db::DbClusterParse parse_stolon_clusterdata(const std::string& json_text) {
   std::map<std::string, std::string> uid_by_keeper;
   std::set<std::string> keepers_of_refused_dbs;  // left out with their db, not shown as "no db"
   for (const auto& [uid, entry] : dbs->items()) {
-    auto parsed = valid_name(uid) ? parse_db(uid, entry) : DbResult(std::string("the UID is not [A-Za-z0-9._-]{1,128}"));
+    auto parsed = is_plain_name(uid) ? parse_db(uid, entry) : DbResult(std::string("the UID is not [A-Za-z0-9._-]{1,128}"));
     if (!parsed) {
-      view.problems.push_back("db " + printable(uid) + ": " + parsed.error());
+      view.problems.push_back("db " + quoted_printable(uid) + ": " + parsed.error());
       const json* spec = entry.is_object() ? field(entry, "spec") : nullptr;
       const json* keeper = spec && spec->is_object() ? field(*spec, "keeperUID") : nullptr;
       if (keeper && keeper->is_string()) keepers_of_refused_dbs.insert(keeper->get<std::string>());
@@ -273,12 +244,12 @@ db::DbClusterParse parse_stolon_clusterdata(const std::string& json_text) {
     // One db per keeper in stolon; if two claim one, the master's wins, else the first UID.
     const auto known = uid_by_keeper.find(db.keeper);
     if (known != uid_by_keeper.end() && uid != *master_uid) {
-      view.problems.push_back("db " + printable(uid) + ": keeper " + printable(db.keeper) + " already has db " +
-                              printable(known->second) + "; left out");
+      view.problems.push_back("db " + quoted_printable(uid) + ": keeper " + quoted_printable(db.keeper) + " already has db " +
+                              quoted_printable(known->second) + "; left out");
       continue;
     }
     if (known != uid_by_keeper.end())
-      view.problems.push_back("db " + printable(known->second) + ": keeper " + printable(db.keeper) +
+      view.problems.push_back("db " + quoted_printable(known->second) + ": keeper " + quoted_printable(db.keeper) +
                               " also has the master db; left out");
     uid_by_keeper[db.keeper] = uid;
     db_by_keeper[db.keeper] = std::move(db);
@@ -288,7 +259,7 @@ db::DbClusterParse parse_stolon_clusterdata(const std::string& json_text) {
   for (const auto& [keeper, uid] : uid_by_keeper)
     if (!master_uid->empty() && uid == *master_uid) master = &db_by_keeper.at(keeper);
   if (!master && !master_uid->empty() && !dbs->contains(*master_uid))
-    view.problems.push_back("cluster.status.master " + printable(*master_uid) + " names no db");
+    view.problems.push_back("cluster.status.master " + quoted_printable(*master_uid) + " names no db");
   if (master && *proxy_master_uid == *master_uid) view.primary = master->keeper;
   view.switching = view.primary.empty();
 
