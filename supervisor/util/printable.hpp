@@ -1,0 +1,42 @@
+#pragma once
+// Text that comes from outside (Consul's data, another program's output), made
+// safe to show: in a log line, an error message, the status API's JSON.
+// Header-only: the components' parsers and validators share it.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace hasup {
+
+// value between double quotes, control and non-ASCII bytes as \xNN, '"' and
+// '\' escaped, cut after `max` bytes ("..." marks the cut).
+inline std::string quoted_printable(std::string_view value, std::size_t max = 80) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < value.size() && i < max; ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c >= 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (value.size() > max) out += "...";
+  return out + "\"";
+}
+
+// [A-Za-z0-9._-]{1,max}: a name from outside that becomes a node name, a file
+// name or a word in a log line.
+inline bool is_plain_name(std::string_view name, std::size_t max = 128) {
+  return !name.empty() && name.size() <= max && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                  c == '_' || c == '-';
+         });
+}
+
+}  // namespace hasup
