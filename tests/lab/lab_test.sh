@@ -110,13 +110,28 @@ check "a blueprint uploaded through the floating IP: its row reads back with its
 # Patroni double-forks the postmaster: only ha-patroni.service's ExecStop keeps
 # a PostgreSQL from outliving a killed Patroni (a writable primary nobody runs).
 die_together() {
-  local replica pid
-  replica=$("$lab" exec n1 hactl status | awk '/ replica TL/ {print $1; exit}')
-  [ -n "$replica" ] || return 1
-  pid=$("$lab" exec "$replica" sh -c 'head -1 /var/lib/ha-patroni/data/postmaster.pid')
-  [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] || return 1
+  local replica="" pid="" t0
+  # A replica with a running postmaster (its Patroni may be mid-restart).
+  for _ in $(seq 100); do
+    replica=$("$lab" exec n1 hactl status 2>/dev/null | awk '/ replica TL/ {print $1; exit}')
+    if [ -n "$replica" ]; then
+      pid=$("$lab" exec "$replica" sh -c 'p=$(head -1 /var/lib/ha-patroni/data/postmaster.pid) && grep -q postgres /proc/$p/comm && echo $p' 2>/dev/null)
+      [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] && break
+    fi
+    pid=""; sleep 0.1
+  done
+  [ -n "$pid" ] || { echo "    no replica with a running postmaster within 10 s (replica: '${replica}')"; return 1; }
   signal_main_pid "$replica" ha-patroni.service KILL || return 1
-  for _ in $(seq 50); do "$lab" exec "$replica" kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  t0=$(date +%s%N)
+  # Gone, or a zombie waiting to be reaped (kill -0 succeeds on zombies).
+  for _ in $(seq 50); do
+    "$lab" exec "$replica" sh -c "! kill -0 $pid 2>/dev/null || grep -q '^[0-9]* ([^)]*) Z' /proc/$pid/stat" 2>/dev/null \
+      && { echo "    postgres (pid $pid) on $replica stopped $(( ($(date +%s%N) - t0) / 1000000 )) ms after Patroni was killed"; return 0; }
+    sleep 0.1
+  done
+  echo "    postgres (pid $pid) on $replica still runs 5 s after Patroni was killed:"
+  "$lab" exec "$replica" sh -c "cat /proc/$pid/stat; ps -eo pid,ppid,stat,comm | grep -E 'postgres|patroni'" 2>&1 | sed 's/^/      /' | head -12
+  "$lab" exec "$replica" journalctl -u ha-patroni -n 20 --no-pager 2>&1 | sed 's/^/      /'
   return 1
 }
 check "Patroni killed (SIGKILL): its PostgreSQL is stopped too within 5 s" die_together
