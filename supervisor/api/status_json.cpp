@@ -1,5 +1,8 @@
 #include "supervisor/api/status_json.hpp"
 
+#include <cmath>
+
+#include "supervisor/loop/decide_files.hpp"
 #include "supervisor/loop/decide_nginx.hpp"
 
 namespace hasup::api {
@@ -113,6 +116,29 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     self["db"] = {{"endpoint", endpoint}, {"local", local}, {"last_error", s.db.last_error},
                   {"config_error", s.db.template_error}, {"unit", s.db.unit}};
   }
+  if (s.files.enabled) {
+    const auto& f = s.files;
+    json peers = json::array();
+    for (const auto& [id, p] : f.peers) {
+      json completion = json::object();
+      for (const auto& [folder, c] : p.completion)
+        completion[folder] = {{"percent", std::floor(c.percent * 10) / 10}, {"need_items", c.need_items}, {"need_bytes", c.need_bytes},
+                              {"need_deletes", c.need_deletes}};
+      peers.push_back({{"name", p.name}, {"device_id", id}, {"connected", p.connected}, {"completion", completion}});
+    }
+    json folders = json::array();
+    for (const auto& folder : f.folders) {
+      json status = nullptr;
+      if (auto it = f.folder_status.find(folder.id); it != f.folder_status.end())
+        status = {{"state", it->second.state}, {"error", it->second.error}, {"need_items", it->second.need_items},
+                  {"need_bytes", it->second.need_bytes}, {"pull_errors", it->second.pull_errors}};
+      folders.push_back({{"id", folder.id}, {"path", folder.path}, {"status", status}});
+    }
+    self["files"] = {{"summary", loop::files_summary(f)}, {"device_id", f.device_id}, {"api_error", f.api_error},
+                     {"peers", peers}, {"folders", folders}, {"conflicts", f.conflicts},
+                     {"conflict_examples", f.conflict_examples}, {"last_error", f.last_error},
+                     {"unit", f.unit}, {"problem", loop::files_problem(s)}};
+  }
   self["consul_node"] = s.consul.agent_node;
   doc["self"] = self;
   // A cut-off node shows its last view, marked as such.
@@ -136,6 +162,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"leader_epoch", m.leader_epoch},
                        {"versions", m.versions},
                        {"syncthing_device_id", m.syncthing_device_id},
+                       {"files", self_row ? loop::files_summary(s.files) : m.files_state},
                        {"nginx", self_row ? loop::nginx_served_summary(s.nginx) : m.nginx_config},
                        {"vrrp_state", self_row && s.vip.enabled && !s.vip.vrrp_state.empty() ? s.vip.vrrp_state : m.vrrp_state},
                        {"holds_vip", self_row && s.vip.enabled ? s.vip.holds_address : m.holds_vip},
@@ -147,7 +174,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     if (s.kv.members.count(name)) continue;
     members.push_back({{"name", name}, {"address", address}, {"role", "down"}, {"health", "not alive"},
                        {"since", ""}, {"leader_epoch", 0}, {"versions", json::object()},
-                       {"syncthing_device_id", ""}, {"nginx", ""}, {"vrrp_state", ""}, {"holds_vip", false},
+                       {"syncthing_device_id", ""}, {"files", ""}, {"nginx", ""}, {"vrrp_state", ""}, {"holds_vip", false},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   if (s.db.enabled) {

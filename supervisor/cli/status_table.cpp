@@ -72,12 +72,17 @@ std::string render_status_table(const json& doc) {
     for (const auto& m : member(doc, "members"))
       any_vrrp = any_vrrp || flag(m, "holds_vip") ||
                  (member(m, "vrrp_state").is_string() && !member(m, "vrrp_state").get<std::string>().empty());
+  bool any_files = false;
+  if (member(doc, "members").is_array())
+    for (const auto& m : member(doc, "members"))
+      any_files = any_files || (member(m, "files").is_string() && !member(m, "files").get<std::string>().empty());
   std::vector<std::vector<std::string>> rows{{"NODE", "ADDRESS", "ROLE", "HEALTH", "LEADER EPOCH", "LAST CHANGE"}};
   if (any_vrrp) rows[0].push_back("FLOATING IP");
   if (any_nginx) rows[0].push_back("NGINX");
   const json& database = member(doc, "database");
   const bool any_db = database.is_object();
   if (any_db) rows[0].push_back("DATABASE");
+  if (any_files) rows[0].push_back("FILES");
   if (member(doc, "members").is_array()) {
     for (const auto& m : member(doc, "members")) {
       std::string role = text(m, "role");
@@ -91,6 +96,7 @@ std::string render_status_table(const json& doc) {
       }
       if (any_nginx) rows.back().push_back(member(m, "nginx").is_string() ? text(m, "nginx") : "-");
       if (any_db) rows.back().push_back(member(m, "db").is_string() ? text(m, "db") : "-");
+      if (any_files) rows.back().push_back(member(m, "files").is_string() ? text(m, "files") : "-");
     }
   }
   if (rows.size() == 1) rows.push_back({"(no live members)", "", "", "", "", ""});
@@ -141,6 +147,34 @@ std::string render_status_table(const json& doc) {
                                                             : "NOT writable: " + text(endpoint, "error")) << "\n";
     if (text(db, "config_error") != "-") out << "  config: " << text(db, "config_error") << "\n";
     if (text(db, "last_error") != "-") out << "  last error: " << text(db, "last_error") << "\n";
+  }
+  const json& files = member(self, "files");
+  if (files.is_object()) {
+    out << "files (syncthing " << text(files, "device_id").substr(0, 7) << "): " << text(files, "summary") << "\n";
+    if (member(files, "peers").is_array())
+      for (const auto& p : member(files, "peers")) {
+        out << "  peer " << text(p, "name") << ": " << (flag(p, "connected") ? "connected" : "NOT connected");
+        if (member(p, "completion").is_object())
+          for (const auto& [folder, c] : member(p, "completion").items())
+            out << ", " << text(c, "percent") << "% of " << folder << " (needs " << text(c, "need_items") << ")";
+        out << "\n";
+      }
+    if (member(files, "folders").is_array())
+      for (const auto& f : member(files, "folders")) {
+        const json& status = member(f, "status");
+        out << "  folder " << text(f, "path") << ": "
+            << (status.is_object() ? text(status, "state") + (text(status, "error") != "-" ? " (" + text(status, "error") + ")" : "") +
+                                         ", this node needs " + text(status, "need_items") + " item(s)"
+                                   : "not read yet")
+            << "\n";
+      }
+    if (text(files, "conflicts") != "0") {
+      out << "  CONFLICTS: " << text(files, "conflicts") << " conflict copy(ies) kept by syncthing, e.g.:\n";
+      if (member(files, "conflict_examples").is_array())
+        for (const auto& e : member(files, "conflict_examples")) out << "    " << (e.is_string() ? e.get<std::string>() : "?") << "\n";
+    }
+    if (text(files, "api_error") != "-") out << "  syncthing: " << text(files, "api_error") << "\n";
+    if (text(files, "last_error") != "-") out << "  last error: " << text(files, "last_error") << "\n";
   }
   return out.str();
 }

@@ -46,6 +46,7 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
         continue;
       }
       view.registered[name] = node->address;
+      if (!node->syncthing_device_id.empty()) view.registered_devices[name] = node->syncthing_device_id;
     } else if (starts_with(entry.key, keys.maintenance_dir())) {
       auto intent = decode_maintenance(entry.value);
       if (!intent) {

@@ -83,6 +83,7 @@ std::string encode(const MemberRecord& r) {
   o["health"] = r.health;
   o["versions"] = r.versions;
   o["syncthing_device_id"] = r.syncthing_device_id;
+  o["files_state"] = r.files_state;
   o["nginx_config"] = r.nginx_config;
   o["vrrp_state"] = r.vrrp_state;
   o["holds_vip"] = r.holds_vip;
@@ -103,6 +104,7 @@ MemberDecode decode_member(const std::string& text) {
       !get_string(o, "role", role, out.error) || !get_string(o, "health", r.health, out.error) ||
       !get_string(o, "since", r.since, out.error) ||
       !get_string(o, "syncthing_device_id", r.syncthing_device_id, out.error, false) ||
+      !get_string(o, "files_state", r.files_state, out.error, false) ||
       !get_string(o, "nginx_config", r.nginx_config, out.error, false) ||
       !get_string(o, "vrrp_state", r.vrrp_state, out.error, false) ||
       !get_string(o, "vip_settings", r.vip_settings, out.error, false))
@@ -149,7 +151,9 @@ MemberDecode decode_member(const std::string& text) {
 }
 
 std::string encode(const NodeRegistration& n) {
-  return json{{"schema", 1}, {"name", n.name}, {"address", n.address}}.dump();
+  json o{{"schema", 1}, {"name", n.name}, {"address", n.address}};
+  if (!n.syncthing_device_id.empty()) o["syncthing_device_id"] = n.syncthing_device_id;
+  return o.dump();
 }
 
 std::optional<NodeRegistration> decode_node(const std::string& text) {
@@ -157,7 +161,9 @@ std::optional<NodeRegistration> decode_node(const std::string& text) {
   auto parsed = parse_object(text, error);
   if (!parsed || !schema_ok(*parsed, 1, error)) return std::nullopt;
   NodeRegistration n;
-  if (!get_string(*parsed, "name", n.name, error) || !get_string(*parsed, "address", n.address, error)) return std::nullopt;
+  if (!get_string(*parsed, "name", n.name, error) || !get_string(*parsed, "address", n.address, error) ||
+      !get_string(*parsed, "syncthing_device_id", n.syncthing_device_id, error, false))
+    return std::nullopt;
   if (n.name.empty() || n.address.empty()) return std::nullopt;
   return n;
 }

@@ -24,6 +24,9 @@ struct MemberRecord {
   std::string health = "ok";   // "ok" or what is wrong, in a few words
   std::map<std::string, std::string> versions;  // supervisor, consul, ...
   std::string syncthing_device_id;              // filled once syncthing is managed
+  // The replicated folders on this node, in a few words: "in sync, 2 peers",
+  // "needs 12 items", "syncthing unreachable". Empty: files not managed.
+  std::string files_state;
   // The nginx config this node serves: "gen N FINGERPRINT"; the fingerprint
   // names the upstream set, equal on nodes that route the same way. Empty: no nginx.
   std::string nginx_config;
@@ -52,6 +55,10 @@ MemberDecode decode_member(const std::string& json_text);
 struct NodeRegistration {
   std::string name;
   std::string address;
+  // Like the address, it outlives a crash: the peers keep the device (and
+  // share the folder with it) while the node is down, so it catches up when
+  // it comes back. Empty: files not managed on that node.
+  std::string syncthing_device_id;
   bool operator==(const NodeRegistration&) const = default;
 };
 std::string encode(const NodeRegistration& node);

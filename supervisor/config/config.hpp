@@ -129,6 +129,22 @@ struct DbConfig {
   bool enabled() const { return backend != "none"; }
 };
 
+// The resources folder(s), replicated between the nodes by syncthing: the
+// supervisor keeps syncthing's devices and folders following the cluster's
+// membership, through its REST API (components/syncthing).
+struct FilesConfig {
+  bool enabled = false;
+  std::string folders = "/opt/manager/resources";  // comma-separated absolute paths
+  std::string api_address = "127.0.0.1";           // syncthing's REST API (loopback only)
+  int api_port = 8384;
+  std::string api_key_file = "/etc/ha-syncthing/api-key";
+  int sync_port = 22000;  // syncthing's port for the peers, the same on every node
+  std::string unit = "ha-syncthing.service";
+  int poll_interval_ms = 1000;
+  int unfit_after_ms = 10000;
+  int conflict_scan_interval_ms = 10000;
+};
+
 struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
@@ -143,6 +159,7 @@ struct Config {
   SystemdConfig systemd;
   NginxConfig nginx;
   DbConfig db;
+  FilesConfig files;
 };
 
 struct ConfigError {

@@ -136,6 +136,28 @@ const StringFormat kKeyPrefix{"[A-Za-z0-9][A-Za-z0-9_/-]*, no trailing '/'", key
 const StringFormat kToken{"visible ASCII", token_problem};
 const StringFormat kOptionalHost{"empty, or an IPv4/IPv6 literal or host name",
                                  [](std::string_view v) { return v.empty() ? std::string{} : host_problem(v); }};
+// Absolute paths separated by ',' (each as kPath), none repeated.
+std::string path_list_problem(std::string_view list) {
+  if (list.empty()) return "must name at least one folder";
+  std::vector<std::string> seen;
+  std::string_view rest = list;
+  while (true) {
+    const auto comma = rest.find(',');
+    const auto path = rest.substr(0, comma);
+    if (auto problem = path_problem(path); !problem.empty()) return "'" + std::string(path) + "' " + problem;
+    if (path.size() < 2) return "'/' cannot be replicated";
+    if (std::find(seen.begin(), seen.end(), path) != seen.end()) return "'" + std::string(path) + "' is named twice";
+    seen.emplace_back(path);
+    if (comma == std::string_view::npos) return {};
+    rest.remove_prefix(comma + 1);
+  }
+}
+const StringFormat kPathList{"absolute paths separated by ','", path_list_problem};
+// The REST API's key travels in clear text: only over loopback.
+const StringFormat kLoopback{"127.x.y.z", [](std::string_view v) -> std::string {
+                               if (v.rfind("127.", 0) != 0 || !is_ip_literal(v)) return "must be a 127.0.0.0/8 address";
+                               return {};
+                             }};
 const StringFormat kServiceList{"Consul service names separated by ','", service_list_problem};
 // A name that becomes a Consul key segment and a Patroni scope.
 std::string db_name_problem(std::string_view name) {
@@ -523,6 +545,33 @@ std::vector<KeySpec> build_keys() {
                "floating IP (when another node is fit), in ms.",
        .reload = Reload::live,
        .int_ranges = {{0, 600000}}},
+
+      // files.*: syncthing, kept by the supervisor. What it replicates is
+      // fixed at start; the polling and the fitness bound can change live.
+      {HASUP_KEY(files.enabled),
+       .help = "Keep syncthing's devices and folders following the cluster's membership (components/syncthing)."},
+      {HASUP_KEY(files.folders),
+       .help = "Folders replicated to every node (absolute paths, comma-separated); the same on every node.",
+       .format = &kPathList},
+      {HASUP_KEY(files.api_address), .help = "syncthing's REST API address: a loopback address.",
+       .format = &kLoopback},
+      {HASUP_KEY(files.api_port), .help = "syncthing's REST API port.", .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(files.api_key_file),
+       .help = "File holding syncthing's API key (root only; written by components/syncthing/install.sh).",
+       .format = &kPath},
+      {HASUP_KEY(files.sync_port), .help = "syncthing's port for the peers, the same on every node.",
+       .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(files.unit), .help = "systemd unit of syncthing, started (and restarted when its config "
+                                      "needs it) by the supervisor."},
+      {HASUP_KEY(files.poll_interval_ms), .help = "How often syncthing's state is read, in ms.",
+       .reload = Reload::live, .int_ranges = {{100, 60000}}},
+      {HASUP_KEY(files.unfit_after_ms),
+       .help = "syncthing unreachable, or this node missing files its peers have, this long makes the node "
+               "unfit to hold the floating IP (when another node is fit), in ms.",
+       .reload = Reload::live, .int_ranges = {{0, 3600000}}},
+      {HASUP_KEY(files.conflict_scan_interval_ms),
+       .help = "How often the folders are searched for syncthing's conflict copies (.sync-conflict-), in ms.",
+       .reload = Reload::live, .int_ranges = {{1000, 3600000}}},
   };
 #undef HASUP_KEY
 }

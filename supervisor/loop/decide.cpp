@@ -2,6 +2,7 @@
 
 #include "components/keepalived/render.hpp"
 #include "supervisor/loop/decide_db.hpp"
+#include "supervisor/loop/decide_files.hpp"
 #include "supervisor/loop/decide_nginx.hpp"
 
 #include <algorithm>
@@ -32,6 +33,8 @@ std::string to_string(Job job) {
     case Job::set_vip_preference: return "set-vip-preference";
     case Job::bootstrap_stolon: return "bootstrap-stolon";
     case Job::start_stolon_units: return "start-stolon-units";
+    case Job::apply_syncthing_config: return "apply-syncthing-config";
+    case Job::start_syncthing: return "start-syncthing";
   }
   return "unknown";
 }
@@ -100,7 +103,8 @@ std::string local_problem(const Snapshot& s) {
   if (s.nginx.enabled && !s.consul.agent_node.empty())
     for (const auto& service : s.nginx.services)
       if (service.failing_nodes.count(s.consul.agent_node)) return service.name + " failing its checks here";
-  return db_problem(s);
+  if (auto problem = db_problem(s); !problem.empty()) return problem;
+  return files_problem(s);
 }
 
 namespace {
@@ -118,7 +122,11 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   bool same_state = published != s.kv.members.end() && published->second.role == r.role &&
                     published->second.health == r.health;
   r.since = same_state ? published->second.since : s.wall_time;
-  if (published != s.kv.members.end()) r.syncthing_device_id = published->second.syncthing_device_id;
+  if (!s.files.device_id.empty())
+    r.syncthing_device_id = s.files.device_id;
+  else if (published != s.kv.members.end())
+    r.syncthing_device_id = published->second.syncthing_device_id;
+  r.files_state = files_summary(s.files);
   r.nginx_config = nginx_served_summary(s.nginx);
   if (s.vip.enabled) {
     // Before keepalived's first notify, holding the address says MASTER.
@@ -308,6 +316,8 @@ Plan decide(const Snapshot& s) {
   if (!nginx_note.empty()) plan.reason += "; " + nginx_note;
   std::string db_note = decide_db(plan, s);
   if (!db_note.empty()) plan.reason += "; " + db_note;
+  std::string files_note = decide_files(plan, s);
+  if (!files_note.empty()) plan.reason += "; " + files_note;
   return plan;
 }
 
@@ -366,8 +376,18 @@ Plan decide_cluster(const Snapshot& s) {
     want(plan, s, std::move(publish));
   }
 
+  // The registration carries this node's syncthing device id once known, so
+  // the peers keep sharing the folders with it while it is down.
   auto registered = s.kv.registered.find(s.self);
-  if (registered == s.kv.registered.end() || registered->second != s.self_address) want(plan, s, action(Job::register_node));
+  auto registered_device = s.kv.registered_devices.find(s.self);
+  const std::string device = s.files.enabled ? s.files.device_id : std::string{};
+  const bool device_stale =
+      !device.empty() && (registered_device == s.kv.registered_devices.end() || registered_device->second != device);
+  if (registered == s.kv.registered.end() || registered->second != s.self_address || device_stale) {
+    Action a = action(Job::register_node);
+    a.text = device;
+    want(plan, s, std::move(a));
+  }
 
   decide_leadership(plan, s, plan.role, member_published);
   if (!plan.actions.empty() && plan.actions.front().job == Job::publish_member && plan.actions.size() == 1 &&

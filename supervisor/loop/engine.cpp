@@ -54,7 +54,9 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       shutdown_deadline_(io),
       wake_timer_(io),
       db_backoff_(io),
-      db_probe_timer_(io) {
+      db_probe_timer_(io),
+      files_timer_(io),
+      conflict_timer_(io) {
   versions_["supervisor"] = kVersion;
   link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
   watched_units_ = split_list(config_.systemd.watch_units);
@@ -73,6 +75,7 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       for (const auto& unit : split_list(config_.db.stolon_units)) watched_units_.push_back(unit);
     read_db_inputs();
   }
+  if (config_.files.enabled) watched_units_.push_back(config_.files.unit);
 }
 
 void Engine::read_vip_template() {
@@ -113,6 +116,7 @@ void Engine::start() {
   start_vrrp_notify();
   start_nginx_watches();
   start_db();
+  start_files();
   wake();
 }
 
@@ -151,6 +155,7 @@ Snapshot Engine::observe() const {
   s.vip = observe_vip();
   s.nginx = observe_nginx();
   s.db = observe_db();
+  s.files = observe_files();
   return s;
 }
 
@@ -257,7 +262,9 @@ void Engine::act(const Plan& plan) {
       case Job::start_stolon_units: job_start_stolon_units(); break;
       case Job::apply_keepalived_conf: job_apply_keepalived_conf(action.text); break;
       case Job::start_keepalived: job_start_keepalived(); break;
-      case Job::register_node: job_register_node(); break;
+      case Job::register_node: job_register_node(action.text); break;
+      case Job::apply_syncthing_config: job_apply_syncthing_config(action.text, action.text2); break;
+      case Job::start_syncthing: job_start_syncthing(); break;
       case Job::apply_nginx_conf:
         nginx_first_unapplied_.reset();  // changes from now on wait for the next apply
         job_apply_nginx_conf(action.text, action.generation);
@@ -654,8 +661,8 @@ void Engine::job_close_session(const std::string& session) {
   });
 }
 
-void Engine::job_register_node() {
-  cluster::NodeRegistration node{config_.node.name, config_.node.address};
+void Engine::job_register_node(const std::string& syncthing_device_id) {
+  cluster::NodeRegistration node{config_.node.name, config_.node.address, syncthing_device_id};
   consul_.kv_put(keys_.node(node.name), cluster::encode(node), {}, [this](consul::Result<bool> r) {
     if (!r)
       note_consul_error("registering this node", r.error());
@@ -805,6 +812,9 @@ void Engine::reload() {
   config_.db.probe_interval_ms = next.db.probe_interval_ms;
   config_.db.probe_timeout_ms = next.db.probe_timeout_ms;
   config_.db.unfit_after_ms = next.db.unfit_after_ms;
+  config_.files.poll_interval_ms = next.files.poll_interval_ms;
+  config_.files.unfit_after_ms = next.files.unfit_after_ms;
+  config_.files.conflict_scan_interval_ms = next.files.conflict_scan_interval_ms;
   if (config_.db.enabled()) read_db_inputs();
   spdlog::info("reloaded {}: applied live: {}; needs a restart to apply: {}", config_path_, join(changes.live),
                join(changes.needs_restart));

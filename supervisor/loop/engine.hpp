@@ -82,7 +82,7 @@ class Engine {
   void job_set_vip_preference(bool preferred);
   void job_apply_keepalived_conf(const std::string& text);
   void job_start_keepalived();
-  void job_register_node();
+  void job_register_node(const std::string& syncthing_device_id);
   void start_units();
   void read_vip_template();
   VipView observe_vip() const;
@@ -123,6 +123,16 @@ class Engine {
   void read_stolon_inputs();
   void job_bootstrap_stolon(const std::string& spec);
   void job_start_stolon_units();
+
+  // The replicated folders (engine_files.cpp): syncthing's state read from
+  // its REST API, its config kept, conflict copies searched for.
+  void start_files();
+  void poll_files();
+  void on_files_read(FilesView fresh, std::string error);
+  void scan_conflicts();
+  FilesView observe_files() const;
+  void job_apply_syncthing_config(const std::string& body, const std::string& changes);
+  void job_start_syncthing();
 
   void note_consul_error(const std::string& what, const consul::Error& error);
   std::string session_name() const { return "ha-supervisor/" + config_.node.name; }
@@ -200,6 +210,14 @@ class Engine {
   std::optional<Clock::time_point> db_failing_since_;
   std::optional<Clock::time_point> problem_since_;  // local_problem() not empty since
 
+  FilesView files_;  // kept facts; observe_files() adds the ages
+  std::string syncthing_key_;
+  boost::asio::steady_timer files_timer_;
+  boost::asio::steady_timer conflict_timer_;
+  bool files_poll_running_ = false;
+  std::optional<Clock::time_point> files_failing_since_;  // since the last whole read of syncthing
+  std::optional<Clock::time_point> files_behind_since_;   // this node missing items its peers have, since
+
   ServiceNotifier notifier_;
   bool announced_ready_ = false;
   Snapshot last_snapshot_;
@@ -215,6 +233,7 @@ class Engine {
   // loop's thread. Last members: destroyed (joined) first, before anything
   // their jobs report to.
   std::unique_ptr<boost::asio::thread_pool> db_workers_;
+  std::unique_ptr<boost::asio::thread_pool> files_workers_;  // the conflict search walks the folders
   std::unique_ptr<boost::asio::thread_pool> workers_;
 };
 

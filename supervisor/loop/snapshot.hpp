@@ -14,6 +14,8 @@
 #include "components/postgres/model.hpp"
 #include "components/postgres/probe.hpp"
 #include "components/nginx/model.hpp"
+#include "components/syncthing/model.hpp"
+#include "components/syncthing/observe_parse.hpp"
 #include "supervisor/cluster/records.hpp"
 
 namespace hasup::loop {
@@ -23,7 +25,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  release_leadership, publish_cluster_state, close_session, set_vip_fault, apply_keepalived_conf,
                  start_keepalived, register_node, apply_nginx_conf, start_nginx,
                  apply_patroni_conf, start_patroni, set_vip_preference, bootstrap_stolon,
-                 start_stolon_units };
+                 start_stolon_units, apply_syncthing_config, start_syncthing };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -64,6 +66,7 @@ struct KvView {
   std::optional<LeaderLock> leader;                        // absent: the lock is free
   std::set<std::string> maintenance;                       // nodes with maintenance intent
   std::map<std::string, std::string> registered;          // node name -> address, alive or not
+  std::map<std::string, std::string> registered_devices;  // node name -> syncthing device id (unvalidated)
   std::optional<cluster::ClusterState> cluster_state;
 };
 
@@ -159,6 +162,38 @@ struct DbView {
   std::string bootstrap_outcome;
 };
 
+// A peer of this node's syncthing, as it last reported.
+struct SyncPeerView {
+  std::string name;
+  std::string device_id;
+  bool connected = false;
+  // Per folder id: how far the peer is from the folder's global state.
+  std::map<std::string, syncthing::Completion> completion;
+  bool operator==(const SyncPeerView&) const = default;
+};
+
+// The replicated folders on this node: syncthing's identity and config as it
+// answered, its peers, what this node still misses, and conflict copies.
+struct FilesView {
+  bool enabled = false;
+  std::string unit;
+  std::vector<syncthing::Folder> folders;
+  std::string listen_address;                     // tcp://SELF:SYNC_PORT
+  int sync_port = 0;
+  bool api_known = false;                         // syncthing's API answered at least once
+  std::string api_error;                          // the newest failure to read it; empty after a success
+  std::chrono::milliseconds api_failing_for{0};  // since the last whole read (0 while reads succeed)
+  std::string device_id;                          // this node's, once read
+  std::optional<std::string> current_config;      // GET /rest/config as last read
+  std::map<std::string, SyncPeerView> peers;      // by device id: the devices syncthing knows, but self
+  std::map<std::string, syncthing::FolderStatus> folder_status;  // by folder id, this node's own
+  std::chrono::milliseconds behind_for{0};        // this node missing items its peers have, since
+  std::chrono::milliseconds unfit_after{0};
+  std::size_t conflicts = 0;                      // conflict copies found by the newest search
+  std::vector<std::string> conflict_examples;     // a few of their paths
+  std::string last_error;                         // newest failure to apply the config
+};
+
 struct Snapshot {
   std::string self;
   std::string self_address;
@@ -175,6 +210,7 @@ struct Snapshot {
   VipView vip;
   NginxView nginx;
   DbView db;
+  FilesView files;
 };
 
 }  // namespace hasup::loop

@@ -251,3 +251,40 @@ else
   echo "stolon: stolon-kill-postgres not tried against PostgreSQL (needs root, setpriv, user postgres, $pgbin)" >&2
 fi
 echo "stolon install script: ok"
+
+# --- syncthing (components/syncthing/install.sh) -------------------------------
+# Its first config must already keep syncthing inside the cluster: checked in
+# config.xml (what syncthing reads at its first start) before it ever runs.
+st_root=$(mktemp -d)
+trap 'rm -rf "$root" "$st_root"' EXIT
+"$src/components/syncthing/install.sh" --root "$st_root" --listen 198.18.0.11 --name n1 --no-enable >/dev/null \
+  || fail "syncthing install failed"
+cfg=$st_root/var/lib/ha-syncthing/config.xml
+[ -f "$cfg" ] || fail "syncthing: no config.xml"
+for want in '<listenAddress>tcp://198.18.0.11:22000</listenAddress>' '<globalAnnounceEnabled>false' \
+  '<localAnnounceEnabled>false' '<relaysEnabled>false' '<natEnabled>false' '<urAccepted>-1' \
+  '<autoUpgradeIntervalH>0' '<crashReportingEnabled>false' '<address>127.0.0.1:8384</address>' 'name="n1"'; do
+  grep -q -- "$want" "$cfg" || fail "syncthing: config.xml lacks $want"
+done
+[ "$(grep -c '<listenAddress>' "$cfg")" = 1 ] || fail "syncthing: more than one listen address (default ones left)"
+key=$(cat "$st_root/etc/ha-syncthing/api-key")
+[[ "$key" =~ ^[A-Za-z0-9]{20,}$ ]] || fail "syncthing: api-key is not a usable key"
+[ "$(stat -c %a "$st_root/etc/ha-syncthing/api-key")" = 600 ] || fail "syncthing: api-key is not 0600"
+[ "$(stat -c %a "$st_root/etc/ha-syncthing/env")" = 600 ] || fail "syncthing: env is not 0600"
+grep -qx "STGUIAPIKEY=$key" "$st_root/etc/ha-syncthing/env" || fail "syncthing: env does not carry the API key"
+grep -q "<apikey>$key</apikey>" "$cfg" || fail "syncthing: config.xml has another API key"
+grep -q 'EnvironmentFile=/etc/ha-syncthing/env' "$st_root/etc/systemd/system/ha-syncthing.service" \
+  || fail "syncthing: the unit does not read the key from its environment file"
+! grep -q "$key" "$st_root/etc/systemd/system/ha-syncthing.service" || fail "syncthing: the key is in the unit"
+# Installing again keeps the identity and the key.
+id1=$(syncthing serve --home="$st_root/var/lib/ha-syncthing" --device-id 2>/dev/null)
+"$src/components/syncthing/install.sh" --root "$st_root" --listen 198.18.0.11 --name n1 --no-enable >/dev/null \
+  || fail "syncthing: second install failed"
+[ "$(syncthing serve --home="$st_root/var/lib/ha-syncthing" --device-id 2>/dev/null)" = "$id1" ] || fail "syncthing: identity changed"
+[ "$(cat "$st_root/etc/ha-syncthing/api-key")" = "$key" ] || fail "syncthing: API key changed"
+for bad in "--listen 198.18.0" "--listen 198.18.0.11 --name 'a b'" "--listen 198.18.0.11 --sync-port 70000"; do
+  if eval "\"$src/components/syncthing/install.sh\" --root \"$st_root\" --no-enable $bad" >/dev/null 2>&1; then
+    fail "syncthing: install accepted $bad"
+  fi
+done
+echo "syncthing install script: ok"

@@ -508,7 +508,10 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  stolonctl = \"/s/ctl\"; stolon_spec_template = \"/t/s\"; stolon_spec_file = \"/e/s\";\n"
       "  stolon_units = \"a.service\"; stolon_keeper_port = 6543;\n"
       "  ttl_s = 10; loop_wait_s = 2; retry_timeout_s = 3; synchronous = \"strict\"; manager_user = \"mu\";\n"
-      "  manager_database = \"md\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n");
+      "  manager_database = \"md\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n"
+      "files: { enabled = true; folders = \"/o/r,/o/s\"; api_address = \"127.0.0.2\"; api_port = 8385;\n"
+      "  api_key_file = \"/e/s/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
+      "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
   EXPECT_EQ(c.db.backend, "patroni");
@@ -566,6 +569,16 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.api.listen, "0.0.0.0");
   EXPECT_EQ(c.api.port, 9000);
   EXPECT_EQ(c.log.level, "debug");
+  EXPECT_TRUE(c.files.enabled);
+  EXPECT_EQ(c.files.folders, "/o/r,/o/s");
+  EXPECT_EQ(c.files.api_address, "127.0.0.2");
+  EXPECT_EQ(c.files.api_port, 8385);
+  EXPECT_EQ(c.files.api_key_file, "/e/s/key");
+  EXPECT_EQ(c.files.sync_port, 22001);
+  EXPECT_EQ(c.files.unit, "s.service");
+  EXPECT_EQ(c.files.poll_interval_ms, 500);
+  EXPECT_EQ(c.files.unfit_after_ms, 4000);
+  EXPECT_EQ(c.files.conflict_scan_interval_ms, 5000);
   // Every key differs from its default except token_file: the test above
   // really covers the whole schema.
   const auto changes = diff(Config{}, c);
@@ -684,7 +697,9 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
                                             "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s",
                                             "log.level", "vip.unfit_grace_ms", "nginx.template", "nginx.wait_min_ms", "nginx.wait_max_ms",
                                             "nginx.reload_interval_ms", "nginx.check_timeout_ms",
-                                            "db.probe_interval_ms", "db.probe_timeout_ms", "db.unfit_after_ms"}));
+                                            "db.probe_interval_ms", "db.probe_timeout_ms", "db.unfit_after_ms",
+                                           "files.poll_interval_ms", "files.unfit_after_ms",
+                                           "files.conflict_scan_interval_ms"}));
 }
 
 // Help text is wrapped; joining the wrapped lines gives it back.
@@ -708,6 +723,27 @@ TEST(ConfigSchemaTest, DescribeListsEveryKeyWithItsDetails) {
   EXPECT_TRUE(contains(text, "restart"));
   EXPECT_TRUE(contains(text, "live"));
   EXPECT_TRUE(contains(text, "split-brain"));
+}
+
+}  // namespace
+}  // namespace hasup::config
+
+namespace hasup::config {
+namespace {
+
+TEST(ConfigLoadTest, FilesFoldersAndApiAddressAreChecked) {
+  for (const std::string& bad : {"opt/relative", "/a,/a", "/", "/a b", ""}) {
+    auto result = load_with("files", "folders = \"" + bad + "\";");
+    EXPECT_FALSE(result.config) << bad;
+    EXPECT_NE(all_errors(result).find("files.folders"), std::string::npos) << all_errors(result);
+  }
+  // The API key travels in clear: the API must be on loopback.
+  auto remote = load_with("files", "api_address = \"198.18.0.11\";");
+  EXPECT_FALSE(remote.config);
+  EXPECT_NE(all_errors(remote).find("files.api_address: must be a 127.0.0.0/8 address"), std::string::npos)
+      << all_errors(remote);
+  auto good = load_with("files", "folders = \"/opt/a,/opt/b\";");
+  EXPECT_TRUE(good.config) << all_errors(good);
 }
 
 }  // namespace

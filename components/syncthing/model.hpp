@@ -1,0 +1,41 @@
+#pragma once
+// syncthing as the supervisor sees it: plain values, no I/O. Device ids and
+// addresses of peers come from Consul (each node registers its own), so they
+// are data to validate, never trusted text.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hasup::syncthing {
+
+// A folder replicated between every node: the same id and path on each.
+struct Folder {
+  std::string id;    // folder_id(path)
+  std::string path;  // absolute
+  bool operator==(const Folder&) const = default;
+};
+
+struct Peer {
+  std::string name;       // node name; also the device's name in syncthing
+  std::string device_id;  // XXXXXXX-XXXXXXX-... (8 groups of 7, base32)
+  std::string address;    // tcp://IP:PORT
+  bool operator==(const Peer&) const = default;
+};
+
+// What this node's syncthing must be told.
+struct DesiredConfig {
+  std::string self_name;
+  std::string self_device_id;
+  std::string listen_address;  // tcp://IP:PORT
+  std::vector<Peer> peers;     // every other registered node with a device id
+  std::vector<Folder> folders;
+};
+
+// The folder id for a path, the same on every node: "ha" + the path with '/'
+// turned into '-' ("/opt/manager/resources" -> "ha-opt-manager-resources").
+std::string folder_id(const std::string& path);
+
+// A syncthing device id: 8 groups of 7 of A-Z and 2-7, separated by '-'.
+bool is_device_id(const std::string& text);
+
+}  // namespace hasup::syncthing

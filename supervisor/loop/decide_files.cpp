@@ -1,0 +1,109 @@
+#include "supervisor/loop/decide_files.hpp"
+
+#include "components/syncthing/config_plan.hpp"
+#include "supervisor/util/host_name.hpp"
+
+namespace hasup::loop {
+
+namespace {
+
+bool unit_running(const Snapshot& s, const std::string& unit) {
+  auto u = s.units.find(unit);
+  if (u == s.units.end()) return false;
+  const std::string& state = u->second.active_state;
+  return state == "active" || state == "activating" || state == "reloading" || state == "deactivating";
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+}  // namespace
+
+syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::string>* refused) {
+  const FilesView& f = s.files;
+  syncthing::DesiredConfig d;
+  d.self_name = s.self;
+  d.self_device_id = f.device_id;
+  d.listen_address = f.listen_address;
+  d.folders = f.folders;
+  // Registrations come from Consul: a value that is not a plain address or
+  // device id never reaches syncthing.
+  for (const auto& [name, address] : s.kv.registered) {
+    if (name == s.self) continue;
+    auto device = s.kv.registered_devices.find(name);
+    if (device == s.kv.registered_devices.end()) continue;  // files not managed there (yet)
+    if (!syncthing::is_device_id(device->second)) {
+      if (refused) refused->push_back(name + ": registered syncthing device id is not a device id");
+      continue;
+    }
+    if (device->second == f.device_id) {
+      if (refused) refused->push_back(name + ": registered with this node's own device id");
+      continue;
+    }
+    if (!is_ip_literal(address) || address.find(':') != std::string::npos) {
+      if (refused) refused->push_back(name + ": registered address is not an IPv4 address");
+      continue;
+    }
+    d.peers.push_back({name, device->second, "tcp://" + address + ":" + std::to_string(f.sync_port)});
+  }
+  return d;
+}
+
+std::string files_problem(const Snapshot& s) {
+  const FilesView& f = s.files;
+  if (!f.enabled) return {};
+  if (f.api_failing_for >= f.unfit_after && f.api_failing_for.count() > 0) return "files: syncthing unreachable";
+  if (f.behind_for >= f.unfit_after && f.behind_for.count() > 0) return "files: missing items its peers have";
+  return {};
+}
+
+std::string files_summary(const FilesView& f) {
+  if (!f.enabled) return {};
+  if (!f.api_error.empty() || !f.api_known) return "syncthing unreachable";
+  for (const auto& [id, status] : f.folder_status)
+    if (!status.error.empty()) return "folder error";
+  std::size_t connected = 0;
+  for (const auto& [id, peer] : f.peers) connected += peer.connected ? 1 : 0;
+  std::string out;
+  std::int64_t need = 0;
+  for (const auto& [id, status] : f.folder_status) need += status.need_items;
+  out = need > 0 ? "receiving" : "in sync";
+  out += ", " + std::to_string(connected) + "/" + std::to_string(f.peers.size()) + " peers";
+  if (f.conflicts > 0) out += ", " + std::to_string(f.conflicts) + " conflict" + (f.conflicts > 1 ? "s" : "");
+  return out;
+}
+
+std::string decide_files(Plan& plan, const Snapshot& s) {
+  const FilesView& f = s.files;
+  if (!f.enabled) return {};
+  std::string note;
+  // syncthing runs whatever this supervisor's role: replication must go on
+  // while Consul is away.
+  if (s.units_connected && s.units.count(f.unit) && !unit_running(s, f.unit) && !s.busy.count(Job::start_syncthing)) {
+    Action a;
+    a.job = Job::start_syncthing;
+    plan.actions.push_back(std::move(a));
+    note = "files: starting " + f.unit + " (" + s.units.at(f.unit).active_state + ")";
+  }
+  if (!f.api_known || f.device_id.empty() || !f.current_config)
+    return note + (note.empty() ? "" : "; ") + "files: waiting for syncthing's API";
+  // A node that has not read the cluster's registrations yet would remove every peer.
+  if (!s.kv.known) return note;
+  auto desired = desired_syncthing(s);
+  auto planned = syncthing::plan_config(*f.current_config, desired);
+  if (!planned.error.empty()) return note + (note.empty() ? "" : "; ") + "files: " + planned.error;
+  if (planned.change && !s.busy.count(Job::apply_syncthing_config)) {
+    Action a;
+    a.job = Job::apply_syncthing_config;
+    a.text = planned.change->body;
+    a.text2 = join(planned.change->changes);
+    note += std::string(note.empty() ? "" : "; ") + "files: syncthing config: " + a.text2;
+    plan.actions.push_back(std::move(a));
+  }
+  return note;
+}
+
+}  // namespace hasup::loop

@@ -1,0 +1,28 @@
+#pragma once
+// The replicated folders' part of decide(): keep syncthing's devices, folders
+// and options following the registered nodes, keep syncthing running, and
+// judge whether this node's files are fit to serve. Pure, like decide().
+#include <string>
+#include <vector>
+
+#include "supervisor/loop/plan.hpp"
+#include "supervisor/loop/snapshot.hpp"
+
+namespace hasup::loop {
+
+// Adds syncthing's actions to the plan; returns a note for the plan's reason ("" when none).
+std::string decide_files(Plan& plan, const Snapshot& s);
+
+// What syncthing must be told: this node and every other registered node
+// whose device id and address are valid (a crashed node stays: it catches up
+// when it comes back; a forgotten node goes). `refused` gets why a node was left out.
+syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::string>* refused = nullptr);
+
+// Why this node's files keep it from holding the floating IP, in a few stable
+// words; "" when nothing.
+std::string files_problem(const Snapshot& s);
+
+// The member record's summary: "in sync, 2 peers", "needs 3 items", ... ("" when not managed).
+std::string files_summary(const FilesView& f);
+
+}  // namespace hasup::loop

@@ -1,0 +1,344 @@
+// syncthing as the supervisor drives it: the config plan against real
+// syncthing 1.19.2 answers (tests/fixtures/syncthing), the parsers, and the
+// decisions fed with snapshots.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "components/syncthing/config_plan.hpp"
+#include "components/syncthing/observe_parse.hpp"
+#include "supervisor/loop/decide.hpp"
+#include "supervisor/loop/decide_files.hpp"
+
+namespace hasup {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kN1 = "WA6Q7RW-GGK2IAD-ZEYW6TJ-NHJ4U5X-5UAADV2-TN45NS4-Z2BXPZK-OV3VRQG";
+const std::string kN2 = "TISPYQG-B7JRFD5-LU3LN6D-KQKF76U-KQIMXJH-NZSNGHN-JHCXLZ7-SCQ3IQY";
+const std::string kN3 = "AAAAAAA-BBBBBBB-CCCCCCC-DDDDDDD-EEEEEEE-FFFFFFF-GGGGGGG-2345672";
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(HA_SOURCE_DIR "/tests/fixtures/syncthing/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_FALSE(text.str().empty()) << name;
+  return text.str();
+}
+
+syncthing::DesiredConfig two_nodes() {
+  syncthing::DesiredConfig d;
+  d.self_name = "n1";
+  d.self_device_id = kN1;
+  d.listen_address = "tcp://127.0.0.1:22991";
+  d.peers = {{"n2", kN2, "tcp://127.0.0.1:22992"}};
+  d.folders = {{"ha-tmp-st1-res", "/tmp/st1-res"}};
+  return d;
+}
+
+std::vector<std::string> device_ids(const json& list) {
+  std::vector<std::string> ids;
+  for (const auto& d : list) ids.push_back(d["deviceID"]);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// ---- the config plan ------------------------------------------------------
+
+TEST(SyncthingConfigPlanTest, FreshInstallGetsThePeerTheFolderAndTheOptions) {
+  auto plan = syncthing::plan_config(fixture("config-fresh.json"), two_nodes());
+  ASSERT_TRUE(plan.error.empty()) << plan.error;
+  ASSERT_TRUE(plan.change);
+  EXPECT_NE(std::find(plan.change->changes.begin(), plan.change->changes.end(), "device n2 added"),
+            plan.change->changes.end());
+  EXPECT_NE(std::find(plan.change->changes.begin(), plan.change->changes.end(), "folder /tmp/st1-res added"),
+            plan.change->changes.end());
+  json out = json::parse(plan.change->body);
+  EXPECT_EQ(device_ids(out["devices"]), (std::vector<std::string>{kN2, kN1}));
+  for (const auto& d : out["devices"])
+    if (d["deviceID"] == kN2) {
+      EXPECT_EQ(d["name"], "n2");
+      EXPECT_EQ(d["addresses"], json::array({"tcp://127.0.0.1:22992"}));
+      EXPECT_EQ(d["autoAcceptFolders"], false);
+      EXPECT_EQ(d["compression"], "metadata");  // from syncthing's own defaults
+    }
+  ASSERT_EQ(out["folders"].size(), 1u);
+  const auto& folder = out["folders"][0];
+  EXPECT_EQ(folder["id"], "ha-tmp-st1-res");
+  EXPECT_EQ(folder["path"], "/tmp/st1-res");
+  EXPECT_EQ(folder["type"], "sendreceive");
+  EXPECT_EQ(folder["maxConflicts"], -1);  // conflict copies are all kept
+  EXPECT_EQ(device_ids(folder["devices"]), (std::vector<std::string>{kN2, kN1}));
+  EXPECT_EQ(folder["markerName"], ".stfolder");  // defaults kept for what the plan does not manage
+  const auto& o = out["options"];
+  EXPECT_EQ(o["listenAddresses"], json::array({"tcp://127.0.0.1:22991"}));
+  for (const char* off : {"globalAnnounceEnabled", "localAnnounceEnabled", "relaysEnabled", "natEnabled",
+                          "crashReportingEnabled", "startBrowser"})
+    EXPECT_EQ(o[off], false) << off;
+  EXPECT_EQ(o["urAccepted"], -1);
+  EXPECT_EQ(o["autoUpgradeIntervalH"], 0);
+  EXPECT_EQ(o["reconnectionIntervalS"], 5);
+  // Untouched: what the supervisor does not manage.
+  EXPECT_EQ(out["gui"], json::parse(fixture("config-fresh.json"))["gui"]);
+}
+
+TEST(SyncthingConfigPlanTest, ConfigAsAppliedByRealSyncthingIsLeftAlone) {
+  // config-managed.json is what syncthing answered after the plan's body was
+  // PUT to it: planning again must change nothing (no rewrite every cycle).
+  auto plan = syncthing::plan_config(fixture("config-managed.json"), two_nodes());
+  EXPECT_TRUE(plan.error.empty()) << plan.error;
+  EXPECT_FALSE(plan.change) << plan.change->body;
+}
+
+TEST(SyncthingConfigPlanTest, ANodeThatJoinsIsAddedToDevicesAndFolder) {
+  auto d = two_nodes();
+  d.peers.push_back({"n3", kN3, "tcp://127.0.0.1:22993"});
+  auto plan = syncthing::plan_config(fixture("config-managed.json"), d);
+  ASSERT_TRUE(plan.change);
+  EXPECT_EQ(plan.change->changes, (std::vector<std::string>{"device n3 added"}));
+  json out = json::parse(plan.change->body);
+  EXPECT_EQ(device_ids(out["devices"]).size(), 3u);
+  EXPECT_EQ(device_ids(out["folders"][0]["devices"]).size(), 3u);
+}
+
+TEST(SyncthingConfigPlanTest, ANodeThatLeftIsRemovedFromDevicesAndEveryFolder) {
+  auto d = two_nodes();
+  d.peers.clear();
+  // An operator's own folder shared with n2 loses n2 too (syncthing refuses
+  // a folder shared with an unknown device), but stays.
+  json current = json::parse(fixture("config-managed.json"));
+  json other = current["folders"][0];
+  other["id"] = "operators-own";
+  other["path"] = "/srv/other";
+  current["folders"].push_back(other);
+  auto plan = syncthing::plan_config(current.dump(), d);
+  ASSERT_TRUE(plan.change);
+  EXPECT_EQ(plan.change->changes, (std::vector<std::string>{"device n2 removed"}));
+  json out = json::parse(plan.change->body);
+  EXPECT_EQ(device_ids(out["devices"]), (std::vector<std::string>{kN1}));
+  ASSERT_EQ(out["folders"].size(), 2u);
+  for (const auto& f : out["folders"]) EXPECT_EQ(device_ids(f["devices"]), (std::vector<std::string>{kN1})) << f["id"];
+}
+
+TEST(SyncthingConfigPlanTest, AnOptionTurnedBackOnIsTurnedOffAgain) {
+  json current = json::parse(fixture("config-managed.json"));
+  current["options"]["relaysEnabled"] = true;
+  auto plan = syncthing::plan_config(current.dump(), two_nodes());
+  ASSERT_TRUE(plan.change);
+  EXPECT_EQ(plan.change->changes, (std::vector<std::string>{"option relaysEnabled"}));
+  EXPECT_EQ(json::parse(plan.change->body)["options"]["relaysEnabled"], false);
+}
+
+TEST(SyncthingConfigPlanTest, DeviceOrderIsNotAChange) {
+  json current = json::parse(fixture("config-managed.json"));
+  std::reverse(current["devices"].begin(), current["devices"].end());
+  std::reverse(current["folders"][0]["devices"].begin(), current["folders"][0]["devices"].end());
+  EXPECT_FALSE(syncthing::plan_config(current.dump(), two_nodes()).change);
+}
+
+TEST(SyncthingConfigPlanTest, GarbledConfigChangesNothingAndSaysWhy) {
+  for (const std::string& bad : {std::string("not json"), std::string("[]"), std::string("{\"devices\": []}"),
+                                  std::string("{\"devices\": [{}], \"folders\": [], \"options\": {}, "
+                                              "\"defaults\": {\"device\": {}, \"folder\": {}}}")}) {
+    auto plan = syncthing::plan_config(bad, two_nodes());
+    EXPECT_FALSE(plan.change) << bad;
+    EXPECT_NE(plan.error.find("syncthing's config"), std::string::npos) << bad << ": " << plan.error;
+  }
+}
+
+TEST(SyncthingModelTest, FolderIdsAndDeviceIds) {
+  EXPECT_EQ(syncthing::folder_id("/opt/manager/resources"), "ha-opt-manager-resources");
+  EXPECT_EQ(syncthing::folder_id("/opt/manager/resources/"), "ha-opt-manager-resources");
+  EXPECT_TRUE(syncthing::is_device_id(kN1));
+  EXPECT_FALSE(syncthing::is_device_id(kN1.substr(1)));
+  EXPECT_FALSE(syncthing::is_device_id("wa6q7rw-GGK2IAD-ZEYW6TJ-NHJ4U5X-5UAADV2-TN45NS4-Z2BXPZK-OV3VRQG"));
+  EXPECT_FALSE(syncthing::is_device_id("WA6Q7RW-GGK2IAD-ZEYW6TJ-NHJ4U5X-5UAADV2-TN45NS4-Z2BXPZK-OV3VRQ1"));
+  EXPECT_FALSE(syncthing::is_device_id("WA6Q7RW GGK2IAD-ZEYW6TJ-NHJ4U5X-5UAADV2-TN45NS4-Z2BXPZK-OV3VRQG"));
+}
+
+// ---- parsers --------------------------------------------------------------
+
+TEST(SyncthingParseTest, RealAnswers) {
+  auto id = syncthing::parse_my_id(fixture("system-status.json"));
+  ASSERT_TRUE(id.value) << id.error;
+  EXPECT_EQ(*id.value, kN1);
+  auto connections = syncthing::parse_connections(fixture("connections.json"));
+  ASSERT_TRUE(connections.value) << connections.error;
+  EXPECT_EQ(connections.value->at(kN2), true);
+  auto completion = syncthing::parse_completion(fixture("completion.json"));
+  ASSERT_TRUE(completion.value) << completion.error;
+  EXPECT_EQ(completion.value->percent, 100);
+  EXPECT_EQ(completion.value->need_items, 0);
+  auto status = syncthing::parse_folder_status(fixture("db-status.json"));
+  ASSERT_TRUE(status.value) << status.error;
+  EXPECT_EQ(status.value->state, "idle");
+  EXPECT_EQ(status.value->need_items, 0);
+}
+
+TEST(SyncthingParseTest, GarbageIsAnErrorNeverAHalfValue) {
+  EXPECT_FALSE(syncthing::parse_my_id("{\"myID\": \"me\"}").value);
+  EXPECT_FALSE(syncthing::parse_my_id("<html>").value);
+  EXPECT_FALSE(syncthing::parse_connections("{\"connections\": {\"x\": {\"connected\": true}}}").value);
+  EXPECT_FALSE(syncthing::parse_connections("{\"connections\": {\"" + kN2 + "\": {\"connected\": \"yes\"}}}").value);
+  EXPECT_FALSE(syncthing::parse_completion("{\"completion\": 101, \"needItems\": 0, \"needBytes\": 0, \"needDeletes\": 0}").value);
+  EXPECT_FALSE(syncthing::parse_completion("{\"completion\": 50, \"needItems\": -1, \"needBytes\": 0, \"needDeletes\": 0}").value);
+  auto missing = syncthing::parse_folder_status("{\"state\": \"idle\"}");
+  EXPECT_FALSE(missing.value);
+  EXPECT_NE(missing.error.find("needFiles"), std::string::npos) << missing.error;
+}
+
+// ---- decisions ------------------------------------------------------------
+
+loop::Snapshot files_snapshot() {
+  loop::Snapshot s;
+  s.self = "n1";
+  s.self_address = "127.0.0.1";
+  s.kv.known = true;
+  s.kv.registered = {{"n1", "127.0.0.1"}, {"n2", "127.0.0.1"}};
+  s.kv.registered_devices = {{"n1", kN1}, {"n2", kN2}};
+  s.units_connected = true;
+  s.units["ha-syncthing.service"] = {"active", "running", 0, 42};
+  auto& f = s.files;
+  f.enabled = true;
+  f.unit = "ha-syncthing.service";
+  f.folders = {{"ha-tmp-st1-res", "/tmp/st1-res"}};
+  f.listen_address = "tcp://127.0.0.1:22991";
+  f.sync_port = 22992;  // the peer's port in the fixture: every node uses the same one
+  f.api_known = true;
+  f.device_id = kN1;
+  f.current_config = fixture("config-managed.json");
+  f.unfit_after = 10000ms;
+  return s;
+}
+
+const loop::Action* find(const loop::Plan& plan, loop::Job job) {
+  for (const auto& a : plan.actions)
+    if (a.job == job) return &a;
+  return nullptr;
+}
+
+TEST(DecideFilesTest, InStepWithTheRegistrationsNothingToDo) {
+  auto s = files_snapshot();
+  loop::Plan plan;
+  EXPECT_EQ(loop::decide_files(plan, s), "");
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) {
+  auto s = files_snapshot();
+  s.kv.registered["n3"] = "127.0.0.3";
+  s.kv.registered_devices["n3"] = kN3;
+  loop::Plan plan;
+  auto note = loop::decide_files(plan, s);
+  auto* apply = find(plan, loop::Job::apply_syncthing_config);
+  ASSERT_TRUE(apply) << note;
+  EXPECT_EQ(apply->text2, "device n3 added");
+  EXPECT_NE(apply->text.find("tcp://127.0.0.3:22992"), std::string::npos);
+
+  s = files_snapshot();
+  s.kv.registered.erase("n2");
+  loop::Plan forgotten;
+  loop::decide_files(forgotten, s);
+  apply = find(forgotten, loop::Job::apply_syncthing_config);
+  ASSERT_TRUE(apply);
+  EXPECT_EQ(apply->text2, "device n2 removed");
+}
+
+TEST(DecideFilesTest, ACrashedNodeStaysAPeer) {
+  // No member record (its session died) but still registered: it keeps its
+  // device, so it catches up when it comes back.
+  auto s = files_snapshot();
+  s.kv.members.clear();
+  loop::Plan plan;
+  loop::decide_files(plan, s);
+  EXPECT_FALSE(find(plan, loop::Job::apply_syncthing_config));
+}
+
+TEST(DecideFilesTest, BadRegistrationsFromConsulNeverReachSyncthing) {
+  auto s = files_snapshot();
+  s.kv.registered["n3"] = "127.0.0.3\nlistenAddress";
+  s.kv.registered_devices["n3"] = kN3;
+  s.kv.registered["n4"] = "127.0.0.4";
+  s.kv.registered_devices["n4"] = "not-a-device";
+  s.kv.registered["n5"] = "127.0.0.5";
+  s.kv.registered_devices["n5"] = kN1;  // claims this node's identity
+  std::vector<std::string> refused;
+  auto desired = loop::desired_syncthing(s, &refused);
+  ASSERT_EQ(desired.peers.size(), 1u);
+  EXPECT_EQ(desired.peers[0].name, "n2");
+  EXPECT_EQ(refused.size(), 3u);
+  loop::Plan plan;
+  loop::decide_files(plan, s);
+  EXPECT_FALSE(find(plan, loop::Job::apply_syncthing_config));
+}
+
+TEST(DecideFilesTest, NothingIsPlannedBeforeTheClusterKeysAreRead) {
+  // Planning from an empty registry would remove every peer.
+  auto s = files_snapshot();
+  s.kv = {};
+  loop::Plan plan;
+  loop::decide_files(plan, s);
+  EXPECT_FALSE(find(plan, loop::Job::apply_syncthing_config));
+}
+
+TEST(DecideFilesTest, SyncthingStoppedIsStarted) {
+  auto s = files_snapshot();
+  s.units["ha-syncthing.service"].active_state = "failed";
+  loop::Plan plan;
+  auto note = loop::decide_files(plan, s);
+  EXPECT_TRUE(find(plan, loop::Job::start_syncthing));
+  EXPECT_NE(note.find("starting ha-syncthing.service (failed)"), std::string::npos) << note;
+  s.busy.insert(loop::Job::start_syncthing);
+  loop::Plan busy;
+  loop::decide_files(busy, s);
+  EXPECT_FALSE(find(busy, loop::Job::start_syncthing));
+}
+
+TEST(DecideFilesTest, TheDeviceIdIsRegisteredOnceKnown) {
+  auto s = files_snapshot();
+  s.kv.registered_devices.erase("n1");
+  s.consul.agent_known = true;
+  s.consul.ever_reached_quorum = true;
+  s.consul.quorum_reachable = true;
+  s.service_registered = true;
+  s.session = {"sess", true};
+  auto plan = loop::decide(s);
+  auto* reg = find(plan, loop::Job::register_node);
+  ASSERT_TRUE(reg) << plan.reason;
+  EXPECT_EQ(reg->text, kN1);
+  // The member record carries it too, and the files' summary.
+  auto* publish = find(plan, loop::Job::publish_member);
+  ASSERT_TRUE(publish);
+  EXPECT_EQ(publish->member->syncthing_device_id, kN1);
+  EXPECT_EQ(publish->member->files_state, "in sync, 0/0 peers");
+}
+
+TEST(DecideFilesTest, UnreachableOrBehindLongEnoughIsALocalProblem) {
+  auto s = files_snapshot();
+  EXPECT_EQ(loop::local_problem(s), "");
+  s.files.api_failing_for = 9999ms;
+  EXPECT_EQ(loop::local_problem(s), "");
+  s.files.api_failing_for = 10000ms;
+  EXPECT_EQ(loop::local_problem(s), "files: syncthing unreachable");
+  s = files_snapshot();
+  s.files.behind_for = 12000ms;
+  EXPECT_EQ(loop::local_problem(s), "files: missing items its peers have");
+}
+
+TEST(DecideFilesTest, SummaryNamesPeersReceivingAndConflicts) {
+  auto s = files_snapshot();
+  s.files.peers[kN2] = {"n2", kN2, true, {}};
+  EXPECT_EQ(loop::files_summary(s.files), "in sync, 1/1 peers");
+  s.files.folder_status["ha-tmp-st1-res"].need_items = 4;
+  s.files.conflicts = 2;
+  EXPECT_EQ(loop::files_summary(s.files), "receiving, 1/1 peers, 2 conflicts");
+  s.files.api_error = "connections: connect: Connection refused";
+  EXPECT_EQ(loop::files_summary(s.files), "syncthing unreachable");
+}
+
+}  // namespace
+}  // namespace hasup
