@@ -49,9 +49,11 @@ conninfo="host=$hosts port=$ports dbname=manager user=manager password=$password
 "$src/components/nginx/install.sh"
 # PostgreSQL HA (Patroni): the supervisor renders patroni.yml and starts it.
 "$src/components/patroni/install.sh" --secrets "$secrets"
+# syncthing: the supervisor shares /opt/manager/resources with every node.
+"$src/components/syncthing/install.sh" --listen "$address" --name "$name"
 # The REST stand-in reaches the primary through libpq's multi-host list.
 "$src/components/rest-service/install.sh" --db "$conninfo" --listen "$address" \
   --consul-address "$address" --bin-dir "$src/build/components/rest-service"
 "$src/components/ha-supervisor/install.sh" --name "$name" --address "$address" \
   --bin-dir "$src/build/supervisor" --vip "$vip" --vip-interface "$interface" \
-  --vip-priority "$priority" --nginx --db patroni --db-peer-network "$peer_network"
+  --vip-priority "$priority" --nginx --db patroni --db-peer-network "$peer_network" --files

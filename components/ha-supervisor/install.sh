@@ -5,19 +5,21 @@
 #              [--api-port P] [--bin-dir DIR] [--root DIR] [--no-enable]
 #              [--vip CIDR --vip-interface IF --vip-priority P [--vrid ID]]
 #              [--watch-units UNIT,UNIT...] [--nginx [--nginx-port P]]
-#              [--db patroni|stolon --db-peer-network CIDR]
+#              [--db patroni|stolon --db-peer-network CIDR] [--files [--folders PATHS]]
 # --nginx: the supervisor renders nginx's config from Consul's passing
 # rest-service instances and runs ha-nginx.service (components/nginx/install.sh).
 # --db patroni: the supervisor renders patroni.yml and runs ha-patroni.service
 # (components/patroni/install.sh first), follows the database's state in
 # Consul and probes the local endpoint; --db-peer-network goes into pg_hba.
+# --files: the supervisor keeps syncthing (components/syncthing/install.sh
+# first) sharing the folders (default /opt/manager/resources) with every node.
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name= address= consul_port=8500 token_file= api_port=8801 root= enable=1
 vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service nginx=0 nginx_port=80
-db=none db_peer_network=
+db=none db_peer_network= files=0 folders=/opt/manager/resources
 bin_dir="$here/../../build/supervisor"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +40,8 @@ while [ $# -gt 0 ]; do
     --nginx-port) nginx_port=$2; shift 2 ;;
     --db) db=$2; shift 2 ;;
     --db-peer-network) db_peer_network=$2; shift 2 ;;
+    --files) files=1; shift ;;
+    --folders) folders=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -70,6 +74,9 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
   fi
   if [ "$db" != none ]; then
     echo "db: { backend = \"$db\"; peer_network = \"$db_peer_network\"; };"
+  fi
+  if [ "$files" = 1 ]; then
+    echo "files: { enabled = true; folders = \"$folders\"; };"
   fi
 } >"$conf.new"
 chmod 0640 "$conf.new"

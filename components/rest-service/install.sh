@@ -3,16 +3,19 @@
 # options, systemd unit. Used as is by the lab, the Vagrant demo and the tests.
 #   install.sh --db CONNINFO [--resources DIR] [--port P] [--listen ADDR]
 #              [--max-body BYTES] [--bin-dir DIR] [--root DIR] [--no-enable]
-#              [--consul-address ADDR]
+#              [--consul-address ADDR [--consul-port P]]
 # --consul-address: register the service with the local Consul agent (a
 # service definition in /etc/consul.d) as "rest-service" at ADDR:PORT, with an
 # HTTP check of /api/v3.1/status every second (200 only while its database is
 # writable). nginx on every node routes to the passing instances.
+# --consul-port: the port registered (and checked) when clients reach the
+# service through something in front of it on ADDR, such as the upload gate
+# (components/upload-gate); default: --port.
 # --bin-dir: where the built rest-standin is (default: build/components/rest-service
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-db= resources=/opt/manager/resources port=8100 listen=127.0.0.1 max_body=2147483648 root= enable=1 consul_address=
+db= resources=/opt/manager/resources port=8100 listen=127.0.0.1 max_body=2147483648 root= enable=1 consul_address= consul_port=
 bin_dir="$here/../../build/components/rest-service"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -25,10 +28,14 @@ while [ $# -gt 0 ]; do
     --root) root=$2; shift 2 ;;
     --no-enable) enable=0; shift ;;
     --consul-address) consul_address=$2; shift 2 ;;
+    --consul-port) consul_port=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$db" ] || { echo "install.sh: --db is required" >&2; exit 2; }
+consul_port=${consul_port:-$port}
+[[ "$consul_port" =~ ^[0-9]+$ ]] && [ "$consul_port" -ge 1 ] && [ "$consul_port" -le 65535 ] \
+  || { echo "install.sh: --consul-port must be 1-65535" >&2; exit 2; }
 [ -x "$bin_dir/rest-standin" ] || { echo "install.sh: $bin_dir/rest-standin not found: build first (scripts/build)" >&2; exit 1; }
 case "$consul_address" in
   *[!A-Za-z0-9.:-]*) echo "install.sh: --consul-address must be an IP address or host name" >&2; exit 2 ;;
@@ -71,11 +78,11 @@ if [ -n "$consul_address" ]; then
     "id": "rest-service",
     "name": "rest-service",
     "address": "$consul_address",
-    "port": $port,
+    "port": $consul_port,
     "check": {
       "id": "rest-service-status",
       "name": "REST service answers /api/v3.1/status (its database is writable)",
-      "http": "http://$consul_address:$port/api/v3.1/status",
+      "http": "http://$consul_address:$consul_port/api/v3.1/status",
       "interval": "1s",
       "timeout": "1s"
     }

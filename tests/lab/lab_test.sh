@@ -75,7 +75,7 @@ if [ $rc -ne 0 ]; then
   exit 1
 fi
 echo "$out" | grep -E "booted|lab up in" | sed 's/^/    /'
-check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active ha-patroni:active rest-standin:active' | grep -qx 3"
+check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active ha-patroni:active ha-syncthing:active rest-standin:active' | grep -qx 3"
 check "lab up again is idempotent" bash -c "'$lab' up 2>&1 | grep -q 'already up'"
 check "c1 reaches every node" bash -c "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 ping -c1 -W1 \$ip >/dev/null || exit 1; done"
 check "a node reaches nothing outside the lab (no default route)" bash -c "'$lab' exec n1 ping -c1 -W1 198.51.100.1 2>&1 | grep -q 'unreachable'"
@@ -107,6 +107,20 @@ check "the database primary's node is the preferred next holder of the floating 
 # stay on the node that took the upload until file replication (syncthing).
 check "a blueprint uploaded through the floating IP: its row reads back with its checksum from every node" bash -c \
   "'$lab' exec c1 sh -c 'head -c 100000 /dev/urandom >/tmp/lab-bp && sum=\$(sha256sum /tmp/lab-bp | cut -c1-64) && curl -sf -X PUT --data-binary @/tmp/lab-bp http://$vip/api/v3.1/blueprints/lab-bp >/dev/null && for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do curl -sf http://\$ip:8100/api/v3.1/blueprints/lab-bp | grep -q \$sum || exit 1; done'"
+# --- the resources folder, replicated by syncthing (kept by the supervisors) ------
+archive_sums() {  # archive_sums ID NODE...: the archive's checksum on each node ("-" where absent)
+  local id=$1 n; shift
+  for n in "$@"; do
+    in_node "$n" sh -c "sha256sum /opt/manager/resources/blueprints/$id/archive 2>/dev/null | cut -c1-64 || true" | grep . || echo -
+  done | tr '\n' ' '
+}
+same_everywhere() {  # same_everywhere ID NODE...: present and equal on every node
+  local sums; sums=$(archive_sums "$@")
+  [[ "$sums" != *-* ]] && [ "$(echo "$sums" | tr ' ' '\n' | grep . | sort -u | wc -l)" = 1 ]
+}
+check "hactl status: every node's files are in sync with its 2 peers (syncthing)" wait_for 20 bash -c \
+  "[ \"\$('$lab' exec n1 hactl status | grep -cE '^n[1-3] .*in sync, 2/2 peers')\" = 3 ]"
+check "the uploaded blueprint's archive reaches every node with the same bytes" wait_for 15 same_everywhere lab-bp n1 n2 n3
 # Patroni double-forks the postmaster: only ha-patroni.service's ExecStop keeps
 # a PostgreSQL from outliving a killed Patroni (a writable primary nobody runs).
 die_together() {
@@ -230,7 +244,12 @@ moved_to=$(holders)
 "$lab" restart "$holder" >/dev/null
 wait_for 30 healthy "$holder" >/dev/null
 sleep 2
-check "the crashed holder comes back as backup: the IP stays where it moved" [ "$(holders)" = "$moved_to" ]
+now_held=$(holders)
+# It may have moved on since (to the database's new primary, when the crash
+# took the primary too), but never back to the node that crashed.
+check "the crashed holder comes back as backup: exactly one holder, not the node that crashed" \
+  bash -c "[ -n '$now_held' ] && [ '$now_held' != '$holder' ] && [ '${now_held// /}' = '$now_held' ]"
+echo "    crashed $holder, moved to $moved_to, held by $now_held after its restart"
 holder=$(holders)
 vip_column() {  # vip_column VIEWER NODE: that node's FLOATING IP cell in VIEWER's hactl status
   in_node "$1" hactl status 2>/dev/null | awk -v n="$2" '$1 == n' | grep -oE 'holder \([A-Z]+\)|(MASTER|BACKUP|FAULT|STOP)' | head -1
@@ -302,8 +321,19 @@ sampler=$!
 check "join: a 4th node's supervisor is healthy" wait_for 10 healthy n4
 check "join: every node's keepalived.conf lists the new peer" wait_for 10 peers_have 198.18.0.14 yes
 check "join: keepalived was reloaded, not restarted, on n1-n3 (same main PIDs)" [ "$(keepalived_pids)" = "$before_pids" ]
+syncthing_peer_everywhere() {  # syncthing_peer_everywhere NODE yes|no: n1-n3 share the folder with NODE (or none does)
+  local n
+  for n in n1 n2 n3; do
+    if in_node "$n" hactl status 2>/dev/null | grep -q "^  peer $1: connected"; then [ "$2" = yes ] || return 1
+    else [ "$2" = no ] || return 1; fi
+  done
+}
+check "join: every node's syncthing shares the folder with n4 and is connected to it" wait_for 20 syncthing_peer_everywhere n4 yes
+check "join: n4 receives the whole folder (the blueprint uploaded before it joined)" wait_for 20 same_everywhere lab-bp n1 n4
 "$lab" leave n4 >/dev/null 2>&1
 check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for 10 peers_have 198.18.0.14 no
+check "leave: no node's syncthing lists n4 any more" wait_for 10 bash -c \
+  "for n in n1 n2 n3; do ! '$lab' exec \$n hactl status | grep -q '^  peer n4:' || exit 1; done"
 kill "$sampler"; wait "$sampler" 2>/dev/null
 check "join and leave: no flap, the IP stayed on $before_holder ($(wc -l <"$samples") samples)" \
   bash -c "[ -s '$samples' ] && ! grep -vx '$before_holder' '$samples' >/dev/null"
