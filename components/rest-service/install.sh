@@ -33,9 +33,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$db" ] || { echo "install.sh: --db is required" >&2; exit 2; }
-consul_port=${consul_port:-$port}
-[[ "$consul_port" =~ ^[0-9]+$ ]] && [ "$consul_port" -ge 1 ] && [ "$consul_port" -le 65535 ] \
-  || { echo "install.sh: --consul-port must be 1-65535" >&2; exit 2; }
+if [ -n "$consul_port" ]; then
+  [[ "$consul_port" =~ ^[0-9]+$ ]] && [ "$consul_port" -ge 1 ] && [ "$consul_port" -le 65535 ] \
+    || { echo "install.sh: --consul-port must be 1-65535" >&2; exit 2; }
+fi
 [ -x "$bin_dir/rest-standin" ] || { echo "install.sh: $bin_dir/rest-standin not found: build first (scripts/build)" >&2; exit 1; }
 case "$consul_address" in
   *[!A-Za-z0-9.:-]*) echo "install.sh: --consul-address must be an IP address or host name" >&2; exit 2 ;;
@@ -46,6 +47,7 @@ done
 # The binary checks its own options (port range, address, conninfo syntax) before anything is written.
 "$bin_dir/rest-standin" --check --listen "$listen" --port "$port" --resources "$resources" \
   --max-body "$max_body" --db "$db" >/dev/null
+consul_port=${consul_port:-$port}  # --port was checked by the binary just above
 
 # A double-quoted value as both systemd's EnvironmentFile= and sh read it.
 quote() {
