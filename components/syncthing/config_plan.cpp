@@ -61,12 +61,13 @@ std::string shape_problem(const json& c) {
   return {};
 }
 
-json device_entry(const json& existing, const std::string& id, const std::string& name, const std::string& address) {
+json device_entry(const json& existing, const std::string& id, const std::string& name, const std::string& address,
+                  bool paused) {
   json d = existing;
   d["deviceID"] = id;
   d["name"] = name;
   d["addresses"] = json::array({address});
-  d["paused"] = false;
+  d["paused"] = paused;
   d["introducer"] = false;
   d["autoAcceptFolders"] = false;
   return d;
@@ -95,14 +96,21 @@ ConfigPlan plan_config(std::string_view current, const DesiredConfig& d) {
   auto base = [&](const std::string& id) { return existing.count(id) ? existing[id] : default_device; };
   json devices = json::array();
   std::set<std::string> wanted{d.self_device_id};
-  devices.push_back(device_entry(base(d.self_device_id), d.self_device_id, d.self_name, d.listen_address));
+  devices.push_back(device_entry(base(d.self_device_id), d.self_device_id, d.self_name, d.listen_address, false));
   for (const auto& peer : d.peers) {
     if (!wanted.insert(peer.device_id).second) continue;
-    json entry = device_entry(base(peer.device_id), peer.device_id, peer.name, peer.address);
-    if (!existing.count(peer.device_id))
-      changes.push_back("device " + peer.name + " added");
-    else if (existing[peer.device_id] != entry)
-      changes.push_back("device " + peer.name + " updated");
+    json entry = device_entry(base(peer.device_id), peer.device_id, peer.name, peer.address, peer.paused);
+    if (!existing.count(peer.device_id)) {
+      changes.push_back("device " + peer.name + " added" + (peer.paused ? " (paused: not alive)" : ""));
+    } else if (existing[peer.device_id] != entry) {
+      const bool was_paused = existing[peer.device_id].value("paused", false);
+      json unpaused = existing[peer.device_id];
+      unpaused["paused"] = peer.paused;
+      if (was_paused != peer.paused && unpaused == entry)
+        changes.push_back("device " + peer.name + (peer.paused ? " paused (not alive)" : " resumed (alive)"));
+      else
+        changes.push_back("device " + peer.name + " updated");
+    }
     devices.push_back(entry);
   }
   for (const auto& [id, dev] : existing)

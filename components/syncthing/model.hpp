@@ -19,6 +19,11 @@ struct Peer {
   std::string name;       // node name; also the device's name in syncthing
   std::string device_id;  // XXXXXXX-XXXXXXX-... (8 groups of 7, base32)
   std::string address;    // tcp://IP:PORT
+  // A registered node that is not alive now (no member record: crashed, cut
+  // off, stopped). Its device is paused: syncthing itself notices a dead peer
+  // only after minutes (no RST from a powered-off machine), and until it does
+  // the peer counts as connected, so the upload gate would wait for it.
+  bool paused = false;
   bool operator==(const Peer&) const = default;
 };
 

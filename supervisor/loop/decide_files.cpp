@@ -47,7 +47,9 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
       if (refused) refused->push_back(name + ": registered address is not an IPv4 address");
       continue;
     }
-    d.peers.push_back({name, device->second, "tcp://" + address + ":" + std::to_string(f.sync_port)});
+    // Alive: it holds a member record. Paused otherwise (see syncthing::Peer).
+    const bool alive = s.kv.members.count(name) > 0;
+    d.peers.push_back({name, device->second, "tcp://" + address + ":" + std::to_string(f.sync_port), !alive});
   }
   return d;
 }

@@ -14,8 +14,9 @@ namespace hasup::loop {
 std::string decide_files(Plan& plan, const Snapshot& s);
 
 // What syncthing must be told: this node and every other registered node
-// whose device id and address are valid (a crashed node stays: it catches up
-// when it comes back; a forgotten node goes). `refused` gets why a node was left out.
+// whose device id and address are valid (a crashed node stays, paused: it is
+// resumed and catches up when it comes back; a forgotten node goes). `refused`
+// gets why a node was left out.
 syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::string>* refused = nullptr);
 
 // Why this node's files keep it from holding the floating IP, in a few stable

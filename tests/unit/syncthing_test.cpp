@@ -200,6 +200,8 @@ loop::Snapshot files_snapshot() {
   s.kv.known = true;
   s.kv.registered = {{"n1", "127.0.0.1"}, {"n2", "127.0.0.1"}};
   s.kv.registered_devices = {{"n1", kN1}, {"n2", kN2}};
+  s.kv.members["n1"].name = "n1";
+  s.kv.members["n2"].name = "n2";
   s.units_connected = true;
   s.units["ha-syncthing.service"] = {"active", "running", 0, 42};
   auto& f = s.files;
@@ -232,6 +234,7 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
   auto s = files_snapshot();
   s.kv.registered["n3"] = "127.0.0.3";
   s.kv.registered_devices["n3"] = kN3;
+  s.kv.members["n3"].name = "n3";
   loop::Plan plan;
   auto note = loop::decide_files(plan, s);
   auto* apply = find(plan, loop::Job::apply_syncthing_config);
@@ -248,14 +251,29 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
   EXPECT_EQ(apply->text2, "device n2 removed");
 }
 
-TEST(DecideFilesTest, ACrashedNodeStaysAPeer) {
+TEST(DecideFilesTest, ACrashedNodeStaysAPeerPausedAndIsResumedWhenBack) {
   // No member record (its session died) but still registered: it keeps its
-  // device, so it catches up when it comes back.
+  // device, paused, so nothing waits for it (syncthing would call a powered-off
+  // peer connected for minutes); resumed when its record is back.
   auto s = files_snapshot();
-  s.kv.members.clear();
+  s.kv.members.erase("n2");
   loop::Plan plan;
   loop::decide_files(plan, s);
-  EXPECT_FALSE(find(plan, loop::Job::apply_syncthing_config));
+  auto* apply = find(plan, loop::Job::apply_syncthing_config);
+  ASSERT_TRUE(apply);
+  EXPECT_EQ(apply->text2, "device n2 paused (not alive)");
+  json paused = json::parse(apply->text);
+  for (const auto& d : paused["devices"]) EXPECT_EQ(d["paused"], d["deviceID"] == kN2) << d["deviceID"];
+  // Still shared with: it catches up when it comes back.
+  EXPECT_EQ(device_ids(paused["folders"][0]["devices"]).size(), 2u);
+
+  s = files_snapshot();
+  s.files.current_config = apply->text;
+  loop::Plan back;
+  loop::decide_files(back, s);
+  apply = find(back, loop::Job::apply_syncthing_config);
+  ASSERT_TRUE(apply);
+  EXPECT_EQ(apply->text2, "device n2 resumed (alive)");
 }
 
 TEST(DecideFilesTest, BadRegistrationsFromConsulNeverReachSyncthing) {
