@@ -51,9 +51,13 @@ conninfo="host=$hosts port=$ports dbname=manager user=manager password=$password
 "$src/components/patroni/install.sh" --secrets "$secrets"
 # syncthing: the supervisor shares /opt/manager/resources with every node.
 "$src/components/syncthing/install.sh" --listen "$address" --name "$name"
-# The REST stand-in reaches the primary through libpq's multi-host list.
-"$src/components/rest-service/install.sh" --db "$conninfo" --listen "$address" \
-  --consul-address "$address" --bin-dir "$src/build/components/rest-service"
+# The REST stand-in reaches the primary through libpq's multi-host list; on
+# loopback, behind the upload gate on the node's address.
+"$src/components/rest-service/install.sh" --db "$conninfo" --listen 127.0.0.1 --port 8200 \
+  --consul-address "$address" --consul-port 8100 --bin-dir "$src/build/components/rest-service"
+"$src/components/upload-gate/install.sh" --api-key-file /etc/ha-syncthing/api-key --listen "$address" \
+  --port 8100 --upstream-port 8200 --folder-id ha-opt-manager-resources \
+  --bin-dir "$src/build/components/upload-gate"
 "$src/components/ha-supervisor/install.sh" --name "$name" --address "$address" \
   --bin-dir "$src/build/supervisor" --vip "$vip" --vip-interface "$interface" \
   --vip-priority "$priority" --nginx --db patroni --db-peer-network "$peer_network" --files

@@ -288,3 +288,24 @@ for bad in "--listen 198.18.0" "--listen 198.18.0.11 --name 'a b'" "--listen 198
   fi
 done
 echo "syncthing install script: ok"
+
+# --- the upload gate (components/upload-gate/install.sh) ------------------------
+# It takes syncthing's key from the file the syncthing install wrote, and its
+# config must pass the binary's own check.
+gate_install() { "$src/components/upload-gate/install.sh" --root "$st_root" --no-enable \
+  --bin-dir "$build/components/upload-gate" --api-key-file "$st_root/etc/ha-syncthing/api-key" "$@"; }
+gate_install --listen 198.18.0.11 --port 8100 --upstream-port 8200 --folder-id ha-opt-manager-resources >/dev/null \
+  || fail "upload-gate install failed"
+gconf=$st_root/etc/ha-upload-gate/gate.conf
+grep -q 'listen = { address = "198.18.0.11"; port = 8100; };' "$gconf" || fail "upload-gate: listen not written"
+grep -q 'upstream = { address = "127.0.0.1"; port = 8200; };' "$gconf" || fail "upload-gate: upstream not written"
+grep -q 'folder = { id = "ha-opt-manager-resources"; path = "/opt/manager/resources"; };' "$gconf" \
+  || fail "upload-gate: folder not written"
+[ "$(stat -c %a "$st_root/etc/ha-upload-gate/syncthing-api-key")" = 600 ] || fail "upload-gate: its key copy is not 0600"
+cmp -s "$st_root/etc/ha-upload-gate/syncthing-api-key" "$st_root/etc/ha-syncthing/api-key" || fail "upload-gate: key differs"
+[ -f "$st_root/etc/systemd/system/ha-upload-gate.service" ] || fail "upload-gate: unit missing"
+for bad in "--quorum most" "--port 80a" "--on-timeout maybe" '--folder-id a"b'; do
+  if eval "gate_install $bad" >/dev/null 2>&1; then fail "upload-gate: install accepted $bad"; fi
+done
+grep -q 'port = 8100' "$gconf" || fail "upload-gate: a refused install replaced the config"
+echo "upload-gate install script: ok"

@@ -75,7 +75,7 @@ if [ $rc -ne 0 ]; then
   exit 1
 fi
 echo "$out" | grep -E "booted|lab up in" | sed 's/^/    /'
-check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active ha-patroni:active ha-syncthing:active rest-standin:active' | grep -qx 3"
+check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active ha-patroni:active ha-syncthing:active rest-standin:active ha-upload-gate:active' | grep -qx 3"
 check "lab up again is idempotent" bash -c "'$lab' up 2>&1 | grep -q 'already up'"
 check "c1 reaches every node" bash -c "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 ping -c1 -W1 \$ip >/dev/null || exit 1; done"
 check "a node reaches nothing outside the lab (no default route)" bash -c "'$lab' exec n1 ping -c1 -W1 198.51.100.1 2>&1 | grep -q 'unreachable'"
@@ -121,6 +121,24 @@ same_everywhere() {  # same_everywhere ID NODE...: present and equal on every no
 check "hactl status: every node's files are in sync with its 2 peers (syncthing)" wait_for 20 bash -c \
   "[ \"\$('$lab' exec n1 hactl status | grep -cE '^n[1-3] .*in sync, 2/2 peers')\" = 3 ]"
 check "the uploaded blueprint's archive reaches every node with the same bytes" wait_for 15 same_everywhere lab-bp n1 n2 n3
+# The upload gate: an upload's answer leaves once the peers have the file.
+gated=$(mktemp); hung=$(mktemp)
+"$top/scripts/lab.d/gated-uploads" 40 gated >"$gated" 2>&1; rc=$?
+tail -3 "$gated" | sed 's/^/    /'
+check "40 uploads (1 KB-5 MB) through the floating IP: each acknowledged one is on every node when its answer arrives" [ $rc -eq 0 ]
+check "the answer names the peers that hold the file (X-Replicated-To: two peers)" \
+  grep -qE 'replicated_to "n[1-4], n[1-4]"' "$gated"
+check "a delete is on every node when its 204 arrives" "$lab" exec c1 bash -c \
+  "[ \"\$(curl -s -o /dev/null -w '%{http_code}' -X DELETE http://$vip/api/v3.1/blueprints/gated-1)\" = 204 ] && for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do [ \"\$(curl -s -o /dev/null -w '%{http_code}' http://\$ip:8100/api/v3.1/blueprints/gated-1/archive)\" = 404 ] || exit 1; done"
+# Both peers of every node hung: nothing can be replicated. The answer is the
+# safe error, never a durability claim.
+for n in n1 n2 n3; do in_node "$n" systemctl kill --signal=SIGSTOP ha-syncthing; done
+"$lab" exec c1 sh -c "head -c 2048 /dev/urandom >/tmp/hung-bp && curl -s -D - --max-time 40 -X PUT --data-binary @/tmp/hung-bp http://$vip/api/v3.1/blueprints/hung-bp" >"$hung" 2>&1
+for n in n1 n2 n3; do in_node "$n" systemctl kill --signal=SIGCONT ha-syncthing; done
+grep -E '^HTTP|error' "$hung" | head -2 | sed 's/^/    /'
+check "syncthing hung everywhere: an upload gets 503 with Retry-After and a JSON error, no X-Replicated-To" bash -c \
+  "grep -q '^HTTP/1.1 503' '$hung' && grep -qi '^retry-after:' '$hung' && grep -q '\"error\"' '$hung' && ! grep -qi '^x-replicated-to:' '$hung'"
+rm -f "$gated" "$hung"
 # Patroni double-forks the postmaster: only ha-patroni.service's ExecStop keeps
 # a PostgreSQL from outliving a killed Patroni (a writable primary nobody runs).
 die_together() {
@@ -154,6 +172,16 @@ echo "    $dbrun" | head -3
 check "crash of the primary's node during a stream of commits: writes resume on another node, no acknowledged commit lost" [ $rc -eq 0 ]
 crashed=$(echo "$dbrun" | sed -n 's/.*primary_before \(n[0-9]\).*/\1/p')
 if [ -n "$crashed" ]; then
+  # A peer down: the quorum rule (every connected peer, at least one) decides,
+  # and the answer says who holds the file and who does not.
+  peer_down=$(mktemp)
+  live_ips=(); for n in n1 n2 n3; do [ "$n" = "$crashed" ] || live_ips+=("198.18.0.1${n:1}"); done
+  wait_for 30 bash -c "'$top/scripts/lab.d/gated-uploads' 1 down-$crashed-\$RANDOM ${live_ips[*]} >'$peer_down' 2>&1"
+  "$lab" exec c1 sh -c "head -c 4096 /dev/urandom >/tmp/down-bp && curl -s -D - -o /dev/null --max-time 30 -X PUT --data-binary @/tmp/down-bp http://$vip/api/v3.1/blueprints/down-bp" >"$peer_down" 2>&1
+  grep -iE '^(HTTP|x-replicat)' "$peer_down" | tr -d '\r' | sed 's/^/    /'
+  check "with $crashed down, an upload is acknowledged with the live peer named and $crashed named missing" bash -c \
+    "grep -q '^HTTP/1.1 201' '$peer_down' && grep -qiE '^x-replicated-to: n[1-3]' '$peer_down' && grep -qi '^x-replication-missing: .*$crashed' '$peer_down'"
+  rm -f "$peer_down"
   "$lab" restart "$crashed" >/dev/null
   check "the crashed primary's node comes back as a replica on the new timeline" wait_for 60 bash -c \
     "'$lab' exec n1 hactl status 2>/dev/null | awk '\$1 == \"$crashed\"' | grep -qE ' (sync|replica) TL2 lag'"
@@ -178,9 +206,9 @@ check "hactl status: every node serves an nginx config, all with the same upstre
 for n in n1 n2 n3; do
   ip=198.18.0.1${n:1}
   in_node "$n" sh -c "mkdir -p /tmp/fake-rest/api/v3.1 && echo $n >/tmp/fake-rest/api/whoami && echo ok >/tmp/fake-rest/api/v3.1/status"
-  in_node "$n" systemd-run --quiet --unit=fake-rest python3 -m http.server 8100 --bind "$ip" --directory /tmp/fake-rest
+  in_node "$n" systemd-run --quiet --unit=fake-rest python3 -m http.server 8180 --bind "$ip" --directory /tmp/fake-rest
   in_node "$n" curl -sf -X PUT --max-time 2 http://127.0.0.1:8500/v1/agent/service/register --data \
-    "{\"ID\":\"rest-service\",\"Name\":\"rest-service\",\"Address\":\"$ip\",\"Port\":8100,\"Check\":{\"HTTP\":\"http://$ip:8100/api/v3.1/status\",\"Interval\":\"1s\",\"Timeout\":\"1s\"}}"
+    "{\"ID\":\"rest-service\",\"Name\":\"rest-service\",\"Address\":\"$ip\",\"Port\":8180,\"Check\":{\"HTTP\":\"http://$ip:8180/api/v3.1/status\",\"Interval\":\"1s\",\"Timeout\":\"1s\"}}"
 done
 answers_from() {  # answers_from URL COUNT: the distinct bodies of COUNT GETs from c1
   for _ in $(seq "$2"); do "$lab" exec c1 curl -s --max-time 2 "$1"; done | sort -u | tr '\n' ' '
@@ -209,7 +237,7 @@ check "hactl status: every node serves the same upstream set again" wait_for 10 
   "$(declare -f nginx_rows); lab='$lab'; [ \"\$(nginx_rows | awk '{print \$3}' | sort -u | wc -l)\" -eq 1 ] && [ \"\$(nginx_rows | wc -l)\" -eq 3 ]"
 
 # Placement: the holder's REST instance fails its check -> the IP moves to a fit node.
-in_node n2 systemd-run --quiet --unit=fake-rest python3 -m http.server 8100 --bind 198.18.0.12 --directory /tmp/fake-rest
+in_node n2 systemd-run --quiet --unit=fake-rest python3 -m http.server 8180 --bind 198.18.0.12 --directory /tmp/fake-rest
 wait_for 10 bash -c "$(declare -f answers_from); lab='$lab'; [ \"\$(answers_from http://$vip/api/whoami 12)\" = 'n1 n2 n3 ' ]"
 unfit=$(holders)
 t0=$(date +%s%N)
@@ -228,6 +256,20 @@ for n in n1 n2 n3; do
 done
 check "the REST stand-in is back behind the floating IP" wait_for 20 bash -c \
   "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep -q writable"
+
+# Placement: the holder's syncthing hung (SIGSTOP: its unit stays active, its
+# API stops answering) for files.unfit_after_ms (10 s) -> the IP moves.
+unsynced=$(holders)
+in_node "$unsynced" systemctl kill --signal=SIGSTOP ha-syncthing
+t0=$(date +%s%N)
+check "syncthing hung on the holder ($unsynced): the floating IP moves to a fit node within 20 s" wait_for 20 bash -c \
+  "h=\$($(declare -f holders); vip=$vip; holders); [ -n \"\$h\" ] && [ \"\$h\" != $unsynced ] && [ \"\${h// /}\" = \"\$h\" ]"
+echo "    moved $(( ($(date +%s%N) - t0) / 1000000 )) ms after syncthing hung (files.unfit_after_ms 10 s + vip.unfit_grace_ms 3 s)"
+check "hactl status says why: files, syncthing unreachable" bash -c \
+  "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep -q 'files: syncthing unreachable'"
+in_node "$unsynced" systemctl kill --signal=SIGCONT ha-syncthing
+check "syncthing resumed: the node's files are in sync again" wait_for 20 bash -c \
+  "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep -q 'in sync, 2/2 peers'"
 
 # --- the floating IP ------------------------------------------------------------
 check "exactly one node holds the floating IP and it answers from c1" bash -c "$(declare -f holders one_holder); vip=$vip; one_holder && '$lab' exec c1 ping -c1 -W1 $vip >/dev/null"
@@ -294,6 +336,13 @@ check "restart: it rejoins as follower" bash -c "! '$lab' exec $leader hactl lea
 check "restart: its disk was kept (not provisioned again)" in_node "$leader" test -e /var/lib/ha-lab-provisioned
 
 # --- maintenance on the holder: the IP stays ---------------------------------------
+# First the IP settles where it belongs: on the database primary's node (the
+# crash above may have taken the primary, and the IP follows the new one).
+ip_settled() {
+  local p; p=$("$lab" exec n1 hactl status | awk '/ primary TL/ {print $1; exit}')
+  [ -n "$p" ] && [ "$(holders)" = "$p" ]
+}
+wait_for 30 ip_settled
 held=$(holders)
 in_node "$held" hactl maintenance on >/dev/null
 check "maintenance on the holder ($held): shown in hactl status" wait_for 10 bash -c \

@@ -1,0 +1,74 @@
+#pragma once
+// ha-upload-gate's configuration: plain values, filled by the loader from a
+// libconfig++ file. A GateConfig exists only when every value passed its check;
+// the loader reports every error at once, each with file:line.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "components/upload-gate/write_rules.hpp"
+
+namespace hasup::upload_gate {
+
+enum class OnTimeout { fail, warn };
+
+struct QuorumRule {
+  // true: every peer of the folder that syncthing reports connected (and at
+  // least min_peers); false: at least `count` peers.
+  bool all_connected = true;
+  int count = 0;
+  int min_peers = 1;
+};
+
+struct Limits {
+  std::uint32_t header_bytes = 16 * 1024;                   // 431 beyond
+  std::chrono::milliseconds header_timeout{10000};          // whole header, against slowloris (408)
+  std::chrono::milliseconds idle_timeout{30000};            // between two reads/writes of a body
+  std::chrono::milliseconds upstream_timeout{120000};       // upstream's answer after the request's last byte
+  std::size_t max_connections = 512;                        // client connections; beyond: 503 and close
+  std::size_t held_response_bytes = 4 * 1024 * 1024;        // a gated write's 2xx body is held in memory up to this
+  std::size_t relay_chunk_bytes = 64 * 1024;                // body bytes in flight per direction and connection
+};
+
+struct GateConfig {
+  std::string listen_address = "127.0.0.1";
+  unsigned short listen_port = 8090;
+  std::string upstream_address = "127.0.0.1";
+  unsigned short upstream_port = 8100;
+
+  std::string folder_id = "resources";
+  std::string folder_path = "/opt/manager/resources";
+
+  std::string syncthing_url = "http://127.0.0.1:8384";
+  unsigned short syncthing_port = 8384;  // from syncthing_url (always on 127.0.0.1)
+  std::string api_key_file = "/etc/ha-upload-gate/syncthing-api-key";
+  std::string api_key;  // read from api_key_file at load; never logged
+
+  std::vector<WriteRule> rules = default_write_rules();
+
+  QuorumRule quorum;
+  std::chrono::milliseconds timeout{10000};       // quorum wait after the upstream's answer
+  OnTimeout on_timeout = OnTimeout::fail;
+  std::chrono::milliseconds poll_interval{150};   // fallback re-check: long-polls can drop events
+  std::chrono::milliseconds syncthing_timeout{3000};  // each syncthing API call
+  std::chrono::seconds retry_after{5};            // Retry-After of the 503s
+
+  Limits limits;
+  int threads = 2;
+  std::string log_level = "info";
+};
+
+struct LoadResult {
+  std::optional<GateConfig> config;
+  std::vector<std::string> errors;  // "FILE:LINE: message"
+};
+
+LoadResult load_config_file(const std::string& path);
+// The same checks on text already in memory (`name` prefixes the errors).
+LoadResult load_config_text(const std::string& text, const std::string& name);
+
+std::string describe(const QuorumRule& quorum);
+
+}  // namespace hasup::upload_gate

@@ -1,0 +1,113 @@
+// ha-upload-gate: holds the answer to an upload until the peers have the file
+// (see README.md). Only wiring lives here.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <iostream>
+#include <thread>
+#include <vector>
+
+#include "components/upload-gate/config.hpp"
+#include "components/upload-gate/inotify_watcher.hpp"
+#include "components/upload-gate/proxy_session.hpp"
+#include "components/upload-gate/replication_tracker.hpp"
+
+namespace {
+
+using namespace hasup::upload_gate;
+
+constexpr const char* kUsage =
+    "usage: ha-upload-gate [--config FILE]      run (default /etc/ha-upload-gate/gate.conf)\n"
+    "       ha-upload-gate --check-config FILE  check FILE, print every error, exit 1 if any\n";
+
+void init_logging(const std::string& level) {
+  auto logger = std::make_shared<spdlog::logger>("ha-upload-gate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::flush_on(spdlog::level::info);
+}
+
+int run(const GateConfig& config) {
+  init_logging(config.log_level);
+  spdlog::info("ha-upload-gate starting: listen {}:{}, upstream {}:{}, folder {} at {}, syncthing {}, quorum {}, "
+               "timeout {} ms, on_timeout {}",
+               config.listen_address, config.listen_port, config.upstream_address, config.upstream_port,
+               config.folder_id, config.folder_path, config.syncthing_url, describe(config.quorum),
+               config.timeout.count(), config.on_timeout == OnTimeout::fail ? "fail" : "warn");
+
+  // The change watcher and the replication tracker share one thread of their
+  // own; proxying runs on the pool. Declared before what uses them.
+  boost::asio::io_context tracker_io(1);
+  InotifyWatcher watcher(config.folder_path);
+  if (auto error = watcher.start(tracker_io); !error.empty()) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  ReplicationTracker tracker(tracker_io, config);
+  tracker.start();
+
+  boost::asio::io_context io(config.threads);
+  GateContext context{config, watcher, tracker};
+  Listener listener(io, context);
+  if (auto error = listener.listen(config.listen_address, config.listen_port); !error.empty()) {
+    spdlog::error("{}", error);
+    return 1;
+  }
+  spdlog::info("listening on {}:{} ({} directories watched)", config.listen_address, config.listen_port,
+               watcher.watched_directories());
+
+  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int number) {
+    if (ec) return;
+    spdlog::info("{}: stopping", number == SIGTERM ? "SIGTERM" : "SIGINT");
+    listener.close();
+    io.stop();
+    tracker_io.stop();
+  });
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::thread tracker_thread([&tracker_io] { tracker_io.run(); });
+  std::vector<std::thread> threads;
+  for (int i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : threads) t.join();
+  tracker_io.stop();
+  tracker_thread.join();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string path = "/etc/ha-upload-gate/gate.conf";
+  bool check_only = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if ((args[i] == "--config" || args[i] == "--check-config") && i + 1 < args.size()) {
+      check_only = check_only || args[i] == "--check-config";
+      path = args[++i];
+      continue;
+    }
+    std::cerr << "ha-upload-gate: unknown or incomplete option '" << args[i] << "'\n" << kUsage;
+    return 2;
+  }
+  auto loaded = load_config_file(path);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::cerr << e << "\n";
+    return 1;
+  }
+  if (check_only) {
+    std::cout << path << ": ok\n";
+    return 0;
+  }
+  return run(*loaded.config);
+}

@@ -1,0 +1,543 @@
+#include "components/upload-gate/proxy_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "components/upload-gate/verdict.hpp"
+#include "components/upload-gate/write_rules.hpp"
+
+namespace hasup::upload_gate {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+struct Listener::State {
+  State(asio::io_context& io, GateContext& context) : io(io), acceptor(asio::make_strand(io)), context(context) {}
+  asio::io_context& io;
+  tcp::acceptor acceptor;
+  GateContext& context;
+  bool closed = false;  // acceptor's strand only
+};
+
+namespace {
+
+constexpr std::chrono::seconds kLinger{2};
+
+bool is_http_error(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<Listener::State> listener)
+      : listener_(std::move(listener)),
+        context_(listener_->context),
+        limits_(context_.config.limits),
+        client_(std::move(socket)),
+        upstream_(client_.get_executor()),
+        header_timer_(client_.get_executor()) {
+    ++context_.connections;
+    chunk_.resize(limits_.relay_chunk_bytes);
+  }
+
+  ~Session() {
+    if (window_) context_.watcher.close_window(*window_);
+    --context_.connections;
+  }
+
+  void start() { do_read_header(); }
+
+ private:
+  // --- the client's request header -----------------------------------------
+
+  void do_read_header() {
+    request_.emplace();
+    request_->header_limit(limits_.header_bytes);
+    // Not boost::none: Beast 1.74 compares a length with an empty limit as "over".
+    request_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    request_writer_.reset();
+    response_.reset();
+    response_writer_.reset();
+    held_body_.clear();
+    gated_ = false;
+    body_pending_ = false;
+    status_ = 0;
+    method_ = "-";
+    target_ = "-";
+    // One deadline for the whole header (a slowloris client sends a byte now
+    // and then: a per-read timeout would never fire).
+    header_timed_out_ = false;
+    client_.expires_never();
+    header_timer_.expires_after(limits_.header_timeout);
+    header_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->on_header_deadline();
+    });
+    bhttp::async_read_header(client_, client_buffer_, *request_,
+                             beast::bind_front_handler(&Session::after_read_header, shared_from_this()));
+  }
+
+  void on_header_deadline() {
+    header_timed_out_ = true;
+    beast::error_code ignored;
+    client_.socket().cancel(ignored);
+  }
+
+  void after_read_header(beast::error_code ec, std::size_t) {
+    header_timer_.cancel();
+    started_ = Clock::now();
+    bool got_some = request_->got_some() || client_buffer_.size() > 0;
+    body_pending_ = true;
+    keep_alive_ = false;
+    if (header_timed_out_) {
+      if (!got_some) return close();  // an idle keep-alive connection: just close
+      return respond_error(408, "request header not received within " +
+                                    std::to_string(limits_.header_timeout.count()) + " ms");
+    }
+    if (ec == bhttp::error::header_limit)
+      return respond_error(431, "request header over " + std::to_string(limits_.header_bytes) + " bytes");
+    if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || (ec && !is_http_error(ec)))
+      return close();
+    if (ec) return respond_error(400, "malformed request: " + ec.message());
+
+    auto& header = request_->get();
+    method_ = std::string(header.method_string());
+    target_ = std::string(header.target());
+    keep_alive_ = header.keep_alive();
+    body_pending_ = !request_->is_done();
+    gated_ = is_gated_write(context_.config.rules, method_, target_);
+    // The window opens before a byte reaches the upstream: every change the
+    // upstream makes for this request happens while it is open.
+    if (gated_) window_ = context_.watcher.open_window();
+
+    // The gate answers 100-continue itself; the upstream sees no Expect.
+    bool expects_continue = beast::iequals(header[bhttp::field::expect], "100-continue");
+    header.erase(bhttp::field::expect);
+    header.keep_alive(true);  // to the upstream: the connection is reused
+    if (expects_continue && body_pending_) {
+      auto go_on = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+      client_.expires_after(limits_.idle_timeout);
+      return bhttp::async_write(client_, *go_on, [self = shared_from_this(), go_on](beast::error_code ec, std::size_t) {
+        if (ec) return self->abandon("writing 100 Continue: " + ec.message());
+        self->connect_upstream();
+      });
+    }
+    connect_upstream();
+  }
+
+  // --- to the upstream --------------------------------------------------------
+
+  void connect_upstream() {
+    if (upstream_.socket().is_open()) return send_request_header();
+    beast::error_code ec;
+    auto address = asio::ip::make_address(context_.config.upstream_address, ec);
+    upstream_.expires_after(limits_.idle_timeout);
+    upstream_.async_connect(tcp::endpoint(address, context_.config.upstream_port),
+                            [self = shared_from_this()](beast::error_code ec) {
+                              if (ec) return self->upstream_failed("upstream unreachable: " + ec.message());
+                              self->send_request_header();
+                            });
+  }
+
+  void send_request_header() {
+    request_writer_.emplace(request_->get());
+    upstream_.expires_after(limits_.idle_timeout);
+    bhttp::async_write_header(upstream_, *request_writer_,
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (ec) return self->upstream_failed("upstream: " + ec.message());
+                                self->relay_request_body();
+                              });
+  }
+
+  // The request body goes through one chunk at a time: a 1 GB upload never
+  // sits in memory.
+  void relay_request_body() {
+    if (request_->is_done()) {
+      body_pending_ = false;
+      auto& body = request_->get().body();
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+      if (request_writer_->is_done()) return read_response_header();
+      upstream_.expires_after(limits_.idle_timeout);
+      return bhttp::async_write(upstream_, *request_writer_,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                  if (ec == bhttp::error::need_buffer) ec = {};
+                                  if (ec) return self->upstream_failed("upstream: " + ec.message());
+                                  self->read_response_header();
+                                });
+    }
+    auto& body = request_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    client_.expires_after(limits_.idle_timeout);
+    bhttp::async_read(client_, client_buffer_, *request_,
+                      beast::bind_front_handler(&Session::after_read_request_body, shared_from_this()));
+  }
+
+  void after_read_request_body(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec == beast::error::timeout) return abandon("request body idle for " + std::to_string(limits_.idle_timeout.count()) + " ms");
+    if (ec && is_http_error(ec) && ec != bhttp::error::partial_message)
+      return respond_error(400, "malformed request body: " + ec.message());
+    if (ec) return abandon("request body cut off: " + ec.message());
+    auto& body = request_->get().body();
+    body.size = chunk_.size() - body.size;
+    body.data = chunk_.data();
+    body.more = !request_->is_done();
+    bytes_in_ += body.size;
+    upstream_.expires_after(limits_.idle_timeout);
+    bhttp::async_write(upstream_, *request_writer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec == bhttp::error::need_buffer) ec = {};
+      // The upstream may have answered early (413, 503) and stopped reading:
+      // its answer, if any, is what the client should see.
+      if (ec) return self->read_response_header();
+      if (self->request_->is_done()) {
+        self->body_pending_ = false;
+        if (self->request_writer_->is_done()) return self->read_response_header();
+      }
+      self->relay_request_body();
+    });
+  }
+
+  // --- the upstream's answer --------------------------------------------------
+
+  void read_response_header() {
+    response_.emplace();
+    response_->header_limit(64 * 1024);
+    response_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    if (request_->get().method() == bhttp::verb::head) response_->skip(true);
+    upstream_.expires_after(limits_.upstream_timeout);
+    bhttp::async_read_header(upstream_, upstream_buffer_, *response_,
+                             beast::bind_front_handler(&Session::after_response_header, shared_from_this()));
+  }
+
+  void after_response_header(beast::error_code ec, std::size_t) {
+    if (ec) return upstream_failed("upstream gave no answer: " + ec.message());
+    auto& header = response_->get();
+    status_ = header.result_int();
+    upstream_reusable_ = header.keep_alive() && !body_pending_;
+    bool success = status_ >= 200 && status_ < 300;
+    if (gated_ && success) {
+      if (auto length = response_->content_length(); length && *length > limits_.held_response_bytes)
+        return held_too_large();
+      return read_held_body();
+    }
+    if (gated_) end_window();  // a refused write: nothing to wait for
+    stream_response();
+  }
+
+  // A gated write's answer is held in memory (bounded) until replicated.
+  void read_held_body() {
+    if (response_->is_done()) return await_replication();
+    auto& body = response_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    upstream_.expires_after(limits_.idle_timeout);
+    bhttp::async_read(upstream_, upstream_buffer_, *response_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) return self->upstream_failed("upstream answer cut off: " + ec.message());
+      auto& body = self->response_->get().body();
+      self->held_body_.append(self->chunk_.data(), self->chunk_.size() - body.size);
+      if (self->held_body_.size() > self->limits_.held_response_bytes) return self->held_too_large();
+      self->read_held_body();
+    });
+  }
+
+  void held_too_large() {
+    close_upstream();
+    end_window();
+    respond_error(502, "the upstream's answer to this write is over " + std::to_string(limits_.held_response_bytes) +
+                           " bytes, more than the gate holds while it waits for replication; the write may have "
+                           "been applied");
+  }
+
+  // Drains inotify (a read after the answer arrived sees every change the
+  // upstream made before answering), then waits for the peers.
+  void await_replication() {
+    if (!upstream_reusable_ || response_->get().need_eof()) close_upstream();
+    auto changes = end_window();
+    changed_files_ = changes.paths.size();
+    if (spdlog::should_log(spdlog::level::debug)) {
+      std::string list;
+      for (std::size_t i = 0; i < changes.paths.size() && i < 20; ++i) list += " " + changes.paths[i];
+      spdlog::debug("{} {}: changed{}{}", method_, target_, list, changes.overflowed ? " (overflowed)" : "");
+    }
+    if (changes.still_writing)
+      spdlog::debug("{} {}: {} path(s) still open for writing left to the writes that close them", method_, target_,
+                    changes.still_writing);
+    context_.tracker.await(std::move(changes), [self = shared_from_this()](ReplicationResult result) {
+      auto executor = self->client_.get_executor();
+      asio::post(executor, [self, result = std::move(result)]() mutable { self->after_replication(std::move(result)); });
+    });
+  }
+
+  void after_replication(ReplicationResult result) {
+    auto verdict = decide_verdict(result, context_.config.on_timeout, context_.config.retry_after);
+    spdlog::info("{} {} {} changed={}{} peers=[{}] missing=[{}] wait={} ms: {}{}", method_, target_, status_,
+                 result.files, result.whole_folder ? " (whole folder)" : "", join_names(result.decision.replicated_to),
+                 join_missing(result.decision.missing), result.waited.count(), verdict.summary,
+                 result.error.empty() ? "" : " (" + result.error + ")");
+    if (!verdict.release_upstream) {
+      return respond(verdict.status, verdict.body, verdict.headers);
+    }
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>(std::move(response_->get().base()));
+    out->erase(bhttp::field::transfer_encoding);
+    out->erase(bhttp::field::content_length);
+    out->body() = std::move(held_body_);
+    held_body_.clear();
+    for (auto& [name, value] : verdict.headers) out->set(name, value);
+    if (status_ != 204 && status_ != 304) out->prepare_payload();
+    out->keep_alive(keep_alive_);
+    write_whole(std::move(out));
+  }
+
+  // Everything else streams through, one chunk at a time.
+  void stream_response() {
+    auto& header = response_->get();
+    if (header.need_eof()) upstream_reusable_ = false;
+    header.keep_alive(keep_alive_ && !body_pending_ && !header.need_eof());
+    response_writer_.emplace(header);
+    client_.expires_after(limits_.idle_timeout);
+    bhttp::async_write_header(client_, *response_writer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->abandon("writing to the client: " + ec.message());
+      self->relay_response_body();
+    });
+  }
+
+  void relay_response_body() {
+    if (response_->is_done()) {
+      auto& body = response_->get().body();
+      body.data = nullptr;
+      body.size = 0;
+      body.more = false;
+      if (response_writer_->is_done()) return exchange_done(response_->get().keep_alive());
+      client_.expires_after(limits_.idle_timeout);
+      return bhttp::async_write(client_, *response_writer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec == bhttp::error::need_buffer) ec = {};
+        if (ec) return self->abandon("writing to the client: " + ec.message());
+        self->exchange_done(self->response_->get().keep_alive());
+      });
+    }
+    auto& body = response_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    upstream_.expires_after(limits_.idle_timeout);
+    bhttp::async_read(upstream_, upstream_buffer_, *response_,
+                      beast::bind_front_handler(&Session::after_read_response_body, shared_from_this()));
+  }
+
+  void after_read_response_body(beast::error_code ec, std::size_t) {
+    if (ec == bhttp::error::need_buffer) ec = {};
+    // The header is out: the client can only learn of the failure by the close.
+    if (ec) return abandon("upstream answer cut off: " + ec.message());
+    auto& body = response_->get().body();
+    body.size = chunk_.size() - body.size;
+    body.data = chunk_.data();
+    body.more = !response_->is_done();
+    bytes_out_ += body.size;
+    client_.expires_after(limits_.idle_timeout);
+    bhttp::async_write(client_, *response_writer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) return self->abandon("writing to the client: " + ec.message());
+      self->relay_response_body();
+    });
+  }
+
+  // --- endings ----------------------------------------------------------------
+
+  WindowChanges end_window() {
+    if (!window_) return {};
+    auto changes = context_.watcher.close_window(*window_);
+    window_.reset();
+    return changes;
+  }
+
+  void close_upstream() {
+    beast::error_code ignored;
+    upstream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    upstream_.close();
+    upstream_buffer_.clear();
+  }
+
+  // Nothing was sent to the client yet: it gets a 502.
+  void upstream_failed(const std::string& why) {
+    close_upstream();
+    end_window();
+    if (gated_) spdlog::info("{} {} 502: {}", method_, target_, why);
+    respond_error(502, why + (gated_ ? " (the write may have been applied)" : ""));
+  }
+
+  void respond_error(int status, const std::string& error) {
+    spdlog::log(status >= 500 ? spdlog::level::warn : spdlog::level::info, "{} {} {}: {}", method_, target_, status,
+                error);
+    respond(status, error_body(error), {});
+  }
+
+  void respond(int status, const std::string& body, const std::vector<std::pair<std::string, std::string>>& headers) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>(static_cast<bhttp::status>(status), 11);
+    out->set(bhttp::field::server, "ha-upload-gate");
+    out->set(bhttp::field::content_type, "application/json");
+    out->set(bhttp::field::cache_control, "no-store");
+    for (auto& [name, value] : headers) out->set(name, value);
+    out->body() = body;
+    out->prepare_payload();
+    out->keep_alive(keep_alive_ && !body_pending_);
+    status_ = static_cast<unsigned>(status);
+    write_whole(std::move(out));
+  }
+
+  void write_whole(std::shared_ptr<bhttp::response<bhttp::string_body>> out) {
+    client_.expires_after(limits_.idle_timeout);
+    bhttp::async_write(client_, *out, [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+      if (ec) return self->abandon("writing to the client: " + ec.message());
+      self->exchange_done(out->keep_alive());
+    });
+  }
+
+  void exchange_done(bool keep_alive) {
+    if (!upstream_reusable_) close_upstream();
+    upstream_reusable_ = false;
+    if (!gated_) spdlog::debug("{} {} {} in={} out={}", method_, target_, status_, bytes_in_, bytes_out_);
+    bytes_in_ = bytes_out_ = 0;
+    if (keep_alive && !body_pending_) return do_read_header();
+    if (body_pending_) return linger();
+    close();
+  }
+
+  void abandon(const std::string& why) {
+    spdlog::info("{} {}: connection closed ({})", method_, target_, why);
+    close_upstream();
+    end_window();
+    close();
+  }
+
+  // Answered before the client finished sending: stop sending, then read and
+  // drop what still comes for a moment, so the client sees the answer instead
+  // of a reset.
+  void linger() {
+    close_upstream();
+    beast::error_code ignored;
+    client_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    client_.expires_after(kLinger);
+    do_drain();
+  }
+
+  void do_drain() {
+    client_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->do_drain();
+    });
+  }
+
+  void close() {
+    header_timer_.cancel();
+    close_upstream();
+    beast::error_code ignored;
+    client_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    client_.close();
+  }
+
+  std::shared_ptr<Listener::State> listener_;
+  GateContext& context_;
+  const Limits& limits_;
+  beast::tcp_stream client_;
+  beast::tcp_stream upstream_;
+  asio::steady_timer header_timer_;
+  beast::flat_buffer client_buffer_;
+  beast::flat_buffer upstream_buffer_;
+  std::vector<char> chunk_;
+  std::optional<bhttp::request_parser<bhttp::buffer_body>> request_;
+  std::optional<bhttp::request_serializer<bhttp::buffer_body>> request_writer_;
+  std::optional<bhttp::response_parser<bhttp::buffer_body>> response_;
+  std::optional<bhttp::response_serializer<bhttp::buffer_body>> response_writer_;
+  std::string held_body_;
+  std::optional<ChangeLog::WindowId> window_;
+
+  std::string method_ = "-", target_ = "-";
+  Clock::time_point started_ = Clock::now();
+  bool header_timed_out_ = false;
+  bool gated_ = false;
+  bool keep_alive_ = false;
+  bool body_pending_ = false;
+  bool upstream_reusable_ = false;
+  unsigned status_ = 0;
+  std::size_t changed_files_ = 0;
+  std::uint64_t bytes_in_ = 0, bytes_out_ = 0;
+};
+
+// Over the connection limit: a short 503 and close, without reading the request.
+void refuse_connection(tcp::socket socket) {
+  static const std::string kBusy = [] {
+    std::string body = "{\"error\": \"ha-upload-gate: too many open connections\"}";
+    return "HTTP/1.1 503 Service Unavailable\r\nServer: ha-upload-gate\r\nContent-Type: application/json\r\n"
+           "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  auto s = std::make_shared<tcp::socket>(std::move(socket));
+  asio::async_write(*s, asio::buffer(kBusy), [s](beast::error_code, std::size_t) {
+    beast::error_code ignored;
+    s->shutdown(tcp::socket::shutdown_send, ignored);
+    s->close(ignored);
+  });
+}
+
+void accept_loop(std::shared_ptr<Listener::State> state) {
+  state->acceptor.async_accept(asio::make_strand(state->io), [state](beast::error_code ec, tcp::socket socket) {
+    if (state->closed) return;
+    if (!ec) {
+      if (state->context.connections >= state->context.config.limits.max_connections) {
+        spdlog::warn("refusing a connection: {} open (limits.max_connections)", state->context.connections.load());
+        refuse_connection(std::move(socket));
+      } else {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Session>(std::move(socket), state)->start();
+      }
+    } else if (ec == asio::error::no_descriptors) {
+      spdlog::warn("accept: {}", ec.message());
+    }
+    accept_loop(state);
+  });
+}
+
+}  // namespace
+
+Listener::Listener(asio::io_context& io, GateContext& context) : state_(std::make_shared<State>(io, context)) {}
+
+std::string Listener::listen(const std::string& address, unsigned short port) {
+  beast::error_code ec;
+  auto ip = asio::ip::make_address(address, ec);
+  if (ec) return "bad listen address '" + address + "': " + ec.message();
+  tcp::endpoint endpoint(ip, port);
+  auto& acceptor = state_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message();
+  asio::dispatch(acceptor.get_executor(), [state = state_] { accept_loop(state); });
+  return {};
+}
+
+void Listener::close() {
+  asio::dispatch(state_->acceptor.get_executor(), [state = state_] {
+    state->closed = true;
+    beast::error_code ignored;
+    state->acceptor.close(ignored);
+  });
+}
+
+}  // namespace hasup::upload_gate

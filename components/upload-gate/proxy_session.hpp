@@ -1,0 +1,43 @@
+#pragma once
+// The gate's HTTP/1.1 side: accepts clients (nginx), relays each request to the
+// upstream REST service with bounded buffers both ways, and for a gated write
+// holds the upstream's 2xx answer until the replication tracker says the peers
+// have what changed.
+//
+// Threads: one io_context run by `threads` threads; each client connection and
+// its upstream connection live on one strand. The change log and the
+// replication tracker are shared and thread-safe (a mutex, and the tracker's
+// own thread).
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "components/upload-gate/config.hpp"
+#include "components/upload-gate/inotify_watcher.hpp"
+#include "components/upload-gate/replication_tracker.hpp"
+
+namespace hasup::upload_gate {
+
+struct GateContext {
+  const GateConfig& config;
+  InotifyWatcher& watcher;
+  ReplicationTracker& tracker;
+  std::atomic<std::size_t> connections{0};
+};
+
+class Listener {
+ public:
+  Listener(boost::asio::io_context& io, GateContext& context);
+  // "" or why not.
+  std::string listen(const std::string& address, unsigned short port);
+  void close();
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace hasup::upload_gate

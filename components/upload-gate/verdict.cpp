@@ -1,0 +1,75 @@
+#include "components/upload-gate/verdict.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace hasup::upload_gate {
+
+namespace {
+
+std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+Verdict refuse(const std::string& error, const QuorumDecision& decision, std::chrono::seconds retry_after,
+               const std::string& summary) {
+  Verdict v;
+  v.status = 503;
+  nlohmann::json missing = nlohmann::json::array();
+  for (const auto& m : decision.missing) missing.push_back(m.name + " (" + m.reason + ")");
+  v.body = dump({{"error", error}, {"replicated_to", decision.replicated_to}, {"missing", missing}});
+  v.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+  v.summary = summary;
+  return v;
+}
+
+void add_peer_headers(Verdict& v, const QuorumDecision& decision) {
+  if (!decision.replicated_to.empty()) v.headers.emplace_back("X-Replicated-To", join_names(decision.replicated_to));
+  if (!decision.missing.empty()) v.headers.emplace_back("X-Replication-Missing", join_missing(decision.missing));
+}
+
+}  // namespace
+
+std::string error_body(const std::string& error) { return dump({{"error", error}}); }
+
+Verdict decide_verdict(const ReplicationResult& result, OnTimeout on_timeout, std::chrono::seconds retry_after) {
+  using Kind = ReplicationResult::Kind;
+  const std::string applied = "the write was applied on this node but ";
+  switch (result.kind) {
+    case Kind::replicated: {
+      Verdict v;
+      v.release_upstream = true;
+      add_peer_headers(v, result.decision);
+      v.summary = "replicated";
+      return v;
+    }
+    case Kind::nothing_changed: {
+      Verdict v;
+      v.release_upstream = true;
+      v.headers.emplace_back("X-Replication", "no file changed");
+      v.summary = "nothing changed";
+      return v;
+    }
+    case Kind::timed_out:
+      // "warn" releases the answer only when some peer holds the change: with
+      // none, the only truthful answer is that the write is not durable.
+      if (on_timeout == OnTimeout::warn && !result.decision.replicated_to.empty()) {
+        Verdict v;
+        v.release_upstream = true;
+        add_peer_headers(v, result.decision);
+        v.headers.emplace_back("Warning", "199 ha-upload-gate \"replication quorum not met in " +
+                                              std::to_string(result.waited.count()) + " ms: " +
+                                              result.decision.reason + "\"");
+        v.summary = "timed out, released with a warning";
+        return v;
+      }
+      return refuse(applied + "is not confirmed on the peers: " + result.decision.reason + " after " +
+                        std::to_string(result.waited.count()) + " ms",
+                    result.decision, retry_after, "timed out");
+    case Kind::no_peer:
+      return refuse(applied + "no peer is reachable to replicate it", result.decision, retry_after, "no peer");
+    case Kind::unavailable:
+      break;
+  }
+  return refuse(applied + "replication cannot be confirmed: " + result.error, result.decision, retry_after,
+                "syncthing unavailable");
+}
+
+}  // namespace hasup::upload_gate
