@@ -377,7 +377,14 @@ syncthing_peer_everywhere() {  # syncthing_peer_everywhere NODE yes|no: n1-n3 sh
     else [ "$2" = no ] || return 1; fi
   done
 }
-check "join: every node's syncthing shares the folder with n4 and is connected to it" wait_for 20 syncthing_peer_everywhere n4 yes
+# A dial that reaches a node before it has added n4 is refused; syncthing dials
+# again after reconnectionIntervalS (5 s), so allow a few rounds.
+t0=$(date +%s%N)
+check "join: every node's syncthing shares the folder with n4 and is connected to it" wait_for 45 syncthing_peer_everywhere n4 yes
+echo "    all connected to n4 $(( ($(date +%s%N) - t0) / 1000000 )) ms after its supervisor was healthy"
+syncthing_peer_everywhere n4 yes || for n in n1 n2 n3; do
+  in_node "$n" hactl status 2>/dev/null | grep -E '^  peer ' | sed "s/^/    $n: /"
+done
 check "join: n4 receives the whole folder (the blueprint uploaded before it joined)" wait_for 20 same_everywhere lab-bp n1 n4
 "$lab" leave n4 >/dev/null 2>&1
 check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for 10 peers_have 198.18.0.14 no
