@@ -123,9 +123,9 @@ check "hactl status: every node's files are in sync with its 2 peers (syncthing)
 check "the uploaded blueprint's archive reaches every node with the same bytes" wait_for 15 same_everywhere lab-bp n1 n2 n3
 # The upload gate: an upload's answer leaves once the peers have the file.
 gated=$(mktemp); hung=$(mktemp)
-"$top/scripts/lab.d/gated-uploads" 40 gated >"$gated" 2>&1; rc=$?
+"$top/scripts/lab.d/gated-uploads" 100 gated >"$gated" 2>&1; rc=$?
 tail -3 "$gated" | sed 's/^/    /'
-check "40 uploads (1 KB-5 MB) through the floating IP: each acknowledged one is on every node when its answer arrives" [ $rc -eq 0 ]
+check "100 uploads (1 KB-5 MB) through the floating IP: each acknowledged one is on every node when its answer arrives" [ $rc -eq 0 ]
 check "the answer names the peers that hold the file (X-Replicated-To: two peers)" \
   grep -qE 'replicated_to "n[1-4], n[1-4]"' "$gated"
 check "a delete is on every node when its 204 arrives" "$lab" exec c1 bash -c \
