@@ -15,6 +15,7 @@
 
 #include "components/upload-gate/verdict.hpp"
 #include "components/upload-gate/write_rules.hpp"
+#include "supervisor/http/listen.hpp"
 
 namespace hasup::upload_gate {
 
@@ -518,16 +519,8 @@ void accept_loop(std::shared_ptr<Listener::State> state) {
 Listener::Listener(asio::io_context& io, GateContext& context) : state_(std::make_shared<State>(io, context)) {}
 
 std::string Listener::listen(const std::string& address, unsigned short port) {
-  beast::error_code ec;
-  auto ip = asio::ip::make_address(address, ec);
-  if (ec) return "bad listen address '" + address + "': " + ec.message();
-  tcp::endpoint endpoint(ip, port);
   auto& acceptor = state_->acceptor;
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message();
+  if (auto error = http::open_and_listen(acceptor, address, port); !error.empty()) return error;
   asio::dispatch(acceptor.get_executor(), [state = state_] { accept_loop(state); });
   return {};
 }

@@ -79,8 +79,12 @@ void ReplicationTracker::scan(WaiterList::iterator waiter, std::vector<std::stri
   }
   auto remaining = std::make_shared<std::size_t>(targets.size());
   auto error = std::make_shared<std::string>();
+  // Bounded by the write's own deadline: a hung syncthing must not hold the
+  // answer past replication.timeout_ms (at least 100 ms, so a scan can answer).
+  const auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(waiter->deadline - Clock::now()),
+                             std::chrono::milliseconds(100));
   for (const auto& target : targets) {
-    syncthing_.post(target, [this, waiter, remaining, error](http::Outcome o) {
+    syncthing_.post(target, left, [this, waiter, remaining, error](http::Outcome o) {
       if (!o.ok || o.response.status != 200) *error = describe_http("scan", o);
       if (--*remaining > 0) return;
       if (!error->empty()) {

@@ -22,10 +22,8 @@ void SyncthingClient::get(const std::string& target, Done done) {
   call(http::Method::get, target, timeout_, std::move(done));
 }
 
-void SyncthingClient::post(const std::string& target, Done done) {
-  // A scan hashes what changed before it answers: a large upload takes longer
-  // than a query.
-  call(http::Method::post, target, timeout_ * 10, std::move(done));
+void SyncthingClient::post(const std::string& target, std::chrono::milliseconds timeout, Done done) {
+  call(http::Method::post, target, timeout, std::move(done));
 }
 
 void SyncthingClient::long_poll(const std::string& target, std::chrono::seconds poll_timeout, Done done) {

@@ -20,7 +20,9 @@ class SyncthingClient {
 
   using Done = std::function<void(http::Outcome)>;
   void get(const std::string& target, Done done);
-  void post(const std::string& target, Done done);
+  // A scan hashes what changed before it answers, so it may take longer than
+  // a query: its caller gives the bound (what is left of the write's wait).
+  void post(const std::string& target, std::chrono::milliseconds timeout, Done done);
   // A long-poll: the deadline is the poll's own timeout plus a margin.
   void long_poll(const std::string& target, std::chrono::seconds poll_timeout, Done done);
 

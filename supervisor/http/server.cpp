@@ -1,4 +1,5 @@
 #include "supervisor/http/server.hpp"
+#include "supervisor/http/listen.hpp"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -157,15 +158,7 @@ Server::Server(asio::io_context& io, Handler handler, ServerLimits limits)
 Server::~Server() { close(); }
 
 std::string Server::listen(const std::string& address, unsigned short port) {
-  beast::error_code ec;
-  auto ip = asio::ip::make_address(address, ec);
-  if (ec) return "bad listen address '" + address + "': " + ec.message();
-  tcp::endpoint endpoint(ip, port);
-  state_->acceptor.open(endpoint.protocol(), ec);
-  if (!ec) state_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) state_->acceptor.bind(endpoint, ec);
-  if (!ec) state_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message();
+  if (auto error = open_and_listen(state_->acceptor, address, port); !error.empty()) return error;
   accept();
   return {};
 }

@@ -1,17 +1,11 @@
 #include "supervisor/loop/decide_db.hpp"
 
 #include "components/patroni/render.hpp"
+#include "supervisor/loop/unit_running.hpp"
 
 namespace hasup::loop {
 
 namespace {
-
-bool unit_running(const Snapshot& s, const std::string& unit) {
-  auto u = s.units.find(unit);
-  if (u == s.units.end()) return false;
-  const std::string& state = u->second.active_state;
-  return state == "active" || state == "activating" || state == "reloading" || state == "deactivating";
-}
 
 // A stable summary: it changes with the primary, not with every probe.
 std::string cluster_note(const DbView& db) {

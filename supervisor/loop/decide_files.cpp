@@ -1,18 +1,12 @@
 #include "supervisor/loop/decide_files.hpp"
 
 #include "components/syncthing/config_plan.hpp"
+#include "supervisor/loop/unit_running.hpp"
 #include "supervisor/util/host_name.hpp"
 
 namespace hasup::loop {
 
 namespace {
-
-bool unit_running(const Snapshot& s, const std::string& unit) {
-  auto u = s.units.find(unit);
-  if (u == s.units.end()) return false;
-  const std::string& state = u->second.active_state;
-  return state == "active" || state == "activating" || state == "reloading" || state == "deactivating";
-}
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;

@@ -133,10 +133,10 @@ check "a delete is on every node when its 204 arrives" "$lab" exec c1 bash -c \
 # Both peers of every node hung: nothing can be replicated. The answer is the
 # safe error, never a durability claim.
 for n in n1 n2 n3; do in_node "$n" systemctl kill --signal=SIGSTOP ha-syncthing; done
-"$lab" exec c1 sh -c "head -c 2048 /dev/urandom >/tmp/hung-bp && curl -s -D - --max-time 40 -X PUT --data-binary @/tmp/hung-bp http://$vip/api/v3.1/blueprints/hung-bp" >"$hung" 2>&1
+"$lab" exec c1 sh -c "head -c 2048 /dev/urandom >/tmp/hung-bp && curl -s -D - --max-time 20 -X PUT --data-binary @/tmp/hung-bp http://$vip/api/v3.1/blueprints/hung-bp" >"$hung" 2>&1
 for n in n1 n2 n3; do in_node "$n" systemctl kill --signal=SIGCONT ha-syncthing; done
 grep -E '^HTTP|error' "$hung" | head -2 | sed 's/^/    /'
-check "syncthing hung everywhere: an upload gets 503 with Retry-After and a JSON error, no X-Replicated-To" bash -c \
+check "syncthing hung everywhere: an upload gets 503 within 20 s (replication.timeout_ms 10 s) with Retry-After and a JSON error, no X-Replicated-To" bash -c \
   "grep -q '^HTTP/1.1 503' '$hung' && grep -qi '^retry-after:' '$hung' && grep -q '\"error\"' '$hung' && ! grep -qi '^x-replicated-to:' '$hung'"
 rm -f "$gated" "$hung"
 # Patroni double-forks the postmaster: only ha-patroni.service's ExecStop keeps

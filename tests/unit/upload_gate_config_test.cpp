@@ -106,7 +106,7 @@ colour = "blue";
 TEST_F(GateConfigTest, SyncthingOnlyOnLoopbackAndTheKeyFileGuarded) {
   auto remote = load_config_text(
       "folder = { id = \"r\"; path = \"" + (dir_ / "resources").string() +
-          "\"; };\nsyncthing = { api_url = \"http://10.0.0.5:8384\"; api_key_file = \"" + key_ + "\"; };\n",
+          "\"; };\nsyncthing = { api_url = \"http://198.18.0.11:8384\"; api_key_file = \"" + key_ + "\"; };\n",
       "gate.conf");
   EXPECT_TRUE(has_error(remote, "must be http://127.0.0.1:PORT"));
 
