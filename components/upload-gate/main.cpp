@@ -3,10 +3,12 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -50,9 +52,18 @@ int run(const GateConfig& config) {
   ReplicationTracker tracker(tracker_io, config);
   tracker.start();
 
-  boost::asio::io_context io(config.threads);
+  // One loop per thread (see proxy_session.hpp); the work guards keep a loop
+  // with no connection yet running.
+  std::vector<std::unique_ptr<boost::asio::io_context>> loops;
+  std::vector<boost::asio::io_context*> loop_pointers;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> keep_running;
+  for (int i = 0; i < config.threads; ++i) {
+    loops.push_back(std::make_unique<boost::asio::io_context>(1));
+    loop_pointers.push_back(loops.back().get());
+    keep_running.push_back(boost::asio::make_work_guard(*loops.back()));
+  }
   GateContext context{config, watcher, tracker};
-  Listener listener(io, context);
+  Listener listener(loop_pointers, context);
   if (auto error = listener.listen(config.listen_address, config.listen_port); !error.empty()) {
     spdlog::error("{}", error);
     return 1;
@@ -60,20 +71,20 @@ int run(const GateConfig& config) {
   spdlog::info("listening on {}:{} ({} directories watched)", config.listen_address, config.listen_port,
                watcher.watched_directories());
 
-  boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+  boost::asio::signal_set signals(*loops.front(), SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int number) {
     if (ec) return;
     spdlog::info("{}: stopping", number == SIGTERM ? "SIGTERM" : "SIGINT");
     listener.close();
-    io.stop();
+    for (auto& loop : loops) loop->stop();
     tracker_io.stop();
   });
   std::signal(SIGPIPE, SIG_IGN);
 
   std::thread tracker_thread([&tracker_io] { tracker_io.run(); });
   std::vector<std::thread> threads;
-  for (int i = 1; i < config.threads; ++i) threads.emplace_back([&io] { io.run(); });
-  io.run();
+  for (std::size_t i = 1; i < loops.size(); ++i) threads.emplace_back([loop = loops[i].get()] { loop->run(); });
+  loops.front()->run();
   for (auto& t : threads) t.join();
   tracker_io.stop();
   tracker_thread.join();

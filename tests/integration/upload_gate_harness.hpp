@@ -160,6 +160,7 @@ struct GateSettings {
   int held_response_bytes = 4 * 1024 * 1024;
   unsigned short upstream_port = 0;  // 0: the fixture's double
   std::string log_level = "debug";
+  int threads = 2;
 };
 
 class GateProcess {
@@ -187,7 +188,7 @@ class GateProcess {
                             "; max_connections = " + std::to_string(s.max_connections) +
                             "; held_response_bytes = " + std::to_string(s.held_response_bytes) +
                             "; };\n"
-                            "threads = 2;\nlog_level = \"" + s.log_level + "\";\n");
+                            "threads = " + std::to_string(s.threads) + ";\nlog_level = \"" + s.log_level + "\";\n");
     process_ = Process::spawn({gate_binary(), "--config", config_}, log_);
     bool up = wait_until(
         [&] {

@@ -298,6 +298,14 @@ check "crash of the holder: the floating IP answers on another node within 5 s" 
 echo "    answered again $(( ($(date +%s%N) - t0) / 1000000 )) ms after the crash"
 check "crash of the holder: exactly one holder, not the crashed node" bash -c "h=\$($(declare -f holders); vip=$vip; holders); [ -n \"\$h\" ] && [ \"\$h\" != $holder ] && [ \"\${h// /}\" = \"\$h\" ]"
 moved_to=$(holders)
+# Settle first: while the crash's effects last (a database failover, files
+# not yet in sync) the new holder is unfit, and it rightly hands the IP to
+# the first fit node, which can be the one that comes back. That is a move
+# for a reason; what must not happen is the returning node taking the IP
+# from a healthy holder.
+live_nodes_healthy() { local n; for n in n1 n2 n3; do [ "$n" = "$holder" ] || healthy "$n" >/dev/null 2>&1 || return 1; done; }
+wait_for 30 live_nodes_healthy
+moved_to=$(holders)
 "$lab" restart "$holder" >/dev/null
 wait_for 30 healthy "$holder" >/dev/null
 sleep 2
@@ -307,6 +315,10 @@ now_held=$(holders)
 check "the crashed holder comes back as backup: exactly one holder, not the node that crashed" \
   bash -c "[ -n '$now_held' ] && [ '$now_held' != '$holder' ] && [ '${now_held// /}' = '$now_held' ]"
 echo "    crashed $holder, moved to $moved_to, held by $now_held after its restart"
+if [ "$now_held" = "$holder" ] && [ -n "$moved_to" ]; then
+  in_node n1 hactl status 2>/dev/null | grep -E '^(NODE|n[1-3] )' | sed 's/^/    /'
+  in_node "$moved_to" journalctl -u ha-supervisor --no-pager --since=-90s 2>/dev/null | grep -E 'floating IP' | tail -5 | sed 's/^/    /'
+fi
 holder=$(holders)
 vip_column() {  # vip_column VIEWER NODE: that node's FLOATING IP cell in VIEWER's hactl status
   in_node "$1" hactl status 2>/dev/null | awk -v n="$2" '$1 == n' | grep -oE 'holder \([A-Z]+\)|(MASTER|BACKUP|FAULT|STOP)' | head -1
@@ -401,6 +413,12 @@ syncthing_peer_everywhere n4 yes || for n in n1 n2 n3; do
   in_node "$n" hactl status 2>/dev/null | grep -E '^  peer ' | sed "s/^/    $n: /"
 done
 check "join: n4 receives the whole folder (the blueprint uploaded before it joined)" wait_for 20 same_everywhere lab-bp n1 n4
+joined=$(mktemp)
+"$top/scripts/lab.d/gated-uploads" 1 joined-$RANDOM 198.18.0.11 198.18.0.12 198.18.0.13 198.18.0.14 >"$joined" 2>&1; rc=$?
+sed 's/^/    /' "$joined"
+check "join: n4 is in the upload quorum: an upload's answer names it and it has the file at that moment" \
+  bash -c "[ $rc -eq 0 ] && grep -qE 'replicated_to \"([^\"]*, )?n4(, [^\"]*)?\"' '$joined' && grep -qE 'replicated_to \"n[1-4], n[1-4], n[1-4]\"' '$joined'"
+rm -f "$joined"
 "$lab" leave n4 >/dev/null 2>&1
 check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for 10 peers_have 198.18.0.14 no
 check "leave: no node's syncthing lists n4 any more" wait_for 10 bash -c \

@@ -49,6 +49,8 @@ TEST(NginxRender, TwoServersMakeAnUpstream) {
   EXPECT_TRUE(contains(r.text, "server 198.18.0.11:8100 max_fails=1 fail_timeout=2s;"));
   EXPECT_TRUE(contains(r.text, "server [fd00::12]:8100 max_fails=1 fail_timeout=2s;"));
   EXPECT_TRUE(contains(r.text, "proxy_pass http://rest_service;"));
+  // Shorter than the gate's idle close (10 s): nginx gives an idle connection up first.
+  EXPECT_TRUE(contains(r.text, "keepalive_timeout 5s;"));
   EXPECT_TRUE(contains(r.text, "listen 80;"));
   EXPECT_TRUE(contains(r.text, "alias /opt/manager/resources/;"));
   EXPECT_FALSE(contains(r.text, "return 503"));
