@@ -7,6 +7,8 @@
 //      and against nginx as a reference proxy, with wrk;
 //  (c) the gate's peak RSS (VmHWM) over 100 concurrent 1 MB uploads.
 // Usage: gate_bench [--quick | --passthrough]   (--quick: fewer runs; --passthrough: (b) only)
+// GATE_THREADS=N in the environment sets the gate's `threads` (default 2), to
+// compare event-loop counts.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>

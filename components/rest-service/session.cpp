@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <limits>
@@ -325,18 +324,9 @@ Listener::Listener(asio::io_context& io, Service& service, Limits limits)
     : state_(std::make_shared<State>(io, service, limits)) {}
 
 std::string Listener::listen(const std::string& address, unsigned short port) {
-  auto& acceptor = state_->acceptor;
-  if (auto error = http::open_and_listen(acceptor, address, port); !error.empty()) return error;
-  asio::dispatch(acceptor.get_executor(), [state = state_] { accept_loop(state); });
-  return {};
+  return http::listen_and_accept(state_, address, port, &accept_loop);
 }
 
-void Listener::close() {
-  asio::dispatch(state_->acceptor.get_executor(), [state = state_] {
-    state->closed = true;
-    beast::error_code ignored;
-    state->acceptor.close(ignored);
-  });
-}
+void Listener::close() { http::stop_accepting(state_); }
 
 }  // namespace hasup::rest_standin

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
@@ -538,18 +537,9 @@ Listener::Listener(const std::vector<asio::io_context*>& loops, GateContext& con
     : state_(std::make_shared<State>(loops, context)) {}
 
 std::string Listener::listen(const std::string& address, unsigned short port) {
-  auto& acceptor = state_->acceptor;
-  if (auto error = http::open_and_listen(acceptor, address, port); !error.empty()) return error;
-  asio::dispatch(acceptor.get_executor(), [state = state_] { accept_loop(state); });
-  return {};
+  return http::listen_and_accept(state_, address, port, &accept_loop);
 }
 
-void Listener::close() {
-  asio::dispatch(state_->acceptor.get_executor(), [state = state_] {
-    state->closed = true;
-    beast::error_code ignored;
-    state->acceptor.close(ignored);
-  });
-}
+void Listener::close() { http::stop_accepting(state_); }
 
 }  // namespace hasup::upload_gate
