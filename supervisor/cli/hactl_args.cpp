@@ -1,0 +1,84 @@
+#include "supervisor/cli/hactl_args.hpp"
+
+#include <charconv>
+
+namespace hasup::cli {
+
+const char* const kHactlUsage =
+    "usage: hactl [--api HOST:PORT | --config FILE] COMMAND\n"
+    "commands:\n"
+    "  status [--json]          the cluster as this node sees it\n"
+    "  health                   this node's health (exit 0 when healthy)\n"
+    "  leader                   exit 0 when this node is the leader\n"
+    "  maintenance on|off [NODE]  write maintenance intent (default: this node)\n"
+    "  forget NODE              remove a node that is down for good from the cluster\n"
+    "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE.\n";
+
+namespace {
+
+HactlArgs fail(std::string why) { return HactlArgs{std::nullopt, std::move(why)}; }
+
+// One word at most after the command's own: anything more is named, not ignored.
+std::string extra_word(const std::vector<std::string>& args, std::size_t from, const std::string& command) {
+  if (from >= args.size()) return {};
+  return "'" + command + "' does not take '" + args[from] + "'";
+}
+
+}  // namespace
+
+HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
+  HactlCommand c;
+  std::size_t i = 0;
+  while (i < args.size() && args[i].rfind("--", 0) == 0) {
+    const std::string& option = args[i];
+    if (option != "--api" && option != "--config")
+      return fail("unknown option '" + option + "' (options go before the command: --api, --config)");
+    if (i + 1 >= args.size()) return fail(option + " needs a value");
+    const std::string& value = args[i + 1];
+    if (option == "--api") {
+      auto colon = value.rfind(':');
+      unsigned port = 0;
+      const char* first = value.data() + (colon == std::string::npos ? 0 : colon + 1);
+      const char* last = value.data() + value.size();
+      auto [end, ec] = std::from_chars(first, last, port);
+      if (colon == std::string::npos || colon == 0 || ec != std::errc() || end != last || port == 0 ||
+          port > 65535)
+        return fail("--api wants HOST:PORT (a port 1-65535), not '" + value + "'");
+      c.api = value.substr(0, colon);
+      c.api_port = static_cast<unsigned short>(port);
+    } else {
+      c.config = value;
+    }
+    i += 2;
+  }
+  if (c.api && c.config) return fail("--api and --config both name the API: give one");
+  if (i >= args.size()) return fail("no command given");
+  const std::string command = args[i++];
+  if (command == "status") {
+    c.kind = HactlCommand::Kind::status;
+    if (i < args.size() && args[i] == "--json") {
+      c.json = true;
+      ++i;
+    }
+  } else if (command == "health") {
+    c.kind = HactlCommand::Kind::health;
+  } else if (command == "leader") {
+    c.kind = HactlCommand::Kind::leader;
+  } else if (command == "maintenance") {
+    c.kind = HactlCommand::Kind::maintenance;
+    if (i >= args.size() || (args[i] != "on" && args[i] != "off"))
+      return fail("'maintenance' wants on or off" + (i < args.size() ? ", not '" + args[i] + "'" : std::string()));
+    c.maintenance_on = args[i++] == "on";
+    if (i < args.size()) c.node = args[i++];
+  } else if (command == "forget") {
+    c.kind = HactlCommand::Kind::forget;
+    if (i >= args.size()) return fail("'forget' wants the NODE to forget");
+    c.node = args[i++];
+  } else {
+    return fail("unknown command '" + command + "'");
+  }
+  if (auto extra = extra_word(args, i, command); !extra.empty()) return fail(extra);
+  return HactlArgs{c, {}};
+}
+
+}  // namespace hasup::cli

@@ -1,0 +1,31 @@
+// hactl's command line, parsed without side effects: what to call and where,
+// or the one sentence that says which word was not understood.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hasup::cli {
+
+struct HactlCommand {
+  enum class Kind { status, health, leader, maintenance, forget };
+  Kind kind = Kind::status;
+  bool json = false;                 // status --json
+  bool maintenance_on = false;       // maintenance on|off
+  std::string node;                  // maintenance's NODE (optional), forget's NODE
+  std::optional<std::string> api;    // --api HOST:PORT, as given
+  std::optional<unsigned short> api_port;
+  std::optional<std::string> config; // --config FILE
+};
+
+struct HactlArgs {
+  std::optional<HactlCommand> command;
+  std::string error;  // set when command is empty: what was wrong, in one line
+};
+
+HactlArgs parse_hactl_args(const std::vector<std::string>& args);
+
+extern const char* const kHactlUsage;
+
+}  // namespace hasup::cli

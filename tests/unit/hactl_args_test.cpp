@@ -1,0 +1,67 @@
+// hactl's command line: each command parsed, and every word it does not
+// understand named in the error instead of a bare usage text.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "supervisor/cli/hactl_args.hpp"
+
+namespace hasup::cli {
+namespace {
+
+using Kind = HactlCommand::Kind;
+
+HactlArgs parse(std::vector<std::string> args) { return parse_hactl_args(args); }
+
+TEST(HactlArgs, ParsesEachCommand) {
+  auto status = parse({"status", "--json"});
+  ASSERT_TRUE(status.command) << status.error;
+  EXPECT_EQ(status.command->kind, Kind::status);
+  EXPECT_TRUE(status.command->json);
+
+  auto maintenance = parse({"--api", "127.0.0.1:9000", "maintenance", "on", "n2"});
+  ASSERT_TRUE(maintenance.command) << maintenance.error;
+  EXPECT_EQ(maintenance.command->kind, Kind::maintenance);
+  EXPECT_TRUE(maintenance.command->maintenance_on);
+  EXPECT_EQ(maintenance.command->node, "n2");
+  EXPECT_EQ(*maintenance.command->api, "127.0.0.1");
+  EXPECT_EQ(*maintenance.command->api_port, 9000);
+
+  auto forget = parse({"--config", "/etc/ha-supervisor/ha-supervisor.conf", "forget", "n4"});
+  ASSERT_TRUE(forget.command) << forget.error;
+  EXPECT_EQ(forget.command->kind, Kind::forget);
+  EXPECT_EQ(forget.command->node, "n4");
+  EXPECT_EQ(*forget.command->config, "/etc/ha-supervisor/ha-supervisor.conf");
+
+  EXPECT_EQ(parse({"health"}).command->kind, Kind::health);
+  EXPECT_EQ(parse({"leader"}).command->kind, Kind::leader);
+}
+
+TEST(HactlArgs, NamesTheWordItDidNotUnderstand) {
+  EXPECT_EQ(parse({"statsu"}).error, "unknown command 'statsu'");
+  EXPECT_EQ(parse({"--verbose", "status"}).error,
+            "unknown option '--verbose' (options go before the command: --api, --config)");
+  EXPECT_EQ(parse({"status", "--yaml"}).error, "'status' does not take '--yaml'");
+  EXPECT_EQ(parse({"health", "now"}).error, "'health' does not take 'now'");
+  EXPECT_EQ(parse({"maintenance", "maybe"}).error, "'maintenance' wants on or off, not 'maybe'");
+  EXPECT_EQ(parse({"maintenance"}).error, "'maintenance' wants on or off");
+  EXPECT_EQ(parse({"maintenance", "on", "n2", "n3"}).error, "'maintenance' does not take 'n3'");
+  EXPECT_EQ(parse({"forget"}).error, "'forget' wants the NODE to forget");
+  EXPECT_EQ(parse({}).error, "no command given");
+}
+
+TEST(HactlArgs, RefusesABadApiAddressInsteadOfThrowing) {
+  for (const char* bad : {"localhost", ":8801", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:0", "127.0.0.1:70000",
+                          "127.0.0.1:99999999999999999999", "127.0.0.1:80x"}) {
+    auto parsed = parse({"--api", bad, "status"});
+    EXPECT_FALSE(parsed.command) << bad;
+    EXPECT_EQ(parsed.error, std::string("--api wants HOST:PORT (a port 1-65535), not '") + bad + "'");
+  }
+  EXPECT_EQ(parse({"--api"}).error, "--api needs a value");
+  EXPECT_EQ(parse({"--api", "127.0.0.1:1", "--config", "f", "status"}).error,
+            "--api and --config both name the API: give one");
+}
+
+}  // namespace
+}  // namespace hasup::cli
