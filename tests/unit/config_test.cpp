@@ -732,7 +732,7 @@ namespace hasup::config {
 namespace {
 
 TEST(ConfigLoadTest, FilesFoldersAndApiAddressAreChecked) {
-  for (const std::string& bad : {"opt/relative", "/a,/a", "/", "/a b", ""}) {
+  for (const std::string bad : {"opt/relative", "/a,/a", "/", "/a b", ""}) {
     auto result = load_with("files", "folders = \"" + bad + "\";");
     EXPECT_FALSE(result.config) << bad;
     EXPECT_NE(all_errors(result).find("files.folders"), std::string::npos) << all_errors(result);

@@ -300,18 +300,18 @@ TEST(NginxDecide, AFlapStormCostsABoundedNumberOfReloads) {
   auto one = both;
   one.pop_back();
   long long changed_at = 0, last_apply = -60000;
-  std::optional<long long> first_unapplied;
+  long long first_unapplied = -1;  // -1: every change applied
   int applies = 0;
   std::optional<long long> wake_at;
   auto run_cycle = [&](long long now) {
     s.nginx.since_change = milliseconds(now - changed_at);
-    s.nginx.since_first_unapplied = milliseconds(first_unapplied ? now - *first_unapplied : 0);
+    s.nginx.since_first_unapplied = milliseconds(first_unapplied < 0 ? 0 : now - first_unapplied);
     s.nginx.since_last_apply = milliseconds(now - last_apply);
     Plan plan;
     decide_nginx(plan, s);
     wake_at = plan.wake_after ? std::optional<long long>(now + plan.wake_after->count()) : std::nullopt;
     if (const Action* a = find(plan, Job::apply_nginx_conf)) {
-      first_unapplied.reset();
+      first_unapplied = -1;
       applied(s, *a);
       last_apply = now;
       ++applies;
@@ -322,7 +322,7 @@ TEST(NginxDecide, AFlapStormCostsABoundedNumberOfReloads) {
     if (now < 5000 && now % 100 == 0) {  // a flap: instance 2 fails or recovers
       s.nginx.services[0].set.servers = (now / 100) % 2 == 0 ? one : both;
       changed_at = now;
-      if (!first_unapplied) first_unapplied = now;
+      if (first_unapplied < 0) first_unapplied = now;
       event = true;
     }
     if (event || (wake_at && now >= *wake_at)) run_cycle(now);
