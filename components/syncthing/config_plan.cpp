@@ -25,7 +25,7 @@ json managed_options(const DesiredConfig& d) {
               {"crashReportingEnabled", false},
               {"announceLANAddresses", false},
               {"stunKeepaliveStartS", 0},
-              {"reconnectionIntervalS", 5}};
+              {"reconnectionIntervalS", kReconnectionIntervalS}};
 }
 
 // Device lists are sets: syncthing may answer them in any order.

@@ -40,6 +40,9 @@ struct DesiredConfig {
 // turned into '-' ("/opt/manager/resources" -> "ha-opt-manager-resources").
 std::string folder_id(const std::string& path);
 
+// How soon syncthing dials a lost peer again (its default is 60 s).
+inline constexpr int kReconnectionIntervalS = 5;
+
 // A syncthing device id: 8 groups of 7 of A-Z and 2-7, separated by '-'.
 bool is_device_id(const std::string& text);
 
