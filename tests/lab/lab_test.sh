@@ -454,6 +454,13 @@ check "an unknown node gets a clear error" bash -c "'$lab' crash n9 2>&1 | grep 
 "$lab" down >/dev/null
 check "down leaves no namespace, mount, cgroup, process or state" nothing_left
 check "down again is idempotent" bash -c "'$lab' down | grep -q 'down'"
+lab_down_says_so() {
+  local out
+  if out=$("$lab" exec c1 true 2>&1); then return 1; fi
+  grep -q "the lab is down: start it with 'sudo .*lab up'" <<<"$out"
+}
+check "a command that needs the lab says it is down, and how to start it" lab_down_says_so
+check "an unknown lab command is named" bash -c "'$lab' frobnicate 2>&1 | grep -q \"unknown command 'frobnicate'\""
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
