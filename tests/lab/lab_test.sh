@@ -16,9 +16,16 @@ if [ -e "$top/.run/lab/nodes" ]; then
   exit 0
 fi
 
+# Each result line says when it came (seconds since the start) and how long
+# its own check took, so a slow run shows where the time went.
+started=$SECONDS
 check() {  # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then echo "PASS: $name"; passed=$((passed + 1)); else echo "FAIL: $name"; failed=$((failed + 1)); fi
+  local name=$1 t0=$SECONDS; shift
+  if "$@"; then
+    echo "PASS [$((SECONDS - started)) s, +$((SECONDS - t0)) s]: $name"; passed=$((passed + 1))
+  else
+    echo "FAIL [$((SECONDS - started)) s, +$((SECONDS - t0)) s]: $name"; failed=$((failed + 1))
+  fi
 }
 wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s
   local limit=$1; shift
