@@ -9,6 +9,10 @@ std::string folder_id(const std::string& path) {
   return id;
 }
 
+bool dials(const std::string& self_device_id, const std::string& peer_device_id) {
+  return self_device_id < peer_device_id;
+}
+
 bool is_device_id(const std::string& text) {
   if (text.size() != 8 * 7 + 7) return false;
   for (std::size_t i = 0; i < text.size(); ++i) {

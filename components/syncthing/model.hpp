@@ -40,6 +40,16 @@ struct DesiredConfig {
 // turned into '-' ("/opt/manager/resources" -> "ha-opt-manager-resources").
 std::string folder_id(const std::string& path);
 
+// Whether this device dials that one. Of each pair only one side dials, the
+// one whose device id sorts first, and only once the other side's config has
+// it; the other side lists the dialer with the address "dynamic", which with
+// discovery off resolves to nothing. syncthing 1.19.2 refuses a dial from a
+// device it does not know yet, force-redials a device at most 3 times in 2
+// minutes (a config change, a lost connection), and otherwise dials on its
+// start-up schedule (sleeps of 5, 5, 5, 8, 16, 32 s): a refused first dial
+// cost 16-32 s (lib/connections/service.go).
+bool dials(const std::string& self_device_id, const std::string& peer_device_id);
+
 // How soon syncthing dials a lost peer again (its default is 60 s).
 inline constexpr int kReconnectionIntervalS = 5;
 

@@ -84,6 +84,7 @@ std::string encode(const MemberRecord& r) {
   o["versions"] = r.versions;
   o["syncthing_device_id"] = r.syncthing_device_id;
   o["files_state"] = r.files_state;
+  o["syncthing_peers"] = r.syncthing_peers;
   o["nginx_config"] = r.nginx_config;
   o["vrrp_state"] = r.vrrp_state;
   o["holds_vip"] = r.holds_vip;
@@ -119,6 +120,19 @@ MemberDecode decode_member(const std::string& text) {
     return out;
   }
   r.role = *parsed_role;
+  if (auto it = o.find("syncthing_peers"); it != o.end()) {
+    if (!it->is_array()) {
+      out.error = "syncthing_peers is not a list";
+      return out;
+    }
+    for (const auto& id : *it) {
+      if (!id.is_string()) {
+        out.error = "syncthing_peers holds something that is not a string";
+        return out;
+      }
+      r.syncthing_peers.push_back(id.get<std::string>());
+    }
+  }
   if (auto it = o.find("versions"); it != o.end()) {
     if (!it->is_object()) {
       out.error = "versions is not an object";

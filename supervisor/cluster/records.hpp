@@ -24,6 +24,9 @@ struct MemberRecord {
   std::string health = "ok";   // "ok" or what is wrong, in a few words
   std::map<std::string, std::string> versions;  // supervisor, consul, ...
   std::string syncthing_device_id;              // filled once syncthing is managed
+  // The device ids this node's syncthing has in its config (besides its own):
+  // a peer dials this node only once it is listed here (syncthing::dials).
+  std::vector<std::string> syncthing_peers;
   // The replicated folders on this node, in a few words: "in sync, 2 peers",
   // "needs 12 items", "syncthing unreachable". Empty: files not managed.
   std::string files_state;

@@ -127,6 +127,8 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   else if (published != s.kv.members.end())
     r.syncthing_device_id = published->second.syncthing_device_id;
   r.files_state = files_summary(s.files);
+  if (s.files.enabled)
+    for (const auto& [id, peer] : s.files.peers) r.syncthing_peers.push_back(id);
   r.nginx_config = nginx_served_summary(s.nginx);
   if (s.vip.enabled) {
     // Before keepalived's first notify, holding the address says MASTER.

@@ -1,5 +1,7 @@
 #include "supervisor/loop/decide_files.hpp"
 
+#include <algorithm>
+
 #include "components/syncthing/config_plan.hpp"
 #include "supervisor/loop/unit_running.hpp"
 #include "supervisor/util/host_name.hpp"
@@ -42,8 +44,17 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
       continue;
     }
     // Alive: it holds a member record. Paused otherwise (see syncthing::Peer).
-    const bool alive = s.kv.members.count(name) > 0;
-    d.peers.push_back({name, device->second, "tcp://" + address + ":" + std::to_string(f.sync_port), !alive});
+    auto member = s.kv.members.find(name);
+    const bool alive = member != s.kv.members.end();
+    // This node dials the peer only when it is the pair's dialer and the
+    // peer's syncthing already has this node (syncthing::dials); else it waits.
+    const bool peer_knows_us =
+        alive && std::find(member->second.syncthing_peers.begin(), member->second.syncthing_peers.end(),
+                           f.device_id) != member->second.syncthing_peers.end();
+    const std::string dial_address = "tcp://" + address + ":" + std::to_string(f.sync_port);
+    d.peers.push_back({name, device->second,
+                       syncthing::dials(f.device_id, device->second) && peer_knows_us ? dial_address : "dynamic",
+                       !alive});
   }
   return d;
 }

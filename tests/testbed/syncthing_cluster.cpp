@@ -9,7 +9,7 @@
 #include <regex>
 #include <stdexcept>
 
-#include "components/syncthing/model.hpp"  // kReconnectionIntervalS
+#include "components/syncthing/model.hpp"
 
 namespace hasup::testbed {
 
@@ -18,14 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Of each pair of nodes only one dials the other: the one whose device id
-// sorts first (the other lists it with the address "dynamic", which with
-// discovery off resolves to nothing). A dial that reaches a syncthing that
-// does not know the dialer yet is refused, yet the dialer counts the device as
-// connected until it notices, and dials again only on its start-up schedule
-// (1, 2, 4 ... 32 s): seen as a 16-32 s stall in about one start in six.
-// Configured waiters first, no dial is ever refused.
-bool dials(const SyncthingNode& self, const SyncthingNode& peer) { return self.device_id < peer.device_id; }
+// One dialer per pair, as the supervisors do it (syncthing::dials): the side
+// that waits is configured first, so no dial reaches a syncthing that does not
+// know the dialer yet.
+bool dials(const SyncthingNode& self, const SyncthingNode& peer) { return syncthing::dials(self.device_id, peer.device_id); }
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();

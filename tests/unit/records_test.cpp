@@ -25,6 +25,7 @@ MemberRecord full_member() {
   r.health = "consul agent slow";
   r.versions = {{"supervisor", "0.1.0"}, {"consul", "1.8.7"}};
   r.syncthing_device_id = "ABCDEFG-1234567";
+  r.syncthing_peers = {"BCDEFGH-2345671", "CDEFGHI-3456712"};
   r.nginx_config = "gen 3 9f3a12bc";
   r.vrrp_state = "MASTER";
   r.holds_vip = true;
@@ -79,6 +80,7 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(d.record->health, "consul agent slow");
   EXPECT_EQ(d.record->versions, r.versions);
   EXPECT_EQ(d.record->syncthing_device_id, "ABCDEFG-1234567");
+  EXPECT_EQ(d.record->syncthing_peers, (std::vector<std::string>{"BCDEFGH-2345671", "CDEFGHI-3456712"}));
   EXPECT_EQ(d.record->nginx_config, "gen 3 9f3a12bc");
   EXPECT_EQ(d.record->vrrp_state, "MASTER");
   EXPECT_TRUE(d.record->holds_vip);
@@ -99,6 +101,16 @@ TEST(MemberRecord, RoundTripOfEveryRoleAndDefaults) {
   }
 }
 
+TEST(MemberRecord, SyncthingPeersThatAreNotAListOfStringsAreRefusedWhole) {
+  for (json bad : {json("ABCDEFG-1234567"), json::array({"ABCDEFG-1234567", 7}), json::object()}) {
+    json j = member_json();
+    j["syncthing_peers"] = bad;
+    auto d = decode_json(j);
+    EXPECT_FALSE(d.record.has_value()) << bad.dump();
+    EXPECT_NE(d.error.find("syncthing_peers"), std::string::npos) << d.error;
+  }
+}
+
 TEST(MemberRecord, EncodedShapeCarriesSchemaOne) {
   json j = member_json();
   EXPECT_EQ(j["schema"], 1);
@@ -115,8 +127,10 @@ TEST(MemberRecord, OptionalFieldsMayBeAbsent) {
   j.erase("vrrp_state");
   j.erase("holds_vip");
   j.erase("leader_epoch");
+  j.erase("syncthing_peers");  // a supervisor from before the field: its peers wait for it to dial
   auto d = decode_json(j);
   ASSERT_TRUE(d.record.has_value()) << d.error;
+  EXPECT_TRUE(d.record->syncthing_peers.empty());
   EXPECT_EQ(d.record->nginx_config, "");
   EXPECT_EQ(d.record->vrrp_state, "");
   EXPECT_FALSE(d.record->holds_vip);

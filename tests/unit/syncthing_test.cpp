@@ -212,7 +212,12 @@ loop::Snapshot files_snapshot() {
   f.sync_port = 22992;  // the peer's port in the fixture: every node uses the same one
   f.api_known = true;
   f.device_id = kN1;
-  f.current_config = fixture("config-managed.json");
+  // n2's device id sorts before n1's: n2 dials, n1 waits for it (syncthing::dials),
+  // so n1's applied config lists n2 without an address.
+  json config = json::parse(fixture("config-managed.json"));
+  for (auto& d : config["devices"])
+    if (d["deviceID"] == kN2) d["addresses"] = json::array({"dynamic"});
+  f.current_config = config.dump();
   f.unfit_after = 10000ms;
   return s;
 }
@@ -240,7 +245,7 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
   auto* apply = find(plan, loop::Job::apply_syncthing_config);
   ASSERT_TRUE(apply) << note;
   EXPECT_EQ(apply->text2, "device n3 added");
-  EXPECT_NE(apply->text.find("tcp://127.0.0.3:22992"), std::string::npos);
+  EXPECT_EQ(json::parse(apply->text)["devices"].size(), 3u);
 
   s = files_snapshot();
   s.kv.registered.erase("n2");
@@ -249,6 +254,43 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
   apply = find(forgotten, loop::Job::apply_syncthing_config);
   ASSERT_TRUE(apply);
   EXPECT_EQ(apply->text2, "device n2 removed");
+}
+
+// One side of each pair dials: the one whose device id sorts first, and only
+// once the other side's member record shows its syncthing already has it (a
+// dial that reaches a syncthing that does not know the dialer is refused, and
+// syncthing then dials again only on its slow start-up schedule).
+TEST(DecideFilesTest, TheDialerWaitsUntilThePeerKnowsItAndTheOtherSideNeverDials) {
+  const std::string later = "ZZZZZZZ-BBBBBBB-CCCCCCC-DDDDDDD-EEEEEEE-FFFFFFF-GGGGGGG-2345672";  // sorts after kN1
+  ASSERT_TRUE(syncthing::dials(kN1, later));
+  ASSERT_FALSE(syncthing::dials(kN1, kN2));
+  auto s = files_snapshot();
+  s.kv.registered["n3"] = "127.0.0.3";
+  s.kv.registered_devices["n3"] = later;
+  s.kv.members["n3"].name = "n3";
+  auto address_of = [&](const std::string& name) {
+    for (const auto& p : loop::desired_syncthing(s, nullptr).peers)
+      if (p.name == name) return p.address;
+    return std::string("(not a peer)");
+  };
+  EXPECT_EQ(address_of("n3"), "dynamic") << "n3's syncthing does not have n1 yet";
+  s.kv.members["n3"].syncthing_peers = {kN2, kN1};
+  EXPECT_EQ(address_of("n3"), "tcp://127.0.0.3:22992");
+  // n2 sorts first: n2 dials n1, whatever n2's record says.
+  s.kv.members["n2"].syncthing_peers = {kN1};
+  EXPECT_EQ(address_of("n2"), "dynamic");
+  // The published record says which devices this node's syncthing has.
+  s.consul.agent_known = true;
+  s.consul.ever_reached_quorum = true;
+  s.consul.quorum_reachable = true;
+  s.consul.quorum_loss_timeout = 5000ms;
+  s.service_registered = true;
+  s.session = loop::SessionView{"s1", true};
+  s.files.peers[kN2].device_id = kN2;
+  auto plan = loop::decide(s);
+  auto* publish = find(plan, loop::Job::publish_member);
+  ASSERT_TRUE(publish && publish->member) << plan.reason;
+  EXPECT_EQ(publish->member->syncthing_peers, std::vector<std::string>{kN2});
 }
 
 TEST(DecideFilesTest, ACrashedNodeStaysAPeerPausedAndIsResumedWhenBack) {
