@@ -5,8 +5,21 @@
 // can use it without the bus library.
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace hasup::systemd {
+
+// The three questions the supervisor asks of a unit's ActiveState, each
+// answered here and nowhere else.
+// Running or on its way: a "start it" decision must leave it alone.
+inline bool running_or_starting(std::string_view active_state) {
+  return active_state == "active" || active_state == "activating" || active_state == "reloading" ||
+         active_state == "deactivating";
+}
+// Up and settled: a new config reaches it by a reload; otherwise by a start.
+inline bool reloadable(std::string_view active_state) { return active_state == "active"; }
+// Serving clients: up, or re-reading its config while the old workers serve.
+inline bool serving(std::string_view active_state) { return active_state == "active" || active_state == "reloading"; }
 
 struct UnitState {
   std::string name;
@@ -18,7 +31,7 @@ struct UnitState {
 
   bool operator==(const UnitState&) const = default;
 
-  bool active() const { return active_state == "active"; }
+  bool active() const { return reloadable(active_state); }
   bool running() const { return active_state == "active" && sub_state == "running"; }
   bool exists() const { return !load_state.empty() && load_state != "not-found"; }
 

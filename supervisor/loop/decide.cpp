@@ -47,14 +47,6 @@ std::string to_string(const std::set<Job>& jobs) {
 
 namespace {
 
-Action action(Job job, std::uint64_t epoch = 0, std::string session = {}) {
-  Action a;
-  a.job = job;
-  a.epoch = epoch;
-  a.session = std::move(session);
-  return a;
-}
-
 bool holds_leader_lock(const Snapshot& s) {
   return s.session.valid && s.kv.leader && s.kv.leader->session == s.session.id;
 }
@@ -95,10 +87,7 @@ std::string local_problem(const Snapshot& s) {
         return "floating IP settings (" + vip_settings(s) + ") differ from " + name + "'s (" + m.vip_settings + ")";
   if (s.nginx.enabled && s.nginx.current_body) {
     auto unit = s.units.find(s.nginx.unit);
-    if (unit != s.units.end()) {
-      const std::string& state = unit->second.active_state;
-      if (state != "active" && state != "reloading") return "nginx " + state;
-    }
+    if (unit != s.units.end() && !unit->second.serving()) return "nginx " + unit->second.active_state;
   }
   if (s.nginx.enabled && !s.consul.agent_node.empty())
     for (const auto& service : s.nginx.services)
@@ -141,7 +130,7 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
 
 // Adds the action unless the same job is already running; returns false when busy.
 bool want(Plan& plan, const Snapshot& s, Action action) {
-  if (s.busy.count(action.job)) return false;
+  if (s.busy.count(job_of(action))) return false;
   plan.actions.push_back(std::move(action));
   return true;
 }
@@ -152,10 +141,10 @@ Plan decide_shutdown(const Snapshot& s) {
   // Cut off, the view may be stale and nothing may be written: the session
   // and the lock expire in Consul by themselves.
   if (holds_leader_lock(s) && s.consul.quorum_reachable) {
-    want(plan, s, action(Job::release_leadership, s.kv.leader->epoch, s.session.id));
+    want(plan, s, ReleaseLeadership{s.kv.leader->epoch, s.session.id});
     plan.reason = "shutting down: releasing leadership (" + epoch_text(s.kv.leader->epoch) + ") so another node takes over at once";
   } else if (s.session.valid && s.consul.quorum_reachable) {
-    want(plan, s, action(Job::close_session, 0, s.session.id));
+    want(plan, s, CloseSession{s.session.id});
     plan.reason = "shutting down: closing the session, which removes this node's member record";
   } else {
     plan.reason = "shutting down: nothing left to hand over";
@@ -168,7 +157,7 @@ void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_pub
   if (role == Role::leader) {
     const LeaderLock& lock = *s.kv.leader;
     if (in_maintenance) {
-      want(plan, s, action(Job::release_leadership, lock.epoch, s.session.id));
+      want(plan, s, ReleaseLeadership{lock.epoch, s.session.id});
       plan.reason = "leader in maintenance: releasing leadership (" + epoch_text(lock.epoch) + ") to another node";
       return;
     }
@@ -181,9 +170,7 @@ void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_pub
                         published->members == view.members;
     if (!view_current) {
       view.changed_at = s.wall_time;
-      Action publish = action(Job::publish_cluster_state, lock.epoch, s.session.id);
-      publish.cluster_state = view;
-      want(plan, s, std::move(publish));
+      want(plan, s, PublishClusterState{view, lock.epoch, s.session.id});
       plan.reason = "leader (" + epoch_text(lock.epoch) + "): publishing the cluster view, members " +
                     member_list(view.members);
       return;
@@ -207,7 +194,7 @@ void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_pub
     plan.reason = "leader lock is free: publishing the member record before running for leader";
     return;
   }
-  want(plan, s, action(Job::acquire_leadership, 0, s.session.id));
+  want(plan, s, AcquireLeadership{s.session.id});
   plan.reason = "leader lock is free: trying to acquire it";
 }
 
@@ -239,9 +226,7 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   }
   const bool want_fault = !may_hold || unfit;
   if (vip.fault_now != want_fault) {
-    Action a = action(Job::set_vip_fault);
-    a.fault = want_fault;
-    if (want(plan, s, a))
+    if (want(plan, s, SetVipFault{want_fault}))
       note = !want_fault ? "floating IP: this node may hold it"
              : unfit     ? "floating IP: giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
                          : "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")";
@@ -251,9 +236,7 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   if (!vip.base.preference_file.empty()) {
     const bool preferred = s.db.enabled && s.db.cluster_known && s.db.cluster.primary == s.self;
     if (vip.preferred_now != preferred) {
-      Action a = action(Job::set_vip_preference);
-      a.fault = preferred;
-      if (want(plan, s, a))
+      if (want(plan, s, SetVipPreference{preferred}))
         note += (note.empty() ? "" : "; ") + std::string("floating IP: ") +
                 (preferred ? "preferred as the next holder (database primary here)" : "no preference");
     }
@@ -272,9 +255,7 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     if (!rendered.error.empty()) {
       note += (note.empty() ? "" : "; ") + std::string("floating IP: keepalived.conf not rendered: ") + rendered.error;
     } else if (vip.current_conf != rendered.text) {
-      Action a = action(Job::apply_keepalived_conf);
-      a.text = rendered.text;
-      if (want(plan, s, a)) {
+      if (want(plan, s, ApplyKeepalivedConf{rendered.text})) {
         std::string peers;
         for (const auto& p : model.peers) peers += (peers.empty() ? "" : ",") + p;
         note += (note.empty() ? "" : "; ") + std::string("floating IP: rendering keepalived.conf, peers ") +
@@ -288,9 +269,8 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   // keepalived runs whenever it has a config, also in FAULT: it must hear the
   // others' adverts to rejoin as backup, never as a second master.
   auto unit = s.units.find(vip.unit);
-  if (vip.current_conf && s.units_connected && unit != s.units.end() && unit->second.active_state != "active" &&
-      unit->second.active_state != "activating" && unit->second.active_state != "reloading") {
-    if (want(plan, s, action(Job::start_keepalived)))
+  if (vip.current_conf && s.units_connected && unit != s.units.end() && !unit->second.running_or_starting()) {
+    if (want(plan, s, StartKeepalived{}))
       note += (note.empty() ? "" : "; ") + std::string("floating IP: starting keepalived (") +
               unit->second.active_state + ")";
   }
@@ -330,7 +310,7 @@ Plan decide_cluster(const Snapshot& s) {
   plan.role = derive_role(s);
 
   if (!s.consul.agent_known) {
-    want(plan, s, action(Job::identify_agent));
+    want(plan, s, IdentifyAgent{});
     plan.reason = "waiting for the local Consul agent" + (s.consul.quorum_error.empty() ? "" : " (" + s.consul.quorum_error + ")");
     return plan;
   }
@@ -346,12 +326,12 @@ Plan decide_cluster(const Snapshot& s) {
     return plan;
   }
   if (!s.service_registered) {
-    want(plan, s, action(Job::register_service));
+    want(plan, s, RegisterService{});
     plan.reason = "registering this supervisor and its liveness check with the local Consul agent";
     return plan;
   }
   if (!s.session.valid) {
-    want(plan, s, action(Job::open_session));
+    want(plan, s, OpenSession{});
     plan.reason = "no Consul session: opening one (or adopting this node's surviving one)";
     return plan;
   }
@@ -372,11 +352,7 @@ Plan decide_cluster(const Snapshot& s) {
   auto desired = desired_member_record(s, plan.role);
   auto published = s.kv.members.find(s.self);
   bool member_published = published != s.kv.members.end();
-  if (!member_published || published->second != desired) {
-    Action publish = action(Job::publish_member);
-    publish.member = desired;
-    want(plan, s, std::move(publish));
-  }
+  if (!member_published || published->second != desired) want(plan, s, PublishMember{desired});
 
   // The registration carries this node's syncthing device id once known, so
   // the peers keep sharing the folders with it while it is down.
@@ -385,14 +361,11 @@ Plan decide_cluster(const Snapshot& s) {
   const std::string device = s.files.enabled ? s.files.device_id : std::string{};
   const bool device_stale =
       !device.empty() && (registered_device == s.kv.registered_devices.end() || registered_device->second != device);
-  if (registered == s.kv.registered.end() || registered->second != s.self_address || device_stale) {
-    Action a = action(Job::register_node);
-    a.text = device;
-    want(plan, s, std::move(a));
-  }
+  if (registered == s.kv.registered.end() || registered->second != s.self_address || device_stale)
+    want(plan, s, RegisterNode{device});
 
   decide_leadership(plan, s, plan.role, member_published);
-  if (!plan.actions.empty() && plan.actions.front().job == Job::publish_member && plan.actions.size() == 1 &&
+  if (plan.actions.size() == 1 && std::holds_alternative<PublishMember>(plan.actions.front()) &&
       plan.reason.find("publishing") == std::string::npos)
     plan.reason += "; publishing member record (" + cluster::to_string(desired.role) + ")";
   return plan;

@@ -1,7 +1,6 @@
 #include "supervisor/loop/decide_db.hpp"
 
 #include "components/patroni/render.hpp"
-#include "supervisor/loop/unit_running.hpp"
 
 namespace hasup::loop {
 
@@ -40,20 +39,15 @@ std::string decide_stolon(Plan& plan, const Snapshot& s, std::string note) {
   if (!db.template_error.empty()) return note + "; stolon: " + db.template_error;
   if (!s.consul.quorum_reachable || !db.cluster_known) return note;
   if (!db.cluster.initialized && !s.busy.count(Job::bootstrap_stolon)) {
-    Action a;
-    a.job = Job::bootstrap_stolon;
-    a.text = db.stolon_spec;
-    plan.actions.push_back(std::move(a));
+    plan.actions.push_back(BootstrapStolon{db.stolon_spec});
     note += "; stolon: no clusterdata in Consul: initialising the cluster once (bootstrap lock)";
   }
   if (!s.units_connected || s.busy.count(Job::start_stolon_units)) return note;
   std::string stopped;
   for (const auto& unit : db.stolon_units)
-    if (s.units.count(unit) && !unit_running(s, unit)) stopped += (stopped.empty() ? "" : ", ") + unit;
+    if (s.units.count(unit) && !s.units.at(unit).running_or_starting()) stopped += (stopped.empty() ? "" : ", ") + unit;
   if (!stopped.empty()) {
-    Action a;
-    a.job = Job::start_stolon_units;
-    plan.actions.push_back(std::move(a));
+    plan.actions.push_back(StartStolonUnits{});
     note += "; stolon: starting " + stopped;
   }
   return note;
@@ -71,22 +65,16 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
   if (!yml.error.empty() || !sql.error.empty())
     return note + "; patroni: not rendered: " + (yml.error.empty() ? sql.error : yml.error);
   if (db.current_conf != yml.text || db.current_sql != sql.text) {
-    Action a;
-    a.job = Job::apply_patroni_conf;
-    a.text = yml.text;
-    a.text2 = sql.text;
-    if (!s.busy.count(a.job)) {
-      plan.actions.push_back(std::move(a));
+    if (!s.busy.count(Job::apply_patroni_conf)) {
+      plan.actions.push_back(ApplyPatroniConf{yml.text, sql.text});
       note += db.current_conf ? "; patroni: config changed, rewriting patroni.yml" : "; patroni: writing patroni.yml";
     }
     return note;
   }
   // Patroni runs whenever it has a config, whatever this supervisor's role:
   // it keeps its own leader lock in Consul and demotes itself when cut off.
-  if (s.units_connected && s.units.count(db.unit) && !unit_running(s, db.unit) && !s.busy.count(Job::start_patroni)) {
-    Action a;
-    a.job = Job::start_patroni;
-    plan.actions.push_back(std::move(a));
+  if (s.units_connected && s.units.count(db.unit) && !s.units.at(db.unit).running_or_starting() && !s.busy.count(Job::start_patroni)) {
+    plan.actions.push_back(StartPatroni{});
     note += "; patroni: starting " + db.unit + " (" + s.units.at(db.unit).active_state + ")";
   }
   return note;

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "components/syncthing/config_plan.hpp"
-#include "supervisor/loop/unit_running.hpp"
 #include "supervisor/util/host_name.hpp"
 
 namespace hasup::loop {
@@ -89,10 +88,8 @@ std::string decide_files(Plan& plan, const Snapshot& s) {
   std::string note;
   // syncthing runs whatever this supervisor's role: replication must go on
   // while Consul is away.
-  if (s.units_connected && s.units.count(f.unit) && !unit_running(s, f.unit) && !s.busy.count(Job::start_syncthing)) {
-    Action a;
-    a.job = Job::start_syncthing;
-    plan.actions.push_back(std::move(a));
+  if (s.units_connected && s.units.count(f.unit) && !s.units.at(f.unit).running_or_starting() && !s.busy.count(Job::start_syncthing)) {
+    plan.actions.push_back(StartSyncthing{});
     note = "files: starting " + f.unit + " (" + s.units.at(f.unit).active_state + ")";
   }
   if (!f.api_known || f.device_id.empty() || !f.current_config)
@@ -103,11 +100,8 @@ std::string decide_files(Plan& plan, const Snapshot& s) {
   auto planned = syncthing::plan_config(*f.current_config, desired);
   if (!planned.error.empty()) return note + (note.empty() ? "" : "; ") + "files: " + planned.error;
   if (planned.change && !s.busy.count(Job::apply_syncthing_config)) {
-    Action a;
-    a.job = Job::apply_syncthing_config;
-    a.text = planned.change->body;
-    a.text2 = join(planned.change->changes);
-    note += std::string(note.empty() ? "" : "; ") + "files: syncthing config: " + a.text2;
+    ApplySyncthingConfig a{planned.change->body, join(planned.change->changes)};
+    note += std::string(note.empty() ? "" : "; ") + "files: syncthing config: " + a.changes;
     plan.actions.push_back(std::move(a));
   }
   return note;

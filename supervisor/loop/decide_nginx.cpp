@@ -24,14 +24,10 @@ std::string ensure_running(Plan& plan, const Snapshot& s) {
   const NginxView& n = s.nginx;
   auto unit = s.units.find(n.unit);
   if (!n.current_body || !s.units_connected || unit == s.units.end()) return {};
-  const std::string& state = unit->second.active_state;
-  if (state == "active" || state == "activating" || state == "reloading" || s.busy.count(Job::start_nginx) ||
-      s.busy.count(Job::apply_nginx_conf))
+  if (unit->second.running_or_starting() || s.busy.count(Job::start_nginx) || s.busy.count(Job::apply_nginx_conf))
     return {};
-  Action a;
-  a.job = Job::start_nginx;
-  plan.actions.push_back(a);
-  return "nginx: starting " + n.unit + " (" + state + ")";
+  plan.actions.push_back(StartNginx{});
+  return "nginx: starting " + n.unit + " (" + unit->second.active_state + ")";
 }
 
 }  // namespace
@@ -128,11 +124,9 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
              (!spaced ? "reload interval " + ms_text(n.reload_interval) : "debounce") + "); " + serving;
     }
   }
-  Action a;
-  a.job = Job::apply_nginx_conf;
-  a.generation = n.generation + 1;
-  a.text = nginx_file_text(a.generation, upstreams_fingerprint(model.services), rendered.text);
-  plan.actions.push_back(std::move(a));
+  const std::uint64_t generation = n.generation + 1;
+  plan.actions.push_back(
+      ApplyNginxConf{nginx_file_text(generation, upstreams_fingerprint(model.services), rendered.text), generation});
   return "nginx: applying generation " + std::to_string(n.generation + 1) + " (upstreams " +
          upstreams_fingerprint(model.services) + ")" + rejected_note;
 }

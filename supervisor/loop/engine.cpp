@@ -244,37 +244,35 @@ void Engine::log_decision(const Snapshot& s, const Plan& plan) {
 
 void Engine::act(const Plan& plan) {
   for (const auto& action : plan.actions) {
-    busy_.insert(action.job);
-    switch (action.job) {
-      case Job::identify_agent: job_identify_agent(); break;
-      case Job::register_service: job_register_service(); break;
-      case Job::open_session: job_open_session(); break;
-      case Job::publish_member: job_publish_member(*action.member); break;
-      case Job::acquire_leadership: job_acquire_leadership(); break;
-      case Job::release_leadership: job_release_leadership(action.session); break;
-      case Job::publish_cluster_state:
-        job_publish_cluster_state(*action.cluster_state, action.epoch, action.session);
-        break;
-      case Job::close_session: job_close_session(action.session); break;
-      case Job::set_vip_fault: job_set_vip_fault(action.fault); break;
-      case Job::set_vip_preference: job_set_vip_preference(action.fault); break;
-      case Job::bootstrap_stolon: job_bootstrap_stolon(action.text); break;
-      case Job::start_stolon_units: job_start_stolon_units(); break;
-      case Job::apply_keepalived_conf: job_apply_keepalived_conf(action.text); break;
-      case Job::start_keepalived: job_start_keepalived(); break;
-      case Job::register_node: job_register_node(action.text); break;
-      case Job::apply_syncthing_config: job_apply_syncthing_config(action.text, action.text2); break;
-      case Job::start_syncthing: job_start_syncthing(); break;
-      case Job::apply_nginx_conf:
-        nginx_first_unapplied_.reset();  // changes from now on wait for the next apply
-        job_apply_nginx_conf(action.text, action.generation);
-        break;
-      case Job::start_nginx: job_start_nginx(); break;
-      case Job::apply_patroni_conf: job_apply_patroni_conf(action.text, action.text2); break;
-      case Job::start_patroni: job_start_patroni(); break;
-    }
+    busy_.insert(job_of(action));
+    std::visit([this](const auto& a) { run(a); }, action);
   }
 }
+
+void Engine::run(const IdentifyAgent&) { job_identify_agent(); }
+void Engine::run(const RegisterService&) { job_register_service(); }
+void Engine::run(const OpenSession&) { job_open_session(); }
+void Engine::run(const PublishMember& a) { job_publish_member(a.record); }
+void Engine::run(const AcquireLeadership&) { job_acquire_leadership(); }
+void Engine::run(const ReleaseLeadership& a) { job_release_leadership(a.session); }
+void Engine::run(const PublishClusterState& a) { job_publish_cluster_state(a.state, a.epoch, a.session); }
+void Engine::run(const CloseSession& a) { job_close_session(a.session); }
+void Engine::run(const RegisterNode& a) { job_register_node(a.syncthing_device_id); }
+void Engine::run(const SetVipFault& a) { job_set_vip_fault(a.fault); }
+void Engine::run(const SetVipPreference& a) { job_set_vip_preference(a.preferred); }
+void Engine::run(const ApplyKeepalivedConf& a) { job_apply_keepalived_conf(a.text); }
+void Engine::run(const StartKeepalived&) { job_start_keepalived(); }
+void Engine::run(const ApplyNginxConf& a) {
+  nginx_first_unapplied_.reset();  // changes from now on wait for the next apply
+  job_apply_nginx_conf(a.text, a.generation);
+}
+void Engine::run(const StartNginx&) { job_start_nginx(); }
+void Engine::run(const ApplyPatroniConf& a) { job_apply_patroni_conf(a.yml, a.sql); }
+void Engine::run(const StartPatroni&) { job_start_patroni(); }
+void Engine::run(const BootstrapStolon& a) { job_bootstrap_stolon(a.spec); }
+void Engine::run(const StartStolonUnits&) { job_start_stolon_units(); }
+void Engine::run(const ApplySyncthingConfig& a) { job_apply_syncthing_config(a.body, a.changes); }
+void Engine::run(const StartSyncthing&) { job_start_syncthing(); }
 
 void Engine::finish_job(Job job) {
   busy_.erase(job);
@@ -716,7 +714,7 @@ void Engine::job_apply_keepalived_conf(const std::string& text) {
   }
   spdlog::info("floating IP: wrote {}", config_.vip.keepalived_conf);
   auto unit = unit_views_.find(config_.vip.keepalived_unit);
-  bool running = unit != unit_views_.end() && unit->second.active_state == "active";
+  bool running = unit != unit_views_.end() && unit->second.reloadable();
   if (!units_ || !running) {
     asio::post(io_, [this] { finish_job(Job::apply_keepalived_conf); });
     return;

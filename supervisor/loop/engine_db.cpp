@@ -300,7 +300,7 @@ void Engine::job_apply_patroni_conf(const std::string& yml, const std::string& s
   db_.current_sql = sql;
   spdlog::info("patroni: wrote {}", c.patroni_conf);
   auto unit = unit_views_.find(c.unit);
-  const bool running = unit != unit_views_.end() && unit->second.active_state == "active";
+  const bool running = unit != unit_views_.end() && unit->second.reloadable();
   // Not connected to systemd yet: the start follows as its own job once it is.
   if (!units_ || !units_connected_) return finish_job(Job::apply_patroni_conf);
   auto done = [this, running](systemd::JobOutcome outcome) {
@@ -358,7 +358,7 @@ void Engine::job_start_stolon_units() {
   auto pending = std::make_shared<std::vector<std::string>>();
   for (const auto& unit : db_.stolon_units) {
     auto view = unit_views_.find(unit);
-    if (view != unit_views_.end() && view->second.active_state != "active" && view->second.active_state != "activating")
+    if (view != unit_views_.end() && !view->second.running_or_starting())
       pending->push_back(unit);
   }
   auto next = std::make_shared<std::function<void()>>();

@@ -233,7 +233,7 @@ void Engine::on_nginx_checked(const std::string& text, std::uint64_t generation,
   nginx_rejected_error_.clear();
   nginx_last_apply_ = Clock::now();
   auto unit = unit_views_.find(c.unit);
-  bool running = unit != unit_views_.end() && unit->second.active_state == "active";
+  bool running = unit != unit_views_.end() && unit->second.reloadable();
   if (!units_) {
     nginx_last_error_ = "no systemd connection to reload " + c.unit;
     return finish_job(Job::apply_nginx_conf);

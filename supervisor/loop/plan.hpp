@@ -1,7 +1,11 @@
 #pragma once
+// What decide() asks for: typed actions, one struct per job, each carrying
+// exactly what its job needs. The engine runs the cluster's own actions and
+// hands the others to the driver that owns them.
 #include <chrono>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "supervisor/cluster/records.hpp"
@@ -9,17 +13,128 @@
 
 namespace hasup::loop {
 
-struct Action {
-  Job job;
-  std::optional<cluster::MemberRecord> member;        // publish_member
-  std::optional<cluster::ClusterState> cluster_state;  // publish_cluster_state
-  std::uint64_t epoch = 0;                             // leader actions: the fencing token
-  std::string session;                                 // leader actions: the lock's session
-  bool fault = false;                                  // set_vip_fault
-  std::string text;                                    // apply_keepalived_conf: the whole file; apply_nginx_conf: the body
-  std::uint64_t generation = 0;                        // apply_nginx_conf
-  std::string text2;                                   // apply_patroni_conf: the bootstrap SQL (text: patroni.yml)
+// The cluster's actions (the engine: Consul agent, session, records, leadership).
+struct IdentifyAgent {
+  static constexpr Job job = Job::identify_agent;
+  bool operator==(const IdentifyAgent&) const = default;
 };
+struct RegisterService {
+  static constexpr Job job = Job::register_service;
+  bool operator==(const RegisterService&) const = default;
+};
+struct OpenSession {
+  static constexpr Job job = Job::open_session;
+  bool operator==(const OpenSession&) const = default;
+};
+struct PublishMember {
+  static constexpr Job job = Job::publish_member;
+  cluster::MemberRecord record;
+  bool operator==(const PublishMember&) const = default;
+};
+struct AcquireLeadership {
+  static constexpr Job job = Job::acquire_leadership;
+  std::string session;
+  bool operator==(const AcquireLeadership&) const = default;
+};
+struct ReleaseLeadership {
+  static constexpr Job job = Job::release_leadership;
+  std::uint64_t epoch = 0;  // the fencing token decided on
+  std::string session;      // the lock's session
+  bool operator==(const ReleaseLeadership&) const = default;
+};
+struct PublishClusterState {
+  static constexpr Job job = Job::publish_cluster_state;
+  cluster::ClusterState state;
+  std::uint64_t epoch = 0;  // the write commits only while the lock is at this epoch
+  std::string session;      // ... and held by this session
+  bool operator==(const PublishClusterState&) const = default;
+};
+struct CloseSession {
+  static constexpr Job job = Job::close_session;
+  std::string session;
+  bool operator==(const CloseSession&) const = default;
+};
+struct RegisterNode {
+  static constexpr Job job = Job::register_node;
+  std::string syncthing_device_id;  // "" while not known
+  bool operator==(const RegisterNode&) const = default;
+};
+
+// The floating IP (components/keepalived/driver).
+struct SetVipFault {
+  static constexpr Job job = Job::set_vip_fault;
+  bool fault = false;
+  bool operator==(const SetVipFault&) const = default;
+};
+struct SetVipPreference {
+  static constexpr Job job = Job::set_vip_preference;
+  bool preferred = false;
+  bool operator==(const SetVipPreference&) const = default;
+};
+struct ApplyKeepalivedConf {
+  static constexpr Job job = Job::apply_keepalived_conf;
+  std::string text;  // the whole keepalived.conf
+  bool operator==(const ApplyKeepalivedConf&) const = default;
+};
+struct StartKeepalived {
+  static constexpr Job job = Job::start_keepalived;
+  bool operator==(const StartKeepalived&) const = default;
+};
+
+// nginx (components/nginx/driver).
+struct ApplyNginxConf {
+  static constexpr Job job = Job::apply_nginx_conf;
+  std::string text;  // the whole file: header line and body
+  std::uint64_t generation = 0;
+  bool operator==(const ApplyNginxConf&) const = default;
+};
+struct StartNginx {
+  static constexpr Job job = Job::start_nginx;
+  bool operator==(const StartNginx&) const = default;
+};
+
+// PostgreSQL HA (components/postgres/driver): Patroni's and stolon's jobs.
+struct ApplyPatroniConf {
+  static constexpr Job job = Job::apply_patroni_conf;
+  std::string yml;  // patroni.yml
+  std::string sql;  // the bootstrap SQL
+  bool operator==(const ApplyPatroniConf&) const = default;
+};
+struct StartPatroni {
+  static constexpr Job job = Job::start_patroni;
+  bool operator==(const StartPatroni&) const = default;
+};
+struct BootstrapStolon {
+  static constexpr Job job = Job::bootstrap_stolon;
+  std::string spec;  // the initial cluster spec
+  bool operator==(const BootstrapStolon&) const = default;
+};
+struct StartStolonUnits {
+  static constexpr Job job = Job::start_stolon_units;
+  bool operator==(const StartStolonUnits&) const = default;
+};
+
+// The replicated folders (components/syncthing/driver).
+struct ApplySyncthingConfig {
+  static constexpr Job job = Job::apply_syncthing_config;
+  std::string body;     // the whole config for PUT /rest/config
+  std::string changes;  // what changes, in words
+  bool operator==(const ApplySyncthingConfig&) const = default;
+};
+struct StartSyncthing {
+  static constexpr Job job = Job::start_syncthing;
+  bool operator==(const StartSyncthing&) const = default;
+};
+
+using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
+                            ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, SetVipFault,
+                            SetVipPreference, ApplyKeepalivedConf, StartKeepalived, ApplyNginxConf, StartNginx,
+                            ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
+                            StartSyncthing>;
+
+inline Job job_of(const Action& action) {
+  return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);
+}
 
 struct Plan {
   cluster::Role role = cluster::Role::starting;
@@ -28,6 +143,23 @@ struct Plan {
   // Something is due later without any event (a debounce running out): run
   // a cycle after this long.
   std::optional<std::chrono::milliseconds> wake_after;
+
+  // The first action of type T, or nullptr. Not on a temporary plan: the
+  // pointer would outlive it (has<T>() answers there).
+  template <class T>
+  const T* find() const& {
+    for (const auto& a : actions)
+      if (const T* found = std::get_if<T>(&a)) return found;
+    return nullptr;
+  }
+  template <class T>
+  const T* find() const&& = delete;
+  template <class T>
+  bool has() const {
+    for (const auto& a : actions)
+      if (std::holds_alternative<T>(a)) return true;
+    return false;
+  }
 };
 
 }  // namespace hasup::loop

@@ -16,6 +16,7 @@
 #include "components/nginx/model.hpp"
 #include "components/syncthing/model.hpp"
 #include "components/syncthing/observe_parse.hpp"
+#include "components/systemd/unit_state.hpp"
 #include "supervisor/cluster/records.hpp"
 
 namespace hasup::loop {
@@ -76,6 +77,10 @@ struct UnitView {
   std::string sub_state;
   std::uint64_t n_restarts = 0;
   std::uint32_t main_pid = 0;
+
+  bool running_or_starting() const { return systemd::running_or_starting(active_state); }
+  bool reloadable() const { return systemd::reloadable(active_state); }
+  bool serving() const { return systemd::serving(active_state); }
 };
 
 // The floating IP on this node: what keepalived is told, read from the files.

@@ -58,7 +58,7 @@ Snapshot fresh() {
 }
 
 // What the engine does after a successful apply of `action`.
-void applied(Snapshot& s, const Action& action) {
+void applied(Snapshot& s, const ApplyNginxConf& action) {
   auto file = parse_nginx_file(action.text);
   ASSERT_TRUE(file);
   s.nginx.current_body = file->body;
@@ -69,18 +69,12 @@ void applied(Snapshot& s, const Action& action) {
   s.units["ha-nginx.service"].active_state = "active";
 }
 
-const Action* find(const Plan& plan, Job job) {
-  for (const auto& a : plan.actions)
-    if (a.job == job) return &a;
-  return nullptr;
-}
-
 // A snapshot whose nginx serves what Consul says, applied long ago.
 Snapshot settled() {
   Snapshot s = fresh();
   Plan plan;
   decide_nginx(plan, s);
-  applied(s, plan.actions.at(0));
+  applied(s, std::get<ApplyNginxConf>(plan.actions.at(0)));
   s.nginx.since_change = milliseconds(60000);
   s.nginx.since_last_apply = milliseconds(60000);
   return s;
@@ -100,7 +94,7 @@ TEST(NginxDecide, FirstConfigIsAppliedAtOnceWithItsGenerationHeader) {
   Snapshot s = fresh();
   Plan plan;
   auto note = decide_nginx(plan, s);
-  const Action* apply = find(plan, Job::apply_nginx_conf);
+  const auto* apply = plan.find<ApplyNginxConf>();
   ASSERT_NE(apply, nullptr) << note;
   EXPECT_EQ(apply->generation, 1u);
   auto file = parse_nginx_file(apply->text);
@@ -118,13 +112,13 @@ TEST(NginxDecide, AFailedFirstStartIsRetriedAfterTheReloadIntervalNotAtOnce) {
   s.nginx.since_last_apply = milliseconds(200);  // applied, but the start failed: nothing served
   Plan plan;
   decide_nginx(plan, s);
-  EXPECT_EQ(find(plan, Job::apply_nginx_conf), nullptr);
+  EXPECT_EQ(plan.find<ApplyNginxConf>(), nullptr);
   ASSERT_TRUE(plan.wake_after);
   EXPECT_EQ(*plan.wake_after, milliseconds(800));
   s.nginx.since_last_apply = milliseconds(1000);
   Plan later;
   decide_nginx(later, s);
-  EXPECT_NE(find(later, Job::apply_nginx_conf), nullptr);
+  EXPECT_NE(later.find<ApplyNginxConf>(), nullptr);
 }
 
 TEST(NginxDecide, UnchangedInputsDoNothing) {
@@ -141,7 +135,7 @@ TEST(NginxDecide, NoPassingInstanceRendersTheClearErrorBranch) {
   s.nginx.services[0].set.servers.clear();
   Plan plan;
   decide_nginx(plan, s);
-  const Action* apply = find(plan, Job::apply_nginx_conf);
+  const auto* apply = plan.find<ApplyNginxConf>();
   ASSERT_NE(apply, nullptr);
   EXPECT_TRUE(contains(apply->text, "return 503;"));
   EXPECT_EQ(apply->generation, 2u);
@@ -154,7 +148,7 @@ TEST(NginxDecide, AChangeWaitsForQuietThenApplies) {
   s.nginx.since_first_unapplied = milliseconds(10);
   Plan plan;
   auto note = decide_nginx(plan, s);
-  EXPECT_EQ(find(plan, Job::apply_nginx_conf), nullptr);
+  EXPECT_EQ(plan.find<ApplyNginxConf>(), nullptr);
   ASSERT_TRUE(plan.wake_after);
   EXPECT_EQ(*plan.wake_after, milliseconds(40));
   EXPECT_TRUE(contains(note, "change pending (debounce)"));
@@ -163,8 +157,8 @@ TEST(NginxDecide, AChangeWaitsForQuietThenApplies) {
   s.nginx.since_first_unapplied = milliseconds(50);
   Plan later;
   decide_nginx(later, s);
-  ASSERT_NE(find(later, Job::apply_nginx_conf), nullptr);
-  EXPECT_FALSE(contains(find(later, Job::apply_nginx_conf)->text, "198.18.0.12"));
+  ASSERT_NE(later.find<ApplyNginxConf>(), nullptr);
+  EXPECT_FALSE(contains(later.find<ApplyNginxConf>()->text, "198.18.0.12"));
 }
 
 TEST(NginxDecide, ChangesThatNeverSettleAreAppliedAtTheMaximumWait) {
@@ -174,12 +168,12 @@ TEST(NginxDecide, ChangesThatNeverSettleAreAppliedAtTheMaximumWait) {
   s.nginx.since_first_unapplied = milliseconds(999);
   Plan plan;
   decide_nginx(plan, s);
-  EXPECT_EQ(find(plan, Job::apply_nginx_conf), nullptr);
+  EXPECT_EQ(plan.find<ApplyNginxConf>(), nullptr);
   EXPECT_EQ(*plan.wake_after, milliseconds(1));
   s.nginx.since_first_unapplied = milliseconds(1000);
   Plan later;
   decide_nginx(later, s);
-  EXPECT_NE(find(later, Job::apply_nginx_conf), nullptr);
+  EXPECT_NE(later.find<ApplyNginxConf>(), nullptr);
 }
 
 TEST(NginxDecide, ReloadsAreSpacedByTheReloadInterval) {
@@ -190,7 +184,7 @@ TEST(NginxDecide, ReloadsAreSpacedByTheReloadInterval) {
   s.nginx.since_last_apply = milliseconds(300);
   Plan plan;
   auto note = decide_nginx(plan, s);
-  EXPECT_EQ(find(plan, Job::apply_nginx_conf), nullptr);
+  EXPECT_EQ(plan.find<ApplyNginxConf>(), nullptr);
   EXPECT_EQ(*plan.wake_after, milliseconds(700));
   EXPECT_TRUE(contains(note, "reload interval 1000 ms"));
 }
@@ -200,7 +194,7 @@ TEST(NginxDecide, ARefusedRenderIsNotRetriedButANewInputIs) {
   s.nginx.services[0].set.servers.pop_back();
   Plan first;
   decide_nginx(first, s);
-  auto refused = parse_nginx_file(find(first, Job::apply_nginx_conf)->text);
+  auto refused = parse_nginx_file(first.find<ApplyNginxConf>()->text);
   s.nginx.rejected_body = refused->body;
   s.nginx.rejected_error = "nginx -t: exit 1: unexpected \"}\"";
   Plan again;
@@ -212,7 +206,7 @@ TEST(NginxDecide, ARefusedRenderIsNotRetriedButANewInputIs) {
   s.nginx.services[0].set.servers.push_back(server("198.18.0.13"));
   Plan fresh_input;
   decide_nginx(fresh_input, s);
-  EXPECT_NE(find(fresh_input, Job::apply_nginx_conf), nullptr);
+  EXPECT_NE(fresh_input.find<ApplyNginxConf>(), nullptr);
 }
 
 TEST(NginxDecide, OneApplyAtATime) {
@@ -239,13 +233,13 @@ TEST(NginxDecide, StartsTheUnitWhenItHasAConfigAndIsNotRunning) {
   s.units["ha-nginx.service"].active_state = "failed";
   Plan plan;
   auto note = decide_nginx(plan, s);
-  EXPECT_NE(find(plan, Job::start_nginx), nullptr);
+  EXPECT_NE(plan.find<StartNginx>(), nullptr);
   EXPECT_TRUE(contains(note, "starting ha-nginx.service (failed)"));
   // Not while an apply (which starts it itself) or a start runs, and not without a config.
   s.busy.insert(Job::start_nginx);
   Plan busy;
   decide_nginx(busy, s);
-  EXPECT_EQ(find(busy, Job::start_nginx), nullptr);
+  EXPECT_EQ(busy.find<StartNginx>(), nullptr);
   Snapshot none = fresh();
   none.nginx.services[0].known = false;
   Plan nothing;
@@ -310,7 +304,7 @@ TEST(NginxDecide, AFlapStormCostsABoundedNumberOfReloads) {
     Plan plan;
     decide_nginx(plan, s);
     wake_at = plan.wake_after ? std::optional<long long>(now + plan.wake_after->count()) : std::nullopt;
-    if (const Action* a = find(plan, Job::apply_nginx_conf)) {
+    if (const auto* a = plan.find<ApplyNginxConf>()) {
       first_unapplied = -1;
       applied(s, *a);
       last_apply = now;

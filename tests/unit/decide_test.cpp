@@ -27,14 +27,14 @@ const std::uint64_t kEpoch = 42;
 
 std::string jobs_of(const Plan& plan) {
   std::string out;
-  for (const auto& a : plan.actions) out += (out.empty() ? "" : ",") + to_string(a.job);
+  for (const auto& a : plan.actions) out += (out.empty() ? "" : ",") + to_string(job_of(a));
   return out.empty() ? "(none)" : out;
 }
 
-const Action* find_action(const Plan& plan, Job job) {
+bool has_job(const Plan& plan, Job job) {
   for (const auto& a : plan.actions)
-    if (a.job == job) return &a;
-  return nullptr;
+    if (job_of(a) == job) return true;
+  return false;
 }
 
 MemberRecord record(const std::string& name, Role role, std::uint64_t leader_epoch = 0) {
@@ -81,10 +81,9 @@ Snapshot follower_snapshot() {
 void settle_member(Snapshot& s) {
   for (int i = 0; i < 3; ++i) {
     Plan plan = decide(s);
-    const Action* publish = find_action(plan, Job::publish_member);
+    const PublishMember* publish = plan.find<PublishMember>();
     if (!publish) return;
-    ASSERT_TRUE(publish->member.has_value());
-    s.kv.members[s.self] = *publish->member;
+    s.kv.members[s.self] = publish->record;
   }
   FAIL() << "member record never settles";
 }
@@ -139,16 +138,15 @@ void expect_single_cluster_state_publish(const Snapshot& s, const std::vector<st
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::leader);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  const Action& a = plan.actions[0];
-  EXPECT_EQ(a.job, Job::publish_cluster_state);
-  EXPECT_EQ(a.epoch, s.kv.leader->epoch);
-  EXPECT_EQ(a.session, s.kv.leader->session);
-  EXPECT_EQ(a.session, "s1");
-  ASSERT_TRUE(a.cluster_state.has_value());
-  EXPECT_EQ(a.cluster_state->leader, "n1");
-  EXPECT_EQ(a.cluster_state->epoch, s.kv.leader->epoch);
-  EXPECT_EQ(a.cluster_state->members, members);
-  EXPECT_EQ(a.cluster_state->changed_at, kNow);
+  const auto* a = std::get_if<PublishClusterState>(&plan.actions[0]);
+  ASSERT_NE(a, nullptr) << jobs_of(plan);
+  EXPECT_EQ(a->epoch, s.kv.leader->epoch);
+  EXPECT_EQ(a->session, s.kv.leader->session);
+  EXPECT_EQ(a->session, "s1");
+  EXPECT_EQ(a->state.leader, "n1");
+  EXPECT_EQ(a->state.epoch, s.kv.leader->epoch);
+  EXPECT_EQ(a->state.members, members);
+  EXPECT_EQ(a->state.changed_at, kNow);
   EXPECT_TRUE(contains(plan.reason, "leader (epoch " + std::to_string(s.kv.leader->epoch) + ")"));
 }
 
@@ -195,13 +193,13 @@ TEST(Decide, LeaderWithNewEpochPublishesBothItsRecordAndTheView) {
   s.kv.leader->epoch = 50;  // re-acquired: new fencing token
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::leader);
-  const Action* member = find_action(plan, Job::publish_member);
+  const auto* member = plan.find<PublishMember>();
   ASSERT_NE(member, nullptr) << jobs_of(plan);
-  EXPECT_EQ(member->member->leader_epoch, 50u);
-  const Action* view = find_action(plan, Job::publish_cluster_state);
+  EXPECT_EQ(member->record.leader_epoch, 50u);
+  const auto* view = plan.find<PublishClusterState>();
   ASSERT_NE(view, nullptr) << jobs_of(plan);
   EXPECT_EQ(view->epoch, 50u);
-  EXPECT_EQ(view->cluster_state->epoch, 50u);
+  EXPECT_EQ(view->state.epoch, 50u);
 }
 
 // ---------------------------------------------------------------- running for leader
@@ -212,8 +210,8 @@ TEST(Decide, FreeLockWithPublishedMemberAcquiresLeadership) {
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::follower);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  EXPECT_EQ(plan.actions[0].job, Job::acquire_leadership);
-  EXPECT_EQ(plan.actions[0].session, "s1");
+  EXPECT_EQ(job_of(plan.actions[0]), Job::acquire_leadership);
+  EXPECT_EQ(std::get<AcquireLeadership>(plan.actions[0]).session, "s1");
   EXPECT_TRUE(contains(plan.reason, "leader lock is free"));
 }
 
@@ -224,11 +222,10 @@ TEST(Decide, FreeLockWithoutOwnMemberRecordPublishesItFirst) {
   s.kv.member_sessions.erase("n1");
   Plan plan = decide(s);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  EXPECT_EQ(plan.actions[0].job, Job::publish_member);
-  EXPECT_EQ(find_action(plan, Job::acquire_leadership), nullptr);
-  ASSERT_TRUE(plan.actions[0].member.has_value());
-  EXPECT_EQ(plan.actions[0].member->name, "n1");
-  EXPECT_EQ(plan.actions[0].member->role, Role::follower);
+  EXPECT_EQ(job_of(plan.actions[0]), Job::publish_member);
+  EXPECT_EQ(plan.find<AcquireLeadership>(), nullptr);
+  EXPECT_EQ(std::get<PublishMember>(plan.actions[0]).record.name, "n1");
+  EXPECT_EQ(std::get<PublishMember>(plan.actions[0]).record.role, Role::follower);
   EXPECT_TRUE(contains(plan.reason, "publishing the member record before running for leader"));
 }
 
@@ -238,7 +235,7 @@ TEST(Decide, FreeLockButSelfInMaintenanceDoesNotRun) {
   s.kv.maintenance.insert("n1");
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::maintenance);
-  EXPECT_EQ(find_action(plan, Job::acquire_leadership), nullptr) << jobs_of(plan);
+  EXPECT_EQ(plan.find<AcquireLeadership>(), nullptr) << jobs_of(plan);
   EXPECT_TRUE(contains(plan.reason, "maintenance"));
   EXPECT_TRUE(contains(plan.reason, "not running for leader"));
 }
@@ -249,7 +246,7 @@ TEST(Decide, FreeLockOtherNodeInMaintenanceStillRuns) {
   s.kv.maintenance.insert("n2");
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::follower);
-  EXPECT_NE(find_action(plan, Job::acquire_leadership), nullptr) << jobs_of(plan);
+  EXPECT_NE(plan.find<AcquireLeadership>(), nullptr) << jobs_of(plan);
 }
 
 // ---------------------------------------------------------------- maintenance
@@ -259,11 +256,11 @@ TEST(Decide, LeaderInMaintenanceReleasesLeadership) {
   s.kv.maintenance.insert("n1");
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::leader);
-  const Action* release = find_action(plan, Job::release_leadership);
+  const auto* release = plan.find<ReleaseLeadership>();
   ASSERT_NE(release, nullptr) << jobs_of(plan);
   EXPECT_EQ(release->epoch, kEpoch);
   EXPECT_EQ(release->session, "s1");
-  EXPECT_EQ(find_action(plan, Job::publish_cluster_state), nullptr);
+  EXPECT_EQ(plan.find<PublishClusterState>(), nullptr);
   EXPECT_TRUE(contains(plan.reason, "leader in maintenance"));
   EXPECT_TRUE(contains(plan.reason, "epoch 42"));
 }
@@ -275,12 +272,12 @@ TEST(Decide, FollowerInMaintenanceHasRoleMaintenance) {
   EXPECT_EQ(plan.role, Role::maintenance);
   EXPECT_TRUE(contains(plan.reason, "in maintenance, follower of n2 (epoch 42)"));
   // Its member record changes role: published with the new role and a new "since".
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr) << jobs_of(plan);
-  EXPECT_EQ(publish->member->role, Role::maintenance);
-  EXPECT_EQ(publish->member->since, kNow);
-  EXPECT_EQ(find_action(plan, Job::acquire_leadership), nullptr);
-  EXPECT_EQ(find_action(plan, Job::release_leadership), nullptr);
+  EXPECT_EQ(publish->record.role, Role::maintenance);
+  EXPECT_EQ(publish->record.since, kNow);
+  EXPECT_EQ(plan.find<AcquireLeadership>(), nullptr);
+  EXPECT_EQ(plan.find<ReleaseLeadership>(), nullptr);
 }
 
 // ---------------------------------------------------------------- cut off
@@ -360,7 +357,7 @@ TEST(Decide, UnknownAgentIsIdentifiedFirst) {
   s.consul.quorum_error = "connect: Connection refused";
   Plan plan = decide(s);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  EXPECT_EQ(plan.actions[0].job, Job::identify_agent);
+  EXPECT_EQ(job_of(plan.actions[0]), Job::identify_agent);
   EXPECT_TRUE(contains(plan.reason, "waiting for the local Consul agent"));
   EXPECT_TRUE(contains(plan.reason, "Connection refused"));
 }
@@ -371,7 +368,7 @@ TEST(Decide, UnregisteredServiceIsRegistered) {
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::starting);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  EXPECT_EQ(plan.actions[0].job, Job::register_service);
+  EXPECT_EQ(job_of(plan.actions[0]), Job::register_service);
 }
 
 TEST(Decide, InvalidSessionOpensOne) {
@@ -380,7 +377,7 @@ TEST(Decide, InvalidSessionOpensOne) {
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::starting);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  EXPECT_EQ(plan.actions[0].job, Job::open_session);
+  EXPECT_EQ(job_of(plan.actions[0]), Job::open_session);
   EXPECT_TRUE(contains(plan.reason, "no Consul session"));
 }
 
@@ -390,7 +387,7 @@ TEST(Decide, InvalidSessionNeverActsAsLeader) {
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::starting);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  EXPECT_EQ(plan.actions[0].job, Job::open_session);
+  EXPECT_EQ(job_of(plan.actions[0]), Job::open_session);
 }
 
 TEST(Decide, UnknownKvDoesNothing) {
@@ -429,8 +426,8 @@ TEST(Decide, BusyPublishMemberIsNotAskedAgainButOtherWorkIs) {
   s.kv.leader->epoch = 50;
   s.busy.insert(Job::publish_member);
   Plan plan = decide(s);
-  EXPECT_EQ(find_action(plan, Job::publish_member), nullptr) << jobs_of(plan);
-  EXPECT_NE(find_action(plan, Job::publish_cluster_state), nullptr) << jobs_of(plan);
+  EXPECT_EQ(plan.find<PublishMember>(), nullptr) << jobs_of(plan);
+  EXPECT_NE(plan.find<PublishClusterState>(), nullptr) << jobs_of(plan);
 }
 
 TEST(Decide, BusyReleaseWhileShuttingDownIsNotAskedAgain) {
@@ -503,10 +500,10 @@ TEST(Decide, ShuttingDownLeaderReleasesLeadershipFirst) {
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::stopping);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  EXPECT_EQ(plan.actions[0].job, Job::release_leadership);
-  EXPECT_EQ(plan.actions[0].epoch, kEpoch);
-  EXPECT_EQ(plan.actions[0].session, "s1");
-  EXPECT_EQ(find_action(plan, Job::close_session), nullptr);
+  EXPECT_EQ(job_of(plan.actions[0]), Job::release_leadership);
+  EXPECT_EQ(std::get<ReleaseLeadership>(plan.actions[0]).epoch, kEpoch);
+  EXPECT_EQ(std::get<ReleaseLeadership>(plan.actions[0]).session, "s1");
+  EXPECT_EQ(plan.find<CloseSession>(), nullptr);
   EXPECT_TRUE(contains(plan.reason, "shutting down: releasing leadership (epoch 42)"));
 }
 
@@ -516,8 +513,8 @@ TEST(Decide, ShuttingDownFollowerClosesItsSession) {
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::stopping);
   ASSERT_EQ(plan.actions.size(), 1u) << jobs_of(plan);
-  EXPECT_EQ(plan.actions[0].job, Job::close_session);
-  EXPECT_EQ(plan.actions[0].session, "s1");
+  EXPECT_EQ(job_of(plan.actions[0]), Job::close_session);
+  EXPECT_EQ(std::get<CloseSession>(plan.actions[0]).session, "s1");
   EXPECT_TRUE(contains(plan.reason, "closing the session"));
 }
 
@@ -559,31 +556,31 @@ TEST(Decide, MemberRecordKeepsSinceWhenRoleAndHealthAreUnchanged) {
   Snapshot s = follower_snapshot();
   s.self_address = "198.18.0.100";  // something else changed: the record is republished
   Plan plan = decide(s);
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr) << jobs_of(plan);
-  EXPECT_EQ(publish->member->address, "198.18.0.100");
-  EXPECT_EQ(publish->member->role, Role::follower);
-  EXPECT_EQ(publish->member->since, kSince);
+  EXPECT_EQ(publish->record.address, "198.18.0.100");
+  EXPECT_EQ(publish->record.role, Role::follower);
+  EXPECT_EQ(publish->record.since, kSince);
 }
 
 TEST(Decide, MemberRecordSinceIsNowWhenTheRoleChanged) {
   Snapshot s = follower_snapshot();
   s.kv.members["n1"].role = Role::starting;
   Plan plan = decide(s);
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr) << jobs_of(plan);
-  EXPECT_EQ(publish->member->role, Role::follower);
-  EXPECT_EQ(publish->member->since, kNow);
+  EXPECT_EQ(publish->record.role, Role::follower);
+  EXPECT_EQ(publish->record.since, kNow);
 }
 
 TEST(Decide, MemberRecordSinceIsNowWhenTheHealthChanged) {
   Snapshot s = follower_snapshot();
   s.kv.members["n1"].health = "consul agent slow";
   Plan plan = decide(s);
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr) << jobs_of(plan);
-  EXPECT_EQ(publish->member->health, "ok");
-  EXPECT_EQ(publish->member->since, kNow);
+  EXPECT_EQ(publish->record.health, "ok");
+  EXPECT_EQ(publish->record.since, kNow);
 }
 
 TEST(Decide, MemberRecordCarriesEveryFieldAndKeepsTheSyncthingId) {
@@ -591,9 +588,9 @@ TEST(Decide, MemberRecordCarriesEveryFieldAndKeepsTheSyncthingId) {
   s.kv.members["n1"].syncthing_device_id = "DEVICE-ID";
   s.versions["supervisor"] = "0.2.0";
   Plan plan = decide(s);
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr) << jobs_of(plan);
-  const MemberRecord& r = *publish->member;
+  const MemberRecord& r = publish->record;
   EXPECT_EQ(r.name, "n1");
   EXPECT_EQ(r.address, "198.18.0.1");
   EXPECT_EQ(r.role, Role::follower);
@@ -610,11 +607,11 @@ TEST(Decide, MemberRecordLeaderEpochIsTheLockEpochWhenLeader) {
   s.kv.leader = LeaderLock{"s1", 99, "n1"};  // just acquired
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::leader);
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr) << jobs_of(plan);
-  EXPECT_EQ(publish->member->role, Role::leader);
-  EXPECT_EQ(publish->member->leader_epoch, 99u);
-  EXPECT_EQ(publish->member->since, kNow);
+  EXPECT_EQ(publish->record.role, Role::leader);
+  EXPECT_EQ(publish->record.leader_epoch, 99u);
+  EXPECT_EQ(publish->record.since, kNow);
 }
 
 TEST(Decide, MemberRecordLeaderEpochIsZeroWhenNotLeader) {
@@ -623,12 +620,12 @@ TEST(Decide, MemberRecordLeaderEpochIsZeroWhenNotLeader) {
   s.kv.leader = LeaderLock{"s2", 60, "n2"};  // lost the lock to n2
   Plan plan = decide(s);
   EXPECT_EQ(plan.role, Role::follower);
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr) << jobs_of(plan);
-  EXPECT_EQ(publish->member->role, Role::follower);
-  EXPECT_EQ(publish->member->leader_epoch, 0u);
-  EXPECT_EQ(publish->member->since, kNow);
-  EXPECT_EQ(find_action(plan, Job::publish_cluster_state), nullptr);
+  EXPECT_EQ(publish->record.role, Role::follower);
+  EXPECT_EQ(publish->record.leader_epoch, 0u);
+  EXPECT_EQ(publish->record.since, kNow);
+  EXPECT_EQ(plan.find<PublishClusterState>(), nullptr);
   EXPECT_TRUE(contains(plan.reason, "publishing member record (follower)"));
 }
 
@@ -701,11 +698,7 @@ TEST(DeriveRole, EveryCase) {
 bool same_plan(const Plan& a, const Plan& b) {
   if (a.role != b.role || a.reason != b.reason || a.actions.size() != b.actions.size()) return false;
   for (std::size_t i = 0; i < a.actions.size(); ++i) {
-    const Action& x = a.actions[i];
-    const Action& y = b.actions[i];
-    if (x.job != y.job || x.member != y.member || x.cluster_state != y.cluster_state || x.epoch != y.epoch ||
-        x.session != y.session)
-      return false;
+    if (a.actions[i] != b.actions[i]) return false;
   }
   return true;
 }
@@ -777,9 +770,9 @@ TEST(DecideRegistry, UnregisteredNodeRegistersItself) {
   Snapshot s = follower_snapshot();
   settle_member(s);
   s.kv.registered.erase("n1");
-  EXPECT_NE(find_action(decide(s), Job::register_node), nullptr);
+  EXPECT_TRUE(decide(s).has<RegisterNode>());
   s.kv.registered["n1"] = "198.18.0.99";  // moved: the registration follows the configured address
-  EXPECT_NE(find_action(decide(s), Job::register_node), nullptr);
+  EXPECT_TRUE(decide(s).has<RegisterNode>());
 }
 
 TEST(DecideVip, SteadyHealthyNodeDoesNothing) {
@@ -791,7 +784,7 @@ TEST(DecideVip, HealthyNodeInFaultIsReleasedFromIt) {
   Snapshot s = vip_snapshot();
   s.vip.fault_now = true;
   Plan plan = decide(s);
-  const Action* a = find_action(plan, Job::set_vip_fault);
+  const auto* a = plan.find<SetVipFault>();
   ASSERT_NE(a, nullptr);
   EXPECT_FALSE(a->fault);
   EXPECT_NE(plan.reason.find("may hold it"), std::string::npos);
@@ -801,7 +794,7 @@ TEST(DecideVip, MissingTrackFileCountsAsFault) {
   Snapshot s = vip_snapshot();
   s.vip.fault_now = std::nullopt;
   Plan plan_ = decide(s);
-  const Action* a = find_action(plan_, Job::set_vip_fault);
+  const auto* a = plan_.find<SetVipFault>();
   ASSERT_NE(a, nullptr);
   EXPECT_FALSE(a->fault);
 }
@@ -810,10 +803,10 @@ TEST(DecideVip, CutOffNodeGivesTheIpUpAndRendersNothing) {
   Snapshot s = cut_off(vip_snapshot());
   s.kv.registered["n4"] = "198.18.0.4";  // a change it must not act on from a stale view
   Plan plan = decide(s);
-  const Action* a = find_action(plan, Job::set_vip_fault);
+  const auto* a = plan.find<SetVipFault>();
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->fault);
-  EXPECT_EQ(find_action(plan, Job::apply_keepalived_conf), nullptr);
+  EXPECT_EQ(plan.find<ApplyKeepalivedConf>(), nullptr);
   EXPECT_EQ(plan.actions.size(), 1u) << "a local file write only: nothing goes to Consul";
   EXPECT_NE(plan.reason.find("giving it up"), std::string::npos);
 }
@@ -822,7 +815,7 @@ TEST(DecideVip, ShuttingDownGivesTheIpUp) {
   Snapshot s = vip_snapshot();
   s.shutting_down = true;
   Plan plan_ = decide(s);
-  const Action* a = find_action(plan_, Job::set_vip_fault);
+  const auto* a = plan_.find<SetVipFault>();
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->fault);
 }
@@ -831,21 +824,21 @@ TEST(DecideVip, MemberRecordCarriesTheVrrpStateAndWhetherTheAddressIsHere) {
   Snapshot s = vip_snapshot();
   s.vip.vrrp_state = "BACKUP";
   Plan backup = decide(s);
-  const Action* publish = find_action(backup, Job::publish_member);
+  const auto* publish = backup.find<PublishMember>();
   ASSERT_NE(publish, nullptr);
-  EXPECT_EQ(publish->member->vrrp_state, "BACKUP");
-  EXPECT_FALSE(publish->member->holds_vip);
+  EXPECT_EQ(publish->record.vrrp_state, "BACKUP");
+  EXPECT_FALSE(publish->record.holds_vip);
   // Before keepalived's first notify (a restarted supervisor), the address says it.
   s.vip.vrrp_state.clear();
   s.vip.holds_address = true;
   Plan holder = decide(s);
-  publish = find_action(holder, Job::publish_member);
+  publish = holder.find<PublishMember>();
   ASSERT_NE(publish, nullptr);
-  EXPECT_EQ(publish->member->vrrp_state, "MASTER");
-  EXPECT_TRUE(publish->member->holds_vip);
+  EXPECT_EQ(publish->record.vrrp_state, "MASTER");
+  EXPECT_TRUE(publish->record.holds_vip);
   // Unchanged: nothing to publish.
-  s.kv.members["n1"] = *publish->member;
-  EXPECT_EQ(find_action(decide(s), Job::publish_member), nullptr);
+  s.kv.members["n1"] = publish->record;
+  EXPECT_FALSE(decide(s).has<PublishMember>());
 }
 
 // Placement: a node that cannot serve clients (its nginx down, its REST
@@ -868,22 +861,22 @@ TEST(DecideVip, AnUnfitNodeGivesTheIpUpToAFitOne) {
   Snapshot s = vip_with_nginx();
   s.nginx.services[0].failing_nodes = {"consul-n1"};
   Plan plan = decide(s);
-  const Action* fault = find_action(plan, Job::set_vip_fault);
+  const auto* fault = plan.find<SetVipFault>();
   ASSERT_NE(fault, nullptr) << plan.reason;
   EXPECT_TRUE(fault->fault);
   EXPECT_TRUE(contains(plan.reason, "giving it up to a fit node such as n2 (FAULT: rest-service failing its checks here)"));
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr);
-  EXPECT_EQ(publish->member->health, "rest-service failing its checks here");
+  EXPECT_EQ(publish->record.health, "rest-service failing its checks here");
 
   Snapshot down = vip_with_nginx();
   down.units["ha-nginx.service"].active_state = "failed";
   Plan nginx_down = decide(down);
-  ASSERT_NE(find_action(nginx_down, Job::set_vip_fault), nullptr);
+  ASSERT_NE(nginx_down.find<SetVipFault>(), nullptr);
   EXPECT_TRUE(contains(nginx_down.reason, "FAULT: nginx failed"));
   // A reload is not a failure.
   down.units["ha-nginx.service"].active_state = "reloading";
-  EXPECT_EQ(find_action(decide(down), Job::set_vip_fault), nullptr);
+  EXPECT_FALSE(decide(down).has<SetVipFault>());
 }
 
 TEST(DecideVip, AnUnfitNodeKeepsTheIpWhenNoOtherNodeIsFit) {
@@ -891,32 +884,32 @@ TEST(DecideVip, AnUnfitNodeKeepsTheIpWhenNoOtherNodeIsFit) {
   s.nginx.services[0].failing_nodes = {"consul-n1"};
   for (const auto& other : {"n2", "n3"}) s.kv.members[other].health = "rest-service failing its checks here";
   Plan plan = decide(s);
-  EXPECT_EQ(find_action(plan, Job::set_vip_fault), nullptr) << plan.reason;
+  EXPECT_EQ(plan.find<SetVipFault>(), nullptr) << plan.reason;
   // Nor to a node in maintenance.
   s.kv.members["n3"].health = "ok";
   s.kv.maintenance.insert("n3");
-  EXPECT_EQ(find_action(decide(s), Job::set_vip_fault), nullptr);
+  EXPECT_FALSE(decide(s).has<SetVipFault>());
 }
 
 TEST(DecideVip, FloatingIpSettingsThatDifferBetweenNodesAreReportedAsHealth) {
   Snapshot s = vip_snapshot();
   s.kv.members["n2"].vip_settings = "vrid 52 198.18.0.100/24";
   Plan plan = decide(s);
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr);
-  EXPECT_EQ(publish->member->vip_settings, "vrid 51 198.18.0.100/24");
-  EXPECT_EQ(publish->member->health,
+  EXPECT_EQ(publish->record.vip_settings, "vrid 51 198.18.0.100/24");
+  EXPECT_EQ(publish->record.health,
             "floating IP settings (vrid 51 198.18.0.100/24) differ from n2's (vrid 52 198.18.0.100/24)");
   // A node without a floating IP (empty settings) is not a disagreement.
   s.kv.members["n2"].vip_settings.clear();
   EXPECT_EQ(s.kv.members["n1"].health, "ok");
-  EXPECT_EQ(find_action(decide(s), Job::publish_member), nullptr) << "the published healthy record stands";
+  EXPECT_FALSE(decide(s).has<PublishMember>()) << "the published healthy record stands";
 }
 
 TEST(DecideVip, AFailingInstanceOnAnotherNodeDoesNotMoveTheIp) {
   Snapshot s = vip_with_nginx();
   s.nginx.services[0].failing_nodes = {"consul-n2"};
-  EXPECT_EQ(find_action(decide(s), Job::set_vip_fault), nullptr);
+  EXPECT_FALSE(decide(s).has<SetVipFault>());
 }
 
 TEST(DecideVip, PeersAreEveryRegisteredNodeAliveOrNot) {
@@ -924,12 +917,12 @@ TEST(DecideVip, PeersAreEveryRegisteredNodeAliveOrNot) {
   // n3 crashed: its member record is gone, its registration stays.
   s.kv.members.erase("n3");
   s.kv.member_sessions.erase("n3");
-  EXPECT_EQ(find_action(decide(s), Job::apply_keepalived_conf), nullptr)
+  EXPECT_FALSE(decide(s).has<ApplyKeepalivedConf>())
       << "a crashed node stays a peer: no re-render, no reload, no flap when it returns";
   // A fourth node registers: every node adds it.
   s.kv.registered["n4"] = "198.18.0.4";
   Plan with_n4 = decide(s);
-  const Action* a = find_action(with_n4, Job::apply_keepalived_conf);
+  const auto* a = with_n4.find<ApplyKeepalivedConf>();
   ASSERT_NE(a, nullptr);
   EXPECT_NE(a->text.find("peers: 198.18.0.2 198.18.0.3 198.18.0.4\n"), std::string::npos) << a->text;
 }
@@ -938,19 +931,19 @@ TEST(DecideVip, RenderErrorIsReportedAndNothingWritten) {
   Snapshot s = vip_snapshot();
   s.kv.registered["n9"] = "198.18.0.9\n}";
   Plan plan = decide(s);
-  EXPECT_EQ(find_action(plan, Job::apply_keepalived_conf), nullptr);
+  EXPECT_EQ(plan.find<ApplyKeepalivedConf>(), nullptr);
   EXPECT_NE(plan.reason.find("not rendered"), std::string::npos) << plan.reason;
 }
 
 TEST(DecideVip, KeepalivedIsStartedWhenItHasAConfigAndIsNotRunning) {
   Snapshot s = vip_snapshot();
   s.units["keepalived.service"].active_state = "failed";
-  EXPECT_NE(find_action(decide(s), Job::start_keepalived), nullptr);
+  EXPECT_TRUE(decide(s).has<StartKeepalived>());
   s.units["keepalived.service"].active_state = "activating";
-  EXPECT_EQ(find_action(decide(s), Job::start_keepalived), nullptr);
+  EXPECT_FALSE(decide(s).has<StartKeepalived>());
   s.units["keepalived.service"].active_state = "inactive";
   s.vip.current_conf = std::nullopt;
-  EXPECT_EQ(find_action(decide(s), Job::start_keepalived), nullptr) << "no config, nothing to start";
+  EXPECT_FALSE(decide(s).has<StartKeepalived>()) << "no config, nothing to start";
 }
 
 TEST(DecideVip, DisabledVipDecidesNothing) {
@@ -959,7 +952,7 @@ TEST(DecideVip, DisabledVipDecidesNothing) {
   s.vip.fault_now = true;
   Plan plan = decide(s);
   for (Job job : {Job::set_vip_fault, Job::apply_keepalived_conf, Job::start_keepalived})
-    EXPECT_EQ(find_action(plan, job), nullptr) << to_string(job);
+    EXPECT_FALSE(has_job(plan, job)) << to_string(job);
 }
 
 }  // namespace
@@ -988,29 +981,29 @@ Snapshot vip_with_db(bool writable, std::chrono::milliseconds failing_for) {
 TEST(DecideVip, ANodeWhoseEndpointTakesNoWritesGivesTheIpUp) {
   Snapshot s = vip_with_db(false, std::chrono::milliseconds(3500));
   Plan plan = decide(s);
-  const Action* fault = find_action(plan, Job::set_vip_fault);
+  const auto* fault = plan.find<SetVipFault>();
   ASSERT_NE(fault, nullptr) << plan.reason;
   EXPECT_TRUE(fault->fault);
   EXPECT_TRUE(contains(plan.reason, "FAULT: database not writable through the local endpoint"));
-  const Action* publish = find_action(plan, Job::publish_member);
+  const auto* publish = plan.find<PublishMember>();
   ASSERT_NE(publish, nullptr);
-  EXPECT_EQ(publish->member->health, "database not writable through the local endpoint")
+  EXPECT_EQ(publish->record.health, "database not writable through the local endpoint")
       << "stable words: the error text would change the record with every probe";
 }
 
 TEST(DecideVip, AShortDatabaseOutageDoesNotMoveTheIp) {
-  EXPECT_EQ(find_action(decide(vip_with_db(false, std::chrono::milliseconds(2900))), Job::set_vip_fault), nullptr);
-  EXPECT_EQ(find_action(decide(vip_with_db(true, std::chrono::milliseconds(0))), Job::set_vip_fault), nullptr);
+  EXPECT_FALSE(decide(vip_with_db(false, std::chrono::milliseconds(2900))).has<SetVipFault>());
+  EXPECT_FALSE(decide(vip_with_db(true, std::chrono::milliseconds(0))).has<SetVipFault>());
   // Before the first probe has finished, nothing is known: no judgement.
   Snapshot unknown = vip_with_db(true, std::chrono::milliseconds(0));
   unknown.db.endpoint.reset();
-  EXPECT_EQ(find_action(decide(unknown), Job::set_vip_fault), nullptr);
+  EXPECT_FALSE(decide(unknown).has<SetVipFault>());
 }
 
 TEST(DecideVip, EveryNodeWithoutTheDatabaseKeepsTheIpWhereItIs) {
   Snapshot s = vip_with_db(false, std::chrono::milliseconds(10000));
   for (const auto& other : {"n2", "n3"}) s.kv.members[other].health = "database not writable through the local endpoint";
-  EXPECT_EQ(find_action(decide(s), Job::set_vip_fault), nullptr);
+  EXPECT_FALSE(decide(s).has<SetVipFault>());
 }
 
 }  // namespace
@@ -1029,12 +1022,13 @@ TEST(DecideVip, AProblemYoungerThanTheGraceKeepsTheIpAndWakesWhenItRunsOut) {
   s.vip.unfit_grace = std::chrono::milliseconds(3000);
   s.vip.problem_for = std::chrono::milliseconds(1000);
   Plan young = decide(s);
-  EXPECT_EQ(find_action(young, Job::set_vip_fault), nullptr) << young.reason;
+  EXPECT_EQ(young.find<SetVipFault>(), nullptr) << young.reason;
   ASSERT_TRUE(young.wake_after.has_value());
   EXPECT_EQ(*young.wake_after, std::chrono::milliseconds(2000));
   EXPECT_TRUE(contains(young.reason, "kept while rest-service failing its checks here"));
   s.vip.problem_for = std::chrono::milliseconds(3000);
-  const Action* fault = find_action(decide(s), Job::set_vip_fault);
+  Plan old = decide(s);
+  const auto* fault = old.find<SetVipFault>();
   ASSERT_NE(fault, nullptr);
   EXPECT_TRUE(fault->fault);
 }
@@ -1057,21 +1051,22 @@ TEST(DecideVip, TheDatabasePrimarysNodeIsPreferredAsTheNextHolder) {
   s.db.cluster.initialized = true;
   s.db.cluster.primary = "n1";
   Plan plan = decide(s);
-  const Action* pref = find_action(plan, Job::set_vip_preference);
+  const auto* pref = plan.find<SetVipPreference>();
   ASSERT_NE(pref, nullptr) << plan.reason;
-  EXPECT_TRUE(pref->fault);
+  EXPECT_TRUE(pref->preferred);
   EXPECT_TRUE(contains(plan.reason, "preferred as the next holder"));
   s.vip.preferred_now = true;
-  EXPECT_EQ(find_action(decide(s), Job::set_vip_preference), nullptr);
+  EXPECT_FALSE(decide(s).has<SetVipPreference>());
   // A failover elsewhere: the preference goes with the primary.
   s.db.cluster.primary = "n2";
-  pref = find_action(decide(s), Job::set_vip_preference);
+  Plan moved = decide(s);
+  pref = moved.find<SetVipPreference>();
   ASSERT_NE(pref, nullptr);
-  EXPECT_FALSE(pref->fault);
+  EXPECT_FALSE(pref->preferred);
   // No primary (failover in progress): no node is preferred.
   s.vip.preferred_now = false;
   s.db.cluster.primary.clear();
-  EXPECT_EQ(find_action(decide(s), Job::set_vip_preference), nullptr);
+  EXPECT_FALSE(decide(s).has<SetVipPreference>());
 }
 
 }  // namespace

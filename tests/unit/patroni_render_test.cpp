@@ -135,29 +135,23 @@ loop::Snapshot patroni_snapshot() {
   return s;
 }
 
-const loop::Action* find(const loop::Plan& plan, loop::Job job) {
-  for (const auto& a : plan.actions)
-    if (a.job == job) return &a;
-  return nullptr;
-}
-
 TEST(DecideDb, FirstRenderWritesBothFilesThenTheUnitIsStarted) {
   auto s = patroni_snapshot();
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
-  const loop::Action* apply = find(plan, loop::Job::apply_patroni_conf);
+  const auto* apply = plan.find<loop::ApplyPatroniConf>();
   ASSERT_NE(apply, nullptr) << note;
-  EXPECT_TRUE(contains(apply->text, "name: n1"));
-  EXPECT_TRUE(contains(apply->text2, "CREATE DATABASE manager"));
-  EXPECT_EQ(find(plan, loop::Job::start_patroni), nullptr) << "not before the config is written";
+  EXPECT_TRUE(contains(apply->yml, "name: n1"));
+  EXPECT_TRUE(contains(apply->sql, "CREATE DATABASE manager"));
+  EXPECT_EQ(plan.find<loop::StartPatroni>(), nullptr) << "not before the config is written";
   EXPECT_TRUE(contains(note, "patroni: writing patroni.yml"));
 
-  s.db.current_conf = apply->text;
-  s.db.current_sql = apply->text2;
+  s.db.current_conf = apply->yml;
+  s.db.current_sql = apply->sql;
   loop::Plan next;
   note = loop::decide_db(next, s);
-  EXPECT_EQ(find(next, loop::Job::apply_patroni_conf), nullptr);
-  ASSERT_NE(find(next, loop::Job::start_patroni), nullptr) << note;
+  EXPECT_EQ(next.find<loop::ApplyPatroniConf>(), nullptr);
+  ASSERT_NE(next.find<loop::StartPatroni>(), nullptr) << note;
 
   s.units["ha-patroni.service"].active_state = "active";
   loop::Plan steady;
@@ -173,7 +167,7 @@ TEST(DecideDb, AChangedSettingRewritesTheFileAndNothingRunsTwice) {
   s.db.model.ttl_s = 10;
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
-  ASSERT_NE(find(plan, loop::Job::apply_patroni_conf), nullptr);
+  ASSERT_NE(plan.find<loop::ApplyPatroniConf>(), nullptr);
   EXPECT_TRUE(contains(note, "config changed"));
   s.busy.insert(loop::Job::apply_patroni_conf);
   loop::Plan busy;
@@ -232,14 +226,14 @@ TEST(DecideDb, StolonWithoutClusterdataIsInitialisedOnceWithTheRenderedSpec) {
   auto s = stolon_snapshot();
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
-  const loop::Action* init = find(plan, loop::Job::bootstrap_stolon);
+  const auto* init = plan.find<loop::BootstrapStolon>();
   ASSERT_NE(init, nullptr) << note;
-  EXPECT_EQ(init->text, s.db.stolon_spec);
+  EXPECT_EQ(init->spec, s.db.stolon_spec);
   EXPECT_TRUE(contains(note, "initialising the cluster once"));
   s.busy.insert(loop::Job::bootstrap_stolon);
   loop::Plan busy;
   loop::decide_db(busy, s);
-  EXPECT_EQ(find(busy, loop::Job::bootstrap_stolon), nullptr) << "one bootstrap at a time";
+  EXPECT_EQ(busy.find<loop::BootstrapStolon>(), nullptr) << "one bootstrap at a time";
   s.busy.clear();
   s.db.cluster.initialized = true;
   loop::Plan done;
@@ -266,7 +260,7 @@ TEST(DecideDb, StoppedStolonUnitsAreStartedAndABadSpecIsSaid) {
   s.units["stolon-keeper.service"].active_state = "failed";
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
-  ASSERT_NE(find(plan, loop::Job::start_stolon_units), nullptr);
+  ASSERT_NE(plan.find<loop::StartStolonUnits>(), nullptr);
   EXPECT_TRUE(contains(note, "stolon: starting stolon-keeper.service"));
   s.db.template_error = "cluster spec not rendered: proxyTimeout must exceed proxyCheckInterval";
   s.db.cluster.initialized = false;

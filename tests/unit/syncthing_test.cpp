@@ -222,12 +222,6 @@ loop::Snapshot files_snapshot() {
   return s;
 }
 
-const loop::Action* find(const loop::Plan& plan, loop::Job job) {
-  for (const auto& a : plan.actions)
-    if (a.job == job) return &a;
-  return nullptr;
-}
-
 TEST(DecideFilesTest, InStepWithTheRegistrationsNothingToDo) {
   auto s = files_snapshot();
   loop::Plan plan;
@@ -242,18 +236,18 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
   s.kv.members["n3"].name = "n3";
   loop::Plan plan;
   auto note = loop::decide_files(plan, s);
-  auto* apply = find(plan, loop::Job::apply_syncthing_config);
+  auto* apply = plan.find<loop::ApplySyncthingConfig>();
   ASSERT_TRUE(apply) << note;
-  EXPECT_EQ(apply->text2, "device n3 added");
-  EXPECT_EQ(json::parse(apply->text)["devices"].size(), 3u);
+  EXPECT_EQ(apply->changes, "device n3 added");
+  EXPECT_EQ(json::parse(apply->body)["devices"].size(), 3u);
 
   s = files_snapshot();
   s.kv.registered.erase("n2");
   loop::Plan forgotten;
   loop::decide_files(forgotten, s);
-  apply = find(forgotten, loop::Job::apply_syncthing_config);
+  apply = forgotten.find<loop::ApplySyncthingConfig>();
   ASSERT_TRUE(apply);
-  EXPECT_EQ(apply->text2, "device n2 removed");
+  EXPECT_EQ(apply->changes, "device n2 removed");
 }
 
 // One side of each pair dials: the one whose device id sorts first, and only
@@ -288,9 +282,9 @@ TEST(DecideFilesTest, TheDialerWaitsUntilThePeerKnowsItAndTheOtherSideNeverDials
   s.session = loop::SessionView{"s1", true};
   s.files.peers[kN2].device_id = kN2;
   auto plan = loop::decide(s);
-  auto* publish = find(plan, loop::Job::publish_member);
-  ASSERT_TRUE(publish && publish->member) << plan.reason;
-  EXPECT_EQ(publish->member->syncthing_peers, std::vector<std::string>{kN2});
+  auto* publish = plan.find<loop::PublishMember>();
+  ASSERT_TRUE(publish) << plan.reason;
+  EXPECT_EQ(publish->record.syncthing_peers, std::vector<std::string>{kN2});
 }
 
 TEST(DecideFilesTest, ACrashedNodeStaysAPeerPausedAndIsResumedWhenBack) {
@@ -301,21 +295,21 @@ TEST(DecideFilesTest, ACrashedNodeStaysAPeerPausedAndIsResumedWhenBack) {
   s.kv.members.erase("n2");
   loop::Plan plan;
   loop::decide_files(plan, s);
-  auto* apply = find(plan, loop::Job::apply_syncthing_config);
+  auto* apply = plan.find<loop::ApplySyncthingConfig>();
   ASSERT_TRUE(apply);
-  EXPECT_EQ(apply->text2, "device n2 paused (not alive)");
-  json paused = json::parse(apply->text);
+  EXPECT_EQ(apply->changes, "device n2 paused (not alive)");
+  json paused = json::parse(apply->body);
   for (const auto& d : paused["devices"]) EXPECT_EQ(d["paused"], d["deviceID"] == kN2) << d["deviceID"];
   // Still shared with: it catches up when it comes back.
   EXPECT_EQ(device_ids(paused["folders"][0]["devices"]).size(), 2u);
 
   s = files_snapshot();
-  s.files.current_config = apply->text;
+  s.files.current_config = apply->body;
   loop::Plan back;
   loop::decide_files(back, s);
-  apply = find(back, loop::Job::apply_syncthing_config);
+  apply = back.find<loop::ApplySyncthingConfig>();
   ASSERT_TRUE(apply);
-  EXPECT_EQ(apply->text2, "device n2 resumed (alive)");
+  EXPECT_EQ(apply->changes, "device n2 resumed (alive)");
 }
 
 TEST(DecideFilesTest, BadRegistrationsFromConsulNeverReachSyncthing) {
@@ -333,7 +327,7 @@ TEST(DecideFilesTest, BadRegistrationsFromConsulNeverReachSyncthing) {
   EXPECT_EQ(refused.size(), 3u);
   loop::Plan plan;
   loop::decide_files(plan, s);
-  EXPECT_FALSE(find(plan, loop::Job::apply_syncthing_config));
+  EXPECT_FALSE(plan.find<loop::ApplySyncthingConfig>());
 }
 
 TEST(DecideFilesTest, NothingIsPlannedBeforeTheClusterKeysAreRead) {
@@ -342,7 +336,7 @@ TEST(DecideFilesTest, NothingIsPlannedBeforeTheClusterKeysAreRead) {
   s.kv = {};
   loop::Plan plan;
   loop::decide_files(plan, s);
-  EXPECT_FALSE(find(plan, loop::Job::apply_syncthing_config));
+  EXPECT_FALSE(plan.find<loop::ApplySyncthingConfig>());
 }
 
 TEST(DecideFilesTest, SyncthingStoppedIsStarted) {
@@ -350,12 +344,12 @@ TEST(DecideFilesTest, SyncthingStoppedIsStarted) {
   s.units["ha-syncthing.service"].active_state = "failed";
   loop::Plan plan;
   auto note = loop::decide_files(plan, s);
-  EXPECT_TRUE(find(plan, loop::Job::start_syncthing));
+  EXPECT_TRUE(plan.find<loop::StartSyncthing>());
   EXPECT_NE(note.find("starting ha-syncthing.service (failed)"), std::string::npos) << note;
   s.busy.insert(loop::Job::start_syncthing);
   loop::Plan busy;
   loop::decide_files(busy, s);
-  EXPECT_FALSE(find(busy, loop::Job::start_syncthing));
+  EXPECT_FALSE(busy.find<loop::StartSyncthing>());
 }
 
 TEST(DecideFilesTest, TheDeviceIdIsRegisteredOnceKnown) {
@@ -367,14 +361,14 @@ TEST(DecideFilesTest, TheDeviceIdIsRegisteredOnceKnown) {
   s.service_registered = true;
   s.session = {"sess", true};
   auto plan = loop::decide(s);
-  auto* reg = find(plan, loop::Job::register_node);
+  auto* reg = plan.find<loop::RegisterNode>();
   ASSERT_TRUE(reg) << plan.reason;
-  EXPECT_EQ(reg->text, kN1);
+  EXPECT_EQ(reg->syncthing_device_id, kN1);
   // The member record carries it too, and the files' summary.
-  auto* publish = find(plan, loop::Job::publish_member);
+  auto* publish = plan.find<loop::PublishMember>();
   ASSERT_TRUE(publish);
-  EXPECT_EQ(publish->member->syncthing_device_id, kN1);
-  EXPECT_EQ(publish->member->files_state, "in sync, 0/0 peers");
+  EXPECT_EQ(publish->record.syncthing_device_id, kN1);
+  EXPECT_EQ(publish->record.files_state, "in sync, 0/0 peers");
 }
 
 TEST(DecideFilesTest, UnreachableOrBehindLongEnoughIsALocalProblem) {
