@@ -524,6 +524,15 @@ ReloadDiff diff(const Config& running, const Config& loaded) {
   return changes;
 }
 
+ReloadDiff apply_live_keys(Config& running, const Config& loaded) {
+  ReloadDiff changes = diff(running, loaded);
+  Config source = loaded;  // the field accessors take a mutable Config
+  for (const auto& key : all_keys())
+    if (key.reload == Reload::live)
+      std::visit([&](auto field) { field(running) = field(source); }, key.field);
+  return changes;
+}
+
 std::string describe_schema() {
   const Config defaults;
   struct Row {

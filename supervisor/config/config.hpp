@@ -186,6 +186,9 @@ struct ReloadDiff {
   std::vector<std::string> needs_restart;
 };
 ReloadDiff diff(const Config& running, const Config& loaded);
+// Copies every key the schema marks live from `loaded` into `running` (the
+// others wait for a restart); returns what differed, as diff() does.
+ReloadDiff apply_live_keys(Config& running, const Config& loaded);
 
 // Every key: type, default, allowed range and help text (for --help-config).
 std::string describe_schema();

@@ -3,17 +3,10 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <unistd.h>
-#include <fcntl.h>
-
 #include "supervisor/cluster/kv_view.hpp"
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/decide.hpp"
-#include "supervisor/util/files.hpp"
+#include "supervisor/loop/drivers.hpp"
 #include "supervisor/util/split.hpp"
 #include "supervisor/version.hpp"
 
@@ -45,66 +38,33 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       config_path_(std::move(config_path)),
       keys_{config_.consul.key_prefix},
       consul_(io, client_settings(config_)),
-      cycle_timer_(io),
-      probe_timer_(io),
-      quorum_deadline_(io),
-      session_timer_(io),
-      retry_timer_(io),
-      watch_backoff_(io),
+      timers_(io),
+      cycle_timer_(timers_.make()),
+      probe_timer_(timers_.make()),
+      quorum_deadline_(timers_.make()),
+      session_timer_(timers_.make()),
+      retry_timer_(timers_.make()),
+      watch_backoff_(timers_.make()),
+      wake_timer_(timers_.make()),
       shutdown_deadline_(io),
-      wake_timer_(io),
-      db_backoff_(io),
-      db_probe_timer_(io),
-      files_timer_(io),
-      conflict_timer_(io) {
+      units_(io, config_.systemd.bus_address, [this] { wake(); }),
+      driver_context_{io,
+                      consul_,
+                      config_,
+                      keys_,
+                      kv_,
+                      units_,
+                      [this] { wake(); },
+                      [this](Job job) { finish_job(job); },
+                      [this](const std::string& what, const consul::Error& error) { note_consul_error(what, error); },
+                      [this](std::uint64_t index) { return blocking(index); }},
+      drivers_(make_drivers(driver_context_)) {
   versions_["supervisor"] = kVersion;
   link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
-  watched_units_ = split_list(config_.systemd.watch_units);
-  if (config_.vip.enabled()) {
-    watched_units_.push_back(config_.vip.keepalived_unit);
-    read_vip_template();
-  }
-  if (config_.nginx.enabled) {
-    watched_units_.push_back(config_.nginx.unit);
-    read_nginx_template();
-    load_nginx_file();
-  }
-  if (config_.db.enabled()) {
-    if (config_.db.backend == "patroni") watched_units_.push_back(config_.db.unit);
-    if (config_.db.backend == "stolon")
-      for (const auto& unit : split_list(config_.db.stolon_units)) watched_units_.push_back(unit);
-    read_db_inputs();
-  }
-  if (config_.files.enabled) watched_units_.push_back(config_.files.unit);
 }
 
-void Engine::read_vip_template() {
-  auto text = read_small_file(config_.vip.template_path);
-  vip_template_text_ = text.value_or("");
-  vip_template_error_ = text ? "" : "cannot read the template " + config_.vip.template_path;
-  if (!text) spdlog::error("{}", vip_template_error_);
-}
-
-void Engine::start_units() {
-  if (watched_units_.empty()) return;
-  systemd::UnitManagerOptions options;
-  options.bus_address = config_.systemd.bus_address;
-  units_ = std::make_unique<systemd::UnitManager>(io_, options);
-  units_->set_connection_handler([this](bool up) {
-    units_connected_ = up;
-    spdlog::log(up ? spdlog::level::info : spdlog::level::warn, "systemd {}", up ? "reachable over D-Bus" : "unreachable: " + units_->last_error());
-    wake();
-  });
-  // Unit changes (a restart, a crash) are wake-ups of the loop.
-  units_->watch(watched_units_, [this](const systemd::UnitState& state) {
-    auto& view = unit_views_[state.name];
-    if (view.n_restarts != state.n_restarts && state.n_restarts > view.n_restarts && view.main_pid != 0)
-      spdlog::warn("{} was restarted by systemd ({} restart(s))", state.name, state.n_restarts);
-    view = {state.active_state, state.sub_state, state.n_restarts, state.main_pid};
-    wake();
-  });
-  units_->connect();
-}
+// Drivers first: their jobs' callbacks refer to the engine's members.
+Engine::~Engine() { drivers_.clear(); }
 
 void Engine::start() {
   spdlog::info("starting: node {} ({}), consul agent {}:{}, key prefix {}", config_.node.name, config_.node.address,
@@ -112,11 +72,12 @@ void Engine::start() {
   probe_quorum();
   watch_kv();
   keep_session();
-  start_units();
-  start_vrrp_notify();
-  start_nginx_watches();
-  start_db();
-  start_files();
+  // One watch over every unit: the configured extras, then each driver's.
+  std::vector<std::string> units = split_list(config_.systemd.watch_units);
+  for (const auto& driver : drivers_)
+    for (auto& unit : driver->units()) units.push_back(std::move(unit));
+  units_.start(std::move(units));
+  for (const auto& driver : drivers_) driver->start();
   wake();
 }
 
@@ -150,56 +111,17 @@ Snapshot Engine::observe() const {
   s.kv = kv_;
   s.busy = busy_;
   s.shutting_down = shutting_down_;
-  s.units_connected = units_connected_;
-  s.units = unit_views_;
-  s.vip = observe_vip();
-  s.nginx = observe_nginx();
-  s.db = observe_db();
-  s.files = observe_files();
+  s.units_connected = units_.connected();
+  s.units = units_.views();
+  for (const auto& driver : drivers_) driver->observe(s);
   return s;
-}
-
-VipView Engine::observe_vip() const {
-  VipView v;
-  const auto& c = config_.vip;
-  v.enabled = c.enabled();
-  if (!v.enabled) return v;
-  v.template_text = vip_template_text_;
-  v.template_error = vip_template_error_;
-  v.current_conf = read_small_file(c.keepalived_conf);
-  if (auto track = read_small_file(c.track_file)) v.fault_now = track->empty() || (*track)[0] != '0';
-  v.unit = c.keepalived_unit;
-  v.unfit_grace = milliseconds(c.unfit_grace_ms);
-  if (c.db_primary_weight > 0) {
-    v.base.preference_file = c.preference_file;
-    v.base.preference_weight = c.db_primary_weight;
-    if (auto file = read_small_file(c.preference_file)) v.preferred_now = !file->empty() && (*file)[0] == '1';
-  }
-  v.base.node_name = config_.node.name;
-  v.base.interface = c.interface;
-  v.base.virtual_router_id = c.virtual_router_id;
-  v.base.priority = c.priority;
-  v.base.advert_interval_ms = c.advert_interval_ms;
-  v.base.self_address = config_.node.address;
-  v.base.vip = c.address;
-  v.base.track_file = c.track_file;
-  v.base.notify_fifo = c.notify_fifo;
-  v.vrrp_state = vrrp_state_;
-  v.holds_address = vip_on_interface();
-  return v;
 }
 
 void Engine::cycle() {
   cycle_posted_ = false;
   if (stopped_) return;
   Snapshot snapshot = observe();
-  // The age of this node's local problem: decide() holds the floating IP
-  // through a short one.
-  if (local_problem(snapshot).empty())
-    problem_since_.reset();
-  else if (!problem_since_)
-    problem_since_ = Clock::now();
-  if (problem_since_) snapshot.vip.problem_for = std::chrono::duration_cast<milliseconds>(Clock::now() - *problem_since_);
+  for (const auto& driver : drivers_) driver->observed(snapshot);
   const Plan plan = decide(snapshot);
   log_decision(snapshot, plan);
   last_snapshot_ = snapshot;
@@ -245,34 +167,25 @@ void Engine::log_decision(const Snapshot& s, const Plan& plan) {
 void Engine::act(const Plan& plan) {
   for (const auto& action : plan.actions) {
     busy_.insert(job_of(action));
-    std::visit([this](const auto& a) { run(a); }, action);
+    bool taken = std::visit(
+        [this](const auto& a) {
+          if constexpr (requires { run(a); }) {
+            run(a);
+            return true;
+          } else {
+            return false;
+          }
+        },
+        action);
+    for (const auto& driver : drivers_)
+      if (!taken) taken = driver->act(action);
+    if (!taken) {
+      // decide() asked for a component this node does not run: a bug, said loudly, never a hang.
+      spdlog::error("no driver takes the action {}", to_string(job_of(action)));
+      busy_.erase(job_of(action));
+    }
   }
 }
-
-void Engine::run(const IdentifyAgent&) { job_identify_agent(); }
-void Engine::run(const RegisterService&) { job_register_service(); }
-void Engine::run(const OpenSession&) { job_open_session(); }
-void Engine::run(const PublishMember& a) { job_publish_member(a.record); }
-void Engine::run(const AcquireLeadership&) { job_acquire_leadership(); }
-void Engine::run(const ReleaseLeadership& a) { job_release_leadership(a.session); }
-void Engine::run(const PublishClusterState& a) { job_publish_cluster_state(a.state, a.epoch, a.session); }
-void Engine::run(const CloseSession& a) { job_close_session(a.session); }
-void Engine::run(const RegisterNode& a) { job_register_node(a.syncthing_device_id); }
-void Engine::run(const SetVipFault& a) { job_set_vip_fault(a.fault); }
-void Engine::run(const SetVipPreference& a) { job_set_vip_preference(a.preferred); }
-void Engine::run(const ApplyKeepalivedConf& a) { job_apply_keepalived_conf(a.text); }
-void Engine::run(const StartKeepalived&) { job_start_keepalived(); }
-void Engine::run(const ApplyNginxConf& a) {
-  nginx_first_unapplied_.reset();  // changes from now on wait for the next apply
-  job_apply_nginx_conf(a.text, a.generation);
-}
-void Engine::run(const StartNginx&) { job_start_nginx(); }
-void Engine::run(const ApplyPatroniConf& a) { job_apply_patroni_conf(a.yml, a.sql); }
-void Engine::run(const StartPatroni&) { job_start_patroni(); }
-void Engine::run(const BootstrapStolon& a) { job_bootstrap_stolon(a.spec); }
-void Engine::run(const StartStolonUnits&) { job_start_stolon_units(); }
-void Engine::run(const ApplySyncthingConfig& a) { job_apply_syncthing_config(a.body, a.changes); }
-void Engine::run(const StartSyncthing&) { job_start_syncthing(); }
 
 void Engine::finish_job(Job job) {
   busy_.erase(job);
@@ -375,14 +288,7 @@ void Engine::restart_watch(const char* why) {
   watch_backoff_delay_ = 250ms;
   refresh_kv([] {});
   watch_kv();
-  // The database's watch can hang on the same deposed server: a stale primary
-  // in status, a preference on the wrong node.
-  if (config_.db.enabled()) {
-    ++db_watch_generation_;
-    db_backoff_.cancel();
-    db_backoff_delay_ = 250ms;
-    watch_db_state();
-  }
+  for (const auto& driver : drivers_) driver->restart_watches();
 }
 
 void Engine::watch_kv() {
@@ -479,7 +385,7 @@ void Engine::note_consul_error(const std::string& what, const consul::Error& err
 
 // ---- jobs ------------------------------------------------------------------
 
-void Engine::job_identify_agent() {
+void Engine::run(const IdentifyAgent&) {
   consul_.agent_self([this](consul::Result<consul::AgentSelf> r) {
     if (r) {
       link_.agent_known = true;
@@ -499,7 +405,7 @@ void Engine::job_identify_agent() {
   });
 }
 
-void Engine::job_register_service() {
+void Engine::run(const RegisterService&) {
   consul::ServiceRegistration registration;
   registration.id = service_id();
   registration.name = "ha-supervisor";
@@ -530,7 +436,7 @@ void Engine::job_register_service() {
 // A supervisor restarted within the check TTL finds its previous session still
 // alive (and maybe still holding the leader lock): adopting it keeps the
 // cluster's state instead of forcing a needless handover.
-void Engine::job_open_session() {
+void Engine::run(const OpenSession&) {
   if (session_lookup_done_) return create_session();
   consul_.sessions_on_node(link_.agent_node, [this](consul::Result<std::vector<consul::SessionInfo>> r) {
     if (!r) {
@@ -579,7 +485,8 @@ void Engine::create_session() {
   });
 }
 
-void Engine::job_publish_member(const cluster::MemberRecord& record) {
+void Engine::run(const PublishMember& a) {
+  const cluster::MemberRecord& record = a.record;
   consul::PutOptions options;
   options.acquire = session_.id;
   consul_.kv_put(keys_.member(record.name), cluster::encode(record), options, [this](consul::Result<bool> r) {
@@ -592,7 +499,7 @@ void Engine::job_publish_member(const cluster::MemberRecord& record) {
   });
 }
 
-void Engine::job_acquire_leadership() {
+void Engine::run(const AcquireLeadership&) {
   cluster::LeaderValue value{config_.node.name, config_.node.address};
   consul_.lock_acquire(keys_.leader(), session_.id, cluster::encode(value), [this](consul::Result<bool> r) {
     if (!r) {
@@ -612,7 +519,8 @@ void Engine::job_acquire_leadership() {
   });
 }
 
-void Engine::job_release_leadership(const std::string& session) {
+void Engine::run(const ReleaseLeadership& a) {
+  const std::string& session = a.session;
   consul_.lock_release(keys_.leader(), session, [this](consul::Result<bool> r) {
     if (!r)
       note_consul_error("releasing the leader lock", r.error());
@@ -624,8 +532,8 @@ void Engine::job_release_leadership(const std::string& session) {
 
 // Fenced: the write commits only if the leader lock is still held by our
 // session at the epoch we decided on; a deposed leader's write is refused.
-void Engine::job_publish_cluster_state(const cluster::ClusterState& state, std::uint64_t epoch,
-                                       const std::string& session) {
+void Engine::run(const PublishClusterState& a) {
+  const auto& [state, epoch, session] = a;
   std::vector<consul::TxnOp> ops(3);
   ops[0].verb = consul::TxnOp::Verb::check_session;
   ops[0].key = keys_.leader();
@@ -648,7 +556,8 @@ void Engine::job_publish_cluster_state(const cluster::ClusterState& state, std::
   });
 }
 
-void Engine::job_close_session(const std::string& session) {
+void Engine::run(const CloseSession& a) {
+  const std::string session = a.session;
   consul_.session_destroy(session, [this, session](consul::Result<bool> r) {
     if (!r)
       note_consul_error("closing the session", r.error());
@@ -659,7 +568,8 @@ void Engine::job_close_session(const std::string& session) {
   });
 }
 
-void Engine::job_register_node(const std::string& syncthing_device_id) {
+void Engine::run(const RegisterNode& a) {
+  const std::string& syncthing_device_id = a.syncthing_device_id;
   cluster::NodeRegistration node{config_.node.name, config_.node.address, syncthing_device_id};
   consul_.kv_put(keys_.node(node.name), cluster::encode(node), {}, [this](consul::Result<bool> r) {
     if (!r)
@@ -678,63 +588,6 @@ void Engine::forget_node(const std::string& node, std::function<void(int, std::s
     spdlog::info("forgot node {} (operator request)", node);
     wake();
     done(200, node + " forgotten");
-  });
-}
-
-// A local file write, done at once: it must work when Consul is gone, which is
-// exactly when the floating IP has to leave this node.
-void Engine::job_set_vip_fault(bool fault) {
-  auto error = write_file_atomically(config_.vip.track_file, fault ? "1\n" : "0\n", 0644);
-  if (!error.empty())
-    spdlog::error("floating IP: {}", error);
-  else
-    spdlog::log(fault ? spdlog::level::warn : spdlog::level::info, "floating IP: track file set to {} ({})",
-                fault ? 1 : 0, fault ? "FAULT: the IP leaves this node" : "this node may hold the IP");
-  asio::post(io_, [this] { finish_job(Job::set_vip_fault); });
-}
-
-void Engine::job_set_vip_preference(bool preferred) {
-  auto error = write_file_atomically(config_.vip.preference_file, preferred ? "1\n" : "0\n", 0644);
-  if (!error.empty())
-    spdlog::error("floating IP: {}", error);
-  else
-    spdlog::info("floating IP: preference track file set to {} ({})", preferred ? 1 : 0,
-                 preferred ? "the database primary is here: next holder among healthy nodes" : "no preference");
-  asio::post(io_, [this] { finish_job(Job::set_vip_preference); });
-}
-
-// New peers reach keepalived by a reload (SIGHUP), not a restart: the
-// instance keeps its state and the IP does not flap.
-void Engine::job_apply_keepalived_conf(const std::string& text) {
-  auto error = write_file_atomically(config_.vip.keepalived_conf, text, 0644);
-  if (!error.empty()) {
-    spdlog::error("floating IP: {}", error);
-    asio::post(io_, [this] { finish_job(Job::apply_keepalived_conf); });
-    return;
-  }
-  spdlog::info("floating IP: wrote {}", config_.vip.keepalived_conf);
-  auto unit = unit_views_.find(config_.vip.keepalived_unit);
-  bool running = unit != unit_views_.end() && unit->second.reloadable();
-  if (!units_ || !running) {
-    asio::post(io_, [this] { finish_job(Job::apply_keepalived_conf); });
-    return;
-  }
-  units_->reload(config_.vip.keepalived_unit, [this](systemd::JobOutcome outcome) {
-    if (outcome.ok())
-      spdlog::info("floating IP: keepalived reloaded");
-    else
-      spdlog::error("floating IP: {}", outcome.to_string());
-    finish_job(Job::apply_keepalived_conf);
-  });
-}
-
-void Engine::job_start_keepalived() {
-  units_->start(config_.vip.keepalived_unit, [this](systemd::JobOutcome outcome) {
-    if (outcome.ok())
-      spdlog::info("floating IP: keepalived started");
-    else
-      spdlog::error("floating IP: {}", outcome.to_string());
-    finish_job(Job::start_keepalived);
   });
 }
 
@@ -758,10 +611,8 @@ void Engine::request_shutdown() {
 void Engine::finish_shutdown() {
   if (stopped_) return;
   stopped_ = true;
-  for (auto* t : {&cycle_timer_, &probe_timer_, &quorum_deadline_, &session_timer_, &retry_timer_, &watch_backoff_,
-                 &wake_timer_, &db_backoff_, &db_probe_timer_})
-    t->cancel();
-  for (auto& t : nginx_backoff_) t->cancel();
+  timers_.cancel_all();
+  for (const auto& driver : drivers_) driver->stop();
   consul_.service_deregister(service_id(), [this](consul::Result<bool> r) {
     if (!r) spdlog::warn("shutdown: could not deregister {}: {}", service_id(), r.error().to_string());
     shutdown_deadline_.cancel();
@@ -779,41 +630,19 @@ void Engine::reload() {
     return;
   }
   const config::Config& next = *loaded.config;
-  auto changes = config::diff(config_, next);
-  // Only the keys the schema marks live are taken; the rest wait for a restart.
-  config_.loop = next.loop;
-  config_.log.level = next.log.level;
-  log::set_level(next.log.level);
-  config_.consul.request_timeout_ms = next.consul.request_timeout_ms;
-  config_.consul.probe_interval_ms = next.consul.probe_interval_ms;
-  config_.consul.quorum_loss_timeout_ms = next.consul.quorum_loss_timeout_ms;
-  config_.consul.blocking_wait_s = next.consul.blocking_wait_s;
-  config_.consul.token = next.consul.token;
-  config_.consul.token_file = next.consul.token_file;
-  log::add_secret(next.consul.token);
-  consul_.set_token(next.consul.token);
-  consul_.set_request_timeout(ms(next.consul.request_timeout_ms));
-  link_.quorum_loss_timeout = ms(next.consul.quorum_loss_timeout_ms);
+  // The keys the schema marks live are taken; the rest wait for a restart.
+  auto changes = config::apply_live_keys(config_, next);
+  log::set_level(config_.log.level);
+  log::add_secret(config_.consul.token);
+  consul_.set_token(config_.consul.token);
+  consul_.set_request_timeout(ms(config_.consul.request_timeout_ms));
+  link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
+  for (const auto& driver : drivers_) driver->reload();
   auto join = [](const std::vector<std::string>& keys) {
     std::string out;
     for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
     return out.empty() ? std::string("none") : out;
   };
-  if (config_.vip.enabled()) read_vip_template();
-  config_.nginx.template_path = next.nginx.template_path;
-  config_.nginx.wait_min_ms = next.nginx.wait_min_ms;
-  config_.nginx.wait_max_ms = next.nginx.wait_max_ms;
-  config_.nginx.reload_interval_ms = next.nginx.reload_interval_ms;
-  config_.nginx.check_timeout_ms = next.nginx.check_timeout_ms;
-  if (config_.nginx.enabled) read_nginx_template();
-  config_.vip.unfit_grace_ms = next.vip.unfit_grace_ms;
-  config_.db.probe_interval_ms = next.db.probe_interval_ms;
-  config_.db.probe_timeout_ms = next.db.probe_timeout_ms;
-  config_.db.unfit_after_ms = next.db.unfit_after_ms;
-  config_.files.poll_interval_ms = next.files.poll_interval_ms;
-  config_.files.unfit_after_ms = next.files.unfit_after_ms;
-  config_.files.conflict_scan_interval_ms = next.files.conflict_scan_interval_ms;
-  if (config_.db.enabled()) read_db_inputs();
   spdlog::info("reloaded {}: applied live: {}; needs a restart to apply: {}", config_path_, join(changes.live),
                join(changes.needs_restart));
   wake();

@@ -680,6 +680,28 @@ TEST(ConfigDiffTest, SplitsLiveAndRestartKeys) {
   EXPECT_EQ(changes.needs_restart, (std::vector<std::string>{"node.name", "consul.session_ttl_s", "api.port"}));
 }
 
+// A reload takes exactly the keys the schema marks live: every one of them
+// (none forgotten by a hand-kept list), and nothing else.
+TEST(ConfigReloadTest, ApplyLiveKeysTakesTheLiveKeysOnly) {
+  auto running = valid_config();
+  auto loaded = running;
+  loaded.loop.interval_ms = 2000;
+  loaded.nginx.wait_max_ms = 9000;
+  loaded.files.conflict_scan_interval_ms = 123000;
+  loaded.db.probe_timeout_ms = 700;
+  loaded.node.name = "n2";
+  loaded.api.port = 9000;
+  const auto changes = apply_live_keys(running, loaded);
+  EXPECT_EQ(running.loop.interval_ms, 2000);
+  EXPECT_EQ(running.nginx.wait_max_ms, 9000);
+  EXPECT_EQ(running.files.conflict_scan_interval_ms, 123000);
+  EXPECT_EQ(running.db.probe_timeout_ms, 700);
+  EXPECT_EQ(running.node.name, valid_config().node.name) << "node.name needs a restart";
+  EXPECT_EQ(running.api.port, valid_config().api.port) << "api.port needs a restart";
+  EXPECT_EQ(changes.needs_restart, (std::vector<std::string>{"node.name", "api.port"}));
+  EXPECT_TRUE(diff(running, loaded).live.empty()) << "every live key was taken";
+}
+
 TEST(ConfigDiffTest, IdenticalConfigsHaveNoChanges) {
   const auto config = valid_config();
   const auto changes = diff(config, config);

@@ -1,8 +1,5 @@
-// The replicated folders' side of the engine: syncthing's state read from its
-// REST API every poll interval (identity, config, connections, this node's
-// folder status, each peer's completion), the config job (PUT /rest/config,
-// then a restart through systemd only when syncthing says it needs one), and
-// a search for conflict copies on a worker thread.
+#include "components/syncthing/driver.hpp"
+
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -12,12 +9,11 @@
 
 #include "components/syncthing/observe_parse.hpp"
 #include "supervisor/http/client.hpp"
-#include "supervisor/loop/engine.hpp"
 #include "supervisor/util/files.hpp"
 #include "supervisor/util/printable.hpp"
 #include "supervisor/util/split.hpp"
 
-namespace hasup::loop {
+namespace hasup::syncthing {
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
@@ -42,7 +38,7 @@ std::string failure(const std::string& what, const http::Outcome& o) {
 
 // A chain of GETs against syncthing, one at a time; the first failure ends it.
 struct FilesRead {
-  FilesView fresh;
+  loop::FilesView fresh;
   std::vector<std::string> peer_ids;
   // The steps that repeat (per folder, per peer and folder). They capture
   // this struct: cleared when the read ends, or the cycle would leak it.
@@ -52,31 +48,42 @@ struct FilesRead {
 
 }  // namespace
 
-void Engine::start_files() {
-  const auto& c = config_.files;
-  if (!c.enabled) return;
+FilesDriver::FilesDriver(loop::DriverContext& ctx)
+    : ctx_(ctx), timers_(ctx.io), poll_timer_(timers_.make()), conflict_timer_(timers_.make()) {}
+
+FilesDriver::~FilesDriver() = default;
+
+std::vector<std::string> FilesDriver::units() const { return {ctx_.config.files.unit}; }
+
+void FilesDriver::stop() {
+  stopped_ = true;
+  timers_.cancel_all();
+}
+
+void FilesDriver::start() {
+  const auto& c = ctx_.config.files;
   files_.enabled = true;
   files_.unit = c.unit;
   files_.sync_port = c.sync_port;
-  files_.listen_address = "tcp://" + config_.node.address + ":" + std::to_string(c.sync_port);
-  for (const auto& path : split_list(c.folders)) files_.folders.push_back({syncthing::folder_id(path), path});
-  files_failing_since_ = Clock::now();
-  files_workers_ = std::make_unique<asio::thread_pool>(1);
-  poll_files();
+  files_.listen_address = "tcp://" + ctx_.config.node.address + ":" + std::to_string(c.sync_port);
+  for (const auto& path : split_list(c.folders)) files_.folders.push_back({folder_id(path), path});
+  failing_since_ = Clock::now();
+  workers_ = std::make_unique<asio::thread_pool>(1);
+  poll();
   scan_conflicts();
 }
 
-void Engine::poll_files() {
-  if (stopped_ || files_poll_running_) return;
-  const auto& c = config_.files;
-  if (syncthing_key_.empty()) {
-    syncthing_key_ = trimmed(read_small_file(c.api_key_file).value_or(""));
-    if (syncthing_key_.empty()) {
-      on_files_read(files_, "cannot read syncthing's API key from " + c.api_key_file);
+void FilesDriver::poll() {
+  if (stopped_ || poll_running_) return;
+  const auto& c = ctx_.config.files;
+  if (api_key_.empty()) {
+    api_key_ = trimmed(read_small_file(c.api_key_file).value_or(""));
+    if (api_key_.empty()) {
+      on_read(files_, "cannot read syncthing's API key from " + c.api_key_file);
       return;
     }
   }
-  files_poll_running_ = true;
+  poll_running_ = true;
   auto read = std::make_shared<FilesRead>();
   read->fresh = files_;
   read->fresh.peers.clear();
@@ -89,17 +96,17 @@ void Engine::poll_files() {
   auto get = [this, api, policy](std::string target, http::Callback done) {
     http::Request r;
     r.target = std::move(target);
-    r.headers.emplace_back("X-API-Key", syncthing_key_);
-    http::async_request(io_, api, std::move(r), policy, std::move(done));
+    r.headers.emplace_back("X-API-Key", api_key_);
+    http::async_request(ctx_.io, api, std::move(r), policy, std::move(done));
   };
   auto finish = [this, read](std::string error) {
-    files_poll_running_ = false;
+    poll_running_ = false;
     // Not here: a step may be running this very call.
-    asio::post(io_, [read] {
+    asio::post(ctx_.io, [read] {
       read->statuses = nullptr;
       read->completions = nullptr;
     });
-    on_files_read(std::move(read->fresh), std::move(error));
+    on_read(std::move(read->fresh), std::move(error));
   };
 
   // Steps, last first: each one's callback starts the next.
@@ -114,7 +121,7 @@ void Engine::poll_files() {
           // A folder syncthing does not share with that device yet: nothing to report.
           if (o.ok && o.response.status == 404) return read->completions(i + 1);
           if (!o.ok || o.response.status != 200) return finish(failure("completion of " + folder.id, o));
-          auto parsed = syncthing::parse_completion(o.response.body);
+          auto parsed = parse_completion(o.response.body);
           if (!parsed.value) return finish(parsed.error);
           read->fresh.peers[device].completion[folder.id] = *parsed.value;
           read->completions(i + 1);
@@ -126,14 +133,14 @@ void Engine::poll_files() {
     get("/rest/db/status?folder=" + http::url_encode(folder.id), [this, read, finish, i, folder](http::Outcome o) {
       if (stopped_) return;
       if (o.ok && o.response.status == 404) {  // not configured yet: the config job adds it
-        syncthing::FolderStatus absent;
+        FolderStatus absent;
         absent.state = "absent";
         absent.error = "not configured in syncthing yet";
         read->fresh.folder_status[folder.id] = absent;
         return read->statuses(i + 1);
       }
       if (!o.ok || o.response.status != 200) return finish(failure("status of " + folder.id, o));
-      auto parsed = syncthing::parse_folder_status(o.response.body);
+      auto parsed = parse_folder_status(o.response.body);
       if (!parsed.value) return finish(parsed.error);
       read->fresh.folder_status[folder.id] = *parsed.value;
       read->statuses(i + 1);
@@ -143,7 +150,7 @@ void Engine::poll_files() {
     get("/rest/system/connections", [this, read, finish](http::Outcome o) {
       if (stopped_) return;
       if (!o.ok || o.response.status != 200) return finish(failure("connections", o));
-      auto parsed = syncthing::parse_connections(o.response.body);
+      auto parsed = parse_connections(o.response.body);
       if (!parsed.value) return finish(parsed.error);
       for (const auto& id : read->peer_ids) read->fresh.peers[id].connected = parsed.value->count(id) && parsed.value->at(id);
       read->statuses(0);
@@ -172,21 +179,21 @@ void Engine::poll_files() {
   get("/rest/system/status", [this, read, finish, config](http::Outcome o) {
     if (stopped_) return;
     if (!o.ok || o.response.status != 200) return finish(failure("system status", o));
-    auto parsed = syncthing::parse_my_id(o.response.body);
+    auto parsed = parse_my_id(o.response.body);
     if (!parsed.value) return finish(parsed.error);
     read->fresh.device_id = *parsed.value;
     config();
   });
 }
 
-void Engine::on_files_read(FilesView fresh, std::string error) {
-  const auto& c = config_.files;
+void FilesDriver::on_read(loop::FilesView fresh, std::string error) {
+  const auto& c = ctx_.config.files;
   if (!error.empty()) {
-    if (error.find("HTTP 403") != std::string::npos) syncthing_key_.clear();  // re-read: the key may have changed
+    if (error.find("HTTP 403") != std::string::npos) api_key_.clear();  // re-read: the key may have changed
     if (error != files_.api_error) spdlog::warn("files: syncthing: {}", error);
     files_.api_error = error;
-    if (!files_failing_since_) files_failing_since_ = Clock::now();
-    wake();
+    if (!failing_since_) failing_since_ = Clock::now();
+    ctx_.wake();
   } else {
     if (!files_.api_known || !files_.api_error.empty())
       spdlog::info("files: syncthing answers (device {}, {} peer(s))", fresh.device_id, fresh.peers.size());
@@ -196,9 +203,9 @@ void Engine::on_files_read(FilesView fresh, std::string error) {
     for (const auto& [id, peer] : fresh.peers) any_connected = any_connected || peer.connected;
     // Missing items only counts while a peer could send them.
     if (need > 0 && any_connected) {
-      if (!files_behind_since_) files_behind_since_ = Clock::now();
+      if (!behind_since_) behind_since_ = Clock::now();
     } else {
-      files_behind_since_.reset();
+      behind_since_.reset();
     }
     bool changed = fresh.device_id != files_.device_id || fresh.current_config != files_.current_config ||
                    fresh.peers != files_.peers || fresh.folder_status != files_.folder_status || !files_.api_known;
@@ -208,22 +215,22 @@ void Engine::on_files_read(FilesView fresh, std::string error) {
     fresh.conflict_examples = files_.conflict_examples;
     fresh.last_error = files_.last_error;
     files_ = std::move(fresh);
-    files_failing_since_.reset();
-    if (changed) wake();
+    failing_since_.reset();
+    if (changed) ctx_.wake();
   }
-  files_timer_.expires_after(milliseconds(c.poll_interval_ms));
-  files_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) poll_files();
+  poll_timer_.expires_after(milliseconds(c.poll_interval_ms));
+  poll_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) poll();
   });
 }
 
 // syncthing keeps both sides of a conflict: the loser as NAME.sync-conflict-DATE-DEVICE.EXT.
 // They are counted and shown, never removed.
-void Engine::scan_conflicts() {
+void FilesDriver::scan_conflicts() {
   if (stopped_) return;
   std::vector<std::string> roots;
   for (const auto& f : files_.folders) roots.push_back(f.path);
-  asio::post(*files_workers_, [this, roots] {
+  asio::post(*workers_, [this, roots] {
     std::size_t count = 0, visited = 0;
     std::vector<std::string> examples;
     for (const auto& root : roots) {
@@ -242,7 +249,8 @@ void Engine::scan_conflicts() {
         if (examples.size() < 5) examples.push_back(it->path().lexically_relative(root).string());
       }
     }
-    asio::post(io_, [this, count, examples] {
+    asio::post(ctx_.io, [this, count, examples] {
+      if (stopped_) return;
       if (count != files_.conflicts) {
         if (count > 0)
           spdlog::warn("files: {} conflict copy(ies) in the replicated folders, e.g. {}", count, examples.front());
@@ -250,9 +258,9 @@ void Engine::scan_conflicts() {
           spdlog::info("files: no conflict copies left");
         files_.conflicts = count;
         files_.conflict_examples = examples;
-        wake();
+        ctx_.wake();
       }
-      conflict_timer_.expires_after(milliseconds(config_.files.conflict_scan_interval_ms));
+      conflict_timer_.expires_after(milliseconds(ctx_.config.files.conflict_scan_interval_ms));
       conflict_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) scan_conflicts();
       });
@@ -260,16 +268,22 @@ void Engine::scan_conflicts() {
   });
 }
 
-FilesView Engine::observe_files() const {
-  FilesView v = files_;
-  v.unfit_after = milliseconds(config_.files.unfit_after_ms);
-  v.api_failing_for = files_failing_since_ ? since(*files_failing_since_) : milliseconds(0);
-  v.behind_for = files_behind_since_ ? since(*files_behind_since_) : milliseconds(0);
-  return v;
+void FilesDriver::observe(loop::Snapshot& s) const {
+  loop::FilesView& v = s.files;
+  v = files_;
+  v.unfit_after = milliseconds(ctx_.config.files.unfit_after_ms);
+  v.api_failing_for = failing_since_ ? since(*failing_since_) : milliseconds(0);
+  v.behind_for = behind_since_ ? since(*behind_since_) : milliseconds(0);
 }
 
-void Engine::job_apply_syncthing_config(const std::string& body, const std::string& changes) {
-  const auto& c = config_.files;
+bool FilesDriver::act(const loop::Action& action) {
+  if (auto a = std::get_if<loop::ApplySyncthingConfig>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::StartSyncthing>(&action)) return run(*a), true;
+  return false;
+}
+
+void FilesDriver::run(const loop::ApplySyncthingConfig& a) {
+  const auto& c = ctx_.config.files;
   // syncthing starts a folder only where its marker is: the folders are ours, so are the markers.
   for (const auto& folder : files_.folders) {
     std::error_code ec;
@@ -282,52 +296,52 @@ void Engine::job_apply_syncthing_config(const std::string& body, const std::stri
   http::Request put;
   put.method = http::Method::put;
   put.target = "/rest/config";
-  put.body = body;
+  put.body = a.body;
   put.content_type = "application/json";
-  put.headers.emplace_back("X-API-Key", syncthing_key_);
-  http::async_request(io_, api, std::move(put), policy, [this, api, policy, changes](http::Outcome o) {
+  put.headers.emplace_back("X-API-Key", api_key_);
+  http::async_request(ctx_.io, api, std::move(put), policy, [this, api, policy, changes = a.changes](http::Outcome o) {
     if (stopped_) return;
     if (!o.ok || o.response.status != 200) {
       files_.last_error = failure("syncthing refused its new config", o);
       spdlog::error("files: {}", files_.last_error);
-      return finish_job(Job::apply_syncthing_config);
+      return ctx_.finish_job(loop::Job::apply_syncthing_config);
     }
     files_.last_error.clear();
     spdlog::info("files: syncthing config applied: {}", changes);
     http::Request check;
     check.target = "/rest/config/restart-required";
-    check.headers.emplace_back("X-API-Key", syncthing_key_);
-    http::async_request(io_, api, std::move(check), policy, [this](http::Outcome o) {
+    check.headers.emplace_back("X-API-Key", api_key_);
+    http::async_request(ctx_.io, api, std::move(check), policy, [this](http::Outcome o) {
       if (stopped_) return;
       auto parsed = o.ok && o.response.status == 200 ? nlohmann::json::parse(o.response.body, nullptr, false)
                                                       : nlohmann::json();
       bool restart = parsed.is_object() && parsed.value("requiresRestart", false);
-      if (!restart || !units_) {
-        finish_job(Job::apply_syncthing_config);
-        return poll_files();
+      if (!restart) {
+        ctx_.finish_job(loop::Job::apply_syncthing_config);
+        return poll();
       }
-      spdlog::info("files: syncthing needs a restart for its new config: restarting {}", config_.files.unit);
-      units_->restart(config_.files.unit, [this](systemd::JobOutcome outcome) {
+      spdlog::info("files: syncthing needs a restart for its new config: restarting {}", ctx_.config.files.unit);
+      ctx_.units.restart_unit(ctx_.config.files.unit, [this](systemd::JobOutcome outcome) {
         if (!outcome.ok()) {
           files_.last_error = "restart for the new config failed: " + outcome.to_string();
           spdlog::error("files: {}", files_.last_error);
         }
-        finish_job(Job::apply_syncthing_config);
+        ctx_.finish_job(loop::Job::apply_syncthing_config);
       });
     });
   });
 }
 
-void Engine::job_start_syncthing() {
-  units_->start(config_.files.unit, [this](systemd::JobOutcome outcome) {
+void FilesDriver::run(const loop::StartSyncthing&) {
+  ctx_.units.start_unit(ctx_.config.files.unit, [this](systemd::JobOutcome outcome) {
     if (outcome.ok()) {
-      spdlog::info("files: {} started", config_.files.unit);
+      spdlog::info("files: {} started", ctx_.config.files.unit);
     } else {
       files_.last_error = "start failed: " + outcome.to_string();
       spdlog::error("files: {}", files_.last_error);
     }
-    finish_job(Job::start_syncthing);
+    ctx_.finish_job(loop::Job::start_syncthing);
   });
 }
 
-}  // namespace hasup::loop
+}  // namespace hasup::syncthing

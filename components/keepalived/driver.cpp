@@ -1,0 +1,219 @@
+// The floating IP as it is, not as it was told: keepalived's state changes
+// from its notify FIFO, and whether the address is on this node's interface.
+#include "components/keepalived/driver.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <istream>
+
+#include "components/keepalived/notify.hpp"
+#include "supervisor/loop/decide.hpp"
+#include "supervisor/util/files.hpp"
+
+namespace hasup::keepalived {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+
+VipDriver::VipDriver(loop::DriverContext& ctx) : ctx_(ctx) { read_template(); }
+
+std::vector<std::string> VipDriver::units() const { return {ctx_.config.vip.keepalived_unit}; }
+
+void VipDriver::read_template() {
+  const auto& path = ctx_.config.vip.template_path;
+  auto text = read_small_file(path);
+  template_text_ = text.value_or("");
+  template_error_ = text ? "" : "cannot read the template " + path;
+  if (!text) spdlog::error("{}", template_error_);
+}
+
+void VipDriver::reload() { read_template(); }
+
+void VipDriver::start() { start_notify(); }
+
+void VipDriver::stop() {
+  stopped_ = true;
+  if (fifo_) fifo_->cancel();
+}
+
+// The supervisor makes the FIFO (keepalived only opens it) and holds it open
+// for reading and writing: the read end never sees EOF when keepalived
+// restarts, and keepalived's writes never fail for want of a reader.
+void VipDriver::start_notify() {
+  const std::string& path = ctx_.config.vip.notify_fifo;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISFIFO(st.st_mode)) {
+    spdlog::error("floating IP: {} exists and is not a FIFO: keepalived's state will not be reported", path);
+    return;
+  }
+  if (::mkfifo(path.c_str(), 0600) != 0 && errno != EEXIST) {
+    spdlog::error("floating IP: cannot create {}: {}", path, std::strerror(errno));
+    return;
+  }
+  int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    spdlog::error("floating IP: cannot open {}: {}", path, std::strerror(errno));
+    return;
+  }
+  fifo_ = std::make_unique<asio::posix::stream_descriptor>(ctx_.io, fd);
+  read_notify();
+}
+
+void VipDriver::read_notify() {
+  asio::async_read_until(*fifo_, fifo_buffer_, '\n', [this](boost::system::error_code ec, std::size_t) {
+    if (ec || stopped_) {
+      if (ec != asio::error::operation_aborted)
+        spdlog::error("floating IP: reading {} failed: {}", ctx_.config.vip.notify_fifo, ec.message());
+      return;
+    }
+    std::istream in(&fifo_buffer_);
+    std::string line;
+    std::getline(in, line);
+    auto event = parse_notify_line(line);
+    if (!event) {
+      spdlog::warn("floating IP: unexpected line from keepalived's notify FIFO ignored: {:.120}", line);
+    } else if (event->kind == "INSTANCE" && event->name == VrrpModel{}.instance) {
+      if (event->state != vrrp_state_)
+        spdlog::info("floating IP: keepalived {} -> {} (priority {})", vrrp_state_.empty() ? "?" : vrrp_state_,
+                     event->state, event->priority);
+      vrrp_state_ = event->state;
+      ctx_.wake();
+    }
+    read_notify();
+  });
+}
+
+bool VipDriver::address_on_interface() const {
+  const auto& c = ctx_.config.vip;
+  std::string vip = c.address.substr(0, c.address.find('/'));
+  in_addr wanted{};
+  if (::inet_pton(AF_INET, vip.c_str(), &wanted) != 1) return false;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return false;
+  bool found = false;
+  for (ifaddrs* a = list; a && !found; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || c.interface != a->ifa_name) continue;
+    found = reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr == wanted.s_addr;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
+
+void VipDriver::observe(loop::Snapshot& s) const {
+  loop::VipView& v = s.vip;
+  const auto& c = ctx_.config.vip;
+  v.enabled = true;
+  v.template_text = template_text_;
+  v.template_error = template_error_;
+  v.current_conf = read_small_file(c.keepalived_conf);
+  if (auto track = read_small_file(c.track_file)) v.fault_now = track->empty() || (*track)[0] != '0';
+  v.unit = c.keepalived_unit;
+  v.unfit_grace = milliseconds(c.unfit_grace_ms);
+  if (c.db_primary_weight > 0) {
+    v.base.preference_file = c.preference_file;
+    v.base.preference_weight = c.db_primary_weight;
+    if (auto file = read_small_file(c.preference_file)) v.preferred_now = !file->empty() && (*file)[0] == '1';
+  }
+  v.base.node_name = ctx_.config.node.name;
+  v.base.interface = c.interface;
+  v.base.virtual_router_id = c.virtual_router_id;
+  v.base.priority = c.priority;
+  v.base.advert_interval_ms = c.advert_interval_ms;
+  v.base.self_address = ctx_.config.node.address;
+  v.base.vip = c.address;
+  v.base.track_file = c.track_file;
+  v.base.notify_fifo = c.notify_fifo;
+  v.vrrp_state = vrrp_state_;
+  v.holds_address = address_on_interface();
+}
+
+// The age of this node's local problem, from the whole snapshot: decide()
+// holds the floating IP through a short one.
+void VipDriver::observed(loop::Snapshot& s) {
+  const auto now = Clock::now();
+  if (loop::local_problem(s).empty())
+    problem_since_.reset();
+  else if (!problem_since_)
+    problem_since_ = now;
+  if (problem_since_) s.vip.problem_for = std::chrono::duration_cast<milliseconds>(now - *problem_since_);
+}
+
+bool VipDriver::act(const loop::Action& action) {
+  if (auto a = std::get_if<loop::SetVipFault>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::SetVipPreference>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::ApplyKeepalivedConf>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::StartKeepalived>(&action)) return run(*a), true;
+  return false;
+}
+
+// A local file write, done at once: it must work when Consul is gone, which is
+// exactly when the floating IP has to leave this node.
+void VipDriver::run(const loop::SetVipFault& a) {
+  auto error = write_file_atomically(ctx_.config.vip.track_file, a.fault ? "1\n" : "0\n", 0644);
+  if (!error.empty())
+    spdlog::error("floating IP: {}", error);
+  else
+    spdlog::log(a.fault ? spdlog::level::warn : spdlog::level::info, "floating IP: track file set to {} ({})",
+                a.fault ? 1 : 0, a.fault ? "FAULT: the IP leaves this node" : "this node may hold the IP");
+  asio::post(ctx_.io, [this] { ctx_.finish_job(loop::Job::set_vip_fault); });
+}
+
+void VipDriver::run(const loop::SetVipPreference& a) {
+  auto error = write_file_atomically(ctx_.config.vip.preference_file, a.preferred ? "1\n" : "0\n", 0644);
+  if (!error.empty())
+    spdlog::error("floating IP: {}", error);
+  else
+    spdlog::info("floating IP: preference track file set to {} ({})", a.preferred ? 1 : 0,
+                 a.preferred ? "the database primary is here: next holder among healthy nodes" : "no preference");
+  asio::post(ctx_.io, [this] { ctx_.finish_job(loop::Job::set_vip_preference); });
+}
+
+// New peers reach keepalived by a reload (SIGHUP), not a restart: the
+// instance keeps its state and the IP does not flap.
+void VipDriver::run(const loop::ApplyKeepalivedConf& a) {
+  const auto& c = ctx_.config.vip;
+  auto error = write_file_atomically(c.keepalived_conf, a.text, 0644);
+  if (!error.empty()) {
+    spdlog::error("floating IP: {}", error);
+    asio::post(ctx_.io, [this] { ctx_.finish_job(loop::Job::apply_keepalived_conf); });
+    return;
+  }
+  spdlog::info("floating IP: wrote {}", c.keepalived_conf);
+  if (!ctx_.units.reloadable(c.keepalived_unit)) {
+    asio::post(ctx_.io, [this] { ctx_.finish_job(loop::Job::apply_keepalived_conf); });
+    return;
+  }
+  ctx_.units.reload_unit(c.keepalived_unit, [this](systemd::JobOutcome outcome) {
+    if (outcome.ok())
+      spdlog::info("floating IP: keepalived reloaded");
+    else
+      spdlog::error("floating IP: {}", outcome.to_string());
+    ctx_.finish_job(loop::Job::apply_keepalived_conf);
+  });
+}
+
+void VipDriver::run(const loop::StartKeepalived&) {
+  ctx_.units.start_unit(ctx_.config.vip.keepalived_unit, [this](systemd::JobOutcome outcome) {
+    if (outcome.ok())
+      spdlog::info("floating IP: keepalived started");
+    else
+      spdlog::error("floating IP: {}", outcome.to_string());
+    ctx_.finish_job(loop::Job::start_keepalived);
+  });
+}
+
+}  // namespace hasup::keepalived

@@ -1,0 +1,49 @@
+#pragma once
+// The floating IP's driver: keepalived's state from its notify FIFO and the
+// interface, the track files that give the IP up or prefer this node, and
+// keepalived.conf rendered by decide() and applied by a reload.
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <memory>
+#include <optional>
+
+#include "supervisor/loop/driver.hpp"
+
+namespace hasup::keepalived {
+
+class VipDriver : public loop::Driver {
+ public:
+  explicit VipDriver(loop::DriverContext& ctx);
+
+  std::vector<std::string> units() const override;
+  void start() override;
+  void stop() override;
+  void reload() override;
+  void observe(loop::Snapshot& s) const override;
+  void observed(loop::Snapshot& s) override;
+  bool act(const loop::Action& action) override;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  void read_template();
+  void start_notify();
+  void read_notify();
+  bool address_on_interface() const;
+
+  void run(const loop::SetVipFault& a);
+  void run(const loop::SetVipPreference& a);
+  void run(const loop::ApplyKeepalivedConf& a);
+  void run(const loop::StartKeepalived& a);
+
+  loop::DriverContext& ctx_;
+  bool stopped_ = false;
+  std::string template_text_;
+  std::string template_error_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> fifo_;
+  boost::asio::streambuf fifo_buffer_;
+  std::string vrrp_state_;  // keepalived's last notify
+  std::optional<Clock::time_point> problem_since_;  // local_problem() not empty since
+};
+
+}  // namespace hasup::keepalived

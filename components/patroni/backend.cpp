@@ -1,0 +1,162 @@
+#include "components/patroni/backend.hpp"
+
+#include <grp.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+
+#include "components/patroni/dcs_state.hpp"
+#include "components/patroni/render.hpp"
+#include "components/postgres/driver.hpp"
+#include "supervisor/loop/decide_db.hpp"
+#include "supervisor/util/files.hpp"
+
+namespace hasup::patroni {
+
+std::string PatroniBackend::keys_prefix() const {
+  const auto& c = ctx_.config.db;
+  return c.patroni_namespace + "/" + c.scope + "/";
+}
+
+void PatroniBackend::read_inputs(loop::DbView& view) {
+  const auto& c = ctx_.config.db;
+  std::string error;
+  auto yml = read_small_file(c.patroni_template);
+  auto sql = read_small_file(c.bootstrap_template);
+  auto secrets_text = read_small_file(c.secrets_file);
+  if (!yml) error = "cannot read the template " + c.patroni_template;
+  else if (!sql) error = "cannot read the template " + c.bootstrap_template;
+  else if (!secrets_text) error = "cannot read the secrets file " + c.secrets_file;
+  SecretsParse secrets;
+  if (error.empty()) {
+    secrets = parse_secrets(*secrets_text);
+    if (!secrets.error.empty()) error = c.secrets_file + ": " + secrets.error;
+  }
+  if (!error.empty() && error != view.template_error) spdlog::error("patroni: {}", error);
+  view.template_error = error;
+  view.patroni_template = yml.value_or("");
+  view.bootstrap_template = sql.value_or("");
+  auto& m = view.model;
+  m.node_name = ctx_.config.node.name;
+  m.scope = c.scope;
+  m.namespace_ = c.patroni_namespace;
+  m.address = ctx_.config.node.address;
+  m.port = c.port;
+  m.api_port = c.api_port;
+  m.consul_host = ctx_.config.consul.host;
+  m.consul_port = ctx_.config.consul.port;
+  m.data_dir = c.data_dir;
+  m.bin_dir = c.bin_dir;
+  m.runtime_dir = c.runtime_dir;
+  m.log_dir = c.log_dir;
+  m.peer_network = c.peer_network;
+  m.post_bootstrap = loop::post_bootstrap_command(c.post_bootstrap, c.bootstrap_sql);
+  m.ttl_s = c.ttl_s;
+  m.loop_wait_s = c.loop_wait_s;
+  m.retry_timeout_s = c.retry_timeout_s;
+  m.synchronous_mode = c.synchronous != "off";
+  m.synchronous_mode_strict = c.synchronous == "strict";
+  m.manager_user = c.manager_user;
+  m.manager_database = c.manager_database;
+  m.secrets = secrets.secrets;
+  view.current_conf = read_small_file(c.patroni_conf);
+  view.current_sql = read_small_file(c.bootstrap_sql);
+  if (error.empty()) {
+    const std::string pgpass = db::supervisor_pgpass();
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(pgpass).parent_path(), ec);
+    auto e = write_file_atomically(pgpass, "*:*:*:postgres:" + m.secrets.superuser + "\n", 0600);
+    if (!e.empty()) spdlog::error("patroni: {}", e);
+  }
+}
+
+void PatroniBackend::read_state(std::uint64_t index, std::function<void(consul::Result<db::StateRead>)> done) {
+  const std::string prefix = keys_prefix();
+  ctx_.consul.kv_list(prefix, ctx_.blocking(index), [prefix, done = std::move(done)](consul::Result<consul::KvTree> r) {
+    if (!r) return done(r.error());
+    std::vector<PatroniKey> keys;
+    for (const auto& e : r.value().entries) keys.push_back({e.key, e.value, e.session});
+    done(db::StateRead{parse_patroni_state(prefix, keys), r.value().index});
+  });
+}
+
+// Every registered node: libpq finds the one that takes writes.
+std::string PatroniBackend::default_endpoint_conninfo() const {
+  const auto& self = ctx_.config.node.address;
+  std::vector<std::string> addresses;
+  for (const auto& [name, address] : ctx_.kv.registered) addresses.push_back(address);
+  if (std::find(addresses.begin(), addresses.end(), self) == addresses.end()) addresses.push_back(self);
+  std::string hosts, ports;
+  for (const auto& a : addresses) {
+    hosts += (hosts.empty() ? "" : ",") + a;
+    ports += (ports.empty() ? "" : ",") + std::to_string(ctx_.config.db.port);
+  }
+  return "host=" + hosts + " port=" + ports +
+         " dbname=postgres user=postgres target_session_attrs=read-write connect_timeout=1";
+}
+
+bool PatroniBackend::act(const loop::Action& action, loop::DbView& view) {
+  if (auto a = std::get_if<loop::ApplyPatroniConf>(&action)) return run(*a, view), true;
+  if (auto a = std::get_if<loop::StartPatroni>(&action)) return run(*a, view), true;
+  return false;
+}
+
+// Both files whole (a reader never sees half), readable by Patroni (group
+// postgres) and nobody else: they hold the cluster's passwords.
+void PatroniBackend::run(const loop::ApplyPatroniConf& a, loop::DbView& view) {
+  const auto& c = ctx_.config.db;
+  std::string error;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(c.patroni_conf).parent_path(), ec);
+  struct group* postgres = getgrnam("postgres");
+  for (const auto& [path, text] : {std::pair{c.bootstrap_sql, a.sql}, {c.patroni_conf, a.yml}}) {
+    if (!error.empty()) break;
+    error = write_file_atomically(path, text, 0640);
+    if (error.empty() && postgres && chown(path.c_str(), 0, postgres->gr_gid) != 0)
+      error = "cannot give " + path + " to group postgres: " + std::strerror(errno);
+  }
+  if (!error.empty()) {
+    view.last_error = error;
+    spdlog::error("patroni: {}", error);
+    return ctx_.finish_job(loop::Job::apply_patroni_conf);
+  }
+  view.current_conf = a.yml;
+  view.current_sql = a.sql;
+  spdlog::info("patroni: wrote {}", c.patroni_conf);
+  const bool running = ctx_.units.reloadable(c.unit);
+  // Not connected to systemd yet: the start follows as its own job once it is.
+  if (!ctx_.units.connected()) return ctx_.finish_job(loop::Job::apply_patroni_conf);
+  auto done = [this, running, &view](systemd::JobOutcome outcome) {
+    if (outcome.ok()) {
+      view.last_error.clear();
+      spdlog::info("patroni: {} {}", ctx_.config.db.unit, running ? "reloaded" : "started");
+    } else {
+      view.last_error = std::string(running ? "reload" : "start") + " failed: " + outcome.to_string();
+      spdlog::error("patroni: {}", view.last_error);
+    }
+    ctx_.finish_job(loop::Job::apply_patroni_conf);
+  };
+  // Patroni re-reads patroni.yml on SIGHUP; bootstrap.* only counts once.
+  if (running)
+    ctx_.units.reload_unit(c.unit, done);
+  else
+    ctx_.units.start_unit(c.unit, done);
+}
+
+void PatroniBackend::run(const loop::StartPatroni&, loop::DbView& view) {
+  ctx_.units.start_unit(ctx_.config.db.unit, [this, &view](systemd::JobOutcome outcome) {
+    if (outcome.ok()) {
+      view.last_error.clear();
+      spdlog::info("patroni: {} started", ctx_.config.db.unit);
+    } else {
+      view.last_error = "start failed: " + outcome.to_string();
+      spdlog::error("patroni: {}", view.last_error);
+    }
+    ctx_.finish_job(loop::Job::start_patroni);
+  });
+}
+
+}  // namespace hasup::patroni

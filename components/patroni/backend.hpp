@@ -1,0 +1,28 @@
+#pragma once
+// Patroni as the database driver's backend: its NAMESPACE/SCOPE/ tree in
+// Consul, patroni.yml and the bootstrap SQL rendered by decide() and written
+// here, Patroni reloaded (or started) through systemd.
+#include "components/postgres/backend.hpp"
+
+namespace hasup::patroni {
+
+class PatroniBackend : public db::DbBackend {
+ public:
+  explicit PatroniBackend(loop::DriverContext& ctx) : ctx_(ctx) {}
+
+  std::vector<std::string> units() const override { return {ctx_.config.db.unit}; }
+  std::string keys_prefix() const override;
+  void read_inputs(loop::DbView& view) override;
+  void read_state(std::uint64_t index, std::function<void(consul::Result<db::StateRead>)> done) override;
+  std::string default_endpoint_conninfo() const override;
+  int local_port() const override { return ctx_.config.db.port; }
+  bool act(const loop::Action& action, loop::DbView& view) override;
+
+ private:
+  void run(const loop::ApplyPatroniConf& a, loop::DbView& view);
+  void run(const loop::StartPatroni& a, loop::DbView& view);
+
+  loop::DriverContext& ctx_;
+};
+
+}  // namespace hasup::patroni

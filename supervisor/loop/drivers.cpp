@@ -1,0 +1,32 @@
+#include "supervisor/loop/drivers.hpp"
+
+#include "components/keepalived/driver.hpp"
+#include "components/nginx/driver.hpp"
+#include "components/patroni/backend.hpp"
+#include "components/postgres/driver.hpp"
+#include "components/stolon/backend.hpp"
+#include "components/syncthing/driver.hpp"
+
+namespace hasup::loop {
+
+namespace {
+
+std::unique_ptr<db::DbBackend> db_backend(DriverContext& ctx) {
+  if (ctx.config.db.backend == "stolon") return std::make_unique<stolon::StolonBackend>(ctx);
+  return std::make_unique<patroni::PatroniBackend>(ctx);
+}
+
+}  // namespace
+
+std::vector<std::unique_ptr<Driver>> make_drivers(DriverContext& ctx) {
+  const config::Config& c = ctx.config;
+  std::vector<std::unique_ptr<Driver>> drivers;
+  // One line per component.
+  if (c.vip.enabled()) drivers.push_back(std::make_unique<keepalived::VipDriver>(ctx));
+  if (c.nginx.enabled) drivers.push_back(std::make_unique<nginx::NginxDriver>(ctx));
+  if (c.db.enabled()) drivers.push_back(std::make_unique<db::DbDriver>(ctx, db_backend(ctx)));
+  if (c.files.enabled) drivers.push_back(std::make_unique<syncthing::FilesDriver>(ctx));
+  return drivers;
+}
+
+}  // namespace hasup::loop
