@@ -23,7 +23,7 @@ done
 [ "$(id -u)" -eq 0 ] || { echo "needs root (the lab): sudo $0" >&2; exit 1; }
 
 started=0
-if ! "$lab" status >/dev/null 2>&1; then
+if [ ! -f "$top/.run/lab/nodes" ]; then
   "$lab" up --nodes 3 >/dev/null
   started=1
 fi

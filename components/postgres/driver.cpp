@@ -139,8 +139,8 @@ void DbDriver::run_probe() {
   settings.node_name = ctx_.config.node.name;
   settings.timeout = milliseconds(ctx_.config.db.probe_timeout_ms);
   asio::post(*workers_, [this, settings] {
-    auto endpoint = probe_endpoint(settings);
-    auto local = probe_local(settings);
+    auto endpoint = probe_endpoint(settings, endpoint_session_);
+    auto local = probe_local(settings, local_session_);
     asio::post(ctx_.io, [this, endpoint, local] { on_probe(endpoint, local); });
   });
 }

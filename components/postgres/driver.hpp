@@ -48,6 +48,10 @@ class DbDriver : public loop::Driver {
   std::chrono::milliseconds backoff_delay_{250};
   bool probe_running_ = false;
   std::optional<Clock::time_point> failing_since_;
+  // The probes' connections, kept from one round to the next; used on the
+  // worker thread only (one round at a time).
+  PgSession endpoint_session_;
+  PgSession local_session_;
   // The probes run here, so a hung database never delays the loop. Last
   // member: joined first, before anything its jobs report to.
   std::unique_ptr<boost::asio::thread_pool> workers_;

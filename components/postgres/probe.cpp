@@ -233,6 +233,7 @@ std::string PgSession::connect(const std::string& conninfo, const std::string& d
   if (!connection_) return scrub(errors);
   PQsetNoticeReceiver(connection_, collect_warnings, &warnings_);
   if (PQsetnonblocking(connection_, 1) != 0) return fail(one_line(PQerrorMessage(connection_)));
+  conninfo_ = conninfo;
   return {};
 }
 
@@ -327,8 +328,13 @@ PgReply PgSession::run(const std::string& sql, const std::vector<std::string>& p
 
 // ---------------------------------------------------------------------------
 
-EndpointProbe probe_endpoint(const ProbeSettings& settings) {
+namespace {
+
+// One round of the endpoint probe on `session`, connecting it first unless it
+// already is. `timed_out`: the round ended on its deadline.
+EndpointProbe endpoint_round(const ProbeSettings& settings, PgSession& session, bool& timed_out) {
   EndpointProbe probe;
+  timed_out = false;
   const auto started = Clock::now();
   auto deadline = started + settings.timeout;
   auto finish = [&](std::string error) {
@@ -336,20 +342,27 @@ EndpointProbe probe_endpoint(const ProbeSettings& settings) {
     probe.took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
     return probe;
   };
+  auto failed = [&](const std::string& step, const PgReply& reply) {
+    timed_out = reply.status == PgReply::Status::timeout;
+    return finish(step + ": " + failure_text(reply, settings.timeout));
+  };
   if (settings.node_name.empty()) return finish("no node name for the write probe's row");
 
-  PgSession session;
-  // Each host of the list gets the probe's bound (at most its connect_timeout):
-  // a crashed node early in the list costs local clients a connect timeout
-  // too, but does not hide the primary behind it. The statements then get
-  // the probe's bound again.
-  std::string split_error;
-  const auto hosts = std::max<std::size_t>(split_hosts(settings.endpoint_conninfo, split_error).size(), 1);
-  const auto connect_deadline = started + settings.timeout * static_cast<long>(hosts);
-  if (auto error = session.connect(settings.endpoint_conninfo, kApplicationName, connect_deadline, settings.timeout);
-      !error.empty())
-    return finish("connect: " + error);
-  deadline = Clock::now() + settings.timeout;
+  if (!session.connected()) {
+    // Each host of the list gets the probe's bound (at most its connect_timeout):
+    // a crashed node early in the list costs local clients a connect timeout
+    // too, but does not hide the primary behind it. The statements then get
+    // the probe's bound again.
+    std::string split_error;
+    const auto hosts = std::max<std::size_t>(split_hosts(settings.endpoint_conninfo, split_error).size(), 1);
+    const auto connect_deadline = started + settings.timeout * static_cast<long>(hosts);
+    if (auto error = session.connect(settings.endpoint_conninfo, kApplicationName, connect_deadline, settings.timeout);
+        !error.empty()) {
+      timed_out = Clock::now() >= connect_deadline;
+      return finish("connect: " + error);
+    }
+    deadline = Clock::now() + settings.timeout;
+  }
   probe.connected = true;
   probe.server = session.server();
 
@@ -359,7 +372,7 @@ EndpointProbe probe_endpoint(const ProbeSettings& settings) {
   // left alone (it is switched off before the commit anyway).
   auto read = session.run("SET lock_timeout = " + std::to_string(settings.timeout.count()) + "; " + kEndpointRead,
                           {}, deadline);
-  if (!read.ok()) return finish("read: " + failure_text(read, settings.timeout));
+  if (!read.ok()) return failed("read", read);
   if (cell(read, 0).value_or("") != "f") {
     return finish("the endpoint reached a server in recovery (" + probe.server + "), not a primary");
   }
@@ -375,11 +388,11 @@ EndpointProbe probe_endpoint(const ProbeSettings& settings) {
   auto write = session.run(kWriteProbe, {settings.node_name}, deadline);
   if (write.status == PgReply::Status::error && (write.sqlstate == "42P01" || write.sqlstate == "3F000")) {
     auto created = session.run(kCreateProbeTable, {}, deadline);
-    if (!created.ok()) return finish("write: cannot create ha_supervisor.probe: " + failure_text(created, settings.timeout));
+    if (!created.ok()) return failed("write: cannot create ha_supervisor.probe", created);
     if (!created.warnings.empty()) return finish("write: creating ha_supervisor.probe: " + joined(created.warnings));
     write = session.run(kWriteProbe, {settings.node_name}, deadline);
   }
-  if (!write.ok()) return finish("write: " + failure_text(write, settings.timeout));
+  if (!write.ok()) return failed("write", write);
   // A WARNING during the commit: above all "canceling wait for synchronous
   // replication" (someone cancelled or terminated our backend): committed
   // locally, on no standby. That is not a write local clients can rely on.
@@ -388,18 +401,22 @@ EndpointProbe probe_endpoint(const ProbeSettings& settings) {
   return finish({});
 }
 
-LocalProbe probe_local(const ProbeSettings& settings) {
+LocalProbe local_round(const ProbeSettings& settings, PgSession& session, bool& timed_out) {
   LocalProbe probe;
+  timed_out = false;
   const auto deadline = Clock::now() + settings.timeout;
-  PgSession session;
-  if (auto error = session.connect(settings.local_conninfo, kApplicationName, deadline); !error.empty()) {
-    bool late = Clock::now() >= deadline;
-    probe.error = "connect: " + (late ? "timed out after " + ms_text(settings.timeout) + ": " : std::string()) + error;
-    return probe;
+  if (!session.connected()) {
+    if (auto error = session.connect(settings.local_conninfo, kApplicationName, deadline); !error.empty()) {
+      bool late = Clock::now() >= deadline;
+      timed_out = late;
+      probe.error = "connect: " + (late ? "timed out after " + ms_text(settings.timeout) + ": " : std::string()) + error;
+      return probe;
+    }
   }
   probe.connected = true;
   auto read = session.run(kLocalRead, {}, deadline);
   if (!read.ok()) {
+    timed_out = read.status == PgReply::Status::timeout;
     probe.error = "read: " + failure_text(read, settings.timeout);
     return probe;
   }
@@ -427,6 +444,51 @@ LocalProbe probe_local(const ProbeSettings& settings) {
     if (auto tli = cell(read, 5)) probe.timeline = parse_number<std::uint32_t>(*tli);
   }
   return probe;
+}
+
+}  // namespace
+
+EndpointProbe probe_endpoint(const ProbeSettings& settings, PgSession& kept) {
+  bool timed_out = false;
+  if (kept.connected() && kept.conninfo() == settings.endpoint_conninfo) {
+    EndpointProbe probe = endpoint_round(settings, kept, timed_out);
+    if (probe.writable) return probe;
+    kept.drop();
+    // A kept connection may lead to a server that is no longer the primary
+    // (libpq chose it by target_session_attrs when it connected), or have
+    // been cut by a failover: a quick refusal is asked again on a fresh
+    // connection, as an unkept probe would have. A timeout is not: a fresh
+    // connection would wait as long again, and the next round connects anew.
+    if (timed_out) return probe;
+  }
+  kept.drop();
+  EndpointProbe probe = endpoint_round(settings, kept, timed_out);
+  if (!probe.writable) kept.drop();
+  return probe;
+}
+
+EndpointProbe probe_endpoint(const ProbeSettings& settings) {
+  PgSession session;
+  return probe_endpoint(settings, session);
+}
+
+LocalProbe probe_local(const ProbeSettings& settings, PgSession& kept) {
+  bool timed_out = false;
+  if (kept.connected() && kept.conninfo() == settings.local_conninfo) {
+    LocalProbe probe = local_round(settings, kept, timed_out);
+    if (probe.error.empty()) return probe;
+    kept.drop();
+    if (timed_out) return probe;  // as for the endpoint: the next round connects anew
+  }
+  kept.drop();
+  LocalProbe probe = local_round(settings, kept, timed_out);
+  if (!probe.error.empty()) kept.drop();
+  return probe;
+}
+
+LocalProbe probe_local(const ProbeSettings& settings) {
+  PgSession session;
+  return probe_local(settings, session);
 }
 
 }  // namespace hasup::db

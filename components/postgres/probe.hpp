@@ -50,8 +50,20 @@ struct LocalProbe {  // this node's PostgreSQL
   std::string error;              // one line, "" when fine
 };
 
+class PgSession;
+
+// Each probe on a connection of its own, dropped at the end.
 EndpointProbe probe_endpoint(const ProbeSettings& settings);
 LocalProbe probe_local(const ProbeSettings& settings);
+// The same on a connection kept from one round to the next (one thread at a
+// time): a fresh connection costs the server a backend process and both
+// sides a SCRAM exchange (4,096 HMAC-SHA-256 rounds each), which was a third
+// of an idle supervisor's CPU (perf, 2026-12-03). Kept only after a round
+// that succeeded; one on another conninfo is replaced; a quick failure on a
+// kept connection (a demoted server, a cut connection) is asked again at once
+// on a fresh one, so failures are seen as soon as without keeping.
+EndpointProbe probe_endpoint(const ProbeSettings& settings, PgSession& kept);
+LocalProbe probe_local(const ProbeSettings& settings, PgSession& kept);
 
 // "0/3000060" -> 0x3000060; "16/B374D848" -> 0x16B374D848. nullopt on anything
 // else (PostgreSQL's pg_lsn syntax: two parts of 1-8 hex digits).
@@ -107,6 +119,8 @@ class PgSession {
   // abandoned, never cancelled.
   void drop();
   bool connected() const { return connection_ != nullptr; }
+  // What the current connection was made with ("" before the first).
+  const std::string& conninfo() const { return conninfo_; }
   // "host:port" of the server this session is connected to ("[v6]:port").
   std::string server() const;
 
@@ -116,6 +130,7 @@ class PgSession {
   std::string scrub(std::string message) const;
 
   pg_conn* connection_ = nullptr;
+  std::string conninfo_;
   std::string password_;               // only to scrub it out of messages
   std::vector<std::string> warnings_;  // of the statement that runs now
 };

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -116,6 +117,58 @@ TEST_F(DbProbe, WritablePrimary) {
   ASSERT_TRUE(local.wal_position) << describe(local);
   EXPECT_GE(*local.wal_position, *second.primary_wal);
   EXPECT_EQ(local.error, "");
+}
+
+// The supervisor's probes keep their connections: one backend serves round
+// after round; a backend that goes away (terminated, as a failover or a
+// restart would) costs no failed round: the quick failure is asked again on
+// a fresh connection at once.
+TEST_F(DbProbe, KeptConnectionServesEveryRoundAndALostOneIsReplacedAtOnce) {
+  auto s = settings_for(pg_->conninfo());
+  db::PgSession endpoint_session, local_session;
+  auto probe_backends = [&] {
+    return pg_->query("SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity "
+                      "WHERE application_name = 'ha-supervisor-probe'").value_or("?");
+  };
+  for (int round = 0; round < 3; ++round) {
+    auto endpoint = db::probe_endpoint(s, endpoint_session);
+    ASSERT_TRUE(endpoint.writable) << describe(endpoint);
+    auto local = db::probe_local(s, local_session);
+    ASSERT_EQ(local.error, "") << describe(local);
+  }
+  ASSERT_TRUE(endpoint_session.connected());
+  ASSERT_TRUE(local_session.connected());
+  const std::string before = probe_backends();
+  EXPECT_EQ(std::count(before.begin(), before.end(), ','), 1) << "two kept connections, no more: " << before;
+
+  ASSERT_TRUE(pg_->query("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                         "WHERE application_name = 'ha-supervisor-probe'"));
+  auto endpoint = db::probe_endpoint(s, endpoint_session);
+  EXPECT_TRUE(endpoint.writable) << describe(endpoint);
+  auto local = db::probe_local(s, local_session);
+  EXPECT_EQ(local.error, "") << describe(local);
+  const std::string after = probe_backends();
+  EXPECT_NE(after, before) << "fresh connections after the old ones were terminated";
+
+  // Another conninfo (the registered hosts changed): a new connection.
+  auto other = settings_for(pg_->conninfo() + " connect_timeout=2");
+  auto moved = db::probe_endpoint(other, endpoint_session);
+  EXPECT_TRUE(moved.writable) << describe(moved);
+  EXPECT_EQ(endpoint_session.conninfo(), other.endpoint_conninfo);
+}
+
+// A kept connection to a server that stopped: the round fails within its
+// bound, and the connection is not kept.
+TEST_F(DbProbe, KeptConnectionToAStoppedServerFailsWithinTheTimeout) {
+  auto s = settings_for(pg_->conninfo());
+  db::PgSession session;
+  ASSERT_TRUE(db::probe_endpoint(s, session).writable);
+  pg_->stop();
+  auto start = Clock::now();
+  auto endpoint = db::probe_endpoint(s, session);
+  EXPECT_FALSE(endpoint.writable) << describe(endpoint);
+  EXPECT_LE(since(start), s.timeout * 2 + kMargin);
+  EXPECT_FALSE(session.connected());
 }
 
 TEST_F(DbProbe, StoppedServerFailsToConnectWithinTimeout) {
