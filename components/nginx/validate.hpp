@@ -8,6 +8,7 @@
 
 #include "components/nginx/model.hpp"
 #include "supervisor/consul/types.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::nginx {
 
@@ -31,8 +32,8 @@ Validated validate_instances(const std::string& service_name, const std::vector<
 // "rest-service" -> "rest_service": '-' and '.' are not usable in a mustache name.
 std::string template_key(const std::string& service_name);
 
-// value between double quotes, control and non-ASCII bytes as \xNN, '"' and
-// '\' escaped, cut after 80 bytes ("..." marks the cut). For log lines.
-std::string quoted(const std::string& value);
+// hasup::quoted_printable (supervisor/util/printable.hpp) under its former
+// name, for supervisor/loop/engine_nginx.cpp until it calls that directly.
+inline std::string quoted(const std::string& value) { return quoted_printable(value); }
 
 }  // namespace hasup::nginx

@@ -10,31 +10,29 @@ dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+# hactl --config FILE health: its exit status in $status, its words in $out.
+health_with() {
+  set +e
+  out=$("$hactl" --config "$1" health 2>&1)
+  status=$?
+  set -e
+}
 
 cat >"$dir/good.conf" <<'CONF'
 node: { name = "n1"; address = "127.0.0.1"; };
 api: { listen = "127.0.0.1"; port = 1; };
 CONF
-set +e
-out=$("$hactl" --config "$dir/good.conf" health 2>&1)
-status=$?
-set -e
+health_with "$dir/good.conf"
 [ "$status" -eq 3 ] || fail "good config: exit $status, wanted 3 (unreachable): $out"
 grep -q 'cannot reach the supervisor at 127.0.0.1:1:' <<<"$out" || fail "good config: not the file's address: $out"
 
 printf 'node: { name = "N 1"; address = "127.0.0.1"; };\napi: { port = 70000; };\n' >"$dir/bad.conf"
-set +e
-out=$("$hactl" --config "$dir/bad.conf" health 2>&1)
-status=$?
-set -e
+health_with "$dir/bad.conf"
 [ "$status" -eq 2 ] || fail "bad config: exit $status, wanted 2: $out"
 grep -q "bad.conf:1" <<<"$out" || fail "bad config: no error at bad.conf:1: $out"
 grep -q "bad.conf:2" <<<"$out" || fail "bad config: no error at bad.conf:2: $out"
 
-set +e
-out=$("$hactl" --config "$dir/missing.conf" health 2>&1)
-status=$?
-set -e
+health_with "$dir/missing.conf"
 [ "$status" -eq 2 ] || fail "missing config: exit $status, wanted 2: $out"
 grep -q "missing.conf" <<<"$out" || fail "missing config: the file is not named: $out"
 [ "$failures" -eq 0 ] || exit 1
