@@ -21,6 +21,8 @@ const char* kUsage =
     "                                            machine (vip.interface exists, vip.address in its subnet);\n"
     "                                            print every error, exit 1 if any\n"
     "       ha-supervisor --help-config          every config key: type, default, range, help\n"
+    "       ha-supervisor --print-api FILE       the status API's api.listen:api.port in FILE (for\n"
+    "                                            hactl --config); errors as --check-config, exit 1\n"
     "       ha-supervisor --version\n";
 
 int check_config(const std::string& path) {
@@ -38,6 +40,18 @@ int check_config(const std::string& path) {
     return 1;
   }
   std::cout << path << ": ok\n";
+  return 0;
+}
+
+// hactl --config asks this rather than parse the file itself: one parser and
+// one schema, and hactl stays free of libconfig++.
+int print_api(const std::string& path) {
+  auto loaded = hasup::config::load_file(path);
+  if (!loaded.config) {
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
+    return 1;
+  }
+  std::cout << loaded.config->api.listen << ":" << loaded.config->api.port << "\n";
   return 0;
 }
 
@@ -103,6 +117,7 @@ int main(int argc, char** argv) {
     std::cout << hasup::config::describe_schema();
     return 0;
   }
+  if (mode == "--print-api" && argc == 3) return print_api(argv[2]);
   if ((mode == "--check-config" || mode == "--config") && argc == 3) {
     return mode == "--check-config" ? check_config(argv[2]) : run(argv[2]);
   }

@@ -1,25 +1,13 @@
 #include "components/keepalived/render.hpp"
 
 #include "supervisor/util/config_template.hpp"
+#include "supervisor/util/printable.hpp"
 
 #include <cstdio>
 
 namespace hasup::keepalived {
 
 namespace {
-
-// Values come from config and from Consul (peer addresses): they were checked
-// there, and are checked again here, because a newline or a brace in
-// keepalived.conf would change its meaning.
-bool safe_token(const std::string& value) {
-  if (value.empty()) return false;
-  for (char c : value) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
-              c == '/' || c == '_' || c == '-' || c == '@' || c == '+';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 std::string seconds_text(int milliseconds) {
   char buffer[32];
@@ -32,21 +20,25 @@ std::string seconds_text(int milliseconds) {
 
 }  // namespace
 
+// Values come from config and from Consul (peer addresses): they were checked
+// there, and are checked again here, because a newline or a brace in
+// keepalived.conf would change its meaning. The refused value is shown escaped:
+// what could break the file could forge a log line too.
 Rendered render(const std::string& template_text, const VrrpModel& m) {
   Rendered out;
   for (const std::string* v : {&m.node_name, &m.instance, &m.interface, &m.self_address, &m.vip, &m.track_file, &m.notify_fifo})
-    if (!safe_token(*v)) {
-      out.error = "refusing to render a value that could break keepalived.conf: \"" + *v + "\"";
+    if (!is_config_token(*v)) {
+      out.error = "refusing to render a value that could break keepalived.conf: " + quoted_printable(*v);
       return out;
     }
-  if (!m.preference_file.empty() && (!safe_token(m.preference_file) || m.preference_weight < 1 || m.preference_weight > 253)) {
+  if (!m.preference_file.empty() && (!is_config_token(m.preference_file) || m.preference_weight < 1 || m.preference_weight > 253)) {
     out.error = "refusing the preference track file or its weight (1..253)";
     return out;
   }
   kainjow::mustache::data peers = kainjow::mustache::data::type::list;
   for (const auto& peer : m.peers) {
-    if (!safe_token(peer)) {
-      out.error = "refusing peer address \"" + peer + "\"";
+    if (!is_config_token(peer)) {
+      out.error = "refusing peer address " + quoted_printable(peer);
       return out;
     }
     kainjow::mustache::data entry;

@@ -13,6 +13,7 @@
 #include "supervisor/loop/decide_nginx.hpp"
 #include "supervisor/util/command.hpp"
 #include "supervisor/util/files.hpp"
+#include "supervisor/util/printable.hpp"
 #include "supervisor/util/split.hpp"
 
 namespace hasup::nginx {
@@ -133,7 +134,7 @@ void NginxDriver::watch_service(std::size_t index) {
     }
     if (failing != service.failing_nodes) {
       std::string nodes;
-      for (const auto& n : failing) nodes += (nodes.empty() ? "" : ", ") + quoted(n);
+      for (const auto& n : failing) nodes += (nodes.empty() ? "" : ", ") + quoted_printable(n);
       spdlog::info("nginx: {} failing its checks on: {}", name, nodes.empty() ? "no node" : nodes);
       service.failing_nodes = failing;
       ctx_.wake();

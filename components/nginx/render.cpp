@@ -5,6 +5,8 @@
 #include <optional>
 
 #include "components/nginx/validate.hpp"
+#include "supervisor/util/config_template.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::nginx {
 
@@ -12,29 +14,19 @@ namespace {
 
 using kainjow::mustache::data;
 
-// Values were validated where they came from (config, validate.hpp for
-// Consul's); checked again here because whitespace, ';', braces, quotes, '#'
-// or '$' in nginx.conf would change what it says.
-bool safe_token(const std::string& value) {
-  if (value.empty()) return false;
-  for (char c : value) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
-              c == '/' || c == '_' || c == '-' || c == '@' || c == '+';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 // A key is a mustache name: no '.', which would read as a path.
 bool safe_key(const std::string& key) {
-  return safe_token(key) && key.find_first_of(".:/@+-") == std::string::npos;
+  return is_config_token(key) && key.find_first_of(".:/@+-") == std::string::npos;
 }
 
 bool valid_port(int port) { return port >= 1 && port <= 65535; }
 
+// Values were validated where they came from (config, validate.hpp for
+// Consul's); checked again here because whitespace, ';', braces, quotes, '#'
+// or '$' in nginx.conf would change what it says.
 std::optional<std::string> unsafe(const std::string& what, const std::string& value) {
-  if (safe_token(value)) return std::nullopt;
-  return "refusing to render " + what + " " + quoted(value) + ": it could break nginx.conf";
+  if (is_config_token(value)) return std::nullopt;
+  return "refusing to render " + what + " " + quoted_printable(value) + ": it could break nginx.conf";
 }
 
 std::string endpoint(const UpstreamServer& s) {
@@ -45,7 +37,7 @@ std::string endpoint(const UpstreamServer& s) {
 // The service's template object, or the reason it cannot be rendered.
 std::optional<std::string> service_data(const ServiceSet& set, data& out) {
   if (auto e = unsafe("service name", set.name)) return e;
-  if (!safe_key(set.key)) return "refusing service key " + quoted(set.key) + ": not a plain mustache name";
+  if (!safe_key(set.key)) return "refusing service key " + quoted_printable(set.key) + ": not a plain mustache name";
   data servers = data::type::list;
   for (const auto& s : set.servers) {
     for (auto [what, value] : {std::pair{"server address", &s.address}, {"server node", &s.node},
@@ -114,7 +106,7 @@ Rendered render(const std::string& template_text, const NginxModel& m) {
     }
     // A key equal to a top-level name would silently replace it.
     if (set.key == "services" || root.get(set.key) != nullptr) {
-      out.error = "refusing service key " + quoted(set.key) + ": already a template name";
+      out.error = "refusing service key " + quoted_printable(set.key) + ": already a template name";
       return out;
     }
     services.push_back(service);

@@ -12,8 +12,6 @@ namespace hasup::nginx {
 
 namespace {
 
-constexpr std::size_t kMaxNameLength = 128;
-constexpr std::size_t kMaxQuoted = 80;
 
 bool only(const std::string& value, std::string_view extra) {
   return std::all_of(value.begin(), value.end(), [extra](unsigned char c) {
@@ -22,11 +20,9 @@ bool only(const std::string& value, std::string_view extra) {
   });
 }
 
-bool valid_name(const std::string& value) { return is_plain_name(value, kMaxNameLength); }
-
-// Rejected's fields are printed as they are: strip the quotes quoted() adds.
+// Rejected's fields are printed as they are: strip the quotes quoted_printable() adds.
 std::string printable(const std::string& value) {
-  std::string q = quoted(value);
+  std::string q = quoted_printable(value);
   return q.substr(1, q.size() - 2);
 }
 
@@ -34,20 +30,18 @@ std::string printable(const std::string& value) {
 std::optional<std::string> problem(const std::string& service_name, const consul::ServiceInstance& instance,
                                    const std::string& address) {
   if (instance.status != "passing") return "not passing (" + printable(instance.status) + ")";
-  if (instance.service != service_name) return "service name " + quoted(instance.service) + " is not the one asked for";
-  if (!valid_name(instance.service_id)) return "service id " + quoted(instance.service_id) + " is not [A-Za-z0-9._-]{1,128}";
-  if (!valid_name(instance.node)) return "node name " + quoted(instance.node) + " is not [A-Za-z0-9._-]{1,128}";
+  if (instance.service != service_name) return "service name " + quoted_printable(instance.service) + " is not the one asked for";
+  if (!is_plain_name(instance.service_id)) return "service id " + quoted_printable(instance.service_id) + " is not [A-Za-z0-9._-]{1,128}";
+  if (!is_plain_name(instance.node)) return "node name " + quoted_printable(instance.node) + " is not [A-Za-z0-9._-]{1,128}";
   if (!host_problem(address).empty())
-    return "address " + quoted(address) + " is not an IP address or host name";
+    return "address " + quoted_printable(address) + " is not an IP address or host name";
   if (instance.port < 1 || instance.port > 65535) return "port " + std::to_string(instance.port) + " is not 1..65535";
   for (const auto& tag : instance.tags)
-    if (tag.empty() || !only(tag, "._:=-")) return "tag " + quoted(tag) + " is not [A-Za-z0-9._:=-]+";
+    if (tag.empty() || !only(tag, "._:=-")) return "tag " + quoted_printable(tag) + " is not [A-Za-z0-9._:=-]+";
   return std::nullopt;
 }
 
 }  // namespace
-
-std::string quoted(const std::string& value) { return quoted_printable(value, kMaxQuoted); }
 
 std::string template_key(const std::string& service_name) {
   std::string key = service_name;

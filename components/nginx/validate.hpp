@@ -8,6 +8,7 @@
 
 #include "components/nginx/model.hpp"
 #include "supervisor/consul/types.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::nginx {
 
@@ -30,9 +31,5 @@ Validated validate_instances(const std::string& service_name, const std::vector<
 
 // "rest-service" -> "rest_service": '-' and '.' are not usable in a mustache name.
 std::string template_key(const std::string& service_name);
-
-// value between double quotes, control and non-ASCII bytes as \xNN, '"' and
-// '\' escaped, cut after 80 bytes ("..." marks the cut). For log lines.
-std::string quoted(const std::string& value);
 
 }  // namespace hasup::nginx

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "supervisor/util/host_name.hpp"
+#include "supervisor/util/node_name.hpp"
 
 namespace hasup::patroni {
 
@@ -42,7 +43,7 @@ bool port_ok(int p) { return p >= 1 && p <= 65535; }
 
 std::optional<std::string> model_problem(const PatroniModel& m) {
   auto bad = [](const std::string& what) { return std::optional<std::string>("refusing to render " + what); };
-  if (!plain_token(m.node_name, "-")) return bad("node name: it must be [A-Za-z0-9-]");
+  if (!is_node_name(m.node_name)) return bad("node name: it must be " + std::string(kNodeNameFormat));
   if (!plain_token(m.scope, "-_")) return bad("scope: it must be [A-Za-z0-9_-]");
   if (!plain_token(m.namespace_, "-_")) return bad("namespace: it must be [A-Za-z0-9_-]");
   if (!is_ip_literal(m.address) || m.address.find(':') != std::string::npos)

@@ -1,25 +1,30 @@
 #pragma once
-// Parsers of what syncthing's REST API reports, for the supervisor's snapshot.
-// Each returns the whole answer or an error naming what is wrong: a garbled
-// answer is reported, never half used.
+// Parsers of what syncthing's REST API (1.19) reports: the one set for the
+// supervisor's snapshot and the upload gate. Pure: the unit tests feed JSON
+// captured from a real syncthing 1.19.2. Each returns the whole answer or an
+// error naming what is wrong: a garbled answer is reported, never half used,
+// and never reads as "replicated".
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace hasup::syncthing {
 
 template <class T>
 struct Parsed {
   std::optional<T> value;
-  std::string error;
+  std::string error;  // when !value
 };
 
-// GET /rest/system/status -> myID
+// GET /rest/system/status -> myID (a well-formed device id).
 Parsed<std::string> parse_my_id(std::string_view body);
 
-// GET /rest/system/connections -> device id -> connected
+// GET /rest/system/connections -> device id -> connected. A paused device
+// counts as not connected: nothing is exchanged with it.
 Parsed<std::map<std::string, bool>> parse_connections(std::string_view body);
 
 // GET /rest/db/completion?folder=F&device=D: how far a peer is from the
@@ -29,6 +34,7 @@ struct Completion {
   std::int64_t need_items = 0;
   std::int64_t need_bytes = 0;
   std::int64_t need_deletes = 0;
+  bool complete() const { return need_items == 0 && need_deletes == 0 && need_bytes == 0; }
   bool operator==(const Completion&) const = default;
 };
 Parsed<Completion> parse_completion(std::string_view body);
@@ -43,5 +49,31 @@ struct FolderStatus {
   bool operator==(const FolderStatus&) const = default;
 };
 Parsed<FolderStatus> parse_folder_status(std::string_view body);
+
+// GET /rest/db/file?folder=F&file=P (200 only; 404 means "never indexed").
+struct DbFile {
+  bool local_is_global = false;  // local version vector == global one, same deletion state
+  bool local_deleted = false;
+  bool local_invalid = false;    // ignored or unreadable here: never sent to peers
+  std::string version;           // the local version vector, as one comparable string
+  std::vector<std::string> available_on;  // connected peers holding the global version
+};
+Parsed<DbFile> parse_db_file(std::string_view body);
+
+// GET /rest/config/folders/F: the ids of the devices the folder is shared with.
+Parsed<std::vector<std::string>> parse_folder_devices(std::string_view body);
+
+// GET /rest/config/devices: id -> name; a name that could not go into a
+// response header as it is becomes the id's first block.
+Parsed<std::map<std::string, std::string>> parse_device_names(std::string_view body);
+
+// GET /rest/db/remoteneed?folder=F&device=ID: the names the peer still needs.
+// A deletion is on a peer when the peer holds the deleted version (db/file
+// availability) or does not need it: syncthing's Need() never asks a device to
+// delete a file it never had, so such a peer never shows in the availability.
+Parsed<std::set<std::string>> parse_remote_need(std::string_view body);
+
+// GET /rest/events?events=...&since=N: the highest event id (or `since` when none).
+Parsed<std::int64_t> parse_last_event_id(std::string_view body, std::int64_t since);
 
 }  // namespace hasup::syncthing

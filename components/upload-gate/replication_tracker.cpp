@@ -27,6 +27,15 @@ std::string describe_http(const std::string& what, const http::Outcome& o) {
   return "syncthing " + what + ": HTTP " + std::to_string(o.response.status) + " " + body;
 }
 
+// Each call's bound (config's syncthing.timeout_ms); a db/file or remoteneed
+// answer stays far below the body limit.
+http::Policy syncthing_policy(const GateConfig& config) {
+  http::Policy policy;
+  policy.timeout = config.syncthing_timeout;
+  policy.body_limit = 4 * 1024 * 1024;
+  return policy;
+}
+
 bool exists_on_disk(const std::string& root, const std::string& path) {
   struct stat st {};
   return lstat((root + "/" + path).c_str(), &st) == 0;
@@ -35,7 +44,9 @@ bool exists_on_disk(const std::string& root, const std::string& path) {
 }  // namespace
 
 ReplicationTracker::ReplicationTracker(boost::asio::io_context& io, const GateConfig& config)
-    : io_(io), config_(config), syncthing_(io, config.syncthing_port, config.api_key, config.syncthing_timeout),
+    : io_(io),
+      config_(config),
+      syncthing_(io, {"127.0.0.1", config.syncthing_port}, config.api_key, syncthing_policy(config)),
       timer_(io) {}
 
 void ReplicationTracker::start() {
@@ -70,11 +81,11 @@ void ReplicationTracker::add(Waiter waiter) {
 void ReplicationTracker::scan(WaiterList::iterator waiter, std::vector<std::string> subs) {
   std::vector<std::string> targets;
   if (waiter->whole_folder) {
-    targets.push_back(SyncthingClient::scan_target(config_.folder_id, {}));
+    targets.push_back(syncthing::Client::scan_target(config_.folder_id, {}));
   } else {
     for (std::size_t i = 0; i < subs.size(); i += kSubsPerScan) {
       std::vector<std::string> part(subs.begin() + i, subs.begin() + std::min(subs.size(), i + kSubsPerScan));
-      targets.push_back(SyncthingClient::scan_target(config_.folder_id, part));
+      targets.push_back(syncthing::Client::scan_target(config_.folder_id, part));
     }
   }
   auto remaining = std::make_shared<std::size_t>(targets.size());
@@ -130,7 +141,7 @@ void ReplicationTracker::start_round() {
   auto after_connections = [this](std::vector<std::string> folder_devices, std::map<std::string, std::string> names) {
     syncthing_.get("/rest/system/connections", [this, folder_devices, names](http::Outcome o) {
       if (!o.ok || o.response.status != 200) return after_topology(describe_http("system/connections", o));
-      auto connections = parse_connections(o.response.body);
+      auto connections = syncthing::parse_connections(o.response.body);
       if (!connections.value) return after_topology("syncthing answered garbage: " + connections.error);
       peers_.clear();
       for (const auto& id : folder_devices) {
@@ -145,15 +156,15 @@ void ReplicationTracker::start_round() {
   auto after_folder = [this, after_connections](std::vector<std::string> folder_devices) {
     syncthing_.get("/rest/config/devices", [folder_devices, after_connections, this](http::Outcome o) {
       if (!o.ok || o.response.status != 200) return after_topology(describe_http("config/devices", o));
-      auto names = parse_device_names(o.response.body);
+      auto names = syncthing::parse_device_names(o.response.body);
       if (!names.value) return after_topology("syncthing answered garbage: " + names.error);
       after_connections(folder_devices, *names.value);
     });
   };
   auto fetch_folder = [this, after_folder] {
-    syncthing_.get(SyncthingClient::folder_target(config_.folder_id), [this, after_folder](http::Outcome o) {
+    syncthing_.get(syncthing::Client::folder_target(config_.folder_id), [this, after_folder](http::Outcome o) {
       if (!o.ok || o.response.status != 200) return after_topology(describe_http("config/folders", o));
-      auto devices = parse_folder_devices(o.response.body);
+      auto devices = syncthing::parse_folder_devices(o.response.body);
       if (!devices.value) return after_topology("syncthing answered garbage: " + devices.error);
       after_folder(*devices.value);
     });
@@ -161,7 +172,7 @@ void ReplicationTracker::start_round() {
   if (!my_id_.empty()) return fetch_folder();
   syncthing_.get("/rest/system/status", [this, fetch_folder](http::Outcome o) {
     if (!o.ok || o.response.status != 200) return after_topology(describe_http("system/status", o));
-    auto id = parse_my_id(o.response.body);
+    auto id = syncthing::parse_my_id(o.response.body);
     if (!id.value) return after_topology("syncthing answered garbage: " + id.error);
     my_id_ = *id.value;
     fetch_folder();
@@ -191,7 +202,7 @@ void ReplicationTracker::fetch_files() {
 void ReplicationTracker::fetch_next_file() {
   const std::string path = files_to_fetch_[next_file_++];
   ++files_in_flight_;
-  syncthing_.get(SyncthingClient::file_target(config_.folder_id, path),
+  syncthing_.get(syncthing::Client::file_target(config_.folder_id, path),
                  [this, path](http::Outcome o) { after_file(path, std::move(o)); });
 }
 
@@ -209,7 +220,7 @@ void ReplicationTracker::fetch_remote_needs() {
   bool deletion_pending = false;
   for (const auto& [path, o] : file_answers_) {
     if (!o.ok || o.response.status != 200) continue;
-    auto file = parse_db_file(o.response.body);
+    auto file = syncthing::parse_db_file(o.response.body);
     if (file.value && file.value->local_deleted && file.value->local_is_global) deletion_pending = true;
   }
   std::vector<std::string> connected;
@@ -218,10 +229,10 @@ void ReplicationTracker::fetch_remote_needs() {
   if (!deletion_pending || connected.empty()) return fetch_completions();
   auto remaining = std::make_shared<std::size_t>(connected.size());
   for (const auto& id : connected) {
-    syncthing_.get(SyncthingClient::remote_need_target(config_.folder_id, id, kRemoteNeedPage),
+    syncthing_.get(syncthing::Client::remote_need_target(config_.folder_id, id, kRemoteNeedPage),
                    [this, id, remaining](http::Outcome o) {
                      if (o.ok && o.response.status == 200) {
-                       auto need = parse_remote_need(o.response.body);
+                       auto need = syncthing::parse_remote_need(o.response.body);
                        // A full page may hide more: then this peer proves nothing.
                        if (need.value && need.value->size() < kRemoteNeedPage) remote_needs_[id] = std::move(*need.value);
                      }
@@ -236,10 +247,10 @@ void ReplicationTracker::fetch_completions() {
   if (!needed || peers_.empty()) return after_completions();
   auto remaining = std::make_shared<std::size_t>(peers_.size());
   for (const auto& peer : peers_) {
-    syncthing_.get(SyncthingClient::completion_target(config_.folder_id, peer.id),
+    syncthing_.get(syncthing::Client::completion_target(config_.folder_id, peer.id),
                    [this, id = peer.id, remaining](http::Outcome o) {
                      if (o.ok && o.response.status == 200) {
-                       auto c = parse_completion(o.response.body);
+                       auto c = syncthing::parse_completion(o.response.body);
                        if (c.value) completions_[id] = *c.value;
                        else round_error_ = "syncthing answered garbage: " + c.error;
                      } else {
@@ -301,7 +312,7 @@ void ReplicationTracker::evaluate(WaiterList::iterator waiter, Clock::time_point
           result.error = describe_http("db/file " + path, o);
           return release(waiter, std::move(result));
         } else {
-          auto file = parse_db_file(o.response.body);
+          auto file = syncthing::parse_db_file(o.response.body);
           if (!file.value) {
             result.kind = ReplicationResult::Kind::unavailable;
             result.error = "syncthing answered garbage: " + file.error;
@@ -394,12 +405,12 @@ void ReplicationTracker::fail_all(const std::string& error) {
 // RemoteIndexUpdated: a peer applied a change (5-10 ms after it did): re-check
 // at once. Ids are counted per filter; a restarted syncthing counts from 0.
 void ReplicationTracker::poll_events() {
-  syncthing_.long_poll(SyncthingClient::events_target("RemoteIndexUpdated", event_since_, kEventPoll), kEventPoll,
+  syncthing_.long_poll(syncthing::Client::events_target("RemoteIndexUpdated", event_since_, kEventPoll), kEventPoll,
                        [this](http::Outcome o) {
                          std::int64_t last = event_since_;
                          bool usable = o.ok && o.response.status == 200;
                          if (usable) {
-                           auto parsed = parse_last_event_id(o.response.body, event_since_);
+                           auto parsed = syncthing::parse_last_event_id(o.response.body, event_since_);
                            usable = parsed.value.has_value();
                            if (usable) last = *parsed.value;
                          }

@@ -26,8 +26,8 @@
 #include "components/upload-gate/change_log.hpp"
 #include "components/upload-gate/config.hpp"
 #include "components/upload-gate/quorum.hpp"
-#include "components/upload-gate/syncthing_client.hpp"
-#include "components/upload-gate/syncthing_parse.hpp"
+#include "components/syncthing/client.hpp"
+#include "components/syncthing/observe_parse.hpp"
 
 namespace hasup::upload_gate {
 
@@ -96,7 +96,7 @@ class ReplicationTracker {
 
   boost::asio::io_context& io_;
   const GateConfig& config_;
-  SyncthingClient syncthing_;
+  syncthing::Client syncthing_;
   boost::asio::steady_timer timer_;
   WaiterList waiters_;
   std::size_t waiter_count_ = 0;
@@ -111,7 +111,7 @@ class ReplicationTracker {
   std::vector<std::string> files_to_fetch_;
   std::size_t next_file_ = 0, files_in_flight_ = 0;
   std::map<std::string, http::Outcome> file_answers_;
-  std::map<std::string, std::optional<Completion>> completions_;
+  std::map<std::string, std::optional<syncthing::Completion>> completions_;
   std::map<std::string, std::set<std::string>> remote_needs_;  // connected peer -> names it needs
   std::string round_error_;
   long long event_since_ = 0;

@@ -1,9 +1,9 @@
 #include "supervisor/api/status_api.hpp"
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "supervisor/api/status_json.hpp"
+#include "supervisor/util/node_name.hpp"
 
 namespace hasup::api {
 
@@ -35,8 +35,8 @@ void handle_maintenance(loop::Engine& engine, const http::ServerRequest& request
     if (!it->is_string()) return respond(error_response(400, "\"node\" must be a string"));
     node = it->get<std::string>();
   }
-  static const std::regex valid_name("[a-z0-9][a-z0-9-]{0,62}");
-  if (!std::regex_match(node, valid_name)) return respond(error_response(400, "\"node\" is not a valid node name"));
+  if (!is_node_name(node))
+    return respond(error_response(400, "\"node\" is not a valid node name (" + std::string(kNodeNameFormat) + ")"));
   bool on = enabled->get<bool>();
   engine.write_maintenance_intent(node, on, "api@" + engine.config().node.name,
                                   [respond, node, on](std::string error) {

@@ -1,5 +1,6 @@
 // hactl: the operator's command line. It reads the local supervisor's status
 // API and writes intent through it; it never talks to the services itself.
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -7,8 +8,8 @@
 
 #include "supervisor/cli/hactl_args.hpp"
 #include "supervisor/cli/status_table.hpp"
-#include "supervisor/config/config.hpp"
 #include "supervisor/http/client.hpp"
+#include "supervisor/util/command.hpp"
 
 namespace {
 
@@ -34,6 +35,31 @@ int unreachable(const Target& t, const hasup::http::Outcome& o) {
   return 3;
 }
 
+// The API address in a supervisor config file, as the ha-supervisor installed
+// beside hactl reads it: hactl has no config parser of its own, so it cannot
+// drift from the daemon's schema. nullopt after printing why.
+std::optional<hasup::cli::ApiAddress> api_of_config(const std::string& config) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    std::cerr << "hactl: --config: cannot tell where hactl is installed: " << ec.message() << "\n";
+    return std::nullopt;
+  }
+  const std::string supervisor = (self.parent_path() / "ha-supervisor").string();
+  auto run = hasup::run_command({supervisor, "--print-api", config}, std::chrono::seconds(10));
+  if (!run.ok()) {
+    if (run.error.empty() && !run.timed_out && run.exit_code == 1)
+      std::cerr << run.output;  // the file's errors, one per line with file:line
+    else
+      std::cerr << "hactl: --config needs " << supervisor << ": " << run.summary() << "\n";
+    return std::nullopt;
+  }
+  std::string line = run.output.substr(0, run.output.find('\n'));
+  auto address = hasup::cli::parse_api_address(line);
+  if (!address) std::cerr << "hactl: " << supervisor << " --print-api said '" << line << "', not HOST:PORT\n";
+  return address;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,13 +75,10 @@ int main(int argc, char** argv) {
     target.endpoint.host = *c.api;
     target.endpoint.port = *c.api_port;
   } else if (c.config) {
-    auto loaded = hasup::config::load_file(*c.config);
-    if (!loaded.config) {
-      for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
-      return 2;
-    }
-    target.endpoint.host = loaded.config->api.listen == "0.0.0.0" ? "127.0.0.1" : loaded.config->api.listen;
-    target.endpoint.port = static_cast<unsigned short>(loaded.config->api.port);
+    auto address = api_of_config(*c.config);
+    if (!address) return 2;
+    target.endpoint.host = address->host == "0.0.0.0" ? "127.0.0.1" : address->host;
+    target.endpoint.port = address->port;
   }
   using hasup::http::Method;
   switch (c.kind) {

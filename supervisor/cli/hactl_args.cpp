@@ -12,7 +12,8 @@ const char* const kHactlUsage =
     "  leader                   exit 0 when this node is the leader\n"
     "  maintenance on|off [NODE]  write maintenance intent (default: this node)\n"
     "  forget NODE              remove a node that is down for good from the cluster\n"
-    "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE.\n";
+    "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
+    "(read by the ha-supervisor next to hactl: one config parser, one schema).\n";
 
 namespace {
 
@@ -26,6 +27,17 @@ std::string extra_word(const std::vector<std::string>& args, std::size_t from, c
 
 }  // namespace
 
+std::optional<ApiAddress> parse_api_address(const std::string& value) {
+  auto colon = value.rfind(':');
+  unsigned port = 0;
+  const char* first = value.data() + (colon == std::string::npos ? 0 : colon + 1);
+  const char* last = value.data() + value.size();
+  auto [end, ec] = std::from_chars(first, last, port);
+  if (colon == std::string::npos || colon == 0 || ec != std::errc() || end != last || port == 0 || port > 65535)
+    return std::nullopt;
+  return ApiAddress{value.substr(0, colon), static_cast<unsigned short>(port)};
+}
+
 HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
   HactlCommand c;
   std::size_t i = 0;
@@ -36,16 +48,10 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
     if (i + 1 >= args.size()) return fail(option + " needs a value");
     const std::string& value = args[i + 1];
     if (option == "--api") {
-      auto colon = value.rfind(':');
-      unsigned port = 0;
-      const char* first = value.data() + (colon == std::string::npos ? 0 : colon + 1);
-      const char* last = value.data() + value.size();
-      auto [end, ec] = std::from_chars(first, last, port);
-      if (colon == std::string::npos || colon == 0 || ec != std::errc() || end != last || port == 0 ||
-          port > 65535)
-        return fail("--api wants HOST:PORT (a port 1-65535), not '" + value + "'");
-      c.api = value.substr(0, colon);
-      c.api_port = static_cast<unsigned short>(port);
+      auto address = parse_api_address(value);
+      if (!address) return fail("--api wants HOST:PORT (a port 1-65535), not '" + value + "'");
+      c.api = address->host;
+      c.api_port = address->port;
     } else {
       c.config = value;
     }

@@ -26,6 +26,14 @@ struct HactlArgs {
 
 HactlArgs parse_hactl_args(const std::vector<std::string>& args);
 
+struct ApiAddress {
+  std::string host;
+  unsigned short port = 0;
+};
+// HOST:PORT (the last ':' splits, so an IPv6 host keeps its colons; a port
+// 1-65535), or nullopt. --api's value and what `ha-supervisor --print-api` says.
+std::optional<ApiAddress> parse_api_address(const std::string& value);
+
 extern const char* const kHactlUsage;
 
 }  // namespace hasup::cli

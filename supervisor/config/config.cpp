@@ -19,6 +19,8 @@
 #include <sstream>
 
 #include "supervisor/config/schema.hpp"
+#include "supervisor/util/files.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::config {
 
@@ -38,30 +40,6 @@ constexpr std::size_t kMaxConfigBytes = 1 << 20;
 // A token is a UUID; the cap only keeps a wrong path (a log, /dev/zero) from
 // being slurped.
 constexpr std::size_t kMaxTokenBytes = 4096;
-
-// ---- reading small files --------------------------------------------------
-
-struct FileRead {
-  std::string content;
-  std::string problem;  // empty when content was read
-};
-
-// Only regular files: a FIFO or a device given by mistake would block or
-// never end.
-FileRead read_small_file(const std::filesystem::path& path, std::size_t max_bytes) {
-  std::error_code status_error;
-  const auto status = std::filesystem::status(path, status_error);
-  if (status_error) return {{}, status_error.message()};
-  if (!std::filesystem::is_regular_file(status)) return {{}, "not a regular file"};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {{}, std::strerror(errno)};
-  std::string content(max_bytes + 1, '\0');
-  in.read(content.data(), static_cast<std::streamsize>(content.size()));
-  if (in.bad()) return {{}, "read failed"};
-  content.resize(static_cast<std::size_t>(in.gcount()));
-  if (content.size() > max_bytes) return {{}, "larger than " + std::to_string(max_bytes) + " bytes"};
-  return {std::move(content), {}};
-}
 
 // ---- integer literals libconfig 1.5 would truncate ------------------------
 //
@@ -312,7 +290,7 @@ void store(LoadState& state, const KeySpec& key, const Setting& setting, FloatFi
 void store(LoadState& state, const KeySpec& key, const Setting& setting, StringField field) {
   if (setting.getType() != Setting::TypeString) return refuse_type(state, key, setting);
   std::string value = setting.c_str();
-  const std::string shown = value.empty() ? std::string{} : printable_quoted(value);
+  const std::string shown = value.empty() ? std::string{} : quoted_printable(value, kWholeValue);
   const auto& allowed = key.allowed_values;
   if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
     return refuse_value(state, key, setting, "not an allowed value: allowed " + allowed_text(key), shown);
@@ -385,7 +363,7 @@ void resolve_token_file(LoadState& state) {
   }
   std::filesystem::path path = consul.token_file;
   if (path.is_relative()) path = state.relative_to / path;
-  const std::string named_file = "token file " + printable_quoted(path.string());
+  const std::string named_file = "token file " + quoted_printable(path.string(), kWholeValue);
   auto read = read_small_file(path, kMaxTokenBytes);
   if (!read.problem.empty()) return state.refuse(key, line, "cannot read " + named_file + ": " + read.problem);
   strip_trailing_whitespace(read.content);

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "supervisor/config/schema.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::config {
 
@@ -97,11 +98,11 @@ std::vector<std::string> check_vip_environment(const Config& config, const std::
   if (!vip.enabled()) return {};
   const std::string vip_text = vip.address.substr(0, vip.address.find('/'));
   const auto vip_ip = parse_ipv4(vip_text);
-  if (!vip_ip) return {"vip.address: " + printable_quoted(vip.address) + " is not an IPv4 address with a prefix length"};
+  if (!vip_ip) return {"vip.address: " + quoted_printable(vip.address, kWholeValue) + " is not an IPv4 address with a prefix length"};
 
   const std::string& name = vip.interface;
   if (std::find(interfaces.begin(), interfaces.end(), name) == interfaces.end()) {
-    return {"vip.interface: no interface " + printable_quoted(name) + " on this machine (it has: " +
+    return {"vip.interface: no interface " + quoted_printable(name, kWholeValue) + " on this machine (it has: " +
             (interfaces.empty() ? std::string("none") : join(interfaces)) + ")"};
   }
 

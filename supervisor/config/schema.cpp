@@ -1,6 +1,8 @@
 #include "supervisor/config/schema.hpp"
 
 #include "supervisor/util/host_name.hpp"
+#include "supervisor/util/node_name.hpp"
+#include "supervisor/util/printable.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -16,18 +18,6 @@ namespace {
 bool is_lower_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool is_alnum(char c) { return is_lower_alnum(c) || (c >= 'A' && c <= 'Z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-
-// [a-z0-9][a-z0-9-]{0,62}: the name becomes a Consul KV path segment, a
-// session name and a DNS-safe label, so it is held to the strictest of them.
-std::string node_name_problem(std::string_view name) {
-  if (name.empty()) return "must not be empty";
-  if (name.size() > 63) return "must be at most 63 characters";
-  if (!is_lower_alnum(name.front())) return "must start with a lowercase letter or digit";
-  for (char c : name) {
-    if (!is_lower_alnum(c) && c != '-') return "may contain only a-z, 0-9 and '-'";
-  }
-  return {};
-}
 
 // [A-Za-z0-9][A-Za-z0-9_/-]*, no trailing '/', no empty segment: the prefix
 // starts every KV path the cluster uses (PREFIX/leader, PREFIX/members/...).
@@ -125,7 +115,7 @@ std::string user_name_problem(std::string_view name) {
   return {};
 }
 
-const StringFormat kNodeName{"[a-z0-9][a-z0-9-]{0,62}", node_name_problem};
+const StringFormat kNodeName{kNodeNameFormat, node_name_problem};
 const StringFormat kUnitList{"unit names separated by ','", unit_list_problem};
 const StringFormat kBusAddress{"unix:path=...", bus_address_problem};
 const StringFormat kIpv4Cidr{"IPv4/prefix, e.g. 198.18.0.100/24", ipv4_cidr_problem};
@@ -724,7 +714,7 @@ std::string value_text(const KeySpec& key, const Config& config) {
         if constexpr (std::is_same_v<Value, std::string>) {
           // An empty secret tells nothing; any other secret stays hidden.
           if (key.secret && !value.empty()) return "(secret)";
-          return printable_quoted(value);
+          return quoted_printable(value, kWholeValue);
         } else {
           if (key.secret) return "(secret)";
           std::ostringstream text;
@@ -737,23 +727,6 @@ std::string value_text(const KeySpec& key, const Config& config) {
 
 bool values_differ(const KeySpec& key, const Config& a, const Config& b) {
   return std::visit([&](auto field) { return read(field, a) != read(field, b); }, key.field);
-}
-
-std::string printable_quoted(std::string_view value) {
-  std::string text = "\"";
-  for (const char c : value) {
-    if (c == '"' || c == '\\') {
-      text += '\\';
-      text += c;
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", static_cast<unsigned char>(c));
-      text += escaped;
-    } else {
-      text += c;
-    }
-  }
-  return text + "\"";
 }
 
 }  // namespace hasup::config

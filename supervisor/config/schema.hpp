@@ -77,8 +77,5 @@ std::string allowed_text(const KeySpec& key);
 std::string value_text(const KeySpec& key, const Config& config);
 bool values_differ(const KeySpec& key, const Config& a, const Config& b);
 
-// A string shown inside an error message: double-quoted, with quotes,
-// backslashes and control characters escaped so a value cannot forge log lines.
-std::string printable_quoted(std::string_view value);
 
 }  // namespace hasup::config

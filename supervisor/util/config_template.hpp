@@ -4,7 +4,9 @@
 // check every value first; this is the part they share.
 #include <kainjow/mustache.hpp>
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 
 namespace hasup {
 
@@ -12,6 +14,17 @@ struct RenderedConfig {
   std::string text;   // set when error is empty
   std::string error;  // template syntax error, or a value that must not reach the file
 };
+
+// A value that may stand in a rendered config file as one bare word
+// (keepalived.conf, nginx.conf): [A-Za-z0-9.:/_@+-]+. No whitespace, ';',
+// braces, quotes, '#' or '$': nothing that would change what the file says.
+// Values were checked where they came from; renderers check again with this.
+inline bool is_config_token(std::string_view value) {
+  return !value.empty() && std::all_of(value.begin(), value.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+           c == '/' || c == '_' || c == '-' || c == '@' || c == '+';
+  });
+}
 
 inline RenderedConfig render_config(const std::string& template_text, const kainjow::mustache::data& data) {
   RenderedConfig out;

@@ -7,16 +7,28 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace hasup {
 
+FileRead read_small_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  std::error_code status_error;
+  const auto status = std::filesystem::status(path, status_error);
+  if (status_error) return {{}, status_error.message()};
+  if (!std::filesystem::is_regular_file(status)) return {{}, "not a regular file"};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {{}, std::strerror(errno)};
+  std::string content(max_bytes + 1, '\0');
+  in.read(content.data(), static_cast<std::streamsize>(content.size()));
+  if (in.bad()) return {{}, "read failed"};
+  content.resize(static_cast<std::size_t>(in.gcount()));
+  if (content.size() > max_bytes) return {{}, "larger than " + std::to_string(max_bytes) + " bytes"};
+  return {std::move(content), {}};
+}
+
 std::optional<std::string> read_small_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto read = read_small_file(std::filesystem::path(path), kSmallFileLimit);
+  if (!read.ok()) return std::nullopt;
+  return std::move(read.content);
 }
 
 std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode) {

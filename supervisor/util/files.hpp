@@ -1,13 +1,30 @@
 #pragma once
-// Small local files the loop reads and writes (rendered configs, track files).
+// Small local files: the config and its token file, rendered configs, track
+// files. Read in one place, with a size limit and a reason when they cannot be.
 #include <sys/types.h>
 
+#include <cstddef>
+#include <filesystem>
 #include <optional>
 #include <string>
 
 namespace hasup {
 
-// The whole file, or nullopt when it cannot be read.
+struct FileRead {
+  std::string content;
+  std::string problem;  // empty when content was read: "not a regular file", "larger than N bytes", ...
+  bool ok() const { return problem.empty(); }
+};
+
+// The whole file if it is a regular file of at most `max_bytes`. Only regular
+// files: a FIFO or a device given by mistake would block or never end.
+FileRead read_small_file(const std::filesystem::path& path, std::size_t max_bytes);
+
+// What the loop reads (templates, rendered configs, track files) stays far below this.
+inline constexpr std::size_t kSmallFileLimit = 1 << 20;
+
+// read_small_file(path, kSmallFileLimit)'s content, or nullopt, for callers
+// that only ask "is it there, and what does it say".
 std::optional<std::string> read_small_file(const std::string& path);
 
 // Whole or not at all (temp file, fsync, rename): a reader never sees a

@@ -9,8 +9,13 @@
 
 namespace hasup {
 
-// value between double quotes, control and non-ASCII bytes as \xNN, '"' and
-// '\' escaped, cut after `max` bytes ("..." marks the cut).
+// For quoted_printable: show the whole value (the operator's own config, whose
+// size the loader bounds), not a cut one.
+inline constexpr std::size_t kWholeValue = std::string_view::npos;
+
+// The one log-safe quoting: value between double quotes, control and non-ASCII
+// bytes as \xNN (a terminal or log viewer shows the bytes, never acts on
+// them), '"' and '\' escaped, cut after `max` bytes ("..." marks the cut).
 inline std::string quoted_printable(std::string_view value, std::size_t max = 80) {
   std::string out = "\"";
   for (std::size_t i = 0; i < value.size() && i < max; ++i) {

@@ -202,6 +202,10 @@ TEST_F(ClusterTest, MaintenanceIntentMovesLeadershipAwayAndBack) {
     auto p = Process::spawn(args, out);
     return p.wait(10s);
   };
+  // A name outside the node-name rule (supervisor/util/node_name.hpp) is refused, with the rule.
+  EXPECT_EQ(run_hactl({"maintenance", "on", "N_1"}), 1) << read_file(out);
+  EXPECT_NE(read_file(out).find("is not a valid node name ([a-z0-9][a-z0-9-]{0,62})"), std::string::npos)
+      << read_file(out);
   ASSERT_EQ(run_hactl({"maintenance", "on"}), 0) << read_file(out);
   int next = wait_for_leader(10s, leader);
   ASSERT_GE(next, 0) << "leadership did not move off the node in maintenance";

@@ -12,6 +12,7 @@
 
 #include "supervisor/config/config.hpp"
 #include "supervisor/config/schema.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace hasup::config {
 namespace {
@@ -51,31 +52,7 @@ Config valid_config() {
   return result.config.value_or(Config{});
 }
 
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "config_test.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string write(const std::string& name, const std::string& content) const {
-    const auto file = path_ / name;
-    std::ofstream(file, std::ios::binary) << content;
-    return file.string();
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using test::TempDir;
 
 // ---- ConfigError ------------------------------------------------------------
 

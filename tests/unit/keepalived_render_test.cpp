@@ -72,9 +72,14 @@ TEST(KeepalivedRender, RefusesValuesThatWouldBreakTheFile) {
   auto r = render(real_template(), m);
   EXPECT_TRUE(r.text.empty());
   EXPECT_TRUE(contains(r.error, "refusing peer address"));
+  // Shown escaped (quoted_printable): the value that would break the file cannot forge a log line.
+  EXPECT_TRUE(contains(r.error, "\"198.18.0.12\\x0a}\\x0avrrp_script evil {\"")) << r.error;
+  EXPECT_EQ(r.error.find('\n'), std::string::npos) << r.error;
   m = model();
   m.interface = "eth0 dev lo";
   EXPECT_FALSE(render(real_template(), m).error.empty());
+  m.interface = "eth0\nfake";
+  EXPECT_TRUE(contains(render(real_template(), m).error, "could break keepalived.conf: \"eth0\\x0afake\"")) << render(real_template(), m).error;
 }
 
 TEST(KeepalivedRender, TemplateErrorsAreReportedNotRendered) {

@@ -94,6 +94,7 @@ TEST(PatroniRender, ValuesThatWouldBreakTheYamlOrTheSqlAreRefused) {
     return patroni::render_patroni_yml(t, m);
   };
   for (auto out : {bad([](auto& m) { m.node_name = "n1\nscope: other"; }),
+                   bad([](auto& m) { m.node_name = "N1"; }),  // the node-name rule (supervisor/util/node_name.hpp)
                    bad([](auto& m) { m.scope = "db: {x}"; }),
                    bad([](auto& m) { m.address = "db.example.com"; }),
                    bad([](auto& m) { m.peer_network = "198.18.0.0"; }),
