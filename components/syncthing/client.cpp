@@ -6,10 +6,14 @@ Client::Client(boost::asio::io_context& io, http::Endpoint endpoint, std::string
     : io_(io), endpoint_(std::move(endpoint)), api_key_(std::move(api_key)), policy_(policy) {}
 
 void Client::call(http::Method method, const std::string& target, std::chrono::milliseconds timeout,
-                  http::Callback done) {
+                  http::Callback done, std::string body) {
   http::Request request;
   request.method = method;
   request.target = target;
+  if (!body.empty()) {
+    request.body = std::move(body);
+    request.content_type = "application/json";
+  }
   request.headers.emplace_back("X-API-Key", api_key_);
   http::Policy policy = policy_;
   policy.timeout = timeout;
@@ -27,6 +31,11 @@ void Client::post(const std::string& target, std::chrono::milliseconds timeout, 
 void Client::long_poll(const std::string& target, std::chrono::seconds poll_timeout, http::Callback done) {
   call(http::Method::get, target, std::chrono::duration_cast<std::chrono::milliseconds>(poll_timeout) + policy_.timeout,
        std::move(done));
+}
+
+void Client::put_json(const std::string& target, std::string body, std::chrono::milliseconds timeout,
+                      http::Callback done) {
+  call(http::Method::put, target, timeout, std::move(done), std::move(body));
 }
 
 std::string Client::scan_target(const std::string& folder, const std::vector<std::string>& subs) {

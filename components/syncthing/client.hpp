@@ -24,6 +24,10 @@ class Client {
   void post(const std::string& target, std::chrono::milliseconds timeout, http::Callback done);
   // A long-poll: the deadline is the poll's own timeout plus the policy's.
   void long_poll(const std::string& target, std::chrono::seconds poll_timeout, http::Callback done);
+  // PUT of a JSON body (the whole config: PUT /rest/config).
+  void put_json(const std::string& target, std::string body, std::chrono::milliseconds timeout, http::Callback done);
+  // syncthing's key changed (it answered 403): calls from now on carry this one.
+  void set_api_key(std::string api_key) { api_key_ = std::move(api_key); }
 
   // POST /rest/db/scan: `sub` may repeat (lib/api/api.go, postDBScan reads
   // qs["sub"]) and the call returns once the scan is done, so the index holds
@@ -35,9 +39,11 @@ class Client {
   static std::string folder_status_target(const std::string& folder);
   static std::string folder_target(const std::string& folder);
   static std::string events_target(const std::string& events, long long since, std::chrono::seconds timeout);
+  static constexpr const char* kPingTarget = "/rest/system/ping";
 
  private:
-  void call(http::Method method, const std::string& target, std::chrono::milliseconds timeout, http::Callback done);
+  void call(http::Method method, const std::string& target, std::chrono::milliseconds timeout, http::Callback done,
+            std::string body = {});
   boost::asio::io_context& io_;
   http::Endpoint endpoint_;
   std::string api_key_;

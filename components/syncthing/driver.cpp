@@ -1,7 +1,6 @@
 #include "components/syncthing/driver.hpp"
 
 #include <boost/asio/post.hpp>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -17,6 +16,18 @@ namespace hasup::syncthing {
 
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
+
+namespace {
+
+constexpr const char* kWatchedEvents =
+    "ConfigSaved,DeviceConnected,DeviceDisconnected,DevicePaused,DeviceResumed,FolderCompletion,FolderSummary,"
+    "FolderErrors,FolderPaused,FolderResumed,StateChanged";
+constexpr std::chrono::seconds kEventPoll{30};
+// Whole reads that events ask for follow each other no closer than this.
+constexpr milliseconds kEventReadSpacing{250};
+constexpr milliseconds kConfigTimeout{5000};
+
+}  // namespace
 
 namespace {
 
@@ -49,7 +60,11 @@ struct FilesRead {
 }  // namespace
 
 FilesDriver::FilesDriver(loop::DriverContext& ctx)
-    : ctx_(ctx), timers_(ctx.io), poll_timer_(timers_.make()), conflict_timer_(timers_.make()) {}
+    : ctx_(ctx),
+      timers_(ctx.io),
+      tick_timer_(timers_.make()),
+      events_retry_(timers_.make()),
+      conflict_timer_(timers_.make()) {}
 
 FilesDriver::~FilesDriver() = default;
 
@@ -69,44 +84,89 @@ void FilesDriver::start() {
   for (const auto& path : split_list(c.folders)) files_.folders.push_back({folder_id(path), path});
   failing_since_ = Clock::now();
   workers_ = std::make_unique<asio::thread_pool>(1);
-  poll();
+  tick();
+  watch_events();
   scan_conflicts();
 }
 
-void FilesDriver::poll() {
-  if (stopped_ || poll_running_) return;
+// The key is read when first needed and again after syncthing refused it.
+bool FilesDriver::have_client() {
+  if (client_) return true;
   const auto& c = ctx_.config.files;
-  if (api_key_.empty()) {
-    api_key_ = trimmed(read_small_file(c.api_key_file).value_or(""));
-    if (api_key_.empty()) {
-      on_read(files_, "cannot read syncthing's API key from " + c.api_key_file);
-      return;
-    }
+  std::string key = trimmed(read_small_file(c.api_key_file).value_or(""));
+  if (key.empty()) return false;
+  http::Policy policy;
+  policy.timeout = std::min(milliseconds(2000), milliseconds(std::max(c.poll_interval_ms, 500)));
+  policy.body_limit = 8 * 1024 * 1024;
+  client_ = std::make_unique<Client>(ctx_.io, http::Endpoint{c.api_address, static_cast<unsigned short>(c.api_port)},
+                                     key, policy);
+  return true;
+}
+
+// Every poll interval: a whole read when one is due, else a ping.
+void FilesDriver::tick() {
+  if (stopped_ || tick_running_) return;
+  if (!have_client()) {
+    on_read(files_, "cannot read syncthing's API key from " + ctx_.config.files.api_key_file);
+    return schedule_tick(milliseconds(ctx_.config.files.poll_interval_ms));
   }
-  poll_running_ = true;
+  const auto interval = milliseconds(ctx_.config.files.poll_interval_ms);
+  const bool due = dirty_ || !events_ok_ || !files_.api_known || !files_.api_error.empty() || !last_read_ ||
+                   Clock::now() - *last_read_ >= interval * kWholeReadEvery;
+  tick_running_ = true;
+  if (due)
+    read_state();
+  else
+    ping();
+}
+
+void FilesDriver::schedule_tick(milliseconds after) {
+  tick_timer_.expires_after(after);
+  tick_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) tick();
+  });
+}
+
+// An event (or a config just applied): a whole read now, or right after the
+// one under way.
+void FilesDriver::read_soon() {
+  dirty_ = true;
+  if (tick_running_ || stopped_) return;
+  tick_timer_.cancel();
+  tick();
+}
+
+void FilesDriver::ping() {
+  ++pings_;
+  client_->get(Client::kPingTarget, [this](http::Outcome o) {
+    if (stopped_) return;
+    tick_running_ = false;
+    if (!o.ok || o.response.status != 200) {
+      on_read(files_, failure("ping", o));
+    }
+    schedule_tick(milliseconds(ctx_.config.files.poll_interval_ms));
+  });
+}
+
+void FilesDriver::read_state() {
+  ++whole_reads_;
+  dirty_ = false;  // an event from now on asks for another read
   auto read = std::make_shared<FilesRead>();
   read->fresh = files_;
   read->fresh.peers.clear();
   read->fresh.folder_status.clear();
-
-  const http::Endpoint api{c.api_address, static_cast<unsigned short>(c.api_port)};
-  http::Policy policy;
-  policy.timeout = std::min(milliseconds(2000), milliseconds(std::max(c.poll_interval_ms, 500)));
-  policy.body_limit = 8 * 1024 * 1024;
-  auto get = [this, api, policy](std::string target, http::Callback done) {
-    http::Request r;
-    r.target = std::move(target);
-    r.headers.emplace_back("X-API-Key", api_key_);
-    http::async_request(ctx_.io, api, std::move(r), policy, std::move(done));
-  };
+  auto get = [this](std::string target, http::Callback done) { client_->get(target, std::move(done)); };
   auto finish = [this, read](std::string error) {
-    poll_running_ = false;
+    tick_running_ = false;
     // Not here: a step may be running this very call.
     asio::post(ctx_.io, [read] {
       read->statuses = nullptr;
       read->completions = nullptr;
     });
     on_read(std::move(read->fresh), std::move(error));
+    // Events during the read ask for another one: soon, but spaced.
+    const milliseconds interval(ctx_.config.files.poll_interval_ms);
+    schedule_tick(dirty_ ? std::min(interval, kEventReadSpacing) : interval);
   };
 
   // Steps, last first: each one's callback starts the next.
@@ -115,7 +175,7 @@ void FilesDriver::poll() {
     if (folders.empty() || i >= read->peer_ids.size() * folders.size()) return finish("");
     const std::string& device = read->peer_ids[i / folders.size()];
     const auto& folder = folders[i % folders.size()];
-    get("/rest/db/completion?folder=" + http::url_encode(folder.id) + "&device=" + http::url_encode(device),
+    get(Client::completion_target(folder.id, device),
         [this, read, finish, i, device, folder](http::Outcome o) {
           if (stopped_) return;
           // A folder syncthing does not share with that device yet: nothing to report.
@@ -130,7 +190,7 @@ void FilesDriver::poll() {
   read->statuses = [this, read, get, finish](std::size_t i) {
     if (i >= read->fresh.folders.size()) return read->completions(0);
     const auto folder = read->fresh.folders[i];
-    get("/rest/db/status?folder=" + http::url_encode(folder.id), [this, read, finish, i, folder](http::Outcome o) {
+    get(Client::folder_status_target(folder.id), [this, read, finish, i, folder](http::Outcome o) {
       if (stopped_) return;
       if (o.ok && o.response.status == 404) {  // not configured yet: the config job adds it
         FolderStatus absent;
@@ -160,17 +220,14 @@ void FilesDriver::poll() {
     get("/rest/config", [this, read, finish, connections](http::Outcome o) {
       if (stopped_) return;
       if (!o.ok || o.response.status != 200) return finish(failure("config", o));
-      auto parsed = nlohmann::json::parse(o.response.body, nullptr, false);
-      if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("devices") || !parsed["devices"].is_array())
-        return finish("config: not a syncthing config (no devices list)");
+      auto parsed = parse_config_devices(o.response.body);
+      if (!parsed.value) return finish(parsed.error);
       read->fresh.current_config = o.response.body;
-      for (const auto& device : parsed["devices"]) {
-        if (!device.is_object()) continue;
-        std::string id = device.value("deviceID", std::string{});
-        if (id.empty() || id == read->fresh.device_id) continue;
-        read->peer_ids.push_back(id);
-        read->fresh.peers[id].device_id = id;
-        read->fresh.peers[id].name = device.value("name", std::string{});
+      for (const auto& device : *parsed.value) {
+        if (device.id == read->fresh.device_id) continue;
+        read->peer_ids.push_back(device.id);
+        read->fresh.peers[device.id].device_id = device.id;
+        read->fresh.peers[device.id].name = device.name;
       }
       connections();
     });
@@ -187,9 +244,8 @@ void FilesDriver::poll() {
 }
 
 void FilesDriver::on_read(loop::FilesView fresh, std::string error) {
-  const auto& c = ctx_.config.files;
   if (!error.empty()) {
-    if (error.find("HTTP 403") != std::string::npos) api_key_.clear();  // re-read: the key may have changed
+    if (error.find("HTTP 403") != std::string::npos) client_.reset();  // re-read: the key may have changed
     if (error != files_.api_error) spdlog::warn("files: syncthing: {}", error);
     files_.api_error = error;
     if (!failing_since_) failing_since_ = Clock::now();
@@ -216,11 +272,48 @@ void FilesDriver::on_read(loop::FilesView fresh, std::string error) {
     fresh.last_error = files_.last_error;
     files_ = std::move(fresh);
     failing_since_.reset();
+    last_read_ = Clock::now();
     if (changed) ctx_.wake();
   }
-  poll_timer_.expires_after(milliseconds(c.poll_interval_ms));
-  poll_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) poll();
+}
+
+// What changes the files' view: devices and folders connecting, completing,
+// changing state, the config. FolderSummary and FolderCompletion also make
+// syncthing compute its summaries (lib/api: OnEventRequest), which it does
+// only while someone asks for them.
+void FilesDriver::watch_events() {
+  if (stopped_) return;
+  if (!have_client()) {
+    events_retry_.expires_after(std::chrono::seconds(1));
+    events_retry_.async_wait([this](boost::system::error_code ec) {
+      if (!ec) watch_events();
+    });
+    return;
+  }
+  const std::int64_t since = event_since_;
+  client_->long_poll(Client::events_target(kWatchedEvents, since, kEventPoll), kEventPoll,
+                     [this, since](http::Outcome o) {
+    if (stopped_) return;
+    std::optional<std::int64_t> last;
+    if (o.ok && o.response.status == 200) last = parse_last_event_id(o.response.body, since).value;
+    if (!last) {
+      // Down, restarting (its ids then start again from 1), or a key it
+      // refuses: the ping and the whole reads carry on every interval meanwhile.
+      if (events_ok_) spdlog::info("files: syncthing's event stream broke ({}): reading every interval",
+                                   o.ok ? "HTTP " + std::to_string(o.response.status) : o.error);
+      events_ok_ = false;
+      event_since_ = 0;
+      events_retry_.expires_after(std::chrono::seconds(1));
+      events_retry_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) watch_events();
+      });
+      return;
+    }
+    const bool first = !events_ok_;
+    events_ok_ = true;
+    event_since_ = *last;
+    if (*last > since || first) read_soon();
+    watch_events();
   });
 }
 
@@ -290,16 +383,12 @@ void FilesDriver::run(const loop::ApplySyncthingConfig& a) {
     std::filesystem::create_directories(std::filesystem::path(folder.path) / ".stfolder", ec);
     if (ec) spdlog::error("files: cannot create {}/.stfolder: {}", folder.path, ec.message());
   }
-  const http::Endpoint api{c.api_address, static_cast<unsigned short>(c.api_port)};
-  http::Policy policy;
-  policy.timeout = milliseconds(5000);
-  http::Request put;
-  put.method = http::Method::put;
-  put.target = "/rest/config";
-  put.body = a.body;
-  put.content_type = "application/json";
-  put.headers.emplace_back("X-API-Key", api_key_);
-  http::async_request(ctx_.io, api, std::move(put), policy, [this, api, policy, changes = a.changes](http::Outcome o) {
+  if (!have_client()) {
+    files_.last_error = "cannot read syncthing's API key from " + c.api_key_file;
+    spdlog::error("files: {}", files_.last_error);
+    return ctx_.finish_job(loop::Job::apply_syncthing_config);
+  }
+  client_->put_json("/rest/config", a.body, kConfigTimeout, [this, changes = a.changes](http::Outcome o) {
     if (stopped_) return;
     if (!o.ok || o.response.status != 200) {
       files_.last_error = failure("syncthing refused its new config", o);
@@ -308,17 +397,12 @@ void FilesDriver::run(const loop::ApplySyncthingConfig& a) {
     }
     files_.last_error.clear();
     spdlog::info("files: syncthing config applied: {}", changes);
-    http::Request check;
-    check.target = "/rest/config/restart-required";
-    check.headers.emplace_back("X-API-Key", api_key_);
-    http::async_request(ctx_.io, api, std::move(check), policy, [this](http::Outcome o) {
+    client_->get("/rest/config/restart-required", [this](http::Outcome o) {
       if (stopped_) return;
-      auto parsed = o.ok && o.response.status == 200 ? nlohmann::json::parse(o.response.body, nullptr, false)
-                                                      : nlohmann::json();
-      bool restart = parsed.is_object() && parsed.value("requiresRestart", false);
-      if (!restart) {
+      auto parsed = o.ok && o.response.status == 200 ? parse_restart_required(o.response.body) : Parsed<bool>{};
+      if (!parsed.value.value_or(false)) {
         ctx_.finish_job(loop::Job::apply_syncthing_config);
-        return poll();
+        return read_soon();
       }
       spdlog::info("files: syncthing needs a restart for its new config: restarting {}", ctx_.config.files.unit);
       ctx_.units.restart_unit(ctx_.config.files.unit, [this](systemd::JobOutcome outcome) {

@@ -1,19 +1,26 @@
 #pragma once
-// The replicated folders' driver: syncthing's state read from its REST API
-// every poll interval (identity, config, connections, this node's folder
-// status, each peer's completion), the config job (PUT /rest/config, then a
-// restart through systemd only when syncthing says it needs one), and a
-// search for conflict copies on a worker thread.
+// The replicated folders' driver. syncthing's whole state (identity, config,
+// connections, this node's folder status, each peer's completion) is read
+// when its event stream says something changed, and at least every
+// kWholeReadEvery poll intervals; in between, one small ping per poll
+// interval tells whether it still answers, so an unreachable syncthing is
+// seen as soon as when everything was read every interval. The config job
+// (PUT /rest/config, then a restart through systemd only when syncthing says
+// it needs one) and a search for conflict copies on a worker thread.
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
 
+#include "components/syncthing/client.hpp"
 #include "supervisor/loop/driver.hpp"
 
 namespace hasup::syncthing {
 
 class FilesDriver : public loop::Driver {
  public:
+  // Without an event saying so, the whole state is read every this many poll intervals.
+  static constexpr int kWholeReadEvery = 10;
+
   explicit FilesDriver(loop::DriverContext& ctx);
   ~FilesDriver() override;
 
@@ -26,22 +33,35 @@ class FilesDriver : public loop::Driver {
  private:
   using Clock = std::chrono::steady_clock;
 
-  void poll();
+  bool have_client();
+  void tick();
+  void schedule_tick(std::chrono::milliseconds after);
+  void read_soon();
+  void read_state();
+  void ping();
   void on_read(loop::FilesView fresh, std::string error);
+  void watch_events();
   void scan_conflicts();
   void run(const loop::ApplySyncthingConfig& a);
   void run(const loop::StartSyncthing& a);
 
   loop::DriverContext& ctx_;
   loop::Timers timers_;
-  boost::asio::steady_timer& poll_timer_;
+  boost::asio::steady_timer& tick_timer_;
+  boost::asio::steady_timer& events_retry_;
   boost::asio::steady_timer& conflict_timer_;
   bool stopped_ = false;
   loop::FilesView files_;  // kept facts; observe() adds the ages
-  std::string api_key_;
-  bool poll_running_ = false;
+  std::unique_ptr<Client> client_;  // once the API key is read
+  bool tick_running_ = false;       // a ping or a whole read is under way
+  bool dirty_ = true;               // something changed since the last whole read began
+  bool events_ok_ = false;          // the event stream answers
+  std::int64_t event_since_ = 0;
+  std::optional<Clock::time_point> last_read_;      // the last whole read that succeeded
   std::optional<Clock::time_point> failing_since_;  // since the last whole read of syncthing
   std::optional<Clock::time_point> behind_since_;   // this node missing items its peers have, since
+  std::uint64_t whole_reads_ = 0;
+  std::uint64_t pings_ = 0;
   // The conflict search walks the folders here. Last member: joined first.
   std::unique_ptr<boost::asio::thread_pool> workers_;
 };

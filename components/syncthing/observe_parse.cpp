@@ -215,6 +215,29 @@ Parsed<std::set<std::string>> parse_remote_need(std::string_view body) {
   return {names, {}};
 }
 
+Parsed<std::vector<ConfigDevice>> parse_config_devices(std::string_view body) {
+  std::string error;
+  auto j = object(body, error, "config");
+  if (!j) return failed<std::vector<ConfigDevice>>(error);
+  if (!j->contains("devices") || !(*j)["devices"].is_array())
+    return failed<std::vector<ConfigDevice>>("config: not a syncthing config (no devices list)");
+  std::vector<ConfigDevice> devices;
+  for (auto& d : (*j)["devices"]) {
+    if (!d.is_object() || !d.contains("deviceID") || !d["deviceID"].is_string() || d["deviceID"].get<std::string>().empty())
+      return failed<std::vector<ConfigDevice>>("config: a device without deviceID");
+    devices.push_back({d["deviceID"].get<std::string>(), d.contains("name") && d["name"].is_string() ? d["name"].get<std::string>() : ""});
+  }
+  return {devices, {}};
+}
+
+Parsed<bool> parse_restart_required(std::string_view body) {
+  std::string error;
+  auto j = object(body, error, "config/restart-required");
+  if (!j) return failed<bool>(error);
+  if (!is_bool(*j, "requiresRestart")) return failed<bool>("config/restart-required: no requiresRestart");
+  return {(*j)["requiresRestart"].get<bool>(), {}};
+}
+
 Parsed<std::int64_t> parse_last_event_id(std::string_view body, std::int64_t since) {
   auto j = parse_json(body);
   if (!j || !j->is_array()) return failed<std::int64_t>("events: not a list: " + excerpt(body));

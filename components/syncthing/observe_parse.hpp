@@ -73,6 +73,18 @@ Parsed<std::map<std::string, std::string>> parse_device_names(std::string_view b
 // delete a file it never had, so such a peer never shows in the availability.
 Parsed<std::set<std::string>> parse_remote_need(std::string_view body);
 
+// GET /rest/config: the whole config's devices (id and name as written).
+// Refused unless it is an object with a list of devices that all have an id.
+struct ConfigDevice {
+  std::string id;
+  std::string name;
+  bool operator==(const ConfigDevice&) const = default;
+};
+Parsed<std::vector<ConfigDevice>> parse_config_devices(std::string_view body);
+
+// GET /rest/config/restart-required: whether the config just applied needs a restart.
+Parsed<bool> parse_restart_required(std::string_view body);
+
 // GET /rest/events?events=...&since=N: the highest event id (or `since` when none).
 Parsed<std::int64_t> parse_last_event_id(std::string_view body, std::int64_t since);
 

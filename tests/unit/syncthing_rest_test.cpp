@@ -14,6 +14,25 @@ namespace {
 const std::string kN1 = "6ZNUXQP-YMQN2NF-EYSEB7G-NVM73JF-IQXZNQM-GPY4SK4-6HS2BDX-PXXXKAA";
 const std::string kN2 = "JB7LXOU-RUNRCX4-UYCI74M-CNCDIUJ-NMHXVT7-XF7B52B-LL6XUDV-S57AOQW";
 
+// The whole config's devices, as the supervisor reads them off GET /rest/config.
+TEST(SyncthingRestParse, ConfigDevices) {
+  auto devices = parse_config_devices(R"({"version":35,"devices":[{"deviceID":")" + kN1 +
+                                      R"(","name":"n1"},{"deviceID":")" + kN2 + R"("}],"folders":[]})");
+  ASSERT_TRUE(devices.value) << devices.error;
+  EXPECT_EQ(*devices.value, (std::vector<ConfigDevice>{{kN1, "n1"}, {kN2, ""}}));
+  EXPECT_FALSE(parse_config_devices(R"({"folders":[]})").value) << "no devices list: not a syncthing config";
+  EXPECT_FALSE(parse_config_devices(R"({"devices":[{"name":"x"}]})").value) << "a device without id";
+  EXPECT_FALSE(parse_config_devices("<html>").value);
+  EXPECT_NE(parse_config_devices("[]").error.find("not a JSON object"), std::string::npos);
+}
+
+TEST(SyncthingRestParse, RestartRequired) {
+  EXPECT_EQ(parse_restart_required(R"({"requiresRestart":true})").value, true);
+  EXPECT_EQ(parse_restart_required(R"({"requiresRestart":false})").value, false);
+  EXPECT_FALSE(parse_restart_required(R"({"requiresRestart":"yes"})").value);
+  EXPECT_FALSE(parse_restart_required("").value);
+}
+
 TEST(SyncthingRestParse, AFileOnThePeer) {
   auto f = parse_db_file(captured::kFileSynced);
   ASSERT_TRUE(f.value) << f.error;
