@@ -5,6 +5,8 @@
 #include <kainjow/mustache.hpp>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -27,14 +29,25 @@ inline bool is_config_token(std::string_view value) {
 }
 
 inline RenderedConfig render_config(const std::string& template_text, const kainjow::mustache::data& data) {
+  // Parsing is most of rendering, and the loop renders the same few templates
+  // every cycle: the parsed form is kept, per thread, keyed by the text (a
+  // changed template is a new key). An object that fails is not kept.
+  thread_local std::map<std::string, std::unique_ptr<kainjow::mustache::mustache>> parsed;
+  auto found = parsed.find(template_text);
+  if (found == parsed.end()) {
+    if (parsed.size() >= 16) parsed.clear();  // bounded: templates change rarely
+    auto tmpl = std::make_unique<kainjow::mustache::mustache>(template_text);
+    // A config file, not HTML: values were checked by the caller and go in as they are.
+    tmpl->set_custom_escape([](const std::string& s) { return s; });
+    found = parsed.emplace(template_text, std::move(tmpl)).first;
+  }
+  kainjow::mustache::mustache& tmpl = *found->second;
   RenderedConfig out;
-  kainjow::mustache::mustache tmpl(template_text);
-  // A config file, not HTML: values were checked by the caller and go in as they are.
-  tmpl.set_custom_escape([](const std::string& s) { return s; });
   if (tmpl.is_valid()) out.text = tmpl.render(data);
   if (!tmpl.is_valid()) {
     out.text.clear();
     out.error = "template: " + tmpl.error_message();
+    parsed.erase(found);
   }
   return out;
 }
