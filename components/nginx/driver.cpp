@@ -10,7 +10,7 @@
 #include <tuple>
 
 #include "components/nginx/validate.hpp"
-#include "supervisor/loop/decide_nginx.hpp"
+#include "components/nginx/decide.hpp"
 #include "supervisor/util/command.hpp"
 #include "supervisor/util/files.hpp"
 #include "supervisor/util/printable.hpp"

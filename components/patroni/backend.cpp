@@ -11,7 +11,7 @@
 #include "components/patroni/dcs_state.hpp"
 #include "components/patroni/render.hpp"
 #include "components/postgres/driver.hpp"
-#include "supervisor/loop/decide_db.hpp"
+#include "components/postgres/decide.hpp"
 #include "supervisor/util/files.hpp"
 
 namespace hasup::patroni {

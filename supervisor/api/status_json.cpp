@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "supervisor/loop/decide_files.hpp"
-#include "supervisor/loop/decide_nginx.hpp"
+#include "components/syncthing/decide.hpp"
+#include "components/nginx/decide.hpp"
 
 namespace hasup::api {
 

@@ -1,9 +1,9 @@
 #include "supervisor/loop/decide.hpp"
 
-#include "components/keepalived/render.hpp"
-#include "supervisor/loop/decide_db.hpp"
-#include "supervisor/loop/decide_files.hpp"
-#include "supervisor/loop/decide_nginx.hpp"
+#include "components/keepalived/decide.hpp"
+#include "components/nginx/decide.hpp"
+#include "components/postgres/decide.hpp"
+#include "components/syncthing/decide.hpp"
 
 #include <algorithm>
 #include <set>
@@ -68,32 +68,17 @@ std::vector<std::string> live_member_names(const Snapshot& s) {
   return names;
 }
 
-// What keeps this node from serving clients well, in a few words; "" when
-// nothing. Published as the member record's health, so every node knows
-// which nodes are fit to hold the floating IP.
-std::string vip_settings(const Snapshot& s) {
-  if (!s.vip.enabled) return {};
-  return "vrid " + std::to_string(s.vip.base.virtual_router_id) + " " + s.vip.base.vip;
-}
 
 }  // namespace
 
+// What keeps this node from serving clients well, in a few stable words; ""
+// when nothing. Published as the member record's health, so every node knows
+// which nodes are fit to hold the floating IP. Each component says its own;
+// the first one found is the answer.
 std::string local_problem(const Snapshot& s) {
-  // Nodes whose keepalived instances disagree on the router id or the address
-  // never hear each other: each could hold the IP. Said loudly, on every node.
-  if (s.vip.enabled)
-    for (const auto& [name, m] : s.kv.members)
-      if (name != s.self && !m.vip_settings.empty() && m.vip_settings != vip_settings(s))
-        return "floating IP settings (" + vip_settings(s) + ") differ from " + name + "'s (" + m.vip_settings + ")";
-  if (s.nginx.enabled && s.nginx.current_body) {
-    auto unit = s.units.find(s.nginx.unit);
-    if (unit != s.units.end() && !unit->second.serving()) return "nginx " + unit->second.active_state;
-  }
-  if (s.nginx.enabled && !s.consul.agent_node.empty())
-    for (const auto& service : s.nginx.services)
-      if (service.failing_nodes.count(s.consul.agent_node)) return service.name + " failing its checks here";
-  if (auto problem = db_problem(s); !problem.empty()) return problem;
-  return files_problem(s);
+  for (auto problem : {vip_problem, nginx_problem, db_problem, files_problem})
+    if (auto found = problem(s); !found.empty()) return found;
+  return {};
 }
 
 namespace {
@@ -126,13 +111,6 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
     r.vip_settings = vip_settings(s);
   }
   return r;
-}
-
-// Adds the action unless the same job is already running; returns false when busy.
-bool want(Plan& plan, const Snapshot& s, Action action) {
-  if (s.busy.count(job_of(action))) return false;
-  plan.actions.push_back(std::move(action));
-  return true;
 }
 
 Plan decide_shutdown(const Snapshot& s) {
@@ -196,85 +174,6 @@ void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_pub
   }
   want(plan, s, AcquireLeadership{s.session.id});
   plan.reason = "leader lock is free: trying to acquire it";
-}
-
-// The floating IP. keepalived moves it by itself within ~0.3 s when a holder
-// dies; the supervisor's part is (1) to take it away from a node that must
-// not serve (cut off, starting, stopping) through the track file, which works
-// even without Consul, and (2) to keep keepalived.conf's unicast peers equal
-// to the live members, rendered only from a whole, current view.
-std::string decide_vip(Plan& plan, const Snapshot& s) {
-  const VipView& vip = s.vip;
-  if (!vip.enabled) return {};
-  std::string note;
-  const bool may_hold = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
-  // An unfit node gives the IP up only to a fit one: with every node unfit,
-  // moving the IP helps no client.
-  const std::string problem = local_problem(s);
-  std::string fit_node;
-  for (const auto& [name, m] : s.kv.members)
-    if (name != s.self && m.health == "ok" && (m.role == Role::leader || m.role == Role::follower) &&
-        !s.kv.maintenance.count(name) && fit_node.empty())
-      fit_node = name;
-  const bool unfit = may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for >= vip.unfit_grace;
-  if (may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for < vip.unfit_grace && !vip.fault_now.value_or(true)) {
-    // Not yet: wait out the grace, then look again.
-    auto left = vip.unfit_grace - vip.problem_for;
-    plan.wake_after = plan.wake_after ? std::min(*plan.wake_after, left) : left;
-    note = "floating IP: kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
-           " ms grace before it goes to a fit node such as " + fit_node + ")";
-  }
-  const bool want_fault = !may_hold || unfit;
-  if (vip.fault_now != want_fault) {
-    if (want(plan, s, SetVipFault{want_fault}))
-      note = !want_fault ? "floating IP: this node may hold it"
-             : unfit     ? "floating IP: giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
-                         : "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")";
-  }
-  // Prefer the database primary's node as the next holder (a weight, not a
-  // move: keepalived's nopreempt keeps the IP where it is).
-  if (!vip.base.preference_file.empty()) {
-    const bool preferred = s.db.enabled && s.db.cluster_known && s.db.cluster.primary == s.self;
-    if (vip.preferred_now != preferred) {
-      if (want(plan, s, SetVipPreference{preferred}))
-        note += (note.empty() ? "" : "; ") + std::string("floating IP: ") +
-                (preferred ? "preferred as the next holder (database primary here)" : "no preference");
-    }
-  }
-  if (may_hold && s.kv.known && vip.template_error.empty()) {
-    // Every registered node, alive or not (a node that is down now will come
-    // back and must hear the holder), plus live members not registered yet.
-    keepalived::VrrpModel model = vip.base;
-    std::set<std::string> peers;
-    for (const auto& [name, address] : s.kv.registered)
-      if (name != s.self) peers.insert(address);
-    for (const auto& [name, member] : s.kv.members)
-      if (name != s.self) peers.insert(member.address);
-    model.peers.assign(peers.begin(), peers.end());
-    auto rendered = keepalived::render(vip.template_text, model);
-    if (!rendered.error.empty()) {
-      note += (note.empty() ? "" : "; ") + std::string("floating IP: keepalived.conf not rendered: ") + rendered.error;
-    } else if (vip.current_conf != rendered.text) {
-      if (want(plan, s, ApplyKeepalivedConf{rendered.text})) {
-        std::string peers;
-        for (const auto& p : model.peers) peers += (peers.empty() ? "" : ",") + p;
-        note += (note.empty() ? "" : "; ") + std::string("floating IP: rendering keepalived.conf, peers ") +
-                (peers.empty() ? "none" : peers);
-      }
-      return note;
-    }
-  }
-  if (!vip.template_error.empty())
-    note += (note.empty() ? "" : "; ") + std::string("floating IP: ") + vip.template_error;
-  // keepalived runs whenever it has a config, also in FAULT: it must hear the
-  // others' adverts to rejoin as backup, never as a second master.
-  auto unit = s.units.find(vip.unit);
-  if (vip.current_conf && s.units_connected && unit != s.units.end() && !unit->second.running_or_starting()) {
-    if (want(plan, s, StartKeepalived{}))
-      note += (note.empty() ? "" : "; ") + std::string("floating IP: starting keepalived (") +
-              unit->second.active_state + ")";
-  }
-  return note;
 }
 
 }  // namespace

@@ -162,4 +162,11 @@ struct Plan {
   }
 };
 
+// Adds the action unless the same job is already running; false when busy.
+inline bool want(Plan& plan, const Snapshot& s, Action action) {
+  if (s.busy.count(job_of(action))) return false;
+  plan.actions.push_back(std::move(action));
+  return true;
+}
+
 }  // namespace hasup::loop

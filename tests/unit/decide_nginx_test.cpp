@@ -6,7 +6,7 @@
 #include <string>
 
 #include "supervisor/loop/decide.hpp"
-#include "supervisor/loop/decide_nginx.hpp"
+#include "components/nginx/decide.hpp"
 
 namespace hasup::loop {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "components/patroni/render.hpp"
 #include "supervisor/loop/decide.hpp"
-#include "supervisor/loop/decide_db.hpp"
+#include "components/postgres/decide.hpp"
 
 namespace hasup {
 namespace {

@@ -10,7 +10,7 @@
 #include "components/syncthing/config_plan.hpp"
 #include "components/syncthing/observe_parse.hpp"
 #include "supervisor/loop/decide.hpp"
-#include "supervisor/loop/decide_files.hpp"
+#include "components/syncthing/decide.hpp"
 
 namespace hasup {
 namespace {

@@ -15,6 +15,10 @@ namespace hasup::loop {
 // Adds nginx's actions to the plan; returns a note for the plan's reason ("" when none).
 std::string decide_nginx(Plan& plan, const Snapshot& s);
 
+// Why this node should not hold the floating IP because of nginx or the
+// services it routes to, in a few stable words; "" when nothing.
+std::string nginx_problem(const Snapshot& s);
+
 // Short, stable name of an upstream set: nodes that route the same way show
 // the same fingerprint, whatever their generation counters say.
 std::string upstreams_fingerprint(const std::vector<nginx::ServiceSet>& services);

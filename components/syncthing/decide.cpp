@@ -1,4 +1,4 @@
-#include "supervisor/loop/decide_files.hpp"
+#include "components/syncthing/decide.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "supervisor/loop/decide_db.hpp"
+#include "components/postgres/decide.hpp"
 
 #include "components/patroni/render.hpp"
 

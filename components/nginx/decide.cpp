@@ -1,4 +1,4 @@
-#include "supervisor/loop/decide_nginx.hpp"
+#include "components/nginx/decide.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -31,6 +31,18 @@ std::string ensure_running(Plan& plan, const Snapshot& s) {
 }
 
 }  // namespace
+
+std::string nginx_problem(const Snapshot& s) {
+  if (!s.nginx.enabled) return {};
+  if (s.nginx.current_body) {
+    auto unit = s.units.find(s.nginx.unit);
+    if (unit != s.units.end() && !unit->second.serving()) return "nginx " + unit->second.active_state;
+  }
+  if (!s.consul.agent_node.empty())
+    for (const auto& service : s.nginx.services)
+      if (service.failing_nodes.count(s.consul.agent_node)) return service.name + " failing its checks here";
+  return {};
+}
 
 std::string upstreams_fingerprint(const std::vector<nginx::ServiceSet>& services) {
   // FNV-1a over a canonical listing: not a security hash, a name for a set.

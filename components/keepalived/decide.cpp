@@ -1,0 +1,105 @@
+#include "components/keepalived/decide.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "components/keepalived/render.hpp"
+#include "supervisor/loop/decide.hpp"
+
+namespace hasup::loop {
+
+using cluster::Role;
+
+std::string vip_settings(const Snapshot& s) {
+  if (!s.vip.enabled) return {};
+  return "vrid " + std::to_string(s.vip.base.virtual_router_id) + " " + s.vip.base.vip;
+}
+
+std::string vip_problem(const Snapshot& s) {
+  if (!s.vip.enabled) return {};
+  for (const auto& [name, m] : s.kv.members)
+    if (name != s.self && !m.vip_settings.empty() && m.vip_settings != vip_settings(s))
+      return "floating IP settings (" + vip_settings(s) + ") differ from " + name + "'s (" + m.vip_settings + ")";
+  return {};
+}
+
+// The floating IP. keepalived moves it by itself within ~0.3 s when a holder
+// dies; the supervisor's part is (1) to take it away from a node that must
+// not serve (cut off, starting, stopping) through the track file, which works
+// even without Consul, and (2) to keep keepalived.conf's unicast peers equal
+// to the live members, rendered only from a whole, current view.
+std::string decide_vip(Plan& plan, const Snapshot& s) {
+  const VipView& vip = s.vip;
+  if (!vip.enabled) return {};
+  std::string note;
+  const bool may_hold = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
+  // An unfit node gives the IP up only to a fit one: with every node unfit,
+  // moving the IP helps no client.
+  const std::string problem = local_problem(s);
+  std::string fit_node;
+  for (const auto& [name, m] : s.kv.members)
+    if (name != s.self && m.health == "ok" && (m.role == Role::leader || m.role == Role::follower) &&
+        !s.kv.maintenance.count(name) && fit_node.empty())
+      fit_node = name;
+  const bool unfit = may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for >= vip.unfit_grace;
+  if (may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for < vip.unfit_grace && !vip.fault_now.value_or(true)) {
+    // Not yet: wait out the grace, then look again.
+    auto left = vip.unfit_grace - vip.problem_for;
+    plan.wake_after = plan.wake_after ? std::min(*plan.wake_after, left) : left;
+    note = "floating IP: kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
+           " ms grace before it goes to a fit node such as " + fit_node + ")";
+  }
+  const bool want_fault = !may_hold || unfit;
+  if (vip.fault_now != want_fault) {
+    if (want(plan, s, SetVipFault{want_fault}))
+      note = !want_fault ? "floating IP: this node may hold it"
+             : unfit     ? "floating IP: giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
+                         : "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")";
+  }
+  // Prefer the database primary's node as the next holder (a weight, not a
+  // move: keepalived's nopreempt keeps the IP where it is).
+  if (!vip.base.preference_file.empty()) {
+    const bool preferred = s.db.enabled && s.db.cluster_known && s.db.cluster.primary == s.self;
+    if (vip.preferred_now != preferred) {
+      if (want(plan, s, SetVipPreference{preferred}))
+        note += (note.empty() ? "" : "; ") + std::string("floating IP: ") +
+                (preferred ? "preferred as the next holder (database primary here)" : "no preference");
+    }
+  }
+  if (may_hold && s.kv.known && vip.template_error.empty()) {
+    // Every registered node, alive or not (a node that is down now will come
+    // back and must hear the holder), plus live members not registered yet.
+    keepalived::VrrpModel model = vip.base;
+    std::set<std::string> peers;
+    for (const auto& [name, address] : s.kv.registered)
+      if (name != s.self) peers.insert(address);
+    for (const auto& [name, member] : s.kv.members)
+      if (name != s.self) peers.insert(member.address);
+    model.peers.assign(peers.begin(), peers.end());
+    auto rendered = keepalived::render(vip.template_text, model);
+    if (!rendered.error.empty()) {
+      note += (note.empty() ? "" : "; ") + std::string("floating IP: keepalived.conf not rendered: ") + rendered.error;
+    } else if (vip.current_conf != rendered.text) {
+      if (want(plan, s, ApplyKeepalivedConf{rendered.text})) {
+        std::string peers;
+        for (const auto& p : model.peers) peers += (peers.empty() ? "" : ",") + p;
+        note += (note.empty() ? "" : "; ") + std::string("floating IP: rendering keepalived.conf, peers ") +
+                (peers.empty() ? "none" : peers);
+      }
+      return note;
+    }
+  }
+  if (!vip.template_error.empty())
+    note += (note.empty() ? "" : "; ") + std::string("floating IP: ") + vip.template_error;
+  // keepalived runs whenever it has a config, also in FAULT: it must hear the
+  // others' adverts to rejoin as backup, never as a second master.
+  auto unit = s.units.find(vip.unit);
+  if (vip.current_conf && s.units_connected && unit != s.units.end() && !unit->second.running_or_starting()) {
+    if (want(plan, s, StartKeepalived{}))
+      note += (note.empty() ? "" : "; ") + std::string("floating IP: starting keepalived (") +
+              unit->second.active_state + ")";
+  }
+  return note;
+}
+
+}  // namespace hasup::loop

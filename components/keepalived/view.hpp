@@ -1,0 +1,34 @@
+#pragma once
+// The floating IP as the loop sees it: its part of the snapshot (snapshot.hpp).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "components/keepalived/model.hpp"
+
+namespace hasup::loop {
+
+// The floating IP on this node: what keepalived is told, read from the files.
+struct VipView {
+  bool enabled = false;
+  std::string template_text;                 // templates/keepalived.conf.mustache
+  std::string template_error;                // when it could not be read
+  std::optional<std::string> current_conf;   // keepalived.conf as it is; nullopt: absent
+  std::optional<bool> fault_now;             // the track file says FAULT; nullopt: absent
+  keepalived::VrrpModel base;                // from config; decide() adds the peers
+  std::string unit;                          // keepalived's systemd unit
+  std::string vrrp_state;                    // keepalived's last notify: MASTER, BACKUP, FAULT, STOP; "" unknown
+  bool holds_address = false;                // the floating IP is on this node's interface now
+  // How long this node has had a local problem (local_problem() not empty),
+  // and how long one must last before the IP goes to a fit node: a failure
+  // every node sees at once (a database failover) then moves nothing.
+  std::optional<bool> preferred_now;        // the preference track file says 1; nullopt: absent
+  std::chrono::milliseconds problem_for{0};
+  std::chrono::milliseconds unfit_grace{0};
+};
+
+}  // namespace hasup::loop

@@ -1,0 +1,47 @@
+#pragma once
+// PostgreSQL HA as the loop sees it: its part of the snapshot (snapshot.hpp).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "components/patroni/model.hpp"
+#include "components/postgres/model.hpp"
+#include "components/postgres/probe.hpp"
+
+namespace hasup::loop {
+
+// PostgreSQL HA on this node: what the backend's keys in Consul say about the
+// cluster, what the probes saw, and (Patroni) the files the supervisor renders.
+struct DbView {
+  bool enabled = false;
+  std::string backend;                      // patroni, stolon
+  // The cluster as its HA manager reports it in Consul.
+  bool cluster_known = false;               // Consul answered at least once
+  db::DbClusterView cluster;                // the newest whole view
+  std::string cluster_error;                // why the newest read was refused (the last view stays)
+  // Probes of this node (nullopt: none finished yet).
+  std::optional<db::EndpointProbe> endpoint;
+  std::optional<db::LocalProbe> local;
+  std::chrono::milliseconds endpoint_failing_for{0};  // 0 while the last write probe succeeded
+  std::chrono::milliseconds unfit_after{0};
+  // Patroni: rendered by decide() from these, compared with the files.
+  std::string patroni_template;
+  std::string bootstrap_template;
+  std::string template_error;               // a template or the secrets file could not be read
+  patroni::PatroniModel model;              // from config and secrets
+  std::optional<std::string> current_conf;  // patroni.yml as it is; nullopt: absent
+  std::optional<std::string> current_sql;
+  std::string unit;
+  std::string last_error;                   // newest failure to write or reload
+  // stolon: the initial cluster spec (rendered at load; empty with
+  // template_error), its units, and the newest bootstrap's outcome.
+  std::string stolon_spec;
+  std::vector<std::string> stolon_units;
+  std::string bootstrap_outcome;
+};
+
+}  // namespace hasup::loop

@@ -1,0 +1,48 @@
+#pragma once
+// The replicated folders as the loop sees them: their part of the snapshot (snapshot.hpp).
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "components/syncthing/model.hpp"
+#include "components/syncthing/observe_parse.hpp"
+
+namespace hasup::loop {
+
+// A peer of this node's syncthing, as it last reported.
+struct SyncPeerView {
+  std::string name;
+  std::string device_id;
+  bool connected = false;
+  // Per folder id: how far the peer is from the folder's global state.
+  std::map<std::string, syncthing::Completion> completion;
+  bool operator==(const SyncPeerView&) const = default;
+};
+
+// The replicated folders on this node: syncthing's identity and config as it
+// answered, its peers, what this node still misses, and conflict copies.
+struct FilesView {
+  bool enabled = false;
+  std::string unit;
+  std::vector<syncthing::Folder> folders;
+  std::string listen_address;                     // tcp://SELF:SYNC_PORT
+  int sync_port = 0;
+  bool api_known = false;                         // syncthing's API answered at least once
+  std::string api_error;                          // the newest failure to read it; empty after a success
+  std::chrono::milliseconds api_failing_for{0};  // since the last whole read (0 while reads succeed)
+  std::string device_id;                          // this node's, once read
+  std::optional<std::string> current_config;      // GET /rest/config as last read
+  std::map<std::string, SyncPeerView> peers;      // by device id: the devices syncthing knows, but self
+  std::map<std::string, syncthing::FolderStatus> folder_status;  // by folder id, this node's own
+  std::chrono::milliseconds behind_for{0};        // this node missing items its peers have, since
+  std::chrono::milliseconds unfit_after{0};
+  std::size_t conflicts = 0;                      // conflict copies found by the newest search
+  std::vector<std::string> conflict_examples;     // a few of their paths
+  std::string last_error;                         // newest failure to apply the config
+};
+
+}  // namespace hasup::loop
