@@ -2,8 +2,9 @@
 
 #include <cmath>
 
-#include "components/syncthing/decide.hpp"
 #include "components/nginx/decide.hpp"
+#include "components/syncthing/decide.hpp"
+#include "supervisor/loop/components.hpp"
 
 namespace hasup::api {
 
@@ -78,67 +79,9 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                    {"main_pid", u.main_pid}};
   self["units"] = units;
   self["systemd_connected"] = s.units_connected;
-  if (s.vip.enabled)
-    self["vip"] = {{"address", s.vip.base.vip},
-                   {"fault", s.vip.fault_now.value_or(true)},
-                   {"config_written", s.vip.current_conf.has_value()},
-                   {"vrrp_state", s.vip.vrrp_state},
-                   {"holds_address", s.vip.holds_address}};
-  if (s.nginx.enabled) {
-    json upstreams = json::object();
-    json rejected = json::array();
-    for (const auto& service : s.nginx.services) {
-      json servers = json::array();
-      for (const auto& server : service.set.servers) servers.push_back(server.address + ":" + std::to_string(server.port));
-      upstreams[service.name] = {{"known", service.known}, {"passing", servers}, {"watch_error", service.error}};
-      for (const auto& r : service.rejected) rejected.push_back(service.name + ": " + r);
-    }
-    self["nginx"] = {{"generation", s.nginx.generation},
-                     {"upstreams_fingerprint", s.nginx.fingerprint},
-                     {"serving", loop::nginx_served_summary(s.nginx)},
-                     {"reloads", s.nginx.reloads},
-                     {"upstreams", upstreams},
-                     {"rejected_instances", rejected},
-                     {"refused_config", s.nginx.rejected_error},
-                     {"last_error", s.nginx.last_error}};
-  }
-  if (s.db.enabled) {
-    json endpoint = nullptr, local = nullptr;
-    if (s.db.endpoint)
-      endpoint = {{"writable", s.db.endpoint->writable}, {"server", s.db.endpoint->server},
-                  {"took_ms", s.db.endpoint->took.count()}, {"error", s.db.endpoint->error},
-                  {"failing_for_ms", s.db.endpoint_failing_for.count()}};
-    if (s.db.local)
-      local = {{"connected", s.db.local->connected}, {"in_recovery", optional_number(s.db.local->in_recovery)},
-               {"timeline", optional_number(s.db.local->timeline)},
-               {"wal_position", optional_number(s.db.local->wal_position)},
-               {"streaming", optional_number(s.db.local->streaming)}, {"error", s.db.local->error}};
-    self["db"] = {{"endpoint", endpoint}, {"local", local}, {"last_error", s.db.last_error},
-                  {"config_error", s.db.template_error}, {"unit", s.db.unit}};
-  }
-  if (s.files.enabled) {
-    const auto& f = s.files;
-    json peers = json::array();
-    for (const auto& [id, p] : f.peers) {
-      json completion = json::object();
-      for (const auto& [folder, c] : p.completion)
-        completion[folder] = {{"percent", std::floor(c.percent * 10) / 10}, {"need_items", c.need_items}, {"need_bytes", c.need_bytes},
-                              {"need_deletes", c.need_deletes}};
-      peers.push_back({{"name", p.name}, {"device_id", id}, {"connected", p.connected}, {"completion", completion}});
-    }
-    json folders = json::array();
-    for (const auto& folder : f.folders) {
-      json status = nullptr;
-      if (auto it = f.folder_status.find(folder.id); it != f.folder_status.end())
-        status = {{"state", it->second.state}, {"error", it->second.error}, {"need_items", it->second.need_items},
-                  {"need_bytes", it->second.need_bytes}, {"pull_errors", it->second.pull_errors}};
-      folders.push_back({{"id", folder.id}, {"path", folder.path}, {"status", status}});
-    }
-    self["files"] = {{"summary", loop::files_summary(f)}, {"device_id", f.device_id}, {"api_error", f.api_error},
-                     {"peers", peers}, {"folders", folders}, {"conflicts", f.conflicts},
-                     {"conflict_examples", f.conflict_examples}, {"last_error", f.last_error},
-                     {"unit", f.unit}, {"problem", loop::files_problem(s)}};
-  }
+  // Each component's section, named as in the component list.
+  for (const auto& component : loop::components())
+    if (component.enabled(s)) self[component.name] = component.status(s);
   self["consul_node"] = s.consul.agent_node;
   doc["self"] = self;
   // A cut-off node shows its last view, marked as such.

@@ -2,8 +2,8 @@
 
 #include "components/keepalived/decide.hpp"
 #include "components/nginx/decide.hpp"
-#include "components/postgres/decide.hpp"
 #include "components/syncthing/decide.hpp"
+#include "supervisor/loop/components.hpp"
 
 #include <algorithm>
 #include <set>
@@ -76,8 +76,8 @@ std::vector<std::string> live_member_names(const Snapshot& s) {
 // which nodes are fit to hold the floating IP. Each component says its own;
 // the first one found is the answer.
 std::string local_problem(const Snapshot& s) {
-  for (auto problem : {vip_problem, nginx_problem, db_problem, files_problem})
-    if (auto found = problem(s); !found.empty()) return found;
+  for (const auto& component : components())
+    if (auto found = component.problem(s); !found.empty()) return found;
   return {};
 }
 
@@ -191,14 +191,9 @@ Plan decide_cluster(const Snapshot& s);
 
 Plan decide(const Snapshot& s) {
   Plan plan = decide_cluster(s);
-  std::string vip_note = decide_vip(plan, s);
-  if (!vip_note.empty()) plan.reason += "; " + vip_note;
-  std::string nginx_note = decide_nginx(plan, s);
-  if (!nginx_note.empty()) plan.reason += "; " + nginx_note;
-  std::string db_note = decide_db(plan, s);
-  if (!db_note.empty()) plan.reason += "; " + db_note;
-  std::string files_note = decide_files(plan, s);
-  if (!files_note.empty()) plan.reason += "; " + files_note;
+  // Each component in list order: the floating IP's placement sees the plan's role.
+  for (const auto& component : components())
+    if (std::string note = component.decide(plan, s); !note.empty()) plan.reason += "; " + note;
   return plan;
 }
 

@@ -1,0 +1,25 @@
+#include "supervisor/loop/components.hpp"
+
+#include "components/keepalived/decide.hpp"
+#include "components/keepalived/status.hpp"
+#include "components/nginx/decide.hpp"
+#include "components/nginx/status.hpp"
+#include "components/postgres/decide.hpp"
+#include "components/postgres/status.hpp"
+#include "components/syncthing/decide.hpp"
+#include "components/syncthing/status.hpp"
+
+namespace hasup::loop {
+
+const std::vector<ComponentParts>& components() {
+  // One line per component.
+  static const std::vector<ComponentParts> list{
+      {"vip", [](const Snapshot& s) { return s.vip.enabled; }, decide_vip, vip_problem, vip_status},
+      {"nginx", [](const Snapshot& s) { return s.nginx.enabled; }, decide_nginx, nginx_problem, nginx_status},
+      {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status},
+      {"files", [](const Snapshot& s) { return s.files.enabled; }, decide_files, files_problem, files_status},
+  };
+  return list;
+}
+
+}  // namespace hasup::loop
