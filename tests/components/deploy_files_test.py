@@ -1,9 +1,32 @@
 #!/usr/bin/env python3
-"""The deployment files against the repository they deploy.
+"""The deployment files against the repository they deploy: one provisioning
+order, written once (scripts/provision-node), run by every deployment.
 
 Neither Cloudify nor VirtualBox runs here, so this checks what can be checked
 without them:
 
+  one order    scripts/provision-node installs the components; every caller
+               runs it (scripts/lab's provision_node, a Vagrant provisioner,
+               each machine of the blueprint) and nothing else under scripts/,
+               vagrant/ or blueprints/ runs a components/*/install.sh; every
+               option provision-node gives a component is one that install.sh
+               accepts, and every component with an install.sh is installed
+               on a manager (but the ones in NOT_PROVISIONED).
+  runs         each caller, run against stand-ins for the install scripts with
+               the real scripts/provision-node: the lab's provision_node (its
+               functions, with in_node running the command here) for a manager
+               and a witness, each VM of the Vagrantfile (its provisioners
+               evaluated by Ruby with a stand-in for Vagrant: SKIP without
+               ruby) and each machine of the blueprint for each example inputs
+               file. For each: a manager gets consul first and ha-supervisor
+               last, the same sequence in every caller; a witness Consul only;
+               Consul joins every other server and expects them all; the REST
+               service's conninfo carries the secrets file's password and the
+               caller's database hosts; the supervisor gets the floating IP on
+               the right interface; the password is on no caller's command line
+               and in no output; the lab keeps its per-step timings file and
+               provision.log lines; a blueprint manager runs scripts/setup
+               --build first, a witness does not.
   blueprints/  every YAML file is well formed (duplicate keys too); each
                blueprint's local imports exist, and what it takes from
                Cloudify's types.yaml and the fabric plugin is listed below;
@@ -14,27 +37,18 @@ without them:
                operations name a known plugin and lifecycle operation; every
                repository file a command names (components/, scripts/,
                templates/) exists, and every --option passed to an install.sh
-               is one it accepts; each machine gets the components the lab
-               gives a node (scripts/lab, provision_node), in the same order;
-               output manager_ip is an input. Example inputs files: only
-               declared inputs, every required one, their constraints, every
-               nested get_input path resolves, values are shell-safe (they
-               reach root command lines). And for each example inputs file,
-               the commands each machine would get, evaluated and run by
-               bash as the fabric plugin sends them, against stand-ins for
-               the scripts: valid shell; the lab's components in the lab's
-               order on each manager, Consul only on a witness; Consul joins
-               the other two servers; the REST service's conninfo carries
-               the secrets file's password; the supervisor gets the floating
-               IP.
+               or to scripts/provision-node is one it accepts; output
+               manager_ip is an input. Example inputs files: only declared
+               inputs, every required one, their constraints, every nested
+               get_input path resolves, values are shell-safe (they reach root
+               command lines); the commands are valid shell as the fabric
+               plugin sends them.
   vagrant/     every provisioner script exists and takes the options the
-               Vagrantfile passes; the repository files they name exist and
-               get only options they accept; the same components as the lab,
-               in the same order, also when provision-node.sh is run against
-               stand-ins (with the lab's Consul, REST and supervisor
-               options); and `vagrant validate --ignore-provider` (SKIP when
-               vagrant is not installed), kept off the network, in place and
-               on a copy with a provisioner script missing (it must fail).
+               Vagrantfile passes (scripts/provision-node those of an inline
+               provisioner that runs it); and `vagrant validate
+               --ignore-provider` (SKIP when vagrant is not installed), kept
+               off the network, in place and on a copy with a provisioner
+               script missing (it must fail).
 
 Then it proves it can fail: it breaks copies of the files in a temporary
 directory, one way at a time, and expects each break to be reported.
@@ -87,6 +101,15 @@ REPO_PATH = re.compile(r'(?:^|(?<=[\s"\'=(/}]))((?:components|scripts|templates)
 # Input values reach root shell command lines unquoted.
 SHELL_SAFE = re.compile(r'^[A-Za-z0-9._/:@,+-]*$')
 PLACEHOLDER = '<FN>'
+# The one provisioning script, and what it installs.
+PROVISION = 'scripts/provision-node'
+# A component's install script named anywhere, literally or through a variable.
+INSTALL_SH = re.compile(r'components/([^/\s"\']+)/install\.sh')
+# Components with an install.sh that no node gets yet, and why.
+NOT_PROVISIONED = {'stolon': 'the supervisor does not drive stolon yet (components/stolon/README.md)'}
+
+
+SKIPPED = set()  # what could not be run here, said once at the end
 
 
 class Problems(list):
@@ -204,7 +227,7 @@ def check_command_text(src, text, where, problems):
                 and not os.access(full, os.X_OK):
             problems.add(where, f'{rel} is not executable')
         names.append(rel)
-        if rel.endswith('/install.sh'):
+        if rel.endswith('/install.sh') or rel == PROVISION:
             # Its arguments: up to the end of this command; quoted values dropped.
             rest = text[match.end():]
             rest = rest[1:] if rest[:1] in '"\'' else rest  # the quote around "$src/components/..."
@@ -217,25 +240,143 @@ def check_command_text(src, text, where, problems):
     return names
 
 
-def lab_components(src, problems):
-    """The components scripts/lab installs in a manager node, in order."""
+def code_of(text):
+    """Shell or Ruby or YAML without its comment lines, continuations joined."""
+    text = re.sub(r'\\\n\s*', ' ', text)
+    return '\n'.join(line for line in text.splitlines() if not line.lstrip().startswith('#'))
+
+
+def read_text(src, rel, problems):
     try:
-        with open(os.path.join(src, 'scripts/lab'), encoding='utf-8') as f:
-            text = f.read()
-    except OSError as e:
-        problems.add('scripts/lab', f'cannot read it: {e}')
-        return []
-    body = re.search(r'^provision_node\(\) \{\n(.*?)^\}', text, re.M | re.S)
+        with open(os.path.join(src, rel), encoding='utf-8') as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        problems.add(rel, f'cannot read it: {e}')
+        return None
+
+
+def shell_function(text, name):
+    """A function's definition in a bash script: one line, or up to the '}' line."""
+    found = re.search(rf'^{name}\(\) \{{(.*)$', text, re.M)
+    if not found:
+        return None
+    if found.group(1).rstrip().endswith('}'):
+        return found.group(0)
+    end = re.compile(r'^\}$', re.M).search(text, found.end())
+    return text[found.start():end.end()] if end else None
+
+
+# ---- one order --------------------------------------------------------------------
+
+def check_one_order(src, problems):
+    """provision-node is the only thing that installs components; what it gives
+    each component is accepted; every component but NOT_PROVISIONED is in it."""
+    full = os.path.join(src, PROVISION)
+    if not os.path.isfile(full):
+        problems.add(PROVISION, 'does not exist: it is the one provisioning order')
+        return
+    if not os.access(full, os.X_OK):
+        problems.add(PROVISION, 'is not executable')
+    text = read_text(src, PROVISION, problems) or ''
+    code = code_of(text)
+    stepped = []
+    for component, rest in re.findall(r'^\s*step ([a-z0-9-]+)(.*)$', code, re.M):
+        stepped.append(component)
+        script = f'components/{component}/install.sh'
+        if not os.path.isfile(os.path.join(src, script)):
+            problems.add(PROVISION, f'{script} does not exist')
+            continue
+        rest = re.sub(r'"[^"]*"|\'[^\']*\'', ' ', rest)
+        for option in re.findall(r'(?:^|\s)(--[a-z][a-z0-9-]*)', rest):
+            if option not in script_options(os.path.join(src, script)):
+                problems.add(PROVISION, f'{script} does not accept {option}')
+    if not stepped:
+        problems.add(PROVISION, 'no "step COMPONENT OPTIONS..." line: what does it install?')
+    # Nothing else installs a component.
+    callers = []
+    for part in ('scripts', 'vagrant', 'blueprints'):
+        for d, _, files in os.walk(os.path.join(src, part)):
+            callers += [os.path.relpath(os.path.join(d, f), src) for f in files
+                        if not f.endswith('.md') and '/.run/' not in os.path.join(d, f) + '/'
+                        and '/.vagrant/' not in os.path.join(d, f) + '/']
+    for rel in sorted(callers):
+        if rel == PROVISION:
+            continue
+        text = read_text(src, rel, problems)
+        for component in sorted(set(INSTALL_SH.findall(code_of(text or '')))):
+            problems.add(rel, f'runs components/{component}/install.sh itself: only {PROVISION} installs '
+                              f'components (give it what this deployment needs instead)')
+    # The lab's provision_node runs it, with options it takes.
+    lab = read_text(src, 'scripts/lab', problems) or ''
+    body = shell_function(lab, 'provision_node')
     if not body:
         problems.add('scripts/lab', 'no provision_node() function: where does the lab provision a node now?')
-        return []
-    return re.findall(r'components/([a-z0-9-]+)/install\.sh', body.group(1))
+    elif PROVISION not in body:
+        problems.add('scripts/lab', f'provision_node does not run {PROVISION}')
+    else:
+        check_command_text(src, code_of(body), 'scripts/lab (provision_node)', problems)
 
 
-def compare_with_lab(lab, got, where, problems):
-    if lab and got != lab:
-        problems.add(where, f'installs {" ".join(got) or "nothing"}; the lab (scripts/lab provision_node) '
-                            f'installs {" ".join(lab)}, in that order')
+def check_provisioning(calls, output, expect, where, problems, sequences):
+    """What one run of provision-node gave the components, against the facts the
+    caller gave it: expect has role, address, servers, db_hosts, vip,
+    vip_interface, consul_prefix (None: none), setup (scripts/setup --build first)."""
+    sequence = [s.split('/')[1] for s, _ in calls if s.startswith('components/')]
+    if expect['role'] == 'witness':
+        if sequence != ['consul']:
+            problems.add(where, f'a witness runs only consul; this one runs {" ".join(sequence) or "nothing"}')
+    else:
+        if not sequence or sequence[0] != 'consul' or sequence[-1] != 'ha-supervisor' \
+                or len(set(sequence)) != len(sequence):
+            problems.add(where, f'a manager installs consul first, ha-supervisor last, each component once; '
+                                f'this one: {" ".join(sequence) or "nothing"}')
+        sequences.setdefault(' '.join(sequence), []).append(where)
+    setup = [args for s, args in calls if s == 'scripts/setup']
+    if expect['setup'] and expect['role'] == 'manager':
+        if not calls or calls[0] != ('scripts/setup', ['--build']):
+            problems.add(where, f'a manager of the blueprint runs scripts/setup --build first; '
+                                f'calls: {[s for s, _ in calls]}')
+    elif setup:
+        problems.add(where, f'runs scripts/setup {setup}: not asked to')
+    if STAND_IN_SECRET in output:
+        problems.add(where, 'the password appears in the output (a log): secrets never in a log')
+    servers = set(expect['servers'])
+    for script, args in calls:
+        if script == 'components/consul/install.sh':
+            others = sorted(servers - {expect['address']})
+            if option(args, '--bind') != [expect['address']] or sorted(option(args, '--join')) != others \
+                    or option(args, '--expect') != [str(len(servers | {expect['address']}))]:
+                problems.add(where, f'consul joins {option(args, "--join")} (expect {option(args, "--expect")}, '
+                                    f'bind {option(args, "--bind")}); the other servers are {others}')
+            if option(args, '--consul-prefix') != ([expect['consul_prefix']] if expect['consul_prefix'] else []):
+                problems.add(where, f'consul gets --consul-prefix {option(args, "--consul-prefix")}, '
+                                    f'not {expect["consul_prefix"]}')
+        elif script == 'components/rest-service/install.sh':
+            db = (option(args, '--db') or [''])[0]
+            if f'password={STAND_IN_SECRET} ' not in db:
+                problems.add(where, f'the REST service\'s conninfo lacks the secrets file\'s password: '
+                                    f'{db.replace(STAND_IN_SECRET, "<secret>")!r}')
+            if f'host={",".join(expect["db_hosts"])} ' not in db:
+                problems.add(where, f'the REST service\'s conninfo does not list the hosts '
+                                    f'{",".join(expect["db_hosts"])}: {db.replace(STAND_IN_SECRET, "<secret>")!r}')
+        elif script == 'components/ha-supervisor/install.sh':
+            if option(args, '--vip') != [expect['vip']] or option(args, '--vip-interface') != [expect['vip_interface']]:
+                problems.add(where, f'the supervisor gets --vip {option(args, "--vip")} on '
+                                    f'{option(args, "--vip-interface")}, not {expect["vip"]} on {expect["vip_interface"]}')
+
+
+def check_complete(src, sequences, problems):
+    """Every caller's managers get the same components; every component is in it."""
+    if len(sequences) > 1:
+        problems.add('provisioning', 'the callers\' managers get different components: ' +
+                     '; '.join(f'{seq} ({", ".join(where)})' for seq, where in sequences.items()))
+    components = sorted(c for c in os.listdir(os.path.join(src, 'components'))
+                        if os.path.isfile(os.path.join(src, 'components', c, 'install.sh')))
+    for seq in sequences:
+        for c in components:
+            if c not in seq.split() and c not in NOT_PROVISIONED:
+                problems.add(PROVISION, f'{c}: never installed on a manager (components/{c}/install.sh; '
+                                        f'add it to NOT_PROVISIONED with the reason if that is meant)')
 
 
 # ---- blueprints -----------------------------------------------------------------
@@ -450,23 +591,6 @@ def lifecycle_of(bp, node):
     return ops
 
 
-def install_sequence(bp, machine):
-    """The components installed on one machine, in the install workflow's order:
-    nodes contained in it, dependencies first, each create/configure/start."""
-    ordered = nodes_on(bp, machine)
-    if ordered is None:
-        return None
-    sequence = []
-    for n in ordered:
-        ops = lifecycle_of(bp, n)
-        for op_name in INSTALL_ORDER:
-            op = ops.get(op_name)
-            if isinstance(op, dict):
-                for command in commands_in(op.get('inputs')):
-                    sequence += re.findall(r'components/([a-z0-9-]+)/install\.sh', command)
-    return sequence
-
-
 def merged_inputs(bp, values):
     """The inputs' values: the file's, else the declared defaults."""
     merged = {}
@@ -544,7 +668,7 @@ def check_input_value(name, schema, value, where, problems):
             problems.add(where, f'{name}: {value!r} breaks the constraint {op}: {arg!r}')
 
 
-def check_blueprints(src, problems):
+def check_blueprints(src, problems, sequences):
     bp_dir = os.path.join(src, 'blueprints')
     paths = sorted(os.path.join(d, f) for d, _, files in os.walk(bp_dir) for f in files
                    if f.endswith(('.yaml', '.yml')))
@@ -556,7 +680,6 @@ def check_blueprints(src, problems):
     inputs_files = [p for p in paths if os.sep + 'inputs' + os.sep in p]
     if not inputs_files:
         problems.add('blueprints/inputs/', 'no example inputs files')
-    lab = lab_components(src, problems)
     for path in main:
         doc = docs[path]
         bp = Blueprint(src, path, doc)
@@ -575,23 +698,20 @@ def check_blueprints(src, problems):
         for name, node in bp.node_templates.items():
             if (node or {}).get('type') in bp.node_types and \
                     'cloudify.nodes.Compute' in bp.type_chain(node['type']):
-                sequence = install_sequence(bp, name)
-                if sequence is None:
+                if nodes_on(bp, name) is None:
                     problems.add(f'{where}: {name}', 'the nodes on this machine depend on each other in a cycle')
-                else:
-                    compare_with_lab(lab, sequence, f'{where}: {name}', problems)
         for inputs_path in inputs_files:
             check_inputs_file(bp, inputs_path, docs[inputs_path], problems)
-        check_blueprint_runs(src, bp, {p: docs[p] for p in inputs_files}, lab, problems)
+        check_blueprint_runs(src, bp, {p: docs[p] for p in inputs_files}, problems, sequences)
 
 
 # ---- the commands, run by a shell against stand-ins -------------------------------
 #
-# What the machines would run, with every script the commands name replaced by
-# a stand-in that records its arguments: the commands are valid shell as the
-# fabric plugin sends them (run_commands, use_sudo: "echo 'COMMAND' | sudo -i
-# --", with bash in place of sudo here), and the components get the arguments
-# the lab gives them.
+# What the lab's nodes, the VMs and the machines would run: the real
+# scripts/provision-node, with every install script (and scripts/setup and
+# scripts/build) replaced by a stand-in that records its arguments. The
+# blueprint's commands run as the fabric plugin sends them (run_commands,
+# use_sudo: "echo 'COMMAND' | sudo -i --", with bash in place of sudo here).
 
 STAND_IN = '''#!/bin/bash
 { printf '%s' NAME; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\n'; } >>LOG
@@ -601,7 +721,8 @@ STAND_IN_SECRET = 'manager-password-of-the-stand-ins'
 
 def stand_in_tree(src, root):
     """root/ with a stand-in for every components/*/install.sh, scripts/setup and
-    scripts/build of src; returns (log, secrets file)."""
+    scripts/build of src, and src's own scripts/provision-node; returns (log,
+    secrets file)."""
     log = os.path.join(root, 'calls.log')
     names = ['scripts/setup', 'scripts/build'] + sorted(
         f'components/{c}/install.sh' for c in os.listdir(os.path.join(src, 'components'))
@@ -612,11 +733,14 @@ def stand_in_tree(src, root):
         with open(path, 'w', encoding='utf-8') as f:
             f.write(STAND_IN.replace('NAME', name).replace('LOG', log))
         os.chmod(path, 0o755)
-    # The only commands the runs find on their PATH: what the commands and
-    # provision-node.sh use besides the stand-ins (a real install.sh reached by
-    # mistake fails at once, without install, mkdir or systemctl).
+    if os.path.isfile(os.path.join(src, PROVISION)):
+        shutil.copy2(os.path.join(src, PROVISION), os.path.join(root, PROVISION))
+    # The only commands the runs find on their PATH: what the commands,
+    # provision-node and the lab's functions use besides the stand-ins (a real
+    # install.sh reached by mistake fails at once, without install, mkdir or
+    # systemctl).
     os.makedirs(os.path.join(root, 'bin'))
-    for tool in ('sed', 'ip', 'awk'):
+    for tool in ('bash', 'sed', 'ip', 'awk', 'dirname', 'cat', 'grep'):
         if shutil.which(tool):
             os.symlink(shutil.which(tool), os.path.join(root, 'bin', tool))
     secrets = os.path.join(root, 'db-secrets')
@@ -693,7 +817,8 @@ def default_of(schema):
 
 
 def run_blueprint(bp, values, stand_ins, problems, where):
-    """{machine: [(script, args)]}: what each machine's install would run."""
+    """{machine: ([(script, args)], output, [command])}: what each machine's
+    install would run, and what it printed."""
     log, secrets = stand_ins
     inputs = merged_inputs(bp, values)
     inputs.update(repository_dir=os.path.dirname(log), db_secrets_file=secrets)
@@ -702,6 +827,7 @@ def run_blueprint(bp, values, stand_ins, problems, where):
                 if 'cloudify.nodes.Compute' in bp.type_chain((body or {}).get('type'))]
     for machine in machines:
         read_calls(log)
+        output, commands = '', []
         for node in nodes_on(bp, machine) or []:
             scalable = ((bp.node_templates[node].get('capabilities') or {}).get('scalable') or {})
             if evaluate(bp, (scalable.get('properties') or {}).get('default_instances', 1), inputs, node) == 0:
@@ -718,20 +844,22 @@ def run_blueprint(bp, values, stand_ins, problems, where):
                 if op_inputs.get('use_sudo') is not True:
                     problems.add(at, 'use_sudo is not true: the components install as root')
                 for command in op_inputs.get('commands') or []:
+                    commands.append(command)
                     # The fabric plugin's use_sudo, with bash for sudo -i --; the
-                    # stand-ins, sed, ip and awk are all it can run.
+                    # stand-ins, provision-node and a few tools are all it can run.
                     shell = f"echo '{command}' | /bin/bash"
                     open_to_nobody(os.path.dirname(log))
                     result = subprocess.run(unprivileged() + ['/bin/bash', '-c', shell], capture_output=True, text=True,
                                             cwd=os.path.dirname(log), timeout=60,
                                             env={'PATH': os.path.join(os.path.dirname(log), 'bin')})
+                    output += result.stdout + result.stderr
                     if result.returncode != 0:
                         problems.add(at, f'{command!r} fails in a shell: {result.stderr.strip()}')
-        runs[machine] = read_calls(log)
+        runs[machine] = (read_calls(log), output, commands)
     return runs
 
 
-def check_blueprint_runs(src, bp, inputs_files, lab, problems):
+def check_blueprint_runs(src, bp, inputs_files, problems, sequences):
     """The blueprint's commands for each example inputs file, run against stand-ins.
     An inputs file with a value that is not shell-safe is not run: its commands
     would run whatever the value holds (it is reported by check_inputs_file)."""
@@ -748,123 +876,250 @@ def check_blueprint_runs(src, bp, inputs_files, lab, problems):
                 problems.add(where, f'the commands cannot be evaluated with these inputs: {e!r}')
                 continue
             inputs = merged_inputs(bp, values)
-            managers = [m for m, calls in runs.items()
+            machines = inputs.get('machines') or []
+            addresses = [m.get('address') for m in machines]
+            managers = [m for m, (calls, _, _) in runs.items()
                         if any(s == 'components/ha-supervisor/install.sh' for s, _ in calls)]
-            addresses = [m.get('address') for m in inputs.get('machines') or []]
-            for machine, calls in runs.items():
+            for machine, (calls, output, commands) in runs.items():
                 at = f'{where}: {machine}'
-                sequence = [s.split('/')[1] for s, _ in calls if s.startswith('components/')]
-                if machine in managers:
-                    compare_with_lab(lab, sequence, f'{at} (run)', problems)
-                elif sequence != ['consul']:
-                    problems.add(at, f'a witness runs only consul; this one runs {" ".join(sequence)}')
-                for script, args in calls:
-                    check_run_arguments(script, args, inputs, addresses, at, problems)
-            if len(managers) != 2 + inputs.get('third_machine_is_manager', 1):
-                problems.add(where, f'{len(managers)} managers installed for third_machine_is_manager='
-                                    f'{inputs.get("third_machine_is_manager")}')
+                # Which entry of machines this one is: by its address (ip).
+                ip = evaluate(bp, ((bp.node_templates[machine] or {}).get('properties') or {}).get('ip'),
+                              inputs, machine)
+                index = addresses.index(ip) if ip in addresses else len(machines)
+                if sum(len(re.findall(rf'/{PROVISION}(?:\s|$)', c)) for c in commands) != 1:
+                    problems.add(at, f'runs {PROVISION} {sum(c.count(PROVISION) for c in commands)} times, '
+                                     f'not once: it is the one provisioning order')
+                if any(STAND_IN_SECRET in c for c in commands):
+                    problems.add(at, 'the password is on a command line')
+                role = 'manager' if index < 2 or inputs.get('third_machine_role') == 'manager' else 'witness'
+                entry = machines[index] if index < len(machines) else {}
+                check_provisioning(calls, output, {
+                    'role': role, 'address': entry.get('address'), 'servers': addresses,
+                    'db_hosts': addresses, 'consul_prefix': None, 'setup': True,
+                    'vip': f'{inputs.get("floating_ip")}/{inputs.get("floating_ip_prefix_length")}',
+                    'vip_interface': entry.get('vip_interface')}, f'{at} (run)', problems, sequences)
+            expected = 3 if inputs.get('third_machine_role') == 'manager' else 2
+            if len(managers) != expected:
+                problems.add(where, f'{len(managers)} managers installed for third_machine_role='
+                                    f'{inputs.get("third_machine_role")}')
 
 
-def check_run_arguments(script, args, inputs, addresses, where, problems):
-    """The arguments a component got, against the inputs they come from."""
-    if script == 'components/consul/install.sh':
-        bind = option(args, '--bind')
-        others = sorted(a for a in addresses if a not in bind)
-        if sorted(option(args, '--join')) != others or option(args, '--expect') != ['3']:
-            problems.add(where, f'consul joins {option(args, "--join")} (expect {option(args, "--expect")}); '
-                                f'the other servers are {others} (expect 3)')
-    elif script == 'components/rest-service/install.sh':
-        db = (option(args, '--db') or [''])[0]
-        if f'password={STAND_IN_SECRET} ' not in db:
-            problems.add(where, f'the REST service\'s conninfo lacks the secrets file\'s password: {db!r}')
-    elif script == 'components/ha-supervisor/install.sh':
-        vip = f'{inputs.get("floating_ip")}/{inputs.get("floating_ip_prefix_length")}'
-        if option(args, '--vip') != [vip]:
-            problems.add(where, f'the supervisor gets --vip {option(args, "--vip")}, not {vip}')
+# ---- the lab ------------------------------------------------------------------------
+
+def check_lab_runs(src, problems, sequences):
+    """scripts/lab's provision_node, run here: its functions and settings taken
+    from scripts/lab, in_node running the command in this process's place (the
+    lab's marker file left out), against stand-ins; a manager of three, and a
+    manager and the witness of a --nodes 2 lab."""
+    lab = read_text(src, 'scripts/lab', problems)
+    if lab is None:
+        return
+    functions = {name: shell_function(lab, name) for name in ('die', 'say', 'ip_of', 'nodes', 'managers',
+                                                               'provision_node')}
+    missing = [name for name, body in functions.items() if body is None]
+    if missing:
+        problems.add('scripts/lab', f'no {", ".join(missing)}() to run provision_node with')
+        return
+    settings = '\n'.join(re.findall(r'^(?:subnet|client|client_ip|vip)=.*$', lab, re.M))
+    for nodes, node, role in ((['n1', 'n2', 'n3'], 'n1', 'manager'), (['n1', 'n2', 'w1'], 'n1', 'manager'),
+                              (['n1', 'n2', 'w1'], 'w1', 'witness')):
+        where = f'scripts/lab (provision_node {node} of {" ".join(nodes)}, run)'
+        with tempfile.TemporaryDirectory() as root:
+            log, _ = stand_in_tree(src, root)
+            state = os.path.join(root, '.run', 'lab')
+            os.makedirs(os.path.join(state, node))
+            with open(os.path.join(state, 'nodes'), 'w', encoding='utf-8') as f:
+                f.write(''.join(f'{n}\n' for n in nodes))
+            with open(os.path.join(state, 'db-secrets'), 'w', encoding='utf-8') as f:
+                f.write(f'# stand-in\nsuperuser=x\nmanager={STAND_IN_SECRET}\n')
+            in_node = os.path.join(root, 'in_node.log')
+            script = '\n'.join([
+                'set -euo pipefail', settings, f"top='{root}' state='{state}'",
+                *functions.values(),
+                # The command, as the node would run it; its arguments kept to
+                # check that no password is among them.
+                f'in_node() {{ shift; [ "$1" = touch ] && return 0; printf "%s\\n" "$*" >>"{in_node}"; "$@"; }}',
+                f'provision_node {node}', ''])
+            open_to_nobody(root)
+            result = subprocess.run(unprivileged() + ['/bin/bash', '-c', script], capture_output=True, text=True,
+                                    timeout=60, env={'PATH': os.path.join(root, 'bin')})
+            calls = read_calls(log)
+            texts = {}
+            for name in ('timings', 'provision.log'):
+                try:
+                    with open(os.path.join(state, node, name), encoding='utf-8') as f:
+                        texts[name] = f.read()
+                except FileNotFoundError:
+                    texts[name] = ''
+            try:
+                with open(in_node, encoding='utf-8') as f:
+                    command_lines = f.read()
+            except FileNotFoundError:
+                command_lines = ''
+        if result.returncode != 0:
+            problems.add(where, f'exits {result.returncode}: {(result.stderr + texts["provision.log"]).strip()}')
+            continue
+        if PROVISION not in command_lines:
+            problems.add(where, f'does not run {PROVISION} in the node')
+        if STAND_IN_SECRET in command_lines:
+            problems.add(where, 'the password is on a command line')
+        ip = {'n1': '198.18.0.11', 'n2': '198.18.0.12', 'n3': '198.18.0.13', 'w1': '198.18.0.19'}
+        managers = [ip[n] for n in nodes if n.startswith('n')]
+        check_provisioning(calls, texts['provision.log'] + result.stdout + result.stderr, {
+            'role': role, 'address': ip[node], 'servers': [ip[n] for n in nodes], 'db_hosts': managers,
+            'consul_prefix': os.path.join(root, '.deps/consul'), 'setup': False,
+            'vip': '198.18.0.100/24', 'vip_interface': 'eth0'}, where, problems, sequences)
+        # lab up's summary reads "COMPONENT MS" lines; provision.log says each step.
+        sequence = [s.split('/')[1] for s, _ in calls if s.startswith('components/')]
+        timed = re.findall(r'^([a-z0-9-]+) [0-9]+$', texts['timings'], re.M)
+        logged = re.findall(r'^lab: ([a-z0-9-]+) installed in [0-9]+ ms \(exit 0\)$', texts['provision.log'], re.M)
+        if timed != sequence:
+            problems.add(where, f'the timings file lists {timed}, not each step installed ({sequence}) '
+                                f'as "COMPONENT MS": {texts["timings"]!r}')
+        if logged != sequence:
+            problems.add(where, f'provision.log says "lab: COMPONENT installed in MS ms (exit 0)" for {logged}, '
+                                f'not for each step installed ({sequence})')
 
 
 # ---- vagrant --------------------------------------------------------------------
 
-def join_continuations(text):
-    return re.sub(r'\\\n\s*', ' ', text)
+# Vagrant, as far as the Vagrantfile uses it: records each VM's provisioners
+# (name and options) and SRC, runs no trigger.
+VAGRANT_STAND_IN = r'''
+require "json"
+class Rec
+  def initialize(log, machine = nil) @log = log; @machine = machine end
+  def define(name, *) yield Rec.new(@log, name) if block_given? end
+  def provision(name, **opts) @log << { "machine" => @machine, "name" => name, "opts" => opts } end
+  def ruby(*) end
+  def method_missing(*) yield Rec.new(@log, @machine) if block_given?; self end
+  def respond_to_missing?(*) true end
+end
+module Vagrant
+  LOG = []
+  def self.require_version(*) end
+  def self.configure(*) yield Rec.new(LOG) end
+end
+load ARGV[0]
+puts JSON.generate({ "provisioners" => Vagrant::LOG, "src" => (defined?(SRC) ? SRC : nil) })
+'''
 
 
-def check_vagrant(src, problems):
+def vagrant_provisioners(vfile, problems):
+    """(provisioners, SRC) of the Vagrantfile, evaluated by Ruby; None without ruby."""
+    if shutil.which('ruby') is None:
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        fake = os.path.join(scratch, 'vagrant_stand_in.rb')
+        with open(fake, 'w', encoding='utf-8') as f:
+            f.write(VAGRANT_STAND_IN)
+        result = subprocess.run(['ruby', fake, vfile], capture_output=True, text=True, timeout=60,
+                                cwd=os.path.dirname(vfile), env=dict(os.environ, HOME=scratch))
+    if result.returncode != 0:
+        problems.add('vagrant/Vagrantfile', f'does not evaluate (Ruby, with a stand-in for Vagrant): '
+                                            f'{result.stderr.strip()}')
+        return [], None
+    import json
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    return data['provisioners'], data['src']
+
+
+def check_vagrant(src, problems, sequences):
     vdir = os.path.join(src, 'vagrant')
     vfile = os.path.join(vdir, 'Vagrantfile')
-    try:
-        with open(vfile, encoding='utf-8') as f:
-            text = f.read()
-    except OSError as e:
-        problems.add('vagrant/Vagrantfile', f'cannot read it: {e}')
+    text = read_text(src, 'vagrant/Vagrantfile', problems)
+    if text is None:
         return
     if 'debian/bookworm64' not in text:
         problems.add('vagrant/Vagrantfile', 'the box is not debian/bookworm64')
-    check_command_text(src, text, 'vagrant/Vagrantfile', problems)
-    # Each provisioner script: path: "X" (relative to vagrant/), and the
-    # options its provisioner passes (up to the next provisioner).
-    provisioners = re.split(r'\.vm\.provision\b', text)[1:]
-    scripts = []
-    for block in provisioners:
+    check_command_text(src, code_of(text), 'vagrant/Vagrantfile', problems)
+    # Each provisioner: its script (path: "X", relative to vagrant/) or the
+    # repository script its inline runs, and the options it passes (up to the
+    # next provisioner).
+    blocks = re.split(r'\.vm\.provision\b', text)[1:]
+    if not any(re.search(r'\b(?:path|inline):', b) for b in blocks):
+        problems.add('vagrant/Vagrantfile', 'no provisioner (path: or inline:)')
+    runs_it = False
+    for block in blocks:
+        options = re.findall(r'["\'](--[a-z][a-z0-9-]*)["\']', block)
         found = re.search(r'\bpath:\s*["\']([^"\']+)["\']', block)
         if found:
-            scripts.append((found.group(1), re.findall(r'["\'](--[a-z][a-z0-9-]*)["\']', block)))
-    if not scripts:
-        problems.add('vagrant/Vagrantfile', 'no provisioner script (path: ...)')
-    installed = []
-    for script, options in scripts:
-        full = os.path.normpath(os.path.join(vdir, script))
-        where = os.path.relpath(full, src)
-        if not os.path.isfile(full):
-            problems.add('vagrant/Vagrantfile', f'provisioner path {script} does not exist')
+            script, full = found.group(1), os.path.normpath(os.path.join(vdir, found.group(1)))
+            if not os.path.isfile(full):
+                problems.add('vagrant/Vagrantfile', f'provisioner path {script} does not exist')
+                continue
+            check_command_text(src, code_of(open(full, encoding='utf-8').read()),
+                               os.path.relpath(full, src), problems)
+        elif re.search(r'\binline:[^\n]*' + re.escape(PROVISION), block):
+            script, full = PROVISION, os.path.join(src, PROVISION)
+            runs_it = True
+            if not os.path.isfile(full):
+                continue  # reported by check_command_text
+        else:
             continue
         for name in options:
             if name not in script_options(full):
                 problems.add('vagrant/Vagrantfile', f'{script} does not accept {name}')
-        with open(full, encoding='utf-8') as f:
-            body = join_continuations(f.read())
-        # Comments name files too; only commands are checked for options.
-        code = '\n'.join(line for line in body.splitlines() if not line.lstrip().startswith('#'))
-        installed += [n.split('/')[1] for n in check_command_text(src, code, where, problems)
-                      if n.startswith('components/') and n.endswith('/install.sh')]
-    lab = lab_components(src, problems)
-    compare_with_lab(lab, installed, 'vagrant (provisioners)', problems)
-    node_script = os.path.join(vdir, 'provision-node.sh')
-    if os.path.isfile(node_script):
-        check_vagrant_run(src, node_script, lab, problems)
+    if not runs_it:
+        problems.add('vagrant/Vagrantfile', f'no provisioner runs {PROVISION} (inline:)')
+    evaluated = vagrant_provisioners(vfile, problems)
+    if evaluated is None:
+        SKIPPED.add('SKIP: the Vagrant provisioning run: ruby is not installed (vagrant brings it)')
+        return
+    check_vagrant_runs(src, *evaluated, problems, sequences)
 
 
-def check_vagrant_run(src, script, lab, problems):
-    """provision-node.sh run against stand-ins, with loopback addresses (lo holds
-    127.0.0.1, so the interface lookup has something to find)."""
-    where = os.path.relpath(script, src) + ' (run)'
-    with tempfile.TemporaryDirectory() as root:
-        log, secrets = stand_in_tree(src, root)
-        managers = ['127.0.0.1', '127.0.0.2', '127.0.0.3']
-        args = ['--src', root, '--name', 'n1', '--address', '127.0.0.1', '--priority', '150',
-                '--vip', '127.0.0.100/8', '--peer-network', '127.0.0.0/8', '--secrets', secrets]
-        for m in managers:
-            args += ['--manager', m]
-        open_to_nobody(root)
-        result = subprocess.run(unprivileged() + ['/bin/bash', script] + args, capture_output=True, text=True, timeout=60,
-                                env={'PATH': os.path.join(root, 'bin')})
-        if result.returncode != 0:
-            problems.add(where, f'exits {result.returncode}: {result.stderr.strip()}')
-            return
-        calls = read_calls(log)
-    sequence = [s.split('/')[1] for s, _ in calls if s.startswith('components/')]
-    compare_with_lab(lab, sequence, where, problems)
-    for script_name, got in calls:
-        if script_name == 'components/consul/install.sh':
-            if option(got, '--consul-prefix') != [os.path.join(root, '.deps/consul')] \
-                    or sorted(option(got, '--join')) != managers[1:] or option(got, '--expect') != ['3']:
-                problems.add(where, f'consul gets {got}: not the lab\'s --expect, --join, --consul-prefix')
-        elif script_name == 'components/rest-service/install.sh':
-            if f'password={STAND_IN_SECRET} ' not in (option(got, '--db') or [''])[0]:
-                problems.add(where, f'the REST service\'s conninfo lacks the secrets file\'s password: {got}')
-        elif script_name == 'components/ha-supervisor/install.sh':
-            if option(got, '--vip-interface') != ['lo'] or option(got, '--vip') != ['127.0.0.100/8']:
-                problems.add(where, f'the supervisor gets {got}: not the floating IP on the address\'s interface')
+def check_vagrant_runs(src, provisioners, vagrant_src, problems, sequences):
+    """Each VM's provisioners that run provision-node, run as Vagrant runs an
+    inline script (bash SCRIPT ARGS), with the checkout's path (SRC) made the
+    stand-ins' and the VM's address made 127.0.0.1 (lo holds it, so the
+    interface lookup has something to find)."""
+    machines = list(dict.fromkeys(p['machine'] for p in provisioners if p.get('machine')))
+    if not machines:
+        problems.add('vagrant/Vagrantfile', 'no VM with provisioners (config.vm.define)')
+    runs = {m: [p for p in provisioners if p['machine'] == m and PROVISION in repr(p['opts'])] for m in machines}
+    # Every VM's address, in the VMs' order: the Consul servers and the database hosts.
+    addresses = [(option([str(a) for a in mine[0]['opts'].get('args') or []], '--address') or [None])[0]
+                 for mine in runs.values() if mine]
+    for machine, mine in runs.items():
+        where = f'vagrant/Vagrantfile ({machine}, run)'
+        if len(mine) != 1:
+            problems.add(where, f'{len(mine)} provisioners run {PROVISION}, not one')
+            continue
+        opts = mine[0]['opts']
+        if not vagrant_src or 'inline' not in opts:
+            problems.add(where, f'runs {PROVISION} from an uploaded copy (path:), not from the checkout '
+                                f'(SRC) in the VM: it finds the components next to itself')
+            continue
+        args = [str(a) for a in opts.get('args') or []]
+        if any(STAND_IN_SECRET in a or 'password=' in a for a in args):
+            problems.add(where, 'a password is on a command line')
+        address = (option(args, '--address') or [''])[0]
+        with tempfile.TemporaryDirectory() as root:
+            log, secrets_file = stand_in_tree(src, root)
+            def local(value):
+                return value.replace(vagrant_src, root).replace(address, '127.0.0.1') if address else value
+            args = [local(a) for a in args]
+            for secrets in option(args, '--secrets'):
+                if secrets.startswith(root + '/'):
+                    os.makedirs(os.path.dirname(secrets), exist_ok=True)
+                    shutil.copy(secrets_file, secrets)
+            inline = os.path.join(root, 'vagrant-shell')
+            with open(inline, 'w', encoding='utf-8') as f:
+                f.write(local(opts['inline']))
+            open_to_nobody(root)
+            result = subprocess.run(unprivileged() + ['/bin/bash', inline] + args, capture_output=True,
+                                    text=True, timeout=60, env={'PATH': os.path.join(root, 'bin')})
+            calls = read_calls(log)
+            if result.returncode != 0:
+                problems.add(where, f'exits {result.returncode}: {result.stderr.strip()}')
+                continue
+            vip = (option(args, '--vip') or [''])[0]
+            every = [local(a) for a in addresses]
+            check_provisioning(calls, result.stdout + result.stderr, {
+                'role': 'manager', 'address': '127.0.0.1', 'servers': every, 'db_hosts': every,
+                'consul_prefix': os.path.join(root, '.deps/consul'),
+                'setup': False, 'vip': vip, 'vip_interface': 'lo'}, where, problems, sequences)
 
 
 def vagrant_validate(vdir, scratch):
@@ -915,23 +1170,76 @@ def drop_input(name):
     return apply
 
 
+def insert_after(path, anchor, text):
+    return replace_in(path, anchor, anchor + text)
+
+
 BREAKS = [
-    ('an input is no longer declared', drop_input('floating_ip'),
-     "get_input names undeclared input 'floating_ip'"),
+    # One order: provision-node, and nothing else, installs components.
+    ('the lab installs a component itself',
+     insert_after('scripts/lab', '3>>"$state/$n/timings" >>"$state/$n/provision.log" 2>&1 || return\n',
+                  '  in_node "$n" "$top/components/nginx/install.sh"\n'),
+     'scripts/lab: runs components/nginx/install.sh itself'),
+    ('the lab no longer runs provision-node',
+     replace_in('scripts/lab', 'in_node "$n" "$top/scripts/provision-node"', 'in_node "$n" "$top/scripts/setup"'),
+     'provision_node does not run scripts/provision-node'),
+    ('the lab passes provision-node an option it does not take',
+     replace_in('scripts/lab', '--log-tag lab', '--log-tags lab'),
+     'scripts/provision-node does not accept --log-tags'),
+    ('the lab no longer writes its per-step timings',
+     replace_in('scripts/lab', '--timings /dev/fd/3 ', ''),
+     'the timings file lists []'),
+    ('the lab puts a node on the wrong Consul servers',
+     replace_in('scripts/lab', 'for o in $(nodes); do servers+=', 'for o in $(managers); do servers+='),
+     'a cluster has three or more'),
+    ('Vagrant installs a component itself',
+     replace_in('vagrant/Vagrantfile', '#{SRC}/scripts/build"', '#{SRC}/scripts/build && #{SRC}/components/nginx/install.sh"'),
+     'vagrant/Vagrantfile: runs components/nginx/install.sh itself'),
+    ('the blueprint installs a component itself',
+     insert_after('blueprints/types/ha-manager-types.yaml', '            commands:\n              default:\n',
+                  '                - concat: [{ get_property: [SELF, repository_dir] }, /components/nginx/install.sh]\n'),
+     'blueprints/types/ha-manager-types.yaml: runs components/nginx/install.sh itself'),
+    ('a machine of the blueprint does not run provision-node',
+     replace_in('blueprints/types/ha-manager-types.yaml', "'/scripts/provision-node --build --role '",
+                "'/scripts/setup --role '"),
+     'runs scripts/provision-node 0 times'),
+    ('provision-node gives a component an option it does not take',
+     replace_in('scripts/provision-node', '--folder-id ha-opt', '--folder-idx ha-opt'),
+     'components/upload-gate/install.sh does not accept --folder-idx'),
+    ('provision-node leaves a component out',
+     replace_in('scripts/provision-node', 'step nginx\n', ''),
+     'nginx: never installed on a manager'),
+    ('provision-node installs more than Consul on a witness',
+     replace_in('scripts/provision-node', '[ "$role" = manager ] || exit 0\n', ''),
+     'a witness runs only consul'),
+    ('provision-node makes a node join itself',
+     replace_in('scripts/provision-node', '  [ "$s" = "$address" ] && continue\n', ''),
+     'the other servers are'),
+    ('the REST service gets no password from the secrets file',
+     replace_in('scripts/provision-node', 'password=$password ', 'password= '),
+     "conninfo lacks the secrets file's password"),
+    ('provision-node writes the password to its output',
+     insert_after('scripts/provision-node', '[ -n "$password" ] || die "$secrets has no manager= line"\n',
+                  'echo "read $password"\n'),
+     'the password appears in the output'),
     ('a component script is missing', remove('components/nginx/install.sh'),
      'components/nginx/install.sh does not exist'),
-    ('a script named by a command is not executable',
-     lambda root: os.chmod(os.path.join(root, 'scripts/build'), 0o644), 'scripts/build is not executable'),
+    ('provision-node is not executable',
+     lambda root: os.chmod(os.path.join(root, 'scripts/provision-node'), 0o644),
+     'scripts/provision-node is not executable'),
+    # The blueprint's own structure.
+    ('an input is no longer declared', drop_input('floating_ip'),
+     "get_input names undeclared input 'floating_ip'"),
     ('a relationship targets an undeclared node',
-     replace_in('blueprints/ha-manager-blueprint.yaml', 'target: consul_2', 'target: consul_9'),
-     'target consul_9 is not a declared node template'),
+     replace_in('blueprints/ha-manager-blueprint.yaml', 'target: machine_2', 'target: machine_9'),
+     'target machine_9 is not a declared node template'),
     ('a node template names an undeclared type',
-     replace_in('blueprints/ha-manager-blueprint.yaml', 'type: ha.nodes.Manager', 'type: ha.nodes.Manger'),
-     'type ha.nodes.Manger is not declared'),
+     replace_in('blueprints/ha-manager-blueprint.yaml', 'type: ha.nodes.ClusterNode', 'type: ha.nodes.ClusterNod'),
+     'type ha.nodes.ClusterNod is not declared'),
     ('a relationship type is misspelt',
-     replace_in('blueprints/ha-manager-blueprint.yaml', 'cloudify.relationships.depends_on',
-                'cloudify.relationships.depend_on'),
-     'relationship type cloudify.relationships.depend_on is not declared'),
+     replace_in('blueprints/ha-manager-blueprint.yaml', 'cloudify.relationships.contained_in',
+                'cloudify.relationships.contain_in'),
+     'relationship type cloudify.relationships.contain_in is not declared'),
     ('a node template gives an undeclared property',
      replace_in('blueprints/ha-manager-blueprint.yaml', '      vip_priority: { get_input: [machines, 1',
                 '      vip_prio: { get_input: [machines, 1'),
@@ -939,17 +1247,12 @@ BREAKS = [
     ('get_property names a property the type lacks',
      replace_in('blueprints/types/ha-manager-types.yaml', '[SELF, vip_interface]', '[SELF, vip_iface]'),
      "declares no property 'vip_iface'"),
-    ('an install script is given an option it does not take',
+    ('provision-node is given an option it does not take',
      replace_in('blueprints/types/ha-manager-types.yaml', "' --vip-interface '", "' --vip-iface '"),
-     'does not accept --vip-iface'),
+     'scripts/provision-node does not accept --vip-iface'),
     ('a lifecycle operation is misspelt (Cloudify would never run it)',
-     replace_in('blueprints/types/ha-manager-types.yaml', '        configure:\n', '        configur:\n'),
-     'configur: not a lifecycle operation'),
-    ('a component of the lab is left out',
-     replace_in('blueprints/types/ha-manager-types.yaml',
-                "                - concat: [{ get_property: [SELF, repository_dir] }, /components/keepalived/install.sh]\n",
-                ''),
-     'the lab (scripts/lab provision_node) installs'),
+     replace_in('blueprints/types/ha-manager-types.yaml', '        create:\n', '        creat:\n'),
+     'creat: not a lifecycle operation'),
     ('an imported types file is missing', remove('blueprints/types/ha-manager-types.yaml'),
      'import types/ha-manager-types.yaml does not exist'),
     ('a YAML file is not well formed',
@@ -963,9 +1266,9 @@ BREAKS = [
      replace_in('blueprints/inputs/three-managers.yaml', '    vip_priority: 130\n', ''),
      "has no ['vip_priority']"),
     ('an inputs file breaks a constraint',
-     replace_in('blueprints/inputs/two-managers-and-witness.yaml', 'third_machine_is_manager: 0',
-                'third_machine_is_manager: 2'),
-     'third_machine_is_manager: 2 breaks the constraint valid_values'),
+     replace_in('blueprints/inputs/two-managers-and-witness.yaml', 'third_machine_role: witness',
+                'third_machine_role: witnes'),
+     "third_machine_role: 'witnes' breaks the constraint valid_values"),
     ('an input value is not shell-safe',
      replace_in('blueprints/inputs/three-managers.yaml', 'name: n2', 'name: n2;true'),
      'is not shell-safe'),
@@ -973,30 +1276,27 @@ BREAKS = [
      replace_in('blueprints/inputs/three-managers.yaml', 'floating_ip_prefix_length:', 'floating_ip_prefix:'),
      "'floating_ip_prefix' is not an input"),
     ('a blueprint command is not valid shell',
-     replace_in('blueprints/types/ha-manager-types.yaml', "') target_session_attrs", "' target_session_attrs"),
+     replace_in('blueprints/types/ha-manager-types.yaml', "' --name '", "' --name \"'"),
      'fails in a shell'),
-    ('the REST service gets no password from the secrets file',
-     replace_in('blueprints/types/ha-manager-types.yaml', 's/^manager=//p', 's/^managr=//p'),
-     "conninfo lacks the secrets file's password"),
-    ('a Consul server is not told about the others',
+    ('a Consul server of the blueprint is not told about the others',
      replace_in('blueprints/ha-manager-blueprint.yaml',
-                '        - { get_input: [machines, 1, address] }\n        - { get_input: [machines, 2, address] }',
-                '        - { get_input: [machines, 1, address] }\n        - { get_input: [machines, 1, address] }'),
-     'the other servers are'),
-    ('the Vagrantfile passes an option its provisioner does not take',
-     replace_in('vagrant/Vagrantfile', '"--peer-network"', '"--peer-net"'),
-     'provision-node.sh does not accept --peer-net'),
-    ('the Vagrant provisioning makes a node join itself',
-     replace_in('vagrant/provision-node.sh', '[ "$m" = "$address" ] || joins+=', 'joins+='),
-     "consul gets"),
+                '          - { get_input: [machines, 1, address] }\n          - { get_input: [machines, 2, address] }',
+                '          - { get_input: [machines, 1, address] }\n          - { get_input: [machines, 1, address] }'),
+     'a cluster has three or more'),
+    # Vagrant.
+    ('the Vagrantfile passes an option provision-node does not take',
+     replace_in('vagrant/Vagrantfile', '"--db-peer-network"', '"--db-peer-net"'),
+     'scripts/provision-node does not accept --db-peer-net'),
+    ('the Vagrant provisioning gives a VM only itself as Consul server',
+     replace_in('vagrant/Vagrantfile', 'NODES.values.flat_map { |a| ["--server", a] }',
+                '[address].flat_map { |a| ["--server", a] }'),
+     'a cluster has three or more'),
+    ('the Vagrant provisioning gives the REST service other database hosts',
+     replace_in('vagrant/Vagrantfile', 'NODES.values.flat_map { |a| ["--db-host", a] }',
+                'NODES.values.reverse.flat_map { |a| ["--db-host", a] }'),
+     "conninfo does not list the hosts"),
     ('a Vagrant provisioner script is missing', remove('vagrant/show-status.sh'),
      'provisioner path show-status.sh does not exist'),
-    ('the Vagrant provisioning passes an option a component does not take',
-     replace_in('vagrant/provision-node.sh', '--consul-prefix', '--consul-prefx'),
-     'does not accept --consul-prefx'),
-    ('the Vagrant provisioning leaves a component out',
-     replace_in('vagrant/provision-node.sh', '"$src/components/nginx/install.sh"\n', ''),
-     'vagrant (provisioners): installs'),
 ]
 
 
@@ -1007,9 +1307,12 @@ def scratch_copy(src, root):
 
 
 def check_tree(src):
-    problems = Problems()
-    check_blueprints(src, problems)
-    check_vagrant(src, problems)
+    problems, sequences = Problems(), {}
+    check_one_order(src, problems)
+    check_lab_runs(src, problems, sequences)
+    check_vagrant(src, problems, sequences)
+    check_blueprints(src, problems, sequences)
+    check_complete(src, sequences, problems)
     return problems
 
 
@@ -1025,7 +1328,7 @@ def main():
         print(f'FAIL: {p}')
     failed |= bool(problems)
     if not problems:
-        print('deploy files: blueprints/ and vagrant/ check out')
+        print('deploy files: one provisioning order; the lab, vagrant/ and blueprints/ check out')
 
     caught = 0
     for description, apply, expected in BREAKS:
@@ -1041,10 +1344,13 @@ def main():
             if any(expected in p for p in found):
                 caught += 1
             else:
-                print(f'FAIL: break "{description}" was not reported as "{expected}"; got: {found or "nothing"}')
+                shown = '; '.join(found[:8]) + (f' (and {len(found) - 8} more)' if len(found) > 8 else '')
+                print(f'FAIL: break "{description}" was not reported as "{expected}"; got: {shown or "nothing"}')
     print(f'deploy files: {caught} of {len(BREAKS)} deliberate breaks caught')
     failed |= caught != len(BREAKS)
 
+    for note in sorted(SKIPPED):
+        print(note)
     if shutil.which('vagrant') is None:
         print('SKIP: vagrant validate: vagrant is not installed (scripts/setup installs it)')
     else:
@@ -1058,9 +1364,9 @@ def main():
         # ...and it fails where it should: a provisioner script missing.
         with tempfile.TemporaryDirectory() as root, tempfile.TemporaryDirectory() as scratch:
             scratch_copy(src, root)
-            remove('vagrant/provision-node.sh')(root)
+            remove('vagrant/show-status.sh')(root)
             ok, output = vagrant_validate(os.path.join(root, 'vagrant'), scratch)
-            if ok or 'provision-node.sh' not in output:
+            if ok or 'show-status.sh' not in output:
                 print(f'FAIL: vagrant validate accepted a missing provisioner script:\n{output}')
                 failed = True
             else:
