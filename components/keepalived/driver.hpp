@@ -15,6 +15,7 @@ class VipDriver : public loop::Driver {
  public:
   explicit VipDriver(loop::DriverContext& ctx);
 
+  const char* name() const override { return "vip"; }
   std::vector<std::string> units() const override;
   void start() override;
   void stop() override;

@@ -16,6 +16,7 @@ class NginxDriver : public loop::Driver {
   explicit NginxDriver(loop::DriverContext& ctx);
   ~NginxDriver() override;
 
+  const char* name() const override { return "nginx"; }
   std::vector<std::string> units() const override;
   void start() override;
   void stop() override;

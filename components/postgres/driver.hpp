@@ -16,6 +16,7 @@ class DbDriver : public loop::Driver {
   DbDriver(loop::DriverContext& ctx, std::unique_ptr<DbBackend> backend);
   ~DbDriver() override;
 
+  const char* name() const override { return "db"; }
   std::vector<std::string> units() const override { return backend_->units(); }
   void start() override;
   void stop() override;

@@ -24,6 +24,7 @@ class FilesDriver : public loop::Driver {
   explicit FilesDriver(loop::DriverContext& ctx);
   ~FilesDriver() override;
 
+  const char* name() const override { return "files"; }
   std::vector<std::string> units() const override;
   void start() override;
   void stop() override;

@@ -55,6 +55,9 @@ class Timers {
 class Driver {
  public:
   virtual ~Driver() = default;
+  // Its component's name in the component list (components.hpp): the status
+  // document's section, the name operators see.
+  virtual const char* name() const = 0;
   // The systemd units it runs, watched from the start.
   virtual std::vector<std::string> units() const { return {}; }
   // Starts its observers. Called once, after the engine's own.
