@@ -102,4 +102,12 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   return note;
 }
 
+void publish_vip(const Snapshot& s, cluster::MemberRecord& r) {
+  if (!s.vip.enabled) return;
+  // Before keepalived's first notify, holding the address says MASTER.
+  r.vrrp_state = !s.vip.vrrp_state.empty() ? s.vip.vrrp_state : (s.vip.holds_address ? "MASTER" : "");
+  r.holds_vip = s.vip.holds_address;
+  r.vip_settings = vip_settings(s);
+}
+
 }  // namespace hasup::loop

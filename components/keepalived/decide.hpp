@@ -19,4 +19,7 @@ std::string vip_settings(const Snapshot& s);
 // "" when the settings agree (or the IP is not managed).
 std::string vip_problem(const Snapshot& s);
 
+// Its fields of the member record: keepalived's state, whether it holds the address, its settings.
+void publish_vip(const Snapshot& s, cluster::MemberRecord& record);
+
 }  // namespace hasup::loop

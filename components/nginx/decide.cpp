@@ -143,4 +143,6 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
          upstreams_fingerprint(model.services) + ")" + rejected_note;
 }
 
+void publish_nginx(const Snapshot& s, cluster::MemberRecord& r) { r.nginx_config = nginx_served_summary(s.nginx); }
+
 }  // namespace hasup::loop

@@ -37,4 +37,7 @@ std::optional<NginxFile> parse_nginx_file(const std::string& text);
 // "gen 4 9f3a12bc" for the member record and status; "" without a config.
 std::string nginx_served_summary(const NginxView& view);
 
+// Its field of the member record: the config it serves ("gen 4 9f3a12bc").
+void publish_nginx(const Snapshot& s, cluster::MemberRecord& record);
+
 }  // namespace hasup::loop

@@ -37,9 +37,9 @@ void PatroniBackend::read_inputs(loop::DbView& view) {
   }
   if (!error.empty() && error != view.template_error) spdlog::error("patroni: {}", error);
   view.template_error = error;
-  view.patroni_template = yml.value_or("");
-  view.bootstrap_template = sql.value_or("");
-  auto& m = view.model;
+  view.patroni.conf_template = yml.value_or("");
+  view.patroni.sql_template = sql.value_or("");
+  auto& m = view.patroni.model;
   m.node_name = ctx_.config.node.name;
   m.scope = c.scope;
   m.namespace_ = c.patroni_namespace;
@@ -62,8 +62,8 @@ void PatroniBackend::read_inputs(loop::DbView& view) {
   m.manager_user = c.manager_user;
   m.manager_database = c.manager_database;
   m.secrets = secrets.secrets;
-  view.current_conf = read_small_file(c.patroni_conf);
-  view.current_sql = read_small_file(c.bootstrap_sql);
+  view.patroni.current_conf = read_small_file(c.patroni_conf);
+  view.patroni.current_sql = read_small_file(c.bootstrap_sql);
   if (error.empty()) {
     const std::string pgpass = db::supervisor_pgpass();
     std::error_code ec;
@@ -123,8 +123,8 @@ void PatroniBackend::run(const loop::ApplyPatroniConf& a, loop::DbView& view) {
     spdlog::error("patroni: {}", error);
     return ctx_.finish_job(loop::Job::apply_patroni_conf);
   }
-  view.current_conf = a.yml;
-  view.current_sql = a.sql;
+  view.patroni.current_conf = a.yml;
+  view.patroni.current_sql = a.sql;
   spdlog::info("patroni: wrote {}", c.patroni_conf);
   const bool running = ctx_.units.reloadable(c.unit);
   // Not connected to systemd yet: the start follows as its own job once it is.

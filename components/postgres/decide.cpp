@@ -13,7 +13,7 @@ std::string cluster_note(const DbView& db) {
   std::string note = db.cluster.primary.empty() ? "database: no primary (failover in progress)"
                                                  : "database: primary " + db.cluster.primary;
   // The trade-off of two database nodes, said where operators look.
-  if (db.model.synchronous_mode && !db.model.synchronous_mode_strict && db.cluster.members.size() == 2)
+  if (db.patroni.model.synchronous_mode && !db.patroni.model.synchronous_mode_strict && db.cluster.members.size() == 2)
     note += " (2 members: after a failover, new commits have one copy until the other node is back)";
   return note;
 }
@@ -39,12 +39,12 @@ std::string decide_stolon(Plan& plan, const Snapshot& s, std::string note) {
   if (!db.template_error.empty()) return note + "; stolon: " + db.template_error;
   if (!s.consul.quorum_reachable || !db.cluster_known) return note;
   if (!db.cluster.initialized && !s.busy.count(Job::bootstrap_stolon)) {
-    plan.actions.push_back(BootstrapStolon{db.stolon_spec});
+    plan.actions.push_back(BootstrapStolon{db.stolon.spec});
     note += "; stolon: no clusterdata in Consul: initialising the cluster once (bootstrap lock)";
   }
   if (!s.units_connected || s.busy.count(Job::start_stolon_units)) return note;
   std::string stopped;
-  for (const auto& unit : db.stolon_units)
+  for (const auto& unit : db.stolon.units)
     if (s.units.count(unit) && !s.units.at(unit).running_or_starting()) stopped += (stopped.empty() ? "" : ", ") + unit;
   if (!stopped.empty()) {
     plan.actions.push_back(StartStolonUnits{});
@@ -60,14 +60,14 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
   if (db.backend == "stolon") return decide_stolon(plan, s, note);
   if (db.backend != "patroni") return note;
   if (!db.template_error.empty()) return note + "; patroni: " + db.template_error;
-  auto yml = patroni::render_patroni_yml(db.patroni_template, db.model);
-  auto sql = patroni::render_bootstrap_sql(db.bootstrap_template, db.model);
+  auto yml = patroni::render_patroni_yml(db.patroni.conf_template, db.patroni.model);
+  auto sql = patroni::render_bootstrap_sql(db.patroni.sql_template, db.patroni.model);
   if (!yml.error.empty() || !sql.error.empty())
     return note + "; patroni: not rendered: " + (yml.error.empty() ? sql.error : yml.error);
-  if (db.current_conf != yml.text || db.current_sql != sql.text) {
+  if (db.patroni.current_conf != yml.text || db.patroni.current_sql != sql.text) {
     if (!s.busy.count(Job::apply_patroni_conf)) {
       plan.actions.push_back(ApplyPatroniConf{yml.text, sql.text});
-      note += db.current_conf ? "; patroni: config changed, rewriting patroni.yml" : "; patroni: writing patroni.yml";
+      note += db.patroni.current_conf ? "; patroni: config changed, rewriting patroni.yml" : "; patroni: writing patroni.yml";
     }
     return note;
   }

@@ -14,6 +14,24 @@
 
 namespace hasup::loop {
 
+// Patroni's part: patroni.yml and the bootstrap SQL, rendered by decide()
+// from these and compared with the files as they are.
+struct PatroniFiles {
+  std::string conf_template;                // templates/patroni.yml.mustache
+  std::string sql_template;                 // templates/patroni-bootstrap.sql.mustache
+  patroni::PatroniModel model;              // from config and secrets
+  std::optional<std::string> current_conf;  // patroni.yml as it is; nullopt: absent
+  std::optional<std::string> current_sql;
+};
+
+// stolon's part: the initial cluster spec (rendered at load; empty with the
+// view's template_error), its units, and the newest bootstrap's outcome.
+struct StolonSetup {
+  std::string spec;
+  std::vector<std::string> units;
+  std::string bootstrap_outcome;
+};
+
 // PostgreSQL HA on this node: what the backend's keys in Consul say about the
 // cluster, what the probes saw, and (Patroni) the files the supervisor renders.
 struct DbView {
@@ -28,20 +46,11 @@ struct DbView {
   std::optional<db::LocalProbe> local;
   std::chrono::milliseconds endpoint_failing_for{0};  // 0 while the last write probe succeeded
   std::chrono::milliseconds unfit_after{0};
-  // Patroni: rendered by decide() from these, compared with the files.
-  std::string patroni_template;
-  std::string bootstrap_template;
-  std::string template_error;               // a template or the secrets file could not be read
-  patroni::PatroniModel model;              // from config and secrets
-  std::optional<std::string> current_conf;  // patroni.yml as it is; nullopt: absent
-  std::optional<std::string> current_sql;
+  std::string template_error;               // a template, the secrets file or the spec could not be read
   std::string unit;
-  std::string last_error;                   // newest failure to write or reload
-  // stolon: the initial cluster spec (rendered at load; empty with
-  // template_error), its units, and the newest bootstrap's outcome.
-  std::string stolon_spec;
-  std::vector<std::string> stolon_units;
-  std::string bootstrap_outcome;
+  std::string last_error;                   // newest failure to write, reload or start
+  PatroniFiles patroni;                     // with the Patroni backend
+  StolonSetup stolon;                       // with the stolon backend
 };
 
 }  // namespace hasup::loop

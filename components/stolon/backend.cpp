@@ -27,7 +27,7 @@ std::string StolonBackend::keys_prefix() const {
 // (the proxies connect from every node). Rendered once per load.
 void StolonBackend::read_inputs(loop::DbView& view) {
   const auto& c = ctx_.config.db;
-  view.stolon_units = units();
+  view.stolon.units = units();
   auto text = read_small_file(c.stolon_spec_template);
   std::string error = text ? "" : "cannot read the template " + c.stolon_spec_template;
   if (error.empty()) {
@@ -36,7 +36,7 @@ void StolonBackend::read_inputs(loop::DbView& view) {
     if (!c.peer_network.empty()) spec.pg_hba.push_back("host all all " + c.peer_network + " md5");
     auto rendered = render_cluster_spec(*text, spec);
     if (rendered.error.empty())
-      view.stolon_spec = rendered.text;
+      view.stolon.spec = rendered.text;
     else
       error = "cluster spec not rendered: " + rendered.error;
   }
@@ -93,12 +93,12 @@ void StolonBackend::run(const loop::BootstrapStolon& a, loop::DbView& view) {
   settings.node_name = ctx_.config.node.name;
   settings.init_argv = stolonctl_init_argv(c.stolonctl, target, c.stolon_spec_file);
   bootstrap_once(ctx_.io, ctx_.consul, settings, [this, &view](BootstrapOutcome outcome, std::string detail) {
-    view.bootstrap_outcome = to_string(outcome) + (detail.empty() ? "" : ": " + detail);
+    view.stolon.bootstrap_outcome = to_string(outcome) + (detail.empty() ? "" : ": " + detail);
     if (outcome == BootstrapOutcome::failed) {
       view.last_error = "bootstrap: " + detail;
       spdlog::error("stolon: bootstrap failed: {}", detail);
     } else {
-      spdlog::info("stolon: {}", view.bootstrap_outcome);
+      spdlog::info("stolon: {}", view.stolon.bootstrap_outcome);
     }
     ctx_.finish_job(loop::Job::bootstrap_stolon);
   });
@@ -107,7 +107,7 @@ void StolonBackend::run(const loop::BootstrapStolon& a, loop::DbView& view) {
 // One after the other: the sentinel, the keeper, the proxy.
 void StolonBackend::run(const loop::StartStolonUnits&, loop::DbView& view) {
   auto pending = std::make_shared<std::vector<std::string>>();
-  for (const auto& unit : view.stolon_units) {
+  for (const auto& unit : view.stolon.units) {
     const loop::UnitView* state = ctx_.units.view(unit);
     if (state && !state->running_or_starting()) pending->push_back(unit);
   }

@@ -107,4 +107,15 @@ std::string decide_files(Plan& plan, const Snapshot& s) {
   return note;
 }
 
+void publish_files(const Snapshot& s, cluster::MemberRecord& r) {
+  auto published = s.kv.members.find(s.self);
+  if (!s.files.device_id.empty())
+    r.syncthing_device_id = s.files.device_id;
+  else if (published != s.kv.members.end())
+    r.syncthing_device_id = published->second.syncthing_device_id;
+  r.files_state = files_summary(s.files);
+  if (s.files.enabled)
+    for (const auto& [id, peer] : s.files.peers) r.syncthing_peers.push_back(id);
+}
+
 }  // namespace hasup::loop

@@ -26,4 +26,8 @@ std::string files_problem(const Snapshot& s);
 // The member record's summary: "in sync, 2 peers", "needs 3 items", ... ("" when not managed).
 std::string files_summary(const FilesView& f);
 
+// Its fields of the member record: the device id (kept from the published
+// record until syncthing answers), the files summary, the devices it has.
+void publish_files(const Snapshot& s, cluster::MemberRecord& record);
+
 }  // namespace hasup::loop

@@ -14,10 +14,10 @@ namespace hasup::loop {
 const std::vector<ComponentParts>& components() {
   // One line per component.
   static const std::vector<ComponentParts> list{
-      {"vip", [](const Snapshot& s) { return s.vip.enabled; }, decide_vip, vip_problem, vip_status},
-      {"nginx", [](const Snapshot& s) { return s.nginx.enabled; }, decide_nginx, nginx_problem, nginx_status},
-      {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status},
-      {"files", [](const Snapshot& s) { return s.files.enabled; }, decide_files, files_problem, files_status},
+      {"vip", [](const Snapshot& s) { return s.vip.enabled; }, decide_vip, vip_problem, vip_status, publish_vip},
+      {"nginx", [](const Snapshot& s) { return s.nginx.enabled; }, decide_nginx, nginx_problem, nginx_status, publish_nginx},
+      {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status, nullptr},
+      {"files", [](const Snapshot& s) { return s.files.enabled; }, decide_files, files_problem, files_status, publish_files},
   };
   return list;
 }

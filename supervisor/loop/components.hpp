@@ -23,6 +23,9 @@ struct ComponentParts {
   std::string (*problem)(const Snapshot& s);
   // Its section of this node's status (GET /cluster, "self"), when enabled.
   nlohmann::json (*status)(const Snapshot& s);
+  // Fills its fields of this node's member record (what the other nodes
+  // should know of it); nullptr when it publishes nothing.
+  void (*publish)(const Snapshot& s, cluster::MemberRecord& record);
 };
 
 const std::vector<ComponentParts>& components();

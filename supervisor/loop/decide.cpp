@@ -1,8 +1,5 @@
 #include "supervisor/loop/decide.hpp"
 
-#include "components/keepalived/decide.hpp"
-#include "components/nginx/decide.hpp"
-#include "components/syncthing/decide.hpp"
 #include "supervisor/loop/components.hpp"
 
 #include <algorithm>
@@ -96,20 +93,9 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   bool same_state = published != s.kv.members.end() && published->second.role == r.role &&
                     published->second.health == r.health;
   r.since = same_state ? published->second.since : s.wall_time;
-  if (!s.files.device_id.empty())
-    r.syncthing_device_id = s.files.device_id;
-  else if (published != s.kv.members.end())
-    r.syncthing_device_id = published->second.syncthing_device_id;
-  r.files_state = files_summary(s.files);
-  if (s.files.enabled)
-    for (const auto& [id, peer] : s.files.peers) r.syncthing_peers.push_back(id);
-  r.nginx_config = nginx_served_summary(s.nginx);
-  if (s.vip.enabled) {
-    // Before keepalived's first notify, holding the address says MASTER.
-    r.vrrp_state = !s.vip.vrrp_state.empty() ? s.vip.vrrp_state : (s.vip.holds_address ? "MASTER" : "");
-    r.holds_vip = s.vip.holds_address;
-    r.vip_settings = vip_settings(s);
-  }
+  // What the other nodes should know of each component.
+  for (const auto& component : components())
+    if (component.publish) component.publish(s, r);
   return r;
 }
 

@@ -290,8 +290,8 @@ echo "    moved $(( ($(date +%s%N) - t0) / 1000000 )) ms after syncthing hung (f
 check "hactl status says why: files, syncthing unreachable" bash -c \
   "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep -q 'files: syncthing unreachable'"
 in_node "$unsynced" systemctl kill --signal=SIGCONT ha-syncthing
-# Its peers dropped the stalled connections; syncthing 1.19 was seen taking up to
-# 40 s to connect again (it dials on a 20 s cadence after a refused or failed dial).
+# Its peers dropped the stalled connections; the dialer redials every 5 s
+# (options.reconnectionIntervalS, set by the supervisor): 60 s is a generous bound.
 check "syncthing resumed: the node's files are in sync again" wait_for 60 bash -c \
   "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep -q 'in sync, 2/2 peers'"
 

@@ -130,9 +130,9 @@ loop::Snapshot patroni_snapshot() {
   s.db.enabled = true;
   s.db.backend = "patroni";
   s.db.unit = "ha-patroni.service";
-  s.db.patroni_template = read_template("patroni.yml.mustache");
-  s.db.bootstrap_template = read_template("patroni-bootstrap.sql.mustache");
-  s.db.model = model();
+  s.db.patroni.conf_template = read_template("patroni.yml.mustache");
+  s.db.patroni.sql_template = read_template("patroni-bootstrap.sql.mustache");
+  s.db.patroni.model = model();
   return s;
 }
 
@@ -147,8 +147,8 @@ TEST(DecideDb, FirstRenderWritesBothFilesThenTheUnitIsStarted) {
   EXPECT_EQ(plan.find<loop::StartPatroni>(), nullptr) << "not before the config is written";
   EXPECT_TRUE(contains(note, "patroni: writing patroni.yml"));
 
-  s.db.current_conf = apply->yml;
-  s.db.current_sql = apply->sql;
+  s.db.patroni.current_conf = apply->yml;
+  s.db.patroni.current_sql = apply->sql;
   loop::Plan next;
   note = loop::decide_db(next, s);
   EXPECT_EQ(next.find<loop::ApplyPatroniConf>(), nullptr);
@@ -163,9 +163,9 @@ TEST(DecideDb, FirstRenderWritesBothFilesThenTheUnitIsStarted) {
 TEST(DecideDb, AChangedSettingRewritesTheFileAndNothingRunsTwice) {
   auto s = patroni_snapshot();
   s.units["ha-patroni.service"].active_state = "active";
-  s.db.current_conf = patroni::render_patroni_yml(s.db.patroni_template, s.db.model).text;
-  s.db.current_sql = patroni::render_bootstrap_sql(s.db.bootstrap_template, s.db.model).text;
-  s.db.model.ttl_s = 10;
+  s.db.patroni.current_conf = patroni::render_patroni_yml(s.db.patroni.conf_template, s.db.patroni.model).text;
+  s.db.patroni.current_sql = patroni::render_bootstrap_sql(s.db.patroni.sql_template, s.db.patroni.model).text;
+  s.db.patroni.model.ttl_s = 10;
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
   ASSERT_NE(plan.find<loop::ApplyPatroniConf>(), nullptr);
@@ -183,7 +183,7 @@ TEST(DecideDb, UnreadableSecretsOrABadValueStopTheRenderAndSaySo) {
   EXPECT_TRUE(contains(loop::decide_db(plan, s), "cannot read the secrets file"));
   EXPECT_TRUE(plan.actions.empty());
   s = patroni_snapshot();
-  s.db.model.peer_network = "anywhere";
+  s.db.patroni.model.peer_network = "anywhere";
   loop::Plan bad;
   EXPECT_TRUE(contains(loop::decide_db(bad, s), "patroni: not rendered: refusing to render peer network"));
   EXPECT_TRUE(bad.actions.empty());
@@ -216,9 +216,9 @@ loop::Snapshot stolon_snapshot() {
   s.units_connected = true;
   s.db.enabled = true;
   s.db.backend = "stolon";
-  s.db.stolon_spec = "{\"sleepInterval\": \"250ms\"}";
-  s.db.stolon_units = {"stolon-sentinel.service", "stolon-keeper.service", "stolon-proxy.service"};
-  for (const auto& u : s.db.stolon_units) s.units[u] = loop::UnitView{"active", "running", 0, 10};
+  s.db.stolon.spec = "{\"sleepInterval\": \"250ms\"}";
+  s.db.stolon.units = {"stolon-sentinel.service", "stolon-keeper.service", "stolon-proxy.service"};
+  for (const auto& u : s.db.stolon.units) s.units[u] = loop::UnitView{"active", "running", 0, 10};
   s.db.cluster_known = true;
   return s;
 }
@@ -229,7 +229,7 @@ TEST(DecideDb, StolonWithoutClusterdataIsInitialisedOnceWithTheRenderedSpec) {
   std::string note = loop::decide_db(plan, s);
   const auto* init = plan.find<loop::BootstrapStolon>();
   ASSERT_NE(init, nullptr) << note;
-  EXPECT_EQ(init->spec, s.db.stolon_spec);
+  EXPECT_EQ(init->spec, s.db.stolon.spec);
   EXPECT_TRUE(contains(note, "initialising the cluster once"));
   s.busy.insert(loop::Job::bootstrap_stolon);
   loop::Plan busy;
