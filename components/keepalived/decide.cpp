@@ -80,7 +80,9 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     if (!rendered.error.empty()) {
       note += (note.empty() ? "" : "; ") + std::string("floating IP: keepalived.conf not rendered: ") + rendered.error;
     } else if (vip.current_conf != rendered.text) {
-      if (want(plan, s, ApplyKeepalivedConf{rendered.text})) {
+      auto unit = s.units.find(vip.unit);
+      const bool running = s.units_connected && unit != s.units.end() && unit->second.reloadable();
+      if (want(plan, s, ApplyKeepalivedConf{rendered.text, running ? AfterWrite::reload : AfterWrite::nothing})) {
         std::string peers;
         for (const auto& p : model.peers) peers += (peers.empty() ? "" : ",") + p;
         note += (note.empty() ? "" : "; ") + std::string("floating IP: rendering keepalived.conf, peers ") +

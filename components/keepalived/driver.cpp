@@ -193,7 +193,7 @@ void VipDriver::run(const loop::ApplyKeepalivedConf& a) {
     return;
   }
   spdlog::info("floating IP: wrote {}", c.keepalived_conf);
-  if (!ctx_.units.reloadable(c.keepalived_unit)) {
+  if (a.after != loop::AfterWrite::reload) {
     asio::post(ctx_.io, [this] { ctx_.finish_job(loop::Job::apply_keepalived_conf); });
     return;
   }

@@ -137,8 +137,12 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
     }
   }
   const std::uint64_t generation = n.generation + 1;
-  plan.actions.push_back(
-      ApplyNginxConf{nginx_file_text(generation, upstreams_fingerprint(model.services), rendered.text), generation});
+  // A reload (SIGHUP) when nginx runs: new workers on the new config, the old
+  // ones finish their requests; otherwise the apply starts it.
+  auto unit = s.units.find(n.unit);
+  const bool running = unit != s.units.end() && unit->second.reloadable();
+  plan.actions.push_back(ApplyNginxConf{nginx_file_text(generation, upstreams_fingerprint(model.services), rendered.text),
+                                        generation, running ? AfterWrite::reload : AfterWrite::start});
   return "nginx: applying generation " + std::to_string(n.generation + 1) + " (upstreams " +
          upstreams_fingerprint(model.services) + ")" + rejected_note;
 }

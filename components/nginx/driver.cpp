@@ -215,16 +215,16 @@ void NginxDriver::run(const loop::ApplyNginxConf& a) {
   }
   std::vector<std::string> argv{c.binary, "-t", "-q", "-e", "stderr", "-c", candidate};
   milliseconds timeout(c.check_timeout_ms);
-  asio::post(*workers_, [this, argv, timeout, text = a.text, generation = a.generation, candidate] {
+  asio::post(*workers_, [this, argv, timeout, text = a.text, generation = a.generation, after = a.after, candidate] {
     CommandResult result = run_command(argv, timeout);
-    asio::post(ctx_.io, [this, result, text, generation, candidate] {
-      on_checked(text, generation, candidate, result.ok(), result.summary());
+    asio::post(ctx_.io, [this, result, text, generation, after, candidate] {
+      on_checked(text, generation, after, candidate, result.ok(), result.summary());
     });
   });
 }
 
-void NginxDriver::on_checked(const std::string& text, std::uint64_t generation, const std::string& candidate,
-                             bool ok, const std::string& why) {
+void NginxDriver::on_checked(const std::string& text, std::uint64_t generation, loop::AfterWrite after,
+                             const std::string& candidate, bool ok, const std::string& why) {
   const auto& c = ctx_.config.nginx;
   auto file = loop::parse_nginx_file(text);
   if (!ok) {
@@ -250,7 +250,7 @@ void NginxDriver::on_checked(const std::string& text, std::uint64_t generation, 
   rejected_body_.clear();
   rejected_error_.clear();
   last_apply_ = Clock::now();
-  const bool running = ctx_.units.reloadable(c.unit);
+  const bool running = after == loop::AfterWrite::reload;
   auto done = [this, generation, running, served_before](systemd::JobOutcome outcome) {
     if (outcome.ok()) {
       if (running) ++reloads_;

@@ -41,7 +41,7 @@ class NginxDriver : public loop::Driver {
 
   void run(const loop::ApplyNginxConf& a);
   void run(const loop::StartNginx& a);
-  void on_checked(const std::string& text, std::uint64_t generation, const std::string& candidate, bool ok,
+  void on_checked(const std::string& text, std::uint64_t generation, loop::AfterWrite after, const std::string& candidate, bool ok,
                   const std::string& why);
 
   loop::DriverContext& ctx_;

@@ -126,9 +126,8 @@ void PatroniBackend::run(const loop::ApplyPatroniConf& a, loop::DbView& view) {
   view.patroni.current_conf = a.yml;
   view.patroni.current_sql = a.sql;
   spdlog::info("patroni: wrote {}", c.patroni_conf);
-  const bool running = ctx_.units.reloadable(c.unit);
-  // Not connected to systemd yet: the start follows as its own job once it is.
-  if (!ctx_.units.connected()) return ctx_.finish_job(loop::Job::apply_patroni_conf);
+  const bool running = a.after == loop::AfterWrite::reload;
+  if (a.after == loop::AfterWrite::nothing) return ctx_.finish_job(loop::Job::apply_patroni_conf);
   auto done = [this, running, &view](systemd::JobOutcome outcome) {
     if (outcome.ok()) {
       view.last_error.clear();
@@ -139,7 +138,7 @@ void PatroniBackend::run(const loop::ApplyPatroniConf& a, loop::DbView& view) {
     }
     ctx_.finish_job(loop::Job::apply_patroni_conf);
   };
-  // Patroni re-reads patroni.yml on SIGHUP; bootstrap.* only counts once.
+  // bootstrap.* only counts once: a reload changes the rest.
   if (running)
     ctx_.units.reload_unit(c.unit, done);
   else

@@ -43,11 +43,15 @@ std::string decide_stolon(Plan& plan, const Snapshot& s, std::string note) {
     note += "; stolon: no clusterdata in Consul: initialising the cluster once (bootstrap lock)";
   }
   if (!s.units_connected || s.busy.count(Job::start_stolon_units)) return note;
+  StartStolonUnits start;
   std::string stopped;
   for (const auto& unit : db.stolon.units)
-    if (s.units.count(unit) && !s.units.at(unit).running_or_starting()) stopped += (stopped.empty() ? "" : ", ") + unit;
-  if (!stopped.empty()) {
-    plan.actions.push_back(StartStolonUnits{});
+    if (s.units.count(unit) && !s.units.at(unit).running_or_starting()) {
+      start.units.push_back(unit);
+      stopped += (stopped.empty() ? "" : ", ") + unit;
+    }
+  if (!start.units.empty()) {
+    plan.actions.push_back(std::move(start));
     note += "; stolon: starting " + stopped;
   }
   return note;
@@ -66,7 +70,13 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
     return note + "; patroni: not rendered: " + (yml.error.empty() ? sql.error : yml.error);
   if (db.patroni.current_conf != yml.text || db.patroni.current_sql != sql.text) {
     if (!s.busy.count(Job::apply_patroni_conf)) {
-      plan.actions.push_back(ApplyPatroniConf{yml.text, sql.text});
+      // Patroni re-reads patroni.yml on SIGHUP. Without systemd yet, the start
+      // follows as its own action once it is there.
+      auto unit = s.units.find(db.unit);
+      const AfterWrite after = !s.units_connected                                  ? AfterWrite::nothing
+                               : unit != s.units.end() && unit->second.reloadable() ? AfterWrite::reload
+                                                                                    : AfterWrite::start;
+      plan.actions.push_back(ApplyPatroniConf{yml.text, sql.text, after});
       note += db.patroni.current_conf ? "; patroni: config changed, rewriting patroni.yml" : "; patroni: writing patroni.yml";
     }
     return note;

@@ -105,12 +105,8 @@ void StolonBackend::run(const loop::BootstrapStolon& a, loop::DbView& view) {
 }
 
 // One after the other: the sentinel, the keeper, the proxy.
-void StolonBackend::run(const loop::StartStolonUnits&, loop::DbView& view) {
-  auto pending = std::make_shared<std::vector<std::string>>();
-  for (const auto& unit : view.stolon.units) {
-    const loop::UnitView* state = ctx_.units.view(unit);
-    if (state && !state->running_or_starting()) pending->push_back(unit);
-  }
+void StolonBackend::run(const loop::StartStolonUnits& a, loop::DbView& view) {
+  auto pending = std::make_shared<std::vector<std::string>>(a.units);
   auto next = std::make_shared<std::function<void()>>();
   *next = [this, pending, next, &view] {
     if (pending->empty()) {

@@ -13,6 +13,10 @@
 
 namespace hasup::loop {
 
+// What an apply job does with the service's unit once the file is written,
+// decided from the snapshot's unit state: the job does not look again.
+enum class AfterWrite { nothing, reload, start };
+
 // The cluster's actions (the engine: Consul agent, session, records, leadership).
 struct IdentifyAgent {
   static constexpr Job job = Job::identify_agent;
@@ -74,6 +78,7 @@ struct SetVipPreference {
 struct ApplyKeepalivedConf {
   static constexpr Job job = Job::apply_keepalived_conf;
   std::string text;  // the whole keepalived.conf
+  AfterWrite after = AfterWrite::nothing;  // reload when running; keepalived is started by StartKeepalived
   bool operator==(const ApplyKeepalivedConf&) const = default;
 };
 struct StartKeepalived {
@@ -86,6 +91,7 @@ struct ApplyNginxConf {
   static constexpr Job job = Job::apply_nginx_conf;
   std::string text;  // the whole file: header line and body
   std::uint64_t generation = 0;
+  AfterWrite after = AfterWrite::start;  // reload when running, else start
   bool operator==(const ApplyNginxConf&) const = default;
 };
 struct StartNginx {
@@ -98,6 +104,7 @@ struct ApplyPatroniConf {
   static constexpr Job job = Job::apply_patroni_conf;
   std::string yml;  // patroni.yml
   std::string sql;  // the bootstrap SQL
+  AfterWrite after = AfterWrite::nothing;  // reload when running, start when not, nothing without systemd
   bool operator==(const ApplyPatroniConf&) const = default;
 };
 struct StartPatroni {
@@ -111,6 +118,7 @@ struct BootstrapStolon {
 };
 struct StartStolonUnits {
   static constexpr Job job = Job::start_stolon_units;
+  std::vector<std::string> units;  // the stopped ones, in start order: sentinel, keeper, proxy
   bool operator==(const StartStolonUnits&) const = default;
 };
 

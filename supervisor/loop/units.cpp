@@ -34,16 +34,6 @@ void Units::start(std::vector<std::string> units) {
   manager_->connect();
 }
 
-const UnitView* Units::view(const std::string& unit) const {
-  auto found = views_.find(unit);
-  return found == views_.end() ? nullptr : &found->second;
-}
-
-bool Units::reloadable(const std::string& unit) const {
-  const UnitView* v = view(unit);
-  return v && v->reloadable();
-}
-
 // Without a manager (no unit was ever to be watched) a job fails like one
 // asked while systemd is unreachable, and still reports exactly once.
 bool Units::usable(const std::string& unit, Done& done) {

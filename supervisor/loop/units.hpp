@@ -30,9 +30,6 @@ class Units {
 
   bool connected() const { return connected_; }
   const std::map<std::string, UnitView>& views() const { return views_; }
-  // nullptr for a unit not watched or not seen yet.
-  const UnitView* view(const std::string& unit) const;
-  bool reloadable(const std::string& unit) const;
 
   void start_unit(const std::string& unit, Done done);
   void restart_unit(const std::string& unit, Done done);

@@ -104,6 +104,7 @@ TEST(NginxDecide, FirstConfigIsAppliedAtOnceWithItsGenerationHeader) {
   EXPECT_TRUE(contains(file->body, "server 198.18.0.11:8100;\nserver 198.18.0.12:8100;\n"));
   EXPECT_FALSE(contains(file->body, "return 503"));
   EXPECT_TRUE(contains(note, "applying generation 1"));
+  EXPECT_EQ(apply->after, AfterWrite::start) << "nginx is not running yet: the apply starts it";
 }
 
 TEST(NginxDecide, AFailedFirstStartIsRetriedAfterTheReloadIntervalNotAtOnce) {
@@ -139,6 +140,7 @@ TEST(NginxDecide, NoPassingInstanceRendersTheClearErrorBranch) {
   ASSERT_NE(apply, nullptr);
   EXPECT_TRUE(contains(apply->text, "return 503;"));
   EXPECT_EQ(apply->generation, 2u);
+  EXPECT_EQ(apply->after, AfterWrite::reload) << "nginx runs: a reload, never a restart";
 }
 
 TEST(NginxDecide, AChangeWaitsForQuietThenApplies) {

@@ -925,6 +925,11 @@ TEST(DecideVip, PeersAreEveryRegisteredNodeAliveOrNot) {
   const auto* a = with_n4.find<ApplyKeepalivedConf>();
   ASSERT_NE(a, nullptr);
   EXPECT_NE(a->text.find("peers: 198.18.0.2 198.18.0.3 198.18.0.4\n"), std::string::npos) << a->text;
+  EXPECT_EQ(a->after, AfterWrite::reload) << "keepalived runs: new peers by a reload, the IP stays";
+  s.units["keepalived.service"].active_state = "inactive";
+  Plan stopped = decide(s);
+  ASSERT_NE(stopped.find<ApplyKeepalivedConf>(), nullptr);
+  EXPECT_EQ(stopped.find<ApplyKeepalivedConf>()->after, AfterWrite::nothing) << "StartKeepalived starts it";
 }
 
 TEST(DecideVip, RenderErrorIsReportedAndNothingWritten) {

@@ -146,6 +146,7 @@ TEST(DecideDb, FirstRenderWritesBothFilesThenTheUnitIsStarted) {
   EXPECT_TRUE(contains(apply->sql, "CREATE DATABASE manager"));
   EXPECT_EQ(plan.find<loop::StartPatroni>(), nullptr) << "not before the config is written";
   EXPECT_TRUE(contains(note, "patroni: writing patroni.yml"));
+  EXPECT_EQ(apply->after, loop::AfterWrite::start) << "written while Patroni is stopped: the apply starts it";
 
   s.db.patroni.current_conf = apply->yml;
   s.db.patroni.current_sql = apply->sql;
@@ -170,6 +171,14 @@ TEST(DecideDb, AChangedSettingRewritesTheFileAndNothingRunsTwice) {
   std::string note = loop::decide_db(plan, s);
   ASSERT_NE(plan.find<loop::ApplyPatroniConf>(), nullptr);
   EXPECT_TRUE(contains(note, "config changed"));
+  EXPECT_EQ(plan.find<loop::ApplyPatroniConf>()->after, loop::AfterWrite::reload) << "Patroni runs: SIGHUP";
+  s.units_connected = false;
+  loop::Plan no_systemd;
+  loop::decide_db(no_systemd, s);
+  ASSERT_NE(no_systemd.find<loop::ApplyPatroniConf>(), nullptr);
+  EXPECT_EQ(no_systemd.find<loop::ApplyPatroniConf>()->after, loop::AfterWrite::nothing)
+      << "without systemd the file is written; the start follows once it is there";
+  s.units_connected = true;
   s.busy.insert(loop::Job::apply_patroni_conf);
   loop::Plan busy;
   loop::decide_db(busy, s);
@@ -262,6 +271,8 @@ TEST(DecideDb, StoppedStolonUnitsAreStartedAndABadSpecIsSaid) {
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
   ASSERT_NE(plan.find<loop::StartStolonUnits>(), nullptr);
+  EXPECT_EQ(plan.find<loop::StartStolonUnits>()->units, std::vector<std::string>{"stolon-keeper.service"})
+      << "only the stopped unit";
   EXPECT_TRUE(contains(note, "stolon: starting stolon-keeper.service"));
   s.db.template_error = "cluster spec not rendered: proxyTimeout must exceed proxyCheckInterval";
   s.db.cluster.initialized = false;
