@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs rest-standin, the stand-in for the manager's REST service: binary,
 # options, systemd unit. Used as is by the lab, the Vagrant demo and the tests.
-#   install.sh --db CONNINFO [--resources DIR] [--port P] [--listen ADDR]
+#   install.sh --db-file FILE [--resources DIR] [--port P] [--listen ADDR]
 #              [--max-body BYTES] [--bin-dir DIR] [--root DIR] [--no-enable]
 #              [--consul-address ADDR [--consul-port P]]
 # --consul-address: register the service with the local Consul agent (a
@@ -11,15 +11,18 @@
 # --consul-port: the port registered (and checked) when clients reach the
 # service through something in front of it on ADDR, such as the upload gate
 # (components/upload-gate); default: --port.
+# --db-file: a file holding the libpq connection string; it may hold the
+# password, so it never passes on a command line: its content is installed as
+# /etc/rest-standin/db (root, 0600), which the unit hands to rest-standin by path.
 # --bin-dir: where the built rest-standin is (default: build/components/rest-service
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-db= resources=/opt/manager/resources port=8100 listen=127.0.0.1 max_body=2147483648 root= enable=1 consul_address= consul_port=
+db_file= resources=/opt/manager/resources port=8100 listen=127.0.0.1 max_body=2147483648 root= enable=1 consul_address= consul_port=
 bin_dir="$here/../../build/components/rest-service"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --db) db=$2; shift 2 ;;
+    --db-file) db_file=$2; shift 2 ;;
     --resources) resources=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
     --listen) listen=$2; shift 2 ;;
@@ -32,7 +35,8 @@ while [ $# -gt 0 ]; do
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ -n "$db" ] || { echo "install.sh: --db is required" >&2; exit 2; }
+[ -n "$db_file" ] || { echo "install.sh: --db-file is required" >&2; exit 2; }
+[ -f "$db_file" ] && [ -r "$db_file" ] || { echo "install.sh: --db-file: cannot read $db_file" >&2; exit 2; }
 if [ -n "$consul_port" ]; then
   [[ "$consul_port" =~ ^[0-9]+$ ]] && [ "$consul_port" -ge 1 ] && [ "$consul_port" -le 65535 ] \
     || { echo "install.sh: --consul-port must be 1-65535" >&2; exit 2; }
@@ -41,12 +45,12 @@ fi
 case "$consul_address" in
   *[!A-Za-z0-9.:-]*) echo "install.sh: --consul-address must be an IP address or host name" >&2; exit 2 ;;
 esac
-for value in "$db" "$resources" "$port" "$listen" "$max_body"; do
+for value in "$resources" "$port" "$listen" "$max_body"; do
   case "$value" in *$'\n'*) echo "install.sh: values cannot hold a newline" >&2; exit 2 ;; esac
 done
 # The binary checks its own options (port range, address, conninfo syntax) before anything is written.
 "$bin_dir/rest-standin" --check --listen "$listen" --port "$port" --resources "$resources" \
-  --max-body "$max_body" --db "$db" >/dev/null
+  --max-body "$max_body" --db-file "$db_file" >/dev/null
 consul_port=${consul_port:-$port}  # --port was checked by the binary just above
 
 # A double-quoted value as both systemd's EnvironmentFile= and sh read it.
@@ -67,10 +71,12 @@ options="$root/etc/rest-standin/options"
   echo "PORT=$(quote "$port")"
   echo "RESOURCES=$(quote "$resources")"
   echo "MAX_BODY=$(quote "$max_body")"
-  echo "DB=$(quote "$db")"
 } >"$options.new"
-chmod 0640 "$options.new"  # a conninfo may hold a password
+chmod 0644 "$options.new"
 mv "$options.new" "$options"
+# The connection string (with its password): root only, whole or not at all.
+install -m 0600 "$db_file" "$root/etc/rest-standin/db.new"
+mv "$root/etc/rest-standin/db.new" "$root/etc/rest-standin/db"
 install -m 0644 "$here/rest-standin.service" "$root/etc/systemd/system/rest-standin.service"
 if [ -n "$consul_address" ]; then
   install -d "$root/etc/consul.d"

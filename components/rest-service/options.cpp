@@ -4,15 +4,21 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <charconv>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 namespace hasup::rest_standin {
 
 const char* const kUsage =
-    "usage: rest-standin --db CONNINFO [--listen ADDR] [--port N] [--resources DIR]\n"
-    "                    [--max-body BYTES] [--threads N] [--check]\n"
-    "  --db CONNINFO      libpq connection string, e.g. \"host=127.0.0.1 port=5432 dbname=manager\n"
-    "                     user=manager connect_timeout=2 target_session_attrs=read-write\"\n"
+    "usage: rest-standin (--db-file FILE | --db CONNINFO) [--listen ADDR] [--port N]\n"
+    "                    [--resources DIR] [--max-body BYTES] [--threads N] [--check]\n"
+    "  --db-file FILE     a file holding the libpq connection string (it may hold a\n"
+    "                     password: keep it root-only; the installed unit uses this)\n"
+    "  --db CONNINFO      the connection string itself, e.g. \"host=127.0.0.1 port=5432\n"
+    "                     dbname=manager user=manager connect_timeout=2 target_session_attrs=read-write\"\n"
+    "                     (visible to every local user in ps: never with a password)\n"
     "  --listen ADDR      IP address to listen on (default 127.0.0.1)\n"
     "  --port N           TCP port (default 8100)\n"
     "  --resources DIR    resources root; archives go to DIR/blueprints/ID/archive\n"
@@ -43,12 +49,32 @@ std::string conninfo_error(const std::string& conninfo) {
   return error;
 }
 
+// The conninfo from a file: whole, at most 64 KiB, trailing blanks and the
+// newline dropped. Errors never quote the content: it holds a password.
+std::string read_conninfo_file(const std::string& path, std::string& conninfo) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return "'" + path + "' is not a readable file";
+  if (std::filesystem::file_size(path, ec) > 65536) return "'" + path + "' is larger than 64 KiB";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot read '" + path + "'";
+  std::ostringstream text;
+  text << in.rdbuf();
+  conninfo = text.str();
+  while (!conninfo.empty() && (conninfo.back() == '\n' || conninfo.back() == '\r' || conninfo.back() == ' '))
+    conninfo.pop_back();
+  if (conninfo.empty()) return "'" + path + "' is empty";
+  if (conninfo.find('\n') != std::string::npos) return "'" + path + "' holds more than one line";
+  // libpq's message may quote the offending piece, which may be part of the password.
+  if (!conninfo_error(conninfo).empty()) return "'" + path + "' does not hold a connection string libpq can parse";
+  return {};
+}
+
 }  // namespace
 
 ParsedOptions parse_options(const std::vector<std::string>& args) {
   ParsedOptions out;
   Options options;
-  bool have_db = false;
+  bool have_db = false, have_db_file = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& name = args[i];
     if (name == "--help" || name == "-h") {
@@ -59,8 +85,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       options.check_only = true;
       continue;
     }
-    if (name != "--listen" && name != "--port" && name != "--resources" && name != "--db" && name != "--max-body" &&
-        name != "--threads") {
+    if (name != "--listen" && name != "--port" && name != "--resources" && name != "--db" && name != "--db-file" &&
+        name != "--max-body" && name != "--threads") {
       out.errors.push_back("unknown option '" + name + "'");
       continue;
     }
@@ -93,6 +119,9 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
         out.errors.push_back("--db: " + error);
       }
       options.db = value;
+    } else if (name == "--db-file") {
+      have_db_file = true;
+      if (auto error = read_conninfo_file(value, options.db); !error.empty()) out.errors.push_back("--db-file: " + error);
     } else if (name == "--max-body") {
       auto bytes = parse_unsigned(value);
       if (!bytes || *bytes < 1) {
@@ -109,7 +138,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       }
     }
   }
-  if (!have_db && !out.help) out.errors.push_back("--db: required");
+  if (have_db && have_db_file) out.errors.push_back("--db, --db-file: give one, not both");
+  if (!have_db && !have_db_file && !out.help) out.errors.push_back("--db-file (or --db): required");
   if (out.errors.empty()) out.options = options;
   return out;
 }

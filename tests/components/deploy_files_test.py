@@ -352,7 +352,11 @@ def check_provisioning(calls, output, expect, where, problems, sequences):
                 problems.add(where, f'consul gets --consul-prefix {option(args, "--consul-prefix")}, '
                                     f'not {expect["consul_prefix"]}')
         elif script == 'components/rest-service/install.sh':
-            db = (option(args, '--db') or [''])[0]
+            given = [a for i, a in enumerate(args) if i == 0 or args[i - 1] != '--db-file-content']
+            if any(STAND_IN_SECRET in a for a in given if a != '--db-file-content'):
+                problems.add(where, 'the REST service\'s install gets the password on its command line '
+                                    '(give it --db-file)')
+            db = (option(args, '--db-file-content') or [''])[0]
             if f'password={STAND_IN_SECRET} ' not in db:
                 problems.add(where, f'the REST service\'s conninfo lacks the secrets file\'s password: '
                                     f'{db.replace(STAND_IN_SECRET, "<secret>")!r}')
@@ -713,8 +717,15 @@ def check_blueprints(src, problems, sequences):
 # blueprint's commands run as the fabric plugin sends them (run_commands,
 # use_sudo: "echo 'COMMAND' | sudo -i --", with bash in place of sudo here).
 
+# A --db-file's content is recorded too, as --db-file-content (a pseudo-argument:
+# what the script read, not what was on its command line).
 STAND_IN = '''#!/bin/bash
-{ printf '%s' NAME; for a in "$@"; do printf '\\037%s' "$a"; done; printf '\\n'; } >>LOG
+{ printf '%s' NAME; prev=
+  for a in "$@"; do
+    printf '\\037%s' "$a"
+    [ "$prev" = --db-file ] && printf '\\037--db-file-content\\037%s' "$(cat -- "$a" 2>/dev/null)"
+    prev=$a
+  done; printf '\\n'; } >>LOG
 '''
 STAND_IN_SECRET = 'manager-password-of-the-stand-ins'
 
@@ -740,7 +751,7 @@ def stand_in_tree(src, root):
     # install.sh reached by mistake fails at once, without install, mkdir or
     # systemctl).
     os.makedirs(os.path.join(root, 'bin'))
-    for tool in ('bash', 'sed', 'ip', 'awk', 'dirname', 'cat', 'grep'):
+    for tool in ('bash', 'sed', 'ip', 'awk', 'dirname', 'cat', 'grep', 'mktemp', 'rm'):
         if shutil.which(tool):
             os.symlink(shutil.which(tool), os.path.join(root, 'bin', tool))
     secrets = os.path.join(root, 'db-secrets')
@@ -1218,6 +1229,9 @@ BREAKS = [
     ('the REST service gets no password from the secrets file',
      replace_in('scripts/provision-node', 'password=$password ', 'password= '),
      "conninfo lacks the secrets file's password"),
+    ('the REST service\'s install gets the conninfo on its command line again',
+     replace_in('scripts/provision-node', 'step rest-service --db-file "$db_file"', 'step rest-service --db "$conninfo"'),
+     'gets the password on its command line'),
     ('provision-node writes the password to its output',
      insert_after('scripts/provision-node', '[ -n "$password" ] || die "$secrets has no manager= line"\n',
                   'echo "read $password"\n'),

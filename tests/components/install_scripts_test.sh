@@ -31,17 +31,19 @@ if "$src/components/ha-supervisor/install.sh" --root "$root" --name "Bad Name" -
      --bin-dir "$build/supervisor" --no-enable >/dev/null 2>&1; then
   fail "an invalid node name was installed"
 fi
-"$src/components/rest-service/install.sh" --root "$root" --db "host=127.0.0.1 dbname=manager user=manager" \
+rest_db="$root/rest-db"
+echo "host=127.0.0.1 dbname=manager user=manager" >"$rest_db"
+"$src/components/rest-service/install.sh" --root "$root" --db-file "$rest_db" \
   --bin-dir "$build/components/rest-service" --no-enable >/dev/null || fail "rest stand-in install failed"
 [ -f "$root/etc/systemd/system/rest-standin.service" ] || fail "rest stand-in unit missing"
-"$src/components/rest-service/install.sh" --root "$root" --db "host=127.0.0.1 dbname=manager user=manager" \
+"$src/components/rest-service/install.sh" --root "$root" --db-file "$rest_db" \
   --bin-dir "$build/components/rest-service" --no-enable --port 8100 --listen 198.18.0.11 \
   --consul-address 198.18.0.11 >/dev/null || fail "rest stand-in install with Consul registration failed"
 "$root/opt/consul/usr/bin/consul" validate "$root/etc/consul.d/" >/dev/null 2>&1 \
   || fail "the rest-service definition does not pass consul validate"
 grep -q '"http": "http://198.18.0.11:8100/api/v3.1/status"' "$root/etc/consul.d/rest-service.json" \
   || fail "rest-service check missing"
-if "$src/components/rest-service/install.sh" --root "$root" --db "host=x" --bin-dir "$build/components/rest-service" \
+if "$src/components/rest-service/install.sh" --root "$root" --db-file "$rest_db" --bin-dir "$build/components/rest-service" \
      --no-enable --consul-address '1.2.3.4"; x' >/dev/null 2>&1; then
   fail "a bad --consul-address was written into Consul's config"
 fi

@@ -540,9 +540,15 @@ TEST(RestServiceInstall, InstallScriptWritesOptionsAndUnitThatSystemdAccepts) {
   const std::string db =
       "host=127.0.0.1 port=5432 dbname=manager user=manager password='p\"$x`\\\\y' connect_timeout=2 "
       "target_session_attrs=read-write";
-  auto installed = run_command({"/bin/bash", script, "--root", root, "--bin-dir", bin_dir, "--db", db, "--resources",
-                                "/opt/manager/resources", "--port", "8100", "--no-enable"});
+  const auto db_file = root + "/given-db";
+  {
+    std::ofstream out(db_file);
+    out << db << "\n";
+  }
+  auto installed = run_command({"/bin/bash", script, "--root", root, "--bin-dir", bin_dir, "--db-file", db_file,
+                                "--resources", "/opt/manager/resources", "--port", "8100", "--no-enable"});
   ASSERT_EQ(installed.status, 0) << installed.output;
+  EXPECT_FALSE(contains(installed.output, "p\"$x")) << "the password is never printed";
 
   const auto binary = root + "/usr/local/bin/rest-standin";
   const auto options = root + "/etc/rest-standin/options";
@@ -552,7 +558,11 @@ TEST(RestServiceInstall, InstallScriptWritesOptionsAndUnitThatSystemdAccepts) {
   auto options_text = read_file(options);
   EXPECT_TRUE(contains(options_text, "PORT=\"8100\"")) << options_text;
   EXPECT_TRUE(contains(options_text, "RESOURCES=\"/opt/manager/resources\"")) << options_text;
-  EXPECT_TRUE(contains(options_text, "DB=\"host=127.0.0.1 port=5432 dbname=manager")) << options_text;
+  EXPECT_FALSE(contains(options_text, "password")) << "the options file holds no password: " << options_text;
+  // The conninfo, whole, root only: the unit passes its path, never its content.
+  const auto installed_db = root + "/etc/rest-standin/db";
+  EXPECT_EQ(read_file(installed_db), db + "\n");
+  EXPECT_EQ(fs::status(installed_db).permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
 
   auto unit_text = read_file(unit);
   EXPECT_TRUE(contains(unit_text, "Type=simple")) << unit_text;
@@ -560,17 +570,15 @@ TEST(RestServiceInstall, InstallScriptWritesOptionsAndUnitThatSystemdAccepts) {
   EXPECT_TRUE(contains(unit_text, "EnvironmentFile=/etc/rest-standin/options")) << unit_text;
   EXPECT_TRUE(contains(unit_text,
                        "ExecStart=/usr/local/bin/rest-standin --listen ${LISTEN} --port ${PORT} "
-                       "--resources ${RESOURCES} --max-body ${MAX_BODY} --db ${DB}\n"))
+                       "--resources ${RESOURCES} --max-body ${MAX_BODY} --db-file /etc/rest-standin/db\n"))
       << unit_text;
 
-  // Read back as systemd does (each ${VAR} one argument): the conninfo arrives
-  // intact, and the installed binary accepts the whole command line.
-  auto read_back = run_command({"/bin/sh", "-c", ". \"$1\" && printf '%s' \"$DB\"", "sh", options});
-  EXPECT_EQ(read_back.output, db);
+  // Read back as systemd does (each ${VAR} one argument): the installed binary
+  // accepts the whole command line, the conninfo read from the file.
   auto checked = run_command({"/bin/sh", "-c",
                               ". \"$1\" && exec \"$2\" --check --listen \"$LISTEN\" --port \"$PORT\" --resources "
-                              "\"$RESOURCES\" --max-body \"$MAX_BODY\" --db \"$DB\"",
-                              "sh", options, binary});
+                              "\"$RESOURCES\" --max-body \"$MAX_BODY\" --db-file \"$3\"",
+                              "sh", options, binary, installed_db});
   EXPECT_EQ(checked.status, 0) << checked.output;
   EXPECT_EQ(checked.output, "ok\n");
 
@@ -590,13 +598,46 @@ TEST(RestServiceInstall, InstallScriptWritesOptionsAndUnitThatSystemdAccepts) {
 
   // What the binary refuses is never written.
   const auto bad_root = make_temp_dir("standin-install-bad");
-  auto bad = run_command(
-      {"/bin/bash", script, "--root", bad_root, "--bin-dir", bin_dir, "--db", db, "--port", "70000", "--no-enable"});
+  auto bad = run_command({"/bin/bash", script, "--root", bad_root, "--bin-dir", bin_dir, "--db-file", db_file, "--port",
+                          "70000", "--no-enable"});
   EXPECT_NE(bad.status, 0) << bad.output;
   EXPECT_TRUE(contains(bad.output, "--port")) << bad.output;
   EXPECT_FALSE(fs::exists(bad_root + "/etc/rest-standin/options"));
+  EXPECT_FALSE(fs::exists(bad_root + "/etc/rest-standin/db"));
   remove_tree(bad_root);
   remove_tree(root);
+}
+
+// --db-file: the conninfo is read from the file; what is wrong with it is said
+// without ever quoting it (it holds a password).
+TEST(RestStandinOptions, TheConninfoFileIsReadAndNeverQuoted) {
+  const auto bin_dir = (build_dir() / "components/rest-service").string();
+  const auto binary = bin_dir + "/rest-standin";
+  if (access(binary.c_str(), X_OK) != 0) GTEST_SKIP() << "rest-standin not built in " << bin_dir;
+  const auto dir = make_temp_dir("standin-dbfile");
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + "/" + name) << text;
+    return dir + "/" + name;
+  };
+  auto good = write("good", "host=127.0.0.1 dbname=manager user=manager password=S3cret-value\n");
+  auto ok = run_command({binary, "--check", "--db-file", good});
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  EXPECT_EQ(ok.output, "ok\n");
+  auto bad = write("bad", "host=127.0.0.1 password=S3cret-value nonsense\n");
+  auto refused = run_command({binary, "--check", "--db-file", bad});
+  EXPECT_NE(refused.status, 0);
+  EXPECT_TRUE(contains(refused.output, "--db-file")) << refused.output;
+  EXPECT_FALSE(contains(refused.output, "S3cret")) << "the content is never quoted: " << refused.output;
+  auto missing = run_command({binary, "--check", "--db-file", dir + "/absent"});
+  EXPECT_NE(missing.status, 0);
+  EXPECT_TRUE(contains(missing.output, "not a readable file")) << missing.output;
+  auto empty = run_command({binary, "--check", "--db-file", write("empty", "\n")});
+  EXPECT_TRUE(contains(empty.output, "is empty")) << empty.output;
+  auto both = run_command({binary, "--check", "--db-file", good, "--db", "host=x"});
+  EXPECT_TRUE(contains(both.output, "give one, not both")) << both.output;
+  auto none = run_command({binary, "--check"});
+  EXPECT_TRUE(contains(none.output, "--db-file (or --db): required")) << none.output;
+  remove_tree(dir);
 }
 
 }  // namespace
