@@ -96,7 +96,10 @@ void ConsulCluster::kill_agent(int i) { agents_.at(static_cast<std::size_t>(i)).
 
 void ConsulCluster::freeze_agent(int i) {
   auto& p = agents_.at(static_cast<std::size_t>(i)).process;
-  if (p) p->signal(SIGSTOP);
+  if (!p) return;
+  p->signal(SIGSTOP);
+  if (!p->wait_stopped(std::chrono::seconds(2)))
+    throw std::runtime_error("consul agent " + std::to_string(i) + " did not stop within 2 s of SIGSTOP");
 }
 
 void ConsulCluster::thaw_agent(int i) {

@@ -86,7 +86,10 @@ void PrivateBus::remove_socket() {
 
 bool PrivateBus::running() { return process_.running(); }
 
-void PrivateBus::freeze() { process_.signal(SIGSTOP); }
+void PrivateBus::freeze() {
+  process_.signal(SIGSTOP);
+  process_.wait_stopped(std::chrono::seconds(2));
+}
 
 void PrivateBus::thaw() { process_.signal(SIGCONT); }
 

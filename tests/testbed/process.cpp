@@ -73,6 +73,28 @@ void Process::signal(int number) {
   if (pid_ > 0) ::kill(pid_, number);
 }
 
+bool Process::wait_stopped(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid_) + "/task";
+  while (pid_ > 0) {
+    bool all_stopped = true, any = false;
+    std::error_code ec;
+    for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream stat(task.path() / "stat");
+      std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+      auto close = text.rfind(')');
+      if (close == std::string::npos || close + 2 >= text.size()) continue;  // the thread just ended
+      any = true;
+      const char state = text[close + 2];
+      all_stopped = all_stopped && (state == 'T' || state == 't');
+    }
+    if (any && all_stopped) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
 int Process::wait(std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (running()) {

@@ -27,6 +27,10 @@ class Process {
   pid_t pid() const { return pid_; }
   bool running();
   void signal(int number);
+  // After SIGSTOP: true once every thread of it is stopped. kill() only queues
+  // the signal; a thread running on another core can still answer a request
+  // sent right after it (a Consul agent did, once in CI).
+  bool wait_stopped(std::chrono::milliseconds timeout);
   // Exit status (or 128+signal) once it ended, -1 if still running at the timeout.
   int wait(std::chrono::milliseconds timeout);
   void kill_and_reap();
