@@ -14,6 +14,7 @@
 #include "supervisor/util/command.hpp"
 #include "supervisor/util/files.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/since.hpp"
 #include "supervisor/util/split.hpp"
 
 namespace hasup::nginx {
@@ -28,10 +29,6 @@ std::string endpoints(const ServiceSet& set) {
   std::string out;
   for (const auto& s : set.servers) out += (out.empty() ? "" : ", ") + s.address + ":" + std::to_string(s.port);
   return out.empty() ? "none" : out;
-}
-
-milliseconds since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "supervisor/http/client.hpp"
 #include "supervisor/util/files.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/since.hpp"
 #include "supervisor/util/split.hpp"
 
 namespace hasup::syncthing {
@@ -30,10 +31,6 @@ constexpr milliseconds kConfigTimeout{5000};
 }  // namespace
 
 namespace {
-
-milliseconds since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t);
-}
 
 std::string trimmed(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
@@ -137,7 +134,6 @@ void FilesDriver::read_soon() {
 }
 
 void FilesDriver::ping() {
-  ++pings_;
   client_->get(Client::kPingTarget, [this](http::Outcome o) {
     if (stopped_) return;
     tick_running_ = false;
@@ -149,7 +145,6 @@ void FilesDriver::ping() {
 }
 
 void FilesDriver::read_state() {
-  ++whole_reads_;
   dirty_ = false;  // an event from now on asks for another read
   auto read = std::make_shared<FilesRead>();
   read->fresh = files_;

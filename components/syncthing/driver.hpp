@@ -61,8 +61,6 @@ class FilesDriver : public loop::Driver {
   std::optional<Clock::time_point> last_read_;      // the last whole read that succeeded
   std::optional<Clock::time_point> failing_since_;  // since the last whole read of syncthing
   std::optional<Clock::time_point> behind_since_;   // this node missing items its peers have, since
-  std::uint64_t whole_reads_ = 0;
-  std::uint64_t pings_ = 0;
   // The conflict search walks the folders here. Last member: joined first.
   std::unique_ptr<boost::asio::thread_pool> workers_;
 };
