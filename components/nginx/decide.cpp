@@ -94,6 +94,7 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
   if (!n.template_error.empty()) return append("nginx: " + n.template_error, ensure_running(plan, s));
 
   nginx::NginxModel model = n.base;
+  model.local_node = s.consul.agent_node.empty() ? model.node_name : s.consul.agent_node;
   for (const auto& service : n.services) {
     // Rendering before Consul answered would tell nginx "no REST service
     // anywhere" for a moment at every start.

@@ -36,6 +36,10 @@ struct NginxModel {
   std::string log_dir;
   std::string resources_dir;  // served read-only under /resources/
   std::vector<ServiceSet> services;
+  // The Consul node whose instances are this node's own. While a service has
+  // one among its servers, the others render as `backup`: nginx sends
+  // everything to this node's own instance and a peer only when it fails.
+  std::string local_node;
   bool operator==(const NginxModel&) const = default;
 };
 

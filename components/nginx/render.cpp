@@ -2,6 +2,7 @@
 
 #include <kainjow/mustache.hpp>
 
+#include <algorithm>
 #include <optional>
 
 #include "components/nginx/validate.hpp"
@@ -35,8 +36,10 @@ std::string endpoint(const UpstreamServer& s) {
 }
 
 // The service's template object, or the reason it cannot be rendered.
-std::optional<std::string> service_data(const ServiceSet& set, data& out) {
+std::optional<std::string> service_data(const ServiceSet& set, const std::string& local_node, data& out) {
   if (auto e = unsafe("service name", set.name)) return e;
+  const bool has_local = !local_node.empty() && std::any_of(set.servers.begin(), set.servers.end(),
+                                                            [&](const UpstreamServer& s) { return s.node == local_node; });
   if (!safe_key(set.key)) return "refusing service key " + quoted_printable(set.key) + ": not a plain mustache name";
   data servers = data::type::list;
   for (const auto& s : set.servers) {
@@ -50,6 +53,7 @@ std::optional<std::string> service_data(const ServiceSet& set, data& out) {
     server.set("node", s.node);
     server.set("service_id", s.service_id);
     server.set("endpoint", endpoint(s));
+    server.set("backup", data(has_local && s.node != local_node));
     servers.push_back(server);
   }
   out.set("name", set.name);
@@ -100,7 +104,7 @@ Rendered render(const std::string& template_text, const NginxModel& m) {
   data services = data::type::list;
   for (const auto& set : m.services) {
     data service;
-    if (auto e = service_data(set, service)) {
+    if (auto e = service_data(set, m.local_node, service)) {
       out.error = *e;
       return out;
     }

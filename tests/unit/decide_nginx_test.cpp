@@ -80,6 +80,18 @@ Snapshot settled() {
   return s;
 }
 
+TEST(NginxDecide, TheLocalAgentsInstanceServesAndTheOthersAreBackups) {
+  Snapshot s = fresh();
+  s.nginx.template_text = "{{#rest_service.servers}}server {{endpoint}}{{#backup}} backup{{/backup}};\n{{/rest_service.servers}}";
+  s.consul.agent_node = "n-198.18.0.12";
+  Plan plan;
+  decide_nginx(plan, s);
+  ASSERT_EQ(plan.actions.size(), 1u);
+  const auto& text = std::get<ApplyNginxConf>(plan.actions.at(0)).text;
+  EXPECT_TRUE(contains(text, "server 198.18.0.11:8100 backup;\n"));
+  EXPECT_TRUE(contains(text, "server 198.18.0.12:8100;\n"));
+}
+
 TEST(NginxDecide, WaitsForConsulsFirstAnswerBeforeRendering) {
   Snapshot s = fresh();
   s.nginx.services[0].known = false;

@@ -56,6 +56,22 @@ TEST(NginxRender, TwoServersMakeAnUpstream) {
   EXPECT_FALSE(contains(r.text, "return 503"));
 }
 
+TEST(NginxRender, TheLocalInstanceServesAndThePeersAreBackups) {
+  auto m = model(2);
+  m.local_node = "n1";
+  auto r = render(real_template(), m);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(contains(r.text, "server 198.18.0.11:8100 max_fails=1 fail_timeout=2s;"));
+  EXPECT_TRUE(contains(r.text, "server [fd00::12]:8100 max_fails=1 fail_timeout=2s backup;"));
+  // This node's own instance not passing: every peer serves, none is a backup
+  // (nginx needs a server that is not one).
+  m.local_node = "n3";
+  r = render(real_template(), m);
+  EXPECT_TRUE(contains(r.text, "server 198.18.0.11:8100 max_fails=1 fail_timeout=2s;"));
+  EXPECT_TRUE(contains(r.text, "server [fd00::12]:8100 max_fails=1 fail_timeout=2s;"));
+  EXPECT_FALSE(contains(r.text, " backup;"));
+}
+
 TEST(NginxRender, ListenAddressIsOptionalAndBracketedForIpv6) {
   auto m = model(1);
   m.listen_address = "127.0.0.1";
@@ -148,6 +164,7 @@ TEST_P(NginxAccepts, TheRenderedConfig) {
   const fs::path dir = pattern;
   auto m = model(GetParam());
   m.user.clear();  // as root nginx -t would want www-data to exist; not this test's point
+  m.local_node = "n1";  // with 2 servers, n2's renders as a backup
   m.runtime_dir = (dir / "run").string();
   m.log_dir = (dir / "log").string();
   m.resources_dir = (dir / "resources").string();
