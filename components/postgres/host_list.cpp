@@ -72,6 +72,16 @@ std::vector<HostAttempt> split_hosts(const std::string& conninfo, std::string& e
   return out;
 }
 
+std::vector<std::size_t> connect_order(std::size_t count, std::size_t first, const std::vector<bool>& recently_silent) {
+  std::vector<std::size_t> answering, silent;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t host = (first + i) % count;
+    (host < recently_silent.size() && recently_silent[host] ? silent : answering).push_back(host);
+  }
+  answering.insert(answering.end(), silent.begin(), silent.end());
+  return answering;
+}
+
 std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, std::chrono::milliseconds fallback) {
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
   if (!options) return fallback;

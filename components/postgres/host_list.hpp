@@ -37,6 +37,14 @@ std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, 
 pg_conn* start_connect(const HostAttempt& attempt,
                        const std::vector<std::pair<std::string, std::string>>& extra = {});
 
+// The order in which to try `count` hosts: from `first` (the host that
+// answered last), wrapping around, except that the hosts marked in
+// `recently_silent` (no answer within the connect timeout a moment ago: a
+// crashed node) come after all the others, in the same rotation. A dead host
+// then costs its timeout once, not on every new connection or retry, and is
+// still tried when no other host will do.
+std::vector<std::size_t> connect_order(std::size_t count, std::size_t first, const std::vector<bool>& recently_silent);
+
 // What a whole connect may take: the per-host timeout times the hosts, as
 // libpq's blocking connect allows; `fallback` per host when unset.
 std::chrono::milliseconds connect_budget(const std::string& conninfo, std::chrono::milliseconds fallback);

@@ -12,6 +12,7 @@
 // addresses (hostaddr= or host=IP), as the install script's examples do.
 #include <libpq-fe.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -57,12 +58,23 @@ struct DbResult {
 };
 
 // Shared by all connections: the tables are created once per process, by the
-// first connection that reaches a database; and when one connection gets
-// through, the others stop pausing between attempts.
+// first connection that reaches a database; when one connection gets
+// through, the others stop pausing between attempts; and every new connection
+// tries first the host the newest one reached (the primary, with
+// target_session_attrs=read-write) and last the hosts that lately did not
+// answer, so a crashed host costs a connect timeout once, not on every
+// connection or retry.
 struct SharedDbState {
   std::atomic<bool> schema_ready{false};
   std::mutex creating_schema;
   std::atomic<std::chrono::steady_clock::rep> last_connected{0};
+  std::atomic<std::size_t> first_host{0};  // index in the conninfo's host list
+  // When each host last gave no answer within connect_timeout (steady clock
+  // ticks, 0: not lately): tried after the others for kSilentFor, so a crashed
+  // host costs its timeout once (db::connect_order).
+  static constexpr std::size_t kTrackedHosts = 16;
+  static constexpr std::chrono::seconds kSilentFor{10};
+  std::array<std::atomic<std::chrono::steady_clock::rep>, kTrackedHosts> silent_at{};
 };
 
 class Database {
