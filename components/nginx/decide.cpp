@@ -93,6 +93,7 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
   if (!n.enabled || s.shutting_down) return {};
   if (!n.template_error.empty()) return append("nginx: " + n.template_error, ensure_running(plan, s));
 
+  std::string fallback_note;
   nginx::NginxModel model = n.base;
   model.local_node = s.consul.agent_node.empty() ? model.node_name : s.consul.agent_node;
   for (const auto& service : n.services) {
@@ -102,12 +103,20 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
       return append("nginx: waiting for Consul's first answer on " + service.name +
                         (service.error.empty() ? "" : " (" + service.error + ")"),
                     ensure_running(plan, s));
-    model.services.push_back(service.set);
+    if (service.set.servers.empty() && !service.failing_on_live_nodes.servers.empty()) {
+      model.services.push_back(service.failing_on_live_nodes);
+      fallback_note += "; no instance of " + service.name + " passes its checks: routing to the " +
+                       std::to_string(service.failing_on_live_nodes.servers.size()) +
+                       " on live nodes (their answers say why)";
+    } else {
+      model.services.push_back(service.set);
+    }
   }
-  std::string rejected_note;
+  std::string input_notes;
   std::size_t rejected = 0;
   for (const auto& service : n.services) rejected += service.rejected.size();
-  if (rejected) rejected_note = "; " + std::to_string(rejected) + " Consul instance(s) refused as invalid";
+  if (rejected) input_notes = "; " + std::to_string(rejected) + " Consul instance(s) refused as invalid";
+  input_notes += fallback_note;
 
   auto rendered = nginx::render(n.template_text, model);
   if (!rendered.error.empty())
@@ -115,7 +124,7 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
 
   std::string serving = n.current_body ? "generation " + std::to_string(n.generation) + " serving" : "no config yet";
   if (n.current_body && *n.current_body == rendered.text)
-    return append("nginx: " + serving + " (upstreams " + n.fingerprint + ")" + rejected_note, ensure_running(plan, s));
+    return append("nginx: " + serving + " (upstreams " + n.fingerprint + ")" + input_notes, ensure_running(plan, s));
   if (rendered.text == n.rejected_body)
     return append("nginx: the rendered config was refused (" + n.rejected_error + "); " + serving,
                   ensure_running(plan, s));
@@ -145,7 +154,7 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
   plan.actions.push_back(ApplyNginxConf{nginx_file_text(generation, upstreams_fingerprint(model.services), rendered.text),
                                         generation, running ? AfterWrite::reload : AfterWrite::start});
   return "nginx: applying generation " + std::to_string(n.generation + 1) + " (upstreams " +
-         upstreams_fingerprint(model.services) + ")" + rejected_note;
+         upstreams_fingerprint(model.services) + ")" + input_notes;
 }
 
 void publish_nginx(const Snapshot& s, cluster::MemberRecord& r) { r.nginx_config = nginx_served_summary(s.nginx); }

@@ -121,13 +121,15 @@ void NginxDriver::watch_service(std::size_t index) {
     const auto& list = r.value();
     // Consul's index went back (its state was reset): the next query starts over.
     service.index = list.index < service.index ? 0 : list.index;
-    std::vector<consul::ServiceInstance> passing;
+    std::vector<consul::ServiceInstance> passing, failing_alive;
     std::set<std::string> failing;
     for (const auto& instance : list.instances) {
-      if (instance.status == "passing")
+      if (instance.status == "passing") {
         passing.push_back(instance);
-      else
+      } else {
         failing.insert(instance.node);
+        if (instance.node_alive) failing_alive.push_back(instance);
+      }
     }
     if (failing != service.failing_nodes) {
       std::string nodes;
@@ -145,10 +147,16 @@ void NginxDriver::watch_service(std::size_t index) {
       reasons.push_back(reason);
     }
     service.rejected = reasons;
+    // Refused ones were logged above when they passed; failing, they never
+    // reach nginx either.
+    auto fallback = validate_instances(name, failing_alive, Accept::failing_on_live_node).set;
     bool first = !service.known;
-    if (first || validated.set.servers != service.set.servers) {
-      spdlog::info("nginx: {} passing instances: {}", name, endpoints(validated.set));
+    if (first || validated.set.servers != service.set.servers ||
+        fallback.servers != service.failing_on_live_nodes.servers) {
+      spdlog::info("nginx: {} passing instances: {}; failing on live nodes: {}", name, endpoints(validated.set),
+                   endpoints(fallback));
       service.set = validated.set;
+      service.failing_on_live_nodes = fallback;
       service.known = true;
       note_input_change();
       ctx_.wake();

@@ -28,8 +28,11 @@ std::string printable(const std::string& value) {
 
 // The first reason the instance is unusable, if any.
 std::optional<std::string> problem(const std::string& service_name, const consul::ServiceInstance& instance,
-                                   const std::string& address) {
-  if (instance.status != "passing") return "not passing (" + printable(instance.status) + ")";
+                                   const std::string& address, Accept accept) {
+  if (accept == Accept::passing && instance.status != "passing")
+    return "not passing (" + printable(instance.status) + ")";
+  if (accept == Accept::failing_on_live_node && (instance.status == "passing" || !instance.node_alive))
+    return instance.node_alive ? "passing" : "its node failed";
   if (instance.service != service_name) return "service name " + quoted_printable(instance.service) + " is not the one asked for";
   if (!is_plain_name(instance.service_id)) return "service id " + quoted_printable(instance.service_id) + " is not [A-Za-z0-9._-]{1,128}";
   if (!is_plain_name(instance.node)) return "node name " + quoted_printable(instance.node) + " is not [A-Za-z0-9._-]{1,128}";
@@ -49,14 +52,15 @@ std::string template_key(const std::string& service_name) {
   return key;
 }
 
-Validated validate_instances(const std::string& service_name, const std::vector<consul::ServiceInstance>& instances) {
+Validated validate_instances(const std::string& service_name, const std::vector<consul::ServiceInstance>& instances,
+                             Accept accept) {
   Validated out;
   out.set.name = service_name;
   out.set.key = template_key(service_name);
   for (const auto& instance : instances) {
     // Consul leaves the service address empty when the service uses its node's.
     const std::string& address = instance.address.empty() ? instance.node_address : instance.address;
-    if (auto why = problem(service_name, instance, address)) {
+    if (auto why = problem(service_name, instance, address, accept)) {
       out.rejected.push_back({printable(instance.service), printable(instance.service_id), printable(instance.node), *why});
       continue;
     }

@@ -27,7 +27,13 @@ struct Validated {
   std::vector<Rejected> rejected;
 };
 
-Validated validate_instances(const std::string& service_name, const std::vector<consul::ServiceInstance>& instances);
+// Which instances a set is made of: those passing their checks (nginx's
+// upstreams), or those failing them on a node Consul's gossip has alive (the
+// fallback when none passes: components/nginx/view.hpp). Any other is refused.
+enum class Accept { passing, failing_on_live_node };
+
+Validated validate_instances(const std::string& service_name, const std::vector<consul::ServiceInstance>& instances,
+                             Accept accept = Accept::passing);
 
 // "rest-service" -> "rest_service": '-' and '.' are not usable in a mustache name.
 std::string template_key(const std::string& service_name);

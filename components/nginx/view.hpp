@@ -18,6 +18,11 @@ struct WatchedService {
   bool known = false;            // Consul answered at least once
   std::uint64_t index = 0;       // Consul's index of that answer
   nginx::ServiceSet set;         // passing instances that passed validation
+  // Valid instances failing their checks on nodes gossip has alive: routed to
+  // when none passes. Every instance failing at once is a shared cause (the
+  // database failing over), and their own answers say what it is; the moment
+  // it ends they serve again, with no wait for Consul's checks and a reload.
+  nginx::ServiceSet failing_on_live_nodes;
   std::vector<std::string> rejected;  // why each other instance was refused (Consul data, sanitized)
   std::set<std::string> failing_nodes;  // Consul nodes whose instance fails its checks
   std::string error;             // the newest watch failure; the set above stays in use

@@ -242,8 +242,10 @@ Result<std::vector<ServiceInstance>> parse_health_service(const std::string& bod
       for (auto& check : *checks) {
         Fields c(check, where + " check");
         std::string status = c.string("Status");
+        std::string id = c.string("CheckID", false);
         if (!c.ok()) return parse_error(c.problem());
         if (status == "critical" || (status == "warning" && instance.status == "passing")) instance.status = status;
+        if (id == "serfHealth" && status != "passing") instance.node_alive = false;
       }
     }
     out.push_back(std::move(instance));

@@ -119,6 +119,7 @@ struct ServiceInstance {
   int port = 0;
   std::vector<std::string> tags;
   std::string status;  // worst of its checks: passing, warning, critical
+  bool node_alive = true;  // its node's serfHealth check passes (gossip has the node alive)
 };
 
 struct HealthList {

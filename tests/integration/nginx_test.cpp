@@ -94,9 +94,9 @@ TEST_F(NginxTest, AFailedInstanceStopsGettingTrafficWithNoFailedRequestAcrossThe
   EXPECT_GE(stack->reloads(), 2u);
 }
 
-TEST_F(NginxTest, NoPassingInstanceAnswers503WithAClearErrorAndRecovers) {
-  stack->set_passing("b1", false);
-  stack->set_passing("b2", false);
+TEST_F(NginxTest, NoInstanceToRouteToAnswers503WithAClearErrorAndRecovers) {
+  stack->deregister_instance("b1");
+  stack->deregister_instance("b2");
   // After a reload nginx lets the old worker take connections for 100 ms or
   // more: the new config counts once every answer for 300 ms is the new one.
   http::Outcome o;
@@ -104,8 +104,27 @@ TEST_F(NginxTest, NoPassingInstanceAnswers503WithAClearErrorAndRecovers) {
   EXPECT_TRUE(contains(o.response.body, "no healthy REST service registered in Consul"));
   EXPECT_TRUE(contains(o.response.header("content-type"), "application/json"));
   std::this_thread::sleep_for(1100ms);
-  stack->set_passing("b1", true);
+  stack->register_instance("b1", "127.0.0.1", b1->port());
   EXPECT_TRUE(eventually([&] { return stack->get("/api/x").response.header("x-backend") == "b1"; }, 5s));
+}
+
+// Every instance failing its checks at once, on live nodes (the database
+// failing over fails every REST service's check): nginx keeps routing to them,
+// with no reload, and they answer for themselves.
+TEST_F(NginxTest, EveryInstanceFailingItsChecksOnLiveNodesStillGetsTheRequestsWithNoReload) {
+  const auto generation = stack->generation();
+  stack->set_passing("b1", false);
+  stack->set_passing("b2", false);
+  ASSERT_TRUE(eventually(
+      [&] { return contains(stack->supervisor().log(), "no instance of rest-service passes its checks"); }, 5s))
+      << stack->logs();
+  std::this_thread::sleep_for(1200ms);  // past the debounce and the reload interval
+  EXPECT_EQ(stack->generation(), generation) << "a reload for the same servers";
+  for (int i = 0; i < 10; ++i) {
+    auto o = stack->get("/api/x");
+    ASSERT_TRUE(o.ok) << o.error;
+    EXPECT_NE(o.response.header("x-backend"), "") << o.response.status << " " << o.response.body;
+  }
 }
 
 TEST_F(NginxTest, AMaliciousRegistrationIsRefusedAndNeverReachesNginx) {

@@ -104,6 +104,12 @@ void NginxStack::set_passing(const std::string& id, bool passing) {
     throw std::runtime_error("check of " + id + ": " + (o.ok ? o.response.body : o.error));
 }
 
+void NginxStack::deregister_instance(const std::string& id) {
+  auto o = consul_->put(0, "/v1/agent/service/deregister/" + id, "");
+  if (!o.ok || o.response.status != 200)
+    throw std::runtime_error("deregistering " + id + ": " + (o.ok ? o.response.body : o.error));
+}
+
 http::Outcome NginxStack::get(const std::string& target) {
   http::Request r;
   r.target = target;

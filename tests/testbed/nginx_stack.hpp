@@ -52,6 +52,7 @@ class NginxStack {
   // A rest-service instance in Consul with a TTL check driven by set_passing().
   void register_instance(const std::string& id, const std::string& address, int port, bool passing = true);
   void set_passing(const std::string& id, bool passing);
+  void deregister_instance(const std::string& id);
 
   int nginx_port() const { return nginx_port_; }
   // One GET through nginx (new connection, 2 s timeout).

@@ -326,6 +326,18 @@ TEST(ParseHealthService, AggregatesTheWorstCheckStatus) {
             "critical");
 }
 
+TEST(ParseHealthService, TheNodeIsAliveUnlessItsSerfHealthCheckFails) {
+  auto alive = [](const std::string& checks_json) {
+    auto r = parse_health_service("[" + health_entry("n1", checks_json) + "]");
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+    return r.ok() && r.value().size() == 1 && r.value()[0].node_alive;
+  };
+  EXPECT_TRUE(alive("[]"));
+  EXPECT_TRUE(alive("[" + check("serfHealth", "passing") + "," + check("service:rest", "critical") + "]"));
+  EXPECT_FALSE(alive("[" + check("serfHealth", "critical") + "," + check("service:rest", "passing") + "]"));
+  EXPECT_FALSE(alive("[" + check("serfHealth", "warning") + "]"));
+}
+
 TEST(ParseHealthService, MissingNodeIsAParseError) {
   auto r = parse_health_service(
       R"([{"Service":{"ID":"ha","Service":"ha"},"Checks":[]}])");

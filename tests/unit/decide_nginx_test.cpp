@@ -143,7 +143,7 @@ TEST(NginxDecide, UnchangedInputsDoNothing) {
   EXPECT_FALSE(plan.wake_after);
 }
 
-TEST(NginxDecide, NoPassingInstanceRendersTheClearErrorBranch) {
+TEST(NginxDecide, NoInstanceToRouteToRendersTheClearErrorBranch) {
   Snapshot s = settled();
   s.nginx.services[0].set.servers.clear();
   Plan plan;
@@ -153,6 +153,31 @@ TEST(NginxDecide, NoPassingInstanceRendersTheClearErrorBranch) {
   EXPECT_TRUE(contains(apply->text, "return 503;"));
   EXPECT_EQ(apply->generation, 2u);
   EXPECT_EQ(apply->after, AfterWrite::reload) << "nginx runs: a reload, never a restart";
+}
+
+// The database failing over fails every REST instance's check at once: the
+// instances still run, and nginx keeps routing to them (same servers, same
+// text: no reload); they answer 503 with the reason, then serve the moment the
+// database is back. Only instances on live nodes: a crashed node's is left out.
+TEST(NginxDecide, EveryInstanceFailingOnLiveNodesIsStillRoutedToWithNoReload) {
+  Snapshot s = settled();
+  auto& service = s.nginx.services[0];
+  service.failing_on_live_nodes = service.set;
+  service.set.servers.clear();
+  Plan plan;
+  auto reason = decide_nginx(plan, s);
+  EXPECT_EQ(plan.find<ApplyNginxConf>(), nullptr) << "the same servers render the same text: " << reason;
+  EXPECT_TRUE(contains(reason, "no instance of rest-service passes its checks: routing to the 2 on live nodes"));
+  // One of them on a node that gossip has failed: only the other is listed.
+  service.failing_on_live_nodes.servers.pop_back();
+  s.nginx.since_change = milliseconds(60000);
+  Plan fewer;
+  decide_nginx(fewer, s);
+  const auto* apply = fewer.find<ApplyNginxConf>();
+  ASSERT_NE(apply, nullptr);
+  EXPECT_TRUE(contains(apply->text, "server 198.18.0.11:8100;"));
+  EXPECT_FALSE(contains(apply->text, "198.18.0.12"));
+  EXPECT_FALSE(contains(apply->text, "return 503;"));
 }
 
 TEST(NginxDecide, AChangeWaitsForQuietThenApplies) {

@@ -87,6 +87,23 @@ TEST(NginxValidate, NotPassingIsRejectedWithItsStatus) {
   expect_rejected(critical, "not passing (critical)");
 }
 
+TEST(NginxValidate, TheFallbackSetTakesOnlyInstancesFailingOnLiveNodes) {
+  auto failing = instance("failing", "198.18.0.11");
+  failing.status = "critical";
+  auto dead_node = instance("dead-node", "198.18.0.12");
+  dead_node.status = "critical";
+  dead_node.node_alive = false;
+  auto passing = instance("passing", "198.18.0.13");
+  auto v = validate_instances("rest-service", {failing, dead_node, passing}, Accept::failing_on_live_node);
+  ASSERT_EQ(v.set.servers.size(), 1u);
+  EXPECT_EQ(v.set.servers[0].service_id, "failing");
+  ASSERT_EQ(v.rejected.size(), 2u);
+  // The usual checks still hold: a bad address is refused in the fallback too.
+  auto evil = instance("evil", "1.2.3.4; include /etc/shadow");
+  evil.status = "critical";
+  EXPECT_TRUE(validate_instances("rest-service", {evil}, Accept::failing_on_live_node).set.servers.empty());
+}
+
 TEST(NginxValidate, EmptyServiceAddressMeansTheNodeAddress) {
   auto v = validate_instances("rest-service", {instance("rest-n1", "")});
   ASSERT_EQ(v.set.servers.size(), 1u);
