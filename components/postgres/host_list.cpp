@@ -2,7 +2,10 @@
 
 #include <libpq-fe.h>
 
+#include <poll.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -72,16 +75,6 @@ std::vector<HostAttempt> split_hosts(const std::string& conninfo, std::string& e
   return out;
 }
 
-std::vector<std::size_t> connect_order(std::size_t count, std::size_t first, const std::vector<bool>& recently_silent) {
-  std::vector<std::size_t> answering, silent;
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::size_t host = (first + i) % count;
-    (host < recently_silent.size() && recently_silent[host] ? silent : answering).push_back(host);
-  }
-  answering.insert(answering.end(), silent.begin(), silent.end());
-  return answering;
-}
-
 std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, std::chrono::milliseconds fallback) {
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), nullptr);
   if (!options) return fallback;
@@ -112,6 +105,68 @@ pg_conn* start_connect(const HostAttempt& attempt, const std::vector<std::pair<s
   keywords.push_back(nullptr);
   values.push_back(nullptr);
   return PQconnectStartParams(keywords.data(), values.data(), 0);
+}
+
+RaceResult race_connect(const std::vector<HostAttempt>& attempts, std::chrono::milliseconds timeout,
+                        const std::vector<std::pair<std::string, std::string>>& extra) {
+  using Clock = std::chrono::steady_clock;
+  struct Racer {
+    PGconn* connection;
+    PostgresPollingStatusType state;
+    std::size_t host;
+  };
+  RaceResult out;
+  auto failed = [&](const Racer& r, const std::string& why) {
+    out.errors += (out.errors.empty() ? "" : "; ") + attempts[r.host].label + ": " + why;
+  };
+  std::vector<Racer> racing;
+  for (std::size_t i = 0; i < attempts.size(); ++i) {
+    PGconn* c = start_connect(attempts[i], extra);
+    if (!c) {
+      out.errors += (out.errors.empty() ? "" : "; ") + attempts[i].label + ": out of memory";
+      continue;
+    }
+    racing.push_back({c, PQstatus(c) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING, i});
+  }
+  const auto deadline = Clock::now() + timeout;
+  while (!out.connection) {
+    // libpq's own message, one line: "...failed: Connection refused\n\tIs the server..."
+    for (auto it = racing.begin(); it != racing.end();) {
+      if (it->state != PGRES_POLLING_FAILED) {
+        ++it;
+        continue;
+      }
+      std::string why = PQerrorMessage(it->connection);
+      std::replace_if(why.begin(), why.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
+      while (!why.empty() && why.back() == ' ') why.pop_back();
+      failed(*it, why);
+      PQfinish(it->connection);
+      it = racing.erase(it);
+    }
+    if (racing.empty()) break;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) break;
+    std::vector<pollfd> fds;
+    for (const auto& r : racing)
+      fds.push_back({PQsocket(r.connection), static_cast<short>(r.state == PGRES_POLLING_WRITING ? POLLOUT : POLLIN), 0});
+    const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(left));
+    if (ready < 0 && errno != EINTR) break;
+    for (std::size_t i = 0; i < racing.size() && ready > 0; ++i) {
+      if (!fds[i].revents) continue;
+      racing[i].state = PQconnectPoll(racing[i].connection);
+      if (racing[i].state == PGRES_POLLING_OK && !out.connection) {
+        out.connection = racing[i].connection;
+        out.host = racing[i].host;
+        racing[i].connection = nullptr;
+      }
+    }
+  }
+  for (auto& r : racing) {
+    if (!r.connection) continue;
+    if (!out.connection) failed(r, "no connection within " + std::to_string(timeout.count()) + " ms");
+    PQfinish(r.connection);
+  }
+  return out;
 }
 
 std::chrono::milliseconds connect_budget(const std::string& conninfo, std::chrono::milliseconds fallback) {

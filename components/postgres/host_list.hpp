@@ -37,13 +37,18 @@ std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, 
 pg_conn* start_connect(const HostAttempt& attempt,
                        const std::vector<std::pair<std::string, std::string>>& extra = {});
 
-// The order in which to try `count` hosts: from `first` (the host that
-// answered last), wrapping around, except that the hosts marked in
-// `recently_silent` (no answer within the connect timeout a moment ago: a
-// crashed node) come after all the others, in the same rotation. A dead host
-// then costs its timeout once, not on every new connection or retry, and is
-// still tried when no other host will do.
-std::vector<std::size_t> connect_order(std::size_t count, std::size_t first, const std::vector<bool>& recently_silent);
+// One connection attempt per host, all started at once; the first to complete
+// wins and the others are closed. With target_session_attrs=read-write only the
+// primary completes (libpq itself refuses a replica), so the answer never
+// waits on a host that is down: a crashed node in the list costs nothing, where
+// trying the hosts in turn costs its whole timeout on every new connection.
+struct RaceResult {
+  pg_conn* connection = nullptr;  // the caller's to PQfinish; nullptr when every attempt failed
+  std::size_t host = 0;           // index of the winner in the attempts
+  std::string errors;             // "host:port: why; ..." of the attempts that failed (never the conninfo)
+};
+RaceResult race_connect(const std::vector<HostAttempt>& attempts, std::chrono::milliseconds timeout,
+                        const std::vector<std::pair<std::string, std::string>>& extra = {});
 
 // What a whole connect may take: the per-host timeout times the hosts, as
 // libpq's blocking connect allows; `fallback` per host when unset.

@@ -90,44 +90,16 @@ std::optional<DbError> Database::connect() {
     last_connect_error_ = "database unreachable: " + message;
     return DbError{true, last_connect_error_, {}};
   };
-  // Host by host, each bounded by connect_timeout, as libpq's blocking connect
-  // does (components/postgres/host_list.hpp): a crashed first host must not
-  // hide the primary behind it.
+  // Every host at once, bounded by connect_timeout (components/postgres/
+  // host_list.hpp): the primary answers while a crashed host stays silent.
   std::string parse_error;
   auto attempts = db::split_hosts(settings_.conninfo, parse_error);
   if (attempts.empty()) return fail(parse_error);
   const auto per_host = db::conninfo_connect_timeout(settings_.conninfo, std::chrono::milliseconds(2000));
-  std::string errors;
-  const auto now = Clock::now();
-  std::vector<bool> silent(std::min(attempts.size(), SharedDbState::kTrackedHosts));
-  for (std::size_t i = 0; i < silent.size(); ++i) {
-    const auto at = shared_.silent_at[i].load();
-    silent[i] = at != 0 && now - Clock::time_point(Clock::duration(at)) < SharedDbState::kSilentFor;
-  }
-  std::size_t reached = 0;
-  for (std::size_t host : db::connect_order(attempts.size(), shared_.first_host.load(), silent)) {
-    reached = host;
-    const auto& attempt = attempts[host];
-    drop();
-    connection_ = db::start_connect(attempt);
-    if (!connection_) return fail("out of memory");
-    auto deadline = Clock::now() + per_host;
-    auto state = PQstatus(connection_) == CONNECTION_BAD ? PGRES_POLLING_FAILED : PGRES_POLLING_WRITING;
-    while (state != PGRES_POLLING_OK && state != PGRES_POLLING_FAILED) {
-      if (!wait_socket(state == PGRES_POLLING_WRITING, deadline)) break;
-      state = PQconnectPoll(connection_);
-    }
-    if (state == PGRES_POLLING_OK) break;
-    if (state != PGRES_POLLING_FAILED && host < SharedDbState::kTrackedHosts)
-      shared_.silent_at[host] = Clock::now().time_since_epoch().count();
-    std::string why = state == PGRES_POLLING_FAILED ? trimmed(PQerrorMessage(connection_))
-                                                     : "no connection within " + std::to_string(per_host.count()) + " ms";
-    errors += (errors.empty() ? "" : "; ") + attempt.label + ": " + why;
-    drop();
-  }
-  if (!connection_) return fail(errors);
-  shared_.first_host = reached;
-  if (reached < SharedDbState::kTrackedHosts) shared_.silent_at[reached] = 0;
+  drop();
+  auto race = db::race_connect(attempts, per_host);
+  if (!race.connection) return fail(race.errors);
+  connection_ = race.connection;
   PQsetNoticeProcessor(connection_, ignore_notice, nullptr);
   auto session = exec_on_connection("SET statement_timeout = " + std::to_string(settings_.statement_timeout.count()) +
                                         "; SET lock_timeout = " + std::to_string(settings_.lock_timeout.count()),

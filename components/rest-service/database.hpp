@@ -3,16 +3,16 @@
 // each request thread owns one connection (Databases::for_this_thread) and
 // nothing here is shared between threads but the "schema is there" flag.
 //
-// Bounds: connecting uses libpq's non-blocking calls polled against a deadline
-// (connect_timeout from the conninfo, 2 s if absent: PQconnectPoll ignores it
-// on its own); every query is sent and then polled against call_timeout, so a
+// Bounds: connecting starts one attempt per host of the conninfo at once and
+// keeps the first that completes (db::race_connect: the primary, with
+// target_session_attrs=read-write), polled against a deadline (connect_timeout
+// from the conninfo, 2 s if absent: PQconnectPoll ignores it on its own); every query is sent and then polled against call_timeout, so a
 // server that stops answering (killed, cut off) costs at most that long; the
 // session's statement_timeout and lock_timeout stop the server side as well.
 // Host names are resolved by PQconnectStart itself, outside the deadline: give
 // addresses (hostaddr= or host=IP), as the install script's examples do.
 #include <libpq-fe.h>
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -58,23 +58,12 @@ struct DbResult {
 };
 
 // Shared by all connections: the tables are created once per process, by the
-// first connection that reaches a database; when one connection gets
-// through, the others stop pausing between attempts; and every new connection
-// tries first the host the newest one reached (the primary, with
-// target_session_attrs=read-write) and last the hosts that lately did not
-// answer, so a crashed host costs a connect timeout once, not on every
-// connection or retry.
+// first connection that reaches a database; and when one connection gets
+// through, the others stop pausing between attempts.
 struct SharedDbState {
   std::atomic<bool> schema_ready{false};
   std::mutex creating_schema;
   std::atomic<std::chrono::steady_clock::rep> last_connected{0};
-  std::atomic<std::size_t> first_host{0};  // index in the conninfo's host list
-  // When each host last gave no answer within connect_timeout (steady clock
-  // ticks, 0: not lately): tried after the others for kSilentFor, so a crashed
-  // host costs its timeout once (db::connect_order).
-  static constexpr std::size_t kTrackedHosts = 16;
-  static constexpr std::chrono::seconds kSilentFor{10};
-  std::array<std::atomic<std::chrono::steady_clock::rep>, kTrackedHosts> silent_at{};
 };
 
 class Database {

@@ -1,32 +1,12 @@
-// libpq host lists: split into one attempt per host, and the order they are
-// tried in (components/postgres/host_list.hpp).
+// libpq host lists split into one attempt per host
+// (components/postgres/host_list.hpp; the race between them is tested against a
+// real server in tests/integration/rest_service_test.cpp).
 #include <gtest/gtest.h>
 
 #include "components/postgres/host_list.hpp"
 
 namespace hasup::db {
 namespace {
-
-using Order = std::vector<std::size_t>;
-
-TEST(ConnectOrder, StartsWithTheHostThatAnsweredLastAndWraps) {
-  EXPECT_EQ(connect_order(3, 0, {}), (Order{0, 1, 2}));
-  EXPECT_EQ(connect_order(3, 2, {}), (Order{2, 0, 1}));
-  EXPECT_EQ(connect_order(1, 0, {}), (Order{0}));
-  EXPECT_EQ(connect_order(0, 0, {}), (Order{}));
-}
-
-TEST(ConnectOrder, ASilentHostIsTriedLastEvenWhenItAnsweredLast) {
-  // The primary crashed: it was the host that answered, now it is silent.
-  EXPECT_EQ(connect_order(3, 0, {true, false, false}), (Order{1, 2, 0}));
-  EXPECT_EQ(connect_order(3, 1, {false, true, false}), (Order{2, 0, 1}));
-  // Two silent: both after the one left, in the rotation's order.
-  EXPECT_EQ(connect_order(3, 1, {true, true, false}), (Order{2, 1, 0}));
-  // Every host silent: all are still tried.
-  EXPECT_EQ(connect_order(3, 2, {true, true, true}), (Order{2, 0, 1}));
-  // A shorter mark list leaves the hosts beyond it unmarked.
-  EXPECT_EQ(connect_order(4, 0, {true}), (Order{1, 2, 3, 0}));
-}
 
 TEST(SplitHosts, OneAttemptPerHostWithTheOtherKeywordsAndNoSecretInErrors) {
   std::string error;
