@@ -27,9 +27,9 @@ struct PatroniModel {
   std::string log_dir;
   std::string peer_network;     // CIDR allowed in pg_hba
   std::string post_bootstrap;   // command Patroni runs once after initdb
-  int ttl_s = 5;
+  int ttl_s = 10;
   int loop_wait_s = 1;
-  int retry_timeout_s = 2;
+  int retry_timeout_s = 4;
   long long maximum_lag_on_failover = 1048576;
   bool synchronous_mode = true;
   bool synchronous_mode_strict = false;

@@ -505,13 +505,16 @@ std::vector<KeySpec> build_keys() {
        .help = "Port of the keeper's PostgreSQL (the local probe's); with stolon, db.port is the proxy's.",
        .int_ranges = {{1, 65535}}},
       {HASUP_KEY(db.ttl_s),
-       .help = "Patroni's leader TTL, in s: a crashed primary is replaced after about ttl + 0.5 s. Consul's "
+       .help = "Patroni's leader TTL, in s: it bounds a failover only when Consul's gossip cannot tell (Patroni "
+               "hung on a live node); a crashed node's session ends with its serfHealth check in ~1-2 s. Consul's "
                "session_ttl_min must be at most ttl/2.",
        .int_ranges = {{2, 3600}}},
       {HASUP_KEY(db.loop_wait_s), .help = "Patroni's loop_wait, in s.", .int_ranges = {{1, 3600}}},
       {HASUP_KEY(db.retry_timeout_s),
-       .help = "Patroni's retry_timeout for Consul and PostgreSQL calls, in s; below 2 Patroni 3.0.2 cannot "
-               "take the leader lock.",
+       .help = "Patroni's retry_timeout for Consul and PostgreSQL calls, in s: a primary that cannot reach "
+               "Consul for this long demotes itself, so it must outlast a Consul leader election (~1-3 s after "
+               "the Raft leader's node crashes; at 2 s the lab's primary demoted itself then, 12 s without "
+               "writes); below 2 Patroni 3.0.2 cannot take the leader lock.",
        .int_ranges = {{2, 3600}}},
       {HASUP_KEY(db.synchronous),
        .help = "Synchronous replication: on (only a synchronous standby may be promoted, so no acknowledged "

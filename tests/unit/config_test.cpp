@@ -484,7 +484,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  patroni_conf = \"/e/p\"; bootstrap_sql = \"/e/b\"; post_bootstrap = \"/u/pb\"; unit = \"p.service\";\n"
       "  stolonctl = \"/s/ctl\"; stolon_spec_template = \"/t/s\"; stolon_spec_file = \"/e/s\";\n"
       "  stolon_units = \"a.service\"; stolon_keeper_port = 6543;\n"
-      "  ttl_s = 10; loop_wait_s = 2; retry_timeout_s = 3; synchronous = \"strict\"; manager_user = \"mu\";\n"
+      "  ttl_s = 12; loop_wait_s = 2; retry_timeout_s = 3; synchronous = \"strict\"; manager_user = \"mu\";\n"
       "  manager_database = \"md\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n"
       "files: { enabled = true; folders = \"/o/r,/o/s\"; api_address = \"127.0.0.2\"; api_port = 8385;\n"
       "  api_key_file = \"/e/s/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
@@ -495,7 +495,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.db.scope, "mgr");
   EXPECT_EQ(c.db.endpoint, "host=a,b port=1,2");
   EXPECT_EQ(c.db.peer_network, "203.0.113.0/24");
-  EXPECT_EQ(c.db.ttl_s, 10);
+  EXPECT_EQ(c.db.ttl_s, 12);
   EXPECT_EQ(c.db.retry_timeout_s, 3);
   EXPECT_EQ(c.db.synchronous, "strict");
   EXPECT_EQ(c.db.unfit_after_ms, 5000);
@@ -564,8 +564,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
 
 TEST(ConfigLoadTest, DatabaseTimingBudgetIsChecked) {
   // Patroni: the leader's TTL must hold a loop and two retries.
-  auto errors = all_errors(load_with("db", "backend = \"patroni\"; peer_network = \"198.18.0.0/24\"; ttl_s = 4;"));
-  EXPECT_TRUE(contains(errors, "db.ttl_s (4) must be >= db.loop_wait_s (1) + 2 * db.retry_timeout_s (2) = 5"));
+  auto errors = all_errors(load_with("db", "backend = \"patroni\"; peer_network = \"198.18.0.0/24\"; ttl_s = 8;"));
+  EXPECT_TRUE(contains(errors, "db.ttl_s (8) must be >= db.loop_wait_s (1) + 2 * db.retry_timeout_s (4) = 9"));
   errors = all_errors(load_with("db", "backend = \"patroni\"; peer_network = \"198.18.0.0/24\"; retry_timeout_s = 1;"));
   EXPECT_TRUE(contains(errors, "db.retry_timeout_s"));
   errors = all_errors(load_with("db", "backend = \"patroni\";"));

@@ -56,7 +56,9 @@ TEST(PatroniRender, RealTemplateCarriesTheSettingsThatMakeFailoverFastAndSafe) {
   const std::string& y = out.text;
   EXPECT_TRUE(contains(y, "scope: manager-db\nnamespace: /service/\nname: n1\n"));
   EXPECT_TRUE(contains(y, "  host: 127.0.0.1:8500\n"));
-  EXPECT_TRUE(contains(y, "    ttl: 5\n    loop_wait: 1\n    retry_timeout: 2\n"));
+  // A crashed node's session (its leader key) ends with its gossip health.
+  EXPECT_TRUE(contains(y, "  checks: [serfHealth]\n"));
+  EXPECT_TRUE(contains(y, "    ttl: 10\n    loop_wait: 1\n    retry_timeout: 4\n"));
   EXPECT_TRUE(contains(y, "    synchronous_mode: true\n    synchronous_mode_strict: false\n"));
   EXPECT_TRUE(contains(y, "  listen: 198.18.0.11,127.0.0.1:5432\n  connect_address: 198.18.0.11:5432\n"));
   EXPECT_TRUE(contains(y, "  listen: 198.18.0.11:8008\n"));
@@ -166,7 +168,7 @@ TEST(DecideDb, AChangedSettingRewritesTheFileAndNothingRunsTwice) {
   s.units["ha-patroni.service"].active_state = "active";
   s.db.patroni.current_conf = patroni::render_patroni_yml(s.db.patroni.conf_template, s.db.patroni.model).text;
   s.db.patroni.current_sql = patroni::render_bootstrap_sql(s.db.patroni.sql_template, s.db.patroni.model).text;
-  s.db.patroni.model.ttl_s = 10;
+  s.db.patroni.model.ttl_s = 12;
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
   ASSERT_NE(plan.find<loop::ApplyPatroniConf>(), nullptr);
