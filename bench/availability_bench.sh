@@ -5,13 +5,14 @@
 # power-cut in turn, then every acknowledged upload read back from every node.
 #
 #   usage: sudo bench/availability_bench.sh [--runs N] [--pg patroni|stolon]
-#                                           [--roles "primary sync vip replica"]
+#                                           [--roles "primary sync vip raft replica"]
 #
 # Each run crashes, one after the other, the node with each role (the
-# database's primary, its synchronous standby, the floating IP's holder, a
-# plain replica: a role that is on a node crashed earlier in the run is
-# crashed where it is now; a plain replica exists only while the IP is on the
-# primary or the sync standby, so it is measured when there is one), with
+# database's primary, its synchronous standby, the floating IP's holder,
+# Consul's Raft leader, a plain replica: a role that is on a node crashed
+# earlier in the run is crashed where it is now; roles often share a node,
+# and the line says which it had; a plain replica exists only while the IP is
+# on the primary or the sync standby, so it is measured when there is one), with
 # scripts/lab.d/availability-run, cold-boots it and waits until the cluster is
 # whole (scripts/lab.d/cluster-settled). Per role it prints median and max of:
 #   outage:  the longest time from the crash with no upload acknowledged
@@ -23,7 +24,7 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 lab="$top/scripts/lab"
 labd="$top/scripts/lab.d"
-runs=3 pg=patroni roles="primary sync vip replica"
+runs=3 pg=patroni roles="primary sync vip raft replica"
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
