@@ -66,7 +66,8 @@ json device_entry(const json& existing, const std::string& id, const std::string
   json d = existing;
   d["deviceID"] = id;
   d["name"] = name;
-  d["addresses"] = json::array({address});
+  if (!address.empty() || !d.contains("addresses") || !d["addresses"].is_array() || d["addresses"].empty())
+    d["addresses"] = json::array({address.empty() ? "dynamic" : address});
   d["paused"] = paused;
   d["introducer"] = false;
   d["autoAcceptFolders"] = false;

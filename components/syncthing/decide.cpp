@@ -42,9 +42,16 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
       if (refused) refused->push_back(name + ": registered address is not an IPv4 address");
       continue;
     }
-    // Alive: it holds a member record. Paused otherwise (see syncthing::Peer).
+    // Alive: it holds a member record. Paused once it has had none for
+    // pause_after (see syncthing::Peer and FilesView::absent_for); until then
+    // it stays as it was, its dial address included.
     auto member = s.kv.members.find(name);
     const bool alive = member != s.kv.members.end();
+    auto absent = f.absent_for.find(name);
+    if (!alive && absent != f.absent_for.end() && absent->second < f.pause_after) {
+      d.peers.push_back({name, device->second, "", false});
+      continue;
+    }
     // This node dials the peer only when it is the pair's dialer and the
     // peer's syncthing already has this node (syncthing::dials); else it waits.
     const bool peer_knows_us =

@@ -364,6 +364,27 @@ void FilesDriver::observe(loop::Snapshot& s) const {
   v.behind_for = behind_since_ ? since(*behind_since_) : milliseconds(0);
 }
 
+// A peer's record missing for less than this keeps its device as it was: the
+// record vanishes for a moment when a live node's session ends and it opens a
+// new one (a Consul leader election: ~1 s in the lab, 2026-12-03), while a
+// crashed node stays away. Pausing a live peer drops its connection, and the
+// upload gate may wait for syncthing to make it again.
+constexpr milliseconds kPauseAbsentPeerAfter{5000};
+
+void FilesDriver::observed(loop::Snapshot& s) {
+  if (!s.kv.known) return;
+  const auto now = Clock::now();
+  std::map<std::string, Clock::time_point> still_absent;
+  for (const auto& [name, address] : s.kv.registered) {
+    if (name == s.self || s.kv.members.count(name)) continue;
+    auto was = absent_since_.find(name);
+    still_absent[name] = was == absent_since_.end() ? now : was->second;
+  }
+  absent_since_ = std::move(still_absent);
+  for (const auto& [name, at] : absent_since_) s.files.absent_for[name] = since(at);
+  s.files.pause_after = kPauseAbsentPeerAfter;
+}
+
 bool FilesDriver::act(const loop::Action& action) {
   if (auto a = std::get_if<loop::ApplySyncthingConfig>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::StartSyncthing>(&action)) return run(*a), true;

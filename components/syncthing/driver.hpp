@@ -9,6 +9,7 @@
 // it needs one) and a search for conflict copies on a worker thread.
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
+#include <map>
 #include <optional>
 
 #include "components/syncthing/client.hpp"
@@ -29,6 +30,7 @@ class FilesDriver : public loop::Driver {
   void start() override;
   void stop() override;
   void observe(loop::Snapshot& s) const override;
+  void observed(loop::Snapshot& s) override;
   bool act(const loop::Action& action) override;
 
  private:
@@ -61,6 +63,7 @@ class FilesDriver : public loop::Driver {
   std::optional<Clock::time_point> last_read_;      // the last whole read that succeeded
   std::optional<Clock::time_point> failing_since_;  // since the last whole read of syncthing
   std::optional<Clock::time_point> behind_since_;   // this node missing items its peers have, since
+  std::map<std::string, Clock::time_point> absent_since_;  // registered peers without a member record
   // The conflict search walks the folders here. Last member: joined first.
   std::unique_ptr<boost::asio::thread_pool> workers_;
 };

@@ -18,7 +18,8 @@ struct Folder {
 struct Peer {
   std::string name;       // node name; also the device's name in syncthing
   std::string device_id;  // XXXXXXX-XXXXXXX-... (8 groups of 7, base32)
-  std::string address;    // tcp://IP:PORT when this node dials it, else "dynamic" (it dials us)
+  std::string address;    // tcp://IP:PORT when this node dials it, else "dynamic" (it dials us);
+                          // empty: as syncthing has it ("dynamic" for a new device)
   // A registered node that is not alive now (no member record: crashed, cut
   // off, stopped). Its device is paused: syncthing itself notices a dead peer
   // only after minutes (no RST from a powered-off machine), and until it does

@@ -40,6 +40,13 @@ struct FilesView {
   std::map<std::string, syncthing::FolderStatus> folder_status;  // by folder id, this node's own
   std::chrono::milliseconds behind_for{0};        // this node missing items its peers have, since
   std::chrono::milliseconds unfit_after{0};
+  // Registered peers with no member record now, and for how long. A peer's
+  // device is paused only once it has been gone for pause_after: its record
+  // also vanishes for a moment when its session is renewed after a Consul
+  // leader election, and a pause drops a live connection that syncthing
+  // then takes seconds to make again (the upload gate waits meanwhile).
+  std::map<std::string, std::chrono::milliseconds> absent_for;
+  std::chrono::milliseconds pause_after{0};
   std::size_t conflicts = 0;                      // conflict copies found by the newest search
   std::vector<std::string> conflict_examples;     // a few of their paths
   std::string last_error;                         // newest failure to apply the config

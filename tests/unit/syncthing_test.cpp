@@ -312,6 +312,34 @@ TEST(DecideFilesTest, ACrashedNodeStaysAPeerPausedAndIsResumedWhenBack) {
   EXPECT_EQ(apply->changes, "device n2 resumed (alive)");
 }
 
+// A record gone for a moment (the node's session renewed after a Consul leader
+// election) changes nothing: no pause that would drop a live connection. Gone
+// for pause_after, the device is paused as for a crash.
+TEST(DecideFilesTest, APeerWhoseRecordIsGoneForAMomentKeepsItsDeviceAsItWas) {
+  auto s = files_snapshot();
+  s.kv.members["n2"].syncthing_peers = {kN1};
+  loop::Plan first;
+  loop::decide_files(first, s);
+  if (auto* apply = first.find<loop::ApplySyncthingConfig>()) s.files.current_config = apply->body;
+  loop::Plan settled;
+  loop::decide_files(settled, s);
+  ASSERT_FALSE(settled.find<loop::ApplySyncthingConfig>()) << "the test's config is not settled";
+
+  s.kv.members.erase("n2");
+  s.files.pause_after = 5000ms;
+  s.files.absent_for["n2"] = 1000ms;
+  loop::Plan moment;
+  loop::decide_files(moment, s);
+  EXPECT_FALSE(moment.find<loop::ApplySyncthingConfig>()) << moment.find<loop::ApplySyncthingConfig>()->changes;
+
+  s.files.absent_for["n2"] = 5000ms;
+  loop::Plan gone;
+  loop::decide_files(gone, s);
+  auto* apply = gone.find<loop::ApplySyncthingConfig>();
+  ASSERT_TRUE(apply);
+  EXPECT_EQ(apply->changes, "device n2 paused (not alive)");
+}
+
 TEST(DecideFilesTest, BadRegistrationsFromConsulNeverReachSyncthing) {
   auto s = files_snapshot();
   s.kv.registered["n3"] = "127.0.0.3\nlistenAddress";
