@@ -21,7 +21,7 @@ struct ConsulConfig {
   std::string key_prefix = "ha-supervisor";
   int request_timeout_ms = 2000;      // every non-blocking call
   int session_ttl_s = 15;             // 0 = no TTL; else 10..86400 (Consul's bounds)
-  int lock_delay_ms = 1000;           // Consul lock-delay after session invalidation
+  int lock_delay_ms = 3500;           // Consul lock-delay after session invalidation
   int check_ttl_ms = 3000;            // the supervisor's liveness check in Consul
   // No quorum for this long -> cut off. 4 s: a Consul Raft election after its
   // leader dies leaves healthy nodes without quorum for up to 3.0 s (measured,

@@ -200,10 +200,13 @@ const StringFormat kOptionalCidr{"empty, or address/prefix, e.g. 198.18.0.0/24",
 
 // ---- cross-key rules ------------------------------------------------------
 
-// Minimum time Consul's serf (LAN gossip: probe every 1 s, then 4 s of
-// suspicion by default) needs to declare a silent node failed, which is what
-// invalidates that node's session and frees the leader lock.
-constexpr long long kSerfFailureDetectionMs = 5000;
+// Minimum time Consul's serf needs to declare a silent node failed, which is
+// what invalidates that node's session and frees the leader lock. With the
+// gossip settings components/consul/consul-config gives every agent (probe
+// every 300 ms, suspicion 3 probe intervals when another node confirms it):
+// one probe interval to miss an ack, then 900 ms of suspicion. Consul's own
+// defaults (1 s probes, 4 s suspicion) are slower, which this rule tolerates.
+constexpr long long kSerfFailureDetectionMs = 1200;
 
 std::string named(std::string_view key, long long value) {
   return std::string(key) + " (" + std::to_string(value) + ")";
@@ -629,11 +632,11 @@ std::vector<CrossKeyRule> build_rules() {
        .violation = advert_step_violation},
       // A node cut off from Consul must step down before another node can
       // take the leader lock: the others can take it once serf has declared
-      // the cut-off node failed (>= 5000 ms) and the lock-delay has run out.
+      // the cut-off node failed (>= 1200 ms) and the lock-delay has run out.
       {.keys = {"consul.quorum_loss_timeout_ms", "consul.probe_interval_ms", "consul.lock_delay_ms"},
-       .summary = "consul.quorum_loss_timeout_ms + consul.probe_interval_ms <= consul.lock_delay_ms + 5000: "
+       .summary = "consul.quorum_loss_timeout_ms + consul.probe_interval_ms <= consul.lock_delay_ms + 1200: "
                   "a node cut off from Consul steps down before another can take the lock (split-brain "
-                  "otherwise; 5000 ms is serf's minimum failure detection time).",
+                  "otherwise; 1200 ms is serf's minimum failure detection time with consul-config's gossip).",
        .violation = split_brain_violation},
       // The cut-off bound is only a bound if no single call can block longer.
       {.keys = {"consul.request_timeout_ms", "consul.quorum_loss_timeout_ms"},

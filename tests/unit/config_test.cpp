@@ -362,12 +362,12 @@ TEST(ConfigRuleTest, CutOffSlowerThanTakeoverIsSplitBrainRisk) {
   EXPECT_EQ(error.key, "consul.quorum_loss_timeout_ms");
   EXPECT_EQ(error.message,
             "split-brain risk: consul.quorum_loss_timeout_ms (6000) + consul.probe_interval_ms (500) = 6500 "
-            "must be <= consul.lock_delay_ms (1000) + 5000 = 6000; a node cut off from Consul would still act "
+            "must be <= consul.lock_delay_ms (1000) + 1200 = 2200; a node cut off from Consul would still act "
             "as leader after another node can take the lock");
 }
 
 TEST(ConfigRuleTest, CutOffEqualToTakeoverIsAllowed) {
-  EXPECT_TRUE(load_with("consul", "lock_delay_ms = 1000; quorum_loss_timeout_ms = 5500;").config);
+  EXPECT_TRUE(load_with("consul", "lock_delay_ms = 3000; quorum_loss_timeout_ms = 3700;").config);
 }
 
 TEST(ConfigRuleTest, RequestTimeoutMustBeBelowQuorumLossTimeout) {
@@ -379,7 +379,8 @@ TEST(ConfigRuleTest, RequestTimeoutMustBeBelowQuorumLossTimeout) {
 }
 
 TEST(ConfigRuleTest, TwoProbesMustFitInQuorumLossTimeout) {
-  const auto error = only_error(load_with("consul", "quorum_loss_timeout_ms = 3000; probe_interval_ms = 2000;"));
+  const auto error =
+      only_error(load_with("consul", "quorum_loss_timeout_ms = 3000; probe_interval_ms = 2000; lock_delay_ms = 4000;"));
   EXPECT_EQ(error.key, "consul.probe_interval_ms");
   EXPECT_EQ(error.message,
             "consul.probe_interval_ms (2000) * 2 = 4000 must be <= consul.quorum_loss_timeout_ms (3000); at least "
@@ -425,7 +426,7 @@ TEST(ConfigLoadTest, AllErrorsAreReportedSortedByLine) {
       "log: { level = \"loud\"; };\n"              // 1: enum
       "consul: {\n"                                // 2
       "  port = 0;\n"                              // 3: range
-      "  probe_interval_ms = 2000; quorum_loss_timeout_ms = 3000;\n"  // 4: rule 3 (reported at line 4)
+      "  probe_interval_ms = 2000; quorum_loss_timeout_ms = 3000; lock_delay_ms = 4000;\n"  // 4: rule 3 (at line 4)
       "  hots = \"x\";\n"                          // 5: unknown key
       "};\n"                                       // 6
       "node: { name = \"Bad\"; };\n"               // 7: format; node.address missing (line 0)
@@ -461,7 +462,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "consul: {\n"
       "  host = \"consul.local\"; port = 8600; token = \"abc-123\"; token_file = \"\";\n"
       "  key_prefix = \"prod/ha\"; request_timeout_ms = 1500; session_ttl_s = 0;\n"
-      "  lock_delay_ms = 2000; check_ttl_ms = 4000; quorum_loss_timeout_ms = 4500;\n"
+      "  lock_delay_ms = 4500; check_ttl_ms = 4000; quorum_loss_timeout_ms = 4500;\n"
       "  probe_interval_ms = 1000; blocking_wait_s = 60;\n"
       "};\n"
       "loop: { interval_ms = 2000; log_repeat_s = 120; };\n"
@@ -536,7 +537,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.consul.key_prefix, "prod/ha");
   EXPECT_EQ(c.consul.request_timeout_ms, 1500);
   EXPECT_EQ(c.consul.session_ttl_s, 0);
-  EXPECT_EQ(c.consul.lock_delay_ms, 2000);
+  EXPECT_EQ(c.consul.lock_delay_ms, 4500);
   EXPECT_EQ(c.consul.check_ttl_ms, 4000);
   EXPECT_EQ(c.consul.quorum_loss_timeout_ms, 4500);
   EXPECT_EQ(c.consul.probe_interval_ms, 1000);
