@@ -19,6 +19,7 @@
 #include "tests/testbed/postgres_instance.hpp"
 #include "tests/testbed/postgres_replica.hpp"
 #include "tests/testbed/process.hpp"
+#include "tests/testbed/silent_listener.hpp"
 
 namespace hasup::testbed {
 namespace {
@@ -196,16 +197,8 @@ TEST_F(DbProbe, StoppedServerFailsToConnectWithinTimeout) {
 // Accepts TCP connections (the kernel does, from the backlog) and never says a
 // word: libpq waits for the server's answer to its startup packet.
 TEST(DbProbeSilent, SilentServerTimesOutConnect) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(fd, 16), 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  auto conninfo = "host=127.0.0.1 port=" + std::to_string(ntohs(addr.sin_port)) +
+  testbed::SilentListener silent;
+  auto conninfo = "host=127.0.0.1 port=" + std::to_string(silent.port()) +
                   " dbname=manager user=manager connect_timeout=30 sslmode=disable password=s3cr3t-word";
   auto s = settings_for(conninfo, 700ms);
 
@@ -223,30 +216,20 @@ TEST(DbProbeSilent, SilentServerTimesOutConnect) {
   EXPECT_FALSE(local.connected);
   EXPECT_TRUE(contains(local.error, "timed out")) << local.error;
   EXPECT_LE(since(start), s.timeout + kMargin);
-  close(fd);
 }
 
 // A crashed node early in the multi-host list (packets swallowed, as when its
 // link is down) must not hide the primary behind it: the non-blocking connect
 // ignores connect_timeout, so the probe tries host by host, each bounded.
 TEST_F(DbProbe, ASilentFirstHostDoesNotHideTheServerBehindIt) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(fd, 16), 0);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  auto conninfo = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(ntohs(addr.sin_port)) + "," +
+  testbed::SilentListener silent;
+  auto conninfo = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(silent.port()) + "," +
                   std::to_string(pg_->port()) +
                   " dbname=manager user=manager connect_timeout=1 target_session_attrs=read-write";
   auto s = settings_for(conninfo, 700ms);
   auto endpoint = db::probe_endpoint(s);
   EXPECT_TRUE(endpoint.writable) << describe(endpoint);
   EXPECT_EQ(endpoint.server, "127.0.0.1:" + std::to_string(pg_->port()));
-  close(fd);
 }
 
 TEST(DbProbeSilent, BadConninfoIsNotEchoed) {

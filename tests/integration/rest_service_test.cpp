@@ -27,6 +27,7 @@
 #include "supervisor/http/client.hpp"
 #include "tests/testbed/postgres_instance.hpp"
 #include "tests/testbed/process.hpp"
+#include "tests/testbed/silent_listener.hpp"
 
 namespace hasup::testbed {
 namespace {
@@ -519,16 +520,8 @@ TEST_F(RestServiceTest, DatabaseDownGives503LeavesNothingAndRecoversWithoutResta
 // restarted. The silent host's connect_timeout is 10 s and a request is given
 // 5 s, so trying the hosts in turn cannot pass; the race takes milliseconds.
 TEST_F(RestServiceTest, ASilentHostBeforeThePrimaryDelaysNoConnection) {
-  int silent = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  ASSERT_GE(silent, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(silent, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(listen(silent, 64), 0);
-  socklen_t len = sizeof addr;
-  getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len);
-  const std::string conninfo = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(ntohs(addr.sin_port)) + "," +
+  testbed::SilentListener silent;
+  const std::string conninfo = "host=127.0.0.1,127.0.0.1 port=" + std::to_string(silent.port()) + "," +
                                std::to_string(pg().port()) +
                                " dbname=manager user=manager connect_timeout=10 target_session_attrs=read-write";
   standin_ = std::make_unique<Standin>(conninfo, std::vector<std::string>{"--threads", "1"});
@@ -543,10 +536,8 @@ TEST_F(RestServiceTest, ASilentHostBeforeThePrimaryDelaysNoConnection) {
   auto again = status();
   ASSERT_TRUE(again.ok) << again.error << "\n" << standin_->log();
   EXPECT_EQ(again.response.status, 200) << again.response.body;
-  int attempts = 0;
-  for (int fd; (fd = accept4(silent, nullptr, nullptr, SOCK_NONBLOCK)) >= 0; close(fd)) ++attempts;
-  EXPECT_GE(attempts, 2) << "the silent host was not tried each time: the conninfo is not what this test means";
-  close(silent);
+  EXPECT_GE(silent.take_connections(), 2)
+      << "the silent host was not tried each time: the conninfo is not what this test means";
 }
 
 TEST_F(RestServiceTest, StartsWhileTheDatabaseIsDownAndCreatesItsTableLater) {
