@@ -254,14 +254,18 @@ void Engine::on_probe(bool ok, const std::string& error, const std::optional<con
     restart_watch(view_differs ? "the leader lock changed under the watcher" : "Consul answered again after a failure");
   last_probe_failed_ = false;
   last_quorum_contact_ = now;
+  const bool first_contact = !link_.ever_reached_quorum;
   link_.ever_reached_quorum = true;
   link_.quorum_error.clear();
   link_.last_error.clear();
   if (!was_reachable) {
     spdlog::info("Consul quorum reachable");
-    // The watcher may still be backing off or waiting on a dead connection:
-    // read the keys now so the first decisions after a cut-off are on fresh data.
-    refresh_kv([] {});
+    // Every watcher, the drivers' too, may still be backing off or waiting on
+    // a dead connection (a crashed Raft leader's: ~30 s): read the keys now and
+    // watch them afresh, so the first decisions after a cut-off are on fresh
+    // data (seen: the database's view stale for a minute after such a crash).
+    if (first_contact) refresh_kv([] {});
+    else restart_watch("the quorum is back");
     wake();
   }
   // Wake exactly when the bound would pass without another success.
