@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "supervisor/config/config.hpp"
 #include "tests/testbed/consul_cluster.hpp"
 #include "tests/testbed/supervisor_process.hpp"
 
@@ -140,8 +141,12 @@ int main(int argc, char** argv) {
     std::cerr << "consul missing at " << ConsulCluster::binary() << ": run scripts/setup\n";
     return 1;
   }
-  std::printf("settings: supervisor defaults: lock_delay 1000 ms, check_ttl 3000 ms, quorum_loss_timeout 4000 ms,\n"
-              "          probe_interval 500 ms, session ttl 15 s; Consul 1.8.7 raft_multiplier 1, 3 servers on loopback\n");
+  const hasup::config::Config defaults;
+  const auto& c = defaults.consul;
+  std::printf("settings: supervisor defaults: lock_delay %d ms, check_ttl %d ms, quorum_loss_timeout %d ms,\n"
+              "          probe_interval %d ms, session ttl %d s; Consul 1.8.7 raft_multiplier 1, Consul's default\n"
+              "          gossip (not consul-config's), 3 servers on loopback\n",
+              c.lock_delay_ms, c.check_ttl_ms, c.quorum_loss_timeout_ms, c.probe_interval_ms, c.session_ttl_s);
   Bench b;
   b.start();
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -36,33 +37,26 @@ std::string ConsulCluster::binary() { return HA_CONSUL_BIN; }
 
 bool ConsulCluster::available() { return access(binary().c_str(), X_OK) == 0; }
 
+// Every agent gets what a real node gets: components/consul/consul-config's
+// output (raft_multiplier, gossip timings, session_ttl_min...), with this
+// agent's ports; the tests then time what production does.
 void ConsulCluster::write_config(int i) {
   const auto& a = agents_[static_cast<std::size_t>(i)];
-  json join = json::array();
+  std::string command = std::string("'") + HA_SOURCE_DIR + "/components/consul/consul-config' --name " + a.name +
+                        " --bind 127.0.0.1 --client 127.0.0.1 --data-dir '" + a.dir + "/data' --expect " +
+                        std::to_string(agents_.size()) + " --http " + std::to_string(a.http) + " --serf-lan " +
+                        std::to_string(a.serf_lan) + " --serf-wan " + std::to_string(a.serf_wan) + " --server-port " +
+                        std::to_string(a.server);
   for (const auto& other : agents_)
-    if (other.name != a.name) join.push_back("127.0.0.1:" + std::to_string(other.serf_lan));
-  json config = {
-      {"node_name", a.name},
-      {"datacenter", "dc1"},
-      {"data_dir", a.dir + "/data"},
-      {"server", true},
-      {"bootstrap_expect", static_cast<int>(agents_.size())},
-      {"bind_addr", "127.0.0.1"},
-      {"client_addr", "127.0.0.1"},
-      {"ports", {{"http", a.http}, {"serf_lan", a.serf_lan}, {"serf_wan", a.serf_wan}, {"server", a.server},
-                 {"dns", -1}, {"grpc", -1}}},
-      {"retry_join", join},
-      {"retry_interval", "1s"},
-      // Faster elections (TESTBED: 1.2-2.1 s to a leader; 5 gives ~6 s and split votes).
-      {"performance", {{"raft_multiplier", 1}}},
-      // Else a cut-off server comes back as non-voter and the next fault loses quorum.
-      {"autopilot", {{"cleanup_dead_servers", false}}},
-      // Several agents on one host must not derive the same node id.
-      {"disable_host_node_id", true},
-      {"disable_update_check", true},
-      {"leave_on_terminate", false},
-      {"log_level", "warn"},
-  };
+    if (other.name != a.name) command += " --join 127.0.0.1:" + std::to_string(other.serf_lan);
+  std::string text;
+  if (FILE* out = ::popen(command.c_str(), "r")) {
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, out)) > 0;) text.append(buffer, n);
+    if (::pclose(out) != 0) text.clear();
+  }
+  json config = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!config.is_object()) throw std::runtime_error("components/consul/consul-config gave no config: " + command);
   write_file(a.dir + "/config.json", config.dump(2));
 }
 
