@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
   const hasup::config::Config defaults;
   const auto& c = defaults.consul;
   std::printf("settings: supervisor defaults: lock_delay %d ms, check_ttl %d ms, quorum_loss_timeout %d ms,\n"
-              "          probe_interval %d ms, session ttl %d s; Consul 1.8.7 raft_multiplier 1, Consul's default\n"
-              "          gossip (not consul-config's), 3 servers on loopback\n",
+              "          probe_interval %d ms, session ttl %d s; Consul 1.8.7 configured by\n"
+              "          components/consul/consul-config (raft_multiplier 1, its gossip timings), 3 servers on loopback\n",
               c.lock_delay_ms, c.check_ttl_ms, c.quorum_loss_timeout_ms, c.probe_interval_ms, c.session_ttl_s);
   Bench b;
   b.start();
