@@ -389,6 +389,10 @@ check "a hung supervisor is restarted by the systemd watchdog" wait_for 20 bash 
 check "the restarted supervisor is healthy" wait_for 20 healthy n3
 
 # --- crash and cold boot ----------------------------------------------------------
+# The hung supervisor above may have been the leader: its lock is free again
+# only after Consul's lock-delay (3.5 s) once its session ended.
+leader_known() { [ -n "$(leader_seen_by n1)" ]; }
+check "a leader is known (after the lock-delay, when the hung supervisor led)" wait_for 20 leader_known
 leader=$(leader_seen_by n1)
 viewer=n1; [ "$leader" = n1 ] && viewer=n2
 "$lab" crash "$leader" >/dev/null
