@@ -45,7 +45,7 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   if (may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for < vip.unfit_grace && !vip.fault_now.value_or(true)) {
     // Not yet: wait out the grace, then look again.
     auto left = vip.unfit_grace - vip.problem_for;
-    plan.wake_after = plan.wake_after ? std::min(*plan.wake_after, left) : left;
+    plan.wake_within(left);
     note = "floating IP: kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
            " ms grace before it goes to a fit node such as " + fit_node + ")";
   }

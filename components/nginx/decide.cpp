@@ -140,7 +140,7 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
       if (!settled) wait = std::min(n.wait_min - n.since_change, n.wait_max - n.since_first_unapplied);
       if (!spaced) wait = std::max(wait, n.reload_interval - *n.since_last_apply);
       wait = std::max(wait, std::chrono::milliseconds(1));
-      plan.wake_after = plan.wake_after ? std::min(*plan.wake_after, wait) : wait;
+      plan.wake_within(wait);
       // No countdown in the reason: it is logged whenever it changes.
       return std::string("nginx: change pending (") +
              (!spaced ? "reload interval " + ms_text(n.reload_interval) : "debounce") + "); " + serving;

@@ -9,6 +9,16 @@ namespace hasup::loop {
 
 using cluster::Role;
 
+namespace {
+
+// How long until a refused lock may be asked for again; nullopt: now.
+std::optional<std::chrono::milliseconds> lock_retry_wait(const std::optional<std::chrono::milliseconds>& refused_ago) {
+  if (!refused_ago || *refused_ago >= kLockRetry) return std::nullopt;
+  return kLockRetry - *refused_ago;
+}
+
+}  // namespace
+
 std::string to_string(Job job) {
   switch (job) {
     case Job::identify_agent: return "identify-agent";
@@ -158,6 +168,12 @@ void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_pub
     plan.reason = "leader lock is free: publishing the member record before running for leader";
     return;
   }
+  if (auto wait = lock_retry_wait(s.refused.leader_ago)) {
+    plan.wake_within(*wait);
+    plan.reason = "leader lock is free, but Consul refused it (taken meanwhile, or within the lock-delay after its "
+                  "holder's session ended): trying again every " + std::to_string(kLockRetry.count()) + " ms";
+    return;
+  }
   want(plan, s, AcquireLeadership{s.session.id});
   plan.reason = "leader lock is free: trying to acquire it";
 }
@@ -232,7 +248,13 @@ Plan decide_cluster(const Snapshot& s) {
   auto desired = desired_member_record(s, plan.role);
   auto published = s.kv.members.find(s.self);
   bool member_published = published != s.kv.members.end();
-  if (!member_published || published->second != desired) want(plan, s, PublishMember{desired});
+  const auto member_wait = lock_retry_wait(s.refused.member_ago);
+  if (!member_published || published->second != desired) {
+    if (member_wait)
+      plan.wake_within(*member_wait);
+    else
+      want(plan, s, PublishMember{desired});
+  }
 
   // The registration carries this node's syncthing device id once known, so
   // the peers keep sharing the folders with it while it is down.
@@ -245,6 +267,9 @@ Plan decide_cluster(const Snapshot& s) {
     want(plan, s, RegisterNode{device});
 
   decide_leadership(plan, s, plan.role, member_published);
+  if (member_wait && (!member_published || published->second != desired))
+    plan.reason += "; Consul refused the member key (within the lock-delay after this node's previous session "
+                   "ended): trying again every " + std::to_string(kLockRetry.count()) + " ms";
   if (plan.actions.size() == 1 && std::holds_alternative<PublishMember>(plan.actions.front()) &&
       plan.reason.find("publishing") == std::string::npos)
     plan.reason += "; publishing member record (" + cluster::to_string(desired.role) + ")";

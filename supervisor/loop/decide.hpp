@@ -6,6 +6,11 @@
 
 namespace hasup::loop {
 
+// After Consul refuses a lock (the member key, the leader lock), the next try
+// waits this long: within a lock-delay every try is refused, and retrying at
+// once made each node write to Consul ~200 times a second for 3.5 s.
+inline constexpr std::chrono::milliseconds kLockRetry{250};
+
 cluster::Role derive_role(const Snapshot& s);
 Plan decide(const Snapshot& s);
 // What keeps this node from serving clients well, in a few stable words; "".

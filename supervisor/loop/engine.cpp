@@ -108,6 +108,12 @@ Snapshot Engine::observe() const {
   }
   s.service_registered = service_registered_;
   s.session = session_;
+  auto refused_ago = [this](const std::optional<Refusal>& r) -> std::optional<milliseconds> {
+    if (!r || r->session != session_.id) return std::nullopt;
+    return std::chrono::duration_cast<milliseconds>(Clock::now() - r->at);
+  };
+  s.refused.member_ago = refused_ago(member_refused_);
+  s.refused.leader_ago = refused_ago(leader_refused_);
   s.kv = kv_;
   s.busy = busy_;
   s.shutting_down = shutting_down_;
@@ -192,8 +198,9 @@ void Engine::finish_job(Job job) {
   wake();
 }
 
-// The liveness check proves the loop turns: it is passed from the cycle, so a
-// wedged loop lets it expire, which invalidates the session and frees the locks.
+// The liveness check shows in Consul that the loop turns: it is passed from the
+// cycle, so a wedged loop lets it expire. It is for the operator's eyes (and
+// monitoring) only: the session does not carry it (see create_session).
 void Engine::heartbeat(const Plan& plan) {
   if (!service_registered_ || heartbeat_in_flight_ || shutting_down_) return;
   auto now = Clock::now();
@@ -437,9 +444,10 @@ void Engine::run(const RegisterService&) {
   });
 }
 
-// A supervisor restarted within the check TTL finds its previous session still
-// alive (and maybe still holding the leader lock): adopting it keeps the
-// cluster's state instead of forcing a needless handover.
+// A restarted supervisor (systemd's watchdog, a crash, an upgrade) finds its
+// previous session still alive within the session TTL (and maybe still holding
+// the leader lock): adopting it keeps the cluster's state instead of forcing a
+// needless handover.
 void Engine::run(const OpenSession&) {
   if (session_lookup_done_) return create_session();
   consul_.sessions_on_node(link_.agent_node, [this](consul::Result<std::vector<consul::SessionInfo>> r) {
@@ -470,8 +478,14 @@ void Engine::create_session() {
   consul::SessionSpec spec;
   spec.name = session_name();
   spec.node = link_.agent_node;
-  // serfHealth: the node is gone or cut off; our check: the loop stopped turning.
-  spec.checks = {"serfHealth", check_id()};
+  // serfHealth only: the node is gone or cut off. Not our liveness check: when
+  // Consul's Raft leader crashes, a 1.8 agent holds back local check updates
+  // while an RPC hangs on the dead leader's connection (10-30 s), so every
+  // survivor's TTL check expired and every survivor lost its session, its
+  // member record and the floating IP at once. A wedged loop is restarted by
+  // systemd's watchdog (WatchdogSec, fed from the cycle) and adopts the session;
+  // a supervisor dead for good loses it at the session TTL.
+  spec.checks = {"serfHealth"};
   spec.ttl = std::chrono::seconds(config_.consul.session_ttl_s);
   spec.lock_delay = ms(config_.consul.lock_delay_ms);
   // Delete, not release: a dead node's member record disappears with it.
@@ -483,8 +497,8 @@ void Engine::create_session() {
       return finish_job(Job::open_session);
     }
     session_ = {r.value(), true};
-    spdlog::info("opened session {} (checks serfHealth+{}, ttl {} s, lock-delay {} ms)", short_id(r.value()),
-                 check_id(), config_.consul.session_ttl_s, config_.consul.lock_delay_ms);
+    spdlog::info("opened session {} (check serfHealth, ttl {} s, lock-delay {} ms)", short_id(r.value()),
+                 config_.consul.session_ttl_s, config_.consul.lock_delay_ms);
     refresh_kv([this] { finish_job(Job::open_session); });
   });
 }
@@ -493,11 +507,20 @@ void Engine::run(const PublishMember& a) {
   const cluster::MemberRecord& record = a.record;
   consul::PutOptions options;
   options.acquire = session_.id;
-  consul_.kv_put(keys_.member(record.name), cluster::encode(record), options, [this](consul::Result<bool> r) {
+  consul_.kv_put(keys_.member(record.name), cluster::encode(record), options, [this, session = session_.id](
+                                                                                 consul::Result<bool> r) {
     if (!r) {
       note_consul_error("publishing the member record", r.error());
     } else if (!r.value()) {
-      spdlog::warn("member key {} is held by another session: not published", keys_.member(config_.node.name));
+      // Once per streak: decide() retries every kLockRetry meanwhile.
+      if (!member_refused_ || member_refused_->session != session)
+        spdlog::warn("member key {} refused by Consul: held by another session, or within the lock-delay "
+                     "({} ms) after this node's previous session ended; retrying",
+                     keys_.member(config_.node.name), config_.consul.lock_delay_ms);
+      member_refused_ = Refusal{session, Clock::now()};
+    } else {
+      if (member_refused_ && member_refused_->session == session) spdlog::info("member record published");
+      member_refused_.reset();
     }
     refresh_kv([this] { finish_job(Job::publish_member); });
   });
@@ -505,19 +528,18 @@ void Engine::run(const PublishMember& a) {
 
 void Engine::run(const AcquireLeadership&) {
   cluster::LeaderValue value{config_.node.name, config_.node.address};
-  consul_.lock_acquire(keys_.leader(), session_.id, cluster::encode(value), [this](consul::Result<bool> r) {
+  consul_.lock_acquire(keys_.leader(), session_.id, cluster::encode(value), [this, session = session_.id](
+                                                                               consul::Result<bool> r) {
     if (!r) {
       note_consul_error("acquiring the leader lock", r.error());
     } else if (!r.value()) {
       // Lost the race, or Consul's lock-delay still protects the previous
-      // holder: try again soon rather than at the next timer tick.
+      // holder: decide() tries again after kLockRetry.
       spdlog::debug("leader lock not acquired (taken, or within lock-delay)");
-      retry_timer_.expires_after(150ms);
-      retry_timer_.async_wait([this](boost::system::error_code ec) {
-        if (!ec) wake();
-      });
+      leader_refused_ = Refusal{session, Clock::now()};
     } else {
       spdlog::info("acquired the leader lock");
+      leader_refused_.reset();
     }
     refresh_kv([this] { finish_job(Job::acquire_leadership); });
   });

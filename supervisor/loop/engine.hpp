@@ -101,6 +101,12 @@ class Engine {
   bool service_registered_ = false;
   SessionView session_;
   bool session_lookup_done_ = false;
+  // Consul's last refusal of a lock to our session; only the current session's counts.
+  struct Refusal {
+    std::string session;
+    Clock::time_point at;
+  };
+  std::optional<Refusal> member_refused_, leader_refused_;
   KvView kv_;
   std::uint64_t view_index_ = 0;  // Consul index of the view in kv_
   std::set<Job> busy_;

@@ -2,6 +2,7 @@
 // What decide() asks for: typed actions, one struct per job, each carrying
 // exactly what its job needs. The engine runs the cluster's own actions and
 // hands the others to the driver that owns them.
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -151,6 +152,8 @@ struct Plan {
   // Something is due later without any event (a debounce running out): run
   // a cycle after this long.
   std::optional<std::chrono::milliseconds> wake_after;
+  // Asks for a cycle within `delay` (the earliest of every such ask wins).
+  void wake_within(std::chrono::milliseconds delay) { wake_after = wake_after ? std::min(*wake_after, delay) : delay; }
 
   // The first action of type T, or nullptr. Not on a temporary plan: the
   // pointer would outlive it (has<T>() answers there).

@@ -45,6 +45,15 @@ struct SessionView {
   bool valid = false;
 };
 
+// How long ago Consul last refused this session the member key or the leader
+// lock (unset: no refusal since the last success). Within the lock-delay
+// after the previous holder's session ended Consul refuses every acquire, so
+// the next try waits a little instead of hammering Consul with writes.
+struct LockRefusals {
+  std::optional<std::chrono::milliseconds> member_ago;
+  std::optional<std::chrono::milliseconds> leader_ago;
+};
+
 struct LeaderLock {
   std::string session;      // holder
   std::uint64_t epoch = 0;  // the lock key's ModifyIndex when acquired: the fencing token
@@ -89,6 +98,7 @@ struct Snapshot {
   ConsulLink consul;
   bool service_registered = false;
   SessionView session;
+  LockRefusals refused;
   KvView kv;
   std::set<Job> busy;
   bool shutting_down = false;

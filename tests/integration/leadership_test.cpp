@@ -65,15 +65,22 @@ TEST_F(ClusterTest, SigtermOfTheLeaderHandsOverAtOnce) {
   EXPECT_NE(sup(leader).log().find("released the leader lock"), std::string::npos);
 }
 
-TEST_F(ClusterTest, SigkillOfTheLeaderHandsOverWhenItsLivenessCheckExpires) {
-  start_supervisors();
+// A supervisor dead for good (systemd restarts a killed one, which then adopts
+// its session) loses its session at the session TTL: Consul invalidates it
+// within twice the TTL, and the lock-delay follows.
+TEST_F(ClusterTest, SigkillOfTheLeaderHandsOverWhenItsSessionExpires) {
+  for (int i = 0; i < 3; ++i) {
+    SupervisorOptions o = options_for(i);
+    o.consul_section = "session_ttl_s = 10;";  // the smallest Consul takes: the test's wait
+    add_supervisor(i, o);
+  }
   int leader = wait_for_leader(20s);
   ASSERT_GE(leader, 0);
   ASSERT_TRUE(wait_for_members(3, 10s));
   std::uint64_t old_epoch = leader_epoch(leader);
   DoubleLeaderSampler sampler(api_ports());
   sup(leader).kill();
-  int next = wait_for_leader(20s, leader);
+  int next = wait_for_leader(40s, leader);
   ASSERT_GE(next, 0) << "nobody took over after the leader was killed";
   sampler.stop();
   EXPECT_EQ(sampler.double_leader_samples(), 0);
@@ -126,6 +133,32 @@ TEST_F(ClusterTest, LeaderWhoseAgentIsFrozenStepsDownAndRejoinsAsFollower) {
   EXPECT_EQ(leader_index(), next) << "healing must not move leadership back";
 }
 
+// When Consul's Raft leader crashes, a 1.8 agent holds back local check updates
+// for 10-30 s, so the supervisors' liveness checks go critical: that must not
+// end their sessions (it took every survivor's member record and the floating
+// IP with it). Failing the check by hand is that moment.
+TEST_F(ClusterTest, ACriticalLivenessCheckDoesNotEndTheSession) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  std::uint64_t epoch = leader_epoch(leader);
+  DoubleLeaderSampler sampler(api_ports());
+  for (int i = 0; i < 3; ++i) {
+    auto failed = consul_->put(i, "/v1/agent/check/fail/ha-supervisor-alive-" + sup(i).name() + "?note=test", "");
+    ASSERT_TRUE(failed.ok && failed.response.status == 200) << sup(i).name();
+  }
+  // Consul invalidates a session within moments of its check going critical.
+  std::this_thread::sleep_for(3s);
+  sampler.stop();
+  EXPECT_EQ(sampler.double_leader_samples(), 0);
+  EXPECT_EQ(leader_index(), leader);
+  EXPECT_EQ(leader_epoch(leader), epoch) << "the leader kept its lock: no handover";
+  EXPECT_EQ(member_count(leader), 3u) << "every member record kept";
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(sup(i).log().find("is gone (Consul invalidated it)"), std::string::npos) << sup(i).name();
+}
+
 TEST_F(ClusterTest, RestartedLeaderAdoptsItsSurvivingSessionAndStaysLeader) {
   start_supervisors();
   int leader = wait_for_leader(20s);
@@ -134,7 +167,7 @@ TEST_F(ClusterTest, RestartedLeaderAdoptsItsSurvivingSessionAndStaysLeader) {
   std::uint64_t epoch = leader_epoch(leader);
   DoubleLeaderSampler sampler(api_ports());
   sup(leader).kill();
-  sup(leader).start();  // within the liveness TTL: the session still lives in Consul
+  sup(leader).start();  // within the session TTL: the session still lives in Consul
   ASSERT_TRUE(wait_until([&] { return sup(leader).is_leader(); }, 10s));
   sampler.stop();
   EXPECT_EQ(sampler.double_leader_samples(), 0);
@@ -153,7 +186,12 @@ TEST_F(ClusterTest, RestartedFollowerRebuildsItsStateFromConsul) {
   ASSERT_TRUE(wait_for_members(3, 10s));
   int follower = (leader + 1) % 3;
   sup(follower).kill();
-  // Past the liveness TTL: its session and record are gone.
+  // Its session ends as at the session TTL (destroyed here rather than waited
+  // for): the record goes with it.
+  auto sessions = consul_->get(follower, "/v1/session/node/" + consul_->agent(follower).name);
+  ASSERT_TRUE(sessions.ok && sessions.response.status == 200);
+  for (const auto& session : nlohmann::json::parse(sessions.response.body))
+    ASSERT_TRUE(consul_->put(follower, "/v1/session/destroy/" + session["ID"].get<std::string>(), "").ok);
   ASSERT_TRUE(wait_until([&] { return member_count(leader) == 2; }, 15s));
   sup(follower).start();
   ASSERT_TRUE(wait_for_members(3, 15s));

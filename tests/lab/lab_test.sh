@@ -329,7 +329,9 @@ moved_to=$(holders)
 # for a reason; what must not happen is the returning node taking the IP
 # from a healthy holder.
 # Fit, not only taking part: `hactl health` answers 200 for a follower whose
-# database endpoint is still failing over, and such a holder hands the IP on.
+# database endpoint is still failing over, and such a holder hands the IP on;
+# so the database must have its primary again on a live node (a CI run
+# restarted the crashed node 1 s after the crash of the primary's node, mid-failover).
 live_nodes_fit() {
   local n viewer="" table
   for n in n1 n2 n3; do [ "$n" = "$holder" ] || { viewer=$n; break; }; done
@@ -339,6 +341,7 @@ live_nodes_fit() {
     healthy "$n" >/dev/null 2>&1 || return 1
     awk -v n="$n" '$1 == n && $4 == "ok" { found = 1 } END { exit !found }' <<<"$table" || return 1
   done
+  awk -v h="$holder" '$1 ~ /^n[1-3]$/ && $1 != h && / primary TL/ { found = 1 } END { exit !found }' <<<"$table"
 }
 wait_for 30 live_nodes_fit
 moved_to=$(holders)

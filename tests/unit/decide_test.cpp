@@ -229,6 +229,50 @@ TEST(Decide, FreeLockWithoutOwnMemberRecordPublishesItFirst) {
   EXPECT_TRUE(contains(plan.reason, "publishing the member record before running for leader"));
 }
 
+// Within Consul's lock-delay every acquire is refused: the next try waits
+// kLockRetry instead of writing again at once (a node wrote ~200 times a
+// second for the whole lock-delay before).
+TEST(Decide, RefusedMemberKeyIsAskedForAgainOnlyAfterTheRetryInterval) {
+  Snapshot s = follower_snapshot();
+  s.kv.members.erase("n1");
+  s.kv.member_sessions.erase("n1");
+  s.refused.member_ago = std::chrono::milliseconds(40);
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.find<PublishMember>(), nullptr) << jobs_of(plan);
+  ASSERT_TRUE(plan.wake_after.has_value());
+  EXPECT_EQ(*plan.wake_after, kLockRetry - std::chrono::milliseconds(40));
+  EXPECT_TRUE(contains(plan.reason, "Consul refused the member key")) << plan.reason;
+
+  s.refused.member_ago = kLockRetry;
+  Plan later = decide(s);
+  EXPECT_NE(later.find<PublishMember>(), nullptr) << jobs_of(later);
+  EXPECT_FALSE(contains(later.reason, "refused")) << later.reason;
+}
+
+TEST(Decide, RefusedLeaderLockIsAskedForAgainOnlyAfterTheRetryInterval) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader.reset();
+  s.refused.leader_ago = std::chrono::milliseconds(100);
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.find<AcquireLeadership>(), nullptr) << jobs_of(plan);
+  ASSERT_TRUE(plan.wake_after.has_value());
+  EXPECT_EQ(*plan.wake_after, kLockRetry - std::chrono::milliseconds(100));
+  EXPECT_TRUE(contains(plan.reason, "Consul refused it")) << plan.reason;
+
+  s.refused.leader_ago = kLockRetry + std::chrono::milliseconds(1);
+  EXPECT_TRUE(decide(s).has<AcquireLeadership>());
+}
+
+// A refusal of the member key does not hold back the leader lock's own try,
+// nor the other way round: each waits on its own refusal only.
+TEST(Decide, ARefusalOfOneLockDoesNotDelayTheOther) {
+  Snapshot s = follower_snapshot();
+  s.kv.leader.reset();
+  s.kv.members["n1"].health = "changed";  // the published record is out of date
+  s.refused.leader_ago = std::chrono::milliseconds(10);
+  EXPECT_TRUE(decide(s).has<PublishMember>());
+}
+
 TEST(Decide, FreeLockButSelfInMaintenanceDoesNotRun) {
   Snapshot s = follower_snapshot();
   s.kv.leader.reset();
