@@ -32,6 +32,17 @@ std::vector<std::string> comma_list(const char* value) {
 
 }  // namespace
 
+std::string one_line(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
+    if (blank && (out.empty() || out.back() == ' ')) continue;
+    out += blank ? ' ' : c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
 std::vector<HostAttempt> split_hosts(const std::string& conninfo, std::string& error) {
   char* message = nullptr;
   PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &message);
@@ -136,10 +147,7 @@ RaceResult race_connect(const std::vector<HostAttempt>& attempts, std::chrono::m
         ++it;
         continue;
       }
-      std::string why = PQerrorMessage(it->connection);
-      std::replace_if(why.begin(), why.end(), [](char c) { return c == '\n' || c == '\t'; }, ' ');
-      while (!why.empty() && why.back() == ' ') why.pop_back();
-      failed(*it, why);
+      failed(*it, one_line(PQerrorMessage(it->connection)));
       PQfinish(it->connection);
       it = racing.erase(it);
     }

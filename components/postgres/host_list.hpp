@@ -7,12 +7,17 @@
 // Connecting host by host with a deadline each restores libpq's semantics.
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 struct pg_conn;  // libpq's PGconn
 
 namespace hasup::db {
+
+// libpq's messages end in a newline and may span lines ("...failed: Connection
+// refused\n\tIs the server running..."): one line, runs of blanks folded.
+std::string one_line(std::string_view text);
 
 // One single-host conninfo, as keyword/value pairs for PQconnectStartParams.
 struct HostAttempt {

@@ -109,17 +109,6 @@ std::string failure_text(const PgReply& reply, std::chrono::milliseconds timeout
 
 }  // namespace
 
-std::string one_line(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    bool blank = c == '\n' || c == '\r' || c == '\t' || c == ' ';
-    if (blank && (out.empty() || out.back() == ' ')) continue;
-    out += blank ? ' ' : c;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 std::optional<std::uint64_t> parse_lsn(std::string_view text) {
   auto slash = text.find('/');
   if (slash == std::string_view::npos) return std::nullopt;

@@ -73,10 +73,6 @@ std::optional<std::uint64_t> parse_lsn(std::string_view text);
 // The deadline-bounded libpq session under the probes; bench/pg_write_stream
 // uses it too, so it needs nothing but libpq and the standard library.
 
-// libpq's messages end in a newline and may span lines ("...failed: Connection
-// refused\n\tIs the server running..."): one line, runs of blanks folded.
-std::string one_line(std::string_view text);
-
 
 struct PgReply {
   enum class Status {

@@ -25,18 +25,8 @@ constexpr const char* kSchema =
 constexpr const char* kRowColumns =
     "id, sha256, size, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
-// libpq's messages end in a newline and may span lines ("...failed: Connection
-// refused\n\tIs the server running..."): one line for logs and JSON.
-std::string trimmed(const char* text) {
-  std::string out;
-  for (const char* c = text ? text : ""; *c; ++c) {
-    bool space = *c == '\n' || *c == '\t' || *c == ' ';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out += space ? ' ' : *c;
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
+// libpq's messages span lines: db::one_line makes one for logs and JSON.
+std::string trimmed(const char* text) { return db::one_line(text ? text : ""); }
 
 // NOTICEs ("relation ... already exists, skipping") are not worth a log line.
 void ignore_notice(void*, const char*) {}
