@@ -10,6 +10,7 @@
 
 #include "components/rest-service/routes.hpp"
 #include "supervisor/http/listen.hpp"
+#include "supervisor/util/json_text.hpp"
 
 namespace hasup::rest_standin {
 
@@ -45,9 +46,7 @@ bool is_http_error(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
 }
 
-std::string dump(const nlohmann::json& body) {
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string dump(const nlohmann::json& body) { return json_text(body); }
 
 class Session : public std::enable_shared_from_this<Session> {
  public:

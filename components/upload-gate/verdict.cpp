@@ -2,11 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "supervisor/util/json_text.hpp"
+
 namespace hasup::upload_gate {
 
 namespace {
 
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string dump(const nlohmann::json& j) { return json_text(j); }
 
 Verdict refuse(const std::string& error, const QuorumDecision& decision, std::chrono::seconds retry_after,
                const std::string& summary) {

@@ -14,7 +14,7 @@ namespace {
 http::ServerResponse json_response(int status, const json& body) {
   http::ServerResponse r;
   r.status = status;
-  r.body = body.dump() + "\n";
+  r.body = document_text(body);
   return r;
 }
 

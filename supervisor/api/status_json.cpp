@@ -5,6 +5,7 @@
 #include "components/nginx/decide.hpp"
 #include "components/syncthing/decide.hpp"
 #include "supervisor/loop/components.hpp"
+#include "supervisor/util/json_text.hpp"
 
 namespace hasup::api {
 
@@ -150,5 +151,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     doc["cluster_state"] = nullptr;
   return doc;
 }
+
+std::string document_text(const nlohmann::json& document) { return json_text(document) + "\n"; }
 
 }  // namespace hasup::api

@@ -4,6 +4,8 @@
 #include <sstream>
 #include <vector>
 
+#include "supervisor/util/printable.hpp"
+
 namespace hasup::cli {
 
 using nlohmann::json;
@@ -14,10 +16,13 @@ std::string text(const json& object, const char* key) {
   if (!object.is_object()) return "?";
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return "?";
-  if (it->is_string()) return it->get<std::string>().empty() ? "-" : it->get<std::string>();
+  if (it->is_string()) return it->get<std::string>().empty() ? "-" : terminal_safe(it->get<std::string>());
   if (it->is_boolean()) return it->get<bool>() ? "yes" : "no";
   return it->dump();
 }
+
+// An array element for the terminal: a string made safe, anything else "?".
+std::string shown(const json& element) { return element.is_string() ? terminal_safe(element.get<std::string>()) : "?"; }
 
 // nlohmann's value() throws on a non-object or a wrongly typed field: junk in,
 // "no" out.
@@ -116,13 +121,13 @@ std::string render_status_table(const json& doc) {
       for (const auto& [name, u] : upstreams.items()) {
         std::string servers;
         if (member(u, "passing").is_array())
-          for (const auto& p : member(u, "passing")) servers += (servers.empty() ? "" : ", ") + (p.is_string() ? p.get<std::string>() : "?");
+          for (const auto& p : member(u, "passing")) servers += (servers.empty() ? "" : ", ") + shown(p);
         out << "  " << name << ": " << (flag(u, "known") ? (servers.empty() ? "no passing instance" : servers) : "not read yet")
             << "\n";
       }
     if (member(nginx, "rejected_instances").is_array())
       for (const auto& r : member(nginx, "rejected_instances"))
-        out << "  refused from Consul: " << (r.is_string() ? r.get<std::string>() : "?") << "\n";
+        out << "  refused from Consul: " << shown(r) << "\n";
     if (text(nginx, "refused_config") != "-") out << "  refused config: " << text(nginx, "refused_config") << "\n";
     if (text(nginx, "last_error") != "-") out << "  last error: " << text(nginx, "last_error") << "\n";
   }
@@ -134,12 +139,12 @@ std::string render_status_table(const json& doc) {
     else out << "primary " << (primary == "-" ? "none (failover in progress)" : primary);
     std::string sync;
     if (member(database, "sync_standbys").is_array())
-      for (const auto& n : member(database, "sync_standbys")) sync += (sync.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : "?");
+      for (const auto& n : member(database, "sync_standbys")) sync += (sync.empty() ? "" : ", ") + shown(n);
     if (!sync.empty()) out << ", synchronous standby " << sync;
     out << "\n";
     if (text(database, "error") != "-") out << "  state refused: " << text(database, "error") << "\n";
     if (member(database, "problems").is_array())
-      for (const auto& p : member(database, "problems")) out << "  refused from Consul: " << (p.is_string() ? p.get<std::string>() : "?") << "\n";
+      for (const auto& p : member(database, "problems")) out << "  refused from Consul: " << shown(p) << "\n";
     const json& db = member(self, "db");
     const json& endpoint = member(db, "endpoint");
     if (endpoint.is_object())
@@ -171,7 +176,7 @@ std::string render_status_table(const json& doc) {
     if (text(files, "conflicts") != "0") {
       out << "  CONFLICTS: " << text(files, "conflicts") << " conflict copy(ies) kept by syncthing, e.g.:\n";
       if (member(files, "conflict_examples").is_array())
-        for (const auto& e : member(files, "conflict_examples")) out << "    " << (e.is_string() ? e.get<std::string>() : "?") << "\n";
+        for (const auto& e : member(files, "conflict_examples")) out << "    " << shown(e) << "\n";
     }
     if (text(files, "api_error") != "-") out << "  syncthing: " << text(files, "api_error") << "\n";
     if (text(files, "last_error") != "-") out << "  last error: " << text(files, "last_error") << "\n";

@@ -1,11 +1,28 @@
 #include "supervisor/cluster/kv_view.hpp"
 
+#include "supervisor/util/host_name.hpp"
+#include "supervisor/util/node_name.hpp"
+#include "supervisor/util/printable.hpp"
+
 namespace hasup::cluster {
 
 namespace {
 
 bool starts_with(const std::string& text, const std::string& prefix) {
   return text.size() > prefix.size() && text.compare(0, prefix.size(), prefix) == 0;
+}
+
+// A name from a key (members/NAME, nodes/NAME, intent/maintenance/NAME) goes
+// into HTTP headers (the gate's X-Replicated-To), configs and terminals: only
+// a node name counts ("" when it is one, else why not).
+std::string key_name_problem(const std::string& name) {
+  const std::string why = node_name_problem(name);
+  return why.empty() ? why : "the key's node name " + quoted_printable(name) + " " + why;
+}
+
+std::string address_problem(const std::string& address) {
+  const std::string why = host_problem(address);
+  return why.empty() ? why : "address " + quoted_printable(address) + " " + why;
 }
 
 }  // namespace
@@ -19,6 +36,10 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
       leader_entry = &entry;
     } else if (starts_with(entry.key, keys.members_dir())) {
       std::string name = entry.key.substr(keys.members_dir().size());
+      if (auto why = key_name_problem(name); !why.empty()) {
+        view.unreadable.push_back({entry.key, why});
+        continue;
+      }
       if (entry.session.empty()) {
         // Member keys are only ever written under a session; one without is
         // debris (written by hand, or by a session-less tool): not a member.
@@ -32,7 +53,13 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
         continue;
       }
       if (decoded.record->name != name) {
-        view.unreadable.push_back({entry.key, "record names '" + decoded.record->name + "', key names '" + name + "'"});
+        view.unreadable.push_back(
+            {entry.key, "record names " + quoted_printable(decoded.record->name) + ", key names '" + name + "'"});
+        view.member_sessions[name] = entry.session;
+        continue;
+      }
+      if (auto why = address_problem(decoded.record->address); !why.empty()) {
+        view.unreadable.push_back({entry.key, why});
         view.member_sessions[name] = entry.session;
         continue;
       }
@@ -41,14 +68,26 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
     } else if (starts_with(entry.key, keys.nodes_dir())) {
       auto node = decode_node(entry.value);
       std::string name = entry.key.substr(keys.nodes_dir().size());
+      if (auto why = key_name_problem(name); !why.empty()) {
+        view.unreadable.push_back({entry.key, why});
+        continue;
+      }
       if (!node || node->name != name) {
         view.unreadable.push_back({entry.key, "node registration is not {schema 1, name, address} for this name"});
+        continue;
+      }
+      if (auto why = address_problem(node->address); !why.empty()) {
+        view.unreadable.push_back({entry.key, why});
         continue;
       }
       view.registered[name] = node->address;
       if (!node->syncthing_device_id.empty()) view.registered_devices[name] = node->syncthing_device_id;
     } else if (starts_with(entry.key, keys.maintenance_dir())) {
       auto intent = decode_maintenance(entry.value);
+      if (auto why = key_name_problem(entry.key.substr(keys.maintenance_dir().size())); !why.empty()) {
+        view.unreadable.push_back({entry.key, why});
+        continue;
+      }
       if (!intent) {
         view.unreadable.push_back({entry.key, "maintenance intent is not {\"enabled\": bool, ...}"});
         continue;

@@ -1,5 +1,7 @@
 #include "supervisor/cluster/records.hpp"
 
+#include "supervisor/util/json_text.hpp"
+
 #include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
@@ -91,7 +93,7 @@ std::string encode(const MemberRecord& r) {
   o["vip_settings"] = r.vip_settings;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
-  return o.dump();
+  return json_text(o);
 }
 
 MemberDecode decode_member(const std::string& text) {
@@ -167,7 +169,7 @@ MemberDecode decode_member(const std::string& text) {
 std::string encode(const NodeRegistration& n) {
   json o{{"schema", 1}, {"name", n.name}, {"address", n.address}};
   if (!n.syncthing_device_id.empty()) o["syncthing_device_id"] = n.syncthing_device_id;
-  return o.dump();
+  return json_text(o);
 }
 
 std::optional<NodeRegistration> decode_node(const std::string& text) {
@@ -182,7 +184,7 @@ std::optional<NodeRegistration> decode_node(const std::string& text) {
   return n;
 }
 
-std::string encode(const LeaderValue& v) { return json{{"name", v.name}, {"address", v.address}}.dump(); }
+std::string encode(const LeaderValue& v) { return json_text(json{{"name", v.name}, {"address", v.address}}); }
 
 std::optional<LeaderValue> decode_leader_value(const std::string& text) {
   std::string error;
@@ -195,7 +197,7 @@ std::optional<LeaderValue> decode_leader_value(const std::string& text) {
 }
 
 std::string encode(const MaintenanceIntent& i) {
-  return json{{"enabled", i.enabled}, {"requested_by", i.requested_by}, {"at", i.at}}.dump();
+  return json_text(json{{"enabled", i.enabled}, {"requested_by", i.requested_by}, {"at", i.at}});
 }
 
 std::optional<MaintenanceIntent> decode_maintenance(const std::string& text) {
@@ -218,7 +220,7 @@ std::string encode(const ClusterState& s) {
   o["epoch"] = s.epoch;
   o["members"] = s.members;
   o["changed_at"] = s.changed_at;
-  return o.dump();
+  return json_text(o);
 }
 
 ClusterStateDecode decode_cluster_state(const std::string& text) {

@@ -7,6 +7,7 @@
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/decide.hpp"
 #include "supervisor/loop/drivers.hpp"
+#include "supervisor/util/printable.hpp"
 #include "supervisor/util/split.hpp"
 #include "supervisor/version.hpp"
 
@@ -344,7 +345,7 @@ void Engine::apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t
   for (const auto& bad : view.unreadable) {
     bool known = false;
     for (const auto& old : kv_.unreadable) known = known || (old.key == bad.key && old.error == bad.error);
-    if (!known) spdlog::warn("ignoring unreadable record {}: {}", bad.key, bad.error);
+    if (!known) spdlog::warn("ignoring unreadable record {}: {}", quoted_printable(bad.key, 200), bad.error);
   }
   kv_ = std::move(view);
   // Our record vanished although we published it: Consul deleted it, which it

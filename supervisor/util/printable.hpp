@@ -35,6 +35,29 @@ inline std::string quoted_printable(std::string_view value, std::size_t max = 80
   return out + "\"";
 }
 
+// Text for a terminal (hactl's tables): every control character becomes '?',
+// the C0 ones and DEL, and the C1 ones in their UTF-8 form (U+0080-U+009F,
+// bytes C2 80-9F: U+009B starts an escape sequence in some terminals), so a
+// name from outside cannot move the cursor, retitle the window or hide a line.
+// Other UTF-8 passes unchanged.
+inline std::string terminal_safe(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c == 0xc2 && i + 1 < value.size() && static_cast<unsigned char>(value[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(value[i + 1]) <= 0x9f) {
+      out += '?';
+      ++i;
+    } else if (c < 0x20 || c == 0x7f) {
+      out += '?';
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 // [A-Za-z0-9._-]{1,max}: a name from outside that becomes a node name, a file
 // name or a word in a log line.
 inline bool is_plain_name(std::string_view name, std::size_t max = 128) {

@@ -130,7 +130,7 @@ TEST(KvView, MemberRecordNamingAnotherNodeIsUnreadable) {
   EXPECT_TRUE(view.members.empty());
   const auto* u = find_unreadable(view, "ha-supervisor/members/n1");
   ASSERT_NE(u, nullptr);
-  EXPECT_NE(u->error.find("'n2'"), std::string::npos) << u->error;
+  EXPECT_NE(u->error.find("\"n2\""), std::string::npos) << u->error;
   EXPECT_NE(u->error.find("'n1'"), std::string::npos) << u->error;
   // Its holder is still known, so nobody else may take the name.
   EXPECT_EQ(view.member_sessions.at("n1"), "s1");
@@ -216,6 +216,40 @@ TEST(KvView, KeysOfAnotherPrefixSharingItsFirstLettersAreNotMembers) {
   EXPECT_FALSE(view.leader.has_value());
   EXPECT_TRUE(view.maintenance.empty());
   EXPECT_TRUE(view.unreadable.empty());
+}
+
+// Names from keys and addresses from records reach HTTP headers (the gate's
+// X-Replicated-To), rendered configs and terminals: only a node name and a
+// host address count; anything else is unreadable, shown escaped.
+TEST(KvView, NamesThatAreNotNodeNamesAndBadAddressesAreUnreadable) {
+  MemberRecord forged = member("n1");
+  forged.name = "n1\r\nX-Evil: 1";
+  MemberRecord bad_address = member("n4");
+  bad_address.address = "198.18.0.4; include /etc/shadow";
+  NodeRegistration node{"n5\x1b[2J", "198.18.0.5", ""};
+  NodeRegistration node_bad_address{"n6", "a b", ""};
+  auto view = build_kv_view({entry(kKeys.member(forged.name), encode(forged), "s9"), member_entry("n2", "s2"),
+                             entry(kKeys.member("n4"), encode(bad_address), "s4"),
+                             entry(kKeys.node(node.name), encode(node)),
+                             entry(kKeys.node("n6"), encode(node_bad_address)),
+                             entry(kKeys.maintenance("N7 !"), R"({"enabled":true,"requested_by":"ops"})")},
+                            kKeys);
+  EXPECT_EQ(view.members.size(), 1u);
+  EXPECT_EQ(view.members.count("n2"), 1u);
+  EXPECT_EQ(view.member_sessions.count(forged.name), 0u);
+  EXPECT_TRUE(view.registered.empty());
+  EXPECT_TRUE(view.maintenance.empty());
+  ASSERT_EQ(view.unreadable.size(), 5u);
+  const auto* u = find_unreadable(view, kKeys.member(forged.name));
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->error.find('\r'), std::string::npos) << "the reason is printable: " << u->error;
+  EXPECT_NE(u->error.find("\\x0d\\x0a"), std::string::npos) << u->error;
+  u = find_unreadable(view, kKeys.member("n4"));
+  ASSERT_NE(u, nullptr);
+  EXPECT_NE(u->error.find("is not a valid IPv4/IPv6 address or host name"), std::string::npos) << u->error;
+  // Its holder is still known, so nobody else may take the name.
+  EXPECT_EQ(view.member_sessions.at("n4"), "s4");
+  EXPECT_NE(find_unreadable(view, kKeys.node("n6")), nullptr);
 }
 
 TEST(KvView, FullClusterListing) {

@@ -427,3 +427,42 @@ TEST(ClusterDocument, OwnRowShowsTheLiveRoleNotTheLastPublishedOne) {
 
 }  // namespace
 }  // namespace hasup
+
+namespace hasup {
+namespace {
+
+// A syncthing conflict copy named in Latin-1 (not UTF-8) reached /cluster's
+// JSON, nlohmann's strict dump() threw, and the supervisor aborted.
+TEST(ClusterDocument, AFileNameThatIsNotUtf8IsShownNotThrown) {
+  Snapshot s = snapshot();
+  s.files.enabled = true;
+  s.files.conflicts = 1;
+  s.files.conflict_examples = {"blueprints/caf\xe9.sync-conflict-20261203-101010-ABCDEFG.yaml"};
+  json doc = api::cluster_document(s, plan(Role::follower));
+  EXPECT_THROW((void)doc.dump(), nlohmann::json::type_error) << "what json_text guards against";
+  std::string text;
+  ASSERT_NO_THROW(text = api::document_text(doc));
+  EXPECT_TRUE(contains(text, "blueprints/caf\xef\xbf\xbd.sync-conflict")) << text;  // U+FFFD
+  EXPECT_FALSE(json::parse(text).is_discarded());
+}
+
+// Names and reasons come from Consul and the resources folder: in hactl's
+// table an escape sequence would be acted on by the operator's terminal.
+TEST(StatusTable, ControlCharactersFromOutsideNeverReachTheTerminal) {
+  Snapshot s = snapshot();
+  s.files.enabled = true;
+  s.files.conflicts = 2;
+  s.files.conflict_examples = {"a\x1b]0;owned\x07" "b", "c\xc2\x9b" "31md"};
+  std::string table =
+      cli::render_status_table(api::cluster_document(s, plan(Role::follower, "waiting\x1b[2J for n2\r")));
+  EXPECT_FALSE(contains(table, "\x1b")) << table;
+  EXPECT_FALSE(contains(table, "\x07")) << table;
+  EXPECT_FALSE(contains(table, "\r")) << table;
+  EXPECT_FALSE(contains(table, "\xc2\x9b")) << table;
+  EXPECT_TRUE(contains(table, "a?]0;owned?b")) << table;
+  EXPECT_TRUE(contains(table, "c?31md")) << table;
+  EXPECT_TRUE(contains(table, "waiting?[2J for n2?")) << table;
+}
+
+}  // namespace
+}  // namespace hasup

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "supervisor/util/config_template.hpp"
+#include "supervisor/util/json_text.hpp"
 #include "supervisor/util/printable.hpp"
 
 namespace hasup {
@@ -34,6 +35,26 @@ TEST(ConfigToken, OneBareWordOfAConfigFile) {
     EXPECT_TRUE(is_config_token(ok)) << ok;
   for (const char* bad : {"", "a b", "a;b", "a{", "a}", "\"a\"", "a#b", "$host", "a\nb", "a\tb", "caf\xc3\xa9"})
     EXPECT_FALSE(is_config_token(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace hasup
+
+namespace hasup {
+namespace {
+
+TEST(TerminalSafe, ControlCharactersBecomeQuestionMarksAndUtf8Stays) {
+  EXPECT_EQ(terminal_safe("n1"), "n1");
+  EXPECT_EQ(terminal_safe("a\x1b[31mb\x7f\n"), "a?[31mb??");
+  EXPECT_EQ(terminal_safe("c\xc2\x9b" "d\xc2\x80"), "c?d?");                // C1 controls, UTF-8 encoded
+  EXPECT_EQ(terminal_safe("caf\xc3\xa9 \xc2\xa0x"), "caf\xc3\xa9 \xc2\xa0x");  // é and NBSP are not controls
+  EXPECT_EQ(terminal_safe("end\xc2"), "end\xc2");                            // a cut sequence: no read past the end
+}
+
+TEST(JsonText, BytesThatAreNotUtf8BecomeTheReplacementCharacter) {
+  nlohmann::json doc{{"name", std::string("caf\xe9")}};
+  EXPECT_EQ(json_text(doc), "{\"name\":\"caf\xef\xbf\xbd\"}");
+  EXPECT_EQ(json_text(nlohmann::json{{"a", 1}}, 2), "{\n  \"a\": 1\n}");
 }
 
 }  // namespace
