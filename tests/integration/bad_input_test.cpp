@@ -45,7 +45,7 @@ TEST_F(ClusterTest, UnreadableRecordsAreReportedAndIgnoredWhileTheClusterRuns) {
   EXPECT_TRUE(contains(unreadable, "maintenance intent is not")) << unreadable;
   EXPECT_EQ(doc["members"].size(), 3u) << "unreadable records are not members";
   EXPECT_EQ(doc["maintenance"].size(), 0u) << "a garbled intent is not acted on";
-  EXPECT_TRUE(wait_until([&] { return contains(sup(1).log(), "ignoring unreadable record ha-supervisor/members/n9"); }, 3s));
+  EXPECT_TRUE(wait_until([&] { return contains(sup(1).log(), "ignoring unreadable record \"ha-supervisor/members/n9\""); }, 3s));
   // The loop goes on: same leader, everyone healthy, and the published view has only real members.
   EXPECT_EQ(leader_index(), leader);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(sup(i).is_healthy());
