@@ -46,8 +46,6 @@ bool is_http_error(const beast::error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
 }
 
-std::string dump(const nlohmann::json& body) { return json_text(body); }
-
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<Listener::State> listener)
@@ -189,7 +187,7 @@ class Session : public std::enable_shared_from_this<Session> {
     for (auto& [name, value] : reply.headers) message.set(name, value);
     if (!reply.body.is_null()) {
       message.set(bhttp::field::content_type, "application/json");
-      message.body() = dump(reply.body);
+      message.body() = json_text(reply.body);
     }
     send(std::move(out));
   }

@@ -8,15 +8,13 @@ namespace hasup::upload_gate {
 
 namespace {
 
-std::string dump(const nlohmann::json& j) { return json_text(j); }
-
 Verdict refuse(const std::string& error, const QuorumDecision& decision, std::chrono::seconds retry_after,
                const std::string& summary) {
   Verdict v;
   v.status = 503;
   nlohmann::json missing = nlohmann::json::array();
   for (const auto& m : decision.missing) missing.push_back(m.name + " (" + m.reason + ")");
-  v.body = dump({{"error", error}, {"replicated_to", decision.replicated_to}, {"missing", missing}});
+  v.body = json_text(nlohmann::json{{"error", error}, {"replicated_to", decision.replicated_to}, {"missing", missing}});
   v.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
   v.summary = summary;
   return v;
@@ -29,7 +27,7 @@ void add_peer_headers(Verdict& v, const QuorumDecision& decision) {
 
 }  // namespace
 
-std::string error_body(const std::string& error) { return dump({{"error", error}}); }
+std::string error_body(const std::string& error) { return json_text(nlohmann::json{{"error", error}}); }
 
 Verdict decide_verdict(const ReplicationResult& result, OnTimeout on_timeout, std::chrono::seconds retry_after) {
   using Kind = ReplicationResult::Kind;

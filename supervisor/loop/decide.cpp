@@ -248,13 +248,12 @@ Plan decide_cluster(const Snapshot& s) {
   auto desired = desired_member_record(s, plan.role);
   auto published = s.kv.members.find(s.self);
   bool member_published = published != s.kv.members.end();
-  const auto member_wait = lock_retry_wait(s.refused.member_ago);
-  if (!member_published || published->second != desired) {
-    if (member_wait)
-      plan.wake_within(*member_wait);
-    else
-      want(plan, s, PublishMember{desired});
-  }
+  const bool member_stale = !member_published || published->second != desired;
+  const auto member_wait = member_stale ? lock_retry_wait(s.refused.member_ago) : std::nullopt;
+  if (member_wait)
+    plan.wake_within(*member_wait);
+  else if (member_stale)
+    want(plan, s, PublishMember{desired});
 
   // The registration carries this node's syncthing device id once known, so
   // the peers keep sharing the folders with it while it is down.
@@ -267,7 +266,7 @@ Plan decide_cluster(const Snapshot& s) {
     want(plan, s, RegisterNode{device});
 
   decide_leadership(plan, s, plan.role, member_published);
-  if (member_wait && (!member_published || published->second != desired))
+  if (member_wait)
     plan.reason += "; Consul refused the member key (within the lock-delay after this node's previous session "
                    "ended): trying again every " + std::to_string(kLockRetry.count()) + " ms";
   if (plan.actions.size() == 1 && std::holds_alternative<PublishMember>(plan.actions.front()) &&
