@@ -2,6 +2,7 @@
 #include <signal.h>
 
 #include "tests/integration/cluster_fixture.hpp"
+#include "tests/testbed/garbling_proxy.hpp"
 
 namespace hasup::testbed {
 namespace {
@@ -157,6 +158,40 @@ TEST_F(ClusterTest, ACriticalLivenessCheckDoesNotEndTheSession) {
   EXPECT_EQ(member_count(leader), 3u) << "every member record kept";
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(sup(i).log().find("is gone (Consul invalidated it)"), std::string::npos) << sup(i).name();
+}
+
+// After a node's session ends, Consul's lock-delay (3.5 s) refuses every
+// acquire of its member key. The supervisor asks again every 250 ms
+// (kLockRetry); before, it asked in a loop, ~200 writes a second for the whole
+// lock-delay. Its requests pass a recording proxy (a test double that only
+// forwards here) to be counted.
+TEST_F(ClusterTest, ARefusedMemberKeyIsAskedForAgainEveryQuarterSecondNotInALoop) {
+  start_supervisors();
+  int leader = wait_for_leader(20s);
+  ASSERT_GE(leader, 0);
+  ASSERT_TRUE(wait_for_members(3, 10s));
+  int follower = (leader + 1) % 3;
+  sup(follower).kill();
+  auto sessions = consul_->get(follower, "/v1/session/node/" + consul_->agent(follower).name);
+  ASSERT_TRUE(sessions.ok && sessions.response.status == 200);
+  for (const auto& session : nlohmann::json::parse(sessions.response.body))
+    ASSERT_TRUE(consul_->put(follower, "/v1/session/destroy/" + session["ID"].get<std::string>(), "").ok);
+  GarblingConsulProxy proxy(consul_->agent(follower).http,
+                            [](const http::ServerRequest&) -> std::optional<http::ServerResponse> { return std::nullopt; });
+  SupervisorOptions o = options_for(follower);
+  o.consul_http = proxy.port();
+  add_supervisor(follower, o);
+  ASSERT_TRUE(wait_for_members(3, 15s)) << "the member record is published once the lock-delay is over";
+  const std::string member_key = "/v1/kv/ha-supervisor/members/" + sup(follower).name();
+  int puts = 0;
+  for (const auto& r : proxy.seen())
+    if (r.method == "PUT" && r.path == member_key) ++puts;
+  EXPECT_GE(puts, 3) << "refused during the lock-delay, then accepted";
+  EXPECT_LE(puts, 3500 / 250 + 8) << "one try per 250 ms over a 3.5 s lock-delay, and a few updates after";
+  const std::string log = sup(follower).log();
+  EXPECT_NE(log.find("refused by Consul"), std::string::npos) << log;
+  EXPECT_EQ(log.find("refused by Consul"), log.rfind("refused by Consul")) << "logged once per streak";
+  EXPECT_NE(log.find("member record published"), std::string::npos) << log;
 }
 
 TEST_F(ClusterTest, RestartedLeaderAdoptsItsSurvivingSessionAndStaysLeader) {
