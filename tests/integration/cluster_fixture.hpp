@@ -2,6 +2,7 @@
 // A real 3-server Consul cluster plus one supervisor per agent, as on three
 // manager machines. Each test gets a fresh cluster on free loopback ports.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <memory>
@@ -136,6 +137,16 @@ class ClusterTest : public ::testing::Test {
       }
       return true;
     }, timeout);
+  }
+
+  // Ends every session on agent i's node, as Consul does at the session TTL
+  // (or at a node's failure): its keys go, and the lock-delay starts.
+  bool destroy_sessions_on(int i) {
+    auto sessions = consul_->get(i, "/v1/session/node/" + consul_->agent(i).name);
+    if (!sessions.ok || sessions.response.status != 200) return false;
+    for (const auto& session : nlohmann::json::parse(sessions.response.body, nullptr, false))
+      if (!consul_->put(i, "/v1/session/destroy/" + session.value("ID", ""), "").ok) return false;
+    return true;
   }
 
   std::size_t member_count(int viewer) {

@@ -172,10 +172,7 @@ TEST_F(ClusterTest, ARefusedMemberKeyIsAskedForAgainEveryQuarterSecondNotInALoop
   ASSERT_TRUE(wait_for_members(3, 10s));
   int follower = (leader + 1) % 3;
   sup(follower).kill();
-  auto sessions = consul_->get(follower, "/v1/session/node/" + consul_->agent(follower).name);
-  ASSERT_TRUE(sessions.ok && sessions.response.status == 200);
-  for (const auto& session : nlohmann::json::parse(sessions.response.body))
-    ASSERT_TRUE(consul_->put(follower, "/v1/session/destroy/" + session["ID"].get<std::string>(), "").ok);
+  ASSERT_TRUE(destroy_sessions_on(follower));
   GarblingConsulProxy proxy(consul_->agent(follower).http,
                             [](const http::ServerRequest&) -> std::optional<http::ServerResponse> { return std::nullopt; });
   SupervisorOptions o = options_for(follower);
@@ -223,10 +220,7 @@ TEST_F(ClusterTest, RestartedFollowerRebuildsItsStateFromConsul) {
   sup(follower).kill();
   // Its session ends as at the session TTL (destroyed here rather than waited
   // for): the record goes with it.
-  auto sessions = consul_->get(follower, "/v1/session/node/" + consul_->agent(follower).name);
-  ASSERT_TRUE(sessions.ok && sessions.response.status == 200);
-  for (const auto& session : nlohmann::json::parse(sessions.response.body))
-    ASSERT_TRUE(consul_->put(follower, "/v1/session/destroy/" + session["ID"].get<std::string>(), "").ok);
+  ASSERT_TRUE(destroy_sessions_on(follower));
   ASSERT_TRUE(wait_until([&] { return member_count(leader) == 2; }, 15s));
   sup(follower).start();
   ASSERT_TRUE(wait_for_members(3, 15s));
