@@ -4,7 +4,7 @@
 # templates/patroni.yml.mustache and its db.* settings, then starts the unit.
 #   install.sh (--secrets FILE | --generate-secrets FILE) [--root DIR] [--no-enable]
 # --secrets FILE: the cluster's PostgreSQL passwords, the same file on every
-#   node (superuser=, replication=, rewind=, manager=); installed as
+#   node (superuser=, replication=, rewind=, manager=, patroni_api=); installed as
 #   /etc/ha-supervisor/db-secrets, readable by root only.
 # --generate-secrets FILE: write a new secrets file to FILE first (once per
 #   cluster; copy it to the other nodes and pass it with --secrets).
@@ -26,9 +26,10 @@ if [ -n "$generate" ]; then
 fi
 [ -n "$secrets" ] || { echo "install.sh: --secrets FILE or --generate-secrets FILE is required" >&2; exit 2; }
 [ -r "$secrets" ] || { echo "install.sh: cannot read $secrets" >&2; exit 1; }
-for key in superuser replication rewind manager; do
+for key in superuser replication rewind manager patroni_api; do
   grep -Eq "^$key=[A-Za-z0-9._~-]{16,128}$" "$secrets" || {
-    echo "install.sh: $secrets: $key= is missing or not 16..128 of [A-Za-z0-9._~-]" >&2; exit 2; }
+    echo "install.sh: $secrets: $key= is missing or not 16..128 of [A-Za-z0-9._~-]" \
+      "(an older file: components/patroni/generate-secrets --add-missing $secrets)" >&2; exit 2; }
 done
 missing=()
 [ -x "$root/usr/bin/patroni" ] || [ -x /usr/bin/patroni ] || missing+=(patroni)

@@ -10,6 +10,7 @@ struct DbSecrets {       // one file, the same on every node (components/patroni
   std::string replication;  // replicator
   std::string rewind;       // rewinder
   std::string manager;      // the manager's own role
+  std::string rest_api;     // Patroni's REST API: its unsafe endpoints (POST, PATCH, ...) need it
 };
 
 struct PatroniModel {

@@ -61,7 +61,8 @@ std::optional<std::string> model_problem(const PatroniModel& m) {
     return bad("timing: ttl, loop_wait and retry_timeout must be positive");
   if (!sql_name_ok(m.manager_user) || !sql_name_ok(m.manager_database))
     return bad("manager user or database: they must be lowercase SQL names");
-  for (const auto* s : {&m.secrets.superuser, &m.secrets.replication, &m.secrets.rewind, &m.secrets.manager})
+  for (const auto* s :
+       {&m.secrets.superuser, &m.secrets.replication, &m.secrets.rewind, &m.secrets.manager, &m.secrets.rest_api})
     if (!password_ok(*s)) return bad("passwords: each must be 16..128 of [A-Za-z0-9._~-]");
   return std::nullopt;
 }
@@ -94,6 +95,7 @@ data model_data(const PatroniModel& m) {
   d.set("manager_user", m.manager_user);
   d.set("manager_database", m.manager_database);
   d.set("manager_password", m.secrets.manager);
+  d.set("rest_api_password", m.secrets.rest_api);
   return d;
 }
 
@@ -114,42 +116,50 @@ RenderedConfig render_bootstrap_sql(const std::string& template_text, const Patr
 
 SecretsParse parse_secrets(const std::string& text) {
   SecretsParse out;
+  struct Slot {
+    const char* key;
+    std::string* value;
+    bool seen = false;
+  };
+  Slot slots[] = {{"superuser", &out.secrets.superuser},     {"replication", &out.secrets.replication},
+                  {"rewind", &out.secrets.rewind},           {"manager", &out.secrets.manager},
+                  {"patroni_api", &out.secrets.rest_api}};
   std::istringstream in(text);
   std::string line;
   int number = 0;
-  bool seen[4] = {false, false, false, false};
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line.front() == '#') continue;
     auto eq = line.find('=');
-    std::string key = line.substr(0, eq);
     if (eq == std::string::npos) {
       out.error = "line " + std::to_string(number) + ": expected key=value";
       return out;
     }
+    std::string key = line.substr(0, eq);
     std::string value = line.substr(eq + 1);
-    std::string* slot = nullptr;
-    int index = 0;
-    if (key == "superuser") slot = &out.secrets.superuser, index = 0;
-    else if (key == "replication") slot = &out.secrets.replication, index = 1;
-    else if (key == "rewind") slot = &out.secrets.rewind, index = 2;
-    else if (key == "manager") slot = &out.secrets.manager, index = 3;
+    // The same file carries the cluster's other secrets; they are not Patroni's.
+    if (key == kConsulGossipKey) continue;
+    Slot* slot = nullptr;
+    for (auto& s : slots)
+      if (key == s.key) slot = &s;
     if (!slot) {
-      out.error = "line " + std::to_string(number) + ": unknown key (expected superuser, replication, rewind, manager)";
+      out.error = "line " + std::to_string(number) +
+                  ": unknown key (expected superuser, replication, rewind, manager, patroni_api, " + kConsulGossipKey +
+                  ")";
       return out;
     }
     if (!password_ok(value)) {
       out.error = "line " + std::to_string(number) + ": " + key + ": must be 16..128 characters of [A-Za-z0-9._~-]";
       return out;
     }
-    *slot = value;
-    seen[index] = true;
+    *slot->value = value;
+    slot->seen = true;
   }
-  const char* names[4] = {"superuser", "replication", "rewind", "manager"};
-  for (int i = 0; i < 4; ++i)
-    if (!seen[i]) {
-      out.error = std::string("missing ") + names[i] + "=";
+  for (const auto& s : slots)
+    if (!s.seen) {
+      out.error = std::string("missing ") + s.key + "=" +
+                  " (an older file: components/patroni/generate-secrets --add-missing FILE adds it)";
       return out;
     }
   return out;

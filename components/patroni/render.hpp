@@ -12,9 +12,12 @@ namespace hasup::patroni {
 RenderedConfig render_patroni_yml(const std::string& template_text, const PatroniModel& model);
 RenderedConfig render_bootstrap_sql(const std::string& template_text, const PatroniModel& model);
 
-// The secrets file: "superuser=...", "replication=...", "rewind=...",
-// "manager=..." lines, '#' comments. Passwords of 16..128 characters from
-// [A-Za-z0-9._~-], so they are safe in YAML, SQL and conninfo strings.
+// The cluster's secrets file: "superuser=...", "replication=...", "rewind=...",
+// "manager=...", "patroni_api=..." lines, '#' comments. Passwords of 16..128
+// characters from [A-Za-z0-9._~-], so they are safe in YAML, SQL and conninfo
+// strings. The file also holds Consul's gossip key (kConsulGossipKey), which
+// is scripts/provision-node's to read, not Patroni's: it is skipped here.
+inline constexpr const char* kConsulGossipKey = "consul_gossip";
 struct SecretsParse {
   DbSecrets secrets;
   std::string error;  // names the line and key, never the value

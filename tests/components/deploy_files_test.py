@@ -340,6 +340,12 @@ def check_provisioning(calls, output, expect, where, problems, sequences):
         problems.add(where, f'runs scripts/setup {setup}: not asked to')
     if STAND_IN_SECRET in output:
         problems.add(where, 'the password appears in the output (a log): secrets never in a log')
+    if STAND_IN_GOSSIP in output:
+        problems.add(where, 'the gossip key appears in the output (a log): secrets never in a log')
+    for script, args in calls:
+        given = [a for i, a in enumerate(args) if i == 0 or not args[i - 1].endswith('-content')]
+        if any(STAND_IN_GOSSIP in a for a in given if not a.endswith('-content')):
+            problems.add(where, f'{script} gets the gossip key on its command line (give it a file)')
     servers = set(expect['servers'])
     for script, args in calls:
         if script == 'components/consul/install.sh':
@@ -348,6 +354,9 @@ def check_provisioning(calls, output, expect, where, problems, sequences):
                     or option(args, '--expect') != [str(len(servers | {expect['address']}))]:
                 problems.add(where, f'consul joins {option(args, "--join")} (expect {option(args, "--expect")}, '
                                     f'bind {option(args, "--bind")}); the other servers are {others}')
+            if option(args, '--gossip-key-file-content') != [STAND_IN_GOSSIP]:
+                problems.add(where, 'consul does not get the cluster\'s gossip key (--gossip-key-file with the '
+                                    'secrets file\'s consul_gossip=): its gossip would be open to any host')
             if option(args, '--consul-prefix') != ([expect['consul_prefix']] if expect['consul_prefix'] else []):
                 problems.add(where, f'consul gets --consul-prefix {option(args, "--consul-prefix")}, '
                                     f'not {expect["consul_prefix"]}')
@@ -717,17 +726,19 @@ def check_blueprints(src, problems, sequences):
 # blueprint's commands run as the fabric plugin sends them (run_commands,
 # use_sudo: "echo 'COMMAND' | sudo -i --", with bash in place of sudo here).
 
-# A --db-file's content is recorded too, as --db-file-content (a pseudo-argument:
-# what the script read, not what was on its command line).
+# A --db-file's and a --gossip-key-file's content is recorded too, as
+# --db-file-content and --gossip-key-file-content (pseudo-arguments: what the
+# script read, not what was on its command line).
 STAND_IN = '''#!/bin/bash
 { printf '%s' NAME; prev=
   for a in "$@"; do
     printf '\\037%s' "$a"
-    [ "$prev" = --db-file ] && printf '\\037--db-file-content\\037%s' "$(cat -- "$a" 2>/dev/null)"
+    case "$prev" in --db-file|--gossip-key-file) printf '\\037%s-content\\037%s' "$prev" "$(cat -- "$a" 2>/dev/null)" ;; esac
     prev=$a
   done; printf '\\n'; } >>LOG
 '''
 STAND_IN_SECRET = 'manager-password-of-the-stand-ins'
+STAND_IN_GOSSIP = 'c3RhbmQtaW4gZ29zc2lwIGtleSAzMiBieXRlcyEhISE='
 
 
 def stand_in_tree(src, root):
@@ -756,7 +767,7 @@ def stand_in_tree(src, root):
             os.symlink(shutil.which(tool), os.path.join(root, 'bin', tool))
     secrets = os.path.join(root, 'db-secrets')
     with open(secrets, 'w', encoding='utf-8') as f:
-        f.write(f'# stand-in\nsuperuser=x\nmanager={STAND_IN_SECRET}\n')
+        f.write(f'# stand-in\nsuperuser=x\nmanager={STAND_IN_SECRET}\nconsul_gossip={STAND_IN_GOSSIP}\n')
     return log, secrets
 
 
@@ -942,7 +953,7 @@ def check_lab_runs(src, problems, sequences):
             with open(os.path.join(state, 'nodes'), 'w', encoding='utf-8') as f:
                 f.write(''.join(f'{n}\n' for n in nodes))
             with open(os.path.join(state, 'db-secrets'), 'w', encoding='utf-8') as f:
-                f.write(f'# stand-in\nsuperuser=x\nmanager={STAND_IN_SECRET}\n')
+                f.write(f'# stand-in\nsuperuser=x\nmanager={STAND_IN_SECRET}\nconsul_gossip={STAND_IN_GOSSIP}\n')
             in_node = os.path.join(root, 'in_node.log')
             script = '\n'.join([
                 'set -euo pipefail', settings, f"top='{root}' state='{state}'",
@@ -1236,6 +1247,12 @@ BREAKS = [
      insert_after('scripts/provision-node', '[ -n "$password" ] || die "$secrets has no manager= line"\n',
                   'echo "read $password"\n'),
      'the password appears in the output'),
+    ('consul gets the gossip key on its command line',
+     replace_in('scripts/provision-node', '--gossip-key-file "$gossip_file")', '--gossip-key "$gossip_key")'),
+     'gets the gossip key on its command line'),
+    ('consul is installed without the gossip key',
+     replace_in('scripts/provision-node', ' --gossip-key-file "$gossip_file")', ')'),
+     'does not get the cluster\'s gossip key'),
     ('a component script is missing', remove('components/nginx/install.sh'),
      'components/nginx/install.sh does not exist'),
     ('provision-node is not executable',

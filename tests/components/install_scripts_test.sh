@@ -8,9 +8,29 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$src/components/consul/install.sh" --root "$root" --name consul-n1 --bind 198.18.0.11 --expect 3 \
-  --join 198.18.0.12 --join 198.18.0.13 --consul-prefix "$src/.deps/consul" --no-enable >/dev/null
+# The cluster's secrets file, as every deployment makes it: Consul's gossip key from it.
+"$src/components/patroni/generate-secrets" "$root/cluster-secrets"
+[ "$(stat -c %a "$root/cluster-secrets")" = 600 ] || fail "generate-secrets: the secrets file is not root-only"
+sed -n 's/^consul_gossip=//p' "$root/cluster-secrets" >"$root/gossip-key"
+consul_install() {
+  "$src/components/consul/install.sh" --root "$root" --name consul-n1 --bind 198.18.0.11 --expect 3 \
+    --join 198.18.0.12 --join 198.18.0.13 --consul-prefix "$src/.deps/consul" --no-enable "$@"
+}
+if consul_install >/dev/null 2>&1; then fail "consul installed without a gossip key (open to any host)"; fi
+echo 'not-a-key"' >"$root/bad-key"
+if consul_install --gossip-key-file "$root/bad-key" >/dev/null 2>&1; then fail "consul took a gossip key that is not one"; fi
+consul_install --gossip-key-file "$root/gossip-key" >/dev/null
 [ -x "$root/opt/consul/usr/bin/consul" ] || fail "consul binary not installed"
+grep -qF "\"encrypt\": \"$(cat "$root/gossip-key")\"" "$root/etc/consul.d/gossip.json" || fail "gossip key not installed"
+[ "$(stat -c %a "$root/etc/consul.d/gossip.json")" = 600 ] || fail "the gossip key's file is not root-only"
+# --add-missing completes an older file and keeps what it had.
+printf 'superuser=old-superuser-secret-1\n' >"$root/old-secrets"
+"$src/components/patroni/generate-secrets" --add-missing "$root/old-secrets"
+grep -qx 'superuser=old-superuser-secret-1' "$root/old-secrets" || fail "--add-missing changed an existing secret"
+for key in replication rewind manager patroni_api consul_gossip; do
+  grep -q "^$key=" "$root/old-secrets" || fail "--add-missing did not add $key"
+done
+if "$src/components/patroni/generate-secrets" "$root/old-secrets" 2>/dev/null; then fail "generate-secrets overwrote a secrets file"; fi
 grep -q '"raft_multiplier": 1' "$root/etc/consul.d/server.json" || fail "raft_multiplier missing"
 grep -q '"retry_join": \[ "198.18.0.12", "198.18.0.13" \]' "$root/etc/consul.d/server.json" || fail "joins missing"
 [ -f "$root/etc/systemd/system/consul.service" ] || fail "consul unit missing"

@@ -30,7 +30,9 @@ const char* kSecrets =
     "superuser=Su.per-user_secret~0001\n"
     "replication=Replication-secret-02\n"
     "rewind=Rewind-secret-0000003\n"
-    "manager=Manager-secret-000004\n";
+    "manager=Manager-secret-000004\n"
+    "patroni_api=Patroni-api-secret-05\n"
+    "consul_gossip=Ab+/Cd==\n";  // Consul's: skipped, not Patroni's
 
 patroni::PatroniModel model() {
   patroni::PatroniModel m;
@@ -115,11 +117,33 @@ TEST(PatroniRender, ValuesThatWouldBreakTheYamlOrTheSqlAreRefused) {
 TEST(PatroniSecrets, EveryKeyIsRequiredAndErrorsNeverShowTheValue) {
   EXPECT_EQ(patroni::parse_secrets(kSecrets).secrets.rewind, "Rewind-secret-0000003");
   auto missing = patroni::parse_secrets("superuser=Su.per-user_secret~0001\n");
-  EXPECT_EQ(missing.error, "missing replication=");
+  EXPECT_TRUE(contains(missing.error, "missing replication="));
   auto bad = patroni::parse_secrets(std::string(kSecrets) + "rewind=has space in it 0000000\n");
-  EXPECT_EQ(bad.error, "line 6: rewind: must be 16..128 characters of [A-Za-z0-9._~-]");
+  EXPECT_EQ(bad.error, "line 8: rewind: must be 16..128 characters of [A-Za-z0-9._~-]");
   EXPECT_TRUE(contains(patroni::parse_secrets("token=abcdefghijklmnopqr\n").error, "unknown key"));
   EXPECT_TRUE(contains(patroni::parse_secrets("no equals sign\n").error, "line 1: expected key=value"));
+}
+
+// A secrets file written before the REST API had a password: the supervisor
+// refuses to render (and says how to add it) rather than leave the API open.
+TEST(PatroniSecrets, AFileWithoutTheRestApiPasswordIsRefusedWithTheWayToAddIt) {
+  std::string old = kSecrets;
+  old.erase(old.find("patroni_api="), std::string("patroni_api=Patroni-api-secret-05\n").size());
+  auto parsed = patroni::parse_secrets(old);
+  EXPECT_TRUE(contains(parsed.error, "missing patroni_api="));
+  EXPECT_TRUE(contains(parsed.error, "generate-secrets --add-missing"));
+}
+
+// Patroni's unsafe endpoints (PATCH /config, POST /restart, ...) obey only the
+// cluster's members and loopback, and only with the cluster's password.
+TEST(PatroniRender, TheRestApiNeedsThePasswordAndAnAllowedAddressForWrites) {
+  auto out = patroni::render_patroni_yml(read_template("patroni.yml.mustache"), model());
+  ASSERT_EQ(out.error, "");
+  EXPECT_TRUE(contains(out.text, "  authentication:\n    username: patroni\n    password: \"Patroni-api-secret-05\"\n"));
+  EXPECT_TRUE(contains(out.text, "  allowlist: [127.0.0.1]\n  allowlist_include_members: true\n"));
+  auto m = model();
+  m.secrets.rest_api = "short";
+  EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).error, "refusing to render"));
 }
 
 // ---- decide_db --------------------------------------------------------------
