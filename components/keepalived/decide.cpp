@@ -76,6 +76,17 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     for (const auto& [name, member] : s.kv.members)
       if (name != s.self) peers.insert(member.address);
     model.peers.assign(peers.begin(), peers.end());
+    if (vip.filter_enabled) {
+      auto filter = keepalived::render_vrrp_filter(model);
+      std::string said;
+      if (!filter.error.empty())
+        said = "VRRP filter not rendered: " + filter.error;
+      else if (filter.text != vip.filter_applied && filter.text == vip.filter_refused)
+        said = "VRRP filter refused by nft (asked again when the members change, or on SIGHUP): " + vip.filter_error;
+      else if (filter.text != vip.filter_applied && want(plan, s, ApplyVrrpFilter{filter.text}))
+        said = "loading the VRRP filter (adverts from members only)";
+      if (!said.empty()) note += (note.empty() ? "" : "; ") + std::string("floating IP: ") + said;
+    }
     auto rendered = keepalived::render(vip.template_text, model);
     if (!rendered.error.empty()) {
       note += (note.empty() ? "" : "; ") + std::string("floating IP: keepalived.conf not rendered: ") + rendered.error;

@@ -19,7 +19,9 @@
 #include <istream>
 
 #include "components/keepalived/notify.hpp"
+#include "components/keepalived/render.hpp"
 #include "supervisor/loop/decide.hpp"
+#include "supervisor/util/command.hpp"
 #include "supervisor/util/files.hpp"
 
 namespace hasup::keepalived {
@@ -27,7 +29,9 @@ namespace hasup::keepalived {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
-VipDriver::VipDriver(loop::DriverContext& ctx) : ctx_(ctx) { read_template(); }
+VipDriver::VipDriver(loop::DriverContext& ctx) : ctx_(ctx), timers_(ctx.io), filter_check_(timers_.make()) {
+  read_template();
+}
 
 std::vector<std::string> VipDriver::units() const { return {ctx_.config.vip.keepalived_unit}; }
 
@@ -39,13 +43,22 @@ void VipDriver::read_template() {
   if (!text) spdlog::error("{}", template_error_);
 }
 
-void VipDriver::reload() { read_template(); }
+void VipDriver::reload() {
+  read_template();
+  filter_refused_.clear();  // the operator may have fixed what nft refused
+}
 
-void VipDriver::start() { start_notify(); }
+void VipDriver::start() {
+  workers_ = std::make_unique<asio::thread_pool>(1);
+  start_notify();
+  if (ctx_.config.vip.vrrp_filter) check_filter_later();
+}
 
 void VipDriver::stop() {
   stopped_ = true;
   if (fifo_) fifo_->cancel();
+  timers_.cancel_all();
+  if (workers_) workers_->join();
 }
 
 // The supervisor makes the FIFO (keepalived only opens it) and holds it open
@@ -139,6 +152,10 @@ void VipDriver::observe(loop::Snapshot& s) const {
   v.base.notify_fifo = c.notify_fifo;
   v.vrrp_state = vrrp_state_;
   v.holds_address = address_on_interface();
+  v.filter_enabled = c.vrrp_filter;
+  v.filter_applied = filter_applied_;
+  v.filter_refused = filter_refused_;
+  v.filter_error = filter_error_;
 }
 
 // The age of this node's local problem, from the whole snapshot: decide()
@@ -157,6 +174,7 @@ bool VipDriver::act(const loop::Action& action) {
   if (auto a = std::get_if<loop::SetVipPreference>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::ApplyKeepalivedConf>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::StartKeepalived>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::ApplyVrrpFilter>(&action)) return run(*a), true;
   return false;
 }
 
@@ -213,6 +231,61 @@ void VipDriver::run(const loop::StartKeepalived&) {
     else
       spdlog::error("floating IP: {}", outcome.to_string());
     ctx_.finish_job(loop::Job::start_keepalived);
+  });
+}
+
+// The script goes to a file beside the track file (an operator can read what
+// was loaded) and nft loads it in one transaction: the old table stays until
+// the new one is whole.
+void VipDriver::run(const loop::ApplyVrrpFilter& a) {
+  const auto& c = ctx_.config.vip;
+  const std::string path = (std::filesystem::path(c.track_file).parent_path() / "vrrp-filter.nft").string();
+  auto finish = [this](const std::string& ruleset, const std::string& error) {
+    if (error.empty()) {
+      filter_applied_ = ruleset;
+      filter_refused_.clear();
+      filter_error_.clear();
+      spdlog::info("floating IP: VRRP filter loaded (table ip {}): adverts from members only", kVrrpFilterTable);
+    } else {
+      filter_refused_ = ruleset;
+      filter_error_ = error;
+      spdlog::error("floating IP: VRRP filter not loaded: {}", error);
+    }
+    ctx_.finish_job(loop::Job::apply_vrrp_filter);
+  };
+  auto error = write_file_atomically(path, a.ruleset, 0644);
+  if (!error.empty()) return asio::post(ctx_.io, [finish, ruleset = a.ruleset, error] { finish(ruleset, error); });
+  std::vector<std::string> argv{c.nft, "-f", path};
+  asio::post(*workers_, [this, argv, finish, ruleset = a.ruleset] {
+    CommandResult result = run_command(argv, std::chrono::seconds(10));
+    std::string error = result.ok() ? "" : argv[0] + " -f " + argv[2] + ": " + result.summary();
+    asio::post(ctx_.io, [finish, ruleset, error] { finish(ruleset, error); });
+  });
+}
+
+// The table can vanish under the supervisor: a firewall service that starts
+// with `flush ruleset` (Debian's /etc/nftables.conf does) empties the kernel's
+// tables. Every 10 s, on the worker: is it still there? If not, the next cycle
+// loads it again. (Its content is the supervisor's alone: not compared.)
+void VipDriver::check_filter_later() {
+  filter_check_.expires_after(std::chrono::seconds(10));
+  filter_check_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    if (filter_applied_.empty()) return check_filter_later();
+    std::vector<std::string> argv{ctx_.config.vip.nft, "list", "table", "ip", kVrrpFilterTable};
+    asio::post(*workers_, [this, argv] {
+      const bool present = run_command(argv, std::chrono::seconds(5)).ok();
+      asio::post(ctx_.io, [this, present] {
+        if (!present && !filter_applied_.empty()) {
+          spdlog::warn("floating IP: the VRRP filter (table ip {}) is gone from the kernel (a firewall reload?): "
+                       "loading it again",
+                       kVrrpFilterTable);
+          filter_applied_.clear();
+          ctx_.wake();
+        }
+        if (!stopped_) check_filter_later();
+      });
+    });
   });
 }
 

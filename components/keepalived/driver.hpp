@@ -4,6 +4,7 @@
 // keepalived.conf rendered by decide() and applied by a reload.
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/streambuf.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
 
@@ -36,6 +37,8 @@ class VipDriver : public loop::Driver {
   void run(const loop::SetVipPreference& a);
   void run(const loop::ApplyKeepalivedConf& a);
   void run(const loop::StartKeepalived& a);
+  void run(const loop::ApplyVrrpFilter& a);
+  void check_filter_later();
 
   loop::DriverContext& ctx_;
   bool stopped_ = false;
@@ -45,6 +48,12 @@ class VipDriver : public loop::Driver {
   boost::asio::streambuf fifo_buffer_;
   std::string vrrp_state_;  // keepalived's last notify
   std::optional<Clock::time_point> problem_since_;  // local_problem() not empty since
+  std::string filter_applied_;   // the VRRP filter nft loaded last
+  std::string filter_refused_;   // one it refused
+  std::string filter_error_;
+  std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
+  loop::Timers timers_;
+  boost::asio::steady_timer& filter_check_;
 };
 
 }  // namespace hasup::keepalived

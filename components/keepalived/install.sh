@@ -14,6 +14,9 @@ while [ $# -gt 0 ]; do
 done
 [ -x "$root/usr/sbin/keepalived" ] || [ -x /usr/sbin/keepalived ] || {
   echo "install.sh: keepalived is not installed (apt-get install keepalived)" >&2; exit 1; }
+# The supervisor loads a kernel filter with nft: VRRP from the members only (vip.vrrp_filter).
+[ -x "$root/usr/sbin/nft" ] || [ -x /usr/sbin/nft ] || {
+  echo "install.sh: nft is not installed (apt-get install nftables): the VRRP filter needs it" >&2; exit 1; }
 install -d "$root/etc/keepalived"
 install -D -m 0644 "$here/keepalived.service" "$root/etc/systemd/system/keepalived.service"
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then

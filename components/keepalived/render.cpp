@@ -1,6 +1,7 @@
 #include "components/keepalived/render.hpp"
 
 #include "supervisor/util/config_template.hpp"
+#include "supervisor/util/host_name.hpp"
 #include "supervisor/util/printable.hpp"
 
 #include <cstdio>
@@ -64,6 +65,28 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
     data.set("preference", preference);
   }
   return render_config(template_text, data);
+}
+
+Rendered render_vrrp_filter(const VrrpModel& m) {
+  Rendered out;
+  std::string set;
+  for (const auto& peer : m.peers) {
+    if (!is_ip_literal(peer) || peer.find(':') != std::string::npos) {
+      out.error = "refusing peer address " + quoted_printable(peer) + " in the VRRP filter: not an IPv4 address";
+      return out;
+    }
+    set += (set.empty() ? "" : ", ") + peer;
+  }
+  const std::string table = std::string("table ip ") + kVrrpFilterTable;
+  // The first line makes the table exist, so that deleting it never fails.
+  out.text = "# Rendered by ha-supervisor on " + m.node_name + ": VRRP only from the cluster's members.\n" +
+             table + "\ndelete " + table + "\n" + table + " {\n" +
+             "  chain input {\n"
+             "    type filter hook input priority filter - 10; policy accept;\n" +
+             (set.empty() ? "    ip protocol vrrp counter drop\n"
+                          : "    ip protocol vrrp ip saddr != { " + set + " } counter drop\n") +
+             "  }\n}\n";
+  return out;
 }
 
 }  // namespace hasup::keepalived

@@ -29,6 +29,13 @@ struct VipView {
   std::optional<bool> preferred_now;        // the preference track file says 1; nullopt: absent
   std::chrono::milliseconds problem_for{0};
   std::chrono::milliseconds unfit_grace{0};
+  // The kernel's VRRP filter (render_vrrp_filter): what this process loaded
+  // last ("" nothing yet: after a boot the table is gone, so every start
+  // loads it once), and a ruleset nft refused, not asked for again.
+  bool filter_enabled = false;
+  std::string filter_applied;
+  std::string filter_refused;
+  std::string filter_error;
 };
 
 }  // namespace hasup::loop

@@ -39,6 +39,7 @@ struct LoopConfig {
 struct ApiConfig {
   std::string listen = "127.0.0.1";
   int port = 8801;
+  std::string token_file = "/run/ha-supervisor/api-token";  // util/api_token.hpp
 };
 
 struct VipConfig {
@@ -56,6 +57,9 @@ struct VipConfig {
   // Added to the priority of the database primary's node (0: no preference).
   int db_primary_weight = 20;
   std::string preference_file = "/run/ha-supervisor/vip-db-primary";
+  // The kernel drops VRRP packets from any host that is not a member (nft).
+  bool vrrp_filter = true;
+  std::string nft = "/usr/sbin/nft";
   bool enabled() const { return !address.empty(); }
 };
 

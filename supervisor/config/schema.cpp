@@ -122,6 +122,14 @@ const StringFormat kIpv4Cidr{"IPv4/prefix, e.g. 198.18.0.100/24", ipv4_cidr_prob
 const StringFormat kInterface{"interface name, 1..15 of [A-Za-z0-9_.-]", interface_problem};
 const StringFormat kPath{"absolute path of [A-Za-z0-9/_.@+-]", path_problem};
 const StringFormat kHost{"IPv4/IPv6 literal or host name", host_problem};
+// The status API has no TLS: it answers this machine only.
+const StringFormat kLoopbackHost{"a loopback address: 127.0.0.0/8, ::1 or localhost (the API has no TLS)",
+                                 [](std::string_view v) -> std::string {
+                                   if (v == "localhost" || v == "::1" || (v.rfind("127.", 0) == 0 && is_ip_literal(v)))
+                                     return {};
+                                   return "must be a loopback address (127.0.0.0/8, ::1 or localhost): the API "
+                                          "has no TLS, and other hosts must not reach it";
+                                 }};
 const StringFormat kKeyPrefix{"[A-Za-z0-9][A-Za-z0-9_/-]*, no trailing '/'", key_prefix_problem};
 const StringFormat kToken{"visible ASCII", token_problem};
 const StringFormat kOptionalHost{"empty, or an IPv4/IPv6 literal or host name",
@@ -347,8 +355,13 @@ std::vector<KeySpec> build_keys() {
        .int_ranges = {{1, 86400}}},
 
       // The API socket is bound once at start-up.
-      {HASUP_KEY(api.listen), .help = "Address the HTTP API listens on.", .format = &kHost},
+      {HASUP_KEY(api.listen), .help = "Address the HTTP API listens on: loopback only.", .format = &kLoopbackHost},
       {HASUP_KEY(api.port), .help = "Port the HTTP API listens on.", .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(api.token_file),
+       .help = "Root-only file the supervisor writes a new random token into at every start; the API's "
+               "writes (POST /maintenance, /forget) need it as 'Authorization: Bearer TOKEN' (hactl, run as "
+               "root, reads it): no other local user can change the cluster through the API.",
+       .format = &kPath},
 
       {HASUP_KEY(log.level),
        .help = "Least severe level written to the log.",
@@ -389,6 +402,11 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(vip.preference_file),
        .help = "Track file the supervisor writes 1 into on the database primary's node.",
        .format = &kPath},
+      {HASUP_KEY(vip.vrrp_filter),
+       .help = "The kernel drops VRRP packets from every host that is not a member of the cluster (an nftables "
+               "table, ip ha_supervisor_vrrp, loaded with vip.nft): a stranger's adverts, even ones keepalived "
+               "refuses, would otherwise delay the holder's and move the floating IP."},
+      {HASUP_KEY(vip.nft), .help = "nft binary that loads the VRRP filter.", .format = &kPath},
       {HASUP_KEY(vip.unfit_grace_ms),
        .help = "A local problem (nginx down, the REST service failing its check, the database not writable) "
                "must last this long before the holder gives the IP to a fit node, in ms: a failure every node "

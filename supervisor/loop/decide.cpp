@@ -42,6 +42,7 @@ std::string to_string(Job job) {
     case Job::start_stolon_units: return "start-stolon-units";
     case Job::apply_syncthing_config: return "apply-syncthing-config";
     case Job::start_syncthing: return "start-syncthing";
+    case Job::apply_vrrp_filter: return "apply-vrrp-filter";
   }
   return "unknown";
 }

@@ -82,6 +82,12 @@ struct ApplyKeepalivedConf {
   AfterWrite after = AfterWrite::nothing;  // reload when running; keepalived is started by StartKeepalived
   bool operator==(const ApplyKeepalivedConf&) const = default;
 };
+// The kernel's VRRP filter: an nft script that replaces its table whole.
+struct ApplyVrrpFilter {
+  static constexpr Job job = Job::apply_vrrp_filter;
+  std::string ruleset;
+  bool operator==(const ApplyVrrpFilter&) const = default;
+};
 struct StartKeepalived {
   static constexpr Job job = Job::start_keepalived;
   bool operator==(const StartKeepalived&) const = default;
@@ -137,7 +143,7 @@ struct StartSyncthing {
 
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, SetVipFault,
-                            SetVipPreference, ApplyKeepalivedConf, StartKeepalived, ApplyNginxConf, StartNginx,
+                            SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
                             StartSyncthing>;
 

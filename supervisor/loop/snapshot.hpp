@@ -24,7 +24,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  release_leadership, publish_cluster_state, close_session, set_vip_fault, apply_keepalived_conf,
                  start_keepalived, register_node, apply_nginx_conf, start_nginx,
                  apply_patroni_conf, start_patroni, set_vip_preference, bootstrap_stolon,
-                 start_stolon_units, apply_syncthing_config, start_syncthing };
+                 start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 

@@ -238,7 +238,17 @@ TEST(ConfigLoadTest, AddressFormats) {
 TEST(ConfigLoadTest, ListenAndConsulHostAreCheckedLikeAddresses) {
   EXPECT_EQ(only_error(load_with("api", "listen = \"0.0.0.0 ; x\";")).key, "api.listen");
   EXPECT_EQ(only_error(load_with("consul", "host = \"a b\";")).key, "consul.host");
-  EXPECT_TRUE(load_with("api", "listen = \"::\";").config);
+}
+
+// The status API has no TLS: an address other hosts reach is refused at load.
+TEST(ConfigLoadTest, TheApiListensOnLoopbackOnly) {
+  for (const std::string good : {"127.0.0.1", "127.0.0.2", "::1", "localhost"})
+    EXPECT_TRUE(load_with("api", "listen = \"" + good + "\";").config) << good;
+  for (const std::string bad : {"0.0.0.0", "::", "198.18.0.11", "manager.example.com", "127.0.0.1.example.com"}) {
+    auto error = only_error(load_with("api", "listen = \"" + bad + "\";"));
+    EXPECT_EQ(error.key, "api.listen") << bad;
+    EXPECT_NE(error.message.find("loopback"), std::string::npos) << error.message;
+  }
 }
 
 TEST(ConfigLoadTest, ControlCharactersInValuesAreEscapedInMessages) {
@@ -466,12 +476,13 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  probe_interval_ms = 1000; blocking_wait_s = 60;\n"
       "};\n"
       "loop: { interval_ms = 2000; log_repeat_s = 120; };\n"
-      "api: { listen = \"0.0.0.0\"; port = 9000; };\n"
+      "api: { listen = \"127.0.0.2\"; port = 9000; token_file = \"/r/t\"; };\n"
       "log: { level = \"debug\"; };\n"
       "vip: { address = \"198.18.0.100/24\"; interface = \"br-lab\"; virtual_router_id = 7; priority = 150;\n"
       "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
       "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; notify_fifo = \"/run/x/fifo\";\n"
-      "  unfit_grace_ms = 1000; db_primary_weight = 5; preference_file = \"/run/x/pref\"; };\n"
+      "  unfit_grace_ms = 1000; db_primary_weight = 5; preference_file = \"/run/x/pref\";\n"
+      "  vrrp_filter = false; nft = \"/b/nft\"; };\n"
       "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n"
       "nginx: { enabled = true; services = \"rest-service,gate\"; template = \"/t/n.mustache\";\n"
       "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
@@ -544,8 +555,11 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.consul.blocking_wait_s, 60);
   EXPECT_EQ(c.loop.interval_ms, 2000);
   EXPECT_EQ(c.loop.log_repeat_s, 120);
-  EXPECT_EQ(c.api.listen, "0.0.0.0");
+  EXPECT_EQ(c.api.listen, "127.0.0.2");
   EXPECT_EQ(c.api.port, 9000);
+  EXPECT_EQ(c.api.token_file, "/r/t");
+  EXPECT_FALSE(c.vip.vrrp_filter);
+  EXPECT_EQ(c.vip.nft, "/b/nft");
   EXPECT_EQ(c.log.level, "debug");
   EXPECT_TRUE(c.files.enabled);
   EXPECT_EQ(c.files.folders, "/o/r,/o/s");

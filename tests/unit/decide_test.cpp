@@ -976,6 +976,33 @@ TEST(DecideVip, PeersAreEveryRegisteredNodeAliveOrNot) {
   EXPECT_EQ(stopped.find<ApplyKeepalivedConf>()->after, AfterWrite::nothing) << "StartKeepalived starts it";
 }
 
+// The kernel's VRRP filter follows the same peers as keepalived.conf: loaded
+// once per start (a boot empties the kernel's tables), again when the members
+// change, and a ruleset nft refused is not asked for in a loop.
+TEST(DecideVip, TheVrrpFilterIsLoadedAtStartAndFollowsThePeers) {
+  Snapshot s = vip_snapshot();
+  EXPECT_FALSE(decide(s).has<ApplyVrrpFilter>()) << "vip.vrrp_filter off: no filter";
+  s.vip.filter_enabled = true;
+  Plan first = decide(s);
+  const auto* a = first.find<ApplyVrrpFilter>();
+  ASSERT_NE(a, nullptr) << first.reason;
+  EXPECT_NE(a->ruleset.find("ip protocol vrrp ip saddr != { 198.18.0.2, 198.18.0.3 } counter drop"), std::string::npos)
+      << a->ruleset;
+  EXPECT_FALSE(first.has<ApplyKeepalivedConf>()) << "keepalived.conf is unchanged: no reload for the filter";
+  s.vip.filter_applied = a->ruleset;
+  EXPECT_FALSE(decide(s).has<ApplyVrrpFilter>()) << "loaded: nothing to do";
+  s.kv.registered["n4"] = "198.18.0.4";
+  Plan with_n4 = decide(s);
+  ASSERT_NE(with_n4.find<ApplyVrrpFilter>(), nullptr);
+  EXPECT_NE(with_n4.find<ApplyVrrpFilter>()->ruleset.find("{ 198.18.0.2, 198.18.0.3, 198.18.0.4 }"), std::string::npos);
+  s.vip.filter_refused = with_n4.find<ApplyVrrpFilter>()->ruleset;
+  s.vip.filter_error = "nft: No such file or directory";
+  Plan refused = decide(s);
+  EXPECT_FALSE(refused.has<ApplyVrrpFilter>()) << "the same ruleset is not asked for again";
+  EXPECT_NE(refused.reason.find("VRRP filter refused by nft"), std::string::npos) << refused.reason;
+  EXPECT_NE(refused.reason.find("No such file"), std::string::npos) << refused.reason;
+}
+
 TEST(DecideVip, RenderErrorIsReportedAndNothingWritten) {
   Snapshot s = vip_snapshot();
   s.kv.registered["n9"] = "198.18.0.9\n}";

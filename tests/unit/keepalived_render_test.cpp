@@ -50,6 +50,35 @@ TEST(KeepalivedRender, RendersVrrpv3UnicastWithTheTrackFile) {
   EXPECT_TRUE(contains(r.text, "weight 0"));
 }
 
+// VRRPv3 has no authentication: without the source check a forged advert
+// from any host on the link makes the holder step down (tests/lab: c1's).
+TEST(KeepalivedRender, OnlyTheRegisteredPeersAdvertsAreHeard) {
+  auto r = render(real_template(), model());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(std::regex_search(r.text, std::regex(R"(vrrp_instance [^{]*\{[^}]*\n  check_unicast_src\n  unicast_peer \{)")))
+      << r.text;
+}
+
+TEST(KeepalivedVrrpFilter, ReplacesItsTableWholeAndDropsVrrpFromAnyoneButThePeers) {
+  auto r = render_vrrp_filter(model());
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(contains(r.text, "table ip ha_supervisor_vrrp\ndelete table ip ha_supervisor_vrrp\n"
+                               "table ip ha_supervisor_vrrp {\n")) << r.text;
+  EXPECT_TRUE(contains(r.text, "type filter hook input priority filter - 10; policy accept;\n")) << r.text;
+  EXPECT_TRUE(contains(r.text, "    ip protocol vrrp ip saddr != { 198.18.0.12, 198.18.0.13 } counter drop\n"))
+      << r.text;
+  auto alone = model();
+  alone.peers.clear();
+  EXPECT_TRUE(contains(render_vrrp_filter(alone).text, "    ip protocol vrrp counter drop\n"));
+  for (std::string bad : {"db.example.com", "fe80::1", "198.18.0.12 } accept; #"}) {
+    auto m = model();
+    m.peers.push_back(bad);
+    auto refused = render_vrrp_filter(m);
+    EXPECT_EQ(refused.text, "") << bad;
+    EXPECT_TRUE(contains(refused.error, "not an IPv4 address")) << refused.error;
+  }
+}
+
 TEST(KeepalivedRender, AdvertIntervalInSeconds) {
   auto m = model();
   m.advert_interval_ms = 1000;
