@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "supervisor/api/status_api.hpp"
+#include "supervisor/util/api_token.hpp"
 #include "supervisor/config/config.hpp"
 #include "supervisor/config/environment.hpp"
 #include "supervisor/http/server.hpp"
@@ -21,8 +22,9 @@ const char* kUsage =
     "                                            machine (vip.interface exists, vip.address in its subnet);\n"
     "                                            print every error, exit 1 if any\n"
     "       ha-supervisor --help-config          every config key: type, default, range, help\n"
-    "       ha-supervisor --print-api FILE       the status API's api.listen:api.port in FILE (for\n"
-    "                                            hactl --config); errors as --check-config, exit 1\n"
+    "       ha-supervisor --print-api FILE       the status API's api.listen:api.port, then its\n"
+    "                                            api.token_file, in FILE (for hactl --config);\n"
+    "                                            errors as --check-config, exit 1\n"
     "       ha-supervisor --version\n";
 
 int check_config(const std::string& path) {
@@ -51,7 +53,8 @@ int print_api(const std::string& path) {
     for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
     return 1;
   }
-  std::cout << loaded.config->api.listen << ":" << loaded.config->api.port << "\n";
+  std::cout << loaded.config->api.listen << ":" << loaded.config->api.port << "\n"
+            << loaded.config->api.token_file << "\n";
   return 0;
 }
 
@@ -91,7 +94,14 @@ int run(const std::string& path) {
 
   boost::asio::io_context io(1);
   hasup::loop::Engine engine(io, config, path);
-  hasup::http::Server api(io, hasup::api::status_routes(engine));
+  // A new token at every start: one copied or leaked before is worth nothing now.
+  const std::string write_token = hasup::new_write_token();
+  hasup::log::add_secret(write_token);
+  if (auto error = hasup::install_write_token(config.api.token_file, write_token); !error.empty()) {
+    spdlog::error("status API: cannot write its token file: {}", error);
+    return 1;
+  }
+  hasup::http::Server api(io, hasup::api::status_routes(engine, write_token));
   if (auto error = api.listen(config.api.listen, static_cast<unsigned short>(config.api.port)); !error.empty()) {
     spdlog::error("status API: {}", error);
     return 1;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "supervisor/api/status_json.hpp"
+#include "supervisor/util/api_token.hpp"
 #include "supervisor/util/node_name.hpp"
 
 namespace hasup::api {
@@ -48,8 +49,8 @@ void handle_maintenance(loop::Engine& engine, const http::ServerRequest& request
 
 }  // namespace
 
-http::Handler status_routes(loop::Engine& engine) {
-  return [&engine](const http::ServerRequest& request, http::Respond respond) {
+http::Handler status_routes(loop::Engine& engine, std::string write_token) {
+  return [&engine, write_token](const http::ServerRequest& request, http::Respond respond) {
     const auto& snapshot = engine.last_snapshot();
     const auto& plan = engine.last_plan();
     if (request.method == "GET" && request.path == "/health") {
@@ -63,6 +64,19 @@ http::Handler status_routes(loop::Engine& engine) {
     }
     if (request.method == "GET" && request.path == "/cluster") {
       return respond(json_response(200, cluster_document(snapshot, plan)));
+    }
+    // Every write proves root: the token is in a file only root reads.
+    if (request.method == "POST" && (request.path == "/forget" || request.path == "/maintenance")) {
+      const std::string& file = engine.config().api.token_file;
+      switch (check_authorization(request.authorization, write_token)) {
+        case Proof::ok: break;
+        case Proof::missing:
+          return respond(error_response(401, "writes need the API token (Authorization: Bearer, from " + file +
+                                                 ", which only root reads): run hactl as root"));
+        case Proof::wrong:
+          return respond(error_response(403, "wrong API token: it is not the one in " + file +
+                                                 " (a new one is made at every start)"));
+      }
     }
     if (request.path == "/forget") {
       if (request.method != "POST") return respond(error_response(405, "use POST"));

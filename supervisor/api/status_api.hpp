@@ -7,6 +7,8 @@
 
 namespace hasup::api {
 
-http::Handler status_routes(loop::Engine& engine);
+// `write_token`: what POST routes need in "Authorization: Bearer TOKEN"
+// (util/api_token.hpp); reads need nothing.
+http::Handler status_routes(loop::Engine& engine, std::string write_token);
 
 }  // namespace hasup::api

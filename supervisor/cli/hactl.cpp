@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "supervisor/util/api_token.hpp"
 #include "supervisor/cli/hactl_args.hpp"
 #include "supervisor/cli/status_table.hpp"
 #include "supervisor/http/client.hpp"
@@ -15,15 +16,17 @@ namespace {
 
 struct Target {
   hasup::http::Endpoint endpoint{"127.0.0.1", 8801};
+  std::string token_file = hasup::kDefaultTokenFile;
 };
 
 hasup::http::Outcome call(const Target& t, hasup::http::Method method, const std::string& path,
-                          const std::string& body = {}) {
+                          const std::string& body = {}, const std::string& token = {}) {
   hasup::http::Request request;
   request.method = method;
   request.target = path;
   request.body = body;
   if (!body.empty()) request.content_type = "application/json";
+  if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
   hasup::http::Policy policy;
   policy.timeout = std::chrono::milliseconds(5000);
   return hasup::http::request_sync(t.endpoint, request, policy);
@@ -35,10 +38,26 @@ int unreachable(const Target& t, const hasup::http::Outcome& o) {
   return 3;
 }
 
+// The API's write token, or "" after saying why there is none (not root, no
+// supervisor running): a write is then not even tried.
+std::string write_token(const Target& t, const char* command) {
+  std::string error;
+  std::string token = hasup::read_write_token(t.token_file, error);
+  if (token.empty())
+    std::cerr << "hactl: " << command << " needs the supervisor's API token: " << error
+              << "\n(it is readable by root only: run hactl as root; is ha-supervisor running?)\n";
+  return token;
+}
+
+struct ApiOfConfig {
+  hasup::cli::ApiAddress address;
+  std::string token_file;
+};
+
 // The API address in a supervisor config file, as the ha-supervisor installed
 // beside hactl reads it: hactl has no config parser of its own, so it cannot
 // drift from the daemon's schema. nullopt after printing why.
-std::optional<hasup::cli::ApiAddress> api_of_config(const std::string& config) {
+std::optional<ApiOfConfig> api_of_config(const std::string& config) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) {
@@ -56,8 +75,12 @@ std::optional<hasup::cli::ApiAddress> api_of_config(const std::string& config) {
   }
   std::string line = run.output.substr(0, run.output.find('\n'));
   auto address = hasup::cli::parse_api_address(line);
-  if (!address) std::cerr << "hactl: " << supervisor << " --print-api said '" << line << "', not HOST:PORT\n";
-  return address;
+  if (!address) {
+    std::cerr << "hactl: " << supervisor << " --print-api said '" << line << "', not HOST:PORT\n";
+    return std::nullopt;
+  }
+  std::string rest = run.output.size() > line.size() ? run.output.substr(line.size() + 1) : "";
+  return ApiOfConfig{*address, rest.substr(0, rest.find('\n'))};
 }
 
 }  // namespace
@@ -75,11 +98,13 @@ int main(int argc, char** argv) {
     target.endpoint.host = *c.api;
     target.endpoint.port = *c.api_port;
   } else if (c.config) {
-    auto address = api_of_config(*c.config);
-    if (!address) return 2;
-    target.endpoint.host = address->host == "0.0.0.0" ? "127.0.0.1" : address->host;
-    target.endpoint.port = address->port;
+    auto api = api_of_config(*c.config);
+    if (!api) return 2;
+    target.endpoint.host = api->address.host;
+    target.endpoint.port = api->address.port;
+    if (!api->token_file.empty()) target.token_file = api->token_file;
   }
+  if (c.token_file) target.token_file = *c.token_file;
   using hasup::http::Method;
   switch (c.kind) {
     case HactlCommand::Kind::status: {
@@ -107,14 +132,18 @@ int main(int argc, char** argv) {
     case HactlCommand::Kind::maintenance: {
       nlohmann::json body{{"enabled", c.maintenance_on}};
       if (!c.node.empty()) body["node"] = c.node;
-      auto o = call(target, Method::post, "/maintenance", body.dump());
+      auto token = write_token(target, "maintenance");
+      if (token.empty()) return 1;
+      auto o = call(target, Method::post, "/maintenance", body.dump(), token);
       if (!o.ok) return unreachable(target, o);
       std::cout << o.response.body;
       return o.response.status == 202 ? 0 : 1;
     }
     case HactlCommand::Kind::forget: {
       nlohmann::json body{{"node", c.node}};
-      auto o = call(target, Method::post, "/forget", body.dump());
+      auto token = write_token(target, "forget");
+      if (token.empty()) return 1;
+      auto o = call(target, Method::post, "/forget", body.dump(), token);
       if (!o.ok) return unreachable(target, o);
       std::cout << o.response.body;
       return o.response.status == 200 ? 0 : 1;

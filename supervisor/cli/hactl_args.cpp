@@ -5,7 +5,7 @@
 namespace hasup::cli {
 
 const char* const kHactlUsage =
-    "usage: hactl [--api HOST:PORT | --config FILE] COMMAND\n"
+    "usage: hactl [--api HOST:PORT | --config FILE] [--token-file FILE] COMMAND\n"
     "commands:\n"
     "  status [--json]          the cluster as this node sees it\n"
     "  health                   this node's health (exit 0 when healthy)\n"
@@ -13,7 +13,9 @@ const char* const kHactlUsage =
     "  maintenance on|off [NODE]  write maintenance intent (default: this node)\n"
     "  forget NODE              remove a node that is down for good from the cluster\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
-    "(read by the ha-supervisor next to hactl: one config parser, one schema).\n";
+    "(read by the ha-supervisor next to hactl: one config parser, one schema).\n"
+    "maintenance and forget need the supervisor's API token, a root-only file:\n"
+    "/run/ha-supervisor/api-token, api.token_file of --config FILE, or --token-file.\n";
 
 namespace {
 
@@ -43,8 +45,8 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
   std::size_t i = 0;
   while (i < args.size() && args[i].rfind("--", 0) == 0) {
     const std::string& option = args[i];
-    if (option != "--api" && option != "--config")
-      return fail("unknown option '" + option + "' (options go before the command: --api, --config)");
+    if (option != "--api" && option != "--config" && option != "--token-file")
+      return fail("unknown option '" + option + "' (options go before the command: --api, --config, --token-file)");
     if (i + 1 >= args.size()) return fail(option + " needs a value");
     const std::string& value = args[i + 1];
     if (option == "--api") {
@@ -52,8 +54,10 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
       if (!address) return fail("--api wants HOST:PORT (a port 1-65535), not '" + value + "'");
       c.api = address->host;
       c.api_port = address->port;
-    } else {
+    } else if (option == "--config") {
       c.config = value;
+    } else {
+      c.token_file = value;
     }
     i += 2;
   }

@@ -17,6 +17,7 @@ struct HactlCommand {
   std::optional<std::string> api;    // --api HOST:PORT, as given
   std::optional<unsigned short> api_port;
   std::optional<std::string> config; // --config FILE
+  std::optional<std::string> token_file;  // --token-file FILE: the API's write token
 };
 
 struct HactlArgs {

@@ -88,6 +88,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     request.path = target.substr(0, question);
     if (question != std::string::npos) request.query = parse_query(target.substr(question + 1));
     request.body = std::move(message.body());
+    if (auto it = message.find(bhttp::field::authorization); it != message.end())
+      request.authorization = std::string(it->value());
     beast::error_code ignored;
     auto remote = stream_.socket().remote_endpoint(ignored);
     request.peer = ignored ? "" : remote.address().to_string();

@@ -17,6 +17,7 @@ struct ServerRequest {
   std::map<std::string, std::string> query;
   std::string body;
   std::string peer;
+  std::string authorization;  // the Authorization header, "" when absent
 };
 
 struct ServerResponse {

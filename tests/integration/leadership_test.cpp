@@ -1,5 +1,7 @@
 // Leadership through a Consul lock, against a real 3-server Consul 1.8.7.
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/integration/cluster_fixture.hpp"
 #include "tests/testbed/garbling_proxy.hpp"
@@ -33,6 +35,43 @@ TEST_F(ClusterTest, ElectsExactlyOneLeaderAndEveryoneAgrees) {
   }, 5s));
   EXPECT_EQ(leader_index(), leader);
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(sup(i).is_healthy()) << sup(i).name();
+}
+
+// Any local user reaches the API on loopback; only root reads the token file,
+// so a write without the token (or with an old one) changes nothing.
+TEST_F(ClusterTest, TheApiWritesOnlyForWhoeverHoldsItsToken) {
+  start_supervisors();
+  ASSERT_TRUE(wait_for_members(3, 15s));
+  auto& s = sup(0);
+  const std::string on = R"({"enabled": true})";
+  std::string answer;
+  EXPECT_EQ(s.post("/maintenance", on, "", &answer), 401) << answer;
+  EXPECT_NE(answer.find("run hactl as root"), std::string::npos) << answer;
+  EXPECT_EQ(s.post("/forget", R"({"node": "n2"})", "", &answer), 401) << answer;
+  std::string token = read_file(s.token_file());
+  ASSERT_EQ(token.size(), 65u) << "64 hex digits and a newline";
+  token.pop_back();
+  std::string wrong = token;
+  wrong[10] = wrong[10] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(s.post("/maintenance", on, "Bearer " + wrong, &answer), 403) << answer;
+  EXPECT_EQ(s.post("/maintenance", on, token, &answer), 403) << "without the scheme: " << answer;
+  auto doc = s.cluster();
+  ASSERT_TRUE(doc);
+  EXPECT_EQ((*doc)["maintenance"].size(), 0u) << "no refused write reached Consul";
+  EXPECT_EQ(s.post("/maintenance", on, "Bearer " + token, &answer), 202) << answer;
+  ASSERT_TRUE(wait_until([&] {
+    auto d = s.cluster();
+    return d && (*d)["self"]["role"] == "maintenance";
+  }, 10s));
+  // A restart makes a new token: the old one is worth nothing.
+  s.terminate();
+  s.start();
+  ASSERT_TRUE(wait_until([&] { return read_file(s.token_file()).size() == 65 && read_file(s.token_file()) != token + "\n"; }, 10s));
+  EXPECT_EQ(s.post("/maintenance", R"({"enabled": false})", "Bearer " + token, &answer), 403) << answer;
+  EXPECT_EQ(::access(s.token_file().c_str(), F_OK), 0);
+  struct stat st {};
+  ASSERT_EQ(::stat(s.token_file().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "root only";
 }
 
 }  // namespace
@@ -265,7 +304,7 @@ TEST_F(ClusterTest, MaintenanceIntentMovesLeadershipAwayAndBack) {
   } remove_out_dir{out_dir};
   std::string out = out_dir + "/out";
   auto run_hactl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), {SupervisorProcess::hactl(), "--api", api});
+    args.insert(args.begin(), {SupervisorProcess::hactl(), "--api", api, "--token-file", sup(leader).token_file()});
     auto p = Process::spawn(args, out);
     return p.wait(10s);
   };

@@ -10,6 +10,7 @@ SupervisorProcess::SupervisorProcess(SupervisorOptions options, const std::strin
     : options_(std::move(options)),
       config_path_(dir + "/" + options_.name + ".conf"),
       log_path_(dir + "/" + options_.name + ".log"),
+      token_file_(dir + "/" + options_.name + ".api-token"),
       api_port_(free_port()) {
   write_file(config_path_, config_text(options_));
 }
@@ -23,7 +24,7 @@ std::string SupervisorProcess::config_text(const SupervisorOptions& o) const {
   return "node: { name = \"" + o.name + "\"; address = \"" + o.address + "\"; };\n" +
          "consul: { host = \"127.0.0.1\"; port = " + std::to_string(o.consul_http) + "; key_prefix = \"" +
          o.key_prefix + "\"; " + o.consul_section + " };\n" + "api: { listen = \"127.0.0.1\"; port = " +
-         std::to_string(api_port_) + "; };\n" + "log: { level = \"debug\"; };\n" + o.extra_config + "\n";
+         std::to_string(api_port_) + "; token_file = \"" + token_file_ + "\"; };\n" + "log: { level = \"debug\"; };\n" + o.extra_config + "\n";
 }
 
 void SupervisorProcess::rewrite_config(const SupervisorOptions& options) {
@@ -57,15 +58,30 @@ int SupervisorProcess::wait_exit(std::chrono::milliseconds timeout) {
 
 std::string SupervisorProcess::log() const { return read_file(log_path_); }
 
-int SupervisorProcess::get_status(const std::string& path, std::string* body) {
-  http::Request r;
-  r.target = path;
+int SupervisorProcess::call(const http::Request& r, std::chrono::milliseconds timeout, std::string* body) {
   http::Policy policy;
-  policy.timeout = std::chrono::milliseconds(2000);
+  policy.timeout = timeout;
   auto o = http::request_sync({"127.0.0.1", api_port_}, r, policy);
   if (!o.ok) return 0;
   if (body) *body = o.response.body;
   return o.response.status;
+}
+
+int SupervisorProcess::get_status(const std::string& path, std::string* body) {
+  http::Request r;
+  r.target = path;
+  return call(r, std::chrono::milliseconds(2000), body);
+}
+
+int SupervisorProcess::post(const std::string& path, const std::string& body, const std::string& authorization,
+                            std::string* answer) {
+  http::Request r;
+  r.method = http::Method::post;
+  r.target = path;
+  r.body = body;
+  r.content_type = "application/json";
+  if (!authorization.empty()) r.headers.emplace_back("Authorization", authorization);
+  return call(r, std::chrono::milliseconds(5000), answer);
 }
 
 std::optional<nlohmann::json> SupervisorProcess::cluster() {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "supervisor/http/client.hpp"
 #include "tests/testbed/process.hpp"
 
 namespace hasup::testbed {
@@ -44,6 +45,8 @@ class SupervisorProcess {
   int wait_exit(std::chrono::milliseconds timeout);
 
   unsigned short api_port() const { return api_port_; }
+  // The API's write token file (api.token_file): rewritten at every start.
+  const std::string& token_file() const { return token_file_; }
   const std::string& name() const { return options_.name; }
   const std::string& config_path() const { return config_path_; }
   const std::string& log_path() const { return log_path_; }
@@ -55,12 +58,17 @@ class SupervisorProcess {
   bool is_leader() { return get_status("/leader") == 200; }
   bool is_healthy() { return get_status("/health") == 200; }
   std::optional<nlohmann::json> cluster();
+  // POST to the status API with `authorization` as the header ("" none); the status, 0 when unreachable.
+  int post(const std::string& path, const std::string& body, const std::string& authorization,
+           std::string* answer = nullptr);
 
  private:
   std::string config_text(const SupervisorOptions& options) const;
+  int call(const http::Request& r, std::chrono::milliseconds timeout, std::string* body);
   SupervisorOptions options_;
   std::string config_path_;
   std::string log_path_;
+  std::string token_file_;
   unsigned short api_port_;
   std::unique_ptr<Process> process_;
 };

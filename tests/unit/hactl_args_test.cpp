@@ -34,6 +34,11 @@ TEST(HactlArgs, ParsesEachCommand) {
   EXPECT_EQ(forget.command->node, "n4");
   EXPECT_EQ(*forget.command->config, "/etc/ha-supervisor/ha-supervisor.conf");
 
+  auto with_token = parse({"--token-file", "/tmp/t", "maintenance", "on"});
+  ASSERT_TRUE(with_token.command) << with_token.error;
+  EXPECT_EQ(*with_token.command->token_file, "/tmp/t");
+  EXPECT_EQ(parse({"--token-file"}).error, "--token-file needs a value");
+
   EXPECT_EQ(parse({"health"}).command->kind, Kind::health);
   EXPECT_EQ(parse({"leader"}).command->kind, Kind::leader);
 }
@@ -41,7 +46,7 @@ TEST(HactlArgs, ParsesEachCommand) {
 TEST(HactlArgs, NamesTheWordItDidNotUnderstand) {
   EXPECT_EQ(parse({"statsu"}).error, "unknown command 'statsu'");
   EXPECT_EQ(parse({"--verbose", "status"}).error,
-            "unknown option '--verbose' (options go before the command: --api, --config)");
+            "unknown option '--verbose' (options go before the command: --api, --config, --token-file)");
   EXPECT_EQ(parse({"status", "--yaml"}).error, "'status' does not take '--yaml'");
   EXPECT_EQ(parse({"health", "now"}).error, "'health' does not take 'now'");
   EXPECT_EQ(parse({"maintenance", "maybe"}).error, "'maintenance' wants on or off, not 'maybe'");
