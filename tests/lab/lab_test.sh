@@ -121,6 +121,8 @@ upload_reads_back() {  # prints the upload's answer and each node's read when on
     done"
 }
 check "a blueprint uploaded through the floating IP: its row reads back with its checksum from every node" upload_reads_back
+# --- a stranger on the managers' LAN (c1): refused everywhere, the cluster unchanged ---
+source "$top/tests/lab/stranger_checks.sh"
 # --- the resources folder, replicated by syncthing (kept by the supervisors) ------
 archive_sums() {  # archive_sums ID NODE...: the archive's checksum on each node ("-" where absent)
   local id=$1 n; shift

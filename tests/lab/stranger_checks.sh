@@ -1,0 +1,93 @@
+# Sourced by lab_test.sh (its check, in_node, holders, prop and $lab, $vip, $top):
+# the lab's client c1 plays a stranger on the managers' LAN and tries what one
+# would. Each attack must be refused and leave the cluster as it was. Every
+# check fails when its protection is off (tried by hand with it removed: the
+# forged adverts took the IP from its holder, Patroni obeyed c1's POST).
+
+# --- Consul: only agents with the cluster's gossip key join -----------------------
+stranger_joins_consul() {  # prints the stranger agent's last words
+  local d out
+  d=$(mktemp -d)
+  # -join (not retry-join): the agent exits when its join fails. Its own ports
+  # are in c1's namespace, so nothing on this machine is in its way.
+  out=$("$lab" exec c1 timeout 10 "$top/.deps/consul/usr/bin/consul" agent -node stranger-c1 -data-dir "$d" \
+    -bind 198.18.0.50 -join 198.18.0.11 -dns-port -1 -grpc-port -1 -log-level warn 2>&1)
+  rm -rf "$d"
+  echo "$out" | grep -E 'Failed to join|encrypt' | head -2 | sed 's/^ */    /'
+}
+stranger_refused() { local said; said=$(stranger_joins_consul); echo "$said"; grep -q 'Remote state is encrypted' <<<"$said"; }
+consul_members() { "$lab" exec n1 /opt/consul/usr/bin/consul members | awk 'NR > 1 {print $1}' | sort | tr '\n' ' '; }
+check "c1 starts a Consul agent and joins a node: refused (gossip is encrypted with the cluster's key)" stranger_refused
+check "... and Consul's members are still the three servers" [ "$(consul_members)" = 'consul-n1 consul-n2 consul-n3 ' ]
+check "c1 cannot reach Consul's HTTP API or syncthing's on a node (loopback only)" bash -c \
+  "! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8500/v1/kv/ && ! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8384/"
+
+# --- Patroni's REST API: writes only from the cluster, with its password ------------
+patroni_config() { "$lab" exec n1 curl -s -m 2 http://198.18.0.11:8008/config; }
+config_before=$(patroni_config)
+patroni_refuses_c1() {  # each unsafe call from c1 answers 403
+  local call code ok=0
+  for call in "PATCH /config {\"ttl\":120}" "POST /restart {}" "POST /reinitialize {}" "POST /switchover {\"leader\":\"n1\"}"; do
+    set -- $call
+    code=$("$lab" exec c1 curl -s -o /dev/null -m 3 -w '%{http_code}' -X "$1" -d "$3" "http://198.18.0.11:8008$2")
+    [ "$code" = 403 ] || { echo "    $1 $2 from c1: $code"; ok=1; }
+  done
+  return $ok
+}
+check "c1 PATCHes Patroni's config and POSTs restart, reinitialize, switchover: each refused (403)" patroni_refuses_c1
+check "a member without the REST API's password is refused too (401): n2 POSTs restart to n1" \
+  [ "$("$lab" exec n2 curl -s -o /dev/null -m 3 -w '%{http_code}' -X POST -d '{}' http://198.18.0.11:8008/restart)" = 401 ]
+config_unchanged() { [ -n "$config_before" ] && [ "$(patroni_config)" = "$config_before" ]; }
+check "... and Patroni's dynamic config is unchanged" config_unchanged
+
+# --- keepalived: only the registered peers' adverts count ----------------------------
+# Two layers: the kernel drops VRRP from non-members (the supervisor's nft
+# table), and keepalived's check_unicast_src refuses them too. The first one
+# matters: each stranger's advert keepalived reads delays the holder's own
+# (33 a second made its adverts 0.35 s apart, and a backup took the IP).
+vrrp_holder=$(holders)
+vrrp_dropped() {  # packets the holder's kernel dropped by the VRRP filter
+  ip netns exec "hal-$vrrp_holder" nft list table ip ha_supervisor_vrrp 2>/dev/null |
+    sed -n 's/.*counter packets \([0-9]*\) .*/\1/p'
+}
+dropped_before=$(vrrp_dropped)
+"$lab" exec c1 python3 "$top/tests/lab/attacks/forge-vrrp" --to "198.18.0.1${vrrp_holder:1}" --vrid 51 \
+  --vip "$vip" --priority 254 --count 100 --interval 0.03 | sed 's/^/    /'
+sleep 1
+check "c1 sends forged VRRP adverts (priority 254, 33 a second) to the holder ($vrrp_holder): it keeps the floating IP" \
+  [ "$(holders)" = "$vrrp_holder" ]
+check "... because its kernel dropped them (the supervisor's VRRP filter: members only)" \
+  [ "$(( $(vrrp_dropped) - ${dropped_before:-0} ))" -ge 100 ]
+# A firewall service that starts with `flush ruleset` empties the kernel's
+# tables: the supervisor notices (it looks every 10 s) and loads its own again.
+ip netns exec "hal-$vrrp_holder" nft flush ruleset
+check "the VRRP filter flushed away on $vrrp_holder (a firewall reload): the supervisor loads it again within 15 s" \
+  wait_for 15 bash -c "ip netns exec hal-$vrrp_holder nft list table ip ha_supervisor_vrrp | grep -q 'ip protocol vrrp'"
+
+# --- a local user who is not root, on a node ---------------------------------------
+as_nobody() { local n=$1; shift; "$lab" exec "$n" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+check "nobody on n1: hactl maintenance on is refused (the API's token is root's), and says so" bash -c \
+  "$(declare -f as_nobody); lab='$lab'; out=\$(as_nobody n1 hactl maintenance on 2>&1); [ \$? -eq 1 ] && grep -q 'run hactl as root' <<<\"\$out\""
+check "nobody on n1: POST /maintenance without the token answers 401" \
+  [ "$(as_nobody n1 curl -s -o /dev/null -m 2 -w '%{http_code}' -X POST -d '{"enabled":true}' http://127.0.0.1:8801/maintenance)" = 401 ]
+check "... and no node is in maintenance" bash -c "! '$lab' exec n1 hactl status | grep -q maintenance"
+unreadable_by_nobody() {
+  local f
+  for f in /etc/ha-supervisor/db-secrets /etc/consul.d/gossip.json /run/ha-supervisor/api-token \
+           /etc/ha-supervisor/patroni/patroni.yml; do
+    in_node n1 test -e "$f" || { echo "    $f is missing on n1"; return 1; }
+    if as_nobody n1 cat "$f" >/dev/null 2>&1; then echo "    nobody reads $f"; return 1; fi
+  done
+}
+check "nobody on n1 cannot read a secret: the secrets file, Consul's gossip key, the API token, patroni.yml" unreadable_by_nobody
+no_secret_in_ps() {  # no secret of the cluster's file in any process's command line, on any node
+  local n key value
+  for n in n1 n2 n3; do
+    local args; args=$(in_node "$n" ps -eo args)
+    while IFS='=' read -r key value; do
+      [ -n "$value" ] && [ "${key:0:1}" != '#' ] || continue
+      if grep -qF -- "$value" <<<"$args"; then echo "    $key's value is on a command line on $n"; return 1; fi
+    done <"$top/.run/lab/db-secrets"
+  done
+}
+check "no secret (passwords, gossip key) on any process's command line (ps -eo args, every node)" no_secret_in_ps
