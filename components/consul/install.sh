@@ -2,16 +2,21 @@
 # Installs a Consul 1.8.7 server agent on a manager (or witness) node: the
 # binary under /opt/consul, its config in /etc/consul.d, a systemd unit.
 #   install.sh --name N --bind ADDR --expect K --join ADDR [--join ADDR]...
-#              --gossip-key-file F [--consul-prefix DIR] [--root DIR] [--no-enable]
-# --gossip-key-file: a file holding the cluster's gossip encryption key (the
-# secrets file's consul_gossip=, base64 of 16, 24 or 32 bytes): the same on
-# every agent. Only agents that hold it join; gossip is encrypted and Consul
-# refuses unencrypted gossip. Installed root-only, never on a command line.
+#              --secrets FILE [--consul-prefix DIR] [--root DIR] [--no-enable]
+# --secrets: the cluster's secrets file (components/patroni/generate-secrets),
+# the same on every agent; this script takes Consul's keys from it and installs
+# them root-only (never on a command line):
+#   consul_gossip    gossip encryption: only agents with the key join, and
+#                    Consul refuses unencrypted gossip;
+#   consul_tls_*     the servers' RPC (port 8300) is TLS both ways, checked
+#                    against the cluster's CA and the name server.dc1.consul:
+#                    a host without the certificate gets no answer (Consul's
+#                    HTTP API stays plain, on 127.0.0.1 only).
 # --consul-prefix: an already unpacked consul (e.g. the project's .deps/consul),
 # for machines without access to Debian's mirror. --root: install under DIR.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-name= bind= expect=3 root= enable=1 prefix= gossip_key_file=
+name= bind= expect=3 root= enable=1 prefix= secrets=
 joins=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -20,23 +25,38 @@ while [ $# -gt 0 ]; do
     --expect) expect=$2; shift 2 ;;
     --join) joins+=(--join "$2"); shift 2 ;;
     --consul-prefix) prefix=$2; shift 2 ;;
-    --gossip-key-file) gossip_key_file=$2; shift 2 ;;
+    --secrets) secrets=$2; shift 2 ;;
     --root) root=$2; shift 2 ;;
     --no-enable) enable=0; shift ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$name" ] && [ -n "$bind" ] || { echo "install.sh: --name and --bind are required" >&2; exit 2; }
-[ -n "$gossip_key_file" ] || {
-  echo "install.sh: --gossip-key-file is required: an agent without the cluster's key gossips in the clear and lets any host join" >&2
+[ -n "$secrets" ] || {
+  echo "install.sh: --secrets FILE is required: without the cluster's keys an agent gossips in the clear and its RPC answers any host" >&2
   exit 2
 }
-gossip_key=$(head -c 200 "$gossip_key_file" 2>/dev/null | tr -d '\n') || true
+[ -r "$secrets" ] || { echo "install.sh: cannot read $secrets" >&2; exit 2; }
+secret() { sed -n "s/^$1=//p" "$secrets" | head -1; }
+missing() {
+  echo "install.sh: $secrets: $1 (an older file: components/patroni/generate-secrets --add-missing $secrets)" >&2
+  exit 2
+}
+gossip_key=$(secret consul_gossip)
 bytes=$(printf '%s' "$gossip_key" | base64 -d 2>/dev/null | wc -c) || bytes=0
-case "$bytes" in 16|24|32) ;; *)
-  echo "install.sh: $gossip_key_file: not a gossip key (base64 of 16, 24 or 32 bytes: components/patroni/generate-secrets)" >&2
-  exit 2 ;;
-esac
+case "$bytes" in 16|24|32) ;; *) missing "no consul_gossip= that is a gossip key (base64 of 16, 24 or 32 bytes)" ;; esac
+tls=$(mktemp -d)
+trap 'rm -rf "$tls"' EXIT
+for part in ca cert key; do
+  value=$(secret "consul_tls_$part")
+  [ -n "$value" ] || missing "no consul_tls_$part="
+  printf '%s' "$value" | base64 -d >"$tls/$part.pem" 2>/dev/null || missing "consul_tls_$part= is not base64"
+  grep -q -- '-----BEGIN' "$tls/$part.pem" || missing "consul_tls_$part= is not a PEM file"
+done
+if command -v openssl >/dev/null; then
+  openssl verify -CAfile "$tls/ca.pem" "$tls/cert.pem" >/dev/null 2>&1 ||
+    missing "consul_tls_cert= is not signed by consul_tls_ca="
+fi
 if [ -n "$prefix" ]; then
   install -d "$root/opt/consul/usr/bin"
   install -m 0755 "$prefix/usr/bin/consul" "$root/opt/consul/usr/bin/consul"
@@ -46,9 +66,25 @@ fi
 install -d -m 0750 "$root/etc/consul.d" "$root/var/lib/consul"
 "$here/consul-config" --name "$name" --bind "$bind" --client 127.0.0.1 --data-dir /var/lib/consul \
   --expect "$expect" "${joins[@]}" >"$root/etc/consul.d/server.json"
-# Root only, written whole: the key never passes through a world-readable file.
+# Root only, each written whole: no secret passes through a world-readable file.
+install -d -m 0700 "$root/etc/consul.d/tls"
+install -m 0600 "$tls/ca.pem" "$root/etc/consul.d/tls/ca.pem"
+install -m 0600 "$tls/cert.pem" "$root/etc/consul.d/tls/server.pem"
+install -m 0600 "$tls/key.pem" "$root/etc/consul.d/tls/server.key"
 (umask 077 && printf '{ "encrypt": "%s" }\n' "$gossip_key" >"$root/etc/consul.d/gossip.json.new")
 mv "$root/etc/consul.d/gossip.json.new" "$root/etc/consul.d/gossip.json"
+# RPC between servers (and from any other host) is TLS with a certificate the
+# cluster's CA signed, for server.dc1.consul; HTTP (127.0.0.1) is unchanged.
+cat >"$root/etc/consul.d/tls.json" <<JSON
+{
+  "ca_file": "/etc/consul.d/tls/ca.pem",
+  "cert_file": "/etc/consul.d/tls/server.pem",
+  "key_file": "/etc/consul.d/tls/server.key",
+  "verify_incoming_rpc": true,
+  "verify_outgoing": true,
+  "verify_server_hostname": true
+}
+JSON
 out=$("$root/opt/consul/usr/bin/consul" validate "$root/etc/consul.d/" 2>&1) || {
   echo "$out" >&2
   exit 1

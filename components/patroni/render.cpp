@@ -139,14 +139,14 @@ SecretsParse parse_secrets(const std::string& text) {
     std::string key = line.substr(0, eq);
     std::string value = line.substr(eq + 1);
     // The same file carries the cluster's other secrets; they are not Patroni's.
-    if (key == kConsulGossipKey) continue;
+    if (key.rfind(kConsulKeyPrefix, 0) == 0) continue;
     Slot* slot = nullptr;
     for (auto& s : slots)
       if (key == s.key) slot = &s;
     if (!slot) {
       out.error = "line " + std::to_string(number) +
-                  ": unknown key (expected superuser, replication, rewind, manager, patroni_api, " + kConsulGossipKey +
-                  ")";
+                  ": unknown key (expected superuser, replication, rewind, manager, patroni_api, or Consul's " +
+                  kConsulKeyPrefix + "*)";
       return out;
     }
     if (!password_ok(value)) {

@@ -15,9 +15,10 @@ RenderedConfig render_bootstrap_sql(const std::string& template_text, const Patr
 // The cluster's secrets file: "superuser=...", "replication=...", "rewind=...",
 // "manager=...", "patroni_api=..." lines, '#' comments. Passwords of 16..128
 // characters from [A-Za-z0-9._~-], so they are safe in YAML, SQL and conninfo
-// strings. The file also holds Consul's gossip key (kConsulGossipKey), which
-// is scripts/provision-node's to read, not Patroni's: it is skipped here.
-inline constexpr const char* kConsulGossipKey = "consul_gossip";
+// strings. The file also holds Consul's keys (kConsulKeyPrefix: the gossip
+// key, the TLS certificate), which components/consul/install.sh reads, not
+// Patroni: they are skipped here.
+inline constexpr const char* kConsulKeyPrefix = "consul_";
 struct SecretsParse {
   DbSecrets secrets;
   std::string error;  // names the line and key, never the value

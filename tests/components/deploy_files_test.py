@@ -354,9 +354,9 @@ def check_provisioning(calls, output, expect, where, problems, sequences):
                     or option(args, '--expect') != [str(len(servers | {expect['address']}))]:
                 problems.add(where, f'consul joins {option(args, "--join")} (expect {option(args, "--expect")}, '
                                     f'bind {option(args, "--bind")}); the other servers are {others}')
-            if option(args, '--gossip-key-file-content') != [STAND_IN_GOSSIP]:
-                problems.add(where, 'consul does not get the cluster\'s gossip key (--gossip-key-file with the '
-                                    'secrets file\'s consul_gossip=): its gossip would be open to any host')
+            if not any(f'consul_gossip={STAND_IN_GOSSIP}' in c for c in option(args, '--secrets-content')):
+                problems.add(where, 'consul does not get the cluster\'s gossip key (--secrets with the '
+                                    'cluster\'s secrets file): its gossip would be open to any host')
             if option(args, '--consul-prefix') != ([expect['consul_prefix']] if expect['consul_prefix'] else []):
                 problems.add(where, f'consul gets --consul-prefix {option(args, "--consul-prefix")}, '
                                     f'not {expect["consul_prefix"]}')
@@ -726,14 +726,14 @@ def check_blueprints(src, problems, sequences):
 # blueprint's commands run as the fabric plugin sends them (run_commands,
 # use_sudo: "echo 'COMMAND' | sudo -i --", with bash in place of sudo here).
 
-# A --db-file's and a --gossip-key-file's content is recorded too, as
-# --db-file-content and --gossip-key-file-content (pseudo-arguments: what the
-# script read, not what was on its command line).
+# A --db-file's and a --secrets file's content is recorded too, as
+# --db-file-content and --secrets-content (pseudo-arguments: what the script
+# read, not what was on its command line; its lines joined by spaces).
 STAND_IN = '''#!/bin/bash
 { printf '%s' NAME; prev=
   for a in "$@"; do
     printf '\\037%s' "$a"
-    case "$prev" in --db-file|--gossip-key-file) printf '\\037%s-content\\037%s' "$prev" "$(cat -- "$a" 2>/dev/null)" ;; esac
+    case "$prev" in --db-file|--secrets) printf '\\037%s-content\\037%s' "$prev" "$(tr '\\n' ' ' <"$a" 2>/dev/null)" ;; esac
     prev=$a
   done; printf '\\n'; } >>LOG
 '''
@@ -762,7 +762,7 @@ def stand_in_tree(src, root):
     # install.sh reached by mistake fails at once, without install, mkdir or
     # systemctl).
     os.makedirs(os.path.join(root, 'bin'))
-    for tool in ('bash', 'sed', 'ip', 'awk', 'dirname', 'cat', 'grep', 'mktemp', 'rm'):
+    for tool in ('bash', 'sed', 'ip', 'awk', 'dirname', 'cat', 'grep', 'mktemp', 'rm', 'tr'):
         if shutil.which(tool):
             os.symlink(shutil.which(tool), os.path.join(root, 'bin', tool))
     secrets = os.path.join(root, 'db-secrets')
@@ -1248,10 +1248,11 @@ BREAKS = [
                   'echo "read $password"\n'),
      'the password appears in the output'),
     ('consul gets the gossip key on its command line',
-     replace_in('scripts/provision-node', '--gossip-key-file "$gossip_file")', '--gossip-key "$gossip_key")'),
+     replace_in('scripts/provision-node', '--secrets "$secrets")',
+                '--secrets "$secrets" --gossip-key "$(sed -n s/^consul_gossip=//p "$secrets")")'),
      'gets the gossip key on its command line'),
-    ('consul is installed without the gossip key',
-     replace_in('scripts/provision-node', ' --gossip-key-file "$gossip_file")', ')'),
+    ('consul is installed without the cluster\'s secrets',
+     replace_in('scripts/provision-node', ' --secrets "$secrets")', ')'),
      'does not get the cluster\'s gossip key'),
     ('a component script is missing', remove('components/nginx/install.sh'),
      'components/nginx/install.sh does not exist'),

@@ -11,23 +11,36 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # The cluster's secrets file, as every deployment makes it: Consul's gossip key from it.
 "$src/components/patroni/generate-secrets" "$root/cluster-secrets"
 [ "$(stat -c %a "$root/cluster-secrets")" = 600 ] || fail "generate-secrets: the secrets file is not root-only"
-sed -n 's/^consul_gossip=//p' "$root/cluster-secrets" >"$root/gossip-key"
 consul_install() {
   "$src/components/consul/install.sh" --root "$root" --name consul-n1 --bind 198.18.0.11 --expect 3 \
     --join 198.18.0.12 --join 198.18.0.13 --consul-prefix "$src/.deps/consul" --no-enable "$@"
 }
-if consul_install >/dev/null 2>&1; then fail "consul installed without a gossip key (open to any host)"; fi
-echo 'not-a-key"' >"$root/bad-key"
-if consul_install --gossip-key-file "$root/bad-key" >/dev/null 2>&1; then fail "consul took a gossip key that is not one"; fi
-consul_install --gossip-key-file "$root/gossip-key" >/dev/null
+if consul_install >/dev/null 2>&1; then fail "consul installed without the cluster's secrets (open to any host)"; fi
+sed 's/^consul_gossip=.*/consul_gossip=not-a-key"/' "$root/cluster-secrets" >"$root/bad-gossip"
+if consul_install --secrets "$root/bad-gossip" >/dev/null 2>&1; then fail "consul took a gossip key that is not one"; fi
+grep -v '^consul_tls_cert=' "$root/cluster-secrets" >"$root/no-cert"
+if consul_install --secrets "$root/no-cert" >/dev/null 2>&1; then fail "consul installed without its TLS certificate"; fi
+# A certificate from another cluster's CA is refused before Consul ever sees it.
+"$src/components/patroni/generate-secrets" "$root/other-cluster"
+{ grep -v '^consul_tls_ca=' "$root/cluster-secrets"; grep '^consul_tls_ca=' "$root/other-cluster"; } >"$root/mixed"
+if consul_install --secrets "$root/mixed" >/dev/null 2>&1; then fail "consul took a certificate its CA did not sign"; fi
+consul_install --secrets "$root/cluster-secrets" >/dev/null
 [ -x "$root/opt/consul/usr/bin/consul" ] || fail "consul binary not installed"
-grep -qF "\"encrypt\": \"$(cat "$root/gossip-key")\"" "$root/etc/consul.d/gossip.json" || fail "gossip key not installed"
-[ "$(stat -c %a "$root/etc/consul.d/gossip.json")" = 600 ] || fail "the gossip key's file is not root-only"
+grep -qF "\"encrypt\": \"$(sed -n 's/^consul_gossip=//p' "$root/cluster-secrets")\"" "$root/etc/consul.d/gossip.json" \
+  || fail "gossip key not installed"
+grep -q '"verify_incoming_rpc": true' "$root/etc/consul.d/tls.json" || fail "RPC does not verify incoming certificates"
+for f in gossip.json tls/ca.pem tls/server.pem tls/server.key; do
+  [ "$(stat -c %a "$root/etc/consul.d/$f")" = 600 ] || fail "$f is not root-only"
+done
+openssl verify -CAfile "$root/etc/consul.d/tls/ca.pem" "$root/etc/consul.d/tls/server.pem" >/dev/null \
+  || fail "the installed certificate does not verify against the installed CA"
+openssl x509 -in "$root/etc/consul.d/tls/server.pem" -noout -ext subjectAltName | grep -q 'DNS:server.dc1.consul' \
+  || fail "the certificate is not for server.dc1.consul (verify_server_hostname)"
 # --add-missing completes an older file and keeps what it had.
 printf 'superuser=old-superuser-secret-1\n' >"$root/old-secrets"
 "$src/components/patroni/generate-secrets" --add-missing "$root/old-secrets"
 grep -qx 'superuser=old-superuser-secret-1' "$root/old-secrets" || fail "--add-missing changed an existing secret"
-for key in replication rewind manager patroni_api consul_gossip; do
+for key in replication rewind manager patroni_api consul_gossip consul_tls_ca consul_tls_cert consul_tls_key; do
   grep -q "^$key=" "$root/old-secrets" || fail "--add-missing did not add $key"
 done
 if "$src/components/patroni/generate-secrets" "$root/old-secrets" 2>/dev/null; then fail "generate-secrets overwrote a secrets file"; fi

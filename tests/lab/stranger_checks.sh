@@ -19,6 +19,13 @@ stranger_refused() { local said; said=$(stranger_joins_consul); echo "$said"; gr
 consul_members() { "$lab" exec n1 /opt/consul/usr/bin/consul members | awk 'NR > 1 {print $1}' | sort | tr '\n' ' '; }
 check "c1 starts a Consul agent and joins a node: refused (gossip is encrypted with the cluster's key)" stranger_refused
 check "... and Consul's members are still the three servers" [ "$(consul_members)" = 'consul-n1 consul-n2 consul-n3 ' ]
+# Without an agent: Consul's server RPC (8300) spoken directly, as a KV write.
+rpc_refused() { local out; out=$("$lab" exec c1 python3 "$top/tests/lab/attacks/consul-rpc" --to 198.18.0.11); local rc=$?
+  echo "$out" | sed 's/^/    /'; [ $rc -eq 0 ]; }
+check "c1 speaks Consul's server RPC (8300) to n1, asking the leader and writing a key: both refused (TLS, the cluster's certificate)" rpc_refused
+check "... Consul says why (a connection without TLS from 198.18.0.50), and the key was not written" bash -c \
+  "'$lab' exec n1 journalctl -u consul --no-pager --since=-1min | grep -q 'Non-TLS connection attempted.*198.18.0.50' &&
+   ! '$lab' exec n1 /opt/consul/usr/bin/consul kv get ha-stranger/was-here >/dev/null 2>&1"
 check "c1 cannot reach Consul's HTTP API or syncthing's on a node (loopback only)" bash -c \
   "! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8500/v1/kv/ && ! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8384/"
 

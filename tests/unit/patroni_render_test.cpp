@@ -32,7 +32,8 @@ const char* kSecrets =
     "rewind=Rewind-secret-0000003\n"
     "manager=Manager-secret-000004\n"
     "patroni_api=Patroni-api-secret-05\n"
-    "consul_gossip=Ab+/Cd==\n";  // Consul's: skipped, not Patroni's
+    "consul_gossip=Ab+/Cd==\n"  // Consul's: skipped, not Patroni's
+    "consul_tls_key=LS0tLS1CRUdJTiBFQyBQUklWQ==\n";
 
 patroni::PatroniModel model() {
   patroni::PatroniModel m;
@@ -119,7 +120,7 @@ TEST(PatroniSecrets, EveryKeyIsRequiredAndErrorsNeverShowTheValue) {
   auto missing = patroni::parse_secrets("superuser=Su.per-user_secret~0001\n");
   EXPECT_TRUE(contains(missing.error, "missing replication="));
   auto bad = patroni::parse_secrets(std::string(kSecrets) + "rewind=has space in it 0000000\n");
-  EXPECT_EQ(bad.error, "line 8: rewind: must be 16..128 characters of [A-Za-z0-9._~-]");
+  EXPECT_EQ(bad.error, "line 9: rewind: must be 16..128 characters of [A-Za-z0-9._~-]");
   EXPECT_TRUE(contains(patroni::parse_secrets("token=abcdefghijklmnopqr\n").error, "unknown key"));
   EXPECT_TRUE(contains(patroni::parse_secrets("no equals sign\n").error, "line 1: expected key=value"));
 }
