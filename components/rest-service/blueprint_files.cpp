@@ -1,7 +1,9 @@
 #include "components/rest-service/blueprint_files.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,10 +26,13 @@ std::string errno_text(const std::string& what, const std::string& path) {
 bool starts_with(const std::string& text, const char* prefix) { return text.rfind(prefix, 0) == 0; }
 
 // A rename or unlink is durable once the folder holding the entry is fsynced.
-void fsync_dir(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
+void fsync_fd(int fd, const std::string& path) {
   if (::fsync(fd) != 0) spdlog::warn("fsync of folder {} failed: {}", path, std::strerror(errno));
+}
+void fsync_dir(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  fsync_fd(fd, path);
   ::close(fd);
 }
 
@@ -67,12 +72,58 @@ void IdLocks::release(const std::string& id, std::shared_ptr<std::mutex> mutex) 
 
 BlueprintFiles::BlueprintFiles(std::string resources) : root_(std::move(resources) + "/blueprints") {}
 
+BlueprintFiles::~BlueprintFiles() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+// Every file operation below goes through descriptors opened with O_NOFOLLOW
+// under the blueprints folder (openat, mkdirat, unlinkat, renameat, linkat): a
+// symbolic link anywhere below it, planted by a local user or brought by file
+// replication from a peer, is refused, never followed out of the folder.
 std::string BlueprintFiles::prepare() {
   std::error_code ec;
   std::filesystem::create_directories(root_, ec);
   if (ec) return "cannot create " + root_ + ": " + ec.message();
-  if (::access(root_.c_str(), W_OK | X_OK) != 0) return errno_text("cannot write in", root_);
+  root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (root_fd_ < 0)
+    return errno == ELOOP || errno == ENOTDIR ? root_ + " is a symbolic link or not a folder: refusing to serve it"
+                                              : errno_text("cannot open", root_);
+  if (::faccessat(root_fd_, ".", W_OK | X_OK, AT_EACCESS) != 0) return errno_text("cannot write in", root_);
   return {};
+}
+
+int BlueprintFiles::open_folder(const std::string& id, bool create, std::string& error) const {
+  if (create && ::mkdirat(root_fd_, id.c_str(), 0755) != 0 && errno != EEXIST) {
+    error = errno_text("cannot create", folder(id));
+    return -1;
+  }
+  int fd = ::openat(root_fd_, id.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) return fd;
+  if (errno == ELOOP || errno == ENOTDIR)
+    error = folder(id) + " is a symbolic link or not a folder: refused";
+  else if (errno != ENOENT || create)
+    error = errno_text("cannot open", folder(id));
+  return -1;
+}
+
+int BlueprintFiles::open_archive(const std::string& id, std::string& error) const {
+  int dir = open_folder(id, false, error);
+  if (dir < 0) return -1;
+  int fd = ::openat(dir, "archive", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  const int saved = errno;
+  ::close(dir);
+  errno = saved;
+  if (fd < 0 && errno == ELOOP) error = archive(id) + " is a symbolic link: refused";
+  else if (fd < 0 && errno != ENOENT) error = errno_text("cannot open", archive(id));
+  if (fd >= 0) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      error = archive(id) + " is not a regular file: refused";
+      return -1;
+    }
+  }
+  return fd;
 }
 
 int BlueprintFiles::sweep() {
@@ -80,7 +131,8 @@ int BlueprintFiles::sweep() {
   int removed = 0;
   std::error_code ec;
   for (const auto& folder : fs::directory_iterator(root_, ec)) {
-    if (!folder.is_directory(ec)) continue;
+    // symlink_status: a link to a folder elsewhere is not one of ours.
+    if (!fs::is_directory(folder.symlink_status(ec))) continue;
     std::vector<fs::path> leftovers;
     for (const auto& entry : fs::directory_iterator(folder.path(), ec)) {
       auto name = entry.path().filename().string();
@@ -100,70 +152,104 @@ int BlueprintFiles::sweep() {
   return removed;
 }
 
+namespace {
+
+// `name` in the folder `dir`, and everything under it when it is a folder,
+// without following a symbolic link: a link is removed, not its target.
+void remove_tree_at(int dir, const std::string& name) {
+  if (::unlinkat(dir, name.c_str(), 0) == 0 || errno != EISDIR) return;
+  int sub = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (sub < 0) return;
+  std::vector<std::string> names;
+  if (DIR* d = ::fdopendir(::dup(sub))) {
+    while (dirent* e = ::readdir(d))
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    ::closedir(d);
+  }
+  for (const auto& n : names) remove_tree_at(sub, n);
+  ::close(sub);
+  ::unlinkat(dir, name.c_str(), AT_REMOVEDIR);
+}
+
+}  // namespace
+
 BlueprintFiles::Removal BlueprintFiles::remove(const std::string& id) {
-  namespace fs = std::filesystem;
   Removal out;
-  const auto path = archive(id);
-  if (::unlink(path.c_str()) == 0) {
+  int dir = open_folder(id, false, out.error);
+  if (dir < 0) return out;  // no folder: nothing to remove (or the error)
+  if (::unlinkat(dir, "archive", 0) == 0) {
     out.had_archive = true;
   } else if (errno != ENOENT) {
-    out.error = errno_text("cannot remove", path);
+    out.error = errno_text("cannot remove", archive(id));
+    ::close(dir);
     return out;
   }
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder(id), ec)) {
-    auto name = entry.path().filename().string();
-    if (!starts_with(name, kTempPrefix)) fs::remove_all(entry.path(), ec);
+  std::vector<std::string> names;
+  if (DIR* d = ::fdopendir(::dup(dir))) {
+    while (dirent* e = ::readdir(d))
+      if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.emplace_back(e->d_name);
+    ::closedir(d);
   }
+  for (const auto& name : names)
+    if (!starts_with(name, kTempPrefix)) remove_tree_at(dir, name);
+  ::close(dir);
   remove_folder_if_empty(id);
   fsync_dir(root_);
   return out;
 }
 
 void BlueprintFiles::remove_folder_if_empty(const std::string& id) {
-  // rmdir refuses a folder that still holds something (another upload's temp file).
-  if (::rmdir(folder(id).c_str()) == 0) fsync_dir(root_);
+  // rmdir refuses a folder that still holds something (another upload's temp
+  // file), and a symbolic link (ENOTDIR): only our own empty folder goes.
+  if (::unlinkat(root_fd_, id.c_str(), AT_REMOVEDIR) == 0) fsync_dir(root_);
 }
 
 std::unique_ptr<Upload> Upload::start(BlueprintFiles& files, const std::string& id, std::string& error) {
-  // Under the id's lock, so a DELETE cannot remove the folder between mkdir and mkstemp.
+  // Under the id's lock, so a DELETE cannot remove the folder between mkdir and the temp file.
   auto guard = files.locks().acquire(id);
-  const auto folder = files.folder(id);
-  if (::mkdir(folder.c_str(), 0755) != 0 && errno != EEXIST) {
-    error = errno_text("cannot create", folder);
-    return nullptr;
+  int dir = files.open_folder(id, true, error);
+  if (dir < 0) return nullptr;
+  // A new name of random letters, made here rather than by mkstemp (which
+  // takes a path): O_EXCL|O_NOFOLLOW never opens anything that was there.
+  static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    unsigned char random[6];
+    if (::getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) break;
+    std::string name = kTempPrefix;
+    for (unsigned char r : random) name += letters[r % (sizeof letters - 1)];
+    // 0644: the archive is read by others (nginx, file sync).
+    int fd = ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) return std::unique_ptr<Upload>(new Upload(files, id, dir, name, fd));
+    if (errno != EEXIST) break;
   }
-  std::string pattern = folder + "/" + kTempPrefix + "XXXXXX";
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  int fd = ::mkostemp(buffer.data(), O_CLOEXEC);
-  if (fd < 0) {
-    error = errno_text("cannot create a temp file in", folder);
-    files.remove_folder_if_empty(id);
-    return nullptr;
-  }
-  ::fchmod(fd, 0644);  // mkstemp makes 0600; the archive is read by others (nginx, file sync)
-  return std::unique_ptr<Upload>(new Upload(files, id, buffer.data(), fd));
+  error = errno_text("cannot create a temp file in", files.folder(id));
+  ::close(dir);
+  files.remove_folder_if_empty(id);
+  return nullptr;
 }
 
-Upload::Upload(BlueprintFiles& files, std::string id, std::string temp_path, int fd)
-    : files_(files), id_(std::move(id)), temp_path_(std::move(temp_path)), fd_(fd) {}
+Upload::Upload(BlueprintFiles& files, std::string id, int dir_fd, std::string temp_name, int fd)
+    : files_(files), id_(std::move(id)), dir_fd_(dir_fd), temp_name_(std::move(temp_name)), fd_(fd) {}
+
+std::string Upload::temp_path() const { return files_.folder(id_) + "/" + temp_name_; }
 
 Upload::~Upload() {
   if (state_ == State::installed) {
     auto guard = files_.locks().acquire(id_);
     rollback();
   }
-  if (state_ == State::done) return;
-  discard_temp();
-  auto guard = files_.locks().acquire(id_);
-  files_.remove_folder_if_empty(id_);
+  if (state_ != State::done) {
+    discard_temp();
+    auto guard = files_.locks().acquire(id_);
+    files_.remove_folder_if_empty(id_);
+  }
+  ::close(dir_fd_);
 }
 
 void Upload::discard_temp() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
-  ::unlink(temp_path_.c_str());
+  ::unlinkat(dir_fd_, temp_name_.c_str(), 0);
 }
 
 std::string Upload::append(const char* data, std::size_t size) {
@@ -174,7 +260,7 @@ std::string Upload::append(const char* data, std::size_t size) {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       out_of_space_ = errno == ENOSPC;
-      return errno_text("cannot write", temp_path_);
+      return errno_text("cannot write", temp_path());
     }
     written += static_cast<std::size_t>(n);
   }
@@ -183,53 +269,50 @@ std::string Upload::append(const char* data, std::size_t size) {
 }
 
 std::string Upload::finish(std::string& sha256_hex) {
-  if (::fsync(fd_) != 0) return errno_text("cannot fsync", temp_path_);
+  if (::fsync(fd_) != 0) return errno_text("cannot fsync", temp_path());
   int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) return errno_text("cannot close", temp_path_);
+  if (::close(fd) != 0) return errno_text("cannot close", temp_path());
   sha256_hex = hash_.hex();
   state_ = State::finished;
   return {};
 }
 
 std::string Upload::install() {
-  const auto folder = files_.folder(id_);
-  const auto archive = files_.archive(id_);
   // The temp file's random suffix makes the link's name unique too.
-  const auto suffix = temp_path_.substr(temp_path_.rfind('-') + 1);
-  const auto previous = folder + "/" + kPreviousPrefix + suffix;
-  if (::link(archive.c_str(), previous.c_str()) == 0) {
-    previous_path_ = previous;
+  const auto previous = kPreviousPrefix + temp_name_.substr(std::string(kTempPrefix).size());
+  if (::linkat(dir_fd_, "archive", dir_fd_, previous.c_str(), 0) == 0) {
+    previous_name_ = previous;
   } else if (errno != ENOENT) {
-    return errno_text("cannot keep the previous archive as", previous);
+    return errno_text("cannot keep the previous archive as", files_.folder(id_) + "/" + previous);
   }
-  if (::rename(temp_path_.c_str(), archive.c_str()) != 0) {
-    auto error = errno_text("cannot rename into", archive);
-    if (!previous_path_.empty()) ::unlink(previous_path_.c_str());
-    previous_path_.clear();
+  if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, "archive") != 0) {
+    auto error = errno_text("cannot rename into", files_.archive(id_));
+    if (!previous_name_.empty()) ::unlinkat(dir_fd_, previous_name_.c_str(), 0);
+    previous_name_.clear();
     return error;
   }
-  fsync_dir(folder);
+  fsync_fd(dir_fd_, files_.folder(id_));
   fsync_dir(files_.root());  // the folder itself may be new
   state_ = State::installed;
   return {};
 }
 
 void Upload::commit() {
-  if (!previous_path_.empty()) ::unlink(previous_path_.c_str());
+  if (!previous_name_.empty()) ::unlinkat(dir_fd_, previous_name_.c_str(), 0);
   state_ = State::done;
 }
 
 void Upload::rollback() {
-  const auto archive = files_.archive(id_);
-  if (!previous_path_.empty()) {
-    if (::rename(previous_path_.c_str(), archive.c_str()) != 0) {
-      spdlog::error("{}", errno_text("cannot put the previous archive back from", previous_path_));
+  if (!previous_name_.empty()) {
+    if (::renameat(dir_fd_, previous_name_.c_str(), dir_fd_, "archive") != 0) {
+      spdlog::error("{}", errno_text("cannot put the previous archive back from",
+                                     files_.folder(id_) + "/" + previous_name_));
     }
   } else {
-    ::unlink(archive.c_str());
+    ::unlinkat(dir_fd_, "archive", 0);
   }
-  fsync_dir(files_.folder(id_));
+  fsync_fd(dir_fd_, files_.folder(id_));
   files_.remove_folder_if_empty(id_);
   state_ = State::done;
 }

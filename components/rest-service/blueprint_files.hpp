@@ -39,11 +39,18 @@ class IdLocks {
   std::map<std::string, std::shared_ptr<std::mutex>> by_id_;
 };
 
+// Every operation stays inside RESOURCES/blueprints: descriptors opened with
+// O_NOFOLLOW and *at() calls, so a symbolic link below it is refused, never
+// followed (a link planted by a local user or replicated from a peer).
 class BlueprintFiles {
  public:
   explicit BlueprintFiles(std::string resources);
+  ~BlueprintFiles();
+  BlueprintFiles(const BlueprintFiles&) = delete;
+  BlueprintFiles& operator=(const BlueprintFiles&) = delete;
 
-  std::string prepare();  // creates RESOURCES/blueprints; "" or the error
+  // Creates RESOURCES/blueprints and opens it (refused when it is a link); "" or the error.
+  std::string prepare();
   // Removes what uploads cut off by a crash or a stop left behind (temp files,
   // kept previous archives, folders without an archive). Call before serving.
   int sweep();
@@ -64,8 +71,16 @@ class BlueprintFiles {
   // The folder, when nothing is left in it. Caller holds the id's lock.
   void remove_folder_if_empty(const std::string& id);
 
+  // The id's folder as a descriptor (created first when `create`); -1 when it
+  // is absent (error empty, unless `create`) or refused (a link: error set).
+  int open_folder(const std::string& id, bool create, std::string& error) const;
+  // The id's archive, a regular file, for reading; -1 when absent (error
+  // empty, errno ENOENT) or refused (error set).
+  int open_archive(const std::string& id, std::string& error) const;
+
  private:
   std::string root_;
+  int root_fd_ = -1;
   IdLocks locks_;
 };
 
@@ -93,14 +108,16 @@ class Upload {
   void rollback();  // the row is not: the previous archive back, or none at all
 
  private:
-  Upload(BlueprintFiles& files, std::string id, std::string temp_path, int fd);
+  Upload(BlueprintFiles& files, std::string id, int dir_fd, std::string temp_name, int fd);
   void discard_temp();
+  std::string temp_path() const;  // for messages
 
   enum class State { streaming, finished, installed, done };
   BlueprintFiles& files_;
   std::string id_;
-  std::string temp_path_;
-  std::string previous_path_;  // hard link to the replaced archive, while installed
+  int dir_fd_;                 // the id's folder, opened without following links
+  std::string temp_name_;
+  std::string previous_name_;  // hard link to the replaced archive, while installed
   int fd_;
   State state_ = State::streaming;
   std::uint64_t size_ = 0;

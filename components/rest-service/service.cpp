@@ -60,14 +60,18 @@ std::variant<Reply, ArchiveReply> Service::get_archive(const std::string& id) {
   if (!found.ok()) return db_error_reply(*found.error);
   if (!found.value) return error_reply(404, "no blueprint '" + id + "'");
   ArchiveReply archive{{}, *found.value};
-  boost::beast::error_code ec;
-  const auto path = files_.archive(id);
-  archive.file.open(path.c_str(), boost::beast::file_mode::scan, ec);
-  if (ec == boost::beast::errc::no_such_file_or_directory) {
+  std::string error;
+  int fd = files_.open_archive(id, error);
+  if (fd < 0 && error.empty()) {
     // The row came (by replication) before the file did, or the file was lost.
     return error_reply(404, "blueprint '" + id + "' has a row but no archive file on this node");
   }
-  if (ec) return error_reply(500, "cannot open " + path + ": " + ec.message());
+  if (fd < 0) return error_reply(500, error);
+  boost::beast::file file;
+  file.native_handle(fd);  // the file owns the descriptor now
+  boost::beast::error_code ec;
+  archive.file.reset(std::move(file), ec);
+  if (ec) return error_reply(500, "cannot read " + files_.archive(id) + ": " + ec.message());
   return archive;
 }
 

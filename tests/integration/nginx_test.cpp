@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -206,6 +207,31 @@ TEST_F(NginxTest, AFlapStormCausesABoundedNumberOfReloads) {
   EXPECT_GE(reloads, 1u);
   RequestStream stream(stack->nginx_port(), "/api/x");
   EXPECT_TRUE(eventually([&] { return backends_seen(stream, 200ms).size() == 2; }, 5s));
+}
+
+// /resources/ serves the uploaded files, and nothing a symbolic link below the
+// folder points at (a link a local user made, or one replication brought).
+TEST_F(NginxTest, ResourcesAreServedButNoSymbolicLinkIsFollowedOutOfTheFolder) {
+  namespace fs = std::filesystem;
+  const std::string resources = stack->resources_dir();
+  const std::string outside = resources + "-outside";
+  fs::create_directories(resources + "/blueprints/bp");
+  fs::create_directories(outside);
+  write_file(resources + "/blueprints/bp/archive", "uploaded bytes");
+  write_file(outside + "/secret", "not for the network");
+  fs::create_symlink(outside + "/secret", resources + "/blueprints/bp/leak");
+  fs::create_directory_symlink(outside, resources + "/blueprints/linked");
+  auto served = stack->get("/resources/blueprints/bp/archive");
+  EXPECT_EQ(served.response.status, 200) << served.response.body;
+  EXPECT_EQ(served.response.body, "uploaded bytes");
+  for (const char* target : {"/resources/blueprints/bp/leak", "/resources/blueprints/linked/secret"}) {
+    auto refused = stack->get(target);
+    // 403 for a link (ELOOP), 404 for a path through one (ENOTDIR): never the file.
+    EXPECT_TRUE(refused.response.status == 403 || refused.response.status == 404)
+        << target << ": " << refused.response.status << " " << refused.response.body;
+    EXPECT_FALSE(contains(refused.response.body, "not for the network")) << target;
+  }
+  fs::remove_all(outside);
 }
 
 TEST_F(NginxTest, NginxStoppedBehindTheSupervisorsBackIsStartedAgain) {

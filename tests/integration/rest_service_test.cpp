@@ -318,6 +318,53 @@ TEST_F(RestServiceTest, UploadIsStoredOnDiskAndInPostgresAndComesBackByteForByte
       << s.log();
 }
 
+// A symbolic link in the resources folder (a local user's, or one that file
+// replication brought from a peer) never takes a REST call outside it: no read
+// of a file there, no write into it, no delete of what it holds.
+TEST_F(RestServiceTest, ASymbolicLinkNeverTakesARestCallOutsideTheResourcesFolder) {
+  auto& s = start_standin();
+  const std::string outside = s.dir() + "/outside";
+  fs::create_directories(outside);
+  write_bytes(outside + "/keep-me", "precious");
+  write_bytes(outside + "/archive", "secret outside the folder");
+  const auto untouched = [&] {
+    return folder_entries(outside) == std::vector<std::string>{"archive", "keep-me"} &&
+           read_file(outside + "/archive") == "secret outside the folder" && read_file(outside + "/keep-me") == "precious";
+  };
+  // A blueprint whose folder is then swapped for a link to the outside folder.
+  ASSERT_EQ(s.put("linked", "real bytes").response.status, 201);
+  fs::remove_all(s.folder("linked"));
+  fs::create_directory_symlink(outside, s.folder("linked"));
+  auto got = s.call(http::Method::get, "/api/v3.1/blueprints/linked/archive");
+  EXPECT_EQ(got.response.status, 500) << got.response.body;
+  EXPECT_EQ(got.response.body.find("secret outside"), std::string::npos) << "the link was followed";
+  EXPECT_TRUE(contains(got.response.body, "symbolic link")) << got.response.body;
+  auto put = s.put("linked", "an attacker's bytes");
+  EXPECT_NE(put.response.status, 201) << put.response.body;
+  auto deleted = s.call(http::Method::del, "/api/v3.1/blueprints/linked");
+  EXPECT_NE(deleted.response.status, 204) << "the link's target was emptied: " << deleted.response.body;
+  EXPECT_TRUE(untouched()) << "a REST call reached outside the resources folder";
+  EXPECT_TRUE(fs::is_symlink(s.folder("linked"))) << "the link itself is left for the operator to see";
+
+  // The archive alone a link, inside a real folder: never read, and a delete
+  // removes the link, not its target.
+  ASSERT_EQ(s.put("inner", "inner bytes").response.status, 201);
+  fs::remove(s.archive("inner"));
+  fs::create_symlink(outside + "/archive", s.archive("inner"));
+  auto inner = s.call(http::Method::get, "/api/v3.1/blueprints/inner/archive");
+  EXPECT_EQ(inner.response.status, 500) << inner.response.body;
+  EXPECT_EQ(inner.response.body.find("secret outside"), std::string::npos) << "the link was followed";
+  EXPECT_EQ(s.call(http::Method::del, "/api/v3.1/blueprints/inner").response.status, 204);
+  EXPECT_FALSE(fs::exists(s.folder("inner")));
+  // A link to a folder, inside a blueprint's folder: a delete takes the link only.
+  ASSERT_EQ(s.put("nested", "nested bytes").response.status, 201);
+  fs::create_directory_symlink(outside, s.folder("nested") + "/extra");
+  EXPECT_EQ(s.call(http::Method::del, "/api/v3.1/blueprints/nested").response.status, 204);
+  EXPECT_FALSE(fs::exists(s.folder("nested")));
+  EXPECT_TRUE(untouched()) << "a REST call reached outside the resources folder";
+  EXPECT_TRUE(s.running());
+}
+
 TEST_F(RestServiceTest, BadIdsUnknownPathsWrongMethodsAndMalformedRequestsAreRefused) {
   auto& s = start_standin();
   auto expect_error = [&](http::Method method, const std::string& target, int status, const std::string& body = {}) {

@@ -98,3 +98,26 @@ no_secret_in_ps() {  # no secret of the cluster's file in any process's command 
   done
 }
 check "no secret (passwords, gossip key) on any process's command line (ps -eo args, every node)" no_secret_in_ps
+
+# --- a symbolic link in the resources folder, replicated by syncthing --------------
+# Planted on n2 (by a local user there, or a peer's syncthing), it reaches the
+# other nodes as a link. No REST call or nginx read through the floating IP
+# may follow it out of the folder, on any node.
+for n in n1 n2 n3; do in_node "$n" sh -c 'mkdir -p /root/outside && echo precious >/root/outside/marker'; done
+in_node n2 ln -s /root/outside /opt/manager/resources/blueprints/evil-link
+check "a symbolic link planted on n2 reaches n1 and n3 through syncthing (as a link)" wait_for 20 bash -c \
+  "for n in n1 n3; do '$lab' exec \$n test -L /opt/manager/resources/blueprints/evil-link || exit 1; done"
+link_refused() {
+  local code
+  code=$("$lab" exec c1 curl -s -o /dev/null -m 3 -w '%{http_code}' "http://$vip/resources/blueprints/evil-link/marker")
+  [ "$code" = 403 ] || [ "$code" = 404 ] || { echo "    GET /resources/blueprints/evil-link/marker: $code"; return 1; }
+  code=$("$lab" exec c1 curl -s -o /dev/null -m 5 -w '%{http_code}' -X PUT --data-binary x "http://$vip/api/v3.1/blueprints/evil-link")
+  [ "$code" != 201 ] || { echo "    PUT through the link: 201"; return 1; }
+  "$lab" exec c1 curl -s -o /dev/null -m 5 -X DELETE "http://$vip/api/v3.1/blueprints/evil-link"
+  for n in n1 n2 n3; do
+    [ "$(in_node "$n" cat /root/outside/marker 2>/dev/null)" = precious ] || { echo "    $n: /root/outside/marker was touched"; return 1; }
+    [ "$(in_node "$n" ls /root/outside)" = marker ] || { echo "    $n: something was written into /root/outside"; return 1; }
+  done
+}
+check "through the floating IP, nginx's /resources/ and the REST service's GET, PUT and DELETE never follow it out" link_refused
+in_node n2 rm -f /opt/manager/resources/blueprints/evil-link

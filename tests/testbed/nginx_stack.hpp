@@ -64,6 +64,7 @@ class NginxStack {
 
   const std::string& template_path() const { return template_path_; }  // the supervisor's copy
   const std::string& conf_path() const { return conf_path_; }
+  std::string resources_dir() const { return dir_ + "/resources"; }  // nginx's /resources/
   SupervisorProcess& supervisor() { return *supervisor_; }
   SystemdNode& node() { return *node_; }
   ConsulCluster& consul() { return *consul_; }

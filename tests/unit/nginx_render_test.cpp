@@ -53,6 +53,7 @@ TEST(NginxRender, TwoServersMakeAnUpstream) {
   EXPECT_TRUE(contains(r.text, "keepalive_timeout 5s;"));
   EXPECT_TRUE(contains(r.text, "listen 80;"));
   EXPECT_TRUE(contains(r.text, "alias /opt/manager/resources/;"));
+  EXPECT_TRUE(contains(r.text, "disable_symlinks on from=/opt/manager/resources;")) << "no link followed out";
   EXPECT_FALSE(contains(r.text, "return 503"));
 }
 
