@@ -87,7 +87,10 @@ mv "$home/config.xml.new" "$home/config.xml"
  { echo "STGUIAPIKEY=$key"; echo "STGUIADDRESS=127.0.0.1:$api_port"; } >"$etc/env.new"
  mv "$etc/env.new" "$etc/env")
 chown -R "$user" "$home" 2>/dev/null || true
+# The unit's sandbox makes the folder writable only if it exists when syncthing starts.
+install -d -m 0755 "$root/opt/manager/resources"
 install -D -m 0644 "$here/ha-syncthing.service" "$root/etc/systemd/system/ha-syncthing.service"
+install -D -m 0644 "$here/../systemd/sandbox.conf" "$root/etc/systemd/system/ha-syncthing.service.d/10-sandbox.conf"
 if [ "$user" != root ]; then
   install -d "$root/etc/systemd/system/ha-syncthing.service.d"
   printf '[Service]\nUser=%s\n' "$user" >"$root/etc/systemd/system/ha-syncthing.service.d/user.conf"

@@ -53,10 +53,13 @@ install -d "$root/usr/local/bin" "$root/etc/ha-upload-gate" "$root/etc/systemd/s
   "$root/usr/local/share/doc/ha-upload-gate" "$root$folder"
 install -m 0755 "$bin_dir/ha-upload-gate" "$root/usr/local/bin/"
 install -m 0644 "$here/README.md" "$root/usr/local/share/doc/ha-upload-gate/README.md"
+# The gate runs as its own user (ha-gate.service: User=ha-gate), which owns its
+# copy of the key; in a --root tree (tests) the user is not made.
+if [ -z "$root" ] && ! getent passwd ha-gate >/dev/null; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ha-gate
+fi
 key="$root/etc/ha-upload-gate/syncthing-api-key"
 install -m 0600 "$api_key_file" "$key.new"
-[ -n "$root" ] || chown root:root "$key.new"
-mv "$key.new" "$key"
 conf="$root/etc/ha-upload-gate/gate.conf"
 cat >"$conf.new" <<CONF
 # Written by components/upload-gate/install.sh; read by ha-upload-gate.service.
@@ -70,15 +73,20 @@ CONF
 chmod 0644 "$conf.new"
 # The binary checks every value before the file replaces the old one (paths as
 # they will be once installed: the key and folder are checked under --root).
-sed "s#\"/etc/ha-upload-gate/syncthing-api-key\"#\"$key\"#; s#path = \"$folder\"#path = \"$root$folder\"#" \
+# The new key is checked while it is still root's (the check runs as root);
+# then it goes to the gate's user.
+sed "s#\"/etc/ha-upload-gate/syncthing-api-key\"#\"$key.new\"#; s#path = \"$folder\"#path = \"$root$folder\"#" \
   "$conf.new" >"$conf.check"
 if ! "$bin_dir/ha-upload-gate" --check-config "$conf.check" >/dev/null; then
-  rm -f "$conf.new" "$conf.check"
+  rm -f "$conf.new" "$conf.check" "$key.new"
   exit 1
 fi
 rm -f "$conf.check"
+[ -n "$root" ] || chown ha-gate:ha-gate "$key.new"
+mv "$key.new" "$key"
 mv "$conf.new" "$conf"
 install -m 0644 "$here/ha-upload-gate.service" "$root/etc/systemd/system/ha-upload-gate.service"
+install -D -m 0644 "$here/../systemd/sandbox.conf" "$root/etc/systemd/system/ha-upload-gate.service.d/10-sandbox.conf"
 if [ -z "$root" ] && [ "$enable" = 1 ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable --now ha-upload-gate.service

@@ -26,6 +26,25 @@ std::string bytes_text(std::uint64_t bytes) {
 
 json optional_number(const auto& value) { return value ? json(*value) : json(nullptr); }
 
+// What this node has switched on against strangers and unprivileged users, as
+// it can see it: Consul's own settings (/v1/agent/self; null: it did not say),
+// the VRRP filter as loaded, Patroni's REST password as written.
+json protections_document(const loop::Snapshot& s) {
+  const auto& p = s.consul.agent_protections;
+  json out{{"consul_gossip_encryption", optional_number(p.gossip_encrypted)},
+           {"consul_rpc_tls", optional_number(p.rpc_tls)},
+           {"consul_acls_default_deny", optional_number(p.acls_deny)},
+           {"api_writes", "token (root only)"}};
+  if (s.vip.enabled)
+    out["vrrp_filter"] = !s.vip.filter_enabled             ? "off (vip.vrrp_filter)"
+                         : !s.vip.filter_applied.empty()   ? "loaded"
+                         : !s.vip.filter_error.empty()     ? "not loaded: " + s.vip.filter_error
+                                                           : "not loaded yet";
+  if (s.db.enabled && s.db.backend == "patroni" && s.db.patroni.current_conf)
+    out["patroni_rest_auth"] = s.db.patroni.current_conf->find("\n  authentication:\n") != std::string::npos;
+  return out;
+}
+
 }  // namespace
 
 std::string db_member_summary(const db::DbClusterView& view, const std::string& name) {
@@ -84,6 +103,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
   for (const auto& component : loop::components())
     if (component.enabled(s)) self[component.name] = component.status(s);
   self["consul_node"] = s.consul.agent_node;
+  self["protections"] = protections_document(s);
   doc["self"] = self;
   // A cut-off node shows its last view, marked as such.
   doc["stale"] = !s.consul.quorum_reachable;

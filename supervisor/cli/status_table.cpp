@@ -113,6 +113,20 @@ std::string render_status_table(const json& doc) {
     for (const auto& u : unreadable) out << "  " << text(u, "key") << ": " << text(u, "error") << "\n";
   }
   out << "\nthis node: " << text(self, "role") << ": " << text(self, "reason") << "\n";
+  const json& protections = member(self, "protections");
+  if (protections.is_object()) {
+    // One line, each protection named with on, OFF or unknown: what an operator checks first.
+    auto on_off = [&](const char* key) {
+      const json& v = member(protections, key);
+      return v.is_boolean() ? (v.get<bool>() ? std::string("on") : std::string("OFF")) : std::string("unknown");
+    };
+    out << "protections: Consul gossip encryption " << on_off("consul_gossip_encryption") << ", RPC TLS "
+        << on_off("consul_rpc_tls") << ", ACLs (default deny) " << on_off("consul_acls_default_deny");
+    if (member(protections, "vrrp_filter").is_string()) out << ", VRRP filter " << text(protections, "vrrp_filter");
+    if (member(protections, "patroni_rest_auth").is_boolean())
+      out << ", Patroni REST password " << on_off("patroni_rest_auth");
+    out << ", API writes " << text(protections, "api_writes") << "\n";
+  }
   const json& nginx = member(self, "nginx");
   if (nginx.is_object()) {
     out << "nginx: " << text(nginx, "serving") << ", " << text(nginx, "reloads") << " reload(s)\n";

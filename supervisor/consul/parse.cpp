@@ -266,6 +266,34 @@ Result<AgentSelf> parse_agent_self(const std::string& body) {
   self.version = c.string("Version", false);
   self.server = c.boolean("Server", false);
   if (!c.ok()) return parse_error(c.problem());
+  // Read leniently: a field of another type or missing says "unknown", never fails the whole answer.
+  if (const json* debug = top.object("DebugConfig", false); debug && debug->is_object()) {
+    auto flag = [&](const char* name) -> std::optional<bool> {
+      auto it = debug->find(name);
+      if (it == debug->end() || !it->is_boolean()) return std::nullopt;
+      return it->get<bool>();
+    };
+    auto text = [&](const char* name) -> std::optional<std::string> {
+      auto it = debug->find(name);
+      if (it == debug->end() || !it->is_string()) return std::nullopt;
+      return it->get<std::string>();
+    };
+    auto all = [](std::initializer_list<std::optional<bool>> parts) -> std::optional<bool> {
+      for (const auto& p : parts)
+        if (!p) return std::nullopt;
+      for (const auto& p : parts)
+        if (!*p) return false;
+      return true;
+    };
+    auto key = text("EncryptKey");  // "hidden" when set
+    self.protections.gossip_encrypted =
+        all({key ? std::optional<bool>(!key->empty()) : std::nullopt, flag("EncryptVerifyIncoming"),
+             flag("EncryptVerifyOutgoing")});
+    self.protections.rpc_tls = all({flag("VerifyIncomingRPC"), flag("VerifyOutgoing"), flag("VerifyServerHostname")});
+    auto policy = text("ACLDefaultPolicy");
+    self.protections.acls_deny =
+        all({flag("ACLsEnabled"), policy ? std::optional<bool>(*policy == "deny") : std::nullopt});
+  }
   return self;
 }
 

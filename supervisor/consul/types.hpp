@@ -127,11 +127,20 @@ struct HealthList {
   std::vector<ServiceInstance> instances;
 };
 
+// How the agent protects itself, from its DebugConfig; nullopt when this
+// Consul does not say (no DebugConfig, or the field missing).
+struct AgentProtections {
+  std::optional<bool> gossip_encrypted;  // a key, and both directions verified
+  std::optional<bool> rpc_tls;           // incoming RPC verified, outgoing TLS, server name checked
+  std::optional<bool> acls_deny;         // ACLs on, default policy deny
+};
+
 struct AgentSelf {
   std::string node_name;
   std::string datacenter;
   std::string version;
   bool server = false;
+  AgentProtections protections;
 };
 
 }  // namespace hasup::consul

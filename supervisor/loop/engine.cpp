@@ -403,6 +403,7 @@ void Engine::run(const IdentifyAgent&) {
       link_.agent_known = true;
       link_.agent_node = r.value().node_name;
       link_.agent_version = r.value().version;
+      link_.agent_protections = r.value().protections;
       versions_["consul"] = r.value().version;
       spdlog::info("local Consul agent: node {}, datacenter {}, version {}{}", r.value().node_name,
                    r.value().datacenter, r.value().version, r.value().server ? ", server" : "");

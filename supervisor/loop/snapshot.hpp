@@ -11,6 +11,7 @@
 
 // Each component's part: its view, in its own folder.
 #include "components/keepalived/view.hpp"
+#include "supervisor/consul/types.hpp"
 #include "components/nginx/view.hpp"
 #include "components/postgres/view.hpp"
 #include "components/syncthing/view.hpp"
@@ -32,6 +33,7 @@ struct ConsulLink {
   bool agent_known = false;   // /v1/agent/self answered at least once
   std::string agent_node;     // the local agent's node name (sessions live on it)
   std::string agent_version;
+  consul::AgentProtections agent_protections;  // from /v1/agent/self, at start
   bool ever_reached_quorum = false;
   bool quorum_reachable = false;  // a consistent read succeeded within the bound
   std::chrono::milliseconds since_quorum_contact{0};

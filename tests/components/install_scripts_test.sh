@@ -339,6 +339,17 @@ grep -q 'folder = { id = "ha-opt-manager-resources"; path = "/opt/manager/resour
 [ "$(stat -c %a "$st_root/etc/ha-upload-gate/syncthing-api-key")" = 600 ] || fail "upload-gate: its key copy is not 0600"
 cmp -s "$st_root/etc/ha-upload-gate/syncthing-api-key" "$st_root/etc/ha-syncthing/api-key" || fail "upload-gate: key differs"
 [ -f "$st_root/etc/systemd/system/ha-upload-gate.service" ] || fail "upload-gate: unit missing"
+# The three network-facing services run in one sandbox (components/systemd/sandbox.conf), and
+# each unit passes systemd's own check with it.
+for unit in ha-upload-gate rest-standin ha-syncthing; do
+  for r in "$st_root" "$root"; do
+    [ -f "$r/etc/systemd/system/$unit.service" ] || continue
+    cmp -s "$src/components/systemd/sandbox.conf" "$r/etc/systemd/system/$unit.service.d/10-sandbox.conf" \
+      || fail "$unit: the sandbox drop-in is not installed"
+  done
+done
+grep -qx 'ReadWritePaths=/opt/manager/resources' "$root/etc/systemd/system/rest-standin.service.d/20-resources.conf" \
+  || fail "rest-standin: its resources folder is not its one writable path"
 for bad in "--quorum most" "--port 80a" "--on-timeout maybe" '--folder-id a"b'; do
   if eval "gate_install $bad" >/dev/null 2>&1; then fail "upload-gate: install accepted $bad"; fi
 done

@@ -4,6 +4,18 @@
 # check fails when its protection is off (tried by hand with it removed: the
 # forged adverts took the IP from its holder, Patroni obeyed c1's POST).
 
+# What every node says it has on (ACLs: not yet, and it says so).
+protections_shown() {
+  local n line
+  for n in n1 n2 n3; do
+    line=$(in_node "$n" hactl status | grep '^protections:')
+    [ "$line" = "protections: Consul gossip encryption on, RPC TLS on, ACLs (default deny) OFF, VRRP filter loaded, Patroni REST password on, API writes token (root only)" ] ||
+      { echo "    $n: ${line:-no protections line}"; return 1; }
+  done
+}
+check "hactl status on every node: gossip encryption, RPC TLS, the VRRP filter, Patroni's password, the API token on (ACLs OFF)" \
+  wait_for 10 protections_shown
+
 # --- Consul: only agents with the cluster's gossip key join -----------------------
 stranger_joins_consul() {  # prints the stranger agent's last words
   local d out
@@ -121,3 +133,28 @@ link_refused() {
 }
 check "through the floating IP, nginx's /resources/ and the REST service's GET, PUT and DELETE never follow it out" link_refused
 in_node n2 rm -f /opt/manager/resources/blueprints/evil-link
+
+# --- least privilege: what a compromised network-facing service could do -------
+# The gate, the REST stand-in and syncthing face the network; each runs in
+# components/systemd/sandbox.conf (no capability, read-only system, its own
+# writable paths). Without it systemd-analyze rated each 9.6 "UNSAFE".
+sandboxed() {
+  local unit score
+  for unit in ha-upload-gate rest-standin ha-syncthing; do
+    score=$(in_node n1 systemd-analyze security --no-pager "$unit.service" 2>/dev/null |
+      sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+    echo "    $unit: exposure $score"
+    awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 3.0) }' || return 1
+  done
+}
+check "systemd-analyze security rates the gate, the REST stand-in and syncthing 3.0 or less each (sandboxed)" sandboxed
+check "the gate runs as its own user (ha-gate), not root" [ "$(in_node n1 ps -o user= -C ha-upload-gate)" = ha-gate ]
+no_capabilities() {
+  local unit pid caps
+  for unit in rest-standin ha-syncthing ha-upload-gate; do
+    pid=$(prop n1 "$unit" MainPID)
+    caps=$(in_node n1 sed -n 's/^CapEff:\t//p' "/proc/$pid/status")
+    [ "$caps" = 0000000000000000 ] || { echo "    $unit (pid $pid): effective capabilities $caps"; return 1; }
+  done
+}
+check "none of the three holds a single capability (CapEff 0), the two that run as root included" no_capabilities

@@ -382,6 +382,32 @@ TEST(ParseAgentSelf, ReadsConfig) {
   EXPECT_EQ(client.value().version, "");
 }
 
+// From Consul 1.8.7's DebugConfig (the lab's agents): what the agent protects.
+TEST(ParseAgentSelf, ReadsTheProtectionsAndUnknownWhereConsulDoesNotSay) {
+  auto on = parse_agent_self(R"({"Config":{"Datacenter":"dc1","NodeName":"n1"},"DebugConfig":{
+      "EncryptKey":"hidden","EncryptVerifyIncoming":true,"EncryptVerifyOutgoing":true,"VerifyIncomingRPC":true,
+      "VerifyOutgoing":true,"VerifyServerHostname":true,"ACLsEnabled":false,"ACLDefaultPolicy":"allow"}})");
+  ASSERT_TRUE(on.ok()) << on.error().to_string();
+  EXPECT_EQ(on.value().protections.gossip_encrypted, true);
+  EXPECT_EQ(on.value().protections.rpc_tls, true);
+  EXPECT_EQ(on.value().protections.acls_deny, false);
+  auto off = parse_agent_self(R"({"Config":{"Datacenter":"dc1","NodeName":"n1"},"DebugConfig":{
+      "EncryptKey":"","EncryptVerifyIncoming":true,"EncryptVerifyOutgoing":true,"VerifyIncomingRPC":false,
+      "VerifyOutgoing":true,"VerifyServerHostname":true,"ACLsEnabled":true,"ACLDefaultPolicy":"deny"}})");
+  ASSERT_TRUE(off.ok());
+  EXPECT_EQ(off.value().protections.gossip_encrypted, false) << "no key: not encrypted";
+  EXPECT_EQ(off.value().protections.rpc_tls, false) << "incoming RPC not verified";
+  EXPECT_EQ(off.value().protections.acls_deny, true);
+  auto unknown = parse_agent_self(R"({"Config":{"Datacenter":"dc1","NodeName":"n1"},"DebugConfig":{
+      "EncryptKey":7,"VerifyIncomingRPC":true}})");
+  ASSERT_TRUE(unknown.ok()) << "an odd DebugConfig does not fail the agent's answer";
+  EXPECT_EQ(unknown.value().protections.gossip_encrypted, std::nullopt);
+  EXPECT_EQ(unknown.value().protections.rpc_tls, std::nullopt);
+  auto none = parse_agent_self(R"({"Config":{"Datacenter":"dc1","NodeName":"n1"}})");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none.value().protections.acls_deny, std::nullopt);
+}
+
 TEST(ParseAgentSelf, ErrorsAreParseErrors) {
   EXPECT_TRUE(is_parse_error(parse_agent_self(R"({"Member":{}})")));
   EXPECT_TRUE(is_parse_error(parse_agent_self(R"({"Config":"x"})")));

@@ -89,6 +89,32 @@ TEST(ClusterDocument, Self) {
   EXPECT_EQ(self["consul_error"], "");
 }
 
+// What this node has switched on, as it can see it; null where Consul did not say.
+TEST(ClusterDocument, ProtectionsSayWhatIsOnWhatIsOffAndWhatIsUnknown) {
+  Snapshot s = snapshot();
+  s.consul.agent_protections = {.gossip_encrypted = true, .rpc_tls = true, .acls_deny = false};
+  s.vip.enabled = true;
+  s.vip.filter_enabled = true;
+  s.vip.filter_error = "/usr/sbin/nft -f /run/ha-supervisor/vrrp-filter.nft: exit 1";
+  json p = api::cluster_document(s, plan(Role::follower))["self"]["protections"];
+  EXPECT_EQ(p["consul_gossip_encryption"], true);
+  EXPECT_EQ(p["consul_rpc_tls"], true);
+  EXPECT_EQ(p["consul_acls_default_deny"], false);
+  EXPECT_EQ(p["vrrp_filter"], "not loaded: /usr/sbin/nft -f /run/ha-supervisor/vrrp-filter.nft: exit 1");
+  EXPECT_EQ(p["api_writes"], "token (root only)");
+  EXPECT_FALSE(p.contains("patroni_rest_auth")) << "no Patroni here";
+  s.vip.filter_applied = "table ip ha_supervisor_vrrp ...";
+  EXPECT_EQ(api::cluster_document(s, plan(Role::follower))["self"]["protections"]["vrrp_filter"], "loaded");
+  s.consul.agent_protections = {};
+  std::string table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_TRUE(contains(table, "protections: Consul gossip encryption unknown, RPC TLS unknown, ACLs (default deny) "
+                              "unknown, VRRP filter loaded, API writes token (root only)\n"))
+      << table;
+  s.consul.agent_protections = {.gossip_encrypted = false, .rpc_tls = true, .acls_deny = false};
+  table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_TRUE(contains(table, "Consul gossip encryption OFF, RPC TLS on, ACLs (default deny) OFF")) << table;
+}
+
 TEST(ClusterDocument, SelfWithoutValidSessionShowsNone) {
   Snapshot s = snapshot();
   s.session.valid = false;
