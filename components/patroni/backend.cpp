@@ -114,9 +114,9 @@ void PatroniBackend::run(const loop::ApplyPatroniConf& a, loop::DbView& view) {
   struct group* postgres = getgrnam("postgres");
   for (const auto& [path, text] : {std::pair{c.bootstrap_sql, a.sql}, {c.patroni_conf, a.yml}}) {
     if (!error.empty()) break;
-    error = write_file_atomically(path, text, 0640);
-    if (error.empty() && postgres && chown(path.c_str(), 0, postgres->gr_gid) != 0)
-      error = "cannot give " + path + " to group postgres: " + std::strerror(errno);
+    // The group is set before the rename: Patroni never meets the file unreadable.
+    error = write_file_atomically(path, text, 0640,
+                                  postgres ? std::optional<gid_t>(postgres->gr_gid) : std::nullopt);
   }
   if (!error.empty()) {
     view.last_error = error;

@@ -1,6 +1,7 @@
 #include "supervisor/util/files.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -36,18 +37,50 @@ std::optional<std::string> read_small_file(const std::string& path) {
   return std::move(read.content);
 }
 
-std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode) {
+std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode,
+                                  std::optional<gid_t> group) {
+  namespace fs = std::filesystem;
+  const fs::path target(path);
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::string tmp = path + ".tmp." + std::to_string(getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return "cannot write " + tmp + ": " + std::strerror(errno);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  fs::create_directories(folder, ec);
+  // Debris of a write a crash cut short: PATH.tmp.* beside it.
+  const std::string debris_prefix = target.filename().string() + ".tmp.";
+  for (const auto& entry : fs::directory_iterator(folder, ec))
+    if (entry.path().filename().string().rfind(debris_prefix, 0) == 0) ::unlink(entry.path().c_str());
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // O_CREAT|O_EXCL: never an existing file or link
+  if (fd < 0) return "cannot write " + path + ".tmp.*: " + std::strerror(errno);
+  auto fail = [&](const std::string& what) {
+    std::string error = what + " " + tmp + ": " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return error;
+  };
+  if (::fchmod(fd, mode) != 0) return fail("cannot set the mode of");
+  if (group && ::fchown(fd, static_cast<uid_t>(-1), *group) != 0) return fail("cannot set the group of");
+  for (std::size_t written = 0; written < text.size();) {
+    ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("cannot write");
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) return fail("cannot fsync");
+  if (::close(fd) != 0) {
+    std::string error = "cannot close " + tmp + ": " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return error;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
     std::string error = "cannot write " + path + ": " + std::strerror(errno);
     ::unlink(tmp.c_str());
     return error;
+  }
+  // The rename is durable once the folder is.
+  int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
   }
   return {};
 }

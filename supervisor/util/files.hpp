@@ -27,8 +27,14 @@ inline constexpr std::size_t kSmallFileLimit = 1 << 20;
 // that only ask "is it there, and what does it say".
 std::optional<std::string> read_small_file(const std::string& path);
 
-// Whole or not at all (temp file, fsync, rename): a reader never sees a
-// half-written config. Returns "" or what went wrong.
-std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode);
+// Whole or not at all: a reader never sees a half-written file, nor one with
+// the wrong mode or group. A new temp file beside it (a random name, opened
+// O_EXCL|O_NOFOLLOW: nothing planted there is followed or reused), given its
+// mode and group, fsynced, renamed over the path, and the folder fsynced. Temp
+// files a crash left beside the path are removed first (one writer per path).
+// `group`: the file's group (root keeps the owner); nullopt leaves it as made.
+// Returns "" or what went wrong.
+std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode,
+                                  std::optional<gid_t> group = std::nullopt);
 
 }  // namespace hasup
