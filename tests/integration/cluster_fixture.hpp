@@ -149,6 +149,17 @@ class ClusterTest : public ::testing::Test {
     return true;
   }
 
+  // Three supervisors with a leader; then a follower killed (SIGKILL) and its
+  // sessions ended as at the session TTL. The leader's index, or -1.
+  int leader_with_a_follower_gone_for_good(int& follower) {
+    start_supervisors();
+    int leader = wait_for_leader(std::chrono::seconds(20));
+    if (leader < 0 || !wait_for_members(3, std::chrono::seconds(10))) return -1;
+    follower = (leader + 1) % 3;
+    sup(follower).kill();
+    return destroy_sessions_on(follower) ? leader : -1;
+  }
+
   std::size_t member_count(int viewer) {
     auto doc = sup(viewer).cluster();
     return doc ? live_members(*doc) : 0;

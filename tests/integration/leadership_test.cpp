@@ -205,13 +205,9 @@ TEST_F(ClusterTest, ACriticalLivenessCheckDoesNotEndTheSession) {
 // lock-delay. Its requests pass a recording proxy (a test double that only
 // forwards here) to be counted.
 TEST_F(ClusterTest, ARefusedMemberKeyIsAskedForAgainEveryQuarterSecondNotInALoop) {
-  start_supervisors();
-  int leader = wait_for_leader(20s);
+  int follower = -1;
+  int leader = leader_with_a_follower_gone_for_good(follower);
   ASSERT_GE(leader, 0);
-  ASSERT_TRUE(wait_for_members(3, 10s));
-  int follower = (leader + 1) % 3;
-  sup(follower).kill();
-  ASSERT_TRUE(destroy_sessions_on(follower));
   GarblingConsulProxy proxy(consul_->agent(follower).http,
                             [](const http::ServerRequest&) -> std::optional<http::ServerResponse> { return std::nullopt; });
   SupervisorOptions o = options_for(follower);
@@ -251,15 +247,11 @@ TEST_F(ClusterTest, RestartedLeaderAdoptsItsSurvivingSessionAndStaysLeader) {
 }
 
 TEST_F(ClusterTest, RestartedFollowerRebuildsItsStateFromConsul) {
-  start_supervisors();
-  int leader = wait_for_leader(20s);
-  ASSERT_GE(leader, 0);
-  ASSERT_TRUE(wait_for_members(3, 10s));
-  int follower = (leader + 1) % 3;
-  sup(follower).kill();
   // Its session ends as at the session TTL (destroyed here rather than waited
   // for): the record goes with it.
-  ASSERT_TRUE(destroy_sessions_on(follower));
+  int follower = -1;
+  int leader = leader_with_a_follower_gone_for_good(follower);
+  ASSERT_GE(leader, 0);
   ASSERT_TRUE(wait_until([&] { return member_count(leader) == 2; }, 15s));
   sup(follower).start();
   ASSERT_TRUE(wait_for_members(3, 15s));
