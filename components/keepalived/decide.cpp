@@ -67,12 +67,12 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     }
   }
   if (may_hold && s.kv.known && vip.template_error.empty()) {
-    // Every registered node, alive or not (a node that is down now will come
-    // back and must hear the holder), plus live members not registered yet.
+    // Every node of the cluster, alive or not (a node that is down now will
+    // come back and must hear the holder), plus live members not registered yet.
     keepalived::VrrpModel model = vip.base;
     std::set<std::string> peers;
-    for (const auto& [name, address] : s.kv.registered)
-      if (name != s.self) peers.insert(address);
+    for (const auto& [name, node] : s.known.nodes)
+      if (name != s.self) peers.insert(node.address);
     for (const auto& [name, member] : s.kv.members)
       if (name != s.self) peers.insert(member.address);
     model.peers.assign(peers.begin(), peers.end());

@@ -83,11 +83,11 @@ void PatroniBackend::read_state(std::uint64_t index, std::function<void(consul::
   });
 }
 
-// Every registered node: libpq finds the one that takes writes.
+// Every node of the cluster: libpq finds the one that takes writes.
 std::string PatroniBackend::default_endpoint_conninfo() const {
   const auto& self = ctx_.config.node.address;
   std::vector<std::string> addresses;
-  for (const auto& [name, address] : ctx_.kv.registered) addresses.push_back(address);
+  for (const auto& [name, node] : ctx_.known.nodes) addresses.push_back(node.address);
   if (std::find(addresses.begin(), addresses.end(), self) == addresses.end()) addresses.push_back(self);
   std::string hosts, ports;
   for (const auto& a : addresses) {

@@ -24,17 +24,18 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
   d.self_device_id = f.device_id;
   d.listen_address = f.listen_address;
   d.folders = f.folders;
-  // Registrations come from Consul: a value that is not a plain address or
-  // device id never reaches syncthing.
-  for (const auto& [name, address] : s.kv.registered) {
+  // Registrations come from Consul (or this node's memory of them): a value
+  // that is not a plain address or device id never reaches syncthing.
+  for (const auto& [name, node] : s.known.nodes) {
     if (name == s.self) continue;
-    auto device = s.kv.registered_devices.find(name);
-    if (device == s.kv.registered_devices.end()) continue;  // files not managed there (yet)
-    if (!syncthing::is_device_id(device->second)) {
+    const std::string& address = node.address;
+    const std::string& device = node.syncthing_device_id;
+    if (device.empty()) continue;  // files not managed there (yet)
+    if (!syncthing::is_device_id(device)) {
       if (refused) refused->push_back(name + ": registered syncthing device id is not a device id");
       continue;
     }
-    if (device->second == f.device_id) {
+    if (device == f.device_id) {
       if (refused) refused->push_back(name + ": registered with this node's own device id");
       continue;
     }
@@ -49,7 +50,7 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
     const bool alive = member != s.kv.members.end();
     auto absent = f.absent_for.find(name);
     if (!alive && absent != f.absent_for.end() && absent->second < f.pause_after) {
-      d.peers.push_back({name, device->second, "", false});
+      d.peers.push_back({name, device, "", false});
       continue;
     }
     // This node dials the peer only when it is the pair's dialer and the
@@ -58,8 +59,8 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
         alive && std::find(member->second.syncthing_peers.begin(), member->second.syncthing_peers.end(),
                            f.device_id) != member->second.syncthing_peers.end();
     const std::string dial_address = "tcp://" + address + ":" + std::to_string(f.sync_port);
-    d.peers.push_back({name, device->second,
-                       syncthing::dials(f.device_id, device->second) && peer_knows_us ? dial_address : "dynamic",
+    d.peers.push_back({name, device,
+                       syncthing::dials(f.device_id, device) && peer_knows_us ? dial_address : "dynamic",
                        !alive});
   }
   return d;

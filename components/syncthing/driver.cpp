@@ -375,7 +375,7 @@ void FilesDriver::observed(loop::Snapshot& s) {
   if (!s.kv.known) return;
   const auto now = Clock::now();
   std::map<std::string, Clock::time_point> still_absent;
-  for (const auto& [name, address] : s.kv.registered) {
+  for (const auto& [name, node] : s.known.nodes) {
     if (name == s.self || s.kv.members.count(name)) continue;
     auto was = absent_since_.find(name);
     still_absent[name] = was == absent_since_.end() ? now : was->second;

@@ -104,6 +104,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     if (component.enabled(s)) self[component.name] = component.status(s);
   self["consul_node"] = s.consul.agent_node;
   self["protections"] = protections_document(s);
+  self["known_nodes"] = {{"kept", s.known.kept}, {"memory_error", s.known.memory_error}};
   doc["self"] = self;
   // A cut-off node shows its last view, marked as such.
   doc["stale"] = !s.consul.quorum_reachable;
@@ -132,11 +133,14 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"holds_vip", self_row && s.vip.enabled ? s.vip.holds_address : m.holds_vip},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
-  // Registered nodes without a live member record: down (crashed, cut off,
+  // The cluster's nodes without a live member record: down (crashed, cut off,
   // stopped) but still part of the cluster until an operator forgets them.
-  for (const auto& [name, address] : s.kv.registered) {
+  for (const auto& [name, node] : s.known.nodes) {
     if (s.kv.members.count(name)) continue;
-    members.push_back({{"name", name}, {"address", address}, {"role", "down"}, {"health", "not alive"},
+    const std::string health = s.known.kept.count(name)
+                                   ? "not alive; kept: missing from Consul, never forgotten"
+                                   : "not alive";
+    members.push_back({{"name", name}, {"address", node.address}, {"role", "down"}, {"health", health},
                        {"since", ""}, {"leader_epoch", 0}, {"versions", json::object()},
                        {"syncthing_device_id", ""}, {"files", ""}, {"nginx", ""}, {"vrrp_state", ""}, {"holds_vip", false},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});

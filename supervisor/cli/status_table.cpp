@@ -113,6 +113,10 @@ std::string render_status_table(const json& doc) {
     for (const auto& u : unreadable) out << "  " << text(u, "key") << ": " << text(u, "error") << "\n";
   }
   out << "\nthis node: " << text(self, "role") << ": " << text(self, "reason") << "\n";
+  const json& known_nodes = member(self, "known_nodes");
+  const json& memory_error = member(known_nodes, "memory_error");
+  if (memory_error.is_string() && !memory_error.get<std::string>().empty())
+    out << "warning: " << text(known_nodes, "memory_error") << "\n";
   const json& protections = member(self, "protections");
   if (protections.is_object()) {
     // One line, each protection named with on, OFF or unknown: what an operator checks first.

@@ -4,6 +4,8 @@
 //   PREFIX/members/NAME              member record, held by that node's session (alive)
 //   PREFIX/nodes/NAME                node registration: the cluster's members, alive
 //                                    or not, until an operator forgets the node
+//   PREFIX/forgotten/NAME            tombstone: an operator forgot NAME (hactl forget);
+//                                    removed when NAME registers again
 //   PREFIX/intent/maintenance/NAME   operator intent: NAME in maintenance
 //   PREFIX/cluster/state             the leader's published view (fenced write)
 #include <string>
@@ -18,6 +20,8 @@ struct Keys {
   std::string member(const std::string& name) const { return members_dir() + name; }
   std::string nodes_dir() const { return prefix + "/nodes/"; }
   std::string node(const std::string& name) const { return nodes_dir() + name; }
+  std::string forgotten_dir() const { return prefix + "/forgotten/"; }
+  std::string forgotten(const std::string& name) const { return forgotten_dir() + name; }
   std::string maintenance_dir() const { return prefix + "/intent/maintenance/"; }
   std::string maintenance(const std::string& name) const { return maintenance_dir() + name; }
   std::string cluster_state() const { return prefix + "/cluster/state"; }

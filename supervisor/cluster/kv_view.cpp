@@ -82,6 +82,18 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
       }
       view.registered[name] = node->address;
       if (!node->syncthing_device_id.empty()) view.registered_devices[name] = node->syncthing_device_id;
+    } else if (starts_with(entry.key, keys.forgotten_dir())) {
+      std::string name = entry.key.substr(keys.forgotten_dir().size());
+      if (auto why = key_name_problem(name); !why.empty()) {
+        view.unreadable.push_back({entry.key, why});
+        continue;
+      }
+      auto forgotten = decode_forgotten(entry.value);
+      if (!forgotten || forgotten->name != name) {
+        view.unreadable.push_back({entry.key, "forgotten-node tombstone is not {schema 1, name, at} for this name"});
+        continue;
+      }
+      view.forgotten.insert(name);
     } else if (starts_with(entry.key, keys.maintenance_dir())) {
       auto intent = decode_maintenance(entry.value);
       if (auto why = key_name_problem(entry.key.substr(keys.maintenance_dir().size())); !why.empty()) {

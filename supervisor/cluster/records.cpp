@@ -184,6 +184,19 @@ std::optional<NodeRegistration> decode_node(const std::string& text) {
   return n;
 }
 
+std::string encode(const ForgottenNode& f) { return json_text(json{{"schema", 1}, {"name", f.name}, {"at", f.at}}); }
+
+std::optional<ForgottenNode> decode_forgotten(const std::string& text) {
+  std::string error;
+  auto parsed = parse_object(text, error);
+  if (!parsed || !schema_ok(*parsed, 1, error)) return std::nullopt;
+  ForgottenNode f;
+  if (!get_string(*parsed, "name", f.name, error) || !get_string(*parsed, "at", f.at, error, false))
+    return std::nullopt;
+  if (f.name.empty()) return std::nullopt;
+  return f;
+}
+
 std::string encode(const LeaderValue& v) { return json_text(json{{"name", v.name}, {"address", v.address}}); }
 
 std::optional<LeaderValue> decode_leader_value(const std::string& text) {

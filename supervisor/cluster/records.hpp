@@ -67,6 +67,18 @@ struct NodeRegistration {
 std::string encode(const NodeRegistration& node);
 std::optional<NodeRegistration> decode_node(const std::string& json_text);
 
+// An operator's `hactl forget NAME`: the node left the cluster for good. The
+// tombstone outlives the registration it removed, so every node that
+// remembers NAME (cluster/known_nodes.hpp) lets it go too; a later
+// registration of NAME (the node provisioned again) removes the tombstone.
+struct ForgottenNode {
+  std::string name;
+  std::string at;  // UTC, when the operator asked
+  bool operator==(const ForgottenNode&) const = default;
+};
+std::string encode(const ForgottenNode& forgotten);
+std::optional<ForgottenNode> decode_forgotten(const std::string& json_text);
+
 struct LeaderValue {  // the leader lock's value: who took it, for display
   std::string name;
   std::string address;

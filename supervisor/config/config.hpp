@@ -11,6 +11,8 @@ namespace hasup::config {
 struct NodeConfig {
   std::string name;     // this machine's member name, unique in the cluster
   std::string address;  // address peers and clients use to reach this node
+  // This node's memory of the cluster's nodes (cluster/known_nodes.hpp).
+  std::string known_nodes_file = "/var/lib/ha-supervisor/known-nodes.json";
 };
 
 struct ConsulConfig {

@@ -293,6 +293,11 @@ std::vector<KeySpec> build_keys() {
        .help = "Address peers and clients use to reach this node.",
        .required = true,
        .format = &kHost},
+      {HASUP_KEY(node.known_nodes_file),
+       .help = "This node's memory of the cluster's nodes (names, addresses, syncthing device ids), kept "
+               "across restarts: a node whose registration vanishes from Consul without 'hactl forget' "
+               "(Consul's data lost, an ACL that hides it) stays a peer.",
+       .format = &kPath},
 
       // The HTTP client to the local agent is built once at start-up.
       {HASUP_KEY(consul.host), .help = "Address of the local Consul agent.", .format = &kHost},

@@ -43,6 +43,7 @@ std::string to_string(Job job) {
     case Job::apply_syncthing_config: return "apply-syncthing-config";
     case Job::start_syncthing: return "start-syncthing";
     case Job::apply_vrrp_filter: return "apply-vrrp-filter";
+    case Job::remember_nodes: return "remember-nodes";
   }
   return "unknown";
 }
@@ -236,6 +237,9 @@ Plan decide_cluster(const Snapshot& s) {
     plan.reason = "waiting for the first read of the cluster's keys";
     return plan;
   }
+  // This node's memory of the cluster's nodes follows what it knows; a node
+  // leaves it only through a tombstone (cluster/known_nodes.hpp).
+  if (s.known.nodes != s.known.remembered) want(plan, s, RememberNodes{s.known.nodes});
 
   auto holder = s.kv.member_sessions.find(s.self);
   if (holder != s.kv.member_sessions.end() && holder->second != s.session.id) {
@@ -270,6 +274,12 @@ Plan decide_cluster(const Snapshot& s) {
   if (member_wait)
     plan.reason += "; Consul refused the member key (within the lock-delay after this node's previous session "
                    "ended): trying again every " + std::to_string(kLockRetry.count()) + " ms";
+  if (!s.known.kept.empty()) {
+    std::string names;
+    for (const auto& name : s.known.kept) names += (names.empty() ? "" : ", ") + name;
+    plan.reason += "; kept as peers, missing from Consul's registrations but never forgotten: " + names +
+                   " (hactl forget NAME if one left for good)";
+  }
   if (plan.actions.size() == 1 && std::holds_alternative<PublishMember>(plan.actions.front()) &&
       plan.reason.find("publishing") == std::string::npos)
     plan.reason += "; publishing member record (" + cluster::to_string(desired.role) + ")";

@@ -30,6 +30,7 @@ struct DriverContext {
   const config::Config& config;  // the running config: live keys change on SIGHUP
   const cluster::Keys& keys;
   const KvView& kv;              // the cluster's keys as last read
+  const KnownNodes& known;       // the cluster's nodes, alive or not (cluster/known_nodes.hpp)
   Units& units;                  // systemd, shared: one connection, one watch
   std::function<void()> wake;    // run a cycle soon
   std::function<void(Job)> finish_job;  // a job of the busy set is done: wakes the loop

@@ -3,10 +3,12 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/cluster/kv_view.hpp"
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/decide.hpp"
 #include "supervisor/loop/drivers.hpp"
+#include "supervisor/util/files.hpp"
 #include "supervisor/util/printable.hpp"
 #include "supervisor/util/split.hpp"
 #include "supervisor/version.hpp"
@@ -54,6 +56,7 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
                       config_,
                       keys_,
                       kv_,
+                      known_,
                       units_,
                       [this] { wake(); },
                       [this](Job job) { finish_job(job); },
@@ -70,6 +73,7 @@ Engine::~Engine() { drivers_.clear(); }
 void Engine::start() {
   spdlog::info("starting: node {} ({}), consul agent {}:{}, key prefix {}", config_.node.name, config_.node.address,
                config_.consul.host, config_.consul.port, config_.consul.key_prefix);
+  load_known_nodes();
   probe_quorum();
   watch_kv();
   keep_session();
@@ -116,6 +120,7 @@ Snapshot Engine::observe() const {
   s.refused.member_ago = refused_ago(member_refused_);
   s.refused.leader_ago = refused_ago(leader_refused_);
   s.kv = kv_;
+  s.known = known_;
   s.busy = busy_;
   s.shutting_down = shutting_down_;
   s.units_connected = units_.connected();
@@ -348,6 +353,7 @@ void Engine::apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t
     if (!known) spdlog::warn("ignoring unreadable record {}: {}", quoted_printable(bad.key, 200), bad.error);
   }
   kv_ = std::move(view);
+  update_known_nodes();
   // Our record vanished although we published it: Consul deleted it, which it
   // does when it invalidates our session. Check the session now, not at the next renew.
   if (had_member && !kv_.members.count(config_.node.name) && session_.valid) check_session_now();
@@ -596,12 +602,22 @@ void Engine::run(const CloseSession& a) {
   });
 }
 
+// With a tombstone's removal: a node provisioned again after an operator
+// forgot it is a member again.
 void Engine::run(const RegisterNode& a) {
   const std::string& syncthing_device_id = a.syncthing_device_id;
   cluster::NodeRegistration node{config_.node.name, config_.node.address, syncthing_device_id};
-  consul_.kv_put(keys_.node(node.name), cluster::encode(node), {}, [this](consul::Result<bool> r) {
+  std::vector<consul::TxnOp> ops(2);
+  ops[0].verb = consul::TxnOp::Verb::set;
+  ops[0].key = keys_.node(node.name);
+  ops[0].value = cluster::encode(node);
+  ops[1].verb = consul::TxnOp::Verb::remove;
+  ops[1].key = keys_.forgotten(node.name);
+  consul_.txn(ops, [this](consul::Result<consul::TxnResult> r) {
     if (!r)
       note_consul_error("registering this node", r.error());
+    else if (!r.value().committed)
+      spdlog::warn("registering this node: Consul refused the transaction");
     else
       spdlog::info("registered node {} ({}) in the cluster", config_.node.name, config_.node.address);
     refresh_kv([this] { finish_job(Job::register_node); });
@@ -610,13 +626,81 @@ void Engine::run(const RegisterNode& a) {
 
 void Engine::forget_node(const std::string& node, std::function<void(int, std::string)> done) {
   if (kv_.members.count(node)) return done(409, node + " is alive (it has a member record): stop it first");
-  if (!kv_.registered.count(node)) return done(404, node + " is not registered");
-  consul_.kv_delete(keys_.node(node), std::nullopt, false, [this, node, done](consul::Result<bool> r) {
+  if (!kv_.registered.count(node) && !known_.nodes.count(node)) return done(404, node + " is not a node of the cluster");
+  // One transaction: the tombstone tells every node that remembers it to let
+  // it go too (cluster/known_nodes.hpp), and the registration goes with it.
+  std::vector<consul::TxnOp> ops(2);
+  ops[0].verb = consul::TxnOp::Verb::set;
+  ops[0].key = keys_.forgotten(node);
+  ops[0].value = cluster::encode(cluster::ForgottenNode{node, cluster::utc_now_iso8601()});
+  ops[1].verb = consul::TxnOp::Verb::remove;
+  ops[1].key = keys_.node(node);
+  consul_.txn(ops, [this, node, done](consul::Result<consul::TxnResult> r) {
     if (!r) return done(503, "not forgotten: " + r.error().to_string());
-    spdlog::info("forgot node {} (operator request)", node);
-    wake();
+    if (!r.value().committed) {
+      std::string why;
+      for (const auto& e : r.value().errors) why += (why.empty() ? "" : "; ") + e;
+      return done(503, "not forgotten: Consul refused the transaction: " + why);
+    }
+    spdlog::info("forgot node {} (operator request): its registration removed, a tombstone left", node);
+    refresh_kv([this] { wake(); });
     done(200, node + " forgotten");
   });
+}
+
+// ---- this node's memory of the cluster's nodes -------------------------------
+
+void Engine::load_known_nodes() {
+  const auto& path = config_.node.known_nodes_file;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    spdlog::info("no memory of the cluster's nodes yet ({}): learning them from Consul", path);
+    update_known_nodes();
+    return;
+  }
+  auto read = read_small_file(path, kSmallFileLimit);
+  auto decoded = read.ok() ? cluster::decode_remembered(read.content) : cluster::RememberedDecode{{}, read.problem};
+  if (!decoded.nodes) {
+    memory_error_ = path + " is unreadable (" + decoded.error + "): starting without a memory of the cluster's nodes";
+    spdlog::error("{}", memory_error_);
+  } else {
+    remembered_ = std::move(*decoded.nodes);
+    std::string names;
+    for (const auto& [name, node] : remembered_) names += (names.empty() ? "" : ", ") + name;
+    spdlog::info("remembered nodes from {}: {}", path, names.empty() ? "none" : names);
+  }
+  update_known_nodes();
+}
+
+void Engine::update_known_nodes() {
+  auto previous = std::move(known_.kept);
+  known_ = cluster::known_nodes(kv_, remembered_, config_.node.name);
+  known_.memory_error = memory_error_;
+  for (const auto& name : known_.kept)
+    if (!previous.count(name))
+      spdlog::warn("node {} is missing from Consul's registrations but was never forgotten: kept as a peer "
+                   "(hactl forget {} if it left for good)", name, name);
+}
+
+// Written on the loop's thread: a small file, and the loop must not decide
+// again on a memory the disk does not hold yet.
+void Engine::run(const RememberNodes& a) {
+  const auto& path = config_.node.known_nodes_file;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  std::string error = write_file_atomically(path, cluster::encode_remembered(a.nodes), 0600);
+  if (!error.empty()) {
+    std::string said = "cannot write " + path + ": " + error;
+    if (said != memory_error_) spdlog::error("{} (the cluster's nodes are not remembered across a restart)", said);
+    memory_error_ = said;
+  } else {
+    for (const auto& [name, node] : remembered_)
+      if (!a.nodes.count(name)) spdlog::info("node {} no longer remembered (forgotten by an operator)", name);
+    memory_error_.clear();
+  }
+  remembered_ = a.nodes;  // also on failure: the loop must not write again every cycle
+  update_known_nodes();
+  finish_job(Job::remember_nodes);
 }
 
 // ---- shutdown and reload ---------------------------------------------------

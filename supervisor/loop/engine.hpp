@@ -81,6 +81,9 @@ class Engine {
   void run(const PublishClusterState&);
   void run(const CloseSession&);
   void run(const RegisterNode&);
+  void run(const RememberNodes&);
+  void load_known_nodes();
+  void update_known_nodes();
   void finish_shutdown();
 
   void note_consul_error(const std::string& what, const consul::Error& error);
@@ -109,6 +112,9 @@ class Engine {
   std::optional<Refusal> member_refused_, leader_refused_;
   KvView kv_;
   std::uint64_t view_index_ = 0;  // Consul index of the view in kv_
+  std::map<std::string, cluster::NodeRegistration> remembered_;  // the known-nodes file
+  std::string memory_error_;
+  KnownNodes known_;  // cluster::known_nodes(kv_, remembered_), kept current
   std::set<Job> busy_;
   bool shutting_down_ = false;
   bool stopped_ = false;

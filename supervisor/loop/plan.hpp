@@ -4,6 +4,7 @@
 // hands the others to the driver that owns them.
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -63,6 +64,13 @@ struct RegisterNode {
   static constexpr Job job = Job::register_node;
   std::string syncthing_device_id;  // "" while not known
   bool operator==(const RegisterNode&) const = default;
+};
+// This node's memory of the cluster's nodes (cluster/known_nodes.hpp), written
+// to node.known_nodes_file so it outlives a restart and a reboot.
+struct RememberNodes {
+  static constexpr Job job = Job::remember_nodes;
+  std::map<std::string, cluster::NodeRegistration> nodes;
+  bool operator==(const RememberNodes&) const = default;
 };
 
 // The floating IP (components/keepalived/driver).
@@ -142,7 +150,7 @@ struct StartSyncthing {
 };
 
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
-                            ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, SetVipFault,
+                            ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes, SetVipFault,
                             SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
                             StartSyncthing>;

@@ -25,7 +25,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  release_leadership, publish_cluster_state, close_session, set_vip_fault, apply_keepalived_conf,
                  start_keepalived, register_node, apply_nginx_conf, start_nginx,
                  apply_patroni_conf, start_patroni, set_vip_preference, bootstrap_stolon,
-                 start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter };
+                 start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter, remember_nodes };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -77,7 +77,21 @@ struct KvView {
   std::set<std::string> maintenance;                       // nodes with maintenance intent
   std::map<std::string, std::string> registered;          // node name -> address, alive or not
   std::map<std::string, std::string> registered_devices;  // node name -> syncthing device id (unvalidated)
+  std::set<std::string> forgotten;                         // tombstones: nodes an operator forgot
   std::optional<cluster::ClusterState> cluster_state;
+};
+
+// The cluster's nodes, alive or not, as every component uses them (VRRP peers,
+// syncthing devices, the database's host list): built by
+// cluster::known_nodes from Consul's registrations and this node's memory.
+struct KnownNodes {
+  std::map<std::string, cluster::NodeRegistration> nodes;  // by name, this node included
+  // Remembered, missing from Consul, never forgotten: kept as peers (Consul's
+  // data lost or reset, or an ACL token that cannot read nodes/).
+  std::set<std::string> kept;
+  // What this node remembers: the memory file as last read or written.
+  std::map<std::string, cluster::NodeRegistration> remembered;
+  std::string memory_error;  // the memory file could not be read or written
 };
 
 // A systemd unit as the unit manager last saw it.
@@ -102,6 +116,7 @@ struct Snapshot {
   SessionView session;
   LockRefusals refused;
   KvView kv;
+  KnownNodes known;
   std::set<Job> busy;
   bool shutting_down = false;
   bool units_connected = false;               // the unit manager reaches systemd

@@ -407,6 +407,14 @@ viewer=n1; [ "$leader" = n1 ] && viewer=n2
 check "crash: the node is down" bash -c "'$lab' status | grep -E '^$leader ' | grep -q ' down '"
 check "crash of the leader: another node leads within 15 s" wait_for 15 another_leader "$leader" "$viewer"
 check "half-up lab is refused with a clear error" bash -c "'$lab' up 2>&1 | grep -q 'half up'"
+# Consul loses the crashed node's registration (its data lost or reset, or an
+# ACL that hides it): no node lets it go without `hactl forget`.
+crashed_ip="198.18.0.1${leader:1}"
+"$lab" exec "$viewer" /opt/consul/usr/bin/consul kv delete "ha-supervisor/nodes/$leader" >/dev/null
+check "a down node whose registration vanished from Consul stays every node's VRRP peer (only forget removes it)" \
+  bash -c "sleep 2; for n in n1 n2 n3; do [ \$n = $leader ] || '$lab' exec \$n grep -q '^ *$crashed_ip\$' /etc/keepalived/keepalived.conf || exit 1; done"
+check "hactl status shows it down and kept" bash -c \
+  "'$lab' exec $viewer hactl status | awk '\$1 == \"$leader\"' | grep -q 'kept: missing from Consul'"
 "$lab" restart "$leader" >/dev/null
 check "restart: the node boots and its supervisor is healthy" wait_for 30 healthy "$leader"
 check "restart: it rejoins as follower" bash -c "! '$lab' exec $leader hactl leader >/dev/null"

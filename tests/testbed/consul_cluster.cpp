@@ -124,6 +124,15 @@ http::Outcome ConsulCluster::put(int i, const std::string& target, const std::st
   return http::request_sync({"127.0.0.1", agent(i).http}, r, policy);
 }
 
+http::Outcome ConsulCluster::del(int i, const std::string& target) {
+  http::Request r;
+  r.method = http::Method::del;
+  r.target = target;
+  http::Policy policy;
+  policy.timeout = std::chrono::milliseconds(3000);
+  return http::request_sync({"127.0.0.1", agent(i).http}, r, policy);
+}
+
 std::string ConsulCluster::raft_leader(int i) {
   auto o = get(i, "/v1/status/leader");
   if (!o.ok || o.response.status != 200) return "";

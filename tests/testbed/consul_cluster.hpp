@@ -43,6 +43,7 @@ class ConsulCluster {
   // Synchronous HTTP to agent i (for assertions), 3 s timeout.
   http::Outcome get(int i, const std::string& target);
   http::Outcome put(int i, const std::string& target, const std::string& body);
+  http::Outcome del(int i, const std::string& target);
   std::string raft_leader(int i);  // "" when none or unreachable
   bool all_agree_on_leader();
 

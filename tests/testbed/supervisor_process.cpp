@@ -11,6 +11,7 @@ SupervisorProcess::SupervisorProcess(SupervisorOptions options, const std::strin
       config_path_(dir + "/" + options_.name + ".conf"),
       log_path_(dir + "/" + options_.name + ".log"),
       token_file_(dir + "/" + options_.name + ".api-token"),
+      known_nodes_file_(dir + "/" + options_.name + ".known-nodes.json"),
       api_port_(free_port()) {
   write_file(config_path_, config_text(options_));
 }
@@ -21,7 +22,8 @@ std::string SupervisorProcess::binary() { return HA_SUPERVISOR_BIN; }
 std::string SupervisorProcess::hactl() { return HA_HACTL_BIN; }
 
 std::string SupervisorProcess::config_text(const SupervisorOptions& o) const {
-  return "node: { name = \"" + o.name + "\"; address = \"" + o.address + "\"; };\n" +
+  return "node: { name = \"" + o.name + "\"; address = \"" + o.address + "\"; known_nodes_file = \"" +
+         known_nodes_file() + "\"; };\n" +
          "consul: { host = \"127.0.0.1\"; port = " + std::to_string(o.consul_http) + "; key_prefix = \"" +
          o.key_prefix + "\"; " + o.consul_section + " };\n" + "api: { listen = \"127.0.0.1\"; port = " +
          std::to_string(api_port_) + "; token_file = \"" + token_file_ + "\"; };\n" + "log: { level = \"debug\"; };\n" + o.extra_config + "\n";

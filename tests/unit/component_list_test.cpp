@@ -34,8 +34,9 @@ std::vector<std::string> driver_names(const config::Config& config) {
   consul::Client consul(io, {});
   cluster::Keys keys{"ha"};
   KvView kv;
+  KnownNodes known;
   Units units(io, "", [] {});
-  DriverContext ctx{io,    consul, config,     keys, kv, units, [] {}, [](Job) {},
+  DriverContext ctx{io,    consul, config,     keys, kv, known, units, [] {}, [](Job) {},
                     [](const std::string&, const consul::Error&) {}, [](std::uint64_t) { return consul::ReadOptions{}; }};
   std::vector<std::string> names;
   for (const auto& driver : make_drivers(ctx)) names.push_back(driver->name());

@@ -468,7 +468,7 @@ TEST(ConfigLoadTest, OnlyRequiredKeysGiveDefaultsElsewhere) {
 
 TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   const auto result = load(
-      "node: { name = \"db-2\"; address = \"fd00::2\"; };\n"
+      "node: { name = \"db-2\"; address = \"fd00::2\"; known_nodes_file = \"/s/known.json\"; };\n"
       "consul: {\n"
       "  host = \"consul.local\"; port = 8600; token = \"abc-123\"; token_file = \"\";\n"
       "  key_prefix = \"prod/ha\"; request_timeout_ms = 1500; session_ttl_s = 0;\n"
@@ -541,6 +541,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.systemd.bus_address, "unix:path=/b/s");
   EXPECT_EQ(c.node.name, "db-2");
   EXPECT_EQ(c.node.address, "fd00::2");
+  EXPECT_EQ(c.node.known_nodes_file, "/s/known.json");
   EXPECT_EQ(c.consul.host, "consul.local");
   EXPECT_EQ(c.consul.port, 8600);
   EXPECT_EQ(c.consul.token, "abc-123");

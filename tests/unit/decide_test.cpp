@@ -2,6 +2,8 @@
 // Each test starts from a healthy, settled snapshot and changes one thing.
 #include <gtest/gtest.h>
 
+#include "tests/unit/known_nodes_helper.hpp"
+
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -72,6 +74,7 @@ Snapshot follower_snapshot() {
   s.kv.members["n3"] = record("n3", Role::follower);
   s.kv.member_sessions = {{"n1", "s1"}, {"n2", "s2"}, {"n3", "s3"}};
   s.kv.registered = {{"n1", "198.18.0.1"}, {"n2", "198.18.0.2"}, {"n3", "198.18.0.3"}};
+  testing_support::derive_known_nodes(s);
   s.kv.leader = LeaderLock{"s2", kEpoch, "n2"};
   s.kv.cluster_state = ClusterState{"n2", kEpoch, {"n1", "n2", "n3"}, kSince};
   return s;
@@ -814,9 +817,30 @@ TEST(DecideRegistry, UnregisteredNodeRegistersItself) {
   Snapshot s = follower_snapshot();
   settle_member(s);
   s.kv.registered.erase("n1");
+  testing_support::derive_known_nodes(s);
   EXPECT_TRUE(decide(s).has<RegisterNode>());
   s.kv.registered["n1"] = "198.18.0.99";  // moved: the registration follows the configured address
+  testing_support::derive_known_nodes(s);
   EXPECT_TRUE(decide(s).has<RegisterNode>());
+}
+
+// The memory follows what this node knows, and only once Consul was read.
+TEST(DecideRegistry, TheClusterNodesAreRememberedWhenTheyChange) {
+  Snapshot s = follower_snapshot();
+  settle_member(s);
+  EXPECT_FALSE(decide(s).has<RememberNodes>()) << "in step";
+  s.known.remembered.erase("n3");
+  Plan changed = decide(s);
+  const auto* remember = changed.find<RememberNodes>();
+  ASSERT_NE(remember, nullptr);
+  EXPECT_EQ(remember->nodes, s.known.nodes);
+  s.busy.insert(Job::remember_nodes);
+  EXPECT_FALSE(decide(s).has<RememberNodes>()) << "one write at a time";
+  s.busy.clear();
+  s.kv.known = false;
+  testing_support::derive_known_nodes(s);
+  s.known.remembered = {{"n3", {"n3", "198.18.0.3", ""}}};
+  EXPECT_FALSE(decide(s).has<RememberNodes>()) << "nothing is learnt before the first read of Consul";
 }
 
 TEST(DecideVip, SteadyHealthyNodeDoesNothing) {
@@ -846,6 +870,7 @@ TEST(DecideVip, MissingTrackFileCountsAsFault) {
 TEST(DecideVip, CutOffNodeGivesTheIpUpAndRendersNothing) {
   Snapshot s = cut_off(vip_snapshot());
   s.kv.registered["n4"] = "198.18.0.4";  // a change it must not act on from a stale view
+  testing_support::derive_known_nodes(s);
   Plan plan = decide(s);
   const auto* a = plan.find<SetVipFault>();
   ASSERT_NE(a, nullptr);
@@ -965,6 +990,7 @@ TEST(DecideVip, PeersAreEveryRegisteredNodeAliveOrNot) {
       << "a crashed node stays a peer: no re-render, no reload, no flap when it returns";
   // A fourth node registers: every node adds it.
   s.kv.registered["n4"] = "198.18.0.4";
+  testing_support::derive_known_nodes(s);
   Plan with_n4 = decide(s);
   const auto* a = with_n4.find<ApplyKeepalivedConf>();
   ASSERT_NE(a, nullptr);
@@ -974,6 +1000,43 @@ TEST(DecideVip, PeersAreEveryRegisteredNodeAliveOrNot) {
   Plan stopped = decide(s);
   ASSERT_NE(stopped.find<ApplyKeepalivedConf>(), nullptr);
   EXPECT_EQ(stopped.find<ApplyKeepalivedConf>()->after, AfterWrite::nothing) << "StartKeepalived starts it";
+}
+
+// Consul's data lost (or an ACL token that cannot read nodes/) while n3 is
+// down: the view has no registration at all. Applying it would leave
+// keepalived without peers (MASTER alone) and the VRRP filter dropping every
+// advert; the remembered nodes keep both as they were.
+TEST(DecideVip, AConsulViewWithoutTheRegistrationsKeepsThePeersAndTheFilter) {
+  Snapshot s = vip_snapshot();
+  s.vip.filter_enabled = true;
+  Plan first = decide(s);
+  ASSERT_NE(first.find<ApplyVrrpFilter>(), nullptr);
+  s.vip.filter_applied = first.find<ApplyVrrpFilter>()->ruleset;
+  ASSERT_FALSE(decide(s).has<ApplyKeepalivedConf>());
+  s.kv.members.erase("n3");
+  s.kv.member_sessions.erase("n3");
+  s.kv.registered.clear();
+  s.kv.registered_devices.clear();
+  const auto remembered = s.known.remembered;
+  s.known = cluster::known_nodes(s.kv, remembered, s.self);
+  Plan plan = decide(s);
+  EXPECT_FALSE(plan.has<ApplyKeepalivedConf>()) << plan.reason;
+  EXPECT_FALSE(plan.has<ApplyVrrpFilter>()) << plan.reason;
+  EXPECT_FALSE(plan.has<RememberNodes>()) << "nothing new to remember";
+  EXPECT_NE(plan.reason.find("kept as peers, missing from Consul's registrations but never forgotten: n2, n3"),
+            std::string::npos) << plan.reason;
+
+  // The operator forgets n3: its tombstone lets it go, and the memory follows.
+  s.kv.forgotten.insert("n3");
+  s.known = cluster::known_nodes(s.kv, remembered, s.self);
+  Plan forgotten = decide(s);
+  const auto* conf = forgotten.find<ApplyKeepalivedConf>();
+  ASSERT_NE(conf, nullptr) << forgotten.reason;
+  EXPECT_NE(conf->text.find("peers: 198.18.0.2\n"), std::string::npos) << conf->text;
+  const auto* remember = forgotten.find<RememberNodes>();
+  ASSERT_NE(remember, nullptr) << forgotten.reason;
+  EXPECT_EQ(remember->nodes.count("n3"), 0u);
+  EXPECT_EQ(remember->nodes.count("n2"), 1u);
 }
 
 // The kernel's VRRP filter follows the same peers as keepalived.conf: loaded
@@ -992,6 +1055,7 @@ TEST(DecideVip, TheVrrpFilterIsLoadedAtStartAndFollowsThePeers) {
   s.vip.filter_applied = a->ruleset;
   EXPECT_FALSE(decide(s).has<ApplyVrrpFilter>()) << "loaded: nothing to do";
   s.kv.registered["n4"] = "198.18.0.4";
+  testing_support::derive_known_nodes(s);
   Plan with_n4 = decide(s);
   ASSERT_NE(with_n4.find<ApplyVrrpFilter>(), nullptr);
   EXPECT_NE(with_n4.find<ApplyVrrpFilter>()->ruleset.find("{ 198.18.0.2, 198.18.0.3, 198.18.0.4 }"), std::string::npos);
@@ -1006,6 +1070,7 @@ TEST(DecideVip, TheVrrpFilterIsLoadedAtStartAndFollowsThePeers) {
 TEST(DecideVip, RenderErrorIsReportedAndNothingWritten) {
   Snapshot s = vip_snapshot();
   s.kv.registered["n9"] = "198.18.0.9\n}";
+  testing_support::derive_known_nodes(s);
   Plan plan = decide(s);
   EXPECT_EQ(plan.find<ApplyKeepalivedConf>(), nullptr);
   EXPECT_NE(plan.reason.find("not rendered"), std::string::npos) << plan.reason;

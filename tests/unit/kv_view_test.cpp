@@ -49,6 +49,7 @@ TEST(KvView, KeysLayout) {
   EXPECT_EQ(kKeys.leader(), "ha-supervisor/leader");
   EXPECT_EQ(kKeys.member("n1"), "ha-supervisor/members/n1");
   EXPECT_EQ(kKeys.maintenance("n1"), "ha-supervisor/intent/maintenance/n1");
+  EXPECT_EQ(kKeys.forgotten("n1"), "ha-supervisor/forgotten/n1");
   EXPECT_EQ(kKeys.cluster_state(), "ha-supervisor/cluster/state");
 }
 
@@ -168,6 +169,21 @@ TEST(KvView, MaintenanceIntents) {
   EXPECT_NE(u->error.find("enabled"), std::string::npos) << u->error;
   EXPECT_EQ(find_unreadable(view, "ha-supervisor/intent/maintenance/n2"), nullptr);
   EXPECT_EQ(view.unreadable.size(), 1u);
+}
+
+// A tombstone lets every node that remembers the node let it go; one that
+// cannot be read lets nothing go.
+TEST(KvView, ForgottenNodeTombstones) {
+  auto view = build_kv_view({entry(kKeys.forgotten("n3"), encode(ForgottenNode{"n3", "2026-12-03T14:00:00Z"})),
+                             entry(kKeys.forgotten("n4"), encode(ForgottenNode{"n5", "2026-12-03T14:00:00Z"})),
+                             entry(kKeys.forgotten("n6"), "gone"),
+                             entry(kKeys.forgotten("N7;x"), encode(ForgottenNode{"N7;x", ""}))},
+                            kKeys);
+  EXPECT_EQ(view.forgotten, (std::set<std::string>{"n3"}));
+  EXPECT_NE(find_unreadable(view, "ha-supervisor/forgotten/n4"), nullptr) << "names another node";
+  EXPECT_NE(find_unreadable(view, "ha-supervisor/forgotten/n6"), nullptr);
+  EXPECT_NE(find_unreadable(view, "ha-supervisor/forgotten/N7;x"), nullptr);
+  EXPECT_EQ(view.unreadable.size(), 3u);
 }
 
 TEST(KvView, GoodClusterState) {

@@ -2,6 +2,8 @@
 // syncthing 1.19.2 answers (tests/fixtures/syncthing), the parsers, and the
 // decisions fed with snapshots.
 #include <gtest/gtest.h>
+
+#include "tests/unit/known_nodes_helper.hpp"
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -200,6 +202,7 @@ loop::Snapshot files_snapshot() {
   s.kv.known = true;
   s.kv.registered = {{"n1", "127.0.0.1"}, {"n2", "127.0.0.1"}};
   s.kv.registered_devices = {{"n1", kN1}, {"n2", kN2}};
+  testing_support::derive_known_nodes(s);
   s.kv.members["n1"].name = "n1";
   s.kv.members["n2"].name = "n2";
   s.units_connected = true;
@@ -233,6 +236,7 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
   auto s = files_snapshot();
   s.kv.registered["n3"] = "127.0.0.3";
   s.kv.registered_devices["n3"] = kN3;
+  testing_support::derive_known_nodes(s);
   s.kv.members["n3"].name = "n3";
   loop::Plan plan;
   auto note = loop::decide_files(plan, s);
@@ -243,11 +247,25 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
 
   s = files_snapshot();
   s.kv.registered.erase("n2");
+  testing_support::derive_known_nodes(s);
   loop::Plan forgotten;
   loop::decide_files(forgotten, s);
   apply = forgotten.find<loop::ApplySyncthingConfig>();
   ASSERT_TRUE(apply);
   EXPECT_EQ(apply->changes, "device n2 removed");
+}
+
+// Every registration gone from Consul (its data lost): the devices stay, as
+// remembered, so the folder keeps replicating to them.
+TEST(DecideFilesTest, RegistrationsMissingFromConsulKeepTheirDevices) {
+  auto s = files_snapshot();
+  const auto remembered = s.known.nodes;
+  s.kv.registered.clear();
+  s.kv.registered_devices.clear();
+  s.known = cluster::known_nodes(s.kv, remembered, s.self);
+  loop::Plan plan;
+  auto note = loop::decide_files(plan, s);
+  EXPECT_FALSE(plan.has<loop::ApplySyncthingConfig>()) << note;
 }
 
 // One side of each pair dials: the one whose device id sorts first, and only
@@ -261,6 +279,7 @@ TEST(DecideFilesTest, TheDialerWaitsUntilThePeerKnowsItAndTheOtherSideNeverDials
   auto s = files_snapshot();
   s.kv.registered["n3"] = "127.0.0.3";
   s.kv.registered_devices["n3"] = later;
+  testing_support::derive_known_nodes(s);
   s.kv.members["n3"].name = "n3";
   auto address_of = [&](const std::string& name) {
     for (const auto& p : loop::desired_syncthing(s, nullptr).peers)
@@ -348,6 +367,7 @@ TEST(DecideFilesTest, BadRegistrationsFromConsulNeverReachSyncthing) {
   s.kv.registered_devices["n4"] = "not-a-device";
   s.kv.registered["n5"] = "127.0.0.5";
   s.kv.registered_devices["n5"] = kN1;  // claims this node's identity
+  testing_support::derive_known_nodes(s);
   std::vector<std::string> refused;
   auto desired = loop::desired_syncthing(s, &refused);
   ASSERT_EQ(desired.peers.size(), 1u);
@@ -383,6 +403,7 @@ TEST(DecideFilesTest, SyncthingStoppedIsStarted) {
 TEST(DecideFilesTest, TheDeviceIdIsRegisteredOnceKnown) {
   auto s = files_snapshot();
   s.kv.registered_devices.erase("n1");
+  testing_support::derive_known_nodes(s);
   s.consul.agent_known = true;
   s.consul.ever_reached_quorum = true;
   s.consul.quorum_reachable = true;
