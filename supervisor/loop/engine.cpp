@@ -199,9 +199,30 @@ void Engine::act(const Plan& plan) {
   }
 }
 
+// Also the end of a failure's streak: its warning may be said again.
 void Engine::finish_job(Job job) {
   busy_.erase(job);
+  failed_job_warned_.erase(job);
   wake();
+}
+
+// A call Consul failed (an ACL's 403, no cluster leader yet): the job stays
+// busy for kLockRetry, so the loop asks again four times a second instead of
+// at once (a 403 answers in ~3 ms: the same refused call 300 times a second).
+// `warning`, when given, is logged once while it stays the same.
+void Engine::finish_failed_job(Job job, const std::string& warning) {
+  if (!warning.empty() && failed_job_warned_[job] != warning) {
+    spdlog::warn("{}", warning);
+    failed_job_warned_[job] = warning;
+  }
+  auto [entry, fresh] = failed_job_timers_.try_emplace(job, nullptr);
+  if (fresh) entry->second = &timers_.make();
+  entry->second->expires_after(kLockRetry);
+  entry->second->async_wait([this, job](boost::system::error_code ec) {
+    if (ec) return;
+    busy_.erase(job);  // not finish_job: the streak goes on until a success
+    wake();
+  });
 }
 
 // The liveness check shows in Consul that the loop turns: it is passed from the
@@ -444,11 +465,10 @@ void Engine::run(const RegisterService&) {
       last_heartbeat_ = Clock::now();
       spdlog::info("registered service {} with liveness check {} (ttl {} ms)", service_id(), check_id(),
                    config_.consul.check_ttl_ms);
-    } else {
-      note_consul_error("registering the service", r.error());
-      spdlog::warn("{}", link_.last_error);
+      return finish_job(Job::register_service);
     }
-    finish_job(Job::register_service);
+    note_consul_error("registering the service", r.error());
+    finish_failed_job(Job::register_service, link_.last_error);
   });
 }
 
@@ -461,7 +481,7 @@ void Engine::run(const OpenSession&) {
   consul_.sessions_on_node(link_.agent_node, [this](consul::Result<std::vector<consul::SessionInfo>> r) {
     if (!r) {
       note_consul_error("listing this node's sessions", r.error());
-      return finish_job(Job::open_session);
+      return finish_failed_job(Job::open_session);
     }
     session_lookup_done_ = true;
     std::vector<std::string> ours;
@@ -501,8 +521,7 @@ void Engine::create_session() {
   consul_.session_create(spec, [this](consul::Result<std::string> r) {
     if (!r) {
       note_consul_error("opening a session", r.error());
-      spdlog::warn("{}", link_.last_error);
-      return finish_job(Job::open_session);
+      return finish_failed_job(Job::open_session, link_.last_error);
     }
     session_ = {r.value(), true};
     spdlog::info("opened session {} (check serfHealth, ttl {} s, lock-delay {} ms)", short_id(r.value()),
@@ -530,7 +549,7 @@ void Engine::run(const PublishMember& a) {
       if (member_refused_ && member_refused_->session == session) spdlog::info("member record published");
       member_refused_.reset();
     }
-    refresh_kv([this] { finish_job(Job::publish_member); });
+    refresh_kv([this, failed = !r] { failed ? finish_failed_job(Job::publish_member) : finish_job(Job::publish_member); });
   });
 }
 
@@ -549,7 +568,9 @@ void Engine::run(const AcquireLeadership&) {
       spdlog::info("acquired the leader lock");
       leader_refused_.reset();
     }
-    refresh_kv([this] { finish_job(Job::acquire_leadership); });
+    refresh_kv([this, failed = !r] {
+      failed ? finish_failed_job(Job::acquire_leadership) : finish_job(Job::acquire_leadership);
+    });
   });
 }
 
@@ -620,7 +641,9 @@ void Engine::run(const RegisterNode& a) {
       spdlog::warn("registering this node: Consul refused the transaction");
     else
       spdlog::info("registered node {} ({}) in the cluster", config_.node.name, config_.node.address);
-    refresh_kv([this] { finish_job(Job::register_node); });
+    refresh_kv([this, failed = !r || !r.value().committed] {
+      failed ? finish_failed_job(Job::register_node) : finish_job(Job::register_node);
+    });
   });
 }
 

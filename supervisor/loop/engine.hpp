@@ -71,6 +71,7 @@ class Engine {
 
   // The cluster's jobs; the components' jobs run in their drivers.
   void finish_job(Job job);
+  void finish_failed_job(Job job, const std::string& warning = {});
   void run(const IdentifyAgent&);
   void run(const RegisterService&);
   void run(const OpenSession&);
@@ -134,6 +135,8 @@ class Engine {
   std::uint64_t watch_generation_ = 0;  // only the newest watch loop goes on
   bool last_probe_failed_ = false;
   bool cycle_posted_ = false;
+  std::map<Job, boost::asio::steady_timer*> failed_job_timers_;  // from timers_, one per job
+  std::map<Job, std::string> failed_job_warned_;  // the failure last warned about, until a success
 
   Units units_;
   DriverContext driver_context_;

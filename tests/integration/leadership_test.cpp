@@ -226,6 +226,32 @@ TEST_F(ClusterTest, ARefusedMemberKeyIsAskedForAgainEveryQuarterSecondNotInALoop
   EXPECT_NE(log.find("member record published"), std::string::npos) << log;
 }
 
+// Consul refusing a call outright (an ACL's 403 answers in a few ms): the
+// supervisor asks again four times a second, not in a loop, and says it once.
+TEST_F(ClusterTest, AServiceRegistrationConsulRefusesIsAskedForAgainEveryQuarterSecond) {
+  std::atomic<bool> refuse{true};
+  GarblingConsulProxy proxy(consul_->agent(0).http, [&](const http::ServerRequest& r) -> std::optional<http::ServerResponse> {
+    if (refuse && r.path == "/v1/agent/service/register")
+      return http::ServerResponse{403, "Permission denied: Missing service:write on ha-supervisor", "text/plain", {}};
+    return std::nullopt;
+  });
+  SupervisorOptions o = options_for(0);
+  o.consul_http = proxy.port();
+  add_supervisor(0, o);
+  std::this_thread::sleep_for(3s);
+  int registrations = 0;
+  for (const auto& r : proxy.seen())
+    if (r.path == "/v1/agent/service/register") ++registrations;
+  EXPECT_GE(registrations, 3) << "asked again while refused";
+  EXPECT_LE(registrations, 3000 / 250 + 4) << "one try per 250 ms";
+  const std::string log = sup(0).log();
+  const std::string said = "warning registering the service: consul answered 403: Permission denied";
+  EXPECT_NE(log.find(said), std::string::npos) << log;
+  EXPECT_EQ(log.find(said), log.rfind(said)) << "the same refusal is warned about once (debug has each try)";
+  refuse = false;
+  EXPECT_TRUE(wait_until([&] { return sup(0).is_healthy(); }, 10s)) << "taken at once when Consul accepts";
+}
+
 TEST_F(ClusterTest, RestartedLeaderAdoptsItsSurvivingSessionAndStaysLeader) {
   start_supervisors();
   int leader = wait_for_leader(20s);
