@@ -11,7 +11,12 @@
 #   consul_tls_*     the servers' RPC (port 8300) is TLS both ways, checked
 #                    against the cluster's CA and the name server.dc1.consul:
 #                    a host without the certificate gets no answer (Consul's
-#                    HTTP API stays plain, on 127.0.0.1 only).
+#                    HTTP API stays plain, on 127.0.0.1 only);
+#   consul_acl_*     ACLs with default deny: a call without a token (any
+#                    local user) reads and writes nothing. The tokens go to
+#                    /etc/consul.d/tokens/ROLE, root only; acl-setup (run by
+#                    consul-acl-setup.service once the servers have a leader)
+#                    gives each its policy.
 # --consul-prefix: an already unpacked consul (e.g. the project's .deps/consul),
 # for machines without access to Debian's mirror. --root: install under DIR.
 set -euo pipefail
@@ -53,6 +58,11 @@ for part in ca cert key; do
   printf '%s' "$value" | base64 -d >"$tls/$part.pem" 2>/dev/null || missing "consul_tls_$part= is not base64"
   grep -q -- '-----BEGIN' "$tls/$part.pem" || missing "consul_tls_$part= is not a PEM file"
 done
+acl_roles="master agent supervisor patroni rest operator"
+uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+for role in $acl_roles; do
+  secret "consul_acl_$role" | grep -qE "$uuid_re" || missing "no consul_acl_$role= that is a UUID"
+done
 if command -v openssl >/dev/null; then
   openssl verify -CAfile "$tls/ca.pem" "$tls/cert.pem" >/dev/null 2>&1 ||
     missing "consul_tls_cert= is not signed by consul_tls_ca="
@@ -73,6 +83,28 @@ install -m 0600 "$tls/cert.pem" "$root/etc/consul.d/tls/server.pem"
 install -m 0600 "$tls/key.pem" "$root/etc/consul.d/tls/server.key"
 (umask 077 && printf '{ "encrypt": "%s" }\n' "$gossip_key" >"$root/etc/consul.d/gossip.json.new")
 mv "$root/etc/consul.d/gossip.json.new" "$root/etc/consul.d/gossip.json"
+# ACLs: default deny; the agent token for the agents' own work; the master
+# token only for acl-setup. extend-cache: a node cut off from the leader goes
+# on with the tokens it has already resolved.
+install -d -m 0700 "$root/etc/consul.d/tokens"
+for role in $acl_roles; do
+  (umask 077 && secret "consul_acl_$role" >"$root/etc/consul.d/tokens/$role.new")
+  mv "$root/etc/consul.d/tokens/$role.new" "$root/etc/consul.d/tokens/$role"
+done
+(umask 077 && cat >"$root/etc/consul.d/acl.json.new" <<JSON
+{
+  "primary_datacenter": "dc1",
+  "acl": {
+    "enabled": true,
+    "default_policy": "deny",
+    "down_policy": "extend-cache",
+    "enable_token_persistence": false,
+    "tokens": { "master": "$(secret consul_acl_master)", "agent": "$(secret consul_acl_agent)" }
+  }
+}
+JSON
+)
+mv "$root/etc/consul.d/acl.json.new" "$root/etc/consul.d/acl.json"
 # RPC between servers (and from any other host) is TLS with a certificate the
 # cluster's CA signed, for server.dc1.consul; HTTP (127.0.0.1) is unchanged.
 cat >"$root/etc/consul.d/tls.json" <<JSON
@@ -90,8 +122,13 @@ out=$("$root/opt/consul/usr/bin/consul" validate "$root/etc/consul.d/" 2>&1) || 
   exit 1
 }
 install -D -m 0644 "$here/consul.service" "$root/etc/systemd/system/consul.service"
+install -D -m 0755 "$here/acl-setup" "$root/usr/local/lib/ha-consul/acl-setup"
+install -D -m 0644 "$here/consul-acl-setup.service" "$root/etc/systemd/system/consul-acl-setup.service"
 if [ -z "$root" ] && [ "$enable" = 1 ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable --now consul.service
+  # Not waited for: it finishes once the other servers are up (--no-block).
+  systemctl enable consul-acl-setup.service
+  systemctl start --no-block consul-acl-setup.service
 fi
 echo "consul server installed for node $name ($bind)"

@@ -11,6 +11,8 @@ struct DbSecrets {       // one file, the same on every node (components/patroni
   std::string rewind;       // rewinder
   std::string manager;      // the manager's own role
   std::string rest_api;     // Patroni's REST API: its unsafe endpoints (POST, PATCH, ...) need it
+  // Patroni's Consul ACL token (consul_acl_patroni); empty: Consul without ACLs.
+  std::string consul_token;
 };
 
 struct PatroniModel {

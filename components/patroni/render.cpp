@@ -41,6 +41,17 @@ bool cidr_ok(const std::string& v) {
 }
 bool port_ok(int p) { return p >= 1 && p <= 65535; }
 
+// 8-4-4-4-12 lowercase hex digits: what Consul takes as a token's SecretID.
+bool is_uuid(const std::string& text) {
+  if (text.size() != 36) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    const char c = text[i];
+    if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
 std::optional<std::string> model_problem(const PatroniModel& m) {
   auto bad = [](const std::string& what) { return std::optional<std::string>("refusing to render " + what); };
   if (!is_node_name(m.node_name)) return bad("node name: it must be " + std::string(kNodeNameFormat));
@@ -64,6 +75,7 @@ std::optional<std::string> model_problem(const PatroniModel& m) {
   for (const auto* s :
        {&m.secrets.superuser, &m.secrets.replication, &m.secrets.rewind, &m.secrets.manager, &m.secrets.rest_api})
     if (!password_ok(*s)) return bad("passwords: each must be 16..128 of [A-Za-z0-9._~-]");
+  if (!m.secrets.consul_token.empty() && !is_uuid(m.secrets.consul_token)) return bad("Consul token: it must be a UUID");
   return std::nullopt;
 }
 
@@ -96,6 +108,8 @@ data model_data(const PatroniModel& m) {
   d.set("manager_database", m.manager_database);
   d.set("manager_password", m.secrets.manager);
   d.set("rest_api_password", m.secrets.rest_api);
+  d.set("consul_token_set", data(m.secrets.consul_token.empty() ? data::type::bool_false : data::type::bool_true));
+  d.set("consul_token", m.secrets.consul_token);
   return d;
 }
 
@@ -138,6 +152,14 @@ SecretsParse parse_secrets(const std::string& text) {
     }
     std::string key = line.substr(0, eq);
     std::string value = line.substr(eq + 1);
+    if (key == kPatroniConsulTokenKey) {
+      if (!is_uuid(value)) {
+        out.error = "line " + std::to_string(number) + ": " + key + ": must be a UUID (Consul's token format)";
+        return out;
+      }
+      out.secrets.consul_token = value;
+      continue;
+    }
     // The same file carries the cluster's other secrets; they are not Patroni's.
     if (key.rfind(kConsulKeyPrefix, 0) == 0) continue;
     Slot* slot = nullptr;

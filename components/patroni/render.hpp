@@ -16,9 +16,11 @@ RenderedConfig render_bootstrap_sql(const std::string& template_text, const Patr
 // "manager=...", "patroni_api=..." lines, '#' comments. Passwords of 16..128
 // characters from [A-Za-z0-9._~-], so they are safe in YAML, SQL and conninfo
 // strings. The file also holds Consul's keys (kConsulKeyPrefix: the gossip
-// key, the TLS certificate), which components/consul/install.sh reads, not
-// Patroni: they are skipped here.
+// key, the TLS certificate, the ACL tokens), which components/consul/install.sh
+// reads, not Patroni: they are skipped here, except Patroni's own ACL token
+// (kPatroniConsulTokenKey, a UUID; optional: without it Consul has no ACLs).
 inline constexpr const char* kConsulKeyPrefix = "consul_";
+inline constexpr const char* kPatroniConsulTokenKey = "consul_acl_patroni";
 struct SecretsParse {
   DbSecrets secrets;
   std::string error;  // names the line and key, never the value

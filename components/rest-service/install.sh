@@ -83,11 +83,18 @@ printf '[Service]\n# Written by install.sh: the only path rest-standin writes.\n
   >"$root/etc/systemd/system/rest-standin.service.d/20-resources.conf"
 if [ -n "$consul_address" ]; then
   install -d "$root/etc/consul.d"
-  cat >"$root/etc/consul.d/rest-service.json" <<JSON
+  # With Consul's ACLs (components/consul/install.sh), the registration
+  # carries the REST service's token: the file is root only then.
+  token_line=''
+  if [ -r "$root/etc/consul.d/tokens/rest" ]; then
+    token_line="\"token\": \"$(cat "$root/etc/consul.d/tokens/rest")\","
+  fi
+  (umask 077 && cat >"$root/etc/consul.d/rest-service.json.new" <<JSON
 {
   "service": {
     "id": "rest-service",
     "name": "rest-service",
+    $token_line
     "address": "$consul_address",
     "port": $consul_port,
     "check": {
@@ -100,6 +107,8 @@ if [ -n "$consul_address" ]; then
   }
 }
 JSON
+  )
+  mv "$root/etc/consul.d/rest-service.json.new" "$root/etc/consul.d/rest-service.json"
   if [ -z "$root" ] && [ -d /run/systemd/system ] && systemctl -q is-active consul.service; then
     systemctl reload consul.service
   fi

@@ -36,11 +36,28 @@ openssl verify -CAfile "$root/etc/consul.d/tls/ca.pem" "$root/etc/consul.d/tls/s
   || fail "the installed certificate does not verify against the installed CA"
 openssl x509 -in "$root/etc/consul.d/tls/server.pem" -noout -ext subjectAltName | grep -q 'DNS:server.dc1.consul' \
   || fail "the certificate is not for server.dc1.consul (verify_server_hostname)"
+# ACLs: default deny, the agent's token and the master token in acl.json, each
+# role's token in its own root-only file, and acl-setup with its unit.
+grep -q '"default_policy": "deny"' "$root/etc/consul.d/acl.json" || fail "Consul's ACLs are not default deny"
+grep -qF "\"agent\": \"$(sed -n 's/^consul_acl_agent=//p' "$root/cluster-secrets")\"" "$root/etc/consul.d/acl.json" \
+  || fail "the agents' ACL token is not installed"
+[ "$(stat -c %a "$root/etc/consul.d/acl.json")" = 600 ] || fail "acl.json is not root-only"
+[ "$(stat -c %a "$root/etc/consul.d/tokens")" = 700 ] || fail "the tokens' folder is not root-only"
+for role in master agent supervisor patroni rest operator; do
+  [ "$(cat "$root/etc/consul.d/tokens/$role")" = "$(sed -n "s/^consul_acl_$role=//p" "$root/cluster-secrets")" ] ||
+    fail "the $role token is not installed"
+  [ "$(stat -c %a "$root/etc/consul.d/tokens/$role")" = 600 ] || fail "the $role token is not root-only"
+done
+[ -x "$root/usr/local/lib/ha-consul/acl-setup" ] && [ -f "$root/etc/systemd/system/consul-acl-setup.service" ] ||
+  fail "acl-setup or its unit missing"
+sed 's/^consul_acl_supervisor=.*/consul_acl_supervisor=not-a-uuid/' "$root/cluster-secrets" >"$root/bad-token"
+if consul_install --secrets "$root/bad-token" >/dev/null 2>&1; then fail "consul took an ACL token that is not a UUID"; fi
 # --add-missing completes an older file and keeps what it had.
 printf 'superuser=old-superuser-secret-1\n' >"$root/old-secrets"
 "$src/components/patroni/generate-secrets" --add-missing "$root/old-secrets"
 grep -qx 'superuser=old-superuser-secret-1' "$root/old-secrets" || fail "--add-missing changed an existing secret"
-for key in replication rewind manager patroni_api consul_gossip consul_tls_ca consul_tls_cert consul_tls_key; do
+for key in replication rewind manager patroni_api consul_gossip consul_tls_ca consul_tls_cert consul_tls_key \
+           consul_acl_master consul_acl_agent consul_acl_supervisor consul_acl_patroni consul_acl_rest consul_acl_operator; do
   grep -q "^$key=" "$root/old-secrets" || fail "--add-missing did not add $key"
 done
 if "$src/components/patroni/generate-secrets" "$root/old-secrets" 2>/dev/null; then fail "generate-secrets overwrote a secrets file"; fi
@@ -76,6 +93,9 @@ echo "host=127.0.0.1 dbname=manager user=manager" >"$rest_db"
   || fail "the rest-service definition does not pass consul validate"
 grep -q '"http": "http://198.18.0.11:8100/api/v3.1/status"' "$root/etc/consul.d/rest-service.json" \
   || fail "rest-service check missing"
+grep -qF "\"token\": \"$(cat "$root/etc/consul.d/tokens/rest")\"" "$root/etc/consul.d/rest-service.json" \
+  || fail "the rest-service registration does not carry the REST service's ACL token"
+[ "$(stat -c %a "$root/etc/consul.d/rest-service.json")" = 600 ] || fail "rest-service.json (with its token) is not root-only"
 if "$src/components/rest-service/install.sh" --root "$root" --db-file "$rest_db" --bin-dir "$build/components/rest-service" \
      --no-enable --consul-address '1.2.3.4"; x' >/dev/null 2>&1; then
   fail "a bad --consul-address was written into Consul's config"

@@ -34,6 +34,18 @@ wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s
   return 1
 }
 in_node() { "$lab" exec "$@"; }
+# Consul's HTTP API on NODE with ROLE's ACL token (a root-only file on the node,
+# components/consul/install.sh), sent from stdin: never on a command line.
+consul_call() {  # consul_call NODE ROLE METHOD PATH [BODY]
+  CONSUL_BODY=${5:-} CONSUL_TOKEN_FILE=/etc/consul.d/tokens/$2 in_node "$1" sh -c \
+    'printf "X-Consul-Token: %s\n" "$(cat "$CONSUL_TOKEN_FILE")" |
+     curl -sf -X "$0" --max-time 2 -H @- ${CONSUL_BODY:+--data "$CONSUL_BODY"} "http://127.0.0.1:8500$1"' "$3" "$4"
+}
+# The consul CLI on NODE with ROLE's token (CONSUL_HTTP_TOKEN_FILE: read from the file).
+consul_cli() {  # consul_cli NODE ROLE ARGS...
+  local n=$1 role=$2; shift 2
+  CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/$role in_node "$n" /opt/consul/usr/bin/consul "$@"
+}
 vip=198.18.0.100
 holders() {  # nodes with the floating IP on their link
   local out="" n
@@ -229,7 +241,7 @@ fi
 # python's http.server answers /api/whoami with its node's name.
 for n in n1 n2 n3; do
   in_node "$n" systemctl stop rest-standin
-  in_node "$n" curl -sf -X PUT --max-time 2 http://127.0.0.1:8500/v1/agent/service/deregister/rest-service >/dev/null
+  consul_call "$n" rest PUT /v1/agent/service/deregister/rest-service >/dev/null
 done
 check "/api/ on the floating IP says clearly that no REST service is healthy (503 JSON from nginx)" wait_for 10 bash -c \
   "'$lab' exec c1 curl -s --max-time 2 -w ' %{http_code}' http://$vip/api/v3.1/status | tr '\\n' ' ' | grep -q 'no healthy REST service registered in Consul.* 503'"
@@ -244,7 +256,7 @@ for n in n1 n2 n3; do
   ip=198.18.0.1${n:1}
   in_node "$n" sh -c "mkdir -p /tmp/fake-rest/api/v3.1 && echo $n >/tmp/fake-rest/api/whoami && echo ok >/tmp/fake-rest/api/v3.1/status"
   in_node "$n" systemd-run --quiet --unit=fake-rest python3 -m http.server 8180 --bind "$ip" --directory /tmp/fake-rest
-  in_node "$n" curl -sf -X PUT --max-time 2 http://127.0.0.1:8500/v1/agent/service/register --data \
+  consul_call "$n" rest PUT /v1/agent/service/register \
     "{\"ID\":\"rest-service\",\"Name\":\"rest-service\",\"Address\":\"$ip\",\"Port\":8180,\"Check\":{\"HTTP\":\"http://$ip:8180/api/v3.1/status\",\"Interval\":\"1s\",\"Timeout\":\"1s\"}}"
 done
 answers_from() {  # answers_from URL COUNT: the distinct bodies of COUNT GETs from c1
@@ -289,10 +301,10 @@ check "hactl status says why: its health names the failing check" bash -c \
   "'$lab' exec n1 hactl status | awk '\$1 == \"$unfit\"' | grep -q 'rest-service failing its checks here'"
 for n in n1 n2 n3; do
   in_node "$n" systemctl stop fake-rest >/dev/null 2>&1
-  in_node "$n" curl -sf -X PUT --max-time 2 http://127.0.0.1:8500/v1/agent/service/deregister/rest-service >/dev/null
+  consul_call "$n" rest PUT /v1/agent/service/deregister/rest-service >/dev/null
   # The REST stand-in back, with its registration from /etc/consul.d.
   in_node "$n" systemctl start rest-standin
-  in_node "$n" /opt/consul/usr/bin/consul reload >/dev/null
+  consul_cli "$n" master reload >/dev/null
 done
 check "the REST stand-in is back behind the floating IP" wait_for 20 bash -c \
   "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep -q writable"
@@ -410,7 +422,7 @@ check "half-up lab is refused with a clear error" bash -c "'$lab' up 2>&1 | grep
 # Consul loses the crashed node's registration (its data lost or reset, or an
 # ACL that hides it): no node lets it go without `hactl forget`.
 crashed_ip="198.18.0.1${leader:1}"
-"$lab" exec "$viewer" /opt/consul/usr/bin/consul kv delete "ha-supervisor/nodes/$leader" >/dev/null
+consul_cli "$viewer" supervisor kv delete "ha-supervisor/nodes/$leader" >/dev/null
 check "a down node whose registration vanished from Consul stays every node's VRRP peer (only forget removes it)" \
   bash -c "sleep 2; for n in n1 n2 n3; do [ \$n = $leader ] || '$lab' exec \$n grep -q '^ *$crashed_ip\$' /etc/keepalived/keepalived.conf || exit 1; done"
 check "hactl status shows it down and kept" bash -c \

@@ -4,16 +4,16 @@
 # check fails when its protection is off (tried by hand with it removed: the
 # forged adverts took the IP from its holder, Patroni obeyed c1's POST).
 
-# What every node says it has on (ACLs: not yet, and it says so).
+# What every node says it has on.
 protections_shown() {
   local n line
   for n in n1 n2 n3; do
     line=$(in_node "$n" hactl status | grep '^protections:')
-    [ "$line" = "protections: Consul gossip encryption on, RPC TLS on, ACLs (default deny) OFF, VRRP filter loaded, Patroni REST password on, API writes token (root only)" ] ||
+    [ "$line" = "protections: Consul gossip encryption on, RPC TLS on, ACLs (default deny) on, VRRP filter loaded, Patroni REST password on, API writes token (root only)" ] ||
       { echo "    $n: ${line:-no protections line}"; return 1; }
   done
 }
-check "hactl status on every node: gossip encryption, RPC TLS, the VRRP filter, Patroni's password, the API token on (ACLs OFF)" \
+check "hactl status on every node: gossip encryption, RPC TLS, ACLs, the VRRP filter, Patroni's password, the API token on" \
   wait_for 10 protections_shown
 
 # --- Consul: only agents with the cluster's gossip key join -----------------------
@@ -28,7 +28,7 @@ stranger_joins_consul() {  # prints the stranger agent's last words
   echo "$out" | grep -E 'Failed to join|encrypt' | head -2 | sed 's/^ */    /'
 }
 stranger_refused() { local said; said=$(stranger_joins_consul); echo "$said"; grep -q 'Remote state is encrypted' <<<"$said"; }
-consul_members() { "$lab" exec n1 /opt/consul/usr/bin/consul members | awk 'NR > 1 {print $1}' | sort | tr '\n' ' '; }
+consul_members() { consul_cli n1 operator members | awk 'NR > 1 {print $1}' | sort | tr '\n' ' '; }
 check "c1 starts a Consul agent and joins a node: refused (gossip is encrypted with the cluster's key)" stranger_refused
 check "... and Consul's members are still the three servers" [ "$(consul_members)" = 'consul-n1 consul-n2 consul-n3 ' ]
 # Without an agent: Consul's server RPC (8300) spoken directly, as a KV write.
@@ -37,9 +37,46 @@ rpc_refused() { local out; out=$("$lab" exec c1 python3 "$top/tests/lab/attacks/
 check "c1 speaks Consul's server RPC (8300) to n1, asking the leader and writing a key: both refused (TLS, the cluster's certificate)" rpc_refused
 check "... Consul says why (a connection without TLS from 198.18.0.50), and the key was not written" bash -c \
   "'$lab' exec n1 journalctl -u consul --no-pager --since=-1min | grep -q 'Non-TLS connection attempted.*198.18.0.50' &&
-   ! '$lab' exec n1 /opt/consul/usr/bin/consul kv get ha-stranger/was-here >/dev/null 2>&1"
+   ! CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/operator '$lab' exec n1 /opt/consul/usr/bin/consul kv get ha-stranger/was-here >/dev/null 2>&1"
 check "c1 cannot reach Consul's HTTP API or syncthing's on a node (loopback only)" bash -c \
   "! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8500/v1/kv/ && ! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8384/"
+
+# --- Consul's ACLs: default deny, one token per role --------------------------------
+# Any local user reaches Consul's HTTP API on 127.0.0.1; without a token it
+# reads and writes nothing. Each service's token does its own work only.
+as_nobody() { local n=$1; shift; "$lab" exec "$n" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+anonymous_refused() {
+  local code ok=0 call
+  for call in "PUT /v1/kv/ha-supervisor/nodes/intruder" "PUT /v1/agent/service/register" \
+              "PUT /v1/agent/maintenance?enable=true" "PUT /v1/session/create"; do
+    set -- $call
+    code=$(as_nobody n1 curl -s -o /dev/null -m 2 -w '%{http_code}' -X "$1" -d '{"Name":"rest-service","Port":1}' \
+      "http://127.0.0.1:8500$2")
+    [ "$code" = 403 ] || { echo "    nobody: $1 $2: $code"; ok=1; }
+  done
+  if as_nobody n1 curl -s -m 2 'http://127.0.0.1:8500/v1/kv/ha-supervisor/?recurse=true' | grep -q 'members/'; then
+    echo "    nobody lists the cluster's keys"; ok=1
+  fi
+  return $ok
+}
+check "nobody on n1 (no token): Consul refuses a KV write, a service registration, agent maintenance, a session (403), and lists no key" \
+  anonymous_refused
+tokens_least_privilege() {
+  local ok=0
+  consul_call n1 supervisor PUT /v1/kv/service/manager-db/supervisor-was-here x >/dev/null &&
+    { echo "    the supervisor's token wrote into Patroni's namespace"; ok=1; }
+  consul_call n1 patroni PUT /v1/kv/ha-supervisor/patroni-was-here x >/dev/null &&
+    { echo "    Patroni's token wrote under the supervisor's prefix"; ok=1; }
+  consul_call n1 operator PUT /v1/kv/ha-supervisor/operator-was-here x >/dev/null &&
+    { echo "    the operator's read-only token wrote a key"; ok=1; }
+  consul_call n1 rest PUT /v1/kv/ha-supervisor/rest-was-here x >/dev/null &&
+    { echo "    the REST service's token wrote a key"; ok=1; }
+  consul_call n1 operator GET '/v1/kv/ha-supervisor/?keys=true' | grep -q 'ha-supervisor/leader' ||
+    { echo "    the operator's token cannot read the cluster's keys"; ok=1; }
+  return $ok
+}
+check "each token does only its own work: supervisor, Patroni, REST and the read-only operator's refused elsewhere" \
+  tokens_least_privilege
 
 # --- Patroni's REST API: writes only from the cluster, with its password ------------
 patroni_config() { "$lab" exec n1 curl -s -m 2 http://198.18.0.11:8008/config; }
@@ -84,7 +121,6 @@ check "the VRRP filter flushed away on $vrrp_holder (a firewall reload): the sup
   wait_for 15 bash -c "ip netns exec hal-$vrrp_holder nft list table ip ha_supervisor_vrrp | grep -q 'ip protocol vrrp'"
 
 # --- a local user who is not root, on a node ---------------------------------------
-as_nobody() { local n=$1; shift; "$lab" exec "$n" setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 check "nobody on n1: hactl maintenance on is refused (the API's token is root's), and says so" bash -c \
   "$(declare -f as_nobody); lab='$lab'; out=\$(as_nobody n1 hactl maintenance on 2>&1); [ \$? -eq 1 ] && grep -q 'run hactl as root' <<<\"\$out\""
 check "nobody on n1: POST /maintenance without the token answers 401" \
@@ -93,12 +129,13 @@ check "... and no node is in maintenance" bash -c "! '$lab' exec n1 hactl status
 unreadable_by_nobody() {
   local f
   for f in /etc/ha-supervisor/db-secrets /etc/consul.d/gossip.json /run/ha-supervisor/api-token \
-           /etc/ha-supervisor/patroni/patroni.yml; do
+           /etc/ha-supervisor/patroni/patroni.yml /etc/consul.d/acl.json /etc/consul.d/tokens/supervisor \
+           /etc/consul.d/rest-service.json; do
     in_node n1 test -e "$f" || { echo "    $f is missing on n1"; return 1; }
     if as_nobody n1 cat "$f" >/dev/null 2>&1; then echo "    nobody reads $f"; return 1; fi
   done
 }
-check "nobody on n1 cannot read a secret: the secrets file, Consul's gossip key, the API token, patroni.yml" unreadable_by_nobody
+check "nobody on n1 cannot read a secret: the secrets file, Consul's gossip key and ACL tokens, the API token, patroni.yml" unreadable_by_nobody
 no_secret_in_ps() {  # no secret of the cluster's file in any process's command line, on any node
   local n key value
   for n in n1 n2 n3; do
@@ -109,7 +146,7 @@ no_secret_in_ps() {  # no secret of the cluster's file in any process's command 
     done <"$top/.run/lab/db-secrets"
   done
 }
-check "no secret (passwords, gossip key) on any process's command line (ps -eo args, every node)" no_secret_in_ps
+check "no secret (passwords, gossip key, ACL tokens) on any process's command line (ps -eo args, every node)" no_secret_in_ps
 
 # --- a symbolic link in the resources folder, replicated by syncthing --------------
 # Planted on n2 (by a local user there, or a peer's syncthing), it reaches the

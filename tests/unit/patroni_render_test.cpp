@@ -147,6 +147,31 @@ TEST(PatroniRender, TheRestApiNeedsThePasswordAndAnAllowedAddressForWrites) {
   EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).error, "refusing to render"));
 }
 
+// With Consul's ACLs the secrets file carries Patroni's token: it reaches
+// patroni.yml's consul section, and nothing but a UUID is taken.
+TEST(PatroniRender, PatronisConsulTokenComesFromTheSecretsFile) {
+  auto without = patroni::render_patroni_yml(read_template("patroni.yml.mustache"), model());
+  ASSERT_EQ(without.error, "");
+  EXPECT_FALSE(contains(without.text, "token:")) << "no token line without ACLs";
+  const std::string token = "ebad1f06-2ebf-4710-a220-2ac1ac9b28f3";
+  auto parsed = patroni::parse_secrets(std::string(kSecrets) + "consul_acl_patroni=" + token + "\n" +
+                                       "consul_acl_master=1419286d-bbe4-4566-a1c5-e603603d1c47\n");
+  ASSERT_EQ(parsed.error, "");
+  EXPECT_EQ(parsed.secrets.consul_token, token) << "Patroni's token only, not the others";
+  auto m = model();
+  m.secrets = parsed.secrets;
+  auto with = patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m);
+  ASSERT_EQ(with.error, "");
+  EXPECT_TRUE(contains(with.text, "consul:\n  host: 127.0.0.1:8500\n  # Patroni's own ACL token: its namespace's keys and "
+                                  "its sessions, nothing else.\n  token: \"" + token + "\"\n  # The supervisor"))
+      << with.text;
+  auto bad = patroni::parse_secrets(std::string(kSecrets) + "consul_acl_patroni=\"; drop: x\n");
+  EXPECT_TRUE(contains(bad.error, "consul_acl_patroni: must be a UUID")) << bad.error;
+  EXPECT_FALSE(contains(bad.error, "drop")) << "the value is never shown";
+  m.secrets.consul_token = "ebad1f06-2ebf-4710-a220-2ac1ac9b28f3\n  x: y";
+  EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).error, "Consul token"));
+}
+
 // ---- decide_db --------------------------------------------------------------
 
 loop::Snapshot patroni_snapshot() {
