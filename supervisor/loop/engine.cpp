@@ -257,8 +257,9 @@ void Engine::probe_quorum() {
   if (stopped_) return;
   consul::ReadOptions options;
   options.consistency = consul::Consistency::consistent;
-  consul_.kv_get(keys_.leader(), options, [this](consul::Result<consul::KvRead> r) {
-    on_probe(r.ok(), r ? "" : r.error().to_string(), r ? r.value().entry : std::nullopt);
+  const auto sent = Clock::now();
+  consul_.kv_get(keys_.leader(), options, [this, sent](consul::Result<consul::KvRead> r) {
+    on_probe(sent, r.ok(), r ? "" : r.error().to_string(), r ? r.value().entry : std::nullopt);
     probe_timer_.expires_after(ms(config_.consul.probe_interval_ms));
     probe_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) probe_quorum();
@@ -266,7 +267,12 @@ void Engine::probe_quorum() {
   });
 }
 
-void Engine::on_probe(bool ok, const std::string& error, const std::optional<consul::KvEntry>& leader_key) {
+// A consistent read proves the quorum as of when it was sent, not when its
+// answer arrived (up to consul.request_timeout_ms later): the contact counts
+// from the send, so a slow answer never stretches the time a node that may
+// be cut off goes on believing it is not.
+void Engine::on_probe(Clock::time_point sent, bool ok, const std::string& error,
+                      const std::optional<consul::KvEntry>& leader_key) {
   auto now = Clock::now();
   bool was_reachable = link_.ever_reached_quorum && now - last_quorum_contact_ < link_.quorum_loss_timeout;
   if (!ok) {
@@ -287,7 +293,7 @@ void Engine::on_probe(bool ok, const std::string& error, const std::optional<con
   if (was_reachable && (view_differs || last_probe_failed_))
     restart_watch(view_differs ? "the leader lock changed under the watcher" : "Consul answered again after a failure");
   last_probe_failed_ = false;
-  last_quorum_contact_ = now;
+  last_quorum_contact_ = std::max(last_quorum_contact_, sent);
   const bool first_contact = !link_.ever_reached_quorum;
   link_.ever_reached_quorum = true;
   link_.quorum_error.clear();
@@ -303,7 +309,7 @@ void Engine::on_probe(bool ok, const std::string& error, const std::optional<con
     wake();
   }
   // Wake exactly when the bound would pass without another success.
-  quorum_deadline_.expires_after(link_.quorum_loss_timeout + 1ms);
+  quorum_deadline_.expires_at(last_quorum_contact_ + link_.quorum_loss_timeout + 1ms);
   quorum_deadline_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     spdlog::warn("no Consul quorum for {} ms: {}", link_.quorum_loss_timeout.count(),

@@ -61,7 +61,8 @@ class Engine {
 
   // Observers.
   void probe_quorum();
-  void on_probe(bool ok, const std::string& error, const std::optional<consul::KvEntry>& leader_key);
+  void on_probe(Clock::time_point sent, bool ok, const std::string& error,
+                const std::optional<consul::KvEntry>& leader_key);
   void restart_watch(const char* why);
   void watch_kv();
   void apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t index);

@@ -252,6 +252,27 @@ TEST_F(ClusterTest, AServiceRegistrationConsulRefusesIsAskedForAgainEveryQuarter
   EXPECT_TRUE(wait_until([&] { return sup(0).is_healthy(); }, 10s)) << "taken at once when Consul accepts";
 }
 
+// A consistent read proves the quorum as of when it was sent. Answers that
+// arrive 3 s late (within the 3.5 s request timeout) carry facts 3 s old:
+// counted from their arrival, contacts 3.5 s apart look fresh against the 4 s
+// bound for ever; counted from the send, the proof goes past the bound
+// before the next answer comes, and the node says it is cut off.
+TEST_F(ClusterTest, QuorumFreshnessCountsFromWhenTheProbeWasSentNotWhenItsAnswerCame) {
+  GarblingConsulProxy proxy(consul_->agent(0).http,
+                            [](const http::ServerRequest&) -> std::optional<http::ServerResponse> { return std::nullopt; });
+  SupervisorOptions o = options_for(0);
+  o.consul_http = proxy.port();
+  o.consul_section = "request_timeout_ms = 3500; quorum_loss_timeout_ms = 4000;";
+  add_supervisor(0, o);
+  ASSERT_TRUE(wait_until([&] { return sup(0).is_healthy(); }, 20s));
+  proxy.delay_answers([](const http::ServerRequest& r) {
+    const bool probe = r.path == "/v1/kv/ha-supervisor/leader" && r.query.count("consistent");
+    return probe ? std::chrono::milliseconds(3000) : std::chrono::milliseconds(0);
+  });
+  EXPECT_TRUE(wait_until([&] { return sup(0).log().find("no Consul quorum for 4000 ms") != std::string::npos; }, 15s))
+      << "a proof of quorum older than the bound was still taken as fresh";
+}
+
 TEST_F(ClusterTest, RestartedLeaderAdoptsItsSurvivingSessionAndStaysLeader) {
   start_supervisors();
   int leader = wait_for_leader(20s);

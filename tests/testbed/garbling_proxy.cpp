@@ -1,6 +1,8 @@
 #include "tests/testbed/garbling_proxy.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
 #include <stdexcept>
 
 #include "supervisor/http/client.hpp"
@@ -44,15 +46,22 @@ GarblingConsulProxy::~GarblingConsulProxy() {
   if (thread_.joinable()) thread_.join();
 }
 
+void GarblingConsulProxy::delay_answers(Delay delay) {
+  std::lock_guard lock(mutex_);
+  delay_ = std::move(delay);
+}
+
 std::vector<SeenRequest> GarblingConsulProxy::seen() {
   std::lock_guard lock(mutex_);
   return seen_;
 }
 
 void GarblingConsulProxy::handle(const http::ServerRequest& request, http::Respond respond) {
+  std::chrono::milliseconds hold{0};
   {
     std::lock_guard lock(mutex_);
     seen_.push_back({request.method, request.path, query_text(request.query)});
+    if (delay_) hold = delay_(request);
   }
   if (auto canned = rule_(request)) return respond(*canned);
   // Forward asynchronously so a blocking query does not hold up the others.
@@ -63,17 +72,19 @@ void GarblingConsulProxy::handle(const http::ServerRequest& request, http::Respo
   if (!request.body.empty()) forward.content_type = "application/json";
   http::Policy policy;
   policy.timeout = std::chrono::seconds(400);
-  http::async_request(io_, {"127.0.0.1", real_port_}, forward, policy, [respond](http::Outcome o) {
+  http::async_request(io_, {"127.0.0.1", real_port_}, forward, policy, [this, respond, hold](http::Outcome o) {
     http::ServerResponse r;
     if (!o.ok) {
       r.status = 502;
       r.body = o.error;
-      return respond(r);
+    } else {
+      r.status = o.response.status;
+      r.body = o.response.body;
+      if (auto index = o.response.header("x-consul-index"); !index.empty()) r.headers["X-Consul-Index"] = index;
     }
-    r.status = o.response.status;
-    r.body = o.response.body;
-    if (auto index = o.response.header("x-consul-index"); !index.empty()) r.headers["X-Consul-Index"] = index;
-    respond(r);
+    if (hold.count() == 0) return respond(r);
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, hold);
+    timer->async_wait([timer, respond, r](boost::system::error_code) { respond(r); });
   });
 }
 

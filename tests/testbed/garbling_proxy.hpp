@@ -5,6 +5,7 @@
 // so this is the one place the tests put something between the supervisor and
 // Consul. It records every request, so a test can prove what was never written.
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,10 @@ class GarblingConsulProxy {
   ~GarblingConsulProxy();
 
   unsigned short port() const { return port_; }
+  // Holds the real agent's answer to the requests `delay` picks (non-zero)
+  // that long before passing it on: a fact that is old when it arrives.
+  using Delay = std::function<std::chrono::milliseconds(const http::ServerRequest&)>;
+  void delay_answers(Delay delay);
   std::vector<SeenRequest> seen();
 
  private:
@@ -38,6 +43,7 @@ class GarblingConsulProxy {
   boost::asio::io_context io_;
   unsigned short real_port_;
   Rule rule_;
+  Delay delay_;  // guarded by mutex_
   std::unique_ptr<http::Server> server_;
   unsigned short port_ = 0;
   std::mutex mutex_;
