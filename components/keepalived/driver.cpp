@@ -29,7 +29,8 @@ namespace hasup::keepalived {
 namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
-VipDriver::VipDriver(loop::DriverContext& ctx) : ctx_(ctx), timers_(ctx.io), filter_check_(timers_.make()) {
+VipDriver::VipDriver(loop::DriverContext& ctx)
+    : ctx_(ctx), timers_(ctx.io), filter_check_(timers_.make()), heartbeat_(timers_.make()) {
   read_template();
 }
 
@@ -52,6 +53,25 @@ void VipDriver::start() {
   workers_ = std::make_unique<asio::thread_pool>(1);
   start_notify();
   if (ctx_.config.vip.vrrp_filter) check_filter_later();
+  if (!ctx_.config.vip.heartbeat_file.empty()) beat();
+}
+
+// On the loop's own io_context: a wedged loop stops beating too, and
+// keepalived gives the IP up (vip.heartbeat_max_age_s) even before systemd's
+// watchdog restarts it.
+void VipDriver::beat() {
+  const std::string error = touch_file(ctx_.config.vip.heartbeat_file);
+  if (error != heartbeat_error_) {
+    if (!error.empty())
+      spdlog::error("floating IP: cannot touch the heartbeat file (keepalived will give the IP up): {}", error);
+    else if (!heartbeat_error_.empty())
+      spdlog::info("floating IP: heartbeat file touched again");
+    heartbeat_error_ = error;
+  }
+  heartbeat_.expires_after(std::chrono::seconds(1));
+  heartbeat_.async_wait([this](boost::system::error_code ec) {
+    if (!ec && !stopped_) beat();
+  });
 }
 
 void VipDriver::stop() {
@@ -150,6 +170,11 @@ void VipDriver::observe(loop::Snapshot& s) const {
   v.base.vip = c.address;
   v.base.track_file = c.track_file;
   v.base.notify_fifo = c.notify_fifo;
+  if (!c.heartbeat_file.empty()) {
+    v.base.heartbeat_file = c.heartbeat_file;
+    v.base.heartbeat_check = c.heartbeat_check;
+    v.base.heartbeat_max_age_s = c.heartbeat_max_age_s;
+  }
   v.vrrp_state = vrrp_state_;
   v.holds_address = address_on_interface();
   v.filter_enabled = c.vrrp_filter;

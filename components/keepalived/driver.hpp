@@ -39,6 +39,7 @@ class VipDriver : public loop::Driver {
   void run(const loop::StartKeepalived& a);
   void run(const loop::ApplyVrrpFilter& a);
   void check_filter_later();
+  void beat();
 
   loop::DriverContext& ctx_;
   bool stopped_ = false;
@@ -54,6 +55,8 @@ class VipDriver : public loop::Driver {
   std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
   loop::Timers timers_;
   boost::asio::steady_timer& filter_check_;
+  boost::asio::steady_timer& heartbeat_;  // vip.heartbeat_file, every second
+  std::string heartbeat_error_;
 };
 
 }  // namespace hasup::keepalived

@@ -18,6 +18,9 @@ done
 [ -x "$root/usr/sbin/nft" ] || [ -x /usr/sbin/nft ] || {
   echo "install.sh: nft is not installed (apt-get install nftables): the VRRP filter needs it" >&2; exit 1; }
 install -d "$root/etc/keepalived"
+# keepalived's check of the supervisor's heartbeat (vip.heartbeat_check): root's,
+# not writable by anyone else (keepalived's enable_script_security).
+install -D -m 0755 "$here/heartbeat-fresh" "$root/usr/local/lib/ha-supervisor/heartbeat-fresh"
 install -D -m 0644 "$here/keepalived.service" "$root/etc/systemd/system/keepalived.service"
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload

@@ -22,6 +22,12 @@ struct VrrpModel {
   // priority. Empty file: no preference.
   std::string preference_file;
   int preference_weight = 0;
+  // The supervisor's heartbeat, checked by keepalived itself (a vrrp_script
+  // running heartbeat_check FILE MAX_AGE): stale, the instance goes to FAULT.
+  // Empty file: no such check.
+  std::string heartbeat_file;
+  std::string heartbeat_check;
+  int heartbeat_max_age_s = 10;
 
   bool operator==(const VrrpModel&) const = default;
 };

@@ -36,6 +36,11 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
     out.error = "refusing the preference track file or its weight (1..253)";
     return out;
   }
+  if (!m.heartbeat_file.empty() && (!is_config_token(m.heartbeat_file) || !is_config_token(m.heartbeat_check) ||
+                                    m.heartbeat_max_age_s < 1)) {
+    out.error = "refusing the heartbeat file, its check or its age";
+    return out;
+  }
   kainjow::mustache::data peers = kainjow::mustache::data::type::list;
   for (const auto& peer : m.peers) {
     if (!is_config_token(peer)) {
@@ -63,6 +68,13 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
     preference.set("file", m.preference_file);
     preference.set("weight", std::to_string(m.preference_weight));
     data.set("preference", preference);
+  }
+  if (!m.heartbeat_file.empty()) {
+    kainjow::mustache::data heartbeat;
+    heartbeat.set("file", m.heartbeat_file);
+    heartbeat.set("check", m.heartbeat_check);
+    heartbeat.set("max_age", std::to_string(m.heartbeat_max_age_s));
+    data.set("heartbeat", heartbeat);
   }
   return render_config(template_text, data);
 }

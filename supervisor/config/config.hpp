@@ -62,6 +62,11 @@ struct VipConfig {
   // The kernel drops VRRP packets from any host that is not a member (nft).
   bool vrrp_filter = true;
   std::string nft = "/usr/sbin/nft";
+  // Touched every second from the loop; keepalived goes to FAULT by itself
+  // once it is older than heartbeat_max_age_s (a dead or hung supervisor).
+  std::string heartbeat_file = "/run/ha-supervisor/alive";
+  int heartbeat_max_age_s = 10;
+  std::string heartbeat_check = "/usr/local/lib/ha-supervisor/heartbeat-fresh";
   bool enabled() const { return !address.empty(); }
 };
 

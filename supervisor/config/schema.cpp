@@ -412,6 +412,19 @@ std::vector<KeySpec> build_keys() {
                "table, ip ha_supervisor_vrrp, loaded with vip.nft): a stranger's adverts, even ones keepalived "
                "refuses, would otherwise delay the holder's and move the floating IP."},
       {HASUP_KEY(vip.nft), .help = "nft binary that loads the VRRP filter.", .format = &kPath},
+      {HASUP_KEY(vip.heartbeat_file),
+       .help = "File the supervisor touches every second from its control loop; keepalived (a vrrp_script "
+               "running vip.heartbeat_check) puts the instance in FAULT once it is older than "
+               "vip.heartbeat_max_age_s: a supervisor that is dead or cannot start never leaves the IP where "
+               "its last word put it.",
+       .format = &kPath},
+      {HASUP_KEY(vip.heartbeat_max_age_s),
+       .help = "Age of vip.heartbeat_file, in seconds, past which keepalived gives the IP up: above a "
+               "restart's gap (~2 s) and systemd's watchdog (5 s), so neither moves the IP.",
+       .int_ranges = {{6, 600}}},
+      {HASUP_KEY(vip.heartbeat_check),
+       .help = "Script keepalived runs every second, as nobody: exit 0 while vip.heartbeat_file is fresh.",
+       .format = &kPath},
       {HASUP_KEY(vip.unfit_grace_ms),
        .help = "A local problem (nginx down, the REST service failing its check, the database not writable) "
                "must last this long before the holder gives the IP to a fit node, in ms: a failure every node "

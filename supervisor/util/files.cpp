@@ -37,6 +37,15 @@ std::optional<std::string> read_small_file(const std::string& path) {
   return std::move(read.content);
 }
 
+std::string touch_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+  if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
+  std::string error;
+  if (::futimens(fd, nullptr) != 0) error = "cannot set the time of " + path + ": " + std::strerror(errno);
+  ::close(fd);
+  return error;
+}
+
 std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode,
                                   std::optional<gid_t> group) {
   namespace fs = std::filesystem;

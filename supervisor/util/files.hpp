@@ -37,4 +37,8 @@ std::optional<std::string> read_small_file(const std::string& path);
 std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode,
                                   std::optional<gid_t> group = std::nullopt);
 
+// Sets the file's modification time to now, making it (mode 0644) when it is
+// missing; a symbolic link there is refused, not followed. "" or what went wrong.
+std::string touch_file(const std::string& path);
+
 }  // namespace hasup

@@ -65,6 +65,14 @@ grep -q '"raft_multiplier": 1' "$root/etc/consul.d/server.json" || fail "raft_mu
 grep -q '"retry_join": \[ "198.18.0.12", "198.18.0.13" \]' "$root/etc/consul.d/server.json" || fail "joins missing"
 [ -f "$root/etc/systemd/system/consul.service" ] || fail "consul unit missing"
 
+# keepalived's check of the supervisor's heartbeat: fresh passes, stale or missing fails.
+fresh="$src/components/keepalived/heartbeat-fresh"
+touch "$root/alive"
+"$fresh" "$root/alive" 10 || fail "heartbeat-fresh: a file touched now is not fresh"
+touch -d '-30 seconds' "$root/alive"
+if "$fresh" "$root/alive" 10; then fail "heartbeat-fresh: a file 30 s old is fresh at 10 s"; fi
+if "$fresh" "$root/no-such-file" 10; then fail "heartbeat-fresh: a missing file is fresh"; fi
+
 "$src/components/ha-supervisor/install.sh" --root "$root" --name n1 --address 198.18.0.11 \
   --bin-dir "$build/supervisor" --no-enable >/dev/null
 "$root/usr/local/bin/ha-supervisor" --check-config "$root/etc/ha-supervisor/ha-supervisor.conf" >/dev/null \

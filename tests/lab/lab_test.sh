@@ -397,6 +397,28 @@ wait_for 30 healthy "$holder" >/dev/null
 # holder): what must never be seen is two.
 check "back with the quorum: still exactly one holder" wait_for 10 one_holder
 
+# --- a supervisor that dies and cannot start again: keepalived stops trusting it ----
+# Its last word in the track file was "may hold"; killed (SIGKILL writes
+# nothing) with a config that no longer loads, it never speaks again. The
+# heartbeat it touched every second goes stale, and keepalived's own check
+# gives the IP up (vip.heartbeat_max_age_s, 10 s).
+dead=$(holders)
+conf=/etc/ha-supervisor/ha-supervisor.conf
+in_node "$dead" cp "$conf" /root/ha-supervisor.conf.good
+in_node "$dead" sh -c "echo 'not a config line' >>$conf"
+t0=$(date +%s%N)
+signal_main_pid "$dead" ha-supervisor KILL
+check "the holder's supervisor killed and unable to start (a broken config): the IP leaves it within 20 s (stale heartbeat)" \
+  wait_for 20 bash -c "! ip -n hal-$dead -4 addr show dev eth0 | grep -q ' $vip/'"
+echo "    gone $(( ($(date +%s%N) - t0) / 1000000 )) ms after the kill"
+check "... another node holds it and it answers" wait_for 5 bash -c \
+  "$(declare -f holders one_holder); vip=$vip; one_holder && [ \"\$(holders)\" != $dead ]"
+check "... the dead supervisor's node says why: keepalived's heartbeat check failed" bash -c \
+  "'$lab' exec $dead journalctl -u keepalived --no-pager --since=-1min | grep -qi 'ha_supervisor_alive.*fail'"
+in_node "$dead" cp /root/ha-supervisor.conf.good "$conf"
+in_node "$dead" systemctl restart ha-supervisor >/dev/null 2>&1 || true
+check "config repaired: the supervisor is healthy again" wait_for 30 healthy "$dead"
+
 # --- supervision by systemd ---------------------------------------------------
 signal_main_pid n2 consul KILL
 check "a killed service is restarted by systemd" wait_for 15 bash -c "[ \"\$('$lab' exec n2 systemctl show consul -p NRestarts --value)\" -ge 1 ] && '$lab' exec n2 systemctl is-active consul"

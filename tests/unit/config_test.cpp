@@ -482,7 +482,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
       "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; notify_fifo = \"/run/x/fifo\";\n"
       "  unfit_grace_ms = 1000; db_primary_weight = 5; preference_file = \"/run/x/pref\";\n"
-      "  vrrp_filter = false; nft = \"/b/nft\"; };\n"
+      "  vrrp_filter = false; nft = \"/b/nft\"; heartbeat_file = \"/r/alive\"; heartbeat_max_age_s = 20;\n"
+      "  heartbeat_check = \"/b/fresh\"; };\n"
       "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n"
       "nginx: { enabled = true; services = \"rest-service,gate\"; template = \"/t/n.mustache\";\n"
       "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
@@ -561,6 +562,9 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.api.token_file, "/r/t");
   EXPECT_FALSE(c.vip.vrrp_filter);
   EXPECT_EQ(c.vip.nft, "/b/nft");
+  EXPECT_EQ(c.vip.heartbeat_file, "/r/alive");
+  EXPECT_EQ(c.vip.heartbeat_max_age_s, 20);
+  EXPECT_EQ(c.vip.heartbeat_check, "/b/fresh");
   EXPECT_EQ(c.log.level, "debug");
   EXPECT_TRUE(c.files.enabled);
   EXPECT_EQ(c.files.folders, "/o/r,/o/s");

@@ -2,6 +2,7 @@
 // mode and group set before anyone can read it, nothing planted beside it
 // followed, a crash's debris removed.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,24 @@ std::vector<std::string> entries(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+TEST(TouchFile, MakesTheFileThenMovesItsTimeAndNeverFollowsALink) {
+  TempDir dir;
+  const std::string path = dir.path + "/alive";
+  ASSERT_EQ(touch_file(path), "");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+  const struct timespec old_times[2] = {{1000, 0}, {1000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), old_times, 0), 0);
+  ASSERT_EQ(touch_file(path), "");
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_GT(st.st_mtim.tv_sec, 1000) << "the time moved to now";
+  fs::create_symlink(dir.path + "/elsewhere", dir.path + "/link");
+  EXPECT_NE(touch_file(dir.path + "/link"), "");
+  EXPECT_FALSE(fs::exists(dir.path + "/elsewhere")) << "nothing made through the link";
+  EXPECT_NE(touch_file(dir.path + "/no/such/folder/alive"), "");
 }
 
 TEST(WriteFileAtomically, WritesTheWholeTextWithExactlyTheModeWhateverTheUmask) {

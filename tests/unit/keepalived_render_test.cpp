@@ -144,5 +144,28 @@ TEST(KeepalivedRender, ThePreferenceTrackFileAddsItsWeightOnlyWhenSet) {
   EXPECT_NE(render(real_template(), m).error, "");
 }
 
+// keepalived itself checks the supervisor's heartbeat: a stale one (a dead
+// supervisor, one that cannot start) puts the instance in FAULT, whatever the
+// track file last said.
+TEST(KeepalivedRender, AStaleSupervisorHeartbeatPutsTheInstanceInFault) {
+  auto m = model();
+  auto without = render(real_template(), m);
+  ASSERT_EQ(without.error, "");
+  EXPECT_EQ(without.text.find("ha_supervisor_alive"), std::string::npos);
+  m.heartbeat_file = "/run/ha-supervisor/alive";
+  m.heartbeat_check = "/usr/local/lib/ha-supervisor/heartbeat-fresh";
+  m.heartbeat_max_age_s = 10;
+  auto with = render(real_template(), m);
+  ASSERT_EQ(with.error, "");
+  EXPECT_TRUE(contains(with.text, "vrrp_script ha_supervisor_alive {\n"
+                                  "  script \"/usr/local/lib/ha-supervisor/heartbeat-fresh /run/ha-supervisor/alive 10\"\n"
+                                  "  interval 1\n  timeout 1\n  fall 1\n  rise 1\n  weight 0\n  user nobody nogroup\n}"))
+      << with.text;
+  EXPECT_TRUE(std::regex_search(with.text, std::regex(R"(vrrp_instance [^{]*\{[\s\S]*  track_script \{\n    ha_supervisor_alive\n  \}\n\})")))
+      << with.text;
+  m.heartbeat_file = "/run/x\" }";
+  EXPECT_NE(render(real_template(), m).error, "");
+}
+
 }  // namespace
 }  // namespace hasup::keepalived
