@@ -10,6 +10,7 @@
 
 #include "components/rest-service/routes.hpp"
 #include "supervisor/http/listen.hpp"
+#include "supervisor/http/request_reading.hpp"
 #include "supervisor/util/json_text.hpp"
 
 namespace hasup::rest_standin {
@@ -41,10 +42,7 @@ struct Outgoing {
   std::optional<bhttp::response_serializer<Body>> serializer;
 };
 
-// Beast's HTTP errors (a malformed message) as opposed to the socket's.
-bool is_http_error(const beast::error_code& ec) {
-  return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
-}
+using http::is_http_error;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -82,6 +80,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = false;
     body_pending_ = true;
     if (ec == bhttp::error::header_limit) return respond(error_reply(431, "request header too large"));
+    if (ec == bhttp::error::buffer_overflow) return respond(error_reply(400, http::kReadBufferOverflowReason));
     if (ec) return respond(error_reply(400, "malformed request: " + ec.message()));
     auto& header = header_parser_->get();
     method_ = std::string(header.method_string());
@@ -165,7 +164,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec && is_http_error(ec) && ec != bhttp::error::partial_message) {
       upload_.reset();
-      return respond(error_reply(400, "malformed body: " + ec.message()));
+      return respond(error_reply(400, ec == bhttp::error::buffer_overflow ? http::kReadBufferOverflowReason
+                                                                          : "malformed body: " + ec.message()));
     }
     if (ec) return abandon("upload cut off: " + ec.message());
     if (!body_parser_->is_done()) return do_read_body();
@@ -280,7 +280,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   std::shared_ptr<Listener::State> listener_;
   const Limits& limits_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{http::kReadBufferLimit};
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
   std::optional<bhttp::request_parser<bhttp::buffer_body>> body_parser_;
   std::vector<char> chunk_;

@@ -11,6 +11,8 @@
 #include <set>
 #include <sstream>
 
+#include "supervisor/http/request_reading.hpp"
+
 namespace hasup::upload_gate {
 
 namespace {
@@ -216,7 +218,9 @@ void read_limits(Checker& check, const Setting& root, GateConfig& config) {
               "held_response_bytes", "relay_chunk_bytes"});
   auto& l = config.limits;
   long long v = 0;
-  if (read_int(check, *g, "header_bytes", "limits.header_bytes", 1024, 1024 * 1024, v)) l.header_bytes = v;
+  // At most half the read buffer's cap (http::kReadBufferLimit): a header
+  // meets its own limit (431) before the buffer's.
+  if (read_int(check, *g, "header_bytes", "limits.header_bytes", 1024, http::kReadBufferLimit / 2, v)) l.header_bytes = v;
   read_ms(check, *g, "header_timeout_ms", "limits.header_timeout_ms", 100, 600000, l.header_timeout);
   read_ms(check, *g, "idle_timeout_ms", "limits.idle_timeout_ms", 100, 3600000, l.idle_timeout);
   read_ms(check, *g, "upstream_timeout_ms", "limits.upstream_timeout_ms", 100, 3600000, l.upstream_timeout);

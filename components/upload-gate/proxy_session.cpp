@@ -14,6 +14,7 @@
 #include "components/upload-gate/verdict.hpp"
 #include "components/upload-gate/write_rules.hpp"
 #include "supervisor/http/listen.hpp"
+#include "supervisor/http/request_reading.hpp"
 
 namespace hasup::upload_gate {
 
@@ -38,9 +39,7 @@ namespace {
 constexpr std::chrono::seconds kLinger{2};
 constexpr std::size_t kReadBytes = 16 * 1024;  // per read from a socket, each direction
 
-bool is_http_error(const beast::error_code& ec) {
-  return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
-}
+using http::is_http_error;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -116,6 +115,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return respond_error(431, "request header over " + std::to_string(limits_.header_bytes) + " bytes");
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || (ec && !is_http_error(ec)))
       return close();
+    if (ec == bhttp::error::buffer_overflow) return respond_error(400, http::kReadBufferOverflowReason);
     if (ec) return respond_error(400, "malformed request: " + ec.message());
 
     auto& header = request_->get();
@@ -201,6 +201,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void after_read_request_body(beast::error_code ec, std::size_t) {
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec == beast::error::timeout) return abandon("request body idle for " + std::to_string(limits_.idle_timeout.count()) + " ms");
+    if (ec == bhttp::error::buffer_overflow) return respond_error(400, http::kReadBufferOverflowReason);
     if (ec && is_http_error(ec) && ec != bhttp::error::partial_message)
       return respond_error(400, "malformed request body: " + ec.message());
     if (ec) return abandon("request body cut off: " + ec.message());
@@ -471,7 +472,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream client_;
   beast::tcp_stream upstream_;
   asio::steady_timer header_timer_;
-  beast::flat_buffer client_buffer_;
+  beast::flat_buffer client_buffer_{http::kReadBufferLimit};
   beast::flat_buffer upstream_buffer_;
   std::vector<char> chunk_;
   std::optional<bhttp::request_parser<bhttp::buffer_body>> request_;

@@ -1,5 +1,6 @@
 #include "supervisor/http/server.hpp"
 #include "supervisor/http/listen.hpp"
+#include "supervisor/http/request_reading.hpp"
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -75,7 +76,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       // Malformed or oversized: answer once, clearly, then close.
       ServerResponse r;
       r.status = (ec == bhttp::error::body_limit || ec == bhttp::error::header_limit) ? 413 : 400;
-      r.body = std::string("{\"error\":\"bad request: ") + ec.message() + "\"}";
+      r.body = std::string("{\"error\":\"bad request: ") +
+               (ec == bhttp::error::buffer_overflow ? kReadBufferOverflowReason : ec.message()) + "\"}";
       keep_alive_ = false;
       return write(std::move(r));
     }
@@ -129,7 +131,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   beast::tcp_stream stream_;
   std::shared_ptr<Server::State> server_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_{kReadBufferLimit};
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
   bool keep_alive_ = false;

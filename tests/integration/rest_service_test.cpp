@@ -4,6 +4,8 @@
 // streams to disk in bounded memory; the service follows its database down and
 // back up without a restart; the install script writes what systemd runs.
 #include <gtest/gtest.h>
+
+#include "tests/testbed/chunk_extension_flood.hpp"
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -417,6 +419,17 @@ TEST_F(RestServiceTest, BadIdsUnknownPathsWrongMethodsAndMalformedRequestsAreRef
   }
   // Still serving after all that.
   EXPECT_EQ(s.status_code(), 200);
+}
+
+// A chunk size line that never ends (32 MiB of chunk extension): refused with
+// a 400 once the read buffer's cap is reached, not buffered whole.
+TEST_F(RestServiceTest, AnEndlessChunkExtensionIsRefusedNotBuffered) {
+  auto& s = start_standin();
+  auto out = flood_chunk_extension(s.port(), "/api/v3.1/blueprints/flood", 32u << 20);
+  EXPECT_TRUE(refused_the_flood(out)) << "written all: " << out.written_all << ", timed out: " << out.timed_out
+                                      << ", answer: " << out.answer.substr(0, 300);
+  EXPECT_LT(proc_status_kb(s.pid(), "VmHWM"), 64 * 1024) << "the stand-in's peak memory";
+  EXPECT_EQ(s.status_code(), 200) << "still serving";
 }
 
 TEST_F(RestServiceTest, LargeUploadStreamsToDiskInBoundedMemory) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/upload_gate_fixture.hpp"
+#include "tests/testbed/chunk_extension_flood.hpp"
 
 namespace hasup::testbed::gate {
 namespace {
@@ -46,6 +47,17 @@ TEST_F(GateTest, SlowlorisHeaderGets408) {
   bhttp::read(stream, buffer, res, ec);
   EXPECT_FALSE(ec) << ec.message();
   EXPECT_EQ(res.result_int(), 408u);
+  EXPECT_TRUE(still_serves(gate->port()));
+}
+
+// A chunk size line that never ends (32 MiB of chunk extension): the gate
+// read 200 MB of one before; now its read buffer's cap refuses it with a 400.
+TEST_F(GateTest, AnEndlessChunkExtensionIsRefusedNotBuffered) {
+  auto gate = start_gate();
+  auto out = flood_chunk_extension(gate->port(), "/files/flood", 32u << 20);
+  EXPECT_TRUE(refused_the_flood(out)) << "written all: " << out.written_all << ", timed out: " << out.timed_out
+                                      << ", answer: " << out.answer.substr(0, 300);
+  EXPECT_LT(vm_hwm_kib(gate->process().pid()), 64u * 1024) << "the gate's peak memory";
   EXPECT_TRUE(still_serves(gate->port()));
 }
 

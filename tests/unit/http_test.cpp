@@ -1,6 +1,8 @@
 // The HTTP client and server, against each other and against raw sockets, on
 // 127.0.0.1 with ports picked by the kernel.
 #include <gtest/gtest.h>
+
+#include "tests/testbed/chunk_extension_flood.hpp"
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -245,6 +247,23 @@ TEST_F(HttpServer, BodyOverTheLimitIs413) {
   ASSERT_TRUE(ok.ok) << ok.error;
   EXPECT_EQ(ok.response.status, 201);
   EXPECT_EQ(calls.load(), 1);
+}
+
+// A chunk size line that never ends (32 MiB of chunk extension) is refused
+// with a 400 once the read buffer's cap is reached, not buffered whole.
+TEST_F(HttpServer, AnEndlessChunkExtensionIsRefusedNotBuffered) {
+  std::atomic<int> calls{0};
+  start([&calls](const ServerRequest& r, Respond respond) {
+    ++calls;
+    echo(r, std::move(respond));
+  });
+  auto out = testbed::flood_chunk_extension(port_, "/flood", 32u << 20);
+  EXPECT_TRUE(testbed::refused_the_flood(out)) << "written all: " << out.written_all
+                                               << ", timed out: " << out.timed_out << ", answer: " << out.answer;
+  EXPECT_EQ(calls.load(), 0);
+  Outcome next = get("/after");
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.response.status, 200);
 }
 
 TEST_F(HttpServer, MalformedRequestLineIs400AndTheServerKeepsServing) {
