@@ -177,7 +177,8 @@ void read_replication(Checker& check, const Setting& root, GateConfig& config) {
   const Setting* g = group_of(check, root, "replication");
   if (!g) return;
   check_keys(check, *g, "replication.",
-             {"quorum", "min_peers", "timeout_ms", "on_timeout", "poll_interval_ms", "retry_after_s"});
+             {"quorum", "min_peers", "timeout_ms", "min_rate_kib_s", "max_timeout_ms", "on_timeout",
+              "poll_interval_ms", "retry_after_s"});
   if (const Setting* q = child(*g, "quorum")) {
     if (q->getType() == Setting::TypeString) {
       std::string value = static_cast<const char*>(*q);
@@ -198,6 +199,10 @@ void read_replication(Checker& check, const Setting& root, GateConfig& config) {
   if (read_int(check, *g, "min_peers", "replication.min_peers", 1, 31, min_peers))
     config.quorum.min_peers = static_cast<int>(min_peers);
   read_ms(check, *g, "timeout_ms", "replication.timeout_ms", 100, 600000, config.timeout);
+  long long rate = 0;
+  if (read_int(check, *g, "min_rate_kib_s", "replication.min_rate_kib_s", 1, 10 * 1024 * 1024, rate))
+    config.min_rate_kib_s = static_cast<std::uint64_t>(rate);
+  read_ms(check, *g, "max_timeout_ms", "replication.max_timeout_ms", 100, 86400000, config.max_timeout);
   std::string on_timeout;
   if (read_string(check, *g, "on_timeout", "replication.on_timeout", on_timeout)) {
     if (on_timeout == "fail") config.on_timeout = OnTimeout::fail;

@@ -49,7 +49,12 @@ struct GateConfig {
   std::vector<WriteRule> rules = default_write_rules();
 
   QuorumRule quorum;
-  std::chrono::milliseconds timeout{10000};       // quorum wait after the upstream's answer
+  // The quorum wait after the upstream's answer: `timeout`, plus the time the
+  // write's body takes to copy at `min_rate_kib_s`, at most `max_timeout`
+  // (replication_wait.hpp).
+  std::chrono::milliseconds timeout{10000};
+  std::uint64_t min_rate_kib_s = 10240;           // 10 MiB/s: a peer's syncthing copying the file
+  std::chrono::milliseconds max_timeout{600000};
   OnTimeout on_timeout = OnTimeout::fail;
   std::chrono::milliseconds poll_interval{150};   // fallback re-check: long-polls can drop events
   std::chrono::milliseconds syncthing_timeout{3000};  // each syncthing API call

@@ -290,7 +290,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (changes.still_writing)
       spdlog::debug("{} {}: {} path(s) still open for writing left to the writes that close them", method_, target_,
                     changes.still_writing);
-    context_.tracker.await(std::move(changes), [self = shared_from_this()](ReplicationResult result) {
+    context_.tracker.await(std::move(changes), bytes_in_, [self = shared_from_this()](ReplicationResult result) {
       auto executor = self->client_.get_executor();
       asio::post(executor, [self, result = std::move(result)]() mutable { self->after_replication(std::move(result)); });
     });

@@ -1,4 +1,5 @@
 #include "components/upload-gate/replication_tracker.hpp"
+#include "components/upload-gate/replication_wait.hpp"
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -53,12 +54,14 @@ void ReplicationTracker::start() {
   boost::asio::post(io_, [this] { poll_events(); });
 }
 
-void ReplicationTracker::await(WindowChanges changes, std::function<void(ReplicationResult)> done) {
+void ReplicationTracker::await(WindowChanges changes, std::uint64_t body_bytes,
+                               std::function<void(ReplicationResult)> done) {
   Waiter waiter;
   waiter.whole_folder = changes.overflowed || changes.paths.size() > kMaxTrackedPaths;
   if (!waiter.whole_folder) waiter.paths = std::move(changes.paths);
   waiter.started = Clock::now();
-  waiter.deadline = waiter.started + config_.timeout;
+  waiter.bound = replication_wait(config_, body_bytes);
+  waiter.deadline = waiter.started + waiter.bound;
   waiter.done = std::move(done);
   boost::asio::post(io_, [this, waiter = std::move(waiter)]() mutable { add(std::move(waiter)); });
 }
@@ -381,6 +384,7 @@ void ReplicationTracker::evaluate(WaiterList::iterator waiter, Clock::time_point
 
 void ReplicationTracker::release(WaiterList::iterator waiter, ReplicationResult result) {
   result.waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - waiter->started);
+  result.bound = waiter->bound;
   if (result.files == 0 && !waiter->whole_folder) result.files = waiter->paths.size();
   auto done = std::move(waiter->done);
   waiters_.erase(waiter);

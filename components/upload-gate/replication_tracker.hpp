@@ -45,6 +45,7 @@ struct ReplicationResult {
   std::size_t files = 0;
   bool whole_folder = false;
   std::chrono::milliseconds waited{0};
+  std::chrono::milliseconds bound{0};  // how long it could wait (replication_wait)
 };
 
 class ReplicationTracker {
@@ -52,7 +53,8 @@ class ReplicationTracker {
   ReplicationTracker(boost::asio::io_context& io, const GateConfig& config);
   void start();  // the event long-poll
   // From any thread. `done` runs on the tracker's io_context, exactly once.
-  void await(WindowChanges changes, std::function<void(ReplicationResult)> done);
+  // `body_bytes`: the write's body, which sets how long it may wait.
+  void await(WindowChanges changes, std::uint64_t body_bytes, std::function<void(ReplicationResult)> done);
   std::size_t waiting() const { return waiter_count_; }
 
  private:
@@ -70,6 +72,7 @@ class ReplicationTracker {
     // answer fetched before the scan may show an older version as replicated.
     std::uint64_t first_round = 0;
     std::chrono::steady_clock::time_point started, deadline;
+    std::chrono::milliseconds bound{0};
     std::function<void(ReplicationResult)> done;
     std::map<std::string, FileTrack> files;
     std::set<std::string> complete_peers;  // whole-folder mode: peers seen complete

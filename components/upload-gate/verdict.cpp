@@ -61,7 +61,8 @@ Verdict decide_verdict(const ReplicationResult& result, OnTimeout on_timeout, st
         return v;
       }
       return refuse(applied + "is not confirmed on the peers: " + result.decision.reason + " after " +
-                        std::to_string(result.waited.count()) + " ms",
+                        std::to_string(result.waited.count()) + " ms (the bound for this write's size: " +
+                        std::to_string(result.bound.count()) + " ms)",
                     result.decision, retry_after, "timed out");
     case Kind::no_peer:
       return refuse(applied + "no peer is reachable to replicate it", result.decision, retry_after, "no peer");

@@ -153,6 +153,7 @@ struct GateSettings {
   std::string quorum = "\"all-connected\"";
   int min_peers = 1;
   int timeout_ms = 15000;
+  int min_rate_kib_s = 10240;
   std::string on_timeout = "fail";
   int header_timeout_ms = 10000;
   int idle_timeout_ms = 30000;
@@ -181,7 +182,8 @@ class GateProcess {
                             "\"; api_key_file = \"" + key_file +
                             "\"; };\n"
                             "replication = { quorum = " + s.quorum + "; min_peers = " + std::to_string(s.min_peers) +
-                            "; timeout_ms = " + std::to_string(s.timeout_ms) + "; on_timeout = \"" + s.on_timeout +
+                            "; timeout_ms = " + std::to_string(s.timeout_ms) +
+                            "; min_rate_kib_s = " + std::to_string(s.min_rate_kib_s) + "; on_timeout = \"" + s.on_timeout +
                             "\"; poll_interval_ms = 100; retry_after_s = 3; };\n"
                             "limits = { header_timeout_ms = " + std::to_string(s.header_timeout_ms) +
                             "; idle_timeout_ms = " + std::to_string(s.idle_timeout_ms) +

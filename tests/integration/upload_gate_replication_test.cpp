@@ -130,9 +130,14 @@ TEST_F(GateTest, QuorumOfTwoWithAPeerDownFailsSafely) {
   GateSettings s;
   s.quorum = "2";
   s.timeout_ms = 1500;
+  s.min_rate_kib_s = 1;  // the wait grows with the body: 3000 bytes at 1 KiB/s, +2929 ms
   auto gate = start_gate(s);
+  const auto sent = std::chrono::steady_clock::now();
   auto r = send(gate->port(), "PUT", "/files/quorum-two.bin", payload("q2", 3000));
   ASSERT_EQ(r.status, 503) << r.body;
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(4429));
+  EXPECT_NE(r.body.find("(the bound for this write's size: 4429 ms)"), std::string::npos) << r.body;
+  s.min_rate_kib_s = 10240;
   EXPECT_EQ(r.header("retry-after"), "3");
   EXPECT_EQ(r.header("x-replicated-to"), "");
   auto j = json::parse(r.body);

@@ -62,7 +62,8 @@ TEST_F(GateConfigTest, EveryValueIsReadAndQuorumMayBeANumber) {
 listen = { address = "127.0.0.1"; port = 9000; };
 upstream = { address = "127.0.0.1"; port = 9001; };
 rules = ( { methods = ["PUT", "DELETE"]; path_prefix = "/api/v3.1/blueprints/"; } );
-replication = { quorum = 2; min_peers = 1; timeout_ms = 2500; on_timeout = "warn"; poll_interval_ms = 100; };
+replication = { quorum = 2; min_peers = 1; timeout_ms = 2500; min_rate_kib_s = 2048; max_timeout_ms = 90000;
+                on_timeout = "warn"; poll_interval_ms = 100; };
 limits = { header_bytes = 8192; header_timeout_ms = 3000; max_connections = 64; held_response_bytes = 65536; };
 threads = 4;
 )"),
@@ -74,6 +75,9 @@ threads = 4;
   EXPECT_FALSE(c.quorum.all_connected);
   EXPECT_EQ(c.quorum.count, 2);
   EXPECT_EQ(c.on_timeout, OnTimeout::warn);
+  EXPECT_EQ(c.timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c.min_rate_kib_s, 2048u);
+  EXPECT_EQ(c.max_timeout, std::chrono::milliseconds(90000));
   EXPECT_EQ(c.limits.header_bytes, 8192u);
   EXPECT_EQ(c.limits.max_connections, 64u);
   EXPECT_EQ(c.threads, 4);

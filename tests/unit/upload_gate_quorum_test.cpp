@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "components/upload-gate/quorum.hpp"
+#include "components/upload-gate/replication_wait.hpp"
 #include "components/upload-gate/verdict.hpp"
 
 namespace hasup::upload_gate {
@@ -84,6 +85,7 @@ ReplicationResult result(ReplicationResult::Kind kind, QuorumDecision d = {}) {
   r.kind = kind;
   r.decision = std::move(d);
   r.waited = std::chrono::milliseconds(1234);
+  r.bound = std::chrono::milliseconds(1200);
   r.error = "connect: Connection refused";
   return r;
 }
@@ -114,6 +116,7 @@ TEST(GateVerdict, TimeoutFailsOrWarnsButNeverClaimsWhatIsNotThere) {
   EXPECT_EQ(header(fail, "X-Replicated-To"), "");
   EXPECT_NE(fail.body.find("\"replicated_to\":[\"n2\"]"), std::string::npos) << fail.body;
   EXPECT_NE(fail.body.find("\"missing\":[\"n3 (not connected)\"]"), std::string::npos) << fail.body;
+  EXPECT_NE(fail.body.find("after 1234 ms (the bound for this write's size: 1200 ms)"), std::string::npos) << fail.body;
 
   auto warn = decide_verdict(result(ReplicationResult::Kind::timed_out, partial), OnTimeout::warn, std::chrono::seconds(5));
   EXPECT_TRUE(warn.release_upstream);
@@ -136,6 +139,21 @@ TEST(GateVerdict, NoPeerAndSyncthingDownAreSafeErrors) {
   EXPECT_TRUE(nothing.release_upstream);
   EXPECT_EQ(header(nothing, "X-Replication"), "no file changed");
   EXPECT_EQ(header(nothing, "X-Replicated-To"), "");
+}
+
+// The wait grows with the write: a 2 GB upload gets the time its copy takes
+// at the minimum rate, within the ceiling; a small one the base timeout.
+TEST(GateReplicationWait, GrowsWithTheBodyUpToTheCeiling) {
+  GateConfig c;
+  c.timeout = std::chrono::milliseconds(10000);
+  c.min_rate_kib_s = 10240;  // 10 MiB/s
+  c.max_timeout = std::chrono::milliseconds(600000);
+  EXPECT_EQ(replication_wait(c, 0), std::chrono::milliseconds(10000));
+  EXPECT_EQ(replication_wait(c, 10u << 20), std::chrono::milliseconds(11000)) << "10 MiB: +1 s";
+  EXPECT_EQ(replication_wait(c, 2048ull << 20), std::chrono::milliseconds(10000 + 204800)) << "2 GiB: +204.8 s";
+  EXPECT_EQ(replication_wait(c, 100ull << 30), std::chrono::milliseconds(600000)) << "the ceiling";
+  c.max_timeout = std::chrono::milliseconds(1000);
+  EXPECT_EQ(replication_wait(c, 1u << 30), std::chrono::milliseconds(10000)) << "never below the base timeout";
 }
 
 }  // namespace
