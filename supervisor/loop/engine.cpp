@@ -33,6 +33,24 @@ consul::ClientSettings client_settings(const config::Config& c) {
 
 std::string short_id(const std::string& id) { return id.substr(0, 8); }
 
+// Why Consul refused a transaction, in one line.
+std::string refusal_text(const consul::TxnResult& result) {
+  std::string why;
+  for (const auto& e : result.errors) why += (why.empty() ? "" : "; ") + e;
+  return why;
+}
+
+// One transaction: `key` set to `value` and `removed` deleted, or neither.
+std::vector<consul::TxnOp> set_and_remove(const std::string& key, const std::string& value, const std::string& removed) {
+  std::vector<consul::TxnOp> ops(2);
+  ops[0].verb = consul::TxnOp::Verb::set;
+  ops[0].key = key;
+  ops[0].value = value;
+  ops[1].verb = consul::TxnOp::Verb::remove;
+  ops[1].key = removed;
+  return ops;
+}
+
 }  // namespace
 
 Engine::Engine(asio::io_context& io, config::Config config, std::string config_path)
@@ -609,9 +627,7 @@ void Engine::run(const PublishClusterState& a) {
     if (!r) {
       note_consul_error("publishing the cluster view", r.error());
     } else if (!r.value().committed) {
-      std::string why;
-      for (const auto& e : r.value().errors) why += (why.empty() ? "" : "; ") + e;
-      spdlog::warn("fenced write at epoch {} refused (leadership lost?): {}", epoch, why);
+      spdlog::warn("fenced write at epoch {} refused (leadership lost?): {}", epoch, refusal_text(r.value()));
     }
     refresh_kv([this] { finish_job(Job::publish_cluster_state); });
   });
@@ -634,17 +650,12 @@ void Engine::run(const CloseSession& a) {
 void Engine::run(const RegisterNode& a) {
   const std::string& syncthing_device_id = a.syncthing_device_id;
   cluster::NodeRegistration node{config_.node.name, config_.node.address, syncthing_device_id};
-  std::vector<consul::TxnOp> ops(2);
-  ops[0].verb = consul::TxnOp::Verb::set;
-  ops[0].key = keys_.node(node.name);
-  ops[0].value = cluster::encode(node);
-  ops[1].verb = consul::TxnOp::Verb::remove;
-  ops[1].key = keys_.forgotten(node.name);
+  auto ops = set_and_remove(keys_.node(node.name), cluster::encode(node), keys_.forgotten(node.name));
   consul_.txn(ops, [this](consul::Result<consul::TxnResult> r) {
     if (!r)
       note_consul_error("registering this node", r.error());
     else if (!r.value().committed)
-      spdlog::warn("registering this node: Consul refused the transaction");
+      spdlog::warn("registering this node: Consul refused the transaction: {}", refusal_text(r.value()));
     else
       spdlog::info("registered node {} ({}) in the cluster", config_.node.name, config_.node.address);
     refresh_kv([this, failed = !r || !r.value().committed] {
@@ -658,19 +669,11 @@ void Engine::forget_node(const std::string& node, std::function<void(int, std::s
   if (!kv_.registered.count(node) && !known_.nodes.count(node)) return done(404, node + " is not a node of the cluster");
   // One transaction: the tombstone tells every node that remembers it to let
   // it go too (cluster/known_nodes.hpp), and the registration goes with it.
-  std::vector<consul::TxnOp> ops(2);
-  ops[0].verb = consul::TxnOp::Verb::set;
-  ops[0].key = keys_.forgotten(node);
-  ops[0].value = cluster::encode(cluster::ForgottenNode{node, cluster::utc_now_iso8601()});
-  ops[1].verb = consul::TxnOp::Verb::remove;
-  ops[1].key = keys_.node(node);
+  auto ops = set_and_remove(keys_.forgotten(node), cluster::encode(cluster::ForgottenNode{node, cluster::utc_now_iso8601()}),
+                            keys_.node(node));
   consul_.txn(ops, [this, node, done](consul::Result<consul::TxnResult> r) {
     if (!r) return done(503, "not forgotten: " + r.error().to_string());
-    if (!r.value().committed) {
-      std::string why;
-      for (const auto& e : r.value().errors) why += (why.empty() ? "" : "; ") + e;
-      return done(503, "not forgotten: Consul refused the transaction: " + why);
-    }
+    if (!r.value().committed) return done(503, "not forgotten: Consul refused the transaction: " + refusal_text(r.value()));
     spdlog::info("forgot node {} (operator request): its registration removed, a tombstone left", node);
     refresh_kv([this] { wake(); });
     done(200, node + " forgotten");
