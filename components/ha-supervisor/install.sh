@@ -78,6 +78,8 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
   if [ "$files" = 1 ]; then
     echo "files: { enabled = true; folders = \"$folders\"; };"
   fi
+  # A crashed peer's connections fail at once, not after a timeout (components/dead-peers).
+  echo "dead_peers: { enabled = true; };"
 } >"$conf.new"
 chmod 0640 "$conf.new"
 mv "$conf.new" "$conf"

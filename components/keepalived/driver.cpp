@@ -23,6 +23,7 @@
 #include "supervisor/loop/decide.hpp"
 #include "supervisor/util/command.hpp"
 #include "supervisor/util/files.hpp"
+#include "supervisor/util/nft.hpp"
 
 namespace hasup::keepalived {
 
@@ -259,9 +260,7 @@ void VipDriver::run(const loop::StartKeepalived&) {
   });
 }
 
-// The script goes to a file beside the track file (an operator can read what
-// was loaded) and nft loads it in one transaction: the old table stays until
-// the new one is whole.
+// The script goes to a file beside the track file (util/nft.hpp).
 void VipDriver::run(const loop::ApplyVrrpFilter& a) {
   const auto& c = ctx_.config.vip;
   const std::string path = (std::filesystem::path(c.track_file).parent_path() / "vrrp-filter.nft").string();
@@ -278,12 +277,8 @@ void VipDriver::run(const loop::ApplyVrrpFilter& a) {
     }
     ctx_.finish_job(loop::Job::apply_vrrp_filter);
   };
-  auto error = write_file_atomically(path, a.ruleset, 0644);
-  if (!error.empty()) return asio::post(ctx_.io, [finish, ruleset = a.ruleset, error] { finish(ruleset, error); });
-  std::vector<std::string> argv{c.nft, "-f", path};
-  asio::post(*workers_, [this, argv, finish, ruleset = a.ruleset] {
-    CommandResult result = run_command(argv, std::chrono::seconds(10));
-    std::string error = result.ok() ? "" : argv[0] + " -f " + argv[2] + ": " + result.summary();
+  asio::post(*workers_, [this, nft = c.nft, path, finish, ruleset = a.ruleset] {
+    std::string error = load_nft_script(nft, path, ruleset);
     asio::post(ctx_.io, [finish, ruleset, error] { finish(ruleset, error); });
   });
 }

@@ -83,7 +83,7 @@ Rendered render_vrrp_filter(const VrrpModel& m) {
   Rendered out;
   std::string set;
   for (const auto& peer : m.peers) {
-    if (!is_ip_literal(peer) || peer.find(':') != std::string::npos) {
+    if (!is_ipv4_literal(peer)) {
       out.error = "refusing peer address " + quoted_printable(peer) + " in the VRRP filter: not an IPv4 address";
       return out;
     }

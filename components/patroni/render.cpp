@@ -57,7 +57,7 @@ std::optional<std::string> model_problem(const PatroniModel& m) {
   if (!is_node_name(m.node_name)) return bad("node name: it must be " + std::string(kNodeNameFormat));
   if (!plain_token(m.scope, "-_")) return bad("scope: it must be [A-Za-z0-9_-]");
   if (!plain_token(m.namespace_, "-_")) return bad("namespace: it must be [A-Za-z0-9_-]");
-  if (!is_ip_literal(m.address) || m.address.find(':') != std::string::npos)
+  if (!is_ipv4_literal(m.address))
     return bad("address: Patroni needs this node's IPv4 address");
   if (!host_problem(m.consul_host).empty()) return bad("Consul host");
   for (int p : {m.port, m.api_port, m.consul_port})

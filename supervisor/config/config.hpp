@@ -160,6 +160,16 @@ struct LogConfig {
   std::string level = "info";  // trace, debug, info, warn, error
 };
 
+// Dead peers (components/dead-peers): this node's TCP to a node Consul's
+// gossip calls failed gets a reset at once instead of a connect timeout.
+struct DeadPeersConfig {
+  bool enabled = false;
+  int poll_interval_ms = 200;  // GET /v1/agent/members on the local agent
+  std::string nft = "/usr/sbin/nft";
+  std::string script_file = "/run/ha-supervisor/dead-peers.nft";
+  int consul_serf_port = 8301;  // never refused: serf reconnects over it
+};
+
 struct Config {
   NodeConfig node;
   ConsulConfig consul;
@@ -171,6 +181,7 @@ struct Config {
   NginxConfig nginx;
   DbConfig db;
   FilesConfig files;
+  DeadPeersConfig dead_peers;
 };
 
 struct ConfigError {

@@ -48,7 +48,7 @@ std::string ipv4_cidr_problem(std::string_view text) {
   if (slash == std::string_view::npos) return "must be an IPv4 address with its prefix length, e.g. 198.18.0.100/24";
   std::string ip(text.substr(0, slash));
   std::string prefix(text.substr(slash + 1));
-  if (ip.find(':') != std::string::npos || !is_ip_literal(ip)) return "is not an IPv4 address with a prefix length";
+  if (!is_ipv4_literal(ip)) return "is not an IPv4 address with a prefix length";
   if (prefix.empty() || prefix.size() > 2 || !std::all_of(prefix.begin(), prefix.end(), is_digit) ||
       std::stoi(prefix) < 1 || std::stoi(prefix) > 32)
     return "prefix length must be 1..32";
@@ -604,6 +604,23 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(files.conflict_scan_interval_ms),
        .help = "How often the folders are searched for syncthing's conflict copies (.sync-conflict-), in ms.",
        .reload = Reload::live, .int_ranges = {{1000, 3600000}}},
+
+      // dead_peers.*: components/dead-peers.
+      {HASUP_KEY(dead_peers.enabled),
+       .help = "Once Consul's gossip calls a cluster node failed, this node's own TCP to it gets a reset at once "
+               "(an nftables table, ip ha_supervisor_dead_peers, loaded with dead_peers.nft) instead of a connect "
+               "timeout: Patroni's leader race, libpq and Consul's RPC forwarding stop waiting for a crashed node. "
+               "Follows gossip both ways; never touches Consul's gossip port. Needs CAP_NET_ADMIN."},
+      {HASUP_KEY(dead_peers.poll_interval_ms), .help = "How often the local agent's gossip members are read, in ms.",
+       .reload = Reload::live, .int_ranges = {{50, 10000}}},
+      {HASUP_KEY(dead_peers.nft), .help = "nft binary that loads the dead peers' table.", .format = &kPath},
+      {HASUP_KEY(dead_peers.script_file),
+       .help = "Where the table's nft script is written before nft loads it (an operator can read it).",
+       .format = &kPath},
+      {HASUP_KEY(dead_peers.consul_serf_port),
+       .help = "Consul's gossip (serf LAN) port on the peers, never refused: serf reconnects to a failed node "
+               "over TCP, and a healed partition must find its way back.",
+       .int_ranges = {{1, 65535}}},
   };
 #undef HASUP_KEY
 }

@@ -260,6 +260,15 @@ void Client::agent_self(Handler<AgentSelf> done) {
        });
 }
 
+void Client::agent_members(Handler<std::vector<GossipMember>> done) {
+  call(http::Method::get, "/v1/agent/members", {}, settings_.request_timeout,
+       [done = std::move(done)](Result<http::Response> r) {
+         if (!r) return done(r.error());
+         if (!success(r.value().status)) return done(status_error(r.value()));
+         done(parse_agent_members(r.value().body));
+       });
+}
+
 void Client::status_leader(Handler<std::string> done) {
   call(http::Method::get, "/v1/status/leader", {}, settings_.request_timeout,
        [done = std::move(done)](Result<http::Response> r) {

@@ -54,6 +54,7 @@ class Client {
   void health_service(const std::string& name, bool passing_only, const ReadOptions& options,
                       Handler<HealthList> done);
   void agent_self(Handler<AgentSelf> done);
+  void agent_members(Handler<std::vector<GossipMember>> done);
   void status_leader(Handler<std::string> done);
 
  private:

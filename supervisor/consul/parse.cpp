@@ -253,6 +253,36 @@ Result<std::vector<ServiceInstance>> parse_health_service(const std::string& bod
   return out;
 }
 
+// serf's MemberStatus values (hashicorp/serf, serf.go).
+static std::string gossip_status_word(int status) {
+  switch (status) {
+    case 0: return "none";
+    case 1: return "alive";
+    case 2: return "leaving";
+    case 3: return "left";
+    case 4: return "failed";
+    default: return "unknown " + std::to_string(status);
+  }
+}
+
+Result<std::vector<GossipMember>> parse_agent_members(const std::string& body) {
+  auto parsed = parse_json(body, "agent members");
+  if (!parsed) return parsed.error();
+  if (!parsed.value().is_array()) return parse_error("agent members: not an array");
+  std::vector<GossipMember> members;
+  for (const json& entry : parsed.value()) {
+    Fields f(entry, "agent member");
+    GossipMember m;
+    m.name = f.string("Name");
+    m.address = f.string("Addr");
+    const int status = f.integer("Status");
+    if (!f.ok()) return parse_error(f.problem());
+    m.status = gossip_status_word(status);
+    members.push_back(std::move(m));
+  }
+  return members;
+}
+
 Result<AgentSelf> parse_agent_self(const std::string& body) {
   auto parsed = parse_json(body, "agent self");
   if (!parsed) return parsed.error();

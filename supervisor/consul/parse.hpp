@@ -15,6 +15,7 @@ Result<std::vector<SessionInfo>> parse_sessions(const std::string& body);
 Result<TxnResult> parse_txn(int http_status, const std::string& body);
 Result<std::vector<ServiceInstance>> parse_health_service(const std::string& body);
 Result<AgentSelf> parse_agent_self(const std::string& body);
+Result<std::vector<GossipMember>> parse_agent_members(const std::string& body);
 Result<std::string> parse_status_leader(const std::string& body);
 
 // Requests -> JSON bodies.

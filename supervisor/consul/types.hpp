@@ -143,4 +143,15 @@ struct AgentSelf {
   AgentProtections protections;
 };
 
+// One node as the local agent's gossip (serf) sees it: GET /v1/agent/members.
+// Local knowledge: it needs no Raft leader, so it stays current while the
+// servers elect one.
+struct GossipMember {
+  std::string name;     // the Consul node name
+  std::string address;  // the address it gossips from
+  // serf's member status: "alive", "leaving", "left", "failed" ("none" or
+  // "unknown N" for anything else).
+  std::string status;
+};
+
 }  // namespace hasup::consul

@@ -1,5 +1,6 @@
 #include "supervisor/loop/components.hpp"
 
+#include "components/dead-peers/decide.hpp"
 #include "components/keepalived/decide.hpp"
 #include "components/keepalived/status.hpp"
 #include "components/nginx/decide.hpp"
@@ -18,6 +19,8 @@ const std::vector<ComponentParts>& components() {
       {"nginx", [](const Snapshot& s) { return s.nginx.enabled; }, decide_nginx, nginx_problem, nginx_status, publish_nginx},
       {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status, nullptr},
       {"files", [](const Snapshot& s) { return s.files.enabled; }, decide_files, files_problem, files_status, publish_files},
+      {"dead_peers", [](const Snapshot& s) { return s.dead_peers.enabled; }, decide_dead_peers, dead_peers_problem,
+       dead_peers_status, nullptr},
   };
   return list;
 }

@@ -44,6 +44,7 @@ std::string to_string(Job job) {
     case Job::start_syncthing: return "start-syncthing";
     case Job::apply_vrrp_filter: return "apply-vrrp-filter";
     case Job::remember_nodes: return "remember-nodes";
+    case Job::apply_dead_peers: return "apply-dead-peers";
   }
   return "unknown";
 }

@@ -1,5 +1,6 @@
 #include "supervisor/loop/drivers.hpp"
 
+#include "components/dead-peers/driver.hpp"
 #include "components/keepalived/driver.hpp"
 #include "components/nginx/driver.hpp"
 #include "components/patroni/backend.hpp"
@@ -26,6 +27,7 @@ std::vector<std::unique_ptr<Driver>> make_drivers(DriverContext& ctx) {
   if (c.nginx.enabled) drivers.push_back(std::make_unique<nginx::NginxDriver>(ctx));
   if (c.db.enabled()) drivers.push_back(std::make_unique<db::DbDriver>(ctx, db_backend(ctx)));
   if (c.files.enabled) drivers.push_back(std::make_unique<syncthing::FilesDriver>(ctx));
+  if (c.dead_peers.enabled) drivers.push_back(std::make_unique<dead_peers::DeadPeersDriver>(ctx));
   return drivers;
 }
 

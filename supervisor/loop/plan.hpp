@@ -149,11 +149,19 @@ struct StartSyncthing {
   bool operator==(const StartSyncthing&) const = default;
 };
 
+// Dead peers (components/dead-peers): an nft script that replaces its table whole.
+struct ApplyDeadPeers {
+  static constexpr Job job = Job::apply_dead_peers;
+  std::string script;
+  std::map<std::string, std::string> peers;  // name -> address refused, for the log
+  bool operator==(const ApplyDeadPeers&) const = default;
+};
+
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes, SetVipFault,
                             SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
-                            StartSyncthing>;
+                            StartSyncthing, ApplyDeadPeers>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

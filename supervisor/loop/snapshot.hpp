@@ -10,6 +10,7 @@
 #include <vector>
 
 // Each component's part: its view, in its own folder.
+#include "components/dead-peers/view.hpp"
 #include "components/keepalived/view.hpp"
 #include "supervisor/consul/types.hpp"
 #include "components/nginx/view.hpp"
@@ -25,7 +26,8 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  release_leadership, publish_cluster_state, close_session, set_vip_fault, apply_keepalived_conf,
                  start_keepalived, register_node, apply_nginx_conf, start_nginx,
                  apply_patroni_conf, start_patroni, set_vip_preference, bootstrap_stolon,
-                 start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter, remember_nodes };
+                 start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter, remember_nodes,
+                 apply_dead_peers };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -125,6 +127,7 @@ struct Snapshot {
   NginxView nginx;
   DbView db;
   FilesView files;
+  DeadPeersView dead_peers;
 };
 
 }  // namespace hasup::loop

@@ -17,6 +17,12 @@ inline bool is_ip_literal(std::string_view text) {
   return inet_pton(AF_INET, copy.c_str(), buffer) == 1 || inet_pton(AF_INET6, copy.c_str(), buffer) == 1;
 }
 
+inline bool is_ipv4_literal(std::string_view text) {
+  const std::string copy(text);
+  unsigned char buffer[4];
+  return inet_pton(AF_INET, copy.c_str(), buffer) == 1;
+}
+
 // RFC 1123 label: letters, digits and '-', not starting or ending with '-'.
 inline bool is_host_label(std::string_view label) {
   if (label.empty() || label.size() > 63) return false;

@@ -449,8 +449,22 @@ check "a down node whose registration vanished from Consul stays every node's VR
   bash -c "sleep 2; for n in n1 n2 n3; do [ \$n = $leader ] || '$lab' exec \$n grep -q '^ *$crashed_ip\$' /etc/keepalived/keepalived.conf || exit 1; done"
 check "hactl status shows it down and kept" bash -c \
   "'$lab' exec $viewer hactl status | awk '\$1 == \"$leader\"' | grep -q 'kept: missing from Consul'"
+# Dead peers: once gossip calls it failed, a survivor's own TCP to it gets a
+# reset (curl exit 7: could not connect) instead of waiting for its timeout (28).
+refused_at_once() {
+  local n
+  for n in n1 n2 n3; do
+    [ "$n" = "$leader" ] && continue
+    "$lab" exec "$n" curl -s -o /dev/null --connect-timeout 3 "http://$crashed_ip:8008/patroni"
+    [ $? -eq 7 ] || return 1
+  done
+}
+check "crash: every survivor's own TCP to the crashed node is refused at once, not timed out (dead peers)" \
+  wait_for 10 refused_at_once
 "$lab" restart "$leader" >/dev/null
 check "restart: the node boots and its supervisor is healthy" wait_for 30 healthy "$leader"
+check "restart: no survivor refuses its connections any more (gossip has it alive)" wait_for 15 bash -c \
+  "for n in n1 n2 n3; do [ \$n = $leader ] && continue; '$lab' exec \$n nft list set ip ha_supervisor_dead_peers failed | grep -q '$crashed_ip' && exit 1; done; exit 0"
 check "restart: it rejoins as follower" bash -c "! '$lab' exec $leader hactl leader >/dev/null"
 check "restart: its disk was kept (not provisioned again)" in_node "$leader" test -e /var/lib/ha-lab-provisioned
 

@@ -21,6 +21,7 @@ config::Config everything_enabled() {
   c.nginx.enabled = true;
   c.db.backend = "patroni";
   c.files.enabled = true;
+  c.dead_peers.enabled = true;
   // Nothing is read from the machine's /etc: every file the drivers read at
   // construction is absent, which they report and go on.
   c.vip.template_path = c.nginx.template_path = c.nginx.conf_path = "/nonexistent/ha-supervisor-test";
@@ -62,6 +63,7 @@ TEST(ComponentList, ADisabledComponentHasNoDriver) {
   auto config = everything_enabled();
   config.nginx.enabled = false;
   config.files.enabled = false;
+  config.dead_peers.enabled = false;
   EXPECT_EQ(driver_names(config), (std::vector<std::string>{"vip", "db"}));
 }
 
@@ -70,7 +72,7 @@ TEST(ComponentList, ADisabledComponentHasNoDriver) {
 TEST(ComponentList, TheStatusDocumentHasASectionPerEnabledComponent) {
   Snapshot s;
   s.self = "n1";
-  s.vip.enabled = s.nginx.enabled = s.db.enabled = s.files.enabled = true;
+  s.vip.enabled = s.nginx.enabled = s.db.enabled = s.files.enabled = s.dead_peers.enabled = true;
   Plan plan;
   auto doc = api::cluster_document(s, plan);
   for (const auto& component : components())

@@ -501,7 +501,9 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  manager_database = \"md\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n"
       "files: { enabled = true; folders = \"/o/r,/o/s\"; api_address = \"127.0.0.2\"; api_port = 8385;\n"
       "  api_key_file = \"/e/s/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
-      "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n");
+      "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n"
+      "dead_peers: { enabled = true; poll_interval_ms = 100; nft = \"/b/nft2\"; script_file = \"/r/dp.nft\";\n"
+      "  consul_serf_port = 8302; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
   EXPECT_EQ(c.db.backend, "patroni");
@@ -576,6 +578,11 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.files.poll_interval_ms, 500);
   EXPECT_EQ(c.files.unfit_after_ms, 4000);
   EXPECT_EQ(c.files.conflict_scan_interval_ms, 5000);
+  EXPECT_TRUE(c.dead_peers.enabled);
+  EXPECT_EQ(c.dead_peers.poll_interval_ms, 100);
+  EXPECT_EQ(c.dead_peers.nft, "/b/nft2");
+  EXPECT_EQ(c.dead_peers.script_file, "/r/dp.nft");
+  EXPECT_EQ(c.dead_peers.consul_serf_port, 8302);
   // Every key differs from its default except token_file: the test above
   // really covers the whole schema.
   const auto changes = diff(Config{}, c);
@@ -718,7 +725,7 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
                                             "nginx.reload_interval_ms", "nginx.check_timeout_ms",
                                             "db.probe_interval_ms", "db.probe_timeout_ms", "db.unfit_after_ms",
                                            "files.poll_interval_ms", "files.unfit_after_ms",
-                                           "files.conflict_scan_interval_ms"}));
+                                           "files.conflict_scan_interval_ms", "dead_peers.poll_interval_ms"}));
 }
 
 // Help text is wrapped; joining the wrapped lines gives it back.

@@ -1,0 +1,103 @@
+#include "components/dead-peers/driver.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "components/dead-peers/rule.hpp"
+#include "supervisor/util/nft.hpp"
+
+namespace hasup::dead_peers {
+
+namespace asio = boost::asio;
+
+DeadPeersDriver::DeadPeersDriver(loop::DriverContext& ctx)
+    : ctx_(ctx), timers_(ctx.io), poll_timer_(timers_.make()) {}
+
+void DeadPeersDriver::start() {
+  workers_ = std::make_unique<asio::thread_pool>(1);
+  poll();
+}
+
+void DeadPeersDriver::stop() {
+  stopped_ = true;
+  timers_.cancel_all();
+  if (workers_) workers_->join();
+}
+
+void DeadPeersDriver::reload() { refused_.clear(); }  // the operator may have fixed what nft refused
+
+void DeadPeersDriver::poll_later() {
+  poll_timer_.expires_after(std::chrono::milliseconds(ctx_.config.dead_peers.poll_interval_ms));
+  poll_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec && !stopped_) poll();
+  });
+}
+
+// The local agent answers from its own gossip: no Raft leader needed, so this
+// stays current while the servers elect one (exactly when it matters most).
+void DeadPeersDriver::poll() {
+  ctx_.consul.agent_members([this](consul::Result<std::vector<consul::GossipMember>> r) {
+    if (stopped_) return;
+    std::map<std::string, std::string> gossip;
+    std::string error;
+    if (r) {
+      for (const auto& m : r.value()) gossip[m.address] = m.status;
+    } else {
+      error = r.error().to_string();
+    }
+    const bool known = r.ok();
+    if (known != gossip_known_ || gossip != gossip_ || error != gossip_error_) {
+      if (!known && gossip_known_) spdlog::warn("dead peers: the local agent's gossip members unreadable: {}", error);
+      gossip_known_ = known;
+      gossip_ = std::move(gossip);
+      gossip_error_ = std::move(error);
+      ctx_.wake();
+    }
+    poll_later();
+  });
+}
+
+void DeadPeersDriver::observe(loop::Snapshot& s) const {
+  auto& v = s.dead_peers;
+  v.enabled = true;
+  v.gossip_known = gossip_known_;
+  v.gossip = gossip_;
+  v.gossip_error = gossip_error_;
+  v.consul_serf_port = ctx_.config.dead_peers.consul_serf_port;
+  v.applied = applied_;
+  v.refused = refused_;
+  v.error = error_;
+}
+
+bool DeadPeersDriver::act(const loop::Action& action) {
+  if (auto a = std::get_if<loop::ApplyDeadPeers>(&action)) return run(*a), true;
+  return false;
+}
+
+void DeadPeersDriver::run(const loop::ApplyDeadPeers& a) {
+  const auto& c = ctx_.config.dead_peers;
+  asio::post(*workers_, [this, nft = c.nft, path = c.script_file, a] {
+    std::string error = load_nft_script(nft, path, a.script);
+    asio::post(ctx_.io, [this, a, error] {
+      if (error.empty()) {
+        applied_ = a.script;
+        refused_.clear();
+        error_.clear();
+        std::string peers;
+        for (const auto& [name, address] : a.peers) peers += (peers.empty() ? "" : ", ") + name + " (" + address + ")";
+        if (peers.empty())
+          spdlog::info("dead peers: table ip {} loaded, empty", kDeadPeersTable);
+        else
+          spdlog::warn("dead peers: table ip {} loaded: TCP to {} is refused at once (gossip: failed)",
+                       kDeadPeersTable, peers);
+      } else {
+        refused_ = a.script;
+        error_ = error;
+        spdlog::error("dead peers: table not loaded: {}", error);
+      }
+      ctx_.finish_job(loop::Job::apply_dead_peers);
+    });
+  });
+}
+
+}  // namespace hasup::dead_peers

@@ -1,0 +1,42 @@
+#pragma once
+// Dead peers' driver: polls the local agent's gossip members and loads the
+// table decide() renders (rule.hpp says why).
+#include <boost/asio/thread_pool.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "supervisor/loop/driver.hpp"
+
+namespace hasup::dead_peers {
+
+class DeadPeersDriver : public loop::Driver {
+ public:
+  explicit DeadPeersDriver(loop::DriverContext& ctx);
+
+  const char* name() const override { return "dead_peers"; }
+  void start() override;
+  void stop() override;
+  void reload() override;
+  void observe(loop::Snapshot& s) const override;
+  bool act(const loop::Action& action) override;
+
+ private:
+  void poll();
+  void poll_later();
+  void run(const loop::ApplyDeadPeers& a);
+
+  loop::DriverContext& ctx_;
+  bool stopped_ = false;
+  bool gossip_known_ = false;
+  std::map<std::string, std::string> gossip_;  // address -> serf status
+  std::string gossip_error_;
+  std::string applied_;
+  std::string refused_;
+  std::string error_;
+  std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
+  loop::Timers timers_;
+  boost::asio::steady_timer& poll_timer_;
+};
+
+}  // namespace hasup::dead_peers

@@ -1,0 +1,45 @@
+#include "components/dead-peers/rule.hpp"
+
+#include "supervisor/util/host_name.hpp"
+#include "supervisor/util/printable.hpp"
+
+namespace hasup::dead_peers {
+
+std::map<std::string, std::string> failed_peers(const std::map<std::string, cluster::NodeRegistration>& nodes,
+                                                const std::map<std::string, std::string>& gossip,
+                                                const std::string& self) {
+  std::map<std::string, std::string> failed;
+  for (const auto& [name, node] : nodes) {
+    if (name == self) continue;
+    auto it = gossip.find(node.address);
+    if (it != gossip.end() && it->second == "failed") failed[name] = node.address;
+  }
+  return failed;
+}
+
+NftScript render_dead_peers(const std::string& node_name, const std::map<std::string, std::string>& peers,
+                            int consul_serf_port) {
+  NftScript out;
+  std::string set;
+  for (const auto& [name, address] : peers) {
+    if (!is_ipv4_literal(address)) {
+      out.error = "refusing " + name + "'s address " + quoted_printable(address) + ": not an IPv4 address";
+      return out;
+    }
+    set += (set.empty() ? "" : ", ") + address;
+  }
+  const std::string table = std::string("table ip ") + kDeadPeersTable;
+  // The first line makes the table exist, so that deleting it never fails.
+  out.text = "# Rendered by ha-supervisor on " + node_name +
+             ": this node's own TCP to peers Consul's gossip calls failed gets a reset at once.\n" + table +
+             "\ndelete " + table + "\n" + table + " {\n" + "  set failed {\n    type ipv4_addr\n" +
+             (set.empty() ? "" : "    elements = { " + set + " }\n") + "  }\n" +
+             "  chain output {\n"
+             "    type filter hook output priority filter; policy accept;\n"
+             "    ip daddr @failed tcp dport != " +
+             std::to_string(consul_serf_port) + " ct direction original counter reject with tcp reset\n" +
+             "  }\n}\n";
+  return out;
+}
+
+}  // namespace hasup::dead_peers
