@@ -35,8 +35,9 @@ work=$(mktemp -d)
 settled() {
   local rows
   rows=$("$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] ')
-  [ "$(echo "$rows" | grep -c ' primary TL')" = 1 ] && [ "$(echo "$rows" | grep -c ' sync TL[0-9]* lag')" = 1 ] \
-    && [ "$(echo "$rows" | grep -c ' replica TL[0-9]* lag')" = 1 ] \
+  # One primary, and two standbys of which at least one is synchronous (quorum commit: both).
+  [ "$(echo "$rows" | grep -c ' primary TL')" = 1 ] && [ "$(echo "$rows" | grep -c ' sync TL[0-9]* lag')" -ge 1 ] \
+    && [ "$(echo "$rows" | grep -cE ' (sync|replica) TL[0-9]* lag')" = 2 ] \
     && [ "$(echo "$rows" | grep -oE 'TL[0-9]+' | sort -u | wc -l)" = 1 ]
 }
 wait_settled() { for _ in $(seq 600); do settled && return 0; sleep 0.2; done; return 1; }

@@ -58,7 +58,8 @@ void PatroniBackend::read_inputs(loop::DbView& view) {
   m.loop_wait_s = c.loop_wait_s;
   m.retry_timeout_s = c.retry_timeout_s;
   m.synchronous_mode = c.synchronous != "off";
-  m.synchronous_mode_strict = c.synchronous == "strict";
+  m.synchronous_quorum = c.synchronous == "quorum" || c.synchronous == "quorum-strict";
+  m.synchronous_mode_strict = c.synchronous == "strict" || c.synchronous == "quorum-strict";
   m.manager_user = c.manager_user;
   m.manager_database = c.manager_database;
   m.secrets = secrets.secrets;

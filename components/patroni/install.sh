@@ -2,7 +2,9 @@
 # Installs Patroni's unit for the manager's PostgreSQL on a manager node. The
 # configuration is not written here: ha-supervisor renders patroni.yml from
 # templates/patroni.yml.mustache and its db.* settings, then starts the unit.
-#   install.sh (--secrets FILE | --generate-secrets FILE) [--root DIR] [--no-enable]
+#   install.sh (--secrets FILE | --generate-secrets FILE) [--patroni PATH] [--root DIR] [--no-enable]
+# --patroni PATH: the Patroni 4 executable the unit runs (default: this
+#   checkout's .deps/patroni/bin/patroni, which scripts/setup installs from PyPI).
 # --secrets FILE: the cluster's PostgreSQL passwords, the same file on every
 #   node (superuser=, replication=, rewind=, manager=, patroni_api=); installed as
 #   /etc/ha-supervisor/db-secrets, readable by root only.
@@ -10,11 +12,12 @@
 #   cluster; copy it to the other nodes and pass it with --secrets).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root= secrets= generate= enable=1
+root= secrets= generate= enable=1 patroni="$(cd "$here/../.." && pwd)/.deps/patroni/bin/patroni"
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=$2; shift 2 ;;
     --secrets) secrets=$2; shift 2 ;;
+    --patroni) patroni=$2; shift 2 ;;
     --generate-secrets) generate=$2; shift 2 ;;
     --no-enable) enable=0; shift ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
@@ -32,20 +35,24 @@ for key in superuser replication rewind manager patroni_api; do
       "(an older file: components/patroni/generate-secrets --add-missing $secrets)" >&2; exit 2; }
 done
 missing=()
-[ -x "$root/usr/bin/patroni" ] || [ -x /usr/bin/patroni ] || missing+=(patroni)
-/usr/bin/python3 -c 'import consul' 2>/dev/null || missing+=(python3-consul)
+case "$patroni" in /*) ;; *) echo "install.sh: --patroni takes an absolute path" >&2; exit 2 ;; esac
 [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
 command -v psql >/dev/null || missing+=(postgresql-client-15)
 [ ${#missing[@]} -eq 0 ] || {
   echo "install.sh: missing: ${missing[*]} (apt-get install --no-install-recommends ${missing[*]})" >&2; exit 1; }
 getent passwd postgres >/dev/null || { echo "install.sh: no postgres user (install postgresql-15)" >&2; exit 1; }
+# As the unit runs it: as postgres, which must be able to read the venv and its interpreter.
+runuser -u postgres -- "$patroni" --version 2>/dev/null | grep -Eq '^patroni 4\.' || {
+  echo "install.sh: $patroni does not run as postgres, or is not Patroni 4" \
+    "(scripts/setup installs it into .deps/patroni)" >&2; exit 1; }
 
 install -d -m 0755 "$root/etc/ha-supervisor" "$root/usr/local/lib/ha-patroni" "$root/etc/systemd/system"
 install -d -m 0750 -o root -g postgres "$root/etc/ha-supervisor/patroni"
 install -d -m 0700 -o postgres -g postgres "$root/var/lib/ha-patroni"
 install -m 0600 -o root -g root "$secrets" "$root/etc/ha-supervisor/db-secrets"
 install -m 0755 "$here/stop-patroni" "$here/post-bootstrap" "$root/usr/local/lib/ha-patroni/"
-install -m 0644 "$here/ha-patroni.service" "$root/etc/systemd/system/ha-patroni.service"
+sed "s|^ExecStart=@PATRONI@ |ExecStart=$patroni |" "$here/ha-patroni.service" >"$root/etc/systemd/system/ha-patroni.service"
+chmod 0644 "$root/etc/systemd/system/ha-patroni.service"
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
   # Debian's units would run a second PostgreSQL or a Patroni that leaves its
   # postmaster behind (KillMode=process).

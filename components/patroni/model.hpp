@@ -30,11 +30,15 @@ struct PatroniModel {
   std::string log_dir;
   std::string peer_network;     // CIDR allowed in pg_hba
   std::string post_bootstrap;   // command Patroni runs once after initdb
-  int ttl_s = 10;
+  int ttl_s = 20;
   int loop_wait_s = 1;
   int retry_timeout_s = 4;
   long long maximum_lag_on_failover = 1048576;
   bool synchronous_mode = true;
+  // Quorum commit (Patroni 4): a commit waits for any one of the standbys
+  // (ANY 1 (...)), so losing one standby costs no write; a candidate needs
+  // the others' votes. Only with synchronous_mode.
+  bool synchronous_quorum = false;
   bool synchronous_mode_strict = false;
   std::string manager_user = "manager";
   std::string manager_database = "manager";

@@ -99,7 +99,7 @@ data model_data(const PatroniModel& m) {
   d.set("loop_wait", std::to_string(m.loop_wait_s));
   d.set("retry_timeout", std::to_string(m.retry_timeout_s));
   d.set("maximum_lag_on_failover", std::to_string(m.maximum_lag_on_failover));
-  d.set("synchronous_mode", m.synchronous_mode ? "true" : "false");
+  d.set("synchronous_mode", !m.synchronous_mode ? "false" : m.synchronous_quorum ? "quorum" : "true");
   d.set("synchronous_mode_strict", m.synchronous_mode_strict ? "true" : "false");
   d.set("superuser_password", m.secrets.superuser);
   d.set("replication_password", m.secrets.replication);

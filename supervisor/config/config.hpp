@@ -128,10 +128,10 @@ struct DbConfig {
   std::string stolon_spec_file = "/etc/ha-supervisor/stolon/cluster-spec.json";
   std::string stolon_units = "stolon-sentinel.service,stolon-keeper.service,stolon-proxy.service";
   int stolon_keeper_port = 5433;  // the keeper's PostgreSQL; db.port is the proxy's
-  int ttl_s = 10;
+  int ttl_s = 20;  // Patroni 4 raises anything below 20 to 20
   int loop_wait_s = 1;
   int retry_timeout_s = 4;
-  std::string synchronous = "on";  // off, on, strict
+  std::string synchronous = "quorum";  // off, on, strict, quorum, quorum-strict
   std::string manager_user = "manager";
   std::string manager_database = "manager";
   int probe_interval_ms = 1000;

@@ -546,7 +546,7 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(db.ttl_s),
        .help = "Patroni's leader TTL, in s: it bounds a failover only when Consul's gossip cannot tell (Patroni "
                "hung on a live node); a crashed node's session ends with its serfHealth check in ~1-2 s. Consul's "
-               "session_ttl_min must be at most ttl/2.",
+               "session_ttl_min must be at most ttl/2. Patroni 4 raises anything below 20 to 20.",
        .int_ranges = {{2, 3600}}},
       {HASUP_KEY(db.loop_wait_s), .help = "Patroni's loop_wait, in s.", .int_ranges = {{1, 3600}}},
       {HASUP_KEY(db.retry_timeout_s),
@@ -556,10 +556,13 @@ std::vector<KeySpec> build_keys() {
                "writes); below 2 Patroni 3.0.2 cannot take the leader lock.",
        .int_ranges = {{2, 3600}}},
       {HASUP_KEY(db.synchronous),
-       .help = "Synchronous replication: on (only a synchronous standby may be promoted, so no acknowledged "
-               "commit is lost; writes go on with one copy while no standby is left), strict (writes block "
-               "without a synchronous standby), off (asynchronous: a failover may lose acknowledged commits).",
-       .allowed_values = {"off", "on", "strict"}},
+       .help = "Synchronous replication: quorum (Patroni 4's quorum commit: a commit waits for any one "
+               "standby, so losing one costs no write; the new primary is one a quorum confirms has every "
+               "acknowledged commit), on (one named synchronous standby: only it may be promoted; losing it "
+               "stalls commits until another is named), strict or quorum-strict (as on or quorum, but writes "
+               "block without a standby instead of going on with one copy), off (asynchronous: a failover may "
+               "lose acknowledged commits).",
+       .allowed_values = {"off", "on", "strict", "quorum", "quorum-strict"}},
       {HASUP_KEY(db.manager_user), .help = "The manager's database role, created once at bootstrap.",
        .format = &kSqlName},
       {HASUP_KEY(db.manager_database), .help = "The manager's database, created once at bootstrap.",

@@ -109,8 +109,9 @@ check "nginx serves on every node (ha-nginx started by the supervisor)" wait_for
 check "the REST service answers on the floating IP: its database is writable" wait_for 30 bash -c \
   "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep -q '\"db\":\"writable\"'"
 db_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] '; }
-check "hactl status: one primary, one synchronous standby, one replica, all on one timeline" wait_for 30 bash -c \
-  "$(declare -f db_rows); lab='$lab'; r=\$(db_rows); [ \"\$(echo \"\$r\" | grep -c ' primary TL1')\" = 1 ] && [ \"\$(echo \"\$r\" | grep -c ' sync TL1 lag')\" = 1 ] && [ \"\$(echo \"\$r\" | grep -c ' replica TL1 lag')\" = 1 ]"
+# Quorum commit (db.synchronous quorum): both standbys are synchronous (ANY 1).
+check "hactl status: one primary, two synchronous standbys (quorum commit), all on one timeline" wait_for 30 bash -c \
+  "$(declare -f db_rows); lab='$lab'; r=\$(db_rows); [ \"\$(echo \"\$r\" | grep -c ' primary TL1')\" = 1 ] && [ \"\$(echo \"\$r\" | grep -c ' sync TL1 lag')\" = 2 ]"
 preference_follows_primary() {  # 1 in the preference track file on the primary's node only
   local p n v
   p=$("$lab" exec n1 hactl status | awk '/ primary TL/ {print $1; exit}')
@@ -186,7 +187,7 @@ die_together() {
   local replica="" pid="" t0
   # A replica with a running postmaster (its Patroni may be mid-restart).
   for _ in $(seq 100); do
-    replica=$("$lab" exec n1 hactl status 2>/dev/null | awk '/ replica TL/ {print $1; exit}')
+    replica=$("$lab" exec n1 hactl status 2>/dev/null | awk '/ (replica|sync) TL/ {print $1; exit}')
     if [ -n "$replica" ]; then
       pid=$("$lab" exec "$replica" sh -c 'p=$(head -1 /var/lib/ha-patroni/data/postmaster.pid) && grep -q postgres /proc/$p/comm && echo $p' 2>/dev/null)
       [[ "$pid" =~ ^[0-9]+$ ]] && [ "$pid" -gt 1 ] && break

@@ -61,7 +61,7 @@ TEST(PatroniRender, RealTemplateCarriesTheSettingsThatMakeFailoverFastAndSafe) {
   EXPECT_TRUE(contains(y, "  host: 127.0.0.1:8500\n"));
   // A crashed node's session (its leader key) ends with its gossip health.
   EXPECT_TRUE(contains(y, "  checks: [serfHealth]\n"));
-  EXPECT_TRUE(contains(y, "    ttl: 10\n    loop_wait: 1\n    retry_timeout: 4\n"));
+  EXPECT_TRUE(contains(y, "    ttl: 20\n    loop_wait: 1\n    retry_timeout: 4\n"));
   EXPECT_TRUE(contains(y, "    synchronous_mode: true\n    synchronous_mode_strict: false\n"));
   EXPECT_TRUE(contains(y, "  listen: 198.18.0.11,127.0.0.1:5432\n  connect_address: 198.18.0.11:5432\n"));
   EXPECT_TRUE(contains(y, "  listen: 198.18.0.11:8008\n"));
@@ -73,8 +73,12 @@ TEST(PatroniRender, RealTemplateCarriesTheSettingsThatMakeFailoverFastAndSafe) {
   EXPECT_TRUE(contains(y, "  safety_margin: 1\n"));
 }
 
-TEST(PatroniRender, StrictAndOffModes) {
+TEST(PatroniRender, StrictQuorumAndOffModes) {
   auto m = model();
+  m.synchronous_quorum = true;
+  EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).text,
+                       "synchronous_mode: quorum\n    synchronous_mode_strict: false\n"));
+  m.synchronous_quorum = false;
   m.synchronous_mode_strict = true;
   EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).text,
                        "synchronous_mode: true\n    synchronous_mode_strict: true\n"));
