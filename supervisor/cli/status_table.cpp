@@ -131,6 +131,17 @@ std::string render_status_table(const json& doc) {
       out << ", Patroni REST password " << on_off("patroni_rest_auth");
     out << ", API writes " << text(protections, "api_writes") << "\n";
   }
+  // Peers this node no longer waits for (components/dead-peers): said only when there are some.
+  const json& dead_peers = member(self, "dead_peers");
+  if (member(dead_peers, "failed_peers").is_object() && !member(dead_peers, "failed_peers").empty()) {
+    std::string peers;
+    for (const auto& [name, address] : member(dead_peers, "failed_peers").items())
+      peers += (peers.empty() ? "" : ", ") + name + " (" + shown(address) + ")";
+    out << "dead peers: this node's TCP to " << peers << " is refused at once (Consul's gossip: failed)"
+        << (flag(dead_peers, "table_current") ? "" : "; the kernel's table does not hold it yet") << "\n";
+  }
+  if (member(dead_peers, "error").is_string())
+    out << "dead peers: nft refused the table: " << text(dead_peers, "error") << "\n";
   const json& nginx = member(self, "nginx");
   if (nginx.is_object()) {
     out << "nginx: " << text(nginx, "serving") << ", " << text(nginx, "reloads") << " reload(s)\n";

@@ -462,6 +462,8 @@ refused_at_once() {
 }
 check "crash: every survivor's own TCP to the crashed node is refused at once, not timed out (dead peers)" \
   wait_for 10 refused_at_once
+check "hactl status on a survivor names the crashed node as a dead peer" bash -c \
+  "'$lab' exec $viewer hactl status | grep -q \"^dead peers: this node's TCP to $leader ($crashed_ip) is refused at once\""
 "$lab" restart "$leader" >/dev/null
 check "restart: the node boots and its supervisor is healthy" wait_for 30 healthy "$leader"
 check "restart: no survivor refuses its connections any more (gossip has it alive)" wait_for 15 bash -c \

@@ -6,6 +6,8 @@
 #include "components/dead-peers/decide.hpp"
 #include "components/dead-peers/rule.hpp"
 #include "known_nodes_helper.hpp"
+#include "supervisor/api/status_json.hpp"
+#include "supervisor/cli/status_table.hpp"
 #include "supervisor/consul/parse.hpp"
 
 namespace hasup::loop {
@@ -172,6 +174,22 @@ TEST(DeadPeersStatus, SaysWhichPeersAreRefusedAndWhetherTheTableHoldsThem) {
   EXPECT_EQ(status["table_current"], false);
   s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
   EXPECT_EQ(dead_peers_status(s)["table_current"], true);
+}
+
+TEST(DeadPeersStatus, HactlStatusSaysWhichPeersAreRefusedOnlyWhenThereAreSome) {
+  auto s = three_nodes();
+  Plan plan;
+  std::string table = cli::render_status_table(api::cluster_document(s, plan));
+  EXPECT_EQ(table.find("dead peers"), std::string::npos) << table;
+  s.dead_peers.gossip["198.18.0.12"] = "failed";
+  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
+  table = cli::render_status_table(api::cluster_document(s, plan));
+  EXPECT_NE(table.find("dead peers: this node's TCP to n2 (198.18.0.12) is refused at once (Consul's gossip: failed)\n"),
+            std::string::npos)
+      << table;
+  s.dead_peers.error = "nft: Operation not permitted";
+  table = cli::render_status_table(api::cluster_document(s, plan));
+  EXPECT_NE(table.find("dead peers: nft refused the table: nft: Operation not permitted"), std::string::npos) << table;
 }
 
 TEST(ConsulParse, AgentMembersGiveEachNodesGossipStatus) {
