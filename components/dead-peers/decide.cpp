@@ -45,6 +45,8 @@ nlohmann::json dead_peers_status(const Snapshot& s) {
   // Whether the kernel's table holds exactly these peers now.
   const bool current = !v.applied.empty() && v.applied == dead_peers::render_dead_peers(s.self, peers, v.consul_serf_port).text;
   nlohmann::json out{{"gossip_known", v.gossip_known}, {"failed_peers", failed}, {"table_current", current}};
+  // Cut off itself: it refuses nobody (dead_peers::in_gossip_majority).
+  if (v.gossip_known) out["in_gossip_majority"] = dead_peers::in_gossip_majority(v.gossip);
   if (!v.gossip_error.empty()) out["gossip_error"] = v.gossip_error;
   if (!v.error.empty()) out["error"] = v.error;
   return out;

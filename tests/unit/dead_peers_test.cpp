@@ -37,7 +37,37 @@ TEST(DeadPeersRule, OnlyClusterNodesGossipCallsFailedAreRefused) {
   s.dead_peers.gossip["198.18.0.12"] = "failed";
   s.dead_peers.gossip["198.18.0.13"] = "left";   // a clean leave closes its connections itself
   s.dead_peers.gossip["198.18.0.19"] = "failed";  // a Consul-only witness: not a node this one talks to
+  s.dead_peers.gossip["198.18.0.20"] = s.dead_peers.gossip["198.18.0.21"] = "alive";  // so this side is the majority
   EXPECT_EQ(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1"), (Peers{{"n2", "198.18.0.12"}}));
+}
+
+TEST(DeadPeersRule, ANodeWhoseGossipSeesOnlyAMinorityAliveRefusesNobody) {
+  // n1 cut off: its agent calls every other agent failed. Refusing them would
+  // keep its own Consul agent from the servers until gossip heals.
+  auto s = three_nodes();
+  s.dead_peers.gossip["198.18.0.12"] = "failed";
+  s.dead_peers.gossip["198.18.0.13"] = "failed";
+  s.dead_peers.gossip["198.18.0.19"] = "failed";
+  EXPECT_TRUE(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1").empty());
+  // Two of four alive is not a majority either.
+  s.dead_peers.gossip["198.18.0.19"] = "alive";
+  EXPECT_TRUE(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1").empty());
+  // Three of four is: both managers gossip calls failed are refused.
+  s.dead_peers.gossip["198.18.0.12"] = "alive";
+  EXPECT_EQ(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1"), (Peers{{"n3", "198.18.0.13"}}));
+}
+
+TEST(DeadPeersRule, TwoManagersAndAWitnessRefuseTheCrashedManager) {
+  Snapshot s;
+  s.self = "n1";
+  s.kv.known = true;
+  s.kv.registered = {{"n1", "198.18.0.11"}, {"n2", "198.18.0.12"}};
+  testing_support::derive_known_nodes(s);
+  // The witness w1 (Consul only) makes the survivor's side a majority.
+  std::map<std::string, std::string> gossip{{"198.18.0.11", "alive"}, {"198.18.0.12", "failed"}, {"198.18.0.19", "alive"}};
+  EXPECT_EQ(failed_peers(s.known.nodes, gossip, "n1"), (Peers{{"n2", "198.18.0.12"}}));
+  gossip["198.18.0.19"] = "left";  // a witness that left cleanly counts for neither side
+  EXPECT_TRUE(failed_peers(s.known.nodes, gossip, "n1").empty());
 }
 
 TEST(DeadPeersRule, ThisNodeIsNeverRefusedEvenWhenItsOwnAgentCallsItFailed) {
@@ -141,6 +171,7 @@ TEST(DecideDeadPeers, ATableNftRefusedIsNotAskedForAgainUntilItChanges) {
   EXPECT_NE(note.find("Operation not permitted"), std::string::npos) << note;
 
   s.dead_peers.gossip["198.18.0.13"] = "failed";
+  s.dead_peers.gossip["198.18.0.20"] = "alive";  // three of five alive: still the majority
   Plan changed;
   decide_dead_peers(changed, s);
   EXPECT_TRUE(changed.has<ApplyDeadPeers>());
