@@ -13,12 +13,6 @@ std::map<std::string, std::string> wanted(const Snapshot& s) {
   return dead_peers::failed_peers(s.known.nodes, s.dead_peers.gossip, s.self);
 }
 
-std::string listed(const std::map<std::string, std::string>& peers) {
-  std::string text;
-  for (const auto& [name, address] : peers) text += (text.empty() ? "" : ", ") + name + " (" + address + ")";
-  return text;
-}
-
 }  // namespace
 
 std::string decide_dead_peers(Plan& plan, const Snapshot& s) {
@@ -32,7 +26,7 @@ std::string decide_dead_peers(Plan& plan, const Snapshot& s) {
     return "dead peers: nft refused the table (asked again when the peers change, or on SIGHUP): " + v.error;
   if (!want(plan, s, ApplyDeadPeers{script.text, peers})) return {};
   if (peers.empty()) return "dead peers: none (this node's TCP to every peer is left alone)";
-  return "dead peers: this node's TCP to " + listed(peers) + " is refused at once (Consul's gossip calls it failed)";
+  return "dead peers: this node's TCP to " + dead_peers::listed(peers) + " is refused at once (Consul's gossip calls it failed)";
 }
 
 std::string dead_peers_problem(const Snapshot&) { return {}; }

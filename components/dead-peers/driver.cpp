@@ -83,13 +83,11 @@ void DeadPeersDriver::run(const loop::ApplyDeadPeers& a) {
         applied_ = a.script;
         refused_.clear();
         error_.clear();
-        std::string peers;
-        for (const auto& [name, address] : a.peers) peers += (peers.empty() ? "" : ", ") + name + " (" + address + ")";
-        if (peers.empty())
+        if (a.peers.empty())
           spdlog::info("dead peers: table ip {} loaded, empty", kDeadPeersTable);
         else
           spdlog::warn("dead peers: table ip {} loaded: TCP to {} is refused at once (gossip: failed)",
-                       kDeadPeersTable, peers);
+                       kDeadPeersTable, listed(a.peers));
       } else {
         refused_ = a.script;
         error_ = error;

@@ -27,6 +27,12 @@ std::map<std::string, std::string> failed_peers(const std::map<std::string, clus
   return failed;
 }
 
+std::string listed(const std::map<std::string, std::string>& peers) {
+  std::string text;
+  for (const auto& [name, address] : peers) text += (text.empty() ? "" : ", ") + name + " (" + address + ")";
+  return text;
+}
+
 NftScript render_dead_peers(const std::string& node_name, const std::map<std::string, std::string>& peers,
                             int consul_serf_port) {
   NftScript out;

@@ -38,6 +38,9 @@ std::map<std::string, std::string> failed_peers(const std::map<std::string, clus
                                                 const std::map<std::string, std::string>& gossip,
                                                 const std::string& self);
 
+// "n2 (198.18.0.12), n3 (198.18.0.13)": how the log and the plan's reason name them.
+std::string listed(const std::map<std::string, std::string>& peers);
+
 // The nft script that replaces the table whole with these addresses; an
 // error for anything that is not an IPv4 address (the table is `ip`).
 inline constexpr const char* kDeadPeersTable = "ha_supervisor_dead_peers";
