@@ -79,7 +79,7 @@ TEST(DeadPeersRule, ThisNodeIsNeverRefusedEvenWhenItsOwnAgentCallsItFailed) {
 TEST(DeadPeersRule, APeerWhoseGossipAddressIsNotItsRegisteredOneIsNotMatched) {
   auto s = three_nodes();
   s.dead_peers.gossip.erase("198.18.0.12");
-  s.dead_peers.gossip["10.0.0.12"] = "failed";  // n2 gossips from another interface
+  s.dead_peers.gossip["198.18.0.112"] = "failed";  // n2 gossips from another address
   EXPECT_TRUE(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1").empty());
 }
 
