@@ -5,7 +5,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 lab="$top/scripts/lab"
-passed=0 failed=0
+passed=0 failed=0 failed_names=()
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: the lab needs root (network namespaces, mounts, cgroups)"
@@ -25,7 +25,19 @@ check() {  # check NAME COMMAND...
     echo "PASS [$((SECONDS - started)) s, +$((SECONDS - t0)) s]: $name"; passed=$((passed + 1))
   else
     echo "FAIL [$((SECONDS - started)) s, +$((SECONDS - t0)) s]: $name"; failed=$((failed + 1))
+    failed_names+=("$name")
+    on_failure_show_state
   fi
+}
+# A failed check prints what the cluster looked like then, so a CI log that
+# only keeps the failure says why, not just which.
+on_failure_show_state() {
+  [ -e "$top/.run/lab/nodes" ] || return 0
+  "$lab" status 2>&1 | sed 's/^/    state: /'
+  local n
+  for n in n1 n2 n3; do
+    "$lab" exec "$n" timeout 5 hactl status 2>&1 | head -40 | sed "s/^/    $n: /"
+  done
 }
 wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s
   local limit=$1; shift
@@ -567,4 +579,5 @@ check "a command that needs the lab says it is down, and how to start it" lab_do
 check "an unknown lab command is named" bash -c "'$lab' frobnicate 2>&1 | grep -q \"unknown command 'frobnicate'\""
 
 echo "$passed passed, $failed failed"
+for name in "${failed_names[@]}"; do echo "FAILED: $name"; done
 [ "$failed" -eq 0 ]
