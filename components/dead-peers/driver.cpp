@@ -11,11 +11,12 @@ namespace hasup::dead_peers {
 namespace asio = boost::asio;
 
 DeadPeersDriver::DeadPeersDriver(loop::DriverContext& ctx)
-    : ctx_(ctx), timers_(ctx.io), poll_timer_(timers_.make()) {}
+    : ctx_(ctx), timers_(ctx.io), poll_timer_(timers_.make()), table_check_(timers_.make()) {}
 
 void DeadPeersDriver::start() {
   workers_ = std::make_unique<asio::thread_pool>(1);
   poll();
+  check_table_later();
 }
 
 void DeadPeersDriver::stop() {
@@ -54,6 +55,29 @@ void DeadPeersDriver::poll() {
       ctx_.wake();
     }
     poll_later();
+  });
+}
+
+// The table can vanish under the supervisor (nft_table_present says how), and
+// with it every refusal. Every 10 s, on the worker: is it still there? If not,
+// forget it was loaded, so the next cycle loads it again.
+void DeadPeersDriver::check_table_later() {
+  table_check_.expires_after(std::chrono::seconds(10));
+  table_check_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    if (applied_.empty()) return check_table_later();
+    asio::post(*workers_, [this, nft = ctx_.config.dead_peers.nft] {
+      const bool present = nft_table_present(nft, kDeadPeersTable);
+      asio::post(ctx_.io, [this, present] {
+        if (!present && !applied_.empty()) {
+          spdlog::warn("dead peers: the table ip {} is gone from the kernel (a firewall reload?): loading it again",
+                       kDeadPeersTable);
+          applied_.clear();
+          ctx_.wake();
+        }
+        if (!stopped_) check_table_later();
+      });
+    });
   });
 }
 

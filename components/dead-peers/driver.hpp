@@ -25,6 +25,7 @@ class DeadPeersDriver : public loop::Driver {
   void poll();
   void poll_later();
   void run(const loop::ApplyDeadPeers& a);
+  void check_table_later();
 
   loop::DriverContext& ctx_;
   bool stopped_ = false;
@@ -37,6 +38,7 @@ class DeadPeersDriver : public loop::Driver {
   std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
   loop::Timers timers_;
   boost::asio::steady_timer& poll_timer_;
+  boost::asio::steady_timer& table_check_;
 };
 
 }  // namespace hasup::dead_peers

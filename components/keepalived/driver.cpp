@@ -283,18 +283,16 @@ void VipDriver::run(const loop::ApplyVrrpFilter& a) {
   });
 }
 
-// The table can vanish under the supervisor: a firewall service that starts
-// with `flush ruleset` (Debian's /etc/nftables.conf does) empties the kernel's
-// tables. Every 10 s, on the worker: is it still there? If not, the next cycle
-// loads it again. (Its content is the supervisor's alone: not compared.)
+// The table can vanish under the supervisor (nft_table_present says how).
+// Every 10 s, on the worker: is it still there? If not, the next cycle loads
+// it again. (Its content is the supervisor's alone: not compared.)
 void VipDriver::check_filter_later() {
   filter_check_.expires_after(std::chrono::seconds(10));
   filter_check_.async_wait([this](boost::system::error_code ec) {
     if (ec || stopped_) return;
     if (filter_applied_.empty()) return check_filter_later();
-    std::vector<std::string> argv{ctx_.config.vip.nft, "list", "table", "ip", kVrrpFilterTable};
-    asio::post(*workers_, [this, argv] {
-      const bool present = run_command(argv, std::chrono::seconds(5)).ok();
+    asio::post(*workers_, [this, nft = ctx_.config.vip.nft] {
+      const bool present = nft_table_present(nft, kVrrpFilterTable);
       asio::post(ctx_.io, [this, present] {
         if (!present && !filter_applied_.empty()) {
           spdlog::warn("floating IP: the VRRP filter (table ip {}) is gone from the kernel (a firewall reload?): "

@@ -15,4 +15,9 @@ std::string load_nft_script(const std::string& nft, const std::string& path, con
   return result.ok() ? "" : nft + " -f " + path + ": " + result.summary();
 }
 
+bool nft_table_present(const std::string& nft, const std::string& table) {
+  std::vector<std::string> argv{nft, "list", "table", "ip", table};
+  return run_command(argv, std::chrono::seconds(5)).ok();
+}
+
 }  // namespace hasup

@@ -119,6 +119,8 @@ check "... because its kernel dropped them (the supervisor's VRRP filter: member
 ip netns exec "hal-$vrrp_holder" nft flush ruleset
 check "the VRRP filter flushed away on $vrrp_holder (a firewall reload): the supervisor loads it again within 15 s" \
   wait_for 15 bash -c "ip netns exec hal-$vrrp_holder nft list table ip ha_supervisor_vrrp | grep -q 'ip protocol vrrp'"
+check "... and its dead-peers table too (loaded again within 15 s, with its reset rule)" \
+  wait_for 15 bash -c "ip netns exec hal-$vrrp_holder nft list table ip ha_supervisor_dead_peers | grep -q 'reject with tcp reset'"
 
 # --- a local user who is not root, on a node ---------------------------------------
 check "nobody on n1: hactl maintenance on is refused (the API's token is root's), and says so" bash -c \
