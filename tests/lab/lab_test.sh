@@ -409,7 +409,7 @@ neigh_names_holder() {
   mac=$(ip -n "hal-$now" link show eth0 | awk '/link\/ether/ {print $2}')
   ip -n hal-c1 neigh show "$vip" | grep -q "lladdr $mac"
 }
-check "gratuitous ARP: c1's neighbour entry for the IP points at the new holder ($new_holder) without c1 asking" \
+check "gratuitous ARP: c1's neighbour entry for the IP points at its holder now (first $new_holder) without c1 asking" \
   wait_for 3 neigh_names_holder
 [ "$(holders)" = "$new_holder" ] || echo "    the IP moved on from $new_holder to $(holders) (holder cut off from Consul)"
 check "another node takes the IP and it answers" wait_for 5 vip_answers
