@@ -1,6 +1,7 @@
 #include "components/dead-peers/decide.hpp"
 
 #include "components/dead-peers/rule.hpp"
+#include "supervisor/consul/gossip.hpp"
 
 namespace hasup::loop {
 
@@ -9,8 +10,8 @@ namespace {
 // The peers refused now: none unless the agent's gossip answered the last
 // poll (nothing is refused on old evidence).
 std::map<std::string, std::string> wanted(const Snapshot& s) {
-  if (!s.dead_peers.gossip_known) return {};
-  return dead_peers::failed_peers(s.known.nodes, s.dead_peers.gossip, s.self);
+  if (!s.consul.gossip_known) return {};
+  return dead_peers::failed_peers(s.known.nodes, s.consul.gossip, s.self);
 }
 
 }  // namespace
@@ -38,10 +39,10 @@ nlohmann::json dead_peers_status(const Snapshot& s) {
   for (const auto& [name, address] : peers) failed[name] = address;
   // Whether the kernel's table holds exactly these peers now.
   const bool current = !v.applied.empty() && v.applied == dead_peers::render_dead_peers(s.self, peers, v.consul_serf_port).text;
-  nlohmann::json out{{"gossip_known", v.gossip_known}, {"failed_peers", failed}, {"table_current", current}};
-  // Cut off itself: it refuses nobody (dead_peers::in_gossip_majority).
-  if (v.gossip_known) out["in_gossip_majority"] = dead_peers::in_gossip_majority(v.gossip);
-  if (!v.gossip_error.empty()) out["gossip_error"] = v.gossip_error;
+  nlohmann::json out{{"gossip_known", s.consul.gossip_known}, {"failed_peers", failed}, {"table_current", current}};
+  // Cut off itself: it refuses nobody (consul::in_gossip_majority).
+  if (s.consul.gossip_known) out["in_gossip_majority"] = consul::in_gossip_majority(s.consul.gossip);
+  if (!s.consul.gossip_error.empty()) out["gossip_error"] = s.consul.gossip_error;
   if (!v.error.empty()) out["error"] = v.error;
   return out;
 }

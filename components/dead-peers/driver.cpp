@@ -11,11 +11,10 @@ namespace hasup::dead_peers {
 namespace asio = boost::asio;
 
 DeadPeersDriver::DeadPeersDriver(loop::DriverContext& ctx)
-    : ctx_(ctx), timers_(ctx.io), poll_timer_(timers_.make()), table_check_(timers_.make()) {}
+    : ctx_(ctx), timers_(ctx.io), table_check_(timers_.make()) {}
 
 void DeadPeersDriver::start() {
   workers_ = std::make_unique<asio::thread_pool>(1);
-  poll();
   check_table_later();
 }
 
@@ -26,37 +25,6 @@ void DeadPeersDriver::stop() {
 }
 
 void DeadPeersDriver::reload() { refused_.clear(); }  // the operator may have fixed what nft refused
-
-void DeadPeersDriver::poll_later() {
-  poll_timer_.expires_after(std::chrono::milliseconds(ctx_.config.dead_peers.poll_interval_ms));
-  poll_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec && !stopped_) poll();
-  });
-}
-
-// The local agent answers from its own gossip: no Raft leader needed, so this
-// stays current while the servers elect one (exactly when it matters most).
-void DeadPeersDriver::poll() {
-  ctx_.consul.agent_members([this](consul::Result<std::vector<consul::GossipMember>> r) {
-    if (stopped_) return;
-    std::map<std::string, std::string> gossip;
-    std::string error;
-    if (r) {
-      for (const auto& m : r.value()) gossip[m.address] = m.status;
-    } else {
-      error = r.error().to_string();
-    }
-    const bool known = r.ok();
-    if (known != gossip_known_ || gossip != gossip_ || error != gossip_error_) {
-      if (!known && gossip_known_) spdlog::warn("dead peers: the local agent's gossip members unreadable: {}", error);
-      gossip_known_ = known;
-      gossip_ = std::move(gossip);
-      gossip_error_ = std::move(error);
-      ctx_.wake();
-    }
-    poll_later();
-  });
-}
 
 // The table can vanish under the supervisor (nft_table_present says how), and
 // with it every refusal. Every 10 s, on the worker: is it still there? If not,
@@ -84,9 +52,6 @@ void DeadPeersDriver::check_table_later() {
 void DeadPeersDriver::observe(loop::Snapshot& s) const {
   auto& v = s.dead_peers;
   v.enabled = true;
-  v.gossip_known = gossip_known_;
-  v.gossip = gossip_;
-  v.gossip_error = gossip_error_;
   v.consul_serf_port = ctx_.config.dead_peers.consul_serf_port;
   v.applied = applied_;
   v.refused = refused_;

@@ -1,6 +1,6 @@
 #pragma once
-// Dead peers' driver: polls the local agent's gossip members and loads the
-// table decide() renders (rule.hpp says why).
+// Dead peers' driver: loads the table decide() renders from the Consul link's
+// gossip (rule.hpp says why), and loads it again when it vanishes.
 #include <boost/asio/thread_pool.hpp>
 #include <map>
 #include <memory>
@@ -22,22 +22,16 @@ class DeadPeersDriver : public loop::Driver {
   bool act(const loop::Action& action) override;
 
  private:
-  void poll();
-  void poll_later();
   void run(const loop::ApplyDeadPeers& a);
   void check_table_later();
 
   loop::DriverContext& ctx_;
   bool stopped_ = false;
-  bool gossip_known_ = false;
-  std::map<std::string, std::string> gossip_;  // address -> serf status
-  std::string gossip_error_;
   std::string applied_;
   std::string refused_;
   std::string error_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
   loop::Timers timers_;
-  boost::asio::steady_timer& poll_timer_;
   boost::asio::steady_timer& table_check_;
 };
 

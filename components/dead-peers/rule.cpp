@@ -1,24 +1,16 @@
 #include "components/dead-peers/rule.hpp"
 
+#include "supervisor/consul/gossip.hpp"
 #include "supervisor/util/host_name.hpp"
 #include "supervisor/util/printable.hpp"
 
 namespace hasup::dead_peers {
 
-bool in_gossip_majority(const std::map<std::string, std::string>& gossip) {
-  int alive = 0, failed = 0;
-  for (const auto& [address, status] : gossip) {
-    if (status == "alive") ++alive;
-    if (status == "failed") ++failed;
-  }
-  return 2 * alive > alive + failed;
-}
-
 std::map<std::string, std::string> failed_peers(const std::map<std::string, cluster::NodeRegistration>& nodes,
                                                 const std::map<std::string, std::string>& gossip,
                                                 const std::string& self) {
   std::map<std::string, std::string> failed;
-  if (!in_gossip_majority(gossip)) return failed;
+  if (!consul::in_gossip_majority(gossip)) return failed;
   for (const auto& [name, node] : nodes) {
     if (name == self) continue;
     auto it = gossip.find(node.address);

@@ -28,12 +28,10 @@ namespace hasup::dead_peers {
 // agent's gossip calls "failed". A node whose gossip address is not its
 // registered address is never matched (nothing is refused on a guess).
 //
-// Nothing at all while the agents gossip calls alive (this one included) are
-// not a strict majority of those it calls alive or failed: then this node is
-// the one cut off, and refusing its peers would only delay its own return
-// (its Consul agent's RPCs to the servers, before gossip heals, which can
-// take serf's 30 s reconnect interval). Consul-only agents (a witness) count.
-bool in_gossip_majority(const std::map<std::string, std::string>& gossip);
+// Nothing at all while this node is not in the gossip majority
+// (consul::in_gossip_majority): then it is the one cut off, and refusing its
+// peers would only delay its own return (its Consul agent's RPCs to the
+// servers, before gossip heals, which can take serf's 30 s reconnect interval).
 std::map<std::string, std::string> failed_peers(const std::map<std::string, cluster::NodeRegistration>& nodes,
                                                 const std::map<std::string, std::string>& gossip,
                                                 const std::string& self);

@@ -7,11 +7,7 @@ namespace hasup::loop {
 
 struct DeadPeersView {
   bool enabled = false;
-  // The local agent's gossip: address -> serf status ("alive", "failed", ...),
-  // from GET /v1/agent/members, polled; known once it answered.
-  bool gossip_known = false;
-  std::map<std::string, std::string> gossip;
-  std::string gossip_error;  // the last poll's failure ("" after a success)
+  // The gossip it follows is the Consul link's (Snapshot::consul.gossip).
   int consul_serf_port = 8301;
   // What this process loaded last ("" nothing yet: the table is gone after a
   // boot, so every start loads it once), and a script nft refused.

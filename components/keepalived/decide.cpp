@@ -4,6 +4,7 @@
 #include <set>
 
 #include "components/keepalived/render.hpp"
+#include "supervisor/consul/gossip.hpp"
 #include "supervisor/loop/decide.hpp"
 
 namespace hasup::loop {
@@ -14,6 +15,27 @@ std::string vip_settings(const Snapshot& s) {
   if (!s.vip.enabled) return {};
   return "vrid " + std::to_string(s.vip.base.virtual_router_id) + " " + s.vip.base.vip;
 }
+
+namespace {
+
+// How much longer a node without a Consul quorum may go on holding the IP;
+// nullopt: not at all. The quorum probe fails on every node while the Consul
+// servers elect a leader (1-4 s after the old one crashed, longer than the
+// cut-off bound now and then): each survivor counts as cut off, and giving
+// the IP up then leaves no holder at all, then moves it a second time. A node
+// whose gossip still reaches a majority is not the one cut off, so it keeps
+// the IP through the election, for a bounded time: a node truly cut off
+// (gossip calls its peers failed, ~1-6 s after the cut) or one whose agent
+// does not answer gives it up as before.
+std::optional<std::chrono::milliseconds> election_time_left(const Plan& plan, const Snapshot& s) {
+  if (plan.role != Role::cut_off || s.vip.election_grace.count() <= 0) return std::nullopt;
+  if (!s.consul.gossip_known || !consul::in_gossip_majority(s.consul.gossip)) return std::nullopt;
+  const auto bound = s.consul.quorum_loss_timeout + s.vip.election_grace;
+  if (s.consul.since_quorum_contact >= bound) return std::nullopt;
+  return bound - s.consul.since_quorum_contact;
+}
+
+}  // namespace
 
 std::string vip_problem(const Snapshot& s) {
   if (!s.vip.enabled) return {};
@@ -32,7 +54,15 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   const VipView& vip = s.vip;
   if (!vip.enabled) return {};
   std::string note;
-  const bool may_hold = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
+  const bool in_cluster = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
+  const auto election_left = election_time_left(plan, s);
+  const bool may_hold = in_cluster || election_left.has_value();
+  if (election_left) {
+    plan.wake_within(*election_left);
+    // The bound, not the growing age: the reason is logged once.
+    note = "floating IP: kept while Consul elects a leader (gossip: " + consul::gossip_summary(s.consul.gossip) +
+           ", not cut off), for at most " + std::to_string(s.vip.election_grace.count()) + " ms past the cut-off";
+  }
   // An unfit node gives the IP up only to a fit one: with every node unfit,
   // moving the IP helps no client.
   const std::string problem = local_problem(s);
@@ -46,15 +76,17 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     // Not yet: wait out the grace, then look again.
     auto left = vip.unfit_grace - vip.problem_for;
     plan.wake_within(left);
-    note = "floating IP: kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
+    note += std::string(note.empty() ? "" : "; ") + "floating IP: kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
            " ms grace before it goes to a fit node such as " + fit_node + ")";
   }
-  const bool want_fault = !may_hold || unfit;
+  // An election keeps what is; it never releases a node from FAULT.
+  const bool want_fault = !may_hold || unfit || (!in_cluster && vip.fault_now.value_or(true));
   if (vip.fault_now != want_fault) {
     if (want(plan, s, SetVipFault{want_fault}))
-      note = !want_fault ? "floating IP: this node may hold it"
+      note += std::string(note.empty() ? "" : "; ") +
+              (!want_fault ? "floating IP: this node may hold it"
              : unfit     ? "floating IP: giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
-                         : "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")";
+                         : "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")");
   }
   // Prefer the database primary's node as the next holder (a weight, not a
   // move: keepalived's nopreempt keeps the IP where it is).
@@ -66,7 +98,9 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
                 (preferred ? "preferred as the next holder (database primary here)" : "no preference");
     }
   }
-  if (may_hold && s.kv.known && vip.template_error.empty()) {
+  // Peers and filter from a current view only: not from the last one seen
+  // before the quorum went.
+  if (in_cluster && s.kv.known && vip.template_error.empty()) {
     // Every node of the cluster, alive or not (a node that is down now will
     // come back and must hear the holder), plus live members not registered yet.
     keepalived::VrrpModel model = vip.base;

@@ -157,6 +157,7 @@ void VipDriver::observe(loop::Snapshot& s) const {
   if (auto track = read_small_file(c.track_file)) v.fault_now = track->empty() || (*track)[0] != '0';
   v.unit = c.keepalived_unit;
   v.unfit_grace = milliseconds(c.unfit_grace_ms);
+  v.election_grace = milliseconds(c.election_grace_ms);
   if (c.db_primary_weight > 0) {
     v.base.preference_file = c.preference_file;
     v.base.preference_weight = c.db_primary_weight;

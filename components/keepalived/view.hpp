@@ -29,6 +29,9 @@ struct VipView {
   std::optional<bool> preferred_now;        // the preference track file says 1; nullopt: absent
   std::chrono::milliseconds problem_for{0};
   std::chrono::milliseconds unfit_grace{0};
+  // How long past the cut-off a node without quorum, but in the gossip
+  // majority, keeps the right to hold the IP (a Consul leader election).
+  std::chrono::milliseconds election_grace{0};
   // The kernel's VRRP filter (render_vrrp_filter): what this process loaded
   // last ("" nothing yet: after a boot the table is gone, so every start
   // loads it once), and a ruleset nft refused, not asked for again.

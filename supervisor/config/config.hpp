@@ -30,6 +30,7 @@ struct ConsulConfig {
   // bench_handover (d)); the bound must not mistake that for a partition.
   int quorum_loss_timeout_ms = 4000;
   int probe_interval_ms = 500;        // consistent-read probe of the quorum
+  int gossip_poll_interval_ms = 200;  // GET /v1/agent/members on the local agent
   int blocking_wait_s = 30;           // ?wait= of blocking queries
 };
 
@@ -56,6 +57,9 @@ struct VipConfig {
   std::string notify_fifo = "/run/ha-supervisor/vrrp-notify.fifo";
   std::string keepalived_unit = "keepalived.service";
   int unfit_grace_ms = 3000;
+  // Without a Consul quorum but in the gossip majority (the servers are
+  // electing a leader), the IP stays where it is this much past the cut-off.
+  int election_grace_ms = 6000;
   // Added to the priority of the database primary's node (0: no preference).
   int db_primary_weight = 20;
   std::string preference_file = "/run/ha-supervisor/vip-db-primary";
@@ -164,7 +168,6 @@ struct LogConfig {
 // gossip calls failed gets a reset at once instead of a connect timeout.
 struct DeadPeersConfig {
   bool enabled = false;
-  int poll_interval_ms = 200;  // GET /v1/agent/members on the local agent
   std::string nft = "/usr/sbin/nft";
   std::string script_file = "/run/ha-supervisor/dead-peers.nft";
   int consul_serf_port = 8301;  // never refused: serf reconnects over it

@@ -345,6 +345,11 @@ std::vector<KeySpec> build_keys() {
        .help = "Interval of the consistent-read probe that detects quorum loss, in ms.",
        .reload = Reload::live,
        .int_ranges = {{100, 10000}}},
+      {HASUP_KEY(consul.gossip_poll_interval_ms),
+       .help = "How often the local agent's gossip members are read, in ms (the dead peers' table, and whether a "
+               "node without quorum is cut off or the servers are electing a leader).",
+       .reload = Reload::live,
+       .int_ranges = {{50, 10000}}},
       {HASUP_KEY(consul.blocking_wait_s),
        .help = "Longest wait (?wait=) of Consul blocking queries, in s.",
        .reload = Reload::live,
@@ -431,6 +436,13 @@ std::vector<KeySpec> build_keys() {
                "sees at once (a database failover) then moves nothing.",
        .reload = Reload::live,
        .int_ranges = {{0, 600000}}},
+      {HASUP_KEY(vip.election_grace_ms),
+       .help = "A node without a Consul quorum whose gossip still reaches a majority is not cut off: the Consul "
+               "servers are electing a leader (after the old one's crash, 1-4 s). The floating IP stays with it "
+               "this much past consul.quorum_loss_timeout_ms, in ms, so a Consul leader's crash moves the IP at "
+               "most once. 0: a node gives the IP up at the cut-off, election or not.",
+       .reload = Reload::live,
+       .int_ranges = {{0, 60000}}},
 
       // systemd.*: the unit manager connects once, at start.
       {HASUP_KEY(systemd.watch_units),
@@ -614,8 +626,6 @@ std::vector<KeySpec> build_keys() {
                "(an nftables table, ip ha_supervisor_dead_peers, loaded with dead_peers.nft) instead of a connect "
                "timeout: Patroni's leader race, libpq and Consul's RPC forwarding stop waiting for a crashed node. "
                "Follows gossip both ways; never touches Consul's gossip port. Needs CAP_NET_ADMIN."},
-      {HASUP_KEY(dead_peers.poll_interval_ms), .help = "How often the local agent's gossip members are read, in ms.",
-       .reload = Reload::live, .int_ranges = {{50, 10000}}},
       {HASUP_KEY(dead_peers.nft), .help = "nft binary that loads the dead peers' table.", .format = &kPath},
       {HASUP_KEY(dead_peers.script_file),
        .help = "Where the table's nft script is written before nft loads it (an operator can read it).",

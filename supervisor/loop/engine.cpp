@@ -67,6 +67,7 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       retry_timer_(timers_.make()),
       watch_backoff_(timers_.make()),
       wake_timer_(timers_.make()),
+      gossip_(consul_, timers_.make(), [this] { return config_.consul.gossip_poll_interval_ms; }, [this] { wake(); }),
       shutdown_deadline_(io),
       units_(io, config_.systemd.bus_address, [this] { wake(); }),
       driver_context_{io,
@@ -93,6 +94,7 @@ void Engine::start() {
                config_.consul.host, config_.consul.port, config_.consul.key_prefix);
   load_known_nodes();
   probe_quorum();
+  gossip_.start();
   watch_kv();
   keep_session();
   // One watch over every unit: the configured extras, then each driver's.
@@ -124,6 +126,7 @@ Snapshot Engine::observe() const {
   s.versions = versions_;
   s.wall_time = cluster::utc_now_iso8601();
   s.consul = link_;
+  gossip_.observe(s.consul);
   if (link_.ever_reached_quorum) {
     auto age = std::chrono::duration_cast<milliseconds>(Clock::now() - last_quorum_contact_);
     s.consul.since_quorum_contact = age;
@@ -755,6 +758,7 @@ void Engine::request_shutdown() {
 void Engine::finish_shutdown() {
   if (stopped_) return;
   stopped_ = true;
+  gossip_.stop();
   timers_.cancel_all();
   for (const auto& driver : drivers_) driver->stop();
   consul_.service_deregister(service_id(), [this](consul::Result<bool> r) {

@@ -19,6 +19,7 @@
 #include "supervisor/config/config.hpp"
 #include "supervisor/consul/client.hpp"
 #include "supervisor/loop/driver.hpp"
+#include "supervisor/loop/gossip_poll.hpp"
 #include "supervisor/loop/plan.hpp"
 #include "supervisor/loop/service_notify.hpp"
 #include "supervisor/loop/snapshot.hpp"
@@ -130,6 +131,7 @@ class Engine {
   boost::asio::steady_timer& retry_timer_;
   boost::asio::steady_timer& watch_backoff_;
   boost::asio::steady_timer& wake_timer_;  // a plan's wake_after
+  GossipPoll gossip_;  // on a timer from timers_
   // Not in timers_: it bounds the shutdown itself.
   boost::asio::steady_timer shutdown_deadline_;
   std::chrono::milliseconds watch_backoff_delay_{250};

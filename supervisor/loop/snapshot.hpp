@@ -41,6 +41,12 @@ struct ConsulLink {
   std::chrono::milliseconds since_quorum_contact{0};
   std::chrono::milliseconds quorum_loss_timeout{0};
   std::string quorum_error;   // why the last quorum probe failed (empty after a success)
+  // The local agent's gossip: address -> serf status ("alive", "failed", ...),
+  // from GET /v1/agent/members, polled (GossipPoll); known once it answered.
+  // Current while the servers elect a leader, when the quorum probe fails.
+  bool gossip_known = false;
+  std::map<std::string, std::string> gossip;
+  std::string gossip_error;  // the last poll's failure ("" after a success)
   std::string last_error;     // newest failure of any call to Consul, for status
 };
 

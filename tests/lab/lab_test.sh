@@ -38,6 +38,23 @@ on_failure_show_state() {
   for n in n1 n2 n3; do
     "$lab" exec "$n" timeout 5 hactl status 2>&1 | head -40 | sed "s/^/    $n: /"
   done
+  vip_history
+}
+# The floating IP's last events on every node, oldest first, as "why:" lines
+# (scripts/test repeats them after ctest, where a CI log cut to its tail still
+# shows them): keepalived's state changes, the supervisors' floating-IP
+# decisions and their quorum's loss and return, in the last 90 s; six per node.
+vip_history() {
+  local n
+  for n in n1 n2 n3; do
+    timeout 5 "$lab" exec "$n" journalctl --no-pager -o short-precise --since=-90s -u keepalived -u ha-supervisor 2>/dev/null |
+      N=$n perl -ne '
+        my ($t) = /^\S+ \d+ (\S+) /;
+        if (/Keepalived_vrrp\[\d+\]: \(.*?\) (Entering [A-Z]+)/) { print "$t $ENV{N} keepalived: $1\n" }
+        elsif (/(floating IP: (?:giving it up|this node may hold it|kept while Consul)[^;]*)/) { print "$t $ENV{N} supervisor: $1\n" }
+        elsif (/(no Consul quorum for \d+ ms|Consul quorum reachable)/) { print "$t $ENV{N} supervisor: $1\n" }' |
+      tail -6
+  done | sort | sed 's/^/    why: /'
 }
 wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s
   local limit=$1; shift

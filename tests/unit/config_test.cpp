@@ -473,7 +473,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  host = \"consul.local\"; port = 8600; token = \"abc-123\"; token_file = \"\";\n"
       "  key_prefix = \"prod/ha\"; request_timeout_ms = 1500; session_ttl_s = 0;\n"
       "  lock_delay_ms = 4500; check_ttl_ms = 4000; quorum_loss_timeout_ms = 4500;\n"
-      "  probe_interval_ms = 1000; blocking_wait_s = 60;\n"
+      "  probe_interval_ms = 1000; gossip_poll_interval_ms = 100; blocking_wait_s = 60;\n"
       "};\n"
       "loop: { interval_ms = 2000; log_repeat_s = 120; };\n"
       "api: { listen = \"127.0.0.2\"; port = 9000; token_file = \"/r/t\"; };\n"
@@ -481,7 +481,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "vip: { address = \"198.18.0.100/24\"; interface = \"br-lab\"; virtual_router_id = 7; priority = 150;\n"
       "  advert_interval_ms = 200; keepalived_conf = \"/etc/k/k.conf\"; template = \"/t/k.mustache\";\n"
       "  track_file = \"/run/x/fault\"; keepalived_unit = \"ka.service\"; notify_fifo = \"/run/x/fifo\";\n"
-      "  unfit_grace_ms = 1000; db_primary_weight = 5; preference_file = \"/run/x/pref\";\n"
+      "  unfit_grace_ms = 1000; election_grace_ms = 2000; db_primary_weight = 5; preference_file = \"/run/x/pref\";\n"
       "  vrrp_filter = false; nft = \"/b/nft\"; heartbeat_file = \"/r/alive\"; heartbeat_max_age_s = 20;\n"
       "  heartbeat_check = \"/b/fresh\"; };\n"
       "systemd: { watch_units = \"consul.service,x@1.service\"; bus_address = \"unix:path=/b/s\"; };\n"
@@ -502,7 +502,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "files: { enabled = true; folders = \"/o/r,/o/s\"; api_address = \"127.0.0.2\"; api_port = 8385;\n"
       "  api_key_file = \"/e/s/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
       "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n"
-      "dead_peers: { enabled = true; poll_interval_ms = 100; nft = \"/b/nft2\"; script_file = \"/r/dp.nft\";\n"
+      "dead_peers: { enabled = true; nft = \"/b/nft2\"; script_file = \"/r/dp.nft\";\n"
       "  consul_serf_port = 8302; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
@@ -556,6 +556,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.consul.check_ttl_ms, 4000);
   EXPECT_EQ(c.consul.quorum_loss_timeout_ms, 4500);
   EXPECT_EQ(c.consul.probe_interval_ms, 1000);
+  EXPECT_EQ(c.consul.gossip_poll_interval_ms, 100);
   EXPECT_EQ(c.consul.blocking_wait_s, 60);
   EXPECT_EQ(c.loop.interval_ms, 2000);
   EXPECT_EQ(c.loop.log_repeat_s, 120);
@@ -579,7 +580,6 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.files.unfit_after_ms, 4000);
   EXPECT_EQ(c.files.conflict_scan_interval_ms, 5000);
   EXPECT_TRUE(c.dead_peers.enabled);
-  EXPECT_EQ(c.dead_peers.poll_interval_ms, 100);
   EXPECT_EQ(c.dead_peers.nft, "/b/nft2");
   EXPECT_EQ(c.dead_peers.script_file, "/r/dp.nft");
   EXPECT_EQ(c.dead_peers.consul_serf_port, 8302);
@@ -720,12 +720,13 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
   }
   EXPECT_EQ(live, (std::vector<std::string>{"consul.token", "consul.token_file", "consul.request_timeout_ms",
                                             "consul.quorum_loss_timeout_ms", "consul.probe_interval_ms",
+                                            "consul.gossip_poll_interval_ms",
                                             "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s",
-                                            "log.level", "vip.unfit_grace_ms", "nginx.template", "nginx.wait_min_ms", "nginx.wait_max_ms",
+                                            "log.level", "vip.unfit_grace_ms", "vip.election_grace_ms", "nginx.template", "nginx.wait_min_ms", "nginx.wait_max_ms",
                                             "nginx.reload_interval_ms", "nginx.check_timeout_ms",
                                             "db.probe_interval_ms", "db.probe_timeout_ms", "db.unfit_after_ms",
                                            "files.poll_interval_ms", "files.unfit_after_ms",
-                                           "files.conflict_scan_interval_ms", "dead_peers.poll_interval_ms"}));
+                                           "files.conflict_scan_interval_ms"}));
 }
 
 // Help text is wrapped; joining the wrapped lines gives it back.

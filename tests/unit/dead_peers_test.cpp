@@ -24,8 +24,8 @@ Snapshot three_nodes() {
   s.kv.registered = {{"n1", "198.18.0.11"}, {"n2", "198.18.0.12"}, {"n3", "198.18.0.13"}};
   testing_support::derive_known_nodes(s);
   s.dead_peers.enabled = true;
-  s.dead_peers.gossip_known = true;
-  s.dead_peers.gossip = {{"198.18.0.11", "alive"}, {"198.18.0.12", "alive"}, {"198.18.0.13", "alive"},
+  s.consul.gossip_known = true;
+  s.consul.gossip = {{"198.18.0.11", "alive"}, {"198.18.0.12", "alive"}, {"198.18.0.13", "alive"},
                          {"198.18.0.19", "alive"}};
   // The empty table is loaded, as after the first cycle.
   s.dead_peers.applied = render_dead_peers("n1", {}, 8301).text;
@@ -34,27 +34,27 @@ Snapshot three_nodes() {
 
 TEST(DeadPeersRule, OnlyClusterNodesGossipCallsFailedAreRefused) {
   auto s = three_nodes();
-  s.dead_peers.gossip["198.18.0.12"] = "failed";
-  s.dead_peers.gossip["198.18.0.13"] = "left";   // a clean leave closes its connections itself
-  s.dead_peers.gossip["198.18.0.19"] = "failed";  // a Consul-only witness: not a node this one talks to
-  s.dead_peers.gossip["198.18.0.20"] = s.dead_peers.gossip["198.18.0.21"] = "alive";  // so this side is the majority
-  EXPECT_EQ(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1"), (Peers{{"n2", "198.18.0.12"}}));
+  s.consul.gossip["198.18.0.12"] = "failed";
+  s.consul.gossip["198.18.0.13"] = "left";   // a clean leave closes its connections itself
+  s.consul.gossip["198.18.0.19"] = "failed";  // a Consul-only witness: not a node this one talks to
+  s.consul.gossip["198.18.0.20"] = s.consul.gossip["198.18.0.21"] = "alive";  // so this side is the majority
+  EXPECT_EQ(failed_peers(s.known.nodes, s.consul.gossip, "n1"), (Peers{{"n2", "198.18.0.12"}}));
 }
 
 TEST(DeadPeersRule, ANodeWhoseGossipSeesOnlyAMinorityAliveRefusesNobody) {
   // n1 cut off: its agent calls every other agent failed. Refusing them would
   // keep its own Consul agent from the servers until gossip heals.
   auto s = three_nodes();
-  s.dead_peers.gossip["198.18.0.12"] = "failed";
-  s.dead_peers.gossip["198.18.0.13"] = "failed";
-  s.dead_peers.gossip["198.18.0.19"] = "failed";
-  EXPECT_TRUE(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1").empty());
+  s.consul.gossip["198.18.0.12"] = "failed";
+  s.consul.gossip["198.18.0.13"] = "failed";
+  s.consul.gossip["198.18.0.19"] = "failed";
+  EXPECT_TRUE(failed_peers(s.known.nodes, s.consul.gossip, "n1").empty());
   // Two of four alive is not a majority either.
-  s.dead_peers.gossip["198.18.0.19"] = "alive";
-  EXPECT_TRUE(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1").empty());
+  s.consul.gossip["198.18.0.19"] = "alive";
+  EXPECT_TRUE(failed_peers(s.known.nodes, s.consul.gossip, "n1").empty());
   // Three of four is: both managers gossip calls failed are refused.
-  s.dead_peers.gossip["198.18.0.12"] = "alive";
-  EXPECT_EQ(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1"), (Peers{{"n3", "198.18.0.13"}}));
+  s.consul.gossip["198.18.0.12"] = "alive";
+  EXPECT_EQ(failed_peers(s.known.nodes, s.consul.gossip, "n1"), (Peers{{"n3", "198.18.0.13"}}));
 }
 
 TEST(DeadPeersRule, TwoManagersAndAWitnessRefuseTheCrashedManager) {
@@ -72,15 +72,15 @@ TEST(DeadPeersRule, TwoManagersAndAWitnessRefuseTheCrashedManager) {
 
 TEST(DeadPeersRule, ThisNodeIsNeverRefusedEvenWhenItsOwnAgentCallsItFailed) {
   auto s = three_nodes();
-  s.dead_peers.gossip["198.18.0.11"] = "failed";
-  EXPECT_TRUE(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1").empty());
+  s.consul.gossip["198.18.0.11"] = "failed";
+  EXPECT_TRUE(failed_peers(s.known.nodes, s.consul.gossip, "n1").empty());
 }
 
 TEST(DeadPeersRule, APeerWhoseGossipAddressIsNotItsRegisteredOneIsNotMatched) {
   auto s = three_nodes();
-  s.dead_peers.gossip.erase("198.18.0.12");
-  s.dead_peers.gossip["198.18.0.112"] = "failed";  // n2 gossips from another address
-  EXPECT_TRUE(failed_peers(s.known.nodes, s.dead_peers.gossip, "n1").empty());
+  s.consul.gossip.erase("198.18.0.12");
+  s.consul.gossip["198.18.0.112"] = "failed";  // n2 gossips from another address
+  EXPECT_TRUE(failed_peers(s.known.nodes, s.consul.gossip, "n1").empty());
 }
 
 TEST(DeadPeersRule, TheTableRefusesOnlyConnectionsThisNodeOpensAndNeverConsulsGossipPort) {
@@ -122,7 +122,7 @@ TEST(DecideDeadPeers, NothingToDoWhileEveryPeerIsAlive) {
 
 TEST(DecideDeadPeers, APeerGossipCallsFailedIsRefusedAndTheReasonNamesIt) {
   auto s = three_nodes();
-  s.dead_peers.gossip["198.18.0.12"] = "failed";
+  s.consul.gossip["198.18.0.12"] = "failed";
   Plan plan;
   auto note = decide_dead_peers(plan, s);
   const auto* apply = plan.find<ApplyDeadPeers>();
@@ -151,8 +151,8 @@ TEST(DecideDeadPeers, APeerGossipCallsAliveAgainIsLetThroughAgain) {
 TEST(DecideDeadPeers, WithoutAnAnswerFromTheLocalAgentNothingIsRefused) {
   auto s = three_nodes();
   s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
-  s.dead_peers.gossip["198.18.0.12"] = "failed";  // as last read, before the agent stopped answering
-  s.dead_peers.gossip_known = false;
+  s.consul.gossip["198.18.0.12"] = "failed";  // as last read, before the agent stopped answering
+  s.consul.gossip_known = false;
   Plan plan;
   decide_dead_peers(plan, s);
   const auto* apply = plan.find<ApplyDeadPeers>();
@@ -162,7 +162,7 @@ TEST(DecideDeadPeers, WithoutAnAnswerFromTheLocalAgentNothingIsRefused) {
 
 TEST(DecideDeadPeers, ATableNftRefusedIsNotAskedForAgainUntilItChanges) {
   auto s = three_nodes();
-  s.dead_peers.gossip["198.18.0.12"] = "failed";
+  s.consul.gossip["198.18.0.12"] = "failed";
   s.dead_peers.refused = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
   s.dead_peers.error = "nft: Operation not permitted";
   Plan plan;
@@ -170,8 +170,8 @@ TEST(DecideDeadPeers, ATableNftRefusedIsNotAskedForAgainUntilItChanges) {
   EXPECT_TRUE(plan.actions.empty());
   EXPECT_NE(note.find("Operation not permitted"), std::string::npos) << note;
 
-  s.dead_peers.gossip["198.18.0.13"] = "failed";
-  s.dead_peers.gossip["198.18.0.20"] = "alive";  // three of five alive: still the majority
+  s.consul.gossip["198.18.0.13"] = "failed";
+  s.consul.gossip["198.18.0.20"] = "alive";  // three of five alive: still the majority
   Plan changed;
   decide_dead_peers(changed, s);
   EXPECT_TRUE(changed.has<ApplyDeadPeers>());
@@ -179,7 +179,7 @@ TEST(DecideDeadPeers, ATableNftRefusedIsNotAskedForAgainUntilItChanges) {
 
 TEST(DecideDeadPeers, ALoadStillRunningIsNotAskedForTwice) {
   auto s = three_nodes();
-  s.dead_peers.gossip["198.18.0.12"] = "failed";
+  s.consul.gossip["198.18.0.12"] = "failed";
   s.busy.insert(Job::apply_dead_peers);
   Plan plan;
   decide_dead_peers(plan, s);
@@ -191,7 +191,7 @@ TEST(DecideDeadPeers, ANodeForgottenOrNeverRegisteredIsNotRefused) {
   s.kv.registered.erase("n3");
   s.kv.forgotten.insert("n3");
   testing_support::derive_known_nodes(s);
-  s.dead_peers.gossip["198.18.0.13"] = "failed";
+  s.consul.gossip["198.18.0.13"] = "failed";
   Plan plan;
   EXPECT_EQ(decide_dead_peers(plan, s), "");
   EXPECT_TRUE(plan.actions.empty());
@@ -199,7 +199,7 @@ TEST(DecideDeadPeers, ANodeForgottenOrNeverRegisteredIsNotRefused) {
 
 TEST(DeadPeersStatus, SaysWhichPeersAreRefusedAndWhetherTheTableHoldsThem) {
   auto s = three_nodes();
-  s.dead_peers.gossip["198.18.0.12"] = "failed";
+  s.consul.gossip["198.18.0.12"] = "failed";
   auto status = dead_peers_status(s);
   EXPECT_EQ(status["failed_peers"], (nlohmann::json{{"n2", "198.18.0.12"}}));
   EXPECT_EQ(status["table_current"], false);
@@ -212,7 +212,7 @@ TEST(DeadPeersStatus, HactlStatusSaysWhichPeersAreRefusedOnlyWhenThereAreSome) {
   Plan plan;
   std::string table = cli::render_status_table(api::cluster_document(s, plan));
   EXPECT_EQ(table.find("dead peers"), std::string::npos) << table;
-  s.dead_peers.gossip["198.18.0.12"] = "failed";
+  s.consul.gossip["198.18.0.12"] = "failed";
   s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
   table = cli::render_status_table(api::cluster_document(s, plan));
   EXPECT_NE(table.find("dead peers: this node's TCP to n2 (198.18.0.12) is refused at once (Consul's gossip: failed)\n"),

@@ -880,6 +880,61 @@ TEST(DecideVip, CutOffNodeGivesTheIpUpAndRendersNothing) {
   EXPECT_NE(plan.reason.find("giving it up"), std::string::npos);
 }
 
+// Every survivor loses the quorum while the Consul servers elect a leader
+// (their old one crashed). One whose gossip still reaches a majority is not
+// cut off: it keeps the IP (or its right to take it) through the election,
+// for vip.election_grace_ms past the cut-off, and renders nothing meanwhile.
+Snapshot electing(Snapshot s) {
+  s = cut_off(std::move(s));  // 7300 ms without quorum, cut off at 5000
+  s.vip.election_grace = std::chrono::milliseconds(6000);
+  s.consul.gossip_known = true;
+  s.consul.gossip = {{"198.18.0.1", "alive"}, {"198.18.0.2", "failed"}, {"198.18.0.3", "alive"}};
+  return s;
+}
+
+TEST(DecideVip, CutOffInTheGossipMajorityKeepsTheIpThroughAConsulElection) {
+  Snapshot s = electing(vip_snapshot());
+  s.kv.registered["n4"] = "198.18.0.4";  // a change it must not act on from a stale view
+  testing_support::derive_known_nodes(s);
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::cut_off);
+  EXPECT_EQ(plan.find<SetVipFault>(), nullptr) << plan.reason;
+  EXPECT_EQ(plan.find<ApplyKeepalivedConf>(), nullptr);
+  EXPECT_TRUE(contains(plan.reason, "floating IP: kept while Consul elects a leader (gossip: 2 of 3 alive"));
+  ASSERT_TRUE(plan.wake_after.has_value());
+  EXPECT_LE(plan.wake_after->count(), 11000 - 7300) << "looks again when the grace ends";
+  // A survivor in FAULT from before is not released by it: only a node in the cluster is.
+  s.vip.fault_now = true;
+  EXPECT_FALSE(decide(s).has<SetVipFault>());
+}
+
+TEST(DecideVip, TheElectionGraceEnds) {
+  Snapshot s = electing(vip_snapshot());
+  s.consul.since_quorum_contact = std::chrono::milliseconds(11000);  // 5000 + 6000
+  Plan plan = decide(s);
+  const auto* a = plan.find<SetVipFault>();
+  ASSERT_NE(a, nullptr) << plan.reason;
+  EXPECT_TRUE(a->fault);
+  EXPECT_TRUE(contains(plan.reason, "giving it up (FAULT: this node is cut-off)"));
+}
+
+TEST(DecideVip, ANodeCutOffByGossipOrWithoutItGivesTheIpUpAtTheCutOff) {
+  Snapshot minority = electing(vip_snapshot());
+  minority.consul.gossip["198.18.0.3"] = "failed";  // 1 of 3 alive: this node is the one cut off
+  const Plan cut = decide(minority);
+  const auto* a = cut.find<SetVipFault>();
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->fault);
+
+  Snapshot unknown = electing(vip_snapshot());
+  unknown.consul.gossip_known = false;  // its agent does not answer
+  EXPECT_TRUE(decide(unknown).has<SetVipFault>());
+
+  Snapshot no_grace = electing(vip_snapshot());
+  no_grace.vip.election_grace = std::chrono::milliseconds(0);
+  EXPECT_TRUE(decide(no_grace).has<SetVipFault>());
+}
+
 TEST(DecideVip, ShuttingDownGivesTheIpUp) {
   Snapshot s = vip_snapshot();
   s.shutting_down = true;
