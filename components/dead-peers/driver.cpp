@@ -11,43 +11,30 @@ namespace hasup::dead_peers {
 namespace asio = boost::asio;
 
 DeadPeersDriver::DeadPeersDriver(loop::DriverContext& ctx)
-    : ctx_(ctx), timers_(ctx.io), table_check_(timers_.make()) {}
+    : ctx_(ctx),
+      timers_(ctx.io),
+      table_watch_(ctx.io, timers_.make(), ctx.config.dead_peers.nft, kDeadPeersTable, [this] { return !applied_.empty(); },
+                   [this] {
+                     spdlog::warn("dead peers: the table ip {} is gone from the kernel (a firewall reload?): loading it "
+                                  "again",
+                                  kDeadPeersTable);
+                     applied_.clear();
+                     ctx_.wake();
+                   }) {}
 
 void DeadPeersDriver::start() {
   workers_ = std::make_unique<asio::thread_pool>(1);
-  check_table_later();
+  table_watch_.start(*workers_);
 }
 
 void DeadPeersDriver::stop() {
   stopped_ = true;
+  table_watch_.stop();
   timers_.cancel_all();
   if (workers_) workers_->join();
 }
 
 void DeadPeersDriver::reload() { refused_.clear(); }  // the operator may have fixed what nft refused
-
-// The table can vanish under the supervisor (nft_table_present says how), and
-// with it every refusal. Every 10 s, on the worker: is it still there? If not,
-// forget it was loaded, so the next cycle loads it again.
-void DeadPeersDriver::check_table_later() {
-  table_check_.expires_after(std::chrono::seconds(10));
-  table_check_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopped_) return;
-    if (applied_.empty()) return check_table_later();
-    asio::post(*workers_, [this, nft = ctx_.config.dead_peers.nft] {
-      const bool present = nft_table_present(nft, kDeadPeersTable);
-      asio::post(ctx_.io, [this, present] {
-        if (!present && !applied_.empty()) {
-          spdlog::warn("dead peers: the table ip {} is gone from the kernel (a firewall reload?): loading it again",
-                       kDeadPeersTable);
-          applied_.clear();
-          ctx_.wake();
-        }
-        if (!stopped_) check_table_later();
-      });
-    });
-  });
-}
 
 void DeadPeersDriver::observe(loop::Snapshot& s) const {
   auto& v = s.dead_peers;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "supervisor/loop/driver.hpp"
+#include "supervisor/util/nft_table_watch.hpp"
 
 namespace hasup::dead_peers {
 
@@ -23,7 +24,6 @@ class DeadPeersDriver : public loop::Driver {
 
  private:
   void run(const loop::ApplyDeadPeers& a);
-  void check_table_later();
 
   loop::DriverContext& ctx_;
   bool stopped_ = false;
@@ -32,7 +32,7 @@ class DeadPeersDriver : public loop::Driver {
   std::string error_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
   loop::Timers timers_;
-  boost::asio::steady_timer& table_check_;
+  NftTableWatch table_watch_;  // on a timer from timers_
 };
 
 }  // namespace hasup::dead_peers

@@ -31,7 +31,19 @@ namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
 VipDriver::VipDriver(loop::DriverContext& ctx)
-    : ctx_(ctx), timers_(ctx.io), filter_check_(timers_.make()), heartbeat_(timers_.make()) {
+    : ctx_(ctx),
+      timers_(ctx.io),
+      heartbeat_(timers_.make()),
+      // Its content is the supervisor's alone: whether it is there is enough.
+      filter_watch_(ctx.io, timers_.make(), ctx.config.vip.nft, kVrrpFilterTable,
+                    [this] { return !filter_applied_.empty(); },
+                    [this] {
+                      spdlog::warn("floating IP: the VRRP filter (table ip {}) is gone from the kernel (a firewall "
+                                   "reload?): loading it again",
+                                   kVrrpFilterTable);
+                      filter_applied_.clear();
+                      ctx_.wake();
+                    }) {
   read_template();
 }
 
@@ -53,7 +65,7 @@ void VipDriver::reload() {
 void VipDriver::start() {
   workers_ = std::make_unique<asio::thread_pool>(1);
   start_notify();
-  if (ctx_.config.vip.vrrp_filter) check_filter_later();
+  if (ctx_.config.vip.vrrp_filter) filter_watch_.start(*workers_);
   if (!ctx_.config.vip.heartbeat_file.empty()) beat();
 }
 
@@ -77,6 +89,7 @@ void VipDriver::beat() {
 
 void VipDriver::stop() {
   stopped_ = true;
+  filter_watch_.stop();
   if (fifo_) fifo_->cancel();
   timers_.cancel_all();
   if (workers_) workers_->join();
@@ -281,30 +294,6 @@ void VipDriver::run(const loop::ApplyVrrpFilter& a) {
   asio::post(*workers_, [this, nft = c.nft, path, finish, ruleset = a.ruleset] {
     std::string error = load_nft_script(nft, path, ruleset);
     asio::post(ctx_.io, [finish, ruleset, error] { finish(ruleset, error); });
-  });
-}
-
-// The table can vanish under the supervisor (nft_table_present says how).
-// Every 10 s, on the worker: is it still there? If not, the next cycle loads
-// it again. (Its content is the supervisor's alone: not compared.)
-void VipDriver::check_filter_later() {
-  filter_check_.expires_after(std::chrono::seconds(10));
-  filter_check_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopped_) return;
-    if (filter_applied_.empty()) return check_filter_later();
-    asio::post(*workers_, [this, nft = ctx_.config.vip.nft] {
-      const bool present = nft_table_present(nft, kVrrpFilterTable);
-      asio::post(ctx_.io, [this, present] {
-        if (!present && !filter_applied_.empty()) {
-          spdlog::warn("floating IP: the VRRP filter (table ip {}) is gone from the kernel (a firewall reload?): "
-                       "loading it again",
-                       kVrrpFilterTable);
-          filter_applied_.clear();
-          ctx_.wake();
-        }
-        if (!stopped_) check_filter_later();
-      });
-    });
   });
 }
 

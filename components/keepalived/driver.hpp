@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "supervisor/loop/driver.hpp"
+#include "supervisor/util/nft_table_watch.hpp"
 
 namespace hasup::keepalived {
 
@@ -38,7 +39,6 @@ class VipDriver : public loop::Driver {
   void run(const loop::ApplyKeepalivedConf& a);
   void run(const loop::StartKeepalived& a);
   void run(const loop::ApplyVrrpFilter& a);
-  void check_filter_later();
   void beat();
 
   loop::DriverContext& ctx_;
@@ -54,8 +54,8 @@ class VipDriver : public loop::Driver {
   std::string filter_error_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
   loop::Timers timers_;
-  boost::asio::steady_timer& filter_check_;
   boost::asio::steady_timer& heartbeat_;  // vip.heartbeat_file, every second
+  NftTableWatch filter_watch_;            // the VRRP filter, on a timer from timers_
   std::string heartbeat_error_;
 };
 
