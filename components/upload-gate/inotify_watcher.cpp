@@ -91,7 +91,24 @@ ChangeLog::WindowId InotifyWatcher::open_window() {
 WindowChanges InotifyWatcher::close_window(ChangeLog::WindowId id) {
   std::lock_guard lock(mutex_);
   drain_locked();
-  return log_.close(id);
+  retry_unwatched_locked();
+  WindowChanges changes = log_.close(id);
+  if (!unwatched_.empty()) changes.overflowed = true;
+  return changes;
+}
+
+std::map<std::string, std::string> InotifyWatcher::unwatched_directories() {
+  std::lock_guard lock(mutex_);
+  return unwatched_;
+}
+
+// Everything in a directory watched late counts as changed: writes into it
+// before its watch existed made no event.
+void InotifyWatcher::retry_unwatched_locked() {
+  if (unwatched_.empty()) return;
+  const auto missing = unwatched_;
+  for (const auto& [dir, why] : missing) watch_tree_locked(dir, true);
+  if (unwatched_.empty()) spdlog::info("inotify: every directory is watched again");
 }
 
 std::size_t InotifyWatcher::watched_directories() {
@@ -158,7 +175,20 @@ void InotifyWatcher::watch_tree_locked(const std::string& relative_dir, bool cou
   std::string absolute = relative_dir.empty() ? root_ : root_ + "/" + relative_dir;
   if (!relative_dir.empty()) {
     int wd = inotify_add_watch(fd_, absolute.c_str(), kWatchMask);
-    if (wd < 0) return;  // gone again, or not a directory any more
+    if (wd < 0 && (errno == ENOENT || errno == ENOTDIR)) {  // gone again, or not a directory any more
+      unwatched_.erase(relative_dir);
+      return;
+    }
+    if (wd < 0) {
+      std::string why = std::strerror(errno);
+      if (errno == ENOSPC) why += " (the inotify watch limit, fs.inotify.max_user_watches, is reached)";
+      if (unwatched_.emplace(relative_dir, why).second)
+        spdlog::error("inotify: cannot watch {}: {}: until it is watched, every write waits until the whole "
+                      "folder is in sync",
+                      absolute, why);
+      return;
+    }
+    unwatched_.erase(relative_dir);
     directories_[wd] = relative_dir;
   }
   std::error_code ec;

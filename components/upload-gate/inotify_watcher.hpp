@@ -6,12 +6,20 @@
 // before its watch exists, so right after adding a watch the directory is
 // listed and everything in it counts as changed.
 //
+// A directory whose watch cannot be added (the inotify watch limit,
+// fs.inotify.max_user_watches, reached) would hide the writes into it: a write
+// there would look like one that changed nothing and be answered at once,
+// before any peer has the file. So while one is unwatched, every window says
+// its changes are incomplete (overflowed: the whole folder is checked), and
+// each closing window tries the missing watches again.
+//
 // Thread-safe: sessions open and close windows from any thread; the events are
 // read on the io_context given to start() and, synchronously, by close_window()
 // (a read after the upstream answered sees every event of the writes the
 // upstream finished before answering).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,11 +48,14 @@ class InotifyWatcher {
 
   std::size_t watched_directories();
   std::size_t tracked_paths();
+  // Directories whose watch could not be added (relative path -> why), until one is.
+  std::map<std::string, std::string> unwatched_directories();
 
  private:
   void drain_locked();
   void handle_event_locked(int wd, std::uint32_t mask, const std::string& name);
   void watch_tree_locked(const std::string& relative_dir, bool count_contents);
+  void retry_unwatched_locked();
   void wait_readable();
 
   std::string root_;
@@ -52,6 +63,7 @@ class InotifyWatcher {
   std::mutex mutex_;
   ChangeLog log_;
   std::unordered_map<int, std::string> directories_;  // watch descriptor -> path relative to root ("" for root)
+  std::map<std::string, std::string> unwatched_;      // relative path -> why its watch failed
   std::unique_ptr<boost::asio::posix::stream_descriptor> readable_;
 };
 

@@ -68,8 +68,8 @@ int run(const GateConfig& config) {
     spdlog::error("{}", error);
     return 1;
   }
-  spdlog::info("listening on {}:{} ({} directories watched)", config.listen_address, config.listen_port,
-               watcher.watched_directories());
+  spdlog::info("listening on {}:{} ({} directories watched, {} could not be)", config.listen_address,
+               config.listen_port, watcher.watched_directories(), watcher.unwatched_directories().size());
 
   boost::asio::signal_set signals(*loops.front(), SIGTERM, SIGINT);
   signals.async_wait([&](const boost::system::error_code& ec, int number) {
