@@ -39,9 +39,7 @@ if [ "$pg" = stolon ]; then
   exit 0
 fi
 [ "$pg" = patroni ] || { echo "--pg takes patroni or stolon" >&2; exit 2; }
-[ -e "$top/.run/lab/nodes" ] && { echo "a lab is already up in this checkout: run scripts/lab down first" >&2; exit 1; }
-trap '"$lab" down >/dev/null 2>&1' EXIT
-"$lab" up >/dev/null 2>&1 || { echo "lab up failed" >&2; exit 1; }
+. "$top/bench/lab_bench_up.sh"
 "$labd/cluster-settled" --wait 120 || { echo "the cluster did not settle after lab up" >&2; exit 1; }
 "$lab" exec n1 sh -c "grep -E '^ *(ttl|loop_wait|retry_timeout|synchronous_mode|synchronous_mode_strict|synchronous_node_count):' /etc/ha-supervisor/patroni/patroni.yml" \
   | tr -s ' ' | tr '\n' ' ' | sed 's/^/settings: patroni /'; echo

@@ -27,10 +27,7 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--runs N]" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || { echo "needs root (the lab): sudo $0" >&2; exit 1; }
-[ -e "$top/.run/lab/nodes" ] && { echo "a lab is already up in this checkout: run scripts/lab down first" >&2; exit 1; }
-trap '"$lab" down >/dev/null 2>&1' EXIT
-"$lab" up >/dev/null 2>&1 || { echo "lab up failed" >&2; exit 1; }
+. "$top/bench/lab_bench_up.sh"
 work=$(mktemp -d)
 settled() {
   local rows
