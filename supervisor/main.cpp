@@ -30,6 +30,7 @@ const char* kUsage =
 int check_config(const std::string& path) {
   auto loaded = hasup::config::load_file(path);
   for (const auto& e : loaded.errors) std::cerr << e.to_string() << "\n";
+  for (const auto& n : loaded.notices) std::cerr << n.to_string() << "\n";
   if (!loaded.config) {
     std::cerr << path << ": " << loaded.errors.size() << " error(s)\n";
     return 1;
@@ -82,6 +83,7 @@ int run(const std::string& path) {
   const auto config = *loaded.config;
   hasup::log::init(config.log.level);
   hasup::log::add_secret(config.consul.token);
+  for (const auto& n : loaded.notices) spdlog::warn("{}", n.to_string());
   // Before anything starts: a floating IP that cannot work here must not
   // leave a half-started node (lock taken, keepalived rendered) behind.
   if (const auto errors = hasup::config::check_environment(config); !errors.empty()) {

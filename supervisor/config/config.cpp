@@ -201,6 +201,7 @@ struct LoadState {
   TextScan scan;
   Config config{};
   std::vector<ConfigError> errors{};
+  std::vector<ConfigError> notices{};
   std::map<std::string, int, std::less<>> set_in_file{};  // key -> line where the file sets it
   std::set<std::string, std::less<>> refused{};          // keys whose value was not stored
 
@@ -311,10 +312,27 @@ void report_unknown(LoadState& state, const Setting& setting, const std::string&
   state.report(line_of(setting), path, std::move(message));
 }
 
+// Keys that moved: a file written for an older supervisor still loads (an
+// upgrade must not stop the daemon for a renamed tuning key), read under the
+// new name unless the file sets that too, and the operator is told.
+const std::map<std::string, std::string, std::less<>> kMovedKeys = {
+    {"dead_peers.poll_interval_ms", "consul.gossip_poll_interval_ms"},
+};
+
 void check_group_members(LoadState& state, const Setting& group, const std::string& group_name) {
   for (const Setting& setting : group) {
-    const std::string path = group_name + "." + setting.getName();
+    std::string path = group_name + "." + setting.getName();
     const KeySpec* key = find_key(path);
+    if (auto moved = kMovedKeys.find(path); key == nullptr && moved != kMovedKeys.end()) {
+      const std::string& to = moved->second;
+      const bool also_set = state.set_in_file.contains(to);
+      state.notices.push_back({state.origin, line_of(setting), path,
+                               "moved to " + to + (also_set ? ": ignored, the file sets " + to + " too"
+                                                            : ": read as " + to + "; rename it")});
+      if (also_set) continue;
+      path = to;
+      key = find_key(path);
+    }
     if (key == nullptr) {
       report_unknown(state, setting, path, false);
       continue;
@@ -436,6 +454,7 @@ LoadResult load_text(const std::string& text, const std::string& origin, std::fi
                    [](const ConfigError& a, const ConfigError& b) { return a.line < b.line; });
   LoadResult result;
   result.errors = std::move(state.errors);
+  result.notices = std::move(state.notices);
   if (result.errors.empty()) result.config = std::move(state.config);
   return result;
 }

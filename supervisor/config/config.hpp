@@ -201,6 +201,8 @@ struct ConfigError {
 struct LoadResult {
   std::optional<Config> config;  // set only when errors is empty
   std::vector<ConfigError> errors;
+  // Accepted, but to be said: a key that moved, read under its new name.
+  std::vector<ConfigError> notices;
 };
 
 LoadResult load_file(const std::string& path);

@@ -777,6 +777,7 @@ void Engine::reload() {
                   loaded.errors.size(), config_path_);
     return;
   }
+  for (const auto& n : loaded.notices) spdlog::warn("{}", n.to_string());
   const config::Config& next = *loaded.config;
   // The keys the schema marks live are taken; the rest wait for a restart.
   auto changes = config::apply_live_keys(config_, next);

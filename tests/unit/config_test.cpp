@@ -100,6 +100,28 @@ TEST(ConfigLoadTest, UnknownKeyFarFromAnyKeyHasNoSuggestion) {
   EXPECT_EQ(error.message, "unknown key");
 }
 
+// A file written for an older supervisor still loads after an upgrade: a key
+// that moved is read under its new name, and the operator is told.
+TEST(ConfigLoadTest, AMovedKeyIsReadUnderItsNewNameWithANotice) {
+  const auto moved = load_with("dead_peers", "poll_interval_ms = 300;");
+  ASSERT_TRUE(moved.config) << all_errors(moved);
+  EXPECT_EQ(moved.config->consul.gossip_poll_interval_ms, 300);
+  ASSERT_EQ(moved.notices.size(), 1u);
+  EXPECT_EQ(moved.notices[0].to_string(),
+            "test.conf:2: dead_peers.poll_interval_ms: moved to consul.gossip_poll_interval_ms: read as "
+            "consul.gossip_poll_interval_ms; rename it");
+  // Its range still holds under the new name.
+  EXPECT_FALSE(load_with("dead_peers", "poll_interval_ms = 1;").config);
+  // The new name wins when the file sets both.
+  const auto both = load(kRequired + "consul: { gossip_poll_interval_ms = 400; };\n" +
+                         "dead_peers: { poll_interval_ms = 300; };\n");
+  ASSERT_TRUE(both.config) << all_errors(both);
+  EXPECT_EQ(both.config->consul.gossip_poll_interval_ms, 400);
+  ASSERT_EQ(both.notices.size(), 1u);
+  EXPECT_TRUE(contains(both.notices[0].message, "ignored, the file sets consul.gossip_poll_interval_ms too"));
+  EXPECT_TRUE(load(kRequired).notices.empty());
+}
+
 TEST(ConfigLoadTest, UnknownKeyInWrongGroupSuggestsTheKeyWithThatName) {
   const auto error = only_error(load_with("consul", "interval_ms = 1000;"));
   EXPECT_EQ(error.message, "unknown key; did you mean loop.interval_ms?");
