@@ -267,6 +267,12 @@ if [ -n "$crashed" ]; then
   check "its supervisor is healthy again" wait_for 30 healthy "$crashed"
   check "the preference followed the primary to its new node" wait_for 10 preference_follows_primary
 fi
+# A node that just booted reloads its Consul agent once its ACLs are set up
+# (consul-acl-setup.service, ~10 s after the boot), which registers the
+# services of /etc/consul.d again: rest-service's deregistration below would
+# be undone (a lab run failed the two checks after it that way). Wait for it.
+acl_setup_done() { local n; for n in n1 n2 n3; do in_node "$n" systemctl is-active -q consul-acl-setup || return 1; done; }
+wait_for 60 acl_setup_done || echo "    consul-acl-setup has not finished on every node"
 # For the nginx checks below, a named test double replaces the REST stand-in:
 # python's http.server answers /api/whoami with its node's name.
 for n in n1 n2 n3; do
