@@ -13,10 +13,11 @@ namespace asio = boost::asio;
 DeadPeersDriver::DeadPeersDriver(loop::DriverContext& ctx)
     : ctx_(ctx),
       timers_(ctx.io),
-      table_watch_(ctx.io, timers_.make(), ctx.config.dead_peers.nft, kDeadPeersTable, [this] { return !applied_.empty(); },
+      table_watch_(ctx.io, timers_.make(), ctx.config.dead_peers.nft, kDeadPeersTable,
+                   [this] { return !applied_.empty(); },
                    [this] {
-                     spdlog::warn("dead peers: the table ip {} is gone from the kernel (a firewall reload?): loading it "
-                                  "again",
+                     spdlog::warn("dead peers: the table ip {} is gone from the kernel (a firewall reload?): "
+                                  "loading it again",
                                   kDeadPeersTable);
                      applied_.clear();
                      ctx_.wake();

@@ -54,14 +54,16 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   const VipView& vip = s.vip;
   if (!vip.enabled) return {};
   std::string note;
+  // Every part of the note starts "floating IP: "; parts are joined with "; ".
+  auto say = [&note](const std::string& part) { note += (note.empty() ? "" : "; ") + ("floating IP: " + part); };
   const bool in_cluster = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
   const auto election_left = election_time_left(plan, s);
   const bool may_hold = in_cluster || election_left.has_value();
   if (election_left) {
     plan.wake_within(*election_left);
     // The bound, not the growing age: the reason is logged once.
-    note = "floating IP: kept while Consul elects a leader (gossip: " + consul::gossip_summary(s.consul.gossip) +
-           ", not cut off), for at most " + std::to_string(s.vip.election_grace.count()) + " ms past the cut-off";
+    say("kept while Consul elects a leader (gossip: " + consul::gossip_summary(s.consul.gossip) +
+        ", not cut off), for at most " + std::to_string(s.vip.election_grace.count()) + " ms past the cut-off");
   }
   // An unfit node gives the IP up only to a fit one: with every node unfit,
   // moving the IP helps no client.
@@ -76,17 +78,16 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     // Not yet: wait out the grace, then look again.
     auto left = vip.unfit_grace - vip.problem_for;
     plan.wake_within(left);
-    note += std::string(note.empty() ? "" : "; ") + "floating IP: kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
-           " ms grace before it goes to a fit node such as " + fit_node + ")";
+    say("kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
+        " ms grace before it goes to a fit node such as " + fit_node + ")");
   }
   // An election keeps what is; it never releases a node from FAULT.
   const bool want_fault = !may_hold || unfit || (!in_cluster && vip.fault_now.value_or(true));
   if (vip.fault_now != want_fault) {
     if (want(plan, s, SetVipFault{want_fault}))
-      note += std::string(note.empty() ? "" : "; ") +
-              (!want_fault ? "floating IP: this node may hold it"
-             : unfit     ? "floating IP: giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
-                         : "floating IP: giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")");
+      say(!want_fault ? "this node may hold it"
+          : unfit     ? "giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
+                      : "giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")");
   }
   // Prefer the database primary's node as the next holder (a weight, not a
   // move: keepalived's nopreempt keeps the IP where it is).
@@ -94,8 +95,7 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     const bool preferred = s.db.enabled && s.db.cluster_known && s.db.cluster.primary == s.self;
     if (vip.preferred_now != preferred) {
       if (want(plan, s, SetVipPreference{preferred}))
-        note += (note.empty() ? "" : "; ") + std::string("floating IP: ") +
-                (preferred ? "preferred as the next holder (database primary here)" : "no preference");
+        say(preferred ? "preferred as the next holder (database primary here)" : "no preference");
     }
   }
   // Peers and filter from a current view only: not from the last one seen
@@ -119,32 +119,30 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
         said = "VRRP filter refused by nft (asked again when the members change, or on SIGHUP): " + vip.filter_error;
       else if (filter.text != vip.filter_applied && want(plan, s, ApplyVrrpFilter{filter.text}))
         said = "loading the VRRP filter (adverts from members only)";
-      if (!said.empty()) note += (note.empty() ? "" : "; ") + std::string("floating IP: ") + said;
+      if (!said.empty()) say(said);
     }
     auto rendered = keepalived::render(vip.template_text, model);
     if (!rendered.error.empty()) {
-      note += (note.empty() ? "" : "; ") + std::string("floating IP: keepalived.conf not rendered: ") + rendered.error;
+      say("keepalived.conf not rendered: " + rendered.error);
     } else if (vip.current_conf != rendered.text) {
       auto unit = s.units.find(vip.unit);
       const bool running = s.units_connected && unit != s.units.end() && unit->second.reloadable();
       if (want(plan, s, ApplyKeepalivedConf{rendered.text, running ? AfterWrite::reload : AfterWrite::nothing})) {
         std::string peers;
         for (const auto& p : model.peers) peers += (peers.empty() ? "" : ",") + p;
-        note += (note.empty() ? "" : "; ") + std::string("floating IP: rendering keepalived.conf, peers ") +
-                (peers.empty() ? "none" : peers);
+        say("rendering keepalived.conf, peers " + (peers.empty() ? std::string("none") : peers));
       }
       return note;
     }
   }
   if (!vip.template_error.empty())
-    note += (note.empty() ? "" : "; ") + std::string("floating IP: ") + vip.template_error;
+    say(vip.template_error);
   // keepalived runs whenever it has a config, also in FAULT: it must hear the
   // others' adverts to rejoin as backup, never as a second master.
   auto unit = s.units.find(vip.unit);
   if (vip.current_conf && s.units_connected && unit != s.units.end() && !unit->second.running_or_starting()) {
     if (want(plan, s, StartKeepalived{}))
-      note += (note.empty() ? "" : "; ") + std::string("floating IP: starting keepalived (") +
-              unit->second.active_state + ")";
+      say("starting keepalived (" + unit->second.active_state + ")");
   }
   return note;
 }
