@@ -1,5 +1,6 @@
 #include "supervisor/loop/engine.hpp"
 
+#include <utility>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
@@ -130,7 +131,7 @@ Snapshot Engine::observe() const {
   if (link_.ever_reached_quorum) {
     auto age = std::chrono::duration_cast<milliseconds>(Clock::now() - last_quorum_contact_);
     s.consul.since_quorum_contact = age;
-    s.consul.quorum_reachable = age < link_.quorum_loss_timeout;
+    s.consul.quorum_reachable = age < link_.quorum_loss_timeout && !view_stale_;
   }
   s.service_registered = service_registered_;
   s.session = session_;
@@ -325,9 +326,19 @@ void Engine::on_probe(Clock::time_point sent, bool ok, const std::string& error,
     // a dead connection (a crashed Raft leader's: ~30 s): read the keys now and
     // watch them afresh, so the first decisions after a cut-off are on fresh
     // data (seen: the database's view stale for a minute after such a crash).
-    if (first_contact) refresh_kv([] {});
-    else restart_watch("the quorum is back");
+    // Until that read answers, the view of the lock is the one from before the
+    // cut-off: the snapshot keeps the node cut off meanwhile (view_stale_), or
+    // a node whose lock was taken over would act as leader for a moment (seen:
+    // "role cut-off -> leader", then "leader -> follower" 6 ms later).
+    if (first_contact) {
+      refresh_kv([] {});
+    } else {
+      view_stale_ = true;
+      restart_watch("the quorum is back");
+    }
     wake();
+  } else if (view_stale_) {
+    refresh_kv([] {});  // the re-read after the cut-off failed: again, at each probe
   }
   // Wake exactly when the bound would pass without another success.
   quorum_deadline_.expires_at(last_quorum_contact_ + link_.quorum_loss_timeout + 1ms);
@@ -414,7 +425,12 @@ void Engine::refresh_kv(std::function<void()> then) {
   consul::ReadOptions options;
   options.consistency = consul::Consistency::consistent;
   consul_.kv_list(keys_.prefix + "/", options, [this, then = std::move(then)](consul::Result<consul::KvTree> r) {
-    if (r) apply_kv(r.value().entries, r.value().index);
+    if (r) {
+      // A consistent read: the view is current now, changed or not.
+      bool was_stale = std::exchange(view_stale_, false);
+      apply_kv(r.value().entries, r.value().index);
+      if (was_stale) wake();
+    }
     then();
   });
 }

@@ -137,6 +137,9 @@ class Engine {
   std::chrono::milliseconds watch_backoff_delay_{250};
   std::uint64_t watch_generation_ = 0;  // only the newest watch loop goes on
   bool last_probe_failed_ = false;
+  // The quorum came back after a loss and the keys have not been re-read with
+  // a consistent read since: kv_ may still name this node's lost lock.
+  bool view_stale_ = false;
   bool cycle_posted_ = false;
   std::map<Job, boost::asio::steady_timer*> failed_job_timers_;  // from timers_, one per job
   std::map<Job, std::string> failed_job_warned_;  // the failure last warned about, until a success
