@@ -122,6 +122,7 @@ out=$("$root/opt/consul/usr/bin/consul" validate "$root/etc/consul.d/" 2>&1) || 
   exit 1
 }
 install -D -m 0644 "$here/consul.service" "$root/etc/systemd/system/consul.service"
+install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/consul.service.d/05-hardening.conf"
 install -D -m 0755 "$here/acl-setup" "$root/usr/local/lib/ha-consul/acl-setup"
 install -D -m 0644 "$here/consul-acl-setup.service" "$root/etc/systemd/system/consul-acl-setup.service"
 if [ -z "$root" ] && [ "$enable" = 1 ] && [ -d /run/systemd/system ]; then

@@ -85,6 +85,7 @@ chmod 0640 "$conf.new"
 mv "$conf.new" "$conf"
 "$root/usr/local/bin/ha-supervisor" --check-config "$conf" >/dev/null
 install -m 0644 "$here/ha-supervisor.service" "$root/etc/systemd/system/ha-supervisor.service"
+install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/ha-supervisor.service.d/05-hardening.conf"
 if [ -z "$root" ] && [ "$enable" = 1 ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable --now ha-supervisor.service

@@ -22,6 +22,7 @@ install -d "$root/etc/keepalived"
 # not writable by anyone else (keepalived's enable_script_security).
 install -D -m 0755 "$here/heartbeat-fresh" "$root/usr/local/lib/ha-supervisor/heartbeat-fresh"
 install -D -m 0644 "$here/keepalived.service" "$root/etc/systemd/system/keepalived.service"
+install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/keepalived.service.d/05-hardening.conf"
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload
   systemctl enable keepalived.service >/dev/null 2>&1

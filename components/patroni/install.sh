@@ -53,6 +53,7 @@ install -m 0600 -o root -g root "$secrets" "$root/etc/ha-supervisor/db-secrets"
 install -m 0755 "$here/stop-patroni" "$here/post-bootstrap" "$root/usr/local/lib/ha-patroni/"
 sed "s|^ExecStart=@PATRONI@ |ExecStart=$patroni |" "$here/ha-patroni.service" >"$root/etc/systemd/system/ha-patroni.service"
 chmod 0644 "$root/etc/systemd/system/ha-patroni.service"
+install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/ha-patroni.service.d/05-hardening.conf"
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
   # Debian's units would run a second PostgreSQL or a Patroni that leaves its
   # postmaster behind (KillMode=process).

@@ -78,6 +78,7 @@ mv "$options.new" "$options"
 install -m 0600 "$db_file" "$root/etc/rest-standin/db.new"
 mv "$root/etc/rest-standin/db.new" "$root/etc/rest-standin/db"
 install -m 0644 "$here/rest-standin.service" "$root/etc/systemd/system/rest-standin.service"
+install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/rest-standin.service.d/05-hardening.conf"
 install -D -m 0644 "$here/../systemd/sandbox.conf" "$root/etc/systemd/system/rest-standin.service.d/10-sandbox.conf"
 printf '[Service]\n# Written by install.sh: the only path rest-standin writes.\nReadWritePaths=%s\n' "$resources" \
   >"$root/etc/systemd/system/rest-standin.service.d/20-resources.conf"

@@ -90,6 +90,7 @@ chown -R "$user" "$home" 2>/dev/null || true
 # The unit's sandbox makes the folder writable only if it exists when syncthing starts.
 install -d -m 0755 "$root/opt/manager/resources"
 install -D -m 0644 "$here/ha-syncthing.service" "$root/etc/systemd/system/ha-syncthing.service"
+install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/ha-syncthing.service.d/05-hardening.conf"
 install -D -m 0644 "$here/../systemd/sandbox.conf" "$root/etc/systemd/system/ha-syncthing.service.d/10-sandbox.conf"
 if [ "$user" != root ]; then
   install -d "$root/etc/systemd/system/ha-syncthing.service.d"

@@ -86,6 +86,7 @@ rm -f "$conf.check"
 mv "$key.new" "$key"
 mv "$conf.new" "$conf"
 install -m 0644 "$here/ha-upload-gate.service" "$root/etc/systemd/system/ha-upload-gate.service"
+install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/ha-upload-gate.service.d/05-hardening.conf"
 install -D -m 0644 "$here/../systemd/sandbox.conf" "$root/etc/systemd/system/ha-upload-gate.service.d/10-sandbox.conf"
 if [ -z "$root" ] && [ "$enable" = 1 ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload

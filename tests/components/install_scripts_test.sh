@@ -367,14 +367,23 @@ grep -q 'folder = { id = "ha-opt-manager-resources"; path = "/opt/manager/resour
 [ "$(stat -c %a "$st_root/etc/ha-upload-gate/syncthing-api-key")" = 600 ] || fail "upload-gate: its key copy is not 0600"
 cmp -s "$st_root/etc/ha-upload-gate/syncthing-api-key" "$st_root/etc/ha-syncthing/api-key" || fail "upload-gate: key differs"
 [ -f "$st_root/etc/systemd/system/ha-upload-gate.service" ] || fail "upload-gate: unit missing"
-# The three network-facing services run in one sandbox (components/systemd/sandbox.conf), and
-# each unit passes systemd's own check with it.
-for unit in ha-upload-gate rest-standin ha-syncthing; do
+# Every daemon runs in one hardening (components/systemd/hardening.conf); the
+# three network-facing services without privilege add one sandbox
+# (components/systemd/sandbox.conf). The lab checks what they amount to, and
+# Patroni's install (it needs Patroni 4 runnable as postgres).
+for unit in ha-upload-gate rest-standin ha-syncthing ha-supervisor keepalived ha-nginx consul; do
+  found=0
   for r in "$st_root" "$root"; do
     [ -f "$r/etc/systemd/system/$unit.service" ] || continue
-    cmp -s "$src/components/systemd/sandbox.conf" "$r/etc/systemd/system/$unit.service.d/10-sandbox.conf" \
-      || fail "$unit: the sandbox drop-in is not installed"
+    found=1
+    cmp -s "$src/components/systemd/hardening.conf" "$r/etc/systemd/system/$unit.service.d/05-hardening.conf" \
+      || fail "$unit: the hardening drop-in is not installed"
+    case $unit in ha-upload-gate|rest-standin|ha-syncthing)
+      cmp -s "$src/components/systemd/sandbox.conf" "$r/etc/systemd/system/$unit.service.d/10-sandbox.conf" \
+        || fail "$unit: the sandbox drop-in is not installed" ;;
+    esac
   done
+  [ "$found" = 1 ] || fail "$unit: no install script of this test installed it"
 done
 grep -qx 'ReadWritePaths=/opt/manager/resources' "$root/etc/systemd/system/rest-standin.service.d/20-resources.conf" \
   || fail "rest-standin: its resources folder is not its one writable path"

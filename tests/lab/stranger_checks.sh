@@ -173,20 +173,39 @@ link_refused() {
 check "through the floating IP, nginx's /resources/ and the REST service's GET, PUT and DELETE never follow it out" link_refused
 in_node n2 rm -f /opt/manager/resources/blueprints/evil-link
 
-# --- least privilege: what a compromised network-facing service could do -------
-# The gate, the REST stand-in and syncthing face the network; each runs in
-# components/systemd/sandbox.conf (no capability, read-only system, its own
-# writable paths). Without it systemd-analyze rated each 9.6 "UNSAFE".
+# --- least privilege: what a compromised service could do ---------------------
+# Every daemon runs in components/systemd/hardening.conf (read-only system,
+# private /dev, kernel and namespaces out of reach, its own writable paths);
+# the gate, the REST stand-in and syncthing, which face the network and need
+# no privilege, add sandbox.conf (no capability at all). Without them
+# systemd-analyze rated each 9.6 "UNSAFE" (Patroni, as postgres: 9.2).
 sandboxed() {
   local unit score
-  for unit in ha-upload-gate rest-standin ha-syncthing; do
+  for unit in ha-upload-gate rest-standin ha-syncthing ha-supervisor keepalived ha-nginx ha-patroni consul; do
     score=$(in_node n1 systemd-analyze security --no-pager "$unit.service" 2>/dev/null |
       sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
     echo "    $unit: exposure $score"
     awk -v s="$score" 'BEGIN { exit !(s != "" && s + 0 <= 3.0) }' || return 1
   done
 }
-check "systemd-analyze security rates the gate, the REST stand-in and syncthing 3.0 or less each (sandboxed)" sandboxed
+check "systemd-analyze security rates every daemon of the node 3.0 or less (sandboxed)" sandboxed
+# What the privileged ones keep, from each running process (CapEff, decoded by
+# capsh): exactly the capabilities their units name, nothing more.
+only_named_capabilities() {
+  local unit want pid got
+  while read -r unit want; do
+    pid=$(prop n1 "$unit" MainPID)
+    got=$(in_node n1 sh -c "capsh --decode=\$(sed -n 's/^CapEff:\t//p' /proc/$pid/status)" | sed 's/^0x[0-9a-f]*=//')
+    echo "    $unit (pid $pid): ${got:-none}"
+    [ "$got" = "$want" ] || { echo "    expected: $want"; return 1; }
+  done <<'UNITS'
+ha-supervisor cap_chown,cap_net_bind_service,cap_net_admin
+keepalived cap_kill,cap_setgid,cap_setuid,cap_net_admin,cap_net_raw
+ha-nginx cap_chown,cap_setgid,cap_setuid,cap_net_bind_service
+consul
+UNITS
+}
+check "the supervisor, keepalived, nginx's master and Consul hold only the capabilities their units name" only_named_capabilities
 check "the gate runs as its own user (ha-gate), not root" [ "$(in_node n1 ps -o user= -C ha-upload-gate)" = ha-gate ]
 no_capabilities() {
   local unit pid caps
