@@ -6,7 +6,8 @@
 #
 # It brings a 3-node lab up (scripts/lab up; refuses if a lab is already up in
 # this checkout) and takes it down on exit, whatever happens. Each run is
-# scripts/lab.d/db-failover-run: c1 commits one row every 20 ms through libpq's
+# scripts/lab.d/db-failover-run: a node that is not the primary (pg_hba admits
+# only the nodes) commits one row every 20 ms through libpq's
 # multi-host list (target_session_attrs=read-write, connect_timeout=1,
 # tcp_user_timeout=1000, as the REST stand-in connects); 3 s in, the primary's
 # node is crashed (scripts/lab crash: link down, every process SIGKILLed); 3 s

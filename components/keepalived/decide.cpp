@@ -4,6 +4,7 @@
 #include <set>
 
 #include "components/keepalived/render.hpp"
+#include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/consul/gossip.hpp"
 #include "supervisor/loop/decide.hpp"
 
@@ -101,14 +102,11 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   // Peers and filter from a current view only: not from the last one seen
   // before the quorum went.
   if (in_cluster && s.kv.known && vip.template_error.empty()) {
-    // Every node of the cluster, alive or not (a node that is down now will
-    // come back and must hear the holder), plus live members not registered yet.
+    // Every node of the cluster but this one, alive or not: a node that is
+    // down now will come back and must hear the holder.
     keepalived::VrrpModel model = vip.base;
-    std::set<std::string> peers;
-    for (const auto& [name, node] : s.known.nodes)
-      if (name != s.self) peers.insert(node.address);
-    for (const auto& [name, member] : s.kv.members)
-      if (name != s.self) peers.insert(member.address);
+    std::set<std::string> peers = cluster::node_addresses(s.known, s.kv);
+    peers.erase(s.self_address);
     model.peers.assign(peers.begin(), peers.end());
     if (vip.filter_enabled) {
       auto filter = keepalived::render_vrrp_filter(model);

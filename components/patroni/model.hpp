@@ -2,6 +2,7 @@
 // What patroni.yml says for one node: the supervisor's db.* settings, this
 // node's identity and the cluster's secrets. Rendered by render.hpp.
 #include <string>
+#include <vector>
 
 namespace hasup::patroni {
 
@@ -28,7 +29,11 @@ struct PatroniModel {
   std::string bin_dir;
   std::string runtime_dir;      // sockets and pgpass
   std::string log_dir;
-  std::string peer_network;     // CIDR allowed in pg_hba
+  std::string peer_network;     // CIDR the nodes' addresses must be in (db.peer_network)
+  // pg_hba admits these hosts only: the cluster's nodes, this one included
+  // (cluster::node_addresses, those inside peer_network). Not from config:
+  // filled by the decision from Consul's view.
+  std::vector<std::string> peer_addresses;
   std::string post_bootstrap;   // command Patroni runs once after initdb
   int ttl_s = 20;
   int loop_wait_s = 1;

@@ -65,6 +65,11 @@ std::optional<std::string> model_problem(const PatroniModel& m) {
   for (const auto* p : {&m.data_dir, &m.bin_dir, &m.runtime_dir, &m.log_dir})
     if (!path_ok(*p)) return bad("path: each must be absolute, of [A-Za-z0-9/._-@+]");
   if (!cidr_ok(m.peer_network)) return bad("peer network: it must be an address with a prefix length");
+  // Nobody but the nodes reaches PostgreSQL: without an address there would
+  // be no replica either.
+  if (m.peer_addresses.empty()) return bad("pg_hba: no node address");
+  for (const auto& a : m.peer_addresses)
+    if (!is_ip_literal(a)) return bad("pg_hba: a node address is not an IP address");
   // A command line of paths and plain words, split by Patroni with shlex.
   if (m.post_bootstrap.empty() || m.post_bootstrap.front() != '/' || !plain_token(m.post_bootstrap, "/._-@+ "))
     return bad("post_bootstrap command");
@@ -93,7 +98,10 @@ data model_data(const PatroniModel& m) {
   d.set("bin_dir", m.bin_dir);
   d.set("runtime_dir", m.runtime_dir);
   d.set("log_dir", m.log_dir);
-  d.set("peer_network", m.peer_network);
+  data hosts = data::type::list;
+  for (const auto& a : m.peer_addresses)
+    hosts.push_back(data("cidr", a + (a.find(':') != std::string::npos ? "/128" : "/32")));
+  d.set("peer_hosts", hosts);
   d.set("post_bootstrap", m.post_bootstrap);
   d.set("ttl", std::to_string(m.ttl_s));
   d.set("loop_wait", std::to_string(m.loop_wait_s));

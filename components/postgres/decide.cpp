@@ -1,10 +1,27 @@
 #include "components/postgres/decide.hpp"
 
 #include "components/patroni/render.hpp"
+#include "supervisor/cluster/known_nodes.hpp"
+#include "supervisor/util/ip_network.hpp"
 
 namespace hasup::loop {
 
 namespace {
+
+// pg_hba's hosts: the cluster's nodes and this one, those in db.peer_network
+// (a registration outside it is named, not admitted).
+patroni::PatroniModel with_peer_hosts(const patroni::PatroniModel& base, const Snapshot& s, std::string& note) {
+  patroni::PatroniModel model = base;
+  std::set<std::string> addresses = cluster::node_addresses(s.known, s.kv);
+  addresses.insert(model.address);
+  std::string outside;
+  for (const auto& a : addresses) {
+    if (address_in_network(a, model.peer_network)) model.peer_addresses.push_back(a);
+    else outside += (outside.empty() ? "" : ", ") + a;
+  }
+  if (!outside.empty()) note += "; patroni: pg_hba leaves out " + outside + " (outside db.peer_network " + model.peer_network + ")";
+  return model;
+}
 
 // A stable summary: it changes with the primary, not with every probe.
 std::string cluster_note(const DbView& db) {
@@ -64,8 +81,11 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
   if (db.backend == "stolon") return decide_stolon(plan, s, note);
   if (db.backend != "patroni") return note;
   if (!db.template_error.empty()) return note + "; patroni: " + db.template_error;
-  auto yml = patroni::render_patroni_yml(db.patroni.conf_template, db.patroni.model);
-  auto sql = patroni::render_bootstrap_sql(db.patroni.sql_template, db.patroni.model);
+  // pg_hba names the nodes: not before Consul's view of them was read once.
+  if (!s.kv.known) return note + "; patroni: waiting for Consul's view of the nodes (pg_hba admits them only)";
+  const patroni::PatroniModel model = with_peer_hosts(db.patroni.model, s, note);
+  auto yml = patroni::render_patroni_yml(db.patroni.conf_template, model);
+  auto sql = patroni::render_bootstrap_sql(db.patroni.sql_template, model);
   if (!yml.error.empty() || !sql.error.empty())
     return note + "; patroni: not rendered: " + (yml.error.empty() ? sql.error : yml.error);
   if (db.patroni.current_conf != yml.text || db.patroni.current_sql != sql.text) {

@@ -29,6 +29,13 @@ loop::KnownNodes known_nodes(const loop::KvView& kv, const NodeMap& remembered, 
   return known;
 }
 
+std::set<std::string> node_addresses(const loop::KnownNodes& known, const loop::KvView& kv) {
+  std::set<std::string> addresses;
+  for (const auto& [name, node] : known.nodes) addresses.insert(node.address);
+  for (const auto& [name, member] : kv.members) addresses.insert(member.address);
+  return addresses;
+}
+
 std::string encode_remembered(const NodeMap& nodes) {
   json list = json::array();
   for (const auto& [name, node] : nodes) list.push_back(json::parse(encode(node)));

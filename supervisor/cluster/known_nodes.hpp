@@ -11,6 +11,7 @@
 // every device. Pure: tested by feeding views.
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "supervisor/cluster/records.hpp"
@@ -26,6 +27,12 @@ using NodeMap = std::map<std::string, NodeRegistration>;
 // first read of Consul nothing is known: no nodes. `self` is never counted as
 // kept: it registers itself again (decide_cluster).
 loop::KnownNodes known_nodes(const loop::KvView& kv, const NodeMap& remembered, const std::string& self);
+
+// The addresses of the cluster's nodes, this one included, as every component
+// admits them (keepalived's peers, the VRRP filter, PostgreSQL's pg_hba): the
+// known nodes, alive or not (a node that is down now comes back), plus live
+// members that have not registered yet.
+std::set<std::string> node_addresses(const loop::KnownNodes& known, const loop::KvView& kv);
 
 // The memory file: {"schema": 1, "nodes": [registration, ...]}.
 std::string encode_remembered(const NodeMap& nodes);

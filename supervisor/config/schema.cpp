@@ -524,8 +524,8 @@ std::vector<KeySpec> build_keys() {
                "on every node, readable by root only.",
        .format = &kPath},
       {HASUP_KEY(db.peer_network),
-       .help = "Network (CIDR) the nodes reach each other's PostgreSQL from; it goes into pg_hba. Required "
-               "with db.backend = patroni.",
+       .help = "Network (CIDR) the nodes' addresses lie in: pg_hba admits each node of the cluster by its own "
+               "address inside it, and no other host. Required with db.backend = patroni.",
        .format = &kOptionalCidr},
       {HASUP_KEY(db.port), .help = "PostgreSQL's port on every node.", .int_ranges = {{1, 65535}}},
       {HASUP_KEY(db.api_port), .help = "Patroni's REST API port on every node.", .int_ranges = {{1, 65535}}},

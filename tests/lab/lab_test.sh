@@ -566,6 +566,17 @@ syncthing_peer_everywhere n4 yes || for n in n1 n2 n3; do
   in_node "$n" hactl status 2>/dev/null | grep -E '^  peer ' | sed "s/^/    $n: /"
 done
 check "join: n4 receives the whole folder (the blueprint uploaded before it joined)" wait_for 20 same_everywhere lab-bp n1 n4
+# pg_hba names each node (the supervisors rewrite patroni.yml on a join):
+# n4's PostgreSQL may copy the primary only once every node admits it.
+n4_streams() {
+  in_node n1 curl -s -m 2 http://198.18.0.11:8008/cluster | python3 -c '
+import json, sys
+members = json.load(sys.stdin)["members"]
+sys.exit(0 if any(m["name"] == "n4" and m.get("state") == "streaming" for m in members) else 1)'
+}
+check "join: n4's PostgreSQL streams from the primary (every pg_hba admits its address)" wait_for 60 n4_streams
+check "... and n1's pg_hba.conf names it by its own address" \
+  in_node n1 grep -q '^host all all 198.18.0.14/32 scram-sha-256' /var/lib/ha-patroni/data/pg_hba.conf
 joined=$(mktemp)
 "$top/scripts/lab.d/gated-uploads" 1 joined-$RANDOM 198.18.0.11 198.18.0.12 198.18.0.13 198.18.0.14 >"$joined" 2>&1; rc=$?
 sed 's/^/    /' "$joined"
@@ -575,6 +586,8 @@ rm -f "$joined"
 check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for 10 peers_have 198.18.0.14 no
 check "leave: no node's syncthing lists n4 any more" wait_for 10 bash -c \
   "for n in n1 n2 n3; do ! '$lab' exec \$n hactl status | grep -q '^  peer n4:' || exit 1; done"
+check "leave: no node's pg_hba.conf admits n4's address any more" wait_for 10 bash -c \
+  "for n in n1 n2 n3; do ! '$lab' exec \$n grep -q 198.18.0.14 /var/lib/ha-patroni/data/pg_hba.conf || exit 1; done"
 kill "$sampler"; wait "$sampler" 2>/dev/null
 check "join and leave: no flap, the IP stayed on $before_holder ($(wc -l <"$samples") samples)" \
   bash -c "[ -s '$samples' ] && ! grep -vx '$before_holder' '$samples' >/dev/null"

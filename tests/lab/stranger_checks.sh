@@ -96,6 +96,26 @@ check "a member without the REST API's password is refused too (401): n2 POSTs r
 config_unchanged() { [ -n "$config_before" ] && [ "$(patroni_config)" = "$config_before" ]; }
 check "... and Patroni's dynamic config is unchanged" config_unchanged
 
+# --- PostgreSQL: only the cluster's nodes may even try a password -------------------
+# pg_hba names each node by its own address (not the peer network): c1 is
+# turned away before any password is asked; a member gets as far as the check.
+pg_login_from() {  # pg_login_from NODE: psql as postgres to n1 with a wrong password; its error
+  "$lab" exec "$1" env PGPASSWORD=not-the-password PGCONNECT_TIMEOUT=3 \
+    psql "host=198.18.0.11 port=5432 user=postgres dbname=postgres sslmode=disable" -c 'select 1' 2>&1
+}
+pg_refuses_c1() {
+  local out
+  out=$(pg_login_from c1)
+  echo "$out" | grep -q 'no pg_hba.conf entry for host "198.18.0.50"' || { echo "    c1: $out"; return 1; }
+}
+check "c1 connects to PostgreSQL on n1 as its superuser: refused before a password is asked (no pg_hba entry)" pg_refuses_c1
+pg_asks_n2() {
+  local out
+  out=$(pg_login_from n2)
+  echo "$out" | grep -q 'password authentication failed for user "postgres"' || { echo "    n2: $out"; return 1; }
+}
+check "... while a member (n2) gets as far as the password check (scram)" pg_asks_n2
+
 # --- keepalived: only the registered peers' adverts count ----------------------------
 # Two layers: the kernel drops VRRP from non-members (the supervisor's nft
 # table), and keepalived's check_unicast_src refuses them too. The first one

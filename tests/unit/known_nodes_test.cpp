@@ -22,6 +22,21 @@ loop::KvView view_of(const NodeMap& nodes) {
   return kv;
 }
 
+TEST(NodeAddresses, KnownNodesAliveOrNotAndMembersNotRegisteredYet) {
+  auto kv = view_of(three_nodes());
+  kv.registered.erase("n3");  // missing from Consul, remembered: kept
+  cluster::MemberRecord newcomer;
+  newcomer.name = "n4";
+  newcomer.address = "198.18.0.14";
+  kv.members["n4"] = newcomer;  // live, not registered yet
+  auto known = known_nodes(kv, three_nodes(), "n1");
+  EXPECT_EQ(node_addresses(known, kv),
+            (std::set<std::string>{"198.18.0.11", "198.18.0.12", "198.18.0.13", "198.18.0.14"}));
+  kv.forgotten.insert("n3");  // forgotten by an operator: gone
+  EXPECT_EQ(node_addresses(known_nodes(kv, three_nodes(), "n1"), kv),
+            (std::set<std::string>{"198.18.0.11", "198.18.0.12", "198.18.0.14"}));
+}
+
 TEST(KnownNodes, InStepWithConsulNothingIsKept) {
   auto known = known_nodes(view_of(three_nodes()), three_nodes(), "n1");
   EXPECT_EQ(known.nodes, three_nodes());

@@ -9,6 +9,7 @@
 #include "components/patroni/render.hpp"
 #include "supervisor/loop/decide.hpp"
 #include "components/postgres/decide.hpp"
+#include "known_nodes_helper.hpp"
 
 namespace hasup {
 namespace {
@@ -45,6 +46,7 @@ patroni::PatroniModel model() {
   m.runtime_dir = "/run/ha-patroni";
   m.log_dir = "/var/log/ha-patroni";
   m.peer_network = "198.18.0.0/24";
+  m.peer_addresses = {"198.18.0.11", "198.18.0.12", "198.18.0.13"};
   m.post_bootstrap = loop::post_bootstrap_command("/usr/local/lib/ha-patroni/post-bootstrap",
                                                   "/etc/ha-supervisor/patroni/bootstrap.sql");
   auto parsed = patroni::parse_secrets(kSecrets);
@@ -65,7 +67,12 @@ TEST(PatroniRender, RealTemplateCarriesTheSettingsThatMakeFailoverFastAndSafe) {
   EXPECT_TRUE(contains(y, "    synchronous_mode: true\n    synchronous_mode_strict: false\n"));
   EXPECT_TRUE(contains(y, "  listen: 198.18.0.11,127.0.0.1:5432\n  connect_address: 198.18.0.11:5432\n"));
   EXPECT_TRUE(contains(y, "  listen: 198.18.0.11:8008\n"));
-  EXPECT_TRUE(contains(y, "    - host replication replicator 198.18.0.0/24 scram-sha-256\n"));
+  // Each node by its own address, and no other host of the network.
+  for (const char* a : {"198.18.0.11", "198.18.0.12", "198.18.0.13"}) {
+    EXPECT_TRUE(contains(y, std::string("    - host replication replicator ") + a + "/32 scram-sha-256\n")) << a;
+    EXPECT_TRUE(contains(y, std::string("    - host all all ") + a + "/32 scram-sha-256\n")) << a;
+  }
+  EXPECT_FALSE(contains(y, "198.18.0.0/24"));
   EXPECT_TRUE(contains(y, "      password: \"Replication-secret-02\"\n"));
   EXPECT_TRUE(contains(y, "  post_bootstrap: /usr/local/lib/ha-patroni/post-bootstrap /etc/ha-supervisor/patroni/bootstrap.sql\n"));
   EXPECT_TRUE(contains(y, "  data_dir: /var/lib/ha-patroni/data\n"))
@@ -107,6 +114,9 @@ TEST(PatroniRender, ValuesThatWouldBreakTheYamlOrTheSqlAreRefused) {
                    bad([](auto& m) { m.scope = "db: {x}"; }),
                    bad([](auto& m) { m.address = "db.example.com"; }),
                    bad([](auto& m) { m.peer_network = "198.18.0.0"; }),
+                   bad([](auto& m) { m.peer_addresses.clear(); }),
+                   bad([](auto& m) { m.peer_addresses.push_back("198.18.0.0/24"); }),
+                   bad([](auto& m) { m.peer_addresses.push_back("198.18.0.14 trust\n    - host all all 0.0.0.0"); }),
                    bad([](auto& m) { m.data_dir = "relative/data"; }),
                    bad([](auto& m) { m.secrets.superuser = "short"; }),
                    bad([](auto& m) { m.secrets.manager = "quote'in-the-password-0001"; }),
@@ -189,6 +199,11 @@ loop::Snapshot patroni_snapshot() {
   s.db.patroni.conf_template = read_template("patroni.yml.mustache");
   s.db.patroni.sql_template = read_template("patroni-bootstrap.sql.mustache");
   s.db.patroni.model = model();
+  s.db.patroni.model.peer_addresses.clear();  // the decision fills them from Consul's view
+  s.self_address = "198.18.0.11";
+  s.kv.known = true;
+  s.kv.registered = {{"n1", "198.18.0.11"}, {"n2", "198.18.0.12"}, {"n3", "198.18.0.13"}};
+  testing_support::derive_known_nodes(s);
   return s;
 }
 
@@ -220,8 +235,13 @@ TEST(DecideDb, FirstRenderWritesBothFilesThenTheUnitIsStarted) {
 TEST(DecideDb, AChangedSettingRewritesTheFileAndNothingRunsTwice) {
   auto s = patroni_snapshot();
   s.units["ha-patroni.service"].active_state = "active";
-  s.db.patroni.current_conf = patroni::render_patroni_yml(s.db.patroni.conf_template, s.db.patroni.model).text;
-  s.db.patroni.current_sql = patroni::render_bootstrap_sql(s.db.patroni.sql_template, s.db.patroni.model).text;
+  // What the decision renders for these three nodes (model() names them).
+  s.db.patroni.current_conf = patroni::render_patroni_yml(s.db.patroni.conf_template, model()).text;
+  s.db.patroni.current_sql = patroni::render_bootstrap_sql(s.db.patroni.sql_template, model()).text;
+  ASSERT_NE(*s.db.patroni.current_conf, "");
+  loop::Plan unchanged;
+  loop::decide_db(unchanged, s);
+  EXPECT_TRUE(unchanged.actions.empty()) << "rendered as written: nothing to do";
   s.db.patroni.model.ttl_s = 12;
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
@@ -252,6 +272,53 @@ TEST(DecideDb, UnreadableSecretsOrABadValueStopTheRenderAndSaySo) {
   loop::Plan bad;
   EXPECT_TRUE(contains(loop::decide_db(bad, s), "patroni: not rendered: refusing to render peer network"));
   EXPECT_TRUE(bad.actions.empty());
+}
+
+TEST(DecideDb, PgHbaAdmitsTheClusterNodesOnlyAndFollowsAJoin) {
+  auto s = patroni_snapshot();
+  s.units["ha-patroni.service"].active_state = "active";
+  loop::Plan plan;
+  std::string note = loop::decide_db(plan, s);
+  const auto* apply = plan.find<loop::ApplyPatroniConf>();
+  ASSERT_NE(apply, nullptr) << note;
+  EXPECT_TRUE(contains(apply->yml, "    - host all all 198.18.0.13/32 scram-sha-256\n"));
+  EXPECT_FALSE(contains(apply->yml, "198.18.0.14"));
+  s.db.patroni.current_conf = apply->yml;
+  s.db.patroni.current_sql = apply->sql;
+  loop::Plan steady;
+  loop::decide_db(steady, s);
+  EXPECT_TRUE(steady.actions.empty()) << "the same nodes: nothing to rewrite";
+
+  // n4 joins (live member first, registered later): every node admits it, Patroni reloads.
+  cluster::MemberRecord n4;
+  n4.name = "n4";
+  n4.address = "198.18.0.14";
+  s.kv.members["n4"] = n4;
+  loop::Plan joined;
+  note = loop::decide_db(joined, s);
+  const auto* rewrite = joined.find<loop::ApplyPatroniConf>();
+  ASSERT_NE(rewrite, nullptr) << note;
+  EXPECT_TRUE(contains(rewrite->yml, "    - host replication replicator 198.18.0.14/32 scram-sha-256\n"));
+  EXPECT_EQ(rewrite->after, loop::AfterWrite::reload);
+
+  // A registration outside db.peer_network is named, not admitted.
+  s.kv.registered["n5"] = "203.0.113.5";
+  testing_support::derive_known_nodes(s);
+  loop::Plan outside;
+  note = loop::decide_db(outside, s);
+  ASSERT_NE(outside.find<loop::ApplyPatroniConf>(), nullptr) << note;
+  EXPECT_FALSE(contains(outside.find<loop::ApplyPatroniConf>()->yml, "203.0.113.5"));
+  EXPECT_TRUE(contains(note, "pg_hba leaves out 203.0.113.5 (outside db.peer_network 198.18.0.0/24)")) << note;
+}
+
+TEST(DecideDb, NothingIsRenderedBeforeConsulsViewOfTheNodesWasRead) {
+  auto s = patroni_snapshot();
+  s.kv = {};
+  testing_support::derive_known_nodes(s);
+  loop::Plan plan;
+  std::string note = loop::decide_db(plan, s);
+  EXPECT_TRUE(plan.actions.empty()) << "pg_hba with this node alone would refuse every replica";
+  EXPECT_TRUE(contains(note, "waiting for Consul's view of the nodes")) << note;
 }
 
 TEST(DecideDb, TheNoteNamesThePrimaryAndTheTwoNodeTradeOff) {
