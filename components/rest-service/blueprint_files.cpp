@@ -93,7 +93,9 @@ std::string BlueprintFiles::prepare() {
 }
 
 int BlueprintFiles::open_folder(const std::string& id, bool create, std::string& error) const {
-  if (create && ::mkdirat(root_fd_, id.c_str(), 0755) != 0 && errno != EEXIST) {
+  // Group-writable (0775, 0664 below; the service's umask decides): syncthing
+  // shares the group and replaces or deletes what was written here.
+  if (create && ::mkdirat(root_fd_, id.c_str(), 0775) != 0 && errno != EEXIST) {
     error = errno_text("cannot create", folder(id));
     return -1;
   }
@@ -217,8 +219,8 @@ std::unique_ptr<Upload> Upload::start(BlueprintFiles& files, const std::string& 
     if (::getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) break;
     std::string name = kTempPrefix;
     for (unsigned char r : random) name += letters[r % (sizeof letters - 1)];
-    // 0644: the archive is read by others (nginx, file sync).
-    int fd = ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    // 0664: read by others (nginx), replaced by the group (file sync).
+    int fd = ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0664);
     if (fd >= 0) return std::unique_ptr<Upload>(new Upload(files, id, dir, name, fd));
     if (errno != EEXIST) break;
   }

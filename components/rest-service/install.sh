@@ -13,7 +13,8 @@
 # (components/upload-gate); default: --port.
 # --db-file: a file holding the libpq connection string; it may hold the
 # password, so it never passes on a command line: its content is installed as
-# /etc/rest-standin/db (root, 0600), which the unit hands to rest-standin by path.
+# /etc/rest-standin/db (owned by rest-standin, 0400), which the unit hands to
+# rest-standin by path.
 # --bin-dir: where the built rest-standin is (default: build/components/rest-service
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
@@ -61,7 +62,13 @@ quote() {
 }
 
 install -d "$root/usr/local/bin" "$root/etc/rest-standin" "$root/etc/systemd/system" \
-  "$root/usr/local/share/doc/rest-standin" "$root$resources"
+  "$root/usr/local/share/doc/rest-standin"
+mkdir -p "$root$resources"  # not install -d: it would reset a shared folder's mode
+if [ -z "$root" ]; then
+  # Its own user, in the group that owns the resources folder with syncthing.
+  . "$here/../systemd/resources-owner"
+  resources_owner rest-standin "$resources"
+fi
 install -m 0755 "$bin_dir/rest-standin" "$root/usr/local/bin/"
 install -m 0644 "$here/README.md" "$root/usr/local/share/doc/rest-standin/README.md"
 options="$root/etc/rest-standin/options"
@@ -74,8 +81,10 @@ options="$root/etc/rest-standin/options"
 } >"$options.new"
 chmod 0644 "$options.new"
 mv "$options.new" "$options"
-# The connection string (with its password): root only, whole or not at all.
+# The connection string (with its password): root and the service's user
+# only, whole or not at all.
 install -m 0600 "$db_file" "$root/etc/rest-standin/db.new"
+if [ -z "$root" ]; then chown rest-standin "$root/etc/rest-standin/db.new" && chmod 0400 "$root/etc/rest-standin/db.new"; fi
 mv "$root/etc/rest-standin/db.new" "$root/etc/rest-standin/db"
 install -m 0644 "$here/rest-standin.service" "$root/etc/systemd/system/rest-standin.service"
 install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/rest-standin.service.d/05-hardening.conf"

@@ -153,6 +153,11 @@ ConfigPlan plan_config(std::string_view current, const DesiredConfig& d) {
     folder["fsWatcherDelayS"] = 1;
     // Conflicting copies are kept, all of them: they are shown, never dropped.
     folder["maxConflicts"] = -1;
+    // Modes come from the writer's umask on each node, not from the peers:
+    // syncthing and the REST service are two users sharing the folder's
+    // group, and only a file's owner may chmod it (syncthing failed on every
+    // folder the REST service had made: "chmod: operation not permitted").
+    folder["ignorePerms"] = true;
     json devs = json::array();
     std::map<std::string, json> current_devs;
     if (folder.contains("devices") && folder["devices"].is_array())

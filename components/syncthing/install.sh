@@ -13,7 +13,7 @@
 # (root only) and reaches syncthing through an EnvironmentFile, never argv.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-listen= sync_port=22000 api_port=8384 name=$(hostname -s) user=root root= enable=1
+listen= sync_port=22000 api_port=8384 name=$(hostname -s) user=ha-syncthing root= enable=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --listen) listen=$2; shift 2 ;;
@@ -86,15 +86,21 @@ mv "$home/config.xml.new" "$home/config.xml"
 (umask 077
  { echo "STGUIAPIKEY=$key"; echo "STGUIADDRESS=127.0.0.1:$api_port"; } >"$etc/env.new"
  mv "$etc/env.new" "$etc/env")
-chown -R "$user" "$home" 2>/dev/null || true
 # The unit's sandbox makes the folder writable only if it exists when syncthing starts.
-install -d -m 0755 "$root/opt/manager/resources"
+mkdir -p "$root/opt/manager/resources"  # not install -d: it would reset a shared folder's mode
+if [ -z "$root" ]; then
+  # Its own user, in the group that owns the resources folder with the REST service.
+  . "$here/../systemd/resources-owner"
+  resources_owner "$user" /opt/manager/resources
+  chown -R "$user" "$home"
+fi
 install -D -m 0644 "$here/ha-syncthing.service" "$root/etc/systemd/system/ha-syncthing.service"
 install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/ha-syncthing.service.d/05-hardening.conf"
 install -D -m 0644 "$here/../systemd/sandbox.conf" "$root/etc/systemd/system/ha-syncthing.service.d/10-sandbox.conf"
-if [ "$user" != root ]; then
-  install -d "$root/etc/systemd/system/ha-syncthing.service.d"
+if [ "$user" != ha-syncthing ]; then
   printf '[Service]\nUser=%s\n' "$user" >"$root/etc/systemd/system/ha-syncthing.service.d/user.conf"
+else
+  rm -f "$root/etc/systemd/system/ha-syncthing.service.d/user.conf"
 fi
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload

@@ -50,7 +50,10 @@ done
 case "$quorum" in all-connected) quorum_value='"all-connected"' ;; *[!0-9]*|'') echo "install.sh: --quorum must be all-connected or a number" >&2; exit 2 ;; *) quorum_value=$quorum ;; esac
 
 install -d "$root/usr/local/bin" "$root/etc/ha-upload-gate" "$root/etc/systemd/system" \
-  "$root/usr/local/share/doc/ha-upload-gate" "$root$folder"
+  "$root/usr/local/share/doc/ha-upload-gate"
+# mkdir, not install -d: that would reset the mode of a folder the REST
+# service and syncthing already share (group-writable, ../systemd/resources-owner).
+mkdir -p "$root$folder"
 install -m 0755 "$bin_dir/ha-upload-gate" "$root/usr/local/bin/"
 install -m 0644 "$here/README.md" "$root/usr/local/share/doc/ha-upload-gate/README.md"
 # The gate runs as its own user (ha-gate.service: User=ha-gate), which owns its

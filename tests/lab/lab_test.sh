@@ -179,6 +179,18 @@ same_everywhere() {  # same_everywhere ID NODE...: present and equal on every no
 check "hactl status: every node's files are in sync with its 2 peers (syncthing)" wait_for 20 bash -c \
   "[ \"\$('$lab' exec n1 hactl status | grep -cE '^n[1-3] .*in sync, 2/2 peers')\" = 3 ]"
 check "the uploaded blueprint's archive reaches every node with the same bytes" wait_for 15 same_everywhere lab-bp n1 n2 n3
+# The two writers of the resources folder (the REST stand-in and syncthing,
+# each its own user) share its group: what one wrote, on any node, the other
+# may replace or delete.
+shared_by_the_group() {
+  local n wrong
+  for n in n1 n2 n3; do
+    in_node "$n" test -f /opt/manager/resources/blueprints/lab-bp/archive || { echo "    $n: no lab-bp"; return 1; }
+    wrong=$(in_node "$n" find /opt/manager/resources/blueprints ! -type l \( ! -group ha-resources -o ! -perm -g+w \) -printf '%p %u:%g %m\n')
+    [ -z "$wrong" ] || { echo "$wrong" | sed "s/^/    $n: /"; return 1; }
+  done
+}
+check "... owned by the group ha-resources and group-writable on every node (written by rest-standin on one, syncthing on the others)" shared_by_the_group
 # The upload gate: an upload's answer leaves once a majority of the managers
 # have the file (this node and one peer of two: the gate's quorum 1, as
 # provision-node sets it); syncthing carries it to the other peer right after.
@@ -586,6 +598,10 @@ rm -f "$joined"
 check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for 10 peers_have 198.18.0.14 no
 check "leave: no node's syncthing lists n4 any more" wait_for 10 bash -c \
   "for n in n1 n2 n3; do ! '$lab' exec \$n hactl status | grep -q '^  peer n4:' || exit 1; done"
+raft_voters() { in_node n1 env CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/operator \
+  /opt/consul/usr/bin/consul operator raft list-peers 2>/dev/null | awk 'NR > 1 {print $1}' | sort | tr '\n' ' '; }
+check "leave: n4's Consul server is out of Raft (the three left keep their quorum of two)" \
+  [ "$(raft_voters)" = "consul-n1 consul-n2 consul-n3 " ]
 check "leave: no node's pg_hba.conf admits n4's address any more" wait_for 10 bash -c \
   "for n in n1 n2 n3; do ! '$lab' exec \$n grep -q 198.18.0.14 /var/lib/ha-patroni/data/pg_hba.conf || exit 1; done"
 kill "$sampler"; wait "$sampler" 2>/dev/null

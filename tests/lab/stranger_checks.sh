@@ -152,7 +152,7 @@ unreadable_by_nobody() {
   local f
   for f in /etc/ha-supervisor/db-secrets /etc/consul.d/gossip.json /run/ha-supervisor/api-token \
            /etc/ha-supervisor/patroni/patroni.yml /etc/consul.d/acl.json /etc/consul.d/tokens/supervisor \
-           /etc/consul.d/rest-service.json; do
+           /etc/consul.d/rest-service.json /etc/rest-standin/db; do
     in_node n1 test -e "$f" || { echo "    $f is missing on n1"; return 1; }
     if as_nobody n1 cat "$f" >/dev/null 2>&1; then echo "    nobody reads $f"; return 1; fi
   done
@@ -226,7 +226,22 @@ consul
 UNITS
 }
 check "the supervisor, keepalived, nginx's master and Consul hold only the capabilities their units name" only_named_capabilities
-check "the gate runs as its own user (ha-gate), not root" [ "$(in_node n1 ps -o user= -C ha-upload-gate)" = ha-gate ]
+own_users() {  # each network-facing service runs as its own user, not root
+  local unit want pid user
+  while read -r unit want; do
+    pid=$(prop n1 "$unit" MainPID)
+    user=$(in_node n1 ps -o user:32= -p "$pid")
+    echo "    $unit (pid $pid): $user"
+    [ "$user" = "$want" ] || return 1
+  done <<'UNITS'
+ha-upload-gate ha-gate
+rest-standin rest-standin
+ha-syncthing ha-syncthing
+UNITS
+}
+check "the gate, the REST stand-in and syncthing each run as their own user, not root" own_users
+check "the REST stand-in's connection string (its password) is readable by root and its own user only (owner rest-standin, 0400)" \
+  [ "$(in_node n1 stat -c '%U %a' /etc/rest-standin/db)" = "rest-standin 400" ]
 no_capabilities() {
   local unit pid caps
   for unit in rest-standin ha-syncthing ha-upload-gate; do
@@ -235,4 +250,4 @@ no_capabilities() {
     [ "$caps" = 0000000000000000 ] || { echo "    $unit (pid $pid): effective capabilities $caps"; return 1; }
   done
 }
-check "none of the three holds a single capability (CapEff 0), the two that run as root included" no_capabilities
+check "none of the three holds a single capability (CapEff 0)" no_capabilities

@@ -74,6 +74,7 @@ TEST(SyncthingConfigPlanTest, FreshInstallGetsThePeerTheFolderAndTheOptions) {
   EXPECT_EQ(folder["path"], "/tmp/st1-res");
   EXPECT_EQ(folder["type"], "sendreceive");
   EXPECT_EQ(folder["maxConflicts"], -1);  // conflict copies are all kept
+  EXPECT_EQ(folder["ignorePerms"], true);  // two users share the folder: only an owner may chmod
   EXPECT_EQ(device_ids(folder["devices"]), (std::vector<std::string>{kN2, kN1}));
   EXPECT_EQ(folder["markerName"], ".stfolder");  // defaults kept for what the plan does not manage
   const auto& o = out["options"];
