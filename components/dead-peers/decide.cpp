@@ -20,7 +20,7 @@ std::string decide_dead_peers(Plan& plan, const Snapshot& s) {
   const DeadPeersView& v = s.dead_peers;
   if (!v.enabled) return {};
   const auto peers = wanted(s);
-  const auto script = dead_peers::render_dead_peers(s.self, peers, v.consul_serf_port);
+  const auto script = dead_peers::render_dead_peers(s.self, peers, v.consul_ports);
   if (!script.error.empty()) return "dead peers: not loaded: " + script.error;
   if (script.text == v.applied) return {};
   if (script.text == v.refused)
@@ -38,7 +38,7 @@ nlohmann::json dead_peers_status(const Snapshot& s) {
   nlohmann::json failed = nlohmann::json::object();
   for (const auto& [name, address] : peers) failed[name] = address;
   // Whether the kernel's table holds exactly these peers now.
-  const bool current = !v.applied.empty() && v.applied == dead_peers::render_dead_peers(s.self, peers, v.consul_serf_port).text;
+  const bool current = !v.applied.empty() && v.applied == dead_peers::render_dead_peers(s.self, peers, v.consul_ports).text;
   nlohmann::json out{{"gossip_known", s.consul.gossip_known}, {"failed_peers", failed}, {"table_current", current}};
   // Cut off itself: it refuses nobody (consul::in_gossip_majority).
   if (s.consul.gossip_known) out["in_gossip_majority"] = consul::in_gossip_majority(s.consul.gossip);

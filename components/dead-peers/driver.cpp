@@ -40,7 +40,7 @@ void DeadPeersDriver::reload() { refused_.clear(); }  // the operator may have f
 void DeadPeersDriver::observe(loop::Snapshot& s) const {
   auto& v = s.dead_peers;
   v.enabled = true;
-  v.consul_serf_port = ctx_.config.dead_peers.consul_serf_port;
+  v.consul_ports = {ctx_.config.dead_peers.consul_serf_port, ctx_.config.dead_peers.consul_server_port};
   v.applied = applied_;
   v.refused = refused_;
   v.error = error_;

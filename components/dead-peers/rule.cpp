@@ -26,7 +26,7 @@ std::string listed(const std::map<std::string, std::string>& peers) {
 }
 
 NftScript render_dead_peers(const std::string& node_name, const std::map<std::string, std::string>& peers,
-                            int consul_serf_port) {
+                            ConsulPorts consul) {
   NftScript out;
   std::string set;
   for (const auto& [name, address] : peers) {
@@ -44,8 +44,9 @@ NftScript render_dead_peers(const std::string& node_name, const std::map<std::st
              (set.empty() ? "" : "    elements = { " + set + " }\n") + "  }\n" +
              "  chain output {\n"
              "    type filter hook output priority filter; policy accept;\n"
-             "    ip daddr @failed tcp dport != " +
-             std::to_string(consul_serf_port) + " ct direction original counter reject with tcp reset\n" +
+             "    ip daddr @failed tcp dport != { " +
+             std::to_string(consul.serf) + ", " + std::to_string(consul.server) +
+             " } ct direction original counter reject with tcp reset\n" +
              "  }\n}\n";
   return out;
 }

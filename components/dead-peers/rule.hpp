@@ -20,6 +20,7 @@
 #include <map>
 #include <string>
 
+#include "components/dead-peers/consul_ports.hpp"
 #include "supervisor/cluster/records.hpp"
 
 namespace hasup::dead_peers {
@@ -41,12 +42,13 @@ std::string listed(const std::map<std::string, std::string>& peers);
 
 // The nft script that replaces the table whole with these addresses; an
 // error for anything that is not an IPv4 address (the table is `ip`).
+// Consul's own ports are never refused (consul_ports.hpp).
 inline constexpr const char* kDeadPeersTable = "ha_supervisor_dead_peers";
 struct NftScript {
   std::string text;
   std::string error;
 };
 NftScript render_dead_peers(const std::string& node_name, const std::map<std::string, std::string>& peers,
-                            int consul_serf_port);
+                            ConsulPorts consul);
 
 }  // namespace hasup::dead_peers

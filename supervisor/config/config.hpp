@@ -173,6 +173,7 @@ struct DeadPeersConfig {
   std::string nft = "/usr/sbin/nft";
   std::string script_file = "/run/ha-supervisor/dead-peers.nft";
   int consul_serf_port = 8301;  // never refused: serf reconnects over it
+  int consul_server_port = 8300;  // never refused: Raft reaches a healed node at once
 };
 
 struct Config {

@@ -634,6 +634,10 @@ std::vector<KeySpec> build_keys() {
        .help = "Consul's gossip (serf LAN) port on the peers, never refused: serf reconnects to a failed node "
                "over TCP, and a healed partition must find its way back.",
        .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(dead_peers.consul_server_port),
+       .help = "Consul's server RPC (Raft) port on the peers, never refused: refused, a healed node hears no "
+               "Raft leader, keeps calling elections and unseats the leader until gossip calls it alive.",
+       .int_ranges = {{1, 65535}}},
   };
 #undef HASUP_KEY
 }

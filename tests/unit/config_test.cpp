@@ -525,7 +525,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  api_key_file = \"/e/s/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
       "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n"
       "dead_peers: { enabled = true; nft = \"/b/nft2\"; script_file = \"/r/dp.nft\";\n"
-      "  consul_serf_port = 8302; };\n");
+      "  consul_serf_port = 8302; consul_server_port = 8299; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
   EXPECT_EQ(c.db.backend, "patroni");
@@ -605,6 +605,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.dead_peers.nft, "/b/nft2");
   EXPECT_EQ(c.dead_peers.script_file, "/r/dp.nft");
   EXPECT_EQ(c.dead_peers.consul_serf_port, 8302);
+  EXPECT_EQ(c.dead_peers.consul_server_port, 8299);
   // Every key differs from its default except token_file: the test above
   // really covers the whole schema.
   const auto changes = diff(Config{}, c);

@@ -28,7 +28,7 @@ Snapshot three_nodes() {
   s.consul.gossip = {{"198.18.0.11", "alive"}, {"198.18.0.12", "alive"}, {"198.18.0.13", "alive"},
                          {"198.18.0.19", "alive"}};
   // The empty table is loaded, as after the first cycle.
-  s.dead_peers.applied = render_dead_peers("n1", {}, 8301).text;
+  s.dead_peers.applied = render_dead_peers("n1", {}, {}).text;
   return s;
 }
 
@@ -83,12 +83,12 @@ TEST(DeadPeersRule, APeerWhoseGossipAddressIsNotItsRegisteredOneIsNotMatched) {
   EXPECT_TRUE(failed_peers(s.known.nodes, s.consul.gossip, "n1").empty());
 }
 
-TEST(DeadPeersRule, TheTableRefusesOnlyConnectionsThisNodeOpensAndNeverConsulsGossipPort) {
-  auto script = render_dead_peers("n1", {{"n2", "198.18.0.12"}, {"n3", "198.18.0.13"}}, 8301);
+TEST(DeadPeersRule, TheTableRefusesOnlyConnectionsThisNodeOpensAndNeverConsulsGossipOrRaftPort) {
+  auto script = render_dead_peers("n1", {{"n2", "198.18.0.12"}, {"n3", "198.18.0.13"}}, {8301, 8300});
   ASSERT_EQ(script.error, "");
   EXPECT_NE(script.text.find("elements = { 198.18.0.12, 198.18.0.13 }"), std::string::npos) << script.text;
   EXPECT_NE(script.text.find("hook output"), std::string::npos) << script.text;
-  EXPECT_NE(script.text.find("ip daddr @failed tcp dport != 8301 ct direction original counter reject with tcp reset"),
+  EXPECT_NE(script.text.find("ip daddr @failed tcp dport != { 8301, 8300 } ct direction original counter reject with tcp reset"),
             std::string::npos)
       << script.text;
   // Replaced whole: the table is made to exist, deleted, and written again in one script.
@@ -99,16 +99,16 @@ TEST(DeadPeersRule, TheTableRefusesOnlyConnectionsThisNodeOpensAndNeverConsulsGo
 }
 
 TEST(DeadPeersRule, AnEmptySetIsAValidTable) {
-  auto script = render_dead_peers("n1", {}, 8301);
+  auto script = render_dead_peers("n1", {}, {});
   ASSERT_EQ(script.error, "");
   EXPECT_EQ(script.text.find("elements"), std::string::npos) << script.text;
 }
 
 TEST(DeadPeersRule, AnAddressThatIsNotIPv4IsRefusedWhole) {
-  auto script = render_dead_peers("n1", {{"n2", "198.18.0.12"}, {"n3", "fd00::13"}}, 8301);
+  auto script = render_dead_peers("n1", {{"n2", "198.18.0.12"}, {"n3", "fd00::13"}}, {});
   EXPECT_EQ(script.text, "");
   EXPECT_NE(script.error.find("n3's address"), std::string::npos) << script.error;
-  script = render_dead_peers("n1", {{"n2", "198.18.0.12 } ; flush ruleset"}}, 8301);
+  script = render_dead_peers("n1", {{"n2", "198.18.0.12 } ; flush ruleset"}}, {});
   EXPECT_EQ(script.text, "");
   EXPECT_NE(script.error.find("not an IPv4 address"), std::string::npos) << script.error;
 }
@@ -128,7 +128,7 @@ TEST(DecideDeadPeers, APeerGossipCallsFailedIsRefusedAndTheReasonNamesIt) {
   const auto* apply = plan.find<ApplyDeadPeers>();
   ASSERT_NE(apply, nullptr);
   EXPECT_EQ(apply->peers, (Peers{{"n2", "198.18.0.12"}}));
-  EXPECT_EQ(apply->script, render_dead_peers("n1", apply->peers, 8301).text);
+  EXPECT_EQ(apply->script, render_dead_peers("n1", apply->peers, {}).text);
   EXPECT_NE(note.find("n2 (198.18.0.12) is refused at once"), std::string::npos) << note;
 
   // Loaded: nothing more to do.
@@ -140,7 +140,7 @@ TEST(DecideDeadPeers, APeerGossipCallsFailedIsRefusedAndTheReasonNamesIt) {
 
 TEST(DecideDeadPeers, APeerGossipCallsAliveAgainIsLetThroughAgain) {
   auto s = three_nodes();
-  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
+  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, {}).text;
   Plan plan;
   decide_dead_peers(plan, s);
   const auto* apply = plan.find<ApplyDeadPeers>();
@@ -150,7 +150,7 @@ TEST(DecideDeadPeers, APeerGossipCallsAliveAgainIsLetThroughAgain) {
 
 TEST(DecideDeadPeers, WithoutAnAnswerFromTheLocalAgentNothingIsRefused) {
   auto s = three_nodes();
-  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
+  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, {}).text;
   s.consul.gossip["198.18.0.12"] = "failed";  // as last read, before the agent stopped answering
   s.consul.gossip_known = false;
   Plan plan;
@@ -163,7 +163,7 @@ TEST(DecideDeadPeers, WithoutAnAnswerFromTheLocalAgentNothingIsRefused) {
 TEST(DecideDeadPeers, ATableNftRefusedIsNotAskedForAgainUntilItChanges) {
   auto s = three_nodes();
   s.consul.gossip["198.18.0.12"] = "failed";
-  s.dead_peers.refused = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
+  s.dead_peers.refused = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, {}).text;
   s.dead_peers.error = "nft: Operation not permitted";
   Plan plan;
   auto note = decide_dead_peers(plan, s);
@@ -203,7 +203,7 @@ TEST(DeadPeersStatus, SaysWhichPeersAreRefusedAndWhetherTheTableHoldsThem) {
   auto status = dead_peers_status(s);
   EXPECT_EQ(status["failed_peers"], (nlohmann::json{{"n2", "198.18.0.12"}}));
   EXPECT_EQ(status["table_current"], false);
-  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
+  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, {}).text;
   EXPECT_EQ(dead_peers_status(s)["table_current"], true);
 }
 
@@ -213,7 +213,7 @@ TEST(DeadPeersStatus, HactlStatusSaysWhichPeersAreRefusedOnlyWhenThereAreSome) {
   std::string table = cli::render_status_table(api::cluster_document(s, plan));
   EXPECT_EQ(table.find("dead peers"), std::string::npos) << table;
   s.consul.gossip["198.18.0.12"] = "failed";
-  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, 8301).text;
+  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, {}).text;
   table = cli::render_status_table(api::cluster_document(s, plan));
   EXPECT_NE(table.find("dead peers: this node's TCP to n2 (198.18.0.12) is refused at once (Consul's gossip: failed)\n"),
             std::string::npos)
