@@ -269,6 +269,15 @@ void Client::agent_members(Handler<std::vector<GossipMember>> done) {
        });
 }
 
+void Client::agent_join(const std::string& address, Handler<bool> done) {
+  call(http::Method::put, "/v1/agent/join/" + http::url_encode(address), {}, settings_.request_timeout,
+       [done = std::move(done)](Result<http::Response> r) {
+         if (!r) return done(r.error());
+         if (!success(r.value().status)) return done(status_error(r.value()));
+         done(true);
+       });
+}
+
 void Client::status_leader(Handler<std::string> done) {
   call(http::Method::get, "/v1/status/leader", {}, settings_.request_timeout,
        [done = std::move(done)](Result<http::Response> r) {

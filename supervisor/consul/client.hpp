@@ -55,6 +55,9 @@ class Client {
                       Handler<HealthList> done);
   void agent_self(Handler<AgentSelf> done);
   void agent_members(Handler<std::vector<GossipMember>> done);
+  // The local agent joins gossip through ADDRESS (its serf LAN port): a
+  // push/pull of member state both ways, at once.
+  void agent_join(const std::string& address, Handler<bool> done);
   void status_leader(Handler<std::string> done);
 
  private:

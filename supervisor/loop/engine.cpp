@@ -335,6 +335,7 @@ void Engine::on_probe(Clock::time_point sent, bool ok, const std::string& error,
     } else {
       view_stale_ = true;
       restart_watch("the quorum is back");
+      rejoin_gossip();
     }
     wake();
   } else if (view_stale_) {
@@ -417,6 +418,22 @@ void Engine::apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t
   // does when it invalidates our session. Check the session now, not at the next renew.
   if (had_member && !kv_.members.count(config_.node.name) && session_.valid) check_session_now();
   wake();
+}
+
+// After a cut-off (a partition that healed), the peers' gossip may still
+// call this node failed while it sees them alive: neither side probes a node
+// it holds dead, so serf noticed only at its 30 s reconnect, and until then
+// Consul refused this node a session ("Check 'serfHealth' is in critical
+// state"). A join through each peer is a push/pull of member state both
+// ways: this node learns it was called dead and refutes it at once.
+void Engine::rejoin_gossip() {
+  for (const auto& [name, node] : known_.nodes) {
+    if (name == config_.node.name || node.address.empty()) continue;
+    consul_.agent_join(node.address, [name = name](consul::Result<bool> r) {
+      if (r) spdlog::info("gossip: rejoined through {} after the cut-off", name);
+      else spdlog::warn("gossip: rejoining through {} failed: {}", name, r.error().to_string());
+    });
+  }
 }
 
 // After a write, read back at once so the next cycle decides on what Consul

@@ -65,6 +65,7 @@ class Engine {
   void on_probe(Clock::time_point sent, bool ok, const std::string& error,
                 const std::optional<consul::KvEntry>& leader_key);
   void restart_watch(const char* why);
+  void rejoin_gossip();
   void watch_kv();
   void apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t index);
   void refresh_kv(std::function<void()> then);

@@ -175,6 +175,9 @@ TEST_F(ClusterTest, LeaderWhoseAgentIsFrozenStepsDownAndRejoinsAsFollower) {
   // before the cut-off, acted on before it was re-read) shows only in the log.
   std::string healed = sup(leader).log().substr(log_at_thaw);
   EXPECT_EQ(healed.find("-> leader"), std::string::npos) << "the healed node called itself leader:\n" << healed;
+  // Its peers' gossip called it failed while it was frozen: it rejoins
+  // through them at once instead of waiting for serf's 30 s reconnect.
+  EXPECT_NE(healed.find("gossip: rejoined through"), std::string::npos) << healed;
   EXPECT_EQ(leader_index(), next) << "healing must not move leadership back";
 }
 

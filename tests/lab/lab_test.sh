@@ -617,6 +617,10 @@ check "partition: the cut-off leader steps down within 6 s" wait_for 6 bash -c "
 check "partition: the majority elects a leader" wait_for 20 another_leader "$victim" "$other"
 "$lab" heal "$victim" >/dev/null
 check "heal: the node is healthy again" wait_for 30 healthy "$victim"
+# The survivors' gossip called it failed; without a rejoin it came back only at
+# serf's 30 s reconnect (Consul refused it a session meanwhile).
+check "heal: its supervisor rejoined gossip through its peers at once" \
+  bash -c "'$lab' exec $victim journalctl -u ha-supervisor --no-pager | grep -q 'gossip: rejoined through'"
 check "heal: exactly one leader" bash -c "n=0; for x in n1 n2 n3; do '$lab' exec \$x hactl leader >/dev/null 2>&1 && n=\$((n+1)); done; [ \$n -eq 1 ]"
 
 # --- stop/start a unit, clear errors -----------------------------------------------
