@@ -4,7 +4,6 @@
 
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <limits>
 #include <optional>
 #include <vector>
 
@@ -59,10 +58,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void do_read_header() {
     header_parser_.emplace();
-    header_parser_->header_limit(limits_.header_limit);
-    // The size is checked once the route is known (413 for uploads only). Not
-    // boost::none: Beast 1.74 compares a length with an empty limit as "over".
-    header_parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    // The size is checked once the route is known (413 for uploads only).
+    http::set_parser_limits(*header_parser_, limits_.header_limit, std::nullopt);
     method_ = "-";
     target_ = "-";
     bytes_in_ = 0;

@@ -200,6 +200,10 @@ db::DbClusterParse parse_stolon_clusterdata(const std::string& json_text) {
     data = json::parse(json_text);
   } catch (const json::parse_error& e) {
     return error("clusterdata is not JSON (syntax error at byte " + std::to_string(e.byte) + ")");
+  } catch (const json::out_of_range&) {
+    // A number beyond a double (3e999) is nlohmann's out_of_range, not a
+    // parse_error: uncaught, it ended the supervisor (tests/fuzz/database_state.cpp).
+    return error("clusterdata is not JSON (a number out of range)");
   }
   if (!data.is_object()) return error("clusterdata is not a JSON object");
   const json* version = field(data, "formatVersion");

@@ -134,7 +134,13 @@ Parsed<FolderStatus> parse_folder_status(std::string_view body) {
       !count(*o, "needDeletes", deletes, out.error, "db/status") ||
       !count(*o, "needBytes", f.need_bytes, out.error, "db/status"))
     return out;
-  f.need_items = files + dirs + symlinks + deletes;
+  // Four counts that each fit can overflow together: 4 x 2^62 wraps to 0, a
+  // folder with nothing left to apply (seen writing tests/fuzz/syncthing_rest.cpp).
+  if (__builtin_add_overflow(files, dirs, &f.need_items) || __builtin_add_overflow(f.need_items, symlinks, &f.need_items) ||
+      __builtin_add_overflow(f.need_items, deletes, &f.need_items)) {
+    out.error = "db/status: needFiles + needDirectories + needSymlinks + needDeletes is over 2^63";
+    return out;
+  }
   // Optional: a malformed pullErrors leaves it 0 rather than losing the status.
   if (o->contains("pullErrors") && (*o)["pullErrors"].is_number()) count(*o, "pullErrors", f.pull_errors, out.error, "db/status");
   out.error.clear();

@@ -7,7 +7,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <limits>
 #include <optional>
 #include <vector>
 
@@ -70,9 +69,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void do_read_header() {
     request_.emplace();
-    request_->header_limit(limits_.header_bytes);
-    // Not boost::none: Beast 1.74 compares a length with an empty limit as "over".
-    request_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    http::set_parser_limits(*request_, limits_.header_bytes, std::nullopt);  // relayed, whatever its size
     request_writer_.reset();
     response_.reset();
     response_writer_.reset();
@@ -228,8 +225,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void read_response_header() {
     response_.emplace();
-    response_->header_limit(64 * 1024);
-    response_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    http::set_parser_limits(*response_, 64 * 1024, std::nullopt);
     if (request_->get().method() == bhttp::verb::head) response_->skip(true);
     upstream_.expires_after(limits_.upstream_timeout);
     bhttp::async_read_header(upstream_, upstream_buffer_, *response_,

@@ -60,8 +60,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void read_request() {
     parser_.emplace();
-    parser_->header_limit(server_->limits.header_limit);
-    parser_->body_limit(server_->limits.body_limit);
+    set_parser_limits(*parser_, server_->limits.header_limit, server_->limits.body_limit);
     stream_.expires_after(server_->limits.idle_timeout);
     bhttp::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_read(ec);

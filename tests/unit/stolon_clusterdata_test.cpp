@@ -345,6 +345,16 @@ TEST(StolonClusterdata, InputThatIsNotClusterdataIsAnErrorWithoutView) {
   expect_error(initial_with([](json& d) { d["keepers"] = "k1"; }), "keepers or dbs");
 }
 
+// nlohmann reports a number beyond a double as out_of_range, not as a
+// parse_error: it escaped the parser (std::terminate) until the fuzz harness
+// tests/fuzz/database_state.cpp found it.
+TEST(StolonClusterdata, ANumberBeyondADoubleIsAnErrorNotAnException) {
+  expect_error("3e999", "not JSON (a number out of range)");
+  std::string dump = initial().dump();
+  dump.insert(1, "\"x\":1e999,");  // a field stolon does not write, in a real dump
+  expect_error(dump, "number out of range");
+}
+
 TEST(StolonClusterdata, NullKeepersAndDbsAreAnEmptyCluster) {
   // Go writes nil maps as null: a cluster just created by stolonctl init.
   auto data = initial();

@@ -190,6 +190,18 @@ TEST(SyncthingRestParse, CompletionWantsThePercentageAndWholeCounts) {
   EXPECT_FALSE(parse_completion(R"({"completion":100,"needItems":0,"needBytes":-1,"needDeletes":0})").value);
 }
 
+// Four counts that each fit but whose sum does not: an error, never a sum that
+// wrapped (to 0 here: "nothing to apply"). UB before the fix: UBSan in the fuzz
+// harness (tests/fuzz/syncthing_rest.cpp) stops on corpus/syncthing_rest/crash-need-items-overflow.
+TEST(SyncthingRestParse, FolderStatusCountsThatOverflowTogetherAreAnError) {
+  const std::string quarter = std::to_string(std::int64_t{1} << 62);
+  auto status = parse_folder_status(R"({"state":"idle","needFiles":)" + quarter + R"(,"needDirectories":)" + quarter +
+                                    R"(,"needSymlinks":)" + quarter + R"(,"needDeletes":)" + quarter +
+                                    R"(,"needBytes":0})");
+  EXPECT_FALSE(status.value) << "need_items " << status.value->need_items;
+  EXPECT_NE(status.error.find("over 2^63"), std::string::npos) << status.error;
+}
+
 // Every error that is about a body that is not JSON quotes its start, so a
 // proxy's HTML page is recognised in the log.
 TEST(SyncthingRestParse, ANonJsonAnswerIsQuotedInTheError) {

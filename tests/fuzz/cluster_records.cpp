@@ -1,0 +1,54 @@
+// The records the supervisors share through Consul (supervisor/cluster/records.hpp)
+// and the node memory file (supervisor/cluster/known_nodes.hpp). Another node,
+// another version or anyone with KV write access may have written them. Each
+// has an encoder too: a record read once must encode to text that reads back
+// as the same record, else a node republishing what it read would change it.
+#include "supervisor/cluster/known_nodes.hpp"
+#include "supervisor/cluster/records.hpp"
+#include "tests/fuzz/fuzz_input.hpp"
+
+namespace {
+
+using namespace hasup::cluster;
+using hasup::fuzz::must_hold;
+
+enum Parser : std::uint8_t { member, node, forgotten, leader_value, maintenance, cluster_state, remembered, count };
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto [parser, text] = hasup::fuzz::pick(data, size, Parser::count);
+  switch (parser) {
+    case member:
+      if (auto read = decode_member(text); read.record) must_hold(decode_member(encode(*read.record)).record == read.record);
+      break;
+    case node:
+      if (auto read = decode_node(text)) must_hold(decode_node(encode(*read)) == read);
+      break;
+    case forgotten:
+      if (auto read = decode_forgotten(text)) must_hold(decode_forgotten(encode(*read)) == read);
+      break;
+    case leader_value:
+      if (auto read = decode_leader_value(text)) {
+        auto again = decode_leader_value(encode(*read));
+        must_hold(again && again->name == read->name && again->address == read->address);
+      }
+      break;
+    case maintenance:
+      if (auto read = decode_maintenance(text)) {
+        auto again = decode_maintenance(encode(*read));
+        must_hold(again && again->enabled == read->enabled && again->requested_by == read->requested_by &&
+                  again->at == read->at);
+      }
+      break;
+    case cluster_state:
+      if (auto read = decode_cluster_state(text); read.state)
+        must_hold(decode_cluster_state(encode(*read.state)).state == read.state);
+      break;
+    case remembered:
+      if (auto read = decode_remembered(text); read.nodes)
+        must_hold(decode_remembered(encode_remembered(*read.nodes)).nodes == read.nodes);
+      break;
+  }
+  return 0;
+}
