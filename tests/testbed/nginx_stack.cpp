@@ -45,10 +45,11 @@ NginxStack::NginxStack(const std::string& tag, NginxStackOptions options) : opti
   const std::string real_conf = "/etc/ha-supervisor/nginx/nginx.conf";
   for (auto at = unit.find(real_conf); at != std::string::npos; at = unit.find(real_conf))
     unit.replace(at, real_conf.size(), conf_path_);
+  // Its own /tmp would hide the test's files, which live under /tmp.
   std::string kept;
   std::stringstream lines(unit);
   for (std::string line; std::getline(lines, line);)
-    if (line.rfind("LogsDirectory=", 0) != 0) kept += line + "\n";
+    if (line.rfind("LogsDirectory=", 0) != 0 && line.rfind("PrivateTmp=", 0) != 0) kept += line + "\n";
   node_->add_unit("ha-nginx.service", kept);
 }
 
