@@ -3,6 +3,7 @@
 #include "components/patroni/render.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/util/ip_network.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::loop {
 
@@ -17,7 +18,7 @@ patroni::PatroniModel with_peer_hosts(const patroni::PatroniModel& base, const S
   std::string outside;
   for (const auto& a : addresses) {
     if (address_in_network(a, model.peer_network)) model.peer_addresses.push_back(a);
-    else outside += (outside.empty() ? "" : ", ") + a;
+    else outside += (outside.empty() ? "" : ", ") + quoted_printable(a);  // Consul's text: shown, never acted on
   }
   if (!outside.empty()) note += "; patroni: pg_hba leaves out " + outside + " (outside db.peer_network " + model.peer_network + ")";
   return model;

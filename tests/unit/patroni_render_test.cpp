@@ -308,7 +308,17 @@ TEST(DecideDb, PgHbaAdmitsTheClusterNodesOnlyAndFollowsAJoin) {
   note = loop::decide_db(outside, s);
   ASSERT_NE(outside.find<loop::ApplyPatroniConf>(), nullptr) << note;
   EXPECT_FALSE(contains(outside.find<loop::ApplyPatroniConf>()->yml, "203.0.113.5"));
-  EXPECT_TRUE(contains(note, "pg_hba leaves out 203.0.113.5 (outside db.peer_network 198.18.0.0/24)")) << note;
+  EXPECT_TRUE(contains(note, "pg_hba leaves out \"203.0.113.5\" (outside db.peer_network 198.18.0.0/24)")) << note;
+  // Not an address at all (a member record is Consul's text): named quoted, with its control bytes escaped.
+  cluster::MemberRecord garbled;
+  garbled.name = "n6";
+  garbled.address = "10.0.0.6\n- host all all 0.0.0.0/0";
+  s.kv.members["n6"] = garbled;
+  loop::Plan bad;
+  note = loop::decide_db(bad, s);
+  ASSERT_NE(bad.find<loop::ApplyPatroniConf>(), nullptr) << "one bad record stops no node's config: " << note;
+  EXPECT_FALSE(contains(bad.find<loop::ApplyPatroniConf>()->yml, "0.0.0.0/0"));
+  EXPECT_TRUE(contains(note, "\"10.0.0.6\\x0a- host all all 0.0.0.0/0\"")) << note;
 }
 
 TEST(DecideDb, NothingIsRenderedBeforeConsulsViewOfTheNodesWasRead) {
