@@ -1,0 +1,126 @@
+"""Injecting and healing each fault kind of schedule.KINDS in the lab.
+inject(kind) returns (target, heal) where heal() undoes the fault, or raises
+Skip with the reason the fault cannot run here."""
+import subprocess
+import threading
+
+from lab import NS_PREFIX
+
+UNITS = {"kill-syncthing": "ha-syncthing", "kill-nginx": "ha-nginx", "kill-gate": "ha-upload-gate",
+         "kill-rest": "rest-standin", "kill-keepalived": "keepalived", "kill-supervisor": "ha-supervisor",
+         "kill-patroni": "ha-patroni"}
+PGDATA = "/var/lib/ha-patroni/data"
+
+
+class Skip(Exception):
+    pass
+
+
+def _ip(*args):
+    p = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=10)
+    if p.returncode != 0:
+        raise RuntimeError(f"ip {' '.join(args)}: {p.stderr.strip()}")
+
+
+def _all(fn, nodes):
+    """fn(node) for every node at once (a power cut hits them together)."""
+    errors = []
+
+    def one(n):
+        try:
+            fn(n)
+        except Exception as e:  # reported after all ran
+            errors.append(f"{n}: {e}")
+    threads = [threading.Thread(target=one, args=(n,)) for n in nodes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise RuntimeError("; ".join(errors))
+
+
+class Faults:
+    def __init__(self, lab):
+        self.lab = lab
+
+    def _node(self, roles, role):
+        node = roles.get(role)
+        if not node:
+            raise Skip(f"no node is {role} now ({roles})")
+        return node
+
+    def _other(self, roles, node):
+        """The IP holder when it is another node, else a node with no role."""
+        if roles.get("holder") and roles["holder"] != node:
+            return roles["holder"]
+        return next(n for n in self.lab.managers() if n != node)
+
+    def _systemctl_kill(self, node, unit, signal):
+        rc, _ = self.lab.exec(node, "systemctl", "kill", "-s", signal, unit)
+        if rc != 0:
+            raise RuntimeError(f"systemctl kill -s {signal} {unit} on {node}: exit {rc}")
+
+    def inject(self, kind, roles):
+        lab = self.lab
+        if kind.startswith("crash-"):
+            node = self._node(roles, kind.split("-", 1)[1])
+            lab.run("crash", node)
+            return node, lambda: lab.run("restart", node)
+        if kind.startswith("partition-"):
+            node = self._node(roles, kind.split("-", 1)[1])
+            lab.run("partition", node)
+            return node, lambda: lab.run("heal", node)
+        if kind in ("cut-pair", "cut-oneway"):
+            a = self._node(roles, "primary")
+            b = self._other(roles, a)
+            sides = [(a, b), (b, a)] if kind == "cut-pair" else [(a, b)]
+            for src, dst in sides:
+                _ip("-n", NS_PREFIX + src, "route", "add", "blackhole", lab.address(dst) + "/32")
+
+            def heal():
+                for src, dst in sides:
+                    _ip("-n", NS_PREFIX + src, "route", "del", "blackhole", lab.address(dst) + "/32")
+            return f"{a},{b}", heal
+        if kind == "kill-consul-leader":
+            node = self._node(roles, "leader")
+            self._systemctl_kill(node, "consul", "SIGKILL")
+            return node, lambda: lab.exec(node, "systemctl", "start", "consul")
+        if kind == "kill-postgres":
+            node = self._node(roles, "primary")
+            rc, out = lab.exec(node, "head", "-1", PGDATA + "/postmaster.pid")
+            if rc != 0 or not out.strip().isdigit():
+                raise RuntimeError(f"no postmaster.pid on {node}")
+            rc, _ = lab.exec(node, "kill", "-KILL", out.strip())
+            if rc != 0:
+                raise RuntimeError(f"kill -KILL {out.strip()} on {node}: exit {rc}")
+            return node, lambda: None  # Patroni starts it again
+        if kind in UNITS:
+            node = self._node(roles, "primary" if kind == "kill-patroni" else "holder")
+            self._systemctl_kill(node, UNITS[kind], "SIGKILL")
+            return node, lambda: lab.exec(node, "systemctl", "start", UNITS[kind])
+        if kind == "hang-supervisor":
+            node = self._node(roles, "holder")
+            self._systemctl_kill(node, "ha-supervisor", "SIGSTOP")
+            return node, lambda: self._systemctl_kill(node, "ha-supervisor", "SIGCONT")
+        if kind == "cold-start-all":
+            nodes = lab.managers()
+            _all(lambda n: lab.run("crash", n), nodes)
+            return ",".join(nodes), lambda: _all(lambda n: lab.run("restart", n), nodes)
+        if kind == "join-leave":
+            if "n4" in lab.managers():
+                raise Skip("n4 is already a member")
+            lab.run("join", "n4")
+            return "n4", lambda: lab.run("leave", "n4")
+        if kind == "netem":
+            node = self._node(roles, "primary")
+            p = subprocess.run(["ip", "netns", "exec", NS_PREFIX + node, "tc", "qdisc", "add", "dev", "eth0", "root",
+                                "netem", "loss", "20%", "delay", "50ms"], capture_output=True, text=True, timeout=10)
+            if p.returncode != 0:
+                raise Skip(f"this kernel has no netem qdisc (tc: {p.stderr.strip()})")
+            return node, lambda: subprocess.run(["ip", "netns", "exec", NS_PREFIX + node, "tc", "qdisc", "del",
+                                                 "dev", "eth0", "root"], capture_output=True, timeout=10)
+        if kind == "disk-full":
+            raise Skip("not built yet: the lab's nodes write to the host's disk through an overlay, and a small "
+                       "filesystem under a running PostgreSQL's data directory needs the node provisioned onto it")
+        raise ValueError(f"unknown fault kind {kind}")
