@@ -103,6 +103,12 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
   for (const auto& component : loop::components())
     if (component.enabled(s)) self[component.name] = component.status(s);
   self["consul_node"] = s.consul.agent_node;
+  // This node's checks on which Consul's catalog and the local agent
+  // disagree (catalog_sync.hpp acts on a lasting one).
+  json drift = json::array();
+  for (const auto& d : s.consul.catalog_drift)
+    drift.push_back({{"check", d.check}, {"agent", d.agent}, {"catalog", d.catalog}, {"for_ms", d.lasted.count()}});
+  self["catalog_drift"] = drift;
   self["protections"] = protections_document(s);
   self["known_nodes"] = {{"kept", s.known.kept}, {"memory_error", s.known.memory_error}};
   doc["self"] = self;

@@ -269,6 +269,33 @@ void Client::agent_members(Handler<std::vector<GossipMember>> done) {
        });
 }
 
+void Client::agent_checks(Handler<CheckStatuses> done) {
+  call(http::Method::get, "/v1/agent/checks", {}, settings_.request_timeout,
+       [done = std::move(done)](Result<http::Response> r) {
+         if (!r) return done(r.error());
+         if (!success(r.value().status)) return done(status_error(r.value()));
+         done(parse_check_statuses(r.value().body));
+       });
+}
+
+void Client::node_checks(const std::string& node, Handler<CheckStatuses> done) {
+  call(http::Method::get, "/v1/health/node/" + http::url_encode(node), {}, settings_.request_timeout,
+       [done = std::move(done)](Result<http::Response> r) {
+         if (!r) return done(r.error());
+         if (!success(r.value().status)) return done(status_error(r.value()));
+         done(parse_check_statuses(r.value().body));
+       });
+}
+
+void Client::agent_reload(Handler<bool> done) {
+  call(http::Method::put, "/v1/agent/reload", {}, settings_.request_timeout,
+       [done = std::move(done)](Result<http::Response> r) {
+         if (!r) return done(r.error());
+         if (!success(r.value().status)) return done(status_error(r.value()));
+         done(true);
+       });
+}
+
 void Client::agent_join(const std::string& address, Handler<bool> done) {
   call(http::Method::put, "/v1/agent/join/" + http::url_encode(address), {}, settings_.request_timeout,
        [done = std::move(done)](Result<http::Response> r) {

@@ -55,6 +55,13 @@ class Client {
                       Handler<HealthList> done);
   void agent_self(Handler<AgentSelf> done);
   void agent_members(Handler<std::vector<GossipMember>> done);
+  // The local agent's checks as it runs them, and the catalog's record of
+  // NODE's checks (from the servers: it needs a leader).
+  void agent_checks(Handler<CheckStatuses> done);
+  void node_checks(const std::string& node, Handler<CheckStatuses> done);
+  // The agent reads its config files again and syncs its whole local state
+  // to the catalog (a full anti-entropy run). Needs agent:write.
+  void agent_reload(Handler<bool> done);
   // The local agent joins gossip through ADDRESS (its serf LAN port): a
   // push/pull of member state both ways, at once.
   void agent_join(const std::string& address, Handler<bool> done);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "supervisor/util/printable.hpp"
+
 namespace hasup::consul {
 
 using nlohmann::json;
@@ -281,6 +283,25 @@ Result<std::vector<GossipMember>> parse_agent_members(const std::string& body) {
     members.push_back(std::move(m));
   }
   return members;
+}
+
+Result<CheckStatuses> parse_check_statuses(const std::string& body) {
+  auto parsed = parse_json(body, "checks");
+  if (!parsed) return parsed.error();
+  const json& doc = parsed.value();
+  if (!doc.is_array() && !doc.is_object()) return parse_error("checks: neither an array nor an object");
+  CheckStatuses out;
+  for (const json& entry : doc) {
+    Fields f(entry, "check");
+    std::string id = f.string("CheckID");
+    std::string status = f.string("Status");
+    if (!f.ok()) return parse_error(f.problem());
+    if (id.empty()) return parse_error("check: empty CheckID");
+    if (status != "passing" && status != "warning" && status != "critical")
+      return parse_error("check " + quoted_printable(id) + ": Status is not passing, warning or critical");
+    if (!out.emplace(std::move(id), std::move(status)).second) return parse_error("checks: a CheckID twice");
+  }
+  return out;
 }
 
 Result<AgentSelf> parse_agent_self(const std::string& body) {

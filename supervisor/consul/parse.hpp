@@ -17,6 +17,9 @@ Result<std::vector<ServiceInstance>> parse_health_service(const std::string& bod
 Result<AgentSelf> parse_agent_self(const std::string& body);
 Result<std::vector<GossipMember>> parse_agent_members(const std::string& body);
 Result<std::string> parse_status_leader(const std::string& body);
+// GET /v1/agent/checks (an object by check id) or /v1/health/node/NODE (an
+// array): each entry's CheckID and Status.
+Result<CheckStatuses> parse_check_statuses(const std::string& body);
 
 // Requests -> JSON bodies.
 std::string encode_session_spec(const SessionSpec& spec);

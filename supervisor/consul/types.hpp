@@ -154,4 +154,9 @@ struct GossipMember {
   std::string status;
 };
 
+// Check id -> status ("passing", "warning", "critical"): the local agent's
+// own view (GET /v1/agent/checks) or the catalog's for one node
+// (GET /v1/health/node/NODE). The two differ while anti-entropy catches up.
+using CheckStatuses = std::map<std::string, std::string>;
+
 }  // namespace hasup::consul

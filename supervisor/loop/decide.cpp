@@ -1,5 +1,6 @@
 #include "supervisor/loop/decide.hpp"
 
+#include "supervisor/loop/catalog_sync.hpp"
 #include "supervisor/loop/components.hpp"
 
 #include <algorithm>
@@ -45,6 +46,7 @@ std::string to_string(Job job) {
     case Job::apply_vrrp_filter: return "apply-vrrp-filter";
     case Job::remember_nodes: return "remember-nodes";
     case Job::apply_dead_peers: return "apply-dead-peers";
+    case Job::resync_consul_agent: return "resync-consul-agent";
   }
   return "unknown";
 }
@@ -196,6 +198,7 @@ Plan decide_cluster(const Snapshot& s);
 
 Plan decide(const Snapshot& s) {
   Plan plan = decide_cluster(s);
+  if (std::string note = decide_catalog_sync(plan, s); !note.empty()) plan.reason += "; " + note;
   // Each component in list order: the floating IP's placement sees the plan's role.
   for (const auto& component : components())
     if (std::string note = component.decide(plan, s); !note.empty()) plan.reason += "; " + note;

@@ -69,6 +69,7 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       watch_backoff_(timers_.make()),
       wake_timer_(timers_.make()),
       gossip_(consul_, timers_.make(), [this] { return config_.consul.gossip_poll_interval_ms; }, [this] { wake(); }),
+      catalog_drift_(consul_, timers_.make(), [this] { return link_.agent_node; }, [this] { wake(); }),
       shutdown_deadline_(io),
       units_(io, config_.systemd.bus_address, [this] { wake(); }),
       driver_context_{io,
@@ -96,6 +97,7 @@ void Engine::start() {
   load_known_nodes();
   probe_quorum();
   gossip_.start();
+  catalog_drift_.start();
   watch_kv();
   keep_session();
   // One watch over every unit: the configured extras, then each driver's.
@@ -128,6 +130,7 @@ Snapshot Engine::observe() const {
   s.wall_time = cluster::utc_now_iso8601();
   s.consul = link_;
   gossip_.observe(s.consul);
+  catalog_drift_.observe(s.consul);
   if (link_.ever_reached_quorum) {
     auto age = std::chrono::duration_cast<milliseconds>(Clock::now() - last_quorum_contact_);
     s.consul.since_quorum_contact = age;
@@ -771,6 +774,22 @@ void Engine::run(const RememberNodes& a) {
   finish_job(Job::remember_nodes);
 }
 
+void Engine::run(const ResyncConsulAgent& a) {
+  spdlog::warn("Consul's catalog disagrees with the local agent on {} (a status change anti-entropy lost): asking "
+               "the agent to reload, which syncs all of its state to the catalog",
+               a.disagreements);
+  catalog_drift_.resynced();
+  consul_.agent_reload([this](consul::Result<bool> r) {
+    if (r) {
+      spdlog::info("the local Consul agent reloaded and synced its checks to the catalog");
+    } else {
+      note_consul_error("asking the local agent to reload", r.error());
+      spdlog::warn("asking the local Consul agent to reload failed: {}", r.error().to_string());
+    }
+    finish_job(Job::resync_consul_agent);
+  });
+}
+
 // ---- shutdown and reload ---------------------------------------------------
 
 void Engine::request_shutdown() {
@@ -792,6 +811,7 @@ void Engine::finish_shutdown() {
   if (stopped_) return;
   stopped_ = true;
   gossip_.stop();
+  catalog_drift_.stop();
   timers_.cancel_all();
   for (const auto& driver : drivers_) driver->stop();
   consul_.service_deregister(service_id(), [this](consul::Result<bool> r) {

@@ -18,6 +18,7 @@
 #include "supervisor/cluster/keys.hpp"
 #include "supervisor/config/config.hpp"
 #include "supervisor/consul/client.hpp"
+#include "supervisor/loop/catalog_drift_poll.hpp"
 #include "supervisor/loop/driver.hpp"
 #include "supervisor/loop/gossip_poll.hpp"
 #include "supervisor/loop/plan.hpp"
@@ -86,6 +87,7 @@ class Engine {
   void run(const CloseSession&);
   void run(const RegisterNode&);
   void run(const RememberNodes&);
+  void run(const ResyncConsulAgent&);
   void load_known_nodes();
   void update_known_nodes();
   void finish_shutdown();
@@ -133,6 +135,7 @@ class Engine {
   boost::asio::steady_timer& watch_backoff_;
   boost::asio::steady_timer& wake_timer_;  // a plan's wake_after
   GossipPoll gossip_;  // on a timer from timers_
+  CatalogDriftPoll catalog_drift_;  // on a timer from timers_
   // Not in timers_: it bounds the shutdown itself.
   boost::asio::steady_timer shutdown_deadline_;
   std::chrono::milliseconds watch_backoff_delay_{250};

@@ -73,6 +73,14 @@ struct RememberNodes {
   bool operator==(const RememberNodes&) const = default;
 };
 
+// The local Consul agent reloads, which syncs its whole state to the catalog
+// (catalog_sync.hpp says when).
+struct ResyncConsulAgent {
+  static constexpr Job job = Job::resync_consul_agent;
+  std::string disagreements;  // in words, for the log
+  bool operator==(const ResyncConsulAgent&) const = default;
+};
+
 // The floating IP (components/keepalived/driver).
 struct SetVipFault {
   static constexpr Job job = Job::set_vip_fault;
@@ -158,7 +166,8 @@ struct ApplyDeadPeers {
 };
 
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
-                            ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes, SetVipFault,
+                            ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
+                            ResyncConsulAgent, SetVipFault,
                             SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
                             StartSyncthing, ApplyDeadPeers>;

@@ -27,9 +27,18 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  start_keepalived, register_node, apply_nginx_conf, start_nginx,
                  apply_patroni_conf, start_patroni, set_vip_preference, bootstrap_stolon,
                  start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter, remember_nodes,
-                 apply_dead_peers };
+                 apply_dead_peers, resync_consul_agent };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
+
+// A check of this node on which the catalog and the local agent disagree
+// (CatalogDriftPoll), and for how long so far.
+struct CheckDrift {
+  std::string check;
+  std::string agent;    // the status the local agent runs
+  std::string catalog;  // the catalog's, or "missing"
+  std::chrono::milliseconds lasted{0};
+};
 
 struct ConsulLink {
   bool agent_known = false;   // /v1/agent/self answered at least once
@@ -47,6 +56,11 @@ struct ConsulLink {
   bool gossip_known = false;
   std::map<std::string, std::string> gossip;
   std::string gossip_error;  // the last poll's failure ("" after a success)
+  // The catalog's disagreements with the local agent on this node's checks
+  // (empty when none, or when either could not be read), and how long ago
+  // the agent was last asked for a full sync (unset: never).
+  std::vector<CheckDrift> catalog_drift;
+  std::optional<std::chrono::milliseconds> agent_resync_ago;
   std::string last_error;     // newest failure of any call to Consul, for status
 };
 

@@ -13,7 +13,7 @@ using fuzz::must_hold;
 
 enum Parser : std::uint8_t {
   index_header, kv_entries, session_id, sessions, txn_committed, txn_rolled_back, health_service,
-  agent_self, agent_members, status_leader, base64, count
+  agent_self, agent_members, status_leader, base64, check_statuses, count
 };
 
 // Consul's values travel as base64 both ways: what was decoded encodes back to
@@ -47,6 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case agent_members: consul::parse_agent_members(body); break;
     case status_leader: consul::parse_status_leader(body); break;
     case base64: check_base64(body); break;
+    case check_statuses: consul::parse_check_statuses(body); break;
   }
   return 0;
 }

@@ -365,6 +365,45 @@ TEST(ParseHealthService, OtherErrorsAreParseErrors) {
   EXPECT_TRUE(is_parse_error(parse_health_service("[")));
 }
 
+// ---------------------------------------------------------------- check statuses
+
+// A lab node's real answers (Consul 1.8.7), Output fields shortened.
+const char* kAgentChecks =
+    R"({"ha-supervisor-alive-n1":{"Node":"consul-n1","CheckID":"ha-supervisor-alive-n1","Name":"ha-supervisor control loop alive","Status":"passing","Notes":"","Output":"loop alive: follower","ServiceID":"ha-supervisor-n1","ServiceName":"ha-supervisor","ServiceTags":[],"Type":"ttl","Definition":{},"CreateIndex":0,"ModifyIndex":0},)"
+    R"("rest-service-status":{"Node":"consul-n1","CheckID":"rest-service-status","Name":"REST service answers /api/v3.1/status","Status":"critical","Notes":"","Output":"HTTP GET: 503","ServiceID":"rest-service","ServiceName":"rest-service","ServiceTags":[],"Type":"http","Definition":{},"CreateIndex":0,"ModifyIndex":0}})";
+const char* kNodeChecks =
+    R"([{"Node":"consul-n1","CheckID":"ha-supervisor-alive-n1","Name":"ha-supervisor control loop alive","Status":"passing","Notes":"","Output":"loop alive: follower","ServiceID":"ha-supervisor-n1","ServiceName":"ha-supervisor","ServiceTags":[],"Type":"ttl","Definition":{},"CreateIndex":39,"ModifyIndex":4758},)"
+    R"({"Node":"consul-n1","CheckID":"rest-service-status","Name":"REST service answers /api/v3.1/status","Status":"passing","Notes":"","Output":"HTTP GET: 200 OK","ServiceID":"rest-service","ServiceName":"rest-service","ServiceTags":[],"Type":"http","Definition":{},"CreateIndex":38,"ModifyIndex":8979},)"
+    R"({"Node":"consul-n1","CheckID":"serfHealth","Name":"Serf Health Status","Status":"passing","Notes":"","Output":"Agent alive and reachable","ServiceID":"","ServiceName":"","ServiceTags":[],"Type":"","Definition":{},"CreateIndex":20,"ModifyIndex":20}])";
+
+TEST(ParseCheckStatuses, ReadsTheAgentsObjectAndTheCatalogsArray) {
+  auto agent = parse_check_statuses(kAgentChecks);
+  ASSERT_TRUE(agent.ok()) << agent.error().to_string();
+  EXPECT_EQ(agent.value(), (CheckStatuses{{"ha-supervisor-alive-n1", "passing"}, {"rest-service-status", "critical"}}));
+  auto catalog = parse_check_statuses(kNodeChecks);
+  ASSERT_TRUE(catalog.ok()) << catalog.error().to_string();
+  EXPECT_EQ(catalog.value(), (CheckStatuses{{"ha-supervisor-alive-n1", "passing"},
+                                            {"rest-service-status", "passing"},
+                                            {"serfHealth", "passing"}}));
+  EXPECT_TRUE(parse_check_statuses("{}").value().empty()) << "an agent with no checks";
+  EXPECT_TRUE(parse_check_statuses("[]").value().empty()) << "a node the catalog does not know";
+}
+
+TEST(ParseCheckStatuses, AnythingElseIsAParseErrorNotAPartialList) {
+  const std::string good = R"({"CheckID":"a","Status":"passing"})";
+  EXPECT_TRUE(is_parse_error(parse_check_statuses("")));
+  EXPECT_TRUE(is_parse_error(parse_check_statuses("null")));
+  EXPECT_TRUE(is_parse_error(parse_check_statuses(R"("passing")")));
+  EXPECT_TRUE(is_parse_error(parse_check_statuses("[" + good + ",")));
+  EXPECT_TRUE(is_parse_error(parse_check_statuses("[" + good + R"(,{"CheckID":"b"}])"))) << "no Status";
+  EXPECT_TRUE(is_parse_error(parse_check_statuses("[" + good + R"(,{"Status":"passing"}])"))) << "no CheckID";
+  EXPECT_TRUE(is_parse_error(parse_check_statuses(R"([{"CheckID":"","Status":"passing"}])")));
+  EXPECT_TRUE(is_parse_error(parse_check_statuses(R"([{"CheckID":"a","Status":1}])")));
+  EXPECT_TRUE(is_parse_error(parse_check_statuses(R"([{"CheckID":"a","Status":"fine"}])"))) << "not a status";
+  EXPECT_TRUE(is_parse_error(parse_check_statuses("[" + good + "," + good + "]"))) << "one id twice";
+  EXPECT_TRUE(is_parse_error(parse_check_statuses(R"([["a","passing"]])")));
+}
+
 // ---------------------------------------------------------------- agent self, status leader
 
 TEST(ParseAgentSelf, ReadsConfig) {

@@ -1265,5 +1265,69 @@ TEST(DecideVip, TheDatabasePrimarysNodeIsPreferredAsTheNextHolder) {
   EXPECT_FALSE(decide(s).has<SetVipPreference>());
 }
 
+// ---------------------------------------------------------------- the catalog and the local agent
+
+// A check the local agent runs passing that the catalog shows critical: the
+// agent's push of the change was lost (the fault suite's kill-consul-leader).
+Snapshot drifted(std::chrono::milliseconds lasted) {
+  Snapshot s = follower_snapshot();
+  s.consul.catalog_drift.push_back({"rest-service-status", "passing", "critical", lasted});
+  return s;
+}
+
+TEST(DecideCatalogSync, ALastingDisagreementAsksTheAgentForAFullSync) {
+  Plan plan = decide(drifted(std::chrono::milliseconds(5000)));
+  const ResyncConsulAgent* resync = plan.find<ResyncConsulAgent>();
+  ASSERT_NE(resync, nullptr) << jobs_of(plan);
+  EXPECT_TRUE(contains(resync->disagreements, "\"rest-service-status\" (agent passing, catalog \"critical\")"));
+  EXPECT_TRUE(contains(plan.reason, "Consul's catalog disagrees with the local agent for more than 5 s on"));
+  EXPECT_TRUE(contains(plan.reason, "asking the agent for a full sync (reload)"));
+  EXPECT_TRUE(contains(plan.reason, "follower of n2")) << "the cluster's part is still said";
+}
+
+TEST(DecideCatalogSync, TheUsualLagOfAPushIsLeftAloneAndLookedAtAgainWhenItWouldCount) {
+  Plan plan = decide(drifted(std::chrono::milliseconds(1200)));
+  EXPECT_FALSE(plan.has<ResyncConsulAgent>());
+  EXPECT_FALSE(contains(plan.reason, "catalog"));
+  ASSERT_TRUE(plan.wake_after.has_value());
+  EXPECT_EQ(*plan.wake_after, std::chrono::milliseconds(3800));
+}
+
+TEST(DecideCatalogSync, AsksAtMostOnceEvery30Seconds) {
+  Snapshot s = drifted(std::chrono::milliseconds(20000));
+  s.consul.agent_resync_ago = std::chrono::milliseconds(12000);
+  Plan plan = decide(s);
+  EXPECT_FALSE(plan.has<ResyncConsulAgent>()) << jobs_of(plan);
+  EXPECT_TRUE(contains(plan.reason, "asked for a full sync less than 30 s ago"));
+  ASSERT_TRUE(plan.wake_after.has_value());
+  EXPECT_LE(*plan.wake_after, std::chrono::milliseconds(18000));
+  s.consul.agent_resync_ago = std::chrono::milliseconds(900);
+  plan = decide(s);
+  EXPECT_FALSE(plan.has<ResyncConsulAgent>());
+  EXPECT_FALSE(contains(plan.reason, "catalog")) << "the sync just asked for is under way: nothing to say yet";
+  s.consul.agent_resync_ago = std::chrono::milliseconds(30000);
+  EXPECT_TRUE(decide(s).has<ResyncConsulAgent>());
+}
+
+TEST(DecideCatalogSync, NotWithoutAQuorumNorWhileShuttingDownNorWhileOneRuns) {
+  Snapshot cut_off = drifted(std::chrono::milliseconds(9000));
+  cut_off.consul.quorum_reachable = false;
+  EXPECT_FALSE(decide(cut_off).has<ResyncConsulAgent>()) << "a full sync needs a Raft leader";
+  Snapshot stopping = drifted(std::chrono::milliseconds(9000));
+  stopping.shutting_down = true;
+  EXPECT_FALSE(decide(stopping).has<ResyncConsulAgent>());
+  Snapshot busy = drifted(std::chrono::milliseconds(9000));
+  busy.busy.insert(Job::resync_consul_agent);
+  EXPECT_FALSE(decide(busy).has<ResyncConsulAgent>());
+}
+
+TEST(DecideCatalogSync, ACheckIdFromConsulIsQuotedInTheReason) {
+  Snapshot s = follower_snapshot();
+  s.consul.catalog_drift.push_back({"evil\nid", "passing", "missing", std::chrono::milliseconds(6000)});
+  Plan plan = decide(s);
+  EXPECT_FALSE(contains(plan.reason, "evil\nid"));
+  EXPECT_TRUE(contains(plan.reason, "\"evil\\x0aid\""));
+}
+
 }  // namespace
 }  // namespace hasup::loop
