@@ -6,14 +6,7 @@
 # come back). The seed is fixed so a failure replays: HA_CHAOS_SEED changes it.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: the lab needs root (network namespaces, mounts, cgroups)"
-  exit 0
-fi
-if [ -e "$top/.run/lab/nodes" ]; then
-  echo "SKIP: a lab is already up in this checkout; not touching it (run scripts/lab down)"
-  exit 0
-fi
+. "$top/tests/lab/own_lab_or_skip.sh"
 seed=${HA_CHAOS_SEED:-2026}
 out="$top/.run/chaos/ci-$seed"
 rm -rf "$out"

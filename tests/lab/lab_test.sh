@@ -7,14 +7,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 lab="$top/scripts/lab"
 passed=0 failed=0 failed_names=()
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "SKIP: the lab needs root (network namespaces, mounts, cgroups)"
-  exit 0
-fi
-if [ -e "$top/.run/lab/nodes" ]; then
-  echo "SKIP: a lab is already up in this checkout; not touching it (run scripts/lab down)"
-  exit 0
-fi
+. "$top/tests/lab/own_lab_or_skip.sh"
 
 # Each result line says when it came (seconds since the start) and how long
 # its own check took, so a slow run shows where the time went.
