@@ -26,6 +26,14 @@ struct ServiceSet {
   bool operator==(const ServiceSet&) const = default;
 };
 
+// What clients may ask of nginx (see nginx.* in the supervisor's config).
+struct RequestLimits {
+  int max_requests_per_client = 64;
+  int max_requests = 256;
+  int upstream_read_timeout_s = 720;
+  bool operator==(const RequestLimits&) const = default;
+};
+
 // Node-specific values come from config; services from Consul.
 struct NginxModel {
   std::string node_name;
@@ -35,6 +43,7 @@ struct NginxModel {
   std::string runtime_dir;    // pid file and temp paths
   std::string log_dir;
   std::string resources_dir;  // served read-only under /resources/
+  RequestLimits limits;
   std::vector<ServiceSet> services;
   // The Consul node whose instances are this node's own. While a service has
   // one among its servers, the others render as `backup`: nginx sends

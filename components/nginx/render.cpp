@@ -101,6 +101,11 @@ Rendered render(const std::string& template_text, const NginxModel& m) {
   root.set("runtime_dir", m.runtime_dir);
   root.set("log_dir", m.log_dir);
   root.set("resources_dir", m.resources_dir);
+  data limits;
+  limits.set("max_requests_per_client", std::to_string(m.limits.max_requests_per_client));
+  limits.set("max_requests", std::to_string(m.limits.max_requests));
+  limits.set("upstream_read_timeout_s", std::to_string(m.limits.upstream_read_timeout_s));
+  root.set("limits", limits);
   data services = data::type::list;
   for (const auto& set : m.services) {
     data service;

@@ -49,6 +49,9 @@ int run(const Options& options) {
   boost::asio::io_context io(options.threads);
   Limits limits;
   limits.max_body = options.max_body;
+  if (options.max_connections) limits.max_connections = *options.max_connections;
+  if (options.body_min_rate) limits.body_pace.min_rate_bytes_s = *options.body_min_rate;
+  if (options.body_grace_ms) limits.body_pace.grace = std::chrono::milliseconds(*options.body_grace_ms);
   Listener listener(io, service, limits);
   if (auto error = listener.listen(options.listen, options.port); !error.empty()) {
     spdlog::error("{}", error);

@@ -13,7 +13,8 @@ namespace hasup::rest_standin {
 
 const char* const kUsage =
     "usage: rest-standin (--db-file FILE | --db CONNINFO) [--listen ADDR] [--port N]\n"
-    "                    [--resources DIR] [--max-body BYTES] [--threads N] [--check]\n"
+    "                    [--resources DIR] [--max-body BYTES] [--threads N]\n"
+    "                    [--max-connections N] [--body-min-rate BYTES_PER_S] [--body-grace-ms MS] [--check]\n"
     "  --db-file FILE     a file holding the libpq connection string (it may hold a\n"
     "                     password: keep it root-only; the installed unit uses this)\n"
     "  --db CONNINFO      the connection string itself, e.g. \"host=127.0.0.1 port=5432\n"
@@ -25,6 +26,10 @@ const char* const kUsage =
     "                     (default /opt/manager/resources)\n"
     "  --max-body BYTES   largest accepted upload, larger ones get 413 (default 2147483648)\n"
     "  --threads N        request threads, each with its own database connection (default 4)\n"
+    "  --max-connections N  open connections at most; beyond: 503 with Retry-After (default 640)\n"
+    "  --body-min-rate BYTES_PER_S  an upload's least average rate after the grace; slower: 408\n"
+    "                     (default 1024; 0: none)\n"
+    "  --body-grace-ms MS  the start of an upload that may be slower (default 10000)\n"
     "  --check            check the options, print \"ok\" and exit (0 when valid)\n"
     "A stand-in for the manager's REST service, for HA tests: see its README.md.\n";
 
@@ -86,7 +91,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       continue;
     }
     if (name != "--listen" && name != "--port" && name != "--resources" && name != "--db" && name != "--db-file" &&
-        name != "--max-body" && name != "--threads") {
+        name != "--max-body" && name != "--threads" && name != "--max-connections" && name != "--body-min-rate" &&
+        name != "--body-grace-ms") {
       out.errors.push_back("unknown option '" + name + "'");
       continue;
     }
@@ -128,6 +134,27 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
         out.errors.push_back("--max-body: '" + value + "' is not a positive number of bytes");
       } else {
         options.max_body = *bytes;
+      }
+    } else if (name == "--max-connections") {
+      auto n = parse_unsigned(value);
+      if (!n || *n < 1 || *n > 100000) {
+        out.errors.push_back("--max-connections: '" + value + "' is not between 1 and 100000");
+      } else {
+        options.max_connections = *n;
+      }
+    } else if (name == "--body-min-rate") {
+      auto n = parse_unsigned(value);
+      if (!n || *n > (std::uint64_t{1} << 30)) {
+        out.errors.push_back("--body-min-rate: '" + value + "' is not a number of bytes per second");
+      } else {
+        options.body_min_rate = *n;
+      }
+    } else if (name == "--body-grace-ms") {
+      auto n = parse_unsigned(value);
+      if (!n || *n > 3600000) {
+        out.errors.push_back("--body-grace-ms: '" + value + "' is not between 0 and 3600000");
+      } else {
+        options.body_grace_ms = *n;
       }
     } else if (name == "--threads") {
       auto threads = parse_unsigned(value);

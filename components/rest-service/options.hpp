@@ -15,6 +15,10 @@ struct Options {
   std::string db;                                   // libpq conninfo
   std::uint64_t max_body = std::uint64_t{2} << 30;  // 2 GiB
   int threads = 4;
+  // The defaults of session.hpp's Limits, which these override.
+  std::optional<std::size_t> max_connections;
+  std::optional<std::uint64_t> body_min_rate;        // bytes/s after the grace
+  std::optional<std::uint64_t> body_grace_ms;
   bool check_only = false;  // --check: validate the command line and exit
 };
 

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "components/rest-service/routes.hpp"
+#include "supervisor/http/admission.hpp"
 #include "supervisor/http/listen.hpp"
+#include "supervisor/http/refusal.hpp"
 #include "supervisor/http/request_reading.hpp"
 #include "supervisor/util/json_text.hpp"
 
@@ -19,15 +21,18 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
 
 struct Listener::State {
   State(asio::io_context& io, Service& service, Limits limits)
-      : io(io), acceptor(asio::make_strand(io)), service(service), limits(limits) {}
+      : io(io), acceptor(asio::make_strand(io)), service(service), limits(limits), admission(limits.max_connections, 0) {}
   asio::io_context& io;
   tcp::acceptor acceptor;
   Service& service;
   const Limits limits;
-  std::atomic<std::size_t> connections{0};
+  // Total only: the stand-in listens on loopback, for its node's gate.
+  http::ConnectionAdmission admission;
   bool closed = false;  // touched on the acceptor's strand only
 };
 
@@ -45,11 +50,12 @@ using http::is_http_error;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Listener::State> listener)
-      : stream_(std::move(socket)), listener_(std::move(listener)), limits_(listener_->limits) {
-    ++listener_->connections;
-  }
-  ~Session() { --listener_->connections; }
+  Session(tcp::socket socket, std::shared_ptr<Listener::State> listener, http::ConnectionAdmission::Ticket ticket)
+      : stream_(std::move(socket)),
+        listener_(std::move(listener)),
+        ticket_(std::move(ticket)),
+        limits_(listener_->limits),
+        body_deadline_(stream_.get_executor()) {}
 
   void start() { do_read_header(); }
 
@@ -63,6 +69,7 @@ class Session : public std::enable_shared_from_this<Session> {
     method_ = "-";
     target_ = "-";
     bytes_in_ = 0;
+    body_waited_ = milliseconds(0);
     stream_.expires_after(limits_.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *header_parser_,
                              beast::bind_front_handler(&Session::after_read_header, shared_from_this()));
@@ -139,12 +146,40 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& body = body_parser_->get().body();
     body.data = chunk_.data();
     body.size = chunk_.size();
-    stream_.expires_after(limits_.idle_timeout);
+    // The body's pace (http::BodyPace: writing to disk between reads does not
+    // count against the client) or the idle timeout, whichever ends first; the
+    // timer cancels the read, so the client still gets a 408.
+    auto now = Clock::now();
+    auto allowance =
+        http::body_read_allowance(limits_.body_pace, bytes_in_, body_waited_, duration_cast<milliseconds>(now - started_));
+    if (allowance <= milliseconds(0)) return body_too_slow(false);
+    read_idle_bound_ = duration_cast<milliseconds>(limits_.idle_timeout) <= allowance;
+    read_started_ = now;
+    deadline_passed_ = false;
+    stream_.expires_never();
+    body_deadline_.expires_after(std::min(allowance, duration_cast<milliseconds>(limits_.idle_timeout)));
+    body_deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      // A wakeup queued before the timer was set again is stale.
+      if (!self || ec || self->body_deadline_.expiry() > Clock::now()) return;
+      self->deadline_passed_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
     bhttp::async_read(stream_, buffer_, *body_parser_,
                       beast::bind_front_handler(&Session::after_read_body, shared_from_this()));
   }
 
+  void body_too_slow(bool idle) {
+    upload_.reset();
+    respond(error_reply(408, idle ? "request body idle for " + std::to_string(limits_.idle_timeout.count()) + " s"
+                                  : http::body_too_slow_reason(limits_.body_pace, bytes_in_,
+                                                               duration_cast<milliseconds>(Clock::now() - started_))));
+  }
+
   void after_read_body(beast::error_code ec, std::size_t) {
+    body_deadline_.cancel();
+    body_waited_ += duration_cast<milliseconds>(Clock::now() - read_started_);
     if (ec == bhttp::error::need_buffer) ec = {};  // the chunk is full: write it and read on
     auto got = chunk_.size() - body_parser_->get().body().size;
     if (got > 0) {
@@ -155,6 +190,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return respond(error_reply(status, error));
       }
     }
+    if (deadline_passed_) return body_too_slow(read_idle_bound_);
     if (ec == bhttp::error::body_limit) {
       upload_.reset();
       return respond(error_reply(413, "body over the limit of " + std::to_string(limits_.max_body) + " bytes"));
@@ -276,7 +312,13 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   std::shared_ptr<Listener::State> listener_;
+  http::ConnectionAdmission::Ticket ticket_;
   const Limits& limits_;
+  asio::steady_timer body_deadline_;
+  bool deadline_passed_ = false;
+  bool read_idle_bound_ = false;  // the read's deadline is the idle timeout, not the pace
+  Clock::time_point read_started_;
+  milliseconds body_waited_{0};  // time spent waiting for the client's body so far
   beast::flat_buffer buffer_{http::kReadBufferLimit};
   std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
   std::optional<bhttp::request_parser<bhttp::buffer_body>> body_parser_;
@@ -300,12 +342,16 @@ void accept_loop(std::shared_ptr<Listener::State> state) {
   state->acceptor.async_accept(asio::make_strand(state->io), [state](beast::error_code ec, tcp::socket socket) {
     if (state->closed) return;
     if (!ec) {
-      if (state->connections >= state->limits.max_connections) {
-        spdlog::warn("refusing a connection: {} open", state->connections.load());
-        beast::error_code ignored;
-        socket.close(ignored);
+      beast::error_code no_peer;
+      auto peer = socket.remote_endpoint(no_peer);
+      auto admitted = state->admission.admit(no_peer ? asio::ip::address() : peer.address());
+      if (auto* refusal = std::get_if<std::string>(&admitted)) {
+        spdlog::warn("refusing a connection: {}", *refusal);
+        http::refuse_connection(std::move(socket), "rest-standin", *refusal, 1);
       } else {
-        std::make_shared<Session>(std::move(socket), state)->start();
+        std::make_shared<Session>(std::move(socket), state,
+                                  std::move(std::get<http::ConnectionAdmission::Ticket>(admitted)))
+            ->start();
       }
     }
     accept_loop(state);

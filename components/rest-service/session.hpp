@@ -19,6 +19,7 @@
 #include <string>
 
 #include "components/rest-service/service.hpp"
+#include "supervisor/http/body_pace.hpp"
 
 namespace hasup::rest_standin {
 
@@ -26,10 +27,14 @@ struct Limits {
   std::uint64_t max_body = std::uint64_t{2} << 30;  // uploads above this get 413
   std::uint32_t header_limit = 16 * 1024;
   std::chrono::seconds idle_timeout{30};  // between two reads or writes, and between requests
+  http::BodyPace body_pace;               // an upload's minimum rate and total deadline (408)
   std::chrono::seconds linger{3};         // reading what a refused client still sends, so it sees the answer
   std::size_t chunk_size = 256 * 1024;    // bytes written to disk at a time
   std::size_t read_size = 64 * 1024;      // bytes asked of the socket at a time
-  std::size_t max_connections = 256;
+  // Above the gate's limits.max_connections (512): the gate opens one
+  // connection here per request it relays, and a refusal here would reach its
+  // client as a 503 instead of the gate's own.
+  std::size_t max_connections = 640;
 };
 
 class Listener {

@@ -219,7 +219,8 @@ void read_limits(Checker& check, const Setting& root, GateConfig& config) {
   const Setting* g = group_of(check, root, "limits");
   if (!g) return;
   check_keys(check, *g, "limits.",
-             {"header_bytes", "header_timeout_ms", "idle_timeout_ms", "upstream_timeout_ms", "max_connections",
+             {"header_bytes", "header_timeout_ms", "idle_timeout_ms", "body_grace_ms", "body_min_rate_bytes_s",
+              "body_max_ms", "upstream_timeout_ms", "max_connections", "max_connections_per_client",
               "held_response_bytes", "relay_chunk_bytes"});
   auto& l = config.limits;
   long long v = 0;
@@ -228,8 +229,15 @@ void read_limits(Checker& check, const Setting& root, GateConfig& config) {
   if (read_int(check, *g, "header_bytes", "limits.header_bytes", 1024, http::kReadBufferLimit / 2, v)) l.header_bytes = v;
   read_ms(check, *g, "header_timeout_ms", "limits.header_timeout_ms", 100, 600000, l.header_timeout);
   read_ms(check, *g, "idle_timeout_ms", "limits.idle_timeout_ms", 100, 3600000, l.idle_timeout);
+  read_ms(check, *g, "body_grace_ms", "limits.body_grace_ms", 0, 3600000, l.body_pace.grace);
+  if (read_int(check, *g, "body_min_rate_bytes_s", "limits.body_min_rate_bytes_s", 0, 1LL << 30, v))
+    l.body_pace.min_rate_bytes_s = v;
+  read_ms(check, *g, "body_max_ms", "limits.body_max_ms", 1000, 86400000, l.body_pace.max_duration);
   read_ms(check, *g, "upstream_timeout_ms", "limits.upstream_timeout_ms", 100, 3600000, l.upstream_timeout);
   if (read_int(check, *g, "max_connections", "limits.max_connections", 1, 100000, v)) l.max_connections = v;
+  // 0: no cap per address.
+  if (read_int(check, *g, "max_connections_per_client", "limits.max_connections_per_client", 0, 100000, v))
+    l.max_connections_per_client = v;
   if (read_int(check, *g, "held_response_bytes", "limits.held_response_bytes", 1024, 256LL << 20, v))
     l.held_response_bytes = v;
   if (read_int(check, *g, "relay_chunk_bytes", "limits.relay_chunk_bytes", 4096, 16LL << 20, v))

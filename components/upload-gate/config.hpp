@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "components/upload-gate/write_rules.hpp"
+#include "supervisor/http/body_pace.hpp"
 
 namespace hasup::upload_gate {
 
@@ -26,8 +27,12 @@ struct Limits {
   std::uint32_t header_bytes = 16 * 1024;                   // 431 beyond
   std::chrono::milliseconds header_timeout{10000};          // whole header, against slowloris (408)
   std::chrono::milliseconds idle_timeout{30000};            // between two reads/writes of a body
+  http::BodyPace body_pace;                                 // minimum rate and total deadline of a body (408)
   std::chrono::milliseconds upstream_timeout{120000};       // upstream's answer after the request's last byte
   std::size_t max_connections = 512;                        // client connections; beyond: 503 and close
+  // From one address. nginx's cap on the requests it relays (nginx.max_requests,
+  // 256) stays below it, with room for the Consul check from the same address.
+  std::size_t max_connections_per_client = 320;
   std::size_t held_response_bytes = 4 * 1024 * 1024;        // a gated write's 2xx body is held in memory up to this
   std::size_t relay_chunk_bytes = 64 * 1024;                // body bytes in flight per direction and connection
 };

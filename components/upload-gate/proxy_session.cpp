@@ -12,7 +12,10 @@
 
 #include "components/upload-gate/verdict.hpp"
 #include "components/upload-gate/write_rules.hpp"
+#include "supervisor/http/admission.hpp"
+#include "supervisor/http/body_pace.hpp"
 #include "supervisor/http/listen.hpp"
+#include "supervisor/http/refusal.hpp"
 #include "supervisor/http/request_reading.hpp"
 
 namespace hasup::upload_gate {
@@ -22,15 +25,25 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
 
 struct Listener::State {
   State(const std::vector<asio::io_context*>& loops, GateContext& context)
-      : loops(loops), acceptor(*loops.front()), context(context) {}
+      : loops(loops),
+        acceptor(*loops.front()),
+        context(context),
+        admission(context.config.limits.max_connections, context.config.limits.max_connections_per_client,
+                  "limits.max_connections", "limits.max_connections_per_client") {}
   std::vector<asio::io_context*> loops;
   tcp::acceptor acceptor;
   GateContext& context;
+  http::ConnectionAdmission admission;
   std::size_t next_loop = 0;  // acceptor's loop only
   bool closed = false;        // acceptor's loop only
+  // Refusals are logged at most once a second (a flood must not flood the journal); acceptor's loop only.
+  std::chrono::steady_clock::time_point last_refusal_logged{};
+  std::size_t refusals_not_logged = 0;
 };
 
 namespace {
@@ -42,14 +55,14 @@ using http::is_http_error;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<Listener::State> listener)
+  Session(tcp::socket socket, std::shared_ptr<Listener::State> listener, http::ConnectionAdmission::Ticket ticket)
       : listener_(std::move(listener)),
+        ticket_(std::move(ticket)),
         context_(listener_->context),
         limits_(context_.config.limits),
         client_(std::move(socket)),
         upstream_(client_.get_executor()),
-        header_timer_(client_.get_executor()) {
-    ++context_.connections;
+        read_deadline_(client_.get_executor()) {
     chunk_.resize(limits_.relay_chunk_bytes);
     // Beast reads at most max(512, free capacity) bytes at a time: without room
     // a 16 KB answer took 32 reads, and an upload one read per 512 bytes.
@@ -59,7 +72,6 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ~Session() {
     if (window_) context_.watcher.close_window(*window_);
-    --context_.connections;
   }
 
   void start() { do_read_header(); }
@@ -79,31 +91,38 @@ class Session : public std::enable_shared_from_this<Session> {
     status_ = 0;
     method_ = "-";
     target_ = "-";
+    body_waited_ = milliseconds(0);
     // One deadline for the whole header (a slowloris client sends a byte now
     // and then: a per-read timeout would never fire).
-    header_timed_out_ = false;
     client_.expires_never();
-    header_timer_.expires_after(limits_.header_timeout);
-    header_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
-      if (auto self = weak.lock(); self && !ec) self->on_header_deadline();
-    });
+    arm_read_deadline(limits_.header_timeout);
     bhttp::async_read_header(client_, client_buffer_, *request_,
                              beast::bind_front_handler(&Session::after_read_header, shared_from_this()));
   }
 
-  void on_header_deadline() {
-    header_timed_out_ = true;
-    beast::error_code ignored;
-    client_.socket().cancel(ignored);
+  // The deadlines a per-read timeout cannot enforce (the whole header's, a
+  // body's pace) cancel the read instead of closing the socket, so the client
+  // still gets a 408 saying why.
+  void arm_read_deadline(milliseconds after) {
+    deadline_passed_ = false;
+    read_deadline_.expires_after(after);
+    read_deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      // A wakeup queued before the timer was set again is stale.
+      if (!self || ec || self->read_deadline_.expiry() > Clock::now()) return;
+      self->deadline_passed_ = true;
+      beast::error_code ignored;
+      self->client_.socket().cancel(ignored);
+    });
   }
 
   void after_read_header(beast::error_code ec, std::size_t) {
-    header_timer_.cancel();
+    read_deadline_.cancel();
     started_ = Clock::now();
     bool got_some = request_->got_some() || client_buffer_.size() > 0;
     body_pending_ = true;
     keep_alive_ = false;
-    if (header_timed_out_) {
+    if (deadline_passed_) {
       if (!got_some) return close();  // an idle keep-alive connection: just close
       return respond_error(408, "request header not received within " +
                                     std::to_string(limits_.header_timeout.count()) + " ms");
@@ -190,14 +209,31 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& body = request_->get().body();
     body.data = chunk_.data();
     body.size = chunk_.size();
-    client_.expires_after(limits_.idle_timeout);
+    // The body's pace (http::BodyPace) or the idle timeout, whichever ends first.
+    auto now = Clock::now();
+    auto allowance = http::body_read_allowance(limits_.body_pace, bytes_in_, body_waited_,
+                                               duration_cast<milliseconds>(now - started_));
+    if (allowance <= milliseconds(0)) return body_too_slow();
+    body_read_idle_bound_ = limits_.idle_timeout <= allowance;
+    body_read_started_ = now;
+    client_.expires_never();
+    arm_read_deadline(std::min(allowance, limits_.idle_timeout));
     bhttp::async_read(client_, client_buffer_, *request_,
                       beast::bind_front_handler(&Session::after_read_request_body, shared_from_this()));
   }
 
   void after_read_request_body(beast::error_code ec, std::size_t) {
+    read_deadline_.cancel();
+    body_waited_ += duration_cast<milliseconds>(Clock::now() - body_read_started_);
     if (ec == bhttp::error::need_buffer) ec = {};
-    if (ec == beast::error::timeout) return abandon("request body idle for " + std::to_string(limits_.idle_timeout.count()) + " ms");
+    if (deadline_passed_) {
+      if (body_read_idle_bound_) {
+        close_upstream();
+        end_window();
+        return respond_error(408, "request body idle for " + std::to_string(limits_.idle_timeout.count()) + " ms");
+      }
+      return body_too_slow();
+    }
     if (ec == bhttp::error::buffer_overflow) return respond_error(400, http::kReadBufferOverflowReason);
     if (ec && is_http_error(ec) && ec != bhttp::error::partial_message)
       return respond_error(400, "malformed request body: " + ec.message());
@@ -262,6 +298,15 @@ class Session : public std::enable_shared_from_this<Session> {
       if (self->held_body_.size() > self->limits_.held_response_bytes) return self->held_too_large();
       self->read_held_body();
     });
+  }
+
+  // The request was not passed on whole: the upstream's connection is closed
+  // mid-body, so it applies nothing.
+  void body_too_slow() {
+    close_upstream();
+    end_window();
+    respond_error(408, http::body_too_slow_reason(limits_.body_pace, bytes_in_,
+                                                  duration_cast<milliseconds>(Clock::now() - started_)));
   }
 
   void held_too_large() {
@@ -455,7 +500,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void close() {
-    header_timer_.cancel();
+    read_deadline_.cancel();
     close_upstream();
     beast::error_code ignored;
     client_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -463,11 +508,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   std::shared_ptr<Listener::State> listener_;
+  http::ConnectionAdmission::Ticket ticket_;
   GateContext& context_;
   const Limits& limits_;
   beast::tcp_stream client_;
   beast::tcp_stream upstream_;
-  asio::steady_timer header_timer_;
+  asio::steady_timer read_deadline_;
   beast::flat_buffer client_buffer_{http::kReadBufferLimit};
   beast::flat_buffer upstream_buffer_;
   std::vector<char> chunk_;
@@ -480,7 +526,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::string method_ = "-", target_ = "-";
   Clock::time_point started_ = Clock::now();
-  bool header_timed_out_ = false;
+  bool deadline_passed_ = false;
+  bool body_read_idle_bound_ = false;  // the read's deadline is the idle timeout, not the pace
+  Clock::time_point body_read_started_;
+  milliseconds body_waited_{0};  // time spent waiting for the client's body so far
   bool gated_ = false;
   bool keep_alive_ = false;
   bool body_pending_ = false;
@@ -490,36 +539,35 @@ class Session : public std::enable_shared_from_this<Session> {
   std::uint64_t bytes_in_ = 0, bytes_out_ = 0;
 };
 
-// Over the connection limit: a short 503 and close, without reading the request.
-void refuse_connection(tcp::socket socket) {
-  static const std::string kBusy = [] {
-    std::string body = "{\"error\": \"ha-upload-gate: too many open connections\"}";
-    return "HTTP/1.1 503 Service Unavailable\r\nServer: ha-upload-gate\r\nContent-Type: application/json\r\n"
-           "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
-  }();
-  auto s = std::make_shared<tcp::socket>(std::move(socket));
-  asio::async_write(*s, asio::buffer(kBusy), [s](beast::error_code, std::size_t) {
-    beast::error_code ignored;
-    s->shutdown(tcp::socket::shutdown_send, ignored);
-    s->close(ignored);
-  });
-}
-
 void accept_loop(std::shared_ptr<Listener::State> state) {
   auto& loop = *state->loops[state->next_loop++ % state->loops.size()];
   state->acceptor.async_accept(loop, [state](beast::error_code ec, tcp::socket socket) {
     if (state->closed) return;
     if (!ec) {
-      if (state->context.connections >= state->context.config.limits.max_connections) {
-        spdlog::warn("refusing a connection: {} open (limits.max_connections)", state->context.connections.load());
-        refuse_connection(std::move(socket));
+      beast::error_code no_peer;
+      auto peer = socket.remote_endpoint(no_peer);
+      auto admitted = state->admission.admit(no_peer ? asio::ip::address() : peer.address());
+      if (auto* refusal = std::get_if<std::string>(&admitted)) {
+        auto now = Clock::now();
+        if (now - state->last_refusal_logged >= std::chrono::seconds(1)) {
+          spdlog::warn("refusing a connection: {}{}", *refusal,
+                       state->refusals_not_logged
+                           ? " (and " + std::to_string(state->refusals_not_logged) + " more in the last second)"
+                           : "");
+          state->last_refusal_logged = now;
+          state->refusals_not_logged = 0;
+        } else {
+          ++state->refusals_not_logged;
+        }
+        http::refuse_connection(std::move(socket), "ha-upload-gate", *refusal, 1);
       } else {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         // Started on its own loop's thread, which runs all of its handlers.
         auto executor = socket.get_executor();
-        asio::post(executor, [session = std::make_shared<Session>(std::move(socket), state)] { session->start(); });
+        auto session = std::make_shared<Session>(std::move(socket), state,
+                                                 std::move(std::get<http::ConnectionAdmission::Ticket>(admitted)));
+        asio::post(executor, [session] { session->start(); });
       }
     } else if (ec == asio::error::no_descriptors) {
       spdlog::warn("accept: {}", ec.message());

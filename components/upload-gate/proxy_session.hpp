@@ -28,7 +28,6 @@ struct GateContext {
   const GateConfig& config;
   InotifyWatcher& watcher;
   ReplicationTracker& tracker;
-  std::atomic<std::size_t> connections{0};
 };
 
 class Listener {

@@ -100,6 +100,16 @@ struct NginxConfig {
   int wait_max_ms = 1000;
   int reload_interval_ms = 1000;
   int check_timeout_ms = 5000;
+  // What one client, and all of them, may have in progress on /api/ (nginx's
+  // limit_conn; beyond: 503 with Retry-After). max_requests stays below the
+  // upload gate's limits.max_connections_per_client (320): nginx's connections
+  // to the gate come from one address, the Consul check's too.
+  int max_requests_per_client = 64;
+  int max_requests = 256;
+  // Longest wait for the gate's answer: at least its upstream_timeout_ms
+  // (120 s) plus its replication.max_timeout_ms (600 s), which it may spend
+  // holding an upload's answer before a byte goes back.
+  int upstream_read_timeout_s = 720;
 };
 
 // PostgreSQL HA: the backend that runs it (Patroni rendered and run by the

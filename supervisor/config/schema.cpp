@@ -496,6 +496,20 @@ std::vector<KeySpec> build_keys() {
        .help = "Longest run of `nginx -t` on a rendered config, in ms; past it the config is refused.",
        .reload = Reload::live,
        .int_ranges = {{100, 60000}}},
+      {HASUP_KEY(nginx.max_requests_per_client),
+       .help = "Requests one client address may have in progress on /api/; beyond: 503 with Retry-After.",
+       .reload = Reload::live,
+       .int_ranges = {{1, 100000}}},
+      {HASUP_KEY(nginx.max_requests),
+       .help = "Requests all clients may have in progress on /api/ of this node; beyond: 503 with Retry-After. "
+               "Keep it below the upload gate's limits.max_connections_per_client.",
+       .reload = Reload::live,
+       .int_ranges = {{1, 100000}}},
+      {HASUP_KEY(nginx.upstream_read_timeout_s),
+       .help = "Longest wait for the upload gate's answer, in s: at least the gate's upstream_timeout_ms plus its "
+               "replication.max_timeout_ms, or nginx answers 504 to an upload the gate later confirms.",
+       .reload = Reload::live,
+       .int_ranges = {{1, 86400}}},
 
       // db.*: PostgreSQL HA. What shapes patroni.yml and the unit is fixed at
       // start; the probes' timing can change live.

@@ -1,5 +1,6 @@
 #include "supervisor/http/server.hpp"
 #include "supervisor/http/listen.hpp"
+#include "supervisor/http/refusal.hpp"
 #include "supervisor/http/request_reading.hpp"
 
 #include <boost/beast/core.hpp>
@@ -186,8 +187,9 @@ void accept_loop(std::shared_ptr<Server::State> state) {
     if (state->closed) return;
     if (!ec) {
       if (state->connections >= state->limits.max_connections) {
-        beast::error_code ignored;
-        socket.close(ignored);  // over the limit: refuse rather than queue without bound
+        // Over the limit: refuse rather than queue without bound, with an answer.
+        refuse_connection(std::move(socket), "ha-supervisor",
+                          "too many open connections (" + std::to_string(state->connections) + ")", 1);
       } else {
         std::make_shared<Connection>(std::move(socket), state)->start();
       }

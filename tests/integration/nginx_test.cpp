@@ -6,6 +6,9 @@
 // Consul checks the test passes and fails (tests/testbed/nginx_stack.hpp).
 #include <gtest/gtest.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -232,6 +235,40 @@ TEST_F(NginxTest, ResourcesAreServedButNoSymbolicLinkIsFollowedOutOfTheFolder) {
     EXPECT_FALSE(contains(refused.response.body, "not for the network")) << target;
   }
   fs::remove_all(outside);
+}
+
+// Two uploads in progress from 127.0.0.1 are all nginx relays for it
+// (nginx.max_requests_per_client = 2): the third request gets nginx's own 503,
+// which says why and when to come back; once they end, it is served again.
+TEST(NginxLimitsTest, OneAddressGetsAtMostItsShareOfRequestsInProgress) {
+  if (auto why = NginxStack::unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  HttpBackend backend("b1");
+  NginxStack stack("nginx-limits", NginxStackOptions{.max_requests_per_client = 2});
+  stack.start_consul();
+  stack.register_instance("b1", "127.0.0.1", backend.port());
+  stack.start();
+  boost::asio::io_context io;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::socket>> uploads;
+  for (int i = 0; i < 2; ++i) {
+    uploads.push_back(std::make_unique<boost::asio::ip::tcp::socket>(io));
+    uploads.back()->connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(stack.nginx_port())});
+    boost::asio::write(*uploads.back(), boost::asio::buffer(std::string(
+        "PUT /api/v3.1/blueprints/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\nsome")));
+  }
+  http::Outcome refused;
+  bool limited = eventually([&] {
+    refused = stack.get("/api/v3.1/blueprints");
+    return refused.ok && refused.response.status == 503;
+  }, 10s);
+  EXPECT_TRUE(limited) << refused.error << " " << refused.response.status << " " << refused.response.body;
+  EXPECT_TRUE(contains(refused.response.body, "too many requests in progress from this address"));
+  EXPECT_EQ(refused.response.header("retry-after"), "1");
+  uploads.clear();
+  http::Outcome served;
+  EXPECT_TRUE(eventually([&] {
+    served = stack.get("/api/v3.1/blueprints");
+    return served.ok && served.response.status == 200;
+  }, 10s)) << served.response.body;
 }
 
 TEST_F(NginxTest, NginxStoppedBehindTheSupervisorsBackIsStartedAgain) {

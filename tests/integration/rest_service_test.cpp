@@ -121,6 +121,25 @@ class RawConnection {
     return !ec;
   }
 
+  // Something came back (or the connection broke).
+  bool answered() {
+    boost::system::error_code ec;
+    return socket_.available(ec) > 0 || ec;
+  }
+
+  // Every byte until the stand-in closes (or the receive timeout).
+  std::string read_all() {
+    std::string got;
+    char buf[4096];
+    boost::system::error_code ec;
+    for (;;) {
+      std::size_t n = socket_.read_some(asio::buffer(buf), ec);
+      got.append(buf, n);
+      if (ec) break;
+    }
+    return got;
+  }
+
   // Status 0 when no response could be read.
   std::pair<int, json> read_response() {
     boost::beast::flat_buffer buffer;
@@ -500,6 +519,51 @@ TEST_F(RestServiceTest, BodyOverTheLimitIsRefusedWith413AndLeavesNothing) {
   auto at_limit = s.put("at-limit", random_bytes(kMiB, 6));
   EXPECT_EQ(at_limit.response.status, 201) << at_limit.response.body;
   EXPECT_EQ(body_json(at_limit)["size"], kMiB);
+}
+
+// An upload that trickles, 10 bytes every 100 ms: each read is quick, so the
+// idle timeout never fires. Against a floor of 1000 bytes/s after a 1 s grace
+// it gets a 408 within seconds, and leaves no file and no row.
+TEST_F(RestServiceTest, AnUploadSlowerThanTheMinimumRateGets408AndLeavesNothing) {
+  auto& s = start_standin({"--body-grace-ms", "1000", "--body-min-rate", "1000"});
+  RawConnection raw(s.port());
+  ASSERT_TRUE(raw.send(put_header("trickle", 100000)));
+  auto began = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - began < 20s && !raw.answered()) {
+    if (!raw.send(std::string(10, 'x'))) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  auto answered_after = std::chrono::steady_clock::now() - began;
+  auto [status, doc] = raw.read_response();
+  EXPECT_EQ(status, 408) << doc.dump();
+  EXPECT_NE(doc.value("error", "").find("request body slower than 1000 bytes/s"), std::string::npos) << doc.dump();
+  EXPECT_LT(answered_after, 10s);
+  EXPECT_FALSE(fs::exists(s.folder("trickle")));
+  EXPECT_EQ(row("trickle"), "");
+  EXPECT_EQ(s.status_code(), 200) << "still serving";
+}
+
+// Beyond its connection limit the stand-in answers 503 with Retry-After; it
+// closed such connections without a word before, which the gate in front
+// reported as 502 "may have been applied".
+TEST_F(RestServiceTest, ConnectionsBeyondTheLimitGet503WithRetryAfter) {
+  auto& s = start_standin({"--max-connections", "3"});
+  std::vector<std::unique_ptr<RawConnection>> held;
+  for (int i = 0; i < 3; ++i) held.push_back(std::make_unique<RawConnection>(s.port()));
+  std::string refused;
+  bool limited = wait_until(
+      [&] {
+        RawConnection probe(s.port());
+        probe.send("GET /api/v3.1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        refused = probe.read_all();
+        return refused.rfind("HTTP/1.1 503", 0) == 0;
+      },
+      15s, 100ms);
+  EXPECT_TRUE(limited) << refused;
+  EXPECT_NE(refused.find("too many open connections (3, max_connections)"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  held.clear();
+  EXPECT_TRUE(wait_until([&] { return s.status_code() == 200; }, 10s)) << "serving again once they closed";
 }
 
 TEST_F(RestServiceTest, ConcurrentUploadsOfOneIdEndWithFileAndRowInAgreement) {

@@ -1,7 +1,8 @@
 // ha-upload-gate under bad input: oversized header, a slowloris client,
-// malformed requests, too many connections, an upstream that is down or dies
-// mid-answer, a held answer over the limit. Each gets its error, and the gate
-// keeps serving afterwards.
+// malformed requests, too many connections (in all and from one address), a
+// body that trickles or stops, an upstream that is down or dies mid-answer, a
+// held answer over the limit. Each gets its error, and the gate keeps serving
+// afterwards.
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -90,7 +91,8 @@ TEST_F(GateTest, ConnectionsBeyondTheLimitGet503) {
       },
       15s, 100ms);
   EXPECT_TRUE(limited) << refused;
-  EXPECT_NE(refused.find("too many open connections"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("too many open connections (4, limits.max_connections)"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
   idle.clear();
   EXPECT_TRUE(wait_until([&] { return still_serves(gate->port()); }, 10s));
 }
@@ -138,10 +140,95 @@ TEST_F(GateTest, ClientGoingQuietMidBodyIsCutOff) {
   auto gate = start_gate(s);
   auto got = raw_exchange(gate->port(), "PUT /files/quiet.bin HTTP/1.1\r\nHost: g\r\nContent-Length: 100000\r\n\r\nabc",
                           30s);
-  // Closed by the gate within the idle timeout (raw_exchange's own limit is 30 s).
-  EXPECT_EQ(got.find("HTTP/1.1 201"), std::string::npos) << got;
+  // Answered and closed by the gate within the idle timeout (raw_exchange's own limit is 30 s).
+  EXPECT_EQ(got.rfind("HTTP/1.1 408", 0), 0u) << got;
+  EXPECT_NE(got.find("request body idle for 1000 ms"), std::string::npos) << got;
   EXPECT_EQ(got.find("<client timeout"), std::string::npos) << "the gate kept a quiet upload open";
+  EXPECT_FALSE(fs::exists(fs::path(peer_folder(0)) / "quiet.bin")) << "a cut-off body reached the folder";
   EXPECT_TRUE(still_serves(gate->port()));
+}
+
+// A body that trickles, 10 bytes every 100 ms: each read is quick, so the idle
+// timeout never fires, and such uploads held the gate's connections for ever.
+// Against a floor of 1000 bytes/s after a 1 s grace the gate answers 408
+// within seconds, and nothing is written.
+TEST_F(GateTest, ABodySlowerThanTheMinimumRateGets408) {
+  GateSettings s;
+  s.body_grace_ms = 1000;
+  s.body_min_rate_bytes_s = 1000;
+  auto gate = start_gate(s);
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), gate->port()));
+  asio::write(socket, asio::buffer(std::string("PUT /files/trickle.bin HTTP/1.1\r\nHost: g\r\nContent-Length: 100000\r\n\r\n")));
+  auto began = std::chrono::steady_clock::now();
+  beast::error_code ec;
+  // Trickle for up to 20 s, until the gate answers.
+  while (std::chrono::steady_clock::now() - began < 20s && socket.available(ec) == 0 && !ec) {
+    asio::write(socket, asio::buffer(std::string(10, 'x')), ec);
+    std::this_thread::sleep_for(100ms);
+  }
+  auto answered_after = std::chrono::steady_clock::now() - began;
+  std::string got;
+  char buf[4096];
+  for (;;) {
+    std::size_t n = socket.read_some(asio::buffer(buf), ec);
+    got.append(buf, n);
+    if (ec) break;
+  }
+  EXPECT_EQ(got.rfind("HTTP/1.1 408", 0), 0u) << got;
+  EXPECT_NE(got.find("request body slower than 1000 bytes/s"), std::string::npos) << got;
+  EXPECT_LT(answered_after, 10s);
+  EXPECT_FALSE(fs::exists(fs::path(peer_folder(0)) / "trickle.bin")) << "a cut-off body reached the folder";
+  EXPECT_TRUE(still_serves(gate->port()));
+}
+
+// Two connections from 127.0.0.1 are all it may hold; 127.0.0.2 is still served.
+TEST_F(GateTest, OneAddressCannotTakeEveryConnection) {
+  GateSettings s;
+  s.max_connections = 10;
+  s.max_connections_per_client = 2;
+  auto gate = start_gate(s);
+  auto exchange_from = [&](const std::string& from) {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(5s);
+    stream.socket().open(tcp::v4());
+    stream.socket().bind(tcp::endpoint(asio::ip::make_address(from), 0));
+    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), gate->port()));
+    asio::write(stream, asio::buffer(std::string("GET /ping HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n")));
+    std::string got;
+    char buf[4096];
+    beast::error_code ec;
+    for (;;) {
+      std::size_t n = stream.read_some(asio::buffer(buf), ec);
+      got.append(buf, n);
+      if (ec) break;
+    }
+    return got;
+  };
+  asio::io_context io;
+  std::vector<std::unique_ptr<tcp::socket>> idle;
+  for (int i = 0; i < 2; ++i) {
+    idle.push_back(std::make_unique<tcp::socket>(io));
+    idle.back()->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), gate->port()));
+  }
+  std::string refused;
+  bool limited = wait_until(
+      [&] {
+        refused = exchange_from("127.0.0.1");
+        return refused.rfind("HTTP/1.1 503", 0) == 0;
+      },
+      15s, 100ms);
+  EXPECT_TRUE(limited) << refused;
+  EXPECT_NE(refused.find("too many open connections from 127.0.0.1 (2, limits.max_connections_per_client)"),
+            std::string::npos)
+      << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  auto other = exchange_from("127.0.0.2");
+  EXPECT_EQ(other.rfind("HTTP/1.1 200", 0), 0u) << other;
+  idle.clear();
+  EXPECT_TRUE(wait_until([&] { return still_serves(gate->port()); }, 10s));
 }
 
 }  // namespace

@@ -158,6 +158,9 @@ struct GateSettings {
   int header_timeout_ms = 10000;
   int idle_timeout_ms = 30000;
   int max_connections = 512;
+  int max_connections_per_client = 0;  // none: the tests all connect from 127.0.0.1
+  int body_grace_ms = 10000;
+  int body_min_rate_bytes_s = 1024;
   int held_response_bytes = 4 * 1024 * 1024;
   unsigned short upstream_port = 0;  // 0: the fixture's double
   std::string log_level = "debug";
@@ -188,6 +191,9 @@ class GateProcess {
                             "limits = { header_timeout_ms = " + std::to_string(s.header_timeout_ms) +
                             "; idle_timeout_ms = " + std::to_string(s.idle_timeout_ms) +
                             "; max_connections = " + std::to_string(s.max_connections) +
+                            "; max_connections_per_client = " + std::to_string(s.max_connections_per_client) +
+                            "; body_grace_ms = " + std::to_string(s.body_grace_ms) +
+                            "; body_min_rate_bytes_s = " + std::to_string(s.body_min_rate_bytes_s) +
                             "; held_response_bytes = " + std::to_string(s.held_response_bytes) +
                             "; };\n"
                             "threads = " + std::to_string(s.threads) + ";\nlog_level = \"" + s.log_level + "\";\n");

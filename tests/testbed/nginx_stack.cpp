@@ -80,7 +80,8 @@ void NginxStack::start(std::chrono::milliseconds timeout) {
                    "/run\"; log_dir = \"" + dir_ + "/log\"; resources_dir = \"" + dir_ + "/resources\";" +
                    " wait_min_ms = " + std::to_string(options_.wait_min_ms) + "; wait_max_ms = " +
                    std::to_string(options_.wait_max_ms) + "; reload_interval_ms = " +
-                   std::to_string(options_.reload_interval_ms) + "; };\n";
+                   std::to_string(options_.reload_interval_ms) + "; max_requests_per_client = " +
+                   std::to_string(options_.max_requests_per_client) + "; };\n";
   supervisor_ = std::make_unique<SupervisorProcess>(o, dir_);
   supervisor_->start();
   bool serving = eventually([&] { return generation() >= 1 && get("/nginx-health").response.status == 200; }, timeout);

@@ -511,7 +511,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
       "  listen_address = \"127.0.0.1\";\n"
       "  user = \"nobody\"; runtime_dir = \"/r/n\"; log_dir = \"/l/n\"; resources_dir = \"/o/r\";\n"
-      "  wait_min_ms = 20; wait_max_ms = 500; reload_interval_ms = 300; check_timeout_ms = 900; };\n"
+      "  wait_min_ms = 20; wait_max_ms = 500; reload_interval_ms = 300; check_timeout_ms = 900;\n"
+      "  max_requests_per_client = 7; max_requests = 70; upstream_read_timeout_s = 77; };\n"
       "db: { backend = \"patroni\"; scope = \"mgr\"; patroni_namespace = \"ns\"; stolon_prefix = \"st/c\";\n"
       "  endpoint = \"host=a,b port=1,2\"; local = \"host=127.0.0.1 port=6432\"; secrets_file = \"/s/f\";\n"
       "  peer_network = \"203.0.113.0/24\"; port = 6432; api_port = 8009; data_dir = \"/d\"; bin_dir = \"/b\";\n"
@@ -552,6 +553,9 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.nginx.wait_max_ms, 500);
   EXPECT_EQ(c.nginx.reload_interval_ms, 300);
   EXPECT_EQ(c.nginx.check_timeout_ms, 900);
+  EXPECT_EQ(c.nginx.max_requests_per_client, 7);
+  EXPECT_EQ(c.nginx.max_requests, 70);
+  EXPECT_EQ(c.nginx.upstream_read_timeout_s, 77);
   EXPECT_EQ(c.vip.address, "198.18.0.100/24");
   EXPECT_EQ(c.vip.interface, "br-lab");
   EXPECT_EQ(c.vip.virtual_router_id, 7);
@@ -747,6 +751,8 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
                                             "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s",
                                             "log.level", "vip.unfit_grace_ms", "vip.election_grace_ms", "nginx.template", "nginx.wait_min_ms", "nginx.wait_max_ms",
                                             "nginx.reload_interval_ms", "nginx.check_timeout_ms",
+                                            "nginx.max_requests_per_client", "nginx.max_requests",
+                                            "nginx.upstream_read_timeout_s",
                                             "db.probe_interval_ms", "db.probe_timeout_ms", "db.unfit_after_ms",
                                            "files.poll_interval_ms", "files.unfit_after_ms",
                                            "files.conflict_scan_interval_ms"}));

@@ -54,7 +54,20 @@ TEST(NginxRender, TwoServersMakeAnUpstream) {
   EXPECT_TRUE(contains(r.text, "listen 80;"));
   EXPECT_TRUE(contains(r.text, "alias /opt/manager/resources/;"));
   EXPECT_TRUE(contains(r.text, "disable_symlinks on from=/opt/manager/resources;")) << "no link followed out";
-  EXPECT_FALSE(contains(r.text, "return 503"));
+  EXPECT_FALSE(contains(r.text, "no healthy REST service"));
+}
+
+TEST(NginxRender, RequestLimitsComeFromTheModel) {
+  auto m = model(2);
+  m.limits = {7, 70, 777};
+  auto r = render(real_template(), m);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_TRUE(contains(r.text, "limit_conn api_per_client 7;")) << r.text;
+  EXPECT_TRUE(contains(r.text, "limit_conn api_total 70;"));
+  EXPECT_TRUE(contains(r.text, "proxy_read_timeout 777s;"));
+  // nginx's own 503 says why and when to come back.
+  EXPECT_TRUE(contains(r.text, "error_page 503 = @too_many_requests;"));
+  EXPECT_TRUE(contains(r.text, "add_header Retry-After 1 always;"));
 }
 
 TEST(NginxRender, TheLocalInstanceServesAndThePeersAreBackups) {
