@@ -28,7 +28,7 @@ struct ServiceSet {
 
 // What clients may ask of nginx (see nginx.* in the supervisor's config).
 struct RequestLimits {
-  int max_requests_per_client = 64;
+  int max_requests_per_client = 128;
   int max_requests = 256;
   int upstream_read_timeout_s = 720;
   bool operator==(const RequestLimits&) const = default;

@@ -104,7 +104,7 @@ struct NginxConfig {
   // limit_conn; beyond: 503 with Retry-After). max_requests stays below the
   // upload gate's limits.max_connections_per_client (320): nginx's connections
   // to the gate come from one address, the Consul check's too.
-  int max_requests_per_client = 64;
+  int max_requests_per_client = 128;
   int max_requests = 256;
   // Longest wait for the gate's answer: at least its upstream_timeout_ms
   // (120 s) plus its replication.max_timeout_ms (600 s), which it may spend

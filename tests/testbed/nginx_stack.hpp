@@ -30,7 +30,7 @@ struct NginxStackOptions {
   int wait_min_ms = 50;
   int wait_max_ms = 1000;
   int reload_interval_ms = 1000;
-  int max_requests_per_client = 64;
+  int max_requests_per_client = 128;
 };
 
 class NginxStack {
