@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "components/rest-service/routes.hpp"
-#include "supervisor/http/admission.hpp"
 #include "supervisor/http/listen.hpp"
 #include "supervisor/http/refusal.hpp"
 #include "supervisor/http/request_reading.hpp"
@@ -33,6 +32,7 @@ struct Listener::State {
   const Limits limits;
   // Total only: the stand-in listens on loopback, for its node's gate.
   http::ConnectionAdmission admission;
+  http::RefusalLog refusals;  // on the acceptor's strand only
   bool closed = false;  // touched on the acceptor's strand only
 };
 
@@ -342,17 +342,8 @@ void accept_loop(std::shared_ptr<Listener::State> state) {
   state->acceptor.async_accept(asio::make_strand(state->io), [state](beast::error_code ec, tcp::socket socket) {
     if (state->closed) return;
     if (!ec) {
-      beast::error_code no_peer;
-      auto peer = socket.remote_endpoint(no_peer);
-      auto admitted = state->admission.admit(no_peer ? asio::ip::address() : peer.address());
-      if (auto* refusal = std::get_if<std::string>(&admitted)) {
-        spdlog::warn("refusing a connection: {}", *refusal);
-        http::refuse_connection(std::move(socket), "rest-standin", *refusal, 1);
-      } else {
-        std::make_shared<Session>(std::move(socket), state,
-                                  std::move(std::get<http::ConnectionAdmission::Ticket>(admitted)))
-            ->start();
-      }
+      if (auto ticket = http::admit_or_refuse(state->admission, socket, "rest-standin", state->refusals))
+        std::make_shared<Session>(std::move(socket), state, std::move(*ticket))->start();
     }
     accept_loop(state);
   });

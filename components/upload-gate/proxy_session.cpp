@@ -12,7 +12,6 @@
 
 #include "components/upload-gate/verdict.hpp"
 #include "components/upload-gate/write_rules.hpp"
-#include "supervisor/http/admission.hpp"
 #include "supervisor/http/body_pace.hpp"
 #include "supervisor/http/listen.hpp"
 #include "supervisor/http/refusal.hpp"
@@ -41,9 +40,7 @@ struct Listener::State {
   http::ConnectionAdmission admission;
   std::size_t next_loop = 0;  // acceptor's loop only
   bool closed = false;        // acceptor's loop only
-  // Refusals are logged at most once a second (a flood must not flood the journal); acceptor's loop only.
-  std::chrono::steady_clock::time_point last_refusal_logged{};
-  std::size_t refusals_not_logged = 0;
+  http::RefusalLog refusals;  // acceptor's loop only
 };
 
 namespace {
@@ -544,29 +541,12 @@ void accept_loop(std::shared_ptr<Listener::State> state) {
   state->acceptor.async_accept(loop, [state](beast::error_code ec, tcp::socket socket) {
     if (state->closed) return;
     if (!ec) {
-      beast::error_code no_peer;
-      auto peer = socket.remote_endpoint(no_peer);
-      auto admitted = state->admission.admit(no_peer ? asio::ip::address() : peer.address());
-      if (auto* refusal = std::get_if<std::string>(&admitted)) {
-        auto now = Clock::now();
-        if (now - state->last_refusal_logged >= std::chrono::seconds(1)) {
-          spdlog::warn("refusing a connection: {}{}", *refusal,
-                       state->refusals_not_logged
-                           ? " (and " + std::to_string(state->refusals_not_logged) + " more in the last second)"
-                           : "");
-          state->last_refusal_logged = now;
-          state->refusals_not_logged = 0;
-        } else {
-          ++state->refusals_not_logged;
-        }
-        http::refuse_connection(std::move(socket), "ha-upload-gate", *refusal, 1);
-      } else {
+      if (auto ticket = http::admit_or_refuse(state->admission, socket, "ha-upload-gate", state->refusals)) {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
         // Started on its own loop's thread, which runs all of its handlers.
         auto executor = socket.get_executor();
-        auto session = std::make_shared<Session>(std::move(socket), state,
-                                                 std::move(std::get<http::ConnectionAdmission::Ticket>(admitted)));
+        auto session = std::make_shared<Session>(std::move(socket), state, std::move(*ticket));
         asio::post(executor, [session] { session->start(); });
       }
     } else if (ec == asio::error::no_descriptors) {

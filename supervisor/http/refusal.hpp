@@ -5,13 +5,18 @@
 // reset, and the client may never see the answer (the REST stand-in did that:
 // the gate in front of it reported 502 "may have been applied"). Header-only:
 // the REST stand-in links no supervisor library.
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <array>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "supervisor/http/admission.hpp"
 
 namespace hasup::http {
 
@@ -59,6 +64,42 @@ inline void refuse_connection(boost::asio::ip::tcp::socket socket, const std::st
                       });
                       Refused::drain(refused);
                     });
+}
+
+// Refusals logged at most once a second, with the count of those that were
+// not: a flood of connections must not flood the journal. Used on the
+// acceptor's executor only.
+class RefusalLog {
+ public:
+  void note(const std::string& reason) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_logged_ < std::chrono::seconds(1)) {
+      ++not_logged_;
+      return;
+    }
+    spdlog::warn("refusing a connection: {}{}", reason,
+                 not_logged_ ? " (and " + std::to_string(not_logged_) + " more since the last such line)" : "");
+    last_logged_ = now;
+    not_logged_ = 0;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_logged_{};
+  std::size_t not_logged_ = 0;
+};
+
+// A new connection's ticket, or nullopt once it was refused (503, logged).
+inline std::optional<ConnectionAdmission::Ticket> admit_or_refuse(ConnectionAdmission& admission,
+                                                                  boost::asio::ip::tcp::socket& socket,
+                                                                  const std::string& server, RefusalLog& log) {
+  boost::system::error_code no_peer;
+  auto peer = socket.remote_endpoint(no_peer);
+  auto admitted = admission.admit(no_peer ? boost::asio::ip::address() : peer.address());
+  if (auto* ticket = std::get_if<ConnectionAdmission::Ticket>(&admitted)) return std::move(*ticket);
+  const auto& reason = std::get<std::string>(admitted);
+  log.note(reason);
+  refuse_connection(std::move(socket), server, reason, 1);
+  return std::nullopt;
 }
 
 }  // namespace hasup::http

@@ -15,12 +15,14 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 
 struct Server::State {
-  State(asio::io_context& io, Handler h, ServerLimits l) : io(io), acceptor(io), handler(std::move(h)), limits(l) {}
+  State(asio::io_context& io, Handler h, ServerLimits l)
+      : io(io), acceptor(io), handler(std::move(h)), limits(l), admission(l.max_connections, 0) {}
   asio::io_context& io;
   tcp::acceptor acceptor;
   Handler handler;
   ServerLimits limits;
-  std::size_t connections = 0;
+  ConnectionAdmission admission;  // local tools only: no cap per address
+  RefusalLog refusals;
   bool closed = false;
 };
 
@@ -50,11 +52,8 @@ std::string percent_decode(const std::string& text) {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<Server::State> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {
-    ++server_->connections;
-  }
-  ~Connection() { --server_->connections; }
+  Connection(tcp::socket socket, std::shared_ptr<Server::State> server, ConnectionAdmission::Ticket ticket)
+      : stream_(std::move(socket)), server_(std::move(server)), ticket_(std::move(ticket)) {}
 
   void start() { read_request(); }
 
@@ -131,6 +130,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   beast::tcp_stream stream_;
   std::shared_ptr<Server::State> server_;
+  ConnectionAdmission::Ticket ticket_;
   beast::flat_buffer buffer_{kReadBufferLimit};
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bhttp::response<bhttp::string_body> response_;
@@ -186,13 +186,9 @@ void accept_loop(std::shared_ptr<Server::State> state) {
   state->acceptor.async_accept(state->io, [state](beast::error_code ec, tcp::socket socket) {
     if (state->closed) return;
     if (!ec) {
-      if (state->connections >= state->limits.max_connections) {
-        // Over the limit: refuse rather than queue without bound, with an answer.
-        refuse_connection(std::move(socket), "ha-supervisor",
-                          "too many open connections (" + std::to_string(state->connections) + ")", 1);
-      } else {
-        std::make_shared<Connection>(std::move(socket), state)->start();
-      }
+      // Over the limit: refused with an answer rather than queued without bound.
+      if (auto ticket = admit_or_refuse(state->admission, socket, "ha-supervisor", state->refusals))
+        std::make_shared<Connection>(std::move(socket), state, std::move(*ticket))->start();
     }
     accept_loop(state);
   });

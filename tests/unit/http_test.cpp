@@ -293,6 +293,36 @@ TEST_F(HttpServer, RawKeepAliveServesTwoRequestsOnOneConnection) {
   EXPECT_LT(answer.find("/one"), answer.find("/two"));
 }
 
+// Beyond max_connections a connection is answered 503 with Retry-After
+// (it was closed without a word before), and served again once one closes.
+TEST_F(HttpServer, ConnectionsBeyondTheLimitGet503WithRetryAfter) {
+  ServerLimits limits;
+  limits.max_connections = 2;
+  start(echo, limits);
+  asio::io_context io;
+  std::vector<std::unique_ptr<tcp::socket>> held;
+  for (int i = 0; i < 2; ++i) {
+    held.push_back(std::make_unique<tcp::socket>(io));
+    held.back()->connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  }
+  std::string answer;
+  for (int i = 0; i < 50 && answer.rfind("HTTP/1.1 503", 0) != 0; ++i) {
+    answer = raw_exchange(port_, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    if (answer.rfind("HTTP/1.1 503", 0) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(answer.rfind("HTTP/1.1 503", 0), 0u) << answer;
+  EXPECT_TRUE(contains(answer, "Retry-After: 1\r\n")) << answer;
+  EXPECT_TRUE(contains(answer, "too many open connections (2, max_connections)")) << answer;
+  held.clear();
+  Outcome next;
+  for (int i = 0; i < 50; ++i) {
+    next = get("/after");
+    if (next.ok && next.response.status == 200) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(next.response.status, 200);
+}
+
 TEST_F(HttpServer, ClosedServerRefusesConnections) {
   start(echo);
   ASSERT_TRUE(get("/").ok);
