@@ -36,6 +36,28 @@ std::optional<std::chrono::milliseconds> election_time_left(const Plan& plan, co
   return bound - s.consul.since_quorum_contact;
 }
 
+// keepalived.conf is as rendered, yet keepalived may run an older one. A
+// reload makes keepalived write every instance's state to the notify FIFO;
+// one taken while the instance moves (FAULT to BACKUP after a track file
+// changed in the same cycle) has left the reported state at FAULT for good
+// while keepalived was BACKUP. So the catch-up waits for a settled instance:
+// BACKUP or MASTER as its last notify said, the track file letting this node
+// hold the IP, and neither track file being written in this cycle.
+CatchUp catch_up_keepalived(Plan& plan, const Snapshot& s) {
+  const VipView& vip = s.vip;
+  const bool busy = s.busy.count(Job::apply_keepalived_conf) || s.busy.count(Job::start_keepalived) ||
+                    s.busy.count(Job::set_vip_fault) || s.busy.count(Job::set_vip_preference);
+  std::string held_by;
+  if (vip.vrrp_state != "BACKUP" && vip.vrrp_state != "MASTER")
+    held_by = "its instance is settled (BACKUP or MASTER; last said: " +
+              (vip.vrrp_state.empty() ? std::string("nothing yet") : vip.vrrp_state) + ")";
+  else if (vip.fault_now.value_or(true))
+    held_by = "the track file lets this node hold the IP";
+  else if (plan.has<SetVipFault>() || plan.has<SetVipPreference>())
+    held_by = "the track files are written";
+  return decide_catch_up("keepalived", vip.conf_file, vip.unit, busy, held_by, s, plan);
+}
+
 }  // namespace
 
 std::string vip_problem(const Snapshot& s) {
@@ -131,6 +153,10 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
         say("rendering keepalived.conf, peers " + (peers.empty() ? std::string("none") : peers));
       }
       return note;
+    } else {
+      auto catch_up = catch_up_keepalived(plan, s);
+      if (catch_up.reload_now) plan.actions.push_back(ApplyKeepalivedConf{rendered.text, AfterWrite::reload, true});
+      if (!catch_up.note.empty()) say(catch_up.note);
     }
   }
   if (!vip.template_error.empty())

@@ -167,6 +167,7 @@ void VipDriver::observe(loop::Snapshot& s) const {
   v.template_text = template_text_;
   v.template_error = template_error_;
   v.current_conf = read_small_file(c.keepalived_conf);
+  v.conf_file = catch_up_.observe(c.keepalived_conf);
   if (auto track = read_small_file(c.track_file)) v.fault_now = track->empty() || (*track)[0] != '0';
   v.unit = c.keepalived_unit;
   v.unfit_grace = milliseconds(c.unfit_grace_ms);
@@ -244,23 +245,28 @@ void VipDriver::run(const loop::SetVipPreference& a) {
 // instance keeps its state and the IP does not flap.
 void VipDriver::run(const loop::ApplyKeepalivedConf& a) {
   const auto& c = ctx_.config.vip;
+  // Every end of the job: a catch-up's outcome is kept for its spacing and status.
+  auto finish = [this, catch_up = a.catch_up](const std::string& error) {
+    if (catch_up) catch_up_.ended(error);
+    ctx_.finish_job(loop::Job::apply_keepalived_conf);
+  };
   auto error = write_file_atomically(c.keepalived_conf, a.text, 0644);
   if (!error.empty()) {
     spdlog::error("floating IP: {}", error);
-    asio::post(ctx_.io, [this] { ctx_.finish_job(loop::Job::apply_keepalived_conf); });
+    asio::post(ctx_.io, [finish, error] { finish(error); });
     return;
   }
   spdlog::info("floating IP: wrote {}", c.keepalived_conf);
   if (a.after != loop::AfterWrite::reload) {
-    asio::post(ctx_.io, [this] { ctx_.finish_job(loop::Job::apply_keepalived_conf); });
+    asio::post(ctx_.io, [finish] { finish(""); });
     return;
   }
-  ctx_.units.reload_unit(c.keepalived_unit, [this](systemd::JobOutcome outcome) {
+  ctx_.units.reload_unit(c.keepalived_unit, [finish, catch_up = a.catch_up](systemd::JobOutcome outcome) {
     if (outcome.ok())
-      spdlog::info("floating IP: keepalived reloaded");
+      spdlog::info("floating IP: keepalived reloaded{}", catch_up ? ": it had been running an older keepalived.conf" : "");
     else
       spdlog::error("floating IP: {}", outcome.to_string());
-    ctx_.finish_job(loop::Job::apply_keepalived_conf);
+    finish(outcome.ok() ? "" : outcome.to_string());
   });
 }
 

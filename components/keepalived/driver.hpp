@@ -57,6 +57,7 @@ class VipDriver : public loop::Driver {
   boost::asio::steady_timer& heartbeat_;  // vip.heartbeat_file, every second
   NftTableWatch filter_watch_;            // the VRRP filter, on a timer from timers_
   std::string heartbeat_error_;
+  loop::CatchUpRecord catch_up_;  // reloads asked because keepalived ran an older keepalived.conf
 };
 
 }  // namespace hasup::keepalived

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "components/keepalived/model.hpp"
+#include "supervisor/loop/stale_file.hpp"
 
 namespace hasup::loop {
 
@@ -18,6 +19,7 @@ struct VipView {
   std::string template_text;                 // templates/keepalived.conf.mustache
   std::string template_error;                // when it could not be read
   std::optional<std::string> current_conf;   // keepalived.conf as it is; nullopt: absent
+  ConfigFileState conf_file;                 // its mtime and the catch-up reloads
   std::optional<bool> fault_now;             // the track file says FAULT; nullopt: absent
   keepalived::VrrpModel base;                // from config; decide() adds the peers
   std::string unit;                          // keepalived's systemd unit

@@ -123,8 +123,22 @@ std::string decide_nginx(Plan& plan, const Snapshot& s) {
     return append("nginx: not rendered: " + rendered.error, ensure_running(plan, s));
 
   std::string serving = n.current_body ? "generation " + std::to_string(n.generation) + " serving" : "no config yet";
-  if (n.current_body && *n.current_body == rendered.text)
-    return append("nginx: " + serving + " (upstreams " + n.fingerprint + ")" + input_notes, ensure_running(plan, s));
+  if (n.current_body && *n.current_body == rendered.text) {
+    std::string note = "nginx: " + serving + " (upstreams " + n.fingerprint + ")" + input_notes;
+    // The file is what nginx should serve; a reload the supervisor did not
+    // live to ask for makes it so, spaced like any other reload.
+    const bool spaced = !n.since_last_apply || *n.since_last_apply >= n.reload_interval;
+    const bool busy = s.busy.count(Job::apply_nginx_conf) || s.busy.count(Job::start_nginx);
+    auto catch_up = decide_catch_up(
+        "nginx", n.conf_file, n.unit, busy, spaced ? "" : "the reload interval (" + ms_text(n.reload_interval) + ") is over",
+        s, plan);
+    if (catch_up.reload_now)
+      plan.actions.push_back(ApplyNginxConf{nginx_file_text(n.generation, upstreams_fingerprint(model.services), rendered.text),
+                                            n.generation, AfterWrite::reload, true});
+    else if (!catch_up.note.empty() && !spaced)
+      plan.wake_within(n.reload_interval - *n.since_last_apply);
+    return append(append(note, catch_up.note), ensure_running(plan, s));
+  }
   if (rendered.text == n.rejected_body)
     return append("nginx: the rendered config was refused (" + n.rejected_error + "); " + serving,
                   ensure_running(plan, s));

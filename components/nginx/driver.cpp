@@ -194,6 +194,7 @@ void NginxDriver::observe(loop::Snapshot& s) const {
   v.wait_max = milliseconds(c.wait_max_ms);
   v.reload_interval = milliseconds(c.reload_interval_ms);
   v.unit = c.unit;
+  v.conf_file = catch_up_.observe(c.conf_path);
 }
 
 bool NginxDriver::act(const loop::Action& action) {
@@ -216,22 +217,28 @@ void NginxDriver::run(const loop::ApplyNginxConf& a) {
   if (!error.empty()) {
     last_error_ = error;
     spdlog::error("nginx: {}", error);
-    asio::post(ctx_.io, [this] { ctx_.finish_job(loop::Job::apply_nginx_conf); });
+    asio::post(ctx_.io, [this, a, error] { finish_apply(a, error); });
     return;
   }
   std::vector<std::string> argv{c.binary, "-t", "-q", "-e", "stderr", "-c", candidate};
   milliseconds timeout(c.check_timeout_ms);
-  asio::post(*workers_, [this, argv, timeout, text = a.text, generation = a.generation, after = a.after, candidate] {
+  asio::post(*workers_, [this, argv, timeout, a, candidate] {
     CommandResult result = run_command(argv, timeout);
-    asio::post(ctx_.io, [this, result, text, generation, after, candidate] {
-      on_checked(text, generation, after, candidate, result.ok(), result.summary());
-    });
+    asio::post(ctx_.io, [this, result, a, candidate] { on_checked(a, candidate, result.ok(), result.summary()); });
   });
 }
 
-void NginxDriver::on_checked(const std::string& text, std::uint64_t generation, loop::AfterWrite after,
-                             const std::string& candidate, bool ok, const std::string& why) {
+// Every end of an apply job: a catch-up's outcome is kept for its spacing and status.
+void NginxDriver::finish_apply(const loop::ApplyNginxConf& a, const std::string& error) {
+  if (a.catch_up) catch_up_.ended(error);
+  ctx_.finish_job(loop::Job::apply_nginx_conf);
+}
+
+void NginxDriver::on_checked(const loop::ApplyNginxConf& a, const std::string& candidate, bool ok,
+                             const std::string& why) {
   const auto& c = ctx_.config.nginx;
+  const std::string& text = a.text;
+  const std::uint64_t generation = a.generation;
   auto file = loop::parse_nginx_file(text);
   if (!ok) {
     std::remove(candidate.c_str());
@@ -239,13 +246,13 @@ void NginxDriver::on_checked(const std::string& text, std::uint64_t generation, 
     rejected_error_ = "nginx -t: " + why;
     last_error_ = "generation " + std::to_string(generation) + " refused by " + rejected_error_;
     spdlog::error("nginx: {}; generation {} keeps serving", last_error_, generation_);
-    return ctx_.finish_job(loop::Job::apply_nginx_conf);
+    return finish_apply(a, last_error_);
   }
   if (std::rename(candidate.c_str(), c.conf_path.c_str()) != 0) {
     last_error_ = "cannot replace " + c.conf_path + ": " + std::strerror(errno);
     spdlog::error("nginx: {}", last_error_);
     std::remove(candidate.c_str());
-    return ctx_.finish_job(loop::Job::apply_nginx_conf);
+    return finish_apply(a, last_error_);
   }
   // What nginx served before: if the reload fails, that is what it still
   // serves, and the next cycle tries again (the file already holds the new one).
@@ -256,19 +263,20 @@ void NginxDriver::on_checked(const std::string& text, std::uint64_t generation, 
   rejected_body_.clear();
   rejected_error_.clear();
   last_apply_ = Clock::now();
-  const bool running = after == loop::AfterWrite::reload;
-  auto done = [this, generation, running, served_before](systemd::JobOutcome outcome) {
+  const bool running = a.after == loop::AfterWrite::reload;
+  auto done = [this, a, generation, running, served_before](systemd::JobOutcome outcome) {
     if (outcome.ok()) {
       if (running) ++reloads_;
       last_error_.clear();
-      spdlog::info("nginx: generation {} {} ({})", generation, running ? "reloaded" : "started", fingerprint_);
+      spdlog::info("nginx: generation {} {} ({}){}", generation, running ? "reloaded" : "started", fingerprint_,
+                   a.catch_up ? ": nginx had been running an older file" : "");
     } else {
       last_error_ = std::string(running ? "reload" : "start") + " of generation " + std::to_string(generation) +
                     " failed: " + outcome.to_string();
       spdlog::error("nginx: {}", last_error_);
       std::tie(body_, generation_, fingerprint_) = served_before;
     }
-    ctx_.finish_job(loop::Job::apply_nginx_conf);
+    finish_apply(a, outcome.ok() ? "" : last_error_);
   };
   // A reload (SIGHUP): nginx starts workers on the new config and lets the
   // old ones finish their requests, so no request fails across it.

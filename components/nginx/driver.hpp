@@ -41,8 +41,8 @@ class NginxDriver : public loop::Driver {
 
   void run(const loop::ApplyNginxConf& a);
   void run(const loop::StartNginx& a);
-  void on_checked(const std::string& text, std::uint64_t generation, loop::AfterWrite after, const std::string& candidate, bool ok,
-                  const std::string& why);
+  void on_checked(const loop::ApplyNginxConf& a, const std::string& candidate, bool ok, const std::string& why);
+  void finish_apply(const loop::ApplyNginxConf& a, const std::string& error);
 
   loop::DriverContext& ctx_;
   loop::Timers timers_;
@@ -60,6 +60,7 @@ class NginxDriver : public loop::Driver {
   Clock::time_point changed_at_{};
   std::optional<Clock::time_point> first_unapplied_;
   std::optional<Clock::time_point> last_apply_;
+  loop::CatchUpRecord catch_up_;  // reloads asked because nginx ran an older file than nginx.conf
   // `nginx -t` runs here, never on the loop's thread. Last member: joined
   // first, before anything its jobs report to is destroyed.
   std::unique_ptr<boost::asio::thread_pool> workers_;

@@ -15,7 +15,7 @@ json nginx_status(const Snapshot& s) {
     upstreams[service.name] = {{"known", service.known}, {"passing", servers}, {"watch_error", service.error}};
     for (const auto& r : service.rejected) rejected.push_back(service.name + ": " + r);
   }
-  return {{"generation", s.nginx.generation},
+  json status = {{"generation", s.nginx.generation},
           {"upstreams_fingerprint", s.nginx.fingerprint},
           {"serving", nginx_served_summary(s.nginx)},
           {"reloads", s.nginx.reloads},
@@ -23,6 +23,8 @@ json nginx_status(const Snapshot& s) {
           {"rejected_instances", rejected},
           {"refused_config", s.nginx.rejected_error},
           {"last_error", s.nginx.last_error}};
+  add_catch_up_status(s.nginx.conf_file, status);
+  return status;
 }
 
 }  // namespace hasup::loop

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "components/nginx/model.hpp"
+#include "supervisor/loop/stale_file.hpp"
 
 namespace hasup::loop {
 
@@ -50,6 +51,7 @@ struct NginxView {
   std::chrono::milliseconds wait_max{0};
   std::chrono::milliseconds reload_interval{0};
   std::string unit;
+  ConfigFileState conf_file;                    // nginx.conf's mtime and the catch-up reloads
 };
 
 }  // namespace hasup::loop

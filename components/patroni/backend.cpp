@@ -99,6 +99,10 @@ std::string PatroniBackend::default_endpoint_conninfo() const {
          " dbname=postgres user=postgres target_session_attrs=read-write connect_timeout=1";
 }
 
+void PatroniBackend::observe(loop::DbView& view) const {
+  view.patroni.conf_file = catch_up_.observe(ctx_.config.db.patroni_conf);
+}
+
 bool PatroniBackend::act(const loop::Action& action, loop::DbView& view) {
   if (auto a = std::get_if<loop::ApplyPatroniConf>(&action)) return run(*a, view), true;
   if (auto a = std::get_if<loop::StartPatroni>(&action)) return run(*a, view), true;
@@ -119,25 +123,31 @@ void PatroniBackend::run(const loop::ApplyPatroniConf& a, loop::DbView& view) {
     error = write_file_atomically(path, text, 0640,
                                   postgres ? std::optional<gid_t>(postgres->gr_gid) : std::nullopt);
   }
+  // Every end of the job: a catch-up's outcome is kept for its spacing and status.
+  auto finish = [this, catch_up = a.catch_up](const std::string& error) {
+    if (catch_up) catch_up_.ended(error);
+    ctx_.finish_job(loop::Job::apply_patroni_conf);
+  };
   if (!error.empty()) {
     view.last_error = error;
     spdlog::error("patroni: {}", error);
-    return ctx_.finish_job(loop::Job::apply_patroni_conf);
+    return finish(error);
   }
   view.patroni.current_conf = a.yml;
   view.patroni.current_sql = a.sql;
   spdlog::info("patroni: wrote {}", c.patroni_conf);
   const bool running = a.after == loop::AfterWrite::reload;
-  if (a.after == loop::AfterWrite::nothing) return ctx_.finish_job(loop::Job::apply_patroni_conf);
-  auto done = [this, running, &view](systemd::JobOutcome outcome) {
+  if (a.after == loop::AfterWrite::nothing) return finish("");
+  auto done = [this, running, catch_up = a.catch_up, finish, &view](systemd::JobOutcome outcome) {
     if (outcome.ok()) {
       view.last_error.clear();
-      spdlog::info("patroni: {} {}", ctx_.config.db.unit, running ? "reloaded" : "started");
+      spdlog::info("patroni: {} {}{}", ctx_.config.db.unit, running ? "reloaded" : "started",
+                   catch_up ? ": Patroni had been running an older patroni.yml" : "");
     } else {
       view.last_error = std::string(running ? "reload" : "start") + " failed: " + outcome.to_string();
       spdlog::error("patroni: {}", view.last_error);
     }
-    ctx_.finish_job(loop::Job::apply_patroni_conf);
+    finish(outcome.ok() ? "" : view.last_error);
   };
   // bootstrap.* only counts once: a reload changes the rest.
   if (running)

@@ -16,6 +16,7 @@ class PatroniBackend : public db::DbBackend {
   void read_state(std::uint64_t index, std::function<void(consul::Result<db::StateRead>)> done) override;
   std::string default_endpoint_conninfo() const override;
   int local_port() const override { return ctx_.config.db.port; }
+  void observe(loop::DbView& view) const override;
   bool act(const loop::Action& action, loop::DbView& view) override;
 
  private:
@@ -23,6 +24,7 @@ class PatroniBackend : public db::DbBackend {
   void run(const loop::StartPatroni& a, loop::DbView& view);
 
   loop::DriverContext& ctx_;
+  loop::CatchUpRecord catch_up_;  // reloads asked because Patroni ran an older patroni.yml
 };
 
 }  // namespace hasup::patroni

@@ -33,6 +33,8 @@ class DbBackend {
   virtual std::string default_endpoint_conninfo() const = 0;
   // The local PostgreSQL server's port, for the probe of this node.
   virtual int local_port() const = 0;
+  // Its facts that change with no event (a file's mtime), into the snapshot's view.
+  virtual void observe(loop::DbView& view) const {}
   // Starts the job for `action` if it is one of its own; false otherwise.
   // Failures go to view.last_error.
   virtual bool act(const loop::Action& action, loop::DbView& view) = 0;

@@ -102,6 +102,12 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
     }
     return note;
   }
+  // The files are as rendered; Patroni may still run an older patroni.yml
+  // (the supervisor stopped between the write and the reload, or it failed).
+  auto catch_up = decide_catch_up("patroni", db.patroni.conf_file, db.unit,
+                                  s.busy.count(Job::apply_patroni_conf) || s.busy.count(Job::start_patroni), "", s, plan);
+  if (catch_up.reload_now) plan.actions.push_back(ApplyPatroniConf{yml.text, sql.text, AfterWrite::reload, true});
+  if (!catch_up.note.empty()) note += "; " + catch_up.note;
   // Patroni runs whenever it has a config, whatever this supervisor's role:
   // it keeps its own leader lock in Consul and demotes itself when cut off.
   if (s.units_connected && s.units.count(db.unit) && !s.units.at(db.unit).running_or_starting() && !s.busy.count(Job::start_patroni)) {

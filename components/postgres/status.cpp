@@ -21,8 +21,10 @@ json db_status(const Snapshot& s) {
              {"timeline", optional_number(s.db.local->timeline)},
              {"wal_position", optional_number(s.db.local->wal_position)},
              {"streaming", optional_number(s.db.local->streaming)}, {"error", s.db.local->error}};
-  return {{"endpoint", endpoint}, {"local", local}, {"last_error", s.db.last_error},
-          {"config_error", s.db.template_error}, {"unit", s.db.unit}};
+  json status = {{"endpoint", endpoint}, {"local", local}, {"last_error", s.db.last_error},
+                 {"config_error", s.db.template_error}, {"unit", s.db.unit}};
+  if (s.db.backend == "patroni") add_catch_up_status(s.db.patroni.conf_file, status);
+  return status;
 }
 
 }  // namespace hasup::loop

@@ -11,6 +11,7 @@
 #include "components/patroni/model.hpp"
 #include "components/postgres/model.hpp"
 #include "components/postgres/probe.hpp"
+#include "supervisor/loop/stale_file.hpp"
 
 namespace hasup::loop {
 
@@ -22,6 +23,7 @@ struct PatroniFiles {
   patroni::PatroniModel model;              // from config and secrets
   std::optional<std::string> current_conf;  // patroni.yml as it is; nullopt: absent
   std::optional<std::string> current_sql;
+  ConfigFileState conf_file;                // patroni.yml's mtime and the catch-up reloads
 };
 
 // stolon's part: the initial cluster spec (rendered at load; empty with the

@@ -7,6 +7,7 @@
 #include <sdbus-c++/Message.h>
 #include <sdbus-c++/Types.h>
 #include <set>
+#include <type_traits>
 #include <spdlog/spdlog.h>
 
 namespace hasup::systemd {
@@ -79,13 +80,14 @@ void apply_properties(UnitState& state, const std::string& interface, const std:
   auto text = [&props](const char* key, std::string& out) {
     if (auto it = props.find(key); it != props.end()) out = it->second.get<std::string>();
   };
-  auto number = [&props](const char* key, std::uint32_t& out) {
-    if (auto it = props.find(key); it != props.end()) out = it->second.get<std::uint32_t>();
+  auto number = [&props](const char* key, auto& out) {
+    if (auto it = props.find(key); it != props.end()) out = it->second.get<std::remove_reference_t<decltype(out)>>();
   };
   if (interface == kUnitInterface) {
     text("LoadState", state.load_state);
     text("ActiveState", state.active_state);
     text("SubState", state.sub_state);
+    number("StateChangeTimestamp", state.state_change_usec);
   } else if (interface == kServiceInterface) {
     number("NRestarts", state.n_restarts);
     number("MainPID", state.main_pid);
@@ -93,7 +95,8 @@ void apply_properties(UnitState& state, const std::string& interface, const std:
 }
 
 bool followed(const std::string& property) {
-  static const std::set<std::string> names = {"LoadState", "ActiveState", "SubState", "NRestarts", "MainPID"};
+  static const std::set<std::string> names = {"LoadState", "ActiveState", "SubState", "StateChangeTimestamp",
+                                              "NRestarts", "MainPID"};
   return names.count(property) > 0;
 }
 

@@ -19,7 +19,8 @@
 // Watches: LoadUnit (which, unlike GetUnit, also answers for a stopped unit
 // that systemd has unloaded), then a PropertiesChanged match on the unit's
 // object path, then a full read. A change of ActiveState, SubState,
-// LoadState, NRestarts or MainPID calls on_change with the new UnitState.
+// LoadState, StateChangeTimestamp, NRestarts or MainPID calls on_change with
+// the new UnitState.
 // After every (re)connection, and when systemd reappears on the bus, the
 // watched units are read again and reported (whether they changed or not).
 //

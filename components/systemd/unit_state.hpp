@@ -28,6 +28,9 @@ struct UnitState {
   std::string sub_state;     // running, dead, exited, auto-restart, start-pre, ...
   std::uint32_t n_restarts = 0;  // services: restarts done by Restart= since the unit was loaded
   std::uint32_t main_pid = 0;    // services: the main process (0 when none), as systemd numbers it
+  // StateChangeTimestamp: when the unit last changed state (a start, a
+  // restart, a reload's end), in µs since the epoch (CLOCK_REALTIME); 0 unknown.
+  std::uint64_t state_change_usec = 0;
 
   bool operator==(const UnitState&) const = default;
 

@@ -53,6 +53,16 @@ void print_rows(std::ostringstream& out, const std::vector<std::vector<std::stri
   }
 }
 
+// A daemon found running an older file than its config (the supervisor
+// stopped between writing it and the reload): said only when it happened.
+void print_older_file(std::ostringstream& out, const json& section, const std::string& prefix) {
+  const std::string reloads = text(section, "older_file_reloads");
+  if (reloads != "0" && reloads != "?")
+    out << prefix << "was running an older file than its config: reloaded " << reloads << " time(s)\n";
+  const std::string error = text(section, "older_file_error");
+  if (error != "-" && error != "?") out << prefix << "runs an older file than its config; the reload failed: " << error << "\n";
+}
+
 }  // namespace
 
 std::string render_status_table(const json& doc) {
@@ -142,6 +152,7 @@ std::string render_status_table(const json& doc) {
   }
   if (member(dead_peers, "error").is_string())
     out << "dead peers: nft refused the table: " << text(dead_peers, "error") << "\n";
+  print_older_file(out, member(self, "vip"), "floating IP: keepalived ");
   const json& nginx = member(self, "nginx");
   if (nginx.is_object()) {
     out << "nginx: " << text(nginx, "serving") << ", " << text(nginx, "reloads") << " reload(s)\n";
@@ -159,6 +170,7 @@ std::string render_status_table(const json& doc) {
         out << "  refused from Consul: " << shown(r) << "\n";
     if (text(nginx, "refused_config") != "-") out << "  refused config: " << text(nginx, "refused_config") << "\n";
     if (text(nginx, "last_error") != "-") out << "  last error: " << text(nginx, "last_error") << "\n";
+    print_older_file(out, nginx, "  nginx ");
   }
   if (any_db) {
     std::string primary = text(database, "primary");
@@ -181,6 +193,7 @@ std::string render_status_table(const json& doc) {
                                                             : "NOT writable: " + text(endpoint, "error")) << "\n";
     if (text(db, "config_error") != "-") out << "  config: " << text(db, "config_error") << "\n";
     if (text(db, "last_error") != "-") out << "  last error: " << text(db, "last_error") << "\n";
+    print_older_file(out, db, "  Patroni ");
   }
   const json& files = member(self, "files");
   if (files.is_object()) {

@@ -96,6 +96,7 @@ struct ApplyKeepalivedConf {
   static constexpr Job job = Job::apply_keepalived_conf;
   std::string text;  // the whole keepalived.conf
   AfterWrite after = AfterWrite::nothing;  // reload when running; keepalived is started by StartKeepalived
+  bool catch_up = false;  // the file already holds `text`; keepalived runs an older one (stale_file.hpp)
   bool operator==(const ApplyKeepalivedConf&) const = default;
 };
 // The kernel's VRRP filter: an nft script that replaces its table whole.
@@ -115,6 +116,7 @@ struct ApplyNginxConf {
   std::string text;  // the whole file: header line and body
   std::uint64_t generation = 0;
   AfterWrite after = AfterWrite::start;  // reload when running, else start
+  bool catch_up = false;  // the file already holds `text`; nginx runs an older one (stale_file.hpp)
   bool operator==(const ApplyNginxConf&) const = default;
 };
 struct StartNginx {
@@ -128,6 +130,7 @@ struct ApplyPatroniConf {
   std::string yml;  // patroni.yml
   std::string sql;  // the bootstrap SQL
   AfterWrite after = AfterWrite::nothing;  // reload when running, start when not, nothing without systemd
+  bool catch_up = false;  // the files already hold these; Patroni runs an older one (stale_file.hpp)
   bool operator==(const ApplyPatroniConf&) const = default;
 };
 struct StartPatroni {

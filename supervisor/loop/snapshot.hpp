@@ -18,6 +18,7 @@
 #include "components/syncthing/view.hpp"
 #include "components/systemd/unit_state.hpp"
 #include "supervisor/cluster/records.hpp"
+#include "supervisor/loop/stale_file.hpp"
 
 namespace hasup::loop {
 
@@ -122,6 +123,9 @@ struct UnitView {
   std::string sub_state;
   std::uint64_t n_restarts = 0;
   std::uint32_t main_pid = 0;
+  // When it last changed state (started, restarted, finished a reload):
+  // systemd's StateChangeTimestamp; nullopt unknown (stale_file.hpp).
+  std::optional<WallTime> state_changed;
 
   bool running_or_starting() const { return systemd::running_or_starting(active_state); }
   bool reloadable() const { return systemd::reloadable(active_state); }

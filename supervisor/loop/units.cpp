@@ -28,7 +28,10 @@ void Units::start(std::vector<std::string> units) {
     auto& view = views_[state.name];
     if (view.n_restarts != state.n_restarts && state.n_restarts > view.n_restarts && view.main_pid != 0)
       spdlog::warn("{} was restarted by systemd ({} restart(s))", state.name, state.n_restarts);
-    view = {state.active_state, state.sub_state, state.n_restarts, state.main_pid};
+    view = {state.active_state, state.sub_state, state.n_restarts, state.main_pid, std::nullopt};
+    if (state.state_change_usec)
+      view.state_changed = WallTime(std::chrono::duration_cast<WallTime::duration>(
+          std::chrono::microseconds(state.state_change_usec)));
     wake_();
   });
   manager_->connect();

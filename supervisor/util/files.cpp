@@ -37,6 +37,14 @@ std::optional<std::string> read_small_file(const std::string& path) {
   return std::move(read.content);
 }
 
+std::optional<std::chrono::system_clock::time_point> file_mtime(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  using namespace std::chrono;
+  return system_clock::time_point(
+      duration_cast<system_clock::duration>(seconds(st.st_mtim.tv_sec) + nanoseconds(st.st_mtim.tv_nsec)));
+}
+
 std::string touch_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
   if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);

@@ -3,6 +3,7 @@
 // files. Read in one place, with a size limit and a reason when they cannot be.
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -36,6 +37,10 @@ std::optional<std::string> read_small_file(const std::string& path);
 // Returns "" or what went wrong.
 std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode,
                                   std::optional<gid_t> group = std::nullopt);
+
+// The file's modification time (CLOCK_REALTIME, as systemd's timestamps);
+// nullopt when it cannot be read.
+std::optional<std::chrono::system_clock::time_point> file_mtime(const std::string& path);
 
 // Sets the file's modification time to now, making it (mode 0644) when it is
 // missing; a symbolic link there is refused, not followed. "" or what went wrong.

@@ -271,6 +271,62 @@ TEST(NginxLimitsTest, OneAddressGetsAtMostItsShareOfRequestsInProgress) {
   }, 10s)) << served.response.body;
 }
 
+// The supervisor wrote nginx.conf and died before the reload: the file is
+// what it renders, nginx runs the config before it. Made by hand here: nginx
+// is reloaded on a config without b2, then the file the supervisor renders
+// (both instances, as generation 2 in its own header) is written back as if
+// by a supervisor that was killed right after. The restarted supervisor finds
+// the file as it would render it; only the file's mtime, newer than the
+// unit's StateChangeTimestamp, says that nginx never read it.
+TEST_F(NginxTest, ASupervisorKilledBetweenWriteAndReloadIsCaughtUpByTheNextOne) {
+  RequestStream stream(stack->nginx_port(), "/api/x");
+  ASSERT_TRUE(eventually([&] { return backends_seen(stream, 200ms).size() == 2; }, 10s)) << "both backends in turn";
+  stack->supervisor().kill();
+
+  const std::string rendered = read_file(stack->conf_path());
+  const std::string b2_endpoint = "127.0.0.1:" + std::to_string(b2->port());
+  std::string older;
+  std::stringstream lines(rendered);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(b2_endpoint) == std::string::npos) older += line + "\n";
+  ASSERT_NE(older, rendered);
+  write_file(stack->conf_path(), older);
+  std::string out;
+  ASSERT_EQ(stack->node().busctl({"call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                                  "org.freedesktop.systemd1.Manager", "ReloadUnit", "ss", "ha-nginx.service", "replace"},
+                                 &out),
+            0)
+      << out;
+  ASSERT_TRUE(eventually([&] { return backends_seen(stream, 300ms).count("b2") == 0; }, 5s))
+      << "nginx did not take the older config";
+
+  std::string newer = rendered;
+  const std::string first_generation = "nginx config: generation 1,";
+  ASSERT_NE(newer.find(first_generation), std::string::npos) << newer.substr(0, 200);
+  newer.replace(newer.find(first_generation), first_generation.size(), "nginx config: generation 2,");
+  write_file(stack->conf_path(), newer);
+  EXPECT_EQ(backends_seen(stream, 300ms).count("b2"), 0u) << "the file alone changes nothing for nginx";
+
+  stack->supervisor().start();
+  EXPECT_TRUE(eventually([&] { return backends_seen(stream, 200ms).count("b2") == 1; }, 10s))
+      << "nginx still runs the older config\n" << stack->logs();
+  EXPECT_TRUE(contains(stack->supervisor().log(),
+                       "nginx: the file was written after nginx last (re)loaded (the supervisor stopped between write "
+                       "and reload?): reloading"));
+  auto status = stack->nginx_status();
+  ASSERT_TRUE(status);
+  EXPECT_EQ((*status)["older_file_reloads"], 1) << status->dump();
+  EXPECT_EQ((*status)["generation"], 2) << "the file's generation, not a new one";
+  EXPECT_EQ(read_file(stack->conf_path()).substr(0, 200), newer.substr(0, 200));
+  // Caught up once: nginx's state change is now newer than the file.
+  const auto reloads = stack->reloads();
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(stack->reloads(), reloads);
+  auto tally = stream.snapshot();
+  stream.stop();
+  EXPECT_EQ(tally.failures, 0u) << (tally.last_failures.empty() ? "" : tally.last_failures.back());
+}
+
 TEST_F(NginxTest, NginxStoppedBehindTheSupervisorsBackIsStartedAgain) {
   std::string out;
   ASSERT_EQ(stack->node().busctl({"call", "org.freedesktop.systemd1", "/org/freedesktop/systemd1",

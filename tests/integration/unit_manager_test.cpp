@@ -211,6 +211,37 @@ TEST_F(UnitManagerTest, ReloadRunsExecReload) {
   EXPECT_EQ(refused.error->kind, Error::Kind::refused) << refused.to_string();
 }
 
+// The catch-up rule (supervisor/loop/stale_file.hpp) compares a config
+// file's mtime with StateChangeTimestamp: a finished reload must move it, and
+// the watch must report that (PropertiesChanged carries it), or the rule
+// would ask for the same reload again and again.
+TEST_F(UnitManagerTest, AWatchedUnitsStateChangeTimestampMovesWithAReload) {
+  ASSERT_TRUE(job(*manager_, JobVerb::start, "reloadable.service").ok());
+  auto reports = std::make_shared<std::vector<UnitState>>();
+  manager_->watch({"reloadable.service"}, [reports](const UnitState& s) { reports->push_back(s); });
+  ASSERT_TRUE(run_until(io_, [&] { return !reports->empty(); }, 5s)) << "the watch never reported the unit";
+  const UnitState started = reports->back();
+  ASSERT_TRUE(started.running()) << started.to_string();
+  const auto now_usec = [] {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+  };
+  // CLOCK_REALTIME, as file mtimes: within a minute of this process's clock.
+  ASSERT_GT(started.state_change_usec, now_usec() - 60'000'000u) << started.to_string();
+  ASSERT_LE(started.state_change_usec, now_usec());
+
+  const std::uint64_t before_reload = now_usec();
+  ASSERT_TRUE(job(*manager_, JobVerb::reload, "reloadable.service").ok());
+  ASSERT_TRUE(run_until(io_,
+                        [&] {
+                          auto w = manager_->watched_state("reloadable.service");
+                          return w && w->active_state == "active" && w->state_change_usec > before_reload;
+                        },
+                        5s))
+      << "the reload's end was not reported with a newer StateChangeTimestamp";
+}
+
 TEST_F(UnitManagerTest, StartOfAUnitWhoseExecStartFailsIsFailed) {
   auto outcome = job(*manager_, JobVerb::start, "failing.service");
   EXPECT_EQ(outcome.status, JobStatus::failed) << outcome.to_string();

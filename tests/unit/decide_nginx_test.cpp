@@ -143,6 +143,76 @@ TEST(NginxDecide, UnchangedInputsDoNothing) {
   EXPECT_FALSE(plan.wake_after);
 }
 
+// The supervisor wrote nginx.conf and died before the reload: the file is
+// what it renders, nginx runs the one before. systemd's last state change of
+// the unit older than the file says so (supervisor/loop/stale_file.hpp).
+Snapshot running_an_older_file() {
+  Snapshot s = settled();
+  const WallTime reloaded = WallTime(std::chrono::seconds(1'800'000'000));
+  s.units["ha-nginx.service"].state_changed = reloaded;
+  s.nginx.conf_file.written = reloaded + std::chrono::seconds(2);
+  s.nginx.since_last_apply.reset();  // a supervisor just started
+  return s;
+}
+
+TEST(NginxDecide, AFileNewerThanNginxsLastReloadIsReloadedWithTheSameGeneration) {
+  Snapshot s = running_an_older_file();
+  Plan plan;
+  auto note = decide_nginx(plan, s);
+  const auto* apply = plan.find<ApplyNginxConf>();
+  ASSERT_NE(apply, nullptr) << note;
+  EXPECT_TRUE(apply->catch_up);
+  EXPECT_EQ(apply->after, AfterWrite::reload);
+  EXPECT_EQ(apply->generation, s.nginx.generation) << "the file's own generation: nothing new is rendered";
+  auto file = parse_nginx_file(apply->text);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->body, *s.nginx.current_body);
+  EXPECT_EQ(file->fingerprint, s.nginx.fingerprint);
+  EXPECT_TRUE(contains(note, "nginx: the file was written after nginx last (re)loaded (the supervisor stopped "
+                             "between write and reload?): reloading"));
+}
+
+TEST(NginxDecide, AFileOlderThanNginxsLastReloadIsLeftAlone) {
+  Snapshot s = running_an_older_file();
+  s.nginx.conf_file.written = *s.units["ha-nginx.service"].state_changed - std::chrono::seconds(2);
+  Plan plan;
+  auto note = decide_nginx(plan, s);
+  EXPECT_TRUE(plan.actions.empty()) << note;
+  EXPECT_FALSE(contains(note, "written after"));
+}
+
+TEST(NginxDecide, TheCatchUpWaitsForABusyJobTheReloadIntervalAndAFailedTry) {
+  Snapshot s = running_an_older_file();
+  s.busy.insert(Job::start_nginx);
+  Plan busy;
+  auto note = decide_nginx(busy, s);
+  EXPECT_EQ(busy.find<ApplyNginxConf>(), nullptr);
+  EXPECT_TRUE(contains(note, "reloading once the running job ends"));
+  s.busy.clear();
+
+  s.nginx.since_last_apply = milliseconds(300);
+  Plan spaced;
+  note = decide_nginx(spaced, s);
+  EXPECT_EQ(spaced.find<ApplyNginxConf>(), nullptr);
+  EXPECT_TRUE(contains(note, "reloading once the reload interval (1000 ms) is over"));
+  ASSERT_TRUE(spaced.wake_after);
+  EXPECT_EQ(*spaced.wake_after, milliseconds(700));
+  s.nginx.since_last_apply.reset();
+
+  s.nginx.conf_file.since_catch_up = milliseconds(4000);
+  s.nginx.conf_file.catch_up_error = "reload of generation 1 failed: job failed";
+  Plan failed;
+  note = decide_nginx(failed, s);
+  EXPECT_EQ(failed.find<ApplyNginxConf>(), nullptr);
+  EXPECT_TRUE(contains(note, "the reload failed (reload of generation 1 failed: job failed); next try 10 s after the last"));
+  ASSERT_TRUE(failed.wake_after);
+  EXPECT_EQ(*failed.wake_after, milliseconds(6000));
+  s.nginx.conf_file.since_catch_up = milliseconds(10000);
+  Plan retried;
+  decide_nginx(retried, s);
+  EXPECT_NE(retried.find<ApplyNginxConf>(), nullptr);
+}
+
 TEST(NginxDecide, NoInstanceToRouteToRendersTheClearErrorBranch) {
   Snapshot s = settled();
   s.nginx.services[0].set.servers.clear();

@@ -1142,6 +1142,87 @@ TEST(DecideVip, KeepalivedIsStartedWhenItHasAConfigAndIsNotRunning) {
   EXPECT_FALSE(decide(s).has<StartKeepalived>()) << "no config, nothing to start";
 }
 
+// keepalived.conf written, the supervisor gone before the reload: keepalived
+// (unit active since before the file) runs the peers before it.
+Snapshot vip_running_an_older_file() {
+  Snapshot s = vip_snapshot();
+  const WallTime reloaded = WallTime(std::chrono::seconds(1'800'000'000));
+  s.units["keepalived.service"].state_changed = reloaded;
+  s.vip.conf_file.written = reloaded + std::chrono::seconds(2);
+  s.vip.vrrp_state = "BACKUP";
+  return s;
+}
+
+TEST(DecideVip, AFileNewerThanKeepalivedsLastReloadIsReloadedFromASettledState) {
+  Snapshot s = vip_running_an_older_file();
+  Plan plan = decide(s);
+  const auto* apply = plan.find<ApplyKeepalivedConf>();
+  ASSERT_NE(apply, nullptr) << plan.reason;
+  EXPECT_TRUE(apply->catch_up);
+  EXPECT_EQ(apply->after, AfterWrite::reload);
+  EXPECT_EQ(apply->text, *s.vip.current_conf) << "the file as it is";
+  EXPECT_NE(plan.reason.find("floating IP: keepalived: the file was written after keepalived last (re)loaded "
+                             "(the supervisor stopped between write and reload?): reloading"),
+            std::string::npos)
+      << plan.reason;
+  s.vip.vrrp_state = "MASTER";
+  EXPECT_TRUE(decide(s).has<ApplyKeepalivedConf>());
+
+  s.vip.conf_file.written = *s.units["keepalived.service"].state_changed - std::chrono::seconds(1);
+  EXPECT_FALSE(decide(s).has<ApplyKeepalivedConf>()) << "keepalived (re)loaded after the write";
+}
+
+// A reload makes keepalived dump its instances' states to the FIFO; taken
+// while the instance moves, the dump left the reported state at FAULT for
+// good. Not from FAULT, an unknown state, a track file saying FAULT, or with
+// a track file written in the same cycle.
+TEST(DecideVip, KeepalivedIsNotReloadedForAnOlderFileUnlessSettled) {
+  for (const char* state : {"FAULT", "", "STOP"}) {
+    Snapshot s = vip_running_an_older_file();
+    s.vip.vrrp_state = state;
+    Plan plan = decide(s);
+    EXPECT_FALSE(plan.has<ApplyKeepalivedConf>()) << state;
+    EXPECT_NE(plan.reason.find("reloading once its instance is settled (BACKUP or MASTER"), std::string::npos)
+        << plan.reason;
+  }
+  Snapshot s = vip_running_an_older_file();
+  // This follower becomes a leader with a track file saying FAULT: the plan writes 0.
+  s.vip.fault_now = true;
+  Plan releasing = decide(s);
+  ASSERT_TRUE(releasing.has<SetVipFault>()) << releasing.reason;
+  EXPECT_FALSE(releasing.has<ApplyKeepalivedConf>()) << releasing.reason;
+  s.vip.fault_now = false;
+  s.vip.base.preference_file = "/run/ha-supervisor/vip-preferred";
+  s.vip.base.preference_weight = 10;
+  // Rendered with the preference: the file as it is holds it too.
+  s.vip.current_conf = keepalived::render(kTemplate, [&] {
+    auto m = s.vip.base;
+    m.peers = {"198.18.0.2", "198.18.0.3"};
+    return m;
+  }()).text;
+  s.vip.preferred_now = true;  // no database primary here: the plan writes 0
+  Plan preferring = decide(s);
+  ASSERT_TRUE(preferring.has<SetVipPreference>()) << preferring.reason;
+  EXPECT_FALSE(preferring.has<ApplyKeepalivedConf>()) << preferring.reason;
+  EXPECT_NE(preferring.reason.find("reloading once the track files are written"), std::string::npos)
+      << preferring.reason;
+  s.vip.preferred_now = false;
+  s.busy.insert(Job::set_vip_fault);
+  EXPECT_FALSE(decide(s).has<ApplyKeepalivedConf>()) << "a track file being written";
+  s.busy = {Job::start_keepalived};
+  EXPECT_FALSE(decide(s).has<ApplyKeepalivedConf>());
+  s.busy.clear();
+  s.vip.conf_file.since_catch_up = std::chrono::milliseconds(2000);
+  s.vip.conf_file.catch_up_error = "reload of keepalived.service: failed";
+  Plan failed = decide(s);
+  EXPECT_FALSE(failed.has<ApplyKeepalivedConf>());
+  EXPECT_NE(failed.reason.find("the reload failed (reload of keepalived.service: failed); next try 10 s"),
+            std::string::npos)
+      << failed.reason;
+  ASSERT_TRUE(failed.wake_after);
+  EXPECT_LE(*failed.wake_after, std::chrono::milliseconds(8000));
+}
+
 TEST(DecideVip, DisabledVipDecidesNothing) {
   Snapshot s = vip_snapshot();
   s.vip.enabled = false;

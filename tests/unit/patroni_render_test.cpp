@@ -232,6 +232,46 @@ TEST(DecideDb, FirstRenderWritesBothFilesThenTheUnitIsStarted) {
   EXPECT_TRUE(steady.actions.empty());
 }
 
+// patroni.yml written, the supervisor gone before the reload: the files are
+// as rendered, Patroni (active since before the write) runs the older one.
+TEST(DecideDb, APatroniYmlNewerThanPatronisLastReloadIsReloaded) {
+  auto s = patroni_snapshot();
+  const loop::WallTime reloaded = loop::WallTime(std::chrono::seconds(1'800'000'000));
+  s.units["ha-patroni.service"].active_state = "active";
+  s.units["ha-patroni.service"].state_changed = reloaded;
+  s.db.patroni.current_conf = patroni::render_patroni_yml(s.db.patroni.conf_template, model()).text;
+  s.db.patroni.current_sql = patroni::render_bootstrap_sql(s.db.patroni.sql_template, model()).text;
+  s.db.patroni.conf_file.written = reloaded - std::chrono::seconds(1);
+  loop::Plan older;
+  std::string note = loop::decide_db(older, s);
+  EXPECT_TRUE(older.actions.empty()) << note;
+
+  s.db.patroni.conf_file.written = reloaded + std::chrono::seconds(1);
+  loop::Plan plan;
+  note = loop::decide_db(plan, s);
+  const auto* apply = plan.find<loop::ApplyPatroniConf>();
+  ASSERT_NE(apply, nullptr) << note;
+  EXPECT_TRUE(apply->catch_up);
+  EXPECT_EQ(apply->after, loop::AfterWrite::reload);
+  EXPECT_EQ(apply->yml, *s.db.patroni.current_conf);
+  EXPECT_EQ(apply->sql, *s.db.patroni.current_sql);
+  EXPECT_TRUE(contains(note, "patroni: the file was written after patroni last (re)loaded (the supervisor stopped "
+                             "between write and reload?): reloading"));
+
+  s.busy.insert(loop::Job::apply_patroni_conf);
+  loop::Plan busy;
+  loop::decide_db(busy, s);
+  EXPECT_TRUE(busy.actions.empty());
+  s.busy.clear();
+  s.db.patroni.conf_file.since_catch_up = std::chrono::milliseconds(1000);
+  s.db.patroni.conf_file.catch_up_error = "reload failed: job failed";
+  loop::Plan failed;
+  note = loop::decide_db(failed, s);
+  EXPECT_TRUE(failed.actions.empty());
+  EXPECT_TRUE(contains(note, "the reload failed (reload failed: job failed); next try 10 s after the last"));
+  ASSERT_TRUE(failed.wake_after);
+}
+
 TEST(DecideDb, AChangedSettingRewritesTheFileAndNothingRunsTwice) {
   auto s = patroni_snapshot();
   s.units["ha-patroni.service"].active_state = "active";

@@ -310,6 +310,27 @@ TEST(StatusTable, NginxGenerationPerNodeAndThisNodesDetails) {
   EXPECT_TRUE(contains(table, "refused config: nginx -t: exit 1")) << table;
 }
 
+// A daemon found running an older file than its config and reloaded for it
+// (supervisor/loop/stale_file.hpp): in the JSON always, in the text once it happened.
+TEST(StatusTable, ADaemonCaughtUpWithItsFileIsNamed) {
+  Snapshot s = snapshot();
+  s.nginx.enabled = true;
+  s.nginx.current_body = "events {}\n";
+  s.vip.enabled = true;
+  std::string quiet = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_FALSE(contains(quiet, "older file")) << quiet;
+  s.nginx.conf_file.catch_up_reloads = 1;
+  s.vip.conf_file.catch_up_error = "reload of keepalived.service: failed";
+  auto doc = api::cluster_document(s, plan(Role::follower));
+  EXPECT_EQ(doc["self"]["nginx"]["older_file_reloads"], 1) << doc["self"].dump();
+  EXPECT_EQ(doc["self"]["vip"]["older_file_error"], "reload of keepalived.service: failed");
+  std::string table = cli::render_status_table(doc);
+  EXPECT_TRUE(contains(table, "  nginx was running an older file than its config: reloaded 1 time(s)")) << table;
+  EXPECT_TRUE(contains(table, "floating IP: keepalived runs an older file than its config; the reload failed: "
+                              "reload of keepalived.service: failed"))
+      << table;
+}
+
 TEST(StatusTable, FloatingIpColumnShowsTheHolderAndEachNodesVrrpState) {
   Snapshot s = snapshot();
   s.vip.enabled = true;
