@@ -152,7 +152,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto now = Clock::now();
     auto allowance =
         http::body_read_allowance(limits_.body_pace, bytes_in_, body_waited_, duration_cast<milliseconds>(now - started_));
-    if (allowance <= milliseconds(0)) return body_too_slow(false);
+    if (allowance <= milliseconds(0)) return body_timed_out(false);
     read_idle_bound_ = duration_cast<milliseconds>(limits_.idle_timeout) <= allowance;
     read_started_ = now;
     deadline_passed_ = false;
@@ -170,7 +170,8 @@ class Session : public std::enable_shared_from_this<Session> {
                       beast::bind_front_handler(&Session::after_read_body, shared_from_this()));
   }
 
-  void body_too_slow(bool idle) {
+  // Idle past the idle timeout, or slower than the body's pace: 408, nothing kept.
+  void body_timed_out(bool idle) {
     upload_.reset();
     respond(error_reply(408, idle ? "request body idle for " + std::to_string(limits_.idle_timeout.count()) + " s"
                                   : http::body_too_slow_reason(limits_.body_pace, bytes_in_,
@@ -190,7 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return respond(error_reply(status, error));
       }
     }
-    if (deadline_passed_) return body_too_slow(read_idle_bound_);
+    if (deadline_passed_) return body_timed_out(read_idle_bound_);
     if (ec == bhttp::error::body_limit) {
       upload_.reset();
       return respond(error_reply(413, "body over the limit of " + std::to_string(limits_.max_body) + " bytes"));

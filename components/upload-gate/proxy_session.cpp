@@ -210,7 +210,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto now = Clock::now();
     auto allowance = http::body_read_allowance(limits_.body_pace, bytes_in_, body_waited_,
                                                duration_cast<milliseconds>(now - started_));
-    if (allowance <= milliseconds(0)) return body_too_slow();
+    if (allowance <= milliseconds(0)) return body_timed_out(false);
     body_read_idle_bound_ = limits_.idle_timeout <= allowance;
     body_read_started_ = now;
     client_.expires_never();
@@ -223,14 +223,7 @@ class Session : public std::enable_shared_from_this<Session> {
     read_deadline_.cancel();
     body_waited_ += duration_cast<milliseconds>(Clock::now() - body_read_started_);
     if (ec == bhttp::error::need_buffer) ec = {};
-    if (deadline_passed_) {
-      if (body_read_idle_bound_) {
-        close_upstream();
-        end_window();
-        return respond_error(408, "request body idle for " + std::to_string(limits_.idle_timeout.count()) + " ms");
-      }
-      return body_too_slow();
-    }
+    if (deadline_passed_) return body_timed_out(body_read_idle_bound_);
     if (ec == bhttp::error::buffer_overflow) return respond_error(400, http::kReadBufferOverflowReason);
     if (ec && is_http_error(ec) && ec != bhttp::error::partial_message)
       return respond_error(400, "malformed request body: " + ec.message());
@@ -297,13 +290,15 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // The request was not passed on whole: the upstream's connection is closed
+  // Idle past the idle timeout, or slower than the body's pace: 408. The
+  // request was not passed on whole: the upstream's connection is closed
   // mid-body, so it applies nothing.
-  void body_too_slow() {
+  void body_timed_out(bool idle) {
     close_upstream();
     end_window();
-    respond_error(408, http::body_too_slow_reason(limits_.body_pace, bytes_in_,
-                                                  duration_cast<milliseconds>(Clock::now() - started_)));
+    respond_error(408, idle ? "request body idle for " + std::to_string(limits_.idle_timeout.count()) + " ms"
+                            : http::body_too_slow_reason(limits_.body_pace, bytes_in_,
+                                                         duration_cast<milliseconds>(Clock::now() - started_)));
   }
 
   void held_too_large() {

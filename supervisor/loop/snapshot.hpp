@@ -125,7 +125,7 @@ struct UnitView {
   std::uint32_t main_pid = 0;
   // When it last changed state (started, restarted, finished a reload):
   // systemd's StateChangeTimestamp; nullopt unknown (stale_file.hpp).
-  std::optional<WallTime> state_changed;
+  std::optional<WallTime> state_changed{};
 
   bool running_or_starting() const { return systemd::running_or_starting(active_state); }
   bool reloadable() const { return systemd::reloadable(active_state); }
