@@ -1,6 +1,6 @@
 #pragma once
 // A small HTTP/1.1 server over Beast for local APIs: keep-alive, bounded
-// header and body sizes, an idle timeout per connection, and asynchronous
+// header and body sizes, one deadline per request, and asynchronous
 // handlers (a handler may answer later, e.g. after a Consul write).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -33,6 +33,8 @@ using Handler = std::function<void(const ServerRequest&, Respond)>;
 struct ServerLimits {
   std::size_t header_limit = 8 * 1024;
   std::size_t body_limit = 64 * 1024;
+  // One deadline for reading a whole request (header and body) and for the
+  // wait between two requests: Beast's stream timeout is set once per read.
   std::chrono::seconds idle_timeout{10};
   std::size_t max_connections = 64;
 };
