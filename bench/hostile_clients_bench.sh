@@ -51,7 +51,7 @@ sample() {
     for n in $managers; do
       "$lab" exec "$n" sh -c '
         checks=$(curl -s --max-time 1 -H "X-Consul-Token: $(cat /etc/consul.d/tokens/supervisor)" \
-          http://127.0.0.1:8500/v1/agent/checks) || checks="{}"
+          --cacert /etc/ssl/ha-consul-ca.pem https://127.0.0.1:8501/v1/agent/checks) || checks="{}"
         status=$(printf "%s" "$checks" | /usr/bin/python3 -c "
 import json, sys
 try: d = json.load(sys.stdin)

@@ -41,7 +41,7 @@ for i in $(seq "$runs"); do
   # Consul's status endpoint names the leader by its server RPC address.
   victim=""
   for _ in $(seq 20); do
-    addr=$("$lab" exec n1 curl -s --max-time 2 http://127.0.0.1:8500/v1/status/leader | tr -d '"')
+    addr=$("$lab" exec n1 curl -s --max-time 2 --cacert /etc/ssl/ha-consul-ca.pem https://127.0.0.1:8501/v1/status/leader | tr -d '"')
     addr=${addr%:*}
     [[ "$addr" =~ ^[0-9.]+$ ]] && victim=$("$lab" status 2>/dev/null | awk -v a="$addr" '$1 ~ /^n[0-9]+$/ && $2 == a { print $1; exit }')
     [ -n "$victim" ] && break

@@ -10,8 +10,13 @@
 #                    Consul refuses unencrypted gossip;
 #   consul_tls_*     the servers' RPC (port 8300) is TLS both ways, checked
 #                    against the cluster's CA and the name server.dc1.consul:
-#                    a host without the certificate gets no answer (Consul's
-#                    HTTP API stays plain, on 127.0.0.1 only);
+#                    a host without the certificate gets no answer; the
+#                    HTTP API is HTTPS only, on 127.0.0.1:8501, with the same
+#                    certificate (it names 127.0.0.1): a token never crosses
+#                    even loopback in clear. The CA (public) is copied to
+#                    /etc/ssl/ha-consul-ca.pem for its clients (the supervisor,
+#                    Patroni running as postgres, curl), and /usr/local/bin/consul
+#                    points Consul's CLI at that API;
 #   consul_acl_*     ACLs with default deny: a call without a token (any
 #                    local user) reads and writes nothing. The tokens go to
 #                    /etc/consul.d/tokens/ROLE, root only; acl-setup (run by
@@ -74,13 +79,14 @@ else
   "$here/fetch-consul" "$root/opt/consul" >/dev/null
 fi
 install -d -m 0750 "$root/etc/consul.d" "$root/var/lib/consul"
-"$here/consul-config" --name "$name" --bind "$bind" --client 127.0.0.1 --data-dir /var/lib/consul \
+"$here/consul-config" --name "$name" --bind "$bind" --client 127.0.0.1 --https 8501 --data-dir /var/lib/consul \
   --expect "$expect" "${joins[@]}" >"$root/etc/consul.d/server.json"
 # Root only, each written whole: no secret passes through a world-readable file.
 install -d -m 0700 "$root/etc/consul.d/tls"
 install -m 0600 "$tls/ca.pem" "$root/etc/consul.d/tls/ca.pem"
 install -m 0600 "$tls/cert.pem" "$root/etc/consul.d/tls/server.pem"
 install -m 0600 "$tls/key.pem" "$root/etc/consul.d/tls/server.key"
+install -D -m 0644 "$tls/ca.pem" "$root/etc/ssl/ha-consul-ca.pem"
 (umask 077 && printf '{ "encrypt": "%s" }\n' "$gossip_key" >"$root/etc/consul.d/gossip.json.new")
 mv "$root/etc/consul.d/gossip.json.new" "$root/etc/consul.d/gossip.json"
 # ACLs: default deny; the agent token for the agents' own work; the master
@@ -106,7 +112,9 @@ JSON
 )
 mv "$root/etc/consul.d/acl.json.new" "$root/etc/consul.d/acl.json"
 # RPC between servers (and from any other host) is TLS with a certificate the
-# cluster's CA signed, for server.dc1.consul; HTTP (127.0.0.1) is unchanged.
+# cluster's CA signed, for server.dc1.consul. The API (127.0.0.1:8501) serves
+# the same certificate; its clients prove themselves with ACL tokens, not
+# certificates (verify_incoming_https off).
 cat >"$root/etc/consul.d/tls.json" <<JSON
 {
   "ca_file": "/etc/consul.d/tls/ca.pem",
@@ -114,7 +122,8 @@ cat >"$root/etc/consul.d/tls.json" <<JSON
   "key_file": "/etc/consul.d/tls/server.key",
   "verify_incoming_rpc": true,
   "verify_outgoing": true,
-  "verify_server_hostname": true
+  "verify_server_hostname": true,
+  "verify_incoming_https": false
 }
 JSON
 out=$("$root/opt/consul/usr/bin/consul" validate "$root/etc/consul.d/" 2>&1) || {
@@ -124,6 +133,7 @@ out=$("$root/opt/consul/usr/bin/consul" validate "$root/etc/consul.d/" 2>&1) || 
 install -D -m 0644 "$here/consul.service" "$root/etc/systemd/system/consul.service"
 install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/consul.service.d/05-hardening.conf"
 install -D -m 0755 "$here/acl-setup" "$root/usr/local/lib/ha-consul/acl-setup"
+install -D -m 0755 "$here/consul-cli" "$root/usr/local/bin/consul"
 install -D -m 0644 "$here/consul-acl-setup.service" "$root/etc/systemd/system/consul-acl-setup.service"
 if [ -z "$root" ] && [ "$enable" = 1 ] && [ -d /run/systemd/system ]; then
   systemctl daemon-reload

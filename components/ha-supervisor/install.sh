@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs ha-supervisor on a manager node: binaries, config, systemd unit.
 # Used as is by the lab, the Vagrant demo and the Cloudify blueprint.
-#   install.sh --name N --address ADDR [--consul-port P] [--token-file F]
+#   install.sh --name N --address ADDR [--consul-port P] [--consul-ca-file F] [--token-file F]
 #              [--api-port P] [--bin-dir DIR] [--root DIR] [--no-enable]
 #              [--vip CIDR --vip-interface IF --vip-priority P [--vrid ID]]
 #              [--watch-units UNIT,UNIT...] [--nginx [--nginx-port P]]
@@ -13,11 +13,14 @@
 # Consul and probes the local endpoint; --db-peer-network goes into pg_hba.
 # --files: the supervisor keeps syncthing (components/syncthing/install.sh
 # first) sharing the folders (default /opt/manager/resources) with every node.
+# --consul-port, --consul-ca-file: the local agent's API, HTTPS checked against
+# that CA as components/consul/install.sh sets it up (8501,
+# /etc/ssl/ha-consul-ca.pem); --consul-ca-file '' for an agent on plain HTTP.
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-name= address= consul_port=8500 token_file= api_port=8801 root= enable=1
+name= address= consul_port=8501 consul_ca_file=/etc/ssl/ha-consul-ca.pem token_file= api_port=8801 root= enable=1
 vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service nginx=0 nginx_port=80
 db=none db_peer_network= files=0 folders=/opt/manager/resources
 bin_dir="$here/../../build/supervisor"
@@ -26,6 +29,7 @@ while [ $# -gt 0 ]; do
     --name) name=$2; shift 2 ;;
     --address) address=$2; shift 2 ;;
     --consul-port) consul_port=$2; shift 2 ;;
+    --consul-ca-file) consul_ca_file=$2; shift 2 ;;
     --token-file) token_file=$2; shift 2 ;;
     --api-port) api_port=$2; shift 2 ;;
     --bin-dir) bin_dir=$2; shift 2 ;;
@@ -58,11 +62,10 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
 {
   echo "# Written by components/ha-supervisor/install.sh; every key: ha-supervisor --help-config"
   echo "node: { name = \"$name\"; address = \"$address\"; };"
-  if [ -n "$token_file" ]; then
-    echo "consul: { host = \"127.0.0.1\"; port = $consul_port; token_file = \"$token_file\"; };"
-  else
-    echo "consul: { host = \"127.0.0.1\"; port = $consul_port; };"
-  fi
+  consul="host = \"127.0.0.1\"; port = $consul_port;"
+  [ -z "$consul_ca_file" ] || consul+=" ca_file = \"$consul_ca_file\";"
+  [ -z "$token_file" ] || consul+=" token_file = \"$token_file\";"
+  echo "consul: { $consul };"
   echo "api: { listen = \"127.0.0.1\"; port = $api_port; };"
   echo "systemd: { watch_units = \"$watch_units\"; };"
   if [ -n "$vip" ]; then

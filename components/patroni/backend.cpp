@@ -48,6 +48,7 @@ void PatroniBackend::read_inputs(loop::DbView& view) {
   m.api_port = c.api_port;
   m.consul_host = ctx_.config.consul.host;
   m.consul_port = ctx_.config.consul.port;
+  m.consul_ca_file = ctx_.config.consul.ca_file;
   m.data_dir = c.data_dir;
   m.bin_dir = c.bin_dir;
   m.runtime_dir = c.runtime_dir;

@@ -25,6 +25,7 @@ struct PatroniModel {
   int api_port = 8008;
   std::string consul_host = "127.0.0.1";
   int consul_port = 8500;
+  std::string consul_ca_file;   // set: HTTPS to the agent, checked against this CA
   std::string data_dir;
   std::string bin_dir;
   std::string runtime_dir;      // sockets and pgpass

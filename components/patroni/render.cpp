@@ -64,6 +64,8 @@ std::optional<std::string> model_problem(const PatroniModel& m) {
     if (!port_ok(p)) return bad("port " + std::to_string(p));
   for (const auto* p : {&m.data_dir, &m.bin_dir, &m.runtime_dir, &m.log_dir})
     if (!path_ok(*p)) return bad("path: each must be absolute, of [A-Za-z0-9/._-@+]");
+  if (!m.consul_ca_file.empty() && !path_ok(m.consul_ca_file))
+    return bad("Consul CA file: it must be an absolute path of [A-Za-z0-9/._-@+]");
   if (!cidr_ok(m.peer_network)) return bad("peer network: it must be an address with a prefix length");
   // Nobody but the nodes reaches PostgreSQL: without an address there would
   // be no replica either.
@@ -94,6 +96,8 @@ data model_data(const PatroniModel& m) {
   d.set("api_port", std::to_string(m.api_port));
   d.set("consul_host", m.consul_host.find(':') != std::string::npos ? "[" + m.consul_host + "]" : m.consul_host);
   d.set("consul_port", std::to_string(m.consul_port));
+  d.set("consul_https", data(m.consul_ca_file.empty() ? data::type::bool_false : data::type::bool_true));
+  d.set("consul_ca_file", m.consul_ca_file);
   d.set("data_dir", m.data_dir);
   d.set("bin_dir", m.bin_dir);
   d.set("runtime_dir", m.runtime_dir);

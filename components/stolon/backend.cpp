@@ -85,7 +85,10 @@ void StolonBackend::run(const loop::BootstrapStolon& a, loop::DbView& view) {
   }
   StoreTarget target;
   target.cluster_name = c.scope;
-  target.consul_endpoint = "http://" + ctx_.config.consul.host + ":" + std::to_string(ctx_.config.consul.port);
+  const bool https = !ctx_.config.consul.ca_file.empty();
+  target.consul_endpoint = (https ? "https://" : "http://") + ctx_.config.consul.host + ":" +
+                           std::to_string(ctx_.config.consul.port);
+  target.ca_file = ctx_.config.consul.ca_file;
   target.store_prefix = c.stolon_prefix;
   BootstrapSettings settings;
   settings.clusterdata_key = clusterdata_key(target);

@@ -22,14 +22,13 @@ std::string clusterdata_key(const StoreTarget& target) { return store_path(targe
 
 std::vector<std::string> stolonctl_init_argv(const std::string& stolonctl, const StoreTarget& target,
                                              const std::string& spec_file) {
-  return {stolonctl,
-          "--cluster-name=" + target.cluster_name,
-          "--store-backend=consul",
-          "--store-endpoints=" + target.consul_endpoint,
-          "--store-prefix=" + target.store_prefix,
-          "init",
-          "--yes",
-          "--file=" + spec_file};
+  std::vector<std::string> argv = {stolonctl, "--cluster-name=" + target.cluster_name, "--store-backend=consul",
+                                   "--store-endpoints=" + target.consul_endpoint,
+                                   "--store-prefix=" + target.store_prefix};
+  if (!target.ca_file.empty()) argv.push_back("--store-ca-file=" + target.ca_file);
+  for (const char* rest : {"init", "--yes"}) argv.emplace_back(rest);
+  argv.push_back("--file=" + spec_file);
+  return argv;
 }
 
 }  // namespace hasup::stolon

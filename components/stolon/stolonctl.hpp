@@ -12,6 +12,7 @@ struct StoreTarget {
   std::string cluster_name;                         // --cluster-name
   std::string consul_endpoint = "http://127.0.0.1:8500";  // --store-endpoints (one Consul agent)
   std::string store_prefix = "stolon/cluster";      // --store-prefix (stolon's default)
+  std::string ca_file;  // --store-ca-file: an https:// endpoint's CA (empty: none given)
 };
 
 // stolon joins prefix and cluster name like a path; Consul keys have no leading '/'.

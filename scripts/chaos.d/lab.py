@@ -66,7 +66,8 @@ class Lab:
         by_address = {m["address"]: m["name"] for m in status["members"]}
         roles = {"primary": status["database"].get("primary", ""),
                  "holder": next((m["name"] for m in status["members"] if m["holds_vip"]), "")}
-        rc, out = self.exec(asked, "curl", "-s", "--max-time", "2", "http://127.0.0.1:8500/v1/status/leader")
+        rc, out = self.exec(asked, "curl", "-s", "--max-time", "2", "--cacert", "/etc/ssl/ha-consul-ca.pem",
+                               "https://127.0.0.1:8501/v1/status/leader")
         roles["leader"] = by_address.get(out.strip().strip('"').rsplit(":", 1)[0], "") if rc == 0 else ""
         others = [n for n in self.managers() if n not in (roles["primary"], roles["holder"])]
         roles["replica"] = others[0] if others else ""

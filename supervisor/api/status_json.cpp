@@ -34,6 +34,7 @@ json protections_document(const loop::Snapshot& s) {
   json out{{"consul_gossip_encryption", optional_number(p.gossip_encrypted)},
            {"consul_rpc_tls", optional_number(p.rpc_tls)},
            {"consul_acls_default_deny", optional_number(p.acls_deny)},
+           {"consul_api_https_only", optional_number(p.api_https_only)},
            {"api_writes", "token (root only)"}};
   if (s.vip.enabled)
     out["vrrp_filter"] = !s.vip.filter_enabled             ? "off (vip.vrrp_filter)"

@@ -135,7 +135,8 @@ std::string render_status_table(const json& doc) {
       return v.is_boolean() ? (v.get<bool>() ? std::string("on") : std::string("OFF")) : std::string("unknown");
     };
     out << "protections: Consul gossip encryption " << on_off("consul_gossip_encryption") << ", RPC TLS "
-        << on_off("consul_rpc_tls") << ", ACLs (default deny) " << on_off("consul_acls_default_deny");
+        << on_off("consul_rpc_tls") << ", ACLs (default deny) " << on_off("consul_acls_default_deny")
+        << ", API HTTPS only " << on_off("consul_api_https_only");
     if (member(protections, "vrrp_filter").is_string()) out << ", VRRP filter " << text(protections, "vrrp_filter");
     if (member(protections, "patroni_rest_auth").is_boolean())
       out << ", Patroni REST password " << on_off("patroni_rest_auth");

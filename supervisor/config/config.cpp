@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "supervisor/config/schema.hpp"
+#include "supervisor/http/client.hpp"
 #include "supervisor/util/files.hpp"
 #include "supervisor/util/printable.hpp"
 
@@ -398,6 +399,16 @@ void resolve_token_file(LoadState& state) {
   consul.token = std::move(read.content);
 }
 
+// Loads consul.ca_file the way the engine will, so a file that cannot serve
+// (missing, no certificate) stops the start with its name, not the first call.
+void check_ca_file(LoadState& state) {
+  const auto& consul = state.config.consul;
+  const KeySpec& key = *find_key("consul.ca_file");
+  if (consul.ca_file.empty() || state.refused.contains(key.path)) return;
+  std::string error;
+  if (!http::load_tls_trust(consul.ca_file, error)) state.refuse(key, state.set_in_file["consul.ca_file"], error);
+}
+
 // A rule is checked only when all its keys hold accepted values: a refused
 // key holds its default, and a rule broken by a default would only confuse.
 // The error points at the first of the rule's keys the file sets.
@@ -444,6 +455,7 @@ void parse_and_check(LoadState& state, const std::string& text) {
   check_tree(state, parsed.getRoot());
   check_required(state);
   resolve_token_file(state);
+  check_ca_file(state);
   check_cross_key_rules(state);
 }
 

@@ -20,6 +20,9 @@ struct ConsulConfig {
   int port = 8500;
   std::string token;       // ACL token (secret: never logged)
   std::string token_file;  // or a file holding it (read at load)
+  // Non-empty: HTTPS to the agent, its certificate checked against this CA
+  // only and for `host`. Empty: plain HTTP (a test bed's agent).
+  std::string ca_file;
   std::string key_prefix = "ha-supervisor";
   int request_timeout_ms = 2000;      // every non-blocking call
   int session_ttl_s = 15;             // 0 = no TTL; else 10..86400 (Consul's bounds)

@@ -121,6 +121,9 @@ const StringFormat kBusAddress{"unix:path=...", bus_address_problem};
 const StringFormat kIpv4Cidr{"IPv4/prefix, e.g. 198.18.0.100/24", ipv4_cidr_problem};
 const StringFormat kInterface{"interface name, 1..15 of [A-Za-z0-9_.-]", interface_problem};
 const StringFormat kPath{"absolute path of [A-Za-z0-9/_.@+-]", path_problem};
+const StringFormat kOptionalPath{"empty, or an absolute path of [A-Za-z0-9/_.@+-]", [](std::string_view v) {
+  return v.empty() ? std::string{} : path_problem(v);
+}};
 const StringFormat kHost{"IPv4/IPv6 literal or host name", host_problem};
 // The status API has no TLS: it answers this machine only.
 const StringFormat kLoopbackHost{"a loopback address: 127.0.0.0/8, ::1 or localhost (the API has no TLS)",
@@ -312,6 +315,12 @@ std::vector<KeySpec> build_keys() {
                "stripped. A relative path is relative to the config file's directory. Exclusive with "
                "consul.token.",
        .reload = Reload::live},
+      // The HTTPS client is built once at start-up, with its CA.
+      {HASUP_KEY(consul.ca_file),
+       .help = "PEM file of the CA that signed the local agent's HTTPS certificate (Consul's ca_file). Set: "
+               "every call is HTTPS, the agent's certificate must chain to this CA alone and name "
+               "consul.host, so the token never crosses even loopback in clear. Empty: plain HTTP.",
+       .format = &kOptionalPath},
       // Moving the prefix live would leave the held lock and the member
       // record behind under the old prefix.
       {HASUP_KEY(consul.key_prefix),

@@ -341,6 +341,15 @@ Result<AgentSelf> parse_agent_self(const std::string& body) {
         all({key ? std::optional<bool>(!key->empty()) : std::nullopt, flag("EncryptVerifyIncoming"),
              flag("EncryptVerifyOutgoing")});
     self.protections.rpc_tls = all({flag("VerifyIncomingRPC"), flag("VerifyOutgoing"), flag("VerifyServerHostname")});
+    auto port_open = [&](const char* name) -> std::optional<bool> {
+      auto it = debug->find(name);
+      if (it == debug->end() || !it->is_number_integer()) return std::nullopt;
+      return it->get<long long>() > 0;  // -1: that listener is off
+    };
+    auto https = port_open("HTTPSPort");
+    auto plain = port_open("HTTPPort");
+    self.protections.api_https_only =
+        all({https, plain ? std::optional<bool>(!*plain) : std::nullopt});
     auto policy = text("ACLDefaultPolicy");
     self.protections.acls_deny =
         all({flag("ACLsEnabled"), policy ? std::optional<bool>(*policy == "deny") : std::nullopt});

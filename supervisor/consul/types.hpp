@@ -133,6 +133,7 @@ struct AgentProtections {
   std::optional<bool> gossip_encrypted;  // a key, and both directions verified
   std::optional<bool> rpc_tls;           // incoming RPC verified, outgoing TLS, server name checked
   std::optional<bool> acls_deny;         // ACLs on, default policy deny
+  std::optional<bool> api_https_only;    // an HTTPS port, and no plain HTTP one
 };
 
 struct AgentSelf {

@@ -2,12 +2,18 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
 #include <cctype>
+#include <fstream>
 #include <memory>
+#include <optional>
+#include <openssl/ssl.h>
 
 namespace hasup::http {
 
@@ -15,6 +21,38 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+
+class TlsTrust {
+ public:
+  explicit TlsTrust(asio::ssl::context context) : context_(std::move(context)) {}
+  // Streams take the context by non-const reference; verifying with it does
+  // not change it, so sharing one among exchanges is safe.
+  asio::ssl::context& context() const { return context_; }
+
+ private:
+  mutable asio::ssl::context context_;
+};
+
+std::shared_ptr<const TlsTrust> load_tls_trust(const std::string& ca_file, std::string& error) {
+  std::ifstream probe(ca_file);
+  if (!probe) {
+    error = "CA file " + ca_file + " cannot be read";
+    return nullptr;
+  }
+  // Only this CA: the system's trust store is not consulted, so a certificate
+  // any public CA signed for the name is still refused.
+  asio::ssl::context context(asio::ssl::context::tls_client);
+  context.set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                      asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  context.set_verify_mode(asio::ssl::verify_peer);
+  beast::error_code ec;
+  context.load_verify_file(ca_file, ec);
+  if (ec) {
+    error = "CA file " + ca_file + ": no PEM certificate could be loaded (" + ec.message() + ")";
+    return nullptr;
+  }
+  return std::make_shared<const TlsTrust>(std::move(context));
+}
 
 std::string Response::header(const std::string& lower_name) const {
   auto it = headers.find(lower_name);
@@ -45,6 +83,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   Exchange(asio::io_context& io, Endpoint to, Request request, Policy policy, Callback done)
       : resolver_(io), socket_(io), deadline_(io), to_(std::move(to)),
         policy_(policy), done_(std::move(done)) {
+    if (to_.tls) tls_.emplace(socket_, to_.tls->context());
     message_.version(11);
     message_.method(to_verb(request.method));
     message_.target(request.target);
@@ -93,8 +132,39 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void on_connected(beast::error_code ec) {
     if (ec) return fail("connect", ec);
-    bhttp::async_write(socket_, message_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_written(ec);
+    if (!tls_) return write();
+    tls_->set_verify_mode(asio::ssl::verify_peer);
+    tls_->set_verify_callback(asio::ssl::host_name_verification(to_.host));
+    // SNI carries names only (RFC 6066), never an address.
+    beast::error_code not_an_address;
+    (void)asio::ip::make_address(to_.host, not_an_address);
+    if (not_an_address) SSL_set_tlsext_host_name(tls_->native_handle(), to_.host.c_str());
+    tls_->async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
+      if (ec) return self->fail(self->handshake_failure(), ec);
+      self->write();
+    });
+  }
+
+  // OpenSSL's own words name the rule that failed ("certificate verify
+  // failed"); the verify result says which check.
+  std::string handshake_failure() {
+    long result = SSL_get_verify_result(tls_->native_handle());
+    if (result == X509_V_OK) return "TLS handshake with " + to_.host;
+    return "TLS handshake with " + to_.host + " (certificate: " + X509_verify_cert_error_string(result) + ")";
+  }
+
+  // Runs `op` on the connection: the TLS stream over the socket, or the socket.
+  template <class Op>
+  void on_stream(Op&& op) {
+    if (tls_) op(*tls_);
+    else op(socket_);
+  }
+
+  void write() {
+    on_stream([this](auto& stream) {
+      bhttp::async_write(stream, message_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->on_written(ec);
+      });
     });
   }
 
@@ -103,8 +173,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   // against Content-Length, and again on the body actually read.
   void on_written(beast::error_code ec) {
     if (ec) return fail("write", ec);
-    bhttp::async_read_header(socket_, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_header(ec);
+    on_stream([this](auto& stream) {
+      bhttp::async_read_header(stream, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->on_header(ec);
+      });
     });
   }
 
@@ -112,8 +184,10 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
     if (ec) return fail("read", ec);
     auto length = parser_.content_length();
     if (length && *length > policy_.body_limit) return fail_limit();
-    bhttp::async_read(socket_, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      self->on_read(ec);
+    on_stream([this](auto& stream) {
+      bhttp::async_read(stream, buffer_, parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        self->on_read(ec);
+      });
     });
   }
 
@@ -125,6 +199,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   void on_read(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) return fail_limit();
+    // "Connection: close" over TLS: a server that closes without close_notify
+    // after a complete message has still answered in full.
+    if (ec == asio::ssl::error::stream_truncated && parser_.is_done()) ec = {};
     if (ec) return fail("read", ec);
     if (parser_.get().body().size() > policy_.body_limit) return fail_limit();
     Outcome outcome;
@@ -168,6 +245,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
   tcp::resolver resolver_;
   tcp::socket socket_;
+  // Over socket_ when the endpoint asks for TLS. Closing socket_ (deadline,
+  // finish) ends it too: no TLS shutdown is sent, the request said "close".
+  std::optional<asio::ssl::stream<tcp::socket&>> tls_;
   asio::steady_timer deadline_;
   Endpoint to_;
   Policy policy_;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,9 +16,22 @@ namespace hasup::http {
 
 enum class Method { get, put, post, del };
 
+// What an HTTPS client trusts: one CA, loaded once and shared by every
+// exchange. Defined in client.cpp (OpenSSL stays out of this header).
+class TlsTrust;
+
+// Loads `ca_file` (PEM). Null, with `error` set, when it cannot be read or
+// holds no certificate: the caller refuses to start rather than fall back to
+// plain HTTP.
+std::shared_ptr<const TlsTrust> load_tls_trust(const std::string& ca_file, std::string& error);
+
 struct Endpoint {
   std::string host;  // IP literal or host name
   unsigned short port = 0;
+  // Null: plain HTTP. Else HTTPS: the server's certificate must chain to this
+  // CA and name `host` (an IP literal must be one of its IP addresses); a
+  // server that fails either gets no request, and the outcome says why.
+  std::shared_ptr<const TlsTrust> tls = nullptr;
 };
 
 struct Request {

@@ -1,5 +1,6 @@
 #include "supervisor/loop/engine.hpp"
 
+#include <stdexcept>
 #include <utility>
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
@@ -27,6 +28,12 @@ milliseconds ms(int value) { return milliseconds(value); }
 consul::ClientSettings client_settings(const config::Config& c) {
   consul::ClientSettings s;
   s.agent = {c.consul.host, static_cast<unsigned short>(c.consul.port)};
+  if (!c.consul.ca_file.empty()) {
+    // The config's load checked the file; it can only have gone since.
+    std::string error;
+    s.agent.tls = http::load_tls_trust(c.consul.ca_file, error);
+    if (!s.agent.tls) throw std::runtime_error("consul.ca_file: " + error);
+  }
   s.token = c.consul.token;
   s.request_timeout = ms(c.consul.request_timeout_ms);
   return s;

@@ -73,8 +73,14 @@ touch -d '-30 seconds' "$root/alive"
 if "$fresh" "$root/alive" 10; then fail "heartbeat-fresh: a file 30 s old is fresh at 10 s"; fi
 if "$fresh" "$root/no-such-file" 10; then fail "heartbeat-fresh: a missing file is fresh"; fi
 
+# The CA consul's install put under the root (the config names it as the
+# supervisor will find it on the node): HTTPS to the agent by default.
+[ -f "$root/etc/ssl/ha-consul-ca.pem" ] || fail "consul's CA not installed for its clients"
+[ -x "$root/usr/local/bin/consul" ] || fail "the consul command (HTTPS to the agent) not installed"
 "$src/components/ha-supervisor/install.sh" --root "$root" --name n1 --address 198.18.0.11 \
-  --bin-dir "$build/supervisor" --no-enable >/dev/null
+  --consul-ca-file "$root/etc/ssl/ha-consul-ca.pem" --bin-dir "$build/supervisor" --no-enable >/dev/null
+grep -qF "port = 8501; ca_file = \"$root/etc/ssl/ha-consul-ca.pem\";" "$root/etc/ha-supervisor/ha-supervisor.conf" \
+  || fail "the supervisor's config does not reach Consul over HTTPS"
 "$root/usr/local/bin/ha-supervisor" --check-config "$root/etc/ha-supervisor/ha-supervisor.conf" >/dev/null \
   || fail "installed config does not pass --check-config"
 [ -f "$root/etc/systemd/system/ha-supervisor.service" ] || fail "supervisor unit missing"
@@ -86,7 +92,7 @@ if command -v systemd-analyze >/dev/null; then
 fi
 # A bad name is refused by the installed binary's config check, not silently written.
 if "$src/components/ha-supervisor/install.sh" --root "$root" --name "Bad Name" --address 198.18.0.11 \
-     --bin-dir "$build/supervisor" --no-enable >/dev/null 2>&1; then
+     --consul-ca-file "$root/etc/ssl/ha-consul-ca.pem" --bin-dir "$build/supervisor" --no-enable >/dev/null 2>&1; then
   fail "an invalid node name was installed"
 fi
 rest_db="$root/rest-db"
@@ -116,7 +122,7 @@ fi
 [ -d "$root/etc/ha-supervisor/nginx" ] || fail "nginx config dir missing"
 [ -f "$root/usr/local/share/ha-supervisor/templates/nginx.conf.mustache" ] || fail "nginx template not installed"
 "$src/components/ha-supervisor/install.sh" --root "$root" --name n1 --address 198.18.0.11 \
-  --bin-dir "$build/supervisor" --no-enable --nginx >/dev/null || fail "supervisor install with --nginx failed"
+  --consul-ca-file "$root/etc/ssl/ha-consul-ca.pem" --bin-dir "$build/supervisor" --no-enable --nginx >/dev/null || fail "supervisor install with --nginx failed"
 grep -q 'nginx: { enabled = true; listen_port = 80; };' "$root/etc/ha-supervisor/ha-supervisor.conf" \
   || fail "--nginx did not enable nginx in the supervisor's config"
 echo "install scripts: ok"

@@ -61,12 +61,12 @@ in_node() { "$lab" exec "$@"; }
 consul_call() {  # consul_call NODE ROLE METHOD PATH [BODY]
   CONSUL_BODY=${5:-} CONSUL_TOKEN_FILE=/etc/consul.d/tokens/$2 in_node "$1" sh -c \
     'printf "X-Consul-Token: %s\n" "$(cat "$CONSUL_TOKEN_FILE")" |
-     curl -sf -X "$0" --max-time 2 -H @- ${CONSUL_BODY:+--data "$CONSUL_BODY"} "http://127.0.0.1:8500$1"' "$3" "$4"
+     curl -sf -X "$0" --max-time 2 -H @- ${CONSUL_BODY:+--data "$CONSUL_BODY"} --cacert /etc/ssl/ha-consul-ca.pem "https://127.0.0.1:8501$1"' "$3" "$4"
 }
 # The consul CLI on NODE with ROLE's token (CONSUL_HTTP_TOKEN_FILE: read from the file).
 consul_cli() {  # consul_cli NODE ROLE ARGS...
   local n=$1 role=$2; shift 2
-  CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/$role in_node "$n" /opt/consul/usr/bin/consul "$@"
+  CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/$role in_node "$n" /usr/local/bin/consul "$@"
 }
 vip=198.18.0.100
 holders() {  # nodes with the floating IP on their link
@@ -592,7 +592,7 @@ check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for
 check "leave: no node's syncthing lists n4 any more" wait_for 10 bash -c \
   "for n in n1 n2 n3; do ! '$lab' exec \$n hactl status | grep -q '^  peer n4:' || exit 1; done"
 raft_voters() { in_node n1 env CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/operator \
-  /opt/consul/usr/bin/consul operator raft list-peers 2>/dev/null | awk 'NR > 1 {print $1}' | sort | tr '\n' ' '; }
+  /usr/local/bin/consul operator raft list-peers 2>/dev/null | awk 'NR > 1 {print $1}' | sort | tr '\n' ' '; }
 check "leave: n4's Consul server is out of Raft (the three left keep their quorum of two)" \
   [ "$(raft_voters)" = "consul-n1 consul-n2 consul-n3 " ]
 check "leave: no node's pg_hba.conf admits n4's address any more" wait_for 10 bash -c \

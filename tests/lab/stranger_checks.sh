@@ -9,7 +9,7 @@ protections_shown() {
   local n line
   for n in n1 n2 n3; do
     line=$(in_node "$n" hactl status | grep '^protections:')
-    [ "$line" = "protections: Consul gossip encryption on, RPC TLS on, ACLs (default deny) on, VRRP filter loaded, Patroni REST password on, API writes token (root only)" ] ||
+    [ "$line" = "protections: Consul gossip encryption on, RPC TLS on, ACLs (default deny) on, API HTTPS only on, VRRP filter loaded, Patroni REST password on, API writes token (root only)" ] ||
       { echo "    $n: ${line:-no protections line}"; return 1; }
   done
 }
@@ -37,9 +37,10 @@ rpc_refused() { local out; out=$("$lab" exec c1 python3 "$top/tests/lab/attacks/
 check "c1 speaks Consul's server RPC (8300) to n1, asking the leader and writing a key: both refused (TLS, the cluster's certificate)" rpc_refused
 check "... Consul says why (a connection without TLS from 198.18.0.50), and the key was not written" bash -c \
   "'$lab' exec n1 journalctl -u consul --no-pager --since=-1min | grep -q 'Non-TLS connection attempted.*198.18.0.50' &&
-   ! CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/operator '$lab' exec n1 /opt/consul/usr/bin/consul kv get ha-stranger/was-here >/dev/null 2>&1"
+   ! CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/operator '$lab' exec n1 /usr/local/bin/consul kv get ha-stranger/was-here >/dev/null 2>&1"
 check "c1 cannot reach Consul's HTTP API or syncthing's on a node (loopback only)" bash -c \
-  "! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8500/v1/kv/ && ! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8384/"
+  "! '$lab' exec c1 curl -s -m 2 -k https://198.18.0.11:8501/v1/kv/ && ! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8500/v1/kv/ &&
+   ! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8384/"
 
 # --- Consul's ACLs: default deny, one token per role --------------------------------
 # Any local user reaches Consul's HTTP API on 127.0.0.1; without a token it
@@ -51,14 +52,29 @@ anonymous_refused() {
               "PUT /v1/agent/maintenance?enable=true" "PUT /v1/session/create"; do
     set -- $call
     code=$(as_nobody n1 curl -s -o /dev/null -m 2 -w '%{http_code}' -X "$1" -d '{"Name":"rest-service","Port":1}' \
-      "http://127.0.0.1:8500$2")
+      --cacert /etc/ssl/ha-consul-ca.pem "https://127.0.0.1:8501$2")
     [ "$code" = 403 ] || { echo "    nobody: $1 $2: $code"; ok=1; }
   done
-  if as_nobody n1 curl -s -m 2 'http://127.0.0.1:8500/v1/kv/ha-supervisor/?recurse=true' | grep -q 'members/'; then
+  if as_nobody n1 curl -s -m 2 --cacert /etc/ssl/ha-consul-ca.pem \
+      'https://127.0.0.1:8501/v1/kv/ha-supervisor/?recurse=true' | grep -q 'members/'; then
     echo "    nobody lists the cluster's keys"; ok=1
   fi
   return $ok
 }
+https_only() {
+  local ok=0 leader
+  as_nobody n1 curl -s -m 2 -o /dev/null http://127.0.0.1:8500/v1/status/leader &&
+    { echo "    plain HTTP answered on 127.0.0.1:8500"; ok=1; }
+  [ "$(as_nobody n1 curl -s -m 2 -o /dev/null -w '%{http_code}' http://127.0.0.1:8501/v1/status/leader)" = 200 ] &&
+    { echo "    plain HTTP answered on the HTTPS port"; ok=1; }
+  leader=$(as_nobody n1 curl -s -m 2 --cacert /etc/ssl/ha-consul-ca.pem https://127.0.0.1:8501/v1/status/leader)
+  [ -n "$leader" ] || { echo "    HTTPS with the cluster's CA got no leader"; ok=1; }
+  as_nobody n1 curl -s -m 2 -o /dev/null https://127.0.0.1:8501/v1/status/leader &&
+    { echo "    the system's trust store accepted Consul's certificate"; ok=1; }
+  return $ok
+}
+check "Consul's API on n1 is HTTPS only: plain HTTP gets no answer on 8500 or 8501; HTTPS verifies against the cluster's CA alone" \
+  https_only
 check "nobody on n1 (no token): Consul refuses a KV write, a service registration, agent maintenance, a session (403), and lists no key" \
   anonymous_refused
 tokens_least_privilege() {

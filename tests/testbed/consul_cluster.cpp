@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -12,7 +13,9 @@ namespace hasup::testbed {
 
 using nlohmann::json;
 
-ConsulCluster::ConsulCluster(int servers, const std::string& tag) : dir_(make_temp_dir(tag)) {
+ConsulCluster::ConsulCluster(int servers, const std::string& tag, ConsulApi api)
+    : dir_(make_temp_dir(tag)), api_(api) {
+  if (api_ == ConsulApi::https) make_certificates();
   for (int i = 0; i < servers; ++i) {
     ConsulAgent a;
     a.name = "consul" + std::to_string(i + 1);
@@ -37,14 +40,28 @@ std::string ConsulCluster::binary() { return HA_CONSUL_BIN; }
 
 bool ConsulCluster::available() { return access(binary().c_str(), X_OK) == 0; }
 
+// The cluster's real secrets file, its Consul certificate and CA as PEM files.
+void ConsulCluster::make_certificates() {
+  const std::string command = "cd '" + dir_ + "' && '" + HA_SOURCE_DIR +
+                              "/components/patroni/generate-secrets' secrets && mkdir -m 0700 tls && "
+                              "for p in ca cert key; do sed -n s/^consul_tls_$p=//p secrets | base64 -d >tls/$p.pem; done";
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+  std::string error;
+  tls_ = http::load_tls_trust(ca_file(), error);
+  if (!tls_) throw std::runtime_error("components/patroni/generate-secrets gave no usable CA: " + error);
+}
+
 // Every agent gets what a real node gets: components/consul/consul-config's
 // output (raft_multiplier, gossip timings, session_ttl_min...), with this
 // agent's ports; the tests then time what production does.
 void ConsulCluster::write_config(int i) {
   const auto& a = agents_[static_cast<std::size_t>(i)];
   std::string command = std::string("'") + HA_SOURCE_DIR + "/components/consul/consul-config' --name " + a.name +
-                        " --bind 127.0.0.1 --client 127.0.0.1 --data-dir '" + a.dir + "/data' --expect " +
-                        std::to_string(agents_.size()) + " --http " + std::to_string(a.http) + " --serf-lan " +
+                        " --bind 127.0.0.1 --client '" +
+                        // HTTPS: also on 127.0.0.2, an address its certificate does not name.
+                        (api_ == ConsulApi::https ? "127.0.0.1 127.0.0.2" : "127.0.0.1") + "' --data-dir '" + a.dir + "/data' --expect " +
+                        std::to_string(agents_.size()) + (api_ == ConsulApi::https ? " --https " : " --http ") +
+                        std::to_string(a.http) + " --serf-lan " +
                         std::to_string(a.serf_lan) + " --serf-wan " + std::to_string(a.serf_wan) + " --server-port " +
                         std::to_string(a.server);
   for (const auto& other : agents_)
@@ -57,6 +74,11 @@ void ConsulCluster::write_config(int i) {
   }
   json config = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!config.is_object()) throw std::runtime_error("components/consul/consul-config gave no config: " + command);
+  if (api_ == ConsulApi::https) {  // as components/consul/install.sh's tls.json, for the API
+    config["ca_file"] = ca_file();
+    config["cert_file"] = dir_ + "/tls/cert.pem";
+    config["key_file"] = dir_ + "/tls/key.pem";
+  }
   write_file(a.dir + "/config.json", config.dump(2));
 }
 
@@ -111,7 +133,7 @@ http::Outcome ConsulCluster::get(int i, const std::string& target) {
   r.target = target;
   http::Policy policy;
   policy.timeout = std::chrono::milliseconds(3000);
-  return http::request_sync({"127.0.0.1", agent(i).http}, r, policy);
+  return http::request_sync(endpoint(i), r, policy);
 }
 
 http::Outcome ConsulCluster::put(int i, const std::string& target, const std::string& body) {
@@ -121,7 +143,7 @@ http::Outcome ConsulCluster::put(int i, const std::string& target, const std::st
   r.body = body;
   http::Policy policy;
   policy.timeout = std::chrono::milliseconds(3000);
-  return http::request_sync({"127.0.0.1", agent(i).http}, r, policy);
+  return http::request_sync(endpoint(i), r, policy);
 }
 
 http::Outcome ConsulCluster::del(int i, const std::string& target) {
@@ -130,7 +152,7 @@ http::Outcome ConsulCluster::del(int i, const std::string& target) {
   r.target = target;
   http::Policy policy;
   policy.timeout = std::chrono::milliseconds(3000);
-  return http::request_sync({"127.0.0.1", agent(i).http}, r, policy);
+  return http::request_sync(endpoint(i), r, policy);
 }
 
 std::string ConsulCluster::raft_leader(int i) {

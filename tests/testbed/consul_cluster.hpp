@@ -21,9 +21,14 @@ struct ConsulAgent {
   std::unique_ptr<Process> process;
 };
 
+enum class ConsulApi { http, https };
+
 class ConsulCluster {
  public:
-  explicit ConsulCluster(int servers = 3, const std::string& tag = "consul");
+  // https: the API on each agent's `http` port is HTTPS only (plain HTTP off),
+  // with the certificate components/patroni/generate-secrets makes for a real
+  // cluster; every call below then verifies it against that CA (ca_file()).
+  explicit ConsulCluster(int servers = 3, const std::string& tag = "consul", ConsulApi api = ConsulApi::http);
   ~ConsulCluster();
 
   static std::string binary();
@@ -48,10 +53,15 @@ class ConsulCluster {
   bool all_agree_on_leader();
 
   const std::string& dir() const { return dir_; }
+  std::string ca_file() const { return dir_ + "/tls/ca.pem"; }  // with ConsulApi::https
+  http::Endpoint endpoint(int i) { return {"127.0.0.1", agent(i).http, tls_}; }
 
  private:
   void write_config(int i);
+  void make_certificates();
   std::string dir_;
+  ConsulApi api_;
+  std::shared_ptr<const http::TlsTrust> tls_;
   std::vector<ConsulAgent> agents_;
 };
 

@@ -337,6 +337,29 @@ TEST(ConfigTokenTest, UnreadableTokenFile) {
   EXPECT_TRUE(contains(not_a_file.message, "not a regular file"));
 }
 
+// consul.ca_file is loaded as the engine loads it: a file that cannot serve
+// stops the start with its name (no fallback to plain HTTP).
+TEST(ConfigCaFileTest, AFileWithoutACertificateOrMissingIsRefused) {
+  TempDir dir;
+  const auto not_pem = dir.write("ca.pem", "not a certificate\n");
+  const auto error = only_error(load_with("consul", "ca_file = \"" + not_pem + "\";"));
+  EXPECT_EQ(error.key, "consul.ca_file");
+  EXPECT_TRUE(contains(error.message, "CA file " + not_pem + ": no PEM certificate could be loaded")) << error.message;
+  const auto missing = only_error(load_with("consul", "ca_file = \"" + dir.path() + "/absent.pem\";"));
+  EXPECT_EQ(missing.message, "CA file " + dir.path() + "/absent.pem cannot be read");
+}
+
+TEST(ConfigCaFileTest, ACertificateIsAccepted) {
+  TempDir dir;
+  const std::string ca = dir.path() + "/ca.pem";
+  const std::string command = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout '" +
+                              dir.path() + "/ca.key' -out '" + ca + "' -subj /CN=test -days 1 2>/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  const auto result = load_with("consul", "ca_file = \"" + ca + "\";");
+  ASSERT_TRUE(result.config) << all_errors(result);
+  EXPECT_EQ(result.config->consul.ca_file, ca);
+}
+
 TEST(ConfigTokenTest, EmptyTokenFile) {
   TempDir dir;
   const auto token_file = dir.write("token", " \n\n");
@@ -610,10 +633,11 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.dead_peers.script_file, "/r/dp.nft");
   EXPECT_EQ(c.dead_peers.consul_serf_port, 8302);
   EXPECT_EQ(c.dead_peers.consul_server_port, 8299);
-  // Every key differs from its default except token_file: the test above
-  // really covers the whole schema.
+  // Every key differs from its default except token_file and ca_file (each
+  // names a file the load reads: ConfigTokenTest, ConfigCaFileTest): the
+  // test above really covers the whole schema.
   const auto changes = diff(Config{}, c);
-  EXPECT_EQ(changes.live.size() + changes.needs_restart.size(), all_keys().size() - 1);
+  EXPECT_EQ(changes.live.size() + changes.needs_restart.size(), all_keys().size() - 2);
 }
 
 TEST(ConfigLoadTest, DatabaseTimingBudgetIsChecked) {

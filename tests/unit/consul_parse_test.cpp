@@ -425,23 +425,28 @@ TEST(ParseAgentSelf, ReadsConfig) {
 TEST(ParseAgentSelf, ReadsTheProtectionsAndUnknownWhereConsulDoesNotSay) {
   auto on = parse_agent_self(R"({"Config":{"Datacenter":"dc1","NodeName":"n1"},"DebugConfig":{
       "EncryptKey":"hidden","EncryptVerifyIncoming":true,"EncryptVerifyOutgoing":true,"VerifyIncomingRPC":true,
-      "VerifyOutgoing":true,"VerifyServerHostname":true,"ACLsEnabled":false,"ACLDefaultPolicy":"allow"}})");
+      "VerifyOutgoing":true,"VerifyServerHostname":true,"ACLsEnabled":false,"ACLDefaultPolicy":"allow",
+      "HTTPPort":-1,"HTTPSPort":8501}})");
   ASSERT_TRUE(on.ok()) << on.error().to_string();
   EXPECT_EQ(on.value().protections.gossip_encrypted, true);
   EXPECT_EQ(on.value().protections.rpc_tls, true);
   EXPECT_EQ(on.value().protections.acls_deny, false);
+  EXPECT_EQ(on.value().protections.api_https_only, true) << "HTTPS on, plain HTTP off (-1)";
   auto off = parse_agent_self(R"({"Config":{"Datacenter":"dc1","NodeName":"n1"},"DebugConfig":{
       "EncryptKey":"","EncryptVerifyIncoming":true,"EncryptVerifyOutgoing":true,"VerifyIncomingRPC":false,
-      "VerifyOutgoing":true,"VerifyServerHostname":true,"ACLsEnabled":true,"ACLDefaultPolicy":"deny"}})");
+      "VerifyOutgoing":true,"VerifyServerHostname":true,"ACLsEnabled":true,"ACLDefaultPolicy":"deny",
+      "HTTPPort":8500,"HTTPSPort":8501}})");
   ASSERT_TRUE(off.ok());
   EXPECT_EQ(off.value().protections.gossip_encrypted, false) << "no key: not encrypted";
   EXPECT_EQ(off.value().protections.rpc_tls, false) << "incoming RPC not verified";
   EXPECT_EQ(off.value().protections.acls_deny, true);
+  EXPECT_EQ(off.value().protections.api_https_only, false) << "a plain HTTP port beside HTTPS";
   auto unknown = parse_agent_self(R"({"Config":{"Datacenter":"dc1","NodeName":"n1"},"DebugConfig":{
       "EncryptKey":7,"VerifyIncomingRPC":true}})");
   ASSERT_TRUE(unknown.ok()) << "an odd DebugConfig does not fail the agent's answer";
   EXPECT_EQ(unknown.value().protections.gossip_encrypted, std::nullopt);
   EXPECT_EQ(unknown.value().protections.rpc_tls, std::nullopt);
+  EXPECT_EQ(unknown.value().protections.api_https_only, std::nullopt);
   auto none = parse_agent_self(R"({"Config":{"Datacenter":"dc1","NodeName":"n1"}})");
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none.value().protections.acls_deny, std::nullopt);

@@ -186,6 +186,24 @@ TEST(PatroniRender, PatronisConsulTokenComesFromTheSecretsFile) {
   EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).error, "Consul token"));
 }
 
+// An HTTPS agent (consul.ca_file set): Patroni checks its certificate
+// against the cluster's CA; a plain agent gets no scheme line at all.
+TEST(PatroniRender, AnHttpsAgentIsReachedOverHttpsCheckedAgainstTheCa) {
+  auto plain = patroni::render_patroni_yml(read_template("patroni.yml.mustache"), model());
+  ASSERT_EQ(plain.error, "");
+  EXPECT_FALSE(contains(plain.text, "scheme:")) << plain.text;
+  auto m = model();
+  m.consul_port = 8501;
+  m.consul_ca_file = "/etc/ssl/ha-consul-ca.pem";
+  auto https = patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m);
+  ASSERT_EQ(https.error, "");
+  EXPECT_TRUE(contains(https.text, "  host: 127.0.0.1:8501\n") && contains(https.text, "  scheme: https\n") &&
+              contains(https.text, "  cacert: /etc/ssl/ha-consul-ca.pem\n  verify: true\n"))
+      << https.text;
+  m.consul_ca_file = "relative/ca.pem";
+  EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).error, "Consul CA file"));
+}
+
 // ---- decide_db --------------------------------------------------------------
 
 loop::Snapshot patroni_snapshot() {

@@ -92,7 +92,8 @@ TEST(ClusterDocument, Self) {
 // What this node has switched on, as it can see it; null where Consul did not say.
 TEST(ClusterDocument, ProtectionsSayWhatIsOnWhatIsOffAndWhatIsUnknown) {
   Snapshot s = snapshot();
-  s.consul.agent_protections = {.gossip_encrypted = true, .rpc_tls = true, .acls_deny = false};
+  s.consul.agent_protections = {.gossip_encrypted = true, .rpc_tls = true, .acls_deny = false,
+                                .api_https_only = true};
   s.vip.enabled = true;
   s.vip.filter_enabled = true;
   s.vip.filter_error = "/usr/sbin/nft -f /run/ha-supervisor/vrrp-filter.nft: exit 1";
@@ -100,6 +101,7 @@ TEST(ClusterDocument, ProtectionsSayWhatIsOnWhatIsOffAndWhatIsUnknown) {
   EXPECT_EQ(p["consul_gossip_encryption"], true);
   EXPECT_EQ(p["consul_rpc_tls"], true);
   EXPECT_EQ(p["consul_acls_default_deny"], false);
+  EXPECT_EQ(p["consul_api_https_only"], true);
   EXPECT_EQ(p["vrrp_filter"], "not loaded: /usr/sbin/nft -f /run/ha-supervisor/vrrp-filter.nft: exit 1");
   EXPECT_EQ(p["api_writes"], "token (root only)");
   EXPECT_FALSE(p.contains("patroni_rest_auth")) << "no Patroni here";
@@ -108,11 +110,13 @@ TEST(ClusterDocument, ProtectionsSayWhatIsOnWhatIsOffAndWhatIsUnknown) {
   s.consul.agent_protections = {};
   std::string table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
   EXPECT_TRUE(contains(table, "protections: Consul gossip encryption unknown, RPC TLS unknown, ACLs (default deny) "
-                              "unknown, VRRP filter loaded, API writes token (root only)\n"))
+                              "unknown, API HTTPS only unknown, VRRP filter loaded, API writes token (root only)\n"))
       << table;
-  s.consul.agent_protections = {.gossip_encrypted = false, .rpc_tls = true, .acls_deny = false};
+  s.consul.agent_protections = {.gossip_encrypted = false, .rpc_tls = true, .acls_deny = false,
+                                .api_https_only = false};
   table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
-  EXPECT_TRUE(contains(table, "Consul gossip encryption OFF, RPC TLS on, ACLs (default deny) OFF")) << table;
+  EXPECT_TRUE(contains(table, "Consul gossip encryption OFF, RPC TLS on, ACLs (default deny) OFF, API HTTPS only OFF"))
+      << table;
 }
 
 TEST(ClusterDocument, SelfWithoutValidSessionShowsNone) {

@@ -251,6 +251,13 @@ TEST(StolonCommands, StoreKeysAndInitCommandLine) {
                                    "--store-endpoints=http://127.0.0.1:8500", "--store-prefix=stolon/cluster",
                                    "init", "--yes", "--file=/run/spec.json"};
   EXPECT_EQ(argv, want);
+  t.consul_endpoint = "https://127.0.0.1:8501";
+  t.ca_file = "/etc/ssl/ha-consul-ca.pem";
+  want = {"/opt/stolon/bin/stolonctl", "--cluster-name=manager", "--store-backend=consul",
+          "--store-endpoints=https://127.0.0.1:8501", "--store-prefix=stolon/cluster",
+          "--store-ca-file=/etc/ssl/ha-consul-ca.pem", "init", "--yes", "--file=/run/spec.json"};
+  EXPECT_EQ(stolonctl_init_argv("/opt/stolon/bin/stolonctl", t, "/run/spec.json"), want)
+      << "an HTTPS agent: its CA goes with the endpoint";
 }
 
 }  // namespace
