@@ -72,7 +72,8 @@ done
 lost=0
 for log in "$work"/run*/requests; do
   [ -s "$log" ] || continue
-  out=$("$lab" exec c1 "$labd/upload-workload" check "$log" http://198.18.0.11:8100 http://198.18.0.12:8100 http://198.18.0.13:8100)
+  # In n1's network: each gate answers the cluster's nodes only (components/members-only).
+  out=$(nsenter --net=/run/netns/hal-n1 "$labd/upload-workload" check "$log" http://198.18.0.11:8100 http://198.18.0.12:8100 http://198.18.0.13:8100)
   n=$(echo "$out" | sed -n 's/^checked [0-9]* lost \([0-9]*\)$/\1/p')
   lost=$((lost + ${n:-1}))
   [ "${n:-1}" = 0 ] || echo "$out" | sed 's/^/  /'

@@ -1,13 +1,8 @@
 #pragma once
 // Dead peers' driver: loads the table decide() renders from the Consul link's
 // gossip (rule.hpp says why), and loads it again when it vanishes.
-#include <boost/asio/thread_pool.hpp>
-#include <map>
-#include <memory>
-#include <string>
-
 #include "supervisor/loop/driver.hpp"
-#include "supervisor/util/nft_table_watch.hpp"
+#include "supervisor/loop/nft_table_keeper.hpp"
 
 namespace hasup::dead_peers {
 
@@ -16,9 +11,9 @@ class DeadPeersDriver : public loop::Driver {
   explicit DeadPeersDriver(loop::DriverContext& ctx);
 
   const char* name() const override { return "dead_peers"; }
-  void start() override;
-  void stop() override;
-  void reload() override;
+  void start() override { table_.start(); }
+  void stop() override { table_.stop(); }
+  void reload() override { table_.forget_refused(); }
   void observe(loop::Snapshot& s) const override;
   bool act(const loop::Action& action) override;
 
@@ -26,13 +21,7 @@ class DeadPeersDriver : public loop::Driver {
   void run(const loop::ApplyDeadPeers& a);
 
   loop::DriverContext& ctx_;
-  bool stopped_ = false;
-  std::string applied_;
-  std::string refused_;
-  std::string error_;
-  std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
-  loop::Timers timers_;
-  NftTableWatch table_watch_;  // on a timer from timers_
+  loop::NftTableKeeper table_;
 };
 
 }  // namespace hasup::dead_peers

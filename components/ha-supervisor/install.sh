@@ -6,6 +6,7 @@
 #              [--vip CIDR --vip-interface IF --vip-priority P [--vrid ID]]
 #              [--watch-units UNIT,UNIT...] [--nginx [--nginx-port P]]
 #              [--db patroni|stolon --db-peer-network CIDR] [--files [--folders PATHS]]
+#              [--members-only PORTS]
 # --nginx: the supervisor renders nginx's config from Consul's passing
 # rest-service instances and runs ha-nginx.service (components/nginx/install.sh).
 # --db patroni: the supervisor renders patroni.yml and runs ha-patroni.service
@@ -16,11 +17,13 @@
 # --consul-port, --consul-ca-file: the local agent's API, HTTPS checked against
 # that CA as components/consul/install.sh sets it up (8501,
 # /etc/ssl/ha-consul-ca.pem); --consul-ca-file '' for an agent on plain HTTP.
+# --members-only PORTS: only the cluster's nodes may connect to these TCP ports
+# on this node (the upload gate's: components/members-only).
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-name= address= consul_port=8501 consul_ca_file=/etc/ssl/ha-consul-ca.pem token_file= api_port=8801 root= enable=1
+name= address= consul_port=8501 consul_ca_file=/etc/ssl/ha-consul-ca.pem token_file= api_port=8801 root= enable=1 members_only=
 vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service nginx=0 nginx_port=80
 db=none db_peer_network= files=0 folders=/opt/manager/resources
 bin_dir="$here/../../build/supervisor"
@@ -30,6 +33,7 @@ while [ $# -gt 0 ]; do
     --address) address=$2; shift 2 ;;
     --consul-port) consul_port=$2; shift 2 ;;
     --consul-ca-file) consul_ca_file=$2; shift 2 ;;
+    --members-only) members_only=$2; shift 2 ;;
     --token-file) token_file=$2; shift 2 ;;
     --api-port) api_port=$2; shift 2 ;;
     --bin-dir) bin_dir=$2; shift 2 ;;
@@ -83,6 +87,9 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
   fi
   # A crashed peer's connections fail at once, not after a timeout (components/dead-peers).
   echo "dead_peers: { enabled = true; };"
+  if [ -n "$members_only" ]; then
+    echo "members_only: { enabled = true; ports = \"$members_only\"; };"
+  fi
 } >"$conf.new"
 chmod 0640 "$conf.new"
 mv "$conf.new" "$conf"

@@ -41,6 +41,11 @@ json protections_document(const loop::Snapshot& s) {
                          : !s.vip.filter_applied.empty()   ? "loaded"
                          : !s.vip.filter_error.empty()     ? "not loaded: " + s.vip.filter_error
                                                            : "not loaded yet";
+  // Loaded, not current: the table of an older set of nodes is still better than none.
+  out["members_only_ports"] = !s.members_only.enabled        ? "off (members_only.enabled)"
+                              : !s.members_only.applied.empty() ? "loaded"
+                              : !s.members_only.error.empty()   ? "not loaded: " + s.members_only.error
+                                                                : "not loaded yet";
   if (s.db.enabled && s.db.backend == "patroni" && s.db.patroni.current_conf)
     out["patroni_rest_auth"] = s.db.patroni.current_conf->find("\n  authentication:\n") != std::string::npos;
   return out;

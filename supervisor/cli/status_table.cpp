@@ -138,6 +138,8 @@ std::string render_status_table(const json& doc) {
         << on_off("consul_rpc_tls") << ", ACLs (default deny) " << on_off("consul_acls_default_deny")
         << ", API HTTPS only " << on_off("consul_api_https_only");
     if (member(protections, "vrrp_filter").is_string()) out << ", VRRP filter " << text(protections, "vrrp_filter");
+    if (member(protections, "members_only_ports").is_string())
+      out << ", members-only ports " << text(protections, "members_only_ports");
     if (member(protections, "patroni_rest_auth").is_boolean())
       out << ", Patroni REST password " << on_off("patroni_rest_auth");
     out << ", API writes " << text(protections, "api_writes") << "\n";

@@ -189,6 +189,15 @@ struct DeadPeersConfig {
   int consul_server_port = 8300;  // never refused: Raft reaches a healed node at once
 };
 
+// Members-only ports (components/members-only): TCP ports on the node's
+// address that only the cluster's nodes may connect to (the upload gate's).
+struct MembersOnlyConfig {
+  bool enabled = false;
+  std::string ports = "8100";  // comma-separated TCP ports
+  std::string nft = "/usr/sbin/nft";
+  std::string script_file = "/run/ha-supervisor/members-only.nft";
+};
+
 struct Config {
   NodeConfig node;
   ConsulConfig consul;
@@ -201,6 +210,7 @@ struct Config {
   DbConfig db;
   FilesConfig files;
   DeadPeersConfig dead_peers;
+  MembersOnlyConfig members_only;
 };
 
 struct ConfigError {

@@ -1,5 +1,7 @@
 #include "supervisor/config/schema.hpp"
 
+#include "components/members-only/rule.hpp"
+
 #include "supervisor/util/host_name.hpp"
 #include "supervisor/util/node_name.hpp"
 #include "supervisor/util/printable.hpp"
@@ -123,6 +125,9 @@ const StringFormat kInterface{"interface name, 1..15 of [A-Za-z0-9_.-]", interfa
 const StringFormat kPath{"absolute path of [A-Za-z0-9/_.@+-]", path_problem};
 const StringFormat kOptionalPath{"empty, or an absolute path of [A-Za-z0-9/_.@+-]", [](std::string_view v) {
   return v.empty() ? std::string{} : path_problem(v);
+}};
+const StringFormat kPortList{"TCP ports separated by ','", [](std::string_view v) {
+  return members_only::ports_problem(v);
 }};
 const StringFormat kHost{"IPv4/IPv6 literal or host name", host_problem};
 // The status API has no TLS: it answers this machine only.
@@ -661,6 +666,19 @@ std::vector<KeySpec> build_keys() {
        .help = "Consul's server RPC (Raft) port on the peers, never refused: refused, a healed node hears no "
                "Raft leader, keeps calling elections and unseats the leader until gossip calls it alive.",
        .int_ranges = {{1, 65535}}},
+
+      // members_only.*: components/members-only.
+      {HASUP_KEY(members_only.enabled),
+       .help = "Only the cluster's nodes (known, alive or not, and live members) may open a TCP connection to "
+               "members_only.ports on this node: the kernel drops anyone else's (an nftables table, ip "
+               "ha_supervisor_members_only, loaded with members_only.nft). The upload gate listens on the node's "
+               "address for every node's nginx; a stranger must go through nginx. Needs CAP_NET_ADMIN."},
+      {HASUP_KEY(members_only.ports), .help = "The members-only TCP ports (the upload gate's).",
+       .format = &kPortList},
+      {HASUP_KEY(members_only.nft), .help = "nft binary that loads the members-only table.", .format = &kPath},
+      {HASUP_KEY(members_only.script_file),
+       .help = "Where the table's nft script is written before nft loads it (an operator can read it).",
+       .format = &kPath},
   };
 #undef HASUP_KEY
 }

@@ -1,6 +1,7 @@
 #include "supervisor/loop/components.hpp"
 
 #include "components/dead-peers/decide.hpp"
+#include "components/members-only/decide.hpp"
 #include "components/keepalived/decide.hpp"
 #include "components/keepalived/status.hpp"
 #include "components/nginx/decide.hpp"
@@ -21,6 +22,8 @@ const std::vector<ComponentParts>& components() {
       {"files", [](const Snapshot& s) { return s.files.enabled; }, decide_files, files_problem, files_status, publish_files},
       {"dead_peers", [](const Snapshot& s) { return s.dead_peers.enabled; }, decide_dead_peers, dead_peers_problem,
        dead_peers_status, nullptr},
+      {"members_only", [](const Snapshot& s) { return s.members_only.enabled; }, decide_members_only,
+       members_only_problem, members_only_status, nullptr},
   };
   return list;
 }

@@ -47,6 +47,7 @@ std::string to_string(Job job) {
     case Job::remember_nodes: return "remember-nodes";
     case Job::apply_dead_peers: return "apply-dead-peers";
     case Job::resync_consul_agent: return "resync-consul-agent";
+    case Job::apply_members_only: return "apply-members-only";
   }
   return "unknown";
 }

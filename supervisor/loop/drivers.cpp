@@ -1,6 +1,7 @@
 #include "supervisor/loop/drivers.hpp"
 
 #include "components/dead-peers/driver.hpp"
+#include "components/members-only/driver.hpp"
 #include "components/keepalived/driver.hpp"
 #include "components/nginx/driver.hpp"
 #include "components/patroni/backend.hpp"
@@ -28,6 +29,7 @@ std::vector<std::unique_ptr<Driver>> make_drivers(DriverContext& ctx) {
   if (c.db.enabled()) drivers.push_back(std::make_unique<db::DbDriver>(ctx, db_backend(ctx)));
   if (c.files.enabled) drivers.push_back(std::make_unique<syncthing::FilesDriver>(ctx));
   if (c.dead_peers.enabled) drivers.push_back(std::make_unique<dead_peers::DeadPeersDriver>(ctx));
+  if (c.members_only.enabled) drivers.push_back(std::make_unique<members_only::MembersOnlyDriver>(ctx));
   return drivers;
 }
 

@@ -168,12 +168,19 @@ struct ApplyDeadPeers {
   bool operator==(const ApplyDeadPeers&) const = default;
 };
 
+// Members-only ports (components/members-only): an nft script that replaces its table whole.
+struct ApplyMembersOnly {
+  static constexpr Job job = Job::apply_members_only;
+  std::string script;
+  bool operator==(const ApplyMembersOnly&) const = default;
+};
+
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
                             ResyncConsulAgent, SetVipFault,
                             SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
-                            StartSyncthing, ApplyDeadPeers>;
+                            StartSyncthing, ApplyDeadPeers, ApplyMembersOnly>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

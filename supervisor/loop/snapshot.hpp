@@ -11,6 +11,7 @@
 
 // Each component's part: its view, in its own folder.
 #include "components/dead-peers/view.hpp"
+#include "components/members-only/view.hpp"
 #include "components/keepalived/view.hpp"
 #include "supervisor/consul/types.hpp"
 #include "components/nginx/view.hpp"
@@ -28,7 +29,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  start_keepalived, register_node, apply_nginx_conf, start_nginx,
                  apply_patroni_conf, start_patroni, set_vip_preference, bootstrap_stolon,
                  start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter, remember_nodes,
-                 apply_dead_peers, resync_consul_agent };
+                 apply_dead_peers, resync_consul_agent, apply_members_only };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -152,6 +153,7 @@ struct Snapshot {
   DbView db;
   FilesView files;
   DeadPeersView dead_peers;
+  MembersOnlyView members_only;
 };
 
 }  // namespace hasup::loop

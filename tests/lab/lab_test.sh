@@ -148,12 +148,16 @@ check "the database primary's node is the preferred next holder of the floating 
 # The row is in PostgreSQL, so every node's REST instance reads it; the bytes
 # stay on the node that took the upload until file replication (syncthing).
 upload_reads_back() {  # prints the upload's answer and each node's read when one fails
-  "$lab" exec c1 sh -c "head -c 100000 /dev/urandom >/tmp/lab-bp && sum=\$(sha256sum /tmp/lab-bp | cut -c1-64) &&
+  local sum row n
+  sum=$("$lab" exec c1 sh -c "head -c 100000 /dev/urandom >/tmp/lab-bp && sum=\$(sha256sum /tmp/lab-bp | cut -c1-64) &&
     answer=\$(curl -s -i -X PUT --data-binary @/tmp/lab-bp http://$vip/api/v3.1/blueprints/lab-bp) &&
-    echo \"\$answer\" | head -1 | grep -q ' 201 ' || { echo \"\$answer\" | sed 's/^/    /'; exit 1; }
-    for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do
-      row=\$(curl -s http://\$ip:8100/api/v3.1/blueprints/lab-bp); echo \"\$row\" | grep -q \$sum || { echo \"    \$ip: \$row\"; exit 1; }
-    done"
+    echo \"\$answer\" | head -1 | grep -q ' 201 ' || { echo \"\$answer\" | sed 's/^/    /' >&2; exit 1; }
+    echo \$sum") || return 1
+  # Each node's gate answers the cluster's nodes only: read on the node itself.
+  for n in n1 n2 n3; do
+    row=$("$lab" exec "$n" curl -s "http://198.18.0.1${n:1}:8100/api/v3.1/blueprints/lab-bp")
+    echo "$row" | grep -q "$sum" || { echo "    $n: $row"; return 1; }
+  done
 }
 check "a blueprint uploaded through the floating IP: its row reads back with its checksum from every node" upload_reads_back
 # --- a stranger on the managers' LAN (c1): refused everywhere, the cluster unchanged ---
@@ -198,7 +202,7 @@ deleted=$(mktemp)
 gone_from() {  # gone_from NODE...: the deleted blueprint's archive is 404 on each
   local n
   for n in "$@"; do
-    [ "$("$lab" exec c1 curl -s -o /dev/null -w '%{http_code}' "http://198.18.0.1${n:1}:8100/api/v3.1/blueprints/gated-1/archive")" = 404 ] || return 1
+    [ "$("$lab" exec "$n" curl -s -o /dev/null -w '%{http_code}' "http://198.18.0.1${n:1}:8100/api/v3.1/blueprints/gated-1/archive")" = 404 ] || return 1
   done
 }
 named=$(sed -n 's/^[Xx]-[Rr]eplicated-[Tt]o: *//p' "$deleted" | tr ',' '\n' | grep -oE 'n[0-9]+' | tr '\n' ' ')

@@ -9,7 +9,7 @@ protections_shown() {
   local n line
   for n in n1 n2 n3; do
     line=$(in_node "$n" hactl status | grep '^protections:')
-    [ "$line" = "protections: Consul gossip encryption on, RPC TLS on, ACLs (default deny) on, API HTTPS only on, VRRP filter loaded, Patroni REST password on, API writes token (root only)" ] ||
+    [ "$line" = "protections: Consul gossip encryption on, RPC TLS on, ACLs (default deny) on, API HTTPS only on, VRRP filter loaded, members-only ports loaded, Patroni REST password on, API writes token (root only)" ] ||
       { echo "    $n: ${line:-no protections line}"; return 1; }
   done
 }
@@ -61,6 +61,25 @@ anonymous_refused() {
   fi
   return $ok
 }
+# The upload gate listens on each node's address for every node's nginx; a
+# stranger must go through nginx (its limits, its one entry on the floating IP).
+gate_members_only() {
+  local n code ok=0
+  for n in n1 n2 n3; do
+    code=$("$lab" exec c1 curl -s -o /dev/null -m 2 -w '%{http_code}' "http://198.18.0.1${n:1}:8100/api/v3.1/status")
+    [ "$code" = 000 ] || { echo "    c1 -> $n's gate: HTTP $code"; ok=1; }
+  done
+  code=$("$lab" exec n2 curl -s -o /dev/null -m 2 -w '%{http_code}' http://198.18.0.11:8100/api/v3.1/status)
+  [ "$code" = 200 ] || { echo "    n2 -> n1's gate: HTTP $code (a member must get through)"; ok=1; }
+  code=$("$lab" exec c1 curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$vip/api/v3.1/status")
+  [ "$code" = 200 ] || { echo "    c1 -> the floating IP: HTTP $code"; ok=1; }
+  "$lab" exec n1 nft list table ip ha_supervisor_members_only | grep -qE 'tcp dport 8100 ip saddr != \{ 198\.18\.0\.11, 198\.18\.0\.12, 198\.18\.0\.13 \} counter packets [1-9]' ||
+    { echo "    n1's members-only table did not count c1's packets:"; "$lab" exec n1 nft list table ip ha_supervisor_members_only | sed 's/^/      /'; ok=1; }
+  return $ok
+}
+check "c1 cannot talk to any node's upload gate directly (members only: the kernel drops it); a member can, and c1 through nginx on the floating IP" \
+  gate_members_only
+
 https_only() {
   local ok=0 leader
   as_nobody n1 curl -s -m 2 -o /dev/null http://127.0.0.1:8500/v1/status/leader &&

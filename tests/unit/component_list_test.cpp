@@ -22,6 +22,7 @@ config::Config everything_enabled() {
   c.db.backend = "patroni";
   c.files.enabled = true;
   c.dead_peers.enabled = true;
+  c.members_only.enabled = true;
   // Nothing is read from the machine's /etc: every file the drivers read at
   // construction is absent, which they report and go on.
   c.vip.template_path = c.nginx.template_path = c.nginx.conf_path = "/nonexistent/ha-supervisor-test";
@@ -64,6 +65,7 @@ TEST(ComponentList, ADisabledComponentHasNoDriver) {
   config.nginx.enabled = false;
   config.files.enabled = false;
   config.dead_peers.enabled = false;
+  config.members_only.enabled = false;
   EXPECT_EQ(driver_names(config), (std::vector<std::string>{"vip", "db"}));
 }
 
@@ -72,7 +74,7 @@ TEST(ComponentList, ADisabledComponentHasNoDriver) {
 TEST(ComponentList, TheStatusDocumentHasASectionPerEnabledComponent) {
   Snapshot s;
   s.self = "n1";
-  s.vip.enabled = s.nginx.enabled = s.db.enabled = s.files.enabled = s.dead_peers.enabled = true;
+  s.vip.enabled = s.nginx.enabled = s.db.enabled = s.files.enabled = s.dead_peers.enabled = s.members_only.enabled = true;
   Plan plan;
   auto doc = api::cluster_document(s, plan);
   for (const auto& component : components())

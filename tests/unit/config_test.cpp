@@ -549,7 +549,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  api_key_file = \"/e/s/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
       "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n"
       "dead_peers: { enabled = true; nft = \"/b/nft2\"; script_file = \"/r/dp.nft\";\n"
-      "  consul_serf_port = 8302; consul_server_port = 8299; };\n");
+      "  consul_serf_port = 8302; consul_server_port = 8299; };\n"
+      "members_only: { enabled = true; ports = \"8100,8443\"; nft = \"/b/nft3\"; script_file = \"/r/mo.nft\"; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
   EXPECT_EQ(c.db.backend, "patroni");
@@ -633,6 +634,10 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.dead_peers.script_file, "/r/dp.nft");
   EXPECT_EQ(c.dead_peers.consul_serf_port, 8302);
   EXPECT_EQ(c.dead_peers.consul_server_port, 8299);
+  EXPECT_TRUE(c.members_only.enabled);
+  EXPECT_EQ(c.members_only.ports, "8100,8443");
+  EXPECT_EQ(c.members_only.nft, "/b/nft3");
+  EXPECT_EQ(c.members_only.script_file, "/r/mo.nft");
   // Every key differs from its default except token_file and ca_file (each
   // names a file the load reads: ConfigTokenTest, ConfigCaFileTest): the
   // test above really covers the whole schema.

@@ -103,6 +103,13 @@ TEST(ClusterDocument, ProtectionsSayWhatIsOnWhatIsOffAndWhatIsUnknown) {
   EXPECT_EQ(p["consul_acls_default_deny"], false);
   EXPECT_EQ(p["consul_api_https_only"], true);
   EXPECT_EQ(p["vrrp_filter"], "not loaded: /usr/sbin/nft -f /run/ha-supervisor/vrrp-filter.nft: exit 1");
+  EXPECT_EQ(p["members_only_ports"], "off (members_only.enabled)");
+  s.members_only.enabled = true;
+  EXPECT_EQ(api::cluster_document(s, plan(Role::follower))["self"]["protections"]["members_only_ports"],
+            "not loaded yet");
+  s.members_only.applied = "table ip ha_supervisor_members_only ...";
+  EXPECT_EQ(api::cluster_document(s, plan(Role::follower))["self"]["protections"]["members_only_ports"], "loaded");
+  s.members_only = {};
   EXPECT_EQ(p["api_writes"], "token (root only)");
   EXPECT_FALSE(p.contains("patroni_rest_auth")) << "no Patroni here";
   s.vip.filter_applied = "table ip ha_supervisor_vrrp ...";
@@ -110,7 +117,8 @@ TEST(ClusterDocument, ProtectionsSayWhatIsOnWhatIsOffAndWhatIsUnknown) {
   s.consul.agent_protections = {};
   std::string table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
   EXPECT_TRUE(contains(table, "protections: Consul gossip encryption unknown, RPC TLS unknown, ACLs (default deny) "
-                              "unknown, API HTTPS only unknown, VRRP filter loaded, API writes token (root only)\n"))
+                              "unknown, API HTTPS only unknown, VRRP filter loaded, members-only ports off (members_only.enabled), API "
+                              "writes token (root only)\n"))
       << table;
   s.consul.agent_protections = {.gossip_encrypted = false, .rpc_tls = true, .acls_deny = false,
                                 .api_https_only = false};

@@ -1,0 +1,68 @@
+#include "components/members-only/rule.hpp"
+
+#include <charconv>
+
+#include "supervisor/util/host_name.hpp"
+#include "supervisor/util/printable.hpp"
+
+namespace hasup::members_only {
+
+namespace {
+
+template <class Each>
+std::string each_port(std::string_view list, Each each) {
+  if (list.empty()) return "no port";
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = list.find(',', start);
+    const auto item = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    int port = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), port);
+    if (item.empty() || ec != std::errc{} || end != item.data() + item.size() || port < 1 || port > 65535)
+      return "'" + std::string(item) + "' is not a TCP port (1..65535)";
+    each(port);
+    if (comma == std::string_view::npos) return {};
+    start = comma + 1;
+  }
+}
+
+}  // namespace
+
+std::string ports_problem(std::string_view list) {
+  return each_port(list, [](int) {});
+}
+
+std::vector<int> parse_ports(std::string_view list) {
+  std::vector<int> ports;
+  each_port(list, [&](int port) { ports.push_back(port); });
+  return ports;
+}
+
+NftScript render_members_only(const std::string& node_name, const std::set<std::string>& members,
+                              const std::vector<int>& ports) {
+  NftScript out;
+  if (ports.empty()) return out.error = "no port to keep for members", out;
+  if (members.empty()) return out.error = "no member address (not even this node's)", out;
+  std::string set;
+  for (const auto& address : members) {
+    if (!is_ipv4_literal(address)) {
+      out.error = "refusing member address " + quoted_printable(address) + ": not an IPv4 address";
+      return out;
+    }
+    set += (set.empty() ? "" : ", ") + address;
+  }
+  std::string port_set;
+  for (int port : ports) port_set += (port_set.empty() ? "" : ", ") + std::to_string(port);
+  const std::string table = std::string("table ip ") + kMembersOnlyTable;
+  // The first line makes the table exist, so that deleting it never fails.
+  out.text = "# Rendered by ha-supervisor on " + node_name + ": TCP " + port_set +
+             " from the cluster's nodes only.\n" + table + "\ndelete " + table + "\n" + table + " {\n" +
+             "  chain input {\n"
+             "    type filter hook input priority filter - 10; policy accept;\n"
+             "    iifname \"lo\" accept\n"
+             "    tcp dport { " + port_set + " } ip saddr != { " + set + " } counter drop\n"
+             "  }\n}\n";
+  return out;
+}
+
+}  // namespace hasup::members_only
