@@ -63,7 +63,7 @@ for part in ca cert key; do
   printf '%s' "$value" | base64 -d >"$tls/$part.pem" 2>/dev/null || missing "consul_tls_$part= is not base64"
   grep -q -- '-----BEGIN' "$tls/$part.pem" || missing "consul_tls_$part= is not a PEM file"
 done
-acl_roles="master agent supervisor patroni rest operator"
+acl_roles="master agent supervisor patroni stolon rest operator"
 uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 for role in $acl_roles; do
   secret "consul_acl_$role" | grep -qE "$uuid_re" || missing "no consul_acl_$role= that is a UUID"

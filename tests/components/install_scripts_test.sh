@@ -43,7 +43,7 @@ grep -qF "\"agent\": \"$(sed -n 's/^consul_acl_agent=//p' "$root/cluster-secrets
   || fail "the agents' ACL token is not installed"
 [ "$(stat -c %a "$root/etc/consul.d/acl.json")" = 600 ] || fail "acl.json is not root-only"
 [ "$(stat -c %a "$root/etc/consul.d/tokens")" = 700 ] || fail "the tokens' folder is not root-only"
-for role in master agent supervisor patroni rest operator; do
+for role in master agent supervisor patroni stolon rest operator; do
   [ "$(cat "$root/etc/consul.d/tokens/$role")" = "$(sed -n "s/^consul_acl_$role=//p" "$root/cluster-secrets")" ] ||
     fail "the $role token is not installed"
   [ "$(stat -c %a "$root/etc/consul.d/tokens/$role")" = 600 ] || fail "the $role token is not root-only"

@@ -108,9 +108,20 @@ tokens_least_privilege() {
     { echo "    the REST service's token wrote a key"; ok=1; }
   consul_call n1 operator GET '/v1/kv/ha-supervisor/?keys=true' | grep -q 'ha-supervisor/leader' ||
     { echo "    the operator's token cannot read the cluster's keys"; ok=1; }
+  # stolon's token (its units take it once stolon runs here: issue 13): its
+  # prefix and sessions, nothing of the supervisor's or Patroni's.
+  consul_call n1 stolon PUT /v1/kv/stolon/cluster/lab-token-check x >/dev/null ||
+    { echo "    stolon's token cannot write under stolon/"; ok=1; }
+  consul_call n1 stolon DELETE /v1/kv/stolon/cluster/lab-token-check >/dev/null
+  consul_call n1 stolon PUT /v1/session/create '{"Name":"stolon-check","TTL":"10s"}' >/dev/null ||
+    { echo "    stolon's token cannot open a session"; ok=1; }
+  consul_call n1 stolon PUT /v1/kv/ha-supervisor/stolon-was-here x >/dev/null &&
+    { echo "    stolon's token wrote under the supervisor's prefix"; ok=1; }
+  consul_call n1 stolon PUT /v1/kv/service/manager-db/stolon-was-here x >/dev/null &&
+    { echo "    stolon's token wrote into Patroni's namespace"; ok=1; }
   return $ok
 }
-check "each token does only its own work: supervisor, Patroni, REST and the read-only operator's refused elsewhere" \
+check "each token does only its own work: supervisor, Patroni, stolon, REST and the read-only operator's refused elsewhere" \
   tokens_least_privilege
 
 # --- Patroni's REST API: writes only from the cluster, with its password ------------
