@@ -56,6 +56,7 @@ void Client::call(http::Method method, std::string target, std::string body, std
   if (!settings_.token.empty()) request.headers.emplace_back("X-Consul-Token", settings_.token);
   http::Policy policy;
   policy.timeout = timeout;
+  policy.pool = pool_;
   http::async_request(io_, settings_.agent, std::move(request), policy, [done = std::move(done)](http::Outcome o) {
     if (!o.ok) {
       done(Error{o.timed_out ? Error::Kind::timeout : Error::Kind::transport, 0, o.error});

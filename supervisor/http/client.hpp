@@ -5,6 +5,7 @@
 // for 15 s and more, so no call may wait without a bound.
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,9 +50,43 @@ struct Response {
   std::string header(const std::string& lower_name) const;
 };
 
+struct PooledConnection;  // client.cpp
+
+// Connections kept open between exchanges to one endpoint (HTTP/1.1
+// keep-alive), for a caller that calls often: the supervisor asks its Consul
+// agent about 13 times a second, and each new HTTPS connection costs a TLS
+// handshake (about 1.1 ms of CPU and of wall time more than plain HTTP:
+// bench/consul_https_cost.sh). A connection is given back only after a whole
+// answer the server did not end with "close"; one idle longer than
+// max_idle_age is never tried (the server may have closed it). Used from its
+// io_context's thread only.
+class ConnectionPool {
+ public:
+  explicit ConnectionPool(std::size_t max_idle = 4,
+                          std::chrono::milliseconds max_idle_age = std::chrono::seconds(20));
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  std::size_t idle() const { return idle_.size(); }
+  std::uint64_t opened() const { return opened_; }  // connections opened for it so far
+
+  std::unique_ptr<PooledConnection> take();  // null: none fit to use
+  void give(std::unique_ptr<PooledConnection> connection);
+  void note_opened() { ++opened_; }
+
+ private:
+  std::size_t max_idle_;
+  std::chrono::milliseconds max_idle_age_;
+  std::vector<std::unique_ptr<PooledConnection>> idle_;
+  std::uint64_t opened_ = 0;
+};
+
 struct Policy {
   std::chrono::milliseconds timeout{2000};
   std::size_t body_limit = 16 * 1024 * 1024;
+  // Null: a new connection for each exchange, closed after it.
+  std::shared_ptr<ConnectionPool> pool = nullptr;
 };
 
 // Either a response (any status) or why there is none.

@@ -113,6 +113,34 @@ TEST_F(ConsulHttpsTest, ACertificateThatDoesNotNameTheAddressIsRefused) {
   EXPECT_NE(error_of(put).find("certificate verify failed"), std::string::npos) << error_of(put);
 }
 
+// The supervisor calls its agent about 13 times a second: one kept connection
+// instead of a TLS handshake per call. A connection the agent closed (here: a
+// restart) costs no call an error: the request goes again on a new connection.
+TEST_F(ConsulHttpsTest, CallsReuseAKeptConnectionAndOneTheAgentClosedIsReplaced) {
+  boost::asio::io_context io;
+  Client client(io, {.agent = cluster_->endpoint(0), .token = "", .request_timeout = 2000ms});
+  auto get = [&] {
+    std::optional<consul::Result<KvRead>> out;
+    client.kv_get("https-test/kept", {}, [&out](consul::Result<KvRead> r) { out.emplace(std::move(r)); });
+    io.restart();
+    io.run();
+    return std::move(*out);
+  };
+  for (int i = 0; i < 20; ++i) {
+    auto r = get();
+    ASSERT_TRUE(r.ok()) << "call " << i << ": " << r.error().to_string();
+  }
+  EXPECT_EQ(client.connections().opened(), 1u) << "20 calls, one connection";
+  EXPECT_EQ(client.connections().idle(), 1u);
+
+  cluster_->kill_agent(0);
+  cluster_->start_agent(0);
+  ASSERT_TRUE(wait_until([&] { return !cluster_->raft_leader(0).empty(); }, 30s, 200ms)) << "no leader after restart";
+  auto after = get();
+  ASSERT_TRUE(after.ok()) << after.error().to_string();
+  EXPECT_EQ(client.connections().opened(), 2u) << "the closed connection was replaced, once";
+}
+
 TEST(TlsTrust, AFileWithoutACertificateIsRefusedWithItsName) {
   const std::string path = ::testing::TempDir() + "/not-a-ca.pem";
   std::ofstream(path) << "not a certificate\n";
