@@ -35,6 +35,7 @@ struct DesiredConfig {
   std::string listen_address;  // tcp://IP:PORT
   std::vector<Peer> peers;     // every other registered node with a device id
   std::vector<Folder> folders;
+  bool operator==(const DesiredConfig&) const = default;
 };
 
 // The folder id for a path, the same on every node: "ha" + the path with '/'
