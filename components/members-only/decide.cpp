@@ -17,12 +17,6 @@ members_only::NftScript wanted(const Snapshot& s) {
   return members_only::render_members_only(s.self, members, s.members_only.ports);
 }
 
-std::string port_list(const std::vector<int>& ports) {
-  std::string out;
-  for (int p : ports) out += (out.empty() ? "" : ",") + std::to_string(p);
-  return out;
-}
-
 }  // namespace
 
 std::string decide_members_only(Plan& plan, const Snapshot& s) {
@@ -34,7 +28,7 @@ std::string decide_members_only(Plan& plan, const Snapshot& s) {
   if (script.text == v.refused)
     return "members-only ports: nft refused the table (asked again when the nodes change, or on SIGHUP): " + v.error;
   if (!want(plan, s, ApplyMembersOnly{script.text})) return {};
-  return "members-only ports: loading the table (TCP " + port_list(v.ports) + " from the cluster's nodes only)";
+  return "members-only ports: loading the table (TCP " + members_only::listed_ports(v.ports) + " from the cluster's nodes only)";
 }
 
 std::string members_only_problem(const Snapshot&) { return {}; }

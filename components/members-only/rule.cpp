@@ -38,6 +38,12 @@ std::vector<int> parse_ports(std::string_view list) {
   return ports;
 }
 
+std::string listed_ports(const std::vector<int>& ports) {
+  std::string out;
+  for (int port : ports) out += (out.empty() ? "" : ", ") + std::to_string(port);
+  return out;
+}
+
 NftScript render_members_only(const std::string& node_name, const std::set<std::string>& members,
                               const std::vector<int>& ports) {
   NftScript out;
@@ -51,8 +57,7 @@ NftScript render_members_only(const std::string& node_name, const std::set<std::
     }
     set += (set.empty() ? "" : ", ") + address;
   }
-  std::string port_set;
-  for (int port : ports) port_set += (port_set.empty() ? "" : ", ") + std::to_string(port);
+  const std::string port_set = listed_ports(ports);
   const std::string table = std::string("table ip ") + kMembersOnlyTable;
   // The first line makes the table exist, so that deleting it never fails.
   out.text = "# Rendered by ha-supervisor on " + node_name + ": TCP " + port_set +

@@ -31,5 +31,7 @@ NftScript render_members_only(const std::string& node_name, const std::set<std::
 // "8100,8101" -> {8100, 8101}; an error for anything else (config's check).
 std::string ports_problem(std::string_view list);
 std::vector<int> parse_ports(std::string_view list);  // of a list ports_problem accepted
+// "8100, 8443": how the script, the log and the plan's reason name them.
+std::string listed_ports(const std::vector<int>& ports);
 
 }  // namespace hasup::members_only
