@@ -19,10 +19,8 @@ install -d "$root/etc/ha-supervisor/nginx"
 install -D -m 0644 "$here/ha-nginx.service" "$root/etc/systemd/system/ha-nginx.service"
 install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/ha-nginx.service.d/05-hardening.conf"
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
-  if systemctl cat nginx.service >/dev/null 2>&1; then
-    echo "install.sh: disabling Debian's nginx.service: it would hold port 80 that ha-nginx serves" >&2
-    systemctl disable --now nginx.service >/dev/null 2>&1
-  fi
+  . "$here/../systemd/own-units"
+  disable_foreign_unit nginx.service "it would hold port 80 that ha-nginx serves"
   systemctl daemon-reload
   systemctl enable ha-nginx.service >/dev/null 2>&1
 fi

@@ -57,11 +57,9 @@ install -D -m 0644 "$here/../systemd/hardening.conf" "$root/etc/systemd/system/h
 if [ -z "$root" ] && [ -d /run/systemd/system ]; then
   # Debian's units would run a second PostgreSQL or a Patroni that leaves its
   # postmaster behind (KillMode=process).
+  . "$here/../systemd/own-units"
   for unit in patroni.service postgresql.service; do
-    if systemctl is-enabled "$unit" >/dev/null 2>&1; then
-      echo "install.sh: disabling Debian's $unit: ha-patroni.service runs the manager's PostgreSQL" >&2
-      systemctl disable --now "$unit" >/dev/null 2>&1 || true
-    fi
+    disable_foreign_unit "$unit" "ha-patroni.service runs the manager's PostgreSQL"
   done
   systemctl daemon-reload
   [ "$enable" = 1 ] && systemctl enable ha-patroni.service >/dev/null 2>&1

@@ -103,6 +103,8 @@ SHELL_SAFE = re.compile(r'^[A-Za-z0-9._/:@,+-]*$')
 PLACEHOLDER = '<FN>'
 # The one provisioning script, and what it installs.
 PROVISION = 'scripts/provision-node'
+# Its counterpart, the blueprint's uninstall: the same components, reversed.
+UNPROVISION = 'scripts/unprovision-node'
 # A component's install script named anywhere, literally or through a variable.
 INSTALL_SH = re.compile(r'components/([^/\s"\']+)/install\.sh')
 # Components with an install.sh that no node gets yet, and why.
@@ -227,7 +229,7 @@ def check_command_text(src, text, where, problems):
                 and not os.access(full, os.X_OK):
             problems.add(where, f'{rel} is not executable')
         names.append(rel)
-        if rel.endswith('/install.sh') or rel == PROVISION:
+        if rel.endswith('/install.sh') or rel in (PROVISION, UNPROVISION):
             # Its arguments: up to the end of this command; quoted values dropped.
             rest = text[match.end():]
             rest = rest[1:] if rest[:1] in '"\'' else rest  # the quote around "$src/components/..."
@@ -292,6 +294,16 @@ def check_one_order(src, problems):
                 problems.add(PROVISION, f'{script} does not accept {option}')
     if not stepped:
         problems.add(PROVISION, 'no "step COMPONENT OPTIONS..." line: what does it install?')
+    # The blueprint's uninstall removes the same components, in the reverse order.
+    un = read_text(src, UNPROVISION, problems) or ''
+    listed = re.search(r'^components=\(([^)]*)\)', code_of(un), re.M)
+    removed = listed.group(1).split() if listed else []
+    if removed != list(reversed(stepped)):
+        problems.add(UNPROVISION, f'removes {" ".join(removed) or "nothing"}: not {PROVISION}\'s components '
+                                  f'reversed ({" ".join(reversed(stepped))})')
+    for component in removed:
+        if not os.access(os.path.join(src, 'components', component, 'uninstall.sh'), os.X_OK):
+            problems.add(UNPROVISION, f'components/{component}/uninstall.sh does not exist or is not executable')
     # Nothing else installs a component.
     callers = []
     for part in ('scripts', 'vagrant', 'blueprints'):
@@ -898,28 +910,28 @@ def check_blueprint_runs(src, bp, inputs_files, problems, sequences):
                 problems.add(where, f'the commands cannot be evaluated with these inputs: {e!r}')
                 continue
             inputs = merged_inputs(bp, values)
-            machines = inputs.get('machines') or []
-            addresses = [m.get('address') for m in machines]
+            addresses = [inputs.get(f'machine_{i}_address') for i in (1, 2, 3)]
             managers = [m for m, (calls, _, _) in runs.items()
                         if any(s == 'components/ha-supervisor/install.sh' for s, _ in calls)]
             for machine, (calls, output, commands) in runs.items():
                 at = f'{where}: {machine}'
-                # Which entry of machines this one is: by its address (ip).
+                # Which machine this one is: by its address (ip).
                 ip = evaluate(bp, ((bp.node_templates[machine] or {}).get('properties') or {}).get('ip'),
                               inputs, machine)
-                index = addresses.index(ip) if ip in addresses else len(machines)
+                index = addresses.index(ip) if ip in addresses else len(addresses)
                 if sum(len(re.findall(rf'/{PROVISION}(?:\s|$)', c)) for c in commands) != 1:
                     problems.add(at, f'runs {PROVISION} {sum(c.count(PROVISION) for c in commands)} times, '
                                      f'not once: it is the one provisioning order')
                 if any(STAND_IN_SECRET in c for c in commands):
                     problems.add(at, 'the password is on a command line')
                 role = 'manager' if index < 2 or inputs.get('third_machine_role') == 'manager' else 'witness'
-                entry = machines[index] if index < len(machines) else {}
                 check_provisioning(calls, output, {
-                    'role': role, 'address': entry.get('address'), 'servers': addresses,
-                    'db_hosts': addresses, 'consul_prefix': None, 'setup': True,
+                    'role': role, 'address': addresses[index] if index < len(addresses) else None,
+                    'servers': addresses, 'db_hosts': addresses,
+                    'consul_prefix': inputs.get('consul_prefix') or None,
+                    'setup': inputs.get('machine_setup') == 'build',
                     'vip': f'{inputs.get("floating_ip")}/{inputs.get("floating_ip_prefix_length")}',
-                    'vip_interface': entry.get('vip_interface')}, f'{at} (run)', problems, sequences)
+                    'vip_interface': inputs.get('vip_interface')}, f'{at} (run)', problems, sequences)
             expected = 3 if inputs.get('third_machine_role') == 'manager' else 2
             if len(managers) != expected:
                 problems.add(where, f'{len(managers)} managers installed for third_machine_role='
@@ -1222,7 +1234,7 @@ BREAKS = [
                   '                - concat: [{ get_property: [SELF, repository_dir] }, /components/nginx/install.sh]\n'),
      'blueprints/types/ha-manager-types.yaml: runs components/nginx/install.sh itself'),
     ('a machine of the blueprint does not run provision-node',
-     replace_in('blueprints/types/ha-manager-types.yaml', "'/scripts/provision-node --build --role '",
+     replace_in('blueprints/types/ha-manager-types.yaml', "'/scripts/provision-node --setup '",
                 "'/scripts/setup --role '"),
      'runs scripts/provision-node 0 times'),
     ('provision-node gives a component an option it does not take',
@@ -1273,8 +1285,8 @@ BREAKS = [
                 'cloudify.relationships.contain_in'),
      'relationship type cloudify.relationships.contain_in is not declared'),
     ('a node template gives an undeclared property',
-     replace_in('blueprints/ha-manager-blueprint.yaml', '      vip_priority: { get_input: [machines, 1',
-                '      vip_prio: { get_input: [machines, 1'),
+     replace_in('blueprints/ha-manager-blueprint.yaml', '      vip_priority: { get_input: machine_2_vip_priority',
+                '      vip_prio: { get_input: machine_2_vip_priority'),
      "property 'vip_prio' is not declared"),
     ('get_property names a property the type lacks',
      replace_in('blueprints/types/ha-manager-types.yaml', '[SELF, vip_interface]', '[SELF, vip_iface]'),
@@ -1283,8 +1295,8 @@ BREAKS = [
      replace_in('blueprints/types/ha-manager-types.yaml', "' --vip-interface '", "' --vip-iface '"),
      'scripts/provision-node does not accept --vip-iface'),
     ('a lifecycle operation is misspelt (Cloudify would never run it)',
-     replace_in('blueprints/types/ha-manager-types.yaml', '        create:\n', '        creat:\n'),
-     'creat: not a lifecycle operation'),
+     replace_in('blueprints/types/ha-manager-types.yaml', '        configure:\n', '        configur:\n'),
+     'configur: not a lifecycle operation'),
     ('an imported types file is missing', remove('blueprints/types/ha-manager-types.yaml'),
      'import types/ha-manager-types.yaml does not exist'),
     ('a YAML file is not well formed',
@@ -1295,25 +1307,28 @@ BREAKS = [
                 'floating_ip: 192.0.2.100\nfloating_ip: 192.0.2.101\n'),
      "duplicate key 'floating_ip'"),
     ('an inputs file lacks a key a machine needs',
-     replace_in('blueprints/inputs/three-managers.yaml', '    vip_priority: 130\n', ''),
-     "has no ['vip_priority']"),
+     replace_in('blueprints/inputs/three-managers.yaml', 'machine_3_address: 192.0.2.13\n', ''),
+     "required input 'machine_3_address' is missing"),
     ('an inputs file breaks a constraint',
      replace_in('blueprints/inputs/two-managers-and-witness.yaml', 'third_machine_role: witness',
                 'third_machine_role: witnes'),
      "third_machine_role: 'witnes' breaks the constraint valid_values"),
     ('an input value is not shell-safe',
-     replace_in('blueprints/inputs/three-managers.yaml', 'name: n2', 'name: n2;true'),
+     replace_in('blueprints/inputs/three-managers.yaml', 'machine_2_name: n2', 'machine_2_name: n2;true'),
      'is not shell-safe'),
     ('an inputs file names an undeclared input',
      replace_in('blueprints/inputs/three-managers.yaml', 'floating_ip_prefix_length:', 'floating_ip_prefix:'),
      "'floating_ip_prefix' is not an input"),
+    ('unprovision-node forgets a component provision-node installs',
+     replace_in('scripts/unprovision-node', 'syncthing patroni', 'patroni'),
+     "scripts/unprovision-node: removes ha-supervisor upload-gate rest-service patroni"),
     ('a blueprint command is not valid shell',
      replace_in('blueprints/types/ha-manager-types.yaml', "' --name '", "' --name \"'"),
      'fails in a shell'),
     ('a Consul server of the blueprint is not told about the others',
      replace_in('blueprints/ha-manager-blueprint.yaml',
-                '          - { get_input: [machines, 1, address] }\n          - { get_input: [machines, 2, address] }',
-                '          - { get_input: [machines, 1, address] }\n          - { get_input: [machines, 1, address] }'),
+                '          - { get_input: machine_2_address }\n          - { get_input: machine_3_address }',
+                '          - { get_input: machine_2_address }\n          - { get_input: machine_2_address }'),
      'a cluster has three or more'),
     # Vagrant.
     ('the Vagrantfile passes an option provision-node does not take',

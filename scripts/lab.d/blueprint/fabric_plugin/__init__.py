@@ -1,0 +1,1 @@
+# TEST DOUBLE of cloudify-fabric-plugin (see tasks.py): the lab's transport.
