@@ -2,8 +2,9 @@
 """The deployment files against the repository they deploy: one provisioning
 order, written once (scripts/provision-node), run by every deployment.
 
-Neither Cloudify nor VirtualBox runs here, so this checks what can be checked
-without them:
+VirtualBox does not run here; Cloudify's engine does, in the lab
+(tests/lab/blueprint_test.sh runs the blueprint's install and uninstall) and
+its parser in blueprint_parser_test.py. This checks what neither does:
 
   one order    scripts/provision-node installs the components; every caller
                runs it (scripts/lab's provision_node, a Vagrant provisioner,
