@@ -13,7 +13,8 @@
 #               the cluster keeps the data from before the uninstall;
 #   remove      scripts/unprovision-node --data remove (what uninstall_data:
 #               remove runs) leaves every node's disk as before the install;
-#   witness     two managers and a Consul-only witness come up the same way.
+#   witness     two managers and a Consul-only witness come up the same way, and
+#               uninstall with uninstall_data: remove leaves every disk as before.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lab/own_lab_or_skip.sh"
@@ -115,7 +116,7 @@ check "... and running it again removes nothing more and succeeds" "$lab" exec n
 
 # ---- two managers and the witness --------------------------------------------------------
 "$lab" down >/dev/null 2>&1
-up2_out=$("$lab" up --nodes 2 --via-blueprint 2>&1); up2_rc=$?
+up2_out=$("$lab" up --nodes 2 --via-blueprint --uninstall-data remove 2>&1); up2_rc=$?
 printf '%s\n' "$up2_out" | grep '^lab: '
 check "two managers and a witness (third_machine_role: witness): the lab comes up" [ "$up2_rc" = 0 ]
 witness_is_consul_only() {
@@ -127,6 +128,13 @@ check "... the witness runs Consul only" witness_is_consul_only
 healthy_managers() { "$lab" exec n1 hactl health && "$lab" exec n2 hactl health; }
 check "... both managers healthy" wait_for 60 healthy_managers
 check "... uploads acknowledged and on both managers" "$top/scripts/lab.d/gated-uploads" 2 bp-two 198.18.0.11 198.18.0.12
+check "uninstall with uninstall_data: remove" "$lab" blueprint uninstall
+as_before_two() {
+  local n
+  for n in n1 n2 w1; do "$lab" disk-changes "$n" | sed "s/^/$n: /" | head -20; done
+  for n in n1 n2 w1; do "$lab" disk-changes "$n" >/dev/null || return 1; done
+}
+check "... every node's disk as before the install, the witness's too" as_before_two
 
 echo "timings: $(printf '%s\n' "$up_out" | grep -E 'nodes booted|provisioned by' | sed 's/^lab: //' | tr '\n' ' ')"
 echo "blueprint test: $passed passed, $failed failed in $((SECONDS - started)) s"
