@@ -43,6 +43,16 @@ struct DbClusterView {
       if (m.name == name) return &m;
     return nullptr;
   }
+  // How many bytes of WAL a replica is behind the primary; none for the
+  // primary, a member without positions, or one on another timeline than the
+  // primary's (a replica left there after a failed pg_rewind reports lag 0
+  // while it replicates nothing).
+  std::optional<std::uint64_t> replication_lag_bytes(const std::string& name) const {
+    const DbMember* m = member(name);
+    if (!m || m->role == DbRole::primary || primary.empty() || !m->wal_position || !primary_wal_position) return {};
+    if (m->timeline && primary_timeline && *m->timeline != *primary_timeline) return {};
+    return *primary_wal_position > *m->wal_position ? *primary_wal_position - *m->wal_position : 0;
+  }
   bool operator==(const DbClusterView&) const = default;
 };
 

@@ -278,8 +278,19 @@ LoadResult check_root(const libconfig::Config& file, const std::string& name) {
   GateConfig config;
   const Setting& root = file.getRoot();
   check_keys(check, root, "",
-             {"listen", "upstream", "folder", "syncthing", "rules", "replication", "limits", "threads", "log_level"});
+             {"listen", "upstream", "metrics", "folder", "syncthing", "rules", "replication", "limits", "threads",
+              "log_level"});
   read_address_port(check, root, "listen", config.listen_address, config.listen_port);
+  if (root.exists("metrics")) {
+    read_address_port(check, root, "metrics", config.metrics_address, config.metrics_port);
+    boost::system::error_code ec;
+    auto address = boost::asio::ip::make_address(config.metrics_address, ec);
+    // Counts and timings of every write: for this node's own scraper, not the network.
+    const Setting* g = child(root, "metrics");
+    if (!ec && !address.is_loopback())
+      check.error(g && g->isGroup() ? child(*g, "address") : g,
+                  "metrics.address '" + config.metrics_address + "' must be a loopback address (127.0.0.1)");
+  }
   read_address_port(check, root, "upstream", config.upstream_address, config.upstream_port);
   if (const Setting* g = group_of(check, root, "folder")) {
     check_keys(check, *g, "folder.", {"id", "path"});

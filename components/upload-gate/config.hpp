@@ -40,6 +40,10 @@ struct Limits {
 struct GateConfig {
   std::string listen_address = "127.0.0.1";
   unsigned short listen_port = 8090;
+  // GET /metrics (Prometheus text) on its own listener, loopback only; no
+  // `metrics` group: none.
+  std::string metrics_address = "127.0.0.1";
+  unsigned short metrics_port = 0;
   std::string upstream_address = "127.0.0.1";
   unsigned short upstream_port = 8100;
 

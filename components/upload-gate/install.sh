@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Installs ha-upload-gate: binary, config, systemd unit. Used as is by the lab,
 # the Vagrant demo and the tests.
-#   install.sh --api-key-file FILE [--listen ADDR] [--port P] [--upstream-address ADDR]
+#   install.sh --api-key-file FILE [--listen ADDR] [--port P] [--metrics-port P] [--upstream-address ADDR]
 #              [--upstream-port P] [--folder-id ID] [--folder PATH] [--syncthing-url URL]
 #              [--quorum all-connected|N] [--min-peers N] [--timeout-ms MS] [--on-timeout fail|warn]
 #              [--bin-dir DIR] [--root DIR] [--no-enable]
 # --api-key-file: a file holding syncthing's API key (copied to
-# /etc/ha-upload-gate/syncthing-api-key, 0600 root).
+# /etc/ha-upload-gate/syncthing-api-key, 0600 root). --metrics-port: GET /metrics
+# on 127.0.0.1 (default 8101; the config checks it stays on loopback).
 # --bin-dir: where the built ha-upload-gate is (default: build/components/upload-gate
 # of this checkout). --root: install under DIR instead of / (for tests and images).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-listen=127.0.0.1 port=8090 upstream_address=127.0.0.1 upstream_port=8100
+listen=127.0.0.1 port=8090 metrics_port=8101 upstream_address=127.0.0.1 upstream_port=8100
 folder_id=resources folder=/opt/manager/resources syncthing_url=http://127.0.0.1:8384
 quorum=all-connected min_peers=1 timeout_ms=10000 on_timeout=fail
 api_key_file= root= enable=1
@@ -21,6 +22,7 @@ while [ $# -gt 0 ]; do
     --api-key-file) api_key_file=$2; shift 2 ;;
     --listen) listen=$2; shift 2 ;;
     --port) port=$2; shift 2 ;;
+    --metrics-port) metrics_port=$2; shift 2 ;;
     --upstream-address) upstream_address=$2; shift 2 ;;
     --upstream-port) upstream_port=$2; shift 2 ;;
     --folder-id) folder_id=$2; shift 2 ;;
@@ -68,6 +70,7 @@ cat >"$conf.new" <<CONF
 # Written by components/upload-gate/install.sh; read by ha-upload-gate.service.
 # Every key: components/upload-gate/gate.conf.example.
 listen = { address = "$listen"; port = $port; };
+metrics = { address = "127.0.0.1"; port = $metrics_port; };
 upstream = { address = "$upstream_address"; port = $upstream_port; };
 folder = { id = "$folder_id"; path = "$folder"; };
 syncthing = { api_url = "$syncthing_url"; api_key_file = "/etc/ha-upload-gate/syncthing-api-key"; };

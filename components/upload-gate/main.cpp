@@ -9,10 +9,14 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "components/upload-gate/config.hpp"
+#include "components/upload-gate/verdict.hpp"
+#include "supervisor/http/server.hpp"
+#include "supervisor/metrics/text.hpp"
 #include "components/upload-gate/inotify_watcher.hpp"
 #include "components/upload-gate/proxy_session.hpp"
 #include "components/upload-gate/replication_tracker.hpp"
@@ -62,11 +66,36 @@ int run(const GateConfig& config) {
     loop_pointers.push_back(loops.back().get());
     keep_running.push_back(boost::asio::make_work_guard(*loops.back()));
   }
-  GateContext context{config, watcher, tracker};
+  GateMetrics metrics;
+  GateContext context{config, watcher, tracker, metrics};
   Listener listener(loop_pointers, context);
   if (auto error = listener.listen(config.listen_address, config.listen_port); !error.empty()) {
     spdlog::error("{}", error);
     return 1;
+  }
+  // GET /metrics on loopback (config: metrics), served by the first loop.
+  std::optional<hasup::http::Server> metrics_server;
+  if (config.metrics_port != 0) {
+    metrics_server.emplace(*loops.front(), [&metrics](const hasup::http::ServerRequest& request,
+                                                      hasup::http::Respond respond) {
+      hasup::http::ServerResponse r;
+      if (request.path != "/metrics") {
+        r.status = 404;
+        r.body = error_body("no such resource; try GET /metrics");
+      } else if (request.method != "GET") {
+        r.status = 405;
+        r.body = error_body("use GET");
+      } else {
+        r.body = metrics.text();
+        r.content_type = hasup::metrics::kContentType;
+      }
+      respond(std::move(r));
+    });
+    if (auto error = metrics_server->listen(config.metrics_address, config.metrics_port); !error.empty()) {
+      spdlog::error("metrics: {}", error);
+      return 1;
+    }
+    spdlog::info("metrics on http://{}:{}/metrics", config.metrics_address, metrics_server->port());
   }
   spdlog::info("listening on {}:{} ({} directories watched, {} could not be)", config.listen_address,
                config.listen_port, watcher.watched_directories(), watcher.unwatched_directories().size());
@@ -76,6 +105,7 @@ int run(const GateConfig& config) {
     if (ec) return;
     spdlog::info("{}: stopping", number == SIGTERM ? "SIGTERM" : "SIGINT");
     listener.close();
+    if (metrics_server) metrics_server->close();
     for (auto& loop : loops) loop->stop();
     tracker_io.stop();
   });

@@ -20,6 +20,7 @@
 
 #include "components/upload-gate/config.hpp"
 #include "components/upload-gate/inotify_watcher.hpp"
+#include "components/upload-gate/metrics.hpp"
 #include "components/upload-gate/replication_tracker.hpp"
 
 namespace hasup::upload_gate {
@@ -28,6 +29,7 @@ struct GateContext {
   const GateConfig& config;
   InotifyWatcher& watcher;
   ReplicationTracker& tracker;
+  GateMetrics& metrics;
 };
 
 class Listener {

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "supervisor/api/status_json.hpp"
+#include "supervisor/metrics/text.hpp"
 #include "supervisor/util/api_token.hpp"
 #include "supervisor/util/node_name.hpp"
 
@@ -65,6 +66,12 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     if (request.method == "GET" && request.path == "/cluster") {
       return respond(json_response(200, cluster_document(snapshot, plan)));
     }
+    if (request.method == "GET" && request.path == "/metrics") {
+      http::ServerResponse r;
+      r.body = engine.metrics_text();
+      r.content_type = metrics::kContentType;
+      return respond(r);
+    }
     // Every write proves root: the token is in a file only root reads.
     if (request.method == "POST" && (request.path == "/forget" || request.path == "/maintenance")) {
       const std::string& file = engine.config().api.token_file;
@@ -91,9 +98,9 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       if (request.method != "POST") return respond(error_response(405, "use POST"));
       return handle_maintenance(engine, request, std::move(respond));
     }
-    if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster")
+    if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" || request.path == "/metrics")
       return respond(error_response(405, "use GET"));
-    respond(error_response(404, "no such resource; try /health, /leader, /cluster, POST /maintenance"));
+    respond(error_response(404, "no such resource; try /health, /leader, /cluster, /metrics, POST /maintenance"));
   };
 }
 

@@ -63,9 +63,8 @@ std::string db_member_summary(const db::DbClusterView& view, const std::string& 
     // nothing (a failed pg_rewind): say the timeline, not the lag.
     if (m->timeline && view.primary_timeline && *m->timeline != *view.primary_timeline)
       out += " (primary on TL" + std::to_string(*view.primary_timeline) + ")";
-    else if (m->wal_position && view.primary_wal_position)
-      out += " lag " + bytes_text(*view.primary_wal_position > *m->wal_position
-                                      ? *view.primary_wal_position - *m->wal_position : 0);
+    else if (auto lag = view.replication_lag_bytes(name))
+      out += " lag " + bytes_text(*lag);
   }
   return out;
 }

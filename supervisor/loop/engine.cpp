@@ -164,6 +164,7 @@ Snapshot Engine::observe() const {
 void Engine::cycle() {
   cycle_posted_ = false;
   if (stopped_) return;
+  const auto cycle_started = Clock::now();
   Snapshot snapshot = observe();
   for (const auto& driver : drivers_) driver->observed(snapshot);
   const Plan plan = decide(snapshot);
@@ -172,6 +173,7 @@ void Engine::cycle() {
   last_plan_ = plan;
   act(plan);
   heartbeat(plan);
+  metrics_.cycle_done(last_snapshot_, last_plan_, Clock::now() - cycle_started);
   // READY once the loop turns (systemd orders dependents after it); the
   // watchdog is fed only from here, so a wedged loop gets us restarted.
   if (!announced_ready_) {

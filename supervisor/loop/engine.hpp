@@ -18,6 +18,7 @@
 #include "supervisor/cluster/keys.hpp"
 #include "supervisor/config/config.hpp"
 #include "supervisor/consul/client.hpp"
+#include "supervisor/metrics/cluster_metrics.hpp"
 #include "supervisor/loop/catalog_drift_poll.hpp"
 #include "supervisor/loop/driver.hpp"
 #include "supervisor/loop/gossip_poll.hpp"
@@ -44,6 +45,8 @@ class Engine {
 
   const Snapshot& last_snapshot() const { return last_snapshot_; }
   const Plan& last_plan() const { return last_plan_; }
+  // GET /metrics: Prometheus text of the last snapshot and plan, and the loop's counters.
+  std::string metrics_text() const { return metrics_.text(last_snapshot_, last_plan_); }
   const config::Config& config() const { return config_; }
 
   // Operator intent: written to Consul, then the loop is woken. Never acts directly.
@@ -156,6 +159,7 @@ class Engine {
   bool announced_ready_ = false;
   Snapshot last_snapshot_;
   Plan last_plan_;
+  metrics::ClusterMetrics metrics_;
   std::string last_logged_reason_;
   Clock::time_point last_logged_at_{};
   cluster::Role last_role_ = cluster::Role::starting;

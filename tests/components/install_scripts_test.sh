@@ -368,6 +368,7 @@ gate_install --listen 198.18.0.11 --port 8100 --upstream-port 8200 --folder-id h
 gconf=$st_root/etc/ha-upload-gate/gate.conf
 grep -q 'listen = { address = "198.18.0.11"; port = 8100; };' "$gconf" || fail "upload-gate: listen not written"
 grep -q 'upstream = { address = "127.0.0.1"; port = 8200; };' "$gconf" || fail "upload-gate: upstream not written"
+grep -q 'metrics = { address = "127.0.0.1"; port = 8101; };' "$gconf" || fail "upload-gate: its /metrics (loopback) not written"
 grep -q 'folder = { id = "ha-opt-manager-resources"; path = "/opt/manager/resources"; };' "$gconf" \
   || fail "upload-gate: folder not written"
 [ "$(stat -c %a "$st_root/etc/ha-upload-gate/syncthing-api-key")" = 600 ] || fail "upload-gate: its key copy is not 0600"
@@ -393,7 +394,7 @@ for unit in ha-upload-gate rest-standin ha-syncthing ha-supervisor keepalived ha
 done
 grep -qx 'ReadWritePaths=/opt/manager/resources' "$root/etc/systemd/system/rest-standin.service.d/20-resources.conf" \
   || fail "rest-standin: its resources folder is not its one writable path"
-for bad in "--quorum most" "--port 80a" "--on-timeout maybe" '--folder-id a"b'; do
+for bad in "--quorum most" "--port 80a" "--metrics-port 81x" "--on-timeout maybe" '--folder-id a"b'; do
   if eval "gate_install $bad" >/dev/null 2>&1; then fail "upload-gate: install accepted $bad"; fi
 done
 grep -q 'port = 8100' "$gconf" || fail "upload-gate: a refused install replaced the config"

@@ -192,9 +192,39 @@ check "... owned by the group ha-resources and group-writable on every node (wri
 # have the file (this node and one peer of two: the gate's quorum 1, as
 # provision-node sets it); syncthing carries it to the other peer right after.
 gated=$(mktemp); hung=$(mktemp)
+# /metrics (Prometheus text on each node's loopback), read with the Prometheus
+# project's parser: NODE PORT NAME [LABEL=VALUE...] -> the samples' sum.
+metric() {
+  local n=$1 port=$2; shift 2
+  "$lab" exec "$n" curl -sf --max-time 3 "http://127.0.0.1:$port/metrics" | "$top/tests/lab/metric_value.py" "$@"
+}
+released_writes() {
+  local n sum=0 v
+  for n in n1 n2 n3; do
+    v=$(metric "$n" 8101 ha_upload_gate_writes_total outcome=replicated answer=released 2>/dev/null) || v=0
+    sum=$((sum + ${v%.*}))
+  done
+  echo "$sum"
+}
+every_metrics_parses() {
+  local n
+  for n in n1 n2 n3; do
+    [ "$(metric "$n" 8801 ha_supervisor_healthy)" = 1 ] || { echo "    $n: ha_supervisor_healthy is not 1"; return 1; }
+    [ "$(metric "$n" 8801 ha_supervisor_member_up)" = 3 ] || { echo "    $n: not 3 members up"; return 1; }
+    metric "$n" 8101 ha_upload_gate_confirmation_seconds_count >/dev/null ||
+      { echo "    $n: the gate's /metrics does not parse or lacks its histogram"; return 1; }
+  done
+}
+check "metrics: every supervisor's and gate's /metrics parses (prometheus_client), each supervisor healthy and sees 3 members up" \
+  every_metrics_parses
+writes_before=$(released_writes)
 "$top/scripts/lab.d/gated-uploads" 100 gated >"$gated" 2>&1; rc=$?
 tail -3 "$gated" | sed 's/^/    /'
 check "100 uploads (1 KB-5 MB) through the floating IP: each acknowledged one is, when its answer arrives, on the peers it names (at least one), and soon on every node" [ $rc -eq 0 ]
+writes_after=$(released_writes)
+echo "    gates' replicated and released writes: $writes_before before, $writes_after after"
+check "metrics: the gates counted the 100 uploads as replicated and released (ha_upload_gate_writes_total)" \
+  [ $((writes_after - writes_before)) -ge 100 ]
 check "the answer names the peers that hold the file (X-Replicated-To)" \
   grep -qE 'replicated_to "n[1-4](, n[1-4])?"' "$gated"
 deleted=$(mktemp)
@@ -494,6 +524,11 @@ viewer=n1; [ "$leader" = n1 ] && viewer=n2
 "$lab" crash "$leader" >/dev/null
 check "crash: the node is down" bash -c "'$lab' status | grep -E '^$leader ' | grep -q ' down '"
 check "crash of the leader: another node leads within 15 s" wait_for 15 another_leader "$leader" "$viewer"
+crash_in_metrics() {
+  [ "$(metric "$viewer" 8801 ha_supervisor_member_up node="$leader")" = 0 ] &&
+    [ "$(metric "$viewer" 8801 ha_supervisor_leader_changes_total)" -ge 1 ]
+}
+check "metrics: a survivor's /metrics shows the crashed leader down and counts the new leader" wait_for 20 crash_in_metrics
 check "half-up lab is refused with a clear error" bash -c "'$lab' up 2>&1 | grep -q 'half up'"
 # Consul loses the crashed node's registration (its data lost or reset, or an
 # ACL that hides it): no node lets it go without `hactl forget`.

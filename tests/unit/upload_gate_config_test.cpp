@@ -57,6 +57,21 @@ TEST_F(GateConfigTest, MinimalFileGetsTheSafeDefaults) {
   EXPECT_FALSE(is_gated_write(c.rules, "HEAD", "/"));
 }
 
+TEST_F(GateConfigTest, MetricsOnlyWhenAskedAndOnlyOnLoopback) {
+  auto none = load_config_text(minimal(), "gate.conf");
+  ASSERT_TRUE(none.config);
+  EXPECT_EQ(none.config->metrics_port, 0) << "no metrics group: no metrics listener";
+  auto on = load_config_text(minimal("metrics = { address = \"127.0.0.1\"; port = 8101; };\n"), "gate.conf");
+  ASSERT_TRUE(on.config) << (on.errors.empty() ? "" : on.errors[0]);
+  EXPECT_EQ(on.config->metrics_port, 8101);
+  auto open = load_config_text(minimal("metrics = { address = \"0.0.0.0\"; port = 8101; };\n"), "gate.conf");
+  EXPECT_FALSE(open.config);
+  EXPECT_TRUE(has_error(open, "metrics.address '0.0.0.0' must be a loopback address"));
+  auto stray = load_config_text(minimal("metrics = { address = \"127.0.0.1\"; port = 8101; path = \"/m\"; };\n"),
+                                "gate.conf");
+  EXPECT_FALSE(stray.config);
+}
+
 TEST_F(GateConfigTest, EveryValueIsReadAndQuorumMayBeANumber) {
   auto r = load_config_text(minimal(R"(
 listen = { address = "127.0.0.1"; port = 9000; };
