@@ -359,6 +359,12 @@ sleep 0.5
 kill "$stream"; wait "$stream" 2>/dev/null
 check "no failed request through the floating IP meanwhile ($(wc -l <"$codes") requests)" bash -c "[ -s '$codes' ] && ! grep -qv '^200\$' '$codes'"
 grep -v '^200$' "$codes" | sort | uniq -c | sed 's/^/    not 200: /' | head -3
+# A request that failed here should have gone to a backup: what nginx said, on each node.
+if grep -qv '^200$' "$codes"; then
+  for n in n1 n2 n3; do
+    in_node "$n" sh -c 'tail -n 8 /var/log/ha-nginx/error.log 2>/dev/null' | sed "s/^/    $n nginx error.log: /"
+  done
+fi
 rm -f "$codes"
 check "hactl status: every node serves the same upstream set again" wait_for 10 bash -c \
   "$(declare -f nginx_rows); lab='$lab'; [ \"\$(nginx_rows | awk '{print \$3}' | sort -u | wc -l)\" -eq 1 ] && [ \"\$(nginx_rows | wc -l)\" -eq 3 ]"
