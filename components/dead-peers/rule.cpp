@@ -2,6 +2,7 @@
 
 #include "supervisor/consul/gossip.hpp"
 #include "supervisor/util/host_name.hpp"
+#include "supervisor/util/nft_script.hpp"
 #include "supervisor/util/printable.hpp"
 
 namespace hasup::dead_peers {
@@ -36,18 +37,16 @@ NftScript render_dead_peers(const std::string& node_name, const std::map<std::st
     }
     set += (set.empty() ? "" : ", ") + address;
   }
-  const std::string table = std::string("table ip ") + kDeadPeersTable;
-  // The first line makes the table exist, so that deleting it never fails.
-  out.text = "# Rendered by ha-supervisor on " + node_name +
-             ": this node's own TCP to peers Consul's gossip calls failed gets a reset at once.\n" + table +
-             "\ndelete " + table + "\n" + table + " {\n" + "  set failed {\n    type ipv4_addr\n" +
-             (set.empty() ? "" : "    elements = { " + set + " }\n") + "  }\n" +
-             "  chain output {\n"
-             "    type filter hook output priority filter; policy accept;\n"
-             "    ip daddr @failed tcp dport != { " +
-             std::to_string(consul.serf) + ", " + std::to_string(consul.server) +
-             " } ct direction original counter reject with tcp reset\n" +
-             "  }\n}\n";
+  out.text = nft_replace_table_script(
+      "Rendered by ha-supervisor on " + node_name +
+          ": this node's own TCP to peers Consul's gossip calls failed gets a reset at once.",
+      kDeadPeersTable,
+      "  set failed {\n    type ipv4_addr\n" + (set.empty() ? "" : "    elements = { " + set + " }\n") + "  }\n" +
+          "  chain output {\n"
+          "    type filter hook output priority filter; policy accept;\n"
+          "    ip daddr @failed tcp dport != { " +
+          std::to_string(consul.serf) + ", " + std::to_string(consul.server) +
+          " } ct direction original counter reject with tcp reset\n" + "  }\n");
   return out;
 }
 

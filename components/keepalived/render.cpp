@@ -2,6 +2,7 @@
 
 #include "supervisor/util/config_template.hpp"
 #include "supervisor/util/host_name.hpp"
+#include "supervisor/util/nft_script.hpp"
 #include "supervisor/util/printable.hpp"
 
 #include <cstdio>
@@ -89,15 +90,13 @@ Rendered render_vrrp_filter(const VrrpModel& m) {
     }
     set += (set.empty() ? "" : ", ") + peer;
   }
-  const std::string table = std::string("table ip ") + kVrrpFilterTable;
-  // The first line makes the table exist, so that deleting it never fails.
-  out.text = "# Rendered by ha-supervisor on " + m.node_name + ": VRRP only from the cluster's members.\n" +
-             table + "\ndelete " + table + "\n" + table + " {\n" +
-             "  chain input {\n"
-             "    type filter hook input priority filter - 10; policy accept;\n" +
-             (set.empty() ? "    ip protocol vrrp counter drop\n"
-                          : "    ip protocol vrrp ip saddr != { " + set + " } counter drop\n") +
-             "  }\n}\n";
+  out.text = nft_replace_table_script(
+      "Rendered by ha-supervisor on " + m.node_name + ": VRRP only from the cluster's members.", kVrrpFilterTable,
+      "  chain input {\n"
+      "    type filter hook input priority filter - 10; policy accept;\n" +
+          (set.empty() ? std::string("    ip protocol vrrp counter drop\n")
+                       : "    ip protocol vrrp ip saddr != { " + set + " } counter drop\n") +
+          "  }\n");
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "supervisor/util/nft_script.hpp"
 #include "supervisor/util/host_name.hpp"
 #include "supervisor/util/printable.hpp"
 
@@ -58,15 +59,14 @@ NftScript render_members_only(const std::string& node_name, const std::set<std::
     set += (set.empty() ? "" : ", ") + address;
   }
   const std::string port_set = listed_ports(ports);
-  const std::string table = std::string("table ip ") + kMembersOnlyTable;
-  // The first line makes the table exist, so that deleting it never fails.
-  out.text = "# Rendered by ha-supervisor on " + node_name + ": TCP " + port_set +
-             " from the cluster's nodes only.\n" + table + "\ndelete " + table + "\n" + table + " {\n" +
-             "  chain input {\n"
-             "    type filter hook input priority filter - 10; policy accept;\n"
-             "    iifname \"lo\" accept\n"
-             "    tcp dport { " + port_set + " } ip saddr != { " + set + " } counter drop\n"
-             "  }\n}\n";
+  out.text = nft_replace_table_script(
+      "Rendered by ha-supervisor on " + node_name + ": TCP " + port_set + " from the cluster's nodes only.",
+      kMembersOnlyTable,
+      "  chain input {\n"
+      "    type filter hook input priority filter - 10; policy accept;\n"
+      "    iifname \"lo\" accept\n"
+      "    tcp dport { " + port_set + " } ip saddr != { " + set + " } counter drop\n"
+      "  }\n");
   return out;
 }
 
