@@ -5,23 +5,9 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 lab="$top/scripts/lab"
-passed=0 failed=0 failed_names=()
 
 . "$top/tests/lab/own_lab_or_skip.sh"
-
-# Each result line says when it came (seconds since the start) and how long
-# its own check took, so a slow run shows where the time went.
-started=$SECONDS
-check() {  # check NAME COMMAND...
-  local name=$1 t0=$SECONDS; shift
-  if "$@"; then
-    echo "PASS [$((SECONDS - started)) s, +$((SECONDS - t0)) s]: $name"; passed=$((passed + 1))
-  else
-    echo "FAIL [$((SECONDS - started)) s, +$((SECONDS - t0)) s]: $name"; failed=$((failed + 1))
-    failed_names+=("$name")
-    on_failure_show_state
-  fi
-}
+. "$top/tests/lab/checks.sh"
 # A failed check prints what the cluster looked like then, so a CI log that
 # only keeps the failure says why, not just which.
 on_failure_show_state() {
@@ -48,12 +34,6 @@ vip_history() {
         elsif (/(no Consul quorum for \d+ ms|Consul quorum reachable)/) { print "$t $ENV{N} supervisor: $1\n" }' |
       tail -6
   done | sort | sed 's/^/    why: /'
-}
-wait_for() {  # wait_for SECONDS COMMAND...: poll every 0.2 s
-  local limit=$1; shift
-  local end=$((SECONDS + limit))
-  while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  return 1
 }
 in_node() { "$lab" exec "$@"; }
 # Consul's HTTP API on NODE with ROLE's ACL token (a root-only file on the node,

@@ -53,9 +53,9 @@ def init(storage_dir, inputs):
 
 
 def stored(storage_dir):
-    env = local.load_env(NAME, local.FileStorage(storage_dir)) \
-        if os.path.isdir(os.path.join(storage_dir, 'deployments', NAME)) else None
-    return env
+    if not os.path.isdir(os.path.join(storage_dir, 'deployments', NAME)):
+        return None
+    return local.load_env(NAME, local.FileStorage(storage_dir))
 
 
 def run(env, workflow, retries):

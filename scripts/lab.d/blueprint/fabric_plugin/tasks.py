@@ -23,6 +23,11 @@ relies on from the real plugin (cloudify-fabric-plugin 2.0.x):
 
 Which node has which address: HA_LAB_NODES, "ADDRESS=NODE,..." (scripts/lab
 sets it); HA_LAB_EXEC: the lab's script.
+
+Only run_commands: it is the one operation the blueprint uses. The plugin's
+run_script (a script from the blueprint's resources, with a ctx proxy) is not
+stood in for: an untested copy of it would claim a fidelity nothing shows, and
+a blueprint that named it would fail here at once ("has no attribute").
 """
 import os
 import pwd
@@ -109,29 +114,3 @@ def run_commands(ctx, commands, fabric_env=None, use_sudo=False, **kwargs):
         ctx.logger.info('Running command: {0}'.format(command))
         wrapped = _with_shell_env(_with_sudo(command, use_sudo), use_sudo, shell_env)
         _run(ctx, node, user, wrapped, kwargs.get('non_recoverable_error_exit_codes'))
-
-
-@operation(resumable=True)
-def run_script(ctx, script_path, fabric_env=None, process=None, use_sudo=False, **kwargs):
-    """The script, from the blueprint's resources, run in the node: copied to a
-    temporary file there, run with process.env and process.cwd. Unlike the real
-    plugin, no ctx proxy is served to the script."""
-    node, user, shell_env = _target(fabric_env)
-    process = process or {}
-    local_path = ctx.download_resource(script_path)
-    with open(local_path) as f:
-        script = f.read()
-    remote = f'/tmp/cfy-fabric-{ctx.execution_id}-{os.path.basename(script_path)}'
-    copy = subprocess.run([os.environ['HA_LAB_EXEC'], 'exec', node, 'sh', '-c',
-                           f'cat >"{remote}" && chmod 0755 "{remote}"'], input=script, text=True)
-    if copy.returncode != 0:
-        raise ConnectionError(f'could not copy {script_path} to {node}')
-    env = dict(shell_env, **(process.get('env') or {}))
-    command = remote + ''.join(f' {a}' for a in process.get('args') or [])
-    if process.get('cwd'):
-        command = f'cd {process["cwd"]} && {command}'
-    command = _with_shell_env(_with_sudo(command, use_sudo), use_sudo, env)
-    try:
-        _run(ctx, node, user, command, kwargs.get('non_recoverable_error_exit_codes'))
-    finally:
-        subprocess.run([os.environ['HA_LAB_EXEC'], 'exec', node, 'rm', '-f', remote])
