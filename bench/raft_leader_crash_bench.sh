@@ -32,7 +32,7 @@ done
 
 holders() {  # survivors with the floating IP on their link, "-" for none
   local out="" n
-  for n in n1 n2 n3; do [ "$n" = "${victim:-}" ] && continue; ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep -q " $vip/" && out+="$n+"; done
+  for n in n1 n2 n3; do [ "$n" = "${victim:-}" ] && continue; ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep " $vip/" >/dev/null && out+="$n+"; done
   echo "${out:--}" | sed 's/+$//'
 }
 long_elections=0 double_moves=0 gave_up_runs=0 done_runs=0

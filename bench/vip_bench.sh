@@ -117,14 +117,14 @@ now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
 
 holders() {  # nodes with the floating IP on their link (as tests/lab/lab_test.sh)
   local out="" n
-  for n in "${nodes[@]}"; do ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep -q " $vip/" && out+="$n "; done
+  for n in "${nodes[@]}"; do ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep " $vip/" >/dev/null && out+="$n "; done
   echo "${out% }"
 }
 raft_leader_is() {  # raft_leader_is NODE: NODE's Consul says it is the Raft leader
   local want="198.18.0.1${1#n}:"
   [[ $(ip netns exec "hal-$1" curl -s --max-time 1 --cacert /etc/ssl/ha-consul-ca.pem https://127.0.0.1:8501/v1/status/leader 2>/dev/null) == \"$want* ]]
 }
-has_vip() { ip -n "hal-$1" -4 addr show dev eth0 2>/dev/null | grep -q " $vip/"; }
+has_vip() { ip -n "hal-$1" -4 addr show dev eth0 2>/dev/null | grep " $vip/" >/dev/null; }
 healthy() { "$lab" exec "$1" hactl health >/dev/null 2>&1; }
 
 # The holder's view: it MASTER, every other node BACKUP.

@@ -66,7 +66,7 @@ done
 acl_roles="master agent supervisor patroni stolon rest operator"
 uuid_re='^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
 for role in $acl_roles; do
-  secret "consul_acl_$role" | grep -qE "$uuid_re" || missing "no consul_acl_$role= that is a UUID"
+  secret "consul_acl_$role" | grep -E "$uuid_re" >/dev/null || missing "no consul_acl_$role= that is a UUID"
 done
 if command -v openssl >/dev/null; then
   openssl verify -CAfile "$tls/ca.pem" "$tls/cert.pem" >/dev/null 2>&1 ||

@@ -42,7 +42,7 @@ command -v psql >/dev/null || missing+=(postgresql-client-15)
   echo "install.sh: missing: ${missing[*]} (apt-get install --no-install-recommends ${missing[*]})" >&2; exit 1; }
 getent passwd postgres >/dev/null || { echo "install.sh: no postgres user (install postgresql-15)" >&2; exit 1; }
 # As the unit runs it: as postgres, which must be able to read the venv and its interpreter.
-runuser -u postgres -- "$patroni" --version 2>/dev/null | grep -Eq '^patroni 4\.' || {
+runuser -u postgres -- "$patroni" --version 2>/dev/null | grep -E '^patroni 4\.' >/dev/null || {
   echo "install.sh: $patroni does not run as postgres, or is not Patroni 4" \
     "(scripts/setup installs it into .deps/patroni)" >&2; exit 1; }
 

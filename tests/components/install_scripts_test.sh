@@ -34,7 +34,7 @@ for f in gossip.json tls/ca.pem tls/server.pem tls/server.key; do
 done
 openssl verify -CAfile "$root/etc/consul.d/tls/ca.pem" "$root/etc/consul.d/tls/server.pem" >/dev/null \
   || fail "the installed certificate does not verify against the installed CA"
-openssl x509 -in "$root/etc/consul.d/tls/server.pem" -noout -ext subjectAltName | grep -q 'DNS:server.dc1.consul' \
+openssl x509 -in "$root/etc/consul.d/tls/server.pem" -noout -ext subjectAltName | grep 'DNS:server.dc1.consul' >/dev/null \
   || fail "the certificate is not for server.dc1.consul (verify_server_hostname)"
 # ACLs: default deny, the agent's token and the master token in acl.json, each
 # role's token in its own root-only file, and acl-setup with its unit.

@@ -20,7 +20,7 @@ defined() { nm -C --defined-only "$1" | awk '$2 ~ /^[tTwW]$/ { $1 = ""; $2 = "";
 check() {
   local binary=$1 links=$2 targets=$3 libraries=$4 namespaces=$5 libs code
   [ -x "$binary" ] || { fail "$binary is not built"; return; }
-  tr ',' '\n' <<<"$links" | grep -qx 'hasup_common' || fail "$(basename "$binary"): no hasup_common in its links ($links)"
+  tr ',' '\n' <<<"$links" | grep -x 'hasup_common' >/dev/null || fail "$(basename "$binary"): no hasup_common in its links ($links)"
   if tr ',' '\n' <<<"$links" | grep -Ex "$targets" >/dev/null; then
     fail "$(basename "$binary") links $(tr ',' '\n' <<<"$links" | grep -Ex "$targets" | tr '\n' ' ')"
   fi

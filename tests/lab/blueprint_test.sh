@@ -34,9 +34,9 @@ check "lab up --via-blueprint: Cloudify's install workflow provisions the lab, w
 check "the engine ran each machine's configure (provision-node) in the node" \
   bash -c "[ \$(grep -oE '\\[node_[0-9]_[a-z0-9]+\\.configure\\] INFO: Running command: $top/scripts/provision-node --setup none --role' '$log/install.log' | sort -u | wc -l) = 3 ]"
 check "outputs: manager_ip and manager_url are the floating IP" \
-  bash -c "'$lab' blueprint outputs | grep -q '\"manager_ip\": \"$vip\"' && '$lab' blueprint outputs | grep -q '\"manager_url\": \"http://$vip/\"'"
+  bash -c "'$lab' blueprint outputs | grep '\"manager_ip\": \"$vip\"' >/dev/null && '$lab' blueprint outputs | grep '\"manager_url\": \"http://$vip/\"' >/dev/null"
 healthy_everywhere() { local n; for n in n1 n2 n3; do "$lab" exec "$n" hactl health || return 1; done; }
-rest_writable() { "$lab" exec c1 curl -sf --max-time 2 "http://$vip/api/v3.1/status" | grep -q '"db":"writable"'; }
+rest_writable() { "$lab" exec c1 curl -sf --max-time 2 "http://$vip/api/v3.1/status" | grep '"db":"writable"' >/dev/null; }
 check "every supervisor healthy" wait_for 60 healthy_everywhere
 check "REST writable through the floating IP" wait_for 60 rest_writable
 check "uploads acknowledged and on every node (files in sync)" "$top/scripts/lab.d/gated-uploads" 3 bp-before
@@ -45,7 +45,7 @@ check "uploads acknowledged and on every node (files in sync)" "$top/scripts/lab
 logged=$(wc -l <"$log/install.log")
 check "install again on the installed deployment: succeeds" "$lab" blueprint install
 check "... and runs no operation (every instance started)" \
-  bash -c "! tail -n +$((logged + 1)) '$log/install.log' | grep -q 'Running command'"
+  bash -c "! tail -n +$((logged + 1)) '$log/install.log' | grep 'Running command' >/dev/null"
 check "... the cluster is still whole" wait_for 30 healthy_everywhere
 
 # ---- uninstall, data kept --------------------------------------------------------------
@@ -56,8 +56,8 @@ no_units() {
     for u in consul ha-supervisor keepalived ha-nginx ha-patroni ha-syncthing rest-standin ha-upload-gate; do
       "$lab" exec "$n" systemctl cat "$u.service" >/dev/null 2>&1 && { echo "$n: $u.service still installed"; return 1; }
     done
-    "$lab" exec "$n" nft list tables | grep -q ha_supervisor && { echo "$n: an nft table is left"; return 1; }
-    ip -n "hal-$n" -4 addr show dev eth0 | grep -q " $vip/" && { echo "$n: still holds $vip"; return 1; }
+    "$lab" exec "$n" nft list tables | grep ha_supervisor >/dev/null && { echo "$n: an nft table is left"; return 1; }
+    ip -n "hal-$n" -4 addr show dev eth0 | grep " $vip/" >/dev/null && { echo "$n: still holds $vip"; return 1; }
   done
   return 0
 }
@@ -80,12 +80,12 @@ check "only the data is left (database, Consul, files, syncthing's identity, the
 "$lab" blueprint install >/dev/null 2>&1; rc=$?
 check "an install that fails on n2 fails" [ "$rc" != 0 ]
 check "... naming n2 and the step" grep -q "n2: provision-node: upload-gate installed in .* ms (exit 1)" "$log/install.log"
-check "... and node_2 is not started" bash -c "! '$lab' blueprint instances | grep -q '^node_2_.* started'"
+check "... and node_2 is not started" bash -c "! '$lab' blueprint instances | grep '^node_2_.* started' >/dev/null"
 "$lab" exec n2 rm /etc/ha-upload-gate
 check "fixed, install again succeeds" "$lab" blueprint install
 check "... every supervisor healthy" wait_for 90 healthy_everywhere
 check "... REST writable" wait_for 90 rest_writable
-kept_upload() { "$lab" exec c1 curl -sf --max-time 3 "http://$vip/api/v3.1/blueprints/bp-before-1" | grep -q sha256; }
+kept_upload() { "$lab" exec c1 curl -sf --max-time 3 "http://$vip/api/v3.1/blueprints/bp-before-1" | grep sha256 >/dev/null; }
 check "... the upload from before the uninstall is still served (the data was kept)" wait_for 60 kept_upload
 check "... new uploads acknowledged and on every node" "$top/scripts/lab.d/gated-uploads" 3 bp-after
 

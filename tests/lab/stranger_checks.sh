@@ -36,7 +36,7 @@ rpc_refused() { local out; out=$("$lab" exec c1 python3 "$top/tests/lab/attacks/
   echo "$out" | sed 's/^/    /'; [ $rc -eq 0 ]; }
 check "c1 speaks Consul's server RPC (8300) to n1, asking the leader and writing a key: both refused (TLS, the cluster's certificate)" rpc_refused
 check "... Consul says why (a connection without TLS from 198.18.0.50), and the key was not written" bash -c \
-  "'$lab' exec n1 journalctl -u consul --no-pager --since=-1min | grep -q 'Non-TLS connection attempted.*198.18.0.50' &&
+  "'$lab' exec n1 journalctl -u consul --no-pager --since=-1min | grep 'Non-TLS connection attempted.*198.18.0.50' >/dev/null &&
    ! CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/operator '$lab' exec n1 /usr/local/bin/consul kv get ha-stranger/was-here >/dev/null 2>&1"
 check "c1 cannot reach Consul's HTTP API or syncthing's on a node (loopback only)" bash -c \
   "! '$lab' exec c1 curl -s -m 2 -k https://198.18.0.11:8501/v1/kv/ && ! '$lab' exec c1 curl -s -m 2 http://198.18.0.11:8500/v1/kv/ &&
@@ -56,7 +56,7 @@ anonymous_refused() {
     [ "$code" = 403 ] || { echo "    nobody: $1 $2: $code"; ok=1; }
   done
   if as_nobody n1 curl -s -m 2 --cacert /etc/ssl/ha-consul-ca.pem \
-      'https://127.0.0.1:8501/v1/kv/ha-supervisor/?recurse=true' | grep -q 'members/'; then
+      'https://127.0.0.1:8501/v1/kv/ha-supervisor/?recurse=true' | grep 'members/' >/dev/null; then
     echo "    nobody lists the cluster's keys"; ok=1
   fi
   return $ok
@@ -73,7 +73,7 @@ gate_members_only() {
   [ "$code" = 200 ] || { echo "    n2 -> n1's gate: HTTP $code (a member must get through)"; ok=1; }
   code=$("$lab" exec c1 curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$vip/api/v3.1/status")
   [ "$code" = 200 ] || { echo "    c1 -> the floating IP: HTTP $code"; ok=1; }
-  "$lab" exec n1 nft list table ip ha_supervisor_members_only | grep -qE 'tcp dport 8100 ip saddr != \{ 198\.18\.0\.11, 198\.18\.0\.12, 198\.18\.0\.13 \} counter packets [1-9]' ||
+  "$lab" exec n1 nft list table ip ha_supervisor_members_only | grep -E 'tcp dport 8100 ip saddr != \{ 198\.18\.0\.11, 198\.18\.0\.12, 198\.18\.0\.13 \} counter packets [1-9]' >/dev/null ||
     { echo "    n1's members-only table did not count c1's packets:"; "$lab" exec n1 nft list table ip ha_supervisor_members_only | sed 's/^/      /'; ok=1; }
   return $ok
 }
@@ -106,7 +106,7 @@ tokens_least_privilege() {
     { echo "    the operator's read-only token wrote a key"; ok=1; }
   consul_call n1 rest PUT /v1/kv/ha-supervisor/rest-was-here x >/dev/null &&
     { echo "    the REST service's token wrote a key"; ok=1; }
-  consul_call n1 operator GET '/v1/kv/ha-supervisor/?keys=true' | grep -q 'ha-supervisor/leader' ||
+  consul_call n1 operator GET '/v1/kv/ha-supervisor/?keys=true' | grep 'ha-supervisor/leader' >/dev/null ||
     { echo "    the operator's token cannot read the cluster's keys"; ok=1; }
   # stolon's token (its units take it once stolon runs here: issue 13): its
   # prefix and sessions, nothing of the supervisor's or Patroni's.
@@ -152,13 +152,13 @@ pg_login_from() {  # pg_login_from NODE: psql as postgres to n1 with a wrong pas
 pg_refuses_c1() {
   local out
   out=$(pg_login_from c1)
-  echo "$out" | grep -q 'no pg_hba.conf entry for host "198.18.0.50"' || { echo "    c1: $out"; return 1; }
+  echo "$out" | grep 'no pg_hba.conf entry for host "198.18.0.50"' >/dev/null || { echo "    c1: $out"; return 1; }
 }
 check "c1 connects to PostgreSQL on n1 as its superuser: refused before a password is asked (no pg_hba entry)" pg_refuses_c1
 pg_asks_n2() {
   local out
   out=$(pg_login_from n2)
-  echo "$out" | grep -q 'password authentication failed for user "postgres"' || { echo "    n2: $out"; return 1; }
+  echo "$out" | grep 'password authentication failed for user "postgres"' >/dev/null || { echo "    n2: $out"; return 1; }
 }
 check "... while a member (n2) gets as far as the password check (scram)" pg_asks_n2
 
@@ -184,16 +184,16 @@ check "... because its kernel dropped them (the supervisor's VRRP filter: member
 # tables: the supervisor notices (it looks every 10 s) and loads its own again.
 ip netns exec "hal-$vrrp_holder" nft flush ruleset
 check "the VRRP filter flushed away on $vrrp_holder (a firewall reload): the supervisor loads it again within 15 s" \
-  wait_for 15 bash -c "ip netns exec hal-$vrrp_holder nft list table ip ha_supervisor_vrrp | grep -q 'ip protocol vrrp'"
+  wait_for 15 bash -c "ip netns exec hal-$vrrp_holder nft list table ip ha_supervisor_vrrp | grep 'ip protocol vrrp' >/dev/null"
 check "... and its dead-peers table too (loaded again within 15 s, with its reset rule)" \
-  wait_for 15 bash -c "ip netns exec hal-$vrrp_holder nft list table ip ha_supervisor_dead_peers | grep -q 'reject with tcp reset'"
+  wait_for 15 bash -c "ip netns exec hal-$vrrp_holder nft list table ip ha_supervisor_dead_peers | grep 'reject with tcp reset' >/dev/null"
 
 # --- a local user who is not root, on a node ---------------------------------------
 check "nobody on n1: hactl maintenance on is refused (the API's token is root's), and says so" bash -c \
   "$(declare -f as_nobody); lab='$lab'; out=\$(as_nobody n1 hactl maintenance on 2>&1); [ \$? -eq 1 ] && grep -q 'run hactl as root' <<<\"\$out\""
 check "nobody on n1: POST /maintenance without the token answers 401" \
   [ "$(as_nobody n1 curl -s -o /dev/null -m 2 -w '%{http_code}' -X POST -d '{"enabled":true}' http://127.0.0.1:8801/maintenance)" = 401 ]
-check "... and no node is in maintenance" bash -c "! '$lab' exec n1 hactl status | grep -q maintenance"
+check "... and no node is in maintenance" bash -c "! '$lab' exec n1 hactl status | grep maintenance >/dev/null"
 unreadable_by_nobody() {
   local f
   for f in /etc/ha-supervisor/db-secrets /etc/consul.d/gossip.json /run/ha-supervisor/api-token \
