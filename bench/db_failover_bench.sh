@@ -13,7 +13,9 @@
 # node is crashed (scripts/lab crash: link down, every process SIGKILLed); 3 s
 # after writes resume the
 # stream stops and every acknowledged id is looked up on the new primary.
-# Figure: the last acknowledged commit before the crash to the first after it.
+# Figure: the last acknowledged commit before the crash to the first after it,
+# printed beside the supervisors' own record of the failover (hactl incidents:
+# each phase's offset from the first sign, bench/incident_phases.py).
 # Then the crashed node is cold-booted and the run waits until the cluster has
 # a primary, a synchronous standby and a replica on one timeline again.
 # Settings: the lab's, i.e. the supervisor's defaults (db.ttl_s 5, loop_wait_s 1,
@@ -52,6 +54,10 @@ for i in $(seq "$runs"); do
   lost_total=$((lost_total + ${l:-0}))
   [ "$rc" -eq 0 ] || failed=$((failed + 1))
   crashed=$(echo "$line" | sed -n 's/.*primary_before \(n[0-9]\).*/\1/p')
+  # The same failover as the supervisors recorded it (hactl incidents), beside
+  # the outage the writer measured from outside.
+  survivor=n1; [ "$crashed" = n1 ] && survivor=n2
+  echo "run $i: flight recorder on $survivor: $("$lab" exec "$survivor" hactl incidents --json 2>/dev/null | /usr/bin/python3 "$top/bench/incident_phases.py")"
   [ -n "$crashed" ] && "$lab" restart "$crashed" >/dev/null 2>&1
   wait_settled || { echo "run $i: the cluster did not settle after the restart of $crashed" >&2; break; }
 done

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "supervisor/api/status_json.hpp"
+#include "supervisor/events/incidents.hpp"
+#include "supervisor/events/timeline.hpp"
 #include "supervisor/metrics/text.hpp"
 #include "supervisor/util/api_token.hpp"
 #include "supervisor/util/node_name.hpp"
@@ -48,6 +50,61 @@ void handle_maintenance(loop::Engine& engine, const http::ServerRequest& request
                                   });
 }
 
+// GET /events[?since=UTC][&node=NAME]: the cluster's event timeline.
+void handle_events(loop::Engine& engine, const http::ServerRequest& request, http::Respond respond) {
+  events::TimelineFilter filter;
+  if (auto it = request.query.find("since"); it != request.query.end()) {
+    if (!events::is_utc_time(it->second))
+      return respond(error_response(400, "since must be a UTC time, YYYY-MM-DDTHH:MM:SS[.mmm]Z"));
+    filter.since = it->second;
+  }
+  if (auto it = request.query.find("node"); it != request.query.end()) {
+    if (!is_node_name(it->second))
+      return respond(error_response(400, "node is not a valid node name (" + std::string(kNodeNameFormat) + ")"));
+    filter.node = it->second;
+  }
+  engine.read_events([respond, filter](loop::EventTimeline timeline) {
+    json list = json::array();
+    for (const auto& e : events::filter_events(timeline.events, filter)) list.push_back(events::to_json(e, true));
+    json body{{"events", std::move(list)}, {"kept_per_node", loop::kEventsPerNode}};
+    if (!timeline.problems.empty()) body["problems"] = timeline.problems;
+    if (!timeline.partial.empty()) body["partial"] = timeline.partial;
+    if (!timeline.write_error.empty()) body["unwritten"] = timeline.write_error;
+    respond(json_response(200, body));
+  });
+}
+
+// GET /incidents[?id=ID]: the flight recorder, every incident of the timeline
+// with its phases (events/incidents.hpp); with id, that one and its events.
+void handle_incidents(loop::Engine& engine, const http::ServerRequest& request, http::Respond respond) {
+  std::string id;
+  if (auto it = request.query.find("id"); it != request.query.end()) id = it->second;
+  engine.read_events([respond, id](loop::EventTimeline timeline) {
+    json list = json::array();
+    for (const auto& incident : events::summarize_incidents(timeline.events)) {
+      if (!id.empty() && incident.id != id) continue;
+      json phases = json::array();
+      for (const auto& phase : incident.phases)
+        phases.push_back({{"name", phase.name}, {"after_ms", phase.after.count()}, {"event", events::to_json(phase.event)}});
+      json item{{"id", incident.id},
+                {"opened", events::to_json(incident.opened)},
+                {"lasted_ms", incident.lasted.count()},
+                {"event_count", incident.events.size()},
+                {"phases", std::move(phases)}};
+      if (!id.empty()) {
+        json all = json::array();
+        for (const auto& e : incident.events) all.push_back(events::to_json(e, true));
+        item["events"] = std::move(all);
+      }
+      list.push_back(std::move(item));
+    }
+    if (!id.empty() && list.empty()) return respond(error_response(404, "no incident " + id + " in the timeline"));
+    json body{{"incidents", std::move(list)}};
+    if (!timeline.partial.empty()) body["partial"] = timeline.partial;
+    respond(json_response(200, body));
+  });
+}
+
 }  // namespace
 
 http::Handler status_routes(loop::Engine& engine, std::string write_token) {
@@ -66,6 +123,9 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     if (request.method == "GET" && request.path == "/cluster") {
       return respond(json_response(200, cluster_document(snapshot, plan)));
     }
+    if (request.method == "GET" && request.path == "/events") return handle_events(engine, request, std::move(respond));
+    if (request.method == "GET" && request.path == "/incidents")
+      return handle_incidents(engine, request, std::move(respond));
     if (request.method == "GET" && request.path == "/metrics") {
       http::ServerResponse r;
       r.body = engine.metrics_text();
@@ -98,9 +158,10 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       if (request.method != "POST") return respond(error_response(405, "use POST"));
       return handle_maintenance(engine, request, std::move(respond));
     }
-    if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" || request.path == "/metrics")
+    if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" ||
+        request.path == "/metrics" || request.path == "/events" || request.path == "/incidents")
       return respond(error_response(405, "use GET"));
-    respond(error_response(404, "no such resource; try /health, /leader, /cluster, /metrics, POST /maintenance"));
+    respond(error_response(404, "no such resource; try /health, /leader, /cluster, /events, /incidents, /metrics, POST /maintenance"));
   };
 }
 

@@ -1,13 +1,16 @@
 // hactl: the operator's command line. It reads the local supervisor's status
 // API and writes intent through it; it never talks to the services itself.
 #include <filesystem>
+#include <set>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "supervisor/util/api_token.hpp"
 #include "supervisor/cli/hactl_args.hpp"
+#include "supervisor/cli/event_table.hpp"
 #include "supervisor/cli/status_table.hpp"
 #include "supervisor/http/client.hpp"
 #include "supervisor/util/command.hpp"
@@ -83,6 +86,54 @@ std::optional<ApiOfConfig> api_of_config(const std::string& config) {
   return ApiOfConfig{*address, rest.substr(0, rest.find('\n'))};
 }
 
+nlohmann::json json_or_null(const hasup::http::Outcome& o) {
+  auto doc = nlohmann::json::parse(o.response.body, nullptr, false);
+  if (doc.is_discarded()) {
+    std::cerr << "hactl: the supervisor answered something that is not JSON (status " << o.response.status << ")\n";
+    return nullptr;
+  }
+  return doc;
+}
+
+// GET /events, printed; with --follow, asked again every second, and only
+// the events not printed yet are printed (until interrupted).
+int events(const Target& t, const hasup::cli::HactlCommand& c) {
+  std::string since = c.since_seconds_ago ? hasup::cli::utc_seconds_ago(*c.since_seconds_ago) : c.since;
+  std::set<std::string> printed;
+  bool first = true;
+  while (true) {
+    std::string path = "/events";
+    std::string sep = "?";
+    if (!since.empty()) path += sep + "since=" + hasup::http::url_encode(since), sep = "&";
+    if (!c.node.empty()) path += sep + "node=" + hasup::http::url_encode(c.node);
+    auto o = call(t, hasup::http::Method::get, path);
+    if (!o.ok) return unreachable(t, o);
+    auto doc = json_or_null(o);
+    if (doc.is_null()) return 3;
+    if (o.response.status != 200) {
+      std::cerr << "hactl: " << doc.value("error", o.response.body) << "\n";
+      return 2;
+    }
+    if (c.json && !c.follow) {
+      std::cout << doc.dump(2) << "\n";
+      return 0;
+    }
+    if (c.json) {
+      for (const auto& e : doc["events"])
+        if (e.is_object() && printed.insert(e.value("id", "")).second) std::cout << e.dump() << "\n";
+    } else {
+      std::cout << hasup::cli::render_events(doc, printed, first || !c.follow);
+    }
+    std::cout.flush();
+    if (!c.follow) return 0;
+    first = false;
+    // The next asks start at the newest event seen: the list stays short.
+    if (auto list = doc.find("events"); list != doc.end() && list->is_array() && !list->empty())
+      since = list->back().value("at", since);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,6 +189,24 @@ int main(int argc, char** argv) {
       if (!o.ok) return unreachable(target, o);
       std::cout << o.response.body;
       return o.response.status == 202 ? 0 : 1;
+    }
+    case HactlCommand::Kind::events: return events(target, c);
+    case HactlCommand::Kind::incidents:
+    case HactlCommand::Kind::incident: {
+      const bool one = c.kind == HactlCommand::Kind::incident;
+      auto o = call(target, Method::get, one ? "/incidents?id=" + hasup::http::url_encode(c.incident) : "/incidents");
+      if (!o.ok) return unreachable(target, o);
+      auto doc = json_or_null(o);
+      if (doc.is_null()) return 3;
+      if (o.response.status != 200) {
+        std::cerr << "hactl: " << doc.value("error", o.response.body) << "\n";
+        return 1;
+      }
+      if (c.json)
+        std::cout << doc.dump(2) << "\n";
+      else
+        std::cout << (one ? hasup::cli::render_incident(doc) : hasup::cli::render_incidents(doc));
+      return 0;
     }
     case HactlCommand::Kind::forget: {
       nlohmann::json body{{"node", c.node}};

@@ -12,6 +12,10 @@ const char* const kHactlUsage =
     "  leader                   exit 0 when this node is the leader\n"
     "  maintenance on|off [NODE]  write maintenance intent (default: this node)\n"
     "  forget NODE              remove a node that is down for good from the cluster\n"
+  "  events [--follow] [--since T] [--node N] [--json]\n"
+  "                           the cluster's event timeline (T: a UTC time or 30s, 10m, 2h, 1d ago)\n"
+  "  incidents [--json]       the flight recorder: each incident and how long its phases took\n"
+  "  incident ID [--json]     one incident as a timeline\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
     "(read by the ha-supervisor next to hactl: one config parser, one schema).\n"
     "maintenance and forget need the supervisor's API token, a root-only file:\n"
@@ -25,6 +29,25 @@ HactlArgs fail(std::string why) { return HactlArgs{std::nullopt, std::move(why)}
 std::string extra_word(const std::vector<std::string>& args, std::size_t from, const std::string& command) {
   if (from >= args.size()) return {};
   return "'" + command + "' does not take '" + args[from] + "'";
+}
+
+// 30s, 10m, 2h, 1d: seconds; nullopt otherwise.
+std::optional<long> seconds_ago(const std::string& value) {
+  long n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || n < 0 || n > 10000000 || end + 1 != value.data() + value.size()) return std::nullopt;
+  switch (*end) {
+    case 's': return n;
+    case 'm': return n * 60;
+    case 'h': return n * 3600;
+    case 'd': return n * 86400;
+  }
+  return std::nullopt;
+}
+
+// The API checks the format exactly; here only enough to tell a time from a typo.
+bool looks_like_utc(const std::string& value) {
+  return value.size() >= 20 && value.size() <= 24 && value[4] == '-' && value[10] == 'T' && value.back() == 'Z';
 }
 
 }  // namespace
@@ -84,6 +107,44 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
     c.kind = HactlCommand::Kind::forget;
     if (i >= args.size()) return fail("'forget' wants the NODE to forget");
     c.node = args[i++];
+  } else if (command == "events") {
+    c.kind = HactlCommand::Kind::events;
+    while (i < args.size()) {
+      const std::string& option = args[i];
+      if (option == "--follow") {
+        c.follow = true;
+        ++i;
+      } else if (option == "--json") {
+        c.json = true;
+        ++i;
+      } else if (option == "--since" || option == "--node") {
+        if (i + 1 >= args.size()) return fail("'events " + option + "' needs a value");
+        const std::string& value = args[i + 1];
+        if (option == "--node") {
+          c.node = value;
+        } else if (auto ago = seconds_ago(value)) {
+          c.since_seconds_ago = *ago;
+        } else if (looks_like_utc(value)) {
+          c.since = value;
+        } else {
+          return fail("'events --since' wants a UTC time (2026-12-04T20:42:24Z) or an age (30s, 10m, 2h, 1d), not '" +
+                      value + "'");
+        }
+        i += 2;
+      } else {
+        return fail("'events' does not take '" + option + "'");
+      }
+    }
+  } else if (command == "incidents" || command == "incident") {
+    c.kind = command == "incidents" ? HactlCommand::Kind::incidents : HactlCommand::Kind::incident;
+    if (c.kind == HactlCommand::Kind::incident) {
+      if (i >= args.size() || args[i].rfind("--", 0) == 0) return fail("'incident' wants the incident's ID (hactl incidents lists them)");
+      c.incident = args[i++];
+    }
+    if (i < args.size() && args[i] == "--json") {
+      c.json = true;
+      ++i;
+    }
   } else {
     return fail("unknown command '" + command + "'");
   }

@@ -9,11 +9,15 @@
 namespace hasup::cli {
 
 struct HactlCommand {
-  enum class Kind { status, health, leader, maintenance, forget };
+  enum class Kind { status, health, leader, maintenance, forget, events, incidents, incident };
   Kind kind = Kind::status;
-  bool json = false;                 // status --json
+  bool json = false;                 // status --json, events --json
+  bool follow = false;               // events --follow
+  std::string since;                 // events --since: a UTC time as given ("" none) ...
+  std::optional<long> since_seconds_ago;  // ... or how long ago (30s, 10m, 2h, 1d)
   bool maintenance_on = false;       // maintenance on|off
   std::string node;                  // maintenance's NODE (optional), forget's NODE
+  std::string incident;              // incident's ID
   std::optional<std::string> api;    // --api HOST:PORT, as given
   std::optional<unsigned short> api_port;
   std::optional<std::string> config; // --config FILE

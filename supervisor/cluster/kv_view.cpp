@@ -104,7 +104,11 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
         view.unreadable.push_back({entry.key, "maintenance intent is not {\"enabled\": bool, ...}"});
         continue;
       }
-      if (intent->enabled) view.maintenance.insert(entry.key.substr(keys.maintenance_dir().size()));
+      if (intent->enabled) {
+        const std::string name = entry.key.substr(keys.maintenance_dir().size());
+        view.maintenance.insert(name);
+        view.maintenance_requested_by[name] = intent->requested_by;
+      }
     } else if (entry.key == keys.cluster_state()) {
       auto decoded = decode_cluster_state(entry.value);
       if (decoded.state)

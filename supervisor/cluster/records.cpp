@@ -1,5 +1,7 @@
 #include "supervisor/cluster/records.hpp"
 
+#include "supervisor/util/utc_time.hpp"
+
 #include "supervisor/util/json_text.hpp"
 
 #include <chrono>
@@ -266,14 +268,6 @@ ClusterStateDecode decode_cluster_state(const std::string& text) {
   return out;
 }
 
-std::string utc_now_iso8601() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string utc_now_iso8601() { return utc_iso8601(std::chrono::system_clock::now(), false); }
 
 }  // namespace hasup::cluster

@@ -94,8 +94,6 @@ std::string local_problem(const Snapshot& s) {
   return {};
 }
 
-namespace {
-
 cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   cluster::MemberRecord r;
   r.name = s.self;
@@ -114,6 +112,8 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
     if (component.publish) component.publish(s, r);
   return r;
 }
+
+namespace {
 
 Plan decide_shutdown(const Snapshot& s) {
   Plan plan;

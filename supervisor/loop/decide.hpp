@@ -15,5 +15,8 @@ cluster::Role derive_role(const Snapshot& s);
 Plan decide(const Snapshot& s);
 // What keeps this node from serving clients well, in a few stable words; "".
 std::string local_problem(const Snapshot& s);
+// This node's member record as the role `role` would publish it: what the
+// other nodes (and the event timeline, events/detect.hpp) know of it.
+cluster::MemberRecord desired_member_record(const Snapshot& s, cluster::Role role);
 
 }  // namespace hasup::loop

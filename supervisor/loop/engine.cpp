@@ -77,6 +77,7 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       wake_timer_(timers_.make()),
       gossip_(consul_, timers_.make(), [this] { return config_.consul.gossip_poll_interval_ms; }, [this] { wake(); }),
       catalog_drift_(consul_, timers_.make(), [this] { return link_.agent_node; }, [this] { wake(); }),
+      events_(consul_, timers_.make(), keys_.events_dir(), config_.node.name),
       shutdown_deadline_(io),
       units_(io, config_.systemd.bus_address, [this] { wake(); }),
       driver_context_{io,
@@ -101,6 +102,7 @@ Engine::~Engine() { drivers_.clear(); }
 void Engine::start() {
   spdlog::info("starting: node {} ({}), consul agent {}:{}, key prefix {}", config_.node.name, config_.node.address,
                config_.consul.host, config_.consul.port, config_.consul.key_prefix);
+  events_.note("supervisor", "start", std::string("supervisor ") + kVersion + " started");
   load_known_nodes();
   probe_quorum();
   gossip_.start();
@@ -169,6 +171,7 @@ void Engine::cycle() {
   for (const auto& driver : drivers_) driver->observed(snapshot);
   const Plan plan = decide(snapshot);
   log_decision(snapshot, plan);
+  events_.cycle(snapshot, plan);
   last_snapshot_ = snapshot;
   last_plan_ = plan;
   act(plan);
@@ -806,6 +809,7 @@ void Engine::request_shutdown() {
   shutting_down_ = true;
   notifier_.stopping();
   spdlog::info("shutdown requested: handing over roles");
+  events_.note("supervisor", "stop", "stopping (SIGTERM): handing over its roles");
   // Bounded: an unreachable Consul must not keep the process alive.
   shutdown_deadline_.expires_after(ms(config_.consul.request_timeout_ms) * 2);
   shutdown_deadline_.async_wait([this](boost::system::error_code ec) {
@@ -823,11 +827,13 @@ void Engine::finish_shutdown() {
   catalog_drift_.stop();
   timers_.cancel_all();
   for (const auto& driver : drivers_) driver->stop();
-  consul_.service_deregister(service_id(), [this](consul::Result<bool> r) {
-    if (!r) spdlog::warn("shutdown: could not deregister {}: {}", service_id(), r.error().to_string());
-    shutdown_deadline_.cancel();
-    spdlog::info("stopped");
-    io_.stop();
+  events_.flush([this] {
+    consul_.service_deregister(service_id(), [this](consul::Result<bool> r) {
+      if (!r) spdlog::warn("shutdown: could not deregister {}: {}", service_id(), r.error().to_string());
+      shutdown_deadline_.cancel();
+      spdlog::info("stopped");
+      io_.stop();
+    });
   });
 }
 
@@ -837,6 +843,8 @@ void Engine::reload() {
     for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
     spdlog::error("reload refused: {} error(s) in {}; still running with the previous configuration",
                   loaded.errors.size(), config_path_);
+    events_.note("supervisor", "refusal", "configuration reload refused: " + std::to_string(loaded.errors.size()) +
+                                              " error(s) in " + config_path_ + "; the previous one stays");
     return;
   }
   for (const auto& n : loaded.notices) spdlog::warn("{}", n.to_string());
@@ -856,6 +864,8 @@ void Engine::reload() {
   };
   spdlog::info("reloaded {}: applied live: {}; needs a restart to apply: {}", config_path_, join(changes.live),
                join(changes.needs_restart));
+  events_.note("supervisor", "config", "configuration reloaded: applied live: " + join(changes.live) +
+                                           "; needs a restart: " + join(changes.needs_restart));
   wake();
 }
 

@@ -21,6 +21,7 @@
 #include "supervisor/metrics/cluster_metrics.hpp"
 #include "supervisor/loop/catalog_drift_poll.hpp"
 #include "supervisor/loop/driver.hpp"
+#include "supervisor/loop/event_log.hpp"
 #include "supervisor/loop/gossip_poll.hpp"
 #include "supervisor/loop/plan.hpp"
 #include "supervisor/loop/service_notify.hpp"
@@ -48,6 +49,8 @@ class Engine {
   // GET /metrics: Prometheus text of the last snapshot and plan, and the loop's counters.
   std::string metrics_text() const { return metrics_.text(last_snapshot_, last_plan_); }
   const config::Config& config() const { return config_; }
+  // GET /events: the cluster's event timeline (every node's ring, merged).
+  void read_events(std::function<void(EventTimeline)> done) { events_.read_timeline(std::move(done)); }
 
   // Operator intent: written to Consul, then the loop is woken. Never acts directly.
   void write_maintenance_intent(const std::string& node, bool enabled, const std::string& requested_by,
@@ -139,6 +142,7 @@ class Engine {
   boost::asio::steady_timer& wake_timer_;  // a plan's wake_after
   GossipPoll gossip_;  // on a timer from timers_
   CatalogDriftPoll catalog_drift_;  // on a timer from timers_
+  EventLog events_;  // on a timer from timers_
   // Not in timers_: it bounds the shutdown itself.
   boost::asio::steady_timer shutdown_deadline_;
   std::chrono::milliseconds watch_backoff_delay_{250};

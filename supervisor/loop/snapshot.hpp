@@ -99,6 +99,7 @@ struct KvView {
   std::vector<UnreadableRecord> unreadable;
   std::optional<LeaderLock> leader;                        // absent: the lock is free
   std::set<std::string> maintenance;                       // nodes with maintenance intent
+  std::map<std::string, std::string> maintenance_requested_by;  // node -> who asked (the intent's words)
   std::map<std::string, std::string> registered;          // node name -> address, alive or not
   std::map<std::string, std::string> registered_devices;  // node name -> syncthing device id (unvalidated)
   std::set<std::string> forgotten;                         // tombstones: nodes an operator forgot

@@ -3,8 +3,12 @@
 // another version or anyone with KV write access may have written them. Each
 // has an encoder too: a record read once must encode to text that reads back
 // as the same record, else a node republishing what it read would change it.
+// A node's event ring (supervisor/events) too, then merged and tied into
+// incidents as GET /events does.
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/cluster/records.hpp"
+#include "supervisor/events/event.hpp"
+#include "supervisor/events/timeline.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
 
 namespace {
@@ -12,7 +16,7 @@ namespace {
 using namespace hasup::cluster;
 using hasup::fuzz::must_hold;
 
-enum Parser : std::uint8_t { member, node, forgotten, leader_value, maintenance, cluster_state, remembered, count };
+enum Parser : std::uint8_t { member, node, forgotten, leader_value, maintenance, cluster_state, remembered, event_ring, count };
 
 }  // namespace
 
@@ -48,6 +52,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case remembered:
       if (auto read = decode_remembered(text); read.nodes)
         must_hold(decode_remembered(encode_remembered(*read.nodes)).nodes == read.nodes);
+      break;
+    case event_ring:
+      if (auto read = hasup::events::decode_ring("n1", text); read.error.empty()) {
+        must_hold(hasup::events::decode_ring("n1", hasup::events::encode_ring("n1", read.events)).events == read.events);
+        auto merged = hasup::events::merge_rings({{"n1", read.events}});
+        hasup::events::assign_incidents(merged);
+        must_hold(merged.size() == read.events.size());
+      }
       break;
   }
   return 0;

@@ -51,7 +51,7 @@ consul_cli() {  # consul_cli NODE ROLE ARGS...
 vip=198.18.0.100
 holders() {  # nodes with the floating IP on their link
   local out="" n
-  for n in n1 n2 n3; do ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep -q " $vip/" && out+="$n "; done
+  for n in n1 n2 n3; do ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep " $vip/" >/dev/null && out+="$n "; done
   echo "${out% }"
 }
 one_holder() { local h; h=$(holders); [ -n "$h" ] && [ "${h// /}" = "$h" ]; }
@@ -78,9 +78,9 @@ signal_main_pid() {  # signal_main_pid NODE UNIT SIGNAL
   in_node "$1" kill "-$3" "$pid"
 }
 nothing_left() {
-  ! ip netns list | grep -q '^hal-' && ! grep -q "$top/.run/lab" /proc/mounts \
+  ! ip netns list | grep '^hal-' >/dev/null && ! grep -q "$top/.run/lab" /proc/mounts \
     && [ ! -d /sys/fs/cgroup/unified/ha-lab ] && [ ! -d "$top/.run/lab" ] \
-    && ! ps -eo args | grep -v grep | grep -qE "^/lib/systemd/systemd --system --unit=multi-user.target"
+    && ! ps -eo args | grep -v grep | grep -E "^/lib/systemd/systemd --system --unit=multi-user.target" >/dev/null
 }
 cleanup() { "$lab" down >/dev/null 2>&1; }
 trap cleanup EXIT
@@ -96,20 +96,20 @@ if [ $rc -ne 0 ]; then
   exit 1
 fi
 echo "$out" | grep -E "booted|lab up in" | sed 's/^/    /'
-check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active ha-patroni:active ha-syncthing:active rest-standin:active ha-upload-gate:active' | grep -qx 3"
-check "lab up again is idempotent" bash -c "'$lab' up 2>&1 | grep -q 'already up'"
+check "every node shows its units active" wait_for 20 bash -c "'$lab' status | grep -c 'consul:active ha-supervisor:active keepalived:active ha-nginx:active ha-patroni:active ha-syncthing:active rest-standin:active ha-upload-gate:active' | grep -x 3 >/dev/null"
+check "lab up again is idempotent" bash -c "'$lab' up 2>&1 | grep 'already up' >/dev/null"
 check "c1 reaches every node" bash -c "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 ping -c1 -W1 \$ip >/dev/null || exit 1; done"
-check "a node reaches nothing outside the lab (no default route)" bash -c "'$lab' exec n1 ping -c1 -W1 198.51.100.1 2>&1 | grep -q 'unreachable'"
+check "a node reaches nothing outside the lab (no default route)" bash -c "'$lab' exec n1 ping -c1 -W1 198.51.100.1 2>&1 | grep 'unreachable' >/dev/null"
 leader=$(leader_seen_by n1)
 check "a leader is elected" [ -n "$leader" ]
 
 # --- nginx ------------------------------------------------------------------------
 check "nginx serves on every node (ha-nginx started by the supervisor)" wait_for 20 bash -c \
-  "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 curl -sf --max-time 2 http://\$ip/nginx-health | grep -qx ok || exit 1; done"
+  "for ip in 198.18.0.11 198.18.0.12 198.18.0.13; do '$lab' exec c1 curl -sf --max-time 2 http://\$ip/nginx-health | grep -x ok >/dev/null || exit 1; done"
 
 # --- the REST stand-in on PostgreSQL HA (Patroni), through the floating IP --------
 check "the REST service answers on the floating IP: its database is writable" wait_for 30 bash -c \
-  "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep -q '\"db\":\"writable\"'"
+  "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep '\"db\":\"writable\"' >/dev/null"
 db_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] '; }
 # Quorum commit (db.synchronous quorum): both standbys are synchronous (ANY 1).
 check "hactl status: one primary, two synchronous standbys (quorum commit), all on one timeline" wait_for 30 bash -c \
@@ -131,12 +131,12 @@ upload_reads_back() {  # prints the upload's answer and each node's read when on
   local sum row n
   sum=$("$lab" exec c1 sh -c "head -c 100000 /dev/urandom >/tmp/lab-bp && sum=\$(sha256sum /tmp/lab-bp | cut -c1-64) &&
     answer=\$(curl -s -i -X PUT --data-binary @/tmp/lab-bp http://$vip/api/v3.1/blueprints/lab-bp) &&
-    echo \"\$answer\" | head -1 | grep -q ' 201 ' || { echo \"\$answer\" | sed 's/^/    /' >&2; exit 1; }
+    echo \"\$answer\" | head -1 | grep ' 201 ' >/dev/null || { echo \"\$answer\" | sed 's/^/    /' >&2; exit 1; }
     echo \$sum") || return 1
   # Each node's gate answers the cluster's nodes only: read on the node itself.
   for n in n1 n2 n3; do
     row=$("$lab" exec "$n" curl -s "http://198.18.0.1${n:1}:8100/api/v3.1/blueprints/lab-bp")
-    echo "$row" | grep -q "$sum" || { echo "    $n: $row"; return 1; }
+    echo "$row" | grep "$sum" >/dev/null || { echo "    $n: $row"; return 1; }
   done
 }
 check "a blueprint uploaded through the floating IP: its row reads back with its checksum from every node" upload_reads_back
@@ -282,7 +282,7 @@ if [ -n "$crashed" ]; then
   rm -f "$peer_down"
   "$lab" restart "$crashed" >/dev/null
   check "the crashed primary's node comes back as a replica on the new timeline" wait_for 60 bash -c \
-    "'$lab' exec n1 hactl status 2>/dev/null | awk '\$1 == \"$crashed\"' | grep -qE ' (sync|replica) TL2 lag'"
+    "'$lab' exec n1 hactl status 2>/dev/null | awk '\$1 == \"$crashed\"' | grep -E ' (sync|replica) TL2 lag' >/dev/null"
   check "its supervisor is healthy again" wait_for 30 healthy "$crashed"
   check "the preference followed the primary to its new node" wait_for 10 preference_follows_primary
 fi
@@ -299,7 +299,7 @@ for n in n1 n2 n3; do
   consul_call "$n" rest PUT /v1/agent/service/deregister/rest-service >/dev/null
 done
 check "/api/ on the floating IP says clearly that no REST service is healthy (503 JSON from nginx)" wait_for 10 bash -c \
-  "'$lab' exec c1 curl -s --max-time 2 -w ' %{http_code}' http://$vip/api/v3.1/status | tr '\\n' ' ' | grep -q 'no healthy REST service registered in Consul.* 503'"
+  "'$lab' exec c1 curl -s --max-time 2 -w ' %{http_code}' http://$vip/api/v3.1/status | tr '\\n' ' ' | grep 'no healthy REST service registered in Consul.* 503' >/dev/null"
 nginx_rows() { "$lab" exec n1 hactl status 2>/dev/null | grep -E '^n[1-3] ' | grep -oE 'gen [0-9]+ [0-9a-f]{8}'; }
 check "hactl status: every node serves an nginx config, all with the same upstream set" wait_for 10 bash -c \
   "$(declare -f nginx_rows); lab='$lab'; [ \"\$(nginx_rows | wc -l)\" -eq 3 ] && [ \"\$(nginx_rows | awk '{print \$3}' | sort -u | wc -l)\" -eq 1 ]"
@@ -359,7 +359,7 @@ check "REST on the holder ($unfit) fails its check: the floating IP moves to a f
   "h=\$($(declare -f holders); vip=$vip; holders); [ -n \"\$h\" ] && [ \"\$h\" != $unfit ] && [ \"\${h// /}\" = \"\$h\" ]"
 echo "    moved $(( ($(date +%s%N) - t0) / 1000000 )) ms after its REST instance stopped (check interval 1 s)"
 check "hactl status says why: its health names the failing check" bash -c \
-  "'$lab' exec n1 hactl status | awk '\$1 == \"$unfit\"' | grep -q 'rest-service failing its checks here'"
+  "'$lab' exec n1 hactl status | awk '\$1 == \"$unfit\"' | grep 'rest-service failing its checks here' >/dev/null"
 for n in n1 n2 n3; do
   in_node "$n" systemctl stop fake-rest >/dev/null 2>&1
   consul_call "$n" rest PUT /v1/agent/service/deregister/rest-service >/dev/null
@@ -368,7 +368,7 @@ for n in n1 n2 n3; do
   consul_cli "$n" master reload >/dev/null
 done
 check "the REST stand-in is back behind the floating IP" wait_for 20 bash -c \
-  "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep -q writable"
+  "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep writable >/dev/null"
 
 # Placement: the holder's syncthing hung (SIGSTOP: its unit stays active, its
 # API stops answering) for files.unfit_after_ms (10 s) -> the IP moves.
@@ -379,12 +379,12 @@ check "syncthing hung on the holder ($unsynced): the floating IP moves to a fit 
   "h=\$($(declare -f holders); vip=$vip; holders); [ -n \"\$h\" ] && [ \"\$h\" != $unsynced ] && [ \"\${h// /}\" = \"\$h\" ]"
 echo "    moved $(( ($(date +%s%N) - t0) / 1000000 )) ms after syncthing hung (files.unfit_after_ms 10 s + vip.unfit_grace_ms 3 s)"
 check "hactl status says why: files, syncthing unreachable" bash -c \
-  "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep -q 'files: syncthing unreachable'"
+  "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep 'files: syncthing unreachable' >/dev/null"
 in_node "$unsynced" systemctl kill --signal=SIGCONT ha-syncthing
 # Its peers dropped the stalled connections; the dialer redials every 5 s
 # (options.reconnectionIntervalS, set by the supervisor): 60 s is a generous bound.
 check "syncthing resumed: the node's files are in sync again" wait_for 60 bash -c \
-  "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep -q 'in sync, 2/2 peers'"
+  "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep 'in sync, 2/2 peers' >/dev/null"
 
 # --- the floating IP ------------------------------------------------------------
 check "exactly one node holds the floating IP and it answers from c1" bash -c "$(declare -f holders one_holder); vip=$vip; one_holder && '$lab' exec c1 ping -c1 -W1 $vip >/dev/null"
@@ -443,8 +443,10 @@ check "hactl status names the holder, MASTER, and the others BACKUP (keepalived'
   "$(declare -f in_node vip_column); lab='$lab'; [ \"\$(vip_column n1 $holder)\" = 'holder (MASTER)' ] && for n in n1 n2 n3; do [ \$n = $holder ] || [ \"\$(vip_column n1 \$n)\" = BACKUP ] || exit 1; done"
 for n in n1 n2 n3; do [ "$(vip_column n1 "$n")" ] || echo "    n1 sees no floating-IP state for $n"; done
 "$lab" exec c1 ping -c1 -W1 "$vip" >/dev/null 2>&1  # c1 knows the holder's MAC
+cut_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 "$lab" stop "$holder" consul >/dev/null
-check "holder cut off from Consul (link up): its supervisor gives the IP up within 6 s" wait_for 6 bash -c "! ip -n hal-$holder -4 addr show dev eth0 | grep -q ' $vip/'"
+check "holder cut off from Consul (link up): its supervisor gives the IP up within 6 s" wait_for 6 bash -c "! ip -n hal-$holder -4 addr show dev eth0 | grep ' $vip/' >/dev/null"
+cut_s=$SECONDS
 wait_for 5 bash -c "$(declare -f holders one_holder); vip=$vip; one_holder" >/dev/null
 new_holder=$(holders)
 # c1 sends nothing meanwhile: only the holder's gratuitous ARP can update its
@@ -455,14 +457,18 @@ neigh_names_holder() {
   local now mac
   now=$(holders); [ -n "$now" ] || return 1
   mac=$(ip -n "hal-$now" link show eth0 | awk '/link\/ether/ {print $2}')
-  ip -n hal-c1 neigh show "$vip" | grep -q "lladdr $mac"
+  ip -n hal-c1 neigh show "$vip" | grep "lladdr $mac" >/dev/null
 }
 check "gratuitous ARP: c1's neighbour entry for the IP points at its holder now (first $new_holder) without c1 asking" \
   wait_for 3 neigh_names_holder
 [ "$(holders)" = "$new_holder" ] || echo "    the IP moved on from $new_holder to $(holders) (holder cut off from Consul)"
 check "another node takes the IP and it answers" wait_for 5 vip_answers
+# Cut off long enough that its events reach Consul late (loop/event_log.hpp: 5 s).
+[ $((SECONDS - cut_s)) -ge 7 ] || sleep $((7 - (SECONDS - cut_s)))
 "$lab" start "$holder" consul >/dev/null
 wait_for 30 healthy "$holder" >/dev/null
+check "hactl events on another node: the cut-off holder's events while cut off arrived, marked late" wait_for 15 bash -c \
+  "$(declare -f in_node); lab='$lab'; in_node n1 hactl events --since '$cut_at' --json | /usr/bin/python3 '$top/tests/lab/event_timeline.py' --late '$holder:supervisor/role:-> cut-off'"
 # A holder still unfit hands the IP to a fit node (a move of ~0.3 s without a
 # holder): what must never be seen is two.
 check "back with the quorum: still exactly one holder" wait_for 10 one_holder
@@ -479,12 +485,12 @@ in_node "$dead" sh -c "echo 'not a config line' >>$conf"
 t0=$(date +%s%N)
 signal_main_pid "$dead" ha-supervisor KILL
 check "the holder's supervisor killed and unable to start (a broken config): the IP leaves it within 20 s (stale heartbeat)" \
-  wait_for 20 bash -c "! ip -n hal-$dead -4 addr show dev eth0 | grep -q ' $vip/'"
+  wait_for 20 bash -c "! ip -n hal-$dead -4 addr show dev eth0 | grep ' $vip/' >/dev/null"
 echo "    gone $(( ($(date +%s%N) - t0) / 1000000 )) ms after the kill"
 check "... another node holds it and it answers" wait_for 5 bash -c \
   "$(declare -f holders one_holder); vip=$vip; one_holder && [ \"\$(holders)\" != $dead ]"
 check "... the dead supervisor's node says why: keepalived's heartbeat check failed" bash -c \
-  "'$lab' exec $dead journalctl -u keepalived --no-pager --since=-1min | grep -qi 'ha_supervisor_alive.*fail'"
+  "'$lab' exec $dead journalctl -u keepalived --no-pager --since=-1min | grep -i 'ha_supervisor_alive.*fail' >/dev/null"
 in_node "$dead" cp /root/ha-supervisor.conf.good "$conf"
 in_node "$dead" systemctl restart ha-supervisor >/dev/null 2>&1 || true
 check "config repaired: the supervisor is healthy again" wait_for 30 healthy "$dead"
@@ -494,7 +500,7 @@ signal_main_pid n2 consul KILL
 check "a killed service is restarted by systemd" wait_for 15 bash -c "[ \"\$('$lab' exec n2 systemctl show consul -p NRestarts --value)\" -ge 1 ] && '$lab' exec n2 systemctl is-active consul"
 check "the supervisor is healthy again after its agent's restart" wait_for 20 healthy n2
 check "the supervisor saw the restart in its snapshot (units over D-Bus)" wait_for 10 bash -c \
-  "'$lab' exec n2 hactl status --json | tr -d ' \n' | grep -qE '\"consul.service\":\\{\"active\":\"active\",\"main_pid\":[0-9]+,\"n_restarts\":[1-9]'"
+  "'$lab' exec n2 hactl status --json | tr -d ' \n' | grep -E '\"consul.service\":\\{\"active\":\"active\",\"main_pid\":[0-9]+,\"n_restarts\":[1-9]' >/dev/null"
 
 signal_main_pid n3 ha-supervisor STOP
 check "a hung supervisor is restarted by the systemd watchdog" wait_for 20 bash -c "[ \"\$('$lab' exec n3 systemctl show ha-supervisor -p NRestarts --value)\" -ge 1 ]"
@@ -507,15 +513,39 @@ leader_known() { [ -n "$(leader_seen_by n1)" ]; }
 check "a leader is known (after the lock-delay, when the hung supervisor led)" wait_for 20 leader_known
 leader=$(leader_seen_by n1)
 viewer=n1; [ "$leader" = n1 ] && viewer=n2
+crashed_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 "$lab" crash "$leader" >/dev/null
-check "crash: the node is down" bash -c "'$lab' status | grep -E '^$leader ' | grep -q ' down '"
+check "crash: the node is down" bash -c "'$lab' status | grep -E '^$leader ' | grep ' down ' >/dev/null"
 check "crash of the leader: another node leads within 15 s" wait_for 15 another_leader "$leader" "$viewer"
 crash_in_metrics() {
   [ "$(metric "$viewer" 8801 ha_supervisor_member_up node="$leader")" = 0 ] &&
     [ "$(metric "$viewer" 8801 ha_supervisor_leader_changes_total)" -ge 1 ]
 }
 check "metrics: a survivor's /metrics shows the crashed leader down and counts the new leader" wait_for 20 crash_in_metrics
-check "half-up lab is refused with a clear error" bash -c "'$lab' up 2>&1 | grep -q 'half up'"
+# The event timeline, read on a survivor: the new leader's own change and its
+# word that the crashed node's session ended, tied as one incident.
+crash_in_events() {
+  local new; new=$(leader_seen_by "$viewer"); [ -n "$new" ] || return 1
+  in_node "$viewer" hactl events --since "$crashed_at" --json |
+    /usr/bin/python3 "$top/tests/lab/event_timeline.py" --same-incident \
+      "$new:supervisor/role:-> leader" "$new:cluster/member:$leader is no longer a member"
+}
+check "hactl events: the new leader's takeover and the crashed node's end, as one incident" wait_for 10 crash_in_events
+# The flight recorder: that incident as one record, its phases timed from the
+# first sign; `hactl incident ID` prints it as a timeline.
+crash_recorded() {
+  local id
+  # The newest incident (one still open from the step before may hold it too).
+  id=$(in_node "$viewer" hactl incidents --json | /usr/bin/python3 -c '
+import json, sys
+incidents = json.load(sys.stdin)["incidents"]
+names = [p["name"] for p in incidents[-1]["phases"]] if incidents else []
+if names[:1] == ["detection"] and "decision" in names:
+    print(incidents[-1]["id"])')
+  [ -n "$id" ] && in_node "$viewer" hactl incident "$id" | grep -E '^  decision +\+[0-9.]+ s ' >/dev/null
+}
+check "hactl incidents: the crash is one record, its first sign and the decision timed (hactl incident ID)" wait_for 10 crash_recorded
+check "half-up lab is refused with a clear error" bash -c "'$lab' up 2>&1 | grep 'half up' >/dev/null"
 # Consul loses the crashed node's registration (its data lost or reset, or an
 # ACL that hides it): no node lets it go without `hactl forget`.
 crashed_ip="198.18.0.1${leader:1}"
@@ -523,7 +553,7 @@ consul_cli "$viewer" supervisor kv delete "ha-supervisor/nodes/$leader" >/dev/nu
 check "a down node whose registration vanished from Consul stays every node's VRRP peer (only forget removes it)" \
   bash -c "sleep 2; for n in n1 n2 n3; do [ \$n = $leader ] || '$lab' exec \$n grep -q '^ *$crashed_ip\$' /etc/keepalived/keepalived.conf || exit 1; done"
 check "hactl status shows it down and kept" bash -c \
-  "'$lab' exec $viewer hactl status | awk '\$1 == \"$leader\"' | grep -q 'kept: missing from Consul'"
+  "'$lab' exec $viewer hactl status | awk '\$1 == \"$leader\"' | grep 'kept: missing from Consul' >/dev/null"
 # Dead peers: once gossip calls it failed, a survivor's own TCP to it gets a
 # reset (curl exit 7: could not connect) instead of waiting for its timeout (28).
 refused_at_once() {
@@ -537,13 +567,20 @@ refused_at_once() {
 check "crash: every survivor's own TCP to the crashed node is refused at once, not timed out (dead peers)" \
   wait_for 10 refused_at_once
 check "hactl status on a survivor names the crashed node as a dead peer" bash -c \
-  "'$lab' exec $viewer hactl status | grep -q \"^dead peers: this node's TCP to $leader ($crashed_ip) is refused at once\""
+  "'$lab' exec $viewer hactl status | grep \"^dead peers: this node's TCP to $leader ($crashed_ip) is refused at once\" >/dev/null"
 "$lab" restart "$leader" >/dev/null
 check "restart: the node boots and its supervisor is healthy" wait_for 30 healthy "$leader"
 check "restart: no survivor refuses its connections any more (gossip has it alive)" wait_for 15 bash -c \
-  "for n in n1 n2 n3; do [ \$n = $leader ] && continue; '$lab' exec \$n nft list set ip ha_supervisor_dead_peers failed | grep -q '$crashed_ip' && exit 1; done; exit 0"
+  "for n in n1 n2 n3; do [ \$n = $leader ] && continue; '$lab' exec \$n nft list set ip ha_supervisor_dead_peers failed | grep '$crashed_ip' >/dev/null && exit 1; done; exit 0"
 check "restart: it rejoins as follower" bash -c "! '$lab' exec $leader hactl leader >/dev/null"
 check "restart: its disk was kept (not provisioned again)" in_node "$leader" test -e /var/lib/ha-lab-provisioned
+# Its ring in Consul was read back at start: the events before the crash are
+# still there beside the new start.
+two_starts() {
+  in_node "$viewer" hactl events --node "$leader" --json | /usr/bin/python3 -c \
+    'import json, sys; sys.exit(0 if sum(e["kind"] == "start" for e in json.load(sys.stdin)["events"]) >= 2 else 1)'
+}
+check "hactl events: the restarted node's history survived its crash (both of its starts listed)" wait_for 10 two_starts
 
 # --- maintenance on the holder: the IP stays ---------------------------------------
 # First the IP settles where it belongs: on the database primary's node (the
@@ -556,12 +593,18 @@ wait_for 30 ip_settled
 held=$(holders)
 in_node "$held" hactl maintenance on >/dev/null
 check "maintenance on the holder ($held): shown in hactl status" wait_for 10 bash -c \
-  "'$lab' exec n1 hactl status | awk '\$1 == \"$held\"' | grep -q maintenance"
+  "'$lab' exec n1 hactl status | awk '\$1 == \"$held\"' | grep maintenance >/dev/null"
+maintenance_event() {
+  in_node n1 hactl events --since 2m --json | /usr/bin/python3 -c \
+    "import json, sys; sys.exit(0 if any(e['node'] == '$held' and e['text'] == '$held in maintenance' and
+       e.get('requested_by') == 'api@$held' for e in json.load(sys.stdin)['events']) else 1)"
+}
+check "hactl events: the node records its maintenance intent, with who asked (api@$held)" wait_for 10 maintenance_event
 sleep 2
 check "maintenance on the holder: the floating IP stays on it (not drained)" [ "$(holders)" = "$held" ]
 in_node "$held" hactl maintenance off >/dev/null
 check "maintenance off: back to follower or leader" wait_for 10 bash -c \
-  "! '$lab' exec n1 hactl status | awk '\$1 == \"$held\"' | grep -q maintenance"
+  "! '$lab' exec n1 hactl status | awk '\$1 == \"$held\"' | grep maintenance >/dev/null"
 
 # --- a 4th node joins and leaves ------------------------------------------------
 keepalived_pids() { for n in n1 n2 n3; do prop "$n" keepalived MainPID; done | tr '\n' ' '; }
@@ -583,7 +626,7 @@ check "join: keepalived was reloaded, not restarted, on n1-n3 (same main PIDs)" 
 syncthing_peer_everywhere() {  # syncthing_peer_everywhere NODE yes|no: n1-n3 share the folder with NODE (or none does)
   local n
   for n in n1 n2 n3; do
-    if in_node "$n" hactl status 2>/dev/null | grep -q "^  peer $1: connected"; then [ "$2" = yes ] || return 1
+    if in_node "$n" hactl status 2>/dev/null | grep "^  peer $1: connected" >/dev/null; then [ "$2" = yes ] || return 1
     else [ "$2" = no ] || return 1; fi
   done
 }
@@ -615,7 +658,7 @@ rm -f "$joined"
 "$lab" leave n4 >/dev/null 2>&1
 check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for 10 peers_have 198.18.0.14 no
 check "leave: no node's syncthing lists n4 any more" wait_for 10 bash -c \
-  "for n in n1 n2 n3; do ! '$lab' exec \$n hactl status | grep -q '^  peer n4:' || exit 1; done"
+  "for n in n1 n2 n3; do ! '$lab' exec \$n hactl status | grep '^  peer n4:' >/dev/null || exit 1; done"
 raft_voters() { in_node n1 env CONSUL_HTTP_TOKEN_FILE=/etc/consul.d/tokens/operator \
   /usr/local/bin/consul operator raft list-peers 2>/dev/null | awk 'NR > 1 {print $1}' | sort | tr '\n' ' '; }
 check "leave: n4's Consul server is out of Raft (the three left keep their quorum of two)" \
@@ -638,7 +681,7 @@ check "heal: the node is healthy again" wait_for 30 healthy "$victim"
 # The survivors' gossip called it failed; without a rejoin it came back only at
 # serf's 30 s reconnect (Consul refused it a session meanwhile).
 check "heal: its supervisor rejoined gossip through its peers at once" \
-  bash -c "'$lab' exec $victim journalctl -u ha-supervisor --no-pager | grep -q 'gossip: rejoined through'"
+  bash -c "'$lab' exec $victim journalctl -u ha-supervisor --no-pager | grep 'gossip: rejoined through' >/dev/null"
 check "heal: exactly one leader" bash -c "n=0; for x in n1 n2 n3; do '$lab' exec \$x hactl leader >/dev/null 2>&1 && n=\$((n+1)); done; [ \$n -eq 1 ]"
 
 # --- stop/start a unit, clear errors -----------------------------------------------
@@ -646,20 +689,20 @@ check "heal: exactly one leader" bash -c "n=0; for x in n1 n2 n3; do '$lab' exec
 check "lab stop NODE UNIT stops it" bash -c "! '$lab' exec n1 systemctl is-active ha-supervisor >/dev/null"
 "$lab" start n1 ha-supervisor >/dev/null
 check "lab start NODE UNIT starts it" wait_for 20 healthy n1
-check "a non-root user gets a clear error" bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$lab' status 2>&1 | grep -q 'needs root'"
-check "an unknown node gets a clear error" bash -c "'$lab' crash n9 2>&1 | grep -q 'which node'"
+check "a non-root user gets a clear error" bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$lab' status 2>&1 | grep 'needs root' >/dev/null"
+check "an unknown node gets a clear error" bash -c "'$lab' crash n9 2>&1 | grep 'which node' >/dev/null"
 
 # --- down ------------------------------------------------------------------------------
 "$lab" down >/dev/null
 check "down leaves no namespace, mount, cgroup, process or state" nothing_left
-check "down again is idempotent" bash -c "'$lab' down | grep -q 'down'"
+check "down again is idempotent" bash -c "'$lab' down | grep 'down' >/dev/null"
 lab_down_says_so() {
   local out
   if out=$("$lab" exec c1 true 2>&1); then return 1; fi
   grep -q "the lab is down: start it with 'sudo .*lab up'" <<<"$out"
 }
 check "a command that needs the lab says it is down, and how to start it" lab_down_says_so
-check "an unknown lab command is named" bash -c "'$lab' frobnicate 2>&1 | grep -q \"unknown command 'frobnicate'\""
+check "an unknown lab command is named" bash -c "'$lab' frobnicate 2>&1 | grep \"unknown command 'frobnicate'\" >/dev/null"
 
 echo "$passed passed, $failed failed"
 for name in "${failed_names[@]}"; do echo "FAILED: $name"; done
