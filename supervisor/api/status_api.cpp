@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "supervisor/api/status_json.hpp"
+#include "supervisor/api/status_page.hpp"
 #include "supervisor/events/incidents.hpp"
 #include "supervisor/events/timeline.hpp"
 #include "supervisor/metrics/text.hpp"
@@ -123,6 +124,17 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     if (request.method == "GET" && request.path == "/cluster") {
       return respond(json_response(200, cluster_document(snapshot, plan)));
     }
+    if (request.method == "GET" && request.path == "/ui") {
+      // Read-only, same origin only: the page reads /cluster, /events and /incidents.
+      http::ServerResponse r;
+      r.body = kStatusPage;
+      r.content_type = "text/html; charset=utf-8";
+      r.headers["Content-Security-Policy"] =
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+          "frame-ancestors 'none'";
+      r.headers["X-Content-Type-Options"] = "nosniff";
+      return respond(r);
+    }
     if (request.method == "GET" && request.path == "/events") return handle_events(engine, request, std::move(respond));
     if (request.method == "GET" && request.path == "/incidents")
       return handle_incidents(engine, request, std::move(respond));
@@ -159,9 +171,10 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       return handle_maintenance(engine, request, std::move(respond));
     }
     if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" ||
-        request.path == "/metrics" || request.path == "/events" || request.path == "/incidents")
+        request.path == "/metrics" || request.path == "/events" || request.path == "/incidents" ||
+        request.path == "/ui")
       return respond(error_response(405, "use GET"));
-    respond(error_response(404, "no such resource; try /health, /leader, /cluster, /events, /incidents, /metrics, POST /maintenance"));
+    respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, POST /maintenance"));
   };
 }
 

@@ -8,8 +8,10 @@ namespace hasup::events {
 
 using cluster::Role;
 
-EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const EventFacts* previous) {
+EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const EventFacts* previous,
+                    std::chrono::steady_clock::time_point now) {
   EventFacts f;
+  f.at = now;
   f.self = s.self;
   f.role = plan.role;
   if (plan.role == Role::leader && s.kv.leader) f.epoch = s.kv.leader->epoch;
@@ -29,6 +31,9 @@ EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const Event
     f.db_write_error = s.db.endpoint->error;
     f.db_write_server = s.db.endpoint->server;
   }
+  const bool same = previous && previous->role == f.role && previous->health == f.health &&
+                    previous->db_writable == f.db_writable;
+  f.settled_since = same ? previous->settled_since : now;
   if (s.consul.gossip_known)
     for (const auto& [name, node] : s.known.nodes) {
       auto it = s.consul.gossip.find(node.address);
@@ -72,14 +77,20 @@ std::string timeline_words(const std::optional<std::uint32_t>& tl) {
   return tl ? " (timeline " + std::to_string(*tl) + ")" : "";
 }
 
+// This node had been in its previous state long enough for a change of it to
+// be a failure rather than its start.
+bool settled(const EventFacts& b, const EventFacts& a) {
+  return b.role != Role::starting && a.at - b.settled_since >= kSettledAfter;
+}
+
 void role_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
   if (b.role == a.role) return;
   std::string text = "role " + cluster::to_string(b.role) + " -> " + cluster::to_string(a.role);
   if (a.role == Role::leader) text += " (epoch " + std::to_string(a.epoch) + ")";
   // A node that loses Consul, a leader that changes after start, a leader
   // that steps down: each is a failure somewhere. Joining at start is not.
-  bool opens = a.role == Role::cut_off || (b.role == Role::follower && a.role == Role::leader) ||
-               (b.role == Role::leader && a.role != Role::stopping);
+  bool opens = settled(b, a) && (a.role == Role::cut_off || (b.role == Role::follower && a.role == Role::leader) ||
+                                 (b.role == Role::leader && a.role != Role::stopping && a.role != Role::maintenance));
   out.push_back({"supervisor", "role", text, "", opens});
 }
 
@@ -88,7 +99,7 @@ void health_events(const EventFacts& b, const EventFacts& a, std::vector<Detecte
   if (a.health == "ok")
     out.push_back({"supervisor", "health", "healthy again (was: " + b.health + ")", "", false});
   else
-    out.push_back({"supervisor", "health", "unhealthy: " + a.health, "", true});
+    out.push_back({"supervisor", "health", "unhealthy: " + a.health, "", settled(b, a)});
 }
 
 void vip_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
@@ -100,7 +111,10 @@ void vip_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>&
     text = "gave up the floating IP (keepalived " + a.vrrp_state + ")";
   else
     text = "keepalived " + (b.vrrp_state.empty() ? std::string("started") : b.vrrp_state) + " -> " + a.vrrp_state;
-  out.push_back({"floating-ip", "vrrp", text, "", a.vrrp_state == "FAULT"});
+  // VRRP is the fastest to act on a crash (a backup takes the address within
+  // a second): taking it over from BACKUP or FAULT is the first sign, as FAULT is.
+  bool takeover = a.vrrp_state == "MASTER" && (b.vrrp_state == "BACKUP" || b.vrrp_state == "FAULT");
+  out.push_back({"floating-ip", "vrrp", text, "", (takeover || a.vrrp_state == "FAULT") && settled(b, a)});
 }
 
 void database_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
@@ -128,7 +142,8 @@ void writable_events(const EventFacts& b, const EventFacts& a, std::vector<Detec
     out.push_back({"database", "writable", "writes succeed again through this node's endpoint (" + a.db_write_server + ")",
                    "", false});
   else if (b.db_writable.has_value())  // not at start: the first probe failing is no change
-    out.push_back({"database", "writable", "writes fail through this node's endpoint: " + a.db_write_error, "", true});
+    out.push_back({"database", "writable", "writes fail through this node's endpoint: " + a.db_write_error, "",
+                   settled(b, a)});
 }
 
 // The local agent's gossip: the first a node knows of a peer's crash.
@@ -152,7 +167,7 @@ void files_events(const EventFacts& b, const EventFacts& a, std::vector<Detected
   if (after.empty())
     out.push_back({"files", "state", "files: " + a.files_state + " (was: " + before + ")", "", false});
   else
-    out.push_back({"files", "state", "files: " + after, "", true});
+    out.push_back({"files", "state", "files: " + after, "", settled(b, a)});
 }
 
 // The leader's: who is a member (as it publishes them).

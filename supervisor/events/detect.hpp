@@ -5,6 +5,7 @@
 // intent for it included; what concerns the whole cluster (a member gone, the
 // database without a primary) is reported by the leader alone, so the merged
 // timeline says it once.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -18,7 +19,14 @@
 
 namespace hasup::events {
 
+// A node's own changes open an incident only once it has been settled this
+// long: a starting node's health and probes go up and down while it joins,
+// which is no failure.
+inline constexpr std::chrono::seconds kSettledAfter{10};
+
 struct EventFacts {
+  std::chrono::steady_clock::time_point at{};            // the cycle's
+  std::chrono::steady_clock::time_point settled_since{};  // role, health and write probe unchanged since
   std::string self;
   cluster::Role role = cluster::Role::starting;
   std::uint64_t epoch = 0;  // the leader lock's, while this node leads
@@ -39,8 +47,10 @@ struct EventFacts {
   std::map<std::string, std::string> errors;       // component -> its newest refusal or failure
 };
 
-// `previous` carries what facts remember across cycles (db_ever_primary).
-EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const EventFacts* previous);
+// `previous` carries what facts remember across cycles (db_ever_primary,
+// settled_since); `now` is the cycle's time.
+EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const EventFacts* previous,
+                    std::chrono::steady_clock::time_point now);
 
 struct Detected {
   std::string component;

@@ -48,12 +48,12 @@ std::string with_milliseconds(const std::string& utc) {
 
 void assign_incidents(std::vector<Event>& events, std::chrono::milliseconds gap) {
   std::string open;  // the open incident's id
-  std::string last_at;
+  std::string last_at;  // its last opening event's time
   for (auto& e : events) {
     bool within = !open.empty() && between(last_at, e.at) <= gap;
     if (within) {
       e.incident = open;
-      last_at = e.at;
+      if (e.opens_incident) last_at = e.at;
     } else if (e.opens_incident) {
       open = e.id;
       e.incident = open;

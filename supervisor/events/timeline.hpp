@@ -10,10 +10,11 @@
 
 namespace hasup::events {
 
-// How long after an incident's last event a new event still belongs to it.
-// A failover's parts (detection, promotion, the IP's move, nginx) come within
-// seconds of each other; a minute of quiet ends it.
-inline constexpr std::chrono::seconds kIncidentGap{60};
+// How long after an incident's last opening event (a failure sign) other
+// events still belong to it. A failover's parts (detection, promotion, the
+// IP's move, the first write, nginx) come within seconds of each other; the
+// routine events after it (a node restarting, reloads) do not keep it open.
+inline constexpr std::chrono::seconds kIncidentGap{20};
 
 // Rings by node, merged by time (then node, then id): one list.
 std::vector<Event> merge_rings(const std::map<std::string, std::vector<Event>>& rings);
@@ -21,8 +22,9 @@ std::vector<Event> merge_rings(const std::map<std::string, std::vector<Event>>& 
 // Ties the events of an incident together. An event that opens an incident
 // (a lost member, a failed health, an unplanned move) starts one, named by
 // its id, unless one is still open; every event within kIncidentGap of the
-// incident's previous event joins it. Deterministic: every reader of the same
-// rings gets the same ids. `events` must be in merge_rings' order.
+// incident's last opening event joins it (and an opening one extends it).
+// Deterministic: every reader of the same rings gets the same ids. `events`
+// must be in merge_rings' order.
 void assign_incidents(std::vector<Event>& events, std::chrono::milliseconds gap = kIncidentGap);
 
 struct TimelineFilter {

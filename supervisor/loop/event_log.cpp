@@ -32,7 +32,7 @@ EventLog::EventLog(consul::Client& consul, boost::asio::steady_timer& push_timer
       key_(events_dir_ + node_) {}
 
 void EventLog::cycle(const Snapshot& s, const Plan& plan) {
-  auto facts = events::facts_of(s, plan, last_facts_ ? &*last_facts_ : nullptr);
+  auto facts = events::facts_of(s, plan, last_facts_ ? &*last_facts_ : nullptr, Clock::now());
   if (last_facts_)
     for (auto& d : events::detect(*last_facts_, facts)) {
       Event e;

@@ -513,7 +513,21 @@ leader_known() { [ -n "$(leader_seen_by n1)" ]; }
 check "a leader is known (after the lock-delay, when the hung supervisor led)" wait_for 20 leader_known
 leader=$(leader_seen_by n1)
 viewer=n1; [ "$leader" = n1 ] && viewer=n2
+# The status page (GET /ui on the supervisor's loopback API), rendered by
+# Debian's headless Chromium inside a node: its DOM once the script ran.
+page_dom() {
+  in_node "$1" timeout 60 chromium --headless=new --no-sandbox --disable-gpu --user-data-dir=/tmp/ha-status-page \
+    --virtual-time-budget=5000 --dump-dom http://127.0.0.1:8801/ui 2>/dev/null
+}
+page_lists_the_cluster() {
+  local dom; dom=$(page_dom "$viewer")
+  [ "$(grep -oE '<tr data-node="n[1-3]" data-role="(leader|follower)"' <<<"$dom" | wc -l)" = 3 ] &&
+    grep -E "<tr data-node=\"$leader\" data-role=\"leader\"" <<<"$dom" >/dev/null &&
+    grep -E '<body data-loaded="yes"' <<<"$dom" >/dev/null
+}
+check "status page: headless Chromium renders it on $viewer: every node with its role, $leader the leader" page_lists_the_cluster
 crashed_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+crash_t0=$(date +%s%N)
 "$lab" crash "$leader" >/dev/null
 check "crash: the node is down" bash -c "'$lab' status | grep -E '^$leader ' | grep ' down ' >/dev/null"
 check "crash of the leader: another node leads within 15 s" wait_for 15 another_leader "$leader" "$viewer"
@@ -545,6 +559,16 @@ if names[:1] == ["detection"] and "decision" in names:
   [ -n "$id" ] && in_node "$viewer" hactl incident "$id" | grep -E '^  decision +\+[0-9.]+ s ' >/dev/null
 }
 check "hactl incidents: the crash is one record, its first sign and the decision timed (hactl incident ID)" wait_for 10 crash_recorded
+page_shows_down() { page_dom "$viewer" | grep -E "<tr data-node=\"$leader\" data-role=\"down\"" >/dev/null; }
+check "status page: it shows the crashed $leader down" wait_for 15 page_shows_down
+echo "    shown down $(( ($(date +%s%N) - crash_t0) / 1000000 )) ms after the crash (checks above included)"
+# Kept as the test's artefact: the page after the crash, its incident drawn.
+shot="$top/build/Testing/lab-status-page.png"
+mkdir -p "$(dirname "$shot")"
+in_node "$viewer" timeout 60 chromium --headless=new --no-sandbox --disable-gpu --user-data-dir=/tmp/ha-status-page \
+  --virtual-time-budget=5000 --window-size=1280,1000 --screenshot=/tmp/ha-status-page.png http://127.0.0.1:8801/ui >/dev/null 2>&1
+in_node "$viewer" cat /tmp/ha-status-page.png >"$shot" 2>/dev/null
+check "status page: a screenshot after the crash is kept ($shot)" bash -c "[ \$(head -c 8 '$shot' | od -An -c | tr -d ' ') = '211PNG\\r\\n032\\n' ] && [ \$(stat -c %s '$shot') -gt 20000 ]"
 check "half-up lab is refused with a clear error" bash -c "'$lab' up 2>&1 | grep 'half up' >/dev/null"
 # Consul loses the crashed node's registration (its data lost or reset, or an
 # ACL that hides it): no node lets it go without `hactl forget`.

@@ -89,17 +89,17 @@ TEST(TimelineTest, RingsMergeInTimeOrderWhateverTheirForm) {
   EXPECT_EQ(order, "abcd");  // "…24Z" is "…24.000Z", before "…24.500Z"
 }
 
-TEST(TimelineTest, AnIncidentTiesWhatFollowsWithinTheGapAndEndsAfterQuiet) {
+TEST(TimelineTest, AnIncidentTiesWhatFollowsItsFailureSignsAndRoutineEventsDoNotKeepItOpen) {
   std::vector<Event> events = {
       ev("n1", "2026-12-04T20:00:00.000Z", "nginx serves gen 3"),           // routine: no incident
       ev("n2", "2026-12-04T20:10:00.000Z", "n1 is no longer a member", true),  // opens
       ev("n3", "2026-12-04T20:10:01.000Z", "holds the floating IP"),
-      ev("n2", "2026-12-04T20:10:50.000Z", "this node's database is primary now", true),  // within: joins
-      ev("n3", "2026-12-04T20:11:40.000Z", "nginx serves gen 4"),  // 50 s after the last: joins
-      ev("n1", "2026-12-04T20:13:00.000Z", "supervisor started"),  // 80 s of quiet: none
-      ev("n1", "2026-12-04T20:20:00.000Z", "unhealthy: x", true),  // a new one
+      ev("n2", "2026-12-04T20:10:15.000Z", "this node's database is primary now", true),  // within: extends
+      ev("n3", "2026-12-04T20:10:30.000Z", "nginx serves gen 4"),  // 15 s after the last sign: joins
+      ev("n3", "2026-12-04T20:10:45.000Z", "nginx serves gen 5"),  // 30 s after it: routine, none
+      ev("n1", "2026-12-04T20:10:50.000Z", "unhealthy: x", true),  // a new one
   };
-  assign_incidents(events, std::chrono::seconds(60));
+  assign_incidents(events, std::chrono::seconds(20));
   EXPECT_EQ(events[0].incident, "");
   const std::string first = events[1].id;
   EXPECT_EQ(events[2].incident, first);
@@ -124,6 +124,8 @@ TEST(TimelineTest, FiltersBySinceAndNode) {
 
 EventFacts base(Role role = Role::follower) {
   EventFacts f;
+  f.settled_since = std::chrono::steady_clock::time_point{};
+  f.at = f.settled_since + std::chrono::minutes(1);  // settled: its changes can open incidents
   f.self = "n2";
   f.role = role;
   f.vrrp_state = "BACKUP";
@@ -153,7 +155,7 @@ TEST(DetectTest, AFailoverSeenByTheNodeThatTakesOver) {
   after.nginx_config = "gen 4 bbbb";
   EXPECT_EQ(texts(detect(before, after)),
             (std::vector<std::string>{"supervisor/role: role follower -> leader (epoch 33) [opens]",
-                                      "floating-ip/vrrp: holds the floating IP (keepalived MASTER)",
+                                      "floating-ip/vrrp: holds the floating IP (keepalived MASTER) [opens]",
                                       "database/primary: this node's database is primary now (timeline 2), was n1 [opens]",
                                       "nginx/reload: nginx serves gen 4 bbbb"}));
 }
@@ -234,6 +236,26 @@ TEST(DetectTest, AFollowerThatTakesOverFromACrashedLeaderSaysItIsGone) {
   EventFacts starting = base(Role::starting);
   starting.members = {"n1"};
   EXPECT_EQ(texts(detect(starting, after)).size(), 1u);
+}
+
+TEST(DetectTest, ANodeThatIsStillSettlingOpensNoIncidentWithItsOwnChanges) {
+  // Joined 3 s ago: its nginx and probes are still coming up.
+  EventFacts before = base(), after = base();
+  before.settled_since = before.at - std::chrono::seconds(3);
+  after.health = "nginx inactive";
+  after.vrrp_state = "FAULT";
+  after.db_writable = false;
+  before.db_writable = true;
+  EXPECT_EQ(texts(detect(before, after)),
+            (std::vector<std::string>{"supervisor/health: unhealthy: nginx inactive",
+                                      "floating-ip/vrrp: keepalived BACKUP -> FAULT",
+                                      "database/writable: writes fail through this node's endpoint: "}));
+  // What others see of the cluster opens one whenever: gossip calling a node failed.
+  after.gossip_failed = {"n1"};
+  auto got = detect(before, after);
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[2].kind, "gossip");
+  EXPECT_TRUE(got[2].opens_incident);
 }
 
 TEST(DetectTest, ANewRefusalIsAnEventOnceUntilItChanges) {
