@@ -178,6 +178,9 @@ void NginxDriver::observe(loop::Snapshot& s) const {
   v.base.runtime_dir = c.runtime_dir;
   v.base.log_dir = c.log_dir;
   v.base.resources_dir = c.resources_dir;
+  v.base.status_page_users_file = c.status_page_users_file;
+  v.base.status_page_api_host = ctx_.config.api.listen;
+  v.base.status_page_api_port = ctx_.config.api.port;
   v.base.limits = {c.max_requests_per_client, c.max_requests, c.upstream_read_timeout_s};
   for (const auto& watch : watches_) v.services.push_back(watch.service);
   v.current_body = body_;

@@ -43,6 +43,11 @@ struct NginxModel {
   std::string runtime_dir;    // pid file and temp paths
   std::string log_dir;
   std::string resources_dir;  // served read-only under /resources/
+  // The status page through nginx (/ha-status/): the htpasswd file ("" not
+  // published) and the supervisor's API to proxy to (api.listen, api.port).
+  std::string status_page_users_file;
+  std::string status_page_api_host;
+  int status_page_api_port = 0;
   RequestLimits limits;
   std::vector<ServiceSet> services;
   // The Consul node whose instances are this node's own. While a service has

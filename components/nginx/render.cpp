@@ -84,6 +84,18 @@ Rendered render(const std::string& template_text, const NginxModel& m) {
       out.error = *e;
       return out;
     }
+  if (!m.status_page_users_file.empty()) {
+    for (auto [what, value] : {std::pair{"status page users file", &m.status_page_users_file},
+                               {"status page API host", &m.status_page_api_host}})
+      if (auto e = unsafe(what, *value)) {
+        out.error = *e;
+        return out;
+      }
+    if (!valid_port(m.status_page_api_port)) {
+      out.error = "refusing status page API port " + std::to_string(m.status_page_api_port);
+      return out;
+    }
+  }
   if (!valid_port(m.listen_port)) {
     out.error = "refusing listen port " + std::to_string(m.listen_port);
     return out;
@@ -101,6 +113,12 @@ Rendered render(const std::string& template_text, const NginxModel& m) {
   root.set("runtime_dir", m.runtime_dir);
   root.set("log_dir", m.log_dir);
   root.set("resources_dir", m.resources_dir);
+  if (!m.status_page_users_file.empty()) {  // absent: {{#status_page}} is skipped
+    data page;
+    page.set("users_file", m.status_page_users_file);
+    page.set("api", endpoint({m.status_page_api_host, m.status_page_api_port, "", ""}));
+    root.set("status_page", page);
+  }
   data limits;
   limits.set("max_requests_per_client", std::to_string(m.limits.max_requests_per_client));
   limits.set("max_requests", std::to_string(m.limits.max_requests));

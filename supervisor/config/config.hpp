@@ -113,6 +113,9 @@ struct NginxConfig {
   // (120 s) plus its replication.max_timeout_ms (600 s), which it may spend
   // holding an upload's answer before a byte goes back.
   int upstream_read_timeout_s = 720;
+  // The operators (an htpasswd file nginx reads) who may read the status page
+  // through nginx at /ha-status/ui; empty: not published (loopback API only).
+  std::string status_page_users_file;
 };
 
 // PostgreSQL HA: the backend that runs it (Patroni rendered and run by the

@@ -492,6 +492,10 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(nginx.runtime_dir), .help = "nginx's pid file and temp files.", .format = &kPath},
       {HASUP_KEY(nginx.log_dir), .help = "nginx's error and access logs.", .format = &kPath},
       {HASUP_KEY(nginx.resources_dir), .help = "Folder nginx serves read-only under /resources/.", .format = &kPath},
+      {HASUP_KEY(nginx.status_page_users_file),
+       .help = "htpasswd file (read by nginx's workers) of the operators who may read the status page through nginx "
+               "at /ha-status/ui, with HTTP basic auth; empty: not published, the page stays on the loopback API.",
+       .format = &kOptionalPath},
       {HASUP_KEY(nginx.wait_min_ms),
        .help = "Debounce: render once the healthy set has been quiet this long, in ms.",
        .reload = Reload::live,

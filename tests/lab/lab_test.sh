@@ -709,10 +709,34 @@ check "heal: its supervisor rejoined gossip through its peers at once" \
 check "heal: exactly one leader" bash -c "n=0; for x in n1 n2 n3; do '$lab' exec \$x hactl leader >/dev/null 2>&1 && n=\$((n+1)); done; [ \$n -eq 1 ]"
 
 # --- stop/start a unit, clear errors -----------------------------------------------
+# Meanwhile n1 is set to publish the status page through nginx for one operator
+# (nginx.status_page_users_file, read at the supervisor's start). The password
+# goes by stdin, never on a command line.
+in_node n1 sh -c "printf 'operator:%s\n' \"\$(printf lab-operator | openssl passwd -6 -stdin)\" >/etc/ha-supervisor/status-page.htpasswd &&
+  chgrp www-data /etc/ha-supervisor/status-page.htpasswd && chmod 0640 /etc/ha-supervisor/status-page.htpasswd"
+in_node n1 sed -i 's|^nginx: { enabled = true;|nginx: { enabled = true; status_page_users_file = "/etc/ha-supervisor/status-page.htpasswd";|' \
+  /etc/ha-supervisor/ha-supervisor.conf
 "$lab" stop n1 ha-supervisor >/dev/null
 check "lab stop NODE UNIT stops it" bash -c "! '$lab' exec n1 systemctl is-active ha-supervisor >/dev/null"
 "$lab" start n1 ha-supervisor >/dev/null
 check "lab start NODE UNIT starts it" wait_for 20 healthy n1
+as_operator() {  # as_operator PATH [METHOD]: the HTTP code c1 gets from n1's nginx with the operator's password
+  printf 'user = "operator:lab-operator"\n' |
+    in_node c1 curl -s -o /dev/null -w '%{http_code}' -m 3 -K - -X "${2:-GET}" "http://198.18.0.11$1"
+}
+published_page() {
+  local code ok=0 p
+  code=$(in_node c1 curl -s -o /dev/null -w '%{http_code}' -m 3 http://198.18.0.11/ha-status/ui)
+  [ "$code" = 401 ] || { echo "    no password: HTTP $code"; ok=1; }
+  for p in ui cluster events incidents; do
+    code=$(as_operator "/ha-status/$p"); [ "$code" = 200 ] || { echo "    operator, GET $p: HTTP $code"; ok=1; }
+  done
+  code=$(as_operator /ha-status/events POST); [ "$code" = 403 ] || { echo "    operator, POST: HTTP $code"; ok=1; }
+  code=$(as_operator /ha-status/metrics); [ "$code" = 404 ] || { echo "    operator, /metrics: HTTP $code"; ok=1; }
+  return $ok
+}
+check "status page through nginx: 401 without the password; the operator GETs the page and its 3 documents; a POST is refused, other API routes are not there" \
+  wait_for 15 published_page
 check "a non-root user gets a clear error" bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$lab' status 2>&1 | grep 'needs root' >/dev/null"
 check "an unknown node gets a clear error" bash -c "'$lab' crash n9 2>&1 | grep 'which node' >/dev/null"
 

@@ -534,6 +534,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  conf_path = \"/e/n.conf\"; unit = \"n.service\"; binary = \"/b/nginx\"; listen_port = 8080;\n"
       "  listen_address = \"127.0.0.1\";\n"
       "  user = \"nobody\"; runtime_dir = \"/r/n\"; log_dir = \"/l/n\"; resources_dir = \"/o/r\";\n"
+      "  status_page_users_file = \"/e/h/users\";\n"
       "  wait_min_ms = 20; wait_max_ms = 500; reload_interval_ms = 300; check_timeout_ms = 900;\n"
       "  max_requests_per_client = 7; max_requests = 70; upstream_read_timeout_s = 77; };\n"
       "db: { backend = \"patroni\"; scope = \"mgr\"; patroni_namespace = \"ns\"; stolon_prefix = \"st/c\";\n"
@@ -573,6 +574,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.nginx.runtime_dir, "/r/n");
   EXPECT_EQ(c.nginx.log_dir, "/l/n");
   EXPECT_EQ(c.nginx.resources_dir, "/o/r");
+  EXPECT_EQ(c.nginx.status_page_users_file, "/e/h/users");
   EXPECT_EQ(c.nginx.wait_min_ms, 20);
   EXPECT_EQ(c.nginx.wait_max_ms, 500);
   EXPECT_EQ(c.nginx.reload_interval_ms, 300);

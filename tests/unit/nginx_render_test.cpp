@@ -202,3 +202,36 @@ INSTANTIATE_TEST_SUITE_P(NginxRender, NginxAccepts, testing::Values(0, 2));
 
 }  // namespace
 }  // namespace hasup::nginx
+
+namespace hasup::nginx {
+namespace {
+
+TEST(NginxRenderStatusPage, PublishedOnlyWithAUsersFileBehindBasicAuthGetOnly) {
+  auto off = render(real_template(), model(1));
+  ASSERT_TRUE(off.error.empty()) << off.error;
+  EXPECT_FALSE(contains(off.text, "ha-status")) << "not published by default";
+
+  NginxModel m = model(1);
+  m.status_page_users_file = "/etc/ha-supervisor/status-page.htpasswd";
+  m.status_page_api_host = "127.0.0.1";
+  m.status_page_api_port = 8801;
+  auto on = render(real_template(), m);
+  ASSERT_TRUE(on.error.empty()) << on.error;
+  EXPECT_TRUE(contains(on.text, "location ~ ^/ha-status/(ui|cluster|events|incidents)$ {\n"
+                                "            auth_basic \"ha-supervisor status\";\n"
+                                "            auth_basic_user_file /etc/ha-supervisor/status-page.htpasswd;\n"
+                                "            limit_except GET { deny all; }\n"
+                                "            proxy_pass http://127.0.0.1:8801/$1$is_args$args;\n"))
+      << on.text;
+
+  m.status_page_api_host = "::1";
+  auto v6 = render(real_template(), m);
+  ASSERT_TRUE(v6.error.empty()) << v6.error;
+  EXPECT_TRUE(contains(v6.text, "proxy_pass http://[::1]:8801/$1$is_args$args;"));
+
+  m.status_page_users_file = "/etc/x; include /etc/shadow";
+  EXPECT_NE(render(real_template(), m).error.find("refusing to render status page users file"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hasup::nginx
