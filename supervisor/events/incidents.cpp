@@ -68,4 +68,26 @@ std::vector<Incident> summarize_incidents(const std::vector<Event>& events) {
   return out;
 }
 
+bool incident_over(const Incident& incident, const std::string& now_utc) {
+  const Event* last_sign = &incident.opened;
+  for (const auto& e : incident.events)
+    if (e.opens_incident) last_sign = &e;
+  return between(last_sign->at, now_utc) > kIncidentGap;
+}
+
+std::vector<const Incident*> newly_over(const std::vector<Incident>& incidents, const std::string& now_utc,
+                                        std::set<std::string>& counted, bool first) {
+  std::vector<const Incident*> out;
+  for (const auto& incident : incidents) {
+    if (counted.count(incident.id) || !incident_over(incident, now_utc)) continue;
+    counted.insert(incident.id);
+    if (!first) out.push_back(&incident);
+  }
+  // Ids whose incident left the rings (the oldest events dropped) cannot come back.
+  std::set<std::string> present;
+  for (const auto& incident : incidents) present.insert(incident.id);
+  std::erase_if(counted, [&](const std::string& id) { return !present.count(id); });
+  return out;
+}
+
 }  // namespace hasup::events

@@ -15,6 +15,7 @@
 // absent, not zero.
 #include <chrono>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,5 +39,16 @@ struct Incident {
 
 // `events` as assign_incidents left them (merged, in time order).
 std::vector<Incident> summarize_incidents(const std::vector<Event>& events);
+
+// Over: its last failure sign is more than kIncidentGap before `now_utc`
+// (nothing more can join it).
+bool incident_over(const Incident& incident, const std::string& now_utc);
+
+// The incidents to count once (the failover metrics): those over and not in
+// `counted`, whose ids are added to it. On the first call (`counted` empty and
+// `first` true) every incident already over is only remembered, not returned:
+// this process did not see it happen, and another may have counted it.
+std::vector<const Incident*> newly_over(const std::vector<Incident>& incidents, const std::string& now_utc,
+                                        std::set<std::string>& counted, bool first);
 
 }  // namespace hasup::events

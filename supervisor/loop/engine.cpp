@@ -1,5 +1,7 @@
 #include "supervisor/loop/engine.hpp"
 
+#include "supervisor/events/incidents.hpp"
+
 #include <stdexcept>
 #include <utility>
 #include <boost/asio/post.hpp>
@@ -78,6 +80,7 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
       gossip_(consul_, timers_.make(), [this] { return config_.consul.gossip_poll_interval_ms; }, [this] { wake(); }),
       catalog_drift_(consul_, timers_.make(), [this] { return link_.agent_node; }, [this] { wake(); }),
       events_(consul_, timers_.make(), keys_.events_dir(), config_.node.name),
+      incidents_timer_(timers_.make()),
       shutdown_deadline_(io),
       units_(io, config_.systemd.bus_address, [this] { wake(); }),
       driver_context_{io,
@@ -115,7 +118,30 @@ void Engine::start() {
     for (auto& unit : driver->units()) units.push_back(std::move(unit));
   units_.start(std::move(units));
   for (const auto& driver : drivers_) driver->start();
+  count_incidents_later();
   wake();
+}
+
+void Engine::count_incidents_later() {
+  incidents_timer_.expires_after(std::chrono::seconds(10));
+  incidents_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    if (last_plan_.role != cluster::Role::leader) {
+      counting_since_leading_ = false;
+      return count_incidents_later();
+    }
+    events_.read_timeline([this](EventTimeline timeline) {
+      if (stopped_) return;
+      // A new leader only remembers the incidents that had ended: the one
+      // before it counted those (or saw them happen, not this process).
+      const auto incidents = events::summarize_incidents(timeline.events);
+      for (const auto* incident :
+           events::newly_over(incidents, events::utc_now_ms(), counted_incidents_, !counting_since_leading_))
+        metrics_.incident_over(*incident);
+      counting_since_leading_ = true;
+      count_incidents_later();
+    });
+  });
 }
 
 void Engine::wake() {

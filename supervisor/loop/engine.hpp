@@ -66,6 +66,9 @@ class Engine {
   void log_decision(const Snapshot& s, const Plan& plan);
   void heartbeat(const Plan& plan);
   void arm_cycle_timer();
+  // Every 10 s on the leader: incidents of the timeline that ended are counted
+  // in the metrics (the failover phase histograms), each once.
+  void count_incidents_later();
 
   // Observers.
   void probe_quorum();
@@ -143,6 +146,9 @@ class Engine {
   GossipPoll gossip_;  // on a timer from timers_
   CatalogDriftPoll catalog_drift_;  // on a timer from timers_
   EventLog events_;  // on a timer from timers_
+  boost::asio::steady_timer& incidents_timer_;
+  std::set<std::string> counted_incidents_;  // ended incidents seen while leading
+  bool counting_since_leading_ = false;      // a read was made since this node became leader
   // Not in timers_: it bounds the shutdown itself.
   boost::asio::steady_timer shutdown_deadline_;
   std::chrono::milliseconds watch_backoff_delay_{250};

@@ -96,7 +96,23 @@ ClusterMetrics::ClusterMetrics()
       leader_changes_(counter(*registry_, "ha_supervisor_leader_changes_total", "New leader epochs seen by this node.")),
       primary_changes_(counter(*registry_, "ha_supervisor_db_primary_changes_total",
                                "Times the database's primary became another node, as seen by this node.")),
-      nginx_reloads_(counter(*registry_, "ha_supervisor_nginx_reloads_total", "nginx reloads this supervisor made.")) {}
+      nginx_reloads_(counter(*registry_, "ha_supervisor_nginx_reloads_total", "nginx reloads this supervisor made.")),
+      incidents_(counter(*registry_, "ha_supervisor_incidents_total",
+                         "Incidents of the event timeline that ended while this node led (hactl incidents).")),
+      incident_phases_(prometheus::BuildHistogram()
+                           .Name("ha_supervisor_incident_phase_seconds")
+                           .Help("Each phase of an incident (decision, database promotion, floating-IP move, first "
+                                 "write, nginx convergence) after its first sign, counted by the leader.")
+                           .Register(*registry_)) {}
+
+void ClusterMetrics::incident_over(const events::Incident& incident) {
+  static const prometheus::Histogram::BucketBoundaries buckets{0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60};
+  incidents_.Increment();
+  for (const auto& phase : incident.phases)
+    if (phase.name != "detection")  // always 0: the offsets count from it
+      incident_phases_.Add({{"phase", phase.name}}, buckets)
+          .Observe(std::chrono::duration<double>(phase.after).count());
+}
 
 void ClusterMetrics::cycle_done(const loop::Snapshot& s, const loop::Plan& plan,
                                 std::chrono::steady_clock::duration took) {

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "supervisor/events/incidents.hpp"
 #include "supervisor/loop/plan.hpp"
 #include "supervisor/loop/snapshot.hpp"
 
@@ -29,6 +30,9 @@ class ClusterMetrics {
   ClusterMetrics();
   // After each loop cycle: its duration, and the changes since the last one.
   void cycle_done(const loop::Snapshot& s, const loop::Plan& plan, std::chrono::steady_clock::duration took);
+  // An incident the flight recorder closed (events/incidents.hpp), counted by
+  // the leader alone: its phases' offsets from the first sign.
+  void incident_over(const events::Incident& incident);
   // GET /metrics: the counters, then the gauges of this snapshot and plan.
   std::string text(const loop::Snapshot& s, const loop::Plan& plan) const;
 
@@ -39,6 +43,8 @@ class ClusterMetrics {
   prometheus::Counter& leader_changes_;
   prometheus::Counter& primary_changes_;
   prometheus::Counter& nginx_reloads_;
+  prometheus::Counter& incidents_;
+  prometheus::Family<prometheus::Histogram>& incident_phases_;
   bool first_cycle_ = true;
   cluster::Role last_role_ = cluster::Role::starting;
   std::uint64_t last_epoch_ = 0;

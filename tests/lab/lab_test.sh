@@ -605,6 +605,15 @@ two_starts() {
     'import json, sys; sys.exit(0 if sum(e["kind"] == "start" for e in json.load(sys.stdin)["events"]) >= 2 else 1)'
 }
 check "hactl events: the restarted node's history survived its crash (both of its starts listed)" wait_for 10 two_starts
+# Once the crash's incident has ended (20 s after its last failure sign), the
+# leader counts it and its phases in /metrics (every 10 s).
+incident_counted() {
+  local who n; who=$(leader_seen_by n1); [ -n "$who" ] || return 1
+  n=$(metric "$who" 8801 ha_supervisor_incidents_total 2>/dev/null) && [ "${n%.*}" -ge 1 ] &&
+    metric "$who" 8801 ha_supervisor_incident_phase_seconds_count phase=decision >/dev/null 2>&1
+}
+check "metrics: the leader counts the ended incident and its decision phase (ha_supervisor_incident_phase_seconds)" \
+  wait_for 45 incident_counted
 
 # --- maintenance on the holder: the IP stays ---------------------------------------
 # First the IP settles where it belongs: on the database primary's node (the

@@ -335,6 +335,31 @@ TEST(IncidentsTest, APhaseTheIncidentDidNotNeedIsAbsent) {
   EXPECT_TRUE(summarize_incidents({typed("n1", "2026-12-04T20:10:00.000Z", "nginx", "reload", "x")}).empty());
 }
 
+TEST(IncidentsTest, EachIncidentIsCountedOnceWhenOverAndANewLeaderSkipsThoseBeforeIt) {
+  std::vector<Event> events = {
+      typed("n1", "2026-12-04T20:00:00.000Z", "cluster", "gossip", "n3 failed", true),   // over long ago
+      typed("n1", "2026-12-04T20:10:00.000Z", "cluster", "gossip", "n2 failed", true),   // the next one
+      typed("n1", "2026-12-04T20:10:15.000Z", "database", "primary", "primary now", true),
+  };
+  assign_incidents(events);
+  auto incidents = summarize_incidents(events);
+  ASSERT_EQ(incidents.size(), 2u);
+  std::set<std::string> counted;
+  // Becoming leader at 20:10:20: the first is remembered, not counted; the
+  // second is not over (its last sign 5 s ago).
+  EXPECT_TRUE(newly_over(incidents, "2026-12-04T20:10:20.000Z", counted, true).empty());
+  EXPECT_EQ(counted, std::set<std::string>{incidents[0].id});
+  EXPECT_TRUE(newly_over(incidents, "2026-12-04T20:10:30.000Z", counted, false).empty());
+  auto now_over = newly_over(incidents, "2026-12-04T20:10:36.000Z", counted, false);
+  ASSERT_EQ(now_over.size(), 1u);
+  EXPECT_EQ(now_over[0]->id, incidents[1].id);
+  EXPECT_TRUE(newly_over(incidents, "2026-12-04T20:11:00.000Z", counted, false).empty()) << "counted once";
+  // The first incident's events left the rings: its id is let go.
+  std::vector<Incident> later(incidents.begin() + 1, incidents.end());
+  newly_over(later, "2026-12-04T20:12:00.000Z", counted, false);
+  EXPECT_EQ(counted, std::set<std::string>{incidents[1].id});
+}
+
 }  // namespace
 }  // namespace hasup::events
 

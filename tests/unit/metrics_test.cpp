@@ -147,5 +147,26 @@ TEST(ClusterMetrics, NothingCountsAtTheFirstCycle) {
   EXPECT_EQ(sample(text, "ha_supervisor_leader_changes_total"), 0);
 }
 
+TEST(ClusterMetrics, AnEndedIncidentCountsOnceWithEachPhaseInItsHistogram) {
+  metrics::ClusterMetrics m;
+  events::Incident incident;
+  incident.id = "n2-1";
+  for (auto [name, ms] : {std::pair{"detection", 0}, {"decision", 1200}, {"first write", 2600}}) {
+    events::Phase phase;
+    phase.name = name;
+    phase.after = std::chrono::milliseconds(ms);
+    incident.phases.push_back(phase);
+  }
+  m.incident_over(incident);
+  Snapshot s = snapshot();
+  std::string text = m.text(s, plan(Role::leader));
+  EXPECT_EQ(sample(text, "ha_supervisor_incidents_total"), 1);
+  EXPECT_EQ(sample(text, "ha_supervisor_incident_phase_seconds_count{phase=\"decision\"}"), 1);
+  EXPECT_EQ(sample(text, "ha_supervisor_incident_phase_seconds_sum{phase=\"first write\"}"), 2.6);
+  EXPECT_EQ(sample(text, "ha_supervisor_incident_phase_seconds_bucket{phase=\"first write\",le=\"2\"}"), 0);
+  EXPECT_EQ(sample(text, "ha_supervisor_incident_phase_seconds_bucket{phase=\"first write\",le=\"3\"}"), 1);
+  EXPECT_FALSE(sample(text, "ha_supervisor_incident_phase_seconds_count{phase=\"detection\"}")) << "always 0: not observed";
+}
+
 }  // namespace
 }  // namespace hasup
