@@ -45,6 +45,9 @@ void EventLog::cycle(const Snapshot& s, const Plan& plan) {
       record(std::move(e));
     }
   last_facts_ = std::move(facts);
+  const bool could = may_write_;
+  may_write_ = s.kv.known && s.consul.quorum_reachable;
+  if (may_write_ && !could && !unpushed_.empty()) push_soon();
 }
 
 void EventLog::note(std::string component, std::string kind, std::string text, std::string reason) {
@@ -79,6 +82,7 @@ void EventLog::record(Event e) {
 }
 
 void EventLog::push_soon() {
+  if (!may_write_) return;  // kept; cycle() asks again once the view is whole
   if (pushing_) {
     push_pending_ = true;
     return;
@@ -94,6 +98,7 @@ void EventLog::push_soon() {
 // Before the first write, the ring stored by this node's previous run is
 // read back and put before this run's events.
 void EventLog::load_then_push() {
+  if (!may_write_) return;
   if (loaded_) return push();
   pushing_ = true;
   consul_.kv_get(key_, {}, [this](consul::Result<consul::KvRead> r) {
@@ -164,7 +169,7 @@ void EventLog::push() {
 }
 
 void EventLog::flush(std::function<void()> then) {
-  if (!loaded_ || unpushed_.empty()) return then();
+  if (!loaded_ || !may_write_ || unpushed_.empty()) return then();
   std::vector<Event> events(ring_.begin(), ring_.end());
   consul_.kv_put(key_, events::encode_ring(node_, events), {}, [then = std::move(then)](consul::Result<bool> r) {
     if (!r) spdlog::warn("events: the last ones were not written: {}", r.error().to_string());

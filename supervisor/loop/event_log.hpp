@@ -2,8 +2,10 @@
 // This node's part of the cluster's event timeline (events/): each cycle's
 // changes are recorded in a ring of kEventsPerNode (the oldest dropped) and
 // the ring is written whole to the node's own Consul key, at most once a
-// second. Cut off from Consul, the ring keeps filling; it is written when
-// Consul answers again, the events older than kLateAfter marked late. At
+// second, and only while the node has a whole view of the cluster's keys and
+// the quorum (it writes nothing to Consul without one). Cut off from Consul,
+// the ring keeps filling; it is written when Consul answers again, the events
+// older than kLateAfter marked late. At
 // start the node's stored ring is read back first, so a restart loses no
 // history. Readers (GET /events) get every node's ring merged.
 #include <boost/asio/io_context.hpp>
@@ -68,6 +70,7 @@ class EventLog {
   std::optional<events::EventFacts> last_facts_;
   std::uint64_t sequence_ = 0;
   bool loaded_ = false;     // the stored ring was read back (or found absent)
+  bool may_write_ = false;  // the last cycle had a whole view of the keys and the quorum
   bool pushing_ = false;
   bool push_pending_ = false;
   Clock::time_point last_push_{};

@@ -11,6 +11,7 @@
 #include "supervisor/consul/client.hpp"
 #include "supervisor/events/event.hpp"
 #include "supervisor/loop/event_log.hpp"
+#include "supervisor/loop/plan.hpp"
 #include "tests/testbed/consul_cluster.hpp"
 
 namespace hasup::testbed {
@@ -62,6 +63,16 @@ class EventLogTest : public ::testing::Test {
     return events::decode_ring(node, *value).events.size();
   }
 
+  // A cycle with a whole view of the cluster's keys and the quorum: the log
+  // writes to Consul only after one.
+  static void whole_view(loop::EventLog& log) {
+    loop::Snapshot s;
+    s.self = "n1";
+    s.kv.known = true;
+    s.consul.quorum_reachable = true;
+    log.cycle(s, loop::Plan{});
+  }
+
   loop::EventTimeline timeline(loop::EventLog& log) {
     std::optional<loop::EventTimeline> out;
     log.read_timeline([&](loop::EventTimeline t) { out = std::move(t); });
@@ -83,11 +94,16 @@ TEST_F(EventLogTest, EventsReachTheNodesKeyAndARestartKeepsThem) {
     loop::EventLog log(*client_, timer, dir_, "n1");
     log.note("supervisor", "start", "supervisor started");
     log.note("supervisor", "config", "configuration reloaded");
+    // Nothing is written before the node has a whole view of the keys.
+    run_until([] { return false; }, 1500ms);
+    EXPECT_FALSE(stored("n1").has_value()) << *stored("n1");
+    whole_view(log);
     ASSERT_TRUE(run_until([&] { return stored_count("n1") == 2; })) << stored("n1").value_or("(no key)");
   }
   // The next run of n1 reads its ring back before it writes: nothing lost.
   boost::asio::steady_timer timer(io_);
   loop::EventLog again(*client_, timer, dir_, "n1");
+  whole_view(again);
   again.note("supervisor", "start", "supervisor started again");
   ASSERT_TRUE(run_until([&] { return stored_count("n1") == 3; })) << stored("n1").value_or("(no key)");
   auto ring = events::decode_ring("n1", *stored("n1")).events;
@@ -100,6 +116,8 @@ TEST_F(EventLogTest, EventsReachTheNodesKeyAndARestartKeepsThem) {
 TEST_F(EventLogTest, TheTimelineMergesEveryNodesRingAndNamesAnUnreadableOne) {
   boost::asio::steady_timer t1(io_), t2(io_);
   loop::EventLog n1(*client_, t1, dir_, "n1"), n2(*client_, t2, dir_, "n2");
+  whole_view(n1);
+  whole_view(n2);
   n1.note("supervisor", "start", "n1 started");
   ASSERT_TRUE(run_until([&] { return stored_count("n1") == 1; }));
   n2.note("supervisor", "start", "n2 started");
