@@ -74,11 +74,17 @@ std::string files_problem(const Snapshot& s) {
   return {};
 }
 
-std::string files_summary(const FilesView& f) {
+std::string files_trouble(const FilesView& f) {
   if (!f.enabled) return {};
   if (!f.api_error.empty() || !f.api_known) return "syncthing unreachable";
   for (const auto& [id, status] : f.folder_status)
     if (!status.error.empty()) return "folder error";
+  return {};
+}
+
+std::string files_summary(const FilesView& f) {
+  if (!f.enabled) return {};
+  if (auto trouble = files_trouble(f); !trouble.empty()) return trouble;
   std::size_t connected = 0;
   for (const auto& [id, peer] : f.peers) connected += peer.connected ? 1 : 0;
   std::string out;

@@ -24,6 +24,10 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
 std::string files_problem(const Snapshot& s);
 
 // The member record's summary: "in sync, 2 peers", "needs 3 items", ... ("" when not managed).
+// What is wrong with the replicated folders beyond an upload in flight
+// ("syncthing unreachable", "folder error"); "" when nothing is. The start of
+// files_summary, and what the event timeline calls trouble.
+std::string files_trouble(const FilesView& f);
 std::string files_summary(const FilesView& f);
 
 // Its fields of the member record: the device id (kept from the published

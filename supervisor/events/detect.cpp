@@ -20,6 +20,7 @@ EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const Event
   f.vrrp_state = record.vrrp_state;
   f.nginx_config = record.nginx_config;
   f.files_state = record.files_state;
+  f.files_trouble = loop::files_trouble(s.files);
   if (s.db.enabled && s.db.cluster_known) {
     f.db_known = true;
     f.db_primary = s.db.cluster.primary;
@@ -65,13 +66,6 @@ EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const Event
 }
 
 namespace {
-
-// Files go from "in sync" to "needs N items" on every upload: only the
-// trouble beyond that (syncthing unreachable, a folder stopped) is an event.
-std::string files_trouble(const std::string& state) {
-  if (state.empty() || state.rfind("in sync", 0) == 0 || state.rfind("needs", 0) == 0) return {};
-  return state;
-}
 
 std::string timeline_words(const std::optional<std::uint32_t>& tl) {
   return tl ? " (timeline " + std::to_string(*tl) + ")" : "";
@@ -162,7 +156,10 @@ void nginx_events(const EventFacts& b, const EventFacts& a, std::vector<Detected
 }
 
 void files_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
-  auto before = files_trouble(b.files_state), after = files_trouble(a.files_state);
+  // Files go from "in sync" to "receiving" on every upload: only the trouble
+  // beyond that (syncthing unreachable, a folder error) is an event.
+  const std::string& before = b.files_trouble;
+  const std::string& after = a.files_trouble;
   if (before == after) return;
   if (after.empty())
     out.push_back({"files", "state", "files: " + a.files_state + " (was: " + before + ")", "", false});

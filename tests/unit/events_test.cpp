@@ -6,6 +6,7 @@
 
 #include "supervisor/cli/event_table.hpp"
 #include "supervisor/cli/hactl_args.hpp"
+#include "components/syncthing/decide.hpp"
 #include "supervisor/events/detect.hpp"
 #include "supervisor/events/event.hpp"
 #include "supervisor/events/incidents.hpp"
@@ -174,7 +175,7 @@ TEST(DetectTest, CutOffUnhealthyAndFilesTroubleOpenIncidentsAndTheirEndDoesNot) 
   EventFacts ok = base(), bad = base(Role::cut_off);
   bad.health = "database not writable through the local endpoint";
   bad.vrrp_state = "FAULT";
-  bad.files_state = "syncthing unreachable";
+  bad.files_state = bad.files_trouble = "syncthing unreachable";
   EXPECT_EQ(texts(detect(ok, bad)),
             (std::vector<std::string>{"supervisor/role: role follower -> cut-off [opens]",
                                       "supervisor/health: unhealthy: database not writable through the local endpoint [opens]",
@@ -183,10 +184,26 @@ TEST(DetectTest, CutOffUnhealthyAndFilesTroubleOpenIncidentsAndTheirEndDoesNot) 
   auto back = texts(detect(bad, ok));
   EXPECT_EQ(back[1], "supervisor/health: healthy again (was: database not writable through the local endpoint)");
   EXPECT_EQ(back[3], "files/state: files: in sync, 2/2 peers (was: syncthing unreachable)");
-  // An upload's own "needs 3 items" is routine, not trouble.
+  // An upload's own "receiving" is routine, not trouble.
   EventFacts busy = ok;
-  busy.files_state = "needs 3 items";
+  busy.files_state = "receiving, 2/2 peers";
   EXPECT_TRUE(detect(ok, busy).empty());
+}
+
+TEST(DetectTest, FilesTroubleIsReadFromTheViewAndAnUploadInFlightIsNone) {
+  // From the view itself, not from files_summary's words: the words of an
+  // upload in flight ("receiving") once read as trouble here.
+  loop::FilesView f;
+  f.enabled = true;
+  f.api_known = true;
+  f.folder_status["ha-opt-manager-resources"].need_items = 3;
+  EXPECT_EQ(loop::files_summary(f).rfind("receiving", 0), 0u);
+  EXPECT_EQ(loop::files_trouble(f), "");
+  f.folder_status["ha-opt-manager-resources"].error = "folder path missing";
+  EXPECT_EQ(loop::files_trouble(f), "folder error");
+  EXPECT_EQ(loop::files_summary(f), "folder error");
+  f.api_error = "connect: refused";
+  EXPECT_EQ(loop::files_trouble(f), "syncthing unreachable");
 }
 
 TEST(DetectTest, TheLeaderAloneReportsMembersAndAMissingPrimary) {
