@@ -6,7 +6,7 @@
 #              [--vip CIDR --vip-interface IF --vip-priority P [--vrid ID]]
 #              [--watch-units UNIT,UNIT...] [--nginx [--nginx-port P]]
 #              [--db patroni|stolon --db-peer-network CIDR] [--files [--folders PATHS]]
-#              [--members-only PORTS]
+#              [--members-only PORTS] [--broker]
 # --nginx: the supervisor renders nginx's config from Consul's passing
 # rest-service instances and runs ha-nginx.service (components/nginx/install.sh).
 # --db patroni: the supervisor renders patroni.yml and runs ha-patroni.service
@@ -17,6 +17,8 @@
 # --consul-port, --consul-ca-file: the local agent's API, HTTPS checked against
 # that CA as components/consul/install.sh sets it up (8501,
 # /etc/ssl/ha-consul-ca.pem); --consul-ca-file '' for an agent on plain HTTP.
+# --broker: the supervisor renders rabbitmq.conf, runs ha-rabbitmq.service and
+# clusters the brokers through Consul (components/rabbitmq/install.sh first).
 # --members-only PORTS: only the cluster's nodes may connect to these TCP ports
 # on this node (the upload gate's: components/members-only).
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
@@ -25,7 +27,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name= address= consul_port=8501 consul_ca_file=/etc/ssl/ha-consul-ca.pem token_file= api_port=8801 root= enable=1 members_only=
 vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service nginx=0 nginx_port=80
-db=none db_peer_network= files=0 folders=/opt/manager/resources
+db=none db_peer_network= files=0 folders=/opt/manager/resources broker=0
 bin_dir="$here/../../build/supervisor"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
     --db) db=$2; shift 2 ;;
     --db-peer-network) db_peer_network=$2; shift 2 ;;
     --files) files=1; shift ;;
+    --broker) broker=1; shift ;;
     --folders) folders=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -87,6 +90,9 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
   fi
   # A crashed peer's connections fail at once, not after a timeout (components/dead-peers).
   echo "dead_peers: { enabled = true; };"
+  if [ "$broker" = 1 ]; then
+    echo "broker: { enabled = true; };"
+  fi
   if [ -n "$members_only" ]; then
     echo "members_only: { enabled = true; ports = \"$members_only\"; };"
   fi

@@ -18,8 +18,10 @@ RenderedConfig render_bootstrap_sql(const std::string& template_text, const Patr
 // strings. The file also holds Consul's keys (kConsulKeyPrefix: the gossip
 // key, the TLS certificate, the ACL tokens), which components/consul/install.sh
 // reads, not Patroni: they are skipped here, except Patroni's own ACL token
-// (kPatroniConsulTokenKey, a UUID; optional: without it Consul has no ACLs).
+// (kPatroniConsulTokenKey, a UUID; optional: without it Consul has no ACLs),
+// and the broker's (kRabbitKeyPrefix: components/rabbitmq/install.sh reads them).
 inline constexpr const char* kConsulKeyPrefix = "consul_";
+inline constexpr const char* kRabbitKeyPrefix = "rabbitmq_";
 inline constexpr const char* kPatroniConsulTokenKey = "consul_acl_patroni";
 struct SecretsParse {
   DbSecrets secrets;

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "components/nginx/decide.hpp"
+#include "components/rabbitmq/decide.hpp"
 #include "components/syncthing/decide.hpp"
 #include "supervisor/loop/components.hpp"
 #include "supervisor/util/json_text.hpp"
@@ -142,6 +143,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"nginx", self_row ? loop::nginx_served_summary(s.nginx) : m.nginx_config},
                        {"vrrp_state", self_row && s.vip.enabled && !s.vip.vrrp_state.empty() ? s.vip.vrrp_state : m.vrrp_state},
                        {"holds_vip", self_row && s.vip.enabled ? s.vip.holds_address : m.holds_vip},
+                       {"broker", self_row ? loop::broker_summary(s) : m.broker_state},
                        {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   // The cluster's nodes without a live member record: down (crashed, cut off,
@@ -154,7 +156,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
     members.push_back({{"name", name}, {"address", node.address}, {"role", "down"}, {"health", health},
                        {"since", ""}, {"leader_epoch", 0}, {"versions", json::object()},
                        {"syncthing_device_id", ""}, {"files", ""}, {"nginx", ""}, {"vrrp_state", ""}, {"holds_vip", false},
-                       {"maintenance", s.kv.maintenance.count(name) > 0}});
+                       {"broker", ""}, {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   if (s.db.enabled) {
     for (auto& m : members) m["db"] = db_member_summary(s.db.cluster, m["name"].get<std::string>());

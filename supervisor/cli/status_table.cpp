@@ -91,6 +91,10 @@ std::string render_status_table(const json& doc) {
   if (member(doc, "members").is_array())
     for (const auto& m : member(doc, "members"))
       any_files = any_files || (member(m, "files").is_string() && !member(m, "files").get<std::string>().empty());
+  bool any_broker = false;
+  if (member(doc, "members").is_array())
+    for (const auto& m : member(doc, "members"))
+      any_broker = any_broker || (member(m, "broker").is_string() && !member(m, "broker").get<std::string>().empty());
   std::vector<std::vector<std::string>> rows{{"NODE", "ADDRESS", "ROLE", "HEALTH", "LEADER EPOCH", "LAST CHANGE"}};
   if (any_vrrp) rows[0].push_back("FLOATING IP");
   if (any_nginx) rows[0].push_back("NGINX");
@@ -98,6 +102,7 @@ std::string render_status_table(const json& doc) {
   const bool any_db = database.is_object();
   if (any_db) rows[0].push_back("DATABASE");
   if (any_files) rows[0].push_back("FILES");
+  if (any_broker) rows[0].push_back("BROKER");
   if (member(doc, "members").is_array()) {
     for (const auto& m : member(doc, "members")) {
       std::string role = text(m, "role");
@@ -112,6 +117,7 @@ std::string render_status_table(const json& doc) {
       if (any_nginx) rows.back().push_back(member(m, "nginx").is_string() ? text(m, "nginx") : "-");
       if (any_db) rows.back().push_back(member(m, "db").is_string() ? text(m, "db") : "-");
       if (any_files) rows.back().push_back(member(m, "files").is_string() ? text(m, "files") : "-");
+      if (any_broker) rows.back().push_back(member(m, "broker").is_string() ? text(m, "broker") : "-");
     }
   }
   if (rows.size() == 1) rows.push_back({"(no live members)", "", "", "", "", ""});
@@ -174,6 +180,20 @@ std::string render_status_table(const json& doc) {
     if (text(nginx, "refused_config") != "-") out << "  refused config: " << text(nginx, "refused_config") << "\n";
     if (text(nginx, "last_error") != "-") out << "  last error: " << text(nginx, "last_error") << "\n";
     print_older_file(out, nginx, "  nginx ");
+  }
+  const json& broker = member(self, "broker");
+  if (broker.is_object()) {
+    out << "broker: " << text(broker, "state") << " (" << text(broker, "node") << "), founded by "
+        << text(broker, "founder") << "\n";
+    if (member(broker, "quorum_queues").is_array())
+      for (const auto& q : member(broker, "quorum_queues")) {
+        std::size_t members = member(q, "members").is_array() ? member(q, "members").size() : 0;
+        std::size_t online = member(q, "online").is_array() ? member(q, "online").size() : 0;
+        out << "  quorum queue " << text(q, "name") << ": leader " << text(q, "leader") << ", " << online << " of "
+            << members << " replicas online, " << text(q, "messages") << " message(s)\n";
+      }
+    for (const char* key : {"founder_error", "read_error", "facts_error", "local_alarm", "cookie_error", "join_error", "forget_error", "last_error"})
+      if (text(broker, key) != "-") out << "  " << key << ": " << text(broker, key) << "\n";
   }
   if (any_db) {
     std::string primary = text(database, "primary");

@@ -8,6 +8,8 @@
 //                                    removed when NAME registers again
 //   PREFIX/intent/maintenance/NAME   operator intent: NAME in maintenance
 //   PREFIX/cluster/state             the leader's published view (fenced write)
+//   PREFIX/broker/seed               the node whose broker founded the broker
+//                                    cluster (create-only: components/rabbitmq)
 // and beside it, outside the tree every node watches (a node's event ring is
 // up to ~150 KB, and no decision reads it):
 //   PREFIX-events/NAME               NAME's ring of events (loop/event_log.hpp)
@@ -28,6 +30,7 @@ struct Keys {
   std::string maintenance_dir() const { return prefix + "/intent/maintenance/"; }
   std::string maintenance(const std::string& name) const { return maintenance_dir() + name; }
   std::string cluster_state() const { return prefix + "/cluster/state"; }
+  std::string broker_seed() const { return prefix + "/broker/seed"; }
   std::string events_dir() const { return prefix + "-events/"; }
 };
 

@@ -76,6 +76,24 @@ bool get_string(const json& o, const char* name, std::string& out, std::string& 
   return true;
 }
 
+// An optional list of strings: absent is empty; anything else is an error.
+bool get_string_list(const json& o, const char* key, std::vector<std::string>& out, std::string& error) {
+  auto it = o.find(key);
+  if (it == o.end()) return true;
+  if (!it->is_array()) {
+    error = std::string(key) + " is not a list";
+    return false;
+  }
+  for (const auto& item : *it) {
+    if (!item.is_string()) {
+      error = std::string(key) + " holds something that is not a string";
+      return false;
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string encode(const MemberRecord& r) {
@@ -93,6 +111,9 @@ std::string encode(const MemberRecord& r) {
   o["vrrp_state"] = r.vrrp_state;
   o["holds_vip"] = r.holds_vip;
   o["vip_settings"] = r.vip_settings;
+  o["broker_state"] = r.broker_state;
+  o["broker_members"] = r.broker_members;
+  o["broker_cookie"] = r.broker_cookie;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return json_text(o);
@@ -112,7 +133,11 @@ MemberDecode decode_member(const std::string& text) {
       !get_string(o, "files_state", r.files_state, out.error, false) ||
       !get_string(o, "nginx_config", r.nginx_config, out.error, false) ||
       !get_string(o, "vrrp_state", r.vrrp_state, out.error, false) ||
-      !get_string(o, "vip_settings", r.vip_settings, out.error, false))
+      !get_string(o, "vip_settings", r.vip_settings, out.error, false) ||
+      !get_string(o, "broker_state", r.broker_state, out.error, false) ||
+      !get_string(o, "broker_cookie", r.broker_cookie, out.error, false) ||
+      !get_string_list(o, "syncthing_peers", r.syncthing_peers, out.error) ||
+      !get_string_list(o, "broker_members", r.broker_members, out.error))
     return out;
   if (r.name.empty()) {
     out.error = "empty name";
@@ -124,19 +149,6 @@ MemberDecode decode_member(const std::string& text) {
     return out;
   }
   r.role = *parsed_role;
-  if (auto it = o.find("syncthing_peers"); it != o.end()) {
-    if (!it->is_array()) {
-      out.error = "syncthing_peers is not a list";
-      return out;
-    }
-    for (const auto& id : *it) {
-      if (!id.is_string()) {
-        out.error = "syncthing_peers holds something that is not a string";
-        return out;
-      }
-      r.syncthing_peers.push_back(id.get<std::string>());
-    }
-  }
   if (auto it = o.find("versions"); it != o.end()) {
     if (!it->is_object()) {
       out.error = "versions is not an object";

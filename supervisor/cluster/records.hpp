@@ -38,6 +38,13 @@ struct MemberRecord {
   std::string vrrp_state;
   bool holds_vip = false;
   std::string vip_settings;  // "vrid 51 198.18.0.100/24": equal on every node, else VRRP cannot work
+  // The message broker here: its state in a few words ("running, 3 of 3
+  // nodes"), the running nodes of its cluster while it answers (a joining
+  // node looks for the founder among them), and its Erlang cookie's
+  // fingerprint (nodes whose cookies differ cannot cluster). Empty: no broker.
+  std::string broker_state;
+  std::vector<std::string> broker_members;
+  std::string broker_cookie;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

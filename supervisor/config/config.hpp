@@ -201,6 +201,29 @@ struct MembersOnlyConfig {
   std::string script_file = "/run/ha-supervisor/members-only.nft";
 };
 
+// The message broker (components/rabbitmq): RabbitMQ clustered through Consul.
+struct BrokerConfig {
+  bool enabled = false;
+  std::string unit = "ha-rabbitmq.service";
+  std::string template_path = "/usr/local/share/ha-supervisor/templates/rabbitmq.conf.mustache";
+  std::string conf_path = "/etc/ha-rabbitmq/rabbitmq.conf";
+  std::string conf_group = "rabbitmq";  // the broker reads the file as this group
+  std::string definitions_file = "/etc/ha-rabbitmq/definitions.json";
+  std::string password_file = "/etc/ha-rabbitmq/supervisor-password";  // the management API's, root only
+  std::string cookie_fingerprint_file = "/etc/ha-rabbitmq/cookie-fingerprint";
+  std::string amqp_address = "0.0.0.0";
+  int amqp_port = 5672;
+  int management_port = 15672;
+  std::string partition_handling = "pause_minority";
+  std::string memory_high_watermark = "0.4";
+  int poll_interval_ms = 1000;
+  int request_timeout_ms = 2000;
+  int unfit_after_ms = 5000;
+  int start_grace_ms = 30000;
+  int stuck_after_ms = 60000;
+  int retry_after_ms = 30000;
+};
+
 struct Config {
   NodeConfig node;
   ConsulConfig consul;
@@ -214,6 +237,7 @@ struct Config {
   FilesConfig files;
   DeadPeersConfig dead_peers;
   MembersOnlyConfig members_only;
+  BrokerConfig broker;
 };
 
 struct ConfigError {

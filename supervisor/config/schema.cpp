@@ -683,6 +683,57 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(members_only.script_file),
        .help = "Where the table's nft script is written before nft loads it (an operator can read it).",
        .format = &kPath},
+
+      // broker.*: components/rabbitmq. What shapes rabbitmq.conf is fixed
+      // at start (the broker reads it at its own start only); the timing can
+      // change live.
+      {HASUP_KEY(broker.enabled),
+       .help = "Run RabbitMQ (components/rabbitmq/install.sh installs it) and cluster it through Consul: the first "
+               "node's broker founds the cluster, every other joins it, a forgotten node is removed."},
+      {HASUP_KEY(broker.unit), .help = "systemd unit of the broker, started by the supervisor."},
+      {.path = "broker.template", .field = [](Config& c) -> auto& { return c.broker.template_path; },
+       .help = "Mustache template of rabbitmq.conf; re-read on SIGHUP.", .reload = Reload::live, .format = &kPath},
+      {HASUP_KEY(broker.conf_path), .help = "rabbitmq.conf the supervisor renders.", .format = &kPath},
+      {HASUP_KEY(broker.conf_group), .help = "Group of rabbitmq.conf (the broker's).", .format = &kUserName},
+      {HASUP_KEY(broker.definitions_file),
+       .help = "The broker's definitions (users, quorum queues), written by install.sh.", .format = &kPath},
+      {HASUP_KEY(broker.password_file),
+       .help = "Password of the ha-supervisor user of the management API (root only; install.sh writes it).",
+       .format = &kPath},
+      {HASUP_KEY(broker.cookie_fingerprint_file),
+       .help = "Fingerprint of this node's Erlang cookie (install.sh writes it), published to compare cookies.",
+       .format = &kPath},
+      {HASUP_KEY(broker.amqp_address),
+       .help = "Address clients connect to (AMQP): 0.0.0.0 serves the floating IP wherever it lands.",
+       .format = &kHost},
+      {HASUP_KEY(broker.amqp_port), .help = "AMQP port.", .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(broker.management_port),
+       .help = "Port of the management API, on 127.0.0.1 only: the supervisor's reads.", .int_ranges = {{1, 65535}}},
+      {HASUP_KEY(broker.partition_handling),
+       .help = "RabbitMQ's cluster_partition_handling: pause_minority (a node in a minority pauses, so a "
+               "partition never passes unnoticed) or autoheal.",
+       .allowed_values = {"pause_minority", "autoheal"}},
+      {HASUP_KEY(broker.memory_high_watermark),
+       .help = "vm_memory_high_watermark.relative: the share of memory past which the broker blocks publishers "
+               "(an alarm, which makes the node unfit for the floating IP).",
+       .allowed_values = {"0.2", "0.3", "0.4", "0.5", "0.6", "0.7"}},
+      {HASUP_KEY(broker.poll_interval_ms), .help = "How often the management API is read, in ms.",
+       .reload = Reload::live, .int_ranges = {{100, 60000}}},
+      {HASUP_KEY(broker.request_timeout_ms), .help = "Longest wait for one management API answer, in ms.",
+       .reload = Reload::live, .int_ranges = {{100, 60000}}},
+      {HASUP_KEY(broker.unfit_after_ms),
+       .help = "A broker whose management API has not answered for this long makes the node unfit for the floating "
+               "IP, in ms: one slow answer (the API waits on a peer that just crashed) is not a broker gone.",
+       .reload = Reload::live, .int_ranges = {{0, 600000}}},
+      {HASUP_KEY(broker.start_grace_ms),
+       .help = "How long a starting broker may be silent before status says so, in ms.", .reload = Reload::live,
+       .int_ranges = {{1000, 600000}}},
+      {HASUP_KEY(broker.stuck_after_ms),
+       .help = "A broker silent this long with its unit up, while this node reaches Consul's quorum, is stuck "
+               "(paused in a minority that healed) and restarted, in ms.",
+       .reload = Reload::live, .int_ranges = {{5000, 3600000}}},
+      {HASUP_KEY(broker.retry_after_ms), .help = "Wait before a failed join or forget is tried again, in ms.",
+       .reload = Reload::live, .int_ranges = {{1000, 3600000}}},
   };
 #undef HASUP_KEY
 }

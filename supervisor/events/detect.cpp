@@ -21,6 +21,7 @@ EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const Event
   f.nginx_config = record.nginx_config;
   f.files_state = record.files_state;
   f.files_trouble = loop::files_trouble(s.files);
+  f.broker_state = record.broker_state;
   if (s.db.enabled && s.db.cluster_known) {
     f.db_known = true;
     f.db_primary = s.db.cluster.primary;
@@ -62,6 +63,9 @@ EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const Event
   else if (!s.vip.filter_error.empty()) f.errors["floating-ip"] = "VRRP filter: " + s.vip.filter_error;
   if (!s.members_only.error.empty()) f.errors["members-only"] = s.members_only.error;
   if (!s.dead_peers.error.empty()) f.errors["dead-peers"] = s.dead_peers.error;
+  if (!s.broker.join_error.empty()) f.errors["broker"] = "join: " + s.broker.join_error;
+  else if (!s.broker.forget_error.empty()) f.errors["broker"] = "forget: " + s.broker.forget_error;
+  else if (!s.broker.last_error.empty()) f.errors["broker"] = s.broker.last_error;
   return f;
 }
 
@@ -167,6 +171,15 @@ void files_events(const EventFacts& b, const EventFacts& a, std::vector<Detected
     out.push_back({"files", "state", "files: " + after, "", settled(b, a)});
 }
 
+// The broker's cluster as this node's broker sees it: a member lost or back,
+// a broker silent (paused in a minority, stopped) or running again.
+void broker_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
+  if (b.broker_state == a.broker_state || a.broker_state.empty()) return;
+  const bool trouble = a.broker_state.rfind("running", 0) != 0;
+  out.push_back({"broker", "state", "broker: " + a.broker_state + (b.broker_state.empty() ? "" : " (was: " + b.broker_state + ")"),
+                 "", trouble && settled(b, a)});
+}
+
 // The leader's: who is a member (as it publishes them).
 void cluster_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
   // The leader says it, once for the cluster; not at start (everything is new then).
@@ -213,6 +226,7 @@ std::vector<Detected> detect(const EventFacts& before, const EventFacts& after) 
   writable_events(before, after, out);
   nginx_events(before, after, out);
   files_events(before, after, out);
+  broker_events(before, after, out);
   cluster_events(before, after, out);
   intent_events(before, after, out);
   error_events(before, after, out);

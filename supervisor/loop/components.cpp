@@ -8,6 +8,8 @@
 #include "components/nginx/status.hpp"
 #include "components/postgres/decide.hpp"
 #include "components/postgres/status.hpp"
+#include "components/rabbitmq/decide.hpp"
+#include "components/rabbitmq/status.hpp"
 #include "components/syncthing/decide.hpp"
 #include "components/syncthing/status.hpp"
 
@@ -24,6 +26,8 @@ const std::vector<ComponentParts>& components() {
        dead_peers_status, nullptr},
       {"members_only", [](const Snapshot& s) { return s.members_only.enabled; }, decide_members_only,
        members_only_problem, members_only_status, nullptr},
+      {"broker", [](const Snapshot& s) { return s.broker.enabled; }, decide_broker, broker_problem, broker_status,
+       publish_broker},
   };
   return list;
 }

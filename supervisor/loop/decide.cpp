@@ -48,6 +48,12 @@ std::string to_string(Job job) {
     case Job::apply_dead_peers: return "apply-dead-peers";
     case Job::resync_consul_agent: return "resync-consul-agent";
     case Job::apply_members_only: return "apply-members-only";
+    case Job::apply_broker_conf: return "apply-broker-conf";
+    case Job::start_broker: return "start-broker";
+    case Job::restart_broker: return "restart-broker";
+    case Job::claim_broker_seed: return "claim-broker-seed";
+    case Job::join_broker_cluster: return "join-broker-cluster";
+    case Job::forget_broker_node: return "forget-broker-node";
   }
   return "unknown";
 }

@@ -6,6 +6,7 @@
 #include "components/nginx/driver.hpp"
 #include "components/patroni/backend.hpp"
 #include "components/postgres/driver.hpp"
+#include "components/rabbitmq/driver.hpp"
 #include "components/stolon/backend.hpp"
 #include "components/syncthing/driver.hpp"
 
@@ -30,6 +31,7 @@ std::vector<std::unique_ptr<Driver>> make_drivers(DriverContext& ctx) {
   if (c.files.enabled) drivers.push_back(std::make_unique<syncthing::FilesDriver>(ctx));
   if (c.dead_peers.enabled) drivers.push_back(std::make_unique<dead_peers::DeadPeersDriver>(ctx));
   if (c.members_only.enabled) drivers.push_back(std::make_unique<members_only::MembersOnlyDriver>(ctx));
+  if (c.broker.enabled) drivers.push_back(std::make_unique<rabbitmq::BrokerDriver>(ctx));
   return drivers;
 }
 

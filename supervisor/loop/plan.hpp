@@ -175,12 +175,49 @@ struct ApplyMembersOnly {
   bool operator==(const ApplyMembersOnly&) const = default;
 };
 
+// The message broker (components/rabbitmq/driver).
+struct ApplyBrokerConf {
+  static constexpr Job job = Job::apply_broker_conf;
+  std::string text;    // the whole rabbitmq.conf
+  bool start = false;  // start the unit once written (it is not running)
+  bool operator==(const ApplyBrokerConf&) const = default;
+};
+struct StartBroker {
+  static constexpr Job job = Job::start_broker;
+  bool operator==(const StartBroker&) const = default;
+};
+struct RestartBroker {
+  static constexpr Job job = Job::restart_broker;
+  std::string why;
+  bool operator==(const RestartBroker&) const = default;
+};
+// Create-only in Consul: the first node to ask founds the broker cluster.
+struct ClaimBrokerSeed {
+  static constexpr Job job = Job::claim_broker_seed;
+  rabbitmq::BrokerSeed seed;
+  bool operator==(const ClaimBrokerSeed&) const = default;
+};
+// This node's broker (alone, empty) joins the cluster of the broker at `address`.
+struct JoinBrokerCluster {
+  static constexpr Job job = Job::join_broker_cluster;
+  std::string address;  // a running member's address (an IPv4 literal)
+  std::string node;     // its node name, for the log
+  bool operator==(const JoinBrokerCluster&) const = default;
+};
+// The broker cluster forgets rabbit@address, a node gone for good.
+struct ForgetBrokerNode {
+  static constexpr Job job = Job::forget_broker_node;
+  std::string address;
+  bool operator==(const ForgetBrokerNode&) const = default;
+};
+
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
                             ResyncConsulAgent, SetVipFault,
                             SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
-                            StartSyncthing, ApplyDeadPeers, ApplyMembersOnly>;
+                            StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
+                            RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

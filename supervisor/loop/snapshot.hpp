@@ -16,6 +16,7 @@
 #include "supervisor/consul/types.hpp"
 #include "components/nginx/view.hpp"
 #include "components/postgres/view.hpp"
+#include "components/rabbitmq/view.hpp"
 #include "components/syncthing/view.hpp"
 #include "components/systemd/unit_state.hpp"
 #include "supervisor/cluster/records.hpp"
@@ -29,7 +30,9 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  start_keepalived, register_node, apply_nginx_conf, start_nginx,
                  apply_patroni_conf, start_patroni, set_vip_preference, bootstrap_stolon,
                  start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter, remember_nodes,
-                 apply_dead_peers, resync_consul_agent, apply_members_only };
+                 apply_dead_peers, resync_consul_agent, apply_members_only,
+                 apply_broker_conf, start_broker, restart_broker, claim_broker_seed, join_broker_cluster,
+                 forget_broker_node };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -155,6 +158,7 @@ struct Snapshot {
   FilesView files;
   DeadPeersView dead_peers;
   MembersOnlyView members_only;
+  BrokerView broker;
 };
 
 }  // namespace hasup::loop

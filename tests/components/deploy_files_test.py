@@ -1242,7 +1242,7 @@ BREAKS = [
      "duplicate key 'floating_ip'"),
     ('unprovision-node forgets a component provision-node installs',
      replace_in('scripts/unprovision-node', 'syncthing patroni', 'patroni'),
-     "scripts/unprovision-node: removes ha-supervisor upload-gate rest-service patroni"),
+     "scripts/unprovision-node: removes ha-supervisor upload-gate rest-service rabbitmq patroni"),
     ('a blueprint command is not valid shell',
      replace_in('blueprints/types/ha-manager-types.yaml', "' --name '", "' --name \"'"),
      'fails in a shell'),

@@ -17,6 +17,11 @@ on_failure_show_state() {
   for n in n1 n2 n3; do
     "$lab" exec "$n" timeout 5 hactl status 2>&1 | head -40 | sed "s/^/    $n: /"
   done
+  # The brokers' own words on what they saw (a pause in a minority, a node down).
+  for n in n1 n2 n3; do
+    timeout 5 "$lab" exec "$n" journalctl --no-pager -o short-precise --since=-120s -u ha-rabbitmq 2>/dev/null |
+      grep -E 'minority|partition|pausing|paused|down|Stopping|Starting|leader|refused|error' | tail -8 | sed "s/^/    broker $n: /"
+  done
   vip_history
 }
 # The floating IP's last events on every node, oldest first, as "why:" lines
@@ -156,6 +161,51 @@ same_everywhere() {  # same_everywhere ID NODE...: present and equal on every no
 check "hactl status: every node's files are in sync with its 2 peers (syncthing)" wait_for 20 bash -c \
   "[ \"\$('$lab' exec n1 hactl status | grep -cE '^n[1-3] .*in sync, 2/2 peers')\" = 3 ]"
 check "the uploaded blueprint's archive reaches every node with the same bytes" wait_for 15 same_everywhere lab-bp n1 n2 n3
+
+# --- the message broker (components/rabbitmq) -----------------------------------
+broker_secrets="$top/.run/lab/db-secrets"
+broker_check="$top/tests/lab/broker_check.py"
+brokers_clustered() {  # brokers_clustered N NODE...: each NODE's broker runs in a cluster of N, all running
+  local count=$1 n; shift
+  for n in "$@"; do
+    in_node "$n" hactl status 2>/dev/null | grep "^broker: running, $count of $count nodes " >/dev/null || return 1
+  done
+}
+t0=$(date +%s%N)
+check "the brokers form one cluster: every manager's broker runs with 3 of 3 nodes" wait_for 90 brokers_clustered 3 n1 n2 n3
+echo "    clustered $(( ($(date +%s%N) - t0) / 1000000 )) ms into this check"
+founded_once() {
+  local key founder n
+  key=$(consul_call n1 operator GET /v1/kv/ha-supervisor/broker/seed?raw) || return 1
+  founder=$(python3 -c 'import json, sys; print(json.loads(sys.argv[1])["node"])' "$key") || return 1
+  echo "    founder in Consul: $key"
+  for n in n1 n2 n3; do
+    in_node "$n" hactl status 2>/dev/null | grep "^broker: .*, founded by $founder (rabbit@" >/dev/null || return 1
+  done
+}
+check "... founded once: every node names the founder Consul's create-only key holds" founded_once
+qq_everywhere() {  # the manager's durable queue: a quorum queue with a replica on every manager, all online
+  in_node n1 hactl status 2>/dev/null | grep "^  quorum queue cloudify.management: leader rabbit@198.18.0.1[1-3], 3 of 3 replicas online" >/dev/null
+}
+check "... the manager's durable queue is a quorum queue with a replica on every manager, all online" wait_for 20 qq_everywhere
+check "... hactl status shows the broker of every node (BROKER column)" bash -c \
+  "[ \$('$lab' exec n2 hactl status | grep -cE '^n[1-3] .*running, 3 of 3 nodes') = 3 ]"
+broker_refusals() {
+  # A stranger (c1) neither reaches the Erlang ports (members-only) nor the
+  # management API (loopback), and AMQP wants a password.
+  ! "$lab" exec c1 timeout 3 bash -c 'exec 3<>/dev/tcp/198.18.0.11/25672' 2>/dev/null &&
+  ! "$lab" exec c1 timeout 3 bash -c 'exec 3<>/dev/tcp/198.18.0.11/4369' 2>/dev/null &&
+  ! "$lab" exec c1 timeout 3 bash -c 'exec 3<>/dev/tcp/198.18.0.11/15672' 2>/dev/null &&
+  in_node n2 timeout 3 bash -c 'exec 3<>/dev/tcp/198.18.0.11/25672' &&
+  "$lab" exec c1 /usr/bin/python3 -c '
+import pika, sys
+try:
+    pika.BlockingConnection(pika.ConnectionParameters("198.18.0.100", credentials=pika.PlainCredentials("manager", "wrong")))
+except pika.exceptions.ProbableAuthenticationError:
+    sys.exit(0)
+sys.exit(1)'
+}
+check "... c1 cannot reach the brokers' Erlang ports or management API (n2 can), and a wrong AMQP password is refused" broker_refusals
 # The two writers of the resources folder (the REST stand-in and syncthing,
 # each its own user) share its group: what one wrote, on any node, the other
 # may replace or delete.
@@ -392,6 +442,12 @@ doubles=0
 for _ in $(seq 20); do h=$(holders); [ "${h// /}" = "$h" ] || doubles=$((doubles + 1)); sleep 0.1; done
 check "steady state: never two holders (20 samples)" [ "$doubles" -eq 0 ]
 holder=$(holders)
+# Confirmed publishes to a quorum queue through the floating IP, from before
+# the crash until after it: none may be lost.
+broker_log=$(mktemp) broker_out=$(mktemp)
+"$lab" exec c1 "$broker_check" publish "$vip" "$broker_secrets" lab-check 25 "$broker_log" >"$broker_out" 2>&1 &
+publisher=$!
+sleep 3
 t0=$(date +%s%N)
 "$lab" crash "$holder" >/dev/null
 check "crash of the holder: the floating IP answers on another node within 5 s" wait_for 5 vip_answers
@@ -419,6 +475,12 @@ live_nodes_fit() {
   awk -v h="$holder" '$1 ~ /^n[1-3]$/ && $1 != h && / primary TL/ { found = 1 } END { exit !found }' <<<"$table"
 }
 wait_for 30 live_nodes_fit
+wait "$publisher"
+sed 's/^/    /' "$broker_out"
+consumed=$("$lab" exec c1 "$broker_check" consume "$vip" "$broker_secrets" lab-check "$broker_log" 2>&1); rc=$?
+printf '%s\n' "$consumed" | sed 's/^/    /'
+check "broker: every publish confirmed through the floating IP across the holder's crash is consumed (0 lost)" [ $rc -eq 0 ]
+rm -f "$broker_log" "$broker_out"
 moved_to=$(holders)
 "$lab" restart "$holder" >/dev/null
 wait_for 30 healthy "$holder" >/dev/null
@@ -688,6 +750,7 @@ joined=$(mktemp)
 sed 's/^/    /' "$joined"
 check "join: an upload through the floating IP is acknowledged and reaches n4, as every node" [ $rc -eq 0 ]
 rm -f "$joined"
+check "join: n4's broker joins the cluster (4 of 4 on every node)" wait_for 60 brokers_clustered 4 n1 n2 n3 n4
 "$lab" leave n4 >/dev/null 2>&1
 check "leave: n4 is forgotten and no keepalived.conf lists it any more" wait_for 10 peers_have 198.18.0.14 no
 check "leave: no node's syncthing lists n4 any more" wait_for 10 bash -c \
@@ -698,6 +761,8 @@ check "leave: n4's Consul server is out of Raft (the three left keep their quoru
   [ "$(raft_voters)" = "consul-n1 consul-n2 consul-n3 " ]
 check "leave: no node's pg_hba.conf admits n4's address any more" wait_for 10 bash -c \
   "for n in n1 n2 n3; do ! '$lab' exec \$n grep -q 198.18.0.14 /var/lib/ha-patroni/data/pg_hba.conf || exit 1; done"
+check "leave: the leader has the broker cluster forget n4's broker (3 of 3 again on every node)" \
+  wait_for 60 brokers_clustered 3 n1 n2 n3
 kill "$sampler"; wait "$sampler" 2>/dev/null
 check "join and leave: no flap, the IP stayed on $before_holder ($(wc -l <"$samples") samples)" \
   bash -c "[ -s '$samples' ] && ! grep -vx '$before_holder' '$samples' >/dev/null"

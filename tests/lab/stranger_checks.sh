@@ -73,7 +73,7 @@ gate_members_only() {
   [ "$code" = 200 ] || { echo "    n2 -> n1's gate: HTTP $code (a member must get through)"; ok=1; }
   code=$("$lab" exec c1 curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$vip/api/v3.1/status")
   [ "$code" = 200 ] || { echo "    c1 -> the floating IP: HTTP $code"; ok=1; }
-  "$lab" exec n1 nft list table ip ha_supervisor_members_only | grep -E 'tcp dport 8100 ip saddr != \{ 198\.18\.0\.11, 198\.18\.0\.12, 198\.18\.0\.13 \} counter packets [1-9]' >/dev/null ||
+  "$lab" exec n1 nft list table ip ha_supervisor_members_only | grep -E 'tcp dport (8100|\{ ([0-9]+, )*8100(, [0-9]+)* \}) ip saddr != \{ 198\.18\.0\.11, 198\.18\.0\.12, 198\.18\.0\.13 \} counter packets [1-9]' >/dev/null ||
     { echo "    n1's members-only table did not count c1's packets:"; "$lab" exec n1 nft list table ip ha_supervisor_members_only | sed 's/^/      /'; ok=1; }
   return $ok
 }

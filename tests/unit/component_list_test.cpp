@@ -23,11 +23,14 @@ config::Config everything_enabled() {
   c.files.enabled = true;
   c.dead_peers.enabled = true;
   c.members_only.enabled = true;
+  c.broker.enabled = true;
   // Nothing is read from the machine's /etc: every file the drivers read at
   // construction is absent, which they report and go on.
   c.vip.template_path = c.nginx.template_path = c.nginx.conf_path = "/nonexistent/ha-supervisor-test";
   c.db.patroni_template = c.db.bootstrap_template = c.db.secrets_file = "/nonexistent/ha-supervisor-test";
   c.db.patroni_conf = c.db.bootstrap_sql = "/nonexistent/ha-supervisor-test";
+  c.broker.template_path = c.broker.conf_path = c.broker.password_file = "/nonexistent/ha-supervisor-test";
+  c.broker.cookie_fingerprint_file = "/nonexistent/ha-supervisor-test";
   return c;
 }
 
@@ -66,6 +69,7 @@ TEST(ComponentList, ADisabledComponentHasNoDriver) {
   config.files.enabled = false;
   config.dead_peers.enabled = false;
   config.members_only.enabled = false;
+  config.broker.enabled = false;
   EXPECT_EQ(driver_names(config), (std::vector<std::string>{"vip", "db"}));
 }
 
@@ -74,7 +78,8 @@ TEST(ComponentList, ADisabledComponentHasNoDriver) {
 TEST(ComponentList, TheStatusDocumentHasASectionPerEnabledComponent) {
   Snapshot s;
   s.self = "n1";
-  s.vip.enabled = s.nginx.enabled = s.db.enabled = s.files.enabled = s.dead_peers.enabled = s.members_only.enabled = true;
+  s.vip.enabled = s.nginx.enabled = s.db.enabled = s.files.enabled = s.dead_peers.enabled = s.members_only.enabled =
+      s.broker.enabled = true;
   Plan plan;
   auto doc = api::cluster_document(s, plan);
   for (const auto& component : components())

@@ -551,7 +551,14 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n"
       "dead_peers: { enabled = true; nft = \"/b/nft2\"; script_file = \"/r/dp.nft\";\n"
       "  consul_serf_port = 8302; consul_server_port = 8299; };\n"
-      "members_only: { enabled = true; ports = \"8100,8443\"; nft = \"/b/nft3\"; script_file = \"/r/mo.nft\"; };\n");
+      "members_only: { enabled = true; ports = \"8100,8443\"; nft = \"/b/nft3\"; script_file = \"/r/mo.nft\"; };\n"
+      "broker: { enabled = true; unit = \"b.service\"; template = \"/t/r\"; conf_path = \"/e/r.conf\";\n"
+      "  conf_group = \"rmq\"; definitions_file = \"/e/d.json\"; password_file = \"/e/p\";\n"
+      "  cookie_fingerprint_file = \"/e/c\"; amqp_address = \"198.51.100.7\"; amqp_port = 5673;\n"
+      "  management_port = 15673; partition_handling = \"autoheal\"; memory_high_watermark = \"0.5\";\n"
+      "  poll_interval_ms = 500; request_timeout_ms = 1500; unfit_after_ms = 4000; start_grace_ms = 20000;\n"
+      "  stuck_after_ms = 90000;\n"
+      "  retry_after_ms = 10000; };\n");
   ASSERT_TRUE(result.config) << all_errors(result);
   const auto& c = *result.config;
   EXPECT_EQ(c.db.backend, "patroni");
@@ -640,6 +647,10 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.members_only.ports, "8100,8443");
   EXPECT_EQ(c.members_only.nft, "/b/nft3");
   EXPECT_EQ(c.members_only.script_file, "/r/mo.nft");
+  EXPECT_TRUE(c.broker.enabled);
+  EXPECT_EQ(c.broker.template_path, "/t/r");
+  EXPECT_EQ(c.broker.partition_handling, "autoheal");
+  EXPECT_EQ(c.broker.stuck_after_ms, 90000);
   // Every key differs from its default except token_file and ca_file (each
   // names a file the load reads: ConfigTokenTest, ConfigCaFileTest): the
   // test above really covers the whole schema.
@@ -786,7 +797,10 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
                                             "nginx.upstream_read_timeout_s",
                                             "db.probe_interval_ms", "db.probe_timeout_ms", "db.unfit_after_ms",
                                            "files.poll_interval_ms", "files.unfit_after_ms",
-                                           "files.conflict_scan_interval_ms"}));
+                                           "files.conflict_scan_interval_ms", "broker.template",
+                                            "broker.poll_interval_ms", "broker.request_timeout_ms", "broker.unfit_after_ms",
+                                            "broker.start_grace_ms",
+                                            "broker.stuck_after_ms", "broker.retry_after_ms"}));
 }
 
 // Help text is wrapped; joining the wrapped lines gives it back.

@@ -1,0 +1,189 @@
+#include "components/rabbitmq/decide.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "supervisor/util/host_name.hpp"
+
+namespace hasup::loop {
+
+using cluster::Role;
+using rabbitmq::BrokerFacts;
+
+namespace {
+
+std::string append(std::string note, const std::string& more) {
+  if (more.empty()) return note;
+  return note.empty() ? more : note + "; " + more;
+}
+
+std::string seconds_text(std::chrono::milliseconds d) { return std::to_string(d.count() / 1000) + " s"; }
+
+const UnitView* unit_of(const Snapshot& s) {
+  auto it = s.units.find(s.broker.unit);
+  return it == s.units.end() ? nullptr : &it->second;
+}
+
+// A read that answered in this cycle's view: the only kind a cluster change may rest on.
+const BrokerFacts* fresh_facts(const BrokerView& b) {
+  return b.facts && b.read_error.empty() && b.facts_error.empty() ? &*b.facts : nullptr;
+}
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// In the founder's cluster: its node list holds the seed, or any other node
+// (a broker clustered with others is never joined elsewhere: that resets it).
+bool in_seed_cluster(const BrokerFacts& f, const rabbitmq::BrokerSeed& seed) {
+  return f.node == seed.broker || f.find(seed.broker) || f.nodes.size() > 1;
+}
+
+// A live member whose broker runs in the founder's cluster and answers: the
+// seed itself first, else any other (the founder may be down for good).
+const cluster::MemberRecord* join_target(const Snapshot& s, const rabbitmq::BrokerSeed& seed) {
+  const cluster::MemberRecord* target = nullptr;
+  for (const auto& [name, m] : s.kv.members) {
+    if (name == s.self || !contains(m.broker_members, seed.broker) || !is_ipv4_literal(m.address)) continue;
+    if (name == seed.node) return &m;
+    if (!target) target = &m;
+  }
+  return target;
+}
+
+bool retry_due(const std::optional<std::chrono::milliseconds>& since_failed, std::chrono::milliseconds after) {
+  return !since_failed || *since_failed >= after;
+}
+
+std::string decide_seed(Plan& plan, const Snapshot& s, const BrokerFacts& f) {
+  const BrokerView& b = s.broker;
+  if (!b.seed_known) return "broker: waiting for Consul's answer on the cluster's founder";
+  if (!b.seed_error.empty()) return "broker: the founder key in Consul is unreadable (" + b.seed_error + "): not acted on";
+  if (!b.seed) {
+    // Create-only in Consul: of nodes that ask at once, one founds.
+    if (!s.consul.quorum_reachable) return "broker: no founder yet; waiting for Consul's quorum";
+    if (want(plan, s, ClaimBrokerSeed{{s.self, f.node}})) return "broker: founding the cluster (" + f.node + ")";
+    return "broker: founding the cluster";
+  }
+  const auto& seed = *b.seed;
+  if (in_seed_cluster(f, seed)) return {};
+  // Alone, and not the founder: join the founder's cluster, if nothing is lost by it.
+  const cluster::MemberRecord* target = join_target(s, seed);
+  if (!target) return "broker: alone; no member of " + seed.node + "'s cluster answers yet to join";
+  if (!b.cookie_fingerprint.empty() && !target->broker_cookie.empty() && target->broker_cookie != b.cookie_fingerprint)
+    return "broker: alone; its Erlang cookie differs from " + target->name +
+           "'s, so it cannot join (the secrets file on this node differs from the cluster's: data is never wiped to fix it)";
+  if (f.messages > 0)
+    return "broker: alone, holding " + std::to_string(f.messages) +
+           " message(s): not joining " + seed.node + "'s cluster, which would delete them (an operator decides)";
+  if (!retry_due(b.since_join_failed, b.retry_after))
+    return "broker: the join failed (" + b.join_error + "); trying again within " + seconds_text(b.retry_after);
+  if (want(plan, s, JoinBrokerCluster{target->address, target->name}))
+    return "broker: alone; joining the cluster through " + target->name + " (" +
+           rabbitmq::broker_name_of(target->address) + ")";
+  return "broker: joining the cluster";
+}
+
+// The leader removes from the broker cluster a node that is no longer one of
+// the cluster's nodes (an operator forgot it) once its broker is down.
+std::string decide_forget(Plan& plan, const Snapshot& s, const BrokerFacts& f) {
+  if (plan.role != Role::leader || !s.kv.known || s.known.nodes.empty()) return {};
+  std::set<std::string> addresses;
+  for (const auto& [name, node] : s.known.nodes) addresses.insert(node.address);
+  for (const auto& n : f.nodes) {
+    auto address = rabbitmq::address_of_broker(n.name);
+    if (n.name == f.node || n.running || !address || addresses.count(*address)) continue;
+    if (!retry_due(s.broker.since_forget_failed, s.broker.retry_after))
+      return "broker: forgetting " + n.name + " failed (" + s.broker.forget_error + "); trying again later";
+    if (want(plan, s, ForgetBrokerNode{*address})) return "broker: " + n.name + " left the cluster for good: forgetting it";
+    return {};
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string broker_summary(const Snapshot& s) {
+  const BrokerView& b = s.broker;
+  if (!b.enabled) return {};
+  const UnitView* unit = unit_of(s);
+  if (unit && !unit->running_or_starting()) return "stopped (" + unit->active_state + ")";
+  // No running count of seconds: the member record is written again whenever this changes.
+  if (!b.read_error.empty()) return "silent: " + b.read_error;
+  if (!b.local_alarm.empty()) return "alarm: " + b.local_alarm;
+  if (!b.facts) return "starting";
+  return "running, " + std::to_string(b.facts->running().size()) + " of " + std::to_string(b.facts->nodes.size()) +
+         " nodes";
+}
+
+std::string broker_problem(const Snapshot& s) {
+  const BrokerView& b = s.broker;
+  if (!b.enabled) return {};
+  const UnitView* unit = unit_of(s);
+  if (unit && !unit->running_or_starting()) return "broker " + unit->active_state;
+  // A silent broker is starting, or paused in a minority (pause_minority stops its listeners).
+  if (!b.read_error.empty() && b.silent_for >= b.unfit_after) return "broker not answering";
+  if (!b.local_alarm.empty()) return "broker alarm";
+  if (!b.facts) return b.read_error.empty() ? "" : "broker not answering";
+  const BrokerFacts& f = *b.facts;
+  if (const auto* self = f.self()) {
+    if (self->memory_alarm) return "broker memory alarm";
+    if (self->disk_alarm) return "broker disk alarm";
+    if (!self->partitions.empty()) return "broker partitioned from " + self->partitions.front();
+  }
+  if (b.seed && !in_seed_cluster(f, *b.seed)) return "broker outside the cluster";
+  return {};
+}
+
+std::string decide_broker(Plan& plan, const Snapshot& s) {
+  const BrokerView& b = s.broker;
+  if (!b.enabled || s.shutting_down) return {};
+  if (!b.template_error.empty()) return "broker: " + b.template_error;
+  auto rendered = rabbitmq::render_broker_conf(b.template_text, b.conf_model);
+  if (!rendered.error.empty()) return "broker: rabbitmq.conf not rendered: " + rendered.error;
+  const UnitView* unit = unit_of(s);
+  const bool running = unit && unit->running_or_starting();
+  if (b.conf_file != rendered.text) {
+    // rabbitmq.conf is read at start only: a running broker takes it at its next start.
+    if (want(plan, s, ApplyBrokerConf{rendered.text, s.units_connected && unit && !running}))
+      return running ? "broker: rabbitmq.conf changed (taken at the broker's next start)" : "broker: writing rabbitmq.conf";
+    return "broker: writing rabbitmq.conf";
+  }
+  if (!s.units_connected || !unit) return "broker: waiting for systemd";
+  if (!running) {
+    if (s.busy.count(Job::join_broker_cluster) || s.busy.count(Job::restart_broker)) return {};
+    if (want(plan, s, StartBroker{})) return "broker: starting " + b.unit + " (" + unit->active_state + ")";
+    return {};
+  }
+  if (!b.read_error.empty()) {
+    // Silent with its unit up: starting, or paused in a minority, which
+    // ends by itself when the partition heals. Restarted only when nothing
+    // listens (a slow answer is a busy broker, not a stuck one) for
+    // stuck_after, while this node reaches Consul's quorum (so it is not
+    // the one cut off) and another node's broker runs in the cluster.
+    bool peers_run = false;
+    for (const auto& [name, m] : s.kv.members) peers_run = peers_run || (name != s.self && !m.broker_members.empty());
+    if (!b.refused || b.silent_for < b.stuck_after || !s.consul.quorum_reachable || !peers_run ||
+        s.busy.count(Job::join_broker_cluster))
+      // No count of seconds here: the reason is logged whenever it changes.
+      return b.silent_for < b.start_grace ? std::string{} : "broker: silent (" + b.read_error + ")";
+    if (want(plan, s, RestartBroker{"nothing listens for " + seconds_text(b.silent_for) +
+                                    " while Consul's quorum answers and other brokers run"}))
+      return "broker: nothing listens for " + seconds_text(b.silent_for) +
+             " while this node reaches Consul's quorum and other brokers run: restarting it";
+    return {};
+  }
+  if (!b.facts_error.empty() || !b.facts)
+    return b.facts_error.empty() ? "" : "broker: the cluster view is stale (" + b.facts_error + ")";
+  const BrokerFacts* f = fresh_facts(b);
+  std::string note = decide_seed(plan, s, *f);
+  return append(note, decide_forget(plan, s, *f));
+}
+
+void publish_broker(const Snapshot& s, cluster::MemberRecord& r) {
+  r.broker_state = broker_summary(s);
+  r.broker_cookie = s.broker.enabled ? s.broker.cookie_fingerprint : "";
+  if (const BrokerFacts* f = fresh_facts(s.broker)) r.broker_members = f->running();
+}
+
+}  // namespace hasup::loop
