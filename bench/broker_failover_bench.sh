@@ -65,6 +65,7 @@ single_down() {
 }
 trap 'single_down; "$lab" down >/dev/null 2>&1' EXIT
 mkdir -p "$single/mnesia" "$single/home"
+chmod 0755 "$work"  # the broker runs as rabbitmq: it must reach its folder (the logs stay root's)
 ip netns add "$bench_ns" && ip -n "$bench_ns" link set lo up
 printf 'listeners.tcp.1 = 127.0.0.1:5672\nload_definitions = %s/definitions.json\nlog.console = false\nlog.file = false\n' \
   "$single" >"$single/rabbitmq.conf"
@@ -89,6 +90,8 @@ for _ in $(seq 120); do
   ip netns exec "$bench_ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null && break
   sleep 0.5
 done
+ip netns exec "$bench_ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null ||
+  { echo "the single broker did not start: $single/server.log says:"; tail -5 "$single/server.log"; }
 ip netns exec "$bench_ns" "$check" publish 127.0.0.1 "$secrets" bench-throughput 10 "$work/single.log" |
   sed 's/^/one broker alone, on loopback: /'
 single_down

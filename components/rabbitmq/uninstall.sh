@@ -14,6 +14,8 @@ rm -rf /etc/ha-rabbitmq /usr/local/lib/ha-rabbitmq
 if [ "$data" = remove ]; then
   # Debian's package made the directory and a cookie of its own: they stay as it left them.
   find /var/lib/rabbitmq/mnesia -mindepth 1 -delete 2>/dev/null || true
+  # What an Erlang VM that aborted (a start that failed) left behind.
+  rm -f /var/lib/rabbitmq/erl_crash.dump
   if [ -f /var/lib/rabbitmq/.erlang.cookie.debian ]; then
     mv -f /var/lib/rabbitmq/.erlang.cookie.debian /var/lib/rabbitmq/.erlang.cookie
   else

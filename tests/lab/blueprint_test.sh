@@ -67,13 +67,13 @@ only_data_left() {
   local n changes
   for n in n1 n2 n3; do
     changes=$("$lab" disk-changes "$n" | grep '^>' | awk '{print $2}' |
-      grep -vE '^/(var/lib/(consul|ha-patroni|ha-syncthing|ha-supervisor)|opt/manager|etc/(passwd|group|shadow|gshadow)$)' || true)
+      grep -vE '^/(var/lib/(consul|ha-patroni|ha-syncthing|ha-supervisor|rabbitmq)|opt/manager|etc/(passwd|group|shadow|gshadow)$)' || true)
     [ -z "$changes" ] || { echo "$n keeps more than its data: $changes"; return 1; }
     "$lab" exec "$n" sh -c 'ls /opt/manager/resources/blueprints/bp-before-1* >/dev/null' ||
       { echo "$n: the uploaded files are gone"; return 1; }
   done
 }
-check "only the data is left (database, Consul, files, syncthing's identity, their users)" only_data_left
+check "only the data is left (database, Consul, files, syncthing's identity, the broker's cluster and messages, their users)" only_data_left
 
 # ---- a failed install on one machine, then install again ----------------------------------
 "$lab" exec n2 touch /etc/ha-upload-gate   # a file where install.sh makes a directory

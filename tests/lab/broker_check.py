@@ -83,7 +83,10 @@ def consume(host, secrets, queue, log_path):
     with open(log_path) as f:
         confirmed = {int(line.split()[1]) for line in f if line.startswith("confirmed ")}
     seen, duplicates = set(), 0
-    for attempt in range(30):
+    # A queue without a leader (its Raft majority still catching up) refuses
+    # reads for a while: that is unavailability, not loss. Up to 120 s.
+    started, failures = time.monotonic(), 0
+    for attempt in range(120):
         try:
             connection, channel = connect(host, secrets, queue)
             while True:
@@ -97,10 +100,13 @@ def consume(host, secrets, queue, log_path):
             connection.close()
             break
         except Exception as e:
-            print(f"consume: {e!r}; trying again")
+            failures += 1
+            if failures <= 3 or failures % 10 == 0:
+                print(f"consume: {e!r}; trying again")
             time.sleep(1)
     lost = sorted(confirmed - seen)
     print(f"confirmed {len(confirmed)}, consumed {len(seen)} distinct, lost {len(lost)}, duplicates {duplicates}"
+          + (f"; the queue refused reads {failures} time(s) over {time.monotonic() - started:.0f} s" if failures else "")
           + (f"; first lost: {lost[:10]}" if lost else ""))
     return 1 if lost or not confirmed else 0
 
