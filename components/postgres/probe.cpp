@@ -356,10 +356,12 @@ EndpointProbe endpoint_round(const ProbeSettings& settings, PgSession& session, 
   probe.server = session.server();
 
   // lock_timeout only ends the server's side of a write we have given up on
-  // (say, behind an ACCESS EXCLUSIVE lock): the client deadline is earlier.
-  // It cannot end a synchronous-replication wait, and statement_timeout is
-  // left alone (it is switched off before the commit anyway).
-  auto read = session.run("SET lock_timeout = " + std::to_string(settings.timeout.count()) + "; " + kEndpointRead,
+  // (say, behind an ACCESS EXCLUSIVE lock): twice the client's bound, so the
+  // client's deadline always comes first, even on a loaded machine (with the
+  // same bound the server's error won the race in a CI run). It cannot end a
+  // synchronous-replication wait, and statement_timeout is left alone (it is
+  // switched off before the commit anyway).
+  auto read = session.run("SET lock_timeout = " + std::to_string(2 * settings.timeout.count()) + "; " + kEndpointRead,
                           {}, deadline);
   if (!read.ok()) return failed("read", read);
   if (cell(read, 0).value_or("") != "f") {
