@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <vector>
 
 #include "supervisor/util/host_name.hpp"
 
@@ -51,6 +52,63 @@ const cluster::MemberRecord* join_target(const Snapshot& s, const rabbitmq::Brok
   return target;
 }
 
+// Live members whose broker runs with an Erlang cookie other than this
+// node's (both fingerprints known). Brokers with different cookies cannot
+// talk at all: a joining node is refused, a clustered one waits for its
+// peers' tables or pauses in a minority of one.
+std::vector<std::string> running_with_other_cookie(const Snapshot& s) {
+  std::vector<std::string> names;
+  if (s.broker.cookie_fingerprint.empty()) return names;
+  for (const auto& [name, m] : s.kv.members)
+    if (name != s.self && !m.broker_members.empty() && !m.broker_cookie.empty() &&
+        m.broker_cookie != s.broker.cookie_fingerprint)
+      names.push_back(name);
+  return names;
+}
+
+bool running_with_same_cookie(const Snapshot& s) {
+  for (const auto& [name, m] : s.kv.members)
+    if (name != s.self && !m.broker_members.empty() && m.broker_cookie == s.broker.cookie_fingerprint) return true;
+  return false;
+}
+
+// "its Erlang cookie differs from n1's and n3's" when no running peer shares
+// it (then this node is the odd one out); "" otherwise.
+std::string odd_cookie(const Snapshot& s) {
+  const auto others = running_with_other_cookie(s);
+  if (others.empty() || running_with_same_cookie(s)) return {};
+  std::string names;
+  for (std::size_t i = 0; i < others.size(); ++i)
+    names += (i == 0 ? "" : i + 1 == others.size() ? " and " : ", ") + others[i] + "'s";
+  return "its Erlang cookie differs from " + names;
+}
+
+const char* kCookieAdvice =
+    "the secrets file on this node differs from the cluster's: data is never wiped to fix it";
+
+// What a member publishes while its join runs, and while its broker runs
+// alone (broker_summary).
+const char* kJoiningState = "joining the cluster";
+std::string running_state(std::size_t running, std::size_t nodes) {
+  return "running, " + std::to_string(running) + " of " + std::to_string(nodes) + " nodes";
+}
+
+// Joins go one at a time, in name order: two brokers joining one cluster at
+// once can leave one with a schema it cannot merge (a lab run: n2's
+// start_app hung after its join, and at its next boot mnesia refused with
+// "Failed to merge schema: combine_error"). RabbitMQ's own peer discovery
+// takes a lock for the same reason. The member this node waits for: one
+// whose join runs, or a lone broker (not the founder) with a smaller name
+// that answers. A member stuck silent blocks no one.
+std::string joins_first(const Snapshot& s, const rabbitmq::BrokerSeed& seed) {
+  for (const auto& [name, m] : s.kv.members) {
+    if (name == s.self || name == seed.node) continue;
+    if (m.broker_state == kJoiningState) return name;
+    if (name < s.self && m.broker_state == running_state(1, 1)) return name;
+  }
+  return {};
+}
+
 bool retry_due(const std::optional<std::chrono::milliseconds>& since_failed, std::chrono::milliseconds after) {
   return !since_failed || *since_failed >= after;
 }
@@ -70,14 +128,19 @@ std::string decide_seed(Plan& plan, const Snapshot& s, const BrokerFacts& f) {
   // Alone, and not the founder: join the founder's cluster, if nothing is lost by it.
   const cluster::MemberRecord* target = join_target(s, seed);
   if (!target) return "broker: alone; no member of " + seed.node + "'s cluster answers yet to join";
-  if (!b.cookie_fingerprint.empty() && !target->broker_cookie.empty() && target->broker_cookie != b.cookie_fingerprint)
-    return "broker: alone; its Erlang cookie differs from " + target->name +
-           "'s, so it cannot join (the secrets file on this node differs from the cluster's: data is never wiped to fix it)";
+  if (contains(running_with_other_cookie(s), target->name))
+    return "broker: alone; its Erlang cookie differs from " + target->name + "'s, so it cannot join (" +
+           kCookieAdvice + ")";
+  // A join resets this broker: what it holds must be known now.
+  if (!b.queues_error.empty())
+    return "broker: alone; its queues are not read (" + b.queues_error + "): not joining until they are";
   if (f.messages > 0)
     return "broker: alone, holding " + std::to_string(f.messages) +
            " message(s): not joining " + seed.node + "'s cluster, which would delete them (an operator decides)";
   if (!retry_due(b.since_join_failed, b.retry_after))
     return "broker: the join failed (" + b.join_error + "); trying again within " + seconds_text(b.retry_after);
+  if (const auto first = joins_first(s, seed); !first.empty())
+    return "broker: alone; " + first + " joins first (one join at a time)";
   if (want(plan, s, JoinBrokerCluster{target->address, target->name}))
     return "broker: alone; joining the cluster through " + target->name + " (" +
            rabbitmq::broker_name_of(target->address) + ")";
@@ -108,12 +171,15 @@ std::string broker_summary(const Snapshot& s) {
   if (!b.enabled) return {};
   const UnitView* unit = unit_of(s);
   if (unit && !unit->running_or_starting()) return "stopped (" + unit->active_state + ")";
+  if (s.busy.count(Job::join_broker_cluster)) return kJoiningState;
   // No running count of seconds: the member record is written again whenever this changes.
-  if (!b.read_error.empty()) return "silent: " + b.read_error;
+  if (!b.read_error.empty()) {
+    const auto cookie = odd_cookie(s);
+    return cookie.empty() ? "silent: " + b.read_error : "silent: " + cookie;
+  }
   if (!b.local_alarm.empty()) return "alarm: " + b.local_alarm;
   if (!b.facts) return "starting";
-  return "running, " + std::to_string(b.facts->running().size()) + " of " + std::to_string(b.facts->nodes.size()) +
-         " nodes";
+  return running_state(b.facts->running().size(), b.facts->nodes.size());
 }
 
 std::string broker_problem(const Snapshot& s) {
@@ -122,7 +188,8 @@ std::string broker_problem(const Snapshot& s) {
   const UnitView* unit = unit_of(s);
   if (unit && !unit->running_or_starting()) return "broker " + unit->active_state;
   // A silent broker is starting, or paused in a minority (pause_minority stops its listeners).
-  if (!b.read_error.empty() && b.silent_for >= b.unfit_after) return "broker not answering";
+  if (!b.read_error.empty() && b.silent_for >= b.unfit_after)
+    return odd_cookie(s).empty() ? "broker not answering" : "broker's Erlang cookie differs from the cluster's";
   if (!b.local_alarm.empty()) return "broker alarm";
   if (!b.facts) return b.read_error.empty() ? "" : "broker not answering";
   const BrokerFacts& f = *b.facts;
@@ -161,6 +228,9 @@ std::string decide_broker(Plan& plan, const Snapshot& s) {
     // listens (a slow answer is a busy broker, not a stuck one) for
     // stuck_after, while this node reaches Consul's quorum (so it is not
     // the one cut off) and another node's broker runs in the cluster.
+    // A cookie no running peer shares: a restart meets the same refusal.
+    if (const auto cookie = odd_cookie(s); !cookie.empty() && b.silent_for >= b.start_grace)
+      return "broker: silent; " + cookie + " (" + kCookieAdvice + ")";
     bool peers_run = false;
     for (const auto& [name, m] : s.kv.members) peers_run = peers_run || (name != s.self && !m.broker_members.empty());
     if (!b.refused || b.silent_for < b.stuck_after || !s.consul.quorum_reachable || !peers_run ||

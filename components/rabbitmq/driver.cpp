@@ -40,18 +40,33 @@ void BrokerDriver::read_files() {
   if (!text) spdlog::error("broker: {}", template_error_);
   template_text_ = text.value_or("");
   conf_file_ = read_small_file(c.conf_path);
-  file_error_.clear();
+  password_error_.clear();
   auto password = first_line(read_small_file(c.password_file));
   if (password.empty()) {
-    file_error_ = "cannot read the management API password from " + c.password_file;
+    password_error_ = "cannot read the management API password from " + c.password_file;
     authorization_.clear();
+    spdlog::error("broker: {}", password_error_);
   } else {
     authorization_ = "Basic " + consul::base64_encode("ha-supervisor:" + password);
   }
-  cookie_fingerprint_ = first_line(read_small_file(c.cookie_fingerprint_file));
-  if (cookie_fingerprint_.empty())
-    file_error_ += (file_error_.empty() ? "" : "; ") + std::string("cannot read ") + c.cookie_fingerprint_file;
-  if (!file_error_.empty()) spdlog::error("broker: {}", file_error_);
+  read_cookie_fingerprint();
+}
+
+// Read at every poll: install.sh run again with another secrets file changes
+// the cookie under a running supervisor, and the cluster must hear of it.
+bool BrokerDriver::read_cookie_fingerprint() {
+  const auto& path = ctx_.config.broker.cookie_fingerprint_file;
+  auto fingerprint = first_line(read_small_file(path));
+  auto error = fingerprint.empty() ? "cannot read " + path : std::string{};
+  if (fingerprint == cookie_fingerprint_ && error == cookie_file_error_) return false;
+  if (!error.empty())
+    spdlog::error("broker: {}", error);
+  else if (!cookie_fingerprint_.empty())
+    spdlog::warn("broker: the Erlang cookie's fingerprint changed ({} -> {}); the broker takes the cookie at its next start",
+                 cookie_fingerprint_, fingerprint);
+  cookie_fingerprint_ = fingerprint;
+  cookie_file_error_ = error;
+  return true;
 }
 
 void BrokerDriver::reload() { read_files(); }
@@ -79,7 +94,8 @@ void BrokerDriver::restart_watches() {
 // alarms), then, while it answers, the cluster view (two more GETs).
 void BrokerDriver::poll() {
   if (stopped_) return;
-  if (authorization_.empty()) return checked(http::Outcome{false, file_error_, false, {}});
+  if (read_cookie_fingerprint()) ctx_.wake();
+  if (authorization_.empty()) return checked(http::Outcome{false, password_error_, false, {}});
   get(kLocalCheckTarget, [this](http::Outcome outcome) { checked(std::move(outcome)); });
 }
 
@@ -128,30 +144,58 @@ void BrokerDriver::checked(http::Outcome outcome) {
   }
   refused_ = refused;
   if (!error.empty()) return poll_later();
-  read_next(0, {});
+  read_nodes();
 }
 
-// The cluster view: whole, or the last one stays (stale, said so).
-void BrokerDriver::read_next(std::size_t step, std::vector<std::string> answers) {
-  static constexpr const char* kTargets[] = {kNodesTarget, kQueuesTarget};
-  if (step == std::size(kTargets)) {
-    auto parsed = parse_facts(broker_name_of(ctx_.config.node.address), answers[0], answers[1]);
-    if (!parsed.error.empty()) return read_ended("unusable answer from the management API: " + parsed.error, {});
-    return read_ended("", std::move(parsed.facts));
-  }
-  get(kTargets[step], [this, step, answers = std::move(answers)](http::Outcome outcome) mutable {
-    if (!outcome.ok) return read_ended("the cluster view: " + outcome.error, {});
-    if (outcome.response.status != 200)
-      return read_ended("the cluster view: HTTP " + std::to_string(outcome.response.status), {});
-    answers.push_back(std::move(outcome.response.body));
-    read_next(step + 1, std::move(answers));
+namespace {
+
+std::string answer_error(const char* what, const http::Outcome& outcome) {
+  if (!outcome.ok) return std::string(what) + ": " + outcome.error;
+  if (outcome.response.status != 200) return std::string(what) + ": HTTP " + std::to_string(outcome.response.status);
+  return {};
+}
+
+}  // namespace
+
+// The cluster view: the nodes (membership), then the quorum queues, read
+// apart: a failed queues read leaves the membership fresh and the queues of
+// the last good read (queues_error says so). A failed nodes read leaves the
+// last view whole (stale, facts_error says so).
+void BrokerDriver::read_nodes() {
+  get(kNodesTarget, [this](http::Outcome outcome) {
+    if (auto error = answer_error("the cluster view", outcome); !error.empty()) return read_ended(error, "", {});
+    auto parsed = parse_nodes_only(broker_name_of(ctx_.config.node.address), outcome.response.body);
+    if (!parsed.error.empty()) return read_ended("unusable answer from the management API: " + parsed.error, "", {});
+    read_queues(std::move(parsed.facts));
   });
 }
 
-void BrokerDriver::read_ended(const std::string& error, std::optional<BrokerFacts> facts) {
+void BrokerDriver::read_queues(BrokerFacts nodes) {
+  get(kQueuesTarget, [this, facts = std::move(nodes)](http::Outcome outcome) mutable {
+    auto error = answer_error("the quorum queues", outcome);
+    if (error.empty())
+      if (auto parse_error = parse_queues_into(outcome.response.body, facts); !parse_error.empty())
+        error = "unusable answer from the management API: " + parse_error;
+    // The last good queues stay until a read replaces them.
+    if (!error.empty() && facts_) {
+      facts.queues = facts_->queues;
+      facts.messages = facts_->messages;
+    }
+    read_ended("", error, std::move(facts));
+  });
+}
+
+void BrokerDriver::read_ended(const std::string& error, const std::string& queues_error,
+                              std::optional<BrokerFacts> facts) {
   if (error != facts_error_) {
     if (!error.empty()) spdlog::warn("broker: {}", error);
     facts_error_ = error;
+    ctx_.wake();
+  }
+  // A failed nodes read says nothing of the queues: their last word stays.
+  if (facts && queues_error != queues_error_) {
+    if (!queues_error.empty()) spdlog::warn("broker: {}", queues_error);
+    queues_error_ = queues_error;
     ctx_.wake();
   }
   if (facts && facts != facts_) {
@@ -224,6 +268,7 @@ void BrokerDriver::observe(loop::Snapshot& s) const {
   v.conf_file = conf_file_;
   v.facts = facts_;
   v.facts_error = facts_error_;
+  v.queues_error = queues_error_;
   v.read_error = read_error_;
   v.refused = refused_;
   v.local_alarm = local_alarm_;
@@ -232,7 +277,8 @@ void BrokerDriver::observe(loop::Snapshot& s) const {
   v.seed = seed_;
   v.seed_error = seed_error_;
   v.cookie_fingerprint = cookie_fingerprint_;
-  v.cookie_error = file_error_;
+  v.files_error = password_error_ + (password_error_.empty() || cookie_file_error_.empty() ? "" : "; ") +
+                  cookie_file_error_;
   v.join_error = join_error_;
   if (join_failed_at_) v.since_join_failed = since(*join_failed_at_);
   v.forget_error = forget_error_;

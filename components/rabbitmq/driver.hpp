@@ -33,11 +33,13 @@ class BrokerDriver : public loop::Driver {
   using Clock = std::chrono::steady_clock;
 
   void read_files();
+  bool read_cookie_fingerprint();  // whether it changed
   void poll();
   void get(const char* target, std::function<void(http::Outcome)> done);
   void checked(http::Outcome outcome);
-  void read_next(std::size_t step, std::vector<std::string> answers);
-  void read_ended(const std::string& error, std::optional<BrokerFacts> facts);
+  void read_nodes();
+  void read_queues(BrokerFacts nodes);
+  void read_ended(const std::string& error, const std::string& queues_error, std::optional<BrokerFacts> facts);
   void poll_later();
   void watch_seed();
   void unit_job(loop::Job job, const std::string& unit, bool restart, const std::string& what);
@@ -59,10 +61,12 @@ class BrokerDriver : public loop::Driver {
   std::optional<std::string> conf_file_;
   std::string authorization_;  // "Basic ..." from the password file; never logged
   std::string cookie_fingerprint_;
-  std::string file_error_;     // the password or fingerprint file could not be read
+  std::string password_error_;     // the password file could not be read
+  std::string cookie_file_error_;  // the fingerprint file could not be read
 
   std::optional<BrokerFacts> facts_;
   std::string facts_error_;
+  std::string queues_error_;  // the last queues read failed: facts_ holds the queues of the one before
   std::string read_error_;  // the local check's: "" while the broker answers
   bool refused_ = false;
   std::string local_alarm_;

@@ -98,11 +98,26 @@ std::string parse_queues(const std::string& text, BrokerFacts& f) {
 
 }  // namespace
 
-FactsParse parse_facts(const std::string& self, const std::string& nodes, const std::string& queues) {
+FactsParse parse_nodes_only(const std::string& self, const std::string& nodes) {
   FactsParse out;
   out.facts.node = self;
   out.error = parse_nodes(nodes, out.facts);
-  if (out.error.empty()) out.error = parse_queues(queues, out.facts);
+  if (!out.error.empty()) out.facts = {};
+  return out;
+}
+
+std::string parse_queues_into(const std::string& queues, BrokerFacts& facts) {
+  BrokerFacts read = facts;
+  read.queues.clear();
+  read.messages = 0;
+  auto error = parse_queues(queues, read);
+  if (error.empty()) facts = std::move(read);
+  return error;
+}
+
+FactsParse parse_facts(const std::string& self, const std::string& nodes, const std::string& queues) {
+  FactsParse out = parse_nodes_only(self, nodes);
+  if (out.error.empty()) out.error = parse_queues_into(queues, out.facts);
   if (!out.error.empty()) out.facts = {};
   return out;
 }

@@ -26,10 +26,11 @@ json broker_status(const Snapshot& s) {
           {"quorum_queues", queues},
           {"read_error", b.read_error},
           {"facts_error", b.facts_error},
+          {"queues_error", b.queues_error},
           {"local_alarm", b.local_alarm},
           {"silent_for_ms", b.read_error.empty() ? 0 : b.silent_for.count()},
           {"cookie_fingerprint", b.cookie_fingerprint},
-          {"cookie_error", b.cookie_error},
+          {"files_error", b.files_error},
           {"join_error", b.join_error},
           {"forget_error", b.forget_error},
           {"last_error", b.last_error}};

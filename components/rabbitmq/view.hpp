@@ -32,12 +32,16 @@ struct BrokerView {
   // Decisions that change the cluster need a fresh one: both errors empty.
   std::optional<rabbitmq::BrokerFacts> facts;
   std::string facts_error;
+  // The queues' read failed: facts' queues and message count are the last
+  // good read's, its membership is fresh. /api/queues waits on a queue's
+  // member whose host vanished; the membership must not.
+  std::string queues_error;
   // The cluster's founder as kept in Consul: known once Consul answered.
   bool seed_known = false;
   std::optional<rabbitmq::BrokerSeed> seed;
   std::string seed_error;                // the key holds something that is not a seed
   std::string cookie_fingerprint;        // of this node's Erlang cookie (install.sh writes it)
-  std::string cookie_error;
+  std::string files_error;               // install.sh's files for the supervisor that cannot be read
   // The newest failed join or forget, and how long ago: retried after retry_after.
   std::string join_error;
   std::optional<std::chrono::milliseconds> since_join_failed;

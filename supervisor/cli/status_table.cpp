@@ -192,7 +192,7 @@ std::string render_status_table(const json& doc) {
         out << "  quorum queue " << text(q, "name") << ": leader " << text(q, "leader") << ", " << online << " of "
             << members << " replicas online, " << text(q, "messages") << " message(s)\n";
       }
-    for (const char* key : {"founder_error", "read_error", "facts_error", "local_alarm", "cookie_error", "join_error", "forget_error", "last_error"})
+    for (const char* key : {"founder_error", "read_error", "facts_error", "queues_error", "local_alarm", "files_error", "join_error", "forget_error", "last_error"})
       if (text(broker, key) != "-") out << "  " << key << ": " << text(broker, key) << "\n";
   }
   if (any_db) {

@@ -7,6 +7,10 @@ publisher with confirms on a quorum queue and a consumer with acks
       publishes numbered messages for SECONDS; each one the broker confirms
       is appended to LOG ("confirmed N"); a message whose connection dropped
       before its confirm is sent again on the next connection (at least once).
+  broker_check.py declare HOST SECRETS QUEUE
+      declares the quorum queue through HOST (a node's own address): its
+      Raft leader is that node's broker (RabbitMQ's default leader locator,
+      client-local).
   broker_check.py consume HOST SECRETS QUEUE LOG
       reads the queue to the end (acking each) and compares with LOG: prints
       confirmed, consumed, lost (confirmed, never consumed), duplicates;
@@ -111,8 +115,16 @@ def consume(host, secrets, queue, log_path):
     return 1 if lost or not confirmed else 0
 
 
+def declare(host, secrets, queue):
+    connection, _ = connect(host, secrets, queue)
+    connection.close()
+    print(f"declared {queue} through {host}")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) == 7 and sys.argv[1] == "publish":
+    if len(sys.argv) == 5 and sys.argv[1] == "declare":
+        declare(*sys.argv[2:5])
+    elif len(sys.argv) == 7 and sys.argv[1] == "publish":
         publish(*sys.argv[2:7])
     elif len(sys.argv) == 6 and sys.argv[1] == "consume":
         sys.exit(consume(*sys.argv[2:6]))

@@ -165,6 +165,37 @@ check "the uploaded blueprint's archive reaches every node with the same bytes" 
 # --- the message broker (components/rabbitmq) -----------------------------------
 broker_secrets="$top/.run/lab/db-secrets"
 broker_check="$top/tests/lab/broker_check.py"
+# Confirmed publishes to a quorum queue through the floating IP, from c1 as
+# the manager's clients (tests/lab/broker_check.py): publisher_start QUEUE
+# SECONDS runs it in the background; publisher_lost_none QUEUE waits for it,
+# reads the queue to the end and fails if any confirmed message is missing.
+publisher_start() {
+  broker_log=$(mktemp) broker_out=$(mktemp)
+  "$lab" exec c1 "$broker_check" publish "$vip" "$broker_secrets" "$1" "$2" "$broker_log" >"$broker_out" 2>&1 &
+  publisher=$!
+}
+publisher_lost_none() {
+  local consumed rc
+  wait "$publisher"
+  sed 's/^/    /' "$broker_out"
+  consumed=$("$lab" exec c1 "$broker_check" consume "$vip" "$broker_secrets" "$1" "$broker_log" 2>&1); rc=$?
+  printf '%s\n' "$consumed" | sed 's/^/    /'
+  rm -f "$broker_log" "$broker_out"
+  return $rc
+}
+# queue_led_by QUEUE NODE [not]: another node's hactl status names NODE's
+# broker as QUEUE's Raft leader, all 3 replicas online (with "not": names
+# another node's broker).
+queue_led_by() {
+  local viewer=n1 line
+  [ "$2" = n1 ] && viewer=n2
+  line=$(in_node "$viewer" hactl status 2>/dev/null | grep "^  quorum queue $1: leader ") || return 1
+  if [ "${3:-}" = not ]; then
+    ! grep "leader rabbit@198.18.0.1${2:1}," <<<"$line" >/dev/null
+  else
+    grep "leader rabbit@198.18.0.1${2:1}, 3 of 3 replicas online" <<<"$line" >/dev/null
+  fi
+}
 brokers_clustered() {  # brokers_clustered N NODE...: each NODE's broker runs in a cluster of N, all running
   local count=$1 n; shift
   for n in "$@"; do
@@ -436,6 +467,27 @@ in_node "$unsynced" systemctl kill --signal=SIGCONT ha-syncthing
 check "syncthing resumed: the node's files are in sync again" wait_for 60 bash -c \
   "'$lab' exec n1 hactl status | awk '\$1 == \"$unsynced\"' | grep 'in sync, 2/2 peers' >/dev/null"
 
+# --- the broker: a quorum queue's leader crashes (not the floating IP's holder) ---
+# The publisher's connection stays where it is (the holder); the queue's Raft
+# majority elects a leader among the two left.
+qnode=n1; for n in n1 n2 n3; do [ "$n" = "$(holders)" ] || { qnode=$n; break; }; done
+"$lab" exec c1 "$broker_check" declare "198.18.0.1${qnode:1}" "$broker_secrets" lab-leader-crash | sed 's/^/    /'
+check "broker: a quorum queue declared through $qnode's address is led by $qnode's broker" \
+  wait_for 15 queue_led_by lab-leader-crash "$qnode"
+publisher_start lab-leader-crash 20
+sleep 3
+"$lab" crash "$qnode" >/dev/null
+check "... $qnode crashed: another broker leads the queue within 20 s" wait_for 20 queue_led_by lab-leader-crash "$qnode" not
+publisher_lost_none lab-leader-crash; rc=$?
+check "... every publish confirmed through the floating IP across the queue leader's crash is consumed (0 lost)" [ $rc -eq 0 ]
+"$lab" restart "$qnode" >/dev/null
+check "... $qnode back: its broker rejoins (3 of 3 nodes on every node)" wait_for 90 brokers_clustered 3 n1 n2 n3
+# Its replica catches up from the leader's log: all three online again.
+check "... the queue's replica on $qnode is online again (3 of 3)" wait_for 30 bash -c \
+  "$(declare -f in_node); lab='$lab'; in_node n1 hactl status | grep '^  quorum queue lab-leader-crash: leader .*, 3 of 3 replicas online'"
+wait_for 30 healthy "$qnode" >/dev/null
+wait_for 30 one_holder >/dev/null
+
 # --- the floating IP ------------------------------------------------------------
 check "exactly one node holds the floating IP and it answers from c1" bash -c "$(declare -f holders one_holder); vip=$vip; one_holder && '$lab' exec c1 ping -c1 -W1 $vip >/dev/null"
 doubles=0
@@ -444,9 +496,7 @@ check "steady state: never two holders (20 samples)" [ "$doubles" -eq 0 ]
 holder=$(holders)
 # Confirmed publishes to a quorum queue through the floating IP, from before
 # the crash until after it: none may be lost.
-broker_log=$(mktemp) broker_out=$(mktemp)
-"$lab" exec c1 "$broker_check" publish "$vip" "$broker_secrets" lab-check 25 "$broker_log" >"$broker_out" 2>&1 &
-publisher=$!
+publisher_start lab-check 25
 sleep 3
 t0=$(date +%s%N)
 "$lab" crash "$holder" >/dev/null
@@ -475,12 +525,8 @@ live_nodes_fit() {
   awk -v h="$holder" '$1 ~ /^n[1-3]$/ && $1 != h && / primary TL/ { found = 1 } END { exit !found }' <<<"$table"
 }
 wait_for 30 live_nodes_fit
-wait "$publisher"
-sed 's/^/    /' "$broker_out"
-consumed=$("$lab" exec c1 "$broker_check" consume "$vip" "$broker_secrets" lab-check "$broker_log" 2>&1); rc=$?
-printf '%s\n' "$consumed" | sed 's/^/    /'
+publisher_lost_none lab-check; rc=$?
 check "broker: every publish confirmed through the floating IP across the holder's crash is consumed (0 lost)" [ $rc -eq 0 ]
-rm -f "$broker_log" "$broker_out"
 moved_to=$(holders)
 "$lab" restart "$holder" >/dev/null
 wait_for 30 healthy "$holder" >/dev/null
@@ -771,6 +817,12 @@ rm -f "$samples"
 # --- partition and heal -------------------------------------------------------------
 victim=$(leader_seen_by n1)
 other=n1; [ "$victim" = n1 ] && other=n2
+# The broker across it: the cut-off node leads a quorum queue, and a publisher
+# on the floating IP runs from before the cut until after the heal.
+"$lab" exec c1 "$broker_check" declare "198.18.0.1${victim:1}" "$broker_secrets" lab-partition | sed 's/^/    /'
+wait_for 15 queue_led_by lab-partition "$victim" || echo "    lab-partition is not led by $victim's broker"
+publisher_start lab-partition 30
+sleep 3
 "$lab" partition "$victim" >/dev/null
 check "partition: the cut-off leader steps down within 6 s" wait_for 6 bash -c "! '$lab' exec $victim hactl leader"
 check "partition: the majority elects a leader" wait_for 20 another_leader "$victim" "$other"
@@ -781,6 +833,42 @@ check "heal: the node is healthy again" wait_for 30 healthy "$victim"
 check "heal: its supervisor rejoined gossip through its peers at once" \
   bash -c "'$lab' exec $victim journalctl -u ha-supervisor --no-pager | grep 'gossip: rejoined through' >/dev/null"
 check "heal: exactly one leader" bash -c "n=0; for x in n1 n2 n3; do '$lab' exec \$x hactl leader >/dev/null 2>&1 && n=\$((n+1)); done; [ \$n -eq 1 ]"
+publisher_lost_none lab-partition; rc=$?
+check "broker: every publish confirmed through the floating IP while $victim (the queue's leader) was cut off is consumed (0 lost)" \
+  [ $rc -eq 0 ]
+# pause_minority paused its broker while it was cut off; it resumes by itself.
+check "heal: $victim's broker is back in the cluster (3 of 3 nodes on every node)" wait_for 90 brokers_clustered 3 n1 n2 n3
+
+# --- the broker: a node whose Erlang cookie differs from the cluster's ---------------
+# install.sh run again with another secrets file gives the broker another
+# cookie: it cannot reach its peers. Every node says so; nothing is wiped,
+# and the node is not restarted in a loop.
+odd=n3; [ "$(holders)" = n3 ] && odd=n2
+odd_address=198.18.0.1${odd:1}
+other_cookie=$top/.run/lab/other-cookie-secrets
+(umask 077; sed "s/^rabbitmq_cookie=.*/rabbitmq_cookie=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
+  "$broker_secrets" >"$other_cookie")
+data_before=$(in_node "$odd" stat -c %i "/var/lib/rabbitmq/mnesia/rabbit@$odd_address")
+in_node "$odd" "$top/components/rabbitmq/install.sh" --address "$odd_address" --secrets "$other_cookie" >/dev/null
+in_node "$odd" systemctl restart ha-rabbitmq
+odd_reported() {  # every node's hactl status: the odd node's broker and health name the cookie
+  local n row
+  for n in n1 n2 n3; do
+    row=$(in_node "$n" hactl status 2>/dev/null | awk -v n="$odd" '$1 == n') || return 1
+    grep "broker's Erlang cookie differs from the cluster's" <<<"$row" >/dev/null || return 1
+    grep "silent: its Erlang cookie differs from n[1-3]'s and n[1-3]'s" <<<"$row" >/dev/null || return 1
+  done
+}
+check "cookie: $odd's broker with another Erlang cookie: every node's hactl status says its cookie differs (unfit)" \
+  wait_for 60 odd_reported
+in_node n1 hactl status 2>/dev/null | awk -v n="$odd" '$1 == n' | sed 's/^/    /'
+check "... its data is kept (the same mnesia folder)" \
+  [ "$(in_node "$odd" stat -c %i "/var/lib/rabbitmq/mnesia/rabbit@$odd_address")" = "$data_before" ]
+in_node "$odd" "$top/components/rabbitmq/install.sh" --address "$odd_address" --secrets "$broker_secrets" >/dev/null
+in_node "$odd" systemctl restart ha-rabbitmq
+rm -f "$other_cookie"
+check "... the cluster's cookie back: $odd's broker rejoins (3 of 3 nodes on every node)" \
+  wait_for 90 brokers_clustered 3 n1 n2 n3
 
 # --- stop/start a unit, clear errors -----------------------------------------------
 # Meanwhile n1 is set to publish the status page through nginx for one operator

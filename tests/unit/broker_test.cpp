@@ -72,6 +72,21 @@ TEST(BrokerParseTest, RefusesWhatIsNotWholeAndKeepsNothingOfIt) {
   }
 }
 
+// The membership is read apart from the queues: a bad or missing queues
+// answer leaves it usable, and the queues of the last good read stay.
+TEST(BrokerParseTest, TheNodesAloneMakeAMembershipAndABadQueuesAnswerChangesNothing) {
+  auto nodes = rabbitmq::parse_nodes_only(kSelf, kNodes);
+  ASSERT_EQ(nodes.error, "");
+  EXPECT_EQ(nodes.facts.nodes.size(), 3u);
+  EXPECT_TRUE(nodes.facts.queues.empty());
+  BrokerFacts f = nodes.facts;
+  ASSERT_EQ(rabbitmq::parse_queues_into(kQueues, f), "");
+  EXPECT_EQ(f, rabbitmq::parse_facts(kSelf, kNodes, kQueues).facts);
+  const BrokerFacts before = f;
+  EXPECT_TRUE(contains(rabbitmq::parse_queues_into(R"([{"name":"q","vhost":"/","messages":-1}])", f), "messages"));
+  EXPECT_EQ(f, before);
+}
+
 TEST(BrokerSeedTest, EncodesAndRefusesWhatIsNotASeed) {
   rabbitmq::BrokerSeed seed{"n1", "rabbit@198.18.0.11"};
   auto back = rabbitmq::decode_seed(rabbitmq::encode(seed));
@@ -262,6 +277,35 @@ TEST(DecideBrokerTest, NeverJoinsWhenItWouldLoseMessagesOrCannotWork) {
   EXPECT_EQ(broker_problem(s), "");
 }
 
+// Two brokers joining one cluster at once can corrupt the joiner's schema:
+// joins go one at a time, lone brokers in name order.
+TEST(DecideBrokerTest, JoinsGoOneAtATimeInNameOrder) {
+  Snapshot s = n2_alone();
+  s.kv.members["n3"] = member("n3", "198.18.0.13", {"rabbit@198.18.0.13"});
+  s.kv.members["n3"].broker_state = "joining the cluster";
+  std::string note;
+  EXPECT_FALSE(decided(s, Role::follower, &note).has<JoinBrokerCluster>()) << "n3's join runs";
+  EXPECT_TRUE(contains(note, "n3 joins first")) << note;
+  // A lone broker with a larger name waits for this one, not the other way round.
+  s.kv.members["n3"].broker_state = "running, 1 of 1 nodes";
+  EXPECT_TRUE(decided(s).has<JoinBrokerCluster>());
+  // One with a smaller name goes first...
+  s.kv.members["m9"] = member("m9", "198.18.0.19", {"rabbit@198.18.0.19"});
+  s.kv.members["m9"].broker_state = "running, 1 of 1 nodes";
+  EXPECT_FALSE(decided(s, Role::follower, &note).has<JoinBrokerCluster>());
+  EXPECT_TRUE(contains(note, "m9 joins first")) << note;
+  // ...unless it is stuck silent: then it blocks no one.
+  s.kv.members["m9"].broker_state = "silent: management API: connect: Connection refused";
+  EXPECT_TRUE(decided(s).has<JoinBrokerCluster>());
+  // The founder's lone broker is the cluster: it never makes anyone wait.
+  s.kv.members.erase("m9");
+  s.kv.members["n1"].broker_state = "running, 1 of 1 nodes";
+  EXPECT_TRUE(decided(s).has<JoinBrokerCluster>());
+  // While this node's join runs, its record says so.
+  s.busy.insert(Job::join_broker_cluster);
+  EXPECT_EQ(broker_summary(s), "joining the cluster");
+}
+
 TEST(DecideBrokerTest, AFailedJoinIsTriedAgainAfterTheWait) {
   Snapshot s = n2_alone();
   s.broker.join_error = "failed";
@@ -286,6 +330,19 @@ Snapshot n1_in_cluster_with_a_gone_node() {
   return s;
 }
 
+// /api/queues waits on a member whose host vanished; /api/nodes does not.
+TEST(DecideBrokerTest, AFailedQueuesReadBlocksAJoinButNotAForget) {
+  Snapshot s = n2_alone();
+  s.broker.queues_error = "the quorum queues: timeout after 2000 ms (read)";
+  std::string note;
+  EXPECT_FALSE(decided(s, Role::follower, &note).has<JoinBrokerCluster>()) << "what a join would reset is unknown";
+  EXPECT_TRUE(contains(note, "its queues are not read")) << note;
+  s = n1_in_cluster_with_a_gone_node();
+  s.broker.queues_error = "the quorum queues: timeout after 2000 ms (read)";
+  EXPECT_TRUE(decided(s, Role::leader).has<ForgetBrokerNode>());
+  EXPECT_EQ(broker_problem(s), "");
+}
+
 TEST(DecideBrokerTest, TheLeaderForgetsABrokerWhoseNodeLeftForGood) {
   Snapshot s = n1_in_cluster_with_a_gone_node();
   Plan plan = decided(s, Role::leader);
@@ -305,14 +362,20 @@ TEST(DecideBrokerTest, TheLeaderForgetsABrokerWhoseNodeLeftForGood) {
   EXPECT_FALSE(decided(s, Role::leader).has<ForgetBrokerNode>());
 }
 
-TEST(DecideBrokerTest, ABrokerSilentTooLongIsRestartedOnlyWhenNothingListensAndTheOthersRun) {
+// n1's broker: nothing listens on its management API for `silent_for`.
+Snapshot n1_silent_for(milliseconds silent_for) {
   Snapshot s = n1_in_cluster_with_a_gone_node();
   s.broker.read_error = "management API: connect: Connection refused";
   s.broker.refused = true;
   s.broker.unfit_after = milliseconds(5000);
   s.broker.start_grace = milliseconds(30000);
   s.broker.stuck_after = milliseconds(60000);
-  s.broker.silent_for = milliseconds(3000);
+  s.broker.silent_for = silent_for;
+  return s;
+}
+
+TEST(DecideBrokerTest, ABrokerSilentTooLongIsRestartedOnlyWhenNothingListensAndTheOthersRun) {
+  Snapshot s = n1_silent_for(milliseconds(3000));
   EXPECT_EQ(broker_problem(s), "") << "one slow answer does not make the node unfit";
   s.broker.silent_for = milliseconds(5000);
   EXPECT_TRUE(decided(s).actions.empty()) << "starting, or paused in a minority: it resumes by itself";
@@ -330,6 +393,30 @@ TEST(DecideBrokerTest, ABrokerSilentTooLongIsRestartedOnlyWhenNothingListensAndT
   s.broker.refused = true;
   s.kv.members["n2"].broker_members.clear();
   EXPECT_FALSE(decided(s).has<RestartBroker>());
+}
+
+// n1's broker was restarted with another cookie (a different secrets file):
+// it cannot reach its peers. Said, and never restarted in a loop or wiped.
+TEST(DecideBrokerTest, ASilentBrokerWhoseCookieNoRunningPeerSharesIsReportedNotRestarted) {
+  Snapshot s = n1_silent_for(milliseconds(120000));
+  s.broker.cookie_fingerprint = "deadbeef";
+  s.kv.members["n3"] = member("n3", "198.18.0.13", {"rabbit@198.18.0.12", "rabbit@198.18.0.13"});
+  std::string note;
+  Plan plan = decided(s, Role::follower, &note);
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_TRUE(contains(note, "its Erlang cookie differs from n2's and n3's")) << note;
+  EXPECT_TRUE(contains(note, "data is never wiped")) << note;
+  EXPECT_EQ(broker_problem(s), "broker's Erlang cookie differs from the cluster's");
+  EXPECT_EQ(broker_summary(s), "silent: its Erlang cookie differs from n2's and n3's");
+  // One running peer shares its cookie: the others are the odd ones, and a
+  // broker stuck with nothing listening is restarted as ever.
+  s.kv.members["n3"].broker_cookie = "deadbeef";
+  EXPECT_TRUE(decided(s).has<RestartBroker>());
+  EXPECT_EQ(broker_problem(s), "broker not answering");
+  // A peer whose broker does not run says nothing about this node's cookie.
+  s.kv.members["n3"].broker_members.clear();
+  s.kv.members["n2"].broker_members.clear();
+  EXPECT_EQ(broker_problem(s), "broker not answering");
 }
 
 TEST(DecideBrokerTest, AStaleClusterViewChangesNothingAndIsNoProblem) {
