@@ -86,6 +86,7 @@ ip netns exec "$bench_ns" runuser -u rabbitmq -- env HOME="$single/home" RABBITM
   RABBITMQ_LOG_BASE="$single" RABBITMQ_CONFIG_FILE="$single/rabbitmq.conf" RABBITMQ_ENABLED_PLUGINS_FILE="$single/plugins" \
   RABBITMQ_NODENAME=rabbit@127.0.0.1 RABBITMQ_USE_LONGNAME=true setsid /usr/lib/rabbitmq/bin/rabbitmq-server \
   >"$single/server.log" 2>&1 </dev/null &
+disown  # single_down ends it by PID: no "Killed" job notice in the output
 for _ in $(seq 120); do
   ip netns exec "$bench_ns" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null && break
   sleep 0.5

@@ -93,11 +93,10 @@ std::string running_state(std::size_t running, std::size_t nodes) {
   return "running, " + std::to_string(running) + " of " + std::to_string(nodes) + " nodes";
 }
 
-// Joins go one at a time, in name order: two brokers joining one cluster at
-// once can leave one with a schema it cannot merge (a lab run: n2's
-// start_app hung after its join, and at its next boot mnesia refused with
-// "Failed to merge schema: combine_error"). RabbitMQ's own peer discovery
-// takes a lock for the same reason. The member this node waits for: one
+// Joins go one at a time, in name order, as RabbitMQ's own peer discovery
+// does with a lock: without it a lab run's first boot left n2's broker silent
+// after its join, and at its next boot mnesia refused with "Failed to merge
+// schema: combine_error" (concurrent joins the likely cause). The member this node waits for: one
 // whose join runs, or a lone broker (not the founder) with a smaller name
 // that answers. A member stuck silent blocks no one.
 std::string joins_first(const Snapshot& s, const rabbitmq::BrokerSeed& seed) {
