@@ -108,6 +108,29 @@ std::string joins_first(const Snapshot& s, const rabbitmq::BrokerSeed& seed) {
   return {};
 }
 
+// In the minority of its own view: half the nodes or fewer run.
+bool in_minority(const BrokerFacts& f) { return f.running().size() * 2 <= f.nodes.size(); }
+
+// A broker that still lists a partition after its links are back, in the
+// minority of its view while a peer's broker sees more of the cluster run, is
+// on the untrusted side: RabbitMQ's documented recovery is to restart it. Seen
+// in a lab run: after `lab partition` and heal, n3's broker ran "1 of 3" and
+// every broker listed the partition, so no node was fit for the floating IP.
+std::string decide_partition(Plan& plan, const Snapshot& s, const BrokerFacts& f) {
+  const auto* self = f.self();
+  if (!self || self->partitions.empty() || !in_minority(f)) return {};
+  const std::string note = "broker: partitioned from " + self->partitions.front() + ", " +
+                           std::to_string(f.running().size()) + " of " + std::to_string(f.nodes.size()) + " running";
+  bool peer_sees_more = false;
+  for (const auto& [name, m] : s.kv.members)
+    peer_sees_more = peer_sees_more || (name != s.self && m.broker_members.size() > f.running().size());
+  if (!peer_sees_more || !s.consul.quorum_reachable) return note + " (this node may be the one cut off: waiting)";
+  if (s.broker.partitioned_for < s.broker.partition_grace) return note + " (pause_minority may end it)";
+  if (want(plan, s, RestartBroker{"partitioned from " + self->partitions.front() + " in a minority of its view, while a peer's broker sees more run"}))
+    return note + ", while a peer's broker sees more run: restarting it (the untrusted side)";
+  return note;
+}
+
 bool retry_due(const std::optional<std::chrono::milliseconds>& since_failed, std::chrono::milliseconds after) {
   return !since_failed || *since_failed >= after;
 }
@@ -195,7 +218,10 @@ std::string broker_problem(const Snapshot& s) {
   if (const auto* self = f.self()) {
     if (self->memory_alarm) return "broker memory alarm";
     if (self->disk_alarm) return "broker disk alarm";
-    if (!self->partitions.empty()) return "broker partitioned from " + self->partitions.front();
+    // pause_minority keeps the majority side serving: a partition is this
+    // node's problem when its own view is a minority (the side that must
+    // pause, or be restarted by decide_partition).
+    if (!self->partitions.empty() && in_minority(f)) return "broker partitioned from " + self->partitions.front();
   }
   if (b.seed && !in_seed_cluster(f, *b.seed)) return "broker outside the cluster";
   return {};
@@ -245,6 +271,7 @@ std::string decide_broker(Plan& plan, const Snapshot& s) {
   if (!b.facts_error.empty() || !b.facts)
     return b.facts_error.empty() ? "" : "broker: the cluster view is stale (" + b.facts_error + ")";
   const BrokerFacts* f = fresh_facts(b);
+  if (auto partition = decide_partition(plan, s, *f); !partition.empty()) return partition;
   std::string note = decide_seed(plan, s, *f);
   return append(note, decide_forget(plan, s, *f));
 }

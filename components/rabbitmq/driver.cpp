@@ -198,6 +198,13 @@ void BrokerDriver::read_ended(const std::string& error, const std::string& queue
     queues_error_ = queues_error;
     ctx_.wake();
   }
+  if (facts) {
+    const auto* self = facts->self();
+    if (!self || self->partitions.empty())
+      partitioned_since_.reset();
+    else if (!partitioned_since_)
+      partitioned_since_ = Clock::now();
+  }
   if (facts && facts != facts_) {
     if (!facts_ || facts->running() != facts_->running() || facts->nodes.size() != facts_->nodes.size()) {
       std::string names;
@@ -284,6 +291,7 @@ void BrokerDriver::observe(loop::Snapshot& s) const {
   v.forget_error = forget_error_;
   if (forget_failed_at_) v.since_forget_failed = since(*forget_failed_at_);
   v.unfit_after = milliseconds(c.unfit_after_ms);
+  if (partitioned_since_) v.partitioned_for = since(*partitioned_since_);
   v.start_grace = milliseconds(c.start_grace_ms);
   v.stuck_after = milliseconds(c.stuck_after_ms);
   v.retry_after = milliseconds(c.retry_after_ms);
@@ -309,6 +317,7 @@ bool BrokerDriver::act(const loop::Action& action) {
 // seconds before its API answers.
 void BrokerDriver::unit_job(loop::Job job, const std::string& unit, bool restart, const std::string& what) {
   heard_at_ = Clock::now();
+  partitioned_since_.reset();  // a restarted broker's partition is a new one
   auto done = [this, job, unit, what](systemd::JobOutcome outcome) {
     if (outcome.ok()) {
       spdlog::info("broker: {} {}ed", unit, what);

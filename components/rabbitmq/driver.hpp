@@ -70,7 +70,8 @@ class BrokerDriver : public loop::Driver {
   std::string read_error_;  // the local check's: "" while the broker answers
   bool refused_ = false;
   std::string local_alarm_;
-  Clock::time_point heard_at_;  // the last whole answer, or the unit's last start by us
+  Clock::time_point heard_at_;
+  std::optional<Clock::time_point> partitioned_since_;  // the first fresh view listing a partition  // the last whole answer, or the unit's last start by us
 
   bool seed_known_ = false;
   std::uint64_t seed_index_ = 0;

@@ -53,6 +53,11 @@ struct BrokerView {
   std::chrono::milliseconds start_grace{30000};  // a starting broker may be silent this long
   std::chrono::milliseconds stuck_after{60000};  // silent this long with its unit up: restarted
   std::chrono::milliseconds retry_after{30000};
+  // How long this broker's fresh views have listed a partition (0: none), and
+  // how long pause_minority gets to end one by itself before the untrusted
+  // side is restarted (it did within seconds in the lab, when it did at all).
+  std::chrono::milliseconds partitioned_for{0};
+  std::chrono::milliseconds partition_grace{15000};
   std::string last_error;                // the newest failure of a job
 };
 

@@ -447,8 +447,37 @@ TEST(DecideBrokerTest, AnAlarmedOrPartitionedBrokerMakesTheNodeUnfit) {
   s.broker.facts->nodes[0].disk_alarm = true;
   EXPECT_EQ(broker_problem(s), "broker disk alarm");
   s.broker.facts->nodes[0].disk_alarm = false;
+  // A partition listed by a broker that sees a majority run: the side
+  // pause_minority keeps serving, fit.
   s.broker.facts->nodes[0].partitions = {"rabbit@198.18.0.12"};
+  EXPECT_EQ(broker_problem(s), "");
+  // In the minority of its own view (1 of 3 running): unfit.
+  s.broker.facts->nodes[1].running = false;
   EXPECT_EQ(broker_problem(s), "broker partitioned from rabbit@198.18.0.12");
+}
+
+// After a heal, a broker may still list the partition, running alone in its
+// view while its peers run together: restarted (RabbitMQ's recovery for the
+// untrusted side) once pause_minority had its chance, and only while this
+// node reaches Consul's quorum (else it may be the one still cut off).
+TEST(DecideBrokerTest, AMinoritySideStillPartitionedAfterTheGraceIsRestarted) {
+  Snapshot s = n1_in_cluster_with_a_gone_node();
+  s.broker.facts->nodes[0].partitions = {"rabbit@198.18.0.12"};
+  s.broker.facts->nodes[1].running = false;  // 1 of 3 running in n1's view
+  s.kv.members["n2"].broker_members = {"rabbit@198.18.0.12", "rabbit@198.18.0.13"};
+  s.broker.partition_grace = milliseconds(15000);
+  s.broker.partitioned_for = milliseconds(5000);
+  std::string note;
+  EXPECT_FALSE(decided(s, Role::follower, &note).has<RestartBroker>()) << "pause_minority may still end it";
+  EXPECT_TRUE(contains(note, "partitioned from rabbit@198.18.0.12, 1 of 3 running")) << note;
+  s.broker.partitioned_for = milliseconds(15000);
+  EXPECT_TRUE(decided(s).has<RestartBroker>());
+  s.consul.quorum_reachable = false;
+  EXPECT_FALSE(decided(s).has<RestartBroker>()) << "this node may be the one cut off";
+  s.consul.quorum_reachable = true;
+  // No peer sees more of the cluster run: nothing says this side is the untrusted one.
+  s.kv.members["n2"].broker_members = {"rabbit@198.18.0.12"};
+  EXPECT_FALSE(decided(s).has<RestartBroker>());
 }
 
 TEST(DecideBrokerTest, PublishesItsStateMembersAndCookie) {
