@@ -96,9 +96,9 @@ std::string running_state(std::size_t running, std::size_t nodes) {
 // Joins go one at a time, in name order, as RabbitMQ's own peer discovery
 // does with a lock: without it a lab run's first boot left n2's broker silent
 // after its join, and at its next boot mnesia refused with "Failed to merge
-// schema: combine_error" (concurrent joins the likely cause). The member this node waits for: one
-// whose join runs, or a lone broker (not the founder) with a smaller name
-// that answers. A member stuck silent blocks no one.
+// schema: combine_error" (concurrent joins the likely cause). The member this
+// node waits for: one whose join runs, or a lone broker (not the founder)
+// with a smaller name that answers. A member stuck silent blocks no one.
 std::string joins_first(const Snapshot& s, const rabbitmq::BrokerSeed& seed) {
   for (const auto& [name, m] : s.kv.members) {
     if (name == s.self || name == seed.node) continue;
