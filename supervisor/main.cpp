@@ -114,7 +114,7 @@ int run(const std::string& path) {
   std::signal(SIGPIPE, SIG_IGN);
   engine.start();
   io.run();
-  return 0;
+  return engine.exit_code();
 }
 
 }  // namespace

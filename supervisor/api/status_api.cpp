@@ -4,6 +4,7 @@
 
 #include "supervisor/api/status_json.hpp"
 #include "supervisor/api/status_page.hpp"
+#include "supervisor/config/cluster_settings.hpp"
 #include "supervisor/events/incidents.hpp"
 #include "supervisor/events/timeline.hpp"
 #include "supervisor/metrics/text.hpp"
@@ -49,6 +50,41 @@ void handle_maintenance(loop::Engine& engine, const http::ServerRequest& request
                                     respond(json_response(202, json{{"node", node}, {"maintenance", on},
                                                                     {"status", "intent written; the loop acts on it"}}));
                                   });
+}
+
+// POST /settings {"set": {"group.key": "VALUE", ...}, "unset": ["group.key", ...]}:
+// the cluster's settings edited; values as an operator types them, turned
+// into the key's type here, checked whole by the engine before the write.
+void handle_settings(loop::Engine& engine, const http::ServerRequest& request, http::Respond respond) {
+  const char* shape = "body must be {\"set\": {KEY: VALUE-as-text, ...}, \"unset\": [KEY, ...]}";
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return respond(error_response(400, shape));
+  std::map<std::string, json> set;
+  std::vector<std::string> unset;
+  std::vector<std::string> errors;
+  if (auto it = body.find("set"); it != body.end()) {
+    if (!it->is_object()) return respond(error_response(400, shape));
+    for (const auto& [key, value] : it->items()) {
+      if (!value.is_string()) return respond(error_response(400, shape));
+      auto typed = config::typed_value(key, value.get<std::string>());
+      if (typed.value) set[key] = *typed.value;
+      else errors.push_back(typed.error);
+    }
+  }
+  if (auto it = body.find("unset"); it != body.end()) {
+    if (!it->is_array()) return respond(error_response(400, shape));
+    for (const auto& key : *it) {
+      if (!key.is_string()) return respond(error_response(400, shape));
+      if (auto problem = config::settable_problem(key.get<std::string>()); !problem.empty()) errors.push_back(problem);
+      else unset.push_back(key.get<std::string>());
+    }
+  }
+  if (!errors.empty())
+    return respond(json_response(400, json{{"error", "refused, nothing written: " + errors.front()}, {"errors", errors}}));
+  if (set.empty() && unset.empty()) return respond(error_response(400, "nothing to set or unset"));
+  engine.write_cluster_settings(set, unset, [respond](int status, json answer) {
+    respond(json_response(status, answer));
+  });
 }
 
 // GET /events[?since=UTC][&node=NAME]: the cluster's event timeline.
@@ -135,6 +171,8 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       r.headers["X-Content-Type-Options"] = "nosniff";
       return respond(r);
     }
+    if (request.method == "GET" && request.path == "/settings")
+      return respond(json_response(200, engine.settings_document()));
     if (request.method == "GET" && request.path == "/events") return handle_events(engine, request, std::move(respond));
     if (request.method == "GET" && request.path == "/incidents")
       return handle_incidents(engine, request, std::move(respond));
@@ -145,7 +183,8 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       return respond(r);
     }
     // Every write proves root: the token is in a file only root reads.
-    if (request.method == "POST" && (request.path == "/forget" || request.path == "/maintenance")) {
+    if (request.method == "POST" &&
+        (request.path == "/forget" || request.path == "/maintenance" || request.path == "/settings")) {
       const std::string& file = engine.config().api.token_file;
       switch (check_authorization(request.authorization, write_token)) {
         case Proof::ok: break;
@@ -170,11 +209,13 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       if (request.method != "POST") return respond(error_response(405, "use POST"));
       return handle_maintenance(engine, request, std::move(respond));
     }
+    if (request.method == "POST" && request.path == "/settings") return handle_settings(engine, request, std::move(respond));
     if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" ||
         request.path == "/metrics" || request.path == "/events" || request.path == "/incidents" ||
         request.path == "/ui")
       return respond(error_response(405, "use GET"));
-    respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, POST /maintenance"));
+    if (request.path == "/settings") return respond(error_response(405, "use GET or POST"));
+    respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, /settings, POST /maintenance"));
   };
 }
 

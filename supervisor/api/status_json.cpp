@@ -144,7 +144,13 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"vrrp_state", self_row && s.vip.enabled && !s.vip.vrrp_state.empty() ? s.vip.vrrp_state : m.vrrp_state},
                        {"holds_vip", self_row && s.vip.enabled ? s.vip.holds_address : m.holds_vip},
                        {"broker", self_row ? loop::broker_summary(s) : m.broker_state},
-                       {"maintenance", s.kv.maintenance.count(name) > 0}});
+                       {"maintenance", s.kv.maintenance.count(name) > 0},
+                       {"settings", self_row ? json{{"applied_index", s.settings.applied_index},
+                                                    {"pending", s.settings.pending},
+                                                    {"error", s.settings.error}}
+                                             : json{{"applied_index", m.settings_index},
+                                                    {"pending", m.settings_pending},
+                                                    {"error", m.settings_error}}}});
   }
   // The cluster's nodes without a live member record: down (crashed, cut off,
   // stopped) but still part of the cluster until an operator forgets them.

@@ -11,6 +11,7 @@
 #include "supervisor/util/api_token.hpp"
 #include "supervisor/cli/hactl_args.hpp"
 #include "supervisor/cli/event_table.hpp"
+#include "supervisor/cli/settings_table.hpp"
 #include "supervisor/cli/status_table.hpp"
 #include "supervisor/http/client.hpp"
 #include "supervisor/util/command.hpp"
@@ -95,6 +96,27 @@ nlohmann::json json_or_null(const hasup::http::Outcome& o) {
   return doc;
 }
 
+// The API's JSON answer, when it answered 200. Otherwise what went wrong is
+// printed (the API's "error", and each of its "errors" when there are
+// several) and `exit` is hactl's status: 3 when there is no usable answer,
+// `refused_exit` when the API said no.
+struct Answer {
+  nlohmann::json doc;
+  int exit = 0;
+};
+Answer ask(const Target& t, hasup::http::Method method, const std::string& path, int refused_exit,
+           const std::string& body = {}, const std::string& token = {}) {
+  auto o = call(t, method, path, body, token);
+  if (!o.ok) return {nullptr, unreachable(t, o)};
+  auto doc = json_or_null(o);
+  if (doc.is_null()) return {nullptr, 3};
+  if (o.response.status == 200) return {doc, 0};
+  std::cerr << "hactl: " << doc.value("error", o.response.body) << "\n";
+  if (auto errors = doc.find("errors"); errors != doc.end() && errors->is_array() && errors->size() > 1)
+    for (const auto& e : *errors) std::cerr << "  " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
+  return {doc, refused_exit};
+}
+
 // GET /events, printed; with --follow, asked again every second, and only
 // the events not printed yet are printed (until interrupted).
 int events(const Target& t, const hasup::cli::HactlCommand& c) {
@@ -106,14 +128,8 @@ int events(const Target& t, const hasup::cli::HactlCommand& c) {
     std::string sep = "?";
     if (!since.empty()) path += sep + "since=" + hasup::http::url_encode(since), sep = "&";
     if (!c.node.empty()) path += sep + "node=" + hasup::http::url_encode(c.node);
-    auto o = call(t, hasup::http::Method::get, path);
-    if (!o.ok) return unreachable(t, o);
-    auto doc = json_or_null(o);
-    if (doc.is_null()) return 3;
-    if (o.response.status != 200) {
-      std::cerr << "hactl: " << doc.value("error", o.response.body) << "\n";
-      return 2;
-    }
+    auto [doc, exit] = ask(t, hasup::http::Method::get, path, 2);
+    if (exit != 0) return exit;
     if (c.json && !c.follow) {
       std::cout << doc.dump(2) << "\n";
       return 0;
@@ -194,18 +210,35 @@ int main(int argc, char** argv) {
     case HactlCommand::Kind::incidents:
     case HactlCommand::Kind::incident: {
       const bool one = c.kind == HactlCommand::Kind::incident;
-      auto o = call(target, Method::get, one ? "/incidents?id=" + hasup::http::url_encode(c.incident) : "/incidents");
-      if (!o.ok) return unreachable(target, o);
-      auto doc = json_or_null(o);
-      if (doc.is_null()) return 3;
-      if (o.response.status != 200) {
-        std::cerr << "hactl: " << doc.value("error", o.response.body) << "\n";
-        return 1;
-      }
+      auto [doc, exit] =
+          ask(target, Method::get, one ? "/incidents?id=" + hasup::http::url_encode(c.incident) : "/incidents", 1);
+      if (exit != 0) return exit;
       if (c.json)
         std::cout << doc.dump(2) << "\n";
       else
         std::cout << (one ? hasup::cli::render_incident(doc) : hasup::cli::render_incidents(doc));
+      return 0;
+    }
+    case HactlCommand::Kind::settings_show: {
+      auto [doc, exit] = ask(target, Method::get, "/settings", 1);
+      if (exit != 0) return exit;
+      std::cout << (c.json ? doc.dump(2) + "\n" : hasup::cli::render_settings(doc));
+      return 0;
+    }
+    case HactlCommand::Kind::settings_set:
+    case HactlCommand::Kind::settings_unset: {
+      nlohmann::json body = nlohmann::json::object();
+      if (c.kind == HactlCommand::Kind::settings_set) {
+        body["set"] = nlohmann::json::object();
+        for (const auto& [key, value] : c.settings) body["set"][key] = value;
+      } else {
+        body["unset"] = c.unset;
+      }
+      auto token = write_token(target, "settings");
+      if (token.empty()) return 1;
+      auto [doc, exit] = ask(target, Method::post, "/settings", 1, body.dump(), token);
+      if (exit != 0) return exit;
+      std::cout << doc.value("status", "") << " (index " << doc.value("index", 0ULL) << ")\n";
       return 0;
     }
     case HactlCommand::Kind::forget: {

@@ -16,9 +16,12 @@ const char* const kHactlUsage =
   "                           the cluster's event timeline (T: a UTC time or 30s, 10m, 2h, 1d ago)\n"
   "  incidents [--json]       the flight recorder: each incident and how long its phases took\n"
   "  incident ID [--json]     one incident as a timeline\n"
+  "  settings [--json]        the cluster's settings (set for every node through Consul) and each node's\n"
+  "  settings set KEY=VALUE...  set cluster-wide keys (ha-supervisor --help-config: CLUSTER yes)\n"
+  "  settings unset KEY...    back to each node's own file for these keys\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
     "(read by the ha-supervisor next to hactl: one config parser, one schema).\n"
-    "maintenance and forget need the supervisor's API token, a root-only file:\n"
+    "maintenance, forget and settings set/unset need the supervisor's API token, a root-only file:\n"
     "/run/ha-supervisor/api-token, api.token_file of --config FILE, or --token-file.\n";
 
 namespace {
@@ -144,6 +147,36 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
     if (i < args.size() && args[i] == "--json") {
       c.json = true;
       ++i;
+    }
+  } else if (command == "settings") {
+    c.kind = HactlCommand::Kind::settings_show;
+    const std::string verb = i < args.size() ? args[i] : "";
+    if (verb == "set" || verb == "unset") {
+      ++i;
+      c.kind = verb == "set" ? HactlCommand::Kind::settings_set : HactlCommand::Kind::settings_unset;
+      for (; i < args.size(); ++i) {
+        const std::string& word = args[i];
+        if (verb == "unset") {
+          c.unset.push_back(word);
+          continue;
+        }
+        const auto equals = word.find('=');
+        if (equals == std::string::npos || equals == 0)
+          return fail("'settings set' wants KEY=VALUE (e.g. vip.unfit_grace_ms=2500), not '" + word + "'");
+        c.settings.emplace_back(word.substr(0, equals), word.substr(equals + 1));
+      }
+      if (c.settings.empty() && c.unset.empty()) return fail("'settings " + verb + "' wants at least one key");
+    } else if (verb == "--json") {
+      c.json = true;
+      ++i;
+    } else if (!verb.empty() && verb != "show") {
+      return fail("'settings' wants show, set or unset, not '" + verb + "'");
+    } else if (verb == "show") {
+      ++i;
+      if (i < args.size() && args[i] == "--json") {
+        c.json = true;
+        ++i;
+      }
     }
   } else {
     return fail("unknown command '" + command + "'");

@@ -9,7 +9,8 @@
 namespace hasup::cli {
 
 struct HactlCommand {
-  enum class Kind { status, health, leader, maintenance, forget, events, incidents, incident };
+  enum class Kind { status, health, leader, maintenance, forget, events, incidents, incident, settings_show,
+                    settings_set, settings_unset };
   Kind kind = Kind::status;
   bool json = false;                 // status --json, events --json
   bool follow = false;               // events --follow
@@ -18,6 +19,8 @@ struct HactlCommand {
   bool maintenance_on = false;       // maintenance on|off
   std::string node;                  // maintenance's NODE (optional), forget's NODE
   std::string incident;              // incident's ID
+  std::vector<std::pair<std::string, std::string>> settings;  // settings set KEY=VALUE...
+  std::vector<std::string> unset;    // settings unset KEY...
   std::optional<std::string> api;    // --api HOST:PORT, as given
   std::optional<unsigned short> api_port;
   std::optional<std::string> config; // --config FILE

@@ -161,6 +161,20 @@ std::string render_status_table(const json& doc) {
   }
   if (member(dead_peers, "error").is_string())
     out << "dead peers: nft refused the table: " << text(dead_peers, "error") << "\n";
+  // The cluster's settings (hactl settings): said only for a node that waits
+  // for a restart to apply them or refused them.
+  if (member(doc, "members").is_array())
+    for (const auto& m : member(doc, "members")) {
+      const json& settings = member(m, "settings");
+      if (!settings.is_object()) continue;
+      if (text(settings, "error") != "-")
+        out << "settings: " << text(m, "name") << " refused the cluster's settings: " << text(settings, "error") << "\n";
+      if (member(settings, "pending").is_array() && !member(settings, "pending").empty()) {
+        std::string keys;
+        for (const auto& k : member(settings, "pending")) keys += (keys.empty() ? "" : ", ") + shown(k);
+        out << "settings: " << text(m, "name") << " needs a restart to apply " << keys << "\n";
+      }
+    }
   print_older_file(out, member(self, "vip"), "floating IP: keepalived ");
   const json& nginx = member(self, "nginx");
   if (nginx.is_object()) {

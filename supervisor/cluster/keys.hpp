@@ -10,6 +10,8 @@
 //   PREFIX/cluster/state             the leader's published view (fenced write)
 //   PREFIX/broker/seed               the node whose broker founded the broker
 //                                    cluster (create-only: components/rabbitmq)
+//   PREFIX/settings                  the cluster's settings: cluster-wide keys set
+//                                    for every node (hactl settings)
 // and beside it, outside the tree every node watches (a node's event ring is
 // up to ~150 KB, and no decision reads it):
 //   PREFIX-events/NAME               NAME's ring of events (loop/event_log.hpp)
@@ -31,6 +33,7 @@ struct Keys {
   std::string maintenance(const std::string& name) const { return maintenance_dir() + name; }
   std::string cluster_state() const { return prefix + "/cluster/state"; }
   std::string broker_seed() const { return prefix + "/broker/seed"; }
+  std::string settings() const { return prefix + "/settings"; }
   std::string events_dir() const { return prefix + "-events/"; }
 };
 

@@ -114,6 +114,9 @@ std::string encode(const MemberRecord& r) {
   o["broker_state"] = r.broker_state;
   o["broker_members"] = r.broker_members;
   o["broker_cookie"] = r.broker_cookie;
+  o["settings_index"] = r.settings_index;
+  o["settings_pending"] = r.settings_pending;
+  o["settings_error"] = r.settings_error;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return json_text(o);
@@ -136,6 +139,8 @@ MemberDecode decode_member(const std::string& text) {
       !get_string(o, "vip_settings", r.vip_settings, out.error, false) ||
       !get_string(o, "broker_state", r.broker_state, out.error, false) ||
       !get_string(o, "broker_cookie", r.broker_cookie, out.error, false) ||
+      !get_string(o, "settings_error", r.settings_error, out.error, false) ||
+      !get_string_list(o, "settings_pending", r.settings_pending, out.error) ||
       !get_string_list(o, "syncthing_peers", r.syncthing_peers, out.error) ||
       !get_string_list(o, "broker_members", r.broker_members, out.error))
     return out;
@@ -168,6 +173,13 @@ MemberDecode decode_member(const std::string& text) {
       return out;
     }
     r.leader_epoch = it->get<std::uint64_t>();
+  }
+  if (auto it = o.find("settings_index"); it != o.end()) {
+    if (!it->is_number_unsigned()) {
+      out.error = "settings_index is not an unsigned number";
+      return out;
+    }
+    r.settings_index = it->get<std::uint64_t>();
   }
   if (auto it = o.find("holds_vip"); it != o.end()) {
     if (!it->is_boolean()) {

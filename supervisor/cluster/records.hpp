@@ -45,6 +45,11 @@ struct MemberRecord {
   std::string broker_state;
   std::vector<std::string> broker_members;
   std::string broker_cookie;
+  // The cluster's settings this node applied (the store's index; 0 none), the
+  // keys waiting for its restart, and why it refused the store's ("" none).
+  std::uint64_t settings_index = 0;
+  std::vector<std::string> settings_pending;
+  std::string settings_error;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

@@ -3,6 +3,7 @@
 #include "supervisor/config/config.hpp"
 
 #include <libconfig.h++>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -528,6 +529,83 @@ LoadResult load_string(const std::string& text, const std::string& origin) {
   }
 }
 
+// ---- the cluster's settings ---------------------------------------------------
+//
+// The store's document is JSON, not libconfig text: it is turned into a
+// libconfig tree, and that tree goes through the same checks as a file's
+// (check_tree: type, range, allowed values, format), so there is one
+// validator. Only cluster-wide keys may be set; then the rules between keys
+// are checked on the whole result, the node's own file included.
+
+namespace {
+
+// Adds `value` under group.key in `root`; false (with an error) when the JSON
+// value has no libconfig counterpart.
+bool add_setting(LoadState& state, Setting& root, const KeySpec& key, const nlohmann::json& value) {
+  const std::string group(key.group());
+  const std::string leaf(key.path.substr(group.size() + 1));
+  Setting& parent = root.exists(group) ? root[group.c_str()] : root.add(group, Setting::TypeGroup);
+  if (value.is_boolean()) {
+    parent.add(leaf, Setting::TypeBoolean) = value.get<bool>();
+  } else if (value.is_number_integer()) {
+    // Beyond int64 nlohmann gives an unsigned or a float: refused as a type.
+    if (value.is_number_unsigned() && value.get<std::uint64_t>() > static_cast<std::uint64_t>(LLONG_MAX)) {
+      state.refuse(key, 0, "integer too large; allowed " + allowed_text(key));
+      return false;
+    }
+    parent.add(leaf, Setting::TypeInt64) = value.get<long long>();
+  } else if (value.is_number_float()) {
+    parent.add(leaf, Setting::TypeFloat) = value.get<double>();
+  } else if (value.is_string()) {
+    parent.add(leaf, Setting::TypeString) = value.get<std::string>();
+  } else {
+    state.refuse(key, 0, "expected " + std::string(type_name(key.type())) + ", got JSON " + value.type_name());
+    return false;
+  }
+  return true;
+}
+
+void check_settings(LoadState& state, const std::string& json_text) {
+  const auto doc = nlohmann::json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    state.report(0, "", "not a JSON object of \"group.key\": value");
+    return;
+  }
+  libconfig::Config tree;
+  Setting& root = tree.getRoot();
+  for (const auto& [path, value] : doc.items()) {
+    const KeySpec* key = find_key(path);
+    const std::string shown = quoted_printable(path, 80);
+    if (key == nullptr) {
+      std::string message = "unknown key";
+      if (const auto suggestion = suggestion_for(path, false)) message += "; did you mean " + *suggestion + "?";
+      state.report(0, shown, std::move(message));
+    } else if (!key->cluster_wide) {
+      state.report(0, key->path, "not a cluster-wide key: set it in each node's own file");
+    } else {
+      add_setting(state, root, *key, value);
+    }
+  }
+  check_tree(state, root);
+  check_cross_key_rules(state);
+}
+
+}  // namespace
+
+LoadResult overlay_cluster_settings(const Config& base, const std::string& json_text, const std::string& origin) {
+  LoadState state{.origin = origin, .relative_to = {}, .scan = {}};
+  state.config = base;
+  try {
+    check_settings(state, json_text);
+  } catch (const std::exception& e) {
+    state.report(0, "", std::string("internal error while checking: ") + e.what());
+  }
+  LoadResult result;
+  result.errors = std::move(state.errors);
+  if (result.errors.empty()) result.config = std::move(state.config);
+  return result;
+}
+
 ReloadDiff diff(const Config& running, const Config& loaded) {
   ReloadDiff changes;
   for (const auto& key : all_keys()) {
@@ -541,9 +619,36 @@ ReloadDiff diff(const Config& running, const Config& loaded) {
 ReloadDiff apply_live_keys(Config& running, const Config& loaded) {
   ReloadDiff changes = diff(running, loaded);
   Config source = loaded;  // the field accessors take a mutable Config
+  Config mixed = running;
+  const auto copy_key = [](const KeySpec& key, Config& to, Config& from) {
+    std::visit([&](auto field) { field(to) = field(from); }, key.field);
+  };
   for (const auto& key : all_keys())
-    if (key.reload == Reload::live)
-      std::visit([&](auto field) { field(running) = field(source); }, key.field);
+    if (key.reload == Reload::live) copy_key(key, mixed, source);
+  // Live keys taken beside restart keys still at their old values can break
+  // a rule between them (consul.quorum_loss_timeout_ms against the session's
+  // lock_delay_ms: a split-brain window). Such live keys wait for the
+  // restart too, until no rule is broken.
+  std::set<std::string_view> held;
+  for (bool broke = true; broke;) {
+    broke = false;
+    for (const auto& rule : cross_key_rules()) {
+      if (rule.violation(mixed).empty()) continue;
+      for (const auto path : rule.keys) {
+        const KeySpec& key = *find_key(path);
+        if (key.reload != Reload::live || !values_differ(key, mixed, running)) continue;
+        copy_key(key, mixed, running);
+        held.insert(key.path);
+        broke = true;
+      }
+    }
+  }
+  running = std::move(mixed);
+  std::erase_if(changes.live, [&](const std::string& path) {
+    if (!held.contains(path)) return false;
+    changes.needs_restart.push_back(path);
+    return true;
+  });
   return changes;
 }
 
@@ -559,7 +664,9 @@ std::string describe_schema() {
   std::size_t default_width = header.default_value.size(), allowed_width = header.allowed.size();
   for (const auto& key : all_keys()) {
     Row row{std::string(key.path), std::string(type_name(key.type())), default_text(key, defaults),
-            allowed_text(key), key.reload == Reload::live ? "live" : "restart", key.help};
+            allowed_text(key),
+            std::string(key.reload == Reload::live ? "live" : "restart") + (key.cluster_wide ? ", cluster" : ""),
+            key.help};
     key_width = std::max(key_width, row.key.size());
     type_width = std::max(type_width, row.type.size());
     default_width = std::max(default_width, row.default_value.size());
@@ -575,7 +682,8 @@ std::string describe_schema() {
         << std::setw(static_cast<int>(allowed_width + 2)) << row.allowed << row.reload << "\n";
   };
   out << "Configuration keys (libconfig groups, e.g. consul: { port = 8500; };)\n"
-      << "RELOAD: live = applied on SIGHUP; restart = needs a restart.\n\n";
+      << "RELOAD: live = applied on SIGHUP and when the cluster's settings change; restart = needs a restart;\n"
+      << "cluster = may be set for every node at once: hactl settings set KEY=VALUE (Consul's PREFIX/settings).\n\n";
   write_row(header);
   for (const auto& row : rows) {
     write_row(row);

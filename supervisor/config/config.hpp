@@ -13,6 +13,7 @@ struct NodeConfig {
   std::string address;  // address peers and clients use to reach this node
   // This node's memory of the cluster's nodes (cluster/known_nodes.hpp).
   std::string known_nodes_file = "/var/lib/ha-supervisor/known-nodes.json";
+  std::string settings_file = "/var/lib/ha-supervisor/cluster-settings.json";
 };
 
 struct ConsulConfig {
@@ -260,6 +261,12 @@ LoadResult load_file(const std::string& path);
 // `origin` names the text in error messages, in place of a file path.
 LoadResult load_string(const std::string& text, const std::string& origin);
 
+// The cluster's settings, the store's JSON object {"group.key": value} of
+// cluster-wide keys (schema.hpp: KeySpec::cluster_wide), laid over `base` (a
+// node's file): each value is checked as a file's is, then the rules between
+// keys on the result. Errors name `origin`; config is set only without errors.
+LoadResult overlay_cluster_settings(const Config& base, const std::string& json_text, const std::string& origin);
+
 // What a SIGHUP reload would change: keys applied live, keys needing a restart.
 struct ReloadDiff {
   std::vector<std::string> live;
@@ -267,7 +274,9 @@ struct ReloadDiff {
 };
 ReloadDiff diff(const Config& running, const Config& loaded);
 // Copies every key the schema marks live from `loaded` into `running` (the
-// others wait for a restart); returns what differed, as diff() does.
+// others wait for a restart), except live keys that would break a rule
+// between keys beside the restart keys' old values: those wait too, and are
+// listed with needs_restart.
 ReloadDiff apply_live_keys(Config& running, const Config& loaded);
 
 // Every key: type, default, allowed range and help text (for --help-config).

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <type_traits>
 
@@ -305,6 +306,11 @@ std::vector<KeySpec> build_keys() {
        .help = "This node's memory of the cluster's nodes (names, addresses, syncthing device ids), kept "
                "across restarts: a node whose registration vanishes from Consul without 'hactl forget' "
                "(Consul's data lost, an ACL that hides it) stays a peer.",
+       .format = &kPath},
+      {HASUP_KEY(node.settings_file),
+       .help = "This node's copy of the cluster's settings (hactl settings), as last applied: the supervisor "
+               "starts with it, so a node never starts with settings older than the last it knew; the store's "
+               "are applied once read.",
        .format = &kPath},
 
       // The HTTP client to the local agent is built once at start-up.
@@ -825,8 +831,41 @@ std::vector<CrossKeyRule> build_rules() {
 
 }  // namespace
 
+namespace {
+
+// Keys the store may set for every node (KeySpec::cluster_wide). Left out on
+// purpose: vip.advert_interval_ms and vip.virtual_router_id (VRRP drops the
+// adverts of a peer whose interval differs, so a rolling change would make two
+// masters); db.ttl_s, loop_wait_s, retry_timeout_s and synchronous (Patroni
+// reads them once, at bootstrap: changing them is Patroni's own edit-config);
+// broker.partition_handling (brokers that disagree on it heal a partition
+// differently); log.level (one node's debugging is that node's).
+constexpr std::string_view kClusterWideKeys[] = {
+    "consul.request_timeout_ms", "consul.session_ttl_s", "consul.lock_delay_ms", "consul.check_ttl_ms",
+    "consul.quorum_loss_timeout_ms", "consul.probe_interval_ms", "consul.gossip_poll_interval_ms",
+    "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s", "vip.db_primary_weight",
+    "vip.heartbeat_max_age_s", "vip.unfit_grace_ms", "vip.election_grace_ms", "nginx.wait_min_ms",
+    "nginx.wait_max_ms", "nginx.reload_interval_ms", "nginx.check_timeout_ms", "nginx.max_requests_per_client",
+    "nginx.max_requests", "nginx.upstream_read_timeout_s", "db.probe_interval_ms", "db.probe_timeout_ms",
+    "db.unfit_after_ms", "files.poll_interval_ms", "files.unfit_after_ms", "files.conflict_scan_interval_ms",
+    "broker.memory_high_watermark", "broker.poll_interval_ms", "broker.request_timeout_ms",
+    "broker.unfit_after_ms", "broker.start_grace_ms", "broker.stuck_after_ms", "broker.retry_after_ms",
+};
+
+std::vector<KeySpec> marked_keys() {
+  auto keys = build_keys();
+  for (const auto path : kClusterWideKeys) {
+    auto key = std::find_if(keys.begin(), keys.end(), [&](const KeySpec& k) { return k.path == path; });
+    if (key == keys.end()) std::abort();  // a typo above: caught by the first test that loads a config
+    key->cluster_wide = true;
+  }
+  return keys;
+}
+
+}  // namespace
+
 const std::vector<KeySpec>& all_keys() {
-  static const std::vector<KeySpec> keys = build_keys();
+  static const std::vector<KeySpec> keys = marked_keys();
   return keys;
 }
 

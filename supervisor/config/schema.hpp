@@ -45,6 +45,11 @@ struct KeySpec {
   Field field;
   std::string_view help;
   Reload reload = Reload::restart;
+  // Settable for every node at once through the store (hactl settings):
+  // tuning that should agree across nodes and is safe while nodes differ
+  // for a moment. Node-local keys (names, addresses, paths, secrets) and
+  // keys that must change on every node at the same instant are not.
+  bool cluster_wide = false;
   bool required = false;
   bool secret = false;                          // value never printed anywhere
   std::vector<IntRange> int_ranges{};           // integers: value must be in one of them

@@ -54,6 +54,7 @@ std::string to_string(Job job) {
     case Job::claim_broker_seed: return "claim-broker-seed";
     case Job::join_broker_cluster: return "join-broker-cluster";
     case Job::forget_broker_node: return "forget-broker-node";
+    case Job::restore_settings: return "restore-settings";
   }
   return "unknown";
 }
@@ -109,6 +110,9 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   r.health = problem.empty() ? "ok" : problem;
   r.versions = s.versions;
   r.leader_epoch = role == Role::leader && s.kv.leader ? s.kv.leader->epoch : 0;
+  r.settings_index = s.settings.applied_index;
+  r.settings_pending = s.settings.pending;
+  r.settings_error = s.settings.error;
   auto published = s.kv.members.find(s.self);
   bool same_state = published != s.kv.members.end() && published->second.role == r.role &&
                     published->second.health == r.health;
@@ -138,6 +142,17 @@ Plan decide_shutdown(const Snapshot& s) {
   return plan;
 }
 
+// Consul's data lost (every server rebuilt) takes the cluster's settings with
+// it: they are rebuilt from the nodes' copies, not from nothing. Only from
+// the newest copy among the live members: a node that missed a change must
+// not bring back what an operator replaced.
+std::optional<RestoreSettings> settings_to_restore(const Snapshot& s) {
+  if (s.kv.settings || s.settings.applied_index == 0) return std::nullopt;
+  for (const auto& [name, member] : s.kv.members)
+    if (member.settings_index > s.settings.applied_index) return std::nullopt;
+  return RestoreSettings{s.settings.applied_text, s.settings.applied_index};
+}
+
 void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_published) {
   const bool in_maintenance = s.kv.maintenance.count(s.self) > 0;
   if (role == Role::leader) {
@@ -147,6 +162,7 @@ void decide_leadership(Plan& plan, const Snapshot& s, Role role, bool member_pub
       plan.reason = "leader in maintenance: releasing leadership (" + epoch_text(lock.epoch) + ") to another node";
       return;
     }
+    if (auto restore = settings_to_restore(s)) want(plan, s, *restore);
     cluster::ClusterState view;
     view.leader = s.self;
     view.epoch = lock.epoch;

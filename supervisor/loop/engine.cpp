@@ -63,9 +63,10 @@ std::vector<consul::TxnOp> set_and_remove(const std::string& key, const std::str
 
 }  // namespace
 
-Engine::Engine(asio::io_context& io, config::Config config, std::string config_path)
+Engine::Engine(asio::io_context& io, config::Config file_config, std::string config_path)
     : io_(io),
-      config_(std::move(config)),
+      settings_(std::move(file_config)),
+      config_(settings_.starting_config()),
       config_path_(std::move(config_path)),
       keys_{config_.consul.key_prefix},
       consul_(io, client_settings(config_)),
@@ -96,6 +97,7 @@ Engine::Engine(asio::io_context& io, config::Config config, std::string config_p
                       [this](std::uint64_t index) { return blocking(index); }},
       drivers_(make_drivers(driver_context_)) {
   versions_["supervisor"] = kVersion;
+  settings_copy_kept_ = settings_.applied();
   link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
 }
 
@@ -180,6 +182,7 @@ Snapshot Engine::observe() const {
   s.refused.member_ago = refused_ago(member_refused_);
   s.refused.leader_ago = refused_ago(leader_refused_);
   s.kv = kv_;
+  s.settings = settings_.view(config_);
   s.known = known_;
   s.busy = busy_;
   s.shutting_down = shutting_down_;
@@ -454,6 +457,7 @@ void Engine::apply_kv(const std::vector<consul::KvEntry>& entries, std::uint64_t
     if (!known) spdlog::warn("ignoring unreadable record {}: {}", quoted_printable(bad.key, 200), bad.error);
   }
   kv_ = std::move(view);
+  consider_settings();
   update_known_nodes();
   // Our record vanished although we published it: Consul deleted it, which it
   // does when it invalidates our session. Check the session now, not at the next renew.
@@ -830,12 +834,12 @@ void Engine::run(const ResyncConsulAgent& a) {
 
 // ---- shutdown and reload ---------------------------------------------------
 
-void Engine::request_shutdown() {
+void Engine::request_shutdown(const std::string& why) {
   if (shutting_down_) return;
   shutting_down_ = true;
   notifier_.stopping();
-  spdlog::info("shutdown requested: handing over roles");
-  events_.note("supervisor", "stop", "stopping (SIGTERM): handing over its roles");
+  spdlog::info("shutdown requested ({}): handing over roles", why);
+  events_.note("supervisor", "stop", "stopping (" + why + "): handing over its roles");
   // Bounded: an unreachable Consul must not keep the process alive.
   shutdown_deadline_.expires_after(ms(config_.consul.request_timeout_ms) * 2);
   shutdown_deadline_.async_wait([this](boost::system::error_code ec) {
@@ -865,34 +869,18 @@ void Engine::finish_shutdown() {
 
 void Engine::reload() {
   auto loaded = config::load_file(config_path_);
-  if (!loaded.config) {
+  std::optional<config::Config> desired;
+  if (loaded.config) desired = settings_.with_file(*loaded.config);
+  if (!desired) {
     for (const auto& e : loaded.errors) spdlog::error("{}", e.to_string());
-    spdlog::error("reload refused: {} error(s) in {}; still running with the previous configuration",
-                  loaded.errors.size(), config_path_);
-    events_.note("supervisor", "refusal", "configuration reload refused: " + std::to_string(loaded.errors.size()) +
-                                              " error(s) in " + config_path_ + "; the previous one stays");
+    const std::string why = loaded.config ? "it breaks a rule with the cluster's settings (logged)"
+                                          : std::to_string(loaded.errors.size()) + " error(s) in " + config_path_;
+    spdlog::error("reload refused: {}; still running with the previous configuration", why);
+    events_.note("supervisor", "refusal", "configuration reload refused: " + why + "; the previous one stays");
     return;
   }
   for (const auto& n : loaded.notices) spdlog::warn("{}", n.to_string());
-  const config::Config& next = *loaded.config;
-  // The keys the schema marks live are taken; the rest wait for a restart.
-  auto changes = config::apply_live_keys(config_, next);
-  log::set_level(config_.log.level);
-  log::add_secret(config_.consul.token);
-  consul_.set_token(config_.consul.token);
-  consul_.set_request_timeout(ms(config_.consul.request_timeout_ms));
-  link_.quorum_loss_timeout = ms(config_.consul.quorum_loss_timeout_ms);
-  for (const auto& driver : drivers_) driver->reload();
-  auto join = [](const std::vector<std::string>& keys) {
-    std::string out;
-    for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
-    return out.empty() ? std::string("none") : out;
-  };
-  spdlog::info("reloaded {}: applied live: {}; needs a restart to apply: {}", config_path_, join(changes.live),
-               join(changes.needs_restart));
-  events_.note("supervisor", "config", "configuration reloaded: applied live: " + join(changes.live) +
-                                           "; needs a restart: " + join(changes.needs_restart));
-  wake();
+  adopt(*desired, config_path_);
 }
 
 void Engine::write_maintenance_intent(const std::string& node, bool enabled, const std::string& requested_by,

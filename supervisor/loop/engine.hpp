@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@
 #include "supervisor/loop/gossip_poll.hpp"
 #include "supervisor/loop/plan.hpp"
 #include "supervisor/loop/service_notify.hpp"
+#include "supervisor/loop/settings_keeper.hpp"
 #include "supervisor/loop/snapshot.hpp"
 #include "supervisor/loop/units.hpp"
 
@@ -34,12 +36,17 @@ class Engine {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Engine(boost::asio::io_context& io, config::Config config, std::string config_path);
+  // `file_config`: the node's file; the cluster's settings are laid over it
+  // (this node's copy at once, the store's when read).
+  Engine(boost::asio::io_context& io, config::Config file_config, std::string config_path);
   ~Engine();
 
   void start();
   // SIGTERM: hand leadership over at once, close the session, then stop the io_context.
-  void request_shutdown();
+  void request_shutdown(const std::string& why = "SIGTERM");
+  // 0, or 75 when the supervisor stopped to start again with the cluster's
+  // settings (systemd's Restart=always starts it).
+  int exit_code() const { return exit_code_; }
   // SIGHUP: re-read the config file; apply what can change live, name what needs a restart.
   void reload();
   void wake();
@@ -58,6 +65,12 @@ class Engine {
   // Removes a node that is not alive from the cluster's registry (and so from
   // every node's VRRP peers). Refused for a live member.
   void forget_node(const std::string& node, std::function<void(int status, std::string message)> done);
+  // hactl settings set/unset: the store's settings edited (checked against
+  // this node's file first), written with a check-and-set.
+  void write_cluster_settings(const std::map<std::string, nlohmann::json>& set, const std::vector<std::string>& unset,
+                              std::function<void(int status, nlohmann::json body)> done);
+  // GET /settings: the store's settings, what is in effect here, each member's.
+  nlohmann::json settings_document() const;
 
  private:
   Snapshot observe() const;
@@ -97,7 +110,12 @@ class Engine {
   void run(const RegisterNode&);
   void run(const RememberNodes&);
   void run(const ResyncConsulAgent&);
+  void run(const RestoreSettings&);
   void load_known_nodes();
+  // The cluster's settings (engine_settings.cpp).
+  void consider_settings();
+  void adopt(const config::Config& desired, const std::string& origin);
+  void keep_settings_copy();
   void update_known_nodes();
   void finish_shutdown();
 
@@ -108,6 +126,7 @@ class Engine {
   consul::ReadOptions blocking(std::uint64_t index) const;
 
   boost::asio::io_context& io_;
+  SettingsKeeper settings_;  // before config_: config_ starts from it
   config::Config config_;
   std::string config_path_;
   cluster::Keys keys_;
@@ -132,6 +151,11 @@ class Engine {
   KnownNodes known_;  // cluster::known_nodes(kv_, remembered_), kept current
   std::set<Job> busy_;
   bool shutting_down_ = false;
+  int exit_code_ = 0;
+  bool settings_checked_at_start_ = false;
+  config::SettingsCopy settings_copy_kept_;  // what the copy on disk holds (as written last)
+  std::string settings_copy_error_;
+  std::string settings_error_noted_;
   bool stopped_ = false;
   std::map<std::string, std::string> versions_;
 

@@ -73,6 +73,15 @@ struct RememberNodes {
   bool operator==(const RememberNodes&) const = default;
 };
 
+// The store lost the cluster's settings (Consul's data rebuilt): the leader
+// writes back its copy, create-only, when no live member applied newer ones.
+struct RestoreSettings {
+  static constexpr Job job = Job::restore_settings;
+  std::string text;
+  std::uint64_t index = 0;  // the index this copy had in the lost store (for the log)
+  bool operator==(const RestoreSettings&) const = default;
+};
+
 // The local Consul agent reloads, which syncs its whole state to the catalog
 // (catalog_sync.hpp says when).
 struct ResyncConsulAgent {
@@ -213,7 +222,7 @@ struct ForgetBrokerNode {
 
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
-                            ResyncConsulAgent, SetVipFault,
+                            RestoreSettings, ResyncConsulAgent, SetVipFault,
                             SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,

@@ -32,7 +32,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter, remember_nodes,
                  apply_dead_peers, resync_consul_agent, apply_members_only,
                  apply_broker_conf, start_broker, restart_broker, claim_broker_seed, join_broker_cluster,
-                 forget_broker_node };
+                 forget_broker_node, restore_settings };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -107,6 +107,12 @@ struct KvView {
   std::map<std::string, std::string> registered_devices;  // node name -> syncthing device id (unvalidated)
   std::set<std::string> forgotten;                         // tombstones: nodes an operator forgot
   std::optional<cluster::ClusterState> cluster_state;
+  // PREFIX/settings as stored (checked by the engine, against this node's file).
+  struct StoredSettings {
+    std::string text;
+    std::uint64_t index = 0;  // the key's ModifyIndex
+  };
+  std::optional<StoredSettings> settings;
 };
 
 // The cluster's nodes, alive or not, as every component uses them (VRRP peers,
@@ -137,6 +143,14 @@ struct UnitView {
   bool serving() const { return systemd::serving(active_state); }
 };
 
+// The cluster's settings on this node (the engine applies them).
+struct SettingsView {
+  std::uint64_t applied_index = 0;   // the store's index of the settings in effect; 0: none
+  std::string applied_text = "{}";   // those settings, as stored
+  std::vector<std::string> pending;  // keys whose new value waits for a restart
+  std::string error;                 // the store's settings refused: why ("" none)
+};
+
 struct Snapshot {
   std::string self;
   std::string self_address;
@@ -147,6 +161,7 @@ struct Snapshot {
   SessionView session;
   LockRefusals refused;
   KvView kv;
+  SettingsView settings;
   KnownNodes known;
   std::set<Job> busy;
   bool shutting_down = false;

@@ -132,12 +132,21 @@ check "the database primary's node is the preferred next holder of the floating 
   wait_for 10 preference_follows_primary
 # The row is in PostgreSQL, so every node's REST instance reads it; the bytes
 # stay on the node that took the upload until file replication (syncthing).
+upload_failure_context() {  # what the holder's nginx and gate said about the last 90 s
+  local h; h=$(holders)
+  [ -n "$h" ] || return 0
+  in_node "$h" tail -5 /var/log/ha-nginx/error.log 2>/dev/null | sed "s/^/    $h nginx: /"
+  in_node "$h" grep ' PUT ' /var/log/ha-nginx/access.log 2>/dev/null | tail -3 | sed "s/^/    $h nginx: /"
+  in_node "$h" journalctl --no-pager -o short-precise --since=-90s -u ha-upload-gate -u rest-standin 2>/dev/null |
+    grep -v 'GET /api/v3.1/status' | tail -12 | sed "s/^/    $h: /"
+}
 upload_reads_back() {  # prints the upload's answer and each node's read when one fails
   local sum row n
   sum=$("$lab" exec c1 sh -c "head -c 100000 /dev/urandom >/tmp/lab-bp && sum=\$(sha256sum /tmp/lab-bp | cut -c1-64) &&
-    answer=\$(curl -s -i -X PUT --data-binary @/tmp/lab-bp http://$vip/api/v3.1/blueprints/lab-bp) &&
+    answer=\$(curl -s -i -X PUT --max-time 60 -w 'curl: %{http_code} after %{time_total} s, %{size_upload} bytes sent\n' \
+      --data-binary @/tmp/lab-bp http://$vip/api/v3.1/blueprints/lab-bp) &&
     echo \"\$answer\" | head -1 | grep ' 201 ' >/dev/null || { echo \"\$answer\" | sed 's/^/    /' >&2; exit 1; }
-    echo \$sum") || return 1
+    echo \$sum") || { upload_failure_context; return 1; }
   # Each node's gate answers the cluster's nodes only: read on the node itself.
   for n in n1 n2 n3; do
     row=$("$lab" exec "$n" curl -s "http://198.18.0.1${n:1}:8100/api/v3.1/blueprints/lab-bp")
@@ -747,6 +756,68 @@ in_node "$held" hactl maintenance off >/dev/null
 check "maintenance off: back to follower or leader" wait_for 10 bash -c \
   "! '$lab' exec n1 hactl status | awk '\$1 == \"$held\"' | grep maintenance >/dev/null"
 
+# --- the cluster's settings, set once for every node through Consul ---------------
+settings_json() { in_node "$1" timeout 5 hactl settings --json; }
+runs_with() {  # runs_with NODE KEY VALUE: NODE runs with KEY = VALUE, from the store's settings
+  settings_json "$1" | KEY=$2 VALUE=$3 python3 -c '
+import json, os, sys
+d = json.load(sys.stdin)
+ok = d["stored"] is not None and d["applied_index"] == d["stored"]["index"] and \
+     d["effective"][os.environ["KEY"]] == int(os.environ["VALUE"])
+sys.exit(0 if ok else 1)'
+}
+pending_on() {  # pending_on NODE KEY|-: the keys NODE waits to restart for are exactly KEY (or none)
+  [ "$(settings_json "$1" | python3 -c 'import json, sys; print(",".join(json.load(sys.stdin)["pending"]) or "-")')" = "$2" ]
+}
+every_node() {  # every_node COMMAND ARGS...: COMMAND NODE ARGS... holds on n1-n3
+  local n cmd=$1; shift
+  for n in n1 n2 n3; do "$cmd" "$n" "$@" || return 1; done
+}
+in_node n2 hactl settings set loop.log_repeat_s=45 files.conflict_scan_interval_ms=15000 >/dev/null
+t0=$(date +%s%N)
+check "settings: set on n2, applied live on every node within 10 s" \
+  wait_for 10 every_node runs_with files.conflict_scan_interval_ms 15000
+echo "    seen applied on n1-n3 $(( ($(date +%s%N) - t0) / 1000000 )) ms after 'hactl settings set' returned (polled: an upper bound)"
+keeps_copy() { in_node "$1" grep -q '"loop.log_repeat_s":45' /var/lib/ha-supervisor/cluster-settings.json; }
+check "settings: every node keeps a copy on disk (it starts with it)" every_node keeps_copy
+refused=$(in_node n1 hactl settings set node.name=n9 2>&1); rc=$?
+refused+=$(in_node n1 hactl settings set db.probe_interval_ms=5 2>&1); rc2=$?
+both_named() {
+  [ "$rc" -ne 0 ] && [ "$rc2" -ne 0 ] && grep -q 'node.name: not a cluster-wide key' <<<"$refused" &&
+    grep -q 'db.probe_interval_ms: out of range' <<<"$refused"
+}
+check "settings: a node's own key and a value out of range are refused, each named (exits $rc, $rc2)" both_named
+check "settings: ... and nothing was written (every node still at the same index)" \
+  every_node runs_with files.conflict_scan_interval_ms 15000
+# A key that applies at a start changes while one node's supervisor is down:
+# the others name it as waiting for a restart; the stopped one, started again,
+# reads the store before it takes a role and starts once more with it.
+quiet=""
+for n in n1 n2 n3; do
+  [ "$n" != "$(holders)" ] && ! is_leader "$n" >/dev/null 2>&1 && { quiet=$n; break; }
+done
+in_node "$quiet" systemctl stop ha-supervisor
+in_node n1 hactl settings set vip.heartbeat_max_age_s=12 >/dev/null 2>&1 || in_node n2 hactl settings set vip.heartbeat_max_age_s=12 >/dev/null
+others=$(for n in n1 n2 n3; do [ "$n" = "$quiet" ] || echo "$n"; done | tr '\n' ' ')
+pending_on_others() { for n in $others; do pending_on "$n" vip.heartbeat_max_age_s || return 1; done; }
+check "settings: a key that applies at a start is named as waiting for a restart on the running nodes ($others)" \
+  wait_for 10 pending_on_others
+first=${others%% *}
+status_names_pending() {
+  in_node "$first" hactl status | grep "^settings: $first needs a restart to apply vip.heartbeat_max_age_s" >/dev/null
+}
+check "... and hactl status says so under the table" status_names_pending
+in_node "$quiet" systemctl start ha-supervisor
+restarted_with_it() { runs_with "$quiet" vip.heartbeat_max_age_s 12 && pending_on "$quiet" -; }
+check "settings: $quiet, down during the change, starts again with it (vip.heartbeat_max_age_s = 12, nothing pending)" \
+  wait_for 30 restarted_with_it
+said_why() {
+  in_node "$quiet" journalctl -u ha-supervisor --since=-2min --no-pager |
+    grep 'which apply at a start: starting again with them' >/dev/null
+}
+check "... after saying why in its journal (one extra start, before it took a role)" said_why
+check "... and it is healthy again" wait_for 20 healthy "$quiet"
+
 # --- a 4th node joins and leaves ------------------------------------------------
 keepalived_pids() { for n in n1 n2 n3; do prop "$n" keepalived MainPID; done | tr '\n' ' '; }
 peers_have() {  # peers_have ADDR yes|no: every n1-n3 keepalived.conf lists ADDR (or none does)
@@ -780,6 +851,11 @@ syncthing_peer_everywhere n4 yes || for n in n1 n2 n3; do
   in_node "$n" hactl status 2>/dev/null | grep -E '^  peer ' | sed "s/^/    $n: /"
 done
 check "join: n4 receives the whole folder (the blueprint uploaded before it joined)" wait_for 20 same_everywhere lab-bp n1 n4
+n4_settings_from_store() {
+  ! in_node n4 grep -q -e conflict_scan -e heartbeat_max_age /etc/ha-supervisor/ha-supervisor.conf &&
+    runs_with n4 files.conflict_scan_interval_ms 15000 && runs_with n4 vip.heartbeat_max_age_s 12 && pending_on n4 -
+}
+check "join: n4 runs with the cluster's settings from the store, not from its file" wait_for 20 n4_settings_from_store
 # pg_hba names each node (the supervisors rewrite patroni.yml on a join):
 # n4's PostgreSQL may copy the primary only once every node admits it.
 n4_streams() {

@@ -12,6 +12,7 @@ SupervisorProcess::SupervisorProcess(SupervisorOptions options, const std::strin
       log_path_(dir + "/" + options_.name + ".log"),
       token_file_(dir + "/" + options_.name + ".api-token"),
       known_nodes_file_(dir + "/" + options_.name + ".known-nodes.json"),
+      settings_file_(dir + "/" + options_.name + ".cluster-settings.json"),
       api_port_(free_port()) {
   write_file(config_path_, config_text(options_));
 }
@@ -23,7 +24,7 @@ std::string SupervisorProcess::hactl() { return HA_HACTL_BIN; }
 
 std::string SupervisorProcess::config_text(const SupervisorOptions& o) const {
   return "node: { name = \"" + o.name + "\"; address = \"" + o.address + "\"; known_nodes_file = \"" +
-         known_nodes_file() + "\"; };\n" +
+         known_nodes_file() + "\"; settings_file = \"" + settings_file_ + "\"; };\n" +
          "consul: { host = \"127.0.0.1\"; port = " + std::to_string(o.consul_http) + "; key_prefix = \"" +
          o.key_prefix + "\"; " + o.consul_section + " };\n" + "api: { listen = \"127.0.0.1\"; port = " +
          std::to_string(api_port_) + "; token_file = \"" + token_file_ + "\"; };\n" + "log: { level = \"debug\"; };\n" + o.extra_config + "\n";

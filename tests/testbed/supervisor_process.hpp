@@ -49,6 +49,8 @@ class SupervisorProcess {
   const std::string& token_file() const { return token_file_; }
   // This node's memory of the cluster's nodes (node.known_nodes_file): kept across restarts.
   const std::string& known_nodes_file() const { return known_nodes_file_; }
+  // This node's copy of the cluster's settings (node.settings_file): kept across restarts.
+  const std::string& settings_file() const { return settings_file_; }
   const std::string& name() const { return options_.name; }
   const std::string& config_path() const { return config_path_; }
   const std::string& log_path() const { return log_path_; }
@@ -72,6 +74,7 @@ class SupervisorProcess {
   std::string log_path_;
   std::string token_file_;
   std::string known_nodes_file_;
+  std::string settings_file_;
   unsigned short api_port_;
   std::unique_ptr<Process> process_;
 };

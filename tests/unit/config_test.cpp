@@ -513,7 +513,8 @@ TEST(ConfigLoadTest, OnlyRequiredKeysGiveDefaultsElsewhere) {
 
 TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   const auto result = load(
-      "node: { name = \"db-2\"; address = \"fd00::2\"; known_nodes_file = \"/s/known.json\"; };\n"
+      "node: { name = \"db-2\"; address = \"fd00::2\"; known_nodes_file = \"/s/known.json\";\n"
+      "        settings_file = \"/s/settings.json\"; };\n"
       "consul: {\n"
       "  host = \"consul.local\"; port = 8600; token = \"abc-123\"; token_file = \"\";\n"
       "  key_prefix = \"prod/ha\"; request_timeout_ms = 1500; session_ttl_s = 0;\n"
@@ -604,6 +605,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.node.name, "db-2");
   EXPECT_EQ(c.node.address, "fd00::2");
   EXPECT_EQ(c.node.known_nodes_file, "/s/known.json");
+  EXPECT_EQ(c.node.settings_file, "/s/settings.json");
   EXPECT_EQ(c.consul.host, "consul.local");
   EXPECT_EQ(c.consul.port, 8600);
   EXPECT_EQ(c.consul.token, "abc-123");
@@ -758,14 +760,14 @@ TEST(ConfigDiffTest, SplitsLiveAndRestartKeys) {
 TEST(ConfigReloadTest, ApplyLiveKeysTakesTheLiveKeysOnly) {
   auto running = valid_config();
   auto loaded = running;
-  loaded.loop.interval_ms = 2000;
+  loaded.loop.interval_ms = 1400;
   loaded.nginx.wait_max_ms = 9000;
   loaded.files.conflict_scan_interval_ms = 123000;
   loaded.db.probe_timeout_ms = 700;
   loaded.node.name = "n2";
   loaded.api.port = 9000;
   const auto changes = apply_live_keys(running, loaded);
-  EXPECT_EQ(running.loop.interval_ms, 2000);
+  EXPECT_EQ(running.loop.interval_ms, 1400);
   EXPECT_EQ(running.nginx.wait_max_ms, 9000);
   EXPECT_EQ(running.files.conflict_scan_interval_ms, 123000);
   EXPECT_EQ(running.db.probe_timeout_ms, 700);
@@ -773,6 +775,25 @@ TEST(ConfigReloadTest, ApplyLiveKeysTakesTheLiveKeysOnly) {
   EXPECT_EQ(running.api.port, valid_config().api.port) << "api.port needs a restart";
   EXPECT_EQ(changes.needs_restart, (std::vector<std::string>{"node.name", "api.port"}));
   EXPECT_TRUE(diff(running, loaded).live.empty()) << "every live key was taken";
+}
+
+// A live key must not run beside a restart key's old value when the two
+// together break a rule: a longer quorum-loss timeout with the old, shorter
+// lock delay is a split-brain window. It waits for the restart with it.
+TEST(ConfigReloadTest, ALiveKeyThatWouldBreakARuleBesideAnOldRestartKeyWaits) {
+  auto running = valid_config();
+  auto loaded = running;
+  loaded.consul.quorum_loss_timeout_ms = 6000;  // live
+  loaded.consul.lock_delay_ms = 6000;           // restart: 6000 + 500 <= 6000 + 1200 only with both
+  loaded.vip.unfit_grace_ms = 2500;             // live, in no broken rule
+  ASSERT_EQ(cross_key_rules().size() > 0, true);
+  const auto changes = apply_live_keys(running, loaded);
+  EXPECT_EQ(running.consul.quorum_loss_timeout_ms, valid_config().consul.quorum_loss_timeout_ms);
+  EXPECT_EQ(running.vip.unfit_grace_ms, 2500);
+  EXPECT_EQ(changes.live, std::vector<std::string>{"vip.unfit_grace_ms"});
+  EXPECT_EQ(changes.needs_restart,
+            (std::vector<std::string>{"consul.lock_delay_ms", "consul.quorum_loss_timeout_ms"}));
+  for (const auto& rule : cross_key_rules()) EXPECT_EQ(rule.violation(running), "") << rule.summary;
 }
 
 TEST(ConfigDiffTest, IdenticalConfigsHaveNoChanges) {

@@ -1410,5 +1410,53 @@ TEST(DecideCatalogSync, ACheckIdFromConsulIsQuotedInTheReason) {
   EXPECT_TRUE(contains(plan.reason, "\"evil\\x0aid\""));
 }
 
+
+// ---------------------------------------------------------------- the cluster's settings
+
+TEST(Decide, LeaderRestoresTheSettingsTheStoreLost) {
+  Snapshot s = leader_snapshot();
+  s.settings.applied_index = 40;
+  s.settings.applied_text = R"({"vip.unfit_grace_ms":2500})";
+  s.kv.members["n2"].settings_index = 40;
+  Plan plan = decide(s);
+  const RestoreSettings* restore = plan.find<RestoreSettings>();
+  ASSERT_TRUE(restore) << jobs_of(plan);
+  EXPECT_EQ(restore->text, R"({"vip.unfit_grace_ms":2500})");
+  EXPECT_EQ(restore->index, 40u);
+}
+
+TEST(Decide, NoRestoreWhenTheStoreHasSettingsOrAMemberHasNewer) {
+  Snapshot s = leader_snapshot();
+  s.settings.applied_index = 40;
+  s.settings.applied_text = "{}";
+  s.kv.members["n3"].settings_index = 41;  // n3 applied a change this node missed
+  EXPECT_FALSE(has_job(decide(s), Job::restore_settings));
+  s.kv.members["n3"].settings_index = 40;
+  s.kv.settings = KvView::StoredSettings{"{}", 50};
+  EXPECT_FALSE(has_job(decide(s), Job::restore_settings));
+  s.kv.settings.reset();
+  s.settings.applied_index = 0;  // never had settings: nothing to restore
+  EXPECT_FALSE(has_job(decide(s), Job::restore_settings));
+}
+
+TEST(Decide, OnlyTheLeaderRestoresSettings) {
+  Snapshot s = follower_snapshot();
+  s.settings.applied_index = 40;
+  EXPECT_FALSE(has_job(decide(s), Job::restore_settings));
+}
+
+TEST(Decide, MemberRecordCarriesTheSettingsState) {
+  Snapshot s = follower_snapshot();
+  s.settings.applied_index = 40;
+  s.settings.pending = {"consul.session_ttl_s"};
+  s.settings.error = "refused";
+  const Plan plan = decide(s);
+  const PublishMember* publish = plan.find<PublishMember>();
+  ASSERT_TRUE(publish) << jobs_of(plan);
+  EXPECT_EQ(publish->record.settings_index, 40u);
+  EXPECT_EQ(publish->record.settings_pending, std::vector<std::string>{"consul.session_ttl_s"});
+  EXPECT_EQ(publish->record.settings_error, "refused");
+}
+
 }  // namespace
 }  // namespace hasup::loop

@@ -56,6 +56,28 @@ TEST(HactlArgs, NamesTheWordItDidNotUnderstand) {
   EXPECT_EQ(parse({}).error, "no command given");
 }
 
+TEST(HactlArgs, Settings) {
+  EXPECT_EQ(parse({"settings"}).command->kind, Kind::settings_show);
+  EXPECT_TRUE(parse({"settings", "--json"}).command->json);
+  EXPECT_TRUE(parse({"settings", "show", "--json"}).command->json);
+  auto set = parse({"settings", "set", "vip.unfit_grace_ms=2500", "broker.memory_high_watermark=0.5", "x.y="});
+  ASSERT_TRUE(set.command) << set.error;
+  EXPECT_EQ(set.command->kind, Kind::settings_set);
+  using Pair = std::pair<std::string, std::string>;
+  EXPECT_EQ(set.command->settings, (std::vector<Pair>{{"vip.unfit_grace_ms", "2500"},
+                                                      {"broker.memory_high_watermark", "0.5"},
+                                                      {"x.y", ""}}));
+  auto unset = parse({"settings", "unset", "vip.unfit_grace_ms"});
+  ASSERT_TRUE(unset.command) << unset.error;
+  EXPECT_EQ(unset.command->kind, Kind::settings_unset);
+  EXPECT_EQ(unset.command->unset, std::vector<std::string>{"vip.unfit_grace_ms"});
+  EXPECT_EQ(parse({"settings", "set"}).error, "'settings set' wants at least one key");
+  EXPECT_EQ(parse({"settings", "set", "vip.unfit_grace_ms"}).error,
+            "'settings set' wants KEY=VALUE (e.g. vip.unfit_grace_ms=2500), not 'vip.unfit_grace_ms'");
+  EXPECT_EQ(parse({"settings", "get"}).error, "'settings' wants show, set or unset, not 'get'");
+  EXPECT_EQ(parse({"settings", "show", "now"}).error, "'settings' does not take 'now'");
+}
+
 TEST(HactlArgs, RefusesABadApiAddressInsteadOfThrowing) {
   for (const char* bad : {"localhost", ":8801", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:0", "127.0.0.1:70000",
                           "127.0.0.1:99999999999999999999", "127.0.0.1:80x"}) {

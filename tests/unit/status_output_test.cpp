@@ -525,3 +525,23 @@ TEST(StatusTable, ControlCharactersFromOutsideNeverReachTheTerminal) {
 
 }  // namespace
 }  // namespace hasup
+
+namespace hasup {
+namespace {
+
+TEST(StatusTable, SaysWhichNodeWaitsForARestartOrRefusedTheClusterSettings) {
+  Snapshot s = snapshot();
+  Plan p = plan(Role::follower);
+  std::string table = cli::render_status_table(api::cluster_document(s, p));
+  EXPECT_EQ(table.find("settings:"), std::string::npos) << table;
+  s.settings = {40, "{}", {"consul.session_ttl_s"}, ""};
+  s.kv.members["n2"].settings_error = "the cluster's settings (index 41): loop.interval_ms: out of range";
+  table = cli::render_status_table(api::cluster_document(s, p));
+  EXPECT_NE(table.find("settings: n1 needs a restart to apply consul.session_ttl_s\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("settings: n2 refused the cluster's settings: the cluster's settings (index 41)"),
+            std::string::npos)
+      << table;
+}
+
+}  // namespace
+}  // namespace hasup
