@@ -1,6 +1,5 @@
 #include "supervisor/config/cluster_settings.hpp"
 
-#include <cerrno>
 #include <charconv>
 #include <filesystem>
 #include <variant>
@@ -16,7 +15,7 @@ using nlohmann::json;
 namespace {
 
 template <typename Number>
-std::optional<Number> whole_number(std::string_view text) {
+std::optional<Number> parsed_number(std::string_view text) {
   Number value{};
   const auto* end = text.data() + text.size();
   const auto [stop, ec] = std::from_chars(text.data(), end, value);
@@ -42,13 +41,13 @@ TypedValue typed_value(std::string_view path, std::string_view text) {
   };
   switch (key->type()) {
     case ValueType::integer:
-      if (auto n = whole_number<long long>(text)) return {json(*n), {}};
+      if (auto n = parsed_number<long long>(text)) return {json(*n), {}};
       return expected();
     case ValueType::boolean:
       if (text == "true" || text == "false") return {json(text == "true"), {}};
       return expected();
     case ValueType::floating:
-      if (auto n = whole_number<double>(text)) return {json(*n), {}};
+      if (auto n = parsed_number<double>(text)) return {json(*n), {}};
       return expected();
     case ValueType::string: return {json(std::string(text)), {}};
   }

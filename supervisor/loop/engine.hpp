@@ -155,7 +155,6 @@ class Engine {
   bool settings_checked_at_start_ = false;
   config::SettingsCopy settings_copy_kept_;  // what the copy on disk holds (as written last)
   std::string settings_copy_error_;
-  std::string settings_error_noted_;
   bool stopped_ = false;
   std::map<std::string, std::string> versions_;
 

@@ -28,12 +28,9 @@ constexpr int kRestartToApply = 75;
 
 void Engine::consider_settings() {
   const bool first_view = !std::exchange(settings_checked_at_start_, true);
-  auto change = settings_.consider(kv_.settings);
-  if (const auto& error = settings_.view(config_).error; error != settings_error_noted_) {
-    if (!error.empty())
-      events_.note("supervisor", "refusal", "cluster settings refused, the previous ones stay: " + error);
-    settings_error_noted_ = error;
-  }
+  auto [change, refused] = settings_.consider(kv_.settings);
+  if (!refused.empty())
+    events_.note("supervisor", "refusal", "cluster settings refused, the previous ones stay: " + refused);
   if (change) adopt(change->desired, change->origin);
   keep_settings_copy();
   // A node must not run with settings older than the cluster's: when the

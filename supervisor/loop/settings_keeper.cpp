@@ -38,26 +38,25 @@ config::Config SettingsKeeper::starting_config() {
   return desired_;
 }
 
-std::optional<SettingsKeeper::Change> SettingsKeeper::consider(
-    const std::optional<KvView::StoredSettings>& stored) {
-  if (!stored) return std::nullopt;  // kept as they are: the leader restores them (engine)
+SettingsKeeper::Consideration SettingsKeeper::consider(const std::optional<KvView::StoredSettings>& stored) {
+  if (!stored) return {};  // kept as they are: the leader restores them (decide: RestoreSettings)
   if (stored->text == applied_.text) {
     applied_.index = stored->index;  // the same settings, written again (or restored)
     error_.clear();
-    return std::nullopt;
+    return {};
   }
-  if (stored->index == refused_index_) return std::nullopt;
+  if (stored->index == refused_index_) return {};
   auto overlaid = config::overlay_cluster_settings(file_, stored->text, origin_of(stored->index));
   if (!overlaid.config) {
     refused_index_ = stored->index;
     for (const auto& e : overlaid.errors) spdlog::error("{}", e.to_string());
     error_ = summary(overlaid.errors);
-    return std::nullopt;
+    return {std::nullopt, error_};
   }
   applied_ = {stored->index, stored->text};
   desired_ = *overlaid.config;
   error_.clear();
-  return Change{desired_, origin_of(stored->index)};
+  return {Change{desired_, origin_of(stored->index)}, {}};
 }
 
 std::optional<config::Config> SettingsKeeper::with_file(const config::Config& file_config) {

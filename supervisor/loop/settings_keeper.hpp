@@ -22,14 +22,19 @@ class SettingsKeeper {
   // the file is ignored (logged): the store's settings come at the first read.
   config::Config starting_config();
 
-  // The store's settings as last read (nullopt: the key is absent). Returns
-  // the config they make with the file when they change what is in effect;
-  // nullopt when nothing changes or they are refused (error() says why).
+  // The store's settings as last read (nullopt: the key is absent): the
+  // config they make with the file when they change what is in effect, or,
+  // the first time settings at an index are refused, why (logged here; the
+  // engine notes it in the timeline). Nothing when nothing changes.
   struct Change {
     config::Config desired;
     std::string origin;  // "the cluster's settings (index N)"
   };
-  std::optional<Change> consider(const std::optional<KvView::StoredSettings>& stored);
+  struct Consideration {
+    std::optional<Change> change;
+    std::string refused;  // set once per refused index
+  };
+  Consideration consider(const std::optional<KvView::StoredSettings>& stored);
 
   // SIGHUP: a new file under the settings in effect; nullopt (errors logged)
   // when the two together break a rule: the reload is refused.

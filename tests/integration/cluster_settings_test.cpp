@@ -14,12 +14,6 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-std::string bearer(SupervisorProcess& s) {
-  std::string token = read_file(s.token_file());
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  return "Bearer " + token;
-}
-
 json settings_of(SupervisorProcess& s) {
   std::string body;
   if (s.get_status("/settings", &body) != 200) return nullptr;
@@ -41,7 +35,7 @@ bool runs_with(SupervisorProcess& s, const std::string& key, int value) {
 }
 
 int post_settings(SupervisorProcess& s, const json& body, std::string* answer) {
-  return s.post("/settings", body.dump(), bearer(s), answer);
+  return s.post("/settings", body.dump(), s.bearer(), answer);
 }
 
 TEST_F(ClusterTest, SettingsWrittenOnOneNodeReachEveryNodeBadOnesChangeNothing) {

@@ -25,12 +25,6 @@ bool shows_down_and_kept(SupervisorProcess& viewer, const std::string& name) {
   return row.is_object() && row["role"] == "down" && row["health"].get<std::string>().find("kept") != std::string::npos;
 }
 
-std::string bearer(SupervisorProcess& s) {
-  std::string token = read_file(s.token_file());
-  while (!token.empty() && token.back() == '\n') token.pop_back();
-  return "Bearer " + token;
-}
-
 TEST_F(ClusterTest, ANodeMissingFromConsulStaysUntilAnOperatorForgetsIt) {
   start_supervisors();
   ASSERT_TRUE(wait_for_members(3, 20s));
@@ -59,13 +53,13 @@ TEST_F(ClusterTest, ANodeMissingFromConsulStaysUntilAnOperatorForgetsIt) {
 
   // The operator forgets n3 on n2: a tombstone, and every node lets it go.
   std::string answer;
-  EXPECT_EQ(sup(1).post("/forget", R"({"node": "n3"})", bearer(sup(1)), &answer), 200) << answer;
+  EXPECT_EQ(sup(1).post("/forget", R"({"node": "n3"})", sup(1).bearer(), &answer), 200) << answer;
   for (int viewer : {0, 1})
     EXPECT_TRUE(wait_until([&] { return row_of(sup(viewer), "n3").is_null(); }, 10s)) << sup(viewer).name();
   EXPECT_TRUE(wait_until([&] { return read_file(sup(0).known_nodes_file()).find("\"n3\"") == std::string::npos; }, 5s))
       << read_file(sup(0).known_nodes_file());
   EXPECT_EQ(consul_->get(0, "/v1/kv/ha-supervisor/forgotten/n3").response.status, 200) << "the tombstone";
-  EXPECT_EQ(sup(1).post("/forget", R"({"node": "n3"})", bearer(sup(1)), &answer), 404) << answer;
+  EXPECT_EQ(sup(1).post("/forget", R"({"node": "n3"})", sup(1).bearer(), &answer), 404) << answer;
 
   // n3 provisioned again: its registration removes the tombstone.
   sup(2).start();

@@ -61,6 +61,12 @@ int SupervisorProcess::wait_exit(std::chrono::milliseconds timeout) {
 
 std::string SupervisorProcess::log() const { return read_file(log_path_); }
 
+std::string SupervisorProcess::bearer() const {
+  std::string token = read_file(token_file_);
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  return "Bearer " + token;
+}
+
 int SupervisorProcess::call(const http::Request& r, std::chrono::milliseconds timeout, std::string* body) {
   http::Policy policy;
   policy.timeout = timeout;

@@ -47,6 +47,8 @@ class SupervisorProcess {
   unsigned short api_port() const { return api_port_; }
   // The API's write token file (api.token_file): rewritten at every start.
   const std::string& token_file() const { return token_file_; }
+  // "Bearer TOKEN" with the token this start wrote: the Authorization of a write.
+  std::string bearer() const;
   // This node's memory of the cluster's nodes (node.known_nodes_file): kept across restarts.
   const std::string& known_nodes_file() const { return known_nodes_file_; }
   // This node's copy of the cluster's settings (node.settings_file): kept across restarts.
