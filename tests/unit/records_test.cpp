@@ -30,6 +30,12 @@ MemberRecord full_member() {
   r.vrrp_state = "MASTER";
   r.holds_vip = true;
   r.vip_settings = "vrid 51 198.18.0.100/24";
+  r.broker_state = "running, 3 of 3 nodes";
+  r.broker_members = {"rabbit@198.18.0.11", "rabbit@198.18.0.12"};
+  r.broker_cookie = "3f9a";
+  r.settings_index = 77;
+  r.settings_pending = {"consul.session_ttl_s"};
+  r.settings_error = "the cluster's settings (index 78): refused";
   r.since = "2024-05-01T12:00:00Z";
   r.leader_epoch = 4242;
   return r;
@@ -87,6 +93,10 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(d.record->vip_settings, "vrid 51 198.18.0.100/24");
   EXPECT_EQ(d.record->since, "2024-05-01T12:00:00Z");
   EXPECT_EQ(d.record->leader_epoch, 4242u);
+  EXPECT_EQ(d.record->settings_index, 77u);
+  EXPECT_EQ(d.record->settings_pending, std::vector<std::string>{"consul.session_ttl_s"});
+  EXPECT_EQ(d.record->settings_error, "the cluster's settings (index 78): refused");
+  EXPECT_EQ(d.record->broker_members, r.broker_members);
   EXPECT_EQ(*d.record, r);
 }
 
