@@ -173,14 +173,15 @@ SecretsParse parse_secrets(const std::string& text) {
       continue;
     }
     // The same file carries the cluster's other secrets; they are not Patroni's.
-    if (key.rfind(kConsulKeyPrefix, 0) == 0 || key.rfind(kRabbitKeyPrefix, 0) == 0) continue;
+    if (key.rfind(kConsulKeyPrefix, 0) == 0 || key.rfind(kRabbitKeyPrefix, 0) == 0 || key == secret::kStoreKeyName)
+      continue;
     Slot* slot = nullptr;
     for (auto& s : slots)
       if (key == s.key) slot = &s;
     if (!slot) {
       out.error = "line " + std::to_string(number) +
                   ": unknown key (expected superuser, replication, rewind, manager, patroni_api, Consul's " +
-                  kConsulKeyPrefix + "* or RabbitMQ's " + kRabbitKeyPrefix + "*)";
+                  kConsulKeyPrefix + "*, RabbitMQ's " + kRabbitKeyPrefix + "* or " + secret::kStoreKeyName + ")";
       return out;
     }
     if (!password_ok(value)) {

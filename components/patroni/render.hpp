@@ -6,6 +6,7 @@
 
 #include "components/patroni/model.hpp"
 #include "supervisor/util/config_template.hpp"
+#include "supervisor/util/sealed_secret.hpp"
 
 namespace hasup::patroni {
 
@@ -19,7 +20,9 @@ RenderedConfig render_bootstrap_sql(const std::string& template_text, const Patr
 // key, the TLS certificate, the ACL tokens), which components/consul/install.sh
 // reads, not Patroni: they are skipped here, except Patroni's own ACL token
 // (kPatroniConsulTokenKey, a UUID; optional: without it Consul has no ACLs),
-// and the broker's (kRabbitKeyPrefix: components/rabbitmq/install.sh reads them).
+// the broker's (kRabbitKeyPrefix: components/rabbitmq/install.sh reads them)
+// and the store key (secret::kStoreKeyName: the supervisor's, which seals
+// secrets it writes to the store; supervisor/util/sealed_secret.hpp).
 inline constexpr const char* kConsulKeyPrefix = "consul_";
 inline constexpr const char* kRabbitKeyPrefix = "rabbitmq_";
 inline constexpr const char* kPatroniConsulTokenKey = "consul_acl_patroni";

@@ -8,6 +8,7 @@
 
 #include "components/rabbitmq/observe_parse.hpp"
 #include "supervisor/consul/parse.hpp"
+#include "supervisor/util/base64.hpp"
 #include "supervisor/util/files.hpp"
 #include "supervisor/util/since.hpp"
 
@@ -47,7 +48,7 @@ void BrokerDriver::read_files() {
     authorization_.clear();
     spdlog::error("broker: {}", password_error_);
   } else {
-    authorization_ = "Basic " + consul::base64_encode("ha-supervisor:" + password);
+    authorization_ = "Basic " + base64_encode("ha-supervisor:" + password);
   }
   read_cookie_fingerprint();
 }

@@ -1,9 +1,9 @@
 #include "supervisor/consul/parse.hpp"
 
-#include <boost/beast/core/detail/base64.hpp>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "supervisor/util/base64.hpp"
 #include "supervisor/util/printable.hpp"
 
 namespace hasup::consul {
@@ -111,7 +111,7 @@ Result<KvEntry> kv_entry_from(const json& item, std::size_t position) {
   entry.session = f.string("Session", false);
   if (!f.ok()) return parse_error(f.problem());
   auto decoded = base64_decode(encoded);
-  if (!decoded) return parse_error("kv entry " + entry.key + ": " + decoded.error().message);
+  if (!decoded) return parse_error("kv entry " + entry.key + ": value is " + decoded.error().message);
   entry.value = std::move(decoded.value());
   return entry;
 }
@@ -422,32 +422,6 @@ std::string encode_service_registration(const ServiceRegistration& r) {
   }
   body["Checks"] = checks;
   return body.dump();
-}
-
-std::string base64_encode(const std::string& bytes) {
-  namespace b64 = boost::beast::detail::base64;
-  std::string out(b64::encoded_size(bytes.size()), '\0');
-  out.resize(b64::encode(out.data(), bytes.data(), bytes.size()));
-  return out;
-}
-
-Result<std::string> base64_decode(const std::string& text) {
-  namespace b64 = boost::beast::detail::base64;
-  for (char c : text) {
-    bool valid = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-                 c == '/' || c == '=';
-    if (!valid) return parse_error("value is not base64");
-  }
-  if (text.size() % 4 != 0) return parse_error("value is not base64 (length)");
-  // Padding only at the very end: Beast's decoder stops at the first '=' and
-  // would hand back a silently truncated value.
-  auto pad = text.find('=');
-  if (pad != std::string::npos && (text.size() - pad > 2 || text.find_first_not_of('=', pad) != std::string::npos))
-    return parse_error("value is not base64 (padding)");
-  std::string out(b64::decoded_size(text.size()), '\0');
-  auto [written, read] = b64::decode(out.data(), text.data(), text.size());
-  out.resize(written);
-  return out;
 }
 
 }  // namespace hasup::consul

@@ -26,7 +26,4 @@ std::string encode_session_spec(const SessionSpec& spec);
 std::string encode_txn(const std::vector<TxnOp>& ops);
 std::string encode_service_registration(const ServiceRegistration& registration);
 
-std::string base64_encode(const std::string& bytes);
-Result<std::string> base64_decode(const std::string& text);
-
 }  // namespace hasup::consul

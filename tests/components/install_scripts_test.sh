@@ -57,10 +57,19 @@ printf 'superuser=old-superuser-secret-1\n' >"$root/old-secrets"
 "$src/components/patroni/generate-secrets" --add-missing "$root/old-secrets"
 grep -qx 'superuser=old-superuser-secret-1' "$root/old-secrets" || fail "--add-missing changed an existing secret"
 for key in replication rewind manager patroni_api consul_gossip consul_tls_ca consul_tls_cert consul_tls_key \
-           consul_acl_master consul_acl_agent consul_acl_supervisor consul_acl_patroni consul_acl_rest consul_acl_operator; do
+           consul_acl_master consul_acl_agent consul_acl_supervisor consul_acl_patroni consul_acl_rest consul_acl_operator \
+           store_key; do
   grep -q "^$key=" "$root/old-secrets" || fail "--add-missing did not add $key"
 done
 if "$src/components/patroni/generate-secrets" "$root/old-secrets" 2>/dev/null; then fail "generate-secrets overwrote a secrets file"; fi
+# The store key: 32 random bytes in standard base64, its own in each cluster.
+for f in "$root/cluster-secrets" "$root/old-secrets"; do
+  key=$(sed -n 's/^store_key=//p' "$f")
+  [[ "$key" =~ ^[A-Za-z0-9+/]{43}=$ ]] && [ "$(printf '%s' "$key" | base64 -d | wc -c)" = 32 ] ||
+    fail "generate-secrets: $f: store_key= is not 32 bytes of base64"
+done
+[ "$(sed -n 's/^store_key=//p' "$root/cluster-secrets")" != "$(sed -n 's/^store_key=//p' "$root/other-cluster")" ] ||
+  fail "generate-secrets: two clusters got the same store key"
 grep -q '"raft_multiplier": 1' "$root/etc/consul.d/server.json" || fail "raft_multiplier missing"
 grep -q '"retry_join": \[ "198.18.0.12", "198.18.0.13" \]' "$root/etc/consul.d/server.json" || fail "joins missing"
 [ -f "$root/etc/systemd/system/consul.service" ] || fail "consul unit missing"

@@ -4,6 +4,7 @@
 // or an Error, and are never to throw.
 #include "supervisor/cluster/kv_view.hpp"
 #include "supervisor/consul/parse.hpp"
+#include "supervisor/util/base64.hpp"
 #include "tests/fuzz/fuzz_input.hpp"
 
 namespace {
@@ -16,15 +17,16 @@ enum Parser : std::uint8_t {
   agent_self, agent_members, status_leader, base64, check_statuses, count
 };
 
-// Consul's values travel as base64 both ways: what was decoded encodes back to
-// text that decodes to the same bytes, and any bytes survive the trip.
+// Consul's values travel as base64 both ways (supervisor/util/base64.hpp):
+// what was decoded encodes back to text that decodes to the same bytes, and
+// any bytes survive the trip.
 void check_base64(const std::string& text) {
-  auto decoded = consul::base64_decode(text);
+  auto decoded = base64_decode(text);
   if (decoded) {
-    auto again = consul::base64_decode(consul::base64_encode(decoded.value()));
+    auto again = base64_decode(base64_encode(decoded.value()));
     must_hold(again && again.value() == decoded.value());
   }
-  auto trip = consul::base64_decode(consul::base64_encode(text));
+  auto trip = base64_decode(base64_encode(text));
   must_hold(trip && trip.value() == text);
 }
 

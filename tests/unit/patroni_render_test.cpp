@@ -149,6 +149,18 @@ TEST(PatroniSecrets, AFileWithoutTheRestApiPasswordIsRefusedWithTheWayToAddIt) {
   EXPECT_TRUE(contains(parsed.error, "generate-secrets --add-missing"));
 }
 
+// The store key (sealed secrets through Consul) is the supervisor's, not
+// Patroni's: a file with it parses as one without it.
+TEST(PatroniSecrets, TheStoreKeyIsSkippedLikeTheOtherComponentsKeys) {
+  auto parsed = patroni::parse_secrets(std::string(kSecrets) +
+                                       "store_key=a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=\n"
+                                       "rabbitmq_cookie=0123456789abcdef0123456789abcdef\n");
+  EXPECT_EQ(parsed.error, "");
+  EXPECT_EQ(parsed.secrets.superuser, "Su.per-user_secret~0001");
+  EXPECT_EQ(parsed.secrets.rest_api, "Patroni-api-secret-05");
+  EXPECT_TRUE(contains(patroni::parse_secrets("token=abcdefghijklmnopqr\n").error, "store_key"));
+}
+
 // Patroni's unsafe endpoints (PATCH /config, POST /restart, ...) obey only the
 // cluster's members and loopback, and only with the cluster's password.
 TEST(PatroniRender, TheRestApiNeedsThePasswordAndAnAllowedAddressForWrites) {
