@@ -70,33 +70,41 @@ bool Database::wait_socket(bool for_write, Clock::time_point deadline) {
 }
 
 std::optional<DbError> Database::connect() {
+  const auto current = shared_.conninfo.current();
   bool others_connected_since = shared_.last_connected.load() > last_failed_connect_.time_since_epoch().count();
-  if (Clock::now() - last_failed_connect_ < settings_.reconnect_pause && !others_connected_since) {
+  // A reloaded conninfo is tried at once: the failure paused on may have been
+  // the old password's.
+  bool failed_with_this_conninfo = last_failed_generation_ == current.generation;
+  if (Clock::now() - last_failed_connect_ < settings_.reconnect_pause && !others_connected_since &&
+      failed_with_this_conninfo) {
     return DbError{true, last_connect_error_, {}};
   }
-  auto fail = [this](std::string message) {
+  auto fail = [this, &current](std::string message) {
     drop();
     last_failed_connect_ = Clock::now();
+    last_failed_generation_ = current.generation;
     last_connect_error_ = "database unreachable: " + message;
     return DbError{true, last_connect_error_, {}};
   };
   // Every host at once, bounded by connect_timeout (components/postgres/
   // host_list.hpp): the primary answers while a crashed host stays silent.
   std::string parse_error;
-  auto attempts = db::split_hosts(settings_.conninfo, parse_error);
+  auto attempts = db::split_hosts(current.conninfo, parse_error);
   if (attempts.empty()) return fail(parse_error);
-  const auto per_host = db::conninfo_connect_timeout(settings_.conninfo, std::chrono::milliseconds(2000));
+  const auto per_host = db::conninfo_connect_timeout(current.conninfo, std::chrono::milliseconds(2000));
   drop();
   auto race = db::race_connect(attempts, per_host);
   if (!race.connection) return fail(race.errors);
   connection_ = race.connection;
+  connection_generation_ = current.generation;
   PQsetNoticeProcessor(connection_, ignore_notice, nullptr);
   auto session = exec_on_connection("SET statement_timeout = " + std::to_string(settings_.statement_timeout.count()) +
                                         "; SET lock_timeout = " + std::to_string(settings_.lock_timeout.count()),
                                     {});
   if (session.error) return fail(session.error->message);
   shared_.last_connected = Clock::now().time_since_epoch().count();
-  spdlog::info("database: connected ({} on port {})", PQhost(connection_), PQport(connection_));
+  spdlog::info("database: connected ({} on port {}, user {})", PQhost(connection_), PQport(connection_),
+               PQuser(connection_));
   return std::nullopt;
 }
 
@@ -120,6 +128,13 @@ Database::Rows Database::exec(const std::string& sql, const std::vector<std::str
   // fail the call.
   if (connection_ && (!PQconsumeInput(connection_) || PQstatus(connection_) != CONNECTION_OK)) {
     spdlog::info("database: connection lost ({}), reconnecting", trimmed(PQerrorMessage(connection_)));
+    drop();
+  }
+  // Made before a reload (a password rotation): closed here, between calls, so
+  // that this call connects with the new conninfo and no session stays on
+  // under the old role or password, which the rotation then retires.
+  if (connection_ && connection_generation_ != shared_.conninfo.generation()) {
+    spdlog::info("database: the connection string was reloaded, reconnecting with it");
     drop();
   }
   const bool fresh = !connection_;
@@ -251,7 +266,23 @@ DbResult<bool> Database::write_probe() {
   return {true, std::nullopt};
 }
 
-Databases::Databases(DbSettings settings) : settings_(std::move(settings)) {}
+SharedConninfo::Current SharedConninfo::current() const {
+  std::lock_guard lock(mutex_);
+  return {conninfo_, generation_.load()};
+}
+
+std::uint64_t SharedConninfo::replace(std::string conninfo) {
+  std::lock_guard lock(mutex_);
+  conninfo_ = std::move(conninfo);
+  return ++generation_;
+}
+
+Databases::Databases(std::string conninfo, DbSettings settings)
+    : settings_(std::move(settings)), shared_(std::move(conninfo)) {}
+
+std::uint64_t Databases::replace_conninfo(std::string conninfo) {
+  return shared_.conninfo.replace(std::move(conninfo));
+}
 
 Database& Databases::for_this_thread() {
   std::lock_guard lock(mutex_);

@@ -1,7 +1,9 @@
 #pragma once
 // PostgreSQL through libpq, with a bound on every call. libpq is blocking, so
 // each request thread owns one connection (Databases::for_this_thread) and
-// nothing here is shared between threads but the "schema is there" flag.
+// nothing here is shared between threads but SharedDbState: the "schema is
+// there" flag, when a connection last got through, and the connection string,
+// which a reload replaces (SIGHUP, after a password rotation rewrote --db-file).
 //
 // Bounds: connecting starts one attempt per host of the conninfo at once and
 // keeps the first that completes (db::race_connect: the primary, with
@@ -22,12 +24,12 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace hasup::rest_standin {
 
 struct DbSettings {
-  std::string conninfo;
   std::chrono::milliseconds call_timeout{3000};
   std::chrono::milliseconds statement_timeout{2000};
   std::chrono::milliseconds lock_timeout{1000};
@@ -57,10 +59,34 @@ struct DbResult {
   bool ok() const { return !error; }
 };
 
+// The connection string every connection is made with, replaced whole at a
+// reload. Its generation counts the replacements, so that a connection made
+// with an older one can tell, and a reader never gets the new string with the
+// old generation.
+class SharedConninfo {
+ public:
+  struct Current {
+    std::string conninfo;
+    std::uint64_t generation = 0;
+  };
+  explicit SharedConninfo(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+  Current current() const;
+  // Without the lock: it is compared before every call.
+  std::uint64_t generation() const { return generation_.load(); }
+  std::uint64_t replace(std::string conninfo);  // the new generation
+
+ private:
+  mutable std::mutex mutex_;
+  std::string conninfo_;
+  std::atomic<std::uint64_t> generation_{1};
+};
+
 // Shared by all connections: the tables are created once per process, by the
-// first connection that reaches a database; and when one connection gets
-// through, the others stop pausing between attempts.
+// first connection that reaches a database; when one connection gets through,
+// the others stop pausing between attempts; and all connect with one conninfo.
 struct SharedDbState {
+  explicit SharedDbState(std::string conninfo) : conninfo(std::move(conninfo)) {}
+  SharedConninfo conninfo;
   std::atomic<bool> schema_ready{false};
   std::mutex creating_schema;
   std::atomic<std::chrono::steady_clock::rep> last_connected{0};
@@ -95,15 +121,20 @@ class Database {
   const DbSettings& settings_;
   SharedDbState& shared_;
   PGconn* connection_ = nullptr;
+  std::uint64_t connection_generation_ = 0;  // of the conninfo connection_ was made with
   std::chrono::steady_clock::time_point last_failed_connect_{};
+  std::uint64_t last_failed_generation_ = 0;
   std::string last_connect_error_;
 };
 
 // One Database per request thread, created on first use.
 class Databases {
  public:
-  explicit Databases(DbSettings settings);
+  Databases(std::string conninfo, DbSettings settings);
   Database& for_this_thread();
+  // Connections are made with `conninfo` from now on; each open one is closed
+  // before its next call (never during one). Gives the new generation.
+  std::uint64_t replace_conninfo(std::string conninfo);
 
  private:
   DbSettings settings_;

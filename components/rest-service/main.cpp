@@ -8,7 +8,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
 #include <iostream>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "components/rest-service/blueprint_files.hpp"
@@ -29,6 +31,34 @@ void init_logging() {
   spdlog::flush_on(spdlog::level::info);
 }
 
+// SIGHUP: the supervisor rewrote --db-file (a password rotation) and reloaded
+// the unit. What is wrong with the file is said without its content (it holds a
+// password), and the conninfo in use stays: a bad file must not stop the service.
+void reload_conninfo(const Options& options, Databases& databases) {
+  if (options.db_file.empty()) {
+    spdlog::info("database: SIGHUP, but the connection string came with --db, not in a file: nothing to reload");
+    return;
+  }
+  std::string conninfo;
+  if (auto error = read_conninfo_file(options.db_file, conninfo); !error.empty()) {
+    spdlog::error("database: cannot reload the connection string (SIGHUP): {}; keeping the one in use", error);
+    return;
+  }
+  auto generation = databases.replace_conninfo(std::move(conninfo));
+  spdlog::info(
+      "database: connection string reloaded from {} (generation {}): each connection switches to it at its next use",
+      options.db_file, generation);
+}
+
+// signal_set delivers one signal per wait: waits again after each.
+void reload_at_each_hangup(boost::asio::signal_set& hangups, const Options& options, Databases& databases) {
+  hangups.async_wait([&hangups, &options, &databases](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    reload_conninfo(options, databases);
+    reload_at_each_hangup(hangups, options, databases);
+  });
+}
+
 int run(const Options& options) {
   init_logging();
   spdlog::info(
@@ -42,11 +72,15 @@ int run(const Options& options) {
   }
   if (int removed = files.sweep(); removed > 0)
     spdlog::info("removed {} leftover file(s) of unfinished uploads", removed);
-  Databases databases(DbSettings{options.db});
+  Databases databases(options.db, DbSettings{});
   Service service(files, databases);
 
   // Declared after what its handlers use, so pending handlers are destroyed first.
   boost::asio::io_context io(options.threads);
+  // From here on, before the listener: a reload soon after the start must not
+  // meet SIGHUP's default action, which ends the process.
+  boost::asio::signal_set hangups(io, SIGHUP);
+  reload_at_each_hangup(hangups, options, databases);
   Limits limits;
   limits.max_body = options.max_body;
   if (options.max_connections) limits.max_connections = *options.max_connections;

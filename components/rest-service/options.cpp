@@ -16,7 +16,9 @@ const char* const kUsage =
     "                    [--resources DIR] [--max-body BYTES] [--threads N]\n"
     "                    [--max-connections N] [--body-min-rate BYTES_PER_S] [--body-grace-ms MS] [--check]\n"
     "  --db-file FILE     a file holding the libpq connection string (it may hold a\n"
-    "                     password: keep it root-only; the installed unit uses this)\n"
+    "                     password: keep it root-only; the installed unit uses this);\n"
+    "                     SIGHUP reads it again (a password rotation): each connection\n"
+    "                     switches at its next use, a bad file keeps the one in use\n"
     "  --db CONNINFO      the connection string itself, e.g. \"host=127.0.0.1 port=5432\n"
     "                     dbname=manager user=manager connect_timeout=2 target_session_attrs=read-write\"\n"
     "                     (visible to every local user in ps: never with a password)\n"
@@ -54,8 +56,9 @@ std::string conninfo_error(const std::string& conninfo) {
   return error;
 }
 
-// The conninfo from a file: whole, at most 64 KiB, trailing blanks and the
-// newline dropped. Errors never quote the content: it holds a password.
+}  // namespace
+
+// Whole, at most 64 KiB, trailing blanks and the newline dropped.
 std::string read_conninfo_file(const std::string& path, std::string& conninfo) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) return "'" + path + "' is not a readable file";
@@ -73,8 +76,6 @@ std::string read_conninfo_file(const std::string& path, std::string& conninfo) {
   if (!conninfo_error(conninfo).empty()) return "'" + path + "' does not hold a connection string libpq can parse";
   return {};
 }
-
-}  // namespace
 
 ParsedOptions parse_options(const std::vector<std::string>& args) {
   ParsedOptions out;
@@ -127,6 +128,7 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       options.db = value;
     } else if (name == "--db-file") {
       have_db_file = true;
+      options.db_file = value;
       if (auto error = read_conninfo_file(value, options.db); !error.empty()) out.errors.push_back("--db-file: " + error);
     } else if (name == "--max-body") {
       auto bytes = parse_unsigned(value);

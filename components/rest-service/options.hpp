@@ -13,6 +13,7 @@ struct Options {
   unsigned short port = 8100;  // Cloudify's REST service port behind nginx
   std::string resources = "/opt/manager/resources";
   std::string db;                                   // libpq conninfo
+  std::string db_file;  // --db-file, read again at SIGHUP; empty with --db
   std::uint64_t max_body = std::uint64_t{2} << 30;  // 2 GiB
   int threads = 4;
   // The defaults of session.hpp's Limits, which these override.
@@ -31,5 +32,10 @@ struct ParsedOptions {
 extern const char* const kUsage;
 
 ParsedOptions parse_options(const std::vector<std::string>& args);
+
+// Reads the conninfo of --db-file into `conninfo`: at start, and again at each
+// SIGHUP. Gives "" or what is wrong, which never quotes the content (it holds
+// a password).
+std::string read_conninfo_file(const std::string& path, std::string& conninfo);
 
 }  // namespace hasup::rest_standin

@@ -17,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -161,18 +162,18 @@ std::string put_header(const std::string& id, std::size_t length) {
          "Content-Length: " + std::to_string(length) + "\r\n\r\n";
 }
 
+// A file holding the conninfo, for --db-file (which SIGHUP reads again).
+struct DbFile {
+  std::string path;
+};
+
 // One rest-standin process on a free port, with its own resources folder.
 class Standin {
  public:
-  explicit Standin(const std::string& conninfo, const std::vector<std::string>& extra = {}) {
-    dir_ = make_temp_dir("standin");
-    resources_ = dir_ + "/resources";
-    port_ = free_port();
-    std::vector<std::string> argv = {standin_binary(), "--listen", "127.0.0.1", "--port", std::to_string(port_),
-                                     "--resources",    resources_, "--db",      conninfo};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process_ = Process::spawn(argv, dir_ + "/standin.log");
-  }
+  explicit Standin(const std::string& conninfo, const std::vector<std::string>& extra = {})
+      : Standin(std::vector<std::string>{"--db", conninfo}, extra) {}
+  Standin(const DbFile& file, const std::vector<std::string>& extra = {})
+      : Standin(std::vector<std::string>{"--db-file", file.path}, extra) {}
 
   ~Standin() {
     process_.signal(SIGTERM);
@@ -218,8 +219,20 @@ class Standin {
   pid_t pid() const { return process_.pid(); }
   bool running() { return process_.running(); }
   std::string log() const { return read_file(dir_ + "/standin.log"); }
+  void signal(int number) { process_.signal(number); }
 
  private:
+  Standin(const std::vector<std::string>& db_option, const std::vector<std::string>& extra) {
+    dir_ = make_temp_dir("standin");
+    resources_ = dir_ + "/resources";
+    port_ = free_port();
+    std::vector<std::string> argv = {standin_binary(), "--listen", "127.0.0.1", "--port", std::to_string(port_),
+                                     "--resources", resources_};
+    argv.insert(argv.end(), db_option.begin(), db_option.end());
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = Process::spawn(argv, dir_ + "/standin.log");
+  }
+
   std::string dir_;
   std::string resources_;
   unsigned short port_ = 0;
@@ -253,6 +266,7 @@ class RestServiceTest : public ::testing::Test {
   void TearDown() override {
     if (HasFailure() && standin_) std::cerr << "--- rest-standin log ---\n" << standin_->log() << "---\n";
     standin_.reset();
+    if (!db_file_dir_.empty()) remove_tree(db_file_dir_);
   }
 
   PostgresInstance& pg() { return *postgres_; }
@@ -270,10 +284,36 @@ class RestServiceTest : public ::testing::Test {
         .value_or("query failed");
   }
 
+  // Writes (or rewrites) the --db-file, in place as an editor would.
+  DbFile write_db_file(const std::string& conninfo) {
+    if (db_file_dir_.empty()) db_file_dir_ = make_temp_dir("standin-db-file");
+    write_bytes(db_file_dir_ + "/db", conninfo + "\n");
+    return DbFile{db_file_dir_ + "/db"};
+  }
+
+  // The stand-in's sessions, told by the application_name its conninfo gives:
+  // "user:count" per user, comma-separated ("" when none).
+  std::string sessions_by_user(const std::string& application_name) {
+    return pg()
+        .query("SELECT coalesce(string_agg(usename || ':' || n, ',' ORDER BY usename), '') FROM (SELECT usename, "
+               "count(*) AS n FROM pg_stat_activity WHERE application_name = '" +
+               application_name + "' GROUP BY usename) s")
+        .value_or("query failed");
+  }
+
+  // Has the server end the sessions `condition` picks in pg_stat_activity, and
+  // waits until they are gone.
+  bool terminate_sessions(const std::string& condition) {
+    const std::string picked = "FROM pg_stat_activity WHERE " + condition;
+    if (!pg().query("SELECT count(pg_terminate_backend(pid)) " + picked)) return false;
+    return wait_until([&] { return pg().query("SELECT count(*) " + picked) == "0"; }, 10s);
+  }
+
   static std::unique_ptr<PostgresInstance> postgres_;
   static std::string skip_reason_;
   static std::string start_error_;
   std::unique_ptr<Standin> standin_;
+  std::string db_file_dir_;
 };
 
 std::unique_ptr<PostgresInstance> RestServiceTest::postgres_;
@@ -681,6 +721,142 @@ TEST_F(RestServiceTest, StartsWhileTheDatabaseIsDownAndCreatesItsTableLater) {
   EXPECT_EQ(pg().query("SELECT id FROM standin_blueprints", "late"), "first");
 }
 
+// `clients` reads of one blueprint at once, each on its own connection, so
+// that they spread over the stand-in's request threads: how many were not 200.
+int failed_reads_at_once(Standin& s, const std::string& id, int clients) {
+  std::atomic<int> failed{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < clients; ++i) {
+    readers.emplace_back([&] {
+      auto o = s.call(http::Method::get, "/api/v3.1/blueprints/" + id);
+      if (!o.ok || o.response.status != 200) ++failed;
+    });
+  }
+  for (auto& r : readers) r.join();
+  return failed.load();
+}
+
+// A password rotation as the supervisor makes it: --db-file rewritten for
+// another role, the unit reloaded (SIGHUP), the old role then retired. Every
+// connection moves to the new role at its next use, by itself (not only once
+// the server ends the old session), and no request fails on the way.
+TEST_F(RestServiceTest, ASighupSwitchesEveryConnectionToTheRewrittenDbFileWithoutAFailedRequest) {
+  const std::string app = "standin-rotation";
+  // Login roles acting as `manager` (ALTER ROLE ... SET role), so that the
+  // tables are manager's whichever role created them: as with the real
+  // rotation, which changes who logs in and not who owns what.
+  ASSERT_TRUE(pg().query("DROP DATABASE IF EXISTS rotation WITH (FORCE)", "postgres")) << pg().log();
+  for (const std::string role : {"rot_a", "rot_b", "rot_c"}) {
+    ASSERT_TRUE(pg().query("DROP ROLE IF EXISTS " + role + "; CREATE ROLE " + role + " LOGIN PASSWORD 'pw-" + role +
+                               "'; GRANT manager TO " + role + "; ALTER ROLE " + role + " SET role = 'manager'",
+                           "postgres"))
+        << pg().log();
+  }
+  ASSERT_TRUE(pg().query("CREATE DATABASE rotation OWNER manager", "postgres")) << pg().log();
+  auto conninfo_as = [&](const std::string& role) {
+    return "host=127.0.0.1 port=" + std::to_string(pg().port()) + " dbname=rotation user=" + role +
+           " password=pw-" + role + " connect_timeout=2 application_name=" + app;
+  };
+  const auto db_file = write_db_file(conninfo_as("rot_a"));
+  standin_ = std::make_unique<Standin>(db_file, std::vector<std::string>{"--threads", "4"});
+  auto& s = *standin_;
+  ASSERT_TRUE(s.wait_answering()) << s.log();
+  ASSERT_TRUE(wait_until([&] { return s.status_code() == 200; }, 15s)) << s.log();
+  ASSERT_EQ(s.put("before", "bytes before the rotation").response.status, 201);
+  EXPECT_EQ(pg().query("SELECT tableowner FROM pg_tables WHERE tablename = 'standin_blueprints'", "rotation"),
+            "manager");
+  // Every request thread holds a connection as rot_a: the rotation meets them all.
+  auto all_sessions_as = [&](const std::string& expected, const std::string& id) {
+    return wait_until([&] { return failed_reads_at_once(s, id, 8) == 0 && sessions_by_user(app) == expected; }, 15s);
+  };
+  ASSERT_TRUE(all_sessions_as("rot_a:4", "before")) << sessions_by_user(app);
+
+  write_db_file(conninfo_as("rot_b"));
+  s.signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return contains(s.log(), "database: connection string reloaded from " + db_file.path +
+                                     " (generation 2): each connection switches to it at its next use");
+      },
+      10s))
+      << s.log();
+  // Retired at once, before any connection was used again: the idle ones are
+  // cut under the stand-in, and rot_a can no longer log in.
+  ASSERT_TRUE(pg().query("ALTER ROLE rot_a NOLOGIN PASSWORD NULL", "postgres"));
+  ASSERT_TRUE(terminate_sessions("usename = 'rot_a'"));
+  for (int i = 0; i < 6; ++i) {
+    const auto id = "after-" + std::to_string(i);
+    auto put = s.put(id, "bytes after the rotation " + std::to_string(i));
+    EXPECT_EQ(put.response.status, 201) << id << ": " << put.response.body;
+    auto got = s.call(http::Method::get, "/api/v3.1/blueprints/" + id);
+    EXPECT_EQ(got.response.status, 200) << id << ": " << got.response.body;
+  }
+  EXPECT_EQ(failed_reads_at_once(s, "before", 8), 0);
+  EXPECT_TRUE(all_sessions_as("rot_b:4", "after-0"))
+      << "every thread connected again, as rot_b only: " << sessions_by_user(app);
+
+  // Again, rot_b kept able to log in and its sessions left alone: the
+  // connections leave it by themselves, and SIGHUP works more than once.
+  write_db_file(conninfo_as("rot_c"));
+  s.signal(SIGHUP);
+  ASSERT_TRUE(wait_until([&] { return contains(s.log(), " (generation 3): "); }, 10s)) << s.log();
+  EXPECT_TRUE(all_sessions_as("rot_c:4", "before"))
+      << "connections left under the previous role: " << sessions_by_user(app);
+  EXPECT_EQ(s.put("after-second", "bytes").response.status, 201);
+  EXPECT_EQ(pg().query("SELECT count(*) FROM standin_blueprints", "rotation"), "8");
+  EXPECT_FALSE(contains(s.log(), "pw-rot_")) << "a password was logged";
+  EXPECT_TRUE(s.running());
+}
+
+// A SIGHUP while --db-file is broken (empty, not a conninfo, gone): said in the
+// log without the content, and the conninfo in use is kept, even for the
+// connections made again after the server ended the old ones.
+TEST_F(RestServiceTest, ASighupWithABrokenDbFileKeepsTheConninfoInUse) {
+  const std::string app = "standin-broken-reload";
+  const auto db_file = write_db_file(pg().conninfo() + " application_name=" + app);
+  standin_ = std::make_unique<Standin>(db_file);
+  auto& s = *standin_;
+  ASSERT_TRUE(s.wait_answering()) << s.log();
+  ASSERT_TRUE(wait_until([&] { return s.status_code() == 200; }, 15s)) << s.log();
+  ASSERT_EQ(s.put("kept-conninfo", "bytes").response.status, 201);
+  const pid_t pid = s.pid();
+
+  const std::string refused = "database: cannot reload the connection string (SIGHUP): '" + db_file.path + "' ";
+  const std::vector<std::pair<std::string, std::string>> broken = {
+      {"", "is empty"},
+      {"host=127.0.0.1 password=S3cret-rotated nonsense", "does not hold a connection string libpq can parse"},
+      {"host=127.0.0.1 password=S3cret-rotated\nuser=x", "holds more than one line"}};
+  for (const auto& [content, why] : broken) {
+    write_bytes(db_file.path, content + "\n");
+    s.signal(SIGHUP);
+    EXPECT_TRUE(wait_until([&] { return contains(s.log(), refused + why + "; keeping the one in use"); }, 10s))
+        << s.log();
+  }
+  fs::remove(db_file.path);
+  s.signal(SIGHUP);
+  EXPECT_TRUE(wait_until([&] { return contains(s.log(), refused + "is not a readable file"); }, 10s)) << s.log();
+  EXPECT_FALSE(contains(s.log(), "S3cret")) << "the file's content was logged";
+  EXPECT_FALSE(contains(s.log(), "reloaded from"));
+
+  // Its sessions ended by the server: they come back with the kept conninfo.
+  ASSERT_TRUE(terminate_sessions("application_name = '" + app + "'"));
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(s.put("kept-" + std::to_string(i), "bytes").response.status, 201);
+    EXPECT_EQ(s.call(http::Method::get, "/api/v3.1/blueprints/kept-conninfo").response.status, 200);
+  }
+  EXPECT_TRUE(contains(sessions_by_user(app), "manager:")) << sessions_by_user(app);
+  EXPECT_EQ(s.pid(), pid);
+  EXPECT_TRUE(s.running());
+}
+
+TEST_F(RestServiceTest, ASighupWithTheConninfoOnTheCommandLineReloadsNothing) {
+  auto& s = start_standin();
+  s.signal(SIGHUP);
+  EXPECT_TRUE(wait_until([&] { return contains(s.log(), "--db, not in a file: nothing to reload"); }, 10s)) << s.log();
+  EXPECT_EQ(s.status_code(), 200);
+  EXPECT_TRUE(s.running());
+}
+
 TEST(RestServiceInstall, InstallScriptWritesOptionsAndUnitThatSystemdAccepts) {
   const auto bin_dir = (build_dir() / "components/rest-service").string();
   if (access((bin_dir + "/rest-standin").c_str(), X_OK) != 0) GTEST_SKIP() << "rest-standin not built in " << bin_dir;
@@ -719,6 +895,7 @@ TEST(RestServiceInstall, InstallScriptWritesOptionsAndUnitThatSystemdAccepts) {
   EXPECT_TRUE(contains(unit_text, "Type=simple")) << unit_text;
   EXPECT_TRUE(contains(unit_text, "Restart=always")) << unit_text;
   EXPECT_TRUE(contains(unit_text, "EnvironmentFile=/etc/rest-standin/options")) << unit_text;
+  EXPECT_TRUE(contains(unit_text, "\nExecReload=/bin/kill -HUP $MAINPID\n")) << "a reload re-reads the db file";
   EXPECT_TRUE(contains(unit_text,
                        "ExecStart=/usr/local/bin/rest-standin --listen ${LISTEN} --port ${PORT} "
                        "--resources ${RESOURCES} --max-body ${MAX_BODY} --db-file /etc/rest-standin/db\n"))
