@@ -6,7 +6,7 @@
 #              [--vip CIDR --vip-interface IF --vip-priority P [--vrid ID]]
 #              [--watch-units UNIT,UNIT...] [--nginx [--nginx-port P]]
 #              [--db patroni|stolon --db-peer-network CIDR] [--files [--folders PATHS]]
-#              [--members-only PORTS] [--broker]
+#              [--members-only PORTS] [--broker] [--rest-conninfo CONNINFO]
 # --nginx: the supervisor renders nginx's config from Consul's passing
 # rest-service instances and runs ha-nginx.service (components/nginx/install.sh).
 # --db patroni: the supervisor renders patroni.yml and runs ha-patroni.service
@@ -19,6 +19,10 @@
 # /etc/ssl/ha-consul-ca.pem); --consul-ca-file '' for an agent on plain HTTP.
 # --broker: the supervisor renders rabbitmq.conf, runs ha-rabbitmq.service and
 # clusters the brokers through Consul (components/rabbitmq/install.sh first).
+# --rest-conninfo: the REST service's connection string without user= or
+# password= (hosts, database, timeouts): at a rotation of the manager's
+# database login (hactl rotate db-password) the supervisor writes it, with the
+# login in force, into /etc/rest-standin/db and reloads rest-standin.service.
 # --members-only PORTS: only the cluster's nodes may connect to these TCP ports
 # on this node (the upload gate's: components/members-only).
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
@@ -27,7 +31,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name= address= consul_port=8501 consul_ca_file=/etc/ssl/ha-consul-ca.pem token_file= api_port=8801 root= enable=1 members_only=
 vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service nginx=0 nginx_port=80
-db=none db_peer_network= files=0 folders=/opt/manager/resources broker=0
+db=none db_peer_network= files=0 folders=/opt/manager/resources broker=0 rest_conninfo=
 bin_dir="$here/../../build/supervisor"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -52,11 +56,15 @@ while [ $# -gt 0 ]; do
     --db-peer-network) db_peer_network=$2; shift 2 ;;
     --files) files=1; shift ;;
     --broker) broker=1; shift ;;
+    --rest-conninfo) rest_conninfo=$2; shift 2 ;;
     --folders) folders=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$name" ] && [ -n "$address" ] || { echo "install.sh: --name and --address are required" >&2; exit 2; }
+case "$rest_conninfo" in
+  *[\"\\]*|*$'\n'*) echo "install.sh: --rest-conninfo cannot hold a quote, a backslash or a newline" >&2; exit 2 ;;
+esac
 for b in ha-supervisor hactl; do
   [ -x "$bin_dir/$b" ] || { echo "install.sh: $bin_dir/$b not found: build first (scripts/build)" >&2; exit 1; }
 done
@@ -83,7 +91,9 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
     echo "nginx: { enabled = true; listen_port = $nginx_port; };"
   fi
   if [ "$db" != none ]; then
-    echo "db: { backend = \"$db\"; peer_network = \"$db_peer_network\"; };"
+    rest=''
+    [ -z "$rest_conninfo" ] || rest=" rest_conninfo_file = \"/etc/rest-standin/db\"; rest_conninfo = \"$rest_conninfo\";"
+    echo "db: { backend = \"$db\"; peer_network = \"$db_peer_network\";$rest };"
   fi
   if [ "$files" = 1 ]; then
     echo "files: { enabled = true; folders = \"$folders\"; };"

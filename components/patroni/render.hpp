@@ -6,7 +6,7 @@
 
 #include "components/patroni/model.hpp"
 #include "supervisor/util/config_template.hpp"
-#include "supervisor/util/sealed_secret.hpp"
+#include "supervisor/util/store_key.hpp"
 
 namespace hasup::patroni {
 
@@ -21,8 +21,8 @@ RenderedConfig render_bootstrap_sql(const std::string& template_text, const Patr
 // reads, not Patroni: they are skipped here, except Patroni's own ACL token
 // (kPatroniConsulTokenKey, a UUID; optional: without it Consul has no ACLs),
 // the broker's (kRabbitKeyPrefix: components/rabbitmq/install.sh reads them)
-// and the store key (secret::kStoreKeyName: the supervisor's, which seals
-// secrets it writes to the store; supervisor/util/sealed_secret.hpp).
+// and the store key (secret::kStoreKeyName: the supervisor's, from which it
+// derives the secrets it names in the store; supervisor/util/store_key.hpp).
 inline constexpr const char* kConsulKeyPrefix = "consul_";
 inline constexpr const char* kRabbitKeyPrefix = "rabbitmq_";
 inline constexpr const char* kPatroniConsulTokenKey = "consul_acl_patroni";

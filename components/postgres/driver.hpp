@@ -24,6 +24,8 @@ class DbDriver : public loop::Driver {
   void restart_watches() override;
   void observe(loop::Snapshot& s) const override;
   bool act(const loop::Action& action) override { return backend_->act(action, db_); }
+  // The way to the primary, as the superuser (by the passfile).
+  std::string endpoint_conninfo() const;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -32,7 +34,6 @@ class DbDriver : public loop::Driver {
   void watch_state();
   void retry_watch(const consul::Error& error);
   void take_view(DbClusterParse parsed, std::uint64_t index);
-  std::string endpoint_conninfo() const;
   std::string local_conninfo() const;
   void run_probe();
   void on_probe(const EndpointProbe& endpoint, const LocalProbe& local);

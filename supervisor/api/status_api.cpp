@@ -4,6 +4,7 @@
 
 #include "supervisor/api/status_json.hpp"
 #include "supervisor/api/status_page.hpp"
+#include "components/db-login/decide.hpp"
 #include "supervisor/config/cluster_settings.hpp"
 #include "supervisor/events/incidents.hpp"
 #include "supervisor/events/timeline.hpp"
@@ -173,6 +174,8 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     }
     if (request.method == "GET" && request.path == "/settings")
       return respond(json_response(200, engine.settings_document()));
+    if (request.method == "GET" && request.path == "/rotate")
+      return respond(json_response(200, json{{"db-password", loop::db_login_status(snapshot)}}));
     if (request.method == "GET" && request.path == "/events") return handle_events(engine, request, std::move(respond));
     if (request.method == "GET" && request.path == "/incidents")
       return handle_incidents(engine, request, std::move(respond));
@@ -184,7 +187,8 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     }
     // Every write proves root: the token is in a file only root reads.
     if (request.method == "POST" &&
-        (request.path == "/forget" || request.path == "/maintenance" || request.path == "/settings")) {
+        (request.path == "/forget" || request.path == "/maintenance" || request.path == "/settings" ||
+         request.path == "/rotate")) {
       const std::string& file = engine.config().api.token_file;
       switch (check_authorization(request.authorization, write_token)) {
         case Proof::ok: break;
@@ -210,12 +214,23 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       return handle_maintenance(engine, request, std::move(respond));
     }
     if (request.method == "POST" && request.path == "/settings") return handle_settings(engine, request, std::move(respond));
+    if (request.method == "POST" && request.path == "/rotate") {
+      json body = json::parse(request.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object() || !body.contains("secret") || !body["secret"].is_string())
+        return respond(error_response(400, "body must be {\"secret\": \"db-password\"}"));
+      if (body["secret"] != "db-password")
+        return respond(error_response(400, "only db-password rotates (replication-password, syncthing-key and "
+                                           "consul-tokens are not built yet)"));
+      return engine.write_login_rotation_request("api@" + engine.config().node.name, [respond](int status, json answer) {
+        respond(json_response(status, answer));
+      });
+    }
     if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" ||
         request.path == "/metrics" || request.path == "/events" || request.path == "/incidents" ||
         request.path == "/ui")
       return respond(error_response(405, "use GET"));
-    if (request.path == "/settings") return respond(error_response(405, "use GET or POST"));
-    respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, /settings, POST /maintenance"));
+    if (request.path == "/settings" || request.path == "/rotate") return respond(error_response(405, "use GET or POST"));
+    respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, /settings, /rotate, POST /maintenance"));
   };
 }
 

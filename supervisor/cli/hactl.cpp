@@ -11,6 +11,7 @@
 #include "supervisor/util/api_token.hpp"
 #include "supervisor/cli/hactl_args.hpp"
 #include "supervisor/cli/event_table.hpp"
+#include "supervisor/cli/rotation_text.hpp"
 #include "supervisor/cli/settings_table.hpp"
 #include "supervisor/cli/status_table.hpp"
 #include "supervisor/http/client.hpp"
@@ -152,6 +153,38 @@ int events(const Target& t, const hasup::cli::HactlCommand& c) {
 
 }  // namespace
 
+// POST /rotate, then GET /rotate every half second until the rotation ends,
+// each step printed once. Exit 0 only when it ended done: the new login in
+// use on every live node and the previous one refused.
+int rotate(const Target& t, const hasup::cli::HactlCommand& c) {
+  auto token = write_token(t, "rotate");
+  if (token.empty()) return 1;
+  auto [asked, exit] = ask(t, hasup::http::Method::post, "/rotate", 1, nlohmann::json{{"secret", c.secret}}.dump(), token);
+  if (exit != 0) return exit;
+  const auto generation = asked.value("generation", 0ULL);
+  std::cout << asked.value("status", "") << "\n";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.timeout_s);
+  std::string said;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto [doc, read_exit] = ask(t, hasup::http::Method::get, "/rotate", 1);
+    if (read_exit != 0) continue;  // the node may be busy; the deadline bounds the wait
+    const auto& state = doc["db-password"];
+    const auto& last = state["last"];
+    if (last.is_object() && last.value("generation", 0ULL) == generation) {
+      const bool done = last.value("outcome", "") == "done";
+      std::cout << (done ? "done: " : "failed: ") << last.value("detail", "") << "\n";
+      return done ? 0 : 1;
+    }
+    std::string now = hasup::cli::render_rotation_step(state);
+    if (now != said) std::cout << now << "\n";
+    said = now;
+  }
+  std::cerr << "hactl: the rotation is still under way after " << c.timeout_s << " s (" << said
+            << "); it goes on without hactl: hactl status shows it\n";
+  return 1;
+}
+
 int main(int argc, char** argv) {
   using hasup::cli::HactlCommand;
   auto parsed = hasup::cli::parse_hactl_args(std::vector<std::string>(argv + 1, argv + argc));
@@ -241,6 +274,7 @@ int main(int argc, char** argv) {
       std::cout << doc.value("status", "") << " (index " << doc.value("index", 0ULL) << ")\n";
       return 0;
     }
+    case HactlCommand::Kind::rotate: return rotate(target, c);
     case HactlCommand::Kind::forget: {
       nlohmann::json body{{"node", c.node}};
       auto token = write_token(target, "forget");

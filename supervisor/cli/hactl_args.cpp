@@ -19,9 +19,12 @@ const char* const kHactlUsage =
   "  settings [--json]        the cluster's settings (set for every node through Consul) and each node's\n"
   "  settings set KEY=VALUE...  set cluster-wide keys (ha-supervisor --help-config: CLUSTER yes)\n"
   "  settings unset KEY...    back to each node's own file for these keys\n"
+  "  rotate db-password [--timeout S]\n"
+  "                           a new password for the manager's database login, with no failed request;\n"
+  "                           waits for the end (default 120 s), exit 0 once the old one is refused\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
     "(read by the ha-supervisor next to hactl: one config parser, one schema).\n"
-    "maintenance, forget and settings set/unset need the supervisor's API token, a root-only file:\n"
+    "maintenance, forget, settings set/unset and rotate need the supervisor's API token, a root-only file:\n"
     "/run/ha-supervisor/api-token, api.token_file of --config FILE, or --token-file.\n";
 
 namespace {
@@ -177,6 +180,23 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
         c.json = true;
         ++i;
       }
+    }
+  } else if (command == "rotate") {
+    c.kind = HactlCommand::Kind::rotate;
+    if (i >= args.size() || args[i].rfind("--", 0) == 0)
+      return fail("'rotate' wants the secret: db-password");
+    c.secret = args[i++];
+    if (c.secret == "replication-password" || c.secret == "syncthing-key" || c.secret == "consul-tokens")
+      return fail("'rotate " + c.secret + "' is not built yet: only db-password rotates");
+    if (c.secret != "db-password") return fail("'rotate' knows db-password, not '" + c.secret + "'");
+    if (i < args.size() && args[i] == "--timeout") {
+      long seconds = 0;
+      const std::string value = i + 1 < args.size() ? args[i + 1] : "";
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+      if (ec != std::errc() || end != value.data() + value.size() || seconds < 1 || seconds > 86400)
+        return fail("'rotate --timeout' wants seconds, 1-86400");
+      c.timeout_s = seconds;
+      i += 2;
     }
   } else {
     return fail("unknown command '" + command + "'");

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <vector>
 
+#include "supervisor/cli/rotation_text.hpp"
 #include "supervisor/util/printable.hpp"
 
 namespace hasup::cli {
@@ -175,6 +176,12 @@ std::string render_status_table(const json& doc) {
         out << "settings: " << text(m, "name") << " needs a restart to apply " << keys << "\n";
       }
     }
+  // The manager's database login (hactl rotate db-password): said while a
+  // rotation is under way, and when something keeps this node from its part.
+  const json& db_login = member(self, "db_login");
+  if (std::string step = render_rotation_step(db_login); !step.empty()) out << "db login rotation: " << step << "\n";
+  else if (member(db_login, "errors").is_array())
+    for (const auto& e : member(db_login, "errors")) out << "db login: " << shown(e) << "\n";
   print_older_file(out, member(self, "vip"), "floating IP: keepalived ");
   const json& nginx = member(self, "nginx");
   if (nginx.is_object()) {

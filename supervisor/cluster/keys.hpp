@@ -12,6 +12,8 @@
 //                                    cluster (create-only: components/rabbitmq)
 //   PREFIX/settings                  the cluster's settings: cluster-wide keys set
 //                                    for every node (hactl settings)
+//   PREFIX/credentials/db-login      the manager's database login and its rotation
+//                                    (components/db-login/record.hpp; passwords sealed)
 // and beside it, outside the tree every node watches (a node's event ring is
 // up to ~150 KB, and no decision reads it):
 //   PREFIX-events/NAME               NAME's ring of events (loop/event_log.hpp)
@@ -34,6 +36,7 @@ struct Keys {
   std::string cluster_state() const { return prefix + "/cluster/state"; }
   std::string broker_seed() const { return prefix + "/broker/seed"; }
   std::string settings() const { return prefix + "/settings"; }
+  std::string db_login() const { return prefix + "/credentials/db-login"; }
   std::string events_dir() const { return prefix + "-events/"; }
 };
 

@@ -117,6 +117,7 @@ std::string encode(const MemberRecord& r) {
   o["settings_index"] = r.settings_index;
   o["settings_pending"] = r.settings_pending;
   o["settings_error"] = r.settings_error;
+  if (r.db_login_generation) o["db_login_generation"] = *r.db_login_generation;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return json_text(o);
@@ -180,6 +181,13 @@ MemberDecode decode_member(const std::string& text) {
       return out;
     }
     r.settings_index = it->get<std::uint64_t>();
+  }
+  if (auto it = o.find("db_login_generation"); it != o.end()) {
+    if (!it->is_number_unsigned()) {
+      out.error = "db_login_generation is not an unsigned number";
+      return out;
+    }
+    r.db_login_generation = it->get<std::uint64_t>();
   }
   if (auto it = o.find("holds_vip"); it != o.end()) {
     if (!it->is_boolean()) {

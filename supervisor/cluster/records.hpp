@@ -50,6 +50,9 @@ struct MemberRecord {
   std::uint64_t settings_index = 0;
   std::vector<std::string> settings_pending;
   std::string settings_error;
+  // The manager's database login generation this node's REST service was
+  // given (components/db-login); 0 none yet; absent: no REST service here.
+  std::optional<std::uint64_t> db_login_generation;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

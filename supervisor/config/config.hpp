@@ -157,6 +157,10 @@ struct DbConfig {
   std::string synchronous = "quorum";  // off, on, strict, quorum, quorum-strict
   std::string manager_user = "manager";
   std::string manager_database = "manager";
+  // The REST service's conninfo file the supervisor writes at a login rotation.
+  std::string rest_conninfo_file;
+  std::string rest_conninfo;  // hosts, database, timeouts; the login is appended
+  std::string rest_unit = "rest-standin.service";
   int probe_interval_ms = 1000;
   int probe_timeout_ms = 1000;
   int unfit_after_ms = 3000;

@@ -213,6 +213,18 @@ const StringFormat kUserName{"user name, [a-z_][a-z0-9_-]*, or empty", user_name
 const StringFormat kDbName{"[A-Za-z0-9_-]{1,63}", db_name_problem};
 const StringFormat kSqlName{"[a-z_][a-z0-9_]{0,62}", sql_name_problem};
 const StringFormat kConninfo{"libpq keyword=value conninfo, or empty", conninfo_problem};
+// The REST service's conninfo without its login: the supervisor appends the
+// login in force (components/db-login), which a user= or password= here would contradict.
+std::string client_conninfo_problem(std::string_view text) {
+  if (auto why = conninfo_problem(text); !why.empty()) return why;
+  const std::string padded = " " + std::string(text);
+  for (const char* keyword : {" user=", " password=", " passfile=", " user =", " password =", " passfile ="})
+    if (padded.find(keyword) != std::string::npos)
+      return std::string("must not name ") + (keyword + 1) + ": the supervisor adds the login in force";
+  return {};
+}
+const StringFormat kClientConninfo{"libpq keyword=value conninfo without user or password, or empty",
+                                   client_conninfo_problem};
 const StringFormat kOptionalCidr{"empty, or address/prefix, e.g. 198.18.0.0/24", optional_cidr_problem};
 
 // ---- cross-key rules ------------------------------------------------------
@@ -617,6 +629,17 @@ std::vector<KeySpec> build_keys() {
        .format = &kSqlName},
       {HASUP_KEY(db.manager_database), .help = "The manager's database, created once at bootstrap.",
        .format = &kSqlName},
+      {HASUP_KEY(db.rest_conninfo_file),
+       .help = "The REST service's connection string file, which the supervisor rewrites with the manager's "
+               "login in force (hactl rotate db-password): owned by the REST service's user, mode 0400. Empty: "
+               "no REST service on this node.",
+       .format = &kOptionalPath},
+      {HASUP_KEY(db.rest_conninfo),
+       .help = "What the supervisor writes there before the login: hosts, database, timeouts; no user= or "
+               "password=. Required with db.rest_conninfo_file.",
+       .format = &kClientConninfo},
+      {HASUP_KEY(db.rest_unit),
+       .help = "The REST service's unit, reloaded (it re-reads the file) once the file holds a new login."},
       {HASUP_KEY(db.probe_interval_ms),
        .help = "Interval of the libpq probes of the local endpoint and of this node's PostgreSQL, in ms.",
        .reload = Reload::live,
@@ -774,6 +797,11 @@ std::string patroni_network_violation(const Config& c) {
   return "db.peer_network must be set with db.backend = patroni: replicas connect to the primary from it";
 }
 
+std::string rest_conninfo_violation(const Config& c) {
+  if (c.db.rest_conninfo_file.empty() || !c.db.rest_conninfo.empty()) return {};
+  return "db.rest_conninfo must be set with db.rest_conninfo_file: the supervisor writes it there with the login";
+}
+
 // A probe that may run longer than its interval would pile up.
 std::string db_probe_violation(const Config& c) {
   if (c.db.probe_timeout_ms <= c.db.probe_interval_ms && c.db.unfit_after_ms >= 2LL * c.db.probe_interval_ms) return {};
@@ -792,6 +820,9 @@ std::vector<CrossKeyRule> build_rules() {
       {.keys = {"db.backend", "db.peer_network"},
        .summary = "db.peer_network is set when db.backend = patroni.",
        .violation = patroni_network_violation},
+      {.keys = {"db.rest_conninfo_file", "db.rest_conninfo"},
+       .summary = "db.rest_conninfo is set when db.rest_conninfo_file is.",
+       .violation = rest_conninfo_violation},
       {.keys = {"db.probe_timeout_ms", "db.probe_interval_ms", "db.unfit_after_ms"},
        .summary = "db.probe_timeout_ms <= db.probe_interval_ms and db.unfit_after_ms >= 2 * "
                   "db.probe_interval_ms.",

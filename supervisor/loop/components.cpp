@@ -1,5 +1,6 @@
 #include "supervisor/loop/components.hpp"
 
+#include "components/db-login/decide.hpp"
 #include "components/dead-peers/decide.hpp"
 #include "components/members-only/decide.hpp"
 #include "components/keepalived/decide.hpp"
@@ -21,6 +22,8 @@ const std::vector<ComponentParts>& components() {
       {"vip", [](const Snapshot& s) { return s.vip.enabled; }, decide_vip, vip_problem, vip_status, publish_vip},
       {"nginx", [](const Snapshot& s) { return s.nginx.enabled; }, decide_nginx, nginx_problem, nginx_status, publish_nginx},
       {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status, nullptr},
+      {"db_login", [](const Snapshot& s) { return s.db_login.enabled; }, decide_db_login, db_login_problem,
+       db_login_status, publish_db_login},
       {"files", [](const Snapshot& s) { return s.files.enabled; }, decide_files, files_problem, files_status, publish_files},
       {"dead_peers", [](const Snapshot& s) { return s.dead_peers.enabled; }, decide_dead_peers, dead_peers_problem,
        dead_peers_status, nullptr},

@@ -55,6 +55,9 @@ std::string to_string(Job job) {
     case Job::join_broker_cluster: return "join-broker-cluster";
     case Job::forget_broker_node: return "forget-broker-node";
     case Job::restore_settings: return "restore-settings";
+    case Job::start_login_rotation: return "start-login-rotation";
+    case Job::apply_client_login: return "apply-client-login";
+    case Job::finish_login_rotation: return "finish-login-rotation";
   }
   return "unknown";
 }

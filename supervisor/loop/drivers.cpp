@@ -1,5 +1,6 @@
 #include "supervisor/loop/drivers.hpp"
 
+#include "components/db-login/driver.hpp"
 #include "components/dead-peers/driver.hpp"
 #include "components/members-only/driver.hpp"
 #include "components/keepalived/driver.hpp"
@@ -27,7 +28,14 @@ std::vector<std::unique_ptr<Driver>> make_drivers(DriverContext& ctx) {
   // One line per component.
   if (c.vip.enabled()) drivers.push_back(std::make_unique<keepalived::VipDriver>(ctx));
   if (c.nginx.enabled) drivers.push_back(std::make_unique<nginx::NginxDriver>(ctx));
-  if (c.db.enabled()) drivers.push_back(std::make_unique<db::DbDriver>(ctx, db_backend(ctx)));
+  if (c.db.enabled()) {
+    auto db = std::make_unique<db::DbDriver>(ctx, db_backend(ctx));
+    const db::DbDriver* database = db.get();
+    drivers.push_back(std::move(db));
+    // The login's steps reach the primary the way the database's probes do.
+    drivers.push_back(
+        std::make_unique<db_login::LoginDriver>(ctx, [database] { return database->endpoint_conninfo(); }));
+  }
   if (c.files.enabled) drivers.push_back(std::make_unique<syncthing::FilesDriver>(ctx));
   if (c.dead_peers.enabled) drivers.push_back(std::make_unique<dead_peers::DeadPeersDriver>(ctx));
   if (c.members_only.enabled) drivers.push_back(std::make_unique<members_only::MembersOnlyDriver>(ctx));

@@ -8,6 +8,7 @@
 #include "supervisor/config/cluster_settings.hpp"
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/engine.hpp"
+#include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
 
@@ -16,8 +17,7 @@ using nlohmann::json;
 namespace {
 
 std::string key_list(const std::vector<std::string>& keys) {
-  std::string out;
-  for (const auto& k : keys) out += (out.empty() ? "" : ", ") + k;
+  std::string out = sentence_list(keys);
   return out.empty() ? std::string("none") : out;
 }
 

@@ -220,13 +220,40 @@ struct ForgetBrokerNode {
   bool operator==(const ForgetBrokerNode&) const = default;
 };
 
+// The manager's database login (components/db-login/driver).
+// Leader: the rotation's login gets its new password on the primary (derived: components/db-login/secret.hpp).
+struct StartLoginRotation {
+  static constexpr Job job = Job::start_login_rotation;
+  std::uint64_t generation = 0;
+  std::string login;
+  std::uint64_t record_index = 0;  // the record's write is a check-and-set on it
+  bool operator==(const StartLoginRotation&) const = default;
+};
+// This node's REST service is given the login (its conninfo file rewritten, the unit reloaded).
+struct ApplyClientLogin {
+  static constexpr Job job = Job::apply_client_login;
+  std::uint64_t generation = 0;
+  std::string login;
+  std::string nonce;  // with the store key, names its password (components/db-login/secret.hpp)
+  bool operator==(const ApplyClientLogin&) const = default;
+};
+// Leader: every live node switched; the previous login is refused from now on.
+struct FinishLoginRotation {
+  static constexpr Job job = Job::finish_login_rotation;
+  std::uint64_t generation = 0;
+  std::string previous_login;
+  std::uint64_t record_index = 0;
+  bool operator==(const FinishLoginRotation&) const = default;
+};
+
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
                             RestoreSettings, ResyncConsulAgent, SetVipFault,
                             SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
-                            RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode>;
+                            RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode,
+                            StartLoginRotation, ApplyClientLogin, FinishLoginRotation>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

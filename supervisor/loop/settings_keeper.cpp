@@ -38,7 +38,7 @@ config::Config SettingsKeeper::starting_config() {
   return desired_;
 }
 
-SettingsKeeper::Consideration SettingsKeeper::consider(const std::optional<KvView::StoredSettings>& stored) {
+SettingsKeeper::Consideration SettingsKeeper::consider(const std::optional<KvView::StoredValue>& stored) {
   if (!stored) return {};  // kept as they are: the leader restores them (decide: RestoreSettings)
   if (stored->text == applied_.text) {
     applied_.index = stored->index;  // the same settings, written again (or restored)

@@ -34,7 +34,7 @@ class SettingsKeeper {
     std::optional<Change> change;
     std::string refused;  // set once per refused index
   };
-  Consideration consider(const std::optional<KvView::StoredSettings>& stored);
+  Consideration consider(const std::optional<KvView::StoredValue>& stored);
 
   // SIGHUP: a new file under the settings in effect; nullopt (errors logged)
   // when the two together break a rule: the reload is refused.

@@ -11,6 +11,7 @@
 
 // Each component's part: its view, in its own folder.
 #include "components/dead-peers/view.hpp"
+#include "components/db-login/view.hpp"
 #include "components/members-only/view.hpp"
 #include "components/keepalived/view.hpp"
 #include "supervisor/consul/types.hpp"
@@ -32,7 +33,8 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  start_stolon_units, apply_syncthing_config, start_syncthing, apply_vrrp_filter, remember_nodes,
                  apply_dead_peers, resync_consul_agent, apply_members_only,
                  apply_broker_conf, start_broker, restart_broker, claim_broker_seed, join_broker_cluster,
-                 forget_broker_node, restore_settings };
+                 forget_broker_node, restore_settings, start_login_rotation, apply_client_login,
+                 finish_login_rotation };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -107,12 +109,15 @@ struct KvView {
   std::map<std::string, std::string> registered_devices;  // node name -> syncthing device id (unvalidated)
   std::set<std::string> forgotten;                         // tombstones: nodes an operator forgot
   std::optional<cluster::ClusterState> cluster_state;
-  // PREFIX/settings as stored (checked by the engine, against this node's file).
-  struct StoredSettings {
+  // A key's value as stored, with its ModifyIndex (a check-and-set's token).
+  struct StoredValue {
     std::string text;
     std::uint64_t index = 0;  // the key's ModifyIndex
   };
-  std::optional<StoredSettings> settings;
+  // PREFIX/settings as stored (checked by the engine, against this node's file).
+  std::optional<StoredValue> settings;
+  // PREFIX/credentials/db-login as stored (components/db-login reads it).
+  std::optional<StoredValue> db_login;
 };
 
 // The cluster's nodes, alive or not, as every component uses them (VRRP peers,
@@ -170,6 +175,7 @@ struct Snapshot {
   VipView vip;
   NginxView nginx;
   DbView db;
+  DbLoginView db_login;
   FilesView files;
   DeadPeersView dead_peers;
   MembersOnlyView members_only;

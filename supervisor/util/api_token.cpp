@@ -6,16 +6,17 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "supervisor/util/files.hpp"
 
 namespace hasup {
 
-std::string new_write_token() {
-  unsigned char bytes[32];
+std::string random_hex(std::size_t size) {
+  std::vector<unsigned char> bytes(size);
   std::size_t got = 0;
-  while (got < sizeof bytes) {
-    ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+  while (got < size) {
+    ssize_t n = ::getrandom(bytes.data() + got, size - got, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return {};
     got += static_cast<std::size_t>(n);

@@ -1,7 +1,7 @@
 #pragma once
 // Base64 with the standard alphabet and '=' padding (RFC 4648 section 4): how
 // Consul carries KV values, and how the secrets file and the store carry key
-// bytes (util/sealed_secret.hpp). Strict: a text that is not exactly that is an
+// bytes (util/store_key.hpp). Strict: a text that is not exactly that is an
 // error, never a partly decoded value.
 #include <string>
 

@@ -55,7 +55,7 @@ std::string touch_file(const std::string& path) {
 }
 
 std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode,
-                                  std::optional<gid_t> group) {
+                                  std::optional<gid_t> group, std::optional<uid_t> owner) {
   namespace fs = std::filesystem;
   const fs::path target(path);
   const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
@@ -75,7 +75,8 @@ std::string write_file_atomically(const std::string& path, const std::string& te
     return error;
   };
   if (::fchmod(fd, mode) != 0) return fail("cannot set the mode of");
-  if (group && ::fchown(fd, static_cast<uid_t>(-1), *group) != 0) return fail("cannot set the group of");
+  if ((group || owner) && ::fchown(fd, owner.value_or(static_cast<uid_t>(-1)), group.value_or(static_cast<gid_t>(-1))) != 0)
+    return fail("cannot set the owner or group of");
   for (std::size_t written = 0; written < text.size();) {
     ssize_t n = ::write(fd, text.data() + written, text.size() - written);
     if (n < 0 && errno == EINTR) continue;

@@ -33,10 +33,10 @@ std::optional<std::string> read_small_file(const std::string& path);
 // O_EXCL|O_NOFOLLOW: nothing planted there is followed or reused), given its
 // mode and group, fsynced, renamed over the path, and the folder fsynced. Temp
 // files a crash left beside the path are removed first (one writer per path).
-// `group`: the file's group (root keeps the owner); nullopt leaves it as made.
-// Returns "" or what went wrong.
+// `group`, `owner`: the file's group and owner (CAP_CHOWN); nullopt leaves
+// them as made. Returns "" or what went wrong.
 std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode,
-                                  std::optional<gid_t> group = std::nullopt);
+                                  std::optional<gid_t> group = std::nullopt, std::optional<uid_t> owner = std::nullopt);
 
 // The file's modification time (CLOCK_REALTIME, as systemd's timestamps);
 // nullopt when it cannot be read.

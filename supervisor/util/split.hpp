@@ -15,4 +15,11 @@ inline std::vector<std::string> split_list(const std::string& list) {
   return out;
 }
 
+// {"a", "b"} -> "a, b": a list in a sentence (logs, status); "" when empty.
+inline std::string sentence_list(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 }  // namespace hasup

@@ -1184,7 +1184,7 @@ BREAKS = [
      replace_in('scripts/provision-node', '  [ "$s" = "$address" ] && continue\n', ''),
      'the other servers are'),
     ('the REST service gets no password from the secrets file',
-     replace_in('scripts/provision-node', 'password=$password ', 'password= '),
+     replace_in('scripts/provision-node', 'password=$password"', 'password="'),
      "conninfo lacks the secrets file's password"),
     ('the REST service\'s install gets the conninfo on its command line again',
      replace_in('scripts/provision-node', 'step rest-service --db-file "$db_file"', 'step rest-service --db "$conninfo"'),

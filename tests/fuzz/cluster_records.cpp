@@ -4,7 +4,9 @@
 // has an encoder too: a record read once must encode to text that reads back
 // as the same record, else a node republishing what it read would change it.
 // A node's event ring (supervisor/events) too, then merged and tied into
-// incidents as GET /events does.
+// incidents as GET /events does. The manager's database login's record
+// (components/db-login/record.hpp): the leader runs SQL with what it names.
+#include "components/db-login/record.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/cluster/records.hpp"
 #include "supervisor/events/event.hpp"
@@ -16,7 +18,8 @@ namespace {
 using namespace hasup::cluster;
 using hasup::fuzz::must_hold;
 
-enum Parser : std::uint8_t { member, node, forgotten, leader_value, maintenance, cluster_state, remembered, event_ring, count };
+enum Parser : std::uint8_t { member, node, forgotten, leader_value, maintenance, cluster_state, remembered, event_ring,
+                             login_record, count };
 
 }  // namespace
 
@@ -52,6 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case remembered:
       if (auto read = decode_remembered(text); read.nodes)
         must_hold(decode_remembered(encode_remembered(*read.nodes)).nodes == read.nodes);
+      break;
+    case login_record:
+      if (auto read = hasup::db_login::decode_login_record(text); read.record) {
+        must_hold(hasup::db_login::decode_login_record(hasup::db_login::encode(*read.record)).record == read.record);
+        hasup::db_login::record_problem(*read.record, "manager");
+        read.record->target();
+      }
       break;
     case event_ring:
       if (auto read = hasup::events::decode_ring("n1", text); read.error.empty()) {

@@ -818,6 +818,70 @@ said_why() {
 check "... after saying why in its journal (one extra start, before it took a role)" said_why
 check "... and it is healthy again" wait_for 20 healthy "$quiet"
 
+# --- the manager's database login rotated under the upload workload ----------------
+# Two logins in turn (components/db-login/record.hpp): the one not in use gets a
+# new password, every node's REST service switches to it, then the previous one
+# is refused. Uploads run through the floating IP the whole time.
+rotation_uploads=$(mktemp)
+"$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$rotation_uploads" --seconds 30 --rate 10 \
+  --prefix "rotation-$RANDOM" --timeout 10 >/dev/null 2>&1 &
+rotation_load=$!
+sleep 3
+t0=$(date +%s%N)
+rotation_said=$(in_node n2 timeout 100 hactl rotate db-password --timeout 90 2>&1); rotation_rc=$?
+rotation_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait "$rotation_load"
+printf '%s\n' "$rotation_said" | sed 's/^/    /'
+said_done() { [ "$rotation_rc" = 0 ] && grep "^done: $1" >/dev/null <<<"$rotation_said"; }
+check "rotate db-password: hactl exits 0 once the previous login is refused (exit $rotation_rc, $rotation_ms ms)" \
+  said_done "login manager_alt in use on every node; login manager refused"
+uploads_all_acknowledged() {  # every upload of the log got its 201 (and there were some)
+  python3 - "$1" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+bad = [r for r in rows if r["status"] != 201]
+print(f"    {len(rows)} uploads, {len(bad)} not acknowledged" + "".join(f"\n    {r['id']}: {r['status']} {r.get('error', '')}" for r in bad[:5]))
+sys.exit(0 if rows and not bad else 1)
+PY
+}
+check "... and not one upload failed during it" uploads_all_acknowledged "$rotation_uploads"
+holds_login() { in_node "$1" grep "user='$2'" /etc/rest-standin/db >/dev/null; }
+check "... every node's REST service was given login manager_alt (its conninfo file)" every_node holds_login manager_alt
+install_password_login() {  # NODE: the install's manager= password, by PGPASSWORD (never a command line)
+  in_node "$1" sh -c 'PGPASSWORD=$(sed -n "s/^manager=//p" /etc/ha-supervisor/db-secrets) PGCONNECT_TIMEOUT=3 \
+    psql "host=198.18.0.11,198.18.0.12,198.18.0.13 dbname=manager user=manager target_session_attrs=read-write" -tAc "select 1"' 2>&1
+}
+old_refused() {  # [NODE]: psql fails (pipefail): its answer is read whole first
+  local said; said=$(install_password_login "${1:-n1}")
+  grep -E 'password authentication failed|not permitted to log in' >/dev/null <<<"$said" || { echo "    psql: $said"; return 1; }
+}
+check "... and the previous login (the install's password) is refused at the end" old_refused
+rm -f "$rotation_uploads"
+# The second rotation goes back to the manager's own role, with a new password,
+# while one node is down (power cut): it takes the new login when it boots.
+down=""
+for n in n1 n2 n3; do
+  [ "$n" != "$(holders)" ] && ! is_leader "$n" >/dev/null 2>&1 && { down=$n; break; }
+done
+up_nodes=$(for n in n1 n2 n3; do [ "$n" = "$down" ] || echo "$n"; done | tr '\n' ' ')
+"$lab" crash "$down" >/dev/null
+asker=${up_nodes%% *}
+# Asked at once: until Consul ends the crashed node's session the leader waits for it too.
+rotation_said=$(in_node "$asker" timeout 100 hactl rotate db-password --timeout 90 2>&1); rotation_rc=$?
+printf '%s\n' "$rotation_said" | sed 's/^/    /'
+check "a second rotation, $down down: every live node back on login manager, with a new password (exit $rotation_rc)" \
+  said_done "login manager in use on every node; login manager_alt refused"
+on_up_nodes() { for n in $up_nodes; do holds_login "$n" manager || return 1; done; }
+check "... the live nodes' REST services were given login manager ($up_nodes)" on_up_nodes
+check "... and the install's password still does not open it" old_refused "$asker"
+"$lab" restart "$down" >/dev/null
+check "... $down, booted again, is given the login in force and is healthy" \
+  wait_for 90 bash -c "$(declare -f in_node holds_login healthy); lab='$lab'; holds_login $down manager && healthy $down"
+own_rest_writes() { in_node "$1" curl -sf --max-time 2 "http://198.18.0.1${1:1}:8100/api/v3.1/status" | grep '"db":"writable"' >/dev/null; }
+check "... and its REST service writes to the database again (through its gate)" wait_for 30 own_rest_writes "$down"
+check "... every node's REST service still answers through the floating IP" wait_for 20 bash -c \
+  "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep '\"db\":\"writable\"' >/dev/null"
+
 # --- a 4th node joins and leaves ------------------------------------------------
 keepalived_pids() { for n in n1 n2 n3; do prop "$n" keepalived MainPID; done | tr '\n' ' '; }
 peers_have() {  # peers_have ADDR yes|no: every n1-n3 keepalived.conf lists ADDR (or none does)
@@ -833,6 +897,9 @@ samples=$(mktemp)
 sampler=$!
 "$lab" join n4 >/dev/null 2>&1
 check "join: a 4th node's supervisor is healthy" wait_for 10 healthy n4
+# Its install wrote the secrets file's password, which the rotations above retired.
+check "join: n4's REST service was given the login in force (rotated above), not the install's" \
+  wait_for 10 holds_login n4 manager
 check "join: every node's keepalived.conf lists the new peer" wait_for 10 peers_have 198.18.0.14 yes
 check "join: keepalived was reloaded, not restarted, on n1-n3 (same main PIDs)" [ "$(keepalived_pids)" = "$before_pids" ]
 syncthing_peer_everywhere() {  # syncthing_peer_everywhere NODE yes|no: n1-n3 share the folder with NODE (or none does)

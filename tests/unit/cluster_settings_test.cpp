@@ -174,11 +174,11 @@ TEST(SettingsKeeper, StartsWithTheCopyAndTakesTheStoresChanges) {
   EXPECT_EQ(keeper.view(running).applied_index, 10u);
 
   // The same settings written again: nothing changes, the index follows.
-  EXPECT_FALSE(keeper.consider(KvView::StoredSettings{R"({"vip.unfit_grace_ms":2500})", 12}).change);
+  EXPECT_FALSE(keeper.consider(KvView::StoredValue{R"({"vip.unfit_grace_ms":2500})", 12}).change);
   EXPECT_EQ(keeper.view(running).applied_index, 12u);
 
   // New settings: a live key and a restart key.
-  auto change = keeper.consider(KvView::StoredSettings{R"({"vip.unfit_grace_ms":2000,"consul.session_ttl_s":20})", 13}).change;
+  auto change = keeper.consider(KvView::StoredValue{R"({"vip.unfit_grace_ms":2000,"consul.session_ttl_s":20})", 13}).change;
   ASSERT_TRUE(change);
   EXPECT_EQ(change->origin, "the cluster's settings (index 13)");
   EXPECT_EQ(change->desired.vip.unfit_grace_ms, 2000);
@@ -192,8 +192,8 @@ TEST(SettingsKeeper, RefusedSettingsLeaveThePreviousInEffect) {
   test::TempDir dir;
   SettingsKeeper keeper(node_file_at(dir.path() + "/copy.json"));
   config::Config running = keeper.starting_config();
-  ASSERT_TRUE(keeper.consider(KvView::StoredSettings{R"({"vip.unfit_grace_ms":2000})", 5}).change);
-  auto refused = keeper.consider(KvView::StoredSettings{R"({"vip.unfit_grace_ms":"soon"})", 6});
+  ASSERT_TRUE(keeper.consider(KvView::StoredValue{R"({"vip.unfit_grace_ms":2000})", 5}).change);
+  auto refused = keeper.consider(KvView::StoredValue{R"({"vip.unfit_grace_ms":"soon"})", 6});
   EXPECT_FALSE(refused.change);
   auto view = keeper.view(running);
   EXPECT_EQ(refused.refused, view.error);
@@ -201,12 +201,12 @@ TEST(SettingsKeeper, RefusedSettingsLeaveThePreviousInEffect) {
   EXPECT_NE(view.error.find("the cluster's settings (index 6): vip.unfit_grace_ms: expected int"), std::string::npos)
       << view.error;
   // Asked again with the same refused settings: nothing new to say or do.
-  auto again = keeper.consider(KvView::StoredSettings{R"({"vip.unfit_grace_ms":"soon"})", 6});
+  auto again = keeper.consider(KvView::StoredValue{R"({"vip.unfit_grace_ms":"soon"})", 6});
   EXPECT_FALSE(again.change);
   EXPECT_EQ(again.refused, "");
   EXPECT_EQ(keeper.view(running).error, view.error) << "still refused, still said in status";
   // Good ones again clear the error.
-  ASSERT_TRUE(keeper.consider(KvView::StoredSettings{R"({"vip.unfit_grace_ms":1500})", 7}).change);
+  ASSERT_TRUE(keeper.consider(KvView::StoredValue{R"({"vip.unfit_grace_ms":1500})", 7}).change);
   EXPECT_EQ(keeper.view(running).error, "");
 }
 
@@ -214,7 +214,7 @@ TEST(SettingsKeeper, AnAbsentKeyKeepsWhatIsInEffect) {
   test::TempDir dir;
   SettingsKeeper keeper(node_file_at(dir.path() + "/copy.json"));
   keeper.starting_config();
-  ASSERT_TRUE(keeper.consider(KvView::StoredSettings{R"({"vip.unfit_grace_ms":2000})", 5}).change);
+  ASSERT_TRUE(keeper.consider(KvView::StoredValue{R"({"vip.unfit_grace_ms":2000})", 5}).change);
   EXPECT_FALSE(keeper.consider(std::nullopt).change);
   EXPECT_EQ(keeper.applied().index, 5u);
 }
@@ -234,7 +234,7 @@ TEST(SettingsKeeper, ANewFileIsCheckedWithTheSettings) {
   const std::string copy = dir.path() + "/copy.json";
   SettingsKeeper keeper(node_file_at(copy));
   keeper.starting_config();
-  ASSERT_TRUE(keeper.consider(KvView::StoredSettings{R"({"loop.interval_ms":1400})", 5}).change);
+  ASSERT_TRUE(keeper.consider(KvView::StoredValue{R"({"loop.interval_ms":1400})", 5}).change);
   EXPECT_FALSE(keeper.with_file(node_file_at(copy, "consul: { check_ttl_ms = 2000; };")));
   auto fine = keeper.with_file(node_file_at(copy, "vip: { unfit_grace_ms = 100; };"));
   ASSERT_TRUE(fine);

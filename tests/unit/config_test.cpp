@@ -546,7 +546,8 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  stolonctl = \"/s/ctl\"; stolon_spec_template = \"/t/s\"; stolon_spec_file = \"/e/s\";\n"
       "  stolon_units = \"a.service\"; stolon_keeper_port = 6543;\n"
       "  ttl_s = 12; loop_wait_s = 2; retry_timeout_s = 3; synchronous = \"strict\"; manager_user = \"mu\";\n"
-      "  manager_database = \"md\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n"
+      "  manager_database = \"md\"; rest_conninfo_file = \"/e/r/db\"; rest_conninfo = \"host=h dbname=md\";\n"
+      "  rest_unit = \"r.service\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n"
       "files: { enabled = true; folders = \"/o/r,/o/s\"; api_address = \"127.0.0.2\"; api_port = 8385;\n"
       "  api_key_file = \"/e/s/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
       "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n"
@@ -630,6 +631,9 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.vip.heartbeat_max_age_s, 20);
   EXPECT_EQ(c.vip.heartbeat_check, "/b/fresh");
   EXPECT_EQ(c.log.level, "debug");
+  EXPECT_EQ(c.db.rest_conninfo_file, "/e/r/db");
+  EXPECT_EQ(c.db.rest_conninfo, "host=h dbname=md");
+  EXPECT_EQ(c.db.rest_unit, "r.service");
   EXPECT_TRUE(c.files.enabled);
   EXPECT_EQ(c.files.folders, "/o/r,/o/s");
   EXPECT_EQ(c.files.api_address, "127.0.0.2");

@@ -1432,7 +1432,7 @@ TEST(Decide, NoRestoreWhenTheStoreHasSettingsOrAMemberHasNewer) {
   s.kv.members["n3"].settings_index = 41;  // n3 applied a change this node missed
   EXPECT_FALSE(has_job(decide(s), Job::restore_settings));
   s.kv.members["n3"].settings_index = 40;
-  s.kv.settings = KvView::StoredSettings{"{}", 50};
+  s.kv.settings = KvView::StoredValue{"{}", 50};
   EXPECT_FALSE(has_job(decide(s), Job::restore_settings));
   s.kv.settings.reset();
   s.settings.applied_index = 0;  // never had settings: nothing to restore

@@ -1,0 +1,110 @@
+#include "components/db-login/decide.hpp"
+
+#include "supervisor/util/split.hpp"
+
+namespace hasup::loop {
+
+using nlohmann::json;
+
+namespace {
+
+// Every node: its REST service follows the record's login.
+std::string follow_record(Plan& plan, const Snapshot& s) {
+  const DbLoginView& v = s.db_login;
+  if (!v.writes_client_file || !v.record) return {};
+  auto target = v.record->target();
+  if (!target || target->generation == v.applied_generation) return {};
+  const std::string which = "login " + target->login + " (generation " + std::to_string(target->generation) + ")";
+  if (!v.store_key_error.empty()) return "db login: cannot give the REST service " + which + ": " + v.store_key_error;
+  if (!want(plan, s, ApplyClientLogin{target->generation, target->login, target->nonce})) return {};
+  return "db login: giving this node's REST service " + which +
+         (v.apply_error.empty() ? "" : " (the last try failed: " + v.apply_error + ")");
+}
+
+// The leader: the rotation's next step.
+std::string drive_rotation(Plan& plan, const Snapshot& s) {
+  const DbLoginView& v = s.db_login;
+  if (plan.role != cluster::Role::leader || !v.record || !v.record->rotation) return {};
+  const auto& rot = *v.record->rotation;
+  const std::string head = "db login rotation " + std::to_string(rot.generation) + ": ";
+  if (rot.step == db_login::RotationStep::requested) {
+    if (!v.store_key_error.empty()) return head + "cannot derive the new password: " + v.store_key_error;
+    if (!s.db.endpoint || !s.db.endpoint->writable) return head + "waiting for a writable primary";
+    want(plan, s, StartLoginRotation{rot.generation, rot.login, v.record_index});
+    return head + "setting login " + rot.login + "'s new password on the primary" +
+           (v.rotation_error.empty() ? "" : " (the last try failed: " + v.rotation_error + ")");
+  }
+  auto behind = members_behind(s, rot.generation);
+  if (!behind.empty()) return head + "waiting for " + sentence_list(behind) + " to switch to login " + rot.login;
+  if (!s.db.endpoint || !s.db.endpoint->writable) return head + "every node switched; waiting for a writable primary";
+  want(plan, s, FinishLoginRotation{rot.generation, rot.previous_login, v.record_index});
+  return head + "every node switched: refusing login " + rot.previous_login + " from now on" +
+         (v.rotation_error.empty() ? "" : " (the last try failed: " + v.rotation_error + ")");
+}
+
+}  // namespace
+
+std::vector<std::string> members_behind(const Snapshot& s, std::uint64_t generation) {
+  std::vector<std::string> behind;
+  // Live members only: a node that is down takes the login from the record
+  // when it returns. A member without the field has no REST service.
+  for (const auto& [name, member] : s.kv.members)
+    if (member.db_login_generation && *member.db_login_generation != generation) behind.push_back(name);
+  return behind;
+}
+
+std::string decide_db_login(Plan& plan, const Snapshot& s) {
+  const DbLoginView& v = s.db_login;
+  if (!v.enabled) return {};
+  if (!v.record_error.empty()) return "db login: the stored record is refused, nothing done with it: " + v.record_error;
+  std::string note = follow_record(plan, s);
+  std::string step = drive_rotation(plan, s);
+  if (!note.empty() && !step.empty()) note += "; ";
+  return note + step;
+}
+
+std::string db_login_problem(const Snapshot&) { return {}; }
+
+json db_login_status(const Snapshot& s) {
+  const DbLoginView& v = s.db_login;
+  json o;
+  const auto generation = v.record ? v.record->current_generation() : 0;
+  o["generation"] = generation;
+  o["login"] = v.record && v.record->current ? v.record->current->login : db_login::login_for(0, v.manager_user);
+  o["writes_client_file"] = v.writes_client_file;
+  o["applied_generation"] = v.applied_generation;
+  if (v.record && v.record->rotation) {
+    const auto& r = *v.record->rotation;
+    o["rotation"] = {{"generation", r.generation},         {"step", db_login::to_string(r.step)},
+                     {"login", r.login},                   {"previous_login", r.previous_login},
+                     {"requested_by", r.requested_by},     {"requested_at", r.requested_at},
+                     {"switching_at", r.switching_at},     {"waiting_for", members_behind(s, r.generation)}};
+  } else {
+    o["rotation"] = nullptr;
+  }
+  if (v.record && v.record->last) {
+    const auto& l = *v.record->last;
+    o["last"] = {{"generation", l.generation}, {"outcome", l.done ? "done" : "failed"}, {"detail", l.detail},
+                 {"requested_at", l.requested_at}, {"finished_at", l.finished_at}};
+  } else {
+    o["last"] = nullptr;
+  }
+  // A missing store key matters once there is something to derive: an older
+  // secrets file on a cluster that never rotates is no error.
+  o["store_key"] = v.store_key_error.empty() ? "readable" : v.store_key_error;
+  auto target = v.record ? v.record->target() : std::nullopt;
+  const bool deriving = v.record && (v.record->rotation || (v.writes_client_file && target &&
+                                                             target->generation != v.applied_generation));
+  json errors = json::array();
+  for (const auto* e : {&v.record_error, &v.apply_error, &v.rotation_error})
+    if (!e->empty()) errors.push_back(*e);
+  if (deriving && !v.store_key_error.empty()) errors.push_back(v.store_key_error);
+  o["errors"] = errors;
+  return o;
+}
+
+void publish_db_login(const Snapshot& s, cluster::MemberRecord& record) {
+  if (s.db_login.enabled && s.db_login.writes_client_file) record.db_login_generation = s.db_login.applied_generation;
+}
+
+}  // namespace hasup::loop

@@ -1,0 +1,61 @@
+// The engine's part in a rotation of the manager's database login: the
+// operator's request written into the store. The steps are the leader's
+// (components/db-login: decide and driver); the API never acts.
+#include <spdlog/spdlog.h>
+
+#include "components/db-login/record.hpp"
+#include "components/db-login/secret.hpp"
+#include "supervisor/loop/engine.hpp"
+#include "supervisor/util/utc_time.hpp"
+
+namespace hasup::loop {
+
+using nlohmann::json;
+
+void Engine::write_login_rotation_request(const std::string& requested_by, std::function<void(int, json)> done) {
+  if (!config_.db.enabled()) return done(404, json{{"error", "this node runs no database (db.backend = none)"}});
+  if (auto key = secret::read_store_key(config_.db.secrets_file); !key)
+    return done(409, json{{"error", "refused: " + key.error().message}});
+  consul::ReadOptions consistent;
+  consistent.consistency = consul::Consistency::consistent;
+  consul_.kv_get(keys_.db_login(), consistent, [this, requested_by, done](consul::Result<consul::KvRead> r) {
+    if (!r) return done(503, json{{"error", "cannot read the login's record: " + r.error().to_string()}});
+    const auto& entry = r.value().entry;
+    std::optional<db_login::LoginRecord> stored;
+    if (entry) {
+      auto decoded = db_login::decode_login_record(entry->value);
+      if (!decoded.record)
+        return done(409, json{{"error", "refused: the stored record " + keys_.db_login() + " is unreadable (" +
+                                            decoded.error + "); nothing written"}});
+      stored = decoded.record;
+    }
+    const std::string nonce = db_login::new_nonce();
+    if (nonce.empty()) return done(503, json{{"error", "no random bytes from the kernel for the rotation's nonce"}});
+    auto request = db_login::request_rotation(stored, config_.db.manager_user, requested_by,
+                                              utc_iso8601(std::chrono::system_clock::now(), false), nonce);
+    if (!request.record) return done(409, json{{"error", "refused: " + request.refusal}});
+    consul::PutOptions put;
+    put.cas = entry ? entry->modify_index : 0;
+    const auto& rotation = *request.record->rotation;
+    consul_.kv_put(keys_.db_login(), db_login::encode(*request.record), put,
+                   [this, done, generation = rotation.generation, login = rotation.login](consul::Result<bool> w) {
+                     if (!w) return done(503, json{{"error", "not written: " + w.error().to_string()}});
+                     if (!w.value())
+                       return done(409, json{{"error", "the login's record changed meanwhile; nothing written: try again"}});
+                     const std::string said = "rotation " + std::to_string(generation) +
+                                              " of the manager's database login requested: login " + login + " next";
+                     spdlog::info("{}", said);
+                     events_.note("supervisor", "config", said);
+                     refresh_kv([this, done, generation, login] {
+                       done(200, json{{"generation", generation},
+                                      {"login", login},
+                                      {"status", "rotation " + std::to_string(generation) +
+                                                     " requested: the leader gives login " + login +
+                                                     " a new password, every node switches to it, then the "
+                                                     "previous login is refused"}});
+                     });
+                   });
+  });
+}
+
+}  // namespace hasup::loop

@@ -1,0 +1,254 @@
+// The manager's database login and its rotation (components/db-login): the
+// record as stored, the request, the derived password, the conninfo written
+// for the REST service, and the decisions, fed snapshots.
+#include <gtest/gtest.h>
+
+#include "components/db-login/client_file.hpp"
+#include "components/db-login/decide.hpp"
+#include "components/db-login/record.hpp"
+#include "components/db-login/secret.hpp"
+
+namespace hasup::loop {
+namespace {
+
+using db_login::LoginRecord;
+using nlohmann::json;
+using db_login::RotationStep;
+
+const std::string kNonceA = "0123456789abcdef0123456789abcdef";
+const std::string kNonceB = "fedcba9876543210fedcba9876543210";
+
+LoginRecord requested(std::uint64_t generation = 1) {
+  auto request = db_login::request_rotation(std::nullopt, "manager", "api@n1", "2026-12-05T10:00:00Z", kNonceA);
+  LoginRecord r = *request.record;
+  if (generation == 2) {
+    r.current = db_login::LoginCredential{1, "manager_alt", kNonceB};
+    r.rotation->generation = 2;
+    r.rotation->login = "manager";
+    r.rotation->previous_login = "manager_alt";
+  }
+  return r;
+}
+
+LoginRecord switching() {
+  LoginRecord r = requested();
+  r.rotation->step = RotationStep::switching;
+  r.rotation->switching_at = "2026-12-05T10:00:01Z";
+  return r;
+}
+
+cluster::MemberRecord member(const std::string& name, std::optional<std::uint64_t> generation) {
+  cluster::MemberRecord m;
+  m.name = name;
+  m.db_login_generation = generation;
+  return m;
+}
+
+// n1 with a REST service, in a cluster of n1..n3 (each with one) where nobody switched yet.
+Snapshot snapshot(std::optional<LoginRecord> record) {
+  Snapshot s;
+  s.self = "n1";
+  s.db_login.enabled = true;
+  s.db_login.writes_client_file = true;
+  s.db_login.manager_user = "manager";
+  s.db_login.record = std::move(record);
+  s.db_login.record_index = 77;
+  s.db.endpoint = db::EndpointProbe{};
+  s.db.endpoint->writable = true;
+  for (const char* n : {"n1", "n2", "n3"}) s.kv.members[n] = member(n, 0);
+  return s;
+}
+
+Plan decide_as(const Snapshot& s, cluster::Role role) {
+  Plan plan;
+  plan.role = role;
+  plan.reason = decide_db_login(plan, s);
+  return plan;
+}
+
+TEST(DbLoginRecord, RoundTripsWhole) {
+  LoginRecord r = requested(2);
+  r.rotation->step = RotationStep::switching;
+  r.last = db_login::RotationOutcome{1, true, "done", "a", "b"};
+  auto decoded = db_login::decode_login_record(db_login::encode(r));
+  ASSERT_TRUE(decoded.record) << decoded.error;
+  EXPECT_EQ(*decoded.record, r);
+}
+
+TEST(DbLoginRecord, RefusesWhatItCannotTrust) {
+  auto refused = [](const std::string& text) {
+    auto d = db_login::decode_login_record(text);
+    EXPECT_FALSE(d.record) << text;
+    return d.error;
+  };
+  EXPECT_NE(refused("[]"), "");
+  EXPECT_NE(refused(R"({"schema":2})"), "");
+  EXPECT_NE(refused(R"({"schema":1,"rotation":{"generation":1,"step":"later","login":"manager_alt",)"
+                    R"("previous_login":"manager","nonce":"0123456789abcdef0123456789abcdef"}})"),
+            "");
+  // A rotation must follow the current generation: 3 after none is refused.
+  EXPECT_NE(refused(R"({"schema":1,"rotation":{"generation":3,"step":"requested","login":"manager_alt",)"
+                    R"("previous_login":"manager","nonce":"0123456789abcdef0123456789abcdef"}})")
+                .find("does not follow"),
+            std::string::npos);
+  EXPECT_NE(refused(R"({"schema":1,"current":{"generation":1,"login":"manager_alt"}})").find("nonce"),
+            std::string::npos);
+}
+
+TEST(DbLoginRecord, NamesALoginThatIsNotTheGenerations) {
+  LoginRecord r = requested();
+  EXPECT_EQ(db_login::record_problem(r, "manager"), "");
+  r.rotation->login = "postgres";  // the leader would set its password: refused
+  EXPECT_NE(db_login::record_problem(r, "manager").find("not 'manager_alt'"), std::string::npos);
+  r = requested();
+  r.rotation->nonce = "short";
+  EXPECT_NE(db_login::record_problem(r, "manager").find("nonce"), std::string::npos);
+}
+
+TEST(DbLoginRecord, RequestsAlternateTheTwoLoginsAndOneAtATime) {
+  auto first = db_login::request_rotation(std::nullopt, "manager", "api@n1", "t", kNonceA);
+  ASSERT_TRUE(first.record);
+  EXPECT_EQ(first.record->rotation->generation, 1u);
+  EXPECT_EQ(first.record->rotation->login, "manager_alt");
+  EXPECT_EQ(first.record->rotation->previous_login, "manager");
+  auto again = db_login::request_rotation(first.record, "manager", "api@n2", "t", kNonceB);
+  EXPECT_FALSE(again.record);
+  EXPECT_NE(again.refusal.find("under way"), std::string::npos);
+  LoginRecord done;
+  done.current = db_login::LoginCredential{1, "manager_alt", kNonceA};
+  auto second = db_login::request_rotation(done, "manager", "api@n1", "t", kNonceB);
+  ASSERT_TRUE(second.record);
+  EXPECT_EQ(second.record->rotation->generation, 2u);
+  EXPECT_EQ(second.record->rotation->login, "manager");
+  EXPECT_EQ(second.record->rotation->previous_login, "manager_alt");
+  EXPECT_EQ(second.record->current, done.current);  // the clients keep it until the switch
+}
+
+TEST(DbLoginSecret, EveryNodeDerivesTheSamePasswordAndNoOtherGenerationDoes) {
+  auto key = secret::parse_store_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
+  ASSERT_TRUE(key);
+  const std::string p = db_login::login_password(key.value(), 1, kNonceA);
+  EXPECT_EQ(p, db_login::login_password(key.value(), 1, kNonceA));
+  EXPECT_NE(p, db_login::login_password(key.value(), 2, kNonceA));
+  EXPECT_NE(p, db_login::login_password(key.value(), 1, kNonceB));
+  EXPECT_EQ(p.size(), 43u);
+  EXPECT_EQ(p.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"), std::string::npos);
+  auto other = secret::parse_store_key("HwAeAB0AHAAbABoAGQAYABcAFgAVABQAEwASABEAEAA=");
+  ASSERT_TRUE(other);
+  EXPECT_NE(p, db_login::login_password(other.value(), 1, kNonceA));
+  EXPECT_NE(db_login::new_nonce(), db_login::new_nonce());
+  EXPECT_EQ(db_login::new_nonce().size(), 32u);
+}
+
+TEST(DbLoginClientFile, QuotesTheLoginAsLibpqReadsIt) {
+  EXPECT_EQ(db_login::client_conninfo("host=a dbname=manager", "manager_alt", "p'q\\r"),
+            "host=a dbname=manager user='manager_alt' password='p\\'q\\\\r'\n");
+}
+
+TEST(DbLoginDecide, NothingBeforeAnyRotation) {
+  auto plan = decide_as(snapshot(std::nullopt), cluster::Role::leader);
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+TEST(DbLoginDecide, ARequestIsTheLeadersOnly) {
+  auto s = snapshot(requested());
+  EXPECT_TRUE(decide_as(s, cluster::Role::follower).actions.empty());  // not switching yet: nothing to give
+  auto plan = decide_as(s, cluster::Role::leader);
+  auto start = plan.find<StartLoginRotation>();
+  ASSERT_TRUE(start) << plan.reason;
+  EXPECT_EQ(start->generation, 1u);
+  EXPECT_EQ(start->login, "manager_alt");
+  EXPECT_EQ(start->record_index, 77u);
+}
+
+TEST(DbLoginDecide, TheLeaderWaitsForAWritablePrimaryAndForTheStoreKey) {
+  auto s = snapshot(requested());
+  s.db.endpoint->writable = false;
+  auto plan = decide_as(s, cluster::Role::leader);
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_NE(plan.reason.find("waiting for a writable primary"), std::string::npos);
+  s = snapshot(requested());
+  s.db_login.store_key_error = "no store_key= line";
+  plan = decide_as(s, cluster::Role::leader);
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_NE(plan.reason.find("no store_key= line"), std::string::npos);
+}
+
+TEST(DbLoginDecide, EveryNodeSwitchesOnceTheNewLoginWorks) {
+  auto s = snapshot(switching());
+  auto plan = decide_as(s, cluster::Role::follower);
+  auto apply = plan.find<ApplyClientLogin>();
+  ASSERT_TRUE(apply) << plan.reason;
+  EXPECT_EQ(apply->generation, 1u);
+  EXPECT_EQ(apply->login, "manager_alt");
+  EXPECT_EQ(apply->nonce, kNonceA);
+  s.db_login.applied_generation = 1;
+  EXPECT_TRUE(decide_as(s, cluster::Role::follower).actions.empty());
+  s.db_login.applied_generation = 0;
+  s.db_login.writes_client_file = false;  // no REST service here
+  EXPECT_TRUE(decide_as(s, cluster::Role::follower).actions.empty());
+}
+
+TEST(DbLoginDecide, APreviousLoginIsRefusedOnlyOnceEveryLiveNodeSwitched) {
+  auto s = snapshot(switching());
+  s.db_login.applied_generation = 1;
+  s.kv.members["n1"] = member("n1", 1);
+  s.kv.members["n2"] = member("n2", 1);
+  auto plan = decide_as(s, cluster::Role::leader);
+  EXPECT_FALSE(plan.has<FinishLoginRotation>());
+  EXPECT_NE(plan.reason.find("waiting for n3"), std::string::npos);
+  s.kv.members["n3"] = member("n3", 1);
+  s.kv.members["w1"] = member("w1", std::nullopt);  // a witness, no REST service: not waited for
+  plan = decide_as(s, cluster::Role::leader);
+  auto finish = plan.find<FinishLoginRotation>();
+  ASSERT_TRUE(finish) << plan.reason;
+  EXPECT_EQ(finish->previous_login, "manager");
+  // A node that is down is no live member: it takes the login when it returns.
+  s.kv.members.erase("n3");
+  s.kv.members["n2"] = member("n2", 1);
+  EXPECT_TRUE(decide_as(s, cluster::Role::leader).has<FinishLoginRotation>());
+}
+
+TEST(DbLoginDecide, ANodeThatReturnsTakesTheCurrentLogin) {
+  LoginRecord r;
+  r.current = db_login::LoginCredential{3, "manager_alt", kNonceB};
+  auto plan = decide_as(snapshot(r), cluster::Role::follower);
+  auto apply = plan.find<ApplyClientLogin>();
+  ASSERT_TRUE(apply);
+  EXPECT_EQ(apply->generation, 3u);
+}
+
+TEST(DbLoginDecide, ARefusedRecordIsNeverActedOn) {
+  auto s = snapshot(switching());
+  s.db_login.record_error = "PREFIX/credentials/db-login: not a JSON object";
+  auto plan = decide_as(s, cluster::Role::leader);
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_NE(plan.reason.find("refused"), std::string::npos);
+}
+
+TEST(DbLoginStatus, AMissingStoreKeyIsAnErrorOnlyOnceSomethingMustBeDerived) {
+  auto s = snapshot(std::nullopt);
+  s.db_login.store_key_error = "/etc/ha-supervisor/db-secrets: no store_key= line";
+  auto quiet = db_login_status(s);
+  EXPECT_TRUE(quiet["errors"].empty()) << quiet.dump();
+  EXPECT_EQ(quiet["store_key"], s.db_login.store_key_error);
+  s.db_login.record = requested();
+  auto loud = db_login_status(s);
+  ASSERT_EQ(loud["errors"].size(), 1u) << loud.dump();
+  EXPECT_EQ(loud["rotation"]["waiting_for"], json::array({"n1", "n2", "n3"}));
+}
+
+TEST(DbLoginDecide, PublishesTheGenerationOnlyWhereItWritesTheFile) {
+  auto s = snapshot(std::nullopt);
+  s.db_login.applied_generation = 2;
+  cluster::MemberRecord r;
+  publish_db_login(s, r);
+  EXPECT_EQ(r.db_login_generation, std::optional<std::uint64_t>(2));
+  s.db_login.writes_client_file = false;
+  cluster::MemberRecord none;
+  publish_db_login(s, none);
+  EXPECT_FALSE(none.db_login_generation);
+}
+
+}  // namespace
+}  // namespace hasup::loop
