@@ -864,6 +864,7 @@ for n in n1 n2 n3; do
   [ "$n" != "$(holders)" ] && ! is_leader "$n" >/dev/null 2>&1 && { down=$n; break; }
 done
 up_nodes=$(for n in n1 n2 n3; do [ "$n" = "$down" ] || echo "$n"; done | tr '\n' ' ')
+up_nodes=${up_nodes% }
 "$lab" crash "$down" >/dev/null
 asker=${up_nodes%% *}
 # Asked at once: until Consul ends the crashed node's session the leader waits for it too.
