@@ -1,8 +1,9 @@
 #include "components/db-login/driver.hpp"
 
 #include <boost/asio/post.hpp>
-#include <utility>
 #include <spdlog/spdlog.h>
+
+#include <utility>
 
 #include "components/db-login/client_file.hpp"
 #include "components/db-login/secret.hpp"
@@ -68,11 +69,11 @@ void LoginDriver::observe(loop::Snapshot& s) const {
   v.record_index = stored->index;
   auto decoded = decode_login_record(stored->text);
   if (!decoded.record) {
-    v.record_error = "PREFIX/credentials/db-login: " + decoded.error;
+    v.record_error = ctx_.keys.db_login() + ": " + decoded.error;
     return;
   }
   if (auto why = record_problem(*decoded.record, v.manager_user); !why.empty()) {
-    v.record_error = "PREFIX/credentials/db-login: " + why;
+    v.record_error = ctx_.keys.db_login() + ": " + why;
     return;
   }
   v.record = std::move(decoded.record);
