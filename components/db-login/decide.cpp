@@ -8,12 +8,19 @@ using nlohmann::json;
 
 namespace {
 
+// The login this node's REST service has yet to be given, if any.
+std::optional<db_login::LoginCredential> login_to_give(const DbLoginView& v) {
+  if (!v.writes_client_file || !v.record) return std::nullopt;
+  auto target = v.record->target();
+  if (!target || target->generation == v.applied_generation) return std::nullopt;
+  return target;
+}
+
 // Every node: its REST service follows the record's login.
 std::string follow_record(Plan& plan, const Snapshot& s) {
   const DbLoginView& v = s.db_login;
-  if (!v.writes_client_file || !v.record) return {};
-  auto target = v.record->target();
-  if (!target || target->generation == v.applied_generation) return {};
+  auto target = login_to_give(v);
+  if (!target) return {};
   const std::string which = "login " + target->login + " (generation " + std::to_string(target->generation) + ")";
   if (!v.store_key_error.empty()) return "db login: cannot give the REST service " + which + ": " + v.store_key_error;
   if (!want(plan, s, ApplyClientLogin{target->generation, target->login, target->nonce})) return {};
@@ -92,9 +99,7 @@ json db_login_status(const Snapshot& s) {
   // A missing store key matters once there is something to derive: an older
   // secrets file on a cluster that never rotates is no error.
   o["store_key"] = v.store_key_error.empty() ? "readable" : v.store_key_error;
-  auto target = v.record ? v.record->target() : std::nullopt;
-  const bool deriving = v.record && (v.record->rotation || (v.writes_client_file && target &&
-                                                             target->generation != v.applied_generation));
+  const bool deriving = (v.record && v.record->rotation) || login_to_give(v);
   json errors = json::array();
   for (const auto* e : {&v.record_error, &v.apply_error, &v.rotation_error})
     if (!e->empty()) errors.push_back(*e);

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "supervisor/util/json_fields.hpp"
 #include "supervisor/util/json_text.hpp"
 
 namespace hasup::db_login {
@@ -12,41 +13,44 @@ namespace {
 
 constexpr int kSchema = 1;
 
-// Each field checked for its type; the first problem ends the decode.
-struct Reader {
-  const json& o;
-  std::string& error;
-  const char* where;
+// A sub-object's field (current, rotation, last): the error names both.
+bool field(const json& o, const char* where, const char* key, std::string& out, std::string& error,
+           bool required = true) {
+  if (get_string(o, key, out, error, required)) return true;
+  error = std::string(where) + ": " + error;
+  return false;
+}
 
-  bool string(const char* key, std::string& out, bool required) {
-    auto it = o.find(key);
-    if (it == o.end()) {
-      if (required) error = std::string(where) + "." + key + " is missing";
-      return !required;
-    }
-    if (!it->is_string()) {
-      error = std::string(where) + "." + key + " is not a string";
-      return false;
-    }
-    out = it->get<std::string>();
-    return true;
+bool generation(const json& o, const char* where, std::uint64_t& out, std::string& error) {
+  auto it = o.find("generation");
+  if (it == o.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() == 0) {
+    error = std::string(where) + ": generation is not a number above 0";
+    return false;
   }
-  bool generation(std::uint64_t& out) {
-    auto it = o.find("generation");
-    if (it == o.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() == 0) {
-      error = std::string(where) + ".generation is not a number above 0";
-      return false;
-    }
-    out = it->get<std::uint64_t>();
-    return true;
-  }
-};
+  out = it->get<std::uint64_t>();
+  return true;
+}
 
+// The sub-object under `key`: nullptr when absent (or null); `error` set when it is not an object.
 const json* object_at(const json& o, const char* key, std::string& error) {
   auto it = o.find(key);
   if (it == o.end() || it->is_null()) return nullptr;
   if (!it->is_object()) error = std::string(key) + " is not an object";
   return it->is_object() ? &*it : nullptr;
+}
+
+bool nonce_ok(const std::string& nonce) {
+  return nonce.size() == 32 && nonce.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
+// What makes a credential unusable here (record_problem says why it matters).
+std::string credential_problem(const char* where, std::uint64_t generation, const std::string& login,
+                               const std::string& nonce, const std::string& manager_user) {
+  if (login != login_for(generation, manager_user))
+    return std::string(where) + " names login '" + login + "' for generation " + std::to_string(generation) +
+           ", not '" + login_for(generation, manager_user) + "'";
+  if (!nonce_ok(nonce)) return std::string(where) + ".nonce is not 32 hex digits";
+  return {};
 }
 
 }  // namespace
@@ -62,23 +66,6 @@ std::optional<LoginCredential> LoginRecord::target() const {
 std::string login_for(std::uint64_t generation, const std::string& manager_user) {
   return generation % 2 == 0 ? manager_user : manager_user + "_alt";
 }
-
-namespace {
-
-bool nonce_ok(const std::string& nonce) {
-  return nonce.size() == 32 && nonce.find_first_not_of("0123456789abcdef") == std::string::npos;
-}
-
-std::string credential_problem(const char* where, std::uint64_t generation, const std::string& login,
-                               const std::string& nonce, const std::string& manager_user) {
-  if (login != login_for(generation, manager_user))
-    return std::string(where) + " names login '" + login + "' for generation " + std::to_string(generation) +
-           ", not '" + login_for(generation, manager_user) + "'";
-  if (!nonce_ok(nonce)) return std::string(where) + ".nonce is not 32 hex digits";
-  return {};
-}
-
-}  // namespace
 
 std::string record_problem(const LoginRecord& r, const std::string& manager_user) {
   if (r.current) {
@@ -101,9 +88,10 @@ std::string encode(const LoginRecord& r) {
     o["current"] = {{"generation", r.current->generation}, {"login", r.current->login}, {"nonce", r.current->nonce}};
   if (r.rotation) {
     const auto& x = *r.rotation;
-    json j{{"generation", x.generation},     {"step", to_string(x.step)},       {"login", x.login},
-           {"previous_login", x.previous_login}, {"requested_by", x.requested_by}, {"requested_at", x.requested_at}};
-    j["nonce"] = x.nonce;
+    json j{{"generation", x.generation},         {"step", to_string(x.step)},
+           {"login", x.login},                   {"previous_login", x.previous_login},
+           {"nonce", x.nonce},                   {"requested_by", x.requested_by},
+           {"requested_at", x.requested_at}};
     if (!x.switching_at.empty()) j["switching_at"] = x.switching_at;
     o["rotation"] = j;
   }
@@ -116,65 +104,61 @@ std::string encode(const LoginRecord& r) {
 
 LoginDecode decode_login_record(const std::string& text) {
   LoginDecode out;
-  json o = json::parse(text, nullptr, false);
-  if (o.is_discarded() || !o.is_object()) {
-    out.error = "not a JSON object";
-    return out;
-  }
-  if (auto it = o.find("schema"); it == o.end() || !it->is_number_integer() || it->get<int>() != kSchema) {
-    out.error = "schema is not " + std::to_string(kSchema);
-    return out;
-  }
+  std::string& error = out.error;
+  auto parsed = parse_object(text, error);
+  if (!parsed || !schema_ok(*parsed, kSchema, error)) return out;
+  const json& o = *parsed;
   LoginRecord r;
-  if (const json* c = object_at(o, "current", out.error)) {
+  if (const json* c = object_at(o, "current", error)) {
     LoginCredential cred;
-    Reader read{*c, out.error, "current"};
-    if (!read.generation(cred.generation) || !read.string("login", cred.login, true) ||
-        !read.string("nonce", cred.nonce, true))
+    if (!generation(*c, "current", cred.generation, error) || !field(*c, "current", "login", cred.login, error) ||
+        !field(*c, "current", "nonce", cred.nonce, error))
       return out;
     r.current = cred;
   }
-  if (const json* x = object_at(o, "rotation", out.error)) {
+  if (!error.empty()) return out;
+  if (const json* x = object_at(o, "rotation", error)) {
     LoginRotation rot;
     std::string step;
-    Reader read{*x, out.error, "rotation"};
-    if (!read.generation(rot.generation) || !read.string("step", step, true) ||
-        !read.string("login", rot.login, true) || !read.string("previous_login", rot.previous_login, true) ||
-        !read.string("nonce", rot.nonce, true) || !read.string("requested_by", rot.requested_by, false) ||
-        !read.string("requested_at", rot.requested_at, false) ||
-        !read.string("switching_at", rot.switching_at, false))
+    const char* where = "rotation";
+    if (!generation(*x, where, rot.generation, error) || !field(*x, where, "step", step, error) ||
+        !field(*x, where, "login", rot.login, error) || !field(*x, where, "previous_login", rot.previous_login, error) ||
+        !field(*x, where, "nonce", rot.nonce, error) || !field(*x, where, "requested_by", rot.requested_by, error, false) ||
+        !field(*x, where, "requested_at", rot.requested_at, error, false) ||
+        !field(*x, where, "switching_at", rot.switching_at, error, false))
       return out;
     if (step == "requested") {
       rot.step = RotationStep::requested;
     } else if (step == "switching") {
       rot.step = RotationStep::switching;
     } else {
-      out.error = "rotation.step '" + step + "' is not requested or switching";
+      error = "rotation: step '" + step + "' is not requested or switching";
       return out;
     }
     if (rot.generation != r.current_generation() + 1) {
-      out.error = "rotation.generation " + std::to_string(rot.generation) + " does not follow the current " +
-                  std::to_string(r.current_generation());
+      error = "rotation: generation " + std::to_string(rot.generation) + " does not follow the current " +
+              std::to_string(r.current_generation());
       return out;
     }
     r.rotation = rot;
   }
-  if (const json* l = object_at(o, "last", out.error)) {
+  if (!error.empty()) return out;
+  if (const json* l = object_at(o, "last", error)) {
     RotationOutcome last;
     std::string outcome;
-    Reader read{*l, out.error, "last"};
-    if (!read.generation(last.generation) || !read.string("outcome", outcome, true) ||
-        !read.string("detail", last.detail, false) || !read.string("requested_at", last.requested_at, false) ||
-        !read.string("finished_at", last.finished_at, false))
+    if (!generation(*l, "last", last.generation, error) || !field(*l, "last", "outcome", outcome, error) ||
+        !field(*l, "last", "detail", last.detail, error, false) ||
+        !field(*l, "last", "requested_at", last.requested_at, error, false) ||
+        !field(*l, "last", "finished_at", last.finished_at, error, false))
       return out;
     if (outcome != "done" && outcome != "failed") {
-      out.error = "last.outcome '" + outcome + "' is not done or failed";
+      error = "last: outcome '" + outcome + "' is not done or failed";
       return out;
     }
     last.done = outcome == "done";
     r.last = last;
   }
-  if (!out.error.empty()) return out;  // an object_at refusal
+  if (!error.empty()) return out;
   out.record = std::move(r);
   return out;
 }

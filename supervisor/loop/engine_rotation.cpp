@@ -14,8 +14,9 @@ using nlohmann::json;
 
 void Engine::write_login_rotation_request(const std::string& requested_by, std::function<void(int, json)> done) {
   if (!config_.db.enabled()) return done(404, json{{"error", "this node runs no database (db.backend = none)"}});
-  if (auto key = secret::read_store_key(config_.db.secrets_file); !key)
-    return done(409, json{{"error", "refused: " + key.error().message}});
+  // The driver read the key (at start and SIGHUP): the leader cannot derive without one either.
+  if (const auto& why = last_snapshot_.db_login.store_key_error; !why.empty())
+    return done(409, json{{"error", "refused: " + why}});
   consul::ReadOptions consistent;
   consistent.consistency = consul::Consistency::consistent;
   consul_.kv_get(keys_.db_login(), consistent, [this, requested_by, done](consul::Result<consul::KvRead> r) {
