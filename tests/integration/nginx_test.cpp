@@ -334,8 +334,11 @@ TEST_F(NginxTest, NginxStoppedBehindTheSupervisorsBackIsStartedAgain) {
                                  &out),
             0)
       << out;
+  // StopUnit returns once the job is queued: the old nginx may still answer for a
+  // moment, so the restart is awaited in the log first, then the answer checked.
+  EXPECT_TRUE(eventually([&] { return contains(stack->supervisor().log(), "nginx: ha-nginx.service started"); }, 10s))
+      << stack->supervisor().log();
   EXPECT_TRUE(eventually([&] { return stack->get("/nginx-health").response.status == 200; }, 10s));
-  EXPECT_TRUE(contains(stack->supervisor().log(), "nginx: ha-nginx.service started"));
 }
 
 }  // namespace

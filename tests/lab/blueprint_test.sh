@@ -115,6 +115,14 @@ witness_is_consul_only() {
 check "... the witness runs Consul only" witness_is_consul_only
 healthy_managers() { "$lab" exec n1 hactl health && "$lab" exec n2 hactl health; }
 check "... both managers healthy" wait_for 60 healthy_managers
+check "... REST writable through the floating IP" wait_for 60 rest_writable
+# The gate acknowledges an upload once the other manager has it: its syncthing
+# must be connected first (healthy says nothing of a peer).
+managers_connected() {
+  "$lab" exec n1 hactl status 2>/dev/null | grep "^  peer n2: connected" >/dev/null &&
+    "$lab" exec n2 hactl status 2>/dev/null | grep "^  peer n1: connected" >/dev/null
+}
+check "... each manager's syncthing connected to the other" wait_for 60 managers_connected
 check "... uploads acknowledged and on both managers" "$top/scripts/lab.d/gated-uploads" 2 bp-two 198.18.0.11 198.18.0.12
 check "uninstall with uninstall_data: remove" "$lab" blueprint uninstall
 as_before_two() {
