@@ -1,24 +1,36 @@
 #include "components/db-login/decide.hpp"
 
+#include "components/postgres/decide.hpp"
 #include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
 
 using nlohmann::json;
+using db_login::LoginSecret;
 
 namespace {
 
-// The login this node's REST service has yet to be given, if any.
-std::optional<db_login::LoginCredential> login_to_give(const DbLoginView& v) {
-  if (!v.writes_client_file || !v.record) return std::nullopt;
+// The login this node's REST service has yet to be given, if any. The
+// replication login is given by the database's own decision (patroni.yml).
+std::optional<db_login::LoginCredential> login_to_give(const LoginView& v) {
+  if (v.secret != LoginSecret::db_password || !v.writes_client_file || !v.record) return std::nullopt;
   auto target = v.record->target();
   if (!target || target->generation == v.applied_generation) return std::nullopt;
   return target;
 }
 
+// The generation this node's clients use now: the REST service's as given
+// by this process; Patroni's once it runs the patroni.yml holding it.
+std::optional<std::uint64_t> applied_generation(const Snapshot& s, const LoginView& v) {
+  if (!v.enabled || !v.writes_client_file) return std::nullopt;
+  if (v.secret == LoginSecret::db_password) return v.applied_generation;
+  if (patroni_runs_rendered_conf(s)) return s.db.patroni.replication_generation;
+  // Not yet the newest: the generation before the rotation's, at most.
+  return v.record ? v.record->current_generation() : 0;
+}
+
 // Every node: its REST service follows the record's login.
-std::string follow_record(Plan& plan, const Snapshot& s) {
-  const DbLoginView& v = s.db_login;
+std::string follow_record(Plan& plan, const Snapshot& s, const LoginView& v) {
   auto target = login_to_give(v);
   if (!target) return {};
   const std::string which = "login " + target->login + " (generation " + std::to_string(target->generation) + ")";
@@ -29,63 +41,50 @@ std::string follow_record(Plan& plan, const Snapshot& s) {
 }
 
 // The leader: the rotation's next step.
-std::string drive_rotation(Plan& plan, const Snapshot& s) {
-  const DbLoginView& v = s.db_login;
+std::string drive_rotation(Plan& plan, const Snapshot& s, const LoginView& v) {
   if (plan.role != cluster::Role::leader || !v.record || !v.record->rotation) return {};
   const auto& rot = *v.record->rotation;
-  const std::string head = "db login rotation " + std::to_string(rot.generation) + ": ";
+  const std::string head = db_login::login_label(v.secret) + " rotation " + std::to_string(rot.generation) + ": ";
   if (rot.step == db_login::RotationStep::requested) {
     if (!v.store_key_error.empty()) return head + "cannot derive the new password: " + v.store_key_error;
     if (!s.db.endpoint || !s.db.endpoint->writable) return head + "waiting for a writable primary";
-    want(plan, s, StartLoginRotation{rot.generation, rot.login, v.record_index});
+    want(plan, s, StartLoginRotation{v.secret, rot.generation, rot.login, v.record_index});
     return head + "setting login " + rot.login + "'s new password on the primary" +
            (v.rotation_error.empty() ? "" : " (the last try failed: " + v.rotation_error + ")");
   }
-  auto behind = members_behind(s, rot.generation);
+  auto behind = members_behind(s, v.secret, rot.generation);
   if (!behind.empty()) return head + "waiting for " + sentence_list(behind) + " to switch to login " + rot.login;
   if (!s.db.endpoint || !s.db.endpoint->writable) return head + "every node switched; waiting for a writable primary";
-  want(plan, s, FinishLoginRotation{rot.generation, rot.previous_login, v.record_index});
+  want(plan, s, FinishLoginRotation{v.secret, rot.generation, rot.previous_login, v.record_index});
   return head + "every node switched: refusing login " + rot.previous_login + " from now on" +
          (v.rotation_error.empty() ? "" : " (the last try failed: " + v.rotation_error + ")");
 }
 
-}  // namespace
-
-std::vector<std::string> members_behind(const Snapshot& s, std::uint64_t generation) {
-  std::vector<std::string> behind;
-  // Live members only: a node that is down takes the login from the record
-  // when it returns. A member without the field has no REST service.
-  for (const auto& [name, member] : s.kv.members)
-    if (member.db_login_generation && *member.db_login_generation != generation) behind.push_back(name);
-  return behind;
-}
-
-std::string decide_db_login(Plan& plan, const Snapshot& s) {
-  const DbLoginView& v = s.db_login;
+std::string decide_login(Plan& plan, const Snapshot& s, const LoginView& v) {
   if (!v.enabled) return {};
-  if (!v.record_error.empty()) return "db login: the stored record is refused, nothing done with it: " + v.record_error;
-  std::string note = follow_record(plan, s);
-  std::string step = drive_rotation(plan, s);
+  if (!v.record_error.empty())
+    return db_login::login_label(v.secret) + ": the stored record is refused, nothing done with it: " + v.record_error;
+  std::string note = follow_record(plan, s, v);
+  std::string step = drive_rotation(plan, s, v);
   if (!note.empty() && !step.empty()) note += "; ";
   return note + step;
 }
 
-std::string db_login_problem(const Snapshot&) { return {}; }
-
-json db_login_status(const Snapshot& s) {
-  const DbLoginView& v = s.db_login;
+json login_status(const Snapshot& s, const LoginView& v) {
   json o;
   const auto generation = v.record ? v.record->current_generation() : 0;
+  o["enabled"] = v.enabled;
   o["generation"] = generation;
-  o["login"] = v.record && v.record->current ? v.record->current->login : db_login::login_for(0, v.manager_user);
+  o["login"] = v.record && v.record->current ? v.record->current->login : db_login::login_for(0, v.base_user);
   o["writes_client_file"] = v.writes_client_file;
-  o["applied_generation"] = v.applied_generation;
+  auto applied = applied_generation(s, v);
+  o["applied_generation"] = applied ? json(*applied) : json(nullptr);
   if (v.record && v.record->rotation) {
     const auto& r = *v.record->rotation;
     o["rotation"] = {{"generation", r.generation},         {"step", db_login::to_string(r.step)},
                      {"login", r.login},                   {"previous_login", r.previous_login},
                      {"requested_by", r.requested_by},     {"requested_at", r.requested_at},
-                     {"switching_at", r.switching_at},     {"waiting_for", members_behind(s, r.generation)}};
+                     {"switching_at", r.switching_at},     {"waiting_for", members_behind(s, v.secret, r.generation)}};
   } else {
     o["rotation"] = nullptr;
   }
@@ -99,7 +98,7 @@ json db_login_status(const Snapshot& s) {
   // A missing store key matters once there is something to derive: an older
   // secrets file on a cluster that never rotates is no error.
   o["store_key"] = v.store_key_error.empty() ? "readable" : v.store_key_error;
-  const bool deriving = (v.record && v.record->rotation) || login_to_give(v);
+  const bool deriving = (v.record && v.record->rotation) || login_to_give(v) || generation > 0;
   json errors = json::array();
   for (const auto* e : {&v.record_error, &v.apply_error, &v.rotation_error})
     if (!e->empty()) errors.push_back(*e);
@@ -108,8 +107,43 @@ json db_login_status(const Snapshot& s) {
   return o;
 }
 
+}  // namespace
+
+const LoginView& login_view(const Snapshot& s, LoginSecret secret) {
+  return secret == LoginSecret::db_password ? s.db_login : s.replication_login;
+}
+
+std::vector<std::string> members_behind(const Snapshot& s, LoginSecret secret, std::uint64_t generation) {
+  std::vector<std::string> behind;
+  // Live members only: a node that is down takes the login from the record
+  // when it returns. A member without the field has no such clients.
+  for (const auto& [name, member] : s.kv.members) {
+    const auto& field =
+        secret == LoginSecret::db_password ? member.db_login_generation : member.replication_login_generation;
+    if (field && *field != generation) behind.push_back(name);
+  }
+  return behind;
+}
+
+std::string decide_db_login(Plan& plan, const Snapshot& s) {
+  std::string note = decide_login(plan, s, s.db_login);
+  std::string replication = decide_login(plan, s, s.replication_login);
+  if (!note.empty() && !replication.empty()) note += "; ";
+  return note + replication;
+}
+
+std::string db_login_problem(const Snapshot&) { return {}; }
+
+json db_login_status(const Snapshot& s) {
+  json o;
+  for (auto secret : {LoginSecret::db_password, LoginSecret::replication_password})
+    if (login_view(s, secret).enabled) o[db_login::secret_name(secret)] = login_status(s, login_view(s, secret));
+  return o;
+}
+
 void publish_db_login(const Snapshot& s, cluster::MemberRecord& record) {
-  if (s.db_login.enabled && s.db_login.writes_client_file) record.db_login_generation = s.db_login.applied_generation;
+  record.db_login_generation = applied_generation(s, s.db_login);
+  record.replication_login_generation = applied_generation(s, s.replication_login);
 }
 
 }  // namespace hasup::loop

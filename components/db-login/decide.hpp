@@ -1,7 +1,8 @@
 #pragma once
-// The manager's database login's part of decide() (record.hpp says why two
-// logins in turn): every node gives its REST service the login the record
-// names; the leader drives a rotation's steps. Pure, like the rest of decide().
+// The rotating logins' part of decide() (record.hpp says why two logins in
+// turn): every node gives its clients the login the record names (the REST
+// service here; Patroni through the database's decision); the leader drives
+// a rotation's steps. Pure, like the rest of decide().
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,11 +14,13 @@ namespace hasup::loop {
 
 std::string decide_db_login(Plan& plan, const Snapshot& s);
 // Nothing here keeps a node from serving: its REST service's own check says
-// whether it reaches the database.
+// whether it reaches the database, and Patroni says whether it streams.
 std::string db_login_problem(const Snapshot& s);
+// {"db-password": {...}, "replication-password": {...}}: each secret's state.
 nlohmann::json db_login_status(const Snapshot& s);
 void publish_db_login(const Snapshot& s, cluster::MemberRecord& record);
-// The live members whose REST service has not switched to `generation` yet.
-std::vector<std::string> members_behind(const Snapshot& s, std::uint64_t generation);
+const LoginView& login_view(const Snapshot& s, db_login::LoginSecret secret);
+// The live members whose clients have not switched to `generation` yet.
+std::vector<std::string> members_behind(const Snapshot& s, db_login::LoginSecret secret, std::uint64_t generation);
 
 }  // namespace hasup::loop

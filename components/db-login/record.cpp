@@ -45,15 +45,29 @@ bool nonce_ok(const std::string& nonce) {
 
 // What makes a credential unusable here (record_problem says why it matters).
 std::string credential_problem(const char* where, std::uint64_t generation, const std::string& login,
-                               const std::string& nonce, const std::string& manager_user) {
-  if (login != login_for(generation, manager_user))
+                               const std::string& nonce, const std::string& base_user) {
+  if (login != login_for(generation, base_user))
     return std::string(where) + " names login '" + login + "' for generation " + std::to_string(generation) +
-           ", not '" + login_for(generation, manager_user) + "'";
+           ", not '" + login_for(generation, base_user) + "'";
   if (!nonce_ok(nonce)) return std::string(where) + ".nonce is not 32 hex digits";
   return {};
 }
 
 }  // namespace
+
+std::string secret_name(LoginSecret secret) {
+  return secret == LoginSecret::db_password ? "db-password" : "replication-password";
+}
+
+std::string login_label(LoginSecret secret) {
+  return secret == LoginSecret::db_password ? "db login" : "replication login";
+}
+
+std::optional<LoginSecret> parse_login_secret(const std::string& name) {
+  for (auto secret : {LoginSecret::db_password, LoginSecret::replication_password})
+    if (name == secret_name(secret)) return secret;
+  return std::nullopt;
+}
 
 std::string to_string(RotationStep step) { return step == RotationStep::requested ? "requested" : "switching"; }
 
@@ -63,21 +77,21 @@ std::optional<LoginCredential> LoginRecord::target() const {
   return current;
 }
 
-std::string login_for(std::uint64_t generation, const std::string& manager_user) {
-  return generation % 2 == 0 ? manager_user : manager_user + "_alt";
+std::string login_for(std::uint64_t generation, const std::string& base_user) {
+  return generation % 2 == 0 ? base_user : base_user + "_alt";
 }
 
-std::string record_problem(const LoginRecord& r, const std::string& manager_user) {
+std::string record_problem(const LoginRecord& r, const std::string& base_user) {
   if (r.current) {
-    auto why = credential_problem("current", r.current->generation, r.current->login, r.current->nonce, manager_user);
+    auto why = credential_problem("current", r.current->generation, r.current->login, r.current->nonce, base_user);
     if (!why.empty()) return why;
   }
   if (r.rotation) {
     const auto& x = *r.rotation;
-    auto why = credential_problem("rotation", x.generation, x.login, x.nonce, manager_user);
+    auto why = credential_problem("rotation", x.generation, x.login, x.nonce, base_user);
     if (!why.empty()) return why;
-    if (x.previous_login != login_for(x.generation - 1, manager_user))
-      return "rotation.previous_login '" + x.previous_login + "' is not '" + login_for(x.generation - 1, manager_user) + "'";
+    if (x.previous_login != login_for(x.generation - 1, base_user))
+      return "rotation.previous_login '" + x.previous_login + "' is not '" + login_for(x.generation - 1, base_user) + "'";
   }
   return {};
 }
@@ -163,7 +177,7 @@ LoginDecode decode_login_record(const std::string& text) {
   return out;
 }
 
-RotationRequest request_rotation(const std::optional<LoginRecord>& stored, const std::string& manager_user,
+RotationRequest request_rotation(const std::optional<LoginRecord>& stored, const std::string& base_user,
                                  const std::string& requested_by, const std::string& now, const std::string& nonce) {
   RotationRequest out;
   LoginRecord r = stored.value_or(LoginRecord{});
@@ -176,8 +190,8 @@ RotationRequest request_rotation(const std::optional<LoginRecord>& stored, const
   const std::uint64_t next = r.current_generation() + 1;
   LoginRotation rot;
   rot.generation = next;
-  rot.login = login_for(next, manager_user);
-  rot.previous_login = r.current ? r.current->login : login_for(0, manager_user);
+  rot.login = login_for(next, base_user);
+  rot.previous_login = r.current ? r.current->login : login_for(0, base_user);
   rot.requested_by = requested_by;
   rot.requested_at = now;
   rot.nonce = nonce;

@@ -23,6 +23,18 @@
 
 namespace hasup::db_login {
 
+// The secrets that rotate this way: the manager's database password (its
+// clients: every node's REST service) and the replication password (its
+// clients: every node's Patroni, for streaming, base backups and rewinds).
+// Each has its record, its two logins (its base role and BASE_alt) and its
+// own derivation, so one's password never names the other's.
+enum class LoginSecret { db_password, replication_password };
+// As hactl and the API name it: "db-password", "replication-password".
+std::string secret_name(LoginSecret secret);
+// As the logs and status lines say it: "db login", "replication login".
+std::string login_label(LoginSecret secret);
+std::optional<LoginSecret> parse_login_secret(const std::string& name);
+
 // The login clients use from a generation on. Generation 0 is the install's
 // (the secrets file's manager= password for MANAGER).
 struct LoginCredential {
@@ -81,17 +93,18 @@ LoginDecode decode_login_record(const std::string& json_text);
 
 // What makes a well-formed record unusable here: a login that is not the
 // generation's (the leader runs SQL with it), a nonce that is not 32 hex digits.
-std::string record_problem(const LoginRecord& record, const std::string& manager_user);
+std::string record_problem(const LoginRecord& record, const std::string& base_user);
 
-// The login of a generation: the manager's role itself, then its alternate, in turn.
-std::string login_for(std::uint64_t generation, const std::string& manager_user);
+// The login of a generation: the secret's base role itself (the manager's
+// role, replicator), then its alternate BASE_alt, in turn.
+std::string login_for(std::uint64_t generation, const std::string& base_user);
 
 // A new rotation's record, or why none may start now.
 struct RotationRequest {
   std::optional<LoginRecord> record;
   std::string refusal;
 };
-RotationRequest request_rotation(const std::optional<LoginRecord>& stored, const std::string& manager_user,
+RotationRequest request_rotation(const std::optional<LoginRecord>& stored, const std::string& base_user,
                                  const std::string& requested_by, const std::string& now, const std::string& nonce);
 
 }  // namespace hasup::db_login

@@ -2,14 +2,15 @@
 
 #include <openssl/crypto.h>
 
-
 #include "supervisor/util/api_token.hpp"
 #include "supervisor/util/base64.hpp"
 
 namespace hasup::db_login {
 
-std::string login_password(const secret::StoreKey& key, std::uint64_t generation, const std::string& nonce) {
-  std::string digest = secret::derive_secret(key, "db-login/" + std::to_string(generation) + "/" + nonce);
+std::string login_password(const secret::StoreKey& key, LoginSecret which, std::uint64_t generation,
+                           const std::string& nonce) {
+  const char* domain = which == LoginSecret::db_password ? "db-login/" : "replication-login/";
+  std::string digest = secret::derive_secret(key, domain + std::to_string(generation) + "/" + nonce);
   std::string password = base64_encode(digest);
   OPENSSL_cleanse(digest.data(), digest.size());
   for (char& ch : password) ch = ch == '+' ? '.' : ch == '/' ? '_' : ch;

@@ -66,8 +66,8 @@ std::string literal(PGconn* c, const std::string& text) {
 
 }  // namespace
 
-std::string set_login_password(const std::string& conninfo, const std::string& manager_user, const std::string& login,
-                               const std::string& password) {
+std::string set_login_password(const std::string& conninfo, LoginSecret secret, const std::string& base_user,
+                               const std::string& login, const std::string& password) {
   std::string error;
   auto c = connect(conninfo, error);
   if (!c) return error;
@@ -76,23 +76,41 @@ std::string set_login_password(const std::string& conninfo, const std::string& m
   if (!verifier) return "cannot compute the password's verifier: " + trimmed(PQerrorMessage(c.get()));
   const std::string quoted_verifier = literal(c.get(), verifier);
   PQfreemem(verifier);
-  const std::string role = identifier(c.get(), login), manager = identifier(c.get(), manager_user);
-  if (role.empty() || manager.empty() || quoted_verifier.empty()) return "cannot quote the role's name";
+  const std::string role = identifier(c.get(), login), base = identifier(c.get(), base_user);
+  if (role.empty() || base.empty() || quoted_verifier.empty()) return "cannot quote the role's name";
   if (auto e = run(c.get(), "BEGIN"); !e.empty()) return e;
   std::vector<std::vector<std::string>> found;
   if (auto e = run(c.get(), "SELECT 1 FROM pg_roles WHERE rolname = $1", {login}, &found); !e.empty()) return e;
-  if (found.empty() && login != manager_user) {
-    if (auto e = run(c.get(), "CREATE ROLE " + role + " IN ROLE " + manager); !e.empty())
+  const bool manager = secret == LoginSecret::db_password;
+  // The manager's role owns the data: never made here. Either replication
+  // login is (a cluster bootstrapped again under a newer record has only the
+  // one Patroni created).
+  if (found.empty() && manager && login == base_user) return "the manager's role " + base_user + " does not exist";
+  if (found.empty() && manager) {
+    if (auto e = run(c.get(), "CREATE ROLE " + role + " IN ROLE " + base); !e.empty())
       return "cannot create login " + login + ": " + e;
-    if (auto e = run(c.get(), "ALTER ROLE " + role + " SET role = " + literal(c.get(), manager_user)); !e.empty())
-      return "cannot make login " + login + " act as " + manager_user + ": " + e;
+    if (auto e = run(c.get(), "ALTER ROLE " + role + " SET role = " + literal(c.get(), base_user)); !e.empty())
+      return "cannot make login " + login + " act as " + base_user + ": " + e;
   } else if (found.empty()) {
-    return "the manager's role " + manager_user + " does not exist";
+    if (auto e = run(c.get(), "CREATE ROLE " + role + " WITH REPLICATION"); !e.empty())
+      return "cannot create login " + login + ": " + e;
   }
   if (auto e = run(c.get(), "ALTER ROLE " + role + " WITH LOGIN PASSWORD " + quoted_verifier); !e.empty())
     return "cannot set login " + login + "'s password: " + e;
   if (auto e = run(c.get(), "COMMIT"); !e.empty()) return e;
   return {};
+}
+
+int open_sessions(const std::string& conninfo, const std::string& login, std::string& error) {
+  auto c = connect(conninfo, error);
+  if (!c) return -1;
+  if (error = run(c.get(), kSession); !error.empty()) return -1;
+  std::vector<std::vector<std::string>> rows;
+  if (error = run(c.get(), "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()",
+                  {login}, &rows);
+      !error.empty())
+    return -1;
+  return rows.empty() || rows[0].empty() ? 0 : std::stoi(rows[0][0]);
 }
 
 std::string retire_login(const std::string& conninfo, const std::string& login, int& ended) {

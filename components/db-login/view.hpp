@@ -1,5 +1,6 @@
 #pragma once
-// The manager's database login as the loop sees it: its part of the snapshot (snapshot.hpp).
+// A rotating login (record.hpp: the manager's database login, the
+// replication login) as the loop sees it: its part of the snapshot (snapshot.hpp).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,18 +9,21 @@
 
 namespace hasup::loop {
 
-struct DbLoginView {
+struct LoginView {
   bool enabled = false;
-  // This node's REST service takes its login from a file the supervisor
-  // writes (db.rest_conninfo_file); false: nothing here to switch.
+  db_login::LoginSecret secret = db_login::LoginSecret::db_password;
+  // This node's clients take the login from a file the supervisor writes
+  // (the database login: db.rest_conninfo_file; the replication login:
+  // patroni.yml, written by the database's driver); false: nothing here to switch.
   bool writes_client_file = false;
-  std::string manager_user;
-  // The cluster's record (cluster/keys.hpp db_login()), absent before any rotation.
+  std::string base_user;  // the manager's role, or the replication role
+  // The cluster's record (cluster/keys.hpp), absent before any rotation.
   std::optional<db_login::LoginRecord> record;
   std::uint64_t record_index = 0;  // its ModifyIndex: every write is a check-and-set on it
   std::string record_error;        // the stored record cannot be read: nothing is done with it
   // The generation this node's clients were given by this process (0: none
-  // yet since its start: the file holds the install's login or an earlier write).
+  // yet since its start: the file holds the install's login or an earlier
+  // write). The replication login's: the generation Patroni runs with.
   std::uint64_t applied_generation = 0;
   std::string apply_error;     // the newest failure to write the file or reload the service
   std::string store_key_error; // the cluster's store key cannot be read: nothing sealed can be opened

@@ -6,6 +6,10 @@
 
 namespace hasup::patroni {
 
+// The role Patroni creates for streaming replication at bootstrap; a
+// rotation of its password alternates it with REPLICATION_ROLE_alt.
+inline constexpr const char* kReplicationRole = "replicator";
+
 struct DbSecrets {       // one file, the same on every node (components/patroni/install.sh)
   std::string superuser;    // postgres
   std::string replication;  // replicator
@@ -47,6 +51,12 @@ struct PatroniModel {
   bool synchronous_quorum = false;
   bool synchronous_mode_strict = false;
   std::string manager_user = "manager";
+  // The replication login in use (secrets.replication is its password), and
+  // every login pg_hba admits for replication. Both change with a rotation
+  // (components/db-login): the login not in use gets a new password, every
+  // node moves to it, the previous one is refused.
+  std::string replication_user = kReplicationRole;
+  std::vector<std::string> replication_logins{kReplicationRole};
   std::string manager_database = "manager";
   DbSecrets secrets;
 };

@@ -2,6 +2,7 @@
 
 #include <kainjow/mustache.hpp>
 
+#include <algorithm>
 #include <optional>
 #include <sstream>
 
@@ -79,6 +80,12 @@ std::optional<std::string> model_problem(const PatroniModel& m) {
     return bad("timing: ttl, loop_wait and retry_timeout must be positive");
   if (!sql_name_ok(m.manager_user) || !sql_name_ok(m.manager_database))
     return bad("manager user or database: they must be lowercase SQL names");
+  if (!sql_name_ok(m.replication_user) || m.replication_logins.empty() ||
+      std::find(m.replication_logins.begin(), m.replication_logins.end(), m.replication_user) ==
+          m.replication_logins.end())
+    return bad("replication login: it must be a lowercase SQL name that pg_hba admits");
+  for (const auto& login : m.replication_logins)
+    if (!sql_name_ok(login)) return bad("replication logins: each must be a lowercase SQL name");
   for (const auto* s :
        {&m.secrets.superuser, &m.secrets.replication, &m.secrets.rewind, &m.secrets.manager, &m.secrets.rest_api})
     if (!password_ok(*s)) return bad("passwords: each must be 16..128 of [A-Za-z0-9._~-]");
@@ -114,7 +121,11 @@ data model_data(const PatroniModel& m) {
   d.set("synchronous_mode", !m.synchronous_mode ? "false" : m.synchronous_quorum ? "quorum" : "true");
   d.set("synchronous_mode_strict", m.synchronous_mode_strict ? "true" : "false");
   d.set("superuser_password", m.secrets.superuser);
+  d.set("replication_user", m.replication_user);
   d.set("replication_password", m.secrets.replication);
+  std::string logins;
+  for (const auto& login : m.replication_logins) logins += (logins.empty() ? "" : ",") + login;
+  d.set("replication_logins", logins);
   d.set("rewind_password", m.secrets.rewind);
   d.set("manager_user", m.manager_user);
   d.set("manager_database", m.manager_database);

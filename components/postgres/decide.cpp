@@ -38,6 +38,20 @@ std::string cluster_note(const DbView& db) {
 
 }  // namespace
 
+bool patroni_runs_rendered_conf(const Snapshot& s) {
+  const DbView& db = s.db;
+  if (!db.enabled || db.backend != "patroni" || !db.template_error.empty() || !db.patroni.replication_error.empty() ||
+      !s.kv.known || !s.units_connected || s.busy.count(Job::apply_patroni_conf))
+    return false;
+  std::string note;
+  auto yml = patroni::render_patroni_yml(db.patroni.conf_template, with_peer_hosts(db.patroni.model, s, note));
+  if (!yml.error.empty() || db.patroni.current_conf != yml.text) return false;
+  auto unit = s.units.find(db.unit);
+  return unit != s.units.end() && unit->second.active_state == "active" &&
+         !daemon_may_run_an_older_file(db.patroni.conf_file.written, unit->second.state_changed,
+                                       unit->second.active_state);
+}
+
 std::string post_bootstrap_command(const std::string& script, const std::string& sql_file) {
   return script + " " + sql_file;
 }
@@ -82,6 +96,8 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
   if (db.backend == "stolon") return decide_stolon(plan, s, note);
   if (db.backend != "patroni") return note;
   if (!db.template_error.empty()) return note + "; patroni: " + db.template_error;
+  if (!db.patroni.replication_error.empty())
+    return note + "; patroni: patroni.yml left as it is: " + db.patroni.replication_error;
   // pg_hba names the nodes: not before Consul's view of them was read once.
   if (!s.kv.known) return note + "; patroni: waiting for Consul's view of the nodes (pg_hba admits them only)";
   const patroni::PatroniModel model = with_peer_hosts(db.patroni.model, s, note);

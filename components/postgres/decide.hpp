@@ -17,6 +17,12 @@ std::string decide_db(Plan& plan, const Snapshot& s);
 // the member record's health, which must not change with every probe.
 std::string db_problem(const Snapshot& s);
 
+// Patroni runs the patroni.yml decide_db() renders now: the file is as
+// rendered, no write or reload of it is under way, and Patroni is active and
+// has read the file since it was written. What the replication login's
+// rotation waits for on every node (components/db-login).
+bool patroni_runs_rendered_conf(const Snapshot& s);
+
 // The command Patroni runs after bootstrap: the script and the SQL file.
 std::string post_bootstrap_command(const std::string& script, const std::string& sql_file);
 

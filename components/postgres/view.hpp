@@ -24,6 +24,11 @@ struct PatroniFiles {
   std::optional<std::string> current_conf;  // patroni.yml as it is; nullopt: absent
   std::optional<std::string> current_sql;
   ConfigFileState conf_file;                // patroni.yml's mtime and the catch-up reloads
+  // The replication login in the model, put there from the cluster's record
+  // (components/db-login): its generation (0: the install's), or why its
+  // password cannot be derived here (patroni.yml is then left as it is).
+  std::uint64_t replication_generation = 0;
+  std::string replication_error;
 };
 
 // stolon's part: the initial cluster spec (rendered at load; empty with the

@@ -175,7 +175,7 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     if (request.method == "GET" && request.path == "/settings")
       return respond(json_response(200, engine.settings_document()));
     if (request.method == "GET" && request.path == "/rotate")
-      return respond(json_response(200, json{{"db-password", loop::db_login_status(snapshot)}}));
+      return respond(json_response(200, loop::db_login_status(snapshot)));
     if (request.method == "GET" && request.path == "/events") return handle_events(engine, request, std::move(respond));
     if (request.method == "GET" && request.path == "/incidents")
       return handle_incidents(engine, request, std::move(respond));
@@ -217,13 +217,15 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     if (request.method == "POST" && request.path == "/rotate") {
       json body = json::parse(request.body, nullptr, false);
       if (body.is_discarded() || !body.is_object() || !body.contains("secret") || !body["secret"].is_string())
-        return respond(error_response(400, "body must be {\"secret\": \"db-password\"}"));
-      if (body["secret"] != "db-password")
-        return respond(error_response(400, "only db-password rotates (replication-password, syncthing-key and "
+        return respond(error_response(400, "body must be {\"secret\": \"db-password\" or \"replication-password\"}"));
+      auto secret = db_login::parse_login_secret(body["secret"].get<std::string>());
+      if (!secret)
+        return respond(error_response(400, "db-password and replication-password rotate (syncthing-key and "
                                            "consul-tokens are not built yet)"));
-      return engine.write_login_rotation_request("api@" + engine.config().node.name, [respond](int status, json answer) {
-        respond(json_response(status, answer));
-      });
+      return engine.write_login_rotation_request(*secret, "api@" + engine.config().node.name,
+                                                 [respond](int status, json answer) {
+                                                   respond(json_response(status, answer));
+                                                 });
     }
     if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" ||
         request.path == "/metrics" || request.path == "/events" || request.path == "/incidents" ||

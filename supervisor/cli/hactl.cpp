@@ -169,7 +169,7 @@ int rotate(const Target& t, const hasup::cli::HactlCommand& c) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     auto [doc, read_exit] = ask(t, hasup::http::Method::get, "/rotate", 1);
     if (read_exit != 0) continue;  // the node may be busy; the deadline bounds the wait
-    const auto& state = doc["db-password"];
+    const auto& state = doc[c.secret];
     const auto& last = state["last"];
     if (last.is_object() && last.value("generation", 0ULL) == generation) {
       const bool done = last.value("outcome", "") == "done";

@@ -19,7 +19,7 @@ const char* const kHactlUsage =
   "  settings [--json]        the cluster's settings (set for every node through Consul) and each node's\n"
   "  settings set KEY=VALUE...  set cluster-wide keys (ha-supervisor --help-config: CLUSTER yes)\n"
   "  settings unset KEY...    back to each node's own file for these keys\n"
-  "  rotate db-password [--timeout S]\n"
+  "  rotate db-password|replication-password [--timeout S]\n"
   "                           a new password for the manager's database login, with no failed request;\n"
   "                           waits for the end (default 120 s), exit 0 once the old one is refused\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
@@ -184,11 +184,12 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
   } else if (command == "rotate") {
     c.kind = HactlCommand::Kind::rotate;
     if (i >= args.size() || args[i].rfind("--", 0) == 0)
-      return fail("'rotate' wants the secret: db-password");
+      return fail("'rotate' wants the secret: db-password or replication-password");
     c.secret = args[i++];
-    if (c.secret == "replication-password" || c.secret == "syncthing-key" || c.secret == "consul-tokens")
-      return fail("'rotate " + c.secret + "' is not built yet: only db-password rotates");
-    if (c.secret != "db-password") return fail("'rotate' knows db-password, not '" + c.secret + "'");
+    if (c.secret == "syncthing-key" || c.secret == "consul-tokens")
+      return fail("'rotate " + c.secret + "' is not built yet: db-password and replication-password rotate");
+    if (c.secret != "db-password" && c.secret != "replication-password")
+      return fail("'rotate' knows db-password and replication-password, not '" + c.secret + "'");
     if (i < args.size() && args[i] == "--timeout") {
       long seconds = 0;
       const std::string value = i + 1 < args.size() ? args[i + 1] : "";

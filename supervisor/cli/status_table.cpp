@@ -176,12 +176,15 @@ std::string render_status_table(const json& doc) {
         out << "settings: " << text(m, "name") << " needs a restart to apply " << keys << "\n";
       }
     }
-  // The manager's database login (hactl rotate db-password): said while a
-  // rotation is under way, and when something keeps this node from its part.
-  const json& db_login = member(self, "db_login");
-  if (std::string step = render_rotation_step(db_login); !step.empty()) out << "db login rotation: " << step << "\n";
-  else if (member(db_login, "errors").is_array())
-    for (const auto& e : member(db_login, "errors")) out << "db login: " << shown(e) << "\n";
+  // The rotating logins (hactl rotate db-password, replication-password):
+  // said while a rotation is under way, and when something keeps this node
+  // from its part.
+  for (const auto& [secret, label] : {std::pair{"db-password", "db login"}, std::pair{"replication-password", "replication login"}}) {
+    const json& login = member(member(self, "db_login"), secret);
+    if (std::string step = render_rotation_step(login); !step.empty()) out << label << " rotation: " << step << "\n";
+    else if (member(login, "errors").is_array())
+      for (const auto& e : member(login, "errors")) out << label << ": " << shown(e) << "\n";
+  }
   print_older_file(out, member(self, "vip"), "floating IP: keepalived ");
   const json& nginx = member(self, "nginx");
   if (nginx.is_object()) {

@@ -37,6 +37,7 @@ struct Keys {
   std::string broker_seed() const { return prefix + "/broker/seed"; }
   std::string settings() const { return prefix + "/settings"; }
   std::string db_login() const { return prefix + "/credentials/db-login"; }
+  std::string replication_login() const { return prefix + "/credentials/replication-login"; }
   std::string events_dir() const { return prefix + "-events/"; }
 };
 

@@ -6,6 +6,7 @@
 #include "supervisor/util/json_text.hpp"
 
 #include <chrono>
+#include <utility>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -53,6 +54,7 @@ std::string encode(const MemberRecord& r) {
   o["settings_pending"] = r.settings_pending;
   o["settings_error"] = r.settings_error;
   if (r.db_login_generation) o["db_login_generation"] = *r.db_login_generation;
+  if (r.replication_login_generation) o["replication_login_generation"] = *r.replication_login_generation;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return json_text(o);
@@ -117,12 +119,15 @@ MemberDecode decode_member(const std::string& text) {
     }
     r.settings_index = it->get<std::uint64_t>();
   }
-  if (auto it = o.find("db_login_generation"); it != o.end()) {
+  for (auto [key, field] : {std::pair{"db_login_generation", &r.db_login_generation},
+                             std::pair{"replication_login_generation", &r.replication_login_generation}}) {
+    auto it = o.find(key);
+    if (it == o.end()) continue;
     if (!it->is_number_unsigned()) {
-      out.error = "db_login_generation is not an unsigned number";
+      out.error = std::string(key) + " is not an unsigned number";
       return out;
     }
-    r.db_login_generation = it->get<std::uint64_t>();
+    *field = it->get<std::uint64_t>();
   }
   if (auto it = o.find("holds_vip"); it != o.end()) {
     if (!it->is_boolean()) {

@@ -53,6 +53,9 @@ struct MemberRecord {
   // The manager's database login generation this node's REST service was
   // given (components/db-login); 0 none yet; absent: no REST service here.
   std::optional<std::uint64_t> db_login_generation;
+  // The replication login generation this node's Patroni runs with; absent:
+  // not the Patroni backend here.
+  std::optional<std::uint64_t> replication_login_generation;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

@@ -71,9 +71,9 @@ class Engine {
                               std::function<void(int status, nlohmann::json body)> done);
   // GET /settings: the store's settings, what is in effect here, each member's.
   nlohmann::json settings_document() const;
-  // hactl rotate db-password: a rotation of the manager's database login
+  // hactl rotate db-password / replication-password: a rotation of that login
   // requested in the store (check-and-set); the leader drives it.
-  void write_login_rotation_request(const std::string& requested_by, std::function<void(int status, nlohmann::json body)> done);
+  void write_login_rotation_request(db_login::LoginSecret secret, const std::string& requested_by, std::function<void(int status, nlohmann::json body)> done);
 
  private:
   Snapshot observe() const;

@@ -1,8 +1,9 @@
-// The engine's part in a rotation of the manager's database login: the
-// operator's request written into the store. The steps are the leader's
+// The engine's part in a rotation of a login (the manager's database login,
+// the replication login): the operator's request written into the store. The steps are the leader's
 // (components/db-login: decide and driver); the API never acts.
 #include <spdlog/spdlog.h>
 
+#include "components/db-login/decide.hpp"
 #include "components/db-login/record.hpp"
 #include "components/db-login/secret.hpp"
 #include "supervisor/loop/engine.hpp"
@@ -12,42 +13,49 @@ namespace hasup::loop {
 
 using nlohmann::json;
 
-void Engine::write_login_rotation_request(const std::string& requested_by, std::function<void(int, json)> done) {
+void Engine::write_login_rotation_request(db_login::LoginSecret secret, const std::string& requested_by,
+                                          std::function<void(int, json)> done) {
   if (!config_.db.enabled()) return done(404, json{{"error", "this node runs no database (db.backend = none)"}});
+  const LoginView& view = login_view(last_snapshot_, secret);
+  if (!view.enabled)
+    return done(404, json{{"error", db_login::secret_name(secret) + " rotates with the Patroni backend only (db.backend = " +
+                                        config_.db.backend + ": stolon keeps it in its keepers' own flags)"}});
   // The driver read the key (at start and SIGHUP): the leader cannot derive without one either.
-  if (const auto& why = last_snapshot_.db_login.store_key_error; !why.empty())
-    return done(409, json{{"error", "refused: " + why}});
+  if (const auto& why = view.store_key_error; !why.empty()) return done(409, json{{"error", "refused: " + why}});
+  const std::string key = secret == db_login::LoginSecret::db_password ? keys_.db_login() : keys_.replication_login();
+  const std::string what = secret == db_login::LoginSecret::db_password ? "the manager's database login"
+                                                                         : "the replication login";
   consul::ReadOptions consistent;
   consistent.consistency = consul::Consistency::consistent;
-  consul_.kv_get(keys_.db_login(), consistent, [this, requested_by, done](consul::Result<consul::KvRead> r) {
+  consul_.kv_get(key, consistent, [this, key, what, base = view.base_user, requested_by, done](consul::Result<consul::KvRead> r) {
     if (!r) return done(503, json{{"error", "cannot read the login's record: " + r.error().to_string()}});
     const auto& entry = r.value().entry;
     std::optional<db_login::LoginRecord> stored;
     if (entry) {
       auto decoded = db_login::decode_login_record(entry->value);
       if (!decoded.record)
-        return done(409, json{{"error", "refused: the stored record " + keys_.db_login() + " is unreadable (" +
+        return done(409, json{{"error", "refused: the stored record " + key + " is unreadable (" +
                                             decoded.error + "); nothing written"}});
       stored = decoded.record;
     }
     const std::string nonce = db_login::new_nonce();
     if (nonce.empty()) return done(503, json{{"error", "no random bytes from the kernel for the rotation's nonce"}});
-    auto request = db_login::request_rotation(stored, config_.db.manager_user, requested_by,
+    auto request = db_login::request_rotation(stored, base, requested_by,
                                               utc_iso8601(std::chrono::system_clock::now(), false), nonce);
     if (!request.record) return done(409, json{{"error", "refused: " + request.refusal}});
     consul::PutOptions put;
     put.cas = entry ? entry->modify_index : 0;
     const auto& rotation = *request.record->rotation;
-    consul_.kv_put(keys_.db_login(), db_login::encode(*request.record), put,
-                   [this, done, generation = rotation.generation, login = rotation.login](consul::Result<bool> w) {
+    consul_.kv_put(key, db_login::encode(*request.record), put,
+                   [this, done, what, generation = rotation.generation, login = rotation.login](consul::Result<bool> w) {
                      if (!w) return done(503, json{{"error", "not written: " + w.error().to_string()}});
                      if (!w.value())
                        return done(409, json{{"error", "the login's record changed meanwhile; nothing written: try again"}});
                      const std::string said = "rotation " + std::to_string(generation) +
-                                              " of the manager's database login requested: login " + login + " next";
+                                              " of " + what + " requested: login " + login + " next";
                      spdlog::info("{}", said);
                      events_.note("supervisor", "config", said);
-                     refresh_kv([this, done, generation, login] {
+                     refresh_kv([done, generation, login] {
                        done(200, json{{"generation", generation},
                                       {"login", login},
                                       {"status", "rotation " + std::to_string(generation) +

@@ -220,16 +220,19 @@ struct ForgetBrokerNode {
   bool operator==(const ForgetBrokerNode&) const = default;
 };
 
-// The manager's database login (components/db-login/driver).
+// The rotating logins: the manager's database login and the replication
+// login (components/db-login/driver). Both secrets' steps share the jobs, so
+// two rotations under way take their steps in turn.
 // Leader: the rotation's login gets its new password on the primary (derived: components/db-login/secret.hpp).
 struct StartLoginRotation {
   static constexpr Job job = Job::start_login_rotation;
+  db_login::LoginSecret secret = db_login::LoginSecret::db_password;
   std::uint64_t generation = 0;
   std::string login;
   std::uint64_t record_index = 0;  // the record's write is a check-and-set on it
   bool operator==(const StartLoginRotation&) const = default;
 };
-// This node's REST service is given the login (its conninfo file rewritten, the unit reloaded).
+// The database login only: this node's REST service is given the login (its conninfo file rewritten, the unit reloaded).
 struct ApplyClientLogin {
   static constexpr Job job = Job::apply_client_login;
   std::uint64_t generation = 0;
@@ -240,6 +243,7 @@ struct ApplyClientLogin {
 // Leader: every live node switched; the previous login is refused from now on.
 struct FinishLoginRotation {
   static constexpr Job job = Job::finish_login_rotation;
+  db_login::LoginSecret secret = db_login::LoginSecret::db_password;
   std::uint64_t generation = 0;
   std::string previous_login;
   std::uint64_t record_index = 0;

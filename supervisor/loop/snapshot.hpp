@@ -116,8 +116,9 @@ struct KvView {
   };
   // PREFIX/settings as stored (checked by the engine, against this node's file).
   std::optional<StoredValue> settings;
-  // PREFIX/credentials/db-login as stored (components/db-login reads it).
+  // PREFIX/credentials/db-login and .../replication-login as stored (components/db-login reads them).
   std::optional<StoredValue> db_login;
+  std::optional<StoredValue> replication_login;
 };
 
 // The cluster's nodes, alive or not, as every component uses them (VRRP peers,
@@ -175,7 +176,8 @@ struct Snapshot {
   VipView vip;
   NginxView nginx;
   DbView db;
-  DbLoginView db_login;
+  LoginView db_login;
+  LoginView replication_login;
   FilesView files;
   DeadPeersView dead_peers;
   MembersOnlyView members_only;

@@ -8,6 +8,7 @@ lab="$top/scripts/lab"
 
 . "$top/tests/lab/own_lab_or_skip.sh"
 . "$top/tests/lab/checks.sh"
+. "$top/tests/lab/db_checks.sh"
 # A failed check prints what the cluster looked like then, so a CI log that
 # only keeps the failure says why, not just which.
 on_failure_show_state() {
@@ -822,16 +823,23 @@ check "... and it is healthy again" wait_for 20 healthy "$quiet"
 # Two logins in turn (components/db-login/record.hpp): the one not in use gets a
 # new password, every node's REST service switches to it, then the previous one
 # is refused. Uploads run through the floating IP the whole time.
-rotation_uploads=$(mktemp)
-"$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$rotation_uploads" --seconds 30 --rate 10 \
-  --prefix "rotation-$RANDOM" --timeout 10 >/dev/null 2>&1 &
-rotation_load=$!
-sleep 3
-t0=$(date +%s%N)
-rotation_said=$(in_node n2 timeout 100 hactl rotate db-password --timeout 90 2>&1); rotation_rc=$?
-rotation_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-wait "$rotation_load"
-printf '%s\n' "$rotation_said" | sed 's/^/    /'
+# rotate_under_load NODE SECRET: `hactl rotate SECRET` on NODE while uploads run
+# through the floating IP for 30 s (10 a second); sets rotation_said,
+# rotation_rc, rotation_ms and rotation_uploads (the workload's log).
+rotate_under_load() {
+  local load t0
+  rotation_uploads=$(mktemp)
+  "$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$rotation_uploads" --seconds 30 --rate 10 \
+    --prefix "rotation-$2-$RANDOM" --timeout 10 >/dev/null 2>&1 &
+  load=$!
+  sleep 3
+  t0=$(date +%s%N)
+  rotation_said=$(in_node "$1" timeout 100 hactl rotate "$2" --timeout 90 2>&1); rotation_rc=$?
+  rotation_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+  wait "$load"
+  printf '%s\n' "$rotation_said" | sed 's/^/    /'
+}
+rotate_under_load n2 db-password
 said_done() { [ "$rotation_rc" = 0 ] && grep "^done: $1" >/dev/null <<<"$rotation_said"; }
 check "rotate db-password: hactl exits 0 once the previous login is refused (exit $rotation_rc, $rotation_ms ms)" \
   said_done "login manager_alt in use on every node; login manager refused"
@@ -883,6 +891,31 @@ check "... and its REST service writes to the database again (through its gate)"
 check "... every node's REST service still answers through the floating IP" wait_for 20 bash -c \
   "'$lab' exec c1 curl -sf --max-time 2 http://$vip/api/v3.1/status | grep '\"db\":\"writable\"' >/dev/null"
 
+# --- the replication password rotated under the upload workload --------------------
+# The same two logins in turn, for the role every standby streams with:
+# replicator_alt gets a new password, every node's Patroni runs a patroni.yml
+# naming it (each standby's WAL receiver reconnects with it), and once no
+# session of replicator is left the leader refuses it.
+check "before: both standbys stream with login replicator" wait_for 30 streams_with replicator 2
+rotate_under_load n3 replication-password
+check "rotate replication-password: hactl exits 0 once the previous login is refused (exit $rotation_rc, $rotation_ms ms)" \
+  said_done "login replicator_alt in use on every node; login replicator refused"
+check "... and not one upload failed during it" uploads_all_acknowledged "$rotation_uploads"
+rm -f "$rotation_uploads"
+check "... both standbys stream with login replicator_alt" wait_for 10 streams_with replicator_alt 2
+names_login() { in_node "$1" grep -A1 '^    replication:' /etc/ha-supervisor/patroni/patroni.yml | grep "username: $2\$" >/dev/null; }
+check "... every node's patroni.yml names it" every_node names_login replicator_alt
+install_replication_login() {  # NODE: the install's replication= password (PGPASSWORD, never a command line)
+  local p; p=$(primary_node) || return 1
+  in_node "$1" sh -c 'PGPASSWORD=$(sed -n "s/^replication=//p" /etc/ha-supervisor/db-secrets) PGCONNECT_TIMEOUT=3 \
+    psql "host=198.18.0.1'"${p:1}"' dbname=postgres user=replicator replication=true" -tAc "IDENTIFY_SYSTEM"' 2>&1
+}
+old_replication_refused() {  # psql fails (pipefail): its answer is read whole first
+  local said; said=$(install_replication_login n1)
+  grep -E 'password authentication failed|not permitted to log in' >/dev/null <<<"$said" || { echo "    psql: $said"; return 1; }
+}
+check "... and the install's replication password is refused at the end" old_replication_refused
+
 # --- a 4th node joins and leaves ------------------------------------------------
 keepalived_pids() { for n in n1 n2 n3; do prop "$n" keepalived MainPID; done | tr '\n' ' '; }
 peers_have() {  # peers_have ADDR yes|no: every n1-n3 keepalived.conf lists ADDR (or none does)
@@ -933,6 +966,8 @@ members = json.load(sys.stdin)["members"]
 sys.exit(0 if any(m["name"] == "n4" and m.get("state") == "streaming" for m in members) else 1)'
 }
 check "join: n4's PostgreSQL streams from the primary (every pg_hba admits its address)" wait_for 60 n4_streams
+check "... with the replication login in force (rotated above), not the install's: 3 standbys on replicator_alt" \
+  wait_for 10 streams_with replicator_alt 3
 check "... and n1's pg_hba.conf names it by its own address" \
   in_node n1 grep -q '^host all all 198.18.0.14/32 scram-sha-256' /var/lib/ha-patroni/data/pg_hba.conf
 joined=$(mktemp)

@@ -50,7 +50,7 @@ Snapshot snapshot(std::optional<LoginRecord> record) {
   s.self = "n1";
   s.db_login.enabled = true;
   s.db_login.writes_client_file = true;
-  s.db_login.manager_user = "manager";
+  s.db_login.base_user = "manager";
   s.db_login.record = std::move(record);
   s.db_login.record_index = 77;
   s.db.endpoint = db::EndpointProbe{};
@@ -127,15 +127,18 @@ TEST(DbLoginRecord, RequestsAlternateTheTwoLoginsAndOneAtATime) {
 TEST(DbLoginSecret, EveryNodeDerivesTheSamePasswordAndNoOtherGenerationDoes) {
   auto key = secret::parse_store_key("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=");
   ASSERT_TRUE(key);
-  const std::string p = db_login::login_password(key.value(), 1, kNonceA);
-  EXPECT_EQ(p, db_login::login_password(key.value(), 1, kNonceA));
-  EXPECT_NE(p, db_login::login_password(key.value(), 2, kNonceA));
-  EXPECT_NE(p, db_login::login_password(key.value(), 1, kNonceB));
+  const auto db = db_login::LoginSecret::db_password;
+  const std::string p = db_login::login_password(key.value(), db, 1, kNonceA);
+  EXPECT_EQ(p, db_login::login_password(key.value(), db, 1, kNonceA));
+  EXPECT_NE(p, db_login::login_password(key.value(), db, 2, kNonceA));
+  EXPECT_NE(p, db_login::login_password(key.value(), db, 1, kNonceB));
+  // The replication password of the same generation and nonce is another one.
+  EXPECT_NE(p, db_login::login_password(key.value(), db_login::LoginSecret::replication_password, 1, kNonceA));
   EXPECT_EQ(p.size(), 43u);
   EXPECT_EQ(p.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._"), std::string::npos);
   auto other = secret::parse_store_key("HwAeAB0AHAAbABoAGQAYABcAFgAVABQAEwASABEAEAA=");
   ASSERT_TRUE(other);
-  EXPECT_NE(p, db_login::login_password(other.value(), 1, kNonceA));
+  EXPECT_NE(p, db_login::login_password(other.value(), db, 1, kNonceA));
   EXPECT_NE(db_login::new_nonce(), db_login::new_nonce());
   EXPECT_EQ(db_login::new_nonce().size(), 32u);
 }
@@ -229,11 +232,11 @@ TEST(DbLoginDecide, ARefusedRecordIsNeverActedOn) {
 TEST(DbLoginStatus, AMissingStoreKeyIsAnErrorOnlyOnceSomethingMustBeDerived) {
   auto s = snapshot(std::nullopt);
   s.db_login.store_key_error = "/etc/ha-supervisor/db-secrets: no store_key= line";
-  auto quiet = db_login_status(s);
+  auto quiet = db_login_status(s)["db-password"];
   EXPECT_TRUE(quiet["errors"].empty()) << quiet.dump();
   EXPECT_EQ(quiet["store_key"], s.db_login.store_key_error);
   s.db_login.record = requested();
-  auto loud = db_login_status(s);
+  auto loud = db_login_status(s)["db-password"];
   ASSERT_EQ(loud["errors"].size(), 1u) << loud.dump();
   EXPECT_EQ(loud["rotation"]["waiting_for"], json::array({"n1", "n2", "n3"}));
 }
@@ -248,6 +251,86 @@ TEST(DbLoginDecide, PublishesTheGenerationOnlyWhereItWritesTheFile) {
   cluster::MemberRecord none;
   publish_db_login(s, none);
   EXPECT_FALSE(none.db_login_generation);
+}
+
+// The replication password: the same record and steps, its own members'
+// field, and no client file of the supervisor's (patroni.yml is the database
+// driver's: decide_db renders the login in force).
+Snapshot replication_snapshot(std::optional<LoginRecord> record) {
+  Snapshot s = snapshot(std::nullopt);
+  s.db_login.enabled = false;
+  auto& v = s.replication_login;
+  v.enabled = true;
+  v.secret = db_login::LoginSecret::replication_password;
+  v.writes_client_file = true;
+  v.base_user = "replicator";
+  v.record = std::move(record);
+  v.record_index = 91;
+  for (const char* n : {"n1", "n2", "n3"}) {
+    s.kv.members[n].db_login_generation.reset();
+    s.kv.members[n].replication_login_generation = 0;
+  }
+  return s;
+}
+
+LoginRecord replication_switching() {
+  auto request = db_login::request_rotation(std::nullopt, "replicator", "api@n1", "2026-12-05T10:00:00Z", kNonceA);
+  LoginRecord r = *request.record;
+  r.rotation->step = RotationStep::switching;
+  return r;
+}
+
+TEST(ReplicationLoginDecide, TheLeadersStepsNameTheSecretAndEveryNodeWaitsOnItsOwnField) {
+  auto request = db_login::request_rotation(std::nullopt, "replicator", "api@n1", "t", kNonceA);
+  ASSERT_TRUE(request.record);
+  EXPECT_EQ(request.record->rotation->login, "replicator_alt");
+  auto plan = decide_as(replication_snapshot(request.record), cluster::Role::leader);
+  auto start = plan.find<StartLoginRotation>();
+  ASSERT_TRUE(start) << plan.reason;
+  EXPECT_EQ(start->secret, db_login::LoginSecret::replication_password);
+  EXPECT_EQ(start->record_index, 91u);
+  EXPECT_NE(plan.reason.find("replication login rotation 1"), std::string::npos) << plan.reason;
+
+  auto s = replication_snapshot(replication_switching());
+  auto follower = decide_as(s, cluster::Role::follower);
+  EXPECT_FALSE(follower.has<ApplyClientLogin>()) << "Patroni's file is the database driver's";
+  s.kv.members["n1"].replication_login_generation = 1;
+  s.kv.members["n2"].replication_login_generation = 1;
+  s.kv.members["n2"].db_login_generation = 0;  // the other secret's field says nothing here
+  plan = decide_as(s, cluster::Role::leader);
+  EXPECT_FALSE(plan.has<FinishLoginRotation>());
+  EXPECT_NE(plan.reason.find("waiting for n3 to switch to login replicator_alt"), std::string::npos) << plan.reason;
+  s.kv.members["n3"].replication_login_generation = 1;
+  plan = decide_as(s, cluster::Role::leader);
+  auto finish = plan.find<FinishLoginRotation>();
+  ASSERT_TRUE(finish) << plan.reason;
+  EXPECT_EQ(finish->secret, db_login::LoginSecret::replication_password);
+  EXPECT_EQ(finish->previous_login, "replicator");
+}
+
+TEST(ReplicationLoginDecide, AMemberPublishesTheGenerationBeforeTheRotationsUntilPatroniRunsTheNewOne) {
+  auto s = replication_snapshot(replication_switching());
+  cluster::MemberRecord r;
+  publish_db_login(s, r);
+  // No Patroni running the rendered patroni.yml in this snapshot: not switched.
+  EXPECT_EQ(r.replication_login_generation, std::optional<std::uint64_t>(0));
+  EXPECT_FALSE(r.db_login_generation) << "the database login is not enabled here";
+  auto status = db_login_status(s);
+  EXPECT_FALSE(status.contains("db-password"));
+  EXPECT_EQ(status["replication-password"]["rotation"]["waiting_for"], json::array({"n1", "n2", "n3"}));
+  EXPECT_EQ(status["replication-password"]["login"], "replicator");
+}
+
+TEST(ReplicationLoginDecide, BothSecretsRotateTheirOwnWayInOnePlan) {
+  auto s = replication_snapshot(std::nullopt);
+  s.db_login.enabled = true;
+  s.db_login.record = switching();
+  s.replication_login.record = db_login::request_rotation(std::nullopt, "replicator", "api@n1", "t", kNonceB).record;
+  auto plan = decide_as(s, cluster::Role::leader);
+  EXPECT_TRUE(plan.has<ApplyClientLogin>()) << plan.reason;
+  auto start = plan.find<StartLoginRotation>();
+  ASSERT_TRUE(start) << plan.reason;
+  EXPECT_EQ(start->secret, db_login::LoginSecret::replication_password);
 }
 
 }  // namespace

@@ -78,6 +78,21 @@ TEST(HactlArgs, Settings) {
   EXPECT_EQ(parse({"settings", "show", "now"}).error, "'settings' does not take 'now'");
 }
 
+TEST(HactlArgs, RotateNamesTheSecretsThatRotateAndThoseNotBuiltYet) {
+  for (const char* secret : {"db-password", "replication-password"}) {
+    auto r = parse({"rotate", secret, "--timeout", "30"});
+    ASSERT_TRUE(r.command) << r.error;
+    EXPECT_EQ(r.command->kind, Kind::rotate);
+    EXPECT_EQ(r.command->secret, secret);
+    EXPECT_EQ(r.command->timeout_s, 30);
+  }
+  EXPECT_EQ(parse({"rotate"}).error, "'rotate' wants the secret: db-password or replication-password");
+  EXPECT_EQ(parse({"rotate", "syncthing-key"}).error,
+            "'rotate syncthing-key' is not built yet: db-password and replication-password rotate");
+  EXPECT_EQ(parse({"rotate", "passwords"}).error,
+            "'rotate' knows db-password and replication-password, not 'passwords'");
+}
+
 TEST(HactlArgs, RefusesABadApiAddressInsteadOfThrowing) {
   for (const char* bad : {"localhost", ":8801", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:0", "127.0.0.1:70000",
                           "127.0.0.1:99999999999999999999", "127.0.0.1:80x"}) {

@@ -484,5 +484,63 @@ TEST(DecideDb, StoppedStolonUnitsAreStartedAndABadSpecIsSaid) {
   EXPECT_TRUE(bad.actions.empty()) << "nothing is initialised from a spec that did not render";
 }
 
+// A rotation of the replication password (components/db-login) puts the
+// login in force into the model: Patroni connects with it, and pg_hba admits
+// both logins, the one not in use being the next.
+TEST(PatroniRender, TheReplicationLoginInForceAndBothLoginsInPgHba) {
+  auto m = model();
+  m.replication_user = "replicator_alt";
+  m.replication_logins = {"replicator", "replicator_alt"};
+  auto out = patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m);
+  ASSERT_EQ(out.error, "");
+  EXPECT_TRUE(contains(out.text, "    replication:\n      username: replicator_alt\n"));
+  EXPECT_TRUE(contains(out.text, "    - host replication replicator,replicator_alt 127.0.0.1/32 scram-sha-256\n"));
+  EXPECT_TRUE(contains(out.text, "    - host replication replicator,replicator_alt 198.18.0.12/32 scram-sha-256\n"));
+  // A login pg_hba would refuse is never rendered.
+  m.replication_logins = {"replicator"};
+  EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).error, "replication login"));
+  m.replication_logins = {"replicator", "Bad-Name"};
+  m.replication_user = "replicator";
+  EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).error, "replication logins"));
+}
+
+TEST(DecideDb, ALoginWhosePasswordCannotBeDerivedLeavesPatroniYmlAsItIs) {
+  auto s = patroni_snapshot();
+  s.db.patroni.replication_error = "login replicator_alt (generation 1)'s password cannot be derived: no store_key= line";
+  loop::Plan plan;
+  EXPECT_TRUE(contains(loop::decide_db(plan, s), "patroni.yml left as it is: login replicator_alt"));
+  EXPECT_TRUE(plan.actions.empty());
+}
+
+// What the replication login's rotation waits for on every node: Patroni runs
+// the patroni.yml rendered now, not only that the file holds it.
+TEST(DecideDb, PatroniRunsTheRenderedConfOnlyOnceActiveAfterTheWrite) {
+  auto s = patroni_snapshot();
+  EXPECT_FALSE(loop::patroni_runs_rendered_conf(s)) << "no file yet";
+  loop::Plan plan;
+  loop::decide_db(plan, s);
+  const auto* apply = plan.find<loop::ApplyPatroniConf>();
+  ASSERT_NE(apply, nullptr);
+  s.db.patroni.current_conf = apply->yml;
+  s.db.patroni.current_sql = apply->sql;
+  EXPECT_FALSE(loop::patroni_runs_rendered_conf(s)) << "Patroni is not running";
+  s.units["ha-patroni.service"].active_state = "active";
+  EXPECT_TRUE(loop::patroni_runs_rendered_conf(s));
+  // Written after Patroni last (re)loaded: it may run the text before.
+  const auto now = std::chrono::system_clock::now();
+  s.units["ha-patroni.service"].state_changed = now - std::chrono::seconds(5);
+  s.db.patroni.conf_file.written = now;
+  EXPECT_FALSE(loop::patroni_runs_rendered_conf(s));
+  s.units["ha-patroni.service"].state_changed = now + std::chrono::seconds(1);
+  EXPECT_TRUE(loop::patroni_runs_rendered_conf(s));
+  s.busy.insert(loop::Job::apply_patroni_conf);
+  EXPECT_FALSE(loop::patroni_runs_rendered_conf(s)) << "a write or reload under way";
+  s.busy.clear();
+  // The login changes: the file no longer holds what is rendered.
+  s.db.patroni.model.replication_user = "replicator_alt";
+  s.db.patroni.model.replication_logins = {"replicator", "replicator_alt"};
+  EXPECT_FALSE(loop::patroni_runs_rendered_conf(s));
+}
+
 }  // namespace
 }  // namespace hasup

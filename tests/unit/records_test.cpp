@@ -36,6 +36,8 @@ MemberRecord full_member() {
   r.settings_index = 77;
   r.settings_pending = {"consul.session_ttl_s"};
   r.settings_error = "the cluster's settings (index 78): refused";
+  r.db_login_generation = 3;
+  r.replication_login_generation = 5;
   r.since = "2024-05-01T12:00:00Z";
   r.leader_epoch = 4242;
   return r;
@@ -97,7 +99,19 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(d.record->settings_pending, std::vector<std::string>{"consul.session_ttl_s"});
   EXPECT_EQ(d.record->settings_error, "the cluster's settings (index 78): refused");
   EXPECT_EQ(d.record->broker_members, r.broker_members);
+  EXPECT_EQ(d.record->db_login_generation, std::optional<std::uint64_t>(3));
+  EXPECT_EQ(d.record->replication_login_generation, std::optional<std::uint64_t>(5));
   EXPECT_EQ(*d.record, r);
+}
+
+TEST(MemberRecord, ALoginGenerationThatIsNotAnUnsignedNumberIsRefusedWhole) {
+  for (const char* key : {"db_login_generation", "replication_login_generation"}) {
+    json j = member_json();
+    j[key] = -1;
+    auto d = decode_json(j);
+    EXPECT_FALSE(d.record) << key;
+    EXPECT_EQ(d.error, std::string(key) + " is not an unsigned number");
+  }
 }
 
 TEST(MemberRecord, RoundTripOfEveryRoleAndDefaults) {
