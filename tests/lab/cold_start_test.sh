@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# Whole-cluster power loss (issue 20's cold start), in a lab of its own: every
+# manager crashed at once under the upload workload, one of them stale (cut
+# off while uploads went on without it), then booted one at a time, twice:
+# the stale node first, then the standby that kept up (the old primary kept
+# down); and the old primary first, then the stale node (the other standby
+# kept down). The rule: the node with the newest data founds the cluster
+# again, and not one acknowledged upload is lost.
+#
+# Here the PostgreSQL HA layer's own rule is what guarantees it, and this test
+# shows it: Patroni promotes only a member that may hold every acknowledged
+# commit (one named in its /sync key, which the primary updates as standbys
+# come and go; with quorum commit, a candidate that sees enough voters to be
+# sure), and a candidate compares its WAL position with the members it can
+# reach first. A node alone founds nothing (no Consul quorum either).
+#   usage: cold_start_test.sh   (from ctest; uses the checkout it lives in)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+lab="$top/scripts/lab"
+vip=198.18.0.100
+
+. "$top/tests/lab/own_lab_or_skip.sh"
+. "$top/tests/lab/checks.sh"
+. "$top/tests/lab/db_checks.sh"
+work=$(mktemp -d)
+trap '"$lab" down >/dev/null 2>&1; rm -rf "$work"' EXIT
+on_failure_show_state() {
+  local n
+  for n in n1 n2 n3; do
+    timeout 5 "$lab" exec "$n" hactl status 2>&1 | head -14 | sed "s/^/    $n: /"
+  done
+}
+
+up_out=$("$lab" up 2>&1); up_rc=$?
+printf '%s\n' "$up_out" | grep '^lab: ' | sed 's/^/    /'
+check "lab up" [ "$up_rc" = 0 ]
+[ "$up_rc" = 0 ] || exit 1
+healthy_everywhere() { local n; for n in n1 n2 n3; do "$lab" exec "$n" hactl health || return 1; done; }
+rest_writable() { "$lab" exec c1 curl -sf --max-time 2 "http://$vip/api/v3.1/status" | grep '"db":"writable"' >/dev/null; }
+check "every supervisor healthy" wait_for 90 healthy_everywhere
+check "REST writable through the floating IP" wait_for 60 rest_writable
+check "both standbys streaming" wait_for 60 streams_with replicator 2
+
+boots() { "$lab" restart "$1" >/dev/null; }
+not_primary() { [ "$(as_postgres "$1" 'select pg_is_in_recovery()')" != f ]; }
+no_upload_acked() {
+  local code
+  code=$("$lab" exec c1 curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT --data-binary x \
+    "http://$vip/api/v3.1/blueprints/cold-alone-$RANDOM")
+  echo "    an upload through the floating IP: HTTP $code"
+  [ "$code" != 201 ]
+}
+acked_while_cut() {  # LOG CUT_MS CRASH_MS: uploads acknowledged between the cut and the crash (the stale node has none)
+  python3 - "$@" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+cut, crash = int(sys.argv[2]), int(sys.argv[3])
+acked = [r for r in rows if r["status"] == 201]
+late = [r for r in acked if r["start"] >= cut + 2000 and r["end"] <= crash]
+print(f"    {len(rows)} uploads, {len(acked)} acknowledged, {len(late)} of them after the stale node was cut off")
+sys.exit(0 if late else 1)
+PY
+}
+nothing_lost() {  # LOG: every acknowledged upload read back through the floating IP (row and file)
+  local said; said=$("$lab" exec c1 "$top/scripts/lab.d/upload-workload" check "$1" "http://$vip" 2>&1)
+  printf '%s\n' "$said" | head -4 | sed 's/^/    /'
+  grep '^checked [0-9]* lost 0$' >/dev/null <<<"$said"
+}
+
+# One power loss: a standby cut off under the workload (stale), every node's
+# power cut at once, then the nodes booted one by one in the order the roles
+# name (stale, newest: the standby that kept up, primary: the old primary).
+# The first boots alone; with the second a primary must come back, and it must
+# be whichever of the two is not stale; the third stays down until then.
+power_loss() {  # power_loss ROUND FIRST SECOND THIRD
+  local round=$1 primary standbys stale newest uploads load cut_ms crash_ms first second third founder want t0 n
+  primary=$(primary_node)
+  standbys=$(for n in n1 n2 n3; do [ "$n" = "$primary" ] || echo "$n"; done | tr '\n' ' ')
+  stale=${standbys%% *}
+  newest=${standbys#* }; newest=${newest% }
+  declare -A node=([stale]=$stale [newest]=$newest [primary]=$primary)
+  first=${node[$2]} second=${node[$3]} third=${node[$4]}
+  want=$([ "$2" = stale ] && echo "$second" || echo "$first")
+  echo "--- round $round: primary $primary; $stale cut off under the workload; boots: $2 $first, $3 $second, $4 $third"
+  uploads="$work/uploads-$round.jsonl"
+  "$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$uploads" --seconds 24 --rate 10 \
+    --prefix "cold$round-$RANDOM" --timeout 8 >/dev/null 2>&1 &
+  load=$!
+  sleep 4
+  "$lab" partition "$stale" >/dev/null
+  cut_ms=$(date +%s%3N)
+  sleep 10
+  for n in "$primary" "$newest" "$stale"; do "$lab" crash "$n" >/dev/null; done
+  crash_ms=$(date +%s%3N)
+  wait "$load"
+  check "uploads were acknowledged while $stale was cut off (it misses them)" acked_while_cut "$uploads" "$cut_ms" "$crash_ms"
+
+  check "$first ($2) boots alone (systemd up, though no other server answers)" boots "$first"
+  sleep 20
+  check "... 20 s later it has founded nothing: its PostgreSQL is no primary" not_primary "$first"
+  "$lab" exec "$first" hactl status 2>&1 | head -2 | sed "s/^/    $first: /"
+  check "... and no upload is acknowledged" no_upload_acked
+
+  t0=$(date +%s%N)
+  check "$second ($3) boots" boots "$second"
+  check "... ($third still down): a primary again within 90 s" wait_for 90 primary_node
+  echo "    a primary $(( ($(date +%s%N) - t0) / 1000000 )) ms after $second's power came back"
+  founder=$(primary_node)
+  check "... the founder is $want, whose data is newest, never the stale $stale (founder: ${founder:-none})" \
+    [ "$founder" = "$want" ]
+  check "... the other one streams from it" wait_for 60 streams_with replicator 1
+  check "... REST writable through the floating IP again" wait_for 60 rest_writable
+  check "... not one acknowledged upload lost (each read back: its row and its file)" wait_for 60 nothing_lost "$uploads"
+
+  check "$third ($4) boots last" boots "$third"
+  check "... it rejoins as a standby (both standbys streaming)" wait_for 120 streams_with replicator 2
+  check "... every supervisor healthy" wait_for 90 healthy_everywhere
+  check "... and still nothing lost" nothing_lost "$uploads"
+}
+power_loss 1 stale newest primary
+power_loss 2 primary stale newest
+
+echo "cold start test: $passed passed, $failed failed in $((SECONDS - started)) s"
+[ "$failed" = 0 ] || { printf 'failed: %s\n' "${failed_names[@]}"; exit 1; }
