@@ -167,35 +167,45 @@ std::string held_leader(const KeysByName& keys, std::vector<std::string>& proble
   return leader->value;
 }
 
-// The sync key's standbys, when it speaks for `primary`.
-std::vector<std::string> sync_standbys(const KeysByName& keys, const std::string& primary,
-                                       std::vector<std::string>& problems) {
+// The sync key as Patroni wrote it: the leader it speaks for and its
+// synchronous standbys (the leader left out); nullopt when absent or refused.
+struct SyncKey {
+  std::string leader;
+  std::vector<std::string> standbys;  // sorted, each once
+};
+std::optional<SyncKey> sync_key(const KeysByName& keys, std::vector<std::string>& problems) {
   const PatroniKey* sync = find(keys, "sync");
-  if (!sync || primary.empty()) return {};
+  if (!sync) return std::nullopt;
   const json data = json::parse(sync->value, nullptr, /*allow_exceptions=*/false);
   const json leader = data.is_object() ? data.value("leader", json()) : json();
   const json standbys = data.is_object() ? data.value("sync_standby", json()) : json();
   if (!leader.is_string() || !(standbys.is_string() || standbys.is_null())) {
     problems.push_back("sync key: " + quoted_printable(sync->value) + " is not {\"leader\": name, \"sync_standby\": names or null}");
-    return {};
+    return std::nullopt;
   }
-  if (leader.get_ref<const std::string&>() != primary || standbys.is_null()) return {};
+  SyncKey out;
+  out.leader = leader.get<std::string>();
+  if (!is_plain_name(out.leader)) {
+    problems.push_back("sync key: the leader name " + quoted_printable(out.leader) + " is not [A-Za-z0-9._-]{1,128}");
+    return std::nullopt;
+  }
   std::set<std::string> names;
-  std::string_view list = standbys.get_ref<const std::string&>();
+  std::string_view list = standbys.is_null() ? std::string_view() : standbys.get_ref<const std::string&>();
   while (!list.empty()) {
     const auto comma = list.find(',');
     std::string_view name = list.substr(0, comma);
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     while (name.starts_with(' ')) name.remove_prefix(1);
     while (name.ends_with(' ')) name.remove_suffix(1);
-    if (name.empty() || name == primary) continue;
+    if (name.empty() || name == out.leader) continue;
     if (!is_plain_name(name)) {
       problems.push_back("sync key: the standby name " + quoted_printable(name) + " is not [A-Za-z0-9._-]{1,128}");
       continue;
     }
     names.emplace(name);
   }
-  return {names.begin(), names.end()};
+  out.standbys.assign(names.begin(), names.end());
+  return out;
 }
 
 // status.optime: the leader's last WAL position Patroni knows of.
@@ -248,7 +258,16 @@ db::DbClusterParse parse_patroni_state(const std::string& prefix, const std::vec
                                                                    leader_member->second.patroni_role == "primary");
   if (leader_promoted) view.primary = leader;
   view.switching = view.primary.empty();
-  view.sync_standbys = sync_standbys(by_name, view.primary, view.problems);
+  // The sync key speaks for the primary it names; without a primary, Patroni
+  // (synchronous mode) promotes only that leader or one of its standbys.
+  if (auto sync = sync_key(by_name, view.problems)) {
+    if (!view.primary.empty() && sync->leader == view.primary) view.sync_standbys = sync->standbys;
+    if (view.primary.empty()) {
+      std::set<std::string> names(sync->standbys.begin(), sync->standbys.end());
+      names.insert(sync->leader);
+      view.promotable.assign(names.begin(), names.end());
+    }
+  }
 
   view.primary_wal_position = leader_optime(by_name, view.problems);
   if (leader_promoted) {

@@ -4,6 +4,7 @@
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/util/ip_network.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
 
@@ -24,12 +25,25 @@ patroni::PatroniModel with_peer_hosts(const patroni::PatroniModel& base, const S
   return model;
 }
 
+// No primary: when the backend names the only members it will promote, which
+// of them are up, so an operator after a power loss knows whom to bring back.
+std::string no_primary_note(const DbView& db) {
+  const auto& promotable = db.cluster.promotable;
+  if (promotable.empty()) return "database: no primary (failover in progress)";
+  std::vector<std::string> up;
+  for (const auto& name : promotable)
+    if (db.cluster.member(name)) up.push_back(name);
+  return "database: no primary; " + db.backend + " promotes only " + sentence_list(promotable) +
+         " (the members that may hold every acknowledged commit): " +
+         (up.empty() ? "none of them is up, bring one back (promoting another would lose what it missed)"
+                     : sentence_list(up) + " up, its election under way");
+}
+
 // A stable summary: it changes with the primary, not with every probe.
 std::string cluster_note(const DbView& db) {
   if (!db.cluster_known) return "database: waiting for " + db.backend + "'s state in Consul";
   if (!db.cluster.initialized) return "database: " + db.backend + " cluster not initialised yet";
-  std::string note = db.cluster.primary.empty() ? "database: no primary (failover in progress)"
-                                                 : "database: primary " + db.cluster.primary;
+  std::string note = db.cluster.primary.empty() ? no_primary_note(db) : "database: primary " + db.cluster.primary;
   // The trade-off of two database nodes, said where operators look.
   if (db.patroni.model.synchronous_mode && !db.patroni.model.synchronous_mode_strict && db.cluster.members.size() == 2)
     note += " (2 members: after a failover, new commits have one copy until the other node is back)";

@@ -35,6 +35,10 @@ struct DbClusterView {
   std::optional<std::uint64_t> primary_wal_position;  // Patroni status.optime, stolon master's xLogPos
   std::optional<std::uint32_t> primary_timeline;
   std::vector<std::string> sync_standbys;  // member names
+  // While there is no primary: the only members the backend will promote, the
+  // others possibly missing an acknowledged commit (Patroni: its sync key's
+  // leader and standbys). Empty: it does not say (no sync key; stolon).
+  std::vector<std::string> promotable;
   std::vector<DbMember> members;           // sorted by name
   std::vector<std::string> problems;       // data refused while parsing (one line each, sanitized); the rest is still used
 

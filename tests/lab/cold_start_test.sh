@@ -120,5 +120,46 @@ power_loss() {  # power_loss ROUND FIRST SECOND THIRD
 power_loss 1 stale newest primary
 power_loss 2 primary stale newest
 
+# --- two managers and the witness: the stale manager alone has a Consul quorum ------
+# With a witness, the manager that was cut off boots beside a Consul quorum
+# while the other stays down: Patroni may act, and must still not promote it
+# (the primary took it out of its sync key when it went; every commit after
+# that is on the primary alone). It waits, and hactl status says for whom.
+"$lab" down >/dev/null 2>&1
+up2_out=$("$lab" up --nodes 2 2>&1); up2_rc=$?
+check "--- round 3: two managers and a witness come up" [ "$up2_rc" = 0 ]
+[ "$up2_rc" = 0 ] || { printf '%s\n' "$up2_out" | tail -20; exit 1; }
+managers_healthy() { "$lab" exec n1 hactl health && "$lab" exec n2 hactl health; }
+managers_ready() { managers_healthy && streams_with replicator 1; }
+check "... both managers healthy, the standby streaming" wait_for 120 managers_ready
+primary=$(primary_node)
+stale=$([ "$primary" = n1 ] && echo n2 || echo n1)
+echo "    primary $primary; $stale is cut off, then both managers' power is cut (the witness w1 stays up)"
+as_postgres "$primary" "create table cold_start (id int primary key, at text)" >/dev/null
+"$lab" partition "$stale" >/dev/null
+# The primary takes the cut-off standby out of its sync key (synchronous mode,
+# not strict), then commits alone: a commit that returns is acknowledged.
+committed_alone() { as_postgres "$primary" "set statement_timeout = 2000; insert into cold_start values (1, 'while $stale was cut off') on conflict do nothing returning id" | grep '^1$' >/dev/null; }
+check "... $primary commits alone once $stale is cut off (the commit $stale misses)" wait_for 60 committed_alone
+"$lab" crash "$primary" >/dev/null
+"$lab" crash "$stale" >/dev/null
+check "$stale boots alone (beside the witness: Consul has a quorum)" boots "$stale"
+sleep 25
+check "... 25 s later it is still no primary (Patroni promotes only what may hold every acknowledged commit)" \
+  not_primary "$stale"
+names_who() {
+  local said; said=$("$lab" exec "$stale" hactl status 2>&1 | grep 'database: no primary')
+  grep -o 'database: no primary; [^;]*' <<<"$said" | head -1 | sed 's/^/    /'
+  grep "patroni promotes only $primary (the members that may hold every acknowledged commit): none of them is up" >/dev/null <<<"$said"
+}
+check "... and hactl status on it says it waits for $primary, which is down" wait_for 20 names_who
+check "$primary boots" boots "$primary"
+check "... a primary again within 90 s" wait_for 90 primary_node
+founder=$(primary_node)
+check "... the founder is $primary, whose data is newest (founder: ${founder:-none})" [ "$founder" = "$primary" ]
+kept() { [ "$(as_postgres "$primary" "select at from cold_start where id = 1")" = "while $stale was cut off" ]; }
+check "... the commit made while $stale was cut off is there" kept
+check "... $stale streams from it" wait_for 60 streams_with replicator 1
+
 echo "cold start test: $passed passed, $failed failed in $((SECONDS - started)) s"
 [ "$failed" = 0 ] || { printf 'failed: %s\n' "${failed_names[@]}"; exit 1; }

@@ -104,6 +104,22 @@ TEST(PatroniDcsState, NoLeaderKeyMeansAFailoverIsUnderWay) {
   EXPECT_TRUE(view.problems.empty());
 }
 
+// After the primary is gone (a crash, every node's power), Patroni promotes
+// only the sync key's leader or one of its standbys: the others may miss an
+// acknowledged commit.
+TEST(PatroniDcsState, WithoutAPrimaryTheSyncKeyNamesTheOnlyMembersPatroniPromotes) {
+  auto view = parsed_view(without(measured_keys(), "leader"));
+  EXPECT_EQ(view.promotable, (std::vector<std::string>{"n2", "n3"}));
+  view = parsed_view(with(without(measured_keys(), "leader"), "sync", R"({"leader":"n2","sync_standby":"n3, n1,n2"})"));
+  EXPECT_EQ(view.promotable, (std::vector<std::string>{"n1", "n2", "n3"}));
+  EXPECT_TRUE(parsed_view(measured_keys()).promotable.empty()) << "a primary: nothing to say";
+  EXPECT_TRUE(parsed_view(without(without(measured_keys(), "leader"), "sync")).promotable.empty());
+  view = parsed_view(with(without(measured_keys(), "leader"), "sync", R"({"leader":"n 2","sync_standby":"n3"})"));
+  EXPECT_TRUE(view.promotable.empty());
+  ASSERT_EQ(view.problems.size(), 1u);
+  EXPECT_NE(view.problems[0].find("the leader name"), std::string::npos);
+}
+
 TEST(PatroniDcsState, ALeaderKeyHeldByNoSessionDoesNotCount) {
   auto keys = measured_keys();
   for (auto& k : keys)

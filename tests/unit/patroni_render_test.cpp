@@ -417,6 +417,18 @@ TEST(DecideDb, TheNoteNamesThePrimaryAndTheTwoNodeTradeOff) {
   EXPECT_TRUE(contains(loop::decide_db(plan, s), "2 members: after a failover, new commits have one copy"));
   s.db.cluster.primary.clear();
   EXPECT_TRUE(contains(loop::decide_db(plan, s), "no primary (failover in progress)"));
+  // After a power loss: Patroni promotes only n1 or n3; n3 is not up (no member key).
+  s.db.cluster.promotable = {"n1", "n3"};
+  s.db.cluster.members.erase(s.db.cluster.members.begin());  // n1 down too
+  EXPECT_TRUE(contains(loop::decide_db(plan, s),
+                       "database: no primary; patroni promotes only n1, n3 (the members that may hold every "
+                       "acknowledged commit): none of them is up, bring one back (promoting another would lose what "
+                       "it missed)"));
+  db::DbMember n1;
+  n1.name = "n1";
+  s.db.cluster.members.insert(s.db.cluster.members.begin(), n1);
+  EXPECT_TRUE(contains(loop::decide_db(plan, s), "(the members that may hold every acknowledged commit): n1 up, its "
+                                                 "election under way"));
 }
 
 // stolon: initialise once when Consul has no clusterdata, keep the units up;
