@@ -33,10 +33,22 @@ std::string no_primary_note(const DbView& db) {
   std::vector<std::string> up;
   for (const auto& name : promotable)
     if (db.cluster.member(name)) up.push_back(name);
+  if (!up.empty())
+    return "database: no primary; " + db.backend + " promotes only " + sentence_list(promotable) +
+           " (the members that may hold every acknowledged commit): " + sentence_list(up) + " up, its election under way";
+  // What promoting a member that is up would lose instead: its distance from
+  // the last primary's position the backend knows (Patroni's status key).
+  std::vector<std::string> behind;
+  for (const auto& m : db.cluster.members)
+    if (m.wal_position && db.cluster.primary_wal_position)
+      behind.push_back(m.name + " " +
+                       std::to_string(*db.cluster.primary_wal_position > *m.wal_position
+                                          ? *db.cluster.primary_wal_position - *m.wal_position
+                                          : 0) +
+                       " bytes of WAL behind");
   return "database: no primary; " + db.backend + " promotes only " + sentence_list(promotable) +
-         " (the members that may hold every acknowledged commit): " +
-         (up.empty() ? "none of them is up, bring one back (promoting another would lose what it missed)"
-                     : sentence_list(up) + " up, its election under way");
+         " (the members that may hold every acknowledged commit): none of them is up, bring one back (promoting "
+         "another would lose what it missed" + (behind.empty() ? "" : ": " + sentence_list(behind)) + ")";
 }
 
 // A stable summary: it changes with the primary, not with every probe.

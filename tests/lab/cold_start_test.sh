@@ -42,7 +42,8 @@ check "REST writable through the floating IP" wait_for 60 rest_writable
 check "both standbys streaming" wait_for 60 streams_with replicator 2
 
 boots() { "$lab" restart "$1" >/dev/null; }
-not_primary() { [ "$(as_postgres "$1" 'select pg_is_in_recovery()')" != f ]; }
+is_primary() { [ "$(as_postgres "$1" 'select pg_is_in_recovery()')" = f ]; }
+not_primary() { ! is_primary "$1"; }
 no_upload_acked() {
   local code
   code=$("$lab" exec c1 curl -s -o /dev/null -w '%{http_code}' --max-time 5 -X PUT --data-binary x \
@@ -147,12 +148,13 @@ check "$stale boots alone (beside the witness: Consul has a quorum)" boots "$sta
 sleep 25
 check "... 25 s later it is still no primary (Patroni promotes only what may hold every acknowledged commit)" \
   not_primary "$stale"
+wait_note() { "$lab" exec "$stale" hactl status 2>&1 | grep -o 'database: no primary; [^;]*' | head -1 | sed 's/^/    /'; }
 names_who() {
   local said; said=$("$lab" exec "$stale" hactl status 2>&1 | grep 'database: no primary')
-  grep -o 'database: no primary; [^;]*' <<<"$said" | head -1 | sed 's/^/    /'
   grep "patroni promotes only $primary (the members that may hold every acknowledged commit): none of them is up" >/dev/null <<<"$said"
 }
 check "... and hactl status on it says it waits for $primary, which is down" wait_for 20 names_who
+wait_note
 check "$primary boots" boots "$primary"
 check "... a primary again within 90 s" wait_for 90 primary_node
 founder=$(primary_node)
@@ -160,6 +162,38 @@ check "... the founder is $primary, whose data is newest (founder: ${founder:-no
 kept() { [ "$(as_postgres "$primary" "select at from cold_start where id = 1")" = "while $stale was cut off" ]; }
 check "... the commit made while $stale was cut off is there" kept
 check "... $stale streams from it" wait_for 60 streams_with replicator 1
+
+# --- the manager with the newest data lost for good: the operator accepts the other -----
+# The same power loss, but the primary never comes back: the operator accepts
+# losing what the stale manager missed, with Patroni's own failover to it (as
+# README.md's "After every node lost power" says), after reading in hactl
+# status how far behind it is. The commit it missed is gone; the old primary,
+# booted later, is rewound and follows it.
+"$lab" partition "$stale" >/dev/null
+committed_again() { as_postgres "$primary" "set statement_timeout = 2000; insert into cold_start values (2, 'lost with $primary') on conflict do nothing returning id" | grep '^2$' >/dev/null; }
+check "round 3b: $primary commits alone once $stale is cut off again" wait_for 60 committed_again
+"$lab" crash "$primary" >/dev/null
+"$lab" crash "$stale" >/dev/null
+check "$stale boots alone again, $primary stays down" boots "$stale"
+says_how_far() {
+  local said; said=$("$lab" exec "$stale" hactl status 2>&1 | grep -o 'database: no primary; [^;]*')
+  grep "would lose what it missed: $stale [0-9]* bytes of WAL behind)" >/dev/null <<<"$said"
+}
+check "... hactl status says how far behind it is: what accepting it would lose" wait_for 60 says_how_far
+wait_note
+patroni_bin=$("$lab" exec "$stale" systemctl show -p ExecStart --value ha-patroni | sed -n 's/.*path=\([^ ;]*\).*/\1/p')
+accept() {
+  "$lab" exec "$stale" "${patroni_bin%/patroni}/patronictl" -c /etc/ha-supervisor/patroni/patroni.yml \
+    failover --candidate "$stale" --force 2>&1 | tail -2 | sed 's/^/    patronictl: /'
+}
+accept
+check "... the operator accepts it (patronictl failover --candidate $stale --force): primary within 60 s" \
+  wait_for 60 is_primary "$stale"
+gone() { [ "$(as_postgres "$stale" "select count(*) from cold_start")" = 1 ]; }
+check "... the commit it missed is lost, as accepted; the one before is there" gone
+check "... REST writable through the floating IP" wait_for 60 rest_writable
+check "$primary boots: rewound, it follows $stale" boots "$primary"
+check "... and streams from it" wait_for 120 streams_with replicator 1
 
 echo "cold start test: $passed passed, $failed failed in $((SECONDS - started)) s"
 [ "$failed" = 0 ] || { printf 'failed: %s\n' "${failed_names[@]}"; exit 1; }
