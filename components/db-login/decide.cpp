@@ -74,6 +74,7 @@ json login_status(const Snapshot& s, const LoginView& v) {
   json o;
   const auto generation = v.record ? v.record->current_generation() : 0;
   o["enabled"] = v.enabled;
+  o["label"] = db_login::login_label(v.secret);  // hactl's words for it
   o["generation"] = generation;
   o["login"] = v.record && v.record->current ? v.record->current->login : db_login::login_for(0, v.base_user);
   o["writes_client_file"] = v.writes_client_file;
@@ -111,6 +112,10 @@ json login_status(const Snapshot& s, const LoginView& v) {
 
 const LoginView& login_view(const Snapshot& s, LoginSecret secret) {
   return secret == LoginSecret::db_password ? s.db_login : s.replication_login;
+}
+
+std::string login_record_key(const cluster::Keys& keys, LoginSecret secret) {
+  return secret == LoginSecret::db_password ? keys.db_login() : keys.replication_login();
 }
 
 std::vector<std::string> members_behind(const Snapshot& s, LoginSecret secret, std::uint64_t generation) {

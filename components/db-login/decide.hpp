@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "supervisor/cluster/keys.hpp"
 #include "supervisor/loop/plan.hpp"
 #include "supervisor/loop/snapshot.hpp"
 
@@ -20,6 +21,8 @@ std::string db_login_problem(const Snapshot& s);
 nlohmann::json db_login_status(const Snapshot& s);
 void publish_db_login(const Snapshot& s, cluster::MemberRecord& record);
 const LoginView& login_view(const Snapshot& s, db_login::LoginSecret secret);
+// Where the secret's record is kept (cluster/keys.hpp).
+std::string login_record_key(const cluster::Keys& keys, db_login::LoginSecret secret);
 // The live members whose clients have not switched to `generation` yet.
 std::vector<std::string> members_behind(const Snapshot& s, db_login::LoginSecret secret, std::uint64_t generation);
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "components/db-login/client_file.hpp"
+#include "components/db-login/decide.hpp"
 #include "components/db-login/secret.hpp"
 #include "components/db-login/sql.hpp"
 #include "components/patroni/model.hpp"
@@ -84,7 +85,7 @@ const std::optional<loop::KvView::StoredValue>& LoginDriver::stored(LoginSecret 
 }
 
 std::string LoginDriver::key_of(LoginSecret secret) const {
-  return secret == LoginSecret::db_password ? ctx_.keys.db_login() : ctx_.keys.replication_login();
+  return loop::login_record_key(ctx_.keys, secret);
 }
 
 void LoginDriver::observe_record(LoginSecret secret, loop::LoginView& v) const {

@@ -36,8 +36,10 @@ std::string no_primary_note(const DbView& db) {
   if (!up.empty())
     return "database: no primary; " + db.backend + " promotes only " + sentence_list(promotable) +
            " (the members that may hold every acknowledged commit): " + sentence_list(up) + " up, its election under way";
-  // What promoting a member that is up would lose instead: its distance from
-  // the last primary's position the backend knows (Patroni's status key).
+  // What promoting a member that is up would lose instead, as far as the
+  // backend's keys show it: its distance from the primary's last recorded
+  // position (Patroni's status key, written once a loop). Commits after that
+  // record are lost too and not counted: a lower bound, said as one.
   std::vector<std::string> behind;
   for (const auto& m : db.cluster.members)
     if (m.wal_position && db.cluster.primary_wal_position)
@@ -45,10 +47,13 @@ std::string no_primary_note(const DbView& db) {
                        std::to_string(*db.cluster.primary_wal_position > *m.wal_position
                                           ? *db.cluster.primary_wal_position - *m.wal_position
                                           : 0) +
-                       " bytes of WAL behind");
+                       " bytes of WAL");
   return "database: no primary; " + db.backend + " promotes only " + sentence_list(promotable) +
          " (the members that may hold every acknowledged commit): none of them is up, bring one back (promoting "
-         "another would lose what it missed" + (behind.empty() ? "" : ": " + sentence_list(behind)) + ")";
+         "another would lose what it missed" +
+         (behind.empty() ? ""
+                         : ", at least its distance from the primary's last recorded position: " + sentence_list(behind)) +
+         ")";
 }
 
 // A stable summary: it changes with the primary, not with every probe.

@@ -179,8 +179,11 @@ std::string render_status_table(const json& doc) {
   // The rotating logins (hactl rotate db-password, replication-password):
   // said while a rotation is under way, and when something keeps this node
   // from its part.
-  for (const auto& [secret, label] : {std::pair{"db-password", "db login"}, std::pair{"replication-password", "replication login"}}) {
-    const json& login = member(member(self, "db_login"), secret);
+  static const json kNoLogins = json::object();
+  const json& logins = member(self, "db_login").is_object() ? member(self, "db_login") : kNoLogins;
+  for (const auto& item : logins.items()) {
+    const json& login = item.value();
+    const std::string label = text(login, "label");
     if (std::string step = render_rotation_step(login); !step.empty()) out << label << " rotation: " << step << "\n";
     else if (member(login, "errors").is_array())
       for (const auto& e : member(login, "errors")) out << label << ": " << shown(e) << "\n";

@@ -22,9 +22,8 @@ void Engine::write_login_rotation_request(db_login::LoginSecret secret, const st
                                         config_.db.backend + ": stolon keeps it in its keepers' own flags)"}});
   // The driver read the key (at start and SIGHUP): the leader cannot derive without one either.
   if (const auto& why = view.store_key_error; !why.empty()) return done(409, json{{"error", "refused: " + why}});
-  const std::string key = secret == db_login::LoginSecret::db_password ? keys_.db_login() : keys_.replication_login();
-  const std::string what = secret == db_login::LoginSecret::db_password ? "the manager's database login"
-                                                                         : "the replication login";
+  const std::string key = login_record_key(keys_, secret);
+  const std::string what = db_login::login_label(secret);
   consul::ReadOptions consistent;
   consistent.consistency = consul::Consistency::consistent;
   consul_.kv_get(key, consistent, [this, key, what, base = view.base_user, requested_by, done](consul::Result<consul::KvRead> r) {

@@ -7,6 +7,8 @@
 #include "components/db-login/decide.hpp"
 #include "components/db-login/record.hpp"
 #include "components/db-login/secret.hpp"
+#include "supervisor/api/status_json.hpp"
+#include "supervisor/cli/status_table.hpp"
 
 namespace hasup::loop {
 namespace {
@@ -331,6 +333,23 @@ TEST(ReplicationLoginDecide, BothSecretsRotateTheirOwnWayInOnePlan) {
   auto start = plan.find<StartLoginRotation>();
   ASSERT_TRUE(start) << plan.reason;
   EXPECT_EQ(start->secret, db_login::LoginSecret::replication_password);
+}
+
+TEST(ReplicationLoginStatus, HactlStatusSaysEachRotationUnderWayByItsOwnName) {
+  auto s = replication_snapshot(replication_switching());
+  s.db_login.enabled = true;
+  s.db_login.record = requested();
+  Plan plan;
+  plan.role = cluster::Role::follower;
+  const std::string table = cli::render_status_table(api::cluster_document(s, plan));
+  EXPECT_NE(table.find("db login rotation: generation 1, step requested: the leader sets login manager_alt's new "
+                       "password on the primary\n"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("replication login rotation: generation 1, step switching: waiting for n1, n2, n3 to switch "
+                       "to login replicator_alt\n"),
+            std::string::npos)
+      << table;
 }
 
 }  // namespace

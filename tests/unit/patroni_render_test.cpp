@@ -427,7 +427,8 @@ TEST(DecideDb, TheNoteNamesThePrimaryAndTheTwoNodeTradeOff) {
   // With the positions known, what promoting n2 would lose.
   s.db.cluster.primary_wal_position = 50000;
   s.db.cluster.members[0].wal_position = 48770;
-  EXPECT_TRUE(contains(loop::decide_db(plan, s), "would lose what it missed: n2 1230 bytes of WAL behind)"));
+  EXPECT_TRUE(contains(loop::decide_db(plan, s), "would lose what it missed, at least its distance from the primary's last recorded "
+                                                 "position: n2 1230 bytes of WAL)"));
   db::DbMember n1;
   n1.name = "n1";
   s.db.cluster.members.insert(s.db.cluster.members.begin(), n1);
