@@ -9,6 +9,9 @@ namespace hasup::patroni {
 // The role Patroni creates for streaming replication at bootstrap; a
 // rotation of its password alternates it with REPLICATION_ROLE_alt.
 inline constexpr const char* kReplicationRole = "replicator";
+// The user of Patroni's REST API (its password: DbSecrets::rest_api), for
+// patronictl and the supervisor's own requests (components/cold-start).
+inline constexpr const char* kRestApiUser = "patroni";
 
 struct DbSecrets {       // one file, the same on every node (components/patroni/install.sh)
   std::string superuser;    // postgres

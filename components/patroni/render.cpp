@@ -130,6 +130,7 @@ data model_data(const PatroniModel& m) {
   d.set("manager_user", m.manager_user);
   d.set("manager_database", m.manager_database);
   d.set("manager_password", m.secrets.manager);
+  d.set("rest_api_user", kRestApiUser);
   d.set("rest_api_password", m.secrets.rest_api);
   d.set("consul_token_set", data(m.secrets.consul_token.empty() ? data::type::bool_false : data::type::bool_true));
   d.set("consul_token", m.secrets.consul_token);

@@ -30,30 +30,20 @@ patroni::PatroniModel with_peer_hosts(const patroni::PatroniModel& base, const S
 std::string no_primary_note(const DbView& db) {
   const auto& promotable = db.cluster.promotable;
   if (promotable.empty()) return "database: no primary (failover in progress)";
-  std::vector<std::string> up;
-  for (const auto& name : promotable)
-    if (db.cluster.member(name)) up.push_back(name);
-  if (!up.empty())
-    return "database: no primary; " + db.backend + " promotes only " + sentence_list(promotable) +
-           " (the members that may hold every acknowledged commit): " + sentence_list(up) + " up, its election under way";
+  const std::string waits = "database: no primary; " + db.backend + " promotes only " + sentence_list(promotable) +
+                            " (the members that may hold every acknowledged commit): ";
+  if (auto up = db.cluster.promotable_up(); !up.empty())
+    return waits + sentence_list(up) + " up, its election under way";
   // What promoting a member that is up would lose instead, as far as the
-  // backend's keys show it: its distance from the primary's last recorded
-  // position (Patroni's status key, written once a loop). Commits after that
-  // record are lost too and not counted: a lower bound, said as one.
+  // backend's keys show it: a lower bound, said as one.
   std::vector<std::string> behind;
   for (const auto& m : db.cluster.members)
-    if (m.wal_position && db.cluster.primary_wal_position)
-      behind.push_back(m.name + " " +
-                       std::to_string(*db.cluster.primary_wal_position > *m.wal_position
-                                          ? *db.cluster.primary_wal_position - *m.wal_position
-                                          : 0) +
-                       " bytes of WAL");
-  return "database: no primary; " + db.backend + " promotes only " + sentence_list(promotable) +
-         " (the members that may hold every acknowledged commit): none of them is up, bring one back (promoting "
-         "another would lose what it missed" +
+    if (auto distance = db.cluster.distance_from_last_primary(m.name))
+      behind.push_back(m.name + " " + std::to_string(*distance) + " bytes of WAL");
+  return waits + "none of them is up, bring one back (promoting another would lose what it missed" +
          (behind.empty() ? ""
                          : ", at least its distance from the primary's last recorded position: " + sentence_list(behind)) +
-         ")";
+         "; hactl cold-start --accept NODE --dry-run shows it for one node)";
 }
 
 // A stable summary: it changes with the primary, not with every probe.

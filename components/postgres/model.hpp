@@ -57,6 +57,22 @@ struct DbClusterView {
     if (m->timeline && primary_timeline && *m->timeline != *primary_timeline) return {};
     return *primary_wal_position > *m->wal_position ? *primary_wal_position - *m->wal_position : 0;
   }
+  // The members the backend would promote that are up (have a member key).
+  std::vector<std::string> promotable_up() const {
+    std::vector<std::string> up;
+    for (const auto& name : promotable)
+      if (member(name)) up.push_back(name);
+    return up;
+  }
+  // While there is no primary: how far a member is from the primary's last
+  // recorded position (Patroni's status key, written once a loop), what
+  // promoting it would lose at least (commits after that record are not
+  // counted). None without both positions.
+  std::optional<std::uint64_t> distance_from_last_primary(const std::string& name) const {
+    const DbMember* m = member(name);
+    if (!m || !m->wal_position || !primary_wal_position) return {};
+    return *primary_wal_position > *m->wal_position ? *primary_wal_position - *m->wal_position : 0;
+  }
   bool operator==(const DbClusterView&) const = default;
 };
 

@@ -4,6 +4,7 @@
 
 #include "supervisor/api/status_json.hpp"
 #include "supervisor/api/status_page.hpp"
+#include "components/cold-start/decide.hpp"
 #include "components/db-login/decide.hpp"
 #include "supervisor/config/cluster_settings.hpp"
 #include "supervisor/events/incidents.hpp"
@@ -143,6 +144,38 @@ void handle_incidents(loop::Engine& engine, const http::ServerRequest& request, 
   });
 }
 
+// GET /cold-start[?accept=NODE]: whom the cluster waits for after a power
+// loss, the stored acceptance, and with accept, the dry run: whether NODE may
+// be accepted now and what that would lose.
+http::ServerResponse cold_start_document(const loop::Snapshot& s, const http::ServerRequest& request) {
+  json body = loop::cold_start_status(s);
+  body["waits_for"] = s.db.cluster.promotable;
+  body["primary"] = s.db.cluster.primary;
+  if (auto it = request.query.find("accept"); it != request.query.end()) {
+    if (!is_node_name(it->second))
+      return error_response(400, "accept is not a valid node name (" + std::string(kNodeNameFormat) + ")");
+    body["preview"] = loop::to_json(loop::preview_accept(s, it->second), it->second);
+  }
+  return json_response(200, body);
+}
+
+// POST /cold-start {"accept": NODE} or {"cancel": true}.
+void handle_cold_start(loop::Engine& engine, const http::ServerRequest& request, http::Respond respond) {
+  const char* shape = "body must be {\"accept\": NODE} or {\"cancel\": true}";
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || body.size() != 1) return respond(error_response(400, shape));
+  auto done = [respond](int status, json answer) { respond(json_response(status, answer)); };
+  if (auto it = body.find("cancel"); it != body.end()) {
+    if (!it->is_boolean() || !it->get<bool>()) return respond(error_response(400, shape));
+    return engine.cancel_cold_start_accept(done);
+  }
+  auto node = body.find("accept");
+  if (node == body.end() || !node->is_string()) return respond(error_response(400, shape));
+  if (!is_node_name(node->get<std::string>()))
+    return respond(error_response(400, "accept is not a valid node name (" + std::string(kNodeNameFormat) + ")"));
+  engine.write_cold_start_accept(node->get<std::string>(), "api@" + engine.config().node.name, done);
+}
+
 }  // namespace
 
 http::Handler status_routes(loop::Engine& engine, std::string write_token) {
@@ -176,6 +209,7 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       return respond(json_response(200, engine.settings_document()));
     if (request.method == "GET" && request.path == "/rotate")
       return respond(json_response(200, loop::db_login_status(snapshot)));
+    if (request.method == "GET" && request.path == "/cold-start") return respond(cold_start_document(snapshot, request));
     if (request.method == "GET" && request.path == "/events") return handle_events(engine, request, std::move(respond));
     if (request.method == "GET" && request.path == "/incidents")
       return handle_incidents(engine, request, std::move(respond));
@@ -188,7 +222,7 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     // Every write proves root: the token is in a file only root reads.
     if (request.method == "POST" &&
         (request.path == "/forget" || request.path == "/maintenance" || request.path == "/settings" ||
-         request.path == "/rotate")) {
+         request.path == "/rotate" || request.path == "/cold-start")) {
       const std::string& file = engine.config().api.token_file;
       switch (check_authorization(request.authorization, write_token)) {
         case Proof::ok: break;
@@ -227,12 +261,16 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
                                                    respond(json_response(status, answer));
                                                  });
     }
+    if (request.method == "POST" && request.path == "/cold-start")
+      return handle_cold_start(engine, request, std::move(respond));
     if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" ||
         request.path == "/metrics" || request.path == "/events" || request.path == "/incidents" ||
         request.path == "/ui")
       return respond(error_response(405, "use GET"));
-    if (request.path == "/settings" || request.path == "/rotate") return respond(error_response(405, "use GET or POST"));
-    respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, /settings, /rotate, POST /maintenance"));
+    if (request.path == "/settings" || request.path == "/rotate" || request.path == "/cold-start")
+      return respond(error_response(405, "use GET or POST"));
+    respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, "
+                                "/settings, /rotate, /cold-start, POST /maintenance"));
   };
 }
 

@@ -10,12 +10,14 @@
 
 #include "supervisor/util/api_token.hpp"
 #include "supervisor/cli/hactl_args.hpp"
+#include "supervisor/cli/cold_start_text.hpp"
 #include "supervisor/cli/event_table.hpp"
 #include "supervisor/cli/rotation_text.hpp"
 #include "supervisor/cli/settings_table.hpp"
 #include "supervisor/cli/status_table.hpp"
 #include "supervisor/http/client.hpp"
 #include "supervisor/util/command.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace {
 
@@ -185,6 +187,57 @@ int rotate(const Target& t, const hasup::cli::HactlCommand& c) {
   return 1;
 }
 
+// GET /cold-start (with --dry-run, the preview of accepting NODE); with
+// --accept, POST it, then GET every second until the cluster has a primary.
+// Exit 0 only when NODE is primary (or the dry run allows it); 1 when refused
+// or another member became primary.
+int cold_start(const Target& t, const hasup::cli::HactlCommand& c) {
+  using hasup::http::Method;
+  if (c.accept.empty() && !c.cancel) {
+    auto [doc, exit] = ask(t, Method::get, "/cold-start", 1);
+    if (exit == 0) std::cout << hasup::cli::render_cold_start(doc);
+    return exit;
+  }
+  if (c.dry_run) {
+    auto [doc, exit] = ask(t, Method::get, "/cold-start?accept=" + hasup::http::url_encode(c.accept), 1);
+    if (exit != 0) return exit;
+    std::cout << hasup::cli::render_cold_start(doc) << hasup::cli::render_accept_preview(doc["preview"]);
+    return doc["preview"].value("allowed", false) ? 0 : 1;
+  }
+  auto token = write_token(t, "cold-start");
+  if (token.empty()) return 1;
+  if (c.cancel) {
+    auto [doc, exit] = ask(t, Method::post, "/cold-start", 1, nlohmann::json{{"cancel", true}}.dump(), token);
+    if (exit == 0) std::cout << doc.value("status", "") << "\n";
+    return exit;
+  }
+  auto [asked, exit] = ask(t, Method::post, "/cold-start", 1, nlohmann::json{{"accept", c.accept}}.dump(), token);
+  if (exit != 0) {
+    if (asked.is_object() && asked.contains("refusal")) std::cerr << hasup::cli::render_accept_preview(asked);
+    return exit;
+  }
+  std::cout << hasup::cli::render_accept_preview(asked) << asked.value("status", "") << "\n";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.timeout_s);
+  std::string said;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto [doc, read_exit] = ask(t, Method::get, "/cold-start", 1);
+    if (read_exit != 0) continue;  // the node may be busy; the deadline bounds the wait
+    const std::string primary = doc.value("primary", "");
+    if (!primary.empty()) {
+      if (primary == c.accept) std::cout << "done: " << c.accept << " is primary\n";
+      else std::cout << "not done: " << hasup::terminal_safe(primary) << " became primary first\n";
+      return primary == c.accept ? 0 : 1;
+    }
+    std::string now = hasup::cli::render_cold_start(doc);
+    if (now != said) std::cout << now;
+    said = now;
+  }
+  std::cerr << "hactl: " << c.accept << " is not primary after " << c.timeout_s
+            << " s; the acceptance stays and its node keeps asking: hactl cold-start shows it\n";
+  return 1;
+}
+
 int main(int argc, char** argv) {
   using hasup::cli::HactlCommand;
   auto parsed = hasup::cli::parse_hactl_args(std::vector<std::string>(argv + 1, argv + argc));
@@ -275,6 +328,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     case HactlCommand::Kind::rotate: return rotate(target, c);
+    case HactlCommand::Kind::cold_start: return cold_start(target, c);
     case HactlCommand::Kind::forget: {
       nlohmann::json body{{"node", c.node}};
       auto token = write_token(target, "forget");

@@ -22,9 +22,14 @@ const char* const kHactlUsage =
   "  rotate db-password|replication-password [--timeout S]\n"
   "                           a new password for the manager's database login, with no failed request;\n"
   "                           waits for the end (default 120 s), exit 0 once the old one is refused\n"
+  "  cold-start               after a power loss of every node: whom the database waits for\n"
+  "  cold-start --accept NODE [--dry-run] [--timeout S]\n"
+  "                           found the database on NODE although it missed commits (what it loses is\n"
+  "                           printed; --dry-run only prints); exit 0 once NODE is primary\n"
+  "  cold-start --cancel      remove a stored acceptance\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
     "(read by the ha-supervisor next to hactl: one config parser, one schema).\n"
-    "maintenance, forget, settings set/unset and rotate need the supervisor's API token, a root-only file:\n"
+    "maintenance, forget, settings set/unset, rotate and cold-start --accept/--cancel need the supervisor's API token, a root-only file:\n"
     "/run/ha-supervisor/api-token, api.token_file of --config FILE, or --token-file.\n";
 
 namespace {
@@ -49,6 +54,14 @@ std::optional<long> seconds_ago(const std::string& value) {
     case 'd': return n * 86400;
   }
   return std::nullopt;
+}
+
+// --timeout's seconds, 1-86400; nullopt otherwise.
+std::optional<long> timeout_seconds(const std::string& value) {
+  long seconds = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+  if (ec != std::errc() || end != value.data() + value.size() || seconds < 1 || seconds > 86400) return std::nullopt;
+  return seconds;
 }
 
 // The API checks the format exactly; here only enough to tell a time from a typo.
@@ -191,14 +204,38 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
     if (c.secret != "db-password" && c.secret != "replication-password")
       return fail("'rotate' knows db-password and replication-password, not '" + c.secret + "'");
     if (i < args.size() && args[i] == "--timeout") {
-      long seconds = 0;
-      const std::string value = i + 1 < args.size() ? args[i + 1] : "";
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-      if (ec != std::errc() || end != value.data() + value.size() || seconds < 1 || seconds > 86400)
-        return fail("'rotate --timeout' wants seconds, 1-86400");
-      c.timeout_s = seconds;
+      auto timeout = timeout_seconds(i + 1 < args.size() ? args[i + 1] : "");
+      if (!timeout) return fail("'rotate --timeout' wants seconds, 1-86400");
+      c.timeout_s = *timeout;
       i += 2;
     }
+  } else if (command == "cold-start") {
+    c.kind = HactlCommand::Kind::cold_start;
+    while (i < args.size()) {
+      const std::string& option = args[i];
+      if (option == "--dry-run") {
+        c.dry_run = true;
+        ++i;
+      } else if (option == "--cancel") {
+        c.cancel = true;
+        ++i;
+      } else if (option == "--accept" || option == "--timeout") {
+        if (i + 1 >= args.size()) return fail("'cold-start " + option + "' needs a value");
+        const std::string& value = args[i + 1];
+        if (option == "--accept") {
+          c.accept = value;
+        } else {
+          auto timeout = timeout_seconds(value);
+          if (!timeout) return fail("'cold-start --timeout' wants seconds, 1-86400");
+          c.timeout_s = *timeout;
+        }
+        i += 2;
+      } else {
+        return fail("'cold-start' does not take '" + option + "'");
+      }
+    }
+    if (c.cancel && (!c.accept.empty() || c.dry_run)) return fail("'cold-start --cancel' takes nothing else");
+    if (c.dry_run && c.accept.empty()) return fail("'cold-start --dry-run' goes with --accept NODE");
   } else {
     return fail("unknown command '" + command + "'");
   }

@@ -14,6 +14,9 @@
 //                                    for every node (hactl settings)
 //   PREFIX/credentials/db-login      the manager's database login and its rotation
 //                                    (components/db-login/record.hpp; passwords sealed)
+//   PREFIX/credentials/replication-login  the replication login, the same way
+//   PREFIX/intent/cold-start         operator intent: the founder accepted after a
+//                                    power loss (components/cold-start/record.hpp)
 // and beside it, outside the tree every node watches (a node's event ring is
 // up to ~150 KB, and no decision reads it):
 //   PREFIX-events/NAME               NAME's ring of events (loop/event_log.hpp)
@@ -38,6 +41,7 @@ struct Keys {
   std::string settings() const { return prefix + "/settings"; }
   std::string db_login() const { return prefix + "/credentials/db-login"; }
   std::string replication_login() const { return prefix + "/credentials/replication-login"; }
+  std::string cold_start() const { return prefix + "/intent/cold-start"; }
   std::string events_dir() const { return prefix + "-events/"; }
 };
 

@@ -1,5 +1,6 @@
 #include "supervisor/loop/components.hpp"
 
+#include "components/cold-start/decide.hpp"
 #include "components/db-login/decide.hpp"
 #include "components/dead-peers/decide.hpp"
 #include "components/members-only/decide.hpp"
@@ -24,6 +25,8 @@ const std::vector<ComponentParts>& components() {
       {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status, nullptr},
       {"db_login", [](const Snapshot& s) { return s.db_login.enabled; }, decide_db_login, db_login_problem,
        db_login_status, publish_db_login},
+      {"cold_start", [](const Snapshot& s) { return s.cold_start.enabled; }, decide_cold_start, cold_start_problem,
+       cold_start_status, nullptr},
       {"files", [](const Snapshot& s) { return s.files.enabled; }, decide_files, files_problem, files_status, publish_files},
       {"dead_peers", [](const Snapshot& s) { return s.dead_peers.enabled; }, decide_dead_peers, dead_peers_problem,
        dead_peers_status, nullptr},

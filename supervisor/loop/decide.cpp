@@ -58,6 +58,8 @@ std::string to_string(Job job) {
     case Job::start_login_rotation: return "start-login-rotation";
     case Job::apply_client_login: return "apply-client-login";
     case Job::finish_login_rotation: return "finish-login-rotation";
+    case Job::accept_cold_start: return "accept-cold-start";
+    case Job::drop_cold_start_accept: return "drop-cold-start-accept";
   }
   return "unknown";
 }

@@ -1,5 +1,6 @@
 #include "supervisor/loop/drivers.hpp"
 
+#include "components/cold-start/driver.hpp"
 #include "components/db-login/driver.hpp"
 #include "components/dead-peers/driver.hpp"
 #include "components/members-only/driver.hpp"
@@ -35,6 +36,8 @@ std::vector<std::unique_ptr<Driver>> make_drivers(DriverContext& ctx) {
     // The login's steps reach the primary the way the database's probes do.
     drivers.push_back(
         std::make_unique<db_login::LoginDriver>(ctx, [database] { return database->endpoint_conninfo(); }));
+    // With stolon too: it then says why it has nothing to do.
+    drivers.push_back(std::make_unique<cold_start::ColdStartDriver>(ctx));
   }
   if (c.files.enabled) drivers.push_back(std::make_unique<syncthing::FilesDriver>(ctx));
   if (c.dead_peers.enabled) drivers.push_back(std::make_unique<dead_peers::DeadPeersDriver>(ctx));

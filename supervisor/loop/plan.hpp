@@ -250,6 +250,22 @@ struct FinishLoginRotation {
   bool operator==(const FinishLoginRotation&) const = default;
 };
 
+// The operator accepted this node as the founder after a power loss
+// (components/cold-start): its Patroni is asked to fail over to it.
+struct AcceptColdStart {
+  static constexpr Job job = Job::accept_cold_start;
+  std::string node;
+  bool operator==(const AcceptColdStart&) const = default;
+};
+// The primary's node: the cluster has a primary again; the acceptance is removed
+// (check-and-set on its index) and `said` logged.
+struct DropColdStartAccept {
+  static constexpr Job job = Job::drop_cold_start_accept;
+  std::uint64_t index = 0;
+  std::string said;
+  bool operator==(const DropColdStartAccept&) const = default;
+};
+
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
                             RestoreSettings, ResyncConsulAgent, SetVipFault,
@@ -257,7 +273,8 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
                             RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode,
-                            StartLoginRotation, ApplyClientLogin, FinishLoginRotation>;
+                            StartLoginRotation, ApplyClientLogin, FinishLoginRotation, AcceptColdStart,
+                            DropColdStartAccept>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

@@ -10,6 +10,7 @@
 #include <vector>
 
 // Each component's part: its view, in its own folder.
+#include "components/cold-start/view.hpp"
 #include "components/dead-peers/view.hpp"
 #include "components/db-login/view.hpp"
 #include "components/members-only/view.hpp"
@@ -34,7 +35,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  apply_dead_peers, resync_consul_agent, apply_members_only,
                  apply_broker_conf, start_broker, restart_broker, claim_broker_seed, join_broker_cluster,
                  forget_broker_node, restore_settings, start_login_rotation, apply_client_login,
-                 finish_login_rotation };
+                 finish_login_rotation, accept_cold_start, drop_cold_start_accept };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -119,6 +120,8 @@ struct KvView {
   // PREFIX/credentials/db-login and .../replication-login as stored (components/db-login reads them).
   std::optional<StoredValue> db_login;
   std::optional<StoredValue> replication_login;
+  // PREFIX/intent/cold-start as stored: the operator's accepted founder (components/cold-start).
+  std::optional<StoredValue> cold_start;
 };
 
 // The cluster's nodes, alive or not, as every component uses them (VRRP peers,
@@ -178,6 +181,7 @@ struct Snapshot {
   DbView db;
   LoginView db_login;
   LoginView replication_login;
+  ColdStartView cold_start;
   FilesView files;
   DeadPeersView dead_peers;
   MembersOnlyView members_only;

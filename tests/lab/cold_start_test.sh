@@ -173,26 +173,45 @@ check "... $stale streams from it" wait_for 60 streams_with replicator 1
 
 # --- the manager with the newest data lost for good: the operator accepts the other -----
 # The same power loss, but the primary never comes back: the operator accepts
-# losing what the stale manager missed, with Patroni's own failover to it (as
+# losing what the stale manager missed, with hactl cold-start --accept (as
 # README.md's "After every node lost power" says), after reading in hactl
-# status how far behind it is. The commit it missed is gone; the old primary,
+# status and the dry run how far behind it is; the stale node's supervisor
+# asks its Patroni for the failover. The commit it missed is gone; the old primary,
 # booted later, is rewound and follows it.
 cut_off_commit_power_cut "round 3b: $primary commits alone once $stale is cut off again" 2 "lost with $primary"
 check "$stale boots alone again, $primary stays down" boots "$stale"
 says_how_far() {
   local said; said=$("$lab" exec "$stale" hactl status 2>&1 | grep -o 'database: no primary; [^;]*')
-  grep "would lose what it missed, at least its distance from the primary's last recorded position: $stale [0-9]* bytes of WAL)" >/dev/null <<<"$said"
+  grep "would lose what it missed, at least its distance from the primary's last recorded position: $stale [0-9]* bytes of WAL$" >/dev/null <<<"$said"
 }
 check "... hactl status says how far behind it is at least: what accepting it would lose" wait_for 60 says_how_far
 wait_note
-patroni_bin=$("$lab" exec "$stale" systemctl show -p ExecStart --value ha-patroni | sed -n 's/.*path=\([^ ;]*\).*/\1/p')
-accept() {
-  "$lab" exec "$stale" "${patroni_bin%/patroni}/patronictl" -c /etc/ha-supervisor/patroni/patroni.yml \
-    failover --candidate "$stale" --force 2>&1 | tail -2 | sed 's/^/    patronictl: /'
+dry_run() {  # what the operator sees before accepting: what it would lose, at least
+  local said rc
+  said=$("$lab" exec "$stale" hactl cold-start --accept "$stale" --dry-run 2>&1); rc=$?
+  printf '%s\n' "$said" | sed 's/^/    hactl: /'
+  [ "$rc" = 0 ] && grep "accepting $stale as founder would lose every commit $stale missed: at least [0-9]* bytes of WAL" \
+    >/dev/null <<<"$said"
 }
-accept
-check "... the operator accepts it (patronictl failover --candidate $stale --force): primary within 60 s" \
-  wait_for 60 is_primary "$stale"
+check "... hactl cold-start --accept $stale --dry-run says what it would lose" dry_run
+refused_down() {  # a member that is not up cannot be accepted; nothing is written
+  local said rc
+  said=$("$lab" exec "$stale" hactl cold-start --accept "$primary" 2>&1); rc=$?
+  printf '%s\n' "$said" | sed 's/^/    hactl: /'
+  [ "$rc" = 1 ] && grep "refused, nothing written: $primary may hold every\|$primary is not up as a member" >/dev/null <<<"$said" &&
+    ! "$lab" exec "$stale" hactl cold-start | grep 'accepted as founder' >/dev/null
+}
+check "... accepting $primary, which is down, is refused" refused_down
+accept() {
+  local said rc
+  said=$("$lab" exec "$stale" hactl cold-start --accept "$stale" --timeout 90 2>&1); rc=$?
+  printf '%s\n' "$said" | tail -3 | sed 's/^/    hactl: /'
+  [ "$rc" = 0 ] && grep "done: $stale is primary" >/dev/null <<<"$said"
+}
+check "... the operator accepts it (hactl cold-start --accept $stale): exit 0 once it is primary" accept
+check "... it is primary" is_primary "$stale"
+acceptance_dropped() { ! "$lab" exec "$stale" hactl cold-start | grep 'accepted as founder' >/dev/null; }
+check "... and the acceptance is dropped from Consul once it is" wait_for 30 acceptance_dropped
 gone() { [ "$(as_postgres "$stale" "select count(*) from cold_start")" = 1 ]; }
 check "... the commit it missed is lost, as accepted; the one before is there" gone
 check "... REST writable through the floating IP" wait_for 60 rest_writable

@@ -93,6 +93,29 @@ TEST(HactlArgs, RotateNamesTheSecretsThatRotateAndThoseNotBuiltYet) {
             "'rotate' knows db-password and replication-password, not 'passwords'");
 }
 
+TEST(HactlArgs, ColdStartShowsAcceptsDryRunsAndCancels) {
+  auto show = parse({"cold-start"});
+  ASSERT_TRUE(show.command) << show.error;
+  EXPECT_EQ(show.command->kind, Kind::cold_start);
+  EXPECT_TRUE(show.command->accept.empty());
+  auto dry = parse({"cold-start", "--accept", "n2", "--dry-run"});
+  ASSERT_TRUE(dry.command) << dry.error;
+  EXPECT_EQ(dry.command->accept, "n2");
+  EXPECT_TRUE(dry.command->dry_run);
+  auto accept = parse({"cold-start", "--accept", "n2", "--timeout", "30"});
+  ASSERT_TRUE(accept.command) << accept.error;
+  EXPECT_FALSE(accept.command->dry_run);
+  EXPECT_EQ(accept.command->timeout_s, 30);
+  auto cancel = parse({"cold-start", "--cancel"});
+  ASSERT_TRUE(cancel.command) << cancel.error;
+  EXPECT_TRUE(cancel.command->cancel);
+  EXPECT_NE(parse({"cold-start", "--dry-run"}).error.find("goes with --accept"), std::string::npos);
+  EXPECT_NE(parse({"cold-start", "--cancel", "--accept", "n2"}).error.find("takes nothing else"), std::string::npos);
+  EXPECT_NE(parse({"cold-start", "--accept"}).error.find("needs a value"), std::string::npos);
+  EXPECT_NE(parse({"cold-start", "--timeout", "0"}).error.find("1-86400"), std::string::npos);
+  EXPECT_NE(parse({"cold-start", "--force"}).error.find("does not take '--force'"), std::string::npos);
+}
+
 TEST(HactlArgs, RefusesABadApiAddressInsteadOfThrowing) {
   for (const char* bad : {"localhost", ":8801", "127.0.0.1:", "127.0.0.1:x", "127.0.0.1:0", "127.0.0.1:70000",
                           "127.0.0.1:99999999999999999999", "127.0.0.1:80x"}) {

@@ -423,12 +423,12 @@ TEST(DecideDb, TheNoteNamesThePrimaryAndTheTwoNodeTradeOff) {
   EXPECT_TRUE(contains(loop::decide_db(plan, s),
                        "database: no primary; patroni promotes only n1, n3 (the members that may hold every "
                        "acknowledged commit): none of them is up, bring one back (promoting another would lose what "
-                       "it missed)"));
+                       "it missed; hactl cold-start --accept NODE --dry-run shows it for one node)"));
   // With the positions known, what promoting n2 would lose.
   s.db.cluster.primary_wal_position = 50000;
   s.db.cluster.members[0].wal_position = 48770;
   EXPECT_TRUE(contains(loop::decide_db(plan, s), "would lose what it missed, at least its distance from the primary's last recorded "
-                                                 "position: n2 1230 bytes of WAL)"));
+                                                 "position: n2 1230 bytes of WAL; hactl cold-start"));
   db::DbMember n1;
   n1.name = "n1";
   s.db.cluster.members.insert(s.db.cluster.members.begin(), n1);
