@@ -77,8 +77,9 @@ void PatroniBackend::read_inputs(loop::DbView& view) {
 
 void PatroniBackend::read_state(std::uint64_t index, std::function<void(consul::Result<db::StateRead>)> done) {
   const std::string prefix = keys_prefix();
-  ctx_.consul.kv_list(prefix, ctx_.blocking(index), [prefix, done = std::move(done)](consul::Result<consul::KvTree> r) {
+  ctx_.consul.kv_list(prefix, ctx_.blocking(index), [this, prefix, done = std::move(done)](consul::Result<consul::KvTree> r) {
     if (!r) return done(r.error());
+    keep_keys_copy(r.value().entries);
     std::vector<PatroniKey> keys;
     for (const auto& e : r.value().entries) keys.push_back({e.key, e.value, e.session});
     done(db::StateRead{parse_patroni_state(prefix, keys), r.value().index});
@@ -102,11 +103,47 @@ std::string PatroniBackend::default_endpoint_conninfo() const {
 
 void PatroniBackend::observe(loop::DbView& view) const {
   view.patroni.conf_file = catch_up_.observe(ctx_.config.db.patroni_conf);
+  view.patroni.keys_copy = keys_copy_;
+  view.patroni.keys_copy_error = keys_copy_error_;
+}
+
+// Beside the node's memory of the cluster's nodes: the supervisor's own state.
+std::string PatroniBackend::keys_copy_path() const {
+  return (std::filesystem::path(ctx_.config.node.known_nodes_file).parent_path() / "patroni-keys.json").string();
+}
+
+void PatroniBackend::read_keys_copy() {
+  const std::string path = keys_copy_path();
+  auto text = read_small_file(path);
+  if (!text) return;  // none yet: this node never saw the cluster initialised
+  auto decoded = decode_keys_copy(*text);
+  if (!decoded.copy) {
+    // Not used, and not overwritten until Consul has the records again.
+    keys_copy_error_ = "the copy of Patroni's records " + path + " is unreadable: " + decoded.error;
+    spdlog::error("patroni: {}", keys_copy_error_);
+    return;
+  }
+  keys_copy_ = decoded.copy;
+}
+
+void PatroniBackend::keep_keys_copy(const std::vector<consul::KvEntry>& entries) {
+  auto copy = keys_copy_of(keys_prefix(), entries);
+  if (!copy || copy == keys_copy_) return;
+  const std::string path = keys_copy_path();
+  auto error = write_file_atomically(path, encode(*copy), 0600);
+  if (!error.empty()) {
+    if (error != keys_copy_error_) spdlog::error("patroni: cannot keep the copy of Patroni's records: {}", error);
+    keys_copy_error_ = error;
+    return;
+  }
+  keys_copy_error_.clear();
+  keys_copy_ = copy;
 }
 
 bool PatroniBackend::act(const loop::Action& action, loop::DbView& view) {
   if (auto a = std::get_if<loop::ApplyPatroniConf>(&action)) return run(*a, view), true;
   if (auto a = std::get_if<loop::StartPatroni>(&action)) return run(*a, view), true;
+  if (auto a = std::get_if<loop::RestorePatroniKeys>(&action)) return run(*a, view), true;
   return false;
 }
 
@@ -155,6 +192,35 @@ void PatroniBackend::run(const loop::ApplyPatroniConf& a, loop::DbView& view) {
     ctx_.units.reload_unit(c.unit, done);
   else
     ctx_.units.start_unit(c.unit, done);
+}
+
+// With Patroni's token (the supervisor's may only read Patroni's keys).
+void PatroniBackend::run(const loop::RestorePatroniKeys& a, loop::DbView& view) {
+  auto finish = [this] { ctx_.finish_job(loop::Job::restore_patroni_keys); };
+  if (!keys_copy_) return finish();
+  consul::Client* consul = &ctx_.consul;
+  if (const auto& token = view.patroni.model.secrets.consul_token; !token.empty()) {
+    auto settings = ctx_.consul.settings();
+    settings.token = token;
+    patroni_consul_ = std::make_unique<consul::Client>(ctx_.io, settings);
+    consul = patroni_consul_.get();
+  }
+  spdlog::warn("patroni: Consul holds none of Patroni's records; writing back this node's copy (index {}), the "
+               "newest of a majority of the nodes'",
+               a.index);
+  consul->txn(restore_ops(keys_prefix(), *keys_copy_), [this, finish, &view](consul::Result<consul::TxnResult> r) {
+    if (!r) {
+      view.last_error = "cannot write Patroni's records back: " + r.error().to_string();
+      spdlog::error("patroni: {}", view.last_error);
+    } else if (!r.value().committed) {
+      spdlog::warn("patroni: Patroni's records were not written back: a key is there already ({})",
+                   r.value().errors.empty() ? std::string("no reason given") : r.value().errors.front());
+    } else {
+      view.last_error.clear();
+      spdlog::warn("patroni: wrote Patroni's records back (initialize, config, sync): Patroni's own rules decide again");
+    }
+    finish();
+  });
 }
 
 void PatroniBackend::run(const loop::StartPatroni&, loop::DbView& view) {

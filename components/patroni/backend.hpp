@@ -2,13 +2,17 @@
 // Patroni as the database driver's backend: its NAMESPACE/SCOPE/ tree in
 // Consul, patroni.yml and the bootstrap SQL rendered by decide() and written
 // here, Patroni reloaded (or started) through systemd.
+#include <memory>
+
+#include "components/patroni/keys_copy.hpp"
 #include "components/postgres/backend.hpp"
+#include "supervisor/consul/client.hpp"
 
 namespace hasup::patroni {
 
 class PatroniBackend : public db::DbBackend {
  public:
-  explicit PatroniBackend(loop::DriverContext& ctx) : ctx_(ctx) {}
+  explicit PatroniBackend(loop::DriverContext& ctx) : ctx_(ctx) { read_keys_copy(); }
 
   std::vector<std::string> units() const override { return {ctx_.config.db.unit}; }
   std::string keys_prefix() const override;
@@ -22,8 +26,17 @@ class PatroniBackend : public db::DbBackend {
  private:
   void run(const loop::ApplyPatroniConf& a, loop::DbView& view);
   void run(const loop::StartPatroni& a, loop::DbView& view);
+  void run(const loop::RestorePatroniKeys& a, loop::DbView& view);
+  void read_keys_copy();
+  void keep_keys_copy(const std::vector<consul::KvEntry>& entries);
+  std::string keys_copy_path() const;
 
   loop::DriverContext& ctx_;
+  // This node's copy of Patroni's records (keys_copy.hpp): read at start,
+  // written when Consul's change; what a Consul that lost its data gets back.
+  std::optional<KeysCopy> keys_copy_;
+  std::string keys_copy_error_;
+  std::unique_ptr<consul::Client> patroni_consul_;  // Patroni's own token: the restore writes its keys
   loop::CatchUpRecord catch_up_;  // reloads asked because Patroni ran an older patroni.yml
 };
 

@@ -2,7 +2,12 @@
 # Installs Patroni's unit for the manager's PostgreSQL on a manager node. The
 # configuration is not written here: ha-supervisor renders patroni.yml from
 # templates/patroni.yml.mustache and its db.* settings, then starts the unit.
+# The unit is not enabled at boot: after a power loss the supervisor starts it
+# once Consul holds Patroni's records, or once it has written them back from
+# the nodes' copies (components/patroni/keys_copy.hpp): a Patroni started by
+# systemd before that could found the cluster from a stale node.
 #   install.sh (--secrets FILE | --generate-secrets FILE) [--patroni PATH] [--root DIR] [--no-enable]
+# (--no-enable is accepted and changes nothing: the unit is never enabled.)
 # --patroni PATH: the Patroni 4 executable the unit runs (default: this
 #   checkout's .deps/patroni/bin/patroni, which scripts/setup installs from PyPI).
 # --secrets FILE: the cluster's PostgreSQL passwords, the same file on every
@@ -12,14 +17,14 @@
 #   cluster; copy it to the other nodes and pass it with --secrets).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root= secrets= generate= enable=1 patroni="$(cd "$here/../.." && pwd)/.deps/patroni/bin/patroni"
+root= secrets= generate= patroni="$(cd "$here/../.." && pwd)/.deps/patroni/bin/patroni"
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) root=$2; shift 2 ;;
     --secrets) secrets=$2; shift 2 ;;
     --patroni) patroni=$2; shift 2 ;;
     --generate-secrets) generate=$2; shift 2 ;;
-    --no-enable) enable=0; shift ;;
+    --no-enable) shift ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -62,6 +67,7 @@ if [ -z "$root" ] && [ -d /run/systemd/system ]; then
     disable_foreign_unit "$unit" "ha-patroni.service runs the manager's PostgreSQL"
   done
   systemctl daemon-reload
-  [ "$enable" = 1 ] && systemctl enable ha-patroni.service >/dev/null 2>&1
+  # An earlier install enabled it: no longer (see above).
+  systemctl disable ha-patroni.service >/dev/null 2>&1 || true
 fi
 echo "ha-patroni unit installed (ha-supervisor renders its config)"

@@ -1,5 +1,6 @@
 #include "components/postgres/decide.hpp"
 
+#include "components/patroni/keys_copy.hpp"
 #include "components/patroni/render.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/util/ip_network.hpp"
@@ -57,6 +58,29 @@ std::string cluster_note(const DbView& db) {
   return note;
 }
 
+// Patroni must not be started where it could found the cluster from a stale
+// node, or initialise a new, empty one: before Consul's view of its keys was
+// read, and while Consul holds none of its records but nodes hold copies
+// (components/patroni/keys_copy.hpp), until the newest copy of a majority's
+// is written back. "" when it may start; else why not.
+std::string patroni_start_hold(Plan& plan, const Snapshot& s) {
+  const DbView& db = s.db;
+  if (!db.cluster_known) return "waiting for Patroni's keys in Consul before starting it";
+  if (db.cluster.initialized) return {};
+  const std::string lost = "Consul holds none of Patroni's records (its data lost?) ";
+  if (!db.patroni.keys_copy && !db.patroni.keys_copy_error.empty())
+    return lost + "and this node's copy cannot be read: Patroni stays stopped (" + db.patroni.keys_copy_error + ")";
+  std::map<std::string, std::uint64_t> copies;
+  if (db.patroni.keys_copy) copies[s.self] = db.patroni.keys_copy->index;
+  for (const auto& [name, member] : s.kv.members)
+    if (name != s.self && member.patroni_keys_index) copies[name] = *member.patroni_keys_index;
+  if (copies.empty()) return {};  // a new cluster: Patroni bootstraps it
+  auto verdict = patroni::restore_verdict(copies, std::max(s.known.nodes.size(), copies.size()));
+  if (verdict.restorer == s.self && s.consul.quorum_reachable)
+    want(plan, s, RestorePatroniKeys{db.patroni.keys_copy->index});
+  return lost + "while nodes hold copies: Patroni stays stopped; " + verdict.note;
+}
+
 }  // namespace
 
 bool patroni_runs_rendered_conf(const Snapshot& s) {
@@ -71,6 +95,10 @@ bool patroni_runs_rendered_conf(const Snapshot& s) {
   return unit != s.units.end() && unit->second.active_state == "active" &&
          !daemon_may_run_an_older_file(db.patroni.conf_file.written, unit->second.state_changed,
                                        unit->second.active_state);
+}
+
+void publish_db(const Snapshot& s, cluster::MemberRecord& record) {
+  if (s.db.backend == "patroni" && s.db.patroni.keys_copy) record.patroni_keys_index = s.db.patroni.keys_copy->index;
 }
 
 std::string post_bootstrap_command(const std::string& script, const std::string& sql_file) {
@@ -126,6 +154,8 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
   auto sql = patroni::render_bootstrap_sql(db.patroni.sql_template, model);
   if (!yml.error.empty() || !sql.error.empty())
     return note + "; patroni: not rendered: " + (yml.error.empty() ? sql.error : yml.error);
+  const std::string hold = patroni_start_hold(plan, s);
+  if (!hold.empty()) note += "; patroni: " + hold;
   if (db.patroni.current_conf != yml.text || db.patroni.current_sql != sql.text) {
     if (!s.busy.count(Job::apply_patroni_conf)) {
       // Patroni re-reads patroni.yml on SIGHUP. Without systemd yet, the start
@@ -133,7 +163,8 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
       auto unit = s.units.find(db.unit);
       const AfterWrite after = !s.units_connected                                  ? AfterWrite::nothing
                                : unit != s.units.end() && unit->second.reloadable() ? AfterWrite::reload
-                                                                                    : AfterWrite::start;
+                               : hold.empty()                                       ? AfterWrite::start
+                                                                                    : AfterWrite::nothing;
       plan.actions.push_back(ApplyPatroniConf{yml.text, sql.text, after});
       note += db.patroni.current_conf ? "; patroni: config changed, rewriting patroni.yml" : "; patroni: writing patroni.yml";
     }
@@ -145,9 +176,11 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
                                   s.busy.count(Job::apply_patroni_conf) || s.busy.count(Job::start_patroni), "", s, plan);
   if (catch_up.reload_now) plan.actions.push_back(ApplyPatroniConf{yml.text, sql.text, AfterWrite::reload, true});
   if (!catch_up.note.empty()) note += "; " + catch_up.note;
-  // Patroni runs whenever it has a config, whatever this supervisor's role:
-  // it keeps its own leader lock in Consul and demotes itself when cut off.
-  if (s.units_connected && s.units.count(db.unit) && !s.units.at(db.unit).running_or_starting() && !s.busy.count(Job::start_patroni)) {
+  // Patroni runs whenever it has a config (and no hold), whatever this
+  // supervisor's role: it keeps its own leader lock in Consul and demotes
+  // itself when cut off.
+  if (hold.empty() && s.units_connected && s.units.count(db.unit) && !s.units.at(db.unit).running_or_starting() &&
+      !s.busy.count(Job::start_patroni)) {
     plan.actions.push_back(StartPatroni{});
     note += "; patroni: starting " + db.unit + " (" + s.units.at(db.unit).active_state + ")";
   }

@@ -23,6 +23,10 @@ std::string db_problem(const Snapshot& s);
 // rotation waits for on every node (components/db-login).
 bool patroni_runs_rendered_conf(const Snapshot& s);
 
+// The member record's database fields: the index of this node's copy of
+// Patroni's records (what the nodes compare when Consul lost them).
+void publish_db(const Snapshot& s, cluster::MemberRecord& record);
+
 // The command Patroni runs after bootstrap: the script and the SQL file.
 std::string post_bootstrap_command(const std::string& script, const std::string& sql_file);
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "components/patroni/keys_copy.hpp"
 #include "components/patroni/model.hpp"
 #include "components/postgres/model.hpp"
 #include "components/postgres/probe.hpp"
@@ -29,6 +30,11 @@ struct PatroniFiles {
   // password cannot be derived here (patroni.yml is then left as it is).
   std::uint64_t replication_generation = 0;
   std::string replication_error;
+  // This node's copy of Patroni's records in Consul, as on its disk (none:
+  // it never saw the cluster initialised), and the newest failure to read or
+  // write it. What Consul's data lost is rebuilt from (keys_copy.hpp).
+  std::optional<patroni::KeysCopy> keys_copy;
+  std::string keys_copy_error;
 };
 
 // stolon's part: the initial cluster spec (rendered at load; empty with the

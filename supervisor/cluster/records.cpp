@@ -55,6 +55,7 @@ std::string encode(const MemberRecord& r) {
   o["settings_error"] = r.settings_error;
   if (r.db_login_generation) o["db_login_generation"] = *r.db_login_generation;
   if (r.replication_login_generation) o["replication_login_generation"] = *r.replication_login_generation;
+  if (r.patroni_keys_index) o["patroni_keys_index"] = *r.patroni_keys_index;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return json_text(o);
@@ -120,7 +121,8 @@ MemberDecode decode_member(const std::string& text) {
     r.settings_index = it->get<std::uint64_t>();
   }
   for (auto [key, field] : {std::pair{"db_login_generation", &r.db_login_generation},
-                             std::pair{"replication_login_generation", &r.replication_login_generation}}) {
+                             std::pair{"replication_login_generation", &r.replication_login_generation},
+                             std::pair{"patroni_keys_index", &r.patroni_keys_index}}) {
     auto it = o.find(key);
     if (it == o.end()) continue;
     if (!it->is_number_unsigned()) {

@@ -56,6 +56,9 @@ struct MemberRecord {
   // The replication login generation this node's Patroni runs with; absent:
   // not the Patroni backend here.
   std::optional<std::uint64_t> replication_login_generation;
+  // The index of this node's copy of Patroni's records (components/patroni/
+  // keys_copy.hpp); absent: no copy (never saw the cluster initialised).
+  std::optional<std::uint64_t> patroni_keys_index;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

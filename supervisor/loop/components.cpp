@@ -22,7 +22,7 @@ const std::vector<ComponentParts>& components() {
   static const std::vector<ComponentParts> list{
       {"vip", [](const Snapshot& s) { return s.vip.enabled; }, decide_vip, vip_problem, vip_status, publish_vip},
       {"nginx", [](const Snapshot& s) { return s.nginx.enabled; }, decide_nginx, nginx_problem, nginx_status, publish_nginx},
-      {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status, nullptr},
+      {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status, publish_db},
       {"db_login", [](const Snapshot& s) { return s.db_login.enabled; }, decide_db_login, db_login_problem,
        db_login_status, publish_db_login},
       {"cold_start", [](const Snapshot& s) { return s.cold_start.enabled; }, decide_cold_start, cold_start_problem,

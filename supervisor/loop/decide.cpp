@@ -60,6 +60,7 @@ std::string to_string(Job job) {
     case Job::finish_login_rotation: return "finish-login-rotation";
     case Job::accept_cold_start: return "accept-cold-start";
     case Job::drop_cold_start_accept: return "drop-cold-start-accept";
+    case Job::restore_patroni_keys: return "restore-patroni-keys";
   }
   return "unknown";
 }

@@ -142,6 +142,13 @@ struct ApplyPatroniConf {
   bool catch_up = false;  // the files already hold these; Patroni runs an older one (stale_file.hpp)
   bool operator==(const ApplyPatroniConf&) const = default;
 };
+// Consul has lost Patroni's records and this node holds the newest copy of a
+// majority's: written back, create-only (components/patroni/keys_copy.hpp).
+struct RestorePatroniKeys {
+  static constexpr Job job = Job::restore_patroni_keys;
+  std::uint64_t index = 0;  // the copy's, for the log
+  bool operator==(const RestorePatroniKeys&) const = default;
+};
 struct StartPatroni {
   static constexpr Job job = Job::start_patroni;
   bool operator==(const StartPatroni&) const = default;
@@ -270,7 +277,7 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
                             RestoreSettings, ResyncConsulAgent, SetVipFault,
                             SetVipPreference, ApplyKeepalivedConf, ApplyVrrpFilter, StartKeepalived, ApplyNginxConf, StartNginx,
-                            ApplyPatroniConf, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
+                            ApplyPatroniConf, RestorePatroniKeys, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
                             RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode,
                             StartLoginRotation, ApplyClientLogin, FinishLoginRotation, AcceptColdStart,

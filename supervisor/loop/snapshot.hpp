@@ -35,7 +35,8 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  apply_dead_peers, resync_consul_agent, apply_members_only,
                  apply_broker_conf, start_broker, restart_broker, claim_broker_seed, join_broker_cluster,
                  forget_broker_node, restore_settings, start_login_rotation, apply_client_login,
-                 finish_login_rotation, accept_cold_start, drop_cold_start_accept };
+                 finish_login_rotation, accept_cold_start, drop_cold_start_accept,
+                 restore_patroni_keys };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 

@@ -121,6 +121,62 @@ power_loss() {  # power_loss ROUND FIRST SECOND THIRD
 power_loss 1 stale newest primary
 power_loss 2 primary stale newest
 
+# --- the same power loss, and Consul's data lost with it on every server ------
+# Patroni's records (initialize, config, sync) go with Consul's data: a
+# Patroni started on its own would then found from whichever node it runs on,
+# the stale one included. The supervisors keep Patroni stopped and write back
+# the newest copy of a majority of the nodes' (components/patroni/keys_copy.hpp);
+# Patroni's own rule then holds as in the rounds above. Consul needs all three
+# servers to bootstrap again (bootstrap_expect 3), so all three boot, the stale
+# node first, the old primary last.
+consul_lost() {
+  local primary standbys stale newest uploads load cut_ms crash_ms founder t0 n restorers
+  primary=$(primary_node)
+  standbys=$(for n in n1 n2 n3; do [ "$n" = "$primary" ] || echo "$n"; done | tr '\n' ' ')
+  stale=${standbys%% *}
+  newest=${standbys#* }; newest=${newest% }
+  echo "--- round 4: primary $primary; $stale cut off under the workload; every node's power cut and its Consul data wiped; boots: $stale, $newest, $primary"
+  uploads="$work/uploads-4.jsonl"
+  "$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$uploads" --seconds 24 --rate 10 \
+    --prefix "cold4-$RANDOM" --timeout 8 >/dev/null 2>&1 &
+  load=$!
+  sleep 4
+  "$lab" partition "$stale" >/dev/null
+  cut_ms=$(date +%s%3N)
+  sleep 10
+  for n in "$primary" "$newest" "$stale"; do "$lab" crash "$n" >/dev/null; done
+  crash_ms=$(date +%s%3N)
+  wait "$load"
+  check "uploads were acknowledged while $stale was cut off (it misses them)" acked_while_cut "$uploads" "$cut_ms" "$crash_ms"
+  wiped() {
+    local n d
+    for n in n1 n2 n3; do
+      d="$top/.run/lab/$n/upper/var/lib/consul"
+      [ -d "$d/raft" ] || return 1
+      find "$d" -mindepth 1 -delete || return 1
+    done
+  }
+  check "every node's Consul data wiped (raft, serf, node id: Patroni's keys gone)" wiped
+  t0=$(date +%s%N)
+  for n in "$stale" "$newest" "$primary"; do boots "$n"; sleep 3; done
+  check "... all three booted: a primary again within 180 s" wait_for 180 primary_node
+  echo "    a primary $(( ($(date +%s%N) - t0) / 1000000 )) ms after $stale's power came back"
+  founder=$(primary_node)
+  not_stale() { [ -n "$founder" ] && [ "$founder" != "$stale" ]; }
+  check "... the founder is $primary or $newest, never the stale $stale (founder: ${founder:-none})" not_stale
+  restorers=$(for n in n1 n2 n3; do
+    "$lab" exec "$n" journalctl -b -u ha-supervisor --no-pager 2>/dev/null |
+      grep -q "wrote Patroni's records back" && echo "$n"; done | tr '\n' ' ')
+  echo "    wrote Patroni's records back: ${restorers:-nobody}"
+  one_restorer() { [ "$(wc -w <<<"$restorers")" = 1 ] && [ "${restorers% }" != "$stale" ]; }
+  check "... one supervisor wrote Patroni's records back, from the newest copy (not $stale's)" one_restorer
+  check "... the others stream from it" wait_for 120 streams_with replicator 2
+  check "... REST writable through the floating IP again" wait_for 90 rest_writable
+  check "... not one acknowledged upload lost (each read back: its row and its file)" wait_for 60 nothing_lost "$uploads"
+  check "... every supervisor healthy" wait_for 120 healthy_everywhere
+}
+consul_lost
+
 # --- two managers and the witness: the stale manager alone has a Consul quorum ------
 # With a witness, the manager that was cut off boots beside a Consul quorum
 # while the other stays down: Patroni may act, and must still not promote it

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "components/patroni/keys_copy.hpp"
 #include "components/patroni/render.hpp"
 #include "supervisor/loop/decide.hpp"
 #include "components/postgres/decide.hpp"
@@ -230,6 +231,7 @@ loop::Snapshot patroni_snapshot() {
   s.db.patroni.sql_template = read_template("patroni-bootstrap.sql.mustache");
   s.db.patroni.model = model();
   s.db.patroni.model.peer_addresses.clear();  // the decision fills them from Consul's view
+  s.db.cluster_known = true;  // Patroni's keys read: none yet, a new cluster
   s.self_address = "198.18.0.11";
   s.kv.known = true;
   s.kv.registered = {{"n1", "198.18.0.11"}, {"n2", "198.18.0.12"}, {"n3", "198.18.0.13"}};
@@ -434,6 +436,132 @@ TEST(DecideDb, TheNoteNamesThePrimaryAndTheTwoNodeTradeOff) {
   s.db.cluster.members.insert(s.db.cluster.members.begin(), n1);
   EXPECT_TRUE(contains(loop::decide_db(plan, s), "(the members that may hold every acknowledged commit): n1 up, its "
                                                  "election under way"));
+}
+
+// Consul's data lost (every server rebuilt): Patroni's records are gone, and
+// a Patroni started now would found from whichever node it runs on (or
+// initialise an empty cluster). Patroni stays stopped until the newest copy
+// of a majority of the nodes' is written back.
+loop::Snapshot started_after_consul_lost() {
+  auto s = patroni_snapshot();
+  loop::Plan plan;
+  loop::decide_db(plan, s);
+  const auto* apply = plan.find<loop::ApplyPatroniConf>();
+  s.db.patroni.current_conf = apply->yml;  // the files as rendered: only the start is left
+  s.db.patroni.current_sql = apply->sql;
+  s.consul.quorum_reachable = true;
+  s.db.patroni.keys_copy = patroni::KeysCopy{100, "7390000000000000001", "{}", R"({"leader":"n1","sync_standby":"n3"})"};
+  return s;
+}
+
+void add_member_copy(loop::Snapshot& s, const std::string& name, std::uint64_t index) {
+  cluster::MemberRecord m;
+  m.name = name;
+  m.address = s.kv.registered.at(name);
+  m.patroni_keys_index = index;
+  s.kv.members[name] = m;
+}
+
+TEST(PatroniKeysCopy, PatroniStaysStoppedUntilAMajorityOfCopiesIsAtHand) {
+  auto s = started_after_consul_lost();
+  loop::Plan alone;
+  auto note = loop::decide_db(alone, s);
+  EXPECT_EQ(alone.find<loop::StartPatroni>(), nullptr) << note;
+  EXPECT_EQ(alone.find<loop::RestorePatroniKeys>(), nullptr) << "one copy of three nodes: maybe a stale one";
+  EXPECT_TRUE(contains(note, "Consul holds none of Patroni's records")) << note;
+  EXPECT_TRUE(contains(note, "copies of Patroni's records on 1 of 3 nodes (n1); waiting for a majority (2)")) << note;
+
+  add_member_copy(s, "n2", 90);  // n2's copy is older: it was cut off before the power loss
+  loop::Plan majority;
+  note = loop::decide_db(majority, s);
+  ASSERT_NE(majority.find<loop::RestorePatroniKeys>(), nullptr) << note;
+  EXPECT_EQ(majority.find<loop::RestorePatroniKeys>()->index, 100u);
+  EXPECT_EQ(majority.find<loop::StartPatroni>(), nullptr) << "not before Consul has the records again";
+  EXPECT_TRUE(contains(note, "n1 holds the newest copy (index 100, of n1, n2)")) << note;
+
+  s.consul.quorum_reachable = false;
+  loop::Plan cut_off;
+  loop::decide_db(cut_off, s);
+  EXPECT_EQ(cut_off.find<loop::RestorePatroniKeys>(), nullptr) << "nothing is written without the quorum";
+  s.consul.quorum_reachable = true;
+
+  add_member_copy(s, "n3", 120);  // n3 kept up longer
+  loop::Plan other;
+  note = loop::decide_db(other, s);
+  EXPECT_EQ(other.find<loop::RestorePatroniKeys>(), nullptr) << note;
+  EXPECT_TRUE(contains(note, "n3 holds the newest copy (index 120")) << note;
+
+  s.db.cluster.initialized = true;  // written back: Patroni's own rules decide again
+  loop::Plan restored;
+  note = loop::decide_db(restored, s);
+  EXPECT_NE(restored.find<loop::StartPatroni>(), nullptr) << note;
+}
+
+TEST(PatroniKeysCopy, ANewClusterStartsAtOnceAndNothingStartsBeforeConsulWasRead) {
+  auto s = started_after_consul_lost();
+  s.db.patroni.keys_copy.reset();
+  loop::Plan fresh;
+  EXPECT_NE((loop::decide_db(fresh, s), fresh.find<loop::StartPatroni>()), nullptr) << "no copy anywhere: a new cluster";
+  add_member_copy(s, "n2", 90);
+  loop::Plan other_has_one;
+  auto note = loop::decide_db(other_has_one, s);
+  EXPECT_EQ(other_has_one.find<loop::StartPatroni>(), nullptr)
+      << "a node without a copy (an empty data directory) would initialise a new cluster: " << note;
+  s.kv.members.clear();
+  s.db.cluster_known = false;
+  loop::Plan unread;
+  note = loop::decide_db(unread, s);
+  EXPECT_EQ(unread.find<loop::StartPatroni>(), nullptr) << note;
+  EXPECT_TRUE(contains(note, "waiting for Patroni's keys in Consul before starting it")) << note;
+}
+
+TEST(PatroniKeysCopy, AnUnreadableCopyHoldsAndARewriteDoesNotStartPatroni) {
+  auto s = started_after_consul_lost();
+  s.db.patroni.keys_copy.reset();
+  s.db.patroni.keys_copy_error = "the copy of Patroni's records /x is unreadable: malformed JSON";
+  loop::Plan plan;
+  auto note = loop::decide_db(plan, s);
+  EXPECT_EQ(plan.find<loop::StartPatroni>(), nullptr) << note;
+  EXPECT_TRUE(contains(note, "this node's copy cannot be read")) << note;
+  s.db.patroni.current_conf = "older";  // a rewrite while held: written, not started
+  loop::Plan rewrite;
+  loop::decide_db(rewrite, s);
+  ASSERT_NE(rewrite.find<loop::ApplyPatroniConf>(), nullptr);
+  EXPECT_EQ(rewrite.find<loop::ApplyPatroniConf>()->after, loop::AfterWrite::nothing);
+}
+
+TEST(PatroniKeysCopy, TheCopyIsTakenWholeFromConsulAndWrittenBackCreateOnly) {
+  const std::string p = "service/mgrdb/";
+  auto entry = [](std::string key, std::string value, std::uint64_t index) {
+    consul::KvEntry e;
+    e.key = std::move(key);
+    e.value = std::move(value);
+    e.modify_index = index;
+    return e;
+  };
+  std::vector<consul::KvEntry> entries{entry(p + "initialize", "7390000000000000001", 10),
+                                       entry(p + "config", "{\"ttl\":20}", 12),
+                                       entry(p + "sync", "{\"leader\":\"n1\"}", 40),
+                                       entry(p + "leader", "n1", 99), entry(p + "members/n1", "{}", 98)};
+  auto copy = patroni::keys_copy_of(p, entries);
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(copy->index, 40u) << "the newest of the three records, not the leader's or members' keys";
+  EXPECT_EQ(copy->initialize, "7390000000000000001");
+  auto back = patroni::decode_keys_copy(patroni::encode(*copy));
+  ASSERT_TRUE(back.copy) << back.error;
+  EXPECT_EQ(*back.copy, *copy);
+  entries[0].value = "";  // a bootstrap under way: nothing to copy yet
+  EXPECT_FALSE(patroni::keys_copy_of(p, entries));
+  EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":0,"initialize":"7"})").copy);
+  EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":3,"initialize":""})").copy);
+  EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":3,"initialize":"7","sync":5})").copy);
+  auto ops = patroni::restore_ops(p, *copy);
+  ASSERT_EQ(ops.size(), 3u);
+  EXPECT_EQ(ops.back().key, p + "initialize") << "Patroni never sees initialize without sync";
+  for (const auto& op : ops) {
+    EXPECT_EQ(op.verb, consul::TxnOp::Verb::cas);
+    EXPECT_EQ(op.index, 0u) << "create-only: nothing Patroni wrote meanwhile is overwritten";
+  }
 }
 
 // stolon: initialise once when Consul has no clusterdata, keep the units up;

@@ -38,6 +38,7 @@ MemberRecord full_member() {
   r.settings_error = "the cluster's settings (index 78): refused";
   r.db_login_generation = 3;
   r.replication_login_generation = 5;
+  r.patroni_keys_index = 4711;
   r.since = "2024-05-01T12:00:00Z";
   r.leader_epoch = 4242;
   return r;
@@ -101,11 +102,12 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(d.record->broker_members, r.broker_members);
   EXPECT_EQ(d.record->db_login_generation, std::optional<std::uint64_t>(3));
   EXPECT_EQ(d.record->replication_login_generation, std::optional<std::uint64_t>(5));
+  EXPECT_EQ(d.record->patroni_keys_index, std::optional<std::uint64_t>(4711));
   EXPECT_EQ(*d.record, r);
 }
 
 TEST(MemberRecord, ALoginGenerationThatIsNotAnUnsignedNumberIsRefusedWhole) {
-  for (const char* key : {"db_login_generation", "replication_login_generation"}) {
+  for (const char* key : {"db_login_generation", "replication_login_generation", "patroni_keys_index"}) {
     json j = member_json();
     j[key] = -1;
     auto d = decode_json(j);

@@ -1,0 +1,58 @@
+#pragma once
+// Patroni's own records in Consul (initialize: the cluster's system
+// identifier; config: its dynamic settings; sync: the members that may hold
+// every acknowledged commit), copied on every node's disk by its supervisor.
+// Consul's data lost (every server rebuilt, or wiped with the power) takes
+// them away: Patroni would then let the first node it starts found the
+// cluster with whatever it holds, a stale one included, or a node with an
+// empty data directory initialise a new, empty one. The supervisors hold
+// Patroni and write back the newest copy instead, from a majority of the
+// nodes' copies: a node cut off before the power loss has an older copy,
+// and any majority includes a node that kept up. Patroni's own rules (the
+// system identifier, the sync key) then decide again, as before the loss.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "supervisor/consul/types.hpp"
+
+namespace hasup::patroni {
+
+struct KeysCopy {
+  std::uint64_t index = 0;  // the newest ModifyIndex among the three keys (Consul's, from before the loss)
+  std::string initialize;   // never empty in a copy: only an initialised cluster is copied
+  std::optional<std::string> config;
+  std::optional<std::string> sync;
+  bool operator==(const KeysCopy&) const = default;
+};
+
+std::string encode(const KeysCopy& copy);
+struct KeysCopyDecode {
+  std::optional<KeysCopy> copy;
+  std::string error;
+};
+KeysCopyDecode decode_keys_copy(const std::string& text);
+
+// The copy of what Consul holds under `prefix` ("service/mgrdb/"); none while
+// the cluster is not initialised (no initialize key, or an empty one: a
+// bootstrap under way).
+std::optional<KeysCopy> keys_copy_of(const std::string& prefix, const std::vector<consul::KvEntry>& entries);
+
+// What writes the copy back: one transaction, create-only, the initialize
+// key last-in-order so Patroni never sees it without the sync key.
+std::vector<consul::TxnOp> restore_ops(const std::string& prefix, const KeysCopy& copy);
+
+// Who writes Patroni's records back, with Patroni's keys gone: the node with
+// the newest copy (the lowest name among equals) once copies from a majority
+// of the cluster's nodes are at hand; else nobody, and why.
+struct RestoreVerdict {
+  std::string restorer;  // "" while waiting
+  std::string note;      // for the plan's reason and hactl status
+};
+// copies: node name -> its copy's index, for every live node that has one
+// (this one included); nodes: how many nodes the cluster has.
+RestoreVerdict restore_verdict(const std::map<std::string, std::uint64_t>& copies, std::size_t nodes);
+
+}  // namespace hasup::patroni
