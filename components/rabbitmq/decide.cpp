@@ -142,6 +142,15 @@ std::string decide_seed(Plan& plan, const Snapshot& s, const BrokerFacts& f) {
   if (!b.seed) {
     // Create-only in Consul: of nodes that ask at once, one founds.
     if (!s.consul.quorum_reachable) return "broker: no founder yet; waiting for Consul's quorum";
+    // Consul's data lost takes the key while the brokers run on, clustered:
+    // the founder named again must be one of that cluster's. A broker alone
+    // named instead would stay alone for good: the clustered ones count as
+    // in its cluster (in_seed_cluster) and never join it.
+    if (f.nodes.size() <= 1)
+      for (const auto& [name, m] : s.kv.members)
+        if (name != s.self && m.broker_members.size() > 1)
+          return "broker: no founder in Consul (its data lost?) while " + name +
+                 "'s broker runs in a cluster: a node of that cluster is named founder, this one joins it";
     if (want(plan, s, ClaimBrokerSeed{{s.self, f.node}})) return "broker: founding the cluster (" + f.node + ")";
     return "broker: founding the cluster";
   }

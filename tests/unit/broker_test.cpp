@@ -232,6 +232,27 @@ TEST(DecideBrokerTest, TheFirstNodeFoundsTheClusterOnlyOnceConsulAnswered) {
   EXPECT_TRUE(contains(note, "not acted on"));
 }
 
+// Consul's data lost: the founder's key gone, while n1's and n3's brokers run
+// clustered and n2's alone (it had not joined yet). n2 must not be named
+// founder: the others would never join it, and it would never join them.
+TEST(DecideBrokerTest, AfterConsulLostItsDataABrokerAloneNeverFoundsBesideARunningCluster) {
+  Snapshot s = n2_alone();
+  s.broker.seed.reset();
+  s.kv.members["n1"] = member("n1", "198.18.0.11", {"rabbit@198.18.0.11", "rabbit@198.18.0.13"});
+  std::string note;
+  EXPECT_FALSE(decided(s, Role::follower, &note).has<ClaimBrokerSeed>()) << note;
+  EXPECT_TRUE(contains(note, "n1's broker runs in a cluster")) << note;
+  // A broker of that cluster names itself founder again; n2 then joins it.
+  s.self = "n1";
+  s.self_address = "198.18.0.11";
+  s.broker.facts = alone("198.18.0.11");
+  s.broker.facts->nodes.push_back({"rabbit@198.18.0.13", true, {}, false, false});
+  Plan plan = decided(s);
+  const auto* claim = plan.find<ClaimBrokerSeed>();
+  ASSERT_NE(claim, nullptr);
+  EXPECT_EQ(claim->seed.node, "n1");
+}
+
 TEST(DecideBrokerTest, AnEmptyBrokerAloneJoinsTheFoundersCluster) {
   Snapshot s = n2_alone();
   Plan plan = decided(s);
