@@ -1,6 +1,7 @@
 #include "components/db-login/decide.hpp"
 
 #include "components/postgres/decide.hpp"
+#include "supervisor/cluster/copy_verdict.hpp"
 #include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
@@ -60,12 +61,35 @@ std::string drive_rotation(Plan& plan, const Snapshot& s, const LoginView& v) {
          (v.rotation_error.empty() ? "" : " (the last try failed: " + v.rotation_error + ")");
 }
 
+// Consul holds no record but this node a copy (record_copy.hpp): the copy
+// keeps the clients on the login in force; no rotation step is taken on it;
+// the node with the newest copy of a majority's writes it back.
+cluster::CopyVerdict restore_verdict(const Snapshot& s, const LoginView& v) {
+  const auto copies = login_copies(s, v.secret);
+  return cluster::newest_copy_verdict(copies, std::max(s.known.nodes.size(), copies.size()),
+                                      "the " + db_login::login_label(v.secret) + "'s record", "revision");
+}
+
+// What status and the plan's reason say while the record is the copy's.
+std::string from_copy_note(const LoginView& v, const cluster::CopyVerdict& verdict) {
+  return "Consul holds no record (its data lost?): this node follows its copy (generation " +
+         std::to_string(v.copy->current_generation()) + ", revision " + std::to_string(v.copy->revision) +
+         "), and no rotation step is taken until the record is back; " + verdict.note;
+}
+
+std::string restore_record(Plan& plan, const Snapshot& s, const LoginView& v) {
+  auto verdict = restore_verdict(s, v);
+  if (verdict.restorer == s.self && s.consul.quorum_reachable)
+    want(plan, s, RestoreLoginRecord{v.secret, db_login::encode(*v.copy), v.copy->revision});
+  return db_login::login_label(v.secret) + ": " + from_copy_note(v, verdict);
+}
+
 std::string decide_login(Plan& plan, const Snapshot& s, const LoginView& v) {
   if (!v.enabled) return {};
   if (!v.record_error.empty())
     return db_login::login_label(v.secret) + ": the stored record is refused, nothing done with it: " + v.record_error;
   std::string note = follow_record(plan, s, v);
-  std::string step = drive_rotation(plan, s, v);
+  std::string step = v.record_from_copy ? restore_record(plan, s, v) : drive_rotation(plan, s, v);
   if (!note.empty() && !step.empty()) note += "; ";
   return note + step;
 }
@@ -104,7 +128,10 @@ json login_status(const Snapshot& s, const LoginView& v) {
   for (const auto* e : {&v.record_error, &v.apply_error, &v.rotation_error})
     if (!e->empty()) errors.push_back(*e);
   if (deriving && !v.store_key_error.empty()) errors.push_back(v.store_key_error);
+  if (!v.copy_error.empty()) errors.push_back(v.copy_error);
   o["errors"] = errors;
+  o["copy_revision"] = v.copy ? json(v.copy->revision) : json(nullptr);
+  o["from_copy"] = v.record_from_copy ? json(from_copy_note(v, restore_verdict(s, v))) : json(nullptr);
   return o;
 }
 
@@ -116,6 +143,18 @@ const LoginView& login_view(const Snapshot& s, LoginSecret secret) {
 
 std::string login_record_key(const cluster::Keys& keys, LoginSecret secret) {
   return secret == LoginSecret::db_password ? keys.db_login() : keys.replication_login();
+}
+
+std::map<std::string, std::uint64_t> login_copies(const Snapshot& s, LoginSecret secret) {
+  std::map<std::string, std::uint64_t> copies;
+  const auto& v = login_view(s, secret);
+  if (v.copy) copies[s.self] = v.copy->revision;
+  for (const auto& [name, member] : s.kv.members) {
+    const auto& field = secret == LoginSecret::db_password ? member.db_login_copy_revision
+                                                            : member.replication_login_copy_revision;
+    if (name != s.self && field) copies[name] = *field;
+  }
+  return copies;
 }
 
 std::vector<std::string> members_behind(const Snapshot& s, LoginSecret secret, std::uint64_t generation) {
@@ -149,6 +188,8 @@ json db_login_status(const Snapshot& s) {
 void publish_db_login(const Snapshot& s, cluster::MemberRecord& record) {
   record.db_login_generation = applied_generation(s, s.db_login);
   record.replication_login_generation = applied_generation(s, s.replication_login);
+  if (s.db_login.copy) record.db_login_copy_revision = s.db_login.copy->revision;
+  if (s.replication_login.copy) record.replication_login_copy_revision = s.replication_login.copy->revision;
 }
 
 }  // namespace hasup::loop

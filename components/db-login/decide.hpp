@@ -4,6 +4,8 @@
 // service here; Patroni through the database's decision); the leader drives
 // a rotation's steps. Pure, like the rest of decide().
 #include <nlohmann/json.hpp>
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@ void publish_db_login(const Snapshot& s, cluster::MemberRecord& record);
 const LoginView& login_view(const Snapshot& s, db_login::LoginSecret secret);
 // Where the secret's record is kept (cluster/keys.hpp).
 std::string login_record_key(const cluster::Keys& keys, db_login::LoginSecret secret);
+// The nodes holding a copy of the secret's record, by name: how new each is
+// (its revision): this node's own, and each live member's as it publishes it.
+std::map<std::string, std::uint64_t> login_copies(const Snapshot& s, db_login::LoginSecret secret);
 // The live members whose clients have not switched to `generation` yet.
 std::vector<std::string> members_behind(const Snapshot& s, db_login::LoginSecret secret, std::uint64_t generation);
 

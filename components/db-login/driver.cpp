@@ -8,6 +8,7 @@
 
 #include "components/db-login/client_file.hpp"
 #include "components/db-login/decide.hpp"
+#include "components/db-login/record_copy.hpp"
 #include "components/db-login/secret.hpp"
 #include "components/db-login/sql.hpp"
 #include "components/patroni/model.hpp"
@@ -36,6 +37,7 @@ bool retryable(const std::string& error) { return error.rfind("cannot reach the 
 LoginDriver::LoginDriver(loop::DriverContext& ctx, std::function<std::string()> endpoint_conninfo)
     : ctx_(ctx), endpoint_conninfo_(std::move(endpoint_conninfo)), timers_(ctx.io) {
   read_inputs();
+  read_copies();
 }
 
 LoginDriver::~LoginDriver() = default;
@@ -76,6 +78,19 @@ void LoginDriver::read_inputs() {
   replication_view_.store_key_error = db_view_.store_key_error;
 }
 
+void LoginDriver::read_copies() {
+  for (auto secret : {LoginSecret::db_password, LoginSecret::replication_password}) {
+    auto& v = view(secret);
+    if (!v.enabled) continue;
+    const std::string path = record_copy_path(ctx_.config.node.known_nodes_file, secret);
+    auto read = read_record_copy(path, v.base_user);
+    // An unusable copy is not used, and not overwritten until Consul has the record again.
+    if (!read.error.empty()) spdlog::error("{}: {}", login_label(secret), read.error);
+    v.copy = std::move(read.record);
+    v.copy_error = std::move(read.error);
+  }
+}
+
 loop::LoginView& LoginDriver::view(LoginSecret secret) {
   return secret == LoginSecret::db_password ? db_view_ : replication_view_;
 }
@@ -90,7 +105,12 @@ std::string LoginDriver::key_of(LoginSecret secret) const {
 
 void LoginDriver::observe_record(LoginSecret secret, loop::LoginView& v) const {
   const auto& found = stored(secret);
-  if (!v.enabled || !found) return;
+  if (!v.enabled) return;
+  if (!found) {
+    // Read, and absent: Consul's data lost, if this node ever had a record.
+    if (ctx_.kv.known && v.copy) v.record = v.copy, v.record_from_copy = true;
+    return;
+  }
   v.record_index = found->index;
   auto decoded = decode_login_record(found->text);
   if (!decoded.record) {
@@ -135,10 +155,29 @@ void LoginDriver::observe(loop::Snapshot& s) const {
   give_replication_login(s);
 }
 
+void LoginDriver::observed(loop::Snapshot& s) {
+  for (auto secret : {LoginSecret::db_password, LoginSecret::replication_password}) {
+    auto& seen = secret == LoginSecret::db_password ? s.db_login : s.replication_login;
+    auto& kept = view(secret);
+    if (!seen.record || seen.record_from_copy || seen.record == kept.copy) continue;
+    const std::string path = record_copy_path(ctx_.config.node.known_nodes_file, secret);
+    auto error = keep_record_copy(path, *seen.record);
+    if (!error.empty()) {
+      if (error != kept.copy_error) spdlog::error("{}: cannot keep the copy of its record: {}", login_label(secret), error);
+    } else {
+      kept.copy = seen.record;
+    }
+    kept.copy_error = error;
+    seen.copy = kept.copy;
+    seen.copy_error = kept.copy_error;
+  }
+}
+
 bool LoginDriver::act(const loop::Action& action) {
   if (auto a = std::get_if<loop::StartLoginRotation>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::ApplyClientLogin>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::FinishLoginRotation>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::RestoreLoginRecord>(&action)) return run(*a), true;
   return false;
 }
 
@@ -283,11 +322,33 @@ void LoginDriver::retire(const loop::FinishLoginRotation& a) {
   });
 }
 
+void LoginDriver::run(const loop::RestoreLoginRecord& a) {
+  consul::PutOptions create_only;
+  create_only.cas = 0;
+  ctx_.consul.kv_put(key_of(a.secret), a.text, create_only, [this, a](consul::Result<bool> r) {
+    if (stopped_) return;
+    const std::string label = login_label(a.secret);
+    if (!r) {
+      ctx_.note_consul_error("writing the " + label + "'s record back", r.error());
+      return finish_after_failure(loop::Job::restore_login_record);
+    }
+    if (!r.value()) {
+      spdlog::info("{}: its record is back in Consul already (written meanwhile)", label);
+      return ctx_.finish_job(loop::Job::restore_login_record);
+    }
+    spdlog::warn("{}: Consul held no record (its data lost?): wrote back this node's copy, the newest of a majority "
+                 "(revision {})", label, a.revision);
+    finish_when_seen(a.secret, loop::Job::restore_login_record, 0, 60);
+  });
+}
+
 void LoginDriver::write_record(LoginSecret secret, const LoginRecord& record, std::uint64_t cas, loop::Job job,
                                const std::string& done_log) {
   consul::PutOptions put;
   put.cas = cas;
-  ctx_.consul.kv_put(key_of(secret), encode(record), put,
+  LoginRecord next = record;
+  ++next.revision;
+  ctx_.consul.kv_put(key_of(secret), encode(next), put,
                      [this, secret, cas, job, done_log](consul::Result<bool> r) {
                        if (stopped_) return;
                        const std::string label = login_label(secret);
@@ -306,7 +367,8 @@ void LoginDriver::write_record(LoginSecret secret, const LoginRecord& record, st
 
 void LoginDriver::finish_when_seen(LoginSecret secret, loop::Job job, std::uint64_t old_index, int tries_left) {
   const auto& found = stored(secret);
-  if (tries_left <= 0 || !found || found->index != old_index) return ctx_.finish_job(job);
+  const bool unchanged = found ? found->index == old_index : old_index == 0;
+  if (tries_left <= 0 || !unchanged) return ctx_.finish_job(job);
   auto& timer = timer_for(job);
   timer.expires_after(50ms);
   timer.async_wait([this, secret, job, old_index, tries_left](boost::system::error_code ec) {

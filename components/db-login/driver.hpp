@@ -28,10 +28,14 @@ class LoginDriver : public loop::Driver {
   void stop() override;
   void reload() override { read_inputs(); }
   void observe(loop::Snapshot& s) const override;
+  // Keeps this node's copy of each record (record_copy.hpp) as Consul holds it.
+  void observed(loop::Snapshot& s) override;
   bool act(const loop::Action& action) override;
 
  private:
   void read_inputs();
+  void read_copies();
+  void run(const loop::RestoreLoginRecord& a);
   void run(const loop::StartLoginRotation& a);
   void run(const loop::ApplyClientLogin& a);
   void run(const loop::FinishLoginRotation& a);
@@ -50,6 +54,7 @@ class LoginDriver : public loop::Driver {
   // step on a view from before it.
   void write_record(LoginSecret secret, const LoginRecord& record, std::uint64_t cas, loop::Job job,
                     const std::string& done_log);
+  // old_index 0: the record was absent (a ModifyIndex is never 0).
   void finish_when_seen(LoginSecret secret, loop::Job job, std::uint64_t old_index, int tries_left);
   // A failed step is tried again after a pause, not at every cycle.
   void finish_after_failure(loop::Job job);

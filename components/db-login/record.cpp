@@ -97,7 +97,7 @@ std::string record_problem(const LoginRecord& r, const std::string& base_user) {
 }
 
 std::string encode(const LoginRecord& r) {
-  json o{{"schema", kSchema}};
+  json o{{"schema", kSchema}, {"revision", r.revision}};
   if (r.current)
     o["current"] = {{"generation", r.current->generation}, {"login", r.current->login}, {"nonce", r.current->nonce}};
   if (r.rotation) {
@@ -123,6 +123,13 @@ LoginDecode decode_login_record(const std::string& text) {
   if (!parsed || !schema_ok(*parsed, kSchema, error)) return out;
   const json& o = *parsed;
   LoginRecord r;
+  if (auto it = o.find("revision"); it != o.end()) {
+    if (!it->is_number_unsigned()) {
+      error = "revision is not a number";
+      return out;
+    }
+    r.revision = it->get<std::uint64_t>();
+  }
   if (const json* c = object_at(o, "current", error)) {
     LoginCredential cred;
     if (!generation(*c, "current", cred.generation, error) || !field(*c, "current", "login", cred.login, error) ||
@@ -196,6 +203,7 @@ RotationRequest request_rotation(const std::optional<LoginRecord>& stored, const
   rot.requested_at = now;
   rot.nonce = nonce;
   r.rotation = rot;
+  ++r.revision;
   out.record = std::move(r);
   return out;
 }

@@ -73,6 +73,11 @@ struct RotationOutcome {
 };
 
 struct LoginRecord {
+  // One more at every write (the request, each step, the end): of two copies
+  // of the record, the newer has the larger (record_copy.hpp). Not Consul's
+  // ModifyIndex: a Consul rebuilt from nothing counts its indexes from 1 again.
+  // Records written before it existed read as 0.
+  std::uint64_t revision = 0;
   std::optional<LoginCredential> current;  // absent: the install's login is in use
   std::optional<LoginRotation> rotation;   // absent: none under way
   std::optional<RotationOutcome> last;

@@ -28,6 +28,14 @@ struct LoginView {
   std::string apply_error;     // the newest failure to write the file or reload the service
   std::string store_key_error; // the cluster's store key cannot be read: nothing sealed can be opened
   std::string rotation_error;  // the newest failure of a leader's step (kept until the next success)
+  // This node's copy of the record, as on its disk (record_copy.hpp), and the
+  // newest failure to read or write it. While Consul holds no record but
+  // this node a copy (Consul's data lost), `record` is the copy and
+  // `record_from_copy` says so: the clients keep the login in force, and no
+  // rotation step is taken until the newest copy is written back.
+  std::optional<db_login::LoginRecord> copy;
+  std::string copy_error;
+  bool record_from_copy = false;
 };
 
 }  // namespace hasup::loop

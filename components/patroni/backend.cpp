@@ -109,7 +109,7 @@ void PatroniBackend::observe(loop::DbView& view) const {
 
 // Beside the node's memory of the cluster's nodes: the supervisor's own state.
 std::string PatroniBackend::keys_copy_path() const {
-  return (std::filesystem::path(ctx_.config.node.known_nodes_file).parent_path() / "patroni-keys.json").string();
+  return path_beside(ctx_.config.node.known_nodes_file, "patroni-keys.json");
 }
 
 void PatroniBackend::read_keys_copy() {

@@ -5,7 +5,6 @@
 
 #include "supervisor/util/json_fields.hpp"
 #include "supervisor/util/json_text.hpp"
-#include "supervisor/util/split.hpp"
 
 namespace hasup::patroni {
 
@@ -64,23 +63,6 @@ std::vector<consul::TxnOp> restore_ops(const std::string& prefix, const KeysCopy
   if (copy.sync) ops.push_back({Verb::cas, prefix + "sync", *copy.sync, 0, ""});
   ops.push_back({Verb::cas, prefix + "initialize", copy.initialize, 0, ""});
   return ops;
-}
-
-RestoreVerdict restore_verdict(const std::map<std::string, std::uint64_t>& copies, std::size_t nodes) {
-  const std::size_t majority = nodes / 2 + 1;
-  std::vector<std::string> holders;
-  for (const auto& [name, index] : copies) holders.push_back(name);
-  if (copies.size() < majority)
-    return {"", "copies of Patroni's records on " + std::to_string(copies.size()) + " of " + std::to_string(nodes) +
-                    " nodes (" + (holders.empty() ? std::string("none") : sentence_list(holders)) +
-                    "); waiting for a majority (" + std::to_string(majority) +
-                    "): a node cut off before the power loss holds an older copy"};
-  std::string newest;
-  std::uint64_t newest_index = 0;
-  for (const auto& [name, index] : copies)  // by name: the lowest name among equals
-    if (index > newest_index) newest = name, newest_index = index;
-  return {newest, newest + " holds the newest copy (index " + std::to_string(newest_index) + ", of " +
-                      sentence_list(holders) + "): it writes Patroni's records back"};
 }
 
 }  // namespace hasup::patroni

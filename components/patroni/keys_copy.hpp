@@ -7,11 +7,12 @@
 // cluster with whatever it holds, a stale one included, or a node with an
 // empty data directory initialise a new, empty one. The supervisors hold
 // Patroni and write back the newest copy instead, from a majority of the
-// nodes' copies: a node cut off before the power loss has an older copy,
-// and any majority includes a node that kept up. Patroni's own rules (the
+// nodes' copies (cluster/copy_verdict.hpp): a node cut off before the power
+// loss has an older copy, and any majority includes a node that kept up.
+// The copy's newness is its index: a Consul rebuilt twice while a node was
+// down restarts its indexes (README "Not built yet"). Patroni's own rules (the
 // system identifier, the sync key) then decide again, as before the loss.
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,16 +44,5 @@ std::optional<KeysCopy> keys_copy_of(const std::string& prefix, const std::vecto
 // What writes the copy back: one transaction, create-only, the initialize
 // key last-in-order so Patroni never sees it without the sync key.
 std::vector<consul::TxnOp> restore_ops(const std::string& prefix, const KeysCopy& copy);
-
-// Who writes Patroni's records back, with Patroni's keys gone: the node with
-// the newest copy (the lowest name among equals) once copies from a majority
-// of the cluster's nodes are at hand; else nobody, and why.
-struct RestoreVerdict {
-  std::string restorer;  // "" while waiting
-  std::string note;      // for the plan's reason and hactl status
-};
-// copies: node name -> its copy's index, for every live node that has one
-// (this one included); nodes: how many nodes the cluster has.
-RestoreVerdict restore_verdict(const std::map<std::string, std::uint64_t>& copies, std::size_t nodes);
 
 }  // namespace hasup::patroni

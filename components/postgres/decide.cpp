@@ -2,6 +2,7 @@
 
 #include "components/patroni/keys_copy.hpp"
 #include "components/patroni/render.hpp"
+#include "supervisor/cluster/copy_verdict.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/util/ip_network.hpp"
 #include "supervisor/util/printable.hpp"
@@ -75,7 +76,8 @@ std::string patroni_start_hold(Plan& plan, const Snapshot& s) {
   for (const auto& [name, member] : s.kv.members)
     if (name != s.self && member.patroni_keys_index) copies[name] = *member.patroni_keys_index;
   if (copies.empty()) return {};  // a new cluster: Patroni bootstraps it
-  auto verdict = patroni::restore_verdict(copies, std::max(s.known.nodes.size(), copies.size()));
+  auto verdict = cluster::newest_copy_verdict(copies, std::max(s.known.nodes.size(), copies.size()),
+                                              "Patroni's records", "index");
   if (verdict.restorer == s.self && s.consul.quorum_reachable)
     want(plan, s, RestorePatroniKeys{db.patroni.keys_copy->index});
   return lost + "while nodes hold copies: Patroni stays stopped; " + verdict.note;

@@ -184,6 +184,7 @@ std::string render_status_table(const json& doc) {
   for (const auto& item : logins.items()) {
     const json& login = item.value();
     const std::string label = text(login, "label");
+    if (member(login, "from_copy").is_string()) out << label << ": " << text(login, "from_copy") << "\n";
     if (std::string step = render_rotation_step(login); !step.empty()) out << label << " rotation: " << step << "\n";
     else if (member(login, "errors").is_array())
       for (const auto& e : member(login, "errors")) out << label << ": " << shown(e) << "\n";

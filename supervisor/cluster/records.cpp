@@ -56,6 +56,8 @@ std::string encode(const MemberRecord& r) {
   if (r.db_login_generation) o["db_login_generation"] = *r.db_login_generation;
   if (r.replication_login_generation) o["replication_login_generation"] = *r.replication_login_generation;
   if (r.patroni_keys_index) o["patroni_keys_index"] = *r.patroni_keys_index;
+  if (r.db_login_copy_revision) o["db_login_copy_revision"] = *r.db_login_copy_revision;
+  if (r.replication_login_copy_revision) o["replication_login_copy_revision"] = *r.replication_login_copy_revision;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return json_text(o);
@@ -122,7 +124,9 @@ MemberDecode decode_member(const std::string& text) {
   }
   for (auto [key, field] : {std::pair{"db_login_generation", &r.db_login_generation},
                              std::pair{"replication_login_generation", &r.replication_login_generation},
-                             std::pair{"patroni_keys_index", &r.patroni_keys_index}}) {
+                             std::pair{"patroni_keys_index", &r.patroni_keys_index},
+                             std::pair{"db_login_copy_revision", &r.db_login_copy_revision},
+                             std::pair{"replication_login_copy_revision", &r.replication_login_copy_revision}}) {
     auto it = o.find(key);
     if (it == o.end()) continue;
     if (!it->is_number_unsigned()) {

@@ -59,6 +59,10 @@ struct MemberRecord {
   // The index of this node's copy of Patroni's records (components/patroni/
   // keys_copy.hpp); absent: no copy (never saw the cluster initialised).
   std::optional<std::uint64_t> patroni_keys_index;
+  // The revisions of this node's copies of the rotating logins' records
+  // (components/db-login/record_copy.hpp); absent: no copy.
+  std::optional<std::uint64_t> db_login_copy_revision;
+  std::optional<std::uint64_t> replication_login_copy_revision;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

@@ -61,6 +61,7 @@ std::string to_string(Job job) {
     case Job::accept_cold_start: return "accept-cold-start";
     case Job::drop_cold_start_accept: return "drop-cold-start-accept";
     case Job::restore_patroni_keys: return "restore-patroni-keys";
+    case Job::restore_login_record: return "restore-login-record";
   }
   return "unknown";
 }

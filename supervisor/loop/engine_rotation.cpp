@@ -26,9 +26,16 @@ void Engine::write_login_rotation_request(db_login::LoginSecret secret, const st
   const std::string what = db_login::login_label(secret);
   consul::ReadOptions consistent;
   consistent.consistency = consul::Consistency::consistent;
-  consul_.kv_get(key, consistent, [this, key, what, base = view.base_user, requested_by, done](consul::Result<consul::KvRead> r) {
+  consul_.kv_get(key, consistent, [this, secret, key, what, base = view.base_user, requested_by,
+                                    done](consul::Result<consul::KvRead> r) {
     if (!r) return done(503, json{{"error", "cannot read the login's record: " + r.error().to_string()}});
     const auto& entry = r.value().entry;
+    // No record while nodes keep copies: Consul's data was lost, and a
+    // rotation counted from the install's login would skip the ones done.
+    if (!entry && !login_copies(last_snapshot_, secret).empty())
+      return done(409, json{{"error", "refused: Consul holds no " + what + " record but nodes keep copies of it "
+                                      "(Consul's data lost?): it is written back first (hactl status says by whom); "
+                                      "try again then"}});
     std::optional<db_login::LoginRecord> stored;
     if (entry) {
       auto decoded = db_login::decode_login_record(entry->value);

@@ -144,6 +144,16 @@ struct ApplyPatroniConf {
 };
 // Consul has lost Patroni's records and this node holds the newest copy of a
 // majority's: written back, create-only (components/patroni/keys_copy.hpp).
+// Consul has lost a rotating login's record and this node holds the newest
+// copy of a majority's: written back, create-only (components/db-login/record_copy.hpp).
+struct RestoreLoginRecord {
+  static constexpr Job job = Job::restore_login_record;
+  db_login::LoginSecret secret = db_login::LoginSecret::db_password;
+  std::string text;           // the copy, encoded
+  std::uint64_t revision = 0; // the copy's, for the log
+  bool operator==(const RestoreLoginRecord&) const = default;
+};
+
 struct RestorePatroniKeys {
   static constexpr Job job = Job::restore_patroni_keys;
   std::uint64_t index = 0;  // the copy's, for the log
@@ -280,7 +290,7 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             ApplyPatroniConf, RestorePatroniKeys, StartPatroni, BootstrapStolon, StartStolonUnits, ApplySyncthingConfig,
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
                             RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode,
-                            StartLoginRotation, ApplyClientLogin, FinishLoginRotation, AcceptColdStart,
+                            StartLoginRotation, ApplyClientLogin, FinishLoginRotation, RestoreLoginRecord, AcceptColdStart,
                             DropColdStartAccept>;
 
 inline Job job_of(const Action& action) {

@@ -36,7 +36,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  apply_broker_conf, start_broker, restart_broker, claim_broker_seed, join_broker_cluster,
                  forget_broker_node, restore_settings, start_login_rotation, apply_client_login,
                  finish_login_rotation, accept_cold_start, drop_cold_start_accept,
-                 restore_patroni_keys };
+                 restore_patroni_keys, restore_login_record };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 

@@ -103,4 +103,8 @@ std::string write_file_atomically(const std::string& path, const std::string& te
   return {};
 }
 
+std::string path_beside(const std::string& file, const std::string& name) {
+  return (std::filesystem::path(file).parent_path() / name).string();
+}
+
 }  // namespace hasup

@@ -38,6 +38,10 @@ std::optional<std::string> read_small_file(const std::string& path);
 std::string write_file_atomically(const std::string& path, const std::string& text, mode_t mode,
                                   std::optional<gid_t> group = std::nullopt, std::optional<uid_t> owner = std::nullopt);
 
+// `name` in the folder that holds `file`: the supervisor keeps its own state
+// files (copies of Consul's records) beside its memory of the cluster's nodes.
+std::string path_beside(const std::string& file, const std::string& name);
+
 // The file's modification time (CLOCK_REALTIME, as systemd's timestamps);
 // nullopt when it cannot be read.
 std::optional<std::chrono::system_clock::time_point> file_mtime(const std::string& path);

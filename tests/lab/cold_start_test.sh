@@ -73,8 +73,23 @@ nothing_lost() {  # LOG: every acknowledged upload read back through the floatin
 # name (stale, newest: the standby that kept up, primary: the old primary).
 # The first boots alone; with the second a primary must come back, and it must
 # be whichever of the two is not stale; the third stays down until then.
+cut_off_under_load() {  # ROUND STALE "CRASH ORDER": uploads (log in $uploads), STALE cut off, then every power cut
+  local load cut_ms crash_ms n
+  uploads="$work/uploads-$1.jsonl"
+  "$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$uploads" --seconds 24 --rate 10 \
+    --prefix "cold$1-$RANDOM" --timeout 8 >/dev/null 2>&1 &
+  load=$!
+  sleep 4
+  "$lab" partition "$2" >/dev/null
+  cut_ms=$(date +%s%3N)
+  sleep 10
+  for n in $3; do "$lab" crash "$n" >/dev/null; done
+  crash_ms=$(date +%s%3N)
+  wait "$load"
+  check "uploads were acknowledged while $2 was cut off (it misses them)" acked_while_cut "$uploads" "$cut_ms" "$crash_ms"
+}
 power_loss() {  # power_loss ROUND FIRST SECOND THIRD
-  local round=$1 primary standbys stale newest uploads load cut_ms crash_ms first second third founder want t0 n
+  local round=$1 primary standbys stale newest uploads first second third founder want t0 n
   primary=$(primary_node)
   standbys=$(for n in n1 n2 n3; do [ "$n" = "$primary" ] || echo "$n"; done | tr '\n' ' ')
   stale=${standbys%% *}
@@ -83,18 +98,7 @@ power_loss() {  # power_loss ROUND FIRST SECOND THIRD
   first=${node[$2]} second=${node[$3]} third=${node[$4]}
   want=$([ "$2" = stale ] && echo "$second" || echo "$first")
   echo "--- round $round: primary $primary; $stale cut off under the workload; boots: $2 $first, $3 $second, $4 $third"
-  uploads="$work/uploads-$round.jsonl"
-  "$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$uploads" --seconds 24 --rate 10 \
-    --prefix "cold$round-$RANDOM" --timeout 8 >/dev/null 2>&1 &
-  load=$!
-  sleep 4
-  "$lab" partition "$stale" >/dev/null
-  cut_ms=$(date +%s%3N)
-  sleep 10
-  for n in "$primary" "$newest" "$stale"; do "$lab" crash "$n" >/dev/null; done
-  crash_ms=$(date +%s%3N)
-  wait "$load"
-  check "uploads were acknowledged while $stale was cut off (it misses them)" acked_while_cut "$uploads" "$cut_ms" "$crash_ms"
+  cut_off_under_load "$round" "$stale" "$primary $newest $stale"
 
   check "$first ($2) boots alone (systemd up, though no other server answers)" boots "$first"
   sleep 20
@@ -126,28 +130,39 @@ power_loss 2 primary stale newest
 # Patroni started on its own would then found from whichever node it runs on,
 # the stale one included. The supervisors keep Patroni stopped and write back
 # the newest copy of a majority of the nodes' (components/patroni/keys_copy.hpp);
-# Patroni's own rule then holds as in the rounds above. Consul needs all three
+# Patroni's own rule then holds as in the rounds above. The rotating logins'
+# records go too: both logins are rotated first, so the install's passwords
+# no longer open anything, and the records must come back from the nodes'
+# copies (components/db-login/record_copy.hpp) at the generation in force.
+# Consul needs all three
 # servers to bootstrap again (bootstrap_expect 3), so all three boot, the stale
 # node first, the old primary last.
+rotated() {  # SECRET DONE-TEXT: hactl rotate SECRET on the primary's node, to the end
+  local said rc
+  said=$("$lab" exec "$(primary_node)" timeout 100 hactl rotate "$1" --timeout 90 2>&1); rc=$?
+  printf '%s\n' "$said" | sed 's/^/    /'
+  said_done() { [ "$rc" = 0 ] && grep "^done: $1" >/dev/null <<<"$said"; }
+  check "hactl rotate $1: $2" said_done "$2"
+}
+login_back() {  # SECRET GENERATION: every node reads the login's record from Consul again, at GENERATION
+  local n
+  for n in n1 n2 n3; do
+    "$lab" exec "$n" hactl status --json 2>/dev/null | python3 -c '
+import json, sys
+login = json.load(sys.stdin)["self"]["db_login"][sys.argv[1]]
+sys.exit(0 if login["generation"] == int(sys.argv[2]) and login["from_copy"] is None else 1)' "$1" "$2" || return 1
+  done
+}
 consul_lost() {
-  local primary standbys stale newest uploads load cut_ms crash_ms founder t0 n restorers
+  local primary standbys stale newest uploads founder t0 n restorers
   primary=$(primary_node)
   standbys=$(for n in n1 n2 n3; do [ "$n" = "$primary" ] || echo "$n"; done | tr '\n' ' ')
   stale=${standbys%% *}
   newest=${standbys#* }; newest=${newest% }
   echo "--- round 4: primary $primary; $stale cut off under the workload; every node's power cut and its Consul data wiped; boots: $stale, $newest, $primary"
-  uploads="$work/uploads-4.jsonl"
-  "$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$uploads" --seconds 24 --rate 10 \
-    --prefix "cold4-$RANDOM" --timeout 8 >/dev/null 2>&1 &
-  load=$!
-  sleep 4
-  "$lab" partition "$stale" >/dev/null
-  cut_ms=$(date +%s%3N)
-  sleep 10
-  for n in "$primary" "$newest" "$stale"; do "$lab" crash "$n" >/dev/null; done
-  crash_ms=$(date +%s%3N)
-  wait "$load"
-  check "uploads were acknowledged while $stale was cut off (it misses them)" acked_while_cut "$uploads" "$cut_ms" "$crash_ms"
+  rotated db-password "login manager_alt in use on every node; login manager refused"
+  rotated replication-password "login replicator_alt in use on every node; login replicator refused"
+  cut_off_under_load 4 "$stale" "$primary $newest $stale"
   wiped() {
     local n d
     for n in n1 n2 n3; do
@@ -164,16 +179,31 @@ consul_lost() {
   founder=$(primary_node)
   not_stale() { [ -n "$founder" ] && [ "$founder" != "$stale" ]; }
   check "... the founder is $primary or $newest, never the stale $stale (founder: ${founder:-none})" not_stale
+  # Not grep -q: under pipefail, journalctl cut off by its early exit fails the pipeline.
   restorers=$(for n in n1 n2 n3; do
     "$lab" exec "$n" journalctl -b -u ha-supervisor --no-pager 2>/dev/null |
-      grep -q "wrote Patroni's records back" && echo "$n"; done | tr '\n' ' ')
+      grep "wrote Patroni's records back" >/dev/null && echo "$n"; done | tr '\n' ' ')
   echo "    wrote Patroni's records back: ${restorers:-nobody}"
   one_restorer() { [ "$(wc -w <<<"$restorers")" = 1 ] && [ "${restorers% }" != "$stale" ]; }
   check "... one supervisor wrote Patroni's records back, from the newest copy (not $stale's)" one_restorer
-  check "... the others stream from it" wait_for 120 streams_with replicator 2
+  check "... the others stream from it, with the rotated replication login (replicator is refused)" \
+    wait_for 120 streams_with replicator_alt 2
+  for secret in db-password replication-password; do
+    check "... the $secret login's record back in Consul at generation 1 (every node reads it, none its copy)" \
+      wait_for 60 login_back "$secret" 1
+  done
+  restorers=$(for n in n1 n2 n3; do
+    "$lab" exec "$n" journalctl -b -u ha-supervisor --no-pager 2>/dev/null |
+      grep "Consul held no record (its data lost?): wrote back" | sed "s/^.* warning /$n: /"; done)
+  printf '%s\n' "$restorers" | sed 's/^/    /'
+  one_each() { [ "$(grep -c '' <<<"$restorers")" = 2 ] && grep -q '^n.: db login' <<<"$restorers" &&
+    grep -q '^n.: replication login' <<<"$restorers"; }
+  check "... each record written back once, by one supervisor" one_each
   check "... REST writable through the floating IP again" wait_for 90 rest_writable
   check "... not one acknowledged upload lost (each read back: its row and its file)" wait_for 60 nothing_lost "$uploads"
   check "... every supervisor healthy" wait_for 120 healthy_everywhere
+  # The count goes on from the generation in force, not from the install's.
+  rotated db-password "login manager in use on every node; login manager_alt refused"
 }
 consul_lost
 

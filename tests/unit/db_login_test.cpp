@@ -6,9 +6,11 @@
 #include "components/db-login/client_file.hpp"
 #include "components/db-login/decide.hpp"
 #include "components/db-login/record.hpp"
+#include "components/db-login/record_copy.hpp"
 #include "components/db-login/secret.hpp"
 #include "supervisor/api/status_json.hpp"
 #include "supervisor/cli/status_table.hpp"
+#include "tests/unit/temp_dir.hpp"
 
 namespace hasup::loop {
 namespace {
@@ -348,6 +350,135 @@ TEST(ReplicationLoginStatus, HactlStatusSaysEachRotationUnderWayByItsOwnName) {
       << table;
   EXPECT_NE(table.find("replication login rotation: generation 1, step switching: waiting for n1, n2, n3 to switch "
                        "to login replicator_alt\n"),
+            std::string::npos)
+      << table;
+}
+
+// Consul's data lost: the records rebuilt from the nodes' copies (record_copy.hpp).
+
+TEST(DbLoginRecord, EveryWriteIsANewerRevision) {
+  LoginRecord done;
+  done.revision = 5;
+  done.current = db_login::LoginCredential{1, "manager_alt", kNonceA};
+  auto next = db_login::request_rotation(done, "manager", "api@n1", "t", kNonceB);
+  ASSERT_TRUE(next.record);
+  EXPECT_EQ(next.record->revision, 6u);
+  auto decoded = db_login::decode_login_record(db_login::encode(*next.record));
+  ASSERT_TRUE(decoded.record) << decoded.error;
+  EXPECT_EQ(decoded.record->revision, 6u);
+  // A record from before revisions counts as 0; a revision that is no number is refused.
+  auto old = db_login::decode_login_record(R"({"schema":1})");
+  ASSERT_TRUE(old.record) << old.error;
+  EXPECT_EQ(old.record->revision, 0u);
+  EXPECT_FALSE(db_login::decode_login_record(R"({"schema":1,"revision":-1})").record);
+}
+
+TEST(DbLoginCopy, KeptWholeAndReadBackAsTheStoredRecordIsChecked) {
+  test::TempDir dir;
+  const std::string path = db_login::record_copy_path(dir.path() + "/known-nodes.json", db_login::LoginSecret::db_password);
+  EXPECT_EQ(path, dir.path() + "/db-login.json");
+  EXPECT_EQ(db_login::record_copy_path("/x/known-nodes.json", db_login::LoginSecret::replication_password),
+            "/x/replication-login.json");
+  auto none = db_login::read_record_copy(path, "manager");
+  EXPECT_FALSE(none.record);
+  EXPECT_EQ(none.error, "");  // no file: this node never saw a record
+  LoginRecord r = switching();
+  r.revision = 4;
+  ASSERT_EQ(db_login::keep_record_copy(path, r), "");
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  auto back = db_login::read_record_copy(path, "manager");
+  ASSERT_TRUE(back.record) << back.error;
+  EXPECT_EQ(*back.record, r);
+  dir.write("db-login.json", R"({"schema":1,"current":{)");
+  auto broken = db_login::read_record_copy(path, "manager");
+  EXPECT_FALSE(broken.record);
+  EXPECT_NE(broken.error.find("unreadable"), std::string::npos) << broken.error;
+  // Another base role's record is refused like the stored one would be.
+  ASSERT_EQ(db_login::keep_record_copy(path, r), "");
+  EXPECT_NE(db_login::read_record_copy(path, "replicator").error.find("refused"), std::string::npos);
+}
+
+// n1 after Consul's data was lost: no record in Consul, its copy says
+// rotation 1 is switching (the new login works, every node moves to it).
+Snapshot lost_record_snapshot(std::uint64_t own_revision) {
+  LoginRecord copy = switching();
+  copy.revision = own_revision;
+  auto s = snapshot(copy);
+  s.db_login.record_index = 0;
+  s.db_login.copy = copy;
+  s.db_login.record_from_copy = true;
+  s.consul.quorum_reachable = true;
+  for (const char* n : {"n1", "n2", "n3"}) s.known.nodes[n] = cluster::NodeRegistration{};
+  return s;
+}
+
+TEST(DbLoginDecide, ConsulDataLostTheClientsKeepTheCopysLoginAndNoStepIsTaken) {
+  auto s = lost_record_snapshot(2);
+  // Every node switched before the loss: with the record in Consul the leader would now retire the previous login.
+  for (const char* n : {"n1", "n2", "n3"}) s.kv.members[n] = member(n, 1);
+  auto plan = decide_as(s, cluster::Role::leader);
+  auto apply = plan.find<ApplyClientLogin>();
+  ASSERT_TRUE(apply) << plan.reason;
+  EXPECT_EQ(apply->generation, 1u);
+  EXPECT_EQ(apply->login, "manager_alt");
+  EXPECT_FALSE(plan.find<FinishLoginRotation>()) << plan.reason;
+  EXPECT_FALSE(plan.find<StartLoginRotation>()) << plan.reason;
+  // Only this node's copy is known: no majority, nothing written back.
+  EXPECT_FALSE(plan.find<RestoreLoginRecord>()) << plan.reason;
+  EXPECT_NE(plan.reason.find("copies of the db login's record on 1 of 3 nodes (n1); waiting for a majority (2)"),
+            std::string::npos)
+      << plan.reason;
+}
+
+TEST(DbLoginDecide, ConsulDataLostTheNewestCopyOfAMajorityIsWrittenBackByItsHolder) {
+  auto s = lost_record_snapshot(2);
+  s.kv.members["n2"].db_login_copy_revision = 3;  // n2 saw one step more
+  auto plan = decide_as(s, cluster::Role::leader);
+  EXPECT_FALSE(plan.find<RestoreLoginRecord>()) << plan.reason;  // n2's to write, not the leader's
+  EXPECT_NE(plan.reason.find("n2 holds the newest copy (revision 3, of n1, n2)"), std::string::npos) << plan.reason;
+
+  s.kv.members["n2"].db_login_copy_revision = 1;  // n1's is the newest now
+  plan = decide_as(s, cluster::Role::follower);
+  auto restore = plan.find<RestoreLoginRecord>();
+  ASSERT_TRUE(restore) << plan.reason;
+  EXPECT_EQ(restore->secret, db_login::LoginSecret::db_password);
+  EXPECT_EQ(restore->revision, 2u);
+  auto written = db_login::decode_login_record(restore->text);
+  ASSERT_TRUE(written.record) << written.error;
+  EXPECT_EQ(*written.record, *s.db_login.copy);
+
+  s.consul.quorum_reachable = false;  // nothing written without a quorum to take it
+  plan = decide_as(s, cluster::Role::follower);
+  EXPECT_FALSE(plan.find<RestoreLoginRecord>());
+
+  s.consul.quorum_reachable = true;  // equal copies: the lowest name writes
+  s.self = "n2";
+  s.kv.members["n2"].db_login_copy_revision.reset();
+  s.kv.members["n1"].db_login_copy_revision = 2;
+  plan = decide_as(s, cluster::Role::follower);
+  EXPECT_FALSE(plan.find<RestoreLoginRecord>());
+}
+
+TEST(DbLoginDecide, PublishesTheRevisionOfItsCopies) {
+  auto s = lost_record_snapshot(7);
+  cluster::MemberRecord r = member("n1", 0);
+  publish_db_login(s, r);
+  EXPECT_EQ(r.db_login_copy_revision, std::optional<std::uint64_t>(7));
+  EXPECT_FALSE(r.replication_login_copy_revision);
+  auto back = cluster::decode_member(cluster::encode(r));
+  ASSERT_TRUE(back.record) << back.error;
+  EXPECT_EQ(back.record->db_login_copy_revision, std::optional<std::uint64_t>(7));
+}
+
+TEST(DbLoginStatus, HactlStatusSaysTheNodeFollowsItsCopyAndWhoWritesItBack) {
+  auto s = lost_record_snapshot(2);
+  s.kv.members["n2"].db_login_copy_revision = 3;
+  Plan plan;
+  plan.role = cluster::Role::follower;
+  const std::string table = cli::render_status_table(api::cluster_document(s, plan));
+  EXPECT_NE(table.find("db login: Consul holds no record (its data lost?): this node follows its copy (generation 0, "
+                       "revision 2), and no rotation step is taken until the record is back; n2 holds the newest copy"),
             std::string::npos)
       << table;
 }

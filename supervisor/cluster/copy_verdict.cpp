@@ -1,0 +1,27 @@
+#include "supervisor/cluster/copy_verdict.hpp"
+
+#include <vector>
+
+#include "supervisor/util/split.hpp"
+
+namespace hasup::cluster {
+
+CopyVerdict newest_copy_verdict(const std::map<std::string, std::uint64_t>& copies, std::size_t nodes,
+                                const std::string& what, const std::string& measure) {
+  const std::size_t majority = nodes / 2 + 1;
+  std::vector<std::string> holders;
+  for (const auto& [name, newness] : copies) holders.push_back(name);
+  if (copies.size() < majority)
+    return {"", "copies of " + what + " on " + std::to_string(copies.size()) + " of " + std::to_string(nodes) +
+                    " nodes (" + (holders.empty() ? std::string("none") : sentence_list(holders)) +
+                    "); waiting for a majority (" + std::to_string(majority) +
+                    "): a node cut off before the loss holds an older copy"};
+  std::string newest;
+  std::uint64_t newest_value = 0;
+  for (const auto& [name, newness] : copies)  // by name: the lowest name among equals
+    if (newest.empty() || newness > newest_value) newest = name, newest_value = newness;
+  return {newest, newest + " holds the newest copy (" + measure + " " + std::to_string(newest_value) + ", of " +
+                      sentence_list(holders) + "): it writes " + what + " back"};
+}
+
+}  // namespace hasup::cluster
