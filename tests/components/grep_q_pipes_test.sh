@@ -20,6 +20,20 @@ for good in 'nft list table x | grep y >/dev/null' 'a || grep -q b file' 'grep -
   if grep -Eq -- "$pipe_into_grep_q" <<<"$good"; then fail "the pattern flags a good line: $good"; fi
 done
 
+# The same pipe continued on the next line (`... |`, then `grep -q ...`):
+# FILE:LINE: TEXT of each. A lab run's check failed so (cold start, round 4:
+# journalctl's output cut off by grep -q, "nobody" found that had written).
+continued_into_grep_q() {
+  perl -ne 'print "$ARGV:$.: $_" if $prev =~ /(^|[^|])\|\s*$/ && /^\s*grep\s+-[A-Za-z]*q/;
+            $prev = $_; if (eof) { close ARGV; $prev = "" }' "$@"
+}
+examples=$(mktemp -d)
+trap 'rm -rf "$examples"' EXIT
+printf 'journalctl -b |\n    grep -q x && echo n1\n' >"$examples/bad"
+printf 'a ||\n  grep -q b file\nc |\n  grep d >/dev/null\n' >"$examples/good"
+[ -n "$(continued_into_grep_q "$examples/bad")" ] || fail "a pipe continued into grep -q is missed"
+[ -z "$(continued_into_grep_q "$examples/good")" ] || fail "the continued-pipe rule flags a good line"
+
 cd "$src"
 # Every tracked file that is shell: by name, or by its first line.
 shell_files=()
@@ -34,6 +48,10 @@ done < <(git ls-files)
 [ "${#shell_files[@]}" -gt 20 ] || fail "found only ${#shell_files[@]} shell files: is $src a git checkout?"
 if found=$(grep -nE -- "$pipe_into_grep_q" "${shell_files[@]}"); then
   fail "pipes into grep -q (use '| grep PATTERN >/dev/null'):
+$found"
+fi
+if found=$(continued_into_grep_q "${shell_files[@]}") && [ -n "$found" ]; then
+  fail "pipes into grep -q on a continued line (use '| grep PATTERN >/dev/null'):
 $found"
 fi
 echo "ok: ${#shell_files[@]} shell files, none pipes into grep -q"
