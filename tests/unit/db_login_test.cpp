@@ -458,6 +458,10 @@ TEST(DbLoginDecide, ConsulDataLostTheNewestCopyOfAMajorityIsWrittenBackByItsHold
   s.kv.members["n1"].db_login_copy_revision = 2;
   plan = decide_as(s, cluster::Role::follower);
   EXPECT_FALSE(plan.find<RestoreLoginRecord>());
+  s.self = "n1";  // ... and n1, seeing n2's equal copy, does
+  s.kv.members["n2"].db_login_copy_revision = 2;
+  plan = decide_as(s, cluster::Role::follower);
+  EXPECT_TRUE(plan.find<RestoreLoginRecord>()) << plan.reason;
 }
 
 TEST(DbLoginDecide, PublishesTheRevisionOfItsCopies) {
@@ -466,9 +470,14 @@ TEST(DbLoginDecide, PublishesTheRevisionOfItsCopies) {
   publish_db_login(s, r);
   EXPECT_EQ(r.db_login_copy_revision, std::optional<std::uint64_t>(7));
   EXPECT_FALSE(r.replication_login_copy_revision);
+  s.replication_login.copy = LoginRecord{};
+  s.replication_login.copy->revision = 9;
+  publish_db_login(s, r);
+  EXPECT_EQ(r.replication_login_copy_revision, std::optional<std::uint64_t>(9));
   auto back = cluster::decode_member(cluster::encode(r));
   ASSERT_TRUE(back.record) << back.error;
   EXPECT_EQ(back.record->db_login_copy_revision, std::optional<std::uint64_t>(7));
+  EXPECT_EQ(back.record->replication_login_copy_revision, std::optional<std::uint64_t>(9));
 }
 
 TEST(DbLoginStatus, HactlStatusSaysTheNodeFollowsItsCopyAndWhoWritesItBack) {
