@@ -146,15 +146,12 @@ std::string login_record_key(const cluster::Keys& keys, LoginSecret secret) {
 }
 
 std::map<std::string, std::uint64_t> login_copies(const Snapshot& s, LoginSecret secret) {
-  std::map<std::string, std::uint64_t> copies;
   const auto& v = login_view(s, secret);
-  if (v.copy) copies[s.self] = v.copy->revision;
-  for (const auto& [name, member] : s.kv.members) {
-    const auto& field = secret == LoginSecret::db_password ? member.db_login_copy_revision
-                                                            : member.replication_login_copy_revision;
-    if (name != s.self && field) copies[name] = *field;
-  }
-  return copies;
+  return cluster::gather_copies(s.self, v.copy ? std::optional(v.copy->revision) : std::nullopt, s.kv.members,
+                                [secret](const cluster::MemberRecord& m) {
+                                  return secret == LoginSecret::db_password ? m.db_login_copy_revision
+                                                                            : m.replication_login_copy_revision;
+                                });
 }
 
 std::vector<std::string> members_behind(const Snapshot& s, LoginSecret secret, std::uint64_t generation) {

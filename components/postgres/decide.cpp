@@ -71,10 +71,9 @@ std::string patroni_start_hold(Plan& plan, const Snapshot& s) {
   const std::string lost = "Consul holds none of Patroni's records (its data lost?) ";
   if (!db.patroni.keys_copy && !db.patroni.keys_copy_error.empty())
     return lost + "and this node's copy cannot be read: Patroni stays stopped (" + db.patroni.keys_copy_error + ")";
-  std::map<std::string, std::uint64_t> copies;
-  if (db.patroni.keys_copy) copies[s.self] = db.patroni.keys_copy->index;
-  for (const auto& [name, member] : s.kv.members)
-    if (name != s.self && member.patroni_keys_index) copies[name] = *member.patroni_keys_index;
+  const auto copies = cluster::gather_copies(
+      s.self, db.patroni.keys_copy ? std::optional(db.patroni.keys_copy->index) : std::nullopt, s.kv.members,
+      [](const cluster::MemberRecord& m) { return m.patroni_keys_index; });
   if (copies.empty()) return {};  // a new cluster: Patroni bootstraps it
   auto verdict = cluster::newest_copy_verdict(copies, std::max(s.known.nodes.size(), copies.size()),
                                               "Patroni's records", "index");

@@ -6,7 +6,10 @@
 // node that kept up; a copy is never written back on fewer nodes' word.
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+
+#include "supervisor/cluster/records.hpp"
 
 namespace hasup::cluster {
 
@@ -20,6 +23,22 @@ struct CopyVerdict {
 // included); nodes: how many nodes the cluster has; what: the records'
 // name ("Patroni's records"); measure: the number's name ("index").
 // The restorer is the node with the newest copy, the lowest name among equals.
+// The copies newest_copy_verdict weighs: this node's own (`own`, when it
+// has one) and each other live member's as its record publishes it
+// (`published`: the record's field, nullopt when that member has none).
+template <class Published>
+std::map<std::string, std::uint64_t> gather_copies(const std::string& self, std::optional<std::uint64_t> own,
+                                                   const std::map<std::string, MemberRecord>& members,
+                                                   Published published) {
+  std::map<std::string, std::uint64_t> copies;
+  if (own) copies[self] = *own;
+  for (const auto& [name, member] : members) {
+    const std::optional<std::uint64_t> theirs = published(member);
+    if (name != self && theirs) copies[name] = *theirs;
+  }
+  return copies;
+}
+
 CopyVerdict newest_copy_verdict(const std::map<std::string, std::uint64_t>& copies, std::size_t nodes,
                                 const std::string& what, const std::string& measure);
 
