@@ -32,7 +32,9 @@ std::optional<Role> role_from_string(const std::string& text) {
   return std::nullopt;
 }
 
-std::string encode(const MemberRecord& r) {
+namespace {
+
+json member_json(const MemberRecord& r) {
   json o;
   o["schema"] = kMemberSchema;
   o["name"] = r.name;
@@ -60,7 +62,22 @@ std::string encode(const MemberRecord& r) {
   if (r.replication_login_copy_revision) o["replication_login_copy_revision"] = *r.replication_login_copy_revision;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
-  return json_text(o);
+  return o;
+}
+
+}  // namespace
+
+std::string encode(const MemberRecord& r) { return json_text(member_json(r)); }
+
+// By the record's own encoding: a field added to it is compared here too.
+std::vector<std::string> changed_fields(const MemberRecord& before, const MemberRecord& after) {
+  const json a = member_json(before), b = member_json(after);
+  std::vector<std::string> changed;
+  for (const auto& [key, value] : b.items())
+    if (!a.contains(key) || a.at(key) != value) changed.push_back(key);
+  for (const auto& [key, value] : a.items())
+    if (!b.contains(key)) changed.push_back(key);
+  return changed;
 }
 
 MemberDecode decode_member(const std::string& text) {

@@ -70,6 +70,9 @@ struct MemberRecord {
 };
 
 std::string encode(const MemberRecord& record);
+// The names of the fields (as encoded) that differ between two records: what
+// a publish changes, said in the loop's reason.
+std::vector<std::string> changed_fields(const MemberRecord& before, const MemberRecord& after);
 // Whole record or an error naming what is wrong; never a partial record.
 struct MemberDecode {
   std::optional<MemberRecord> record;

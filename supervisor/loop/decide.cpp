@@ -132,6 +132,13 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
 
 namespace {
 
+// "health, since changed": why the record goes out again.
+std::string changed_list(const cluster::MemberRecord& published, const cluster::MemberRecord& desired) {
+  std::string list;
+  for (const auto& field : cluster::changed_fields(published, desired)) list += (list.empty() ? "" : ", ") + field;
+  return (list.empty() ? std::string("nothing") : list) + " changed";
+}
+
 Plan decide_shutdown(const Snapshot& s) {
   Plan plan;
   plan.role = Role::stopping;
@@ -316,7 +323,8 @@ Plan decide_cluster(const Snapshot& s) {
   }
   if (plan.actions.size() == 1 && std::holds_alternative<PublishMember>(plan.actions.front()) &&
       plan.reason.find("publishing") == std::string::npos)
-    plan.reason += "; publishing member record (" + cluster::to_string(desired.role) + ")";
+    plan.reason += "; publishing member record (" + cluster::to_string(desired.role) + ": " +
+                   (member_published ? changed_list(published->second, desired) : std::string("new")) + ")";
   return plan;
 }
 

@@ -673,7 +673,8 @@ TEST(Decide, MemberRecordLeaderEpochIsZeroWhenNotLeader) {
   EXPECT_EQ(publish->record.leader_epoch, 0u);
   EXPECT_EQ(publish->record.since, kNow);
   EXPECT_EQ(plan.find<PublishClusterState>(), nullptr);
-  EXPECT_TRUE(contains(plan.reason, "publishing member record (follower)"));
+  EXPECT_TRUE(contains(plan.reason, "publishing member record (follower: leader_epoch, role changed)"))
+      << plan.reason;
 }
 
 // ---------------------------------------------------------------- derive_role

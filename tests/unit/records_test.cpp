@@ -106,6 +106,19 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(*d.record, r);
 }
 
+TEST(MemberRecord, ChangedFieldsNameWhatAPublishChangesAndNothingElse) {
+  MemberRecord before = full_member();
+  EXPECT_TRUE(changed_fields(before, before).empty());
+  MemberRecord after = before;
+  after.health = "broker not answering";
+  after.since = "2024-05-01T12:00:05Z";
+  after.patroni_keys_index.reset();  // a field the encoding leaves out when absent
+  EXPECT_EQ(changed_fields(before, after), (std::vector<std::string>{"health", "since", "patroni_keys_index"}));
+  after = before;
+  after.broker_members.push_back("rabbit@198.18.0.9");
+  EXPECT_EQ(changed_fields(before, after), std::vector<std::string>{"broker_members"});
+}
+
 TEST(MemberRecord, ALoginGenerationThatIsNotAnUnsignedNumberIsRefusedWhole) {
   for (const char* key : {"db_login_generation", "replication_login_generation", "patroni_keys_index"}) {
     json j = member_json();
