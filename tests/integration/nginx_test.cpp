@@ -112,6 +112,27 @@ TEST_F(NginxTest, NoInstanceToRouteToAnswers503WithAClearErrorAndRecovers) {
   EXPECT_TRUE(eventually([&] { return stack->get("/api/x").response.header("x-backend") == "b1"; }, 5s));
 }
 
+// A request traced to its node from the access log alone: which instance
+// answered, with what, and how long nginx and the instance took.
+TEST_F(NginxTest, TheAccessLogNamesTheInstanceThatAnsweredAndTheTimes) {
+  auto o = stack->get("/api/v3.1/blueprints/traced");
+  ASSERT_EQ(o.response.status, 200) << o.error;
+  const std::string backend = o.response.header("x-backend");
+  const int port = backend == "b1" ? b1->port() : b2->port();
+  std::string line;
+  ASSERT_TRUE(eventually(
+      [&] {
+        std::istringstream log(stack->access_log());
+        for (std::string l; std::getline(log, l);)
+          if (l.find("/api/v3.1/blueprints/traced") != std::string::npos) line = l;
+        return !line.empty();
+      },
+      5s))
+      << stack->access_log();
+  EXPECT_TRUE(contains(line, "upstream=127.0.0.1:" + std::to_string(port) + " upstream_status=200 request_time="));
+  EXPECT_TRUE(contains(line, " upstream_time="));
+}
+
 // Every instance failing its checks at once, on live nodes (the database
 // failing over fails every REST service's check): nginx keeps routing to them,
 // with no reload, and they answer for themselves.

@@ -23,6 +23,22 @@ lab="$top/scripts/lab"
 vip=198.18.0.100
 trap '"$lab" down >/dev/null 2>&1' EXIT
 log="$top/.run/lab/blueprint"
+# On a failed check: each manager's status and the last minute of the request
+# path's own words (gate, REST, nginx, Patroni, keepalived), so a CI log shows where a
+# request stalled.
+on_failure_show_state() {
+  local n
+  for n in n1 n2 n3; do
+    timeout 5 "$lab" exec "$n" true >/dev/null 2>&1 || continue
+    timeout 5 "$lab" exec "$n" hactl status 2>&1 | head -24 | sed "s/^/    $n: /"
+    timeout 5 "$lab" exec "$n" journalctl --no-pager -o short-precise --since=-60s \
+      -u ha-upload-gate -u rest-standin -u ha-nginx -u ha-patroni -u keepalived 2>/dev/null |
+      grep -v -e 'GET /api/v3.1/status 200' -e '/archive 200' | tail -25 | sed "s/^/    $n journal: /"
+    timeout 5 "$lab" exec "$n" tail -n 8 /var/log/ha-nginx/error.log 2>/dev/null | sed "s/^/    $n nginx error.log: /"
+    timeout 5 "$lab" exec "$n" grep -v -e 'GET /api/v3.1/status' -e '/archive' /var/log/ha-nginx/access.log 2>/dev/null |
+      tail -n 8 | sed "s/^/    $n nginx access.log: /"
+  done
+}
 
 # ---- install ---------------------------------------------------------------------
 up_out=$("$lab" up --via-blueprint 2>&1); up_rc=$?

@@ -137,6 +137,8 @@ std::uint64_t NginxStack::reloads() {
   return s ? s->value("reloads", std::uint64_t{0}) : 0;
 }
 
+std::string NginxStack::access_log() const { return read_file(dir_ + "/log/access.log"); }
+
 std::string NginxStack::logs() {
   std::string out = "--- supervisor log:\n" + (supervisor_ ? supervisor_->log() : std::string("(none)"));
   out += "\n--- nginx error log:\n" + read_file(dir_ + "/log/error.log");

@@ -70,6 +70,7 @@ class NginxStack {
   SystemdNode& node() { return *node_; }
   ConsulCluster& consul() { return *consul_; }
   std::string logs();  // supervisor log and the node's journal-less nginx error log
+  std::string access_log() const;  // nginx's access log as it is now
 
  private:
   NginxStackOptions options_;
