@@ -103,6 +103,9 @@ check "... every supervisor healthy" wait_for 90 healthy_everywhere
 check "... REST writable" wait_for 90 rest_writable
 kept_upload() { "$lab" exec c1 curl -sf --max-time 3 "http://$vip/api/v3.1/blueprints/bp-before-1" | grep sha256 >/dev/null; }
 check "... the upload from before the uninstall is still served (the data was kept)" wait_for 60 kept_upload
+# As `lab up` does: uploads once every broker is clustered (one still joining
+# moves the floating IP off its node, and the upload in flight gets no answer).
+check "... the cluster settled" "$top/scripts/lab.d/cluster-settled" --wait 120 --why
 check "... new uploads acknowledged and on every node" "$top/scripts/lab.d/gated-uploads" 3 bp-after
 
 # ---- uninstall, data removed ---------------------------------------------------------------
