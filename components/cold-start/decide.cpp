@@ -1,6 +1,7 @@
 #include "components/cold-start/decide.hpp"
 
 #include "components/cold-start/record.hpp"
+#include "components/postgres/decide.hpp"
 #include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
@@ -23,8 +24,30 @@ AcceptPreview preview_accept(const Snapshot& s, const std::string& node) {
   if (!s.consul.quorum_reachable)
     return refuse("Consul has no quorum here: nothing can be agreed on; boot more nodes first");
   if (!db.cluster_known) return refuse("Patroni's state in Consul is not read yet");
-  if (!cluster.initialized)
-    return refuse("Patroni's cluster is not initialised in Consul (no initialize key): there is no founder to accept");
+  if (!cluster.initialized) {
+    // Consul's data lost: Patroni stays stopped until the newest copy of its
+    // records among a majority of the nodes is written back
+    // (components/postgres). With copies on fewer, only the operator's word.
+    const auto copies = patroni_keys_copies(s);
+    if (copies.empty())
+      return refuse("Patroni's cluster is not initialised in Consul (no initialize key) and no node holds a copy of "
+                    "its records: there is no founder to accept");
+    if (!patroni_keys_verdict(s, "").restorer.empty())
+      return refuse("Consul lost Patroni's records, but a majority of the nodes hold copies: the newest of them is "
+                    "written back without an acceptance (hactl status says by whom)");
+    auto verdict = patroni_keys_verdict(s, node);
+    if (verdict.restorer != node) return refuse(verdict.note);
+    std::vector<std::string> without;
+    for (const auto& [name, known] : s.known.nodes)
+      if (!copies.count(name)) without.push_back(name);
+    p.loses = "whatever is newer than " + node + "'s copy of Patroni's records (index " +
+              std::to_string(copies.at(node)) + ") on " +
+              (without.empty() ? std::string("no other node") : sentence_list(without)) +
+              " (a node that kept up while " + node + " was cut off holds newer records, and the commits they "
+              "name); Patroni then decides from those records, and if the members they name stay down, accept "
+              "again to promote " + node;
+    return p;
+  }
   if (!cluster.primary.empty()) return refuse("the cluster has a primary (" + cluster.primary + "): nothing to accept");
   if (cluster.promotable.empty())
     return refuse("Patroni's keys name no members it waits for (no sync key): its own election decides");
@@ -73,9 +96,15 @@ std::string decide_cold_start(Plan& plan, const Snapshot& s) {
     if (cluster.primary == s.self) want(plan, s, DropColdStartAccept{s.kv.cold_start->index, said});
     return said;
   }
-  if (r.node != s.self) return accepted + ": its supervisor asks Patroni to promote it";
+  if (r.node != s.self)
+    return accepted + (s.db.cluster_known && !cluster.initialized
+                           ? ": its supervisor writes Patroni's records back from its copy"
+                           : ": its supervisor asks Patroni to promote it");
   auto preview = preview_accept(s, r.node);
   if (!preview.refusal.empty()) return accepted + "; not now: " + preview.refusal;
+  // Consul's data lost: the database's hold writes this node's copy back
+  // (components/postgres); Patroni's own election follows.
+  if (!cluster.initialized) return accepted + ": Patroni's records are written back from this node's copy first";
   if (s.busy.count(Job::accept_cold_start)) return accepted + ": asking Patroni to fail over to this node";
   if (const auto& last = s.cold_start.last_attempt; last && last->node == r.node && last->ago < kColdStartRetry) {
     plan.wake_within(kColdStartRetry - last->ago);

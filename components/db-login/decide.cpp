@@ -2,6 +2,7 @@
 
 #include "components/postgres/decide.hpp"
 #include "supervisor/cluster/copy_verdict.hpp"
+#include "supervisor/loop/decide.hpp"
 #include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
@@ -67,7 +68,8 @@ std::string drive_rotation(Plan& plan, const Snapshot& s, const LoginView& v) {
 cluster::CopyVerdict restore_verdict(const Snapshot& s, const LoginView& v) {
   const auto copies = login_copies(s, v.secret);
   return cluster::newest_copy_verdict(copies, std::max(s.known.nodes.size(), copies.size()),
-                                      "the " + db_login::login_label(v.secret) + "'s record", "revision");
+                                      "the " + db_login::login_label(v.secret) + "'s record", "revision",
+                                      accepted_founder(s));
 }
 
 // What status and the plan's reason say while the record is the copy's.

@@ -3,6 +3,7 @@
 #include "components/patroni/keys_copy.hpp"
 #include "components/patroni/render.hpp"
 #include "supervisor/cluster/copy_verdict.hpp"
+#include "supervisor/loop/decide.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/util/ip_network.hpp"
 #include "supervisor/util/printable.hpp"
@@ -71,12 +72,9 @@ std::string patroni_start_hold(Plan& plan, const Snapshot& s) {
   const std::string lost = "Consul holds none of Patroni's records (its data lost?) ";
   if (!db.patroni.keys_copy && !db.patroni.keys_copy_error.empty())
     return lost + "and this node's copy cannot be read: Patroni stays stopped (" + db.patroni.keys_copy_error + ")";
-  const auto copies = cluster::gather_copies(
-      s.self, db.patroni.keys_copy ? std::optional(db.patroni.keys_copy->index) : std::nullopt, s.kv.members,
-      [](const cluster::MemberRecord& m) { return m.patroni_keys_index; });
+  const auto copies = patroni_keys_copies(s);
   if (copies.empty()) return {};  // a new cluster: Patroni bootstraps it
-  auto verdict = cluster::newest_copy_verdict(copies, std::max(s.known.nodes.size(), copies.size()),
-                                              "Patroni's records", "index");
+  auto verdict = patroni_keys_verdict(s, accepted_founder(s));
   if (verdict.restorer == s.self && s.consul.quorum_reachable)
     want(plan, s, RestorePatroniKeys{db.patroni.keys_copy->index});
   return lost + "while nodes hold copies: Patroni stays stopped; " + verdict.note;
@@ -96,6 +94,18 @@ bool patroni_runs_rendered_conf(const Snapshot& s) {
   return unit != s.units.end() && unit->second.active_state == "active" &&
          !daemon_may_run_an_older_file(db.patroni.conf_file.written, unit->second.state_changed,
                                        unit->second.active_state);
+}
+
+std::map<std::string, std::uint64_t> patroni_keys_copies(const Snapshot& s) {
+  const auto& copy = s.db.patroni.keys_copy;
+  return cluster::gather_copies(s.self, copy ? std::optional(copy->index) : std::nullopt, s.kv.members,
+                                [](const cluster::MemberRecord& m) { return m.patroni_keys_index; });
+}
+
+cluster::CopyVerdict patroni_keys_verdict(const Snapshot& s, const std::string& accepted) {
+  const auto copies = patroni_keys_copies(s);
+  return cluster::newest_copy_verdict(copies, std::max(s.known.nodes.size(), copies.size()), "Patroni's records",
+                                      "index", accepted);
 }
 
 void publish_db(const Snapshot& s, cluster::MemberRecord& record) {

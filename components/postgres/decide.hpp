@@ -2,8 +2,11 @@
 // PostgreSQL HA's part of decide(): keep Patroni's rendered files equal to
 // what the config says and Patroni running; judge whether the local endpoint
 // serves writes. Pure, like the rest of decide().
+#include <cstdint>
+#include <map>
 #include <string>
 
+#include "supervisor/cluster/copy_verdict.hpp"
 #include "supervisor/loop/plan.hpp"
 #include "supervisor/loop/snapshot.hpp"
 
@@ -26,6 +29,14 @@ bool patroni_runs_rendered_conf(const Snapshot& s);
 // The member record's database fields: the index of this node's copy of
 // Patroni's records (what the nodes compare when Consul lost them).
 void publish_db(const Snapshot& s, cluster::MemberRecord& record);
+
+// The copies of Patroni's records the live nodes hold (this one's and each
+// member record's index), which decide who writes them back when Consul has
+// none of them; the cold start's preview weighs the same.
+std::map<std::string, std::uint64_t> patroni_keys_copies(const Snapshot& s);
+// Who writes Patroni's records back from those copies (cluster/copy_verdict.hpp),
+// with `accepted` as the operator's accepted founder ("" for none).
+cluster::CopyVerdict patroni_keys_verdict(const Snapshot& s, const std::string& accepted);
 
 // The command Patroni runs after bootstrap: the script and the SQL file.
 std::string post_bootstrap_command(const std::string& script, const std::string& sql_file);

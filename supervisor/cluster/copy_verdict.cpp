@@ -7,15 +7,27 @@
 namespace hasup::cluster {
 
 CopyVerdict newest_copy_verdict(const std::map<std::string, std::uint64_t>& copies, std::size_t nodes,
-                                const std::string& what, const std::string& measure) {
+                                const std::string& what, const std::string& measure, const std::string& accepted) {
   const std::size_t majority = nodes / 2 + 1;
   std::vector<std::string> holders;
   for (const auto& [name, newness] : copies) holders.push_back(name);
-  if (copies.size() < majority)
-    return {"", "copies of " + what + " on " + std::to_string(copies.size()) + " of " + std::to_string(nodes) +
-                    " nodes (" + (holders.empty() ? std::string("none") : sentence_list(holders)) +
-                    "); waiting for a majority (" + std::to_string(majority) +
-                    "): a node cut off before the loss holds an older copy"};
+  if (copies.size() < majority) {
+    const std::string few = "copies of " + what + " on " + std::to_string(copies.size()) + " of " +
+                            std::to_string(nodes) + " nodes (" +
+                            (holders.empty() ? std::string("none") : sentence_list(holders)) + ")";
+    if (!accepted.empty()) {
+      auto copy = copies.find(accepted);
+      if (copy == copies.end())
+        return {"", few + "; the founder the operator accepted, " + accepted +
+                        ", holds none (hactl cold-start --cancel, then accept a node that holds one)"};
+      return {accepted, few + "; the operator accepted " + accepted + " as founder (hactl cold-start --accept): it "
+                        "writes " + what + " back from its copy (" + measure + " " + std::to_string(copy->second) +
+                        ")"};
+    }
+    return {"", few + "; waiting for a majority (" + std::to_string(majority) +
+                    "): a node cut off before the loss holds an older copy; or accept a founder that holds one: "
+                    "hactl cold-start --accept NODE --dry-run"};
+  }
   std::string newest;
   std::uint64_t newest_value = 0;
   for (const auto& [name, newness] : copies)  // by name: the lowest name among equals

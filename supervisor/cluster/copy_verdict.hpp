@@ -3,7 +3,8 @@
 // rotating logins' records) and writes back when Consul's data is lost. One
 // rule for who writes back: the newest copy of a majority of the nodes'. A
 // node cut off before the loss holds an older copy, and any majority holds a
-// node that kept up; a copy is never written back on fewer nodes' word.
+// node that kept up; a copy is never written back on fewer nodes' word
+// unless the operator accepts its holder as founder (hactl cold-start).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -18,11 +19,6 @@ struct CopyVerdict {
   std::string note;      // for the plan's reason and hactl status
 };
 
-// copies: node name -> how new its copy is (a number that only grows along
-// the record's history), for every live node that has one (this one
-// included); nodes: how many nodes the cluster has; what: the records'
-// name ("Patroni's records"); measure: the number's name ("index").
-// The restorer is the node with the newest copy, the lowest name among equals.
 // The copies newest_copy_verdict weighs: this node's own (`own`, when it
 // has one) and each other live member's as its record publishes it
 // (`published`: the record's field, nullopt when that member has none).
@@ -39,7 +35,17 @@ std::map<std::string, std::uint64_t> gather_copies(const std::string& self, std:
   return copies;
 }
 
+// copies: node name -> how new its copy is (a number that only grows along
+// the record's history), for every live node that has one (this one
+// included); nodes: how many nodes the cluster has; what: the records'
+// name ("Patroni's records"); measure: the number's name ("index").
+// The restorer is the node with the newest copy, the lowest name among equals.
+// With copies on fewer than a majority, nobody writes back on the nodes' word
+// alone; the operator may then accept a founder (`accepted`, from hactl
+// cold-start --accept NODE, "" for none): if it holds a copy, it writes its
+// copy back, knowing that a node still down may hold a newer one.
 CopyVerdict newest_copy_verdict(const std::map<std::string, std::uint64_t>& copies, std::size_t nodes,
-                                const std::string& what, const std::string& measure);
+                                const std::string& what, const std::string& measure,
+                                const std::string& accepted = {});
 
 }  // namespace hasup::cluster

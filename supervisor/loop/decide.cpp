@@ -1,5 +1,6 @@
 #include "supervisor/loop/decide.hpp"
 
+#include "components/cold-start/record.hpp"
 #include "supervisor/loop/catalog_sync.hpp"
 #include "supervisor/loop/components.hpp"
 
@@ -106,6 +107,12 @@ std::string local_problem(const Snapshot& s) {
   for (const auto& component : components())
     if (auto found = component.problem(s); !found.empty()) return found;
   return {};
+}
+
+std::string accepted_founder(const Snapshot& s) {
+  if (!s.kv.cold_start) return {};
+  auto decoded = cold_start::decode_accept(s.kv.cold_start->text);
+  return decoded.record ? decoded.record->node : std::string{};
 }
 
 cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {

@@ -18,5 +18,9 @@ std::string local_problem(const Snapshot& s);
 // This node's member record as the role `role` would publish it: what the
 // other nodes (and the event timeline, events/detect.hpp) know of it.
 cluster::MemberRecord desired_member_record(const Snapshot& s, cluster::Role role);
+// The founder the operator accepted after a whole-cluster power loss (hactl
+// cold-start --accept NODE); "" when none, or when the stored acceptance is
+// unreadable (never acted on).
+std::string accepted_founder(const Snapshot& s);
 
 }  // namespace hasup::loop

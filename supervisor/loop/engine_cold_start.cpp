@@ -34,9 +34,13 @@ void Engine::write_cold_start_accept(const std::string& node, const std::string&
                                             record.requested_by + ", losing " + preview.loses;
                    spdlog::warn("{}", said);
                    events_.note("supervisor", "config", said);
-                   refresh_kv([done, record, preview] {
+                   const bool records_lost = !last_snapshot_.db.cluster.initialized;
+                   refresh_kv([done, record, preview, records_lost] {
                      json body = to_json(preview, record.node);
-                     body["status"] = "accepted: " + record.node + "'s supervisor asks its Patroni to promote it";
+                     body["status"] = "accepted: " + record.node +
+                                      (records_lost ? "'s supervisor writes its copies of the records back, then "
+                                                      "Patroni's own rules decide"
+                                                    : "'s supervisor asks its Patroni to promote it");
                      done(200, body);
                    });
                  });

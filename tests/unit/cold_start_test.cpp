@@ -5,6 +5,7 @@
 
 #include "components/cold-start/decide.hpp"
 #include "components/cold-start/record.hpp"
+#include "components/patroni/keys_copy.hpp"
 #include "supervisor/loop/components.hpp"
 
 namespace hasup::loop {
@@ -91,6 +92,58 @@ TEST(ColdStartPreview, RefusesWheneverPatroniCanDecideOrNothingIsKnown) {
   auto stolon = s;
   stolon.db.backend = "stolon";
   EXPECT_TRUE(contains(refusal(stolon), "Patroni backend"));
+}
+
+// Consul's data lost, and the copies of Patroni's records on fewer than a
+// majority of the nodes: n2 holds one (index 77), n1 and n3 none.
+Snapshot records_lost_copy_on_n2(const std::string& self = "n2") {
+  Snapshot s = waiting_for_n1(self);
+  s.db.cluster = {};
+  s.db.cluster.initialized = false;
+  for (const char* n : {"n1", "n2", "n3"}) s.known.nodes[n] = {n, std::string("198.18.0.1") + n[1], ""};
+  cluster::MemberRecord n2;
+  n2.name = "n2";
+  n2.patroni_keys_index = 77;
+  if (self == "n2")
+    s.db.patroni.keys_copy = patroni::KeysCopy{77, "7390000000000000001", "{}", std::nullopt};
+  else
+    s.kv.members["n2"] = n2;
+  return s;
+}
+
+TEST(ColdStartPreview, WithConsulsDataLostOnlyANodeHoldingACopyOfAMinorityMayBeAccepted) {
+  Snapshot s = records_lost_copy_on_n2();
+  auto p = preview_accept(s, "n2");
+  EXPECT_EQ(p.refusal, "");
+  EXPECT_TRUE(contains(p.loses, "newer than n2's copy of Patroni's records (index 77) on n1, n3")) << p.loses;
+
+  auto none = preview_accept(s, "n3");
+  EXPECT_TRUE(contains(none.refusal, "n3, holds none")) << none.refusal;
+
+  cluster::MemberRecord n3;
+  n3.name = "n3";
+  n3.patroni_keys_index = 70;
+  s.kv.members["n3"] = n3;  // a majority holds copies: the rule decides, not the operator
+  EXPECT_TRUE(contains(preview_accept(s, "n2").refusal, "a majority of the nodes hold copies"));
+
+  Snapshot bare = records_lost_copy_on_n2("n1");
+  bare.kv.members.clear();
+  EXPECT_TRUE(contains(preview_accept(bare, "n1").refusal, "no node holds a copy"));
+}
+
+TEST(ColdStartDecide, WithConsulsDataLostTheAcceptedNodeWritesItsCopyBackInsteadOfAskingPatroni) {
+  Snapshot s = records_lost_copy_on_n2();
+  accept(s, "n2");
+  Plan plan;
+  auto note = decide_cold_start(plan, s);
+  EXPECT_EQ(plan.find<AcceptColdStart>(), nullptr) << "Patroni is held stopped: nothing to ask it yet";
+  EXPECT_TRUE(contains(note, "written back from this node's copy first")) << note;
+
+  Snapshot other = records_lost_copy_on_n2("n1");
+  accept(other, "n2");
+  Plan theirs;
+  EXPECT_TRUE(contains(decide_cold_start(theirs, other), "its supervisor writes Patroni's records back from its copy"));
+  EXPECT_TRUE(theirs.actions.empty());
 }
 
 TEST(ColdStartDecide, OnlyTheAcceptedNodeAsksPatroniAndNotAgainUntilItsAnswerAged) {

@@ -3,6 +3,7 @@
 // for the REST service, and the decisions, fed snapshots.
 #include <gtest/gtest.h>
 
+#include "components/cold-start/record.hpp"
 #include "components/db-login/client_file.hpp"
 #include "components/db-login/decide.hpp"
 #include "components/db-login/record.hpp"
@@ -429,6 +430,12 @@ TEST(DbLoginDecide, ConsulDataLostTheClientsKeepTheCopysLoginAndNoStepIsTaken) {
   EXPECT_NE(plan.reason.find("copies of the db login's record on 1 of 3 nodes (n1); waiting for a majority (2)"),
             std::string::npos)
       << plan.reason;
+  // The operator accepted n1 as founder (hactl cold-start --accept n1): its
+  // copy is written back, as Patroni's records are.
+  s.kv.cold_start = KvView::StoredValue{cold_start::encode({"n1", "api@n1", "2026-12-05T20:00:00Z"}), 9};
+  auto accepted = decide_as(s, cluster::Role::leader);
+  ASSERT_TRUE(accepted.find<RestoreLoginRecord>()) << accepted.reason;
+  EXPECT_NE(accepted.reason.find("the operator accepted n1 as founder"), std::string::npos) << accepted.reason;
 }
 
 TEST(DbLoginDecide, ConsulDataLostTheNewestCopyOfAMajorityIsWrittenBackByItsHolder) {

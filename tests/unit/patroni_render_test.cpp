@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "components/cold-start/record.hpp"
 #include "components/patroni/keys_copy.hpp"
 #include "components/patroni/render.hpp"
 #include "supervisor/loop/decide.hpp"
@@ -495,6 +496,42 @@ TEST(PatroniKeysCopy, PatroniStaysStoppedUntilAMajorityOfCopiesIsAtHand) {
   loop::Plan restored;
   note = loop::decide_db(restored, s);
   EXPECT_NE(restored.find<loop::StartPatroni>(), nullptr) << note;
+}
+
+// Copies on fewer than a majority (two nodes replaced, say): nobody writes
+// back on their word alone, but the operator may accept a founder that
+// holds one (hactl cold-start --accept); a majority's verdict is never
+// overridden by an acceptance.
+TEST(PatroniKeysCopy, WithCopiesOnAMinorityOnlyTheAcceptedFounderWritesItsCopyBack) {
+  auto s = started_after_consul_lost();  // this node n1 holds the only copy (index 100)
+  auto accept = [&s](const std::string& node) {
+    s.kv.cold_start = loop::KvView::StoredValue{cold_start::encode({node, "api@n1", "2026-12-05T20:00:00Z"}), 7};
+  };
+  accept("n2");
+  loop::Plan other;
+  auto note = loop::decide_db(other, s);
+  EXPECT_EQ(other.find<loop::RestorePatroniKeys>(), nullptr) << note;
+  EXPECT_TRUE(contains(note, "the founder the operator accepted, n2, holds none")) << note;
+
+  accept("n1");
+  loop::Plan accepted;
+  note = loop::decide_db(accepted, s);
+  ASSERT_NE(accepted.find<loop::RestorePatroniKeys>(), nullptr) << note;
+  EXPECT_EQ(accepted.find<loop::RestorePatroniKeys>()->index, 100u);
+  EXPECT_EQ(accepted.find<loop::StartPatroni>(), nullptr) << "not before Consul has the records again";
+  EXPECT_TRUE(contains(note, "the operator accepted n1 as founder")) << note;
+
+  s.kv.cold_start->text = "{not json";  // unreadable: never acted on
+  loop::Plan unreadable;
+  loop::decide_db(unreadable, s);
+  EXPECT_EQ(unreadable.find<loop::RestorePatroniKeys>(), nullptr);
+
+  accept("n1");
+  add_member_copy(s, "n2", 120);  // a majority now, and n2's copy is newer
+  loop::Plan majority;
+  note = loop::decide_db(majority, s);
+  EXPECT_EQ(majority.find<loop::RestorePatroniKeys>(), nullptr) << "the acceptance never overrides a majority";
+  EXPECT_TRUE(contains(note, "n2 holds the newest copy (index 120")) << note;
 }
 
 TEST(PatroniKeysCopy, ANewClusterStartsAtOnceAndNothingStartsBeforeConsulWasRead) {
