@@ -2,6 +2,7 @@
 // The replicated folders' part of decide(): keep syncthing's devices, folders
 // and options following the registered nodes, keep syncthing running, and
 // judge whether this node's files are fit to serve. Pure, like decide().
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -23,11 +24,20 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
 // words; "" when nothing.
 std::string files_problem(const Snapshot& s);
 
-// The member record's summary: "in sync, 2 peers", "needs 3 items", ... ("" when not managed).
 // What is wrong with the replicated folders beyond an upload in flight
 // ("syncthing unreachable", "folder error"); "" when nothing is. The start of
 // files_summary, and what the event timeline calls trouble.
 std::string files_trouble(const FilesView& f);
+
+// A node says it is receiving only once it has missed items for this long.
+// Every upload makes each peer need its file for a moment: words that changed
+// with each one made every node write its member record to Consul again with
+// each upload (10 times a second per node under the fault suite's workload).
+inline constexpr std::chrono::milliseconds kReceivingShownAfter{2000};
+
+// The member record's summary, in words that do not change with each upload:
+// "in sync, 2/2 peers", "receiving, 2/2 peers, 1 conflict" (missing items for
+// kReceivingShownAfter or more), or the trouble; "" when not managed.
 std::string files_summary(const FilesView& f);
 
 // Its fields of the member record: the device id (kept from the published

@@ -197,6 +197,7 @@ TEST(DetectTest, FilesTroubleIsReadFromTheViewAndAnUploadInFlightIsNone) {
   f.enabled = true;
   f.api_known = true;
   f.folder_status["ha-opt-manager-resources"].need_items = 3;
+  f.behind_for = loop::kReceivingShownAfter;
   EXPECT_EQ(loop::files_summary(f).rfind("receiving", 0), 0u);
   EXPECT_EQ(loop::files_trouble(f), "");
   f.folder_status["ha-opt-manager-resources"].error = "folder path missing";

@@ -433,12 +433,30 @@ TEST(DecideFilesTest, UnreachableOrBehindLongEnoughIsALocalProblem) {
   EXPECT_EQ(loop::local_problem(s), "files: missing items its peers have");
 }
 
+// Each upload makes every peer need its file for a moment (100-500 ms in the
+// lab): the member record must not change with it, or every node writes it
+// to Consul again with each upload.
+TEST(DecideFilesTest, AnUploadInFlightDoesNotChangeThePublishedRecord) {
+  auto s = files_snapshot();
+  s.files.peers[kN2] = {"n2", kN2, true, {}};
+  cluster::MemberRecord idle, upload, backlog;
+  loop::publish_files(s, idle);
+  s.files.folder_status["ha-tmp-st1-res"].need_items = 1;
+  s.files.behind_for = std::chrono::milliseconds(300);
+  loop::publish_files(s, upload);
+  EXPECT_EQ(upload, idle) << upload.files_state;
+  s.files.behind_for = loop::kReceivingShownAfter;  // a backlog: said, once
+  loop::publish_files(s, backlog);
+  EXPECT_EQ(backlog.files_state, "receiving, 1/1 peers");
+}
+
 TEST(DecideFilesTest, SummaryNamesPeersReceivingAndConflicts) {
   auto s = files_snapshot();
   s.files.peers[kN2] = {"n2", kN2, true, {}};
   EXPECT_EQ(loop::files_summary(s.files), "in sync, 1/1 peers");
   s.files.folder_status["ha-tmp-st1-res"].need_items = 4;
   s.files.conflicts = 2;
+  s.files.behind_for = loop::kReceivingShownAfter;
   EXPECT_EQ(loop::files_summary(s.files), "receiving, 1/1 peers, 2 conflicts");
   s.files.api_error = "connections: connect: Connection refused";
   EXPECT_EQ(loop::files_summary(s.files), "syncthing unreachable");
