@@ -44,8 +44,8 @@ AcceptPreview preview_accept(const Snapshot& s, const std::string& node) {
               std::to_string(copies.at(node)) + ") on " +
               (without.empty() ? std::string("no other node") : sentence_list(without)) +
               " (a node that kept up while " + node + " was cut off holds newer records, and the commits they "
-              "name); Patroni then decides from those records, and if the members they name stay down, accept "
-              "again to promote " + node;
+              "name); Patroni then decides from those records, and if the members they name stay down, this "
+              "acceptance then asks Patroni to promote " + node;
     return p;
   }
   if (!cluster.primary.empty()) return refuse("the cluster has a primary (" + cluster.primary + "): nothing to accept");

@@ -207,6 +207,81 @@ consul_lost() {
 }
 consul_lost
 
+# --- round 4b: Consul's data lost and the copies on one node only ------------------
+# Two nodes lost their copies of the records too (replaced with their disks,
+# say): no majority of copies can come back, so nobody writes back on the
+# nodes' word; the operator accepts the node that holds one.
+copies_on_one() {
+  local keeper others n f rows_before rows_after
+  keeper=$(primary_node)
+  others=$(for n in n1 n2 n3; do [ "$n" = "$keeper" ] || echo "$n"; done | tr '\n' ' ')
+  echo "--- round 4b: every node's power cut, its Consul data wiped, the copies removed on ${others% }; $keeper keeps its copies"
+  # The REST service's rows, in the manager's database (not as_postgres's).
+  upload_rows() {
+    "$lab" exec "$1" runuser -u postgres -- psql -h /run/ha-patroni -p 5432 -d manager -tAc \
+      "select count(*) from standin_blueprints" 2>/dev/null
+  }
+  rows_before=$(upload_rows "$keeper")
+  for n in n1 n2 n3; do "$lab" crash "$n" >/dev/null; done
+  stripped() {
+    local n d
+    for n in n1 n2 n3; do
+      d="$top/.run/lab/$n/upper/var/lib/consul"
+      [ -d "$d/raft" ] || return 1
+      find "$d" -mindepth 1 -delete || return 1
+    done
+    for n in $others; do
+      for f in patroni-keys.json db-login.json replication-login.json; do
+        [ -f "$top/.run/lab/$n/upper/var/lib/ha-supervisor/$f" ] || return 1
+        rm -f "$top/.run/lab/$n/upper/var/lib/ha-supervisor/$f"
+      done
+    done
+  }
+  check "every node's Consul data wiped; ${others% }'s copies of the records removed" stripped
+  for n in n1 n2 n3; do boots "$n"; sleep 3; done
+  no_primary_yet() { sleep 30; [ -z "$(primary_node)" ]; }
+  check "... all three booted: 30 s later still no primary (one copy of three is no majority)" no_primary_yet
+  says_accept() { "$lab" exec "$keeper" hactl status 2>&1 | grep "or accept a founder that holds one: hactl cold-start --accept NODE --dry-run" >/dev/null; }
+  check "... hactl status says how to go on: accept a founder that holds a copy" wait_for 30 says_accept
+  refused_without_copy() {
+    local said rc other=${others%% *}
+    said=$("$lab" exec "$keeper" hactl cold-start --accept "$other" --dry-run 2>&1); rc=$?
+    printf '%s\n' "$said" | tail -2 | sed 's/^/    hactl: /'
+    [ "$rc" = 1 ] && grep "the founder the operator accepted, $other, holds none" >/dev/null <<<"$said"
+  }
+  check "... the dry run refuses a node without a copy" refused_without_copy
+  dry_run_keeper() {
+    local said rc
+    said=$("$lab" exec "$keeper" hactl cold-start --accept "$keeper" --dry-run 2>&1); rc=$?
+    printf '%s\n' "$said" | tail -2 | sed 's/^/    hactl: /'
+    [ "$rc" = 0 ] && grep "whatever is newer than $keeper's copy of Patroni's records (index [0-9]*)" >/dev/null <<<"$said"
+  }
+  check "... the dry run of $keeper says what accepting it would lose" dry_run_keeper
+  accept_keeper() {
+    local said
+    said=$("$lab" exec "$keeper" hactl cold-start --accept "$keeper" --timeout 150 2>&1)
+    printf '%s\n' "$said" | tail -2 | sed 's/^/    hactl: /'
+  }
+  accept_keeper
+  check "... accepted: a primary again within 150 s" wait_for 150 primary_node
+  wrote_back() {
+    "$lab" exec "$keeper" journalctl -b -u ha-supervisor --no-pager 2>/dev/null > "$work/keeper.journal"
+    grep "wrote Patroni's records back" "$work/keeper.journal" >/dev/null &&
+      [ "$(grep -c "Consul held no record (its data lost?): wrote back" "$work/keeper.journal")" = 2 ]
+  }
+  check "... $keeper wrote Patroni's records and both logins' records back" wrote_back
+  check "... the others stream from the primary, with the rotated replication login" \
+    wait_for 120 streams_with replicator_alt 2
+  rows_after=$(upload_rows "$(primary_node)")
+  same_rows() { [ -n "$rows_before" ] && [ "$rows_before" -gt 0 ] && [ "$rows_after" = "$rows_before" ]; }
+  check "... every upload's row still there ($rows_before before, $rows_after after)" same_rows
+  check "... REST writable through the floating IP again" wait_for 90 rest_writable
+  check "... every supervisor healthy" wait_for 120 healthy_everywhere
+  acceptance_gone() { ! "$lab" exec "$(primary_node)" hactl cold-start | grep 'accepted as founder' >/dev/null; }
+  check "... and the acceptance is dropped once there is a primary" wait_for 30 acceptance_gone
+}
+copies_on_one
+
 # --- two managers and the witness: the stale manager alone has a Consul quorum ------
 # With a witness, the manager that was cut off boots beside a Consul quorum
 # while the other stays down: Patroni may act, and must still not promote it
