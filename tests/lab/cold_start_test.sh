@@ -153,6 +153,16 @@ login = json.load(sys.stdin)["self"]["db_login"][sys.argv[1]]
 sys.exit(0 if login["generation"] == int(sys.argv[2]) and login["from_copy"] is None else 1)' "$1" "$2" || return 1
   done
 }
+# Every node's Consul data gone, as after its disk was lost (the nodes are
+# down): raft, serf, node id, and with them every record in the store.
+consul_data_wiped() {
+  local n d
+  for n in n1 n2 n3; do
+    d="$top/.run/lab/$n/upper/var/lib/consul"
+    [ -d "$d/raft" ] || return 1
+    find "$d" -mindepth 1 -delete || return 1
+  done
+}
 consul_lost() {
   local primary standbys stale newest uploads founder t0 n restorers
   primary=$(primary_node)
@@ -163,15 +173,7 @@ consul_lost() {
   rotated db-password "login manager_alt in use on every node; login manager refused"
   rotated replication-password "login replicator_alt in use on every node; login replicator refused"
   cut_off_under_load 4 "$stale" "$primary $newest $stale"
-  wiped() {
-    local n d
-    for n in n1 n2 n3; do
-      d="$top/.run/lab/$n/upper/var/lib/consul"
-      [ -d "$d/raft" ] || return 1
-      find "$d" -mindepth 1 -delete || return 1
-    done
-  }
-  check "every node's Consul data wiped (raft, serf, node id: Patroni's keys gone)" wiped
+  check "every node's Consul data wiped (raft, serf, node id: Patroni's keys gone)" consul_data_wiped
   t0=$(date +%s%N)
   for n in "$stale" "$newest" "$primary"; do boots "$n"; sleep 3; done
   check "... all three booted: a primary again within 180 s" wait_for 180 primary_node
@@ -224,12 +226,8 @@ copies_on_one() {
   rows_before=$(upload_rows "$keeper")
   for n in n1 n2 n3; do "$lab" crash "$n" >/dev/null; done
   stripped() {
-    local n d
-    for n in n1 n2 n3; do
-      d="$top/.run/lab/$n/upper/var/lib/consul"
-      [ -d "$d/raft" ] || return 1
-      find "$d" -mindepth 1 -delete || return 1
-    done
+    local n f
+    consul_data_wiped || return 1
     for n in $others; do
       for f in patroni-keys.json db-login.json replication-login.json; do
         [ -f "$top/.run/lab/$n/upper/var/lib/ha-supervisor/$f" ] || return 1
