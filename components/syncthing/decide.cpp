@@ -90,7 +90,8 @@ std::string files_summary(const FilesView& f) {
   std::string out;
   std::int64_t need = 0;
   for (const auto& [id, status] : f.folder_status) need += status.need_items;
-  out = need > 0 && f.behind_for >= kReceivingShownAfter ? "receiving" : "in sync";
+  // With no peer connected nothing arrives, so the words stay put: still "receiving".
+  out = need > 0 && (f.behind_for >= kReceivingShownAfter || connected == 0) ? "receiving" : "in sync";
   out += ", " + std::to_string(connected) + "/" + std::to_string(f.peers.size()) + " peers";
   if (f.conflicts > 0) out += ", " + std::to_string(f.conflicts) + " conflict" + (f.conflicts > 1 ? "s" : "");
   return out;

@@ -448,6 +448,9 @@ TEST(DecideFilesTest, AnUploadInFlightDoesNotChangeThePublishedRecord) {
   s.files.behind_for = loop::kReceivingShownAfter;  // a backlog: said, once
   loop::publish_files(s, backlog);
   EXPECT_EQ(backlog.files_state, "receiving, 1/1 peers");
+  s.files.peers[kN2].connected = false;  // nothing can arrive: never "in sync"
+  s.files.behind_for = std::chrono::milliseconds(0);
+  EXPECT_EQ(loop::files_summary(s.files), "receiving, 0/1 peers");
 }
 
 TEST(DecideFilesTest, SummaryNamesPeersReceivingAndConflicts) {
