@@ -5,12 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "components/cold-start/decide.hpp"
-#include "components/patroni/model.hpp"
-#include "components/patroni/render.hpp"
-#include "supervisor/http/client.hpp"
-#include "supervisor/util/base64.hpp"
-#include "supervisor/util/files.hpp"
-#include "supervisor/util/printable.hpp"
+#include "components/patroni/rest_call.hpp"
 
 namespace hasup::cold_start {
 
@@ -41,34 +36,17 @@ void ColdStartDriver::answered(const std::string& node, bool accepted, std::stri
   ctx_.finish_job(loop::Job::accept_cold_start);
 }
 
-// Patroni's REST password is read when needed (the secrets file, as
-// install.sh left it) and never logged; the request goes to this node's
-// Patroni, which allows its own address and loopback only.
+// Patroni's own manual failover, the way patronictl asks it.
 void ColdStartDriver::run(const loop::AcceptColdStart& a) {
   const auto& c = ctx_.config.db;
-  auto text = read_small_file(c.secrets_file);
-  if (!text) return answered(a.node, false, "cannot read the secrets file " + c.secrets_file);
-  auto secrets = patroni::parse_secrets(*text);
-  if (!secrets.error.empty()) return answered(a.node, false, c.secrets_file + ": " + secrets.error);
-  http::Request request;
-  request.method = http::Method::post;
-  request.target = "/failover";
-  request.body = nlohmann::json{{"candidate", a.node}}.dump();
-  request.content_type = "application/json";
-  request.headers.emplace_back("Authorization",
-                               "Basic " + base64_encode(std::string(patroni::kRestApiUser) + ":" + secrets.secrets.rest_api));
-  http::Policy policy;
-  policy.timeout = 30s;  // Patroni answers once the failover is done: up to 20 s
-  policy.body_limit = 64 * 1024;
   spdlog::warn("cold start: asking Patroni to fail over to {}, as the operator accepted", a.node);
-  http::async_request(ctx_.io, http::Endpoint{ctx_.config.node.address, static_cast<unsigned short>(c.api_port)},
-                      std::move(request), policy, [this, node = a.node](http::Outcome o) {
-                        if (stopped_) return;
-                        if (!o.ok) return answered(node, false, "no answer from Patroni's API: " + o.error);
-                        std::string words = o.response.body.substr(0, 300);
-                        answered(node, o.response.status == 200,
-                                 "HTTP " + std::to_string(o.response.status) + " " + quoted_printable(words, 300));
-                      });
+  // Patroni answers once the failover is done: up to 20 s.
+  patroni::post_to_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, "/failover",
+                           nlohmann::json{{"candidate", a.node}}.dump(), 30s,
+                           [this, node = a.node](patroni::RestCallOutcome o) {
+                             if (stopped_) return;
+                             answered(node, o.ok, o.words);
+                           });
 }
 
 void ColdStartDriver::run(const loop::DropColdStartAccept& a) {

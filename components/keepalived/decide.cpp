@@ -4,6 +4,7 @@
 #include <set>
 
 #include "components/keepalived/render.hpp"
+#include "components/switchover/decide.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/consul/gossip.hpp"
 #include "supervisor/loop/decide.hpp"
@@ -104,12 +105,30 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     say("kept while " + problem + " (" + std::to_string(vip.unfit_grace.count()) +
         " ms grace before it goes to a fit node such as " + fit_node + ")");
   }
+  // A switchover moves the address to the new primary's node on purpose,
+  // drained first: new connections to it wait (the filter drops their SYN;
+  // the client sends it again ~1 s later, by then to the new holder) while
+  // those here end, at most kVipDrainLimit (an idle kept-alive one never does).
+  const bool switching = may_hold && vip_leaves_for_switchover(s);
+  const bool drain = switching && vip.holds_address && vip.filter_enabled;
+  bool drained = true;
+  if (drain) {
+    drained = vip.drain_loaded && (vip.address_connections == 0 || vip.drain_for >= kVipDrainLimit);
+    if (!drained && vip.drain_loaded) {
+      plan.wake_within(std::min(kVipDrainLimit - vip.drain_for, std::chrono::milliseconds(50)));
+      say("draining for the switchover: new connections wait while " +
+          (vip.address_connections < 0 ? std::string("those") : std::to_string(vip.address_connections)) +
+          " in flight end");
+    }
+  }
   // An election keeps what is; it never releases a node from FAULT.
-  const bool want_fault = !may_hold || unfit || (!in_cluster && vip.fault_now.value_or(true));
+  const bool want_fault =
+      !may_hold || unfit || (switching && drained) || (!in_cluster && vip.fault_now.value_or(true));
   if (vip.fault_now != want_fault) {
     if (want(plan, s, SetVipFault{want_fault}))
       say(!want_fault ? "this node may hold it"
           : unfit     ? "giving it up to a fit node such as " + fit_node + " (FAULT: " + problem + ")"
+          : switching ? "giving it up to the switchover's new primary (FAULT until the switchover ends)"
                       : "giving it up (FAULT: this node is " + cluster::to_string(plan.role) + ")");
   }
   // Prefer the database primary's node as the next holder (a weight, not a
@@ -131,14 +150,15 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     peers.erase(s.self_address);
     model.peers.assign(peers.begin(), peers.end());
     if (vip.filter_enabled) {
-      auto filter = keepalived::render_vrrp_filter(model);
+      auto filter = keepalived::render_vrrp_filter(model, drain);
       std::string said;
       if (!filter.error.empty())
         said = "VRRP filter not rendered: " + filter.error;
       else if (filter.text != vip.filter_applied && filter.text == vip.filter_refused)
         said = "VRRP filter refused by nft (asked again when the members change, or on SIGHUP): " + vip.filter_error;
       else if (filter.text != vip.filter_applied && want(plan, s, ApplyVrrpFilter{filter.text}))
-        said = "loading the VRRP filter (adverts from members only)";
+        said = drain ? "loading the VRRP filter with the switchover's drain (new connections to the address wait)"
+                     : "loading the VRRP filter (adverts from members only)";
       if (!said.empty()) say(said);
     }
     auto rendered = keepalived::render(vip.template_text, model);

@@ -1,12 +1,17 @@
 #pragma once
 // The floating IP's part of decide(): who may hold it, keepalived.conf's
 // peers, keepalived running. Pure, like the rest of decide().
+#include <chrono>
 #include <string>
 
 #include "supervisor/loop/plan.hpp"
 #include "supervisor/loop/snapshot.hpp"
 
 namespace hasup::loop {
+
+// How long a switchover's drain waits for the connections to the floating IP
+// to end before the address leaves anyway (a kept-alive idle one never ends).
+inline constexpr std::chrono::milliseconds kVipDrainLimit{2000};
 
 // Adds the floating IP's actions to the plan; returns a note for the plan's reason ("" when none).
 std::string decide_vip(Plan& plan, const Snapshot& s);

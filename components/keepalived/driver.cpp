@@ -2,6 +2,8 @@
 // from its notify FIFO, and whether the address is on this node's interface.
 #include "components/keepalived/driver.hpp"
 
+#include "components/keepalived/tcp_connections.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
@@ -42,6 +44,7 @@ VipDriver::VipDriver(loop::DriverContext& ctx)
                                    "reload?): loading it again",
                                    kVrrpFilterTable);
                       filter_applied_.clear();
+                      drain_loaded_at_.reset();
                       ctx_.wake();
                     }) {
   read_template();
@@ -197,6 +200,14 @@ void VipDriver::observe(loop::Snapshot& s) const {
   v.filter_applied = filter_applied_;
   v.filter_refused = filter_refused_;
   v.filter_error = filter_error_;
+  v.drain_loaded = drain_loaded_at_.has_value();
+  if (drain_loaded_at_) {
+    v.drain_for = std::chrono::duration_cast<milliseconds>(Clock::now() - *drain_loaded_at_);
+    // Read only while draining: a few KB, each cycle of a switchover's drain.
+    if (v.holds_address)
+      if (auto table = read_small_file("/proc/net/tcp"))
+        v.address_connections = keepalived::established_to(*table, c.address.substr(0, c.address.find('/')));
+  }
 }
 
 // The age of this node's local problem, from the whole snapshot: decide()
@@ -287,6 +298,9 @@ void VipDriver::run(const loop::ApplyVrrpFilter& a) {
   auto finish = [this](const std::string& ruleset, const std::string& error) {
     if (error.empty()) {
       filter_applied_ = ruleset;
+      const bool drains = ruleset.find(kVipDrainComment) != std::string::npos;
+      if (!drains) drain_loaded_at_.reset();
+      else if (!drain_loaded_at_) drain_loaded_at_ = Clock::now();
       filter_refused_.clear();
       filter_error_.clear();
       spdlog::info("floating IP: VRRP filter loaded (table ip {}): adverts from members only", kVrrpFilterTable);

@@ -51,6 +51,7 @@ class VipDriver : public loop::Driver {
   std::optional<Clock::time_point> problem_since_;  // local_problem() not empty since
   std::string filter_applied_;   // the VRRP filter nft loaded last
   std::string filter_refused_;   // one it refused
+  std::optional<Clock::time_point> drain_loaded_at_;  // the loaded filter drains the address since
   std::string filter_error_;
   std::unique_ptr<boost::asio::thread_pool> workers_;  // runs nft off the loop's thread
   loop::Timers timers_;

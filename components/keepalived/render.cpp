@@ -80,8 +80,18 @@ Rendered render(const std::string& template_text, const VrrpModel& m) {
   return render_config(template_text, data);
 }
 
-Rendered render_vrrp_filter(const VrrpModel& m) {
+Rendered render_vrrp_filter(const VrrpModel& m, bool drain) {
   Rendered out;
+  std::string drain_rule;
+  if (drain) {
+    const std::string address = m.vip.substr(0, m.vip.find('/'));
+    if (!is_ipv4_literal(address)) {
+      out.error = "refusing floating IP " + quoted_printable(m.vip) + " in the drain rule: not an IPv4 address";
+      return out;
+    }
+    drain_rule = "    ip daddr " + address + " tcp flags & (syn | ack) == syn counter drop comment \"" +
+                 kVipDrainComment + "\"\n";
+  }
   std::string set;
   for (const auto& peer : m.peers) {
     if (!is_ipv4_literal(peer)) {
@@ -96,7 +106,7 @@ Rendered render_vrrp_filter(const VrrpModel& m) {
       "    type filter hook input priority filter - 10; policy accept;\n" +
           (set.empty() ? std::string("    ip protocol vrrp counter drop\n")
                        : "    ip protocol vrrp ip saddr != { " + set + " } counter drop\n") +
-          "  }\n");
+          drain_rule + "  }\n");
   return out;
 }
 

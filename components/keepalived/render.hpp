@@ -21,6 +21,12 @@ Rendered render(const std::string& template_text, const VrrpModel& model);
 // and a backup took the IP). Not a template: it is a fixed rule, not a
 // setting. Peers must be IPv4 addresses (the table is `ip`).
 inline constexpr const char* kVrrpFilterTable = "ha_supervisor_vrrp";
-Rendered render_vrrp_filter(const VrrpModel& model);
+// With `drain` (a switchover moves the address away from this node), new TCP
+// connections to the floating IP are dropped too: their clients send the SYN
+// again ~1 s later, by then to the new holder, while the connections already
+// here end (an answer sent after the address left never reaches its client).
+Rendered render_vrrp_filter(const VrrpModel& model, bool drain = false);
+// The drain rule's mark in a loaded ruleset.
+inline constexpr const char* kVipDrainComment = "switchover drain";
 
 }  // namespace hasup::keepalived

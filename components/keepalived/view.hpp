@@ -41,6 +41,12 @@ struct VipView {
   std::string filter_applied;
   std::string filter_refused;
   std::string filter_error;
+  // A switchover's drain (render_vrrp_filter's drain rule): whether the loaded
+  // filter drops new connections to the address, since when, and the TCP
+  // connections to the address still established (-1: not counted).
+  bool drain_loaded = false;
+  std::chrono::milliseconds drain_for{0};
+  int address_connections = -1;
 };
 
 }  // namespace hasup::loop

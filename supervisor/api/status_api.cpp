@@ -5,6 +5,7 @@
 #include "supervisor/api/status_json.hpp"
 #include "supervisor/api/status_page.hpp"
 #include "components/cold-start/decide.hpp"
+#include "components/switchover/decide.hpp"
 #include "components/db-login/decide.hpp"
 #include "supervisor/config/cluster_settings.hpp"
 #include "supervisor/events/incidents.hpp"
@@ -176,6 +177,38 @@ void handle_cold_start(loop::Engine& engine, const http::ServerRequest& request,
   engine.write_cold_start_accept(node->get<std::string>(), "api@" + engine.config().node.name, done);
 }
 
+// GET /switchover[?to=NODE&preview]: the newest switchover and how far it
+// got; with preview, the dry run: whether one may start now, to whom, and its steps.
+http::ServerResponse switchover_document(const loop::Snapshot& s, const http::ServerRequest& request) {
+  json body = loop::switchover_status(s);
+  body["primary"] = s.db.cluster.primary;
+  std::string to;
+  if (auto it = request.query.find("to"); it != request.query.end()) {
+    if (!is_node_name(it->second))
+      return error_response(400, "to is not a valid node name (" + std::string(kNodeNameFormat) + ")");
+    to = it->second;
+  }
+  if (request.query.count("preview")) body["preview"] = loop::to_json(loop::preview_switchover(s, to));
+  return json_response(200, body);
+}
+
+// POST /switchover {"to": NODE} or {} (the first fit synchronous standby).
+void handle_switchover(loop::Engine& engine, const http::ServerRequest& request, http::Respond respond) {
+  const char* shape = "body must be {\"to\": NODE} or {}";
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || body.size() > 1) return respond(error_response(400, shape));
+  std::string to;
+  if (!body.empty()) {
+    auto it = body.find("to");
+    if (it == body.end() || !it->is_string()) return respond(error_response(400, shape));
+    to = it->get<std::string>();
+    if (!is_node_name(to))
+      return respond(error_response(400, "to is not a valid node name (" + std::string(kNodeNameFormat) + ")"));
+  }
+  engine.write_switchover_request(to, "api@" + engine.config().node.name,
+                                  [respond](int status, json answer) { respond(json_response(status, answer)); });
+}
+
 }  // namespace
 
 http::Handler status_routes(loop::Engine& engine, std::string write_token) {
@@ -210,6 +243,7 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     if (request.method == "GET" && request.path == "/rotate")
       return respond(json_response(200, loop::db_login_status(snapshot)));
     if (request.method == "GET" && request.path == "/cold-start") return respond(cold_start_document(snapshot, request));
+    if (request.method == "GET" && request.path == "/switchover") return respond(switchover_document(snapshot, request));
     if (request.method == "GET" && request.path == "/events") return handle_events(engine, request, std::move(respond));
     if (request.method == "GET" && request.path == "/incidents")
       return handle_incidents(engine, request, std::move(respond));
@@ -222,7 +256,7 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     // Every write proves root: the token is in a file only root reads.
     if (request.method == "POST" &&
         (request.path == "/forget" || request.path == "/maintenance" || request.path == "/settings" ||
-         request.path == "/rotate" || request.path == "/cold-start")) {
+         request.path == "/rotate" || request.path == "/cold-start" || request.path == "/switchover")) {
       const std::string& file = engine.config().api.token_file;
       switch (check_authorization(request.authorization, write_token)) {
         case Proof::ok: break;
@@ -263,14 +297,17 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     }
     if (request.method == "POST" && request.path == "/cold-start")
       return handle_cold_start(engine, request, std::move(respond));
+    if (request.method == "POST" && request.path == "/switchover")
+      return handle_switchover(engine, request, std::move(respond));
     if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" ||
         request.path == "/metrics" || request.path == "/events" || request.path == "/incidents" ||
         request.path == "/ui")
       return respond(error_response(405, "use GET"));
-    if (request.path == "/settings" || request.path == "/rotate" || request.path == "/cold-start")
+    if (request.path == "/settings" || request.path == "/rotate" || request.path == "/cold-start" ||
+        request.path == "/switchover")
       return respond(error_response(405, "use GET or POST"));
     respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, "
-                                "/settings, /rotate, /cold-start, POST /maintenance"));
+                                "/settings, /rotate, /cold-start, /switchover, POST /maintenance"));
   };
 }
 

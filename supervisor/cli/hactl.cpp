@@ -15,6 +15,7 @@
 #include "supervisor/cli/rotation_text.hpp"
 #include "supervisor/cli/settings_table.hpp"
 #include "supervisor/cli/status_table.hpp"
+#include "supervisor/cli/switchover_text.hpp"
 #include "supervisor/http/client.hpp"
 #include "supervisor/util/command.hpp"
 #include "supervisor/util/printable.hpp"
@@ -238,6 +239,49 @@ int cold_start(const Target& t, const hasup::cli::HactlCommand& c) {
   return 1;
 }
 
+// GET /switchover?preview (--dry-run), or POST /switchover, then GET every
+// half second until it ends, each phase printed once. Exit 0 only when it
+// ended done: the new primary serves writes (and holds the floating IP).
+int switchover(const Target& t, const hasup::cli::HactlCommand& c) {
+  using hasup::http::Method;
+  const std::string to_query = c.to.empty() ? "" : "&to=" + hasup::http::url_encode(c.to);
+  if (c.dry_run) {
+    auto [doc, exit] = ask(t, Method::get, "/switchover?preview=1" + to_query, 1);
+    if (exit != 0) return exit;
+    std::cout << hasup::cli::render_switchover_preview(doc["preview"]);
+    return doc["preview"].contains("refusal") ? 1 : 0;
+  }
+  auto token = write_token(t, "switchover");
+  if (token.empty()) return 1;
+  nlohmann::json body = nlohmann::json::object();
+  if (!c.to.empty()) body["to"] = c.to;
+  auto [asked, exit] = ask(t, Method::post, "/switchover", 1, body.dump(), token);
+  if (exit != 0) return exit;
+  const std::string id = asked.value("id", "");
+  std::cout << hasup::cli::render_switchover_preview(asked) << asked.value("status", "") << "\n";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(c.timeout_s);
+  std::string said;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto [doc, read_exit] = ask(t, Method::get, "/switchover", 1);
+    if (read_exit != 0) continue;  // the node may be busy; the deadline bounds the wait
+    const auto& last = doc["last"];
+    if (!last.is_object() || last.value("id", "") != id) continue;
+    const std::string phase = last.value("phase", "");
+    std::string now = hasup::cli::render_switchover_step(last);
+    if (phase == "done" || phase == "failed") {
+      std::cout << now << "\n";
+      return phase == "done" ? 0 : 1;
+    }
+    // The phase, not its growing duration: one line per phase.
+    if (phase != said) std::cout << now << "\n";
+    said = phase;
+  }
+  std::cerr << "hactl: the switchover is still under way after " << c.timeout_s << " s (phase " << said
+            << "); it goes on without hactl: hactl status shows it\n";
+  return 1;
+}
+
 int main(int argc, char** argv) {
   using hasup::cli::HactlCommand;
   auto parsed = hasup::cli::parse_hactl_args(std::vector<std::string>(argv + 1, argv + argc));
@@ -329,6 +373,7 @@ int main(int argc, char** argv) {
     }
     case HactlCommand::Kind::rotate: return rotate(target, c);
     case HactlCommand::Kind::cold_start: return cold_start(target, c);
+    case HactlCommand::Kind::switchover: return switchover(target, c);
     case HactlCommand::Kind::forget: {
       nlohmann::json body{{"node", c.node}};
       auto token = write_token(target, "forget");

@@ -27,9 +27,13 @@ const char* const kHactlUsage =
   "                           found the database on NODE although it missed commits (what it loses is\n"
   "                           printed; --dry-run only prints); exit 0 once NODE is primary\n"
   "  cold-start --cancel      remove a stored acceptance\n"
+  "  switchover [--to NODE] [--dry-run] [--timeout S]\n"
+  "                           move the primary, the writes and the floating IP to NODE (default: a fit\n"
+  "                           synchronous standby) with writes held, not failed; --dry-run prints the plan\n"
+  "                           or what blocks it; exit 0 once NODE serves writes\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
     "(read by the ha-supervisor next to hactl: one config parser, one schema).\n"
-    "maintenance, forget, settings set/unset, rotate and cold-start --accept/--cancel need the supervisor's API token, a root-only file:\n"
+    "maintenance, forget, settings set/unset, rotate, switchover and cold-start --accept/--cancel need the supervisor's API token, a root-only file:\n"
     "/run/ha-supervisor/api-token, api.token_file of --config FILE, or --token-file.\n";
 
 namespace {
@@ -236,6 +240,28 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
     }
     if (c.cancel && (!c.accept.empty() || c.dry_run)) return fail("'cold-start --cancel' takes nothing else");
     if (c.dry_run && c.accept.empty()) return fail("'cold-start --dry-run' goes with --accept NODE");
+  } else if (command == "switchover") {
+    c.kind = HactlCommand::Kind::switchover;
+    while (i < args.size()) {
+      const std::string& option = args[i];
+      if (option == "--dry-run") {
+        c.dry_run = true;
+        ++i;
+      } else if (option == "--to" || option == "--timeout") {
+        if (i + 1 >= args.size()) return fail("'switchover " + option + "' needs a value");
+        const std::string& value = args[i + 1];
+        if (option == "--to") {
+          c.to = value;
+        } else {
+          auto timeout = timeout_seconds(value);
+          if (!timeout) return fail("'switchover --timeout' wants seconds, 1-86400");
+          c.timeout_s = *timeout;
+        }
+        i += 2;
+      } else {
+        return fail("'switchover' does not take '" + option + "'");
+      }
+    }
   } else {
     return fail("unknown command '" + command + "'");
   }

@@ -10,7 +10,7 @@ namespace hasup::cli {
 
 struct HactlCommand {
   enum class Kind { status, health, leader, maintenance, forget, events, incidents, incident, settings_show,
-                    settings_set, settings_unset, rotate, cold_start };
+                    settings_set, settings_unset, rotate, cold_start, switchover };
   Kind kind = Kind::status;
   bool json = false;                 // status --json, events --json
   bool follow = false;               // events --follow
@@ -22,9 +22,10 @@ struct HactlCommand {
   std::vector<std::pair<std::string, std::string>> settings;  // settings set KEY=VALUE...
   std::vector<std::string> unset;    // settings unset KEY...
   std::string secret;                // rotate's SECRET
-  long timeout_s = 120;              // rotate/cold-start --timeout S: how long hactl waits for the end
+  long timeout_s = 120;              // rotate/cold-start/switchover --timeout S: how long hactl waits for the end
   std::string accept;                // cold-start --accept NODE ("": show the state)
-  bool dry_run = false;              // cold-start --accept NODE --dry-run
+  bool dry_run = false;              // cold-start --accept NODE --dry-run, switchover --dry-run
+  std::string to;                    // switchover --to NODE ("": the first fit synchronous standby)
   bool cancel = false;               // cold-start --cancel
   std::optional<std::string> api;    // --api HOST:PORT, as given
   std::optional<unsigned short> api_port;

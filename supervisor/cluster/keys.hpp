@@ -17,6 +17,8 @@
 //   PREFIX/credentials/replication-login  the replication login, the same way
 //   PREFIX/intent/cold-start         operator intent: the founder accepted after a
 //                                    power loss (components/cold-start/record.hpp)
+//   PREFIX/intent/switchover         operator intent: the newest planned switchover and
+//                                    how far it got (components/switchover/record.hpp)
 // and beside it, outside the tree every node watches (a node's event ring is
 // up to ~150 KB, and no decision reads it):
 //   PREFIX-events/NAME               NAME's ring of events (loop/event_log.hpp)
@@ -42,6 +44,7 @@ struct Keys {
   std::string db_login() const { return prefix + "/credentials/db-login"; }
   std::string replication_login() const { return prefix + "/credentials/replication-login"; }
   std::string cold_start() const { return prefix + "/intent/cold-start"; }
+  std::string switchover() const { return prefix + "/intent/switchover"; }
   std::string events_dir() const { return prefix + "-events/"; }
 };
 

@@ -60,6 +60,7 @@ json member_json(const MemberRecord& r) {
   if (r.patroni_keys_index) o["patroni_keys_index"] = *r.patroni_keys_index;
   if (r.db_login_copy_revision) o["db_login_copy_revision"] = *r.db_login_copy_revision;
   if (r.replication_login_copy_revision) o["replication_login_copy_revision"] = *r.replication_login_copy_revision;
+  if (r.writes_held) o["writes_held"] = *r.writes_held;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return o;
@@ -158,6 +159,13 @@ MemberDecode decode_member(const std::string& text) {
       return out;
     }
     r.holds_vip = it->get<bool>();
+  }
+  if (auto it = o.find("writes_held"); it != o.end()) {
+    if (!it->is_string()) {
+      out.error = "writes_held is not a string";
+      return out;
+    }
+    r.writes_held = it->get<std::string>();
   }
   out.record = std::move(r);
   return out;

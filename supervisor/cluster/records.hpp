@@ -63,6 +63,10 @@ struct MemberRecord {
   // (components/db-login/record_copy.hpp); absent: no copy.
   std::optional<std::uint64_t> db_login_copy_revision;
   std::optional<std::uint64_t> replication_login_copy_revision;
+  // The switchover whose write hold this node's upload gate holds with no
+  // write left at the REST service ("" none); absent: its gate holds no writes
+  // (switchover.hold_writes = false), so a switchover does not wait for it.
+  std::optional<std::string> writes_held;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

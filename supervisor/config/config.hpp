@@ -229,6 +229,15 @@ struct BrokerConfig {
   int retry_after_ms = 30000;
 };
 
+// Planned switchovers (components/switchover): this node's upload gate holds
+// new writes while the database changes primary. The supervisor writes the
+// hold file; the gate writes the other once no write is left at the REST service.
+struct SwitchoverConfig {
+  bool hold_writes = true;
+  std::string write_hold_file = "/run/ha-supervisor/write-hold";
+  std::string write_held_file = "/run/ha-upload-gate/write-held";
+};
+
 struct Config {
   NodeConfig node;
   ConsulConfig consul;
@@ -243,6 +252,7 @@ struct Config {
   DeadPeersConfig dead_peers;
   MembersOnlyConfig members_only;
   BrokerConfig broker;
+  SwitchoverConfig switchover;
 };
 
 struct ConfigError {

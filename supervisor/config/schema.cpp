@@ -713,6 +713,18 @@ std::vector<KeySpec> build_keys() {
        .help = "Where the table's nft script is written before nft loads it (an operator can read it).",
        .format = &kPath},
 
+      // switchover.*: components/switchover.
+      {HASUP_KEY(switchover.hold_writes),
+       .help = "During a planned switchover (hactl switchover) this node's upload gate holds new writes (they wait, "
+               "at most 15 s) and the switchover waits until no write is left at this node's REST service. false: a "
+               "node with no upload gate; its writes are not held or waited for."},
+      {HASUP_KEY(switchover.write_hold_file),
+       .help = "The hold file the supervisor writes for the upload gate (its hold.file).", .format = &kPath},
+      {HASUP_KEY(switchover.write_held_file),
+       .help = "The file the upload gate writes once it holds writes with none left at the REST service (its "
+               "hold.ack_file).",
+       .format = &kPath},
+
       // broker.*: components/rabbitmq. What shapes rabbitmq.conf is fixed
       // at start (the broker reads it at its own start only); the timing can
       // change live.

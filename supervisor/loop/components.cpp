@@ -12,6 +12,7 @@
 #include "components/postgres/status.hpp"
 #include "components/rabbitmq/decide.hpp"
 #include "components/rabbitmq/status.hpp"
+#include "components/switchover/decide.hpp"
 #include "components/syncthing/decide.hpp"
 #include "components/syncthing/status.hpp"
 
@@ -34,6 +35,8 @@ const std::vector<ComponentParts>& components() {
        members_only_problem, members_only_status, nullptr},
       {"broker", [](const Snapshot& s) { return s.broker.enabled; }, decide_broker, broker_problem, broker_status,
        publish_broker},
+      {"switchover", [](const Snapshot& s) { return s.switchover.enabled || s.switchover.hold_writes; },
+       decide_switchover, switchover_problem, switchover_status, publish_switchover},
   };
   return list;
 }

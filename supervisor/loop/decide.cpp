@@ -63,6 +63,9 @@ std::string to_string(Job job) {
     case Job::drop_cold_start_accept: return "drop-cold-start-accept";
     case Job::restore_patroni_keys: return "restore-patroni-keys";
     case Job::restore_login_record: return "restore-login-record";
+    case Job::write_switchover: return "write-switchover";
+    case Job::ask_patroni_switchover: return "ask-patroni-switchover";
+    case Job::set_write_hold: return "set-write-hold";
   }
   return "unknown";
 }

@@ -1,6 +1,7 @@
 #include "supervisor/loop/drivers.hpp"
 
 #include "components/cold-start/driver.hpp"
+#include "components/switchover/driver.hpp"
 #include "components/db-login/driver.hpp"
 #include "components/dead-peers/driver.hpp"
 #include "components/members-only/driver.hpp"
@@ -43,6 +44,8 @@ std::vector<std::unique_ptr<Driver>> make_drivers(DriverContext& ctx) {
   if (c.dead_peers.enabled) drivers.push_back(std::make_unique<dead_peers::DeadPeersDriver>(ctx));
   if (c.members_only.enabled) drivers.push_back(std::make_unique<members_only::MembersOnlyDriver>(ctx));
   if (c.broker.enabled) drivers.push_back(std::make_unique<rabbitmq::BrokerDriver>(ctx));
+  // Every node: its upload gate holds writes during a switchover, whatever it runs.
+  drivers.push_back(std::make_unique<switchover::SwitchoverDriver>(ctx));
   return drivers;
 }
 

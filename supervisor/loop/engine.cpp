@@ -165,6 +165,7 @@ Snapshot Engine::observe() const {
   s.self_address = config_.node.address;
   s.versions = versions_;
   s.wall_time = cluster::utc_now_iso8601();
+  s.wall_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   s.consul = link_;
   gossip_.observe(s.consul);
   catalog_drift_.observe(s.consul);

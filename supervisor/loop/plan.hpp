@@ -283,6 +283,31 @@ struct DropColdStartAccept {
   bool operator==(const DropColdStartAccept&) const = default;
 };
 
+// The leader (components/switchover): the switchover's record moved on,
+// check-and-set on its index, and `said` logged.
+struct WriteSwitchover {
+  static constexpr Job job = Job::write_switchover;
+  std::string text;
+  std::uint64_t index = 0;
+  std::string said;
+  bool operator==(const WriteSwitchover&) const = default;
+};
+// The leader: Patroni asked to switch `leader` over to `candidate`.
+struct AskPatroniSwitchover {
+  static constexpr Job job = Job::ask_patroni_switchover;
+  std::string id;
+  std::string leader;
+  std::string candidate;
+  bool operator==(const AskPatroniSwitchover&) const = default;
+};
+// Every node: the upload gate's hold file written (id) or removed (id "").
+struct SetWriteHold {
+  static constexpr Job job = Job::set_write_hold;
+  std::string id;
+  std::int64_t until_ms = 0;
+  bool operator==(const SetWriteHold&) const = default;
+};
+
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
                             RestoreSettings, ResyncConsulAgent, SetVipFault,
@@ -291,7 +316,7 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
                             RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode,
                             StartLoginRotation, ApplyClientLogin, FinishLoginRotation, RestoreLoginRecord, AcceptColdStart,
-                            DropColdStartAccept>;
+                            DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, SetWriteHold>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

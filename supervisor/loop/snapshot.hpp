@@ -19,6 +19,7 @@
 #include "components/nginx/view.hpp"
 #include "components/postgres/view.hpp"
 #include "components/rabbitmq/view.hpp"
+#include "components/switchover/view.hpp"
 #include "components/syncthing/view.hpp"
 #include "components/systemd/unit_state.hpp"
 #include "supervisor/cluster/records.hpp"
@@ -36,7 +37,8 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  apply_broker_conf, start_broker, restart_broker, claim_broker_seed, join_broker_cluster,
                  forget_broker_node, restore_settings, start_login_rotation, apply_client_login,
                  finish_login_rotation, accept_cold_start, drop_cold_start_accept,
-                 restore_patroni_keys, restore_login_record };
+                 restore_patroni_keys, restore_login_record, write_switchover, ask_patroni_switchover,
+                 set_write_hold };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -123,6 +125,8 @@ struct KvView {
   std::optional<StoredValue> replication_login;
   // PREFIX/intent/cold-start as stored: the operator's accepted founder (components/cold-start).
   std::optional<StoredValue> cold_start;
+  // PREFIX/intent/switchover as stored: the newest planned switchover (components/switchover).
+  std::optional<StoredValue> switchover;
 };
 
 // The cluster's nodes, alive or not, as every component uses them (VRRP peers,
@@ -166,6 +170,7 @@ struct Snapshot {
   std::string self_address;
   std::map<std::string, std::string> versions;
   std::string wall_time;  // UTC, for "since" stamps
+  std::int64_t wall_ms = 0;  // the same instant in Unix ms: for times any node may compare (a switchover's phases)
   ConsulLink consul;
   bool service_registered = false;
   SessionView session;
@@ -183,6 +188,7 @@ struct Snapshot {
   LoginView db_login;
   LoginView replication_login;
   ColdStartView cold_start;
+  SwitchoverView switchover;
   FilesView files;
   DeadPeersView dead_peers;
   MembersOnlyView members_only;

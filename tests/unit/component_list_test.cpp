@@ -70,7 +70,8 @@ TEST(ComponentList, ADisabledComponentHasNoDriver) {
   config.dead_peers.enabled = false;
   config.members_only.enabled = false;
   config.broker.enabled = false;
-  EXPECT_EQ(driver_names(config), (std::vector<std::string>{"vip", "db", "db_login", "cold_start"}));
+  // The switchover's driver runs on every node: its gate holds writes whatever else runs.
+  EXPECT_EQ(driver_names(config), (std::vector<std::string>{"vip", "db", "db_login", "cold_start", "switchover"}));
 }
 
 // The status document has a section for each enabled component, under the
@@ -79,7 +80,7 @@ TEST(ComponentList, TheStatusDocumentHasASectionPerEnabledComponent) {
   Snapshot s;
   s.self = "n1";
   s.vip.enabled = s.nginx.enabled = s.db.enabled = s.db_login.enabled = s.cold_start.enabled = s.files.enabled = s.dead_peers.enabled =
-      s.members_only.enabled = s.broker.enabled = true;
+      s.members_only.enabled = s.broker.enabled = s.switchover.enabled = true;
   Plan plan;
   auto doc = api::cluster_document(s, plan);
   for (const auto& component : components())

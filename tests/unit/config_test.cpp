@@ -554,6 +554,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "dead_peers: { enabled = true; nft = \"/b/nft2\"; script_file = \"/r/dp.nft\";\n"
       "  consul_serf_port = 8302; consul_server_port = 8299; };\n"
       "members_only: { enabled = true; ports = \"8100,8443\"; nft = \"/b/nft3\"; script_file = \"/r/mo.nft\"; };\n"
+      "switchover: { hold_writes = false; write_hold_file = \"/r/hold\"; write_held_file = \"/r/held\"; };\n"
       "broker: { enabled = true; unit = \"b.service\"; template = \"/t/r\"; conf_path = \"/e/r.conf\";\n"
       "  conf_group = \"rmq\"; definitions_file = \"/e/d.json\"; password_file = \"/e/p\";\n"
       "  cookie_fingerprint_file = \"/e/c\"; amqp_address = \"198.51.100.7\"; amqp_port = 5673;\n"
@@ -653,6 +654,9 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.members_only.ports, "8100,8443");
   EXPECT_EQ(c.members_only.nft, "/b/nft3");
   EXPECT_EQ(c.members_only.script_file, "/r/mo.nft");
+  EXPECT_FALSE(c.switchover.hold_writes);
+  EXPECT_EQ(c.switchover.write_hold_file, "/r/hold");
+  EXPECT_EQ(c.switchover.write_held_file, "/r/held");
   EXPECT_TRUE(c.broker.enabled);
   EXPECT_EQ(c.broker.template_path, "/t/r");
   EXPECT_EQ(c.broker.partition_handling, "autoheal");

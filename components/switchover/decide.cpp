@@ -1,0 +1,267 @@
+#include "components/switchover/decide.hpp"
+
+#include <algorithm>
+
+#include "supervisor/util/split.hpp"
+
+namespace hasup::loop {
+
+using nlohmann::json;
+using switchover::Phase;
+using switchover::SwitchoverRecord;
+
+namespace {
+
+std::string seconds_text(std::chrono::milliseconds ms) { return std::to_string(ms.count() / 1000) + " s"; }
+
+// Why `name` cannot take the primary's role now; "" when it can. Zero lag:
+// Patroni (synchronous mode) promotes only its synchronous standby, whose
+// every acknowledged commit is on it; the files it serves must be whole too.
+std::string target_blocker(const Snapshot& s, const std::string& name) {
+  const auto& cluster = s.db.cluster;
+  if (name == cluster.primary) return name + " is the primary already";
+  auto member = s.kv.members.find(name);
+  if (member == s.kv.members.end()) return name + " is not a live member of the cluster";
+  const auto& m = member->second;
+  if (s.kv.maintenance.count(name)) return name + " is in maintenance";
+  if (m.role != cluster::Role::leader && m.role != cluster::Role::follower)
+    return name + " is " + cluster::to_string(m.role);
+  if (m.health != "ok") return name + " is not healthy (" + m.health + ")";
+  const auto* db = cluster.member(name);
+  if (!db || !db->healthy) return name + "'s PostgreSQL is not running as a member of Patroni's cluster";
+  if (std::find(cluster.sync_standbys.begin(), cluster.sync_standbys.end(), name) == cluster.sync_standbys.end())
+    return name + " is not a synchronous standby (" +
+           (cluster.sync_standbys.empty() ? std::string("there is none") : sentence_list(cluster.sync_standbys) + " is") +
+           "): it may miss acknowledged commits";
+  if (!m.files_state.empty() && m.files_state.rfind("in sync", 0) != 0)
+    return name + "'s files are not complete (" + m.files_state + ")";
+  return {};
+}
+
+// The cluster-wide reasons no switchover may start, whatever the target.
+std::string cluster_blocker(const Snapshot& s) {
+  const DbView& db = s.db;
+  if (!db.enabled) return "this node runs no database (db.backend = none)";
+  if (db.backend != "patroni")
+    return "hactl switchover drives Patroni's switchover; with db.backend = " + db.backend + " it is not built yet";
+  if (!s.consul.quorum_reachable) return "Consul has no quorum here: nothing can be agreed on";
+  if (!s.kv.leader) return "no supervisor leads the cluster now (an election is under way): try again";
+  if (auto r = stored_switchover(s); r && !switchover::ended(r->phase))
+    return "a switchover to " + r->to + " is under way (phase " + to_string(r->phase) + ", requested by " +
+           r->requested_by + " at " + r->requested_at + ")";
+  if (s.kv.cold_start) return "a cold-start acceptance is stored: the cluster is not whole yet";
+  if (!db.cluster_known) return "Patroni's state in Consul is not read yet";
+  if (db.cluster.primary.empty() || db.cluster.switching)
+    return "the database has no primary now (a failover is under way): nothing to switch over";
+  return {};
+}
+
+bool holding_phase(Phase p) { return p == Phase::hold || p == Phase::database; }
+
+// The leader's records are written only from a whole, current record.
+std::string write(Plan& plan, const Snapshot& s, const SwitchoverRecord& next, const std::string& said) {
+  if (want(plan, s, WriteSwitchover{switchover::encode(next), s.kv.switchover->index, said})) return said;
+  return "switchover " + next.id + ": writing its record";
+}
+
+std::string fail(Plan& plan, const Snapshot& s, const SwitchoverRecord& r, const std::string& step,
+                 const std::string& why, const std::string& stands) {
+  const std::string outcome = "step " + step + " failed: " + why + "; " + stands;
+  return write(plan, s, advanced(r, Phase::failed, s.wall_ms, outcome), "switchover " + r.id + " to " + r.to + " " +
+                                                                            outcome);
+}
+
+std::string lead_hold(Plan& plan, const Snapshot& s, const SwitchoverRecord& r) {
+  const auto elapsed = std::chrono::milliseconds(s.wall_ms - r.phase_started_ms);
+  const std::string released = "the held writes were released; nothing switched, " + r.from + " stays primary";
+  if (s.db.cluster.primary != r.from)
+    return fail(plan, s, r, "hold", "the primary is " + (s.db.cluster.primary.empty() ? "none" : s.db.cluster.primary) +
+                                        " now, not " + r.from + " (a failover?)", "the held writes were released");
+  if (auto why = target_blocker(s, r.to); !why.empty()) return fail(plan, s, r, "hold", why, released);
+  std::vector<std::string> waiting;
+  for (const auto& [name, m] : s.kv.members)
+    if (m.writes_held && *m.writes_held != r.id) waiting.push_back(name);
+  if (waiting.empty())
+    return write(plan, s, advanced(r, Phase::database, s.wall_ms),
+                 "switchover " + r.id + ": no write is left at a REST service; asking Patroni to switch " + r.from +
+                     " over to " + r.to);
+  if (elapsed >= kSwitchoverDrainLimit)
+    return fail(plan, s, r, "hold",
+                "writes still at the REST service on " + sentence_list(waiting) + " after " +
+                    seconds_text(kSwitchoverDrainLimit) + " (or their upload gate does not answer)",
+                released);
+  plan.wake_within(kSwitchoverDrainLimit - elapsed);
+  return "switchover " + r.id + ": holding new writes, waiting for the writes at the REST service on " +
+         sentence_list(waiting) + " to end";
+}
+
+std::string lead_database(Plan& plan, const Snapshot& s, const SwitchoverRecord& r) {
+  const auto& cluster = s.db.cluster;
+  const auto elapsed = std::chrono::milliseconds(s.wall_ms - r.phase_started_ms);
+  const auto* target = cluster.member(r.to);
+  if (cluster.primary == r.to && target && target->role == db::DbRole::primary)
+    return write(plan, s, advanced(r, Phase::floating_ip, s.wall_ms),
+                 "switchover " + r.id + ": " + r.to + " is primary; writes released; the floating IP goes to " + r.to);
+  if (!cluster.primary.empty() && cluster.primary != r.from && cluster.primary != r.to)
+    return fail(plan, s, r, "database", "Patroni made " + cluster.primary + " primary, not " + r.to,
+                cluster.primary + " serves writes");
+  const auto& answer = s.switchover.patroni_answer;
+  const bool answered = answer && answer->id == r.id;
+  if (answered && !answer->switched && cluster.primary == r.from)
+    return fail(plan, s, r, "database", "Patroni refused: " + answer->words,
+                r.from + " stays primary; the held writes were released");
+  if (elapsed >= kSwitchoverDatabaseLimit)
+    return fail(plan, s, r, "database",
+                "no new primary after " + seconds_text(kSwitchoverDatabaseLimit) +
+                    (answered ? " (Patroni said: " + answer->words + ")" : std::string()),
+                "the primary is " + (cluster.primary.empty() ? std::string("none yet") : cluster.primary) +
+                    "; Patroni's own rules go on");
+  plan.wake_within(kSwitchoverDatabaseLimit - elapsed);
+  if (!answered && want(plan, s, AskPatroniSwitchover{r.id, r.from, r.to}))
+    return "switchover " + r.id + ": asking Patroni to switch " + r.from + " over to " + r.to;
+  return "switchover " + r.id + ": waiting for Patroni to make " + r.to + " primary";
+}
+
+std::string lead_floating_ip(Plan& plan, const Snapshot& s, const SwitchoverRecord& r) {
+  const auto elapsed = std::chrono::milliseconds(s.wall_ms - r.phase_started_ms);
+  auto target = s.kv.members.find(r.to);
+  std::int64_t paused = 0;
+  for (const auto& step : r.steps) paused += step.ms;
+  const std::string writes = "writes waited at most " + std::to_string(paused) + " ms";
+  if (!s.vip.enabled || (target != s.kv.members.end() && target->second.holds_vip))
+    return write(plan, s, advanced(r, Phase::done, s.wall_ms,
+                                   r.to + " serves writes" + (s.vip.enabled ? " and holds the floating IP" : "") +
+                                       "; " + writes),
+                 "switchover " + r.id + " done: " + r.to + " serves writes; " + writes);
+  if (elapsed >= kSwitchoverFloatingIpLimit)
+    return fail(plan, s, r, "floating-ip",
+                "the floating IP did not reach " + r.to + " within " + seconds_text(kSwitchoverFloatingIpLimit),
+                r.to + " is primary (the database switched); the floating IP stays where keepalived keeps it");
+  plan.wake_within(kSwitchoverFloatingIpLimit - elapsed);
+  return "switchover " + r.id + ": the floating IP goes to " + r.to;
+}
+
+std::string lead(Plan& plan, const Snapshot& s) {
+  if (plan.role != cluster::Role::leader || !s.kv.switchover) return {};
+  auto decoded = switchover::decode_switchover(s.kv.switchover->text);
+  if (!decoded.record) return "switchover: the stored record is unreadable (" + decoded.error + "); nothing done";
+  const auto& r = *decoded.record;
+  switch (r.phase) {
+    case Phase::hold: return lead_hold(plan, s, r);
+    case Phase::database: return lead_database(plan, s, r);
+    case Phase::floating_ip: return lead_floating_ip(plan, s, r);
+    case Phase::done:
+    case Phase::failed: return {};
+  }
+  return {};
+}
+
+// Every node: the gate holds writes while the record says so, never past
+// its hold_until_ms (the gate itself ends a hold then, too).
+std::string hold_writes(Plan& plan, const Snapshot& s) {
+  if (!s.switchover.hold_writes) return {};
+  auto r = stored_switchover(s);
+  const bool wanted = r && holding_phase(r->phase) && s.wall_ms < r->hold_until_ms;
+  if (wanted) plan.wake_within(std::chrono::milliseconds(r->hold_until_ms - s.wall_ms));
+  const std::string id = wanted ? r->id : std::string();
+  if (s.switchover.hold_written == id) return {};
+  if (want(plan, s, SetWriteHold{id, wanted ? r->hold_until_ms : 0}))
+    return wanted ? "switchover " + id + ": the upload gate holds new writes" : "switchover: the upload gate lets writes through";
+  return {};
+}
+
+}  // namespace
+
+std::optional<SwitchoverRecord> stored_switchover(const Snapshot& s) {
+  if (!s.kv.switchover) return std::nullopt;
+  return switchover::decode_switchover(s.kv.switchover->text).record;
+}
+
+SwitchoverPreview preview_switchover(const Snapshot& s, const std::string& to) {
+  SwitchoverPreview p;
+  p.from = s.db.cluster.primary;
+  if (p.refusal = cluster_blocker(s); !p.refusal.empty()) return p;
+  if (!to.empty()) {
+    p.to = to;
+    p.refusal = target_blocker(s, to);
+  } else {
+    std::vector<std::string> why;
+    for (const auto& name : s.db.cluster.sync_standbys) {
+      auto blocker = target_blocker(s, name);
+      if (blocker.empty()) {
+        p.to = name;
+        break;
+      }
+      why.push_back(blocker);
+    }
+    if (p.to.empty())
+      p.refusal = "no member can take over: " + (why.empty() ? std::string("Patroni names no synchronous standby")
+                                                             : sentence_list(why));
+  }
+  if (!p.refusal.empty()) return p;
+  p.steps = {"hold: every upload gate holds new writes (they wait, at most " + seconds_text(kSwitchoverHoldLimit) +
+                 ") until no write is left at a REST service (at most " + seconds_text(kSwitchoverDrainLimit) + ")",
+             "database: Patroni switches " + p.from + " over to " + p.to +
+                 " (its synchronous standby: every acknowledged commit is there); then the held writes go on",
+             "floating-ip: every other node gives the floating IP up to " + p.to};
+  return p;
+}
+
+json to_json(const SwitchoverPreview& p) {
+  json j{{"from", p.from}, {"to", p.to}, {"steps", p.steps}};
+  if (!p.refusal.empty()) j["refusal"] = p.refusal;
+  return j;
+}
+
+bool vip_leaves_for_switchover(const Snapshot& s) {
+  auto r = stored_switchover(s);
+  if (!r || r->phase != Phase::floating_ip || r->to == s.self) return false;
+  // Only to a node that can take it: else the address would have no holder.
+  auto target = s.kv.members.find(r->to);
+  return target != s.kv.members.end() && target->second.health == "ok" &&
+         (target->second.vrrp_state == "BACKUP" || target->second.vrrp_state == "MASTER");
+}
+
+std::string decide_switchover(Plan& plan, const Snapshot& s) {
+  std::string note = hold_writes(plan, s);
+  if (auto led = lead(plan, s); !led.empty()) note += (note.empty() ? "" : "; ") + led;
+  return note;
+}
+
+std::string switchover_problem(const Snapshot&) { return {}; }
+
+json switchover_status(const Snapshot& s) {
+  json j = json::object();
+  if (s.kv.switchover) {
+    auto decoded = switchover::decode_switchover(s.kv.switchover->text);
+    if (decoded.record) {
+      const auto& r = *decoded.record;
+      json steps = json::array();
+      for (const auto& step : r.steps) steps.push_back({{"name", step.name}, {"ms", step.ms}});
+      j["last"] = {{"id", r.id},
+                   {"from", r.from},
+                   {"to", r.to},
+                   {"requested_by", r.requested_by},
+                   {"requested_at", r.requested_at},
+                   {"phase", to_string(r.phase)},
+                   {"phase_ms", switchover::ended(r.phase) ? 0 : std::max<std::int64_t>(0, s.wall_ms - r.phase_started_ms)},
+                   {"steps", steps},
+                   {"outcome", r.outcome}};
+    } else {
+      j["unreadable"] = decoded.error;
+    }
+  }
+  if (s.switchover.hold_writes) j["hold_written"] = s.switchover.hold_written;
+  if (s.switchover.hold_writes) j["held_ack"] = s.switchover.held_ack;
+  if (!s.switchover.hold_error.empty()) j["hold_error"] = s.switchover.hold_error;
+  if (!s.switchover.write_error.empty()) j["write_error"] = s.switchover.write_error;
+  if (const auto& a = s.switchover.patroni_answer)
+    j["patroni_answer"] = {{"id", a->id}, {"switched", a->switched}, {"words", a->words}};
+  return j;
+}
+
+void publish_switchover(const Snapshot& s, cluster::MemberRecord& r) {
+  if (s.switchover.hold_writes) r.writes_held = s.switchover.held_ack;
+}
+
+}  // namespace hasup::loop

@@ -1,0 +1,472 @@
+// A planned switchover (components/switchover): the stored record, the dry
+// run's rules, and every phase the leader takes from snapshots, with the
+// write hold each node keeps for its upload gate and the floating IP's rule.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "components/keepalived/decide.hpp"
+#include "components/keepalived/tcp_connections.hpp"
+#include "components/switchover/decide.hpp"
+#include "components/switchover/record.hpp"
+#include "supervisor/cli/switchover_text.hpp"
+
+namespace hasup::loop {
+namespace {
+
+using switchover::Phase;
+using switchover::SwitchoverRecord;
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+constexpr std::int64_t kNow = 1'765'000'000'000;
+
+cluster::MemberRecord live(const std::string& name, cluster::Role role, bool holds_vip = false) {
+  cluster::MemberRecord m;
+  m.name = name;
+  m.address = "198.18.0.1" + name.substr(1);
+  m.role = role;
+  m.files_state = "in sync, 2/2 peers";
+  m.vrrp_state = holds_vip ? "MASTER" : "BACKUP";
+  m.holds_vip = holds_vip;
+  m.writes_held = "";
+  return m;
+}
+
+db::DbMember db_member(const std::string& name, db::DbRole role) {
+  db::DbMember m;
+  m.name = name;
+  m.role = role;
+  m.healthy = true;
+  return m;
+}
+
+// n1 primary and floating-IP holder, n2 its synchronous standby, n3 a replica;
+// this node (n2 by default) leads the supervisors.
+Snapshot whole(const std::string& self = "n2") {
+  Snapshot s;
+  s.self = self;
+  s.wall_ms = kNow;
+  s.consul.quorum_reachable = true;
+  s.kv.known = true;
+  s.kv.leader = LeaderLock{"session-n2", 7, "n2"};
+  s.kv.members = {{"n1", live("n1", cluster::Role::follower, true)},
+                  {"n2", live("n2", cluster::Role::leader)},
+                  {"n3", live("n3", cluster::Role::follower)}};
+  s.db.enabled = true;
+  s.db.backend = "patroni";
+  s.db.cluster_known = true;
+  s.db.cluster.initialized = true;
+  s.db.cluster.primary = "n1";
+  s.db.cluster.sync_standbys = {"n2"};
+  s.db.cluster.members = {db_member("n1", db::DbRole::primary), db_member("n2", db::DbRole::sync_standby),
+                          db_member("n3", db::DbRole::replica)};
+  s.switchover.enabled = true;
+  s.switchover.hold_writes = true;
+  s.vip.enabled = true;
+  return s;
+}
+
+SwitchoverRecord requested(Phase phase = Phase::hold, std::int64_t started = kNow) {
+  SwitchoverRecord r;
+  r.id = "so-0a1b2c3d";
+  r.from = "n1";
+  r.to = "n2";
+  r.requested_by = "api@n3";
+  r.requested_at = "2026-12-05T23:00:00Z";
+  r.phase = phase;
+  r.phase_started_ms = started;
+  r.hold_until_ms = kNow + 15000;
+  return r;
+}
+
+void store(Snapshot& s, const SwitchoverRecord& r, std::uint64_t index = 50) {
+  s.kv.switchover = KvView::StoredValue{switchover::encode(r), index};
+}
+
+Plan leading() {
+  Plan p;
+  p.role = cluster::Role::leader;
+  return p;
+}
+
+// The record the plan writes, decoded; fails the test when none.
+SwitchoverRecord written(const Plan& plan) {
+  const auto* w = plan.find<WriteSwitchover>();
+  if (!w) {
+    ADD_FAILURE() << "no WriteSwitchover in the plan";
+    return {};
+  }
+  auto decoded = switchover::decode_switchover(w->text);
+  EXPECT_TRUE(decoded.record) << decoded.error;
+  EXPECT_EQ(w->index, 50u) << "check-and-set on the index it was read at";
+  return decoded.record.value_or(SwitchoverRecord{});
+}
+
+TEST(SwitchoverRecord, RoundTripsAndRefusesAnythingHalfRight) {
+  auto r = requested(Phase::failed);
+  r.steps = {{"hold", 120}, {"database", 2400}};
+  r.outcome = "step floating-ip failed: x";
+  auto back = switchover::decode_switchover(switchover::encode(r));
+  ASSERT_TRUE(back.record) << back.error;
+  EXPECT_EQ(*back.record, r);
+  auto text = switchover::encode(requested());
+  for (auto [from, to] : {std::pair{"\"hold\"", "\"holding\""}, {"so-0a1b2c3d", "so-0A1B"}, {"\"n2\"", "\"N2;x\""},
+                          {"\"hold_until_ms\":", "\"hold_until\":"}}) {
+    auto bad = text;
+    bad.replace(bad.find(from), std::string(from).size(), to);
+    EXPECT_FALSE(switchover::decode_switchover(bad).record) << bad;
+  }
+  EXPECT_FALSE(switchover::decode_switchover("{\"schema\":2}").record);
+  EXPECT_FALSE(switchover::decode_switchover("not json").record);
+}
+
+TEST(SwitchoverPreview, ChoosesTheSynchronousStandbyAndSaysEachStep) {
+  auto p = preview_switchover(whole(), "");
+  EXPECT_EQ(p.refusal, "");
+  EXPECT_EQ(p.from, "n1");
+  EXPECT_EQ(p.to, "n2");
+  ASSERT_EQ(p.steps.size(), 3u);
+  EXPECT_TRUE(contains(p.steps[1], "Patroni switches n1 over to n2")) << p.steps[1];
+  EXPECT_TRUE(contains(cli::render_switchover_preview(to_json(p)), "3. floating-ip"));
+}
+
+TEST(SwitchoverPreview, RefusesATargetThatCouldLoseSomethingOrCannotServe) {
+  auto refusal = [](const Snapshot& s, const std::string& to) { return preview_switchover(s, to).refusal; };
+  auto s = whole();
+  EXPECT_TRUE(contains(refusal(s, "n3"), "n3 is not a synchronous standby")) << refusal(s, "n3");
+  EXPECT_TRUE(contains(refusal(s, "n1"), "n1 is the primary already"));
+  EXPECT_TRUE(contains(refusal(s, "n9"), "n9 is not a live member"));
+  auto behind = s;
+  behind.kv.members["n2"].files_state = "receiving, 2/2 peers";
+  EXPECT_TRUE(contains(refusal(behind, "n2"), "files are not complete")) << refusal(behind, "n2");
+  auto sick = s;
+  sick.kv.members["n2"].health = "nginx not serving";
+  EXPECT_TRUE(contains(refusal(sick, "n2"), "not healthy (nginx not serving)"));
+  auto maintenance = s;
+  maintenance.kv.maintenance = {"n2"};
+  EXPECT_TRUE(contains(refusal(maintenance, "n2"), "in maintenance"));
+  auto stopped = s;
+  stopped.db.cluster.members[1].healthy = false;
+  EXPECT_TRUE(contains(refusal(stopped, "n2"), "PostgreSQL is not running"));
+  EXPECT_TRUE(contains(refusal(stopped, ""), "no member can take over")) << refusal(stopped, "");
+}
+
+TEST(SwitchoverPreview, RefusesDuringAFailoverAnotherSwitchoverOrWithoutPatroni) {
+  auto refusal = [](const Snapshot& s) { return preview_switchover(s, "n2").refusal; };
+  auto failover = whole();
+  failover.db.cluster.primary = "";
+  EXPECT_TRUE(contains(refusal(failover), "a failover is under way")) << refusal(failover);
+  auto twice = whole();
+  store(twice, requested(Phase::database));
+  EXPECT_TRUE(contains(refusal(twice), "a switchover to n2 is under way (phase database")) << refusal(twice);
+  auto after = whole();
+  store(after, requested(Phase::done));
+  EXPECT_EQ(refusal(after), "") << "an ended switchover is replaced";
+  auto stolon = whole();
+  stolon.db.backend = "stolon";
+  EXPECT_TRUE(contains(refusal(stolon), "not built yet"));
+  auto cut_off = whole();
+  cut_off.consul.quorum_reachable = false;
+  EXPECT_TRUE(contains(refusal(cut_off), "no quorum"));
+  auto no_leader = whole();
+  no_leader.kv.leader.reset();
+  EXPECT_TRUE(contains(refusal(no_leader), "no supervisor leads"));
+  auto cold = whole();
+  cold.kv.cold_start = KvView::StoredValue{"{}", 3};
+  EXPECT_TRUE(contains(refusal(cold), "cold-start acceptance"));
+}
+
+TEST(SwitchoverHold, EveryNodeHoldsWritesWhileTheRecordSaysSoAndNeverPastItsBound) {
+  auto s = whole("n3");
+  store(s, requested());
+  Plan plan;
+  decide_switchover(plan, s);
+  const auto* hold = plan.find<SetWriteHold>();
+  ASSERT_TRUE(hold);
+  EXPECT_EQ(hold->id, "so-0a1b2c3d");
+  EXPECT_EQ(hold->until_ms, kNow + 15000);
+  ASSERT_TRUE(plan.wake_after);
+  EXPECT_EQ(*plan.wake_after, std::chrono::milliseconds(15000)) << "a cycle when the bound passes";
+
+  s.switchover.hold_written = "so-0a1b2c3d";
+  Plan kept;
+  decide_switchover(kept, s);
+  EXPECT_FALSE(kept.has<SetWriteHold>()) << "written once";
+
+  for (auto phase : {Phase::floating_ip, Phase::done, Phase::failed}) {
+    auto later = s;
+    store(later, requested(phase));
+    Plan released;
+    decide_switchover(released, later);
+    const auto* r = released.find<SetWriteHold>();
+    ASSERT_TRUE(r) << to_string(phase);
+    EXPECT_EQ(r->id, "") << "removed in phase " << to_string(phase);
+  }
+  auto past = s;
+  past.wall_ms = kNow + 15000;
+  Plan bounded;
+  decide_switchover(bounded, past);
+  ASSERT_TRUE(bounded.find<SetWriteHold>());
+  EXPECT_EQ(bounded.find<SetWriteHold>()->id, "") << "never past hold_until_ms";
+
+  auto no_gate = whole("n3");
+  no_gate.switchover.hold_writes = false;
+  store(no_gate, requested());
+  Plan none;
+  decide_switchover(none, no_gate);
+  EXPECT_FALSE(none.has<SetWriteHold>());
+}
+
+TEST(SwitchoverLeader, WaitsForEveryGateThenAsksForTheDatabase) {
+  auto s = whole();
+  store(s, requested());
+  s.kv.members["n1"].writes_held = "so-0a1b2c3d";
+  s.kv.members["n2"].writes_held = "so-0a1b2c3d";
+  s.wall_ms = kNow + 300;
+  auto plan = leading();
+  auto note = decide_switchover(plan, s);
+  EXPECT_FALSE(plan.has<WriteSwitchover>());
+  EXPECT_TRUE(contains(note, "waiting for the writes at the REST service on n3")) << note;
+
+  s.kv.members["n3"].writes_held = "so-0a1b2c3d";
+  auto next = leading();
+  decide_switchover(next, s);
+  auto r = written(next);
+  EXPECT_EQ(r.phase, Phase::database);
+  ASSERT_EQ(r.steps.size(), 1u);
+  EXPECT_EQ(r.steps[0], (switchover::Step{"hold", 300}));
+
+  auto follower = s;
+  Plan not_leader;
+  not_leader.role = cluster::Role::follower;
+  decide_switchover(not_leader, follower);
+  EXPECT_FALSE(not_leader.has<WriteSwitchover>()) << "only the leader moves the record";
+
+  auto without_gate = s;
+  without_gate.kv.members["n3"].writes_held.reset();
+  without_gate.kv.members["n1"].writes_held = "so-0a1b2c3d";
+  auto plan2 = leading();
+  decide_switchover(plan2, without_gate);
+  EXPECT_EQ(written(plan2).phase, Phase::database) << "a node with no gate is not waited for";
+}
+
+TEST(SwitchoverLeader, AGateThatNeverDrainsFailsTheHoldAndReleasesEverything) {
+  auto s = whole();
+  store(s, requested());
+  s.wall_ms = kNow + kSwitchoverDrainLimit.count();
+  auto plan = leading();
+  decide_switchover(plan, s);
+  auto r = written(plan);
+  EXPECT_EQ(r.phase, Phase::failed);
+  EXPECT_TRUE(contains(r.outcome, "step hold failed: writes still at the REST service on n1, n2, n3 after 5 s") ||
+              contains(r.outcome, "step hold failed: writes still at the REST service on n1, n2 and n3 after 5 s"))
+      << r.outcome;
+  EXPECT_TRUE(contains(r.outcome, "nothing switched, n1 stays primary")) << r.outcome;
+
+  auto moved = whole();
+  store(moved, requested());
+  moved.db.cluster.primary = "n3";
+  auto plan2 = leading();
+  decide_switchover(plan2, moved);
+  EXPECT_TRUE(contains(written(plan2).outcome, "the primary is n3 now, not n1")) << written(plan2).outcome;
+}
+
+TEST(SwitchoverLeader, AsksPatroniOnceAndMovesOnWhenTheTargetIsPrimary) {
+  auto s = whole();
+  store(s, requested(Phase::database));
+  auto plan = leading();
+  decide_switchover(plan, s);
+  const auto* ask = plan.find<AskPatroniSwitchover>();
+  ASSERT_TRUE(ask);
+  EXPECT_EQ(*ask, (AskPatroniSwitchover{"so-0a1b2c3d", "n1", "n2"}));
+  EXPECT_FALSE(plan.has<WriteSwitchover>());
+
+  s.switchover.patroni_answer = SwitchoverView::PatroniAnswer{"so-0a1b2c3d", true, "HTTP 200"};
+  auto again = leading();
+  decide_switchover(again, s);
+  EXPECT_FALSE(again.has<AskPatroniSwitchover>()) << "asked once per switchover";
+
+  s.db.cluster.primary = "n2";
+  s.db.cluster.members = {db_member("n1", db::DbRole::replica), db_member("n2", db::DbRole::primary),
+                          db_member("n3", db::DbRole::replica)};
+  s.wall_ms = kNow + 2100;
+  auto done = leading();
+  decide_switchover(done, s);
+  auto r = written(done);
+  EXPECT_EQ(r.phase, Phase::floating_ip);
+  EXPECT_EQ(r.steps.back(), (switchover::Step{"database", 2100}));
+}
+
+TEST(SwitchoverLeader, PatronisRefusalOrAnotherPrimaryFailsTheDatabaseStep) {
+  auto s = whole();
+  store(s, requested(Phase::database));
+  s.switchover.patroni_answer = SwitchoverView::PatroniAnswer{"so-0a1b2c3d", false, "HTTP 412 candidate not healthy"};
+  auto plan = leading();
+  decide_switchover(plan, s);
+  auto r = written(plan);
+  EXPECT_EQ(r.phase, Phase::failed);
+  EXPECT_TRUE(contains(r.outcome, "step database failed: Patroni refused: HTTP 412")) << r.outcome;
+  EXPECT_TRUE(contains(r.outcome, "n1 stays primary")) << r.outcome;
+
+  auto other = whole();
+  store(other, requested(Phase::database));
+  other.db.cluster.primary = "n3";
+  auto plan2 = leading();
+  decide_switchover(plan2, other);
+  EXPECT_TRUE(contains(written(plan2).outcome, "Patroni made n3 primary, not n2")) << written(plan2).outcome;
+
+  auto slow = whole();
+  store(slow, requested(Phase::database));
+  slow.db.cluster.primary = "";
+  slow.wall_ms = kNow + kSwitchoverDatabaseLimit.count();
+  auto plan3 = leading();
+  decide_switchover(plan3, slow);
+  EXPECT_TRUE(contains(written(plan3).outcome, "no new primary after 40 s")) << written(plan3).outcome;
+}
+
+TEST(SwitchoverFloatingIp, EveryOtherHolderGivesItUpToAFitTargetAndTheLeaderEndsIt) {
+  auto s = whole("n1");
+  store(s, requested(Phase::floating_ip));
+  EXPECT_TRUE(vip_leaves_for_switchover(s));
+  auto target = whole("n2");
+  store(target, requested(Phase::floating_ip));
+  EXPECT_FALSE(vip_leaves_for_switchover(target)) << "the target keeps or takes it";
+  auto unfit = s;
+  unfit.kv.members["n2"].health = "broker not answering";
+  EXPECT_FALSE(vip_leaves_for_switchover(unfit)) << "never to a node that cannot serve";
+  auto ended = s;
+  store(ended, requested(Phase::done));
+  EXPECT_FALSE(vip_leaves_for_switchover(ended)) << "the address may come back once it ended";
+
+  auto leader = whole();
+  store(leader, requested(Phase::floating_ip));
+  auto waiting = leading();
+  decide_switchover(waiting, leader);
+  EXPECT_FALSE(waiting.has<WriteSwitchover>());
+  leader.kv.members["n1"].holds_vip = false;
+  leader.kv.members["n2"].holds_vip = true;
+  auto r0 = requested(Phase::floating_ip, kNow);
+  r0.steps = {{"hold", 200}, {"database", 1800}};
+  store(leader, r0);
+  leader.wall_ms = kNow + 400;
+  auto done = leading();
+  decide_switchover(done, leader);
+  auto r = written(done);
+  EXPECT_EQ(r.phase, Phase::done);
+  EXPECT_TRUE(contains(r.outcome, "n2 serves writes and holds the floating IP; writes waited at most 2000 ms"))
+      << r.outcome;
+  EXPECT_TRUE(contains(cli::render_switchover_step(switchover_status(leader)["last"]), "floating-ip"));
+
+  auto stuck = whole();
+  store(stuck, requested(Phase::floating_ip));
+  stuck.wall_ms = kNow + kSwitchoverFloatingIpLimit.count();
+  auto failed = leading();
+  decide_switchover(failed, stuck);
+  EXPECT_TRUE(contains(written(failed).outcome, "the floating IP did not reach n2")) << written(failed).outcome;
+}
+
+TEST(SwitchoverPublish, TheMemberRecordCarriesTheGatesAcknowledgementOnlyWithAGate) {
+  auto s = whole();
+  s.switchover.held_ack = "so-0a1b2c3d";
+  cluster::MemberRecord r;
+  r.name = "n2";
+  publish_switchover(s, r);
+  EXPECT_EQ(r.writes_held, std::optional<std::string>("so-0a1b2c3d"));
+  auto back = cluster::decode_member(cluster::encode(r));
+  ASSERT_TRUE(back.record) << back.error;
+  EXPECT_EQ(back.record->writes_held, r.writes_held);
+  s.switchover.hold_writes = false;
+  cluster::MemberRecord none;
+  publish_switchover(s, none);
+  EXPECT_FALSE(none.writes_held);
+}
+
+}  // namespace
+}  // namespace hasup::loop
+
+namespace hasup::loop {
+namespace {
+
+// The holder (n1) in the floating-ip phase, its filter loaded without the drain.
+Snapshot holder_in_floating_ip_phase() {
+  auto s = whole("n1");
+  store(s, requested(Phase::floating_ip));
+  s.vip.fault_now = false;
+  s.vip.holds_address = true;
+  s.vip.vrrp_state = "MASTER";
+  s.vip.filter_enabled = true;
+  s.vip.base.vip = "198.18.0.100/24";
+  s.self_address = "198.18.0.11";
+  return s;
+}
+
+Plan follower_plan() {
+  Plan p;
+  p.role = cluster::Role::follower;
+  return p;
+}
+
+TEST(SwitchoverDrain, TheHolderDropsNewConnectionsFirstAndLeavesOnceThoseInFlightEnded) {
+  auto s = holder_in_floating_ip_phase();
+  auto plan = follower_plan();
+  decide_vip(plan, s);
+  const auto* filter = plan.find<ApplyVrrpFilter>();
+  ASSERT_TRUE(filter) << decide_vip(plan, s);
+  EXPECT_TRUE(contains(filter->ruleset, "ip daddr 198.18.0.100 tcp flags & (syn | ack) == syn counter drop"))
+      << filter->ruleset;
+  EXPECT_FALSE(plan.has<SetVipFault>()) << "not before new connections wait";
+
+  s.vip.drain_loaded = true;
+  s.vip.filter_applied = filter->ruleset;
+  s.vip.address_connections = 2;
+  s.vip.drain_for = std::chrono::milliseconds(300);
+  auto draining = follower_plan();
+  auto note = decide_vip(draining, s);
+  EXPECT_FALSE(draining.has<SetVipFault>()) << "two requests still in flight here";
+  EXPECT_TRUE(contains(note, "new connections wait while 2 in flight end")) << note;
+
+  s.vip.address_connections = 0;
+  auto drained = follower_plan();
+  decide_vip(drained, s);
+  ASSERT_TRUE(drained.find<SetVipFault>());
+  EXPECT_TRUE(drained.find<SetVipFault>()->fault);
+
+  s.vip.address_connections = 1;  // a kept-alive idle connection never ends
+  s.vip.drain_for = kVipDrainLimit;
+  auto bounded = follower_plan();
+  decide_vip(bounded, s);
+  ASSERT_TRUE(bounded.find<SetVipFault>()) << "at most kVipDrainLimit";
+
+  auto ended = holder_in_floating_ip_phase();
+  store(ended, requested(Phase::done));
+  ended.vip.filter_applied = filter->ruleset;
+  ended.vip.drain_loaded = true;
+  auto after = follower_plan();
+  decide_vip(after, ended);
+  ASSERT_TRUE(after.find<ApplyVrrpFilter>());
+  EXPECT_FALSE(contains(after.find<ApplyVrrpFilter>()->ruleset, "daddr")) << "the drain is lifted once it ended";
+  EXPECT_FALSE(after.has<SetVipFault>());
+}
+
+TEST(SwitchoverDrain, CountsTheEstablishedConnectionsToTheAddressInTheKernelsTable) {
+  // 198.18.0.100 as /proc/net/tcp prints it on this machine's byte order.
+  in_addr a{};
+  inet_pton(AF_INET, "198.18.0.100", &a);
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08X", a.s_addr);
+  const std::string table =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+      "   0: " + std::string(hex) + ":0050 0B0012C6:A1B2 01 00000000:00000000 00:00000000 00000000  0 0 1\n"
+      "   1: " + std::string(hex) + ":0050 0C0012C6:A1B3 01 00000000:00000000 00:00000000 00000000  0 0 2\n"
+      "   2: " + std::string(hex) + ":0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0 0 3\n"
+      "   3: 0100007F:1F90 0100007F:B000 01 00000000:00000000 00:00000000 00000000  0 0 4\n";
+  EXPECT_EQ(keepalived::established_to(table, "198.18.0.100"), 2) << "the listener and loopback do not count";
+  EXPECT_EQ(keepalived::established_to(table, "198.18.0.101"), 0);
+  EXPECT_EQ(keepalived::established_to(table, "not an address"), -1);
+  EXPECT_EQ(keepalived::established_to("garbage", "198.18.0.100"), -1);
+}
+
+}  // namespace
+}  // namespace hasup::loop
