@@ -244,6 +244,31 @@ void read_limits(Checker& check, const Setting& root, GateConfig& config) {
     l.relay_chunk_bytes = v;
 }
 
+bool is_inside(const std::string& path, const std::string& dir) {
+  std::string prefix = dir;
+  while (prefix.size() > 1 && prefix.back() == '/') prefix.pop_back();
+  return path.rfind(prefix + "/", 0) == 0;
+}
+
+void read_hold_path(Checker& check, const Setting& group, const char* key, std::string& out) {
+  const std::string full = std::string("hold.") + key;
+  if (!read_string(check, group, key, full, out)) return;
+  if (out.empty() || out[0] != '/' || out.back() == '/')
+    check.error(child(group, key), full + " '" + out + "' must be an absolute path to a file");
+}
+
+void read_hold(Checker& check, const Setting& root, GateConfig& config) {
+  const Setting* g = group_of(check, root, "hold");
+  if (!g) return;
+  check_keys(check, *g, "hold.", {"file", "ack_file", "max_ms"});
+  read_hold_path(check, *g, "file", config.hold.file);
+  read_hold_path(check, *g, "ack_file", config.hold.ack_file);
+  read_ms(check, *g, "max_ms", "hold.max_ms", 1000, 60000, config.hold.max);
+  if (config.hold.file == config.hold.ack_file)
+    check.error(child(*g, "ack_file"), "hold.ack_file is hold.file ('" + config.hold.file +
+                                           "'): the gate would answer itself");
+}
+
 // The key gives full control of syncthing: owned by root (or by the user the
 // gate runs as) and readable by nobody else.
 void read_api_key(Checker& check, const Setting* at, GateConfig& config) {
@@ -279,7 +304,7 @@ LoadResult check_root(const libconfig::Config& file, const std::string& name) {
   const Setting& root = file.getRoot();
   check_keys(check, root, "",
              {"listen", "upstream", "metrics", "folder", "syncthing", "rules", "replication", "limits", "threads",
-              "log_level"});
+              "log_level", "hold"});
   read_address_port(check, root, "listen", config.listen_address, config.listen_port);
   if (root.exists("metrics")) {
     read_address_port(check, root, "metrics", config.metrics_address, config.metrics_port);
@@ -309,6 +334,7 @@ LoadResult check_root(const libconfig::Config& file, const std::string& name) {
   read_syncthing(check, root, config);
   read_rules(check, root, config);
   read_replication(check, root, config);
+  read_hold(check, root, config);
   read_limits(check, root, config);
   long long threads = 0;
   if (read_int(check, root, "threads", "threads", 1, 64, threads)) config.threads = static_cast<int>(threads);
@@ -323,6 +349,12 @@ LoadResult check_root(const libconfig::Config& file, const std::string& name) {
                                                 std::to_string(config.quorum.min_peers));
   if (config.listen_address == config.upstream_address && config.listen_port == config.upstream_port)
     check.error(child(root, "listen"), "listen and upstream are the same address and port: the gate would call itself");
+  // Inside the replicated folder the hold's files would travel to the peers and
+  // count as changes of the writes in flight.
+  for (const auto* path : {&config.hold.file, &config.hold.ack_file})
+    if (is_inside(*path, config.folder_path))
+      check.error(child(root, "hold"), "hold: '" + *path + "' is inside folder.path '" + config.folder_path +
+                                           "' (replicated): use a runtime directory such as /run");
   const Setting* syncthing = child(root, "syncthing");
   read_api_key(check, syncthing && syncthing->exists("api_key_file") ? &(*syncthing)["api_key_file"] : syncthing,
                config);

@@ -37,6 +37,18 @@ struct Limits {
   std::size_t relay_chunk_bytes = 64 * 1024;                // body bytes in flight per direction and connection
 };
 
+// The write hold of a planned switchover (write_hold.hpp): the supervisor
+// writes `file` while the database changes primary; new writes wait, and the
+// gate says in `ack_file` when none is still at the upstream.
+struct HoldConfig {
+  std::string file = "/run/ha-supervisor/write-hold";      // the supervisor's; only read here
+  std::string ack_file = "/run/ha-upload-gate/write-held";  // the gate's own
+  // A hold never lasts longer than this from when the gate first saw its id,
+  // whatever its until_unix_ms says: a supervisor that dies mid-switchover
+  // must not stop every write for good.
+  std::chrono::milliseconds max{15000};
+};
+
 struct GateConfig {
   std::string listen_address = "127.0.0.1";
   unsigned short listen_port = 8090;
@@ -69,6 +81,7 @@ struct GateConfig {
   std::chrono::milliseconds syncthing_timeout{3000};  // each syncthing API call
   std::chrono::seconds retry_after{5};            // Retry-After of the 503s
 
+  HoldConfig hold;
   Limits limits;
   int threads = 2;
   std::string log_level = "info";

@@ -17,9 +17,11 @@
 #include "components/upload-gate/verdict.hpp"
 #include "supervisor/http/server.hpp"
 #include "supervisor/metrics/text.hpp"
+#include "components/upload-gate/hold_watch.hpp"
 #include "components/upload-gate/inotify_watcher.hpp"
 #include "components/upload-gate/proxy_session.hpp"
 #include "components/upload-gate/replication_tracker.hpp"
+#include "components/upload-gate/write_hold.hpp"
 
 namespace {
 
@@ -40,10 +42,11 @@ void init_logging(const std::string& level) {
 int run(const GateConfig& config) {
   init_logging(config.log_level);
   spdlog::info("ha-upload-gate starting: listen {}:{}, upstream {}:{}, folder {} at {}, syncthing {}, quorum {}, "
-               "timeout {} ms, on_timeout {}",
+               "timeout {} ms, on_timeout {}, write hold {} (acknowledged in {}, at most {} ms)",
                config.listen_address, config.listen_port, config.upstream_address, config.upstream_port,
                config.folder_id, config.folder_path, config.syncthing_url, describe(config.quorum),
-               config.timeout.count(), config.on_timeout == OnTimeout::fail ? "fail" : "warn");
+               config.timeout.count(), config.on_timeout == OnTimeout::fail ? "fail" : "warn", config.hold.file,
+               config.hold.ack_file, config.hold.max.count());
 
   // The change watcher and the replication tracker share one thread of their
   // own; proxying runs on the pool. Declared before what uses them.
@@ -55,6 +58,13 @@ int run(const GateConfig& config) {
   }
   ReplicationTracker tracker(tracker_io, config);
   tracker.start();
+  // The write hold of a planned switchover: its file is watched on the same
+  // thread. Declared before the loops: a session they destroy at the end may
+  // still tell it that its write left the upstream.
+  GateMetrics metrics;
+  WriteHold hold(config.hold, &metrics);
+  HoldWatch hold_watch(tracker_io, config.hold, config.poll_interval, hold);
+  hold_watch.start();
 
   // One loop per thread (see proxy_session.hpp); the work guards keep a loop
   // with no connection yet running.
@@ -66,8 +76,7 @@ int run(const GateConfig& config) {
     loop_pointers.push_back(loops.back().get());
     keep_running.push_back(boost::asio::make_work_guard(*loops.back()));
   }
-  GateMetrics metrics;
-  GateContext context{config, watcher, tracker, metrics};
+  GateContext context{config, watcher, tracker, metrics, hold};
   Listener listener(loop_pointers, context);
   if (auto error = listener.listen(config.listen_address, config.listen_port); !error.empty()) {
     spdlog::error("{}", error);
@@ -118,6 +127,9 @@ int run(const GateConfig& config) {
   for (auto& t : threads) t.join();
   tracker_io.stop();
   tracker_thread.join();
+  // The writes still waiting own their sessions, whose sockets need their
+  // loops: dropped while the loops exist.
+  hold.drop_waiting();
   spdlog::info("stopped");
   return 0;
 }

@@ -69,6 +69,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   ~Session() {
     if (window_) context_.watcher.close_window(*window_);
+    leave_upstream();
   }
 
   void start() { do_read_header(); }
@@ -137,6 +138,35 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = header.keep_alive();
     body_pending_ = !request_->is_done();
     gated_ = is_gated_write(context_.config.rules, method_, target_);
+    if (!gated_) return forward();
+    // Under a write hold (a planned switchover) a new write waits here, before
+    // a byte of it reaches the upstream or a 100 Continue invites its body.
+    bool admitted = context_.hold.admit([self = shared_from_this()] {
+      auto executor = self->client_.get_executor();
+      asio::post(executor, [self] { self->after_hold(); });
+    });
+    if (!admitted) {
+      hold_wait_started_ = Clock::now();
+      // The upstream may close a kept-alive connection while the write waits
+      // (seconds): a fresh one afterwards, so the wait never ends in a 502.
+      close_upstream();
+      spdlog::debug("{} {}: waits on the write hold", method_, target_);
+      return;
+    }
+    at_upstream_ = true;
+    forward();
+  }
+
+  void after_hold() {
+    at_upstream_ = true;  // counted so by the hold as it released this write
+    auto waited = duration_cast<milliseconds>(Clock::now() - hold_wait_started_);
+    spdlog::debug("{} {}: released by the write hold after {} ms", method_, target_, waited.count());
+    started_ = Clock::now();  // the body's pace counts from now
+    forward();
+  }
+
+  void forward() {
+    auto& header = request_->get();
     // The window opens before a byte reaches the upstream: every change the
     // upstream makes for this request happens while it is open.
     if (gated_) window_ = context_.watcher.open_window();
@@ -259,6 +289,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void after_response_header(beast::error_code ec, std::size_t) {
+    leave_upstream();  // answered (or failed): nothing of this write is in progress upstream
     if (ec) return upstream_failed("upstream gave no answer: " + ec.message());
     auto& header = response_->get();
     status_ = header.result_int();
@@ -415,7 +446,16 @@ class Session : public std::enable_shared_from_this<Session> {
     return changes;
   }
 
+  // A gated write stops counting as at the upstream once its answer's header
+  // arrived or its upstream connection is closed.
+  void leave_upstream() {
+    if (!at_upstream_) return;
+    at_upstream_ = false;
+    context_.hold.answered();
+  }
+
   void close_upstream() {
+    leave_upstream();
     beast::error_code ignored;
     upstream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     upstream_.close();
@@ -524,6 +564,8 @@ class Session : public std::enable_shared_from_this<Session> {
   Clock::time_point body_read_started_;
   milliseconds body_waited_{0};  // time spent waiting for the client's body so far
   bool gated_ = false;
+  bool at_upstream_ = false;  // a gated write counted by the write hold as at the upstream
+  Clock::time_point hold_wait_started_;
   bool keep_alive_ = false;
   bool body_pending_ = false;
   bool upstream_reusable_ = false;

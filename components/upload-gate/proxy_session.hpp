@@ -9,8 +9,8 @@
 // upstream connection live on one. No io_context is shared, so threads never
 // contend for a scheduler lock (with one io_context run by two threads, /ping
 // through the gate managed 33% of straight on 2 cores, one thread 48%).
-// The change log and the replication tracker are shared and thread-safe (a
-// mutex, and the tracker's own thread).
+// The change log, the replication tracker and the write hold are shared and
+// thread-safe (a mutex, and the tracker's own thread).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <atomic>
@@ -22,6 +22,7 @@
 #include "components/upload-gate/inotify_watcher.hpp"
 #include "components/upload-gate/metrics.hpp"
 #include "components/upload-gate/replication_tracker.hpp"
+#include "components/upload-gate/write_hold.hpp"
 
 namespace hasup::upload_gate {
 
@@ -30,6 +31,7 @@ struct GateContext {
   InotifyWatcher& watcher;
   ReplicationTracker& tracker;
   GateMetrics& metrics;
+  WriteHold& hold;
 };
 
 class Listener {

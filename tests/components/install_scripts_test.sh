@@ -383,6 +383,12 @@ grep -q 'folder = { id = "ha-opt-manager-resources"; path = "/opt/manager/resour
 [ "$(stat -c %a "$st_root/etc/ha-upload-gate/syncthing-api-key")" = 600 ] || fail "upload-gate: its key copy is not 0600"
 cmp -s "$st_root/etc/ha-upload-gate/syncthing-api-key" "$st_root/etc/ha-syncthing/api-key" || fail "upload-gate: key differs"
 [ -f "$st_root/etc/systemd/system/ha-upload-gate.service" ] || fail "upload-gate: unit missing"
+# The write hold's acknowledgement goes to /run/ha-upload-gate (hold.ack_file's
+# default): systemd makes it, writable in the sandbox, kept across restarts.
+grep -qx 'RuntimeDirectory=ha-upload-gate' "$st_root/etc/systemd/system/ha-upload-gate.service" \
+  || fail "upload-gate: the unit makes no /run/ha-upload-gate"
+grep -qx 'RuntimeDirectoryPreserve=yes' "$st_root/etc/systemd/system/ha-upload-gate.service" \
+  || fail "upload-gate: the unit removes /run/ha-upload-gate on a stop"
 # Every daemon runs in one hardening (components/systemd/hardening.conf); the
 # three network-facing services without privilege add one sandbox
 # (components/systemd/sandbox.conf). The lab checks what they amount to, and

@@ -165,6 +165,9 @@ struct GateSettings {
   unsigned short upstream_port = 0;  // 0: the fixture's double
   std::string log_level = "debug";
   int threads = 2;
+  // The write hold's files; "": in the test's directory, never /run.
+  std::string hold_file, ack_file;
+  int hold_max_ms = 15000;
 };
 
 class GateProcess {
@@ -175,6 +178,8 @@ class GateProcess {
     port_ = free_port();
     config_ = dir + "/gate-" + std::to_string(port_) + ".conf";
     log_ = dir + "/gate-" + std::to_string(port_) + ".log";
+    hold_file_ = s.hold_file.empty() ? dir + "/gate-" + std::to_string(port_) + ".write-hold" : s.hold_file;
+    ack_file_ = s.ack_file.empty() ? dir + "/gate-" + std::to_string(port_) + ".write-held" : s.ack_file;
     write_file(config_, "listen = { address = \"127.0.0.1\"; port = " + std::to_string(port_) +
                             "; };\n"
                             "upstream = { address = \"127.0.0.1\"; port = " + std::to_string(upstream_port) +
@@ -196,6 +201,8 @@ class GateProcess {
                             "; body_min_rate_bytes_s = " + std::to_string(s.body_min_rate_bytes_s) +
                             "; held_response_bytes = " + std::to_string(s.held_response_bytes) +
                             "; };\n"
+                            "hold = { file = \"" + hold_file_ + "\"; ack_file = \"" + ack_file_ +
+                            "\"; max_ms = " + std::to_string(s.hold_max_ms) + "; };\n"
                             "threads = " + std::to_string(s.threads) + ";\nlog_level = \"" + s.log_level + "\";\n");
     process_ = Process::spawn({gate_binary(), "--config", config_}, log_);
     bool up = wait_until(
@@ -216,10 +223,12 @@ class GateProcess {
   unsigned short port() const { return port_; }
   Process& process() { return process_; }
   std::string log() const { return read_file(log_); }
+  const std::string& hold_file() const { return hold_file_; }
+  const std::string& ack_file() const { return ack_file_; }
 
  private:
   unsigned short port_ = 0;
-  std::string config_, log_;
+  std::string config_, log_, hold_file_, ack_file_;
   Process process_;
 };
 

@@ -9,12 +9,15 @@
 //   POST   /noop         200, changes nothing
 //   POST   /big?bytes=N  writes big.txt, answers 200 with N bytes
 //   POST|GET /die        promises 1000 bytes, sends 10, closes (dies mid-body)
+//   POST   /slow         answers 200 {} (changing nothing) only once the test
+//                        calls release_slow() (or the double stops)
 // One thread per connection, plain blocking Beast: simple is what a double needs.
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -41,8 +44,17 @@ class UpstreamDouble {
 
   unsigned short port() const { return port_; }
   int requests() const { return requests_.load(); }
+  // POST /slow requests received so far (answered or not).
+  int slow_arrived() const { return slow_arrived_.load(); }
+  // Lets every POST /slow received so far, and any to come, answer.
+  void release_slow() {
+    std::lock_guard lock(slow_mutex_);
+    slow_released_ = true;
+    slow_released_cv_.notify_all();
+  }
 
   void stop() {
+    release_slow();
     if (stopped_.exchange(true)) return;
     boost::system::error_code ignored;
     // close() alone does not wake a thread blocked in accept() on Linux; shutdown() does.
@@ -149,6 +161,11 @@ class UpstreamDouble {
           res.body() = "pong";
         } else if (target == "/noop") {
           res.body() = "{}";
+        } else if (target == "/slow") {
+          ++slow_arrived_;
+          std::unique_lock lock(slow_mutex_);
+          slow_released_cv_.wait(lock, [this] { return slow_released_; });
+          res.body() = "{}";
         } else if (target.rfind("/big?bytes=", 0) == 0) {
           std::ofstream(std::filesystem::path(folder_) / "big.txt") << "big answer";
           res.body() = std::string(std::stoull(target.substr(11)), 'x');
@@ -190,6 +207,10 @@ class UpstreamDouble {
   unsigned short port_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<int> requests_{0};
+  std::atomic<int> slow_arrived_{0};
+  std::mutex slow_mutex_;
+  std::condition_variable slow_released_cv_;
+  bool slow_released_ = false;
   std::thread accept_thread_;
   std::mutex mutex_;
   std::vector<std::weak_ptr<tcp::socket>> sockets_;
