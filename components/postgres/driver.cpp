@@ -5,11 +5,18 @@
 
 #include <algorithm>
 
+#include "components/switchover/record.hpp"
+
 namespace hasup::db {
 
 namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
+
+namespace {
+// How often the endpoint is probed while a switchover waits for the new primary.
+constexpr milliseconds kSwitchoverProbeInterval{100};
+}  // namespace
 
 namespace {
 
@@ -159,7 +166,11 @@ void DbDriver::on_probe(const EndpointProbe& endpoint, const LocalProbe& local) 
   if (was_writable != endpoint.writable || !db_.local || db_.local->in_recovery != local.in_recovery) ctx_.wake();
   db_.endpoint = endpoint;
   db_.local = local;
-  probe_timer_.expires_after(milliseconds(ctx_.config.db.probe_interval_ms));
+  // While a switchover waits for the new primary, writes are held at every
+  // gate: the probe that sees it take writes ends the wait, so it runs often.
+  const bool switching = !endpoint.writable && ctx_.kv.switchover &&
+                         switchover::database_phase(ctx_.kv.switchover->text);
+  probe_timer_.expires_after(switching ? kSwitchoverProbeInterval : milliseconds(ctx_.config.db.probe_interval_ms));
   probe_timer_.async_wait([this](boost::system::error_code ec) {
     if (!ec) run_probe();
   });

@@ -95,11 +95,21 @@ std::string lead_hold(Plan& plan, const Snapshot& s, const SwitchoverRecord& r) 
          sentence_list(waiting) + " to end";
 }
 
+// This node's endpoint probe committed on `name`'s server: it takes writes
+// now, before Patroni's member key says so (up to a loop later). A probe from
+// before the switch answered on the old primary, never on `name`.
+bool takes_writes_now(const Snapshot& s, const std::string& name) {
+  auto member = s.kv.members.find(name);
+  const auto& endpoint = s.db.endpoint;
+  return member != s.kv.members.end() && !member->second.address.empty() && endpoint && endpoint->writable &&
+         endpoint->server.rfind(member->second.address + ":", 0) == 0;
+}
+
 std::string lead_database(Plan& plan, const Snapshot& s, const SwitchoverRecord& r) {
   const auto& cluster = s.db.cluster;
   const auto elapsed = std::chrono::milliseconds(s.wall_ms - r.phase_started_ms);
   const auto* target = cluster.member(r.to);
-  if (cluster.primary == r.to && target && target->role == db::DbRole::primary)
+  if ((cluster.primary == r.to && target && target->role == db::DbRole::primary) || takes_writes_now(s, r.to))
     return write(plan, s, advanced(r, Phase::floating_ip, s.wall_ms),
                  "switchover " + r.id + ": " + r.to + " is primary; writes released; the floating IP goes to " + r.to);
   if (!cluster.primary.empty() && cluster.primary != r.from && cluster.primary != r.to)

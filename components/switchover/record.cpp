@@ -127,4 +127,9 @@ SwitchoverRecord advanced(const SwitchoverRecord& record, Phase next, std::int64
   return r;
 }
 
+bool database_phase(const std::string& kv_text) {
+  auto decoded = decode_switchover(kv_text);
+  return decoded.record && decoded.record->phase == Phase::database;
+}
+
 }  // namespace hasup::switchover

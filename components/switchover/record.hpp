@@ -52,4 +52,8 @@ SwitchoverDecode decode_switchover(const std::string& text);
 // The record moved on to `next` at `now_ms`: the ended phase's duration kept.
 SwitchoverRecord advanced(const SwitchoverRecord& record, Phase next, std::int64_t now_ms, std::string outcome = {});
 
+// Whether the switchover stored as `kv_text` waits for the database now (its
+// phase "database"): the database driver probes the endpoint more often then.
+bool database_phase(const std::string& kv_text);
+
 }  // namespace hasup::switchover

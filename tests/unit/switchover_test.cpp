@@ -299,6 +299,26 @@ TEST(SwitchoverLeader, AsksPatroniOnceAndMovesOnWhenTheTargetIsPrimary) {
   EXPECT_EQ(r.steps.back(), (switchover::Step{"database", 2100}));
 }
 
+TEST(SwitchoverLeader, TheEndpointTakingWritesOnTheTargetEndsTheDatabaseStepBeforePatronisKeysSaySo) {
+  auto s = whole();
+  store(s, requested(Phase::database));
+  s.switchover.patroni_answer = SwitchoverView::PatroniAnswer{"so-0a1b2c3d", true, "HTTP 200"};
+  s.db.endpoint = db::EndpointProbe{};
+  s.db.endpoint->connected = s.db.endpoint->writable = true;
+  s.db.endpoint->server = "198.18.0.11:5432";  // the old primary, before its demotion
+  auto before = leading();
+  decide_switchover(before, s);
+  EXPECT_FALSE(before.has<WriteSwitchover>()) << "a write on the old primary says nothing";
+  s.db.endpoint->server = "198.18.0.12:5432";
+  s.db.cluster.primary = "";  // Patroni's keys: between leaders
+  auto after = leading();
+  decide_switchover(after, s);
+  EXPECT_EQ(written(after).phase, Phase::floating_ip) << "n2 committed the probe's write: it is primary";
+  EXPECT_TRUE(switchover::database_phase(s.kv.switchover->text));
+  store(s, requested(Phase::hold));
+  EXPECT_FALSE(switchover::database_phase(s.kv.switchover->text));
+}
+
 TEST(SwitchoverLeader, PatronisRefusalOrAnotherPrimaryFailsTheDatabaseStep) {
   auto s = whole();
   store(s, requested(Phase::database));

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# A planned switchover (issue 19), in a lab of its own, under the upload
+# workload through the floating IP: hactl switchover's dry run and refusals,
+# then two switchovers (to the synchronous standby, and back) while uploads
+# stream in. The rule: the exit code says whether the new primary serves
+# writes, it holds the floating IP then, not one upload fails (writes wait at
+# the gates while the database changes primary), and none is lost.
+#   usage: switchover_test.sh   (from ctest; uses the checkout it lives in)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+lab="$top/scripts/lab"
+vip=198.18.0.100
+
+. "$top/tests/lab/own_lab_or_skip.sh"
+. "$top/tests/lab/checks.sh"
+. "$top/tests/lab/db_checks.sh"
+work=$(mktemp -d)
+load_pid=""
+trap '[ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; "$lab" down >/dev/null 2>&1; rm -rf "$work"' EXIT
+on_failure_show_state() {
+  local n
+  for n in n1 n2 n3; do
+    timeout 5 "$lab" exec "$n" hactl status 2>&1 | head -14 | sed "s/^/    $n: /"
+    timeout 5 "$lab" exec "$n" journalctl -u ha-supervisor -u ha-upload-gate --since '-60s' --no-pager 2>&1 |
+      grep -i 'switchover\|hold' | tail -8 | sed "s/^/    $n journal: /"
+  done
+}
+
+up_out=$("$lab" up 2>&1); up_rc=$?
+printf '%s\n' "$up_out" | grep '^lab: ' | sed 's/^/    /'
+check "lab up" [ "$up_rc" = 0 ]
+[ "$up_rc" = 0 ] || exit 1
+rest_writable() { "$lab" exec c1 curl -sf --max-time 2 "http://$vip/api/v3.1/status" | grep '"db":"writable"' >/dev/null; }
+check "REST writable through the floating IP" wait_for 60 rest_writable
+check "both standbys streaming" wait_for 60 streams_with replicator 2
+
+holder() {  # the node with the floating IP on its link
+  local n
+  for n in n1 n2 n3; do ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep " $vip/" >/dev/null && echo "$n"; done
+}
+is_primary() { [ "$(as_postgres "$1" 'select pg_is_in_recovery()')" = f ]; }
+
+first=$(primary_node)
+other=""; for n in n1 n2 n3; do [ "$n" != "$first" ] && other=$n; done
+
+# --- the dry run and the refusals: nothing changes ---
+standby=""
+dry_run_names_a_standby() {  # the supervisor's choice: a synchronous standby of Patroni's
+  local said; said=$("$lab" exec "$other" hactl switchover --dry-run 2>&1) || return 1
+  printf '%s\n' "$said" | sed 's/^/    hactl: /'
+  standby=$(sed -n "s/^switchover from $first to \(n[1-3]\):$/\1/p" <<<"$said")
+  [ -n "$standby" ] && grep '3. floating-ip' >/dev/null <<<"$said"
+}
+check "hactl switchover --dry-run: exit 0, the plan names $first and a synchronous standby, and its steps" \
+  dry_run_names_a_standby
+[ -n "$standby" ] || standby=$other
+replica=""; for n in n1 n2 n3; do [ "$n" != "$first" ] && [ "$n" != "$standby" ] && replica=$n; done
+echo "    primary $first, chosen standby $standby, the third node $replica, floating IP on $(holder)"
+refused() {  # refused NODE WORDS: hactl switchover --to NODE exits 1 and says WORDS
+  local said rc; said=$("$lab" exec "$replica" hactl switchover --to "$1" 2>&1); rc=$?
+  printf '%s\n' "$said" | sed 's/^/    hactl: /'
+  [ "$rc" = 1 ] && grep "$2" >/dev/null <<<"$said"
+}
+check "... --to the primary itself: refused (exit 1), nothing written" refused "$first" "$first is the primary already"
+check "... --to a node that is no member: refused" refused n9 "n9 is not a live member"
+check "... still $first primary" is_primary "$first"
+
+# --- two switchovers under the upload workload ---
+uploads="$work/uploads.jsonl"
+"$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$uploads" --seconds 60 --rate 10 \
+  --prefix "so-$RANDOM" --timeout 20 >/dev/null 2>&1 &
+load_pid=$!
+sleep 8
+
+switch() {  # switch TO [NODE RUNNING hactl]: hactl switchover --to TO, exit 0 and "done"
+  local said rc
+  said=$("$lab" exec "${2:-$replica}" hactl switchover --to "$1" --timeout 60 2>&1); rc=$?
+  printf '%s\n' "$said" | sed 's/^/    hactl: /'
+  [ "$rc" = 0 ] && grep "done: $1 serves writes and holds the floating IP" >/dev/null <<<"$said"
+}
+second_refused() {  # while one runs, another is refused
+  local said rc; sleep 0.3
+  said=$("$lab" exec "$first" hactl switchover --to "$first" 2>&1); rc=$?
+  printf '%s\n' "$said" | sed 's/^/    second request: /'
+  [ "$rc" = 1 ] && grep -e "is under way" -e "changed meanwhile" >/dev/null <<<"$said"
+}
+second_refused > "$work/second" 2>&1 &
+second_pid=$!
+check "switchover to $standby under uploads: hactl exits 0 once it serves writes and holds the floating IP" switch "$standby"
+wait "$second_pid"; second_rc=$?
+cat "$work/second"
+check "... a second switchover asked meanwhile is refused: one is under way" [ "$second_rc" = 0 ]
+check "... $standby is primary" is_primary "$standby"
+holder_is() { [ "$(holder)" = "$1" ]; }
+check "... and holds the floating IP, alone" holder_is "$standby"
+check "... $first streams from it again" wait_for 60 streams_with replicator 2
+sleep 6
+check "switchover back to $first under uploads (asked on $standby)" switch "$first" "$standby"
+check "... $first is primary" is_primary "$first"
+check "... $first holds the floating IP" holder_is "$first"
+wait "$load_pid"; load_pid=""
+
+no_upload_failed() {
+  python3 - "$uploads" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+bad = [r for r in rows if r["status"] != 201]
+slowest = max((r["end"] - r["start"] for r in rows), default=0)
+print(f"    {len(rows)} uploads, {len(rows) - len(bad)} acknowledged, {len(bad)} failed, slowest {slowest} ms")
+for r in bad[:5]:
+    print(f"    failed: {r['id']} status {r['status']} {r.get('error', '')[:100]}")
+sys.exit(1 if bad or not rows else 0)
+PY
+}
+check "not one upload failed across both switchovers" no_upload_failed
+nothing_lost() {
+  local said; said=$("$lab" exec c1 "$top/scripts/lab.d/upload-workload" check "$uploads" "http://$vip" 2>&1)
+  printf '%s\n' "$said" | head -4 | sed 's/^/    /'
+  grep '^checked [0-9]* lost 0$' >/dev/null <<<"$said"
+}
+check "every acknowledged upload is there (row and file, through the floating IP)" nothing_lost
+status_tells() {
+  local said; said=$("$lab" exec "$replica" hactl status --json 2>&1)
+  python3 -c 'import json,sys; d=json.load(sys.stdin); l=d["self"]["switchover"]["last"]; print("    last:", l["phase"], l["steps"]); sys.exit(0 if l["phase"]=="done" else 1)' <<<"$said"
+}
+check "hactl status shows the last switchover done, with each step's duration" status_tells
+
+echo "switchover test: $passed passed, $failed failed in $((SECONDS - started)) s"
+[ "$failed" = 0 ] || { printf 'failed: %s\n' "${failed_names[@]}"; exit 1; }
