@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "supervisor/cli/rotation_text.hpp"
+#include "supervisor/cli/switchover_text.hpp"
 #include "supervisor/util/printable.hpp"
 
 namespace hasup::cli {
@@ -189,6 +190,10 @@ std::string render_status_table(const json& doc) {
     else if (member(login, "errors").is_array())
       for (const auto& e : member(login, "errors")) out << label << ": " << shown(e) << "\n";
   }
+  // The newest planned switchover (hactl switchover): under way, or how it ended.
+  if (const json& last = member(member(self, "switchover"), "last"); last.is_object())
+    out << render_switchover_step(last) << "\n";
+  if (std::string why = text(member(self, "switchover"), "hold_error"); why != "-") out << "switchover: " << why << "\n";
   print_older_file(out, member(self, "vip"), "floating IP: keepalived ");
   const json& nginx = member(self, "nginx");
   if (nginx.is_object()) {

@@ -10,6 +10,8 @@
 #include "components/keepalived/tcp_connections.hpp"
 #include "components/switchover/decide.hpp"
 #include "components/switchover/record.hpp"
+#include "supervisor/api/status_json.hpp"
+#include "supervisor/cli/status_table.hpp"
 #include "supervisor/cli/switchover_text.hpp"
 
 namespace hasup::loop {
@@ -486,6 +488,25 @@ TEST(SwitchoverDrain, CountsTheEstablishedConnectionsToTheAddressInTheKernelsTab
   EXPECT_EQ(keepalived::established_to(table, "198.18.0.101"), 0);
   EXPECT_EQ(keepalived::established_to(table, "not an address"), -1);
   EXPECT_EQ(keepalived::established_to("garbage", "198.18.0.100"), -1);
+}
+
+}  // namespace
+}  // namespace hasup::loop
+
+namespace hasup::loop {
+namespace {
+
+TEST(SwitchoverStatus, HactlStatusSaysTheLastSwitchoverAndItsSteps) {
+  auto s = whole();
+  auto r = requested(Phase::done);
+  r.steps = {{"hold", 258}, {"database", 2089}, {"floating-ip", 703}};
+  r.outcome = "n2 serves writes and holds the floating IP; writes waited at most 2347 ms";
+  store(s, r);
+  Plan plan;
+  const std::string table = cli::render_status_table(api::cluster_document(s, plan));
+  EXPECT_TRUE(contains(table, "switchover so-0a1b2c3d to n2: done: n2 serves writes and holds the floating IP; writes "
+                              "waited at most 2347 ms (hold 258 ms, database 2089 ms, floating-ip 703 ms)"))
+      << table;
 }
 
 }  // namespace
