@@ -6,7 +6,12 @@
 // A node's event ring (supervisor/events) too, then merged and tied into
 // incidents as GET /events does. The manager's database login's record
 // (components/db-login/record.hpp): the leader runs SQL with what it names.
+// The operator's intents: a planned switchover (components/switchover/record.hpp,
+// the leader asks Patroni and moves the floating IP on what it names) and a
+// cold start's accepted founder (components/cold-start/record.hpp).
+#include "components/cold-start/record.hpp"
 #include "components/db-login/record.hpp"
+#include "components/switchover/record.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/cluster/records.hpp"
 #include "supervisor/events/event.hpp"
@@ -19,7 +24,7 @@ using namespace hasup::cluster;
 using hasup::fuzz::must_hold;
 
 enum Parser : std::uint8_t { member, node, forgotten, leader_value, maintenance, cluster_state, remembered, event_ring,
-                             login_record, count };
+                             login_record, switchover_record, cold_start_record, count };
 
 }  // namespace
 
@@ -62,6 +67,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         hasup::db_login::record_problem(*read.record, "manager");
         read.record->target();
       }
+      break;
+    case switchover_record:
+      if (auto read = hasup::switchover::decode_switchover(text); read.record) {
+        must_hold(hasup::switchover::decode_switchover(hasup::switchover::encode(*read.record)).record == read.record);
+        must_hold(hasup::switchover::database_phase(text) == (read.record->phase == hasup::switchover::Phase::database));
+      }
+      break;
+    case cold_start_record:
+      if (auto read = hasup::cold_start::decode_accept(text); read.record)
+        must_hold(hasup::cold_start::decode_accept(hasup::cold_start::encode(*read.record)).record == read.record);
       break;
     case event_ring:
       if (auto read = hasup::events::decode_ring("n1", text); read.error.empty()) {
