@@ -97,8 +97,12 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
     if (name != s.self && m.health == "ok" && (m.role == Role::leader || m.role == Role::follower) &&
         !s.kv.maintenance.count(name) && fit_node.empty())
       fit_node = name;
-  const bool unfit = may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for >= vip.unfit_grace;
-  if (may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for < vip.unfit_grace && !vip.fault_now.value_or(true)) {
+  const bool kept_for_switchover = switchover_keeps_vip_here(s);
+  const bool unfit = may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for >= vip.unfit_grace &&
+                     !kept_for_switchover;
+  if (kept_for_switchover && !problem.empty()) say("kept for the switchover while " + problem);
+  if (may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for < vip.unfit_grace &&
+      !vip.fault_now.value_or(true) && !kept_for_switchover) {
     // Not yet: wait out the grace, then look again.
     auto left = vip.unfit_grace - vip.problem_for;
     plan.wake_within(left);

@@ -107,11 +107,23 @@ bool takes_writes_now(const Snapshot& s, const std::string& name) {
 
 std::string lead_database(Plan& plan, const Snapshot& s, const SwitchoverRecord& r) {
   const auto& cluster = s.db.cluster;
+  // Gone (crashed, cut off): the others give the floating IP up only while it lives.
+  if (!s.kv.members.count(r.to) && cluster.primary != r.to)
+    return fail(plan, s, r, "database", r.to + " is not a live member of the cluster any more",
+                "the primary is " + (cluster.primary.empty() ? std::string("none yet") : cluster.primary) +
+                    "; Patroni's own rules go on; the held writes were released");
   const auto elapsed = std::chrono::milliseconds(s.wall_ms - r.phase_started_ms);
   const auto* target = cluster.member(r.to);
-  if ((cluster.primary == r.to && target && target->role == db::DbRole::primary) || takes_writes_now(s, r.to))
-    return write(plan, s, advanced(r, Phase::floating_ip, s.wall_ms),
-                 "switchover " + r.id + ": " + r.to + " is primary; writes released; the floating IP goes to " + r.to);
+  if ((cluster.primary == r.to && target && target->role == db::DbRole::primary) || takes_writes_now(s, r.to)) {
+    std::int64_t held = elapsed.count();
+    for (const auto& step : r.steps)
+      if (step.name == to_string(Phase::hold)) held += step.ms;
+    auto member = s.kv.members.find(r.to);
+    const bool holds_ip = member != s.kv.members.end() && member->second.holds_vip;
+    const std::string said = r.to + " serves writes" + (holds_ip ? " and holds the floating IP" : "") +
+                             "; writes waited at most " + std::to_string(held) + " ms";
+    return write(plan, s, advanced(r, Phase::done, s.wall_ms, said), "switchover " + r.id + " done: " + said);
+  }
   if (!cluster.primary.empty() && cluster.primary != r.from && cluster.primary != r.to)
     return fail(plan, s, r, "database", "Patroni made " + cluster.primary + " primary, not " + r.to,
                 cluster.primary + " serves writes");
@@ -132,21 +144,29 @@ std::string lead_database(Plan& plan, const Snapshot& s, const SwitchoverRecord&
   return "switchover " + r.id + ": waiting for Patroni to make " + r.to + " primary";
 }
 
+// First, while writes flow: the requests in flight at the old holder are
+// ordinary ones that end within its drain. Moved after the hold, it would
+// strand the burst of writes the hold releases there.
 std::string lead_floating_ip(Plan& plan, const Snapshot& s, const SwitchoverRecord& r) {
   const auto elapsed = std::chrono::milliseconds(s.wall_ms - r.phase_started_ms);
+  const std::string nothing = "nothing switched, " + r.from + " stays primary; the floating IP stays where keepalived "
+                              "keeps it";
+  if (s.db.cluster.primary != r.from)
+    return fail(plan, s, r, "floating-ip", "the primary is " +
+                    (s.db.cluster.primary.empty() ? std::string("none") : s.db.cluster.primary) + " now, not " +
+                    r.from + " (a failover?)", "the floating IP stays where keepalived keeps it");
+  if (auto why = target_blocker(s, r.to); !why.empty()) return fail(plan, s, r, "floating-ip", why, nothing);
   auto target = s.kv.members.find(r.to);
-  std::int64_t paused = 0;
-  for (const auto& step : r.steps) paused += step.ms;
-  const std::string writes = "writes waited at most " + std::to_string(paused) + " ms";
-  if (!s.vip.enabled || (target != s.kv.members.end() && target->second.holds_vip))
-    return write(plan, s, advanced(r, Phase::done, s.wall_ms,
-                                   r.to + " serves writes" + (s.vip.enabled ? " and holds the floating IP" : "") +
-                                       "; " + writes),
-                 "switchover " + r.id + " done: " + r.to + " serves writes; " + writes);
+  if (!s.vip.enabled || (target != s.kv.members.end() && target->second.holds_vip)) {
+    auto next = advanced(r, Phase::hold, s.wall_ms);
+    next.hold_until_ms = s.wall_ms + kSwitchoverHoldLimit.count();
+    return write(plan, s, next, "switchover " + r.id + ": " + r.to + " holds the floating IP; every upload gate holds "
+                                "new writes");
+  }
   if (elapsed >= kSwitchoverFloatingIpLimit)
     return fail(plan, s, r, "floating-ip",
                 "the floating IP did not reach " + r.to + " within " + seconds_text(kSwitchoverFloatingIpLimit),
-                r.to + " is primary (the database switched); the floating IP stays where keepalived keeps it");
+                nothing);
   plan.wake_within(kSwitchoverFloatingIpLimit - elapsed);
   return "switchover " + r.id + ": the floating IP goes to " + r.to;
 }
@@ -209,11 +229,12 @@ SwitchoverPreview preview_switchover(const Snapshot& s, const std::string& to) {
                                                              : sentence_list(why));
   }
   if (!p.refusal.empty()) return p;
-  p.steps = {"hold: every upload gate holds new writes (they wait, at most " + seconds_text(kSwitchoverHoldLimit) +
+  p.steps = {"floating-ip: every other node gives the floating IP up to " + p.to +
+                 " (new connections wait ~1 s while those in flight end)",
+             "hold: every upload gate holds new writes (they wait, at most " + seconds_text(kSwitchoverHoldLimit) +
                  ") until no write is left at a REST service (at most " + seconds_text(kSwitchoverDrainLimit) + ")",
              "database: Patroni switches " + p.from + " over to " + p.to +
-                 " (its synchronous standby: every acknowledged commit is there); then the held writes go on",
-             "floating-ip: every other node gives the floating IP up to " + p.to};
+                 " (its synchronous standby: every acknowledged commit is there); then the held writes go on"};
   return p;
 }
 
@@ -225,11 +246,20 @@ json to_json(const SwitchoverPreview& p) {
 
 bool vip_leaves_for_switchover(const Snapshot& s) {
   auto r = stored_switchover(s);
-  if (!r || r->phase != Phase::floating_ip || r->to == s.self) return false;
+  if (!r || switchover::ended(r->phase) || r->to == s.self) return false;
   // Only to a node that can take it: else the address would have no holder.
+  // Healthy to be chosen; later, while the database changes primary, every
+  // node may count itself unfit for a moment: alive and running VRRP is enough.
   auto target = s.kv.members.find(r->to);
-  return target != s.kv.members.end() && target->second.health == "ok" &&
-         (target->second.vrrp_state == "BACKUP" || target->second.vrrp_state == "MASTER");
+  if (target == s.kv.members.end()) return false;
+  const auto& m = target->second;
+  const bool vrrp_up = m.vrrp_state == "BACKUP" || m.vrrp_state == "MASTER";
+  return vrrp_up && (r->phase != Phase::floating_ip || m.health == "ok");
+}
+
+bool switchover_keeps_vip_here(const Snapshot& s) {
+  auto r = stored_switchover(s);
+  return r && r->to == s.self && holding_phase(r->phase);
 }
 
 std::string decide_switchover(Plan& plan, const Snapshot& s) {

@@ -6,11 +6,12 @@
 //     writes the request (record.hpp);
 //   - every node: its upload gate holds new writes while the record says so
 //     (phases hold and database), bounded by the record's hold_until_ms;
-//   - the leader: carries the record through its phases: hold (until every
-//     gate says no write is left at a REST service), database (Patroni's own
-//     switchover to the synchronous standby named: zero lag), floating-ip
-//     (every other node gives the address up to the new primary's node);
-//     each failure ends the record as failed with the step and what stands;
+//   - the leader: carries the record through its phases: floating-ip (every
+//     other node gives the address up to the target, drained first, while
+//     writes flow), hold (until every gate says no write is left at a REST
+//     service), database (Patroni's own switchover to the synchronous standby
+//     named: zero lag; the hold ends with it); each failure ends the record as
+//     failed with the step and what stands;
 //   - the floating IP's rule (components/keepalived) asks
 //     vip_leaves_for_switchover().
 #include <chrono>
@@ -47,9 +48,13 @@ nlohmann::json to_json(const SwitchoverPreview& preview);
 // The stored switchover, decoded; nullopt when none or unreadable.
 std::optional<switchover::SwitchoverRecord> stored_switchover(const Snapshot& s);
 
-// In the floating-ip phase, every node but the new primary's gives the
-// address up (once that node can take it): keepalived's FAULT.
+// From the floating-ip phase to the end, every node but the new primary's
+// gives the address up (once that node can take it): keepalived's FAULT.
 bool vip_leaves_for_switchover(const Snapshot& s);
+// While writes are held and the database changes primary, the new primary's
+// node keeps the address although it may count itself unfit then (no primary
+// for a moment): moved then, it would strand the writes held there.
+bool switchover_keeps_vip_here(const Snapshot& s);
 
 std::string decide_switchover(Plan& plan, const Snapshot& s);
 std::string switchover_problem(const Snapshot& s);  // none: a switchover is no fault of this node

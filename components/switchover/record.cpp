@@ -16,7 +16,7 @@ namespace {
 
 constexpr int kSchema = 1;
 
-constexpr Phase kPhases[] = {Phase::hold, Phase::database, Phase::floating_ip, Phase::done, Phase::failed};
+constexpr Phase kPhases[] = {Phase::floating_ip, Phase::hold, Phase::database, Phase::done, Phase::failed};
 
 std::optional<Phase> phase_named(const std::string& word) {
   for (Phase p : kPhases)
@@ -97,8 +97,8 @@ SwitchoverDecode decode_switchover(const std::string& text) {
     if (auto why = node_name_problem(*name); !why.empty())
       return {std::nullopt, "node " + quoted_printable(*name, 80) + " " + why};
   auto parsed_phase = phase_named(phase);
-  if (!parsed_phase) return {std::nullopt, "phase " + quoted_printable(phase, 40) + " is none of hold, database, "
-                                           "floating-ip, done, failed"};
+  if (!parsed_phase) return {std::nullopt, "phase " + quoted_printable(phase, 40) + " is none of floating-ip, hold, "
+                                           "database, done, failed"};
   r.phase = *parsed_phase;
   if (!plain_words(r.requested_by, 128) || r.requested_by.empty())
     return {std::nullopt, "requested_by is not 1-128 printable characters"};

@@ -1,7 +1,7 @@
 #pragma once
 // A planned switchover of the whole appliance (hactl switchover), as stored in
 // Consul at PREFIX/intent/switchover (cluster/keys.hpp). The API writes it in
-// phase "hold" once its preview allowed it; the leader's loop carries it
+// phase "floating-ip" once its preview allowed it; the leader's loop carries it
 // through the phases (decide.hpp), each step's duration kept in the record;
 // an ended record (done or failed) stays for hactl and status to read, until
 // the next request replaces it.
@@ -12,11 +12,11 @@
 
 namespace hasup::switchover {
 
+// floating_ip: the floating IP goes to `to` (drained first: writes flow);
 // hold: every node's upload gate holds new writes, the leader waits until no
 // write is left at a REST service; database: Patroni switches the primary to
-// `to`; floating_ip: the floating IP goes to `to` (writes flow again: the
-// hold ended with the database step); done / failed: ended.
-enum class Phase { hold, database, floating_ip, done, failed };
+// `to`, then the hold ends; done / failed: ended.
+enum class Phase { floating_ip, hold, database, done, failed };
 std::string to_string(Phase phase);  // "hold", "database", "floating-ip", "done", "failed"
 bool ended(Phase phase);
 
@@ -32,9 +32,9 @@ struct SwitchoverRecord {
   std::string to;            // the member that serves writes once done
   std::string requested_by;  // "api@n2"
   std::string requested_at;  // UTC, as the API wrote it
-  Phase phase = Phase::hold;
+  Phase phase = Phase::floating_ip;
   std::int64_t phase_started_ms = 0;  // wall clock (Unix ms) of the phase's start: any leader can time it
-  std::int64_t hold_until_ms = 0;     // the gates release held writes at this wall-clock time whatever happens
+  std::int64_t hold_until_ms = 0;     // set with the hold: the gates release held writes then whatever happens
   std::vector<Step> steps;            // the ended phases, in order
   std::string outcome;                // done / failed: in words (which step failed, what was rolled back)
   bool operator==(const SwitchoverRecord&) const = default;

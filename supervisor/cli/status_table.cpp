@@ -193,7 +193,8 @@ std::string render_status_table(const json& doc) {
   // The newest planned switchover (hactl switchover): under way, or how it ended.
   if (const json& last = member(member(self, "switchover"), "last"); last.is_object())
     out << render_switchover_step(last) << "\n";
-  if (std::string why = text(member(self, "switchover"), "hold_error"); why != "-") out << "switchover: " << why << "\n";
+  if (const json& why = member(member(self, "switchover"), "hold_error"); why.is_string())
+    out << "switchover: " << shown(why) << "\n";
   print_older_file(out, member(self, "vip"), "floating IP: keepalived ");
   const json& nginx = member(self, "nginx");
   if (nginx.is_object()) {

@@ -80,7 +80,7 @@ class Engine {
   void write_cold_start_accept(const std::string& node, const std::string& requested_by,
                                std::function<void(int status, nlohmann::json body)> done);
   void cancel_cold_start_accept(std::function<void(int status, nlohmann::json body)> done);
-  // hactl switchover: the request written (phase hold) once the preview on
+  // hactl switchover: the request written (phase floating-ip) once the preview on
   // this node's view allows it; the leader carries it out (components/switchover).
   void write_switchover_request(const std::string& to, const std::string& requested_by,
                                 std::function<void(int status, nlohmann::json body)> done);

@@ -31,9 +31,8 @@ void Engine::write_switchover_request(const std::string& to, const std::string& 
   record.to = preview.to;
   record.requested_by = requested_by;
   record.requested_at = utc_iso8601(now, false);
-  record.phase = switchover::Phase::hold;
+  record.phase = switchover::Phase::floating_ip;
   record.phase_started_ms = now_ms;
-  record.hold_until_ms = now_ms + kSwitchoverHoldLimit.count();
   // Replaces an ended (or unreadable) record only: the index it was read at.
   consul::PutOptions put;
   put.cas = last_snapshot_.kv.switchover ? last_snapshot_.kv.switchover->index : 0;
@@ -49,8 +48,8 @@ void Engine::write_switchover_request(const std::string& to, const std::string& 
     refresh_kv([done, record, preview] {
       json body = to_json(preview);
       body["id"] = record.id;
-      body["status"] = "switchover " + record.id + " requested: the leader holds new writes, switches the database "
-                       "over to " + record.to + ", then moves the floating IP";
+      body["status"] = "switchover " + record.id + " requested: the floating IP goes to " + record.to +
+                       ", then the leader holds new writes and switches the database over to it";
       done(200, body);
     });
   });

@@ -49,7 +49,7 @@ dry_run_names_a_standby() {  # the supervisor's choice: a synchronous standby of
   local said; said=$("$lab" exec "$other" hactl switchover --dry-run 2>&1) || return 1
   printf '%s\n' "$said" | sed 's/^/    hactl: /'
   standby=$(sed -n "s/^switchover from $first to \(n[1-3]\):$/\1/p" <<<"$said")
-  [ -n "$standby" ] && grep '3. floating-ip' >/dev/null <<<"$said"
+  [ -n "$standby" ] && grep '3. database' >/dev/null <<<"$said"
 }
 check "hactl switchover --dry-run: exit 0, the plan names $first and a synchronous standby, and its steps" \
   dry_run_names_a_standby
@@ -124,6 +124,46 @@ status_tells() {
   python3 -c 'import json,sys; d=json.load(sys.stdin); l=d["self"]["switchover"]["last"]; print("    last:", l["phase"], l["steps"]); sys.exit(0 if l["phase"]=="done" else 1)' <<<"$said"
 }
 check "hactl status shows the last switchover done, with each step's duration" status_tells
+
+# --- a target whose files are not whole is refused ---
+hung=$(sed -n "s/^switchover from $first to \(n[1-3]\):$/\1/p" <<<"$("$lab" exec "$first" hactl switchover --dry-run 2>&1)")
+[ -n "$hung" ] || hung=$standby
+"$lab" exec "$hung" systemctl kill --signal=SIGSTOP ha-syncthing
+files_not_whole() { "$lab" exec "$first" hactl status | awk -v n="$hung" '$1 == n' | grep 'syncthing unreachable' >/dev/null; }
+check "syncthing hung on $hung: its record says so" wait_for 30 files_not_whole
+check "... a switchover to it is refused: its files are not complete" refused "$hung" "$hung's files are not complete"
+"$lab" exec "$hung" systemctl kill --signal=SIGCONT ha-syncthing
+in_sync_again() { "$lab" exec "$first" hactl status | awk -v n="$hung" '$1 == n' | grep 'in sync, 2/2 peers' >/dev/null; }
+check "... syncthing resumed: in sync again" wait_for 60 in_sync_again
+
+# --- the target crashes while the switchover runs: it fails, says where, and nothing is lost ---
+target=$(sed -n "s/^switchover from $first to \(n[1-3]\):$/\1/p" <<<"$("$lab" exec "$first" hactl switchover --dry-run 2>&1)")
+[ -n "$target" ] || target=$standby
+asker=$first
+uploads3="$work/uploads3.jsonl"
+"$lab" exec c1 "$top/scripts/lab.d/upload-workload" run "$uploads3" --seconds 40 --rate 10 \
+  --prefix "so3-$RANDOM" --timeout 30 >/dev/null 2>&1 &
+load_pid=$!
+sleep 3
+"$lab" exec "$asker" hactl switchover --to "$target" --timeout 90 > "$work/crashed" 2>&1 &
+asked=$!
+sleep 0.3
+"$lab" crash "$target" >/dev/null
+wait "$asked"; asked_rc=$?
+sed 's/^/    hactl: /' "$work/crashed"
+failed_and_said_where() { [ "$asked_rc" = 1 ] && grep -E "to $target: failed: step (hold|database|floating-ip) failed: " "$work/crashed" >/dev/null; }
+check "$target crashed 0.3 s into its switchover: hactl exits 1 and names the step that failed" failed_and_said_where
+writable_again() { "$lab" exec c1 curl -sf --max-time 2 "http://$vip/api/v3.1/status" | grep '"db":"writable"' >/dev/null; }
+check "... the appliance takes writes again through the floating IP" wait_for 60 writable_again
+wait "$load_pid"; load_pid=""
+nothing_lost3() {
+  local said; said=$("$lab" exec c1 "$top/scripts/lab.d/upload-workload" check "$uploads3" "http://$vip" 2>&1)
+  printf '%s\n' "$said" | head -4 | sed 's/^/    /'
+  grep '^checked [0-9]* lost 0$' >/dev/null <<<"$said"
+}
+check "... every upload acknowledged meanwhile is there" nothing_lost3
+"$lab" restart "$target" >/dev/null 2>&1
+check "... $target booted: both standbys stream again" wait_for 120 streams_with replicator 2
 
 echo "switchover test: $passed passed, $failed failed in $((SECONDS - started)) s"
 [ "$failed" = 0 ] || { printf 'failed: %s\n' "${failed_names[@]}"; exit 1; }

@@ -13,6 +13,7 @@
 #include "supervisor/api/status_json.hpp"
 #include "supervisor/cli/status_table.hpp"
 #include "supervisor/cli/switchover_text.hpp"
+#include "supervisor/loop/decide.hpp"
 
 namespace hasup::loop {
 namespace {
@@ -130,8 +131,9 @@ TEST(SwitchoverPreview, ChoosesTheSynchronousStandbyAndSaysEachStep) {
   EXPECT_EQ(p.from, "n1");
   EXPECT_EQ(p.to, "n2");
   ASSERT_EQ(p.steps.size(), 3u);
-  EXPECT_TRUE(contains(p.steps[1], "Patroni switches n1 over to n2")) << p.steps[1];
-  EXPECT_TRUE(contains(cli::render_switchover_preview(to_json(p)), "3. floating-ip"));
+  EXPECT_TRUE(contains(p.steps[0], "floating-ip: every other node gives the floating IP up to n2")) << p.steps[0];
+  EXPECT_TRUE(contains(p.steps[2], "Patroni switches n1 over to n2")) << p.steps[2];
+  EXPECT_TRUE(contains(cli::render_switchover_preview(to_json(p)), "3. database"));
 }
 
 TEST(SwitchoverPreview, RefusesATargetThatCouldLoseSomethingOrCannotServe) {
@@ -294,11 +296,17 @@ TEST(SwitchoverLeader, AsksPatroniOnceAndMovesOnWhenTheTargetIsPrimary) {
   s.db.cluster.members = {db_member("n1", db::DbRole::replica), db_member("n2", db::DbRole::primary),
                           db_member("n3", db::DbRole::replica)};
   s.wall_ms = kNow + 2100;
+  auto stored = requested(Phase::database);
+  stored.steps = {{"floating-ip", 900}, {"hold", 300}};
+  store(s, stored);
+  s.kv.members["n2"].holds_vip = true;
   auto done = leading();
   decide_switchover(done, s);
   auto r = written(done);
-  EXPECT_EQ(r.phase, Phase::floating_ip);
+  EXPECT_EQ(r.phase, Phase::done);
   EXPECT_EQ(r.steps.back(), (switchover::Step{"database", 2100}));
+  EXPECT_TRUE(contains(r.outcome, "n2 serves writes and holds the floating IP; writes waited at most 2400 ms"))
+      << "the hold and the database step: " << r.outcome;
 }
 
 TEST(SwitchoverLeader, TheEndpointTakingWritesOnTheTargetEndsTheDatabaseStepBeforePatronisKeysSaySo) {
@@ -315,7 +323,7 @@ TEST(SwitchoverLeader, TheEndpointTakingWritesOnTheTargetEndsTheDatabaseStepBefo
   s.db.cluster.primary = "";  // Patroni's keys: between leaders
   auto after = leading();
   decide_switchover(after, s);
-  EXPECT_EQ(written(after).phase, Phase::floating_ip) << "n2 committed the probe's write: it is primary";
+  EXPECT_EQ(written(after).phase, Phase::done) << "n2 committed the probe's write: it is primary";
   EXPECT_TRUE(switchover::database_phase(s.kv.switchover->text));
   store(s, requested(Phase::hold));
   EXPECT_FALSE(switchover::database_phase(s.kv.switchover->text));
@@ -348,7 +356,7 @@ TEST(SwitchoverLeader, PatronisRefusalOrAnotherPrimaryFailsTheDatabaseStep) {
   EXPECT_TRUE(contains(written(plan3).outcome, "no new primary after 40 s")) << written(plan3).outcome;
 }
 
-TEST(SwitchoverFloatingIp, EveryOtherHolderGivesItUpToAFitTargetAndTheLeaderEndsIt) {
+TEST(SwitchoverFloatingIp, EveryOtherHolderGivesItUpToAFitTargetThenTheHoldBegins) {
   auto s = whole("n1");
   store(s, requested(Phase::floating_ip));
   EXPECT_TRUE(vip_leaves_for_switchover(s));
@@ -370,16 +378,24 @@ TEST(SwitchoverFloatingIp, EveryOtherHolderGivesItUpToAFitTargetAndTheLeaderEnds
   leader.kv.members["n1"].holds_vip = false;
   leader.kv.members["n2"].holds_vip = true;
   auto r0 = requested(Phase::floating_ip, kNow);
-  r0.steps = {{"hold", 200}, {"database", 1800}};
+  r0.hold_until_ms = 0;
   store(leader, r0);
-  leader.wall_ms = kNow + 400;
-  auto done = leading();
-  decide_switchover(done, leader);
-  auto r = written(done);
-  EXPECT_EQ(r.phase, Phase::done);
-  EXPECT_TRUE(contains(r.outcome, "n2 serves writes and holds the floating IP; writes waited at most 2000 ms"))
-      << r.outcome;
   EXPECT_TRUE(contains(cli::render_switchover_step(switchover_status(leader)["last"]), "floating-ip"));
+  leader.wall_ms = kNow + 400;
+  auto held = leading();
+  decide_switchover(held, leader);
+  auto r = written(held);
+  EXPECT_EQ(r.phase, Phase::hold);
+  EXPECT_EQ(r.hold_until_ms, kNow + 400 + kSwitchoverHoldLimit.count()) << "the hold's bound counts from its start";
+  EXPECT_EQ(r.steps, (std::vector<switchover::Step>{{"floating-ip", 400}}));
+
+  auto failover = whole();
+  store(failover, requested(Phase::floating_ip));
+  failover.db.cluster.primary = "";
+  auto plan3 = leading();
+  decide_switchover(plan3, failover);
+  EXPECT_TRUE(contains(written(plan3).outcome, "step floating-ip failed: the primary is none now, not n1"))
+      << written(plan3).outcome;
 
   auto stuck = whole();
   store(stuck, requested(Phase::floating_ip));
@@ -387,6 +403,7 @@ TEST(SwitchoverFloatingIp, EveryOtherHolderGivesItUpToAFitTargetAndTheLeaderEnds
   auto failed = leading();
   decide_switchover(failed, stuck);
   EXPECT_TRUE(contains(written(failed).outcome, "the floating IP did not reach n2")) << written(failed).outcome;
+  EXPECT_TRUE(contains(written(failed).outcome, "nothing switched, n1 stays primary")) << written(failed).outcome;
 }
 
 TEST(SwitchoverPublish, TheMemberRecordCarriesTheGatesAcknowledgementOnlyWithAGate) {
@@ -472,6 +489,58 @@ TEST(SwitchoverDrain, TheHolderDropsNewConnectionsFirstAndLeavesOnceThoseInFligh
   EXPECT_FALSE(after.has<SetVipFault>());
 }
 
+TEST(SwitchoverFloatingIp, TheNewPrimarysNodeKeepsItWhileWritesAreHeldThere) {
+  // n2 took the address; the database is changing primary, n2 counts itself unfit.
+  auto s = whole("n2");
+  store(s, requested(Phase::database));
+  s.vip.fault_now = false;
+  s.vip.holds_address = true;
+  s.vip.vrrp_state = "MASTER";
+  s.vip.base.vip = "198.18.0.100/24";
+  s.vip.problem_for = std::chrono::milliseconds(5000);
+  s.vip.unfit_grace = std::chrono::milliseconds(3000);
+  s.db.endpoint_failing_for = std::chrono::milliseconds(6000);
+  s.db.unfit_after = std::chrono::milliseconds(1000);
+  s.db.endpoint = db::EndpointProbe{};
+  s.db.endpoint->error = "no writable server";
+  s.self_address = "198.18.0.12";
+  s.kv.members["n2"].holds_vip = true;
+  s.kv.members["n2"].health = "database not writable";
+  s.kv.members["n1"].holds_vip = false;
+  ASSERT_FALSE(local_problem(s).empty()) << "the test needs n2 unfit";
+  EXPECT_TRUE(switchover_keeps_vip_here(s));
+  auto plan = follower_plan();
+  auto note = decide_vip(plan, s);
+  EXPECT_FALSE(plan.find<SetVipFault>() && plan.find<SetVipFault>()->fault)
+      << "moved now, the address would strand the writes held here: " << note;
+  auto after = s;
+  store(after, requested(Phase::done));
+  auto plan2 = follower_plan();
+  decide_vip(plan2, after);
+  ASSERT_TRUE(plan2.find<SetVipFault>()) << "once it ended, the usual rule";
+  EXPECT_TRUE(plan2.find<SetVipFault>()->fault);
+
+  // The others keep off it meanwhile, although n2 is unfit; not once n2 is gone.
+  auto other = whole("n3");
+  store(other, requested(Phase::hold));
+  other.kv.members["n2"].health = "database not writable";
+  EXPECT_TRUE(vip_leaves_for_switchover(other));
+  other.kv.members.erase("n2");
+  EXPECT_FALSE(vip_leaves_for_switchover(other));
+}
+
+TEST(SwitchoverLeader, ATargetThatIsGoneFailsTheDatabaseStepAtOnce) {
+  auto s = whole();
+  store(s, requested(Phase::database));
+  s.kv.members.erase("n2");
+  s.db.cluster.primary = "";
+  auto plan = leading();
+  decide_switchover(plan, s);
+  auto r = written(plan);
+  EXPECT_EQ(r.phase, Phase::failed);
+  EXPECT_TRUE(contains(r.outcome, "step database failed: n2 is not a live member of the cluster any more")) << r.outcome;
+}
+
 TEST(SwitchoverDrain, CountsTheEstablishedConnectionsToTheAddressInTheKernelsTable) {
   // 198.18.0.100 as /proc/net/tcp prints it on this machine's byte order.
   in_addr a{};
@@ -507,6 +576,10 @@ TEST(SwitchoverStatus, HactlStatusSaysTheLastSwitchoverAndItsSteps) {
   EXPECT_TRUE(contains(table, "switchover so-0a1b2c3d to n2: done: n2 serves writes and holds the floating IP; writes "
                               "waited at most 2347 ms (hold 258 ms, database 2089 ms, floating-ip 703 ms)"))
       << table;
+  EXPECT_FALSE(contains(table, "switchover: ")) << "no hold error, no line for it";
+  s.switchover.hold_error = "cannot remove /run/ha-supervisor/write-hold: Permission denied";
+  EXPECT_TRUE(contains(cli::render_status_table(api::cluster_document(s, plan)),
+                       "switchover: cannot remove /run/ha-supervisor/write-hold: Permission denied"));
 }
 
 }  // namespace
