@@ -117,6 +117,13 @@ sys.exit(0 if rows else 1)
 PY
 }
 check "uploads ran across both switchovers (failed ones counted above: the target is 0)" uploads_failed
+# For tracing the failed ones: what moved the floating IP and the holds meanwhile.
+if ! python3 -c 'import json,sys; sys.exit(any(json.loads(l)["status"] != 201 for l in open(sys.argv[1]) if l.strip()))' "$uploads"; then
+  for n in n1 n2 n3; do
+    "$lab" exec "$n" journalctl -u ha-supervisor -u ha-upload-gate -u keepalived --since '-120s' --no-pager -o short-precise 2>&1 |
+      grep -E 'switchover|write hold|track file|MASTER|BACKUP|FAULT|removing VIPs|setting VIPs|draining' | sed "s/^/    $n: /"
+  done
+fi
 nothing_lost() {
   local said; said=$("$lab" exec c1 "$top/scripts/lab.d/upload-workload" check "$uploads" "http://$vip" 2>&1)
   printf '%s\n' "$said" | head -4 | sed 's/^/    /'
