@@ -48,7 +48,10 @@ void SwitchoverDriver::stop() {
   timers_.cancel_all();
 }
 
-void SwitchoverDriver::observe(loop::Snapshot& s) const { s.switchover = kept_; }
+void SwitchoverDriver::observe(loop::Snapshot& s) const {
+  s.switchover = kept_;
+  if (s.switchover.hold_error.empty()) s.switchover.hold_error = ack_error_;
+}
 
 bool SwitchoverDriver::act(const loop::Action& action) {
   if (auto a = std::get_if<loop::WriteSwitchover>(&action)) return run(*a), true;
@@ -59,33 +62,37 @@ bool SwitchoverDriver::act(const loop::Action& action) {
 
 // The gate's file: {"id": "...", "since_unix_ms": N}. Anything else is no
 // acknowledgement (the leader then waits, then fails the switchover's hold).
+// The gate removes it as a hold ends: a file gone between two calls is no error.
 void SwitchoverDriver::read_ack() {
   const auto& path = ctx_.config.switchover.write_held_file;
   std::string id;
   std::string error;
-  if (std::error_code ec; std::filesystem::exists(path, ec)) {
-    auto text = read_small_file(path);
-    auto o = text ? parse_object(*text, error) : std::nullopt;
-    if (!text) error = "cannot read " + path;
-    else if (o && !get_string(*o, "id", id, error)) id.clear();
-    if (!error.empty()) error = "the upload gate's " + path + ": " + error;
+  if (auto text = read_small_file(path)) {
+    auto o = parse_object(*text, error);
+    if (o && !get_string(*o, "id", id, error)) id.clear();
+  } else if (std::error_code ec; std::filesystem::exists(path, ec)) {
+    error = "cannot read it";
   }
-  if (error != kept_.hold_error && !error.empty()) spdlog::warn("switchover: {}", error);
-  if (!error.empty() || kept_.hold_error.rfind("the upload gate's", 0) == 0) kept_.hold_error = error;
+  if (!error.empty()) error = "the upload gate's " + path + ": " + error;
+  if (error != ack_error_ && !error.empty()) spdlog::warn("switchover: {}", error);
+  ack_error_ = error;
   if (id != kept_.held_ack) {
     kept_.held_ack = id;
     ctx_.wake();
   }
 }
 
+// Only while a hold stands or an acknowledgement is still shown: no timer at all otherwise.
 void SwitchoverDriver::poll_ack() {
-  if (stopped_) return;
-  // Only while a hold stands (or an acknowledgement is still shown): idle otherwise.
-  const bool watching = !kept_.hold_written.empty() || !kept_.held_ack.empty();
-  if (watching) read_ack();
-  ack_timer_->expires_after(watching ? kAckPoll : 500ms);
+  if (stopped_ || polling_) return;
+  if (kept_.hold_written.empty() && kept_.held_ack.empty()) return;
+  polling_ = true;
+  ack_timer_->expires_after(kAckPoll);
   ack_timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) poll_ack();
+    polling_ = false;
+    if (ec) return;
+    read_ack();
+    poll_ack();
   });
 }
 
@@ -108,6 +115,7 @@ void SwitchoverDriver::run(const loop::SetWriteHold& a) {
     spdlog::info("switchover: {}", a.id.empty() ? "the upload gate lets writes through (hold file removed)"
                                                  : "the upload gate holds new writes (" + a.id + ")");
     read_ack();
+    poll_ack();
   }
   ctx_.finish_job(loop::Job::set_write_hold);
 }

@@ -31,7 +31,9 @@ class SwitchoverDriver : public loop::Driver {
   loop::Timers timers_;
   boost::asio::steady_timer* ack_timer_ = nullptr;
   bool stopped_ = false;
+  bool polling_ = false;       // the acknowledgement's timer is armed
   loop::SwitchoverView kept_;  // what observe() copies into the snapshot
+  std::string ack_error_;      // the gate's file could not be read (hold_error says the hold file's own)
 };
 
 }  // namespace hasup::switchover
