@@ -67,6 +67,9 @@ TEST_F(ClusterTest, TheApiWritesOnlyForWhoeverHoldsItsToken) {
   s.terminate();
   s.start();
   ASSERT_TRUE(wait_until([&] { return read_file(s.token_file()).size() == 65 && read_file(s.token_file()) != token + "\n"; }, 10s));
+  // The token file is written before the API listens: wait for the API too
+  // (a post in between finds nothing listening, which is not the refusal tested).
+  ASSERT_TRUE(wait_until([&] { return s.cluster().has_value(); }, 10s)) << "the API never answered after the restart";
   EXPECT_EQ(s.post("/maintenance", R"({"enabled": false})", "Bearer " + token, &answer), 403) << answer;
   EXPECT_EQ(::access(s.token_file().c_str(), F_OK), 0);
   struct stat st {};
