@@ -41,7 +41,7 @@ void ColdStartDriver::run(const loop::AcceptColdStart& a) {
   const auto& c = ctx_.config.db;
   spdlog::warn("cold start: asking Patroni to fail over to {}, as the operator accepted", a.node);
   // Patroni answers once the failover is done: up to 20 s.
-  patroni::post_to_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, "/failover",
+  patroni::call_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, http::Method::post, "/failover",
                            nlohmann::json{{"candidate", a.node}}.dump(), 30s,
                            [this, node = a.node](patroni::RestCallOutcome o) {
                              if (stopped_) return;

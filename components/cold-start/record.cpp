@@ -17,10 +17,7 @@ namespace {
 constexpr int kSchema = 1;
 
 // Words shown in logs, events and hactl's terminal: printable ASCII, short.
-bool plain_words(const std::string& text) {
-  return !text.empty() && text.size() <= 128 &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-}
+bool plain_words(const std::string& text) { return !text.empty() && printable_ascii(text, 128); }
 
 }  // namespace
 

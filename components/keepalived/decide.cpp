@@ -4,6 +4,7 @@
 #include <set>
 
 #include "components/keepalived/render.hpp"
+#include "components/pause/decide.hpp"
 #include "components/switchover/decide.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/consul/gossip.hpp"
@@ -82,7 +83,13 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   auto say = [&note](const std::string& part) { note += (note.empty() ? "" : "; ") + ("floating IP: " + part); };
   const bool in_cluster = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
   const auto election_left = election_time_left(plan, s);
-  const bool may_hold = in_cluster || election_left.has_value();
+  // Paused (the reason may be work on Consul itself): a holder cut off from
+  // Consul keeps the address; only VRRP moves it, when the holder dies. Its
+  // database does not fail over meanwhile (Patroni is paused too).
+  const bool paused = cluster_paused(s);
+  const bool kept_paused = paused && plan.role == Role::cut_off && !vip.fault_now.value_or(true);
+  if (kept_paused) say("kept while cut off from Consul: the cluster is paused (only VRRP moves it)");
+  const bool may_hold = in_cluster || election_left.has_value() || kept_paused;
   if (election_left) {
     plan.wake_within(*election_left);
     // The bound, not the growing age: the reason is logged once.
@@ -99,10 +106,12 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
       fit_node = name;
   const bool kept_for_switchover = switchover_keeps_vip_here(s);
   const bool unfit = may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for >= vip.unfit_grace &&
-                     !kept_for_switchover;
+                     !kept_for_switchover && !paused;
   if (kept_for_switchover && !problem.empty()) say("kept for the switchover while " + problem);
+  if (paused && may_hold && !problem.empty() && !vip.fault_now.value_or(true))
+    say("kept while " + problem + ": the cluster is paused");
   if (may_hold && !problem.empty() && !fit_node.empty() && vip.problem_for < vip.unfit_grace &&
-      !vip.fault_now.value_or(true) && !kept_for_switchover) {
+      !vip.fault_now.value_or(true) && !kept_for_switchover && !paused) {
     // Not yet: wait out the grace, then look again.
     auto left = vip.unfit_grace - vip.problem_for;
     plan.wake_within(left);

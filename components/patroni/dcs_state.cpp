@@ -224,6 +224,25 @@ std::optional<std::uint64_t> leader_optime(const KeysByName& keys, std::vector<s
   return optime;
 }
 
+// The config key's "pause": Patroni's maintenance mode (patronictl pause, or
+// the supervisor's hactl pause). Absent, null or false: not paused.
+bool paused_config(const KeysByName& keys, std::vector<std::string>& problems) {
+  const PatroniKey* config = find(keys, "config");
+  if (!config) return false;
+  const json data = json::parse(config->value, nullptr, /*allow_exceptions=*/false);
+  if (!data.is_object()) {
+    problems.push_back("config key: " + quoted_printable(config->value) + " is not a JSON object");
+    return false;
+  }
+  const auto it = data.find("pause");
+  if (it == data.end() || it->is_null()) return false;
+  if (!it->is_boolean()) {
+    problems.push_back("config key: pause " + quoted_printable(it->dump()) + " is not true, false or null");
+    return false;
+  }
+  return it->get<bool>();
+}
+
 db::DbRole role_of(const ParsedMember& parsed, const db::DbClusterView& view) {
   const auto& name = parsed.member.name;
   if (name == view.primary) return db::DbRole::primary;
@@ -250,6 +269,7 @@ db::DbClusterParse parse_patroni_state(const std::string& prefix, const std::vec
   db::DbClusterView view;
   view.backend = "patroni";
   if (const PatroniKey* initialize = find(by_name, "initialize")) view.initialized = !initialize->value.empty();
+  view.paused = paused_config(by_name, view.problems);
   const auto members = parse_members(by_name, view.problems);
 
   const std::string leader = held_leader(by_name, view.problems);

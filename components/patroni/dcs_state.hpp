@@ -26,6 +26,8 @@
 // - primary_wal_position: status.optime, Patroni's last known leader LSN, kept
 //   during a failover too (Patroni uses it there for maximum_lag_on_failover);
 //   without it, the primary's xlog_location.
+// - paused: the config key's "pause" is true (Patroni's maintenance mode: no
+//   automatic failover); a config key that is not a JSON object is a problem.
 // - host: as in conn_url, IPv6 without brackets ("::1").
 #include <string>
 #include <vector>

@@ -9,15 +9,15 @@
 
 namespace hasup::patroni {
 
-void post_to_patroni(boost::asio::io_context& io, const std::string& secrets_file, const std::string& address,
-                     int api_port, const std::string& target, const std::string& json_body,
-                     std::chrono::milliseconds timeout, std::function<void(RestCallOutcome)> done) {
+void call_patroni(boost::asio::io_context& io, const std::string& secrets_file, const std::string& address,
+                  int api_port, http::Method method, const std::string& target, const std::string& json_body,
+                  std::chrono::milliseconds timeout, std::function<void(RestCallOutcome)> done) {
   auto text = read_small_file(secrets_file);
   if (!text) return done({false, "cannot read the secrets file " + secrets_file});
   auto secrets = parse_secrets(*text);
   if (!secrets.error.empty()) return done({false, secrets_file + ": " + secrets.error});
   http::Request request;
-  request.method = http::Method::post;
+  request.method = method;
   request.target = target;
   request.body = json_body;
   request.content_type = "application/json";

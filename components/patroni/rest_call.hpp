@@ -1,12 +1,14 @@
 #pragma once
-// A POST to this node's Patroni REST API, the one way the supervisor asks
-// Patroni for a manual failover or a switchover: its password read when
+// A call to this node's Patroni REST API, the one way the supervisor asks
+// Patroni for a manual failover, a switchover or its pause: its password read when
 // needed (the secrets file, as install.sh left it) and never logged; the
 // request goes to this node's address, which Patroni's allowlist admits.
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <functional>
 #include <string>
+
+#include "supervisor/http/client.hpp"
 
 namespace hasup::patroni {
 
@@ -16,8 +18,8 @@ struct RestCallOutcome {
 };
 
 // `done` runs on `io`'s thread; after the call's owner stopped, it must check that itself.
-void post_to_patroni(boost::asio::io_context& io, const std::string& secrets_file, const std::string& address,
-                     int api_port, const std::string& target, const std::string& json_body,
-                     std::chrono::milliseconds timeout, std::function<void(RestCallOutcome)> done);
+void call_patroni(boost::asio::io_context& io, const std::string& secrets_file, const std::string& address,
+                  int api_port, http::Method method, const std::string& target, const std::string& json_body,
+                  std::chrono::milliseconds timeout, std::function<void(RestCallOutcome)> done);
 
 }  // namespace hasup::patroni

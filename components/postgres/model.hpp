@@ -32,6 +32,7 @@ struct DbClusterView {
   bool initialized = false;   // Patroni: the initialize key; stolon: clusterdata exists
   std::string primary;        // the member that is primary now; "" while there is none (failover)
   bool switching = false;     // stolon: proxy.spec.masterDbUid absent; Patroni: no leader key
+  bool paused = false;        // Patroni: its config key says "pause": true (no automatic failover); stolon: never
   std::optional<std::uint64_t> primary_wal_position;  // Patroni status.optime, stolon master's xLogPos
   std::optional<std::uint32_t> primary_timeline;
   std::vector<std::string> sync_standbys;  // member names

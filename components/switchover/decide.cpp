@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "components/pause/decide.hpp"
 #include "supervisor/util/split.hpp"
 
 namespace hasup::loop {
@@ -45,6 +46,7 @@ std::string cluster_blocker(const Snapshot& s) {
   if (db.backend != "patroni")
     return "hactl switchover drives Patroni's switchover; with db.backend = " + db.backend + " it is not built yet";
   if (!s.consul.quorum_reachable) return "Consul has no quorum here: nothing can be agreed on";
+  if (auto why = pause_blocker(s, "switchover"); !why.empty()) return why;
   if (!s.kv.leader) return "no supervisor leads the cluster now (an election is under way): try again";
   if (auto r = stored_switchover(s); r && !switchover::ended(r->phase))
     return "a switchover to " + r->to + " is under way (phase " + to_string(r->phase) + ", requested by " +

@@ -141,8 +141,8 @@ void SwitchoverDriver::run(const loop::AskPatroniSwitchover& a) {
   const auto& c = ctx_.config.db;
   spdlog::info("switchover {}: asking Patroni to switch {} over to {}", a.id, a.leader, a.candidate);
   // Patroni answers once the switchover is done: up to ~20 s.
-  patroni::post_to_patroni(
-      ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, "/switchover",
+  patroni::call_patroni(
+      ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, http::Method::post, "/switchover",
       nlohmann::json{{"leader", a.leader}, {"candidate", a.candidate}}.dump(), 35s,
       [this, id = a.id](patroni::RestCallOutcome o) {
         if (stopped_) return;

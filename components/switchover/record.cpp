@@ -24,11 +24,6 @@ std::optional<Phase> phase_named(const std::string& word) {
   return std::nullopt;
 }
 
-// Words shown in logs, events and hactl's terminal: printable ASCII, bounded.
-bool plain_words(const std::string& text, std::size_t limit) {
-  return text.size() <= limit && std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
-}
-
 bool id_ok(const std::string& id) {
   return id.size() == 11 && id.rfind("so-", 0) == 0 &&
          std::all_of(id.begin() + 3, id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -100,11 +95,11 @@ SwitchoverDecode decode_switchover(const std::string& text) {
   if (!parsed_phase) return {std::nullopt, "phase " + quoted_printable(phase, 40) + " is none of floating-ip, hold, "
                                            "database, done, failed"};
   r.phase = *parsed_phase;
-  if (!plain_words(r.requested_by, 128) || r.requested_by.empty())
+  if (!printable_ascii(r.requested_by, 128) || r.requested_by.empty())
     return {std::nullopt, "requested_by is not 1-128 printable characters"};
-  if (!plain_words(r.requested_at, 128) || r.requested_at.empty())
+  if (!printable_ascii(r.requested_at, 128) || r.requested_at.empty())
     return {std::nullopt, "requested_at is not 1-128 printable characters"};
-  if (!plain_words(r.outcome, 1024)) return {std::nullopt, "outcome is not up to 1024 printable characters"};
+  if (!printable_ascii(r.outcome, 1024)) return {std::nullopt, "outcome is not up to 1024 printable characters"};
   auto steps = o->find("steps");
   if (steps == o->end() || !steps->is_array() || steps->size() > 8)
     return {std::nullopt, "steps is missing or not a list of at most 8"};

@@ -5,6 +5,7 @@
 #include "supervisor/api/status_json.hpp"
 #include "supervisor/api/status_page.hpp"
 #include "components/cold-start/decide.hpp"
+#include "components/pause/decide.hpp"
 #include "components/switchover/decide.hpp"
 #include "components/db-login/decide.hpp"
 #include "supervisor/config/cluster_settings.hpp"
@@ -209,6 +210,21 @@ void handle_switchover(loop::Engine& engine, const http::ServerRequest& request,
                                   [respond](int status, json answer) { respond(json_response(status, answer)); });
 }
 
+// POST /pause {"paused": true|false, "reason": TEXT (optional)}: hactl pause / resume.
+void handle_pause(loop::Engine& engine, const http::ServerRequest& request, http::Respond respond) {
+  const char* shape = "body must be {\"paused\": true or false, \"reason\": TEXT (optional)}";
+  json body = json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object() || body.size() > 2) return respond(error_response(400, shape));
+  auto paused = body.find("paused");
+  auto reason = body.find("reason");
+  if (paused == body.end() || !paused->is_boolean() || (reason != body.end() && !reason->is_string()) ||
+      (body.size() == 2 && reason == body.end()))
+    return respond(error_response(400, shape));
+  engine.write_pause(paused->get<bool>(), reason == body.end() ? std::string() : reason->get<std::string>(),
+                     "api@" + engine.config().node.name,
+                     [respond](int status, json answer) { respond(json_response(status, answer)); });
+}
+
 }  // namespace
 
 http::Handler status_routes(loop::Engine& engine, std::string write_token) {
@@ -244,6 +260,7 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       return respond(json_response(200, loop::db_login_status(snapshot)));
     if (request.method == "GET" && request.path == "/cold-start") return respond(cold_start_document(snapshot, request));
     if (request.method == "GET" && request.path == "/switchover") return respond(switchover_document(snapshot, request));
+    if (request.method == "GET" && request.path == "/pause") return respond(json_response(200, loop::pause_status(snapshot)));
     if (request.method == "GET" && request.path == "/events") return handle_events(engine, request, std::move(respond));
     if (request.method == "GET" && request.path == "/incidents")
       return handle_incidents(engine, request, std::move(respond));
@@ -256,7 +273,8 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     // Every write proves root: the token is in a file only root reads.
     if (request.method == "POST" &&
         (request.path == "/forget" || request.path == "/maintenance" || request.path == "/settings" ||
-         request.path == "/rotate" || request.path == "/cold-start" || request.path == "/switchover")) {
+         request.path == "/rotate" || request.path == "/cold-start" || request.path == "/switchover" ||
+         request.path == "/pause")) {
       const std::string& file = engine.config().api.token_file;
       switch (check_authorization(request.authorization, write_token)) {
         case Proof::ok: break;
@@ -299,15 +317,16 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
       return handle_cold_start(engine, request, std::move(respond));
     if (request.method == "POST" && request.path == "/switchover")
       return handle_switchover(engine, request, std::move(respond));
+    if (request.method == "POST" && request.path == "/pause") return handle_pause(engine, request, std::move(respond));
     if (request.path == "/health" || request.path == "/leader" || request.path == "/cluster" ||
         request.path == "/metrics" || request.path == "/events" || request.path == "/incidents" ||
         request.path == "/ui")
       return respond(error_response(405, "use GET"));
     if (request.path == "/settings" || request.path == "/rotate" || request.path == "/cold-start" ||
-        request.path == "/switchover")
+        request.path == "/switchover" || request.path == "/pause")
       return respond(error_response(405, "use GET or POST"));
     respond(error_response(404, "no such resource; try /ui, /health, /leader, /cluster, /events, /incidents, /metrics, "
-                                "/settings, /rotate, /cold-start, /switchover, POST /maintenance"));
+                                "/settings, /rotate, /cold-start, /switchover, /pause, POST /maintenance"));
   };
 }
 

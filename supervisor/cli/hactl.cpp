@@ -16,6 +16,7 @@
 #include "supervisor/cli/settings_table.hpp"
 #include "supervisor/cli/status_table.hpp"
 #include "supervisor/cli/switchover_text.hpp"
+#include "supervisor/cli/pause_text.hpp"
 #include "supervisor/http/client.hpp"
 #include "supervisor/util/command.hpp"
 #include "supervisor/util/printable.hpp"
@@ -282,6 +283,18 @@ int switchover(const Target& t, const hasup::cli::HactlCommand& c) {
   return 1;
 }
 
+// POST /pause: the answer's status, then the pause as the API sees it.
+int pause(const Target& t, const hasup::cli::HactlCommand& c, bool paused) {
+  auto token = write_token(t, paused ? "pause" : "resume");
+  if (token.empty()) return 1;
+  nlohmann::json body{{"paused", paused}};
+  if (!c.reason.empty()) body["reason"] = c.reason;
+  auto [asked, exit] = ask(t, hasup::http::Method::post, "/pause", 1, body.dump(), token);
+  if (exit != 0) return exit;
+  std::cout << asked.value("status", "") << "\n" << hasup::cli::render_pause(asked["pause"]);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   using hasup::cli::HactlCommand;
   auto parsed = hasup::cli::parse_hactl_args(std::vector<std::string>(argv + 1, argv + argc));
@@ -374,6 +387,8 @@ int main(int argc, char** argv) {
     case HactlCommand::Kind::rotate: return rotate(target, c);
     case HactlCommand::Kind::cold_start: return cold_start(target, c);
     case HactlCommand::Kind::switchover: return switchover(target, c);
+    case HactlCommand::Kind::pause: return pause(target, c, true);
+    case HactlCommand::Kind::resume: return pause(target, c, false);
     case HactlCommand::Kind::forget: {
       nlohmann::json body{{"node", c.node}};
       auto token = write_token(target, "forget");

@@ -31,9 +31,12 @@ const char* const kHactlUsage =
   "                           move the primary, the writes and the floating IP to NODE (default: a fit\n"
   "                           synchronous standby) with writes held, not failed; --dry-run prints the plan\n"
   "                           or what blocks it; exit 0 once NODE serves writes\n"
+  "  pause [--reason TEXT]    the whole cluster stops its automatic moves (no failover, no floating IP\n"
+  "                           move but by VRRP, no settings pushed), for work on Consul or PostgreSQL\n"
+  "  resume                   the automatic rules apply again\n"
     "The API address defaults to 127.0.0.1:8801, or the api.* keys of --config FILE\n"
     "(read by the ha-supervisor next to hactl: one config parser, one schema).\n"
-    "maintenance, forget, settings set/unset, rotate, switchover and cold-start --accept/--cancel need the supervisor's API token, a root-only file:\n"
+    "maintenance, forget, settings set/unset, rotate, switchover, pause, resume and cold-start --accept/--cancel need the supervisor's API token, a root-only file:\n"
     "/run/ha-supervisor/api-token, api.token_file of --config FILE, or --token-file.\n";
 
 namespace {
@@ -262,6 +265,15 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
         return fail("'switchover' does not take '" + option + "'");
       }
     }
+  } else if (command == "pause") {
+    c.kind = HactlCommand::Kind::pause;
+    if (i < args.size() && args[i] == "--reason") {
+      if (i + 1 >= args.size()) return fail("'pause --reason' needs a value");
+      c.reason = args[i + 1];
+      i += 2;
+    }
+  } else if (command == "resume") {
+    c.kind = HactlCommand::Kind::resume;
   } else {
     return fail("unknown command '" + command + "'");
   }

@@ -10,7 +10,7 @@ namespace hasup::cli {
 
 struct HactlCommand {
   enum class Kind { status, health, leader, maintenance, forget, events, incidents, incident, settings_show,
-                    settings_set, settings_unset, rotate, cold_start, switchover };
+                    settings_set, settings_unset, rotate, cold_start, switchover, pause, resume };
   Kind kind = Kind::status;
   bool json = false;                 // status --json, events --json
   bool follow = false;               // events --follow
@@ -27,6 +27,7 @@ struct HactlCommand {
   bool dry_run = false;              // cold-start --accept NODE --dry-run, switchover --dry-run
   std::string to;                    // switchover --to NODE ("": the first fit synchronous standby)
   bool cancel = false;               // cold-start --cancel
+  std::string reason;                // pause --reason TEXT ("" none)
   std::optional<std::string> api;    // --api HOST:PORT, as given
   std::optional<unsigned short> api_port;
   std::optional<std::string> config; // --config FILE

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <vector>
 
+#include "supervisor/cli/pause_text.hpp"
 #include "supervisor/cli/rotation_text.hpp"
 #include "supervisor/cli/switchover_text.hpp"
 #include "supervisor/util/printable.hpp"
@@ -76,6 +77,7 @@ std::string render_status_table(const json& doc) {
   out << "leader: " << leader_text << "   quorum: " << (reachable ? "reachable" : "NOT reachable")
       << "   seen from: " << text(self, "name") << "\n";
   if (flag(doc, "stale")) out << "warning: this node is cut off from the Consul quorum; the table below is its last view\n";
+  out << render_pause(member(self, "pause"));
   out << "\n";
 
   // The NGINX column only when some node runs the supervisor's nginx.

@@ -19,6 +19,8 @@
 //                                    power loss (components/cold-start/record.hpp)
 //   PREFIX/intent/switchover         operator intent: the newest planned switchover and
 //                                    how far it got (components/switchover/record.hpp)
+//   PREFIX/intent/pause              operator intent: the cluster paused or resumed
+//                                    (components/pause/record.hpp)
 // and beside it, outside the tree every node watches (a node's event ring is
 // up to ~150 KB, and no decision reads it):
 //   PREFIX-events/NAME               NAME's ring of events (loop/event_log.hpp)
@@ -45,6 +47,7 @@ struct Keys {
   std::string replication_login() const { return prefix + "/credentials/replication-login"; }
   std::string cold_start() const { return prefix + "/intent/cold-start"; }
   std::string switchover() const { return prefix + "/intent/switchover"; }
+  std::string pause() const { return prefix + "/intent/pause"; }
   std::string events_dir() const { return prefix + "-events/"; }
 };
 

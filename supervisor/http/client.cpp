@@ -66,6 +66,7 @@ bhttp::verb to_verb(Method m) {
     case Method::get: return bhttp::verb::get;
     case Method::put: return bhttp::verb::put;
     case Method::post: return bhttp::verb::post;
+    case Method::patch: return bhttp::verb::patch;
     case Method::del: return bhttp::verb::delete_;
   }
   return bhttp::verb::get;

@@ -15,7 +15,7 @@
 
 namespace hasup::http {
 
-enum class Method { get, put, post, del };
+enum class Method { get, put, post, patch, del };
 
 // What an HTTPS client trusts: one CA, loaded once and shared by every
 // exchange. Defined in client.cpp (OpenSSL stays out of this header).

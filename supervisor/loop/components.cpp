@@ -8,6 +8,7 @@
 #include "components/keepalived/status.hpp"
 #include "components/nginx/decide.hpp"
 #include "components/nginx/status.hpp"
+#include "components/pause/decide.hpp"
 #include "components/postgres/decide.hpp"
 #include "components/postgres/status.hpp"
 #include "components/rabbitmq/decide.hpp"
@@ -21,6 +22,8 @@ namespace hasup::loop {
 const std::vector<ComponentParts>& components() {
   // One line per component.
   static const std::vector<ComponentParts> list{
+      // First: every other component's rules ask whether the cluster is paused.
+      {"pause", [](const Snapshot&) { return true; }, decide_pause, pause_problem, pause_status, nullptr},
       {"vip", [](const Snapshot& s) { return s.vip.enabled; }, decide_vip, vip_problem, vip_status, publish_vip},
       {"nginx", [](const Snapshot& s) { return s.nginx.enabled; }, decide_nginx, nginx_problem, nginx_status, publish_nginx},
       {"db", [](const Snapshot& s) { return s.db.enabled; }, decide_db, db_problem, db_status, publish_db},

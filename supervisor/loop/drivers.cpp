@@ -8,6 +8,7 @@
 #include "components/keepalived/driver.hpp"
 #include "components/nginx/driver.hpp"
 #include "components/patroni/backend.hpp"
+#include "components/pause/driver.hpp"
 #include "components/postgres/driver.hpp"
 #include "components/rabbitmq/driver.hpp"
 #include "components/stolon/backend.hpp"
@@ -28,6 +29,8 @@ std::vector<std::unique_ptr<Driver>> make_drivers(DriverContext& ctx) {
   const config::Config& c = ctx.config;
   std::vector<std::unique_ptr<Driver>> drivers;
   // One line per component.
+  // Every node: the cluster's pause (the leader pauses its Patroni).
+  drivers.push_back(std::make_unique<pause::PauseDriver>(ctx));
   if (c.vip.enabled()) drivers.push_back(std::make_unique<keepalived::VipDriver>(ctx));
   if (c.nginx.enabled) drivers.push_back(std::make_unique<nginx::NginxDriver>(ctx));
   if (c.db.enabled()) {

@@ -84,6 +84,10 @@ class Engine {
   // this node's view allows it; the leader carries it out (components/switchover).
   void write_switchover_request(const std::string& to, const std::string& requested_by,
                                 std::function<void(int status, nlohmann::json body)> done);
+  // hactl pause / resume: the cluster's pause written to the store
+  // (check-and-set); every component's rules read it (components/pause).
+  void write_pause(bool paused, const std::string& reason, const std::string& requested_by,
+                   std::function<void(int status, nlohmann::json body)> done);
 
  private:
   Snapshot observe() const;

@@ -6,6 +6,7 @@
 #include "components/db-login/decide.hpp"
 #include "components/db-login/record.hpp"
 #include "components/db-login/secret.hpp"
+#include "components/pause/decide.hpp"
 #include "supervisor/loop/engine.hpp"
 #include "supervisor/util/utc_time.hpp"
 
@@ -16,6 +17,8 @@ using nlohmann::json;
 void Engine::write_login_rotation_request(db_login::LoginSecret secret, const std::string& requested_by,
                                           std::function<void(int, json)> done) {
   if (!config_.db.enabled()) return done(404, json{{"error", "this node runs no database (db.backend = none)"}});
+  if (auto why = pause_blocker(last_snapshot_, "login rotation"); !why.empty())
+    return done(409, json{{"error", "refused, nothing written: " + why}});
   const LoginView& view = login_view(last_snapshot_, secret);
   if (!view.enabled)
     return done(404, json{{"error", db_login::secret_name(secret) + " rotates with the Patroni backend only (db.backend = " +

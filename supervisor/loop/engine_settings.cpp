@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
+#include "components/pause/decide.hpp"
 #include "supervisor/config/cluster_settings.hpp"
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/engine.hpp"
@@ -27,6 +28,9 @@ constexpr int kRestartToApply = 75;
 }  // namespace
 
 void Engine::consider_settings() {
+  // Paused: settings written to the store meanwhile (by hand: the API refuses)
+  // are applied at the resume, not before.
+  if (cluster_pause(kv_).paused && settings_checked_at_start_) return;
   const bool first_view = !std::exchange(settings_checked_at_start_, true);
   auto [change, refused] = settings_.consider(kv_.settings);
   if (!refused.empty())
@@ -98,6 +102,8 @@ void Engine::run(const RestoreSettings& a) {
 
 void Engine::write_cluster_settings(const std::map<std::string, json>& set, const std::vector<std::string>& unset,
                                     std::function<void(int, json)> done) {
+  if (auto why = pause_blocker(last_snapshot_, "settings change"); !why.empty())
+    return done(409, json{{"error", "refused, nothing written: " + why}});
   consul::ReadOptions consistent;
   consistent.consistency = consul::Consistency::consistent;
   consul_.kv_get(keys_.settings(), consistent, [this, set, unset, done](consul::Result<consul::KvRead> r) {

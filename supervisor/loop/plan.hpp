@@ -308,6 +308,14 @@ struct SetWriteHold {
   bool operator==(const SetWriteHold&) const = default;
 };
 
+// The leader (components/pause): Patroni's own pause set or cleared to
+// follow the cluster's.
+struct SetPatroniPause {
+  static constexpr Job job = Job::set_patroni_pause;
+  bool paused = false;
+  bool operator==(const SetPatroniPause&) const = default;
+};
+
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
                             RestoreSettings, ResyncConsulAgent, SetVipFault,
@@ -316,7 +324,8 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
                             RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode,
                             StartLoginRotation, ApplyClientLogin, FinishLoginRotation, RestoreLoginRecord, AcceptColdStart,
-                            DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, SetWriteHold>;
+                            DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, SetWriteHold,
+                            SetPatroniPause>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

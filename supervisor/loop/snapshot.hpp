@@ -14,6 +14,7 @@
 #include "components/dead-peers/view.hpp"
 #include "components/db-login/view.hpp"
 #include "components/members-only/view.hpp"
+#include "components/pause/view.hpp"
 #include "components/keepalived/view.hpp"
 #include "supervisor/consul/types.hpp"
 #include "components/nginx/view.hpp"
@@ -38,7 +39,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  forget_broker_node, restore_settings, start_login_rotation, apply_client_login,
                  finish_login_rotation, accept_cold_start, drop_cold_start_accept,
                  restore_patroni_keys, restore_login_record, write_switchover, ask_patroni_switchover,
-                 set_write_hold };
+                 set_write_hold, set_patroni_pause };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -127,6 +128,8 @@ struct KvView {
   std::optional<StoredValue> cold_start;
   // PREFIX/intent/switchover as stored: the newest planned switchover (components/switchover).
   std::optional<StoredValue> switchover;
+  // PREFIX/intent/pause as stored: the cluster paused or resumed (components/pause).
+  std::optional<StoredValue> pause;
 };
 
 // The cluster's nodes, alive or not, as every component uses them (VRRP peers,
@@ -189,6 +192,7 @@ struct Snapshot {
   LoginView replication_login;
   ColdStartView cold_start;
   SwitchoverView switchover;
+  PauseView pause;
   FilesView files;
   DeadPeersView dead_peers;
   MembersOnlyView members_only;

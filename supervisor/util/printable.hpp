@@ -35,6 +35,13 @@ inline std::string quoted_printable(std::string_view value, std::size_t max = 80
   return out + "\"";
 }
 
+// Words kept in the cluster's records and shown in logs, events and hactl's
+// terminal: printable ASCII only, at most `limit` bytes (empty passes: the
+// caller says whether it may be).
+inline bool printable_ascii(std::string_view text, std::size_t limit) {
+  return text.size() <= limit && std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
 // Text for a terminal (hactl's tables): every control character becomes '?',
 // the C0 ones and DEL, and the C1 ones in their UTF-8 form (U+0080-U+009F,
 // bytes C2 80-9F: U+009B starts an escape sequence in some terminals), so a

@@ -8,8 +8,10 @@
 // (components/db-login/record.hpp): the leader runs SQL with what it names.
 // The operator's intents: a planned switchover (components/switchover/record.hpp,
 // the leader asks Patroni and moves the floating IP on what it names) and a
-// cold start's accepted founder (components/cold-start/record.hpp).
+// cold start's accepted founder (components/cold-start/record.hpp), and the
+// cluster's pause (components/pause/record.hpp: while it says paused nothing fails over).
 #include "components/cold-start/record.hpp"
+#include "components/pause/record.hpp"
 #include "components/db-login/record.hpp"
 #include "components/switchover/record.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
@@ -24,7 +26,7 @@ using namespace hasup::cluster;
 using hasup::fuzz::must_hold;
 
 enum Parser : std::uint8_t { member, node, forgotten, leader_value, maintenance, cluster_state, remembered, event_ring,
-                             login_record, switchover_record, cold_start_record, count };
+                             login_record, switchover_record, cold_start_record, pause_record, count };
 
 }  // namespace
 
@@ -73,6 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         must_hold(hasup::switchover::decode_switchover(hasup::switchover::encode(*read.record)).record == read.record);
         must_hold(hasup::switchover::database_phase(text) == (read.record->phase == hasup::switchover::Phase::database));
       }
+      break;
+    case pause_record:
+      if (auto read = hasup::pause::decode_pause(text); read.record)
+        must_hold(hasup::pause::decode_pause(hasup::pause::encode(*read.record)).record == read.record);
       break;
     case cold_start_record:
       if (auto read = hasup::cold_start::decode_accept(text); read.record)

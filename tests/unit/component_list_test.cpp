@@ -70,8 +70,10 @@ TEST(ComponentList, ADisabledComponentHasNoDriver) {
   config.dead_peers.enabled = false;
   config.members_only.enabled = false;
   config.broker.enabled = false;
-  // The switchover's driver runs on every node: its gate holds writes whatever else runs.
-  EXPECT_EQ(driver_names(config), (std::vector<std::string>{"vip", "db", "db_login", "cold_start", "switchover"}));
+  // The pause's and the switchover's drivers run on every node: the pause is
+  // the cluster's, and the gate holds writes whatever else runs.
+  EXPECT_EQ(driver_names(config),
+            (std::vector<std::string>{"pause", "vip", "db", "db_login", "cold_start", "switchover"}));
 }
 
 // The status document has a section for each enabled component, under the

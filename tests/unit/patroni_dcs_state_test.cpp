@@ -239,8 +239,7 @@ TEST(PatroniDcsState, NoKeysIsAClusterNotYetBootstrapped) {
 TEST(PatroniDcsState, UnknownKeysAreIgnored) {
   auto keys = with(measured_keys(), "failover", "\x01garbage");
   keys = with(keys, "optime/leader", "not a number");
-  keys = with(keys, "config", "{");
-  keys = with(keys, "failsafe", "[]");
+  keys = with(keys, "failsafe", "[]");  // (the config key is read for its pause: TheConfigKeysPause...)
   keys.push_back({kPrefix, "", ""});  // the folder key some tools create
   const auto view = parsed_view(keys);
   EXPECT_EQ(view, parsed_view(measured_keys()));
@@ -370,6 +369,28 @@ TEST(PatroniDcsState, AKeyTwiceIsAnError) {
   auto keys = measured_keys();
   keys.push_back({kPrefix + "leader", "n1", "s1"});
   expect_error(kPrefix, keys, "appears twice");
+}
+
+}  // namespace
+}  // namespace hasup::patroni
+
+namespace hasup::patroni {
+namespace {
+
+TEST(PatroniDcsState, TheConfigKeysPauseIsPatronisMaintenanceMode) {
+  EXPECT_FALSE(parsed_view(measured_keys()).paused) << "no pause key: not paused";
+  const std::string paused = R"({"ttl":10,"loop_wait":1,"synchronous_mode":true,"pause":true})";
+  EXPECT_TRUE(parsed_view(with(measured_keys(), "config", paused)).paused);
+  EXPECT_FALSE(parsed_view(with(measured_keys(), "config", R"({"ttl":10,"pause":null})")).paused);
+  EXPECT_FALSE(parsed_view(with(measured_keys(), "config", R"({"ttl":10,"pause":false})")).paused);
+  // Junk is named, never read as a pause, and the rest of the view stays.
+  for (const char* junk : {R"({"pause":"yes"})", "not json", "[1]"}) {
+    auto view = parsed_view(with(measured_keys(), "config", junk));
+    EXPECT_FALSE(view.paused) << junk;
+    EXPECT_EQ(view.primary, "n2") << junk;
+    ASSERT_EQ(view.problems.size(), 1u) << junk;
+    EXPECT_NE(view.problems[0].find("config key"), std::string::npos) << view.problems[0];
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "supervisor/cli/status_table.hpp"
 #include "supervisor/cli/switchover_text.hpp"
 #include "supervisor/loop/decide.hpp"
+#include "tests/unit/cluster_snapshots.hpp"
 
 namespace hasup::loop {
 namespace {
@@ -25,46 +26,14 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 
 constexpr std::int64_t kNow = 1'765'000'000'000;
 
-cluster::MemberRecord live(const std::string& name, cluster::Role role, bool holds_vip = false) {
-  cluster::MemberRecord m;
-  m.name = name;
-  m.address = "198.18.0.1" + name.substr(1);
-  m.role = role;
-  m.files_state = "in sync, 2/2 peers";
-  m.vrrp_state = holds_vip ? "MASTER" : "BACKUP";
-  m.holds_vip = holds_vip;
-  m.writes_held = "";
-  return m;
-}
-
-db::DbMember db_member(const std::string& name, db::DbRole role) {
-  db::DbMember m;
-  m.name = name;
-  m.role = role;
-  m.healthy = true;
-  return m;
-}
+using sample::db_member;
+using sample::live_member;
 
 // n1 primary and floating-IP holder, n2 its synchronous standby, n3 a replica;
 // this node (n2 by default) leads the supervisors.
 Snapshot whole(const std::string& self = "n2") {
-  Snapshot s;
-  s.self = self;
+  Snapshot s = sample::three_node_cluster(self);
   s.wall_ms = kNow;
-  s.consul.quorum_reachable = true;
-  s.kv.known = true;
-  s.kv.leader = LeaderLock{"session-n2", 7, "n2"};
-  s.kv.members = {{"n1", live("n1", cluster::Role::follower, true)},
-                  {"n2", live("n2", cluster::Role::leader)},
-                  {"n3", live("n3", cluster::Role::follower)}};
-  s.db.enabled = true;
-  s.db.backend = "patroni";
-  s.db.cluster_known = true;
-  s.db.cluster.initialized = true;
-  s.db.cluster.primary = "n1";
-  s.db.cluster.sync_standbys = {"n2"};
-  s.db.cluster.members = {db_member("n1", db::DbRole::primary), db_member("n2", db::DbRole::sync_standby),
-                          db_member("n3", db::DbRole::replica)};
   s.switchover.enabled = true;
   s.switchover.hold_writes = true;
   s.vip.enabled = true;
