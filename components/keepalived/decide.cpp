@@ -84,11 +84,16 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   const bool in_cluster = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
   const auto election_left = election_time_left(plan, s);
   // Paused (the reason may be work on Consul itself): a holder cut off from
-  // Consul keeps the address; only VRRP moves it, when the holder dies. Its
-  // database does not fail over meanwhile (Patroni is paused too).
+  // Consul keeps the address, and so does one whose agent came back and that
+  // is opening its session again (starting); only VRRP moves it, when the
+  // holder dies. Its database does not fail over meanwhile (Patroni is paused
+  // too). A node that was not allowed to hold it is not let in by a pause.
   const bool paused = cluster_paused(s);
-  const bool kept_paused = paused && plan.role == Role::cut_off && !vip.fault_now.value_or(true);
-  if (kept_paused) say("kept while cut off from Consul: the cluster is paused (only VRRP moves it)");
+  const bool kept_paused = paused && (plan.role == Role::cut_off || plan.role == Role::starting) &&
+                           !vip.fault_now.value_or(true);
+  if (kept_paused)
+    say(std::string("kept while ") + (plan.role == Role::cut_off ? "cut off from Consul" : "joining Consul again") +
+        ": the cluster is paused (only VRRP moves it)");
   const bool may_hold = in_cluster || election_left.has_value() || kept_paused;
   if (election_left) {
     plan.wake_within(*election_left);

@@ -43,6 +43,9 @@ std::string paused_without_primary(const Snapshot& s) {
   if (!cluster_paused(s) || !s.db.enabled || !s.db.cluster_known || !s.db.cluster.initialized) return {};
   const auto& cluster = s.db.cluster;
   if (!cluster.primary.empty()) return {};
+  // Patroni names none, but a primary that lost Consul (paused, it is not
+  // demoted) still takes this node's probe writes: not gone.
+  if (s.db.endpoint && s.db.endpoint->writable) return {};
   auto up = cluster.promotable_up();
   return "the database has no primary and the cluster is paused: nothing fails over. Start the primary's "
          "PostgreSQL (or its node) again, or run `hactl resume` to let " + cluster.backend + " promote " +
@@ -86,8 +89,11 @@ json pause_status(const Snapshot& s) {
     if (!p.record->reason.empty()) doc["reason"] = p.record->reason;
   }
   if (!p.error.empty()) doc["error"] = p.error;
-  if (s.db.enabled && s.db.backend == "patroni" && s.db.cluster_known)
+  if (s.db.enabled && s.db.backend == "patroni" && s.db.cluster_known) {
     doc["patroni_paused"] = s.db.cluster.paused;
+    // The leader has yet to make Patroni follow the record.
+    if (p.record) doc["patroni_following"] = s.db.cluster.paused == p.record->paused;
+  }
   if (const auto& a = s.pause.patroni_answer; a && !a->ok) doc["patroni_error"] = a->words;
   if (auto advice = paused_without_primary(s); !advice.empty()) doc["advice"] = advice;
   return doc;

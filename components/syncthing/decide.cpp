@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "components/pause/decide.hpp"
 #include "components/syncthing/config_plan.hpp"
 #include "supervisor/util/host_name.hpp"
 
@@ -45,11 +46,14 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
     }
     // Alive: it holds a member record. Paused once it has had none for
     // pause_after (see syncthing::Peer and FilesView::absent_for); until then
-    // it stays as it was, its dial address included.
+    // it stays as it was, its dial address included. While the cluster is
+    // paused it stays as it was too: the work may be on Consul, and a node
+    // whose agent is stopped loses its record while it serves (the lab saw
+    // 158 of 350 uploads refused there: its peers had paused its device).
     auto member = s.kv.members.find(name);
     const bool alive = member != s.kv.members.end();
     auto absent = f.absent_for.find(name);
-    if (!alive && absent != f.absent_for.end() && absent->second < f.pause_after) {
+    if (!alive && (cluster_paused(s) || (absent != f.absent_for.end() && absent->second < f.pause_after))) {
       d.peers.push_back({name, device, "", false});
       continue;
     }

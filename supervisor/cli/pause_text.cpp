@@ -28,14 +28,15 @@ std::string render_pause(const nlohmann::json& pause) {
     if (!field(pause, "by").empty()) out += " by " + field(pause, "by") + " at " + field(pause, "at");
     if (!reason.empty()) out += " (" + reason + ")";
     out += ": no failover, no floating IP move but by VRRP, no settings or logins pushed; hactl resume ends it\n";
-    auto patroni = pause.find("patroni_paused");
-    if (patroni != pause.end() && patroni->is_boolean() && !patroni->get<bool>())
-      out += "pause: Patroni is not paused yet (the leader asks it)\n";
   }
+  auto following = pause.find("patroni_following");
+  if (following != pause.end() && following->is_boolean() && !following->get<bool>())
+    out += std::string("pause: Patroni is not ") + (flag(pause, "paused") ? "paused" : "resumed") +
+           " yet (the leader asks it)\n";
   if (!field(pause, "error").empty()) out += "pause: " + field(pause, "error") + "\n";
   if (!field(pause, "patroni_error").empty()) out += "pause: Patroni refused: " + field(pause, "patroni_error") + "\n";
   if (!field(pause, "advice").empty()) out += "ACTION NEEDED: " + field(pause, "advice") + "\n";
-  if (!flag(pause, "paused") && out.empty()) {
+  if (!flag(pause, "paused") && out.empty() && following == pause.end()) {
     auto patroni = pause.find("patroni_paused");
     if (patroni != pause.end() && patroni->is_boolean() && patroni->get<bool>())
       out += "pause: Patroni is paused (patronictl pause?) although the cluster is not: Patroni will not fail over\n";

@@ -47,10 +47,13 @@ void Engine::write_pause(bool paused, const std::string& reason, const std::stri
     spdlog::warn("{}", said);
     events_.note("supervisor", "config", said);
     refresh_kv([this, done, paused = record.paused] {
+      // The last cycle's snapshot with the keys just read: the record written.
+      Snapshot now = last_snapshot_;
+      now.kv = kv_;
       done(200, json{{"status", paused ? "paused: no failover, no floating IP move but by VRRP, no settings or "
                                          "logins pushed until hactl resume"
                                        : "resumed: the cluster's automatic rules apply again"},
-                     {"pause", pause_status(last_snapshot_)}});
+                     {"pause", pause_status(now)}});
     });
   });
 }

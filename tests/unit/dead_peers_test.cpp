@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "components/dead-peers/decide.hpp"
+#include "components/pause/record.hpp"
 #include "components/dead-peers/rule.hpp"
 #include "known_nodes_helper.hpp"
 #include "supervisor/api/status_json.hpp"
@@ -146,6 +147,22 @@ TEST(DecideDeadPeers, APeerGossipCallsAliveAgainIsLetThroughAgain) {
   const auto* apply = plan.find<ApplyDeadPeers>();
   ASSERT_NE(apply, nullptr);
   EXPECT_TRUE(apply->peers.empty());
+}
+
+// Paused (work on Consul: a stopped agent makes its live node "failed" in
+// the gossip): nobody is refused, and a refusal in force is lifted.
+TEST(DecideDeadPeers, WhileTheClusterIsPausedNobodyIsRefused) {
+  auto s = three_nodes();
+  s.consul.gossip["198.18.0.12"] = "failed";
+  s.dead_peers.applied = render_dead_peers("n1", {{"n2", "198.18.0.12"}}, {}).text;
+  pause::PauseRecord paused{true, "api@n3", "2026-12-06T03:12:10Z", "Consul upgrade"};
+  s.kv.pause = KvView::StoredValue{pause::encode(paused), 9};
+  Plan plan;
+  decide_dead_peers(plan, s);
+  const auto* apply = plan.find<ApplyDeadPeers>();
+  ASSERT_NE(apply, nullptr);
+  EXPECT_TRUE(apply->peers.empty());
+  EXPECT_TRUE(dead_peers_status(s)["failed_peers"].empty());
 }
 
 TEST(DecideDeadPeers, WithoutAnAnswerFromTheLocalAgentNothingIsRefused) {

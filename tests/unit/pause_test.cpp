@@ -120,6 +120,8 @@ TEST(PauseLeader, PatronisPauseFollowsTheRecordOnlyWhenHactlWroteOne) {
   ASSERT_TRUE(resume.find<SetPatroniPause>());
   EXPECT_FALSE(resume.find<SetPatroniPause>()->paused);
 
+  EXPECT_TRUE(contains(cli::render_pause(pause_status(s)), "pause: Patroni is not resumed yet (the leader asks it)"))
+      << "right after hactl resume, before the leader asked Patroni";
   auto follower = with_role(cluster::Role::follower);
   decide_pause(follower, s);
   EXPECT_FALSE(follower.find<SetPatroniPause>()) << "the leader asks, no one else";
@@ -184,7 +186,12 @@ TEST(PauseFloatingIp, AHolderCutOffFromConsulKeepsTheAddressWhilePausedAndAFault
   decide_vip(faulted, s);
   EXPECT_FALSE(faulted.find<SetVipFault>()) << "a pause never lets a node cut off take the address";
 
-  s.vip.fault_now = false;  // stopping is the operator's act: the address goes, paused or not
+  s.vip.fault_now = false;  // its agent back: the session opened again, the address kept
+  auto rejoining = with_role(cluster::Role::starting);
+  decide_vip(rejoining, s);
+  EXPECT_FALSE(rejoining.find<SetVipFault>()) << "a holder opening its session again keeps the address while paused";
+
+  // stopping is the operator's act: the address goes, paused or not
   auto stopping = with_role(cluster::Role::stopping);
   decide_vip(stopping, s);
   ASSERT_TRUE(stopping.find<SetVipFault>());
@@ -221,6 +228,12 @@ TEST(PauseStatus, APausedClusterThatLostItsPrimarySaysWhatTheOperatorMustDo) {
       << table;
   auto note = decide_pause(plan, s);
   EXPECT_TRUE(contains(note, "the database has no primary and the cluster is paused")) << note;
+  // Patroni names no primary, but this node's probe still writes on one (its
+  // Patroni lost Consul and, paused, is not demoted): nothing to do.
+  s.db.endpoint = db::EndpointProbe{};
+  s.db.endpoint->writable = true;
+  EXPECT_FALSE(pause_status(s).contains("advice"));
+  s.db.endpoint.reset();
 
   // Unpaused (Patroni too), the same loss is the backend's to handle: no advice.
   store(s, paused_record(false));

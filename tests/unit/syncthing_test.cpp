@@ -3,6 +3,7 @@
 // decisions fed with snapshots.
 #include <gtest/gtest.h>
 
+#include "components/pause/record.hpp"
 #include "tests/unit/known_nodes_helper.hpp"
 #include <nlohmann/json.hpp>
 
@@ -358,6 +359,16 @@ TEST(DecideFilesTest, APeerWhoseRecordIsGoneForAMomentKeepsItsDeviceAsItWas) {
   auto* apply = gone.find<loop::ApplySyncthingConfig>();
   ASSERT_TRUE(apply);
   EXPECT_EQ(apply->changes, "device n2 paused (not alive)");
+
+  // While the cluster is paused (work on Consul: a stopped agent takes a
+  // serving node's record away) the device stays as it was, however long.
+  pause::PauseRecord paused{true, "api@n1", "2026-12-06T03:15:55Z", ""};
+  s.kv.pause = loop::KvView::StoredValue{pause::encode(paused), 3};
+  s.files.absent_for["n2"] = 60000ms;
+  loop::Plan while_paused;
+  loop::decide_files(while_paused, s);
+  EXPECT_FALSE(while_paused.find<loop::ApplySyncthingConfig>())
+      << while_paused.find<loop::ApplySyncthingConfig>()->changes;
 }
 
 TEST(DecideFilesTest, BadRegistrationsFromConsulNeverReachSyncthing) {
