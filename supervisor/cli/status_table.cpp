@@ -1,6 +1,7 @@
 #include "supervisor/cli/status_table.hpp"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -66,6 +67,28 @@ void print_older_file(std::ostringstream& out, const json& section, const std::s
   if (error != "-" && error != "?") out << prefix << "runs an older file than its config; the reload failed: " << error << "\n";
 }
 
+// The supervisor's version on each live member, one line: the same on every
+// node, or each version with its nodes (a rolling upgrade under way, or one
+// forgotten). "" when no member says.
+std::string versions_line(const json& members) {
+  if (!members.is_array()) return {};
+  std::map<std::string, std::vector<std::string>> nodes_by_version;
+  for (const auto& m : members) {
+    const json& version = member(member(m, "versions"), "supervisor");
+    if (version.is_string() && !version.get<std::string>().empty() && text(m, "role") != "down")
+      nodes_by_version[terminal_safe(version.get<std::string>())].push_back(text(m, "name"));
+  }
+  if (nodes_by_version.empty()) return {};
+  if (nodes_by_version.size() == 1) return "versions: supervisor " + nodes_by_version.begin()->first + " on every node\n";
+  std::string each;
+  for (const auto& [version, nodes] : nodes_by_version) {
+    std::string names;
+    for (const auto& n : nodes) names += (names.empty() ? "" : ", ") + n;
+    each += (each.empty() ? "" : "; ") + version + " on " + names;
+  }
+  return "versions: supervisor " + each + " (mixed: an upgrade under way?)\n";
+}
+
 }  // namespace
 
 std::string render_status_table(const json& doc) {
@@ -126,6 +149,7 @@ std::string render_status_table(const json& doc) {
   }
   if (rows.size() == 1) rows.push_back({"(no live members)", "", "", "", "", ""});
   print_rows(out, rows);
+  out << versions_line(member(doc, "members"));
 
   const json& unreadable = member(doc, "unreadable");
   if (unreadable.is_array() && !unreadable.empty()) {

@@ -293,6 +293,17 @@ TEST(StatusTable, ColumnsAndOneRowPerMember) {
                                                            "2024-05-01T12:03:00Z"}));
 }
 
+TEST(StatusTable, TheSupervisorsVersionOnEveryNodeAndEachVersionWhenTheyDiffer) {
+  Snapshot s = snapshot();
+  for (auto& [name, m] : s.kv.members) m.versions["supervisor"] = "0.9.0";
+  std::string table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_TRUE(contains(table, "versions: supervisor 0.9.0 on every node\n")) << table;
+  s.kv.members.begin()->second.versions["supervisor"] = "0.10.0";
+  table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_TRUE(contains(table, "versions: supervisor 0.10.0 on " + s.kv.members.begin()->first + "; 0.9.0 on ")) << table;
+  EXPECT_TRUE(contains(table, " (mixed: an upgrade under way?)")) << table;
+}
+
 // With nginx managed, every node's served config shows in its own column
 // (this node's from what it knows now, the others' from their records), and
 // this node's upstreams, refusals and errors under the table.
