@@ -1,5 +1,7 @@
 #include "supervisor/cli/cold_start_text.hpp"
 
+#include "supervisor/cli/json_fields_text.hpp"
+
 #include "supervisor/util/printable.hpp"
 
 namespace hasup::cli {
@@ -7,12 +9,6 @@ namespace hasup::cli {
 using nlohmann::json;
 
 namespace {
-
-// A string field made safe for the terminal: the words may come from Consul.
-std::string text(const json& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->is_string() ? terminal_safe(it->get<std::string>()) : std::string();
-}
 
 std::string names(const json& o, const char* key) {
   std::string out;
@@ -26,7 +22,7 @@ std::string names(const json& o, const char* key) {
 
 std::string render_cold_start(const json& doc) {
   std::string out;
-  const std::string primary = text(doc, "primary");
+  const std::string primary = string_field(doc, "primary");
   const std::string waits = names(doc, "waits_for");
   if (!primary.empty())
     out += "database: primary " + primary + "\n";
@@ -36,20 +32,20 @@ std::string render_cold_start(const json& doc) {
   else
     out += "database: no primary, and Patroni's keys name no members it waits for\n";
   if (auto a = doc.find("accepted"); a != doc.end() && a->is_object())
-    out += "accepted as founder: " + text(*a, "node") + " (by " + text(*a, "requested_by") + " at " +
-           text(*a, "requested_at") + ")\n";
+    out += "accepted as founder: " + string_field(*a, "node") + " (by " + string_field(*a, "requested_by") + " at " +
+           string_field(*a, "requested_at") + ")\n";
   if (doc.contains("accepted_unreadable"))
-    out += "a stored acceptance is unreadable: " + text(doc, "accepted_unreadable") + " (--cancel removes it)\n";
+    out += "a stored acceptance is unreadable: " + string_field(doc, "accepted_unreadable") + " (--cancel removes it)\n";
   if (auto last = doc.find("last_attempt"); last != doc.end() && last->is_object())
-    out += "this node asked Patroni to fail over to " + text(*last, "node") + " " +
-           std::to_string(last->value("seconds_ago", 0LL)) + " s ago: " + text(*last, "answer") + "\n";
+    out += "this node asked Patroni to fail over to " + string_field(*last, "node") + " " +
+           std::to_string(last->value("seconds_ago", 0LL)) + " s ago: " + string_field(*last, "answer") + "\n";
   return out;
 }
 
 std::string render_accept_preview(const json& preview) {
-  const std::string node = text(preview, "node");
-  if (!preview.value("allowed", false)) return "accepting " + node + " is refused now: " + text(preview, "refusal") + "\n";
-  return "accepting " + node + " as founder would lose " + text(preview, "loses") + "\n";
+  const std::string node = string_field(preview, "node");
+  if (!preview.value("allowed", false)) return "accepting " + node + " is refused now: " + string_field(preview, "refusal") + "\n";
+  return "accepting " + node + " as founder would lose " + string_field(preview, "loses") + "\n";
 }
 
 }  // namespace hasup::cli

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <vector>
 
+#include "supervisor/cli/json_fields_text.hpp"
 #include "supervisor/cli/pause_text.hpp"
 #include "supervisor/cli/rotation_text.hpp"
 #include "supervisor/cli/switchover_text.hpp"
@@ -28,13 +29,6 @@ std::string text(const json& object, const char* key) {
 // An array element for the terminal: a string made safe, anything else "?".
 std::string shown(const json& element) { return element.is_string() ? terminal_safe(element.get<std::string>()) : "?"; }
 
-// nlohmann's value() throws on a non-object or a wrongly typed field: junk in,
-// "no" out.
-bool flag(const json& object, const char* key) {
-  if (!object.is_object()) return false;
-  auto it = object.find(key);
-  return it != object.end() && it->is_boolean() && it->get<bool>();
-}
 
 const json& member(const json& object, const char* key) {
   static const json none;
@@ -96,10 +90,10 @@ std::string render_status_table(const json& doc) {
   const json& self = member(doc, "self");
   const json& leader = member(doc, "leader");
   std::string leader_text = leader.is_object() ? text(leader, "name") + " (epoch " + text(leader, "epoch") + ")" : "none";
-  bool reachable = flag(member(self, "quorum"), "reachable");
+  bool reachable = true_field(member(self, "quorum"), "reachable");
   out << "leader: " << leader_text << "   quorum: " << (reachable ? "reachable" : "NOT reachable")
       << "   seen from: " << text(self, "name") << "\n";
-  if (flag(doc, "stale")) out << "warning: this node is cut off from the Consul quorum; the table below is its last view\n";
+  if (true_field(doc, "stale")) out << "warning: this node is cut off from the Consul quorum; the table below is its last view\n";
   out << render_pause(member(self, "pause"));
   out << "\n";
 
@@ -112,7 +106,7 @@ std::string render_status_table(const json& doc) {
   bool any_vrrp = false;
   if (member(doc, "members").is_array())
     for (const auto& m : member(doc, "members"))
-      any_vrrp = any_vrrp || flag(m, "holds_vip") ||
+      any_vrrp = any_vrrp || true_field(m, "holds_vip") ||
                  (member(m, "vrrp_state").is_string() && !member(m, "vrrp_state").get<std::string>().empty());
   bool any_files = false;
   if (member(doc, "members").is_array())
@@ -133,13 +127,13 @@ std::string render_status_table(const json& doc) {
   if (member(doc, "members").is_array()) {
     for (const auto& m : member(doc, "members")) {
       std::string role = text(m, "role");
-      if (flag(m, "maintenance") && role != "maintenance") role += " (maintenance)";
+      if (true_field(m, "maintenance") && role != "maintenance") role += " (maintenance)";
       std::string epoch = text(m, "leader_epoch");
       if (epoch == "0") epoch = "-";
       rows.push_back({text(m, "name"), text(m, "address"), role, text(m, "health"), epoch, text(m, "since")});
       if (any_vrrp) {
         std::string state = member(m, "vrrp_state").is_string() ? text(m, "vrrp_state") : "-";
-        rows.back().push_back(flag(m, "holds_vip") ? "holder (" + state + ")" : state);
+        rows.back().push_back(true_field(m, "holds_vip") ? "holder (" + state + ")" : state);
       }
       if (any_nginx) rows.back().push_back(member(m, "nginx").is_string() ? text(m, "nginx") : "-");
       if (any_db) rows.back().push_back(member(m, "db").is_string() ? text(m, "db") : "-");
@@ -185,7 +179,7 @@ std::string render_status_table(const json& doc) {
     for (const auto& [name, address] : member(dead_peers, "failed_peers").items())
       peers += (peers.empty() ? "" : ", ") + name + " (" + shown(address) + ")";
     out << "dead peers: this node's TCP to " << peers << " is refused at once (Consul's gossip: failed)"
-        << (flag(dead_peers, "table_current") ? "" : "; the kernel's table does not hold it yet") << "\n";
+        << (true_field(dead_peers, "table_current") ? "" : "; the kernel's table does not hold it yet") << "\n";
   }
   if (member(dead_peers, "error").is_string())
     out << "dead peers: nft refused the table: " << text(dead_peers, "error") << "\n";
@@ -231,7 +225,7 @@ std::string render_status_table(const json& doc) {
         std::string servers;
         if (member(u, "passing").is_array())
           for (const auto& p : member(u, "passing")) servers += (servers.empty() ? "" : ", ") + shown(p);
-        out << "  " << name << ": " << (flag(u, "known") ? (servers.empty() ? "no passing instance" : servers) : "not read yet")
+        out << "  " << name << ": " << (true_field(u, "known") ? (servers.empty() ? "no passing instance" : servers) : "not read yet")
             << "\n";
       }
     if (member(nginx, "rejected_instances").is_array())
@@ -258,8 +252,8 @@ std::string render_status_table(const json& doc) {
   if (any_db) {
     std::string primary = text(database, "primary");
     out << "database (" << text(database, "backend") << "): ";
-    if (!flag(database, "known")) out << "state not read from Consul yet";
-    else if (!flag(database, "initialized")) out << "cluster not initialised yet";
+    if (!true_field(database, "known")) out << "state not read from Consul yet";
+    else if (!true_field(database, "initialized")) out << "cluster not initialised yet";
     else out << "primary " << (primary == "-" ? "none (failover in progress)" : primary);
     std::string sync;
     if (member(database, "sync_standbys").is_array())
@@ -272,7 +266,7 @@ std::string render_status_table(const json& doc) {
     const json& db = member(self, "db");
     const json& endpoint = member(db, "endpoint");
     if (endpoint.is_object())
-      out << "  local endpoint: " << (flag(endpoint, "writable") ? "writable via " + text(endpoint, "server") + " (" + text(endpoint, "took_ms") + " ms)"
+      out << "  local endpoint: " << (true_field(endpoint, "writable") ? "writable via " + text(endpoint, "server") + " (" + text(endpoint, "took_ms") + " ms)"
                                                             : "NOT writable: " + text(endpoint, "error")) << "\n";
     if (text(db, "config_error") != "-") out << "  config: " << text(db, "config_error") << "\n";
     if (text(db, "last_error") != "-") out << "  last error: " << text(db, "last_error") << "\n";
@@ -283,7 +277,7 @@ std::string render_status_table(const json& doc) {
     out << "files (syncthing " << text(files, "device_id").substr(0, 7) << "): " << text(files, "summary") << "\n";
     if (member(files, "peers").is_array())
       for (const auto& p : member(files, "peers")) {
-        out << "  peer " << text(p, "name") << ": " << (flag(p, "connected") ? "connected" : "NOT connected");
+        out << "  peer " << text(p, "name") << ": " << (true_field(p, "connected") ? "connected" : "NOT connected");
         if (member(p, "completion").is_object())
           for (const auto& [folder, c] : member(p, "completion").items())
             out << ", " << text(c, "percent") << "% of " << folder << " (needs " << text(c, "need_items") << ")";
