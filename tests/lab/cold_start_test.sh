@@ -36,13 +36,11 @@ printf '%s\n' "$up_out" | grep '^lab: ' | sed 's/^/    /'
 check "lab up" [ "$up_rc" = 0 ]
 [ "$up_rc" = 0 ] || exit 1
 healthy_everywhere() { local n; for n in n1 n2 n3; do "$lab" exec "$n" hactl health || return 1; done; }
-rest_writable() { "$lab" exec c1 curl -sf --max-time 2 "http://$vip/api/v3.1/status" | grep '"db":"writable"' >/dev/null; }
 check "every supervisor healthy" wait_for 90 healthy_everywhere
 check "REST writable through the floating IP" wait_for 60 rest_writable
 check "both standbys streaming" wait_for 60 streams_with replicator 2
 
 boots() { "$lab" restart "$1" >/dev/null; }
-is_primary() { [ "$(as_postgres "$1" 'select pg_is_in_recovery()')" = f ]; }
 not_primary() { ! is_primary "$1"; }
 no_upload_acked() {
   local code
@@ -61,11 +59,6 @@ late = [r for r in acked if r["start"] >= cut + 2000 and r["end"] <= crash]
 print(f"    {len(rows)} uploads, {len(acked)} acknowledged, {len(late)} of them after the stale node was cut off")
 sys.exit(0 if late else 1)
 PY
-}
-nothing_lost() {  # LOG: every acknowledged upload read back through the floating IP (row and file)
-  local said; said=$("$lab" exec c1 "$top/scripts/lab.d/upload-workload" check "$1" "http://$vip" 2>&1)
-  printf '%s\n' "$said" | head -4 | sed 's/^/    /'
-  grep '^checked [0-9]* lost 0$' >/dev/null <<<"$said"
 }
 
 # One power loss: a standby cut off under the workload (stale), every node's

@@ -30,15 +30,9 @@ up_out=$("$lab" up 2>&1); up_rc=$?
 printf '%s\n' "$up_out" | grep '^lab: ' | sed 's/^/    /'
 check "lab up" [ "$up_rc" = 0 ]
 [ "$up_rc" = 0 ] || exit 1
-rest_writable() { "$lab" exec c1 curl -sf --max-time 2 "http://$vip/api/v3.1/status" | grep '"db":"writable"' >/dev/null; }
 check "REST writable through the floating IP" wait_for 60 rest_writable
 check "both standbys streaming" wait_for 60 streams_with replicator 2
 
-holder() {  # the node with the floating IP on its link
-  local n
-  for n in n1 n2 n3; do ip -n "hal-$n" -4 addr show dev eth0 2>/dev/null | grep " $vip/" >/dev/null && echo "$n"; done
-}
-is_primary() { [ "$(as_postgres "$1" 'select pg_is_in_recovery()')" = f ]; }
 
 first=$(primary_node)
 other=""; for n in n1 n2 n3; do [ "$n" != "$first" ] && other=$n; done
@@ -91,7 +85,6 @@ wait "$second_pid"; second_rc=$?
 cat "$work/second"
 check "... a second switchover asked meanwhile is refused: one is under way" [ "$second_rc" = 0 ]
 check "... $standby is primary" is_primary "$standby"
-holder_is() { [ "$(holder)" = "$1" ]; }
 check "... and holds the floating IP, alone" holder_is "$standby"
 check "... $first streams from it again" wait_for 60 streams_with replicator 2
 sleep 6
@@ -127,12 +120,7 @@ if ! python3 -c 'import json,sys; sys.exit(any(json.loads(l)["status"] != 201 fo
       grep -E 'switchover|write hold|track file|MASTER|BACKUP|FAULT|removing VIPs|setting VIPs|draining' | sed "s/^/    $n: /"
   done
 fi
-nothing_lost() {
-  local said; said=$("$lab" exec c1 "$top/scripts/lab.d/upload-workload" check "$uploads" "http://$vip" 2>&1)
-  printf '%s\n' "$said" | head -4 | sed 's/^/    /'
-  grep '^checked [0-9]* lost 0$' >/dev/null <<<"$said"
-}
-check "every acknowledged upload is there (row and file, through the floating IP)" nothing_lost
+check "every acknowledged upload is there (row and file, through the floating IP)" nothing_lost "$uploads"
 status_tells() {
   local said; said=$("$lab" exec "$replica" hactl status --json 2>&1)
   python3 -c 'import json,sys; d=json.load(sys.stdin); l=d["self"]["switchover"]["last"]; print("    last:", l["phase"], l["steps"]); sys.exit(0 if l["phase"]=="done" else 1)' <<<"$said"
@@ -167,15 +155,9 @@ wait "$asked"; asked_rc=$?
 sed 's/^/    hactl: /' "$work/crashed"
 failed_and_said_where() { [ "$asked_rc" = 1 ] && grep -E "to $target: failed: step (hold|database|floating-ip) failed: " "$work/crashed" >/dev/null; }
 check "$target crashed 0.3 s into its switchover: hactl exits 1 and names the step that failed" failed_and_said_where
-writable_again() { "$lab" exec c1 curl -sf --max-time 2 "http://$vip/api/v3.1/status" | grep '"db":"writable"' >/dev/null; }
-check "... the appliance takes writes again through the floating IP" wait_for 60 writable_again
+check "... the appliance takes writes again through the floating IP" wait_for 60 rest_writable
 wait "$load_pid"; load_pid=""
-nothing_lost3() {
-  local said; said=$("$lab" exec c1 "$top/scripts/lab.d/upload-workload" check "$uploads3" "http://$vip" 2>&1)
-  printf '%s\n' "$said" | head -4 | sed 's/^/    /'
-  grep '^checked [0-9]* lost 0$' >/dev/null <<<"$said"
-}
-check "... every upload acknowledged meanwhile is there" nothing_lost3
+check "... every upload acknowledged meanwhile is there" nothing_lost "$uploads3"
 "$lab" restart "$target" >/dev/null 2>&1
 check "... $target booted: both standbys stream again" wait_for 120 streams_with replicator 2
 
