@@ -73,7 +73,21 @@ std::string patroni_start_hold(Plan& plan, const Snapshot& s) {
   if (!db.patroni.keys_copy && !db.patroni.keys_copy_error.empty())
     return lost + "and this node's copy cannot be read: Patroni stays stopped (" + db.patroni.keys_copy_error + ")";
   const auto copies = patroni_keys_copies(s);
-  if (copies.empty()) return {};  // a new cluster: Patroni bootstraps it
+  if (copies.empty()) {
+    // No copy among the live members is known only once every node this one
+    // knows has a live record: after a whole-cluster power loss a node still
+    // booting may hold the only copy, and a Patroni started meanwhile on an
+    // older node's data would found the cluster from it. A new cluster's nodes
+    // are all up at its first boot; Patroni bootstraps it.
+    std::vector<std::string> unheard;
+    for (const auto& [name, node] : s.known.nodes)
+      if (name != s.self && !s.kv.members.count(name)) unheard.push_back(name);
+    if (unheard.empty()) return {};
+    return lost + "and no live member holds a copy of them, but " + sentence_list(unheard) +
+           (unheard.size() == 1 ? " has" : " have") +
+           " no live record yet and may hold one: Patroni stays stopped until " +
+           (unheard.size() == 1 ? "it boots" : "they boot") + " (hactl forget NODE for a node gone for good)";
+  }
   auto verdict = patroni_keys_verdict(s, accepted_founder(s));
   if (verdict.restorer == s.self && s.consul.quorum_reachable)
     want(plan, s, RestorePatroniKeys{db.patroni.keys_copy->index});

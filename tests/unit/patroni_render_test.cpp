@@ -242,6 +242,12 @@ loop::Snapshot patroni_snapshot() {
 
 TEST(DecideDb, FirstRenderWritesBothFilesThenTheUnitIsStarted) {
   auto s = patroni_snapshot();
+  for (const char* peer : {"n2", "n3"}) {  // up, with no copy of Patroni's records: a new cluster
+    cluster::MemberRecord m;
+    m.name = peer;
+    m.address = s.kv.registered.at(peer);
+    s.kv.members[peer] = m;
+  }
   loop::Plan plan;
   std::string note = loop::decide_db(plan, s);
   const auto* apply = plan.find<loop::ApplyPatroniConf>();
@@ -534,14 +540,39 @@ TEST(PatroniKeysCopy, WithCopiesOnAMinorityOnlyTheAcceptedFounderWritesItsCopyBa
   EXPECT_TRUE(contains(note, "n2 holds the newest copy (index 120")) << note;
 }
 
-TEST(PatroniKeysCopy, ANewClusterStartsAtOnceAndNothingStartsBeforeConsulWasRead) {
+TEST(PatroniKeysCopy, ANewClusterStartsOnceEveryKnownNodeSaysItHoldsNoCopyAndNothingBeforeConsulWasRead) {
   auto s = started_after_consul_lost();
   s.db.patroni.keys_copy.reset();
+  ASSERT_EQ(s.known.nodes.size(), 3u);
+  loop::Plan unheard;
+  auto note = loop::decide_db(unheard, s);
+  EXPECT_EQ(unheard.find<loop::StartPatroni>(), nullptr)
+      << "n2 and n3 still booting may hold the only copy (a CI run's lab saw a stale node found the cluster): " << note;
+  EXPECT_TRUE(contains(note, "n2, n3 have no live record yet and may hold one")) << note;
+  add_member_copy(s, "n2", 0);
+  s.kv.members["n2"].patroni_keys_index.reset();  // n2 is up and holds none
+  loop::Plan one_unheard;
+  note = loop::decide_db(one_unheard, s);
+  EXPECT_EQ(one_unheard.find<loop::StartPatroni>(), nullptr) << note;
+  EXPECT_TRUE(contains(note, "n3 has no live record yet and may hold one")) << note;
+  add_member_copy(s, "n3", 0);
+  s.kv.members["n3"].patroni_keys_index.reset();
   loop::Plan fresh;
   EXPECT_NE((loop::decide_db(fresh, s), fresh.find<loop::StartPatroni>()), nullptr) << "no copy anywhere: a new cluster";
+  s.kv.members.clear();
+  s.known.nodes.erase("n2");
+  s.known.nodes.erase("n3");
+  loop::Plan first;
+  note = loop::decide_db(first, s);
+  // Its pg_hba names fewer peers now: the rewrite starts Patroni.
+  const auto* rewrite = first.find<loop::ApplyPatroniConf>();
+  EXPECT_TRUE(first.find<loop::StartPatroni>() || (rewrite && rewrite->after == loop::AfterWrite::start))
+      << "the first node of a new cluster knows only itself: " << note;
+  s = started_after_consul_lost();
+  s.db.patroni.keys_copy.reset();
   add_member_copy(s, "n2", 90);
   loop::Plan other_has_one;
-  auto note = loop::decide_db(other_has_one, s);
+  note = loop::decide_db(other_has_one, s);
   EXPECT_EQ(other_has_one.find<loop::StartPatroni>(), nullptr)
       << "a node without a copy (an empty data directory) would initialise a new cluster: " << note;
   s.kv.members.clear();
