@@ -5,6 +5,7 @@
 #include "components/nginx/decide.hpp"
 #include "components/rabbitmq/decide.hpp"
 #include "components/syncthing/decide.hpp"
+#include "supervisor/cluster/member_schema.hpp"
 #include "supervisor/loop/components.hpp"
 #include "supervisor/util/json_text.hpp"
 
@@ -138,6 +139,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"since", m.since},
                        {"leader_epoch", m.leader_epoch},
                        {"versions", m.versions},
+                       {"record_schema", {{"written", m.schema}, {"reads", m.reads_schema}}},
                        {"syncthing_device_id", m.syncthing_device_id},
                        {"files", self_row ? loop::files_summary(s.files) : m.files_state},
                        {"nginx", self_row ? loop::nginx_served_summary(s.nginx) : m.nginx_config},
@@ -152,6 +154,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                                                     {"pending", m.settings_pending},
                                                     {"error", m.settings_error}}}});
   }
+  if (auto note = cluster::member_schema_note(s.kv); !note.empty()) doc["member_schema_note"] = note;
   // The cluster's nodes without a live member record: down (crashed, cut off,
   // stopped) but still part of the cluster until an operator forgets them.
   for (const auto& [name, node] : s.known.nodes) {

@@ -144,6 +144,7 @@ std::string render_status_table(const json& doc) {
   if (rows.size() == 1) rows.push_back({"(no live members)", "", "", "", "", ""});
   print_rows(out, rows);
   out << versions_line(member(doc, "members"));
+  if (member(doc, "member_schema_note").is_string()) out << "records: " << text(doc, "member_schema_note") << "\n";
 
   const json& unreadable = member(doc, "unreadable");
   if (unreadable.is_array() && !unreadable.empty()) {

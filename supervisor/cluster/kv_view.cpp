@@ -94,6 +94,7 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
       }
       view.registered[name] = node->address;
       if (!node->syncthing_device_id.empty()) view.registered_devices[name] = node->syncthing_device_id;
+      view.registered_reads_schema[name] = node->reads_member_schema;
     } else if (starts_with(entry.key, keys.forgotten_dir())) {
       std::string name = entry.key.substr(keys.forgotten_dir().size());
       if (auto why = key_name_problem(name); !why.empty()) {

@@ -32,11 +32,19 @@ std::optional<Role> role_from_string(const std::string& text) {
   return std::nullopt;
 }
 
+#ifndef HASUP_MEMBER_SCHEMA
+#define HASUP_MEMBER_SCHEMA 1
+#endif
+int newest_member_schema() { return HASUP_MEMBER_SCHEMA; }
+
 namespace {
 
+// One layout today: schemas 1 and a test build's 2 differ only in their number.
+// A schema that changes the layout writes the older one when asked for it.
 json member_json(const MemberRecord& r) {
   json o;
-  o["schema"] = kMemberSchema;
+  o["schema"] = r.schema;
+  o["reads_schema"] = r.reads_schema;
   o["name"] = r.name;
   o["address"] = r.address;
   o["role"] = to_string(r.role);
@@ -84,9 +92,18 @@ std::vector<std::string> changed_fields(const MemberRecord& before, const Member
 MemberDecode decode_member(const std::string& text) {
   MemberDecode out;
   auto parsed = parse_object(text, out.error);
-  if (!parsed || !schema_ok(*parsed, kMemberSchema, out.error)) return out;
+  if (!parsed || !schema_in(*parsed, kOldestMemberSchema, newest_member_schema(), out.error)) return out;
   const json& o = *parsed;
   MemberRecord r;
+  r.schema = o.at("schema").get<int>();
+  r.reads_schema = r.schema;
+  if (auto it = o.find("reads_schema"); it != o.end()) {
+    if (!it->is_number_integer() || it->get<long long>() < r.schema || it->get<long long>() > 1000000) {
+      out.error = "reads_schema is not a whole number from the record's schema up";
+      return out;
+    }
+    r.reads_schema = it->get<int>();
+  }
   std::string role;
   if (!get_string(o, "name", r.name, out.error) || !get_string(o, "address", r.address, out.error) ||
       !get_string(o, "role", role, out.error) || !get_string(o, "health", r.health, out.error) ||
@@ -172,7 +189,7 @@ MemberDecode decode_member(const std::string& text) {
 }
 
 std::string encode(const NodeRegistration& n) {
-  json o{{"schema", 1}, {"name", n.name}, {"address", n.address}};
+  json o{{"schema", 1}, {"name", n.name}, {"address", n.address}, {"reads_member_schema", n.reads_member_schema}};
   if (!n.syncthing_device_id.empty()) o["syncthing_device_id"] = n.syncthing_device_id;
   return json_text(o);
 }
@@ -186,6 +203,11 @@ std::optional<NodeRegistration> decode_node(const std::string& text) {
       !get_string(*parsed, "syncthing_device_id", n.syncthing_device_id, error, false))
     return std::nullopt;
   if (n.name.empty() || n.address.empty()) return std::nullopt;
+  if (auto it = parsed->find("reads_member_schema"); it != parsed->end()) {
+    if (!it->is_number_integer() || it->get<long long>() < kOldestMemberSchema || it->get<long long>() > 1000000)
+      return std::nullopt;
+    n.reads_member_schema = it->get<int>();
+  }
   return n;
 }
 

@@ -10,7 +10,14 @@
 
 namespace hasup::cluster {
 
-inline constexpr int kMemberSchema = 1;
+// The member record's layout has a number. A supervisor reads every schema
+// from kOldestMemberSchema to newest_member_schema() and writes the newest
+// that every registered node and every live member reads (cluster/
+// member_schema.hpp), so during a rolling upgrade the older nodes keep reading
+// the newer ones' records; the new layout is written once the last node is upgraded.
+inline constexpr int kOldestMemberSchema = 1;
+// 1 in every build but the lab's upgrade test's, which raises it (HASUP_MEMBER_SCHEMA).
+int newest_member_schema();
 inline constexpr int kClusterStateSchema = 1;
 
 enum class Role { starting, follower, leader, maintenance, cut_off, stopping };
@@ -18,6 +25,8 @@ std::string to_string(Role role);
 std::optional<Role> role_from_string(const std::string& text);
 
 struct MemberRecord {
+  int schema = kOldestMemberSchema;        // the layout it is written in
+  int reads_schema = kOldestMemberSchema;  // the newest layout its writer reads
   std::string name;
   std::string address;
   Role role = Role::starting;
@@ -94,6 +103,10 @@ struct NodeRegistration {
   // share the folder with it) while the node is down, so it catches up when
   // it comes back. Empty: files not managed on that node.
   std::string syncthing_device_id;
+  // The newest member-record schema the node's supervisor reads; 1 for a
+  // registration written before the field existed. Kept while the node is
+  // down, so an upgrade of the others does not write what it cannot read.
+  int reads_member_schema = kOldestMemberSchema;
   bool operator==(const NodeRegistration&) const = default;
 };
 std::string encode(const NodeRegistration& node);

@@ -1,6 +1,7 @@
 #include "supervisor/loop/decide.hpp"
 
 #include "components/cold-start/record.hpp"
+#include "supervisor/cluster/member_schema.hpp"
 #include "supervisor/loop/catalog_sync.hpp"
 #include "supervisor/loop/components.hpp"
 
@@ -127,6 +128,8 @@ cluster::MemberRecord desired_member_record(const Snapshot& s, Role role) {
   std::string problem = local_problem(s);
   r.health = problem.empty() ? "ok" : problem;
   r.versions = s.versions;
+  r.reads_schema = cluster::newest_member_schema();
+  r.schema = cluster::member_schema_to_write(s.kv);
   r.leader_epoch = role == Role::leader && s.kv.leader ? s.kv.leader->epoch : 0;
   r.settings_index = s.settings.applied_index;
   r.settings_pending = s.settings.pending;
@@ -319,13 +322,17 @@ Plan decide_cluster(const Snapshot& s) {
   const std::string device = s.files.enabled ? s.files.device_id : std::string{};
   const bool device_stale =
       !device.empty() && (registered_device == s.kv.registered_devices.end() || registered_device->second != device);
-  if (registered == s.kv.registered.end() || registered->second != s.self_address || device_stale)
+  auto registered_reads = s.kv.registered_reads_schema.find(s.self);
+  const bool reads_stale = registered_reads == s.kv.registered_reads_schema.end() ||
+                           registered_reads->second != cluster::newest_member_schema();
+  if (registered == s.kv.registered.end() || registered->second != s.self_address || device_stale || reads_stale)
     want(plan, s, RegisterNode{device});
 
   decide_leadership(plan, s, plan.role, member_published);
   if (member_wait)
     plan.reason += "; Consul refused the member key (within the lock-delay after this node's previous session "
                    "ended): trying again every " + std::to_string(kLockRetry.count()) + " ms";
+  if (auto note = cluster::member_schema_note(s.kv); !note.empty()) plan.reason += "; " + note;
   if (!s.known.kept.empty()) {
     std::string names;
     for (const auto& name : s.known.kept) names += (names.empty() ? "" : ", ") + name;

@@ -731,7 +731,8 @@ void Engine::run(const CloseSession& a) {
 // forgot it is a member again.
 void Engine::run(const RegisterNode& a) {
   const std::string& syncthing_device_id = a.syncthing_device_id;
-  cluster::NodeRegistration node{config_.node.name, config_.node.address, syncthing_device_id};
+  cluster::NodeRegistration node{config_.node.name, config_.node.address, syncthing_device_id,
+                                 cluster::newest_member_schema()};
   auto ops = set_and_remove(keys_.node(node.name), cluster::encode(node), keys_.forgotten(node.name));
   consul_.txn(ops, [this](consul::Result<consul::TxnResult> r) {
     if (!r)

@@ -112,6 +112,7 @@ struct KvView {
   std::map<std::string, std::string> maintenance_requested_by;  // node -> who asked (the intent's words)
   std::map<std::string, std::string> registered;          // node name -> address, alive or not
   std::map<std::string, std::string> registered_devices;  // node name -> syncthing device id (unvalidated)
+  std::map<std::string, int> registered_reads_schema;      // node name -> newest member schema it reads
   std::set<std::string> forgotten;                         // tombstones: nodes an operator forgot
   std::optional<cluster::ClusterState> cluster_state;
   // A key's value as stored, with its ModifyIndex (a check-and-set's token).

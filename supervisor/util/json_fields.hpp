@@ -25,19 +25,23 @@ inline std::optional<nlohmann::json> parse_object(const std::string& text, std::
 
 // Checks the schema number first: a newer schema is reported as such, so an
 // operator mixing versions during an upgrade sees why a record is ignored.
-inline bool schema_ok(const nlohmann::json& object, int expected, std::string& error) {
+// A record kind readable in several schemas takes any from oldest to newest.
+inline bool schema_in(const nlohmann::json& object, int oldest, int newest, std::string& error) {
   auto it = object.find("schema");
   if (it == object.end() || !it->is_number_integer()) {
     error = "no schema number";
     return false;
   }
-  int found = it->get<int>();
-  if (found != expected) {
+  const long long found = it->get<long long>();
+  if (found < oldest || found > newest) {
     error = "written with schema " + std::to_string(found) + ", this supervisor reads schema " +
-            std::to_string(expected);
+            (oldest == newest ? std::to_string(newest) : std::to_string(oldest) + " to " + std::to_string(newest));
     return false;
   }
   return true;
+}
+inline bool schema_ok(const nlohmann::json& object, int expected, std::string& error) {
+  return schema_in(object, expected, expected, error);
 }
 
 inline bool get_string(const nlohmann::json& o, const char* name, std::string& out, std::string& error, bool required = true) {

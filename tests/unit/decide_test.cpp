@@ -74,6 +74,7 @@ Snapshot follower_snapshot() {
   s.kv.members["n3"] = record("n3", Role::follower);
   s.kv.member_sessions = {{"n1", "s1"}, {"n2", "s2"}, {"n3", "s3"}};
   s.kv.registered = {{"n1", "198.18.0.1"}, {"n2", "198.18.0.2"}, {"n3", "198.18.0.3"}};
+  s.kv.registered_reads_schema = {{"n1", 1}, {"n2", 1}, {"n3", 1}};
   testing_support::derive_known_nodes(s);
   s.kv.leader = LeaderLock{"s2", kEpoch, "n2"};
   s.kv.cluster_state = ClusterState{"n2", kEpoch, {"n1", "n2", "n3"}, kSince};
@@ -823,6 +824,10 @@ TEST(DecideRegistry, UnregisteredNodeRegistersItself) {
   s.kv.registered["n1"] = "198.18.0.99";  // moved: the registration follows the configured address
   testing_support::derive_known_nodes(s);
   EXPECT_TRUE(decide(s).has<RegisterNode>());
+  s.kv.registered["n1"] = "198.18.0.1";
+  EXPECT_FALSE(decide(s).has<RegisterNode>());
+  s.kv.registered_reads_schema.erase("n1");  // registered by a supervisor from before the field (an upgrade)
+  EXPECT_TRUE(decide(s).has<RegisterNode>()) << "the registration says which member schema this node reads";
 }
 
 // The memory follows what this node knows, and only once Consul was read.

@@ -213,6 +213,40 @@ TEST(MemberRecord, NewerSchemaIsReportedAsSuch) {
   EXPECT_EQ(d.error, "written with schema 2, this supervisor reads schema 1");
 }
 
+// The newest schema its writer reads: how a rolling upgrade knows when the
+// newer layout may be written (cluster/member_schema.hpp).
+TEST(MemberRecord, ReadsSchemaDefaultsToTheRecordsSchemaAndIsNeverBelowIt) {
+  json j = member_json();
+  EXPECT_EQ(j["reads_schema"], 1);
+  j.erase("reads_schema");  // a supervisor from before the field
+  auto old = decode_json(j);
+  ASSERT_TRUE(old.record) << old.error;
+  EXPECT_EQ(old.record->schema, 1);
+  EXPECT_EQ(old.record->reads_schema, 1);
+  j["reads_schema"] = 2;  // a newer supervisor writing the layout this one reads
+  auto newer = decode_json(j);
+  ASSERT_TRUE(newer.record) << newer.error;
+  EXPECT_EQ(newer.record->reads_schema, 2);
+  for (json bad : {json(0), json("2"), json(-1), json(2.5), json(10000000)}) {
+    j["reads_schema"] = bad;
+    auto d = decode_json(j);
+    EXPECT_FALSE(d.record) << bad;
+    EXPECT_TRUE(contains(d.error, "reads_schema")) << d.error;
+  }
+}
+
+TEST(NodeRegistration, CarriesTheNewestMemberSchemaItsNodeReads) {
+  NodeRegistration n{"n1", "198.18.0.11", "DEV1", 2};
+  auto back = decode_node(encode(n));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, n);
+  auto old = decode_node(R"({"schema":1,"name":"n1","address":"198.18.0.11"})");
+  ASSERT_TRUE(old) << "a registration from before the field";
+  EXPECT_EQ(old->reads_member_schema, 1);
+  EXPECT_FALSE(decode_node(R"({"schema":1,"name":"n1","address":"198.18.0.11","reads_member_schema":0})"));
+  EXPECT_FALSE(decode_node(R"({"schema":1,"name":"n1","address":"198.18.0.11","reads_member_schema":"2"})"));
+}
+
 TEST(MemberRecord, SchemaIsCheckedBeforeTheFields) {
   // A schema-2 record may have a different shape: the message must still name the schema.
   auto d = decode_member(R"({"schema":2,"who":"n1"})");
