@@ -24,21 +24,9 @@ vip=198.18.0.100
 . "$top/tests/lab/db_checks.sh"
 work=$(mktemp -d)
 trap '"$lab" down >/dev/null 2>&1; rm -rf "$work"' EXIT
-on_failure_show_state() {
-  local n
-  for n in n1 n2 n3; do
-    timeout 5 "$lab" exec "$n" hactl status 2>&1 | head -14 | sed "s/^/    $n: /"
-  done
-}
+on_failure_show_state() { show_nodes_state 14; }
 
-up_out=$("$lab" up 2>&1); up_rc=$?
-printf '%s\n' "$up_out" | grep '^lab: ' | sed 's/^/    /'
-check "lab up" [ "$up_rc" = 0 ]
-[ "$up_rc" = 0 ] || exit 1
-healthy_everywhere() { local n; for n in n1 n2 n3; do "$lab" exec "$n" hactl health || return 1; done; }
-check "every supervisor healthy" wait_for 90 healthy_everywhere
-check "REST writable through the floating IP" wait_for 60 rest_writable
-check "both standbys streaming" wait_for 60 streams_with replicator 2
+lab_up_serving
 
 boots() { "$lab" restart "$1" >/dev/null; }
 not_primary() { ! is_primary "$1"; }

@@ -17,21 +17,9 @@ vip=198.18.0.100
 work=$(mktemp -d)
 load_pid=""
 trap '[ -n "$load_pid" ] && kill "$load_pid" 2>/dev/null; "$lab" down >/dev/null 2>&1; rm -rf "$work"' EXIT
-on_failure_show_state() {
-  local n
-  for n in n1 n2 n3; do
-    timeout 5 "$lab" exec "$n" hactl status 2>&1 | head -8 | sed "s/^/    $n: /"
-    timeout 5 "$lab" exec "$n" journalctl -u ha-supervisor --since '-60s' --no-pager 2>&1 |
-      grep -i 'pause\|floating IP' | tail -6 | sed "s/^/    $n journal: /"
-  done
-}
+on_failure_show_state() { show_nodes_state 8 'pause\|floating IP'; }
 
-up_out=$("$lab" up 2>&1); up_rc=$?
-printf '%s\n' "$up_out" | grep '^lab: ' | sed 's/^/    /'
-check "lab up" [ "$up_rc" = 0 ]
-[ "$up_rc" = 0 ] || exit 1
-check "REST writable through the floating IP" wait_for 60 rest_writable
-check "both standbys streaming" wait_for 60 streams_with replicator 2
+lab_up_serving
 
 first=$(primary_node)
 held=$(holder)
@@ -77,18 +65,7 @@ check "... $first is still primary" is_primary "$first"
 check "... and REST is writable through the floating IP" rest_writable
 "$lab" start "$held" consul.service >/dev/null
 wait "$load_pid"; load_pid=""
-uploads_ok() {
-  python3 - "$uploads" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-bad = [r for r in rows if r["status"] != 201]
-print(f"    {len(rows)} uploads, {len(rows) - len(bad)} acknowledged, {len(bad)} failed")
-for r in bad[:5]:
-    print(f"    failed: {r['id']} status {r['status']} {r.get('error', '')[:100]}")
-sys.exit(0 if rows and not bad else 1)
-PY
-}
-check "... not one upload failed while the holder's Consul agent was down" uploads_ok
+check "... not one upload failed while the holder's Consul agent was down" every_upload_acknowledged "$uploads"
 quorum_back() { "$lab" exec "$held" hactl status 2>/dev/null | grep 'quorum: reachable' >/dev/null; }
 check "... its agent started again: quorum reachable on $held" wait_for 30 quorum_back
 sleep 3
