@@ -111,8 +111,10 @@ check "uploads ran across both switchovers (failed ones counted above: the targe
 # For tracing the failed ones: what moved the floating IP and the holds meanwhile.
 if ! python3 -c 'import json,sys; sys.exit(any(json.loads(l)["status"] != 201 for l in open(sys.argv[1]) if l.strip()))' "$uploads"; then
   for n in n1 n2 n3; do
-    "$lab" exec "$n" journalctl -u ha-supervisor -u ha-upload-gate -u keepalived --since '-120s' --no-pager -o short-precise 2>&1 |
-      grep -E 'switchover|write hold|track file|MASTER|BACKUP|FAULT|removing VIPs|setting VIPs|draining' | sed "s/^/    $n: /"
+    "$lab" exec "$n" journalctl -u ha-supervisor -u ha-upload-gate -u keepalived -u ha-patroni -u rest-standin \
+      --since '-120s' --no-pager -o short-precise 2>&1 |
+      grep -E 'switchover|write hold|track file|MASTER|BACKUP|FAULT|removing VIPs|setting VIPs|draining|patroni\.yml|promot|demot|shut down|shutdown|ready to accept|database: connected|unreachable' |
+      sed "s/^/    $n: /"
   done
 fi
 check "every acknowledged upload is there (row and file, through the floating IP)" nothing_lost "$uploads"
