@@ -69,14 +69,14 @@ bool Database::wait_socket(bool for_write, Clock::time_point deadline) {
   }
 }
 
-std::optional<DbError> Database::connect() {
+std::optional<DbError> Database::connect(Connect when) {
   const auto current = shared_.conninfo.current();
   bool others_connected_since = shared_.last_connected.load() > last_failed_connect_.time_since_epoch().count();
   // A reloaded conninfo is tried at once: the failure paused on may have been
   // the old password's.
   bool failed_with_this_conninfo = last_failed_generation_ == current.generation;
-  if (Clock::now() - last_failed_connect_ < settings_.reconnect_pause && !others_connected_since &&
-      failed_with_this_conninfo) {
+  if (when == Connect::after_pause && Clock::now() - last_failed_connect_ < settings_.reconnect_pause &&
+      !others_connected_since && failed_with_this_conninfo) {
     return DbError{true, last_connect_error_, {}};
   }
   auto fail = [this, &current](std::string message) {
@@ -122,7 +122,7 @@ std::optional<DbError> Database::ensure_schema() {
   return std::nullopt;
 }
 
-Database::Rows Database::exec(const std::string& sql, const std::vector<std::string>& params) {
+Database::Rows Database::exec(const std::string& sql, const std::vector<std::string>& params, Connect when) {
   // A connection the server closed (restart, failover) says so in what it has
   // already received: read that without blocking, and start afresh, rather than
   // fail the call.
@@ -139,7 +139,7 @@ Database::Rows Database::exec(const std::string& sql, const std::vector<std::str
   }
   const bool fresh = !connection_;
   if (fresh) {
-    if (auto error = connect()) return {{}, error};
+    if (auto error = connect(when)) return {{}, error};
   }
   if (auto error = ensure_schema()) return {{}, error};
   const bool reused = !fresh;
@@ -150,7 +150,7 @@ Database::Rows Database::exec(const std::string& sql, const std::vector<std::str
     // more on a new one. Safe, as every statement here is idempotent (upserts
     // of the same values, deletes by id, reads), and bounded: not after a timeout.
     spdlog::info("database: connection lost ({}), reconnecting", result.error->message);
-    if (auto error = connect()) return {{}, error};
+    if (auto error = connect(when)) return {{}, error};
     if (auto error = ensure_schema()) return {{}, error};
     result = exec_on_connection(sql, params);
   }
@@ -241,20 +241,20 @@ DbResult<BlueprintRow> Database::upsert(const std::string& id, const std::string
                             "ON CONFLICT (id) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size, "
                             "created_at = excluded.created_at RETURNING ") +
                     kRowColumns,
-                {id, sha256, std::to_string(size)});
+                {id, sha256, std::to_string(size)}, Connect::now);
   if (r.error) return {{}, r.error};
   if (r.rows.empty()) return {{}, DbError{false, "database error: the insert returned no row", {}}};
   return {to_row(r.rows.front()), std::nullopt};
 }
 
 DbResult<bool> Database::remove(const std::string& id) {
-  auto r = exec("DELETE FROM standin_blueprints WHERE id = $1 RETURNING id", {id});
+  auto r = exec("DELETE FROM standin_blueprints WHERE id = $1 RETURNING id", {id}, Connect::now);
   if (r.error) return {false, r.error};
   return {!r.rows.empty(), std::nullopt};
 }
 
-DbResult<bool> Database::in_recovery() {
-  auto r = exec("SELECT pg_is_in_recovery()");
+DbResult<bool> Database::in_recovery(Connect connect) {
+  auto r = exec("SELECT pg_is_in_recovery()", {}, connect);
   if (r.error) return {false, r.error};
   if (r.rows.empty()) return {false, DbError{false, "database error: pg_is_in_recovery() returned nothing", {}}};
   return {r.rows.front().at(0).value_or("") == "t", std::nullopt};

@@ -35,7 +35,7 @@ struct DbSettings {
   std::chrono::milliseconds lock_timeout{1000};
   // After a failed connect, calls fail at once for this long instead of each
   // waiting out connect_timeout against a database that is not there (unless
-  // another thread has connected since).
+  // another thread has connected since); writes connect anyway (Database::Connect).
   std::chrono::milliseconds reconnect_pause{300};
 };
 
@@ -99,10 +99,16 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
+  // A write (and the check an upload starts with) connects now even within
+  // the reconnect pause: a write the upload gate held through a switchover
+  // arrives just after the database changed primary, and the failure a health
+  // check met a moment before must not answer it (lab_switchover: 8 of 600
+  // uploads answered 503 with such a failure, 2026-12-06).
+  enum class Connect { after_pause, now };
   DbResult<std::optional<BlueprintRow>> find(const std::string& id);
   DbResult<BlueprintRow> upsert(const std::string& id, const std::string& sha256, std::uint64_t size);
   DbResult<bool> remove(const std::string& id);  // true when a row was deleted
-  DbResult<bool> in_recovery();                  // true on a standby
+  DbResult<bool> in_recovery(Connect connect = Connect::after_pause);  // true on a standby
   DbResult<bool> write_probe();                  // a small committed write
 
  private:
@@ -111,9 +117,9 @@ class Database {
     std::optional<DbError> error;
     bool connection_lost = false;  // the connection broke (not a timeout): it was dropped
   };
-  Rows exec(const std::string& sql, const std::vector<std::string>& params = {});
+  Rows exec(const std::string& sql, const std::vector<std::string>& params = {}, Connect connect = Connect::after_pause);
   Rows exec_on_connection(const std::string& sql, const std::vector<std::string>& params);
-  std::optional<DbError> connect();
+  std::optional<DbError> connect(Connect when = Connect::after_pause);
   std::optional<DbError> ensure_schema();
   bool wait_socket(bool for_write, std::chrono::steady_clock::time_point deadline);
   void drop();

@@ -88,7 +88,7 @@ Reply Service::delete_blueprint(const std::string& id) {
 }
 
 std::variant<Reply, std::unique_ptr<Upload>> Service::begin_upload(const std::string& id) {
-  auto recovery = db().in_recovery();
+  auto recovery = db().in_recovery(Database::Connect::now);
   if (!recovery.ok()) return db_error_reply(*recovery.error);
   if (recovery.value) return error_reply(503, "the database is a standby (in recovery): uploads need a primary");
   std::string error;
