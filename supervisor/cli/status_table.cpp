@@ -29,7 +29,6 @@ std::string text(const json& object, const char* key) {
 // An array element for the terminal: a string made safe, anything else "?".
 std::string shown(const json& element) { return element.is_string() ? terminal_safe(element.get<std::string>()) : "?"; }
 
-
 const json& member(const json& object, const char* key) {
   static const json none;
   if (!object.is_object()) return none;

@@ -39,6 +39,19 @@ int newest_member_schema() { return HASUP_MEMBER_SCHEMA; }
 
 namespace {
 
+// A schema number a record states (the newest its writer reads): a whole
+// number from `lowest` up to a sane bound; false (the record refused whole)
+// otherwise. Absent: `out` stays as it was.
+bool schema_number(const json& o, const char* key, int lowest, int& out) {
+  auto it = o.find(key);
+  if (it == o.end()) return true;
+  constexpr long long kSchemaNumberLimit = 1000000;
+  if (!it->is_number_integer() || it->get<long long>() < lowest || it->get<long long>() > kSchemaNumberLimit)
+    return false;
+  out = it->get<int>();
+  return true;
+}
+
 // One layout today: schemas 1 and a test build's 2 differ only in their number.
 // A schema that changes the layout writes the older one when asked for it.
 json member_json(const MemberRecord& r) {
@@ -97,12 +110,9 @@ MemberDecode decode_member(const std::string& text) {
   MemberRecord r;
   r.schema = o.at("schema").get<int>();
   r.reads_schema = r.schema;
-  if (auto it = o.find("reads_schema"); it != o.end()) {
-    if (!it->is_number_integer() || it->get<long long>() < r.schema || it->get<long long>() > 1000000) {
-      out.error = "reads_schema is not a whole number from the record's schema up";
-      return out;
-    }
-    r.reads_schema = it->get<int>();
+  if (!schema_number(o, "reads_schema", r.schema, r.reads_schema)) {
+    out.error = "reads_schema is not a whole number from the record's schema up";
+    return out;
   }
   std::string role;
   if (!get_string(o, "name", r.name, out.error) || !get_string(o, "address", r.address, out.error) ||
@@ -203,11 +213,7 @@ std::optional<NodeRegistration> decode_node(const std::string& text) {
       !get_string(*parsed, "syncthing_device_id", n.syncthing_device_id, error, false))
     return std::nullopt;
   if (n.name.empty() || n.address.empty()) return std::nullopt;
-  if (auto it = parsed->find("reads_member_schema"); it != parsed->end()) {
-    if (!it->is_number_integer() || it->get<long long>() < kOldestMemberSchema || it->get<long long>() > 1000000)
-      return std::nullopt;
-    n.reads_member_schema = it->get<int>();
-  }
+  if (!schema_number(*parsed, "reads_member_schema", kOldestMemberSchema, n.reads_member_schema)) return std::nullopt;
   return n;
 }
 
