@@ -38,6 +38,22 @@ std::optional<std::chrono::milliseconds> election_time_left(const Plan& plan, co
   return bound - s.consul.since_quorum_contact;
 }
 
+// How much longer a supervisor that just started on the holder may keep the
+// IP while it rejoins (registers, opens its session, reads the store);
+// nullopt: not at all. Restarted (an upgrade, a changed setting, a crash
+// systemd brought back) it finds the address here and its own last word, "may
+// hold", in the track file; giving the IP up then would strand every request
+// in flight on it until its client's timeout (lab_upgrade: two uploads, 20 s)
+// for a gap of ~2 s that a dead supervisor's heartbeat already bounds. Only
+// while no quorum probe has failed (one that fails may mean this node is cut
+// off) and for at most election_grace from the start.
+std::optional<std::chrono::milliseconds> rejoin_time_left(const Plan& plan, const Snapshot& s) {
+  if (plan.role != Role::starting || !s.vip.holds_address || s.vip.fault_now.value_or(true)) return std::nullopt;
+  if (!s.consul.quorum_reachable && !s.consul.quorum_error.empty()) return std::nullopt;
+  if (s.vip.up_for >= s.vip.election_grace) return std::nullopt;
+  return s.vip.election_grace - s.vip.up_for;
+}
+
 // keepalived.conf is as rendered, yet keepalived may run an older one. A
 // reload makes keepalived write every instance's state to the notify FIFO;
 // one taken while the instance moves (FAULT to BACKUP after a track file
@@ -72,15 +88,26 @@ std::string vip_problem(const Snapshot& s) {
 
 // The floating IP. keepalived moves it by itself within ~0.3 s when a holder
 // dies; the supervisor's part is (1) to take it away from a node that must
-// not serve (cut off, starting, stopping) through the track file, which works
-// even without Consul, and (2) to keep keepalived.conf's unicast peers equal
-// to the live members, rendered only from a whole, current view.
+// not serve (cut off, starting, out of the cluster) through the track file,
+// which works even without Consul, and (2) to keep keepalived.conf's unicast
+// peers equal to the live members, rendered only from a whole, current view.
 std::string decide_vip(Plan& plan, const Snapshot& s) {
   const VipView& vip = s.vip;
   if (!vip.enabled) return {};
   std::string note;
   // Every part of the note starts "floating IP: "; parts are joined with "; ".
   auto say = [&note](const std::string& part) { note += (note.empty() ? "" : "; ") + ("floating IP: " + part); };
+  // A supervisor that stops leaves the track file's last word: most stops are
+  // restarts (an upgrade, a changed setting), and the IP given up at each
+  // would strand the requests in flight on it. One that does not come back is
+  // caught by keepalived's heartbeat check (vip.heartbeat_max_age_s), as a
+  // crashed one is; without that check the IP must go now.
+  if (plan.role == Role::stopping && !vip.base.heartbeat_file.empty()) {
+    if (!vip.fault_now.value_or(true))
+      say("left as it is through this supervisor's stop (keepalived gives it up if the supervisor is not back within " +
+          std::to_string(vip.base.heartbeat_max_age_s) + " s)");
+    return note;
+  }
   const bool in_cluster = plan.role == Role::leader || plan.role == Role::follower || plan.role == Role::maintenance;
   const auto election_left = election_time_left(plan, s);
   // Paused (the reason may be work on Consul itself): a holder cut off from
@@ -94,7 +121,13 @@ std::string decide_vip(Plan& plan, const Snapshot& s) {
   if (kept_paused)
     say(std::string("kept while ") + (plan.role == Role::cut_off ? "cut off from Consul" : "joining Consul again") +
         ": the cluster is paused (only VRRP moves it)");
-  const bool may_hold = in_cluster || election_left.has_value() || kept_paused;
+  const auto rejoin_left = rejoin_time_left(plan, s);
+  const bool may_hold = in_cluster || election_left.has_value() || kept_paused || rejoin_left.has_value();
+  if (rejoin_left && !kept_paused) {
+    plan.wake_within(*rejoin_left);
+    say("kept while this supervisor rejoins the cluster after its start, for at most " +
+        std::to_string(s.vip.election_grace.count()) + " ms");
+  }
   if (election_left) {
     plan.wake_within(*election_left);
     // The bound, not the growing age: the reason is logged once.

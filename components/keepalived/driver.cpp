@@ -176,6 +176,7 @@ void VipDriver::observe(loop::Snapshot& s) const {
   v.unit = c.keepalived_unit;
   v.unfit_grace = milliseconds(c.unfit_grace_ms);
   v.election_grace = milliseconds(c.election_grace_ms);
+  v.up_for = std::chrono::duration_cast<milliseconds>(Clock::now() - made_at_);
   if (c.db_primary_weight > 0) {
     v.base.preference_file = c.preference_file;
     v.base.preference_weight = c.db_primary_weight;

@@ -48,6 +48,7 @@ class VipDriver : public loop::Driver {
   std::unique_ptr<boost::asio::posix::stream_descriptor> fifo_;
   boost::asio::streambuf fifo_buffer_;
   std::string vrrp_state_;  // keepalived's last notify
+  Clock::time_point made_at_ = Clock::now();  // this supervisor's start, near enough
   std::optional<Clock::time_point> problem_since_;  // local_problem() not empty since
   std::string filter_applied_;   // the VRRP filter nft loaded last
   std::string filter_refused_;   // one it refused

@@ -34,6 +34,9 @@ struct VipView {
   // How long past the cut-off a node without quorum, but in the gossip
   // majority, keeps the right to hold the IP (a Consul leader election).
   std::chrono::milliseconds election_grace{0};
+  // How long this supervisor has run (since its floating-IP driver was made):
+  // a restarted one keeps the IP it holds while it rejoins, within the grace.
+  std::chrono::milliseconds up_for{0};
   // The kernel's VRRP filter (render_vrrp_filter): what this process loaded
   // last ("" nothing yet: after a boot the table is gone, so every start
   // loads it once), and a ruleset nft refused, not asked for again.

@@ -64,7 +64,8 @@ struct VipConfig {
   std::string keepalived_unit = "keepalived.service";
   int unfit_grace_ms = 3000;
   // Without a Consul quorum but in the gossip majority (the servers are
-  // electing a leader), the IP stays where it is this much past the cut-off.
+  // electing a leader), the IP stays where it is this much past the cut-off;
+  // a supervisor restarted on the holder keeps it this long while it rejoins.
   int election_grace_ms = 6000;
   // Added to the priority of the database primary's node (0: no preference).
   int db_primary_weight = 20;

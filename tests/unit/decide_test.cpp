@@ -941,13 +941,76 @@ TEST(DecideVip, ANodeCutOffByGossipOrWithoutItGivesTheIpUpAtTheCutOff) {
   EXPECT_TRUE(decide(no_grace).has<SetVipFault>());
 }
 
-TEST(DecideVip, ShuttingDownGivesTheIpUp) {
+// A stop is most often a restart: the track file keeps its word, and
+// keepalived's heartbeat check gives the IP up if the supervisor stays away.
+TEST(DecideVip, ShuttingDownLeavesTheIpToTheHeartbeatCheck) {
+  Snapshot s = vip_snapshot();
+  s.vip.base.heartbeat_file = "/run/ha-supervisor/alive";
+  s.vip.base.heartbeat_max_age_s = 10;
+  s.vip.holds_address = true;
+  s.shutting_down = true;
+  Plan plan = decide(s);
+  EXPECT_FALSE(plan.has<SetVipFault>()) << plan.reason;
+  EXPECT_TRUE(contains(plan.reason, "floating IP: left as it is through this supervisor's stop (keepalived gives "
+                                    "it up if the supervisor is not back within 10 s)"));
+}
+
+TEST(DecideVip, ShuttingDownWithoutAHeartbeatCheckGivesTheIpUp) {
   Snapshot s = vip_snapshot();
   s.shutting_down = true;
   Plan plan_ = decide(s);
   const auto* a = plan_.find<SetVipFault>();
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->fault);
+}
+
+// Restarted on the holder, the supervisor finds the address here and "may
+// hold" in the track file: it keeps both while it opens its session again.
+Snapshot restarted_holder() {
+  Snapshot s = vip_snapshot();
+  s.vip.holds_address = true;
+  s.vip.election_grace = std::chrono::milliseconds(6000);
+  s.vip.up_for = std::chrono::milliseconds(1500);
+  s.session = {};
+  return s;
+}
+
+TEST(DecideVip, ARestartedHolderKeepsTheIpWhileItRejoins) {
+  Snapshot s = restarted_holder();
+  Plan plan = decide(s);
+  EXPECT_EQ(plan.role, Role::starting);
+  EXPECT_TRUE(plan.has<OpenSession>());
+  EXPECT_FALSE(plan.has<SetVipFault>()) << plan.reason;
+  EXPECT_TRUE(contains(plan.reason, "floating IP: kept while this supervisor rejoins the cluster after its start, "
+                                    "for at most 6000 ms"));
+  ASSERT_TRUE(plan.wake_after.has_value());
+  EXPECT_LE(plan.wake_after->count(), 4500) << "looks again when the grace ends";
+  // Before the first quorum probe has answered: kept as well.
+  s.consul.quorum_reachable = false;
+  s.consul.ever_reached_quorum = false;
+  EXPECT_FALSE(decide(s).has<SetVipFault>());
+}
+
+TEST(DecideVip, ARestartedNodeGivesTheIpUpOnAFailedProbeAtTheGraceEndOrWhenItWasNotHolding) {
+  auto gives_up = [](const Snapshot& s) {
+    const Plan plan = decide(s);
+    const auto* a = plan.find<SetVipFault>();
+    return a && a->fault;
+  };
+  Snapshot probe_failed = restarted_holder();
+  probe_failed.consul.quorum_reachable = false;
+  probe_failed.consul.ever_reached_quorum = false;
+  probe_failed.consul.quorum_error = "GET /v1/kv: timed out";  // it may be cut off
+  EXPECT_TRUE(gives_up(probe_failed));
+  Snapshot late = restarted_holder();
+  late.vip.up_for = std::chrono::milliseconds(6000);
+  EXPECT_TRUE(gives_up(late));
+  Snapshot not_holding = restarted_holder();
+  not_holding.vip.holds_address = false;
+  EXPECT_TRUE(gives_up(not_holding));
+  Snapshot in_fault = restarted_holder();  // its last word was FAULT: nothing releases it
+  in_fault.vip.fault_now = true;
+  EXPECT_FALSE(decide(in_fault).has<SetVipFault>());
 }
 
 TEST(DecideVip, MemberRecordCarriesTheVrrpStateAndWhetherTheAddressIsHere) {
