@@ -72,7 +72,9 @@ int run(const Options& options) {
   }
   if (int removed = files.sweep(); removed > 0)
     spdlog::info("removed {} leftover file(s) of unfinished uploads", removed);
-  Databases databases(options.db, DbSettings{});
+  DbSettings db_settings;
+  if (options.reconnect_pause_ms) db_settings.reconnect_pause = std::chrono::milliseconds(*options.reconnect_pause_ms);
+  Databases databases(options.db, db_settings);
   Service service(files, databases);
 
   // Declared after what its handlers use, so pending handlers are destroyed first.

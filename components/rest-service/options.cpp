@@ -14,7 +14,8 @@ namespace hasup::rest_standin {
 const char* const kUsage =
     "usage: rest-standin (--db-file FILE | --db CONNINFO) [--listen ADDR] [--port N]\n"
     "                    [--resources DIR] [--max-body BYTES] [--threads N]\n"
-    "                    [--max-connections N] [--body-min-rate BYTES_PER_S] [--body-grace-ms MS] [--check]\n"
+    "                    [--max-connections N] [--body-min-rate BYTES_PER_S] [--body-grace-ms MS]\n"
+    "                    [--reconnect-pause-ms MS] [--check]\n"
     "  --db-file FILE     a file holding the libpq connection string (it may hold a\n"
     "                     password: keep it root-only; the installed unit uses this);\n"
     "                     SIGHUP reads it again (a password rotation): each connection\n"
@@ -32,6 +33,9 @@ const char* const kUsage =
     "  --body-min-rate BYTES_PER_S  an upload's least average rate after the grace; slower: 408\n"
     "                     (default 1024; 0: none)\n"
     "  --body-grace-ms MS  the start of an upload that may be slower (default 10000)\n"
+    "  --reconnect-pause-ms MS  after a failed connect, status checks and reads answer with\n"
+    "                     that failure for this long instead of connecting again; writes\n"
+    "                     connect anyway (default 300)\n"
     "  --check            check the options, print \"ok\" and exit (0 when valid)\n"
     "A stand-in for the manager's REST service, for HA tests: see its README.md.\n";
 
@@ -93,7 +97,7 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
     }
     if (name != "--listen" && name != "--port" && name != "--resources" && name != "--db" && name != "--db-file" &&
         name != "--max-body" && name != "--threads" && name != "--max-connections" && name != "--body-min-rate" &&
-        name != "--body-grace-ms") {
+        name != "--body-grace-ms" && name != "--reconnect-pause-ms") {
       out.errors.push_back("unknown option '" + name + "'");
       continue;
     }
@@ -157,6 +161,13 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
         out.errors.push_back("--body-grace-ms: '" + value + "' is not between 0 and 3600000");
       } else {
         options.body_grace_ms = *n;
+      }
+    } else if (name == "--reconnect-pause-ms") {
+      auto n = parse_unsigned(value);
+      if (!n || *n > 600000) {
+        out.errors.push_back("--reconnect-pause-ms: '" + value + "' is not between 0 and 600000");
+      } else {
+        options.reconnect_pause_ms = *n;
       }
     } else if (name == "--threads") {
       auto threads = parse_unsigned(value);

@@ -20,6 +20,7 @@ struct Options {
   std::optional<std::size_t> max_connections;
   std::optional<std::uint64_t> body_min_rate;        // bytes/s after the grace
   std::optional<std::uint64_t> body_grace_ms;
+  std::optional<std::uint64_t> reconnect_pause_ms;  // DbSettings::reconnect_pause
   bool check_only = false;  // --check: validate the command line and exit
 };
 

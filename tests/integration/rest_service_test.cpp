@@ -678,6 +678,30 @@ TEST_F(RestServiceTest, DatabaseDownGives503LeavesNothingAndRecoversWithoutResta
   EXPECT_EQ(s.call(http::Method::get, "/api/v3.1/blueprints/kept").response.status, 200);
 }
 
+// After a failed connect, status checks answer with that failure for the
+// reconnect pause instead of connecting again; a write does not. The upload
+// gate releases the writes it held through a switchover the moment the new
+// primary takes them: answered with a failure cached while both primaries
+// were down, they were 503s for nothing (a lab_switchover run, 8 of 600).
+TEST_F(RestServiceTest, AWriteConnectsWithinTheReconnectPauseWhereAStatusCheckAnswersWithItsFailure) {
+  standin_ = std::make_unique<Standin>(pg().conninfo(),
+                                       std::vector<std::string>{"--threads", "1", "--reconnect-pause-ms", "600000"});
+  auto& s = *standin_;
+  ASSERT_TRUE(s.wait_answering()) << s.log();
+  ASSERT_TRUE(wait_until([&] { return s.status_code() == 200; }, 15s)) << s.log();
+  pg().stop();
+  // The kept connection is gone and connecting again fails: the pause starts.
+  EXPECT_EQ(s.status_code(), 503);
+  EXPECT_EQ(s.status_code(), 503);
+  pg().start();
+  EXPECT_EQ(s.status_code(), 503) << "within the pause a status check answers with the failure: " << s.log();
+  auto put = s.put("written-within-the-pause", "hello");
+  EXPECT_EQ(put.response.status, 201) << put.response.body << "\n" << s.log();
+  write_bytes(s.dir() + "/sent", "hello");
+  EXPECT_EQ(row("written-within-the-pause"), sha256_of_file(s.dir() + "/sent") + " 5");
+  EXPECT_EQ(s.status_code(), 200) << "the write's connection serves the next check";
+}
+
 // A host that takes connections and never answers (a crashed node's address
 // behaves so until its timeout) listed before the primary: no connection
 // waits for it, neither the first nor those made again after the database
@@ -966,6 +990,19 @@ TEST(RestStandinOptions, TheConninfoFileIsReadAndNeverQuoted) {
   auto none = run_command({binary, "--check"});
   EXPECT_TRUE(contains(none.output, "--db-file (or --db): required")) << none.output;
   remove_tree(dir);
+}
+
+TEST(RestStandinOptions, TheReconnectPauseIsANumberOfMillisecondsUpToTenMinutes) {
+  const auto binary = (build_dir() / "components/rest-service/rest-standin").string();
+  if (access(binary.c_str(), X_OK) != 0) GTEST_SKIP() << "rest-standin not built at " << binary;
+  auto ok = run_command({binary, "--check", "--db", "host=127.0.0.1", "--reconnect-pause-ms", "0"});
+  EXPECT_EQ(ok.status, 0) << ok.output;
+  for (const char* bad : {"600001", "300ms", "-1", ""}) {
+    auto refused = run_command({binary, "--check", "--db", "host=127.0.0.1", "--reconnect-pause-ms", bad});
+    EXPECT_NE(refused.status, 0) << bad;
+    EXPECT_TRUE(contains(refused.output, "--reconnect-pause-ms: '" + std::string(bad) + "' is not between 0 and 600000"))
+        << refused.output;
+  }
 }
 
 }  // namespace
