@@ -243,6 +243,30 @@ bool paused_config(const KeysByName& keys, std::vector<std::string>& problems) {
   return it->get<bool>();
 }
 
+// The failover key: a switchover (leader and member) or a manual failover
+// (member only) asked through Patroni's API and not carried out yet. Patroni
+// deletes it once done. A scheduled one carries scheduled_at; named as well.
+void failover_key(const KeysByName& keys, db::DbClusterView& view) {
+  const PatroniKey* failover = find(keys, "failover");
+  if (!failover || failover->value.empty()) return;
+  const json data = json::parse(failover->value, nullptr, /*allow_exceptions=*/false);
+  const json leader = data.is_object() ? data.value("leader", json("")) : json();
+  const json member = data.is_object() ? data.value("member", json("")) : json();
+  if (!leader.is_string() || !member.is_string()) {
+    view.problems.push_back("failover key: " + quoted_printable(failover->value) +
+                            " is not {\"leader\": name, \"member\": name}");
+    return;
+  }
+  for (const json* name : {&leader, &member})
+    if (!name->get_ref<const std::string&>().empty() && !is_plain_name(name->get_ref<const std::string&>())) {
+      view.problems.push_back("failover key: the name " + quoted_printable(name->get<std::string>()) +
+                              " is not [A-Za-z0-9._-]{1,128}");
+      return;
+    }
+  view.failover_from = leader.get<std::string>();
+  view.failover_to = member.get<std::string>();
+}
+
 db::DbRole role_of(const ParsedMember& parsed, const db::DbClusterView& view) {
   const auto& name = parsed.member.name;
   if (name == view.primary) return db::DbRole::primary;
@@ -270,9 +294,11 @@ db::DbClusterParse parse_patroni_state(const std::string& prefix, const std::vec
   view.backend = "patroni";
   if (const PatroniKey* initialize = find(by_name, "initialize")) view.initialized = !initialize->value.empty();
   view.paused = paused_config(by_name, view.problems);
+  failover_key(by_name, view);
   const auto members = parse_members(by_name, view.problems);
 
   const std::string leader = held_leader(by_name, view.problems);
+  view.leader = leader;
   const auto leader_member = members.find(leader);
   const bool leader_promoted = leader_member != members.end() && (leader_member->second.patroni_role == "master" ||
                                                                    leader_member->second.patroni_role == "primary");

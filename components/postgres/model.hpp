@@ -31,6 +31,7 @@ struct DbClusterView {
   std::string backend;        // "patroni" or "stolon"
   bool initialized = false;   // Patroni: the initialize key; stolon: clusterdata exists
   std::string primary;        // the member that is primary now; "" while there is none (failover)
+  std::string leader;         // Patroni: the leader key's member, promoted or not yet; stolon: "" (not read)
   bool switching = false;     // stolon: proxy.spec.masterDbUid absent; Patroni: no leader key
   bool paused = false;        // Patroni: its config key says "pause": true (no automatic failover); stolon: never
   std::optional<std::uint64_t> primary_wal_position;  // Patroni status.optime, stolon master's xLogPos
@@ -40,6 +41,10 @@ struct DbClusterView {
   // others possibly missing an acknowledged commit (Patroni: its sync key's
   // leader and standbys). Empty: it does not say (no sync key; stolon).
   std::vector<std::string> promotable;
+  // A manual failover or switchover asked of the backend and not yet carried
+  // out (Patroni: its failover key's leader and member; "" when absent).
+  std::string failover_from;
+  std::string failover_to;
   std::vector<DbMember> members;           // sorted by name
   std::vector<std::string> problems;       // data refused while parsing (one line each, sanitized); the rest is still used
 

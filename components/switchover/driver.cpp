@@ -56,6 +56,7 @@ void SwitchoverDriver::observe(loop::Snapshot& s) const {
 bool SwitchoverDriver::act(const loop::Action& action) {
   if (auto a = std::get_if<loop::WriteSwitchover>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::AskPatroniSwitchover>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::WakePatroni>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::SetWriteHold>(&action)) return run(*a), true;
   return false;
 }
@@ -153,6 +154,26 @@ void SwitchoverDriver::run(const loop::AskPatroniSwitchover& a) {
           spdlog::error("switchover {}: Patroni did not switch over: {}", id, o.words);
         ctx_.finish_job(loop::Job::ask_patroni_switchover);
       });
+}
+
+// Patroni's API wakes its HA loop after a PATCH /config (api.py: ha.wakeup()),
+// and a patch that changes nothing writes nothing: an empty "postgresql"
+// object (the dynamic config always has one; were it absent, an empty one
+// would be added, which changes no setting). Once per step: a failed wake
+// only leaves Patroni to its next loop_wait, as before.
+void SwitchoverDriver::run(const loop::WakePatroni& a) {
+  const auto& c = ctx_.config.db;
+  kept_.patroni_woken = a.id + " " + a.step;
+  patroni::call_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, http::Method::patch, "/config",
+                        R"({"postgresql":{}})", 2s, [this, a](patroni::RestCallOutcome o) {
+                          if (stopped_) return;
+                          if (o.ok)
+                            spdlog::info("switchover {}: woke this node's Patroni to {}", a.id, a.step);
+                          else
+                            spdlog::warn("switchover {}: could not wake this node's Patroni to {} (it acts at its next "
+                                         "loop): {}", a.id, a.step, o.words);
+                          ctx_.finish_job(loop::Job::wake_patroni);
+                        });
 }
 
 }  // namespace hasup::switchover

@@ -23,6 +23,7 @@ class SwitchoverDriver : public loop::Driver {
  private:
   void run(const loop::WriteSwitchover& a);
   void run(const loop::AskPatroniSwitchover& a);
+  void run(const loop::WakePatroni& a);
   void run(const loop::SetWriteHold& a);
   void read_ack();
   void poll_ack();

@@ -20,6 +20,7 @@ struct SwitchoverView {
     std::string words;       // its status and words, or why none (printable, cut)
   };
   std::optional<PatroniAnswer> patroni_answer;
+  std::string patroni_woken;  // "id step" of this node's last wake of its Patroni (WakePatroni)
   std::string write_error;   // the newest failure to write the record
 };
 

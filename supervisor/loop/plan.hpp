@@ -300,6 +300,15 @@ struct AskPatroniSwitchover {
   std::string candidate;
   bool operator==(const AskPatroniSwitchover&) const = default;
 };
+// The switchover's old or new primary: this node's Patroni runs its HA loop
+// now rather than at its next loop_wait (a no-op PATCH /config wakes it), to
+// act on the switchover `id` Patroni was asked for (`step`: demote, promote).
+struct WakePatroni {
+  static constexpr Job job = Job::wake_patroni;
+  std::string id;
+  std::string step;
+  bool operator==(const WakePatroni&) const = default;
+};
 // Every node: the upload gate's hold file written (id) or removed (id "").
 struct SetWriteHold {
   static constexpr Job job = Job::set_write_hold;
@@ -324,7 +333,7 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
                             RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode,
                             StartLoginRotation, ApplyClientLogin, FinishLoginRotation, RestoreLoginRecord, AcceptColdStart,
-                            DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, SetWriteHold,
+                            DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, WakePatroni, SetWriteHold,
                             SetPatroniPause>;
 
 inline Job job_of(const Action& action) {

@@ -237,8 +237,7 @@ TEST(PatroniDcsState, NoKeysIsAClusterNotYetBootstrapped) {
 }
 
 TEST(PatroniDcsState, UnknownKeysAreIgnored) {
-  auto keys = with(measured_keys(), "failover", "\x01garbage");
-  keys = with(keys, "optime/leader", "not a number");
+  auto keys = with(measured_keys(), "optime/leader", "not a number");  // (the failover key: TheFailoverKey...)
   keys = with(keys, "failsafe", "[]");  // (the config key is read for its pause: TheConfigKeysPause...)
   keys.push_back({kPrefix, "", ""});  // the folder key some tools create
   const auto view = parsed_view(keys);
@@ -369,6 +368,39 @@ TEST(PatroniDcsState, AKeyTwiceIsAnError) {
   auto keys = measured_keys();
   keys.push_back({kPrefix + "leader", "n1", "s1"});
   expect_error(kPrefix, keys, "appears twice");
+}
+
+// Patroni's API writes the failover key for a switchover (leader and member)
+// or a manual failover (member only) and deletes it once carried out.
+TEST(PatroniDcsState, TheLeaderKeysMemberIsTheLeaderBeforeItIsPrimary) {
+  EXPECT_EQ(parsed_view(measured_keys()).leader, "n2");
+  auto promoting = parsed_view(with(measured_keys(), "members/n2", member_value(30137, 30384, "replica")));
+  EXPECT_EQ(promoting.leader, "n2");
+  EXPECT_EQ(promoting.primary, "");
+  EXPECT_EQ(parsed_view(without(measured_keys(), "leader")).leader, "");
+}
+
+TEST(PatroniDcsState, TheFailoverKeyNamesTheSwitchoverAskedAndNotYetDone) {
+  auto none = parsed_view(measured_keys());
+  EXPECT_EQ(none.failover_from, "");
+  EXPECT_EQ(none.failover_to, "");
+  auto asked = parsed_view(with(measured_keys(), "failover", R"({"leader":"n2","member":"n3"})"));
+  EXPECT_EQ(asked.failover_from, "n2");
+  EXPECT_EQ(asked.failover_to, "n3");
+  EXPECT_TRUE(asked.problems.empty());
+  auto manual = parsed_view(with(measured_keys(), "failover", R"({"member":"n1"})"));
+  EXPECT_EQ(manual.failover_from, "");
+  EXPECT_EQ(manual.failover_to, "n1");
+  EXPECT_TRUE(parsed_view(with(measured_keys(), "failover", "")).problems.empty()) << "an empty key: none asked";
+  // Junk is named, never read as a request, and the rest of the view stays.
+  for (const char* junk : {R"({"leader":1,"member":"n3"})", R"({"leader":"n2","member":"n\u0001"})", "nope", "[]"}) {
+    auto view = parsed_view(with(measured_keys(), "failover", junk));
+    EXPECT_EQ(view.failover_from, "") << junk;
+    EXPECT_EQ(view.failover_to, "") << junk;
+    EXPECT_EQ(view.primary, "n2") << junk;
+    ASSERT_EQ(view.problems.size(), 1u) << junk;
+    EXPECT_NE(view.problems[0].find("failover key"), std::string::npos) << view.problems[0];
+  }
 }
 
 }  // namespace

@@ -246,6 +246,77 @@ TEST(SwitchoverLeader, AGateThatNeverDrainsFailsTheHoldAndReleasesEverything) {
   EXPECT_TRUE(contains(written(plan2).outcome, "the primary is n3 now, not n1")) << written(plan2).outcome;
 }
 
+// Patroni acts on a switchover at its next HA loop; the two nodes whose
+// Patroni has a step to take wake it as soon as Consul shows that step is due.
+Snapshot asked_of_patroni(const std::string& self) {
+  auto s = whole(self);
+  store(s, requested(Phase::database));
+  s.db.cluster.leader = "n1";
+  s.db.cluster.failover_from = "n1";
+  s.db.cluster.failover_to = "n2";
+  return s;
+}
+
+std::optional<WakePatroni> wake_of(const Snapshot& s) {
+  Plan plan;
+  plan.role = cluster::Role::follower;
+  decide_switchover(plan, s);
+  if (const auto* wake = plan.find<WakePatroni>()) return *wake;
+  return std::nullopt;
+}
+
+TEST(SwitchoverPatroniWake, TheOldPrimaryWakesItsPatroniOnceTheFailoverKeyIsWritten) {
+  auto s = asked_of_patroni("n1");
+  EXPECT_EQ(wake_of(s), (WakePatroni{"so-0a1b2c3d", "demote"}));
+  s.switchover.patroni_woken = "so-0a1b2c3d demote";
+  EXPECT_EQ(wake_of(s), std::nullopt) << "once per step";
+
+  auto not_yet = asked_of_patroni("n1");
+  not_yet.db.cluster.failover_from = not_yet.db.cluster.failover_to = "";
+  EXPECT_EQ(wake_of(not_yet), std::nullopt) << "before Patroni was asked, a wake does nothing";
+  auto another = asked_of_patroni("n1");
+  another.db.cluster.failover_to = "n3";
+  EXPECT_EQ(wake_of(another), std::nullopt) << "a failover key for another switchover";
+  auto holding = asked_of_patroni("n1");
+  store(holding, requested(Phase::hold));
+  EXPECT_EQ(wake_of(holding), std::nullopt) << "not before the database step";
+  EXPECT_EQ(wake_of(asked_of_patroni("n3")), std::nullopt) << "a node with no step to take";
+  auto other_backend = asked_of_patroni("n1");
+  other_backend.switchover.enabled = false;
+  EXPECT_EQ(wake_of(other_backend), std::nullopt);
+}
+
+TEST(SwitchoverPatroniWake, TheCandidateWakesItsPatroniOnceTheOldPrimaryLetTheLeaderKeyGo) {
+  auto s = asked_of_patroni("n2");
+  EXPECT_EQ(wake_of(s), std::nullopt) << "n1 still holds the leader key";
+  s.db.cluster.primary = s.db.cluster.leader = "";
+  s.db.cluster.switching = true;
+  EXPECT_EQ(wake_of(s), (WakePatroni{"so-0a1b2c3d", "promote"}));
+  s.switchover.patroni_woken = "so-0a1b2c3d promote";
+  EXPECT_EQ(wake_of(s), std::nullopt) << "once per step";
+  auto old_primary = asked_of_patroni("n1");
+  old_primary.db.cluster.primary = old_primary.db.cluster.leader = "";
+  EXPECT_EQ(wake_of(old_primary), std::nullopt) << "the old primary's step is done";
+}
+
+// Commits on the new primary wait for a synchronous standby: the others
+// follow it as soon as it holds the leader key (Patroni deleted the failover
+// key by then), the old primary among them.
+TEST(SwitchoverPatroniWake, EveryOtherNodeWakesItsPatroniToFollowTheNewLeader) {
+  for (const std::string self : {"n3", "n1"}) {
+    auto s = asked_of_patroni(self);
+    s.db.cluster.primary = "";
+    s.db.cluster.leader = "n2";
+    s.db.cluster.failover_from = s.db.cluster.failover_to = "";
+    EXPECT_EQ(wake_of(s), (WakePatroni{"so-0a1b2c3d", "follow"})) << self;
+    s.switchover.patroni_woken = "so-0a1b2c3d follow";
+    EXPECT_EQ(wake_of(s), std::nullopt) << self << ": once";
+  }
+  auto candidate = asked_of_patroni("n2");
+  candidate.db.cluster.leader = "n2";
+  EXPECT_EQ(wake_of(candidate), std::nullopt) << "the new leader has nothing to follow";
+}
+
 TEST(SwitchoverLeader, AsksPatroniOnceAndMovesOnWhenTheTargetIsPrimary) {
   auto s = whole();
   store(s, requested(Phase::database));
