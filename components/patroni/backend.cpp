@@ -10,6 +10,7 @@
 
 #include "components/patroni/dcs_state.hpp"
 #include "components/patroni/render.hpp"
+#include "components/patroni/rest_call.hpp"
 #include "components/postgres/driver.hpp"
 #include "components/postgres/decide.hpp"
 #include "supervisor/util/files.hpp"
@@ -82,7 +83,9 @@ void PatroniBackend::read_state(std::uint64_t index, std::function<void(consul::
     keep_keys_copy(r.value().entries);
     std::vector<PatroniKey> keys;
     for (const auto& e : r.value().entries) keys.push_back({e.key, e.value, e.session});
-    done(db::StateRead{parse_patroni_state(prefix, keys), r.value().index});
+    auto parsed = parse_patroni_state(prefix, keys);
+    if (parsed.view && !leader_woken_for_) leader_woken_for_ = parsed.view->leader;
+    done(db::StateRead{std::move(parsed), r.value().index});
   });
 }
 
@@ -105,6 +108,7 @@ void PatroniBackend::observe(loop::DbView& view) const {
   view.patroni.conf_file = catch_up_.observe(ctx_.config.db.patroni_conf);
   view.patroni.keys_copy = keys_copy_;
   view.patroni.keys_copy_error = keys_copy_error_;
+  view.patroni.leader_woken_for = leader_woken_for_;
 }
 
 // Beside the node's memory of the cluster's nodes: the supervisor's own state.
@@ -144,6 +148,7 @@ bool PatroniBackend::act(const loop::Action& action, loop::DbView& view) {
   if (auto a = std::get_if<loop::ApplyPatroniConf>(&action)) return run(*a, view), true;
   if (auto a = std::get_if<loop::StartPatroni>(&action)) return run(*a, view), true;
   if (auto a = std::get_if<loop::RestorePatroniKeys>(&action)) return run(*a, view), true;
+  if (auto a = std::get_if<loop::WakePatroniForLeader>(&action)) return run(*a), true;
   return false;
 }
 
@@ -233,6 +238,20 @@ void PatroniBackend::run(const loop::StartPatroni&, loop::DbView& view) {
       spdlog::error("patroni: {}", view.last_error);
     }
     ctx_.finish_job(loop::Job::start_patroni);
+  });
+}
+
+// Once per change of the leader key's member (rest_call.hpp: wake_patroni).
+void PatroniBackend::run(const loop::WakePatroniForLeader& a) {
+  const auto& c = ctx_.config.db;
+  leader_woken_for_ = a.leader;
+  const std::string why = a.leader.empty() ? "the leader key is gone" : "the leader key names " + a.leader;
+  wake_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, [this, why](RestCallOutcome o) {
+    if (o.ok)
+      spdlog::info("patroni: {}: woke this node's Patroni", why);
+    else
+      spdlog::warn("patroni: {}: could not wake this node's Patroni (it acts at its next loop): {}", why, o.words);
+    ctx_.finish_job(loop::Job::wake_patroni_for_leader);
   });
 }
 

@@ -27,6 +27,7 @@ class PatroniBackend : public db::DbBackend {
   void run(const loop::ApplyPatroniConf& a, loop::DbView& view);
   void run(const loop::StartPatroni& a, loop::DbView& view);
   void run(const loop::RestorePatroniKeys& a, loop::DbView& view);
+  void run(const loop::WakePatroniForLeader& a);
   void read_keys_copy();
   void keep_keys_copy(const std::vector<consul::KvEntry>& entries);
   std::string keys_copy_path() const;
@@ -38,6 +39,7 @@ class PatroniBackend : public db::DbBackend {
   std::string keys_copy_error_;
   std::unique_ptr<consul::Client> patroni_consul_;  // Patroni's own token: the restore writes its keys
   loop::CatchUpRecord catch_up_;  // reloads asked because Patroni ran an older patroni.yml
+  std::optional<std::string> leader_woken_for_;  // DbView's PatroniFiles::leader_woken_for
 };
 
 }  // namespace hasup::patroni

@@ -34,4 +34,10 @@ void call_patroni(boost::asio::io_context& io, const std::string& secrets_file, 
                       });
 }
 
+void wake_patroni(boost::asio::io_context& io, const std::string& secrets_file, const std::string& address,
+                  int api_port, std::function<void(RestCallOutcome)> done) {
+  call_patroni(io, secrets_file, address, api_port, http::Method::patch, "/config", R"({"postgresql":{}})",
+               std::chrono::seconds(2), std::move(done));
+}
+
 }  // namespace hasup::patroni

@@ -22,4 +22,12 @@ void call_patroni(boost::asio::io_context& io, const std::string& secrets_file, 
                   int api_port, http::Method method, const std::string& target, const std::string& json_body,
                   std::chrono::milliseconds timeout, std::function<void(RestCallOutcome)> done);
 
+// Patroni's API wakes its HA loop after a PATCH /config (api.py: ha.wakeup()),
+// and a patch that changes nothing writes nothing: an empty "postgresql"
+// object (the dynamic config always has one; were it absent, an empty one
+// would be added, which changes no setting). A failed wake only leaves
+// Patroni to its next loop_wait.
+void wake_patroni(boost::asio::io_context& io, const std::string& secrets_file, const std::string& address,
+                  int api_port, std::function<void(RestCallOutcome)> done);
+
 }  // namespace hasup::patroni

@@ -94,6 +94,31 @@ std::string patroni_start_hold(Plan& plan, const Snapshot& s) {
   return lost + "while nodes hold copies: Patroni stays stopped; " + verdict.note;
 }
 
+// Patroni acts on a change of its leader key at its next HA loop, up to
+// db.loop_wait_s later: with loop_wait 1 it never watches Consul (Patroni 4's
+// consul.py waits on the key only for a timeout of 1 s or more), so after a
+// crash the standbys race for the key, and the survivor that is left follows
+// the new leader (commits wait for it), each up to a second after Consul
+// showed the change. Every node whose Patroni runs wakes it as soon as its
+// supervisor sees the leader key's member change; Patroni's own rules decide
+// what it does then (a wake only runs its loop sooner).
+std::string wake_patroni_for_leader(Plan& plan, const Snapshot& s) {
+  const DbView& db = s.db;
+  if (!db.cluster_known || !db.patroni.leader_woken_for) return {};
+  const std::string& leader = db.cluster.leader;
+  if (leader == *db.patroni.leader_woken_for || leader == s.self) return {};
+  // A switchover's key gone: Patroni's failover key names the candidate, the
+  // others do not race. Woken then, one asked the demoting primary's API and
+  // waited 2 s for it (a lab switchover), missing the new leader meanwhile.
+  const auto& failover_to = db.cluster.failover_to;
+  if (leader.empty() && !failover_to.empty() && failover_to != s.self) return {};
+  auto unit = s.units.find(db.unit);
+  if (unit == s.units.end() || !unit->second.serving()) return {};
+  if (!want(plan, s, WakePatroniForLeader{leader})) return {};
+  return leader.empty() ? "patroni: the leader key is gone: waking this node's Patroni now, not at its next loop"
+                        : "patroni: the leader key names " + leader + ": waking this node's Patroni to follow it now";
+}
+
 }  // namespace
 
 bool patroni_runs_rendered_conf(const Snapshot& s) {
@@ -169,6 +194,7 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
   std::string note = cluster_note(db);
   if (db.backend == "stolon") return decide_stolon(plan, s, note);
   if (db.backend != "patroni") return note;
+  if (auto woken = wake_patroni_for_leader(plan, s); !woken.empty()) note += "; " + woken;
   if (!db.template_error.empty()) return note + "; patroni: " + db.template_error;
   if (!db.patroni.replication_error.empty())
     return note + "; patroni: patroni.yml left as it is: " + db.patroni.replication_error;

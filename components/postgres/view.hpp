@@ -17,7 +17,8 @@
 namespace hasup::loop {
 
 // Patroni's part: patroni.yml and the bootstrap SQL, rendered by decide()
-// from these and compared with the files as they are.
+// from these and compared with the files as they are; what the supervisor
+// keeps of Patroni's records and of its wakes.
 struct PatroniFiles {
   std::string conf_template;                // templates/patroni.yml.mustache
   std::string sql_template;                 // templates/patroni-bootstrap.sql.mustache
@@ -35,6 +36,10 @@ struct PatroniFiles {
   // write it. What Consul's data lost is rebuilt from (keys_copy.hpp).
   std::optional<patroni::KeysCopy> keys_copy;
   std::string keys_copy_error;
+  // The leader key's member this node last woke its Patroni for
+  // (WakePatroniForLeader); nullopt until the keys were read once: the
+  // member then is where it starts, so a supervisor's start wakes nothing.
+  std::optional<std::string> leader_woken_for;
 };
 
 // stolon's part: the initial cluster spec (rendered at load; empty with the

@@ -203,28 +203,22 @@ std::string hold_writes(Plan& plan, const Snapshot& s) {
 }
 
 // Patroni acts on a switchover at its next HA loop, up to db.loop_wait_s
-// later (measured: 0.05-0.9 s for each step): the old primary's to demote
-// once the failover key is written, the candidate's to take the leader key
-// once the old primary let it go, and every other node's to stream from the
-// new leader (commits wait for one synchronous standby). Each node wakes its
-// own Patroni as soon as its supervisor sees that moment in Consul, once per
-// step; the password never leaves the node (Patroni's API, its own address).
+// later (measured: 0.05-0.9 s for each step). The old primary wakes its own
+// Patroni to demote as soon as its supervisor sees the failover key; the
+// steps after it (the candidate takes the leader key, the others follow it)
+// are leader key changes, which every node wakes its Patroni for
+// (components/postgres/decide.cpp). Once per switchover; the password never
+// leaves the node (Patroni's API, its own address).
 std::string wake_patroni(Plan& plan, const Snapshot& s) {
   if (!s.switchover.enabled || !s.db.cluster_known) return {};
   auto r = stored_switchover(s);
   if (!r || r->phase != Phase::database) return {};
   const auto& cluster = s.db.cluster;
   const bool asked = cluster.failover_from == r->from && cluster.failover_to == r->to;
-  std::string step;
-  if (asked && s.self == r->from && cluster.primary == r->from)
-    step = "demote";
-  else if (asked && s.self == r->to && cluster.leader.empty())
-    step = "promote";
-  else if (s.self != r->to && cluster.leader == r->to)
-    step = "follow";
-  if (step.empty() || s.switchover.patroni_woken == r->id + " " + step) return {};
-  if (want(plan, s, WakePatroni{r->id, step}))
-    return "switchover " + r->id + ": waking this node's Patroni to " + step + " now, not at its next loop";
+  if (!asked || s.self != r->from || cluster.primary != r->from) return {};
+  if (s.switchover.patroni_woken == r->id + " demote") return {};
+  if (want(plan, s, WakePatroni{r->id, "demote"}))
+    return "switchover " + r->id + ": waking this node's Patroni to demote now, not at its next loop";
   return {};
 }
 

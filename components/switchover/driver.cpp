@@ -156,16 +156,12 @@ void SwitchoverDriver::run(const loop::AskPatroniSwitchover& a) {
       });
 }
 
-// Patroni's API wakes its HA loop after a PATCH /config (api.py: ha.wakeup()),
-// and a patch that changes nothing writes nothing: an empty "postgresql"
-// object (the dynamic config always has one; were it absent, an empty one
-// would be added, which changes no setting). Once per step: a failed wake
-// only leaves Patroni to its next loop_wait, as before.
+// Once per step (rest_call.hpp: wake_patroni).
 void SwitchoverDriver::run(const loop::WakePatroni& a) {
   const auto& c = ctx_.config.db;
   kept_.patroni_woken = a.id + " " + a.step;
-  patroni::call_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, http::Method::patch, "/config",
-                        R"({"postgresql":{}})", 2s, [this, a](patroni::RestCallOutcome o) {
+  patroni::wake_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port,
+                        [this, a](patroni::RestCallOutcome o) {
                           if (stopped_) return;
                           if (o.ok)
                             spdlog::info("switchover {}: woke this node's Patroni to {}", a.id, a.step);

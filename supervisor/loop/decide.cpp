@@ -67,6 +67,7 @@ std::string to_string(Job job) {
     case Job::write_switchover: return "write-switchover";
     case Job::ask_patroni_switchover: return "ask-patroni-switchover";
     case Job::wake_patroni: return "wake-patroni";
+    case Job::wake_patroni_for_leader: return "wake-patroni-for-leader";
     case Job::set_write_hold: return "set-write-hold";
     case Job::set_patroni_pause: return "set-patroni-pause";
   }

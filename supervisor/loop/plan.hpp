@@ -300,14 +300,22 @@ struct AskPatroniSwitchover {
   std::string candidate;
   bool operator==(const AskPatroniSwitchover&) const = default;
 };
-// The switchover's old or new primary: this node's Patroni runs its HA loop
-// now rather than at its next loop_wait (a no-op PATCH /config wakes it), to
-// act on the switchover `id` Patroni was asked for (`step`: demote, promote).
+// The switchover's old primary: this node's Patroni runs its HA loop now
+// rather than at its next loop_wait (a no-op PATCH /config wakes it), to act
+// on the switchover `id` Patroni was asked for (`step`: demote).
 struct WakePatroni {
   static constexpr Job job = Job::wake_patroni;
   std::string id;
   std::string step;
   bool operator==(const WakePatroni&) const = default;
+};
+// Every node but the new leader: this node's Patroni runs its HA loop now
+// (as WakePatroni) because the leader key's member changed to `leader` ("":
+// the key is gone, the standbys race for it; a name: the others follow it).
+struct WakePatroniForLeader {
+  static constexpr Job job = Job::wake_patroni_for_leader;
+  std::string leader;
+  bool operator==(const WakePatroniForLeader&) const = default;
 };
 // Every node: the upload gate's hold file written (id) or removed (id "").
 struct SetWriteHold {
@@ -333,7 +341,8 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             StartSyncthing, ApplyDeadPeers, ApplyMembersOnly, ApplyBrokerConf, StartBroker,
                             RestartBroker, ClaimBrokerSeed, JoinBrokerCluster, ForgetBrokerNode,
                             StartLoginRotation, ApplyClientLogin, FinishLoginRotation, RestoreLoginRecord, AcceptColdStart,
-                            DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, WakePatroni, SetWriteHold,
+                            DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, WakePatroni, WakePatroniForLeader,
+                            SetWriteHold,
                             SetPatroniPause>;
 
 inline Job job_of(const Action& action) {

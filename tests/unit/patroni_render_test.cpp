@@ -169,7 +169,7 @@ TEST(PatroniRender, TheRestApiNeedsThePasswordAndAnAllowedAddressForWrites) {
   auto out = patroni::render_patroni_yml(read_template("patroni.yml.mustache"), model());
   ASSERT_EQ(out.error, "");
   EXPECT_TRUE(contains(out.text, "  authentication:\n    username: patroni\n    password: \"Patroni-api-secret-05\"\n"));
-  EXPECT_TRUE(contains(out.text, "  allowlist: [127.0.0.1]\n  allowlist_include_members: true\n"));
+  EXPECT_TRUE(contains(out.text, "  allowlist: [127.0.0.1, " + model().address + "]\n  allowlist_include_members: true\n"));
   auto m = model();
   m.secrets.rest_api = "short";
   EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).error, "refusing to render"));

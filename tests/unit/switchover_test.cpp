@@ -246,8 +246,8 @@ TEST(SwitchoverLeader, AGateThatNeverDrainsFailsTheHoldAndReleasesEverything) {
   EXPECT_TRUE(contains(written(plan2).outcome, "the primary is n3 now, not n1")) << written(plan2).outcome;
 }
 
-// Patroni acts on a switchover at its next HA loop; the two nodes whose
-// Patroni has a step to take wake it as soon as Consul shows that step is due.
+// Patroni acts on a switchover at its next HA loop; the old primary wakes
+// its Patroni as soon as Consul shows its step is due.
 Snapshot asked_of_patroni(const std::string& self) {
   auto s = whole(self);
   store(s, requested(Phase::database));
@@ -286,35 +286,14 @@ TEST(SwitchoverPatroniWake, TheOldPrimaryWakesItsPatroniOnceTheFailoverKeyIsWrit
   EXPECT_EQ(wake_of(other_backend), std::nullopt);
 }
 
-TEST(SwitchoverPatroniWake, TheCandidateWakesItsPatroniOnceTheOldPrimaryLetTheLeaderKeyGo) {
-  auto s = asked_of_patroni("n2");
-  EXPECT_EQ(wake_of(s), std::nullopt) << "n1 still holds the leader key";
-  s.db.cluster.primary = s.db.cluster.leader = "";
-  s.db.cluster.switching = true;
-  EXPECT_EQ(wake_of(s), (WakePatroni{"so-0a1b2c3d", "promote"}));
-  s.switchover.patroni_woken = "so-0a1b2c3d promote";
-  EXPECT_EQ(wake_of(s), std::nullopt) << "once per step";
-  auto old_primary = asked_of_patroni("n1");
-  old_primary.db.cluster.primary = old_primary.db.cluster.leader = "";
-  EXPECT_EQ(wake_of(old_primary), std::nullopt) << "the old primary's step is done";
-}
-
-// Commits on the new primary wait for a synchronous standby: the others
-// follow it as soon as it holds the leader key (Patroni deleted the failover
-// key by then), the old primary among them.
-TEST(SwitchoverPatroniWake, EveryOtherNodeWakesItsPatroniToFollowTheNewLeader) {
-  for (const std::string self : {"n3", "n1"}) {
+// The steps after the demotion are leader key changes: patroni_wake_test.cpp.
+TEST(SwitchoverPatroniWake, OnlyTheOldPrimaryHasAStepOfItsOwn) {
+  for (const std::string self : {"n2", "n3"}) {
     auto s = asked_of_patroni(self);
-    s.db.cluster.primary = "";
-    s.db.cluster.leader = "n2";
-    s.db.cluster.failover_from = s.db.cluster.failover_to = "";
-    EXPECT_EQ(wake_of(s), (WakePatroni{"so-0a1b2c3d", "follow"})) << self;
-    s.switchover.patroni_woken = "so-0a1b2c3d follow";
-    EXPECT_EQ(wake_of(s), std::nullopt) << self << ": once";
+    EXPECT_EQ(wake_of(s), std::nullopt) << self;
+    s.db.cluster.primary = s.db.cluster.leader = "";
+    EXPECT_EQ(wake_of(s), std::nullopt) << self;
   }
-  auto candidate = asked_of_patroni("n2");
-  candidate.db.cluster.leader = "n2";
-  EXPECT_EQ(wake_of(candidate), std::nullopt) << "the new leader has nothing to follow";
 }
 
 TEST(SwitchoverLeader, AsksPatroniOnceAndMovesOnWhenTheTargetIsPrimary) {
