@@ -177,7 +177,7 @@ void read_replication(Checker& check, const Setting& root, GateConfig& config) {
   const Setting* g = group_of(check, root, "replication");
   if (!g) return;
   check_keys(check, *g, "replication.",
-             {"quorum", "min_peers", "timeout_ms", "min_rate_kib_s", "max_timeout_ms", "on_timeout",
+             {"quorum", "min_peers", "timeout_ms", "min_rate_kib_s", "max_timeout_ms", "on_timeout", "durability",
               "poll_interval_ms", "retry_after_s"});
   if (const Setting* q = child(*g, "quorum")) {
     if (q->getType() == Setting::TypeString) {
@@ -208,6 +208,12 @@ void read_replication(Checker& check, const Setting& root, GateConfig& config) {
     if (on_timeout == "fail") config.on_timeout = OnTimeout::fail;
     else if (on_timeout == "warn") config.on_timeout = OnTimeout::warn;
     else check.error(child(*g, "on_timeout"), "replication.on_timeout '" + on_timeout + "' must be \"fail\" or \"warn\"");
+  }
+  std::string durability;
+  if (read_string(check, *g, "durability", "replication.durability", durability)) {
+    if (durability == "strict") config.durability = Durability::strict;
+    else if (durability == "available") config.durability = Durability::available;
+    else check.error(child(*g, "durability"), "replication.durability '" + durability + "' must be \"strict\" or \"available\"");
   }
   read_ms(check, *g, "poll_interval_ms", "replication.poll_interval_ms", 20, 5000, config.poll_interval);
   long long retry = 0;
@@ -389,6 +395,10 @@ LoadResult load_config_file(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return load_config_text(text.str(), path);
+}
+
+const char* durability_name(Durability durability) {
+  return durability == Durability::available ? "available" : "strict";
 }
 
 std::string describe(const QuorumRule& quorum) {

@@ -15,6 +15,13 @@ namespace hasup::upload_gate {
 
 enum class OnTimeout { fail, warn };
 
+// The appliance's durability rule, the same as the database's (the
+// supervisor's cluster.durability): strict, a write needs a second copy, so
+// a node alone refuses it (503); available, a node alone acknowledges it with
+// one copy and says so (Warning, X-Replication), and syncthing copies it to
+// the peers when they return.
+enum class Durability { strict, available };
+
 struct QuorumRule {
   // true: every peer of the folder that syncthing reports connected (and at
   // least min_peers); false: at least `count` peers.
@@ -77,6 +84,7 @@ struct GateConfig {
   std::uint64_t min_rate_kib_s = 10240;           // 10 MiB/s: a peer's syncthing copying the file
   std::chrono::milliseconds max_timeout{600000};
   OnTimeout on_timeout = OnTimeout::fail;
+  Durability durability = Durability::strict;
   std::chrono::milliseconds poll_interval{150};   // fallback re-check: long-polls can drop events
   std::chrono::milliseconds syncthing_timeout{3000};  // each syncthing API call
   std::chrono::seconds retry_after{5};            // Retry-After of the 503s
@@ -97,5 +105,6 @@ LoadResult load_config_file(const std::string& path);
 LoadResult load_config_text(const std::string& text, const std::string& name);
 
 std::string describe(const QuorumRule& quorum);
+const char* durability_name(Durability durability);
 
 }  // namespace hasup::upload_gate

@@ -4,6 +4,7 @@
 #   install.sh --api-key-file FILE [--listen ADDR] [--port P] [--metrics-port P] [--upstream-address ADDR]
 #              [--upstream-port P] [--folder-id ID] [--folder PATH] [--syncthing-url URL]
 #              [--quorum all-connected|N] [--min-peers N] [--timeout-ms MS] [--on-timeout fail|warn]
+#              [--durability strict|available]
 #              [--bin-dir DIR] [--root DIR] [--no-enable]
 # --api-key-file: a file holding syncthing's API key (copied to
 # /etc/ha-upload-gate/syncthing-api-key, 0600 root). --metrics-port: GET /metrics
@@ -14,7 +15,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 listen=127.0.0.1 port=8090 metrics_port=8101 upstream_address=127.0.0.1 upstream_port=8100
 folder_id=resources folder=/opt/manager/resources syncthing_url=http://127.0.0.1:8384
-quorum=all-connected min_peers=1 timeout_ms=10000 on_timeout=fail
+quorum=all-connected min_peers=1 timeout_ms=10000 on_timeout=fail durability=strict
 api_key_file= root= enable=1
 bin_dir="$here/../../build/components/upload-gate"
 while [ $# -gt 0 ]; do
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
     --min-peers) min_peers=$2; shift 2 ;;
     --timeout-ms) timeout_ms=$2; shift 2 ;;
     --on-timeout) on_timeout=$2; shift 2 ;;
+    --durability) durability=$2; shift 2 ;;
     --bin-dir) bin_dir=$2; shift 2 ;;
     --root) root=$2; shift 2 ;;
     --no-enable) enable=0; shift ;;
@@ -43,7 +45,7 @@ done
 [ -x "$bin_dir/ha-upload-gate" ] || { echo "install.sh: $bin_dir/ha-upload-gate not found: build first (scripts/build)" >&2; exit 1; }
 # Values go into a libconfig file between double quotes or as numbers: refuse
 # anything that could break out of them.
-for value in "$listen" "$upstream_address" "$folder_id" "$folder" "$syncthing_url" "$on_timeout" "$quorum"; do
+for value in "$listen" "$upstream_address" "$folder_id" "$folder" "$syncthing_url" "$on_timeout" "$durability" "$quorum"; do
   case "$value" in *[\"\\$'\n']*) echo "install.sh: values cannot hold quotes, backslashes or newlines" >&2; exit 2 ;; esac
 done
 for number in "$port" "$upstream_port" "$min_peers" "$timeout_ms"; do
@@ -74,7 +76,8 @@ metrics = { address = "127.0.0.1"; port = $metrics_port; };
 upstream = { address = "$upstream_address"; port = $upstream_port; };
 folder = { id = "$folder_id"; path = "$folder"; };
 syncthing = { api_url = "$syncthing_url"; api_key_file = "/etc/ha-upload-gate/syncthing-api-key"; };
-replication = { quorum = $quorum_value; min_peers = $min_peers; timeout_ms = $timeout_ms; on_timeout = "$on_timeout"; };
+replication = { quorum = $quorum_value; min_peers = $min_peers; timeout_ms = $timeout_ms; on_timeout = "$on_timeout";
+                durability = "$durability"; };
 CONF
 chmod 0644 "$conf.new"
 # The binary checks every value before the file replaces the old one (paths as

@@ -42,10 +42,10 @@ void init_logging(const std::string& level) {
 int run(const GateConfig& config) {
   init_logging(config.log_level);
   spdlog::info("ha-upload-gate starting: listen {}:{}, upstream {}:{}, folder {} at {}, syncthing {}, quorum {}, "
-               "timeout {} ms, on_timeout {}, write hold {} (acknowledged in {}, at most {} ms)",
+               "timeout {} ms, on_timeout {}, durability {}, write hold {} (acknowledged in {}, at most {} ms)",
                config.listen_address, config.listen_port, config.upstream_address, config.upstream_port,
                config.folder_id, config.folder_path, config.syncthing_url, describe(config.quorum),
-               config.timeout.count(), config.on_timeout == OnTimeout::fail ? "fail" : "warn", config.hold.file,
+               config.timeout.count(), config.on_timeout == OnTimeout::fail ? "fail" : "warn", durability_name(config.durability), config.hold.file,
                config.hold.ack_file, config.hold.max.count());
 
   // The change watcher and the replication tracker share one thread of their

@@ -361,7 +361,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void after_replication(ReplicationResult result) {
-    auto verdict = decide_verdict(result, context_.config.on_timeout, context_.config.retry_after);
+    auto verdict = decide_verdict(result, {.on_timeout = context_.config.on_timeout,
+                                           .durability = context_.config.durability,
+                                           .retry_after = context_.config.retry_after});
     context_.metrics.write_done(result, verdict.release_upstream);
     spdlog::info("{} {} {} changed={}{} peers=[{}] missing=[{}] wait={} ms: {}{}", method_, target_, status_,
                  result.files, result.whole_folder ? " (whole folder)" : "", join_names(result.decision.replicated_to),

@@ -25,11 +25,26 @@ void add_peer_headers(Verdict& v, const QuorumDecision& decision) {
   if (!decision.missing.empty()) v.headers.emplace_back("X-Replication-Missing", join_missing(decision.missing));
 }
 
+// Durability "available": the write is kept with one copy and the answer
+// says so; syncthing brings it to the peers when they are back.
+Verdict one_copy(const std::string& why, const QuorumDecision& decision, const std::string& summary) {
+  Verdict v;
+  v.release_upstream = true;
+  add_peer_headers(v, decision);
+  v.headers.emplace_back("X-Replication", "one copy: " + why);
+  v.headers.emplace_back("Warning", "199 ha-upload-gate \"acknowledged with one copy (durability available): " + why +
+                                        "; the peers get it when they are back\"");
+  v.summary = summary;
+  return v;
+}
+
 }  // namespace
 
 std::string error_body(const std::string& error) { return json_text(nlohmann::json{{"error", error}}); }
 
-Verdict decide_verdict(const ReplicationResult& result, OnTimeout on_timeout, std::chrono::seconds retry_after) {
+Verdict decide_verdict(const ReplicationResult& result, const VerdictRules& rules) {
+  const auto retry_after = rules.retry_after;
+  const bool available = rules.durability == Durability::available;
   using Kind = ReplicationResult::Kind;
   const std::string applied = "the write was applied on this node but ";
   switch (result.kind) {
@@ -50,7 +65,7 @@ Verdict decide_verdict(const ReplicationResult& result, OnTimeout on_timeout, st
     case Kind::timed_out:
       // "warn" releases the answer only when some peer holds the change: with
       // none, the only truthful answer is that the write is not durable.
-      if (on_timeout == OnTimeout::warn && !result.decision.replicated_to.empty()) {
+      if (rules.on_timeout == OnTimeout::warn && !result.decision.replicated_to.empty()) {
         Verdict v;
         v.release_upstream = true;
         add_peer_headers(v, result.decision);
@@ -60,13 +75,20 @@ Verdict decide_verdict(const ReplicationResult& result, OnTimeout on_timeout, st
         v.summary = "timed out, released with a warning";
         return v;
       }
+      if (available)
+        return one_copy(result.decision.reason + " after " + std::to_string(result.waited.count()) + " ms",
+                        result.decision, "timed out, released with one copy");
       return refuse(applied + "is not confirmed on the peers: " + result.decision.reason + " after " +
                         std::to_string(result.waited.count()) + " ms (the bound for this write's size: " +
                         std::to_string(result.bound.count()) + " ms)",
                     result.decision, retry_after, "timed out");
     case Kind::no_peer:
+      if (available) return one_copy("no peer is reachable", result.decision, "no peer, released with one copy");
       return refuse(applied + "no peer is reachable to replicate it", result.decision, retry_after, "no peer");
     case Kind::unavailable:
+      // Even with "available": it is about a node alone, not one whose own
+      // replication is broken while its peers are up; the 503 lets the
+      // floating IP's fitness move clients to a node that replicates.
       break;
   }
   return refuse(applied + "replication cannot be confirmed: " + result.error, result.decision, retry_after,

@@ -20,7 +20,14 @@ struct Verdict {
   std::string summary;  // for the log line
 };
 
-Verdict decide_verdict(const ReplicationResult& result, OnTimeout on_timeout, std::chrono::seconds retry_after);
+// The configured rules a verdict follows (config.hpp).
+struct VerdictRules {
+  OnTimeout on_timeout = OnTimeout::fail;
+  Durability durability = Durability::strict;
+  std::chrono::seconds retry_after{5};  // of the 503s
+};
+
+Verdict decide_verdict(const ReplicationResult& result, const VerdictRules& rules);
 
 // {"error": "..."} plus optional fields, for every error the gate itself sends.
 std::string error_body(const std::string& error);

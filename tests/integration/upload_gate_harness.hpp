@@ -155,6 +155,7 @@ struct GateSettings {
   int timeout_ms = 15000;
   int min_rate_kib_s = 10240;
   std::string on_timeout = "fail";
+  std::string durability = "strict";
   int header_timeout_ms = 10000;
   int idle_timeout_ms = 30000;
   int max_connections = 512;
@@ -192,7 +193,7 @@ class GateProcess {
                             "replication = { quorum = " + s.quorum + "; min_peers = " + std::to_string(s.min_peers) +
                             "; timeout_ms = " + std::to_string(s.timeout_ms) +
                             "; min_rate_kib_s = " + std::to_string(s.min_rate_kib_s) + "; on_timeout = \"" + s.on_timeout +
-                            "\"; poll_interval_ms = 100; retry_after_s = 3; };\n"
+                            "\"; durability = \"" + s.durability + "\"; poll_interval_ms = 100; retry_after_s = 3; };\n"
                             "limits = { header_timeout_ms = " + std::to_string(s.header_timeout_ms) +
                             "; idle_timeout_ms = " + std::to_string(s.idle_timeout_ms) +
                             "; max_connections = " + std::to_string(s.max_connections) +

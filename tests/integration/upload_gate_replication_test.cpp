@@ -172,6 +172,31 @@ TEST_F(GateTest, NoPeerReachableIsTheSafeError) {
   EXPECT_EQ(j["replicated_to"], json::array());
 }
 
+// Durability "available" (two managers, one down): a node alone acknowledges
+// the write with one copy at once, says so, and the file reaches a peer as
+// soon as it is back.
+TEST_F(GateTest, AvailableAcknowledgesANodeAlonesWriteWithOneCopyAndThePeerGetsItBack) {
+  cluster_->kill_node(1);
+  cluster_->kill_node(2);
+  ASSERT_TRUE(cluster_->wait_disconnected(0, 1, 30s));
+  ASSERT_TRUE(cluster_->wait_disconnected(0, 2, 30s));
+  GateSettings s;
+  s.durability = "available";
+  s.timeout_ms = 3000;
+  auto gate = start_gate(s);
+  const std::string body = payload("one-copy", 2000);
+  auto r = send(gate->port(), "PUT", "/files/one-copy.bin", body);
+  ASSERT_EQ(r.status, 201) << r.body << "\n" << gate->log();
+  EXPECT_EQ(r.header("x-replication"), "one copy: no peer is reachable");
+  EXPECT_NE(r.header("warning").find("acknowledged with one copy (durability available)"), std::string::npos)
+      << r.header("warning");
+  EXPECT_EQ(r.header("x-replicated-to"), "");
+
+  cluster_->restart_node(1);
+  ASSERT_TRUE(wait_until([&] { return file_on(peer_folder(1), "one-copy.bin") == body; }, 60s))
+      << "the one-copy upload never reached n2 once it was back";
+}
+
 TEST_F(GateTest, SyncthingDownFailsWritesButReadsPass) {
   auto gate = start_gate();
   cluster_->kill_node(0);

@@ -98,7 +98,7 @@ std::string header(const Verdict& v, const std::string& name) {
 
 TEST(GateVerdict, ReplicatedReleasesWithWhoHoldsIt) {
   auto d = decide_quorum(QuorumRule{}, {n2, down(n3)}, {"ID-N2"});
-  auto v = decide_verdict(result(ReplicationResult::Kind::replicated, d), OnTimeout::fail, std::chrono::seconds(5));
+  auto v = decide_verdict(result(ReplicationResult::Kind::replicated, d), {.on_timeout = OnTimeout::fail});
   EXPECT_TRUE(v.release_upstream);
   EXPECT_EQ(header(v, "X-Replicated-To"), "n2");
   EXPECT_EQ(header(v, "X-Replication-Missing"), "n3 (not connected)");
@@ -109,7 +109,7 @@ TEST(GateVerdict, TimeoutFailsOrWarnsButNeverClaimsWhatIsNotThere) {
   two.all_connected = false;
   two.count = 2;
   auto partial = decide_quorum(two, {n2, down(n3)}, {"ID-N2"});
-  auto fail = decide_verdict(result(ReplicationResult::Kind::timed_out, partial), OnTimeout::fail, std::chrono::seconds(5));
+  auto fail = decide_verdict(result(ReplicationResult::Kind::timed_out, partial), {.on_timeout = OnTimeout::fail});
   EXPECT_FALSE(fail.release_upstream);
   EXPECT_EQ(fail.status, 503);
   EXPECT_EQ(header(fail, "Retry-After"), "5");
@@ -118,27 +118,61 @@ TEST(GateVerdict, TimeoutFailsOrWarnsButNeverClaimsWhatIsNotThere) {
   EXPECT_NE(fail.body.find("\"missing\":[\"n3 (not connected)\"]"), std::string::npos) << fail.body;
   EXPECT_NE(fail.body.find("after 1234 ms (the bound for this write's size: 1200 ms)"), std::string::npos) << fail.body;
 
-  auto warn = decide_verdict(result(ReplicationResult::Kind::timed_out, partial), OnTimeout::warn, std::chrono::seconds(5));
+  auto warn = decide_verdict(result(ReplicationResult::Kind::timed_out, partial), {.on_timeout = OnTimeout::warn});
   EXPECT_TRUE(warn.release_upstream);
   EXPECT_EQ(header(warn, "X-Replicated-To"), "n2");
   EXPECT_EQ(header(warn, "Warning").rfind("199 ha-upload-gate \"", 0), 0u) << header(warn, "Warning");
 
   auto nobody = decide_quorum(two, {n2, n3}, {});
-  auto warn_nobody = decide_verdict(result(ReplicationResult::Kind::timed_out, nobody), OnTimeout::warn, std::chrono::seconds(5));
+  auto warn_nobody = decide_verdict(result(ReplicationResult::Kind::timed_out, nobody), {.on_timeout = OnTimeout::warn});
   EXPECT_FALSE(warn_nobody.release_upstream) << "warn must not release a write no peer holds";
 }
 
 TEST(GateVerdict, NoPeerAndSyncthingDownAreSafeErrors) {
-  auto no_peer = decide_verdict(result(ReplicationResult::Kind::no_peer), OnTimeout::warn, std::chrono::seconds(5));
+  auto no_peer = decide_verdict(result(ReplicationResult::Kind::no_peer), {.on_timeout = OnTimeout::warn});
   EXPECT_EQ(no_peer.status, 503);
   EXPECT_NE(no_peer.body.find("no peer is reachable"), std::string::npos);
-  auto down_st = decide_verdict(result(ReplicationResult::Kind::unavailable), OnTimeout::warn, std::chrono::seconds(5));
+  auto down_st = decide_verdict(result(ReplicationResult::Kind::unavailable), {.on_timeout = OnTimeout::warn});
   EXPECT_EQ(down_st.status, 503);
   EXPECT_NE(down_st.body.find("Connection refused"), std::string::npos) << down_st.body;
-  auto nothing = decide_verdict(result(ReplicationResult::Kind::nothing_changed), OnTimeout::fail, std::chrono::seconds(5));
+  auto nothing = decide_verdict(result(ReplicationResult::Kind::nothing_changed), {.on_timeout = OnTimeout::fail});
   EXPECT_TRUE(nothing.release_upstream);
   EXPECT_EQ(header(nothing, "X-Replication"), "no file changed");
   EXPECT_EQ(header(nothing, "X-Replicated-To"), "");
+}
+
+// Durability "available" (a node alone, e.g. two managers with one down):
+// the write is released with one copy, and the answer says so; "strict"
+// keeps the 503. syncthing down stays a 503 under both.
+TEST(GateVerdict, AvailableReleasesANodeAlonesWriteWithOneCopyAndSaysSo) {
+  auto alone = decide_quorum(QuorumRule{}, {down(n2)}, {});
+  const VerdictRules available{.durability = Durability::available};
+  auto released = decide_verdict(result(ReplicationResult::Kind::no_peer, alone), available);
+  EXPECT_TRUE(released.release_upstream);
+  EXPECT_EQ(header(released, "X-Replication"), "one copy: no peer is reachable");
+  EXPECT_EQ(header(released, "X-Replication-Missing"), "n2 (not connected)");
+  EXPECT_NE(header(released, "Warning").find("acknowledged with one copy (durability available)"), std::string::npos)
+      << header(released, "Warning");
+
+  auto strict = decide_verdict(result(ReplicationResult::Kind::no_peer, alone), VerdictRules{});
+  EXPECT_FALSE(strict.release_upstream);
+  EXPECT_EQ(strict.status, 503);
+
+  auto syncthing_down = decide_verdict(result(ReplicationResult::Kind::unavailable, alone), available);
+  EXPECT_FALSE(syncthing_down.release_upstream) << "available is about a node alone, not a broken syncthing";
+}
+
+// A peer syncthing still calls connected (a crashed one, until it notices)
+// holds the wait to its bound; then "available" releases with one copy.
+TEST(GateVerdict, AvailableReleasesATimedOutWriteThatNoPeerHoldsWithOneCopy) {
+  auto nobody = decide_quorum(QuorumRule{}, {n2}, {});
+  auto released = decide_verdict(result(ReplicationResult::Kind::timed_out, nobody),
+                                 {.durability = Durability::available});
+  EXPECT_TRUE(released.release_upstream);
+  EXPECT_EQ(header(released, "X-Replication").rfind("one copy: connected peers still missing the change after 1234 ms", 0),
+            0u)
+      << header(released, "X-Replication");
+  EXPECT_FALSE(decide_verdict(result(ReplicationResult::Kind::timed_out, nobody), {}).release_upstream);
 }
 
 // The wait grows with the write: a 2 GB upload gets the time its copy takes
