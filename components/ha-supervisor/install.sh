@@ -7,6 +7,7 @@
 #              [--watch-units UNIT,UNIT...] [--nginx [--nginx-port P]]
 #              [--db patroni|stolon --db-peer-network CIDR] [--files [--folders PATHS]]
 #              [--members-only PORTS] [--broker] [--rest-conninfo CONNINFO]
+#              [--durability available|strict]
 # --nginx: the supervisor renders nginx's config from Consul's passing
 # rest-service instances and runs ha-nginx.service (components/nginx/install.sh).
 # --db patroni: the supervisor renders patroni.yml and runs ha-patroni.service
@@ -23,6 +24,8 @@
 # password= (hosts, database, timeouts): at a rotation of the manager's
 # database login (hactl rotate db-password) the supervisor writes it, with the
 # login in force, into /etc/rest-standin/db and reloads rest-standin.service.
+# --durability: the appliance's one durability rule (cluster.durability, default
+# available); give the upload gate the same (its install.sh --durability).
 # --members-only PORTS: only the cluster's nodes may connect to these TCP ports
 # on this node (the upload gate's: components/members-only).
 # --bin-dir: where the built ha-supervisor and hactl are (default: build/supervisor
@@ -31,7 +34,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 name= address= consul_port=8501 consul_ca_file=/etc/ssl/ha-consul-ca.pem token_file= api_port=8801 root= enable=1 members_only=
 vip= vip_interface=eth0 vip_priority=100 vrid=51 watch_units=consul.service nginx=0 nginx_port=80
-db=none db_peer_network= files=0 folders=/opt/manager/resources broker=0 rest_conninfo=
+db=none db_peer_network= files=0 folders=/opt/manager/resources broker=0 rest_conninfo= durability=available
 bin_dir="$here/../../build/supervisor"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -58,10 +61,12 @@ while [ $# -gt 0 ]; do
     --broker) broker=1; shift ;;
     --rest-conninfo) rest_conninfo=$2; shift 2 ;;
     --folders) folders=$2; shift 2 ;;
+    --durability) durability=$2; shift 2 ;;
     *) echo "install.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [ -n "$name" ] && [ -n "$address" ] || { echo "install.sh: --name and --address are required" >&2; exit 2; }
+case "$durability" in available|strict) ;; *) echo "install.sh: --durability takes available or strict" >&2; exit 2 ;; esac
 case "$rest_conninfo" in
   *[\"\\]*|*$'\n'*) echo "install.sh: --rest-conninfo cannot hold a quote, a backslash or a newline" >&2; exit 2 ;;
 esac
@@ -77,6 +82,7 @@ conf="$root/etc/ha-supervisor/ha-supervisor.conf"
 {
   echo "# Written by components/ha-supervisor/install.sh; every key: ha-supervisor --help-config"
   echo "node: { name = \"$name\"; address = \"$address\"; };"
+  echo "cluster: { durability = \"$durability\"; };"
   consul="host = \"127.0.0.1\"; port = $consul_port;"
   [ -z "$consul_ca_file" ] || consul+=" ca_file = \"$consul_ca_file\";"
   [ -z "$token_file" ] || consul+=" token_file = \"$token_file\";"

@@ -17,6 +17,15 @@
 
 namespace hasup::patroni {
 
+void set_replication(PatroniModel& model, const config::Config& config) {
+  const auto& sync = config.db.synchronous;
+  model.synchronous_mode = sync != "off";
+  model.synchronous_quorum = sync == "quorum" || sync == "quorum-strict";
+  // The appliance's one rule; schema.cpp keeps db.synchronous's spelling in
+  // line with it.
+  model.synchronous_mode_strict = model.synchronous_mode && config.cluster.strict();
+}
+
 std::string PatroniBackend::keys_prefix() const {
   const auto& c = ctx_.config.db;
   return c.patroni_namespace + "/" + c.scope + "/";
@@ -59,9 +68,7 @@ void PatroniBackend::read_inputs(loop::DbView& view) {
   m.ttl_s = c.ttl_s;
   m.loop_wait_s = c.loop_wait_s;
   m.retry_timeout_s = c.retry_timeout_s;
-  m.synchronous_mode = c.synchronous != "off";
-  m.synchronous_quorum = c.synchronous == "quorum" || c.synchronous == "quorum-strict";
-  m.synchronous_mode_strict = c.synchronous == "strict" || c.synchronous == "quorum-strict";
+  set_replication(m, ctx_.config);
   m.manager_user = c.manager_user;
   m.manager_database = c.manager_database;
   m.secrets = secrets.secrets;
@@ -109,6 +116,10 @@ void PatroniBackend::observe(loop::DbView& view) const {
   view.patroni.keys_copy = keys_copy_;
   view.patroni.keys_copy_error = keys_copy_error_;
   view.patroni.leader_woken_for = leader_woken_for_;
+  if (strict_refused_)
+    view.patroni.strict_refused = loop::PatroniFiles::StrictRefusal{
+        strict_refused_->words,
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - strict_refused_->at)};
 }
 
 // Beside the node's memory of the cluster's nodes: the supervisor's own state.
@@ -149,6 +160,7 @@ bool PatroniBackend::act(const loop::Action& action, loop::DbView& view) {
   if (auto a = std::get_if<loop::StartPatroni>(&action)) return run(*a, view), true;
   if (auto a = std::get_if<loop::RestorePatroniKeys>(&action)) return run(*a, view), true;
   if (auto a = std::get_if<loop::WakePatroniForLeader>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::SetPatroniStrict>(&action)) return run(*a), true;
   return false;
 }
 
@@ -253,6 +265,25 @@ void PatroniBackend::run(const loop::WakePatroniForLeader& a) {
       spdlog::warn("patroni: {}: could not wake this node's Patroni (it acts at its next loop): {}", why, o.words);
     ctx_.finish_job(loop::Job::wake_patroni_for_leader);
   });
+}
+
+// Patroni's dynamic configuration, through this node's API (Patroni writes
+// the config key; every member reads it at its next loop).
+void PatroniBackend::run(const loop::SetPatroniStrict& a) {
+  const auto& c = ctx_.config.db;
+  const std::string body = a.strict ? R"({"synchronous_mode_strict":true})" : R"({"synchronous_mode_strict":false})";
+  call_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, http::Method::patch, "/config", body,
+               std::chrono::seconds(5), [this, strict = a.strict](RestCallOutcome o) {
+                 if (o.ok) {
+                   strict_refused_.reset();
+                   spdlog::warn("patroni: synchronous_mode_strict set to {} (cluster.durability {})", strict,
+                                strict ? "strict" : "available");
+                 } else {
+                   strict_refused_ = StrictRefusal{o.words, std::chrono::steady_clock::now()};
+                   spdlog::error("patroni: could not set synchronous_mode_strict to {}: {}", strict, o.words);
+                 }
+                 ctx_.finish_job(loop::Job::set_patroni_strict);
+               });
 }
 
 }  // namespace hasup::patroni

@@ -10,6 +10,11 @@
 
 namespace hasup::patroni {
 
+// Patroni's replication settings from db.synchronous (the mode) and
+// cluster.durability (whether commits go on with one copy when no standby
+// is left: synchronous_mode_strict).
+void set_replication(PatroniModel& model, const config::Config& config);
+
 class PatroniBackend : public db::DbBackend {
  public:
   explicit PatroniBackend(loop::DriverContext& ctx) : ctx_(ctx) { read_keys_copy(); }
@@ -28,6 +33,7 @@ class PatroniBackend : public db::DbBackend {
   void run(const loop::StartPatroni& a, loop::DbView& view);
   void run(const loop::RestorePatroniKeys& a, loop::DbView& view);
   void run(const loop::WakePatroniForLeader& a);
+  void run(const loop::SetPatroniStrict& a);
   void read_keys_copy();
   void keep_keys_copy(const std::vector<consul::KvEntry>& entries);
   std::string keys_copy_path() const;
@@ -40,6 +46,11 @@ class PatroniBackend : public db::DbBackend {
   std::unique_ptr<consul::Client> patroni_consul_;  // Patroni's own token: the restore writes its keys
   loop::CatchUpRecord catch_up_;  // reloads asked because Patroni ran an older patroni.yml
   std::optional<std::string> leader_woken_for_;  // DbView's PatroniFiles::leader_woken_for
+  struct StrictRefusal {
+    std::string words;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::optional<StrictRefusal> strict_refused_;  // DbView's PatroniFiles::strict_refused
 };
 
 }  // namespace hasup::patroni

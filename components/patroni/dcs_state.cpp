@@ -224,23 +224,36 @@ std::optional<std::uint64_t> leader_optime(const KeysByName& keys, std::vector<s
   return optime;
 }
 
-// The config key's "pause": Patroni's maintenance mode (patronictl pause, or
-// the supervisor's hactl pause). Absent, null or false: not paused.
-bool paused_config(const KeysByName& keys, std::vector<std::string>& problems) {
+// The config key (Patroni's dynamic configuration): its "pause", Patroni's
+// maintenance mode (patronictl pause, or the supervisor's hactl pause;
+// absent, null or false: not paused), and its synchronous_mode_strict, what
+// the cluster does with commits when no standby is left (absent or null:
+// Patroni's default, false; no config key yet: not known).
+struct ConfigKey {
+  bool paused = false;
+  std::optional<bool> strict;
+};
+
+ConfigKey read_config_key(const KeysByName& keys, std::vector<std::string>& problems) {
+  ConfigKey out;
   const PatroniKey* config = find(keys, "config");
-  if (!config) return false;
+  if (!config) return out;
   const json data = json::parse(config->value, nullptr, /*allow_exceptions=*/false);
   if (!data.is_object()) {
     problems.push_back("config key: " + quoted_printable(config->value) + " is not a JSON object");
-    return false;
+    return out;
   }
-  const auto it = data.find("pause");
-  if (it == data.end() || it->is_null()) return false;
-  if (!it->is_boolean()) {
-    problems.push_back("config key: pause " + quoted_printable(it->dump()) + " is not true, false or null");
-    return false;
-  }
-  return it->get<bool>();
+  const auto flag = [&](const char* name) -> std::optional<bool> {
+    const auto it = data.find(name);
+    if (it == data.end() || it->is_null()) return false;
+    if (it->is_boolean()) return it->get<bool>();
+    problems.push_back(std::string("config key: ") + name + " " + quoted_printable(it->dump()) +
+                       " is not true, false or null");
+    return std::nullopt;
+  };
+  out.paused = flag("pause").value_or(false);
+  out.strict = flag("synchronous_mode_strict");
+  return out;
 }
 
 // The failover key: a switchover (leader and member) or a manual failover
@@ -293,7 +306,9 @@ db::DbClusterParse parse_patroni_state(const std::string& prefix, const std::vec
   db::DbClusterView view;
   view.backend = "patroni";
   if (const PatroniKey* initialize = find(by_name, "initialize")) view.initialized = !initialize->value.empty();
-  view.paused = paused_config(by_name, view.problems);
+  const ConfigKey config = read_config_key(by_name, view.problems);
+  view.paused = config.paused;
+  view.strict_in_force = config.strict;
   failover_key(by_name, view);
   const auto members = parse_members(by_name, view.problems);
 

@@ -120,6 +120,34 @@ std::string wake_patroni_for_leader(Plan& plan, const Snapshot& s) {
                         : "patroni: the leader key names " + leader + ": waking this node's Patroni to follow it now";
 }
 
+// One durability rule (cluster.durability) for the database too. Patroni
+// keeps synchronous_mode_strict in its config key, written from patroni.yml
+// once, at bootstrap: a rule changed later, or the key edited with
+// patronictl, is set back by the supervisors' leader through its own
+// Patroni's API. The leader's file is the cluster's rule: in a rolling change
+// of cluster.durability it takes effect when the leader runs the new file.
+constexpr std::chrono::milliseconds kStrictRetry{10000};
+
+std::string set_patroni_strict(Plan& plan, const Snapshot& s) {
+  const DbView& db = s.db;
+  if (plan.role != cluster::Role::leader || !db.cluster_known || !db.cluster.initialized ||
+      !db.cluster.strict_in_force)
+    return {};
+  const bool wanted = db.patroni.model.synchronous_mode_strict;
+  if (*db.cluster.strict_in_force == wanted) return {};
+  const std::string differs = std::string("patroni: its synchronous_mode_strict is ") +
+                              (wanted ? "false" : "true") + ", cluster.durability \"" + s.durability + "\" wants " +
+                              (wanted ? "true" : "false");
+  auto unit = s.units.find(db.unit);
+  if (unit == s.units.end() || !unit->second.serving()) return differs + " (set once this node's Patroni runs)";
+  if (const auto& refused = db.patroni.strict_refused; refused && refused->ago < kStrictRetry) {
+    plan.wake_within(kStrictRetry - refused->ago);
+    return differs + ": Patroni refused (" + refused->words + "), asked again soon";
+  }
+  if (!want(plan, s, SetPatroniStrict{wanted})) return differs + " (being set)";
+  return differs + ": setting it";
+}
+
 }  // namespace
 
 bool patroni_runs_rendered_conf(const Snapshot& s) {
@@ -196,6 +224,7 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
   if (db.backend == "stolon") return decide_stolon(plan, s, note);
   if (db.backend != "patroni") return note;
   if (auto woken = wake_patroni_for_leader(plan, s); !woken.empty()) note += "; " + woken;
+  if (auto strict = set_patroni_strict(plan, s); !strict.empty()) note += "; " + strict;
   if (!db.template_error.empty()) return note + "; patroni: " + db.template_error;
   if (!db.patroni.replication_error.empty())
     return note + "; patroni: patroni.yml left as it is: " + db.patroni.replication_error;

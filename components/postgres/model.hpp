@@ -34,6 +34,10 @@ struct DbClusterView {
   std::string leader;         // Patroni: the leader key's member, promoted or not yet; stolon: "" (not read)
   bool switching = false;     // stolon: proxy.spec.masterDbUid absent; Patroni: no leader key
   bool paused = false;        // Patroni: its config key says "pause": true (no automatic failover); stolon: never
+  // Whether commits wait for a standby when none is left, as the backend
+  // has it now (Patroni: its config key's synchronous_mode_strict); nullopt:
+  // not known (no config key yet; stolon).
+  std::optional<bool> strict_in_force;
   std::optional<std::uint64_t> primary_wal_position;  // Patroni status.optime, stolon master's xLogPos
   std::optional<std::uint32_t> primary_timeline;
   std::vector<std::string> sync_standbys;  // member names

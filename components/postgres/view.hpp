@@ -40,6 +40,13 @@ struct PatroniFiles {
   // (WakePatroniForLeader); nullopt until the keys were read once: the
   // member then is where it starts, so a supervisor's start wakes nothing.
   std::optional<std::string> leader_woken_for;
+  // The newest refused SetPatroniStrict: what Patroni answered, how long ago
+  // (asked again after a pause, not every cycle).
+  struct StrictRefusal {
+    std::string words;
+    std::chrono::milliseconds ago{0};
+  };
+  std::optional<StrictRefusal> strict_refused;
 };
 
 // stolon's part: the initial cluster spec (rendered at load; empty with the

@@ -1,5 +1,6 @@
 #include "supervisor/api/status_json.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "components/nginx/decide.hpp"
@@ -69,6 +70,35 @@ std::string db_member_summary(const db::DbClusterView& view, const std::string& 
       out += " lag " + bytes_text(*lag);
   }
   return out;
+}
+
+// The appliance's one durability rule (cluster.durability), what the
+// database runs by as its keys say, and whether this node writes with one
+// copy (or refuses to) at this moment.
+json durability_document(const loop::Snapshot& s) {
+  const bool strict = s.durability == "strict";
+  json d{{"rule", s.durability},
+         {"meaning", strict ? "a write needs a second copy: a node alone refuses writes (commits wait, uploads get 503)"
+                            : "a node alone acknowledges writes and uploads with one copy, and says so; the other "
+                              "copy catches up when a peer is back"}};
+  json now = json::array();
+  if (s.db.enabled && s.db.backend == "patroni") {
+    const auto& in_force = s.db.cluster.strict_in_force;
+    d["database"] = !in_force   ? "not read yet"
+                    : *in_force ? "commits wait for a standby (Patroni's synchronous_mode_strict)"
+                                : "commits go on with one copy when no standby is left";
+    if (in_force && *in_force != s.db.patroni.model.synchronous_mode_strict)
+      d["database_differs"] = "Patroni runs by the other rule: the supervisors' leader sets it";
+    if (s.db.cluster.initialized && s.db.cluster.primary == s.self && s.db.cluster.sync_standbys.empty())
+      now.push_back(strict ? "commits on this primary wait: no synchronous standby"
+                           : "new commits on this primary have one copy: no synchronous standby");
+  }
+  if (s.files.enabled && s.files.api_known && !s.files.peers.empty() &&
+      std::none_of(s.files.peers.begin(), s.files.peers.end(), [](const auto& p) { return p.second.connected; }))
+    now.push_back(strict ? "uploads to this node are refused: no peer connected"
+                         : "uploads to this node are acknowledged with one copy: no peer connected");
+  d["now"] = now;
+  return d;
 }
 
 bool is_healthy(const loop::Plan& plan) {
@@ -184,6 +214,7 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"problems", v.problems}, {"error", s.db.cluster_error}};
   }
   doc["members"] = members;
+  doc["durability"] = durability_document(s);
   json unreadable = json::array();
   for (const auto& u : s.kv.unreadable) unreadable.push_back({{"key", u.key}, {"error", u.error}});
   doc["unreadable"] = unreadable;

@@ -272,6 +272,14 @@ std::string render_status_table(const json& doc) {
     if (text(db, "last_error") != "-") out << "  last error: " << text(db, "last_error") << "\n";
     print_older_file(out, db, "  Patroni ");
   }
+  const json& durability = member(doc, "durability");
+  if (durability.is_object()) {
+    out << "durability: " << text(durability, "rule") << ": " << text(durability, "meaning") << "\n";
+    if (member(durability, "database").is_string()) out << "  database: " << text(durability, "database") << "\n";
+    if (member(durability, "database_differs").is_string()) out << "  database: " << text(durability, "database_differs") << "\n";
+    if (member(durability, "now").is_array())
+      for (const auto& n : member(durability, "now")) out << "  now: " << shown(n) << "\n";
+  }
   const json& files = member(self, "files");
   if (files.is_object()) {
     out << "files (syncthing " << text(files, "device_id").substr(0, 7) << "): " << text(files, "summary") << "\n";

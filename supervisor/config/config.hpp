@@ -16,6 +16,16 @@ struct NodeConfig {
   std::string settings_file = "/var/lib/ha-supervisor/cluster-settings.json";
 };
 
+// The appliance's durability rule, one for the database and the uploads
+// (README, "Durability"): "available", a node alone acknowledges writes with
+// one copy and says so, the copies catch up when a peer is back; "strict", a
+// write needs a second copy, so a node alone refuses it. The upload gate
+// gets the same value (components/upload-gate: replication.durability).
+struct ClusterConfig {
+  std::string durability = "available";
+  bool strict() const { return durability == "strict"; }
+};
+
 struct ConsulConfig {
   std::string host = "127.0.0.1";  // the local Consul agent
   int port = 8500;
@@ -155,7 +165,9 @@ struct DbConfig {
   int ttl_s = 20;  // Patroni 4 raises anything below 20 to 20
   int loop_wait_s = 1;
   int retry_timeout_s = 4;
-  std::string synchronous = "quorum";  // off, on, strict, quorum, quorum-strict
+  // off, on, quorum; strict and quorum-strict: on and quorum spelt with
+  // cluster.durability = strict, which they need (schema.cpp's rule).
+  std::string synchronous = "quorum";
   std::string manager_user = "manager";
   std::string manager_database = "manager";
   // The REST service's conninfo file the supervisor writes at a login rotation.
@@ -241,6 +253,7 @@ struct SwitchoverConfig {
 
 struct Config {
   NodeConfig node;
+  ClusterConfig cluster;
   ConsulConfig consul;
   LoopConfig loop;
   ApiConfig api;

@@ -325,6 +325,19 @@ std::vector<KeySpec> build_keys() {
                "are applied once read.",
        .format = &kPath},
 
+      // cluster.*: the appliance's rules, the same in every node's file
+      // (provision-node writes them); a restart, because the upload gate and
+      // Patroni's configuration take them at their own start.
+      {HASUP_KEY(cluster.durability),
+       .help = "One durability rule for the database and the uploads. available: a node alone (two managers, "
+               "one down) acknowledges writes and uploads with one copy and says so (hactl status; the gate's "
+               "X-Replication and Warning headers), and the other copy catches up when a peer is back, before "
+               "that peer counts as in sync. strict: a write needs a second copy, so a node alone refuses "
+               "writes (commits wait, uploads get 503) until a peer is back. The upload gate gets the same "
+               "value (its replication.durability); with db.backend = stolon, only strict (stolon's "
+               "synchronous replication always waits for a standby).",
+       .allowed_values = {"available", "strict"}},
+
       // The HTTP client to the local agent is built once at start-up.
       {HASUP_KEY(consul.host), .help = "Address of the local Consul agent.", .format = &kHost},
       {HASUP_KEY(consul.port), .help = "HTTP port of the local Consul agent.", .int_ranges = {{1, 65535}}},
@@ -621,9 +634,10 @@ std::vector<KeySpec> build_keys() {
        .help = "Synchronous replication: quorum (Patroni 4's quorum commit: a commit waits for any one "
                "standby, so losing one costs no write; the new primary is one a quorum confirms has every "
                "acknowledged commit), on (one named synchronous standby: only it may be promoted; losing it "
-               "stalls commits until another is named), strict or quorum-strict (as on or quorum, but writes "
-               "block without a standby instead of going on with one copy), off (asynchronous: a failover may "
-               "lose acknowledged commits).",
+               "stalls commits until another is named), off (asynchronous: a failover may lose acknowledged "
+               "commits; not with cluster.durability = strict). Whether commits go on with one copy when no "
+               "standby is left is cluster.durability's; strict and quorum-strict are on and quorum spelt "
+               "for cluster.durability = strict, and need it.",
        .allowed_values = {"off", "on", "strict", "quorum", "quorum-strict"}},
       {HASUP_KEY(db.manager_user), .help = "The manager's database role, created once at bootstrap.",
        .format = &kSqlName},
@@ -809,6 +823,25 @@ std::string patroni_network_violation(const Config& c) {
   return "db.peer_network must be set with db.backend = patroni: replicas connect to the primary from it";
 }
 
+// One durability rule (cluster.durability): db.synchronous names the
+// replication's mode; it may not say the opposite about a node alone.
+std::string durability_violation(const Config& c) {
+  const std::string& sync = c.db.synchronous;
+  const bool strict_spelling = sync == "strict" || sync == "quorum-strict";
+  if (c.db.backend == "none") return {};
+  if (!c.cluster.strict() && strict_spelling)
+    return "db.synchronous = \"" + sync + "\" blocks commits without a standby, but cluster.durability is \"" +
+           c.cluster.durability + "\": set cluster.durability = \"strict\" (the uploads follow it too), or db.synchronous = \"" +
+           (sync == "strict" ? "on" : "quorum") + "\"";
+  if (c.cluster.strict() && sync == "off")
+    return "db.synchronous = \"off\" (asynchronous) cannot keep cluster.durability = \"strict\": a commit would "
+           "be acknowledged with one copy";
+  if (c.db.backend == "stolon" && !c.cluster.strict() && sync != "off")
+    return "db.backend = stolon needs cluster.durability = \"strict\": stolon's synchronous replication waits for a "
+           "standby, so it cannot go on with one copy as \"" + c.cluster.durability + "\" promises";
+  return {};
+}
+
 std::string rest_conninfo_violation(const Config& c) {
   if (c.db.rest_conninfo_file.empty() || !c.db.rest_conninfo.empty()) return {};
   return "db.rest_conninfo must be set with db.rest_conninfo_file: the supervisor writes it there with the login";
@@ -832,6 +865,10 @@ std::vector<CrossKeyRule> build_rules() {
       {.keys = {"db.backend", "db.peer_network"},
        .summary = "db.peer_network is set when db.backend = patroni.",
        .violation = patroni_network_violation},
+      {.keys = {"cluster.durability", "db.backend", "db.synchronous"},
+       .summary = "db.synchronous agrees with cluster.durability: strict and quorum-strict need it strict, off "
+                  "needs it available; db.backend = stolon needs it strict (or db.synchronous = off).",
+       .violation = durability_violation},
       {.keys = {"db.rest_conninfo_file", "db.rest_conninfo"},
        .summary = "db.rest_conninfo is set when db.rest_conninfo_file is.",
        .violation = rest_conninfo_violation},

@@ -70,6 +70,7 @@ std::string to_string(Job job) {
     case Job::wake_patroni_for_leader: return "wake-patroni-for-leader";
     case Job::set_write_hold: return "set-write-hold";
     case Job::set_patroni_pause: return "set-patroni-pause";
+    case Job::set_patroni_strict: return "set-patroni-strict";
   }
   return "unknown";
 }

@@ -163,6 +163,7 @@ Snapshot Engine::observe() const {
   Snapshot s;
   s.self = config_.node.name;
   s.self_address = config_.node.address;
+  s.durability = config_.cluster.durability;
   s.versions = versions_;
   s.wall_time = cluster::utc_now_iso8601();
   s.wall_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -332,6 +332,13 @@ struct SetPatroniPause {
   bool paused = false;
   bool operator==(const SetPatroniPause&) const = default;
 };
+// The leader (components/postgres): Patroni's synchronous_mode_strict set to
+// what cluster.durability says (strict: commits wait for a standby).
+struct SetPatroniStrict {
+  static constexpr Job job = Job::set_patroni_strict;
+  bool strict = false;
+  bool operator==(const SetPatroniStrict&) const = default;
+};
 
 using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, PublishMember, AcquireLeadership,
                             ReleaseLeadership, PublishClusterState, CloseSession, RegisterNode, RememberNodes,
@@ -343,7 +350,7 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             StartLoginRotation, ApplyClientLogin, FinishLoginRotation, RestoreLoginRecord, AcceptColdStart,
                             DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, WakePatroni, WakePatroniForLeader,
                             SetWriteHold,
-                            SetPatroniPause>;
+                            SetPatroniPause, SetPatroniStrict>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

@@ -39,7 +39,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  forget_broker_node, restore_settings, start_login_rotation, apply_client_login,
                  finish_login_rotation, accept_cold_start, drop_cold_start_accept,
                  restore_patroni_keys, restore_login_record, write_switchover, ask_patroni_switchover,
-                 wake_patroni, wake_patroni_for_leader, set_write_hold, set_patroni_pause };
+                 wake_patroni, wake_patroni_for_leader, set_write_hold, set_patroni_pause, set_patroni_strict };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -172,6 +172,7 @@ struct SettingsView {
 struct Snapshot {
   std::string self;
   std::string self_address;
+  std::string durability;  // cluster.durability: the appliance's rule
   std::map<std::string, std::string> versions;
   std::string wall_time;  // UTC, for "since" stamps
   std::int64_t wall_ms = 0;  // the same instant in Unix ms: for times any node may compare (a switchover's phases)

@@ -46,6 +46,8 @@ BAD = [
      'Value 192.0.2.300 of input machine_2_address violates constraint pattern'),
     ('a db_backend that does not exist', dict(good, db_backend='mysql'),
      'Value mysql of input db_backend violates constraint valid_values'),
+    ('a durability rule that does not exist', dict(good, durability='mostly'),
+     'Value mostly of input durability violates constraint valid_values'),
     ('two machines, no witness', {k: v for k, v in good.items() if not k.startswith('machine_3_')},
      "Required inputs ['machine_3_name', 'machine_3_address'] were not specified"),
     ('a node name that is a command', dict(good, machine_1_name='n1;reboot'),

@@ -56,7 +56,9 @@ TEST_F(StolonSupervisorTest, ThreeNodesStartingTogetherInitialiseOnceAndAllReadT
   }
   for (int i = 0; i < 3; ++i) {
     auto o = options_for(i);
-    o.extra_config = "db: { backend = \"stolon\"; scope = \"mgr\"; peer_network = \"127.0.0.0/8\"; stolon_units = \"\";\n"
+    // stolon always waits for a standby: only the strict rule (schema.cpp).
+    o.extra_config = "cluster: { durability = \"strict\"; };\n"
+                     "db: { backend = \"stolon\"; scope = \"mgr\"; peer_network = \"127.0.0.0/8\"; stolon_units = \"\";\n"
                      "  stolonctl = \"" + dir + "/stolonctl\"; stolon_spec_file = \"" + consul_->dir() + "/spec-n" +
                      std::to_string(i + 1) + ".json\";\n"
                      "  stolon_spec_template = \"" + std::string(HA_SOURCE_DIR) + "/templates/stolon-cluster-spec.json.mustache\"; };\n";

@@ -521,6 +521,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  lock_delay_ms = 4500; check_ttl_ms = 4000; quorum_loss_timeout_ms = 4500;\n"
       "  probe_interval_ms = 1000; gossip_poll_interval_ms = 100; blocking_wait_s = 60;\n"
       "};\n"
+      "cluster: { durability = \"strict\"; };\n"
       "loop: { interval_ms = 2000; log_repeat_s = 120; };\n"
       "api: { listen = \"127.0.0.2\"; port = 9000; token_file = \"/r/t\"; };\n"
       "log: { level = \"debug\"; };\n"
@@ -571,6 +572,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.db.ttl_s, 12);
   EXPECT_EQ(c.db.retry_timeout_s, 3);
   EXPECT_EQ(c.db.synchronous, "strict");
+  EXPECT_EQ(c.cluster.durability, "strict");
   EXPECT_EQ(c.db.unfit_after_ms, 5000);
   EXPECT_TRUE(c.nginx.enabled);
   EXPECT_EQ(c.nginx.services, "rest-service,gate");
@@ -683,6 +685,27 @@ TEST(ConfigLoadTest, DatabaseTimingBudgetIsChecked) {
   errors = all_errors(load_with("db", "synchronous = \"maybe\";"));
   EXPECT_TRUE(contains(errors, "db.synchronous"));
   EXPECT_TRUE(load_with("db", "backend = \"patroni\"; peer_network = \"198.18.0.0/24\";").config);
+}
+
+// One durability rule: db.synchronous may not say the opposite of
+// cluster.durability about a node alone, and stolon (always waiting for a
+// standby) runs only strict.
+TEST(ConfigLoadTest, TheDatabaseFollowsTheOneDurabilityRule) {
+  const std::string patroni = "db: { backend = \"patroni\"; peer_network = \"198.18.0.0/24\"; ";
+  auto loaded = load(kRequired + patroni + "};\n");
+  ASSERT_TRUE(loaded.config);
+  EXPECT_EQ(loaded.config->cluster.durability, "available") << "two managers stay writable by default";
+  auto errors = all_errors(load(kRequired + patroni + "synchronous = \"quorum-strict\"; };\n"));
+  EXPECT_TRUE(contains(errors, "db.synchronous = \"quorum-strict\" blocks commits without a standby, but "
+                               "cluster.durability is \"available\"")) << errors;
+  EXPECT_TRUE(load(kRequired + "cluster: { durability = \"strict\"; };\n" + patroni + "synchronous = \"quorum-strict\"; };\n").config);
+  errors = all_errors(load(kRequired + "cluster: { durability = \"strict\"; };\n" + patroni + "synchronous = \"off\"; };\n"));
+  EXPECT_TRUE(contains(errors, "cannot keep cluster.durability = \"strict\"")) << errors;
+  errors = all_errors(load(kRequired + "db: { backend = \"stolon\"; };\n"));
+  EXPECT_TRUE(contains(errors, "db.backend = stolon needs cluster.durability = \"strict\"")) << errors;
+  EXPECT_TRUE(load(kRequired + "cluster: { durability = \"strict\"; };\ndb: { backend = \"stolon\"; };\n").config);
+  errors = all_errors(load(kRequired + "cluster: { durability = \"sometimes\"; };\n"));
+  EXPECT_TRUE(contains(errors, "cluster.durability")) << errors;
 }
 
 TEST(ConfigLoadTest, FloatingIpValuesAreChecked) {

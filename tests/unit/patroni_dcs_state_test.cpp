@@ -425,5 +425,21 @@ TEST(PatroniDcsState, TheConfigKeysPauseIsPatronisMaintenanceMode) {
   }
 }
 
+// The rule the cluster runs by now: what status compares with
+// cluster.durability, and what the supervisor sets when they differ.
+TEST(PatroniDcsState, TheConfigKeysStrictnessIsTheRuleInForce) {
+  EXPECT_EQ(parsed_view(measured_keys()).strict_in_force, std::optional<bool>(false)) << "Patroni's default";
+  EXPECT_EQ(parsed_view(with(measured_keys(), "config", R"({"synchronous_mode_strict":true})")).strict_in_force,
+            std::optional<bool>(true));
+  auto junk = parsed_view(with(measured_keys(), "config", R"({"synchronous_mode_strict":"yes"})"));
+  EXPECT_EQ(junk.strict_in_force, std::nullopt) << "junk is not read as either";
+  ASSERT_EQ(junk.problems.size(), 1u);
+  EXPECT_NE(junk.problems[0].find("synchronous_mode_strict"), std::string::npos) << junk.problems[0];
+  std::vector<PatroniKey> no_config;
+  for (const auto& k : measured_keys())
+    if (!k.key.ends_with("/config")) no_config.push_back(k);
+  EXPECT_EQ(parsed_view(no_config).strict_in_force, std::nullopt) << "no config key yet: not known";
+}
+
 }  // namespace
 }  // namespace hasup::patroni

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "components/cold-start/record.hpp"
+#include "components/patroni/backend.hpp"
 #include "components/patroni/keys_copy.hpp"
 #include "components/patroni/render.hpp"
 #include "supervisor/loop/decide.hpp"
@@ -95,6 +96,29 @@ TEST(PatroniRender, StrictQuorumAndOffModes) {
   m.synchronous_mode_strict = false;
   EXPECT_TRUE(contains(patroni::render_patroni_yml(read_template("patroni.yml.mustache"), m).text,
                        "synchronous_mode: false\n"));
+}
+
+// cluster.durability decides whether commits go on with one copy when no
+// standby is left; db.synchronous only the mode.
+TEST(PatroniReplication, TheDurabilityRuleDecidesStrictness) {
+  config::Config c;
+  patroni::PatroniModel m;
+  patroni::set_replication(m, c);
+  EXPECT_TRUE(m.synchronous_mode);
+  EXPECT_TRUE(m.synchronous_quorum);
+  EXPECT_FALSE(m.synchronous_mode_strict) << "available: a node alone goes on with one copy";
+  c.cluster.durability = "strict";
+  patroni::set_replication(m, c);
+  EXPECT_TRUE(m.synchronous_mode_strict) << "strict: commits wait for a standby";
+  c.db.synchronous = "on";
+  patroni::set_replication(m, c);
+  EXPECT_FALSE(m.synchronous_quorum);
+  EXPECT_TRUE(m.synchronous_mode_strict);
+  c.cluster.durability = "available";
+  c.db.synchronous = "off";
+  patroni::set_replication(m, c);
+  EXPECT_FALSE(m.synchronous_mode);
+  EXPECT_FALSE(m.synchronous_mode_strict);
 }
 
 TEST(PatroniRender, BootstrapSqlCreatesTheManagersRoleAndDatabase) {

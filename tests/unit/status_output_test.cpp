@@ -127,6 +127,43 @@ TEST(ClusterDocument, ProtectionsSayWhatIsOnWhatIsOffAndWhatIsUnknown) {
       << table;
 }
 
+// The one durability rule: what it means, what the database runs by, and
+// whether this node writes with one copy right now (two managers, one down).
+TEST(ClusterDocument, DurabilitySaysTheRuleWhatTheDatabaseRunsByAndWhatHappensNow) {
+  Snapshot s = snapshot();
+  s.durability = "available";
+  s.db.enabled = true;
+  s.db.backend = "patroni";
+  s.db.cluster.initialized = true;
+  s.db.cluster.primary = "n1";
+  s.db.cluster.sync_standbys = {"n2"};
+  s.db.cluster.strict_in_force = false;
+  s.files.enabled = true;
+  s.files.api_known = true;
+  s.files.peers["DEV2"] = loop::SyncPeerView{"n2", "DEV2", true, {}};
+  json d = api::cluster_document(s, plan(Role::follower))["durability"];
+  EXPECT_EQ(d["rule"], "available");
+  EXPECT_EQ(d["database"], "commits go on with one copy when no standby is left");
+  EXPECT_EQ(d["now"], json::array()) << "a standby and a peer: two copies";
+  EXPECT_FALSE(d.contains("database_differs"));
+
+  s.db.cluster.sync_standbys.clear();
+  s.files.peers["DEV2"].connected = false;
+  d = api::cluster_document(s, plan(Role::follower))["durability"];
+  EXPECT_EQ(d["now"], json::array({"new commits on this primary have one copy: no synchronous standby",
+                                   "uploads to this node are acknowledged with one copy: no peer connected"}));
+  std::string table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_TRUE(contains(table, "durability: available: a node alone acknowledges writes and uploads with one copy"));
+  EXPECT_TRUE(contains(table, "  now: uploads to this node are acknowledged with one copy: no peer connected\n"));
+
+  s.durability = "strict";
+  s.db.patroni.model.synchronous_mode_strict = true;
+  d = api::cluster_document(s, plan(Role::follower))["durability"];
+  EXPECT_EQ(d["database_differs"], "Patroni runs by the other rule: the supervisors' leader sets it");
+  EXPECT_EQ(d["now"][0], "commits on this primary wait: no synchronous standby");
+  EXPECT_EQ(d["now"][1], "uploads to this node are refused: no peer connected");
+}
+
 TEST(ClusterDocument, SelfWithoutValidSessionShowsNone) {
   Snapshot s = snapshot();
   s.session.valid = false;
