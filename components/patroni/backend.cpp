@@ -161,6 +161,7 @@ bool PatroniBackend::act(const loop::Action& action, loop::DbView& view) {
   if (auto a = std::get_if<loop::RestorePatroniKeys>(&action)) return run(*a, view), true;
   if (auto a = std::get_if<loop::WakePatroniForLeader>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::SetPatroniStrict>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::WakePatroniForSyncKey>(&action)) return run(*a), true;
   return false;
 }
 
@@ -284,6 +285,21 @@ void PatroniBackend::run(const loop::SetPatroniStrict& a) {
                  }
                  ctx_.finish_job(loop::Job::set_patroni_strict);
                });
+}
+
+// Again every cycle while the sync key names a member that is gone
+// (decide.cpp: wake_patroni_for_sync_key): quiet unless it fails.
+void PatroniBackend::run(const loop::WakePatroniForSyncKey& a) {
+  const auto& c = ctx_.config.db;
+  std::string gone;
+  for (const auto& name : a.gone) gone += (gone.empty() ? "" : ", ") + name;
+  wake_patroni(ctx_.io, c.secrets_file, ctx_.config.node.address, c.api_port, [this, gone](RestCallOutcome o) {
+    if (o.ok)
+      spdlog::debug("patroni: woke this node's Patroni to drop {} from its sync key", gone);
+    else
+      spdlog::warn("patroni: could not wake this node's Patroni to drop {} from its sync key: {}", gone, o.words);
+    ctx_.finish_job(loop::Job::wake_patroni_for_sync);
+  });
 }
 
 }  // namespace hasup::patroni

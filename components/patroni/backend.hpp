@@ -34,6 +34,7 @@ class PatroniBackend : public db::DbBackend {
   void run(const loop::RestorePatroniKeys& a, loop::DbView& view);
   void run(const loop::WakePatroniForLeader& a);
   void run(const loop::SetPatroniStrict& a);
+  void run(const loop::WakePatroniForSyncKey& a);
   void read_keys_copy();
   void keep_keys_copy(const std::vector<consul::KvEntry>& entries);
   std::string keys_copy_path() const;

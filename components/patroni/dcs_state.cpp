@@ -323,6 +323,9 @@ db::DbClusterParse parse_patroni_state(const std::string& prefix, const std::vec
   // (synchronous mode) promotes only that leader or one of its standbys.
   if (auto sync = sync_key(by_name, view.problems)) {
     if (!view.primary.empty() && sync->leader == view.primary) view.sync_standbys = sync->standbys;
+    std::set<std::string> named(sync->standbys.begin(), sync->standbys.end());
+    if (!sync->leader.empty()) named.insert(sync->leader);
+    view.sync_key_names.assign(named.begin(), named.end());
     if (view.primary.empty()) {
       std::set<std::string> names(sync->standbys.begin(), sync->standbys.end());
       names.insert(sync->leader);

@@ -1,5 +1,7 @@
 #include "components/postgres/decide.hpp"
 
+#include <algorithm>
+
 #include "components/patroni/keys_copy.hpp"
 #include "components/patroni/render.hpp"
 #include "supervisor/cluster/copy_verdict.hpp"
@@ -120,6 +122,34 @@ std::string wake_patroni_for_leader(Plan& plan, const Snapshot& s) {
                         : "patroni: the leader key names " + leader + ": waking this node's Patroni to follow it now";
 }
 
+// A new primary keeps its crashed predecessor in synchronous_standby_names
+// for a few of its loops (Patroni's quorum state machine: the promotion, then
+// the sync key's quorum, then the names, one step per loop). With no other
+// standby (two managers), commits wait meanwhile: 4.0 s from the promotion in
+// a lab try. The key's holder wakes its Patroni every 200 ms while its sync
+// key names a member that is gone: the names were cleared 2.1 s after the
+// promotion then (same try, woken by hand).
+constexpr std::chrono::milliseconds kSyncWakeInterval{200};
+
+std::string wake_patroni_for_sync_key(Plan& plan, const Snapshot& s) {
+  const DbView& db = s.db;
+  if (!db.cluster_known || db.cluster.leader != s.self || db.cluster.sync_key_names.empty()) return {};
+  std::vector<std::string> gone;
+  for (const auto& name : db.cluster.sync_key_names) {
+    if (name == s.self) continue;
+    const bool alive = std::any_of(db.cluster.members.begin(), db.cluster.members.end(),
+                                   [&](const db::DbMember& m) { return m.name == name; });
+    if (!alive) gone.push_back(name);
+  }
+  if (gone.empty()) return {};
+  auto unit = s.units.find(db.unit);
+  if (unit == s.units.end() || !unit->second.serving()) return {};
+  plan.wake_within(kSyncWakeInterval);
+  want(plan, s, WakePatroniForSyncKey{gone});
+  return "patroni: its sync key still names " + sentence_list(gone) +
+         ", gone: waking this node's Patroni until it drops them";
+}
+
 // One durability rule (cluster.durability) for the database too. Patroni
 // keeps synchronous_mode_strict in its config key, written from patroni.yml
 // once, at bootstrap: a rule changed later, or the key edited with
@@ -225,6 +255,7 @@ std::string decide_db(Plan& plan, const Snapshot& s) {
   if (db.backend != "patroni") return note;
   if (auto woken = wake_patroni_for_leader(plan, s); !woken.empty()) note += "; " + woken;
   if (auto strict = set_patroni_strict(plan, s); !strict.empty()) note += "; " + strict;
+  if (auto sync = wake_patroni_for_sync_key(plan, s); !sync.empty()) note += "; " + sync;
   if (!db.template_error.empty()) return note + "; patroni: " + db.template_error;
   if (!db.patroni.replication_error.empty())
     return note + "; patroni: patroni.yml left as it is: " + db.patroni.replication_error;

@@ -41,6 +41,9 @@ struct DbClusterView {
   std::optional<std::uint64_t> primary_wal_position;  // Patroni status.optime, stolon master's xLogPos
   std::optional<std::uint32_t> primary_timeline;
   std::vector<std::string> sync_standbys;  // member names
+  // Patroni: every member its sync key names (its leader and standbys),
+  // whoever holds the leader key; empty without a sync key; stolon: empty.
+  std::vector<std::string> sync_key_names;
   // While there is no primary: the only members the backend will promote, the
   // others possibly missing an acknowledged commit (Patroni: its sync key's
   // leader and standbys). Empty: it does not say (no sync key; stolon).

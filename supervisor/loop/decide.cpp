@@ -71,6 +71,7 @@ std::string to_string(Job job) {
     case Job::set_write_hold: return "set-write-hold";
     case Job::set_patroni_pause: return "set-patroni-pause";
     case Job::set_patroni_strict: return "set-patroni-strict";
+    case Job::wake_patroni_for_sync: return "wake-patroni-for-sync";
   }
   return "unknown";
 }

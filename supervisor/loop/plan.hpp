@@ -317,6 +317,14 @@ struct WakePatroniForLeader {
   std::string leader;
   bool operator==(const WakePatroniForLeader&) const = default;
 };
+// The leader key's holder: its Patroni runs its HA loop now (as WakePatroni)
+// while its sync key names members that are gone (`gone`), so it drops them
+// from synchronous_standby_names in fewer seconds.
+struct WakePatroniForSyncKey {
+  static constexpr Job job = Job::wake_patroni_for_sync;
+  std::vector<std::string> gone;
+  bool operator==(const WakePatroniForSyncKey&) const = default;
+};
 // Every node: the upload gate's hold file written (id) or removed (id "").
 struct SetWriteHold {
   static constexpr Job job = Job::set_write_hold;
@@ -350,7 +358,7 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             StartLoginRotation, ApplyClientLogin, FinishLoginRotation, RestoreLoginRecord, AcceptColdStart,
                             DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, WakePatroni, WakePatroniForLeader,
                             SetWriteHold,
-                            SetPatroniPause, SetPatroniStrict>;
+                            SetPatroniPause, SetPatroniStrict, WakePatroniForSyncKey>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

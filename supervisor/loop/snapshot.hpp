@@ -39,7 +39,8 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  forget_broker_node, restore_settings, start_login_rotation, apply_client_login,
                  finish_login_rotation, accept_cold_start, drop_cold_start_accept,
                  restore_patroni_keys, restore_login_record, write_switchover, ask_patroni_switchover,
-                 wake_patroni, wake_patroni_for_leader, set_write_hold, set_patroni_pause, set_patroni_strict };
+                 wake_patroni, wake_patroni_for_leader, set_write_hold, set_patroni_pause, set_patroni_strict,
+                 wake_patroni_for_sync };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 

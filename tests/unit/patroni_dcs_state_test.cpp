@@ -76,6 +76,7 @@ TEST(PatroniDcsState, ReadsTheMeasuredKeys) {
   EXPECT_EQ(view.primary_wal_position, 67108944u);
   EXPECT_EQ(view.primary_timeline, 1u);
   EXPECT_EQ(view.sync_standbys, std::vector<std::string>{"n3"});
+  EXPECT_EQ(view.sync_key_names, (std::vector<std::string>{"n2", "n3"})) << "the key's leader and standbys";
   EXPECT_TRUE(view.problems.empty());
   ASSERT_EQ(names(view), (std::vector<std::string>{"n1", "n2", "n3"}));
   EXPECT_EQ(view.members[0], (db::DbMember{"n1", db::DbRole::replica, "127.0.0.1", 34352, true, "running", 67108944u, 1u}));

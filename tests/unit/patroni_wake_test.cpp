@@ -13,6 +13,7 @@ namespace hasup {
 namespace {
 
 using loop::WakePatroniForLeader;
+using loop::WakePatroniForSyncKey;
 
 loop::Snapshot patroni_running(const std::string& self, const std::string& leader_woken_for) {
   loop::Snapshot s;
@@ -121,6 +122,32 @@ TEST(PatroniWake, TheDecisionsNoteSaysWhy) {
   loop::Plan plan;
   EXPECT_NE(loop::decide_db(plan, s).find("the leader key names n2: waking this node's Patroni to follow it now"),
             std::string::npos);
+}
+
+// The new primary's sync key still names its crashed predecessor: its
+// Patroni is woken (again every 200 ms) until it drops it, so commits that
+// wait for no standby left (two managers) go on sooner.
+TEST(PatroniWakeForSyncKey, TheKeysHolderIsWokenWhileItsSyncKeyNamesAGoneMember) {
+  auto s = patroni_running("n2", "n2");
+  s.db.cluster.sync_key_names = {"n1", "n2"};  // n1 crashed: no member key
+  s.db.cluster.members = {db::DbMember{"n2", db::DbRole::primary}};
+  loop::Plan plan;
+  auto reason = loop::decide_db(plan, s);
+  ASSERT_NE(plan.find<WakePatroniForSyncKey>(), nullptr) << reason;
+  EXPECT_EQ(*plan.find<WakePatroniForSyncKey>(), (WakePatroniForSyncKey{{"n1"}}));
+  EXPECT_EQ(plan.wake_after, std::chrono::milliseconds(200)) << "asked again soon";
+  EXPECT_NE(reason.find("its sync key still names n1, gone"), std::string::npos) << reason;
+
+  s.db.cluster.members.push_back(db::DbMember{"n1", db::DbRole::sync_standby});
+  loop::Plan alive;
+  loop::decide_db(alive, s);
+  EXPECT_EQ(alive.find<WakePatroniForSyncKey>(), nullptr) << "n1 alive: nothing to drop";
+
+  auto standby = patroni_running("n3", "n2");
+  standby.db.cluster.sync_key_names = {"n1", "n2"};
+  loop::Plan other;
+  loop::decide_db(other, standby);
+  EXPECT_EQ(other.find<WakePatroniForSyncKey>(), nullptr) << "only the leader key's holder writes the sync key";
 }
 
 }  // namespace
