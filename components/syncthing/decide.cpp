@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "components/dead-peers/rule.hpp"
 #include "components/pause/decide.hpp"
 #include "components/syncthing/config_plan.hpp"
 #include "supervisor/util/host_name.hpp"
@@ -25,6 +26,7 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
   d.self_device_id = f.device_id;
   d.listen_address = f.listen_address;
   d.folders = f.folders;
+  const auto failed = dead_peers::failed_peers(s.known.nodes, s.consul.gossip, s.self);
   // Registrations come from Consul (or this node's memory of them): a value
   // that is not a plain address or device id never reaches syncthing.
   for (const auto& [name, node] : s.known.nodes) {
@@ -50,10 +52,17 @@ syncthing::DesiredConfig desired_syncthing(const Snapshot& s, std::vector<std::s
     // paused it stays as it was too: the work may be on Consul, and a node
     // whose agent is stopped loses its record while it serves (the lab saw
     // 158 of 350 uploads refused there: its peers had paused its device).
+    // A peer that Consul's gossip also calls failed (components/dead-peers'
+    // rule) is paused at once: its record did not vanish in a session's
+    // renewal, and syncthing would call it connected for minutes, holding
+    // every upload to its bound when it was the only peer (two managers:
+    // uploads held until 8.1 s after the crash, a lab try).
     auto member = s.kv.members.find(name);
     const bool alive = member != s.kv.members.end();
     auto absent = f.absent_for.find(name);
-    if (!alive && (cluster_paused(s) || (absent != f.absent_for.end() && absent->second < f.pause_after))) {
+    const bool gone_for_sure = failed.count(name) > 0;
+    if (!alive && (cluster_paused(s) ||
+                   (!gone_for_sure && absent != f.absent_for.end() && absent->second < f.pause_after))) {
       d.peers.push_back({name, device, "", false});
       continue;
     }

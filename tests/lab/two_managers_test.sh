@@ -59,6 +59,7 @@ check "... hactl status on $survivor: new commits have one copy" wait_for 30 say
 check "... and uploads to it are acknowledged with one copy" wait_for 30 says_now "uploads to this node are acknowledged with one copy"
 wait "$load_pid"; load_pid=""
 "$lab" exec c1 "$top/scripts/lab.d/upload-workload" analyse "$uploads" --crash-ms "$crash_ms" | sed 's/^/    measured: /'
+every_upload_acknowledged "$uploads" || true  # which failed around the crash, and what they were answered
 late_acknowledged() {  # every upload started 25 s or more after the crash got its 201
   python3 - "$1" "$2" <<'PY'
 import json, sys

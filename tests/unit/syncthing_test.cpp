@@ -353,6 +353,17 @@ TEST(DecideFilesTest, APeerWhoseRecordIsGoneForAMomentKeepsItsDeviceAsItWas) {
   loop::decide_files(moment, s);
   EXPECT_FALSE(moment.find<loop::ApplySyncthingConfig>()) << moment.find<loop::ApplySyncthingConfig>()->changes;
 
+  // Gossip (a majority alive) calls it failed too: a crash, not a session's
+  // renewal; paused at once, so an upload does not wait for it.
+  s.known.nodes["n2"].address = "127.0.0.2";
+  s.consul.gossip = {{"127.0.0.1", "alive"}, {"127.0.0.2", "failed"}, {"127.0.0.3", "alive"}};
+  loop::Plan failed;
+  loop::decide_files(failed, s);
+  ASSERT_TRUE(failed.find<loop::ApplySyncthingConfig>());
+  EXPECT_EQ(failed.find<loop::ApplySyncthingConfig>()->changes, "device n2 paused (not alive)");
+  s.consul.gossip.clear();
+  s.known.nodes["n2"].address = "127.0.0.1";
+
   s.files.absent_for["n2"] = 5000ms;
   loop::Plan gone;
   loop::decide_files(gone, s);
