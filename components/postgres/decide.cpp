@@ -128,12 +128,16 @@ std::string wake_patroni_for_leader(Plan& plan, const Snapshot& s) {
 // standby (two managers), commits wait meanwhile: 4.0 s from the promotion in
 // a lab try. The key's holder wakes its Patroni every 200 ms while its sync
 // key names a member that is gone: the names were cleared 2.1 s after the
-// promotion then (same try, woken by hand).
+// promotion then (same try, woken by hand). Not when commits wait for a
+// standby anyway (strict: Patroni may keep the gone one named for as long as
+// it is down) nor while Patroni is paused: the wakes would never end.
 constexpr std::chrono::milliseconds kSyncWakeInterval{200};
 
 std::string wake_patroni_for_sync_key(Plan& plan, const Snapshot& s) {
   const DbView& db = s.db;
-  if (!db.cluster_known || db.cluster.leader != s.self || db.cluster.sync_key_names.empty()) return {};
+  if (!db.cluster_known || db.cluster.leader != s.self || db.cluster.sync_key_names.empty() ||
+      db.patroni.model.synchronous_mode_strict || db.cluster.paused)
+    return {};
   std::vector<std::string> gone;
   for (const auto& name : db.cluster.sync_key_names) {
     if (name == s.self) continue;

@@ -143,6 +143,17 @@ TEST(PatroniWakeForSyncKey, TheKeysHolderIsWokenWhileItsSyncKeyNamesAGoneMember)
   loop::decide_db(alive, s);
   EXPECT_EQ(alive.find<WakePatroniForSyncKey>(), nullptr) << "n1 alive: nothing to drop";
 
+  s.db.cluster.members.pop_back();
+  s.db.patroni.model.synchronous_mode_strict = true;
+  loop::Plan strict;
+  loop::decide_db(strict, s);
+  EXPECT_EQ(strict.find<WakePatroniForSyncKey>(), nullptr) << "strict: commits wait anyway, the wakes would not end";
+  s.db.patroni.model.synchronous_mode_strict = false;
+  s.db.cluster.paused = true;
+  loop::Plan paused;
+  loop::decide_db(paused, s);
+  EXPECT_EQ(paused.find<WakePatroniForSyncKey>(), nullptr) << "paused: Patroni leaves its sync key alone";
+
   auto standby = patroni_running("n3", "n2");
   standby.db.cluster.sync_key_names = {"n1", "n2"};
   loop::Plan other;
