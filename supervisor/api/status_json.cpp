@@ -7,6 +7,7 @@
 #include "components/rabbitmq/decide.hpp"
 #include "components/syncthing/decide.hpp"
 #include "supervisor/cluster/member_schema.hpp"
+#include "supervisor/config/config.hpp"
 #include "supervisor/loop/components.hpp"
 #include "supervisor/util/json_text.hpp"
 
@@ -76,7 +77,7 @@ std::string db_member_summary(const db::DbClusterView& view, const std::string& 
 // database runs by as its keys say, and whether this node writes with one
 // copy (or refuses to) at this moment.
 json durability_document(const loop::Snapshot& s) {
-  const bool strict = s.durability == "strict";
+  const bool strict = config::strict_durability(s.durability);
   json d{{"rule", s.durability},
          {"meaning", strict ? "a write needs a second copy: a node alone refuses writes (commits wait, uploads get 503)"
                             : "a node alone acknowledges writes and uploads with one copy, and says so; the other "

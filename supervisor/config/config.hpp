@@ -4,6 +4,7 @@
 // half-filled: a Config exists only when the whole file passed every check.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace hasup::config {
@@ -21,9 +22,11 @@ struct NodeConfig {
 // one copy and says so, the copies catch up when a peer is back; "strict", a
 // write needs a second copy, so a node alone refuses it. The upload gate
 // gets the same value (components/upload-gate: replication.durability).
+inline bool strict_durability(std::string_view durability) { return durability == "strict"; }
+
 struct ClusterConfig {
   std::string durability = "available";
-  bool strict() const { return durability == "strict"; }
+  bool strict() const { return strict_durability(durability); }
 };
 
 struct ConsulConfig {
