@@ -131,7 +131,10 @@ void BrokerDriver::checked(http::Outcome outcome) {
   } else if (outcome.response.status != 200) {
     error = "management API: HTTP " + std::to_string(outcome.response.status);
   }
-  if (error.empty()) heard_at_ = Clock::now();
+  if (error.empty())
+    heard_at_ = Clock::now();
+  else
+    views_.broker_interrupted();  // what it said before may not hold when it answers again
   if (error != read_error_ || alarm != local_alarm_) {
     if (!error.empty())
       spdlog::warn("broker: {}", error);
@@ -163,16 +166,18 @@ std::string answer_error(const char* what, const http::Outcome& outcome) {
 // the last good read (queues_error says so). A failed nodes read leaves the
 // last view whole (stale, facts_error says so).
 void BrokerDriver::read_nodes() {
-  get(kNodesTarget, [this](http::Outcome outcome) {
-    if (auto error = answer_error("the cluster view", outcome); !error.empty()) return read_ended(error, "", {});
+  const auto began = views_.read_begun();
+  get(kNodesTarget, [this, began](http::Outcome outcome) {
+    if (auto error = answer_error("the cluster view", outcome); !error.empty()) return read_ended(began, error, "", {});
     auto parsed = parse_nodes_only(broker_name_of(ctx_.config.node.address), outcome.response.body);
-    if (!parsed.error.empty()) return read_ended("unusable answer from the management API: " + parsed.error, "", {});
-    read_queues(std::move(parsed.facts));
+    if (!parsed.error.empty())
+      return read_ended(began, "unusable answer from the management API: " + parsed.error, "", {});
+    read_queues(began, std::move(parsed.facts));
   });
 }
 
-void BrokerDriver::read_queues(BrokerFacts nodes) {
-  get(kQueuesTarget, [this, facts = std::move(nodes)](http::Outcome outcome) mutable {
+void BrokerDriver::read_queues(std::uint64_t began, BrokerFacts nodes) {
+  get(kQueuesTarget, [this, began, facts = std::move(nodes)](http::Outcome outcome) mutable {
     auto error = answer_error("the quorum queues", outcome);
     if (error.empty())
       if (auto parse_error = parse_queues_into(outcome.response.body, facts); !parse_error.empty())
@@ -182,12 +187,14 @@ void BrokerDriver::read_queues(BrokerFacts nodes) {
       facts.queues = facts_->queues;
       facts.messages = facts_->messages;
     }
-    read_ended("", error, std::move(facts));
+    read_ended(began, "", error, std::move(facts));
   });
 }
 
-void BrokerDriver::read_ended(const std::string& error, const std::string& queues_error,
+void BrokerDriver::read_ended(std::uint64_t began, const std::string& error, const std::string& queues_error,
                               std::optional<BrokerFacts> facts) {
+  // Begun before the broker's restart or silence: it speaks of a run that is gone.
+  if (!views_.current(began)) return poll_later();
   if (error != facts_error_) {
     if (!error.empty()) spdlog::warn("broker: {}", error);
     facts_error_ = error;
@@ -201,10 +208,7 @@ void BrokerDriver::read_ended(const std::string& error, const std::string& queue
   }
   if (facts) {
     const auto* self = facts->self();
-    if (!self || self->partitions.empty())
-      partitioned_since_.reset();
-    else if (!partitioned_since_)
-      partitioned_since_ = Clock::now();
+    views_.viewed(self && !self->partitions.empty(), Clock::now());
   }
   if (facts && facts != facts_) {
     if (!facts_ || facts->running() != facts_->running() || facts->nodes.size() != facts_->nodes.size()) {
@@ -276,6 +280,9 @@ void BrokerDriver::observe(loop::Snapshot& s) const {
   v.conf_file = conf_file_;
   v.facts = facts_;
   v.facts_error = facts_error_;
+  // Kept from the broker's last run until read again: never acted on.
+  if (facts_ && facts_error_.empty() && views_.stale())
+    v.facts_error = "not read again since the broker was restarted or silent";
   v.queues_error = queues_error_;
   v.read_error = read_error_;
   v.refused = refused_;
@@ -292,7 +299,7 @@ void BrokerDriver::observe(loop::Snapshot& s) const {
   v.forget_error = forget_error_;
   if (forget_failed_at_) v.since_forget_failed = since(*forget_failed_at_);
   v.unfit_after = milliseconds(c.unfit_after_ms);
-  if (partitioned_since_) v.partitioned_for = since(*partitioned_since_);
+  if (auto p = views_.partitioned_for(Clock::now())) v.partitioned_for = std::chrono::duration_cast<milliseconds>(*p);
   v.start_grace = milliseconds(c.start_grace_ms);
   v.stuck_after = milliseconds(c.stuck_after_ms);
   v.retry_after = milliseconds(c.retry_after_ms);
@@ -318,8 +325,9 @@ bool BrokerDriver::act(const loop::Action& action) {
 // seconds before its API answers.
 void BrokerDriver::unit_job(loop::Job job, const std::string& unit, bool restart, const std::string& what) {
   heard_at_ = Clock::now();
-  partitioned_since_.reset();  // a restarted broker's partition is a new one
+  views_.broker_interrupted();  // a restarted broker's partition is a new one
   auto done = [this, job, unit, what](systemd::JobOutcome outcome) {
+    views_.broker_interrupted();
     if (outcome.ok()) {
       spdlog::info("broker: {} {}ed", unit, what);
     } else {
@@ -382,7 +390,9 @@ void BrokerDriver::run(const loop::JoinBrokerCluster& a) {
   spdlog::info("broker: joining the cluster through {} (rabbit@{})", a.node, a.address);
   const std::string unit = "ha-rabbitmq-join@" + a.address + ".service";
   heard_at_ = Clock::now();
+  views_.broker_interrupted();  // a join resets the broker and restarts its app
   ctx_.units.start_unit(unit, [this, a, unit](systemd::JobOutcome outcome) {
+    views_.broker_interrupted();
     if (outcome.ok()) {
       join_error_.clear();
       join_failed_at_.reset();

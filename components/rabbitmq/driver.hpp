@@ -11,6 +11,7 @@
 #include <string>
 
 #include "components/rabbitmq/model.hpp"
+#include "components/rabbitmq/view_clock.hpp"
 #include "supervisor/http/client.hpp"
 #include "supervisor/loop/driver.hpp"
 
@@ -38,8 +39,9 @@ class BrokerDriver : public loop::Driver {
   void get(const char* target, std::function<void(http::Outcome)> done);
   void checked(http::Outcome outcome);
   void read_nodes();
-  void read_queues(BrokerFacts nodes);
-  void read_ended(const std::string& error, const std::string& queues_error, std::optional<BrokerFacts> facts);
+  void read_queues(std::uint64_t began, BrokerFacts nodes);
+  void read_ended(std::uint64_t began, const std::string& error, const std::string& queues_error,
+                  std::optional<BrokerFacts> facts);
   void poll_later();
   void watch_seed();
   void unit_job(loop::Job job, const std::string& unit, bool restart, const std::string& what);
@@ -70,8 +72,8 @@ class BrokerDriver : public loop::Driver {
   std::string read_error_;  // the local check's: "" while the broker answers
   bool refused_ = false;
   std::string local_alarm_;
-  Clock::time_point heard_at_;
-  std::optional<Clock::time_point> partitioned_since_;  // the first fresh view listing a partition  // the last whole answer, or the unit's last start by us
+  Clock::time_point heard_at_;  // the last whole answer, or the unit's last start by us
+  ViewClock views_;  // which view belongs to the broker's current run; how long it lists a partition
 
   bool seed_known_ = false;
   std::uint64_t seed_index_ = 0;

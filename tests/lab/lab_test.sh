@@ -1034,6 +1034,7 @@ sleep 3
 "$lab" partition "$victim" >/dev/null
 check "partition: the cut-off leader steps down within 6 s" wait_for 6 bash -c "! '$lab' exec $victim hactl leader"
 check "partition: the majority elects a leader" wait_for 20 another_leader "$victim" "$other"
+heal_epoch=$(date +%s)
 "$lab" heal "$victim" >/dev/null
 check "heal: the node is healthy again" wait_for 30 healthy "$victim"
 # The survivors' gossip called it failed; without a rejoin it came back only at
@@ -1046,6 +1047,10 @@ check "broker: every publish confirmed through the floating IP while $victim (th
   [ $rc -eq 0 ]
 # pause_minority paused its broker while it was cut off; it resumes by itself.
 check "heal: $victim's broker is back in the cluster (3 of 3 nodes on every node)" wait_for 90 brokers_clustered 3 n1 n2 n3
+# The minority side is restarted once at most: a view read before that
+# restart, landing after it, once had it restarted again and again.
+broker_restarts() { "$lab" exec "$victim" journalctl -u ha-supervisor --no-pager --since "@$heal_epoch" | grep -c 'broker: restarting'; }
+check "heal: $victim's supervisor restarted its broker at most once ($(broker_restarts) times)" [ "$(broker_restarts)" -le 1 ]
 
 # --- the broker: a node whose Erlang cookie differs from the cluster's ---------------
 # install.sh run again with another secrets file gives the broker another

@@ -10,6 +10,7 @@
 #include "components/rabbitmq/model.hpp"
 #include "components/rabbitmq/observe_parse.hpp"
 #include "components/rabbitmq/render.hpp"
+#include "components/rabbitmq/view_clock.hpp"
 #include "supervisor/cluster/records.hpp"
 
 namespace hasup::loop {
@@ -498,6 +499,51 @@ TEST(DecideBrokerTest, AMinoritySideStillPartitionedAfterTheGraceIsRestarted) {
   s.consul.quorum_reachable = true;
   // No peer sees more of the cluster run: nothing says this side is the untrusted one.
   s.kv.members["n2"].broker_members = {"rabbit@198.18.0.12"};
+  EXPECT_FALSE(decided(s).has<RestartBroker>());
+}
+
+// The driver's clock for its views (components/rabbitmq/view_clock.hpp).
+using ViewClock = rabbitmq::ViewClock;
+const ViewClock::Clock::time_point kT0{};
+
+TEST(BrokerViewClockTest, AViewReadBeforeARestartLandsStaleAndStartsNoPartitionClock) {
+  ViewClock views;
+  views.viewed(true, kT0);  // partitioned since t0
+  const auto began = views.read_begun();
+  views.broker_interrupted();  // the supervisor restarts the broker
+  EXPECT_FALSE(views.current(began)) << "the read begun before the restart speaks of the old run";
+  EXPECT_TRUE(views.stale());
+  EXPECT_FALSE(views.partitioned_for(kT0 + std::chrono::seconds(20))) << "the old partition's clock is gone";
+  // The restarted broker's first views still list the partition: a new clock.
+  EXPECT_TRUE(views.current(views.read_begun()));
+  views.viewed(true, kT0 + std::chrono::seconds(20));
+  EXPECT_FALSE(views.stale());
+  EXPECT_EQ(*views.partitioned_for(kT0 + std::chrono::seconds(22)), std::chrono::seconds(2));
+}
+
+TEST(BrokerViewClockTest, APartitionCountsOnlyWhileEveryViewListsIt) {
+  ViewClock views;
+  EXPECT_TRUE(views.stale()) << "nothing read yet";
+  views.viewed(true, kT0);
+  views.viewed(true, kT0 + std::chrono::seconds(5));
+  EXPECT_EQ(*views.partitioned_for(kT0 + std::chrono::seconds(10)), std::chrono::seconds(10));
+  views.viewed(false, kT0 + std::chrono::seconds(11));
+  EXPECT_FALSE(views.partitioned_for(kT0 + std::chrono::seconds(12)));
+  views.viewed(true, kT0 + std::chrono::seconds(12));
+  views.broker_interrupted();  // silent: paused by pause_minority, or stopped
+  EXPECT_FALSE(views.partitioned_for(kT0 + std::chrono::seconds(30)));
+}
+
+TEST(DecideBrokerTest, AViewKeptFromTheBrokersLastRunIsNeverActedOn) {
+  // What the driver shows while its clock says stale: the partitioned view of
+  // the broker before its restart, with the error that keeps it from acting.
+  Snapshot s = n1_in_cluster_with_a_gone_node();
+  s.broker.facts->nodes[0].partitions = {"rabbit@198.18.0.12"};
+  s.broker.facts->nodes[1].running = false;
+  s.kv.members["n2"].broker_members = {"rabbit@198.18.0.12", "rabbit@198.18.0.13"};
+  s.broker.partitioned_for = milliseconds(60000);
+  ASSERT_TRUE(decided(s).has<RestartBroker>());
+  s.broker.facts_error = "not read again since the broker was restarted or silent";
   EXPECT_FALSE(decided(s).has<RestartBroker>());
 }
 
