@@ -178,7 +178,7 @@ void read_replication(Checker& check, const Setting& root, GateConfig& config) {
   if (!g) return;
   check_keys(check, *g, "replication.",
              {"quorum", "min_peers", "timeout_ms", "min_rate_kib_s", "max_timeout_ms", "on_timeout", "durability",
-              "poll_interval_ms", "retry_after_s"});
+              "durability_file", "poll_interval_ms", "retry_after_s"});
   if (const Setting* q = child(*g, "quorum")) {
     if (q->getType() == Setting::TypeString) {
       std::string value = static_cast<const char*>(*q);
@@ -215,6 +215,10 @@ void read_replication(Checker& check, const Setting& root, GateConfig& config) {
     else if (durability == "available") config.durability = Durability::available;
     else check.error(child(*g, "durability"), "replication.durability '" + durability + "' must be \"strict\" or \"available\"");
   }
+  if (read_string(check, *g, "durability_file", "replication.durability_file", config.durability_file) &&
+      !config.durability_file.empty() && (config.durability_file[0] != '/' || config.durability_file.back() == '/'))
+    check.error(child(*g, "durability_file"),
+                "replication.durability_file '" + config.durability_file + "' must be an absolute path to a file, or \"\"");
   read_ms(check, *g, "poll_interval_ms", "replication.poll_interval_ms", 20, 5000, config.poll_interval);
   long long retry = 0;
   if (read_int(check, *g, "retry_after_s", "replication.retry_after_s", 1, 3600, retry))
@@ -361,6 +365,10 @@ LoadResult check_root(const libconfig::Config& file, const std::string& name) {
     if (is_inside(*path, config.folder_path))
       check.error(child(root, "hold"), "hold: '" + *path + "' is inside folder.path '" + config.folder_path +
                                            "' (replicated): use a runtime directory such as /run");
+  if (!config.durability_file.empty() && is_inside(config.durability_file, config.folder_path))
+    check.error(child(root, "replication"), "replication.durability_file '" + config.durability_file +
+                                                "' is inside folder.path '" + config.folder_path +
+                                                "' (replicated): use a runtime directory such as /run");
   const Setting* syncthing = child(root, "syncthing");
   read_api_key(check, syncthing && syncthing->exists("api_key_file") ? &(*syncthing)["api_key_file"] : syncthing,
                config);

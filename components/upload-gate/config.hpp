@@ -85,6 +85,10 @@ struct GateConfig {
   std::chrono::milliseconds max_timeout{600000};
   OnTimeout on_timeout = OnTimeout::fail;
   Durability durability = Durability::strict;
+  // Where the gate says, at start, which rule it runs by: the supervisor's
+  // hactl status shows it beside cluster.durability, and says when they
+  // differ. "": not said.
+  std::string durability_file = "/run/ha-upload-gate/durability";
   std::chrono::milliseconds poll_interval{150};   // fallback re-check: long-polls can drop events
   std::chrono::milliseconds syncthing_timeout{3000};  // each syncthing API call
   std::chrono::seconds retry_after{5};            // Retry-After of the 503s

@@ -17,6 +17,7 @@
 #include "components/upload-gate/verdict.hpp"
 #include "supervisor/http/server.hpp"
 #include "supervisor/metrics/text.hpp"
+#include "supervisor/util/files.hpp"
 #include "components/upload-gate/hold_watch.hpp"
 #include "components/upload-gate/inotify_watcher.hpp"
 #include "components/upload-gate/proxy_session.hpp"
@@ -105,6 +106,14 @@ int run(const GateConfig& config) {
       return 1;
     }
     spdlog::info("metrics on http://{}:{}/metrics", config.metrics_address, metrics_server->port());
+  }
+  // The rule this gate runs by, for the supervisor's status (it shows a
+  // difference from cluster.durability). Not fatal: uploads work without it.
+  if (!config.durability_file.empty()) {
+    if (auto error = hasup::write_file_atomically(config.durability_file,
+                                                  std::string(durability_name(config.durability)) + "\n", 0644);
+        !error.empty())
+      spdlog::warn("durability: {} (hactl status will not show this gate's rule)", error);
   }
   spdlog::info("listening on {}:{} ({} directories watched, {} could not be)", config.listen_address,
                config.listen_port, watcher.watched_directories(), watcher.unwatched_directories().size());

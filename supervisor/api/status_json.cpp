@@ -94,6 +94,15 @@ json durability_document(const loop::Snapshot& s) {
       now.push_back(strict ? "commits on this primary wait: no synchronous standby"
                            : "new commits on this primary have one copy: no synchronous standby");
   }
+  if (s.files.enabled) {
+    if (!s.gate_durability.empty())
+      d["uploads"] = s.gate_durability + " (the upload gate's replication.durability)";
+    else
+      d["uploads"] = "the upload gate's rule is not known: " + s.gate_durability_error;
+    if (!s.gate_durability.empty() && s.gate_durability != s.durability)
+      d["uploads_differ"] = "the upload gate runs by \"" + s.gate_durability + "\", not \"" + s.durability +
+                            "\": set its replication.durability to \"" + s.durability + "\" and restart it";
+  }
   if (s.files.enabled && s.files.api_known && !s.files.peers.empty() &&
       std::none_of(s.files.peers.begin(), s.files.peers.end(), [](const auto& p) { return p.second.connected; }))
     now.push_back(strict ? "uploads to this node are refused: no peer connected"

@@ -277,6 +277,8 @@ std::string render_status_table(const json& doc) {
     out << "durability: " << text(durability, "rule") << ": " << text(durability, "meaning") << "\n";
     if (member(durability, "database").is_string()) out << "  database: " << text(durability, "database") << "\n";
     if (member(durability, "database_differs").is_string()) out << "  database: " << text(durability, "database_differs") << "\n";
+    if (member(durability, "uploads").is_string()) out << "  uploads: " << text(durability, "uploads") << "\n";
+    if (member(durability, "uploads_differ").is_string()) out << "  uploads: " << text(durability, "uploads_differ") << "\n";
     if (member(durability, "now").is_array())
       for (const auto& n : member(durability, "now")) out << "  now: " << shown(n) << "\n";
   }

@@ -26,6 +26,9 @@ inline bool strict_durability(std::string_view durability) { return durability =
 
 struct ClusterConfig {
   std::string durability = "available";
+  // Where this node's upload gate says which rule it runs by (its
+  // replication.durability_file): hactl status shows it, and a difference.
+  std::string gate_durability_file = "/run/ha-upload-gate/durability";
   bool strict() const { return strict_durability(durability); }
 };
 

@@ -337,6 +337,13 @@ std::vector<KeySpec> build_keys() {
                "value (its replication.durability); with db.backend = stolon, only strict (stolon's "
                "synchronous replication always waits for a standby).",
        .allowed_values = {"available", "strict"}},
+      {HASUP_KEY(cluster.gate_durability_file),
+       .help = "Where this node's upload gate writes, at its start, the rule it runs by (the gate's "
+               "replication.durability_file). hactl status shows it under durability, and says so when it "
+               "differs from cluster.durability (the gate's own config then needs the same value). Read only "
+               "on a node that replicates files (files.enabled).",
+       .reload = Reload::live,
+       .format = &kPath},
 
       // The HTTP client to the local agent is built once at start-up.
       {HASUP_KEY(consul.host), .help = "Address of the local Consul agent.", .format = &kHost},

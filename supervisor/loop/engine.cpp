@@ -12,6 +12,7 @@
 #include "supervisor/log/logging.hpp"
 #include "supervisor/loop/decide.hpp"
 #include "supervisor/loop/drivers.hpp"
+#include "supervisor/loop/gate_durability.hpp"
 #include "supervisor/util/files.hpp"
 #include "supervisor/util/printable.hpp"
 #include "supervisor/util/split.hpp"
@@ -164,6 +165,11 @@ Snapshot Engine::observe() const {
   s.self = config_.node.name;
   s.self_address = config_.node.address;
   s.durability = config_.cluster.durability;
+  if (config_.files.enabled) {
+    auto gate = read_gate_durability(config_.cluster.gate_durability_file);
+    s.gate_durability = std::move(gate.rule);
+    s.gate_durability_error = std::move(gate.error);
+  }
   s.versions = versions_;
   s.wall_time = cluster::utc_now_iso8601();
   s.wall_ms = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -174,6 +174,10 @@ struct Snapshot {
   std::string self;
   std::string self_address;
   std::string durability;  // cluster.durability: the appliance's rule
+  // The rule this node's upload gate says it runs by (cluster.gate_durability_file),
+  // read on a node that replicates files: "" not said; gate_durability_error why.
+  std::string gate_durability;
+  std::string gate_durability_error;
   std::map<std::string, std::string> versions;
   std::string wall_time;  // UTC, for "since" stamps
   std::int64_t wall_ms = 0;  // the same instant in Unix ms: for times any node may compare (a switchover's phases)

@@ -181,6 +181,7 @@ class GateProcess {
     log_ = dir + "/gate-" + std::to_string(port_) + ".log";
     hold_file_ = s.hold_file.empty() ? dir + "/gate-" + std::to_string(port_) + ".write-hold" : s.hold_file;
     ack_file_ = s.ack_file.empty() ? dir + "/gate-" + std::to_string(port_) + ".write-held" : s.ack_file;
+    durability_file_ = dir + "/gate-" + std::to_string(port_) + ".durability";
     write_file(config_, "listen = { address = \"127.0.0.1\"; port = " + std::to_string(port_) +
                             "; };\n"
                             "upstream = { address = \"127.0.0.1\"; port = " + std::to_string(upstream_port) +
@@ -193,7 +194,8 @@ class GateProcess {
                             "replication = { quorum = " + s.quorum + "; min_peers = " + std::to_string(s.min_peers) +
                             "; timeout_ms = " + std::to_string(s.timeout_ms) +
                             "; min_rate_kib_s = " + std::to_string(s.min_rate_kib_s) + "; on_timeout = \"" + s.on_timeout +
-                            "\"; durability = \"" + s.durability + "\"; poll_interval_ms = 100; retry_after_s = 3; };\n"
+                            "\"; durability = \"" + s.durability + "\"; durability_file = \"" + durability_file_ +
+                            "\"; poll_interval_ms = 100; retry_after_s = 3; };\n"
                             "limits = { header_timeout_ms = " + std::to_string(s.header_timeout_ms) +
                             "; idle_timeout_ms = " + std::to_string(s.idle_timeout_ms) +
                             "; max_connections = " + std::to_string(s.max_connections) +
@@ -226,10 +228,11 @@ class GateProcess {
   std::string log() const { return read_file(log_); }
   const std::string& hold_file() const { return hold_file_; }
   const std::string& ack_file() const { return ack_file_; }
+  const std::string& durability_file() const { return durability_file_; }
 
  private:
   unsigned short port_ = 0;
-  std::string config_, log_, hold_file_, ack_file_;
+  std::string config_, log_, hold_file_, ack_file_, durability_file_;
   Process process_;
 };
 

@@ -184,6 +184,7 @@ TEST_F(GateTest, AvailableAcknowledgesANodeAlonesWriteWithOneCopyAndThePeerGetsI
   s.durability = "available";
   s.timeout_ms = 3000;
   auto gate = start_gate(s);
+  EXPECT_EQ(read_file(gate->durability_file()), "available\n") << "the rule it runs by, for hactl status";
   const std::string body = payload("one-copy", 2000);
   auto r = send(gate->port(), "PUT", "/files/one-copy.bin", body);
   ASSERT_EQ(r.status, 201) << r.body << "\n" << gate->log();

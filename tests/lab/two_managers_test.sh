@@ -34,6 +34,12 @@ check "the standby streams" wait_for 60 streams_with replicator 1
 status_of() { "$lab" exec "$1" hactl status 2>&1; }
 says_rule() { status_of n1 | grep '^durability: available: a node alone acknowledges writes and uploads with one copy' >/dev/null; }
 check "hactl status names the durability rule: available, the default" says_rule
+# The gate takes the rule from its own config; it says what it runs by.
+gates_say_rule() {
+  local n
+  for n in n1 n2; do status_of "$n" | grep "^  uploads: available (the upload gate's replication.durability)" >/dev/null || return 1; done
+}
+check "hactl status on each manager: its upload gate runs by the same rule" gates_say_rule
 
 primary=$(primary_node)
 survivor=$([ "$primary" = n1 ] && echo n2 || echo n1)

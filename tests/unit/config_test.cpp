@@ -521,7 +521,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  lock_delay_ms = 4500; check_ttl_ms = 4000; quorum_loss_timeout_ms = 4500;\n"
       "  probe_interval_ms = 1000; gossip_poll_interval_ms = 100; blocking_wait_s = 60;\n"
       "};\n"
-      "cluster: { durability = \"strict\"; };\n"
+      "cluster: { durability = \"strict\"; gate_durability_file = \"/r/gate-rule\"; };\n"
       "loop: { interval_ms = 2000; log_repeat_s = 120; };\n"
       "api: { listen = \"127.0.0.2\"; port = 9000; token_file = \"/r/t\"; };\n"
       "log: { level = \"debug\"; };\n"
@@ -573,6 +573,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.db.retry_timeout_s, 3);
   EXPECT_EQ(c.db.synchronous, "strict");
   EXPECT_EQ(c.cluster.durability, "strict");
+  EXPECT_EQ(c.cluster.gate_durability_file, "/r/gate-rule");
   EXPECT_EQ(c.db.unfit_after_ms, 5000);
   EXPECT_TRUE(c.nginx.enabled);
   EXPECT_EQ(c.nginx.services, "rest-service,gate");
@@ -839,7 +840,8 @@ TEST(ConfigSchemaTest, LiveKeysAreExactlyTheReloadableOnes) {
   for (const auto& key : all_keys()) {
     if (key.reload == Reload::live) live.emplace_back(key.path);
   }
-  EXPECT_EQ(live, (std::vector<std::string>{"consul.token", "consul.token_file", "consul.request_timeout_ms",
+  EXPECT_EQ(live, (std::vector<std::string>{"cluster.gate_durability_file", "consul.token", "consul.token_file",
+                                            "consul.request_timeout_ms",
                                             "consul.quorum_loss_timeout_ms", "consul.probe_interval_ms",
                                             "consul.gossip_poll_interval_ms",
                                             "consul.blocking_wait_s", "loop.interval_ms", "loop.log_repeat_s",

@@ -164,6 +164,35 @@ TEST(ClusterDocument, DurabilitySaysTheRuleWhatTheDatabaseRunsByAndWhatHappensNo
   EXPECT_EQ(d["now"][1], "uploads to this node are refused: no peer connected");
 }
 
+// The gate takes its rule from its own config: status shows what it says it
+// runs by, and a difference from cluster.durability.
+TEST(ClusterDocument, DurabilityShowsTheUploadGatesRuleAndADifference) {
+  Snapshot s = snapshot();
+  s.durability = "available";
+  s.files.enabled = true;
+  s.gate_durability = "available";
+  json d = api::cluster_document(s, plan(Role::follower))["durability"];
+  EXPECT_EQ(d["uploads"], "available (the upload gate's replication.durability)");
+  EXPECT_FALSE(d.contains("uploads_differ"));
+
+  s.gate_durability = "strict";
+  d = api::cluster_document(s, plan(Role::follower))["durability"];
+  EXPECT_EQ(d["uploads_differ"], "the upload gate runs by \"strict\", not \"available\": set its "
+                                 "replication.durability to \"available\" and restart it");
+  const std::string table = cli::render_status_table(api::cluster_document(s, plan(Role::follower)));
+  EXPECT_TRUE(contains(table, "  uploads: strict (the upload gate's replication.durability)\n")) << table;
+  EXPECT_TRUE(contains(table, "  uploads: the upload gate runs by \"strict\", not \"available\"")) << table;
+
+  s.gate_durability.clear();
+  s.gate_durability_error = "/run/ha-upload-gate/durability: No such file or directory";
+  d = api::cluster_document(s, plan(Role::follower))["durability"];
+  EXPECT_EQ(d["uploads"], "the upload gate's rule is not known: /run/ha-upload-gate/durability: No such file or directory");
+  EXPECT_FALSE(d.contains("uploads_differ"));
+
+  s.files.enabled = false;  // a witness: no gate
+  EXPECT_FALSE(api::cluster_document(s, plan(Role::follower))["durability"].contains("uploads"));
+}
+
 TEST(ClusterDocument, SelfWithoutValidSessionShowsNone) {
   Snapshot s = snapshot();
   s.session.valid = false;

@@ -79,7 +79,8 @@ listen = { address = "127.0.0.1"; port = 9000; };
 upstream = { address = "127.0.0.1"; port = 9001; };
 rules = ( { methods = ["PUT", "DELETE"]; path_prefix = "/api/v3.1/blueprints/"; } );
 replication = { quorum = 2; min_peers = 1; timeout_ms = 2500; min_rate_kib_s = 2048; max_timeout_ms = 90000;
-                on_timeout = "warn"; durability = "available"; poll_interval_ms = 100; };
+                on_timeout = "warn"; durability = "available"; durability_file = "/run/gate-test/rule";
+                poll_interval_ms = 100; };
 limits = { header_bytes = 8192; header_timeout_ms = 3000; max_connections = 64; held_response_bytes = 65536; };
 threads = 4;
 )"),
@@ -92,6 +93,7 @@ threads = 4;
   EXPECT_EQ(c.quorum.count, 2);
   EXPECT_EQ(c.on_timeout, OnTimeout::warn);
   EXPECT_EQ(c.durability, Durability::available);
+  EXPECT_EQ(c.durability_file, "/run/gate-test/rule");
   EXPECT_EQ(c.timeout, std::chrono::milliseconds(2500));
   EXPECT_EQ(c.min_rate_kib_s, 2048u);
   EXPECT_EQ(c.max_timeout, std::chrono::milliseconds(90000));
@@ -106,7 +108,8 @@ threads = 4;
 TEST_F(GateConfigTest, EveryErrorAtOnceWithItsLine) {
   auto r = load_config_text(minimal(R"(
 listen = { address = "not-an-ip"; port = 70000; };
-replication = { quorum = "most"; timeout_ms = 5; on_timeout = "shrug"; durability = "mostly"; };
+replication = { quorum = "most"; timeout_ms = 5; on_timeout = "shrug"; durability = "mostly";
+                durability_file = "run/rule"; };
 limits = { max_connections = 0; };
 threads = "many";
 colour = "blue";
@@ -119,6 +122,7 @@ colour = "blue";
   EXPECT_TRUE(has_error(r, "replication.timeout_ms = 5 is out of range"));
   EXPECT_TRUE(has_error(r, "on_timeout 'shrug'"));
   EXPECT_TRUE(has_error(r, "replication.durability 'mostly' must be \"strict\" or \"available\""));
+  EXPECT_TRUE(has_error(r, "replication.durability_file 'run/rule' must be an absolute path to a file"));
   EXPECT_TRUE(has_error(r, "limits.max_connections = 0"));
   EXPECT_TRUE(has_error(r, "threads must be an integer"));
   EXPECT_TRUE(has_error(r, "unknown key 'colour'"));
