@@ -6,6 +6,7 @@
 #
 #   usage: sudo bench/availability_bench.sh [--runs N] [--pg patroni|stolon]
 #                                           [--roles "primary sync vip raft replica"]
+#                                           [--managers 2|3]
 #
 # Each run crashes, one after the other, the node with each role (the
 # database's primary, its synchronous standby, the floating IP's holder,
@@ -19,20 +20,25 @@
 #   slowest: the longest single request under way at the crash or after it
 # and the requests that failed; at the end, acknowledged uploads lost (read
 # back from every node's own REST instance: must be 0).
+# --managers 2: two managers and the Consul-only witness (lab up --nodes 2,
+# the design's starting point); the witness holds no role measured here.
 # It brings a lab up (refuses if one is up in this checkout) and takes it down.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 lab="$top/scripts/lab"
 labd="$top/scripts/lab.d"
-runs=3 pg=patroni roles="primary sync vip raft replica"
+runs=3 pg=patroni roles="primary sync vip raft replica" managers=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --pg) pg=$2; shift 2 ;;
     --roles) roles=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--pg patroni|stolon] [--roles LIST]" >&2; exit 2 ;;
+    --managers) managers=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--pg patroni|stolon] [--roles LIST] [--managers 2|3]" >&2; exit 2 ;;
   esac
 done
+[ "$managers" = 2 ] || [ "$managers" = 3 ] || { echo "--managers takes 2 or 3" >&2; exit 2; }
+lab_nodes=$managers
 [ "$(id -u)" -eq 0 ] || { echo "needs root (the lab): sudo $0" >&2; exit 1; }
 if [ "$pg" = stolon ]; then
   echo "--pg stolon: skipped: stolon's binaries cannot be installed on this machine (the Go module proxy refuses github.com/sorintlab/stolon; see README.md, PostgreSQL HA)"
@@ -59,6 +65,7 @@ for i in $(seq "$runs"); do
   done
 done
 echo
+echo "managers: $managers$([ "$managers" = 2 ] && echo ' and the witness')"
 printf '%-8s %5s  %-22s %-22s %s\n' role runs "outage median/max" "slowest median/max" "failed requests"
 for role in $roles; do
   grep -q "^role $role " "$results" 2>/dev/null || { printf '%-8s %5s  (no node had this role)\n' "$role" 0; continue; }
@@ -73,7 +80,9 @@ lost=0
 for log in "$work"/run*/requests; do
   [ -s "$log" ] || continue
   # In n1's network: each gate answers the cluster's nodes only (components/members-only).
-  out=$(nsenter --net=/run/netns/hal-n1 "$labd/upload-workload" check "$log" http://198.18.0.11:8100 http://198.18.0.12:8100 http://198.18.0.13:8100)
+  rest_urls=$(for m in $(seq "$managers"); do printf 'http://198.18.0.1%s:8100 ' "$m"; done)
+  # shellcheck disable=SC2086  # one URL per manager
+  out=$(nsenter --net=/run/netns/hal-n1 "$labd/upload-workload" check "$log" $rest_urls)
   n=$(echo "$out" | sed -n 's/^checked [0-9]* lost \([0-9]*\)$/\1/p')
   lost=$((lost + ${n:-1}))
   [ "${n:-1}" = 0 ] || echo "$out" | sed 's/^/  /'
