@@ -26,6 +26,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 . "$top/bench/lab_bench_up.sh"
+. "$top/tests/lab/checks.sh"  # wait_for SECONDS COMMAND...: the lab's one poll
 check="$top/tests/lab/broker_check.py"
 secrets="$top/.run/lab/db-secrets"
 vip=198.18.0.100
@@ -38,27 +39,21 @@ clustered() {
   done
 }
 healthy_all() { local n; for n in n1 n2 n3; do "$lab" exec "$n" hactl health >/dev/null 2>&1 || return 1; done; }
-# wait_until SECONDS COMMAND...: 0 once COMMAND succeeds (polled every 0.2 s)
-wait_until() {
-  local end=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.2; done
-  return 1
-}
 led_by() {  # led_by QUEUE NODE: another node's status names NODE's broker the queue's leader, 3 of 3 online
   local viewer=n1; [ "$2" = n1 ] && viewer=n2
   "$lab" exec "$viewer" hactl status 2>/dev/null |
     grep "^  quorum queue $1: leader rabbit@198.18.0.1${2:1}, 3 of 3 replicas online" >/dev/null
 }
-wait_until 180 clustered || { echo "the brokers did not form a cluster" >&2; exit 1; }
+wait_for 180 clustered || { echo "the brokers did not form a cluster" >&2; exit 1; }
 echo "settings: $("$lab" exec n1 grep -E '^cluster_partition_handling' /etc/ha-rabbitmq/rabbitmq.conf)"
 
 back_s=() lost_total=0 failed=0 double=0
 for i in $(seq "$runs"); do
   victim=n$(( (i - 1) % 3 + 1 ))
-  wait_until 120 healthy_all || { echo "run $i: not every node is healthy" >&2; failed=$((failed + 1)); break; }
+  wait_for 120 healthy_all || { echo "run $i: not every node is healthy" >&2; failed=$((failed + 1)); break; }
   queue=bench-partition-$i
   "$lab" exec c1 "$check" declare "198.18.0.1${victim:1}" "$secrets" "$queue" >/dev/null 2>&1
-  wait_until 15 led_by "$queue" "$victim" || echo "run $i: $queue is not led by $victim's broker (measured anyway)"
+  wait_for 15 led_by "$queue" "$victim" || echo "run $i: $queue is not led by $victim's broker (measured anyway)"
   log=$work/run$i.log
   "$lab" exec c1 "$check" publish "$vip" "$secrets" "$queue" 30 "$log" >"$work/run$i.out" 2>&1 &
   publisher=$!
@@ -68,7 +63,7 @@ for i in $(seq "$runs"); do
   heal_epoch=$(date +%s)
   t0=$SECONDS
   "$lab" heal "$victim" >/dev/null
-  if wait_until 180 clustered; then back=$((SECONDS - t0)); back_s+=("$back"); else back="over 180"; failed=$((failed + 1)); fi
+  if wait_for 180 clustered; then back=$((SECONDS - t0)); back_s+=("$back"); else back="over 180"; failed=$((failed + 1)); fi
   wait "$publisher"
   read_back=$("$lab" exec c1 "$check" consume "$vip" "$secrets" "$queue" "$log" 2>&1); rc=$?
   restarts=$("$lab" exec "$victim" journalctl -u ha-supervisor --no-pager --since "@$heal_epoch" | grep -c 'broker: restarting')
