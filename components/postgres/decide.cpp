@@ -212,6 +212,13 @@ cluster::CopyVerdict patroni_keys_verdict(const Snapshot& s, const std::string& 
 
 void publish_db(const Snapshot& s, cluster::MemberRecord& record) {
   if (s.db.backend == "patroni" && s.db.patroni.keys_copy) record.patroni_keys_index = s.db.patroni.keys_copy->index;
+  // The record published last is the rule's memory (full stays full until
+  // there is room again).
+  if (const auto& space = s.db.data_space.space) {
+    auto self = s.kv.members.find(s.self);
+    const bool was_full = self != s.kv.members.end() && self->second.data_full.value_or(false);
+    record.data_full = db::data_full(*space, was_full);
+  }
 }
 
 std::string post_bootstrap_command(const std::string& script, const std::string& sql_file) {

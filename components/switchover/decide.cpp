@@ -1,9 +1,11 @@
 #include "components/switchover/decide.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "components/pause/decide.hpp"
 #include "supervisor/util/split.hpp"
+#include "supervisor/util/utc_time.hpp"
 
 namespace hasup::loop {
 
@@ -28,6 +30,7 @@ std::string target_blocker(const Snapshot& s, const std::string& name) {
   if (m.role != cluster::Role::leader && m.role != cluster::Role::follower)
     return name + " is " + cluster::to_string(m.role);
   if (m.health != "ok") return name + " is not healthy (" + m.health + ")";
+  if (m.data_full.value_or(false)) return name + "'s database filesystem is full";
   const auto* db = cluster.member(name);
   if (!db || !db->healthy) return name + "'s PostgreSQL is not running as a member of Patroni's cluster";
   if (std::find(cluster.sync_standbys.begin(), cluster.sync_standbys.end(), name) == cluster.sync_standbys.end())
@@ -173,8 +176,43 @@ std::string lead_floating_ip(Plan& plan, const Snapshot& s, const SwitchoverReco
   return "switchover " + r.id + ": the floating IP goes to " + r.to;
 }
 
+// A primary whose database filesystem is full fails every write that needs a
+// new block, yet holds its role: PostgreSQL answers and Patroni sees nothing
+// wrong. The leader hands it over the planned way (drained, held, zero lag)
+// to a synchronous standby with room. A failed try for the same primary is
+// tried again after kFullPrimaryRetry, not every cycle.
+std::string hand_over_full_primary(Plan& plan, const Snapshot& s, const std::optional<SwitchoverRecord>& last) {
+  const std::string& primary = s.db.cluster.primary;
+  auto record = s.kv.members.find(primary);
+  if (primary.empty() || record == s.kv.members.end() || !record->second.data_full.value_or(false)) return {};
+  const std::string full = primary + "'s database filesystem is full (every write that needs room fails there)";
+  const std::string requested_by = "supervisor@" + s.self + ": " + primary + "'s database filesystem is full";
+  if (last && last->phase == Phase::failed && last->from == primary && last->requested_by == requested_by &&
+      s.wall_ms - last->phase_started_ms < kFullPrimaryRetry.count())
+    return full + "; the switchover away from it failed (" + last->outcome + "): tried again " +
+           seconds_text(kFullPrimaryRetry) + " after that";
+  auto preview = preview_switchover(s, "");
+  if (!preview.refusal.empty()) return full + "; no switchover: " + preview.refusal;
+  SwitchoverRecord r;
+  char id[16];
+  std::snprintf(id, sizeof id, "so-%08x", static_cast<unsigned>(s.wall_ms & 0xffffffff));
+  r.id = id;
+  r.from = primary;
+  r.to = preview.to;
+  r.requested_by = requested_by;
+  r.requested_at = utc_iso8601(std::chrono::system_clock::time_point(std::chrono::milliseconds(s.wall_ms)), false);
+  r.phase = Phase::floating_ip;
+  r.phase_started_ms = s.wall_ms;
+  const std::string said = "switchover " + r.id + " from " + r.from + " to " + r.to + " requested by " + requested_by;
+  // Replaces an ended record only (the index it was read at), or creates one.
+  if (want(plan, s, WriteSwitchover{switchover::encode(r), s.kv.switchover ? s.kv.switchover->index : 0, said}))
+    return full + "; " + said;
+  return full + "; writing a switchover to " + r.to;
+}
+
 std::string lead(Plan& plan, const Snapshot& s) {
-  if (plan.role != cluster::Role::leader || !s.kv.switchover) return {};
+  if (plan.role != cluster::Role::leader) return {};
+  if (!s.kv.switchover) return hand_over_full_primary(plan, s, std::nullopt);
   auto decoded = switchover::decode_switchover(s.kv.switchover->text);
   if (!decoded.record) return "switchover: the stored record is unreadable (" + decoded.error + "); nothing done";
   const auto& r = *decoded.record;
@@ -183,7 +221,7 @@ std::string lead(Plan& plan, const Snapshot& s) {
     case Phase::database: return lead_database(plan, s, r);
     case Phase::floating_ip: return lead_floating_ip(plan, s, r);
     case Phase::done:
-    case Phase::failed: return {};
+    case Phase::failed: return hand_over_full_primary(plan, s, r);
   }
   return {};
 }

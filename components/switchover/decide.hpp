@@ -12,6 +12,8 @@
 //     service), database (Patroni's own switchover to the synchronous standby
 //     named: zero lag; the hold ends with it); each failure ends the record as
 //     failed with the step and what stands;
+//   - the leader, with no switchover under way: requests one itself when the
+//     primary's database filesystem is full (hand_over_full_primary);
 //   - the floating IP's rule (components/keepalived) asks
 //     vip_leaves_for_switchover().
 #include <chrono>
@@ -35,6 +37,9 @@ inline constexpr std::chrono::milliseconds kSwitchoverHoldLimit{15000};
 inline constexpr std::chrono::milliseconds kSwitchoverDatabaseLimit{40000};
 // How long the floating IP may take to reach the new primary's node.
 inline constexpr std::chrono::milliseconds kSwitchoverFloatingIpLimit{10000};
+// How long after a failed switchover away from a primary whose database
+// filesystem is full the leader tries again (components/postgres/data_space.hpp).
+inline constexpr std::chrono::milliseconds kFullPrimaryRetry{60000};
 
 struct SwitchoverPreview {
   std::string refusal;             // "" when the switchover may start now

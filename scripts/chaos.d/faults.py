@@ -9,7 +9,16 @@ from lab import NS_PREFIX
 UNITS = {"kill-syncthing": "ha-syncthing", "kill-nginx": "ha-nginx", "kill-gate": "ha-upload-gate",
          "kill-rest": "rest-standin", "kill-keepalived": "keepalived", "kill-supervisor": "ha-supervisor",
          "kill-patroni": "ha-patroni"}
-PGDATA = "/var/lib/ha-patroni/data"
+DATA_FS = "/var/lib/ha-patroni"          # the database's own filesystem in the lab
+PGDATA = DATA_FS + "/data"
+BALLAST = DATA_FS + "/lab-ballast"       # what disk-full writes there, removed at the heal
+# Fills the filesystem: fallocate all but 4 MiB at once, then write until the
+# kernel says no space (metadata takes a little of what df counted), and print
+# what is left.
+FILL = (f'avail=$(df --output=avail -B1 {DATA_FS} | tail -1) && '
+        f'fallocate -l $((avail > 4194304 ? avail - 4194304 : 0)) {BALLAST}.1; '
+        f'head -c 67108864 /dev/zero > {BALLAST}.2 2>/dev/null; sync -f {DATA_FS}; '
+        f'df --output=avail -B1 {DATA_FS} | tail -1')
 
 
 class Skip(Exception):
@@ -60,6 +69,21 @@ class Faults:
         rc, _ = self.lab.exec(node, "systemctl", "kill", "-s", signal, unit)
         if rc != 0:
             raise RuntimeError(f"systemctl kill -s {signal} {unit} on {node}: exit {rc}")
+
+    def _fill_data_fs(self, node):
+        """disk-full on node: its database's filesystem left with (almost) no
+        free block. Returns the heal, which removes what was written."""
+        rc, _ = self.lab.exec(node, "mountpoint", "-q", DATA_FS)
+        if rc != 0:
+            raise Skip(f"{DATA_FS} on {node} is not a filesystem of its own (a lab provisioned by the "
+                       "blueprint has none): filling it would fill the host's disk")
+        rc, out = self.lab.exec(node, "sh", "-c", FILL)
+        left = out.split()[-1] if out.split() else ""
+        heal = lambda: self.lab.exec(node, "rm", "-f", BALLAST + ".1", BALLAST + ".2")
+        if rc != 0 or not left.isdigit() or int(left) > 1048576:
+            heal()
+            raise RuntimeError(f"filling {DATA_FS} on {node} left {left or '?'} bytes free (exit {rc})")
+        return heal
 
     def inject(self, kind, roles):
         lab = self.lab
@@ -121,6 +145,6 @@ class Faults:
             return node, lambda: subprocess.run(["ip", "netns", "exec", NS_PREFIX + node, "tc", "qdisc", "del",
                                                  "dev", "eth0", "root"], capture_output=True, timeout=10)
         if kind == "disk-full":
-            raise Skip("not built yet: the lab's nodes write to the host's disk through an overlay, and a small "
-                       "filesystem under a running PostgreSQL's data directory needs the node provisioned onto it")
+            node = self._node(roles, "primary")
+            return node, self._fill_data_fs(node)
         raise ValueError(f"unknown fault kind {kind}")

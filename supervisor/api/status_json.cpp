@@ -208,7 +208,13 @@ json cluster_document(const loop::Snapshot& s, const loop::Plan& plan) {
                        {"broker", ""}, {"maintenance", s.kv.maintenance.count(name) > 0}});
   }
   if (s.db.enabled) {
-    for (auto& m : members) m["db"] = db_member_summary(s.db.cluster, m["name"].get<std::string>());
+    for (auto& m : members) {
+      const auto name = m["name"].get<std::string>();
+      std::string summary = db_member_summary(s.db.cluster, name);
+      if (auto record = s.kv.members.find(name); record != s.kv.members.end() && record->second.data_full.value_or(false))
+        summary += (summary.empty() ? "" : ", ") + std::string("data filesystem FULL");
+      m["db"] = summary;
+    }
     const auto& v = s.db.cluster;
     json db_members = json::array();
     for (const auto& m : v.members)

@@ -268,6 +268,10 @@ std::string render_status_table(const json& doc) {
     if (endpoint.is_object())
       out << "  local endpoint: " << (true_field(endpoint, "writable") ? "writable via " + text(endpoint, "server") + " (" + text(endpoint, "took_ms") + " ms)"
                                                             : "NOT writable: " + text(endpoint, "error")) << "\n";
+    const json& space = member(db, "data_space");
+    if (space.is_object())
+      out << "  data filesystem: " << (member(space, "text").is_string() ? text(space, "text") : "not read: " + text(space, "error"))
+          << "\n";
     if (text(db, "config_error") != "-") out << "  config: " << text(db, "config_error") << "\n";
     if (text(db, "last_error") != "-") out << "  last error: " << text(db, "last_error") << "\n";
     print_older_file(out, db, "  Patroni ");

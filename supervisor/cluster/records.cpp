@@ -82,6 +82,7 @@ json member_json(const MemberRecord& r) {
   if (r.db_login_copy_revision) o["db_login_copy_revision"] = *r.db_login_copy_revision;
   if (r.replication_login_copy_revision) o["replication_login_copy_revision"] = *r.replication_login_copy_revision;
   if (r.writes_held) o["writes_held"] = *r.writes_held;
+  if (r.data_full) o["data_full"] = *r.data_full;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return o;
@@ -193,6 +194,13 @@ MemberDecode decode_member(const std::string& text) {
       return out;
     }
     r.writes_held = it->get<std::string>();
+  }
+  if (auto it = o.find("data_full"); it != o.end()) {
+    if (!it->is_boolean()) {
+      out.error = "data_full is not a boolean";
+      return out;
+    }
+    r.data_full = it->get<bool>();
   }
   out.record = std::move(r);
   return out;
