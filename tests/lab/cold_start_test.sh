@@ -96,12 +96,12 @@ power_loss() {  # power_loss ROUND FIRST SECOND THIRD
     [ "$founder" = "$want" ]
   check "... the other one streams from it" wait_for 60 streams_with replicator 1
   check "... REST writable through the floating IP again" wait_for 60 rest_writable
-  check "... not one acknowledged upload lost (each read back: its row and its file)" wait_for 60 nothing_lost "$uploads"
+  check "... not one acknowledged upload lost (each read back: its row and its file)" nothing_lost_within 60 "$uploads"
 
   check "$third ($4) boots last" boots "$third"
   check "... it rejoins as a standby (both standbys streaming)" wait_for 120 streams_with replicator 2
   check "... every supervisor healthy" wait_for 90 healthy_everywhere
-  check "... and still nothing lost" nothing_lost "$uploads"
+  check "... and still nothing lost" nothing_lost_within 30 "$uploads"
 }
 power_loss 1 stale newest primary
 power_loss 2 primary stale newest
@@ -183,7 +183,7 @@ consul_lost() {
     grep -q '^n.: replication login' <<<"$restorers"; }
   check "... each record written back once, by one supervisor" one_each
   check "... REST writable through the floating IP again" wait_for 90 rest_writable
-  check "... not one acknowledged upload lost (each read back: its row and its file)" wait_for 60 nothing_lost "$uploads"
+  check "... not one acknowledged upload lost (each read back: its row and its file)" nothing_lost_within 60 "$uploads"
   check "... every supervisor healthy" wait_for 120 healthy_everywhere
   # The count goes on from the generation in force, not from the install's.
   rotated db-password "login manager in use on every node; login manager_alt refused"
