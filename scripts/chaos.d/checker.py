@@ -18,6 +18,8 @@ Counted and shown, not failures:
 from dataclasses import dataclass, field
 import statistics
 
+from schedule import step_bound_ms
+
 FATAL = ("lost-upload", "lost-commit", "two-primaries", "two-holders", "slow-recovery", "not-settled")
 
 
@@ -165,7 +167,7 @@ def check_faults(faults, uploads, bounds_ms):
             found.append(Finding("not-settled", f"step {f.step} {f.kind} ({f.target}): the cluster was not whole "
                                  f"again after the heal", f.heal_ms))
         recovery, gap, _ = outage(f, uploads)
-        bound = bounds_ms.get(f.kind)
+        bound = step_bound_ms(f.kind, bounds_ms)
         if bound is not None and (recovery is None or gap > bound):
             said = "no upload acknowledged after it" if recovery is None else f"writes stopped for {gap} ms"
             found.append(Finding("slow-recovery", f"step {f.step} {f.kind} ({f.target}): {said} (bound {bound} ms)",

@@ -89,6 +89,8 @@ class Faults:
         lab = self.lab
         if kind.startswith("crash-"):
             node = self._node(roles, kind.split("-", 1)[1])
+            if lab.exec(node, "true")[0] != 0:  # an overlapped fault's node crashed by the first
+                raise Skip(f"{node} is down already")
             lab.run("crash", node)
             return node, lambda: lab.run("restart", node)
         if kind.startswith("partition-"):

@@ -7,14 +7,15 @@ def seconds(ms):
 
 
 def table_text(rows, acked, lost):
-    head = (f"{'fault':20} {'count':>5} {'recovery s':>11} {'upload gap s':>13} {'commit gap s':>13} "
+    w = max([20] + [len(r["kind"]) for r in rows])  # an overlapped pair's name is longer
+    head = (f"{'fault':{w}} {'count':>5} {'recovery s':>11} {'upload gap s':>13} {'commit gap s':>13} "
             f"{'failed':>6} {'lost':>4}")
     lines = [head, "-" * len(head)]
     for r in rows:
         if r["count"] == 0 and r["skipped"]:
-            lines.append(f"{r['kind']:20} skipped: {r['skipped']}")
+            lines.append(f"{r['kind']:{w}} skipped: {r['skipped']}")
             continue
-        lines.append(f"{r['kind']:20} {r['count']:>5} "
+        lines.append(f"{r['kind']:{w}} {r['count']:>5} "
                      f"{seconds(r['recovery_median']) + '/' + seconds(r['recovery_max']):>11} "
                      f"{seconds(r['gap_median']) + '/' + seconds(r['gap_max']):>13} "
                      f"{seconds(r['db_gap_median']) + '/' + seconds(r['db_gap_max']):>13} "

@@ -40,12 +40,26 @@ KINDS = {
 DEFAULT_KINDS = [k for k in KINDS if k not in ("join-leave",)]
 
 
+# Kinds never overlapped with another: every manager is down (cold-start-all),
+# or the lab's membership changes for a minute (join-leave).
+ALONE = ("cold-start-all", "join-leave")
+
+# An overlapped step's name: "FIRST+SECOND".
+OVERLAP_SEP = "+"
+
+
 @dataclass(frozen=True)
 class Step:
     number: int      # 1, 2, ...
     kind: str
     hold_s: float    # from the injection to the heal
     pause_s: float   # after the cluster settled, before the next fault
+    second: str = ""         # a second fault injected while the first holds ("" none)
+    second_after_s: float = 0.0  # from the first injection to the second's
+
+    @property
+    def name(self):
+        return self.kind + OVERLAP_SEP + self.second if self.second else self.kind
 
 
 def parse_kinds(text):
@@ -59,15 +73,33 @@ def parse_kinds(text):
     return kinds
 
 
-def steps(seed, kinds, hold_s=(5.0, 15.0), pause_s=(2.0, 6.0)):
+def steps(seed, kinds, hold_s=(5.0, 15.0), pause_s=(2.0, 6.0), overlap=0.0):
     """The schedule, endless: the runner takes steps while its time lasts.
     Each round draws every kind once, in a seeded order, so a short run still
-    sees a spread of kinds rather than one drawn three times."""
+    sees a spread of kinds rather than one drawn three times. With overlap P
+    (0 to 1), a step strikes a second fault of another kind with chance P,
+    0-4 s after the first and while it holds; both are healed together. With
+    overlap 0 no extra number is drawn: a seed's schedule stays what it was."""
     rng = random.Random(seed)
     number = 0
+    partners = [k for k in kinds if k not in ALONE]
     while True:
         round_ = list(kinds)
         rng.shuffle(round_)
         for kind in round_:
             number += 1
-            yield Step(number, kind, round(rng.uniform(*hold_s), 1), round(rng.uniform(*pause_s), 1))
+            hold, pause = round(rng.uniform(*hold_s), 1), round(rng.uniform(*pause_s), 1)
+            second, after = "", 0.0
+            if overlap > 0 and kind not in ALONE:
+                others = [k for k in partners if k != kind]
+                if others and rng.random() < overlap:
+                    second, after = rng.choice(others), round(rng.uniform(0.0, min(4.0, hold - 1.0)), 1)
+            yield Step(number, kind, hold, pause, second, after)
+
+
+def step_bound_ms(name, bounds_ms):
+    """The recovery bound of a step named "KIND" or "FIRST+SECOND": an
+    overlapped pair's is the sum of both (the second may strike the cluster
+    while it recovers from the first); None when a kind has none."""
+    parts = [bounds_ms.get(k) for k in name.split(OVERLAP_SEP)]
+    return None if any(b is None for b in parts) else sum(parts)

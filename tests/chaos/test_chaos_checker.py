@@ -143,6 +143,38 @@ class ScheduleTest(unittest.TestCase):
         self.assertEqual(sorted(s.kind for s in steps[3:]), sorted(kinds))
         self.assertTrue(all(5 <= s.hold_s <= 15 and 2 <= s.pause_s <= 6 for s in steps))
 
+    def test_overlap_zero_keeps_every_seeds_schedule(self):
+        plain = self.take(7, schedule.DEFAULT_KINDS, 30)
+        it = schedule.steps(7, schedule.DEFAULT_KINDS, overlap=0.0)
+        self.assertEqual([next(it) for _ in range(30)], plain)
+        self.assertTrue(all(s.second == "" and s.name == s.kind for s in plain))
+
+    def test_an_overlapped_step_strikes_another_kind_while_the_first_holds(self):
+        it = schedule.steps(5, schedule.DEFAULT_KINDS + ["join-leave"], overlap=1.0)
+        steps = [next(it) for _ in range(60)]
+        for s in steps:
+            if s.kind in schedule.ALONE:
+                self.assertEqual(s.second, "", s)
+                continue
+            self.assertNotEqual(s.second, "", s)
+            self.assertNotEqual(s.second, s.kind)
+            self.assertNotIn(s.second, schedule.ALONE)
+            self.assertLessEqual(s.second_after_s, s.hold_s - 1.0)
+            self.assertEqual(s.name, s.kind + "+" + s.second)
+        some = schedule.steps(5, schedule.DEFAULT_KINDS, overlap=0.3)
+        paired = sum(1 for _ in range(100) if next(some).second)
+        self.assertTrue(10 < paired < 60, paired)
+
+    def test_an_overlapped_pairs_bound_is_the_sum_of_both(self):
+        bounds = {"crash-primary": 30_000, "kill-gate": 15_000}
+        self.assertEqual(schedule.step_bound_ms("crash-primary+kill-gate", bounds), 45_000)
+        self.assertEqual(schedule.step_bound_ms("kill-gate", bounds), 15_000)
+        self.assertIsNone(schedule.step_bound_ms("kill-gate+netem", bounds))
+        h = CheckerTest.clean(None)  # 5.1 s without an acknowledged upload
+        h.faults[0].kind = "crash-primary+kill-gate"
+        self.assertEqual(whats(checker.check(h, {"crash-primary": 3000, "kill-gate": 3000}, 2000)), [])
+        self.assertEqual(whats(checker.check(h, {"crash-primary": 2000, "kill-gate": 2000}, 2000)), ["slow-recovery"])
+
     def test_an_unknown_kind_is_named(self):
         with self.assertRaisesRegex(ValueError, "crash-everything"):
             schedule.parse_kinds("crash-primary,crash-everything")
