@@ -70,9 +70,15 @@ class Faults:
         if rc != 0:
             raise RuntimeError(f"systemctl kill -s {signal} {unit} on {node}: exit {rc}")
 
+    def _require_up(self, node):
+        """Skip a fault on a node an overlapped fault has just crashed."""
+        if self.lab.exec(node, "true")[0] != 0:
+            raise Skip(f"{node} is down")
+
     def _fill_data_fs(self, node):
         """disk-full on node: its database's filesystem left with (almost) no
         free block. Returns the heal, which removes what was written."""
+        self._require_up(node)
         rc, _ = self.lab.exec(node, "mountpoint", "-q", DATA_FS)
         if rc != 0:
             raise Skip(f"{DATA_FS} on {node} is not a filesystem of its own (a lab provisioned by the "
@@ -89,8 +95,7 @@ class Faults:
         lab = self.lab
         if kind.startswith("crash-"):
             node = self._node(roles, kind.split("-", 1)[1])
-            if lab.exec(node, "true")[0] != 0:  # an overlapped fault's node crashed by the first
-                raise Skip(f"{node} is down already")
+            self._require_up(node)
             lab.run("crash", node)
             return node, lambda: lab.run("restart", node)
         if kind.startswith("partition-"):
