@@ -217,7 +217,7 @@ void publish_db(const Snapshot& s, cluster::MemberRecord& record) {
   if (const auto& space = s.db.data_space.space) {
     auto self = s.kv.members.find(s.self);
     const bool was_full = self != s.kv.members.end() && self->second.data_full.value_or(false);
-    record.data_full = db::data_full(*space, was_full);
+    record.data_full = util::filesystem_full(*space, was_full);
   }
 }
 

@@ -179,7 +179,7 @@ void DbDriver::on_probe(const EndpointProbe& endpoint, const LocalProbe& local) 
 void DbDriver::observe(loop::Snapshot& s) const {
   s.db = db_;
   backend_->observe(s.db);
-  s.db.data_space = read_data_space(ctx_.config.db.data_dir);
+  s.db.data_space = util::read_filesystem_space(ctx_.config.db.data_dir);
   s.db.endpoint_failing_for =
       failing_since_ ? std::chrono::duration_cast<milliseconds>(Clock::now() - *failing_since_) : 0ms;
 }

@@ -23,11 +23,7 @@ json db_status(const Snapshot& s) {
              {"streaming", optional_number(s.db.local->streaming)}, {"error", s.db.local->error}};
   json status = {{"endpoint", endpoint}, {"local", local}, {"last_error", s.db.last_error},
                  {"config_error", s.db.template_error}, {"unit", s.db.unit}};
-  if (const auto& space = s.db.data_space.space)
-    status["data_space"] = {{"free_bytes", space->free_bytes}, {"total_bytes", space->total_bytes},
-                            {"text", db::data_space_text(*space)}};
-  else
-    status["data_space"] = {{"error", s.db.data_space.error}};
+  status["data_space"] = util::filesystem_space_json(s.db.data_space);
   if (s.db.backend == "patroni") add_catch_up_status(s.db.patroni.conf_file, status);
   return status;
 }

@@ -10,7 +10,7 @@
 
 #include "components/patroni/keys_copy.hpp"
 #include "components/patroni/model.hpp"
-#include "components/postgres/data_space.hpp"
+#include "supervisor/util/filesystem_space.hpp"
 #include "components/postgres/model.hpp"
 #include "components/postgres/probe.hpp"
 #include "supervisor/loop/stale_file.hpp"
@@ -75,7 +75,7 @@ struct DbView {
   std::string template_error;               // a template, the secrets file or the spec could not be read
   std::string unit;
   std::string last_error;                   // newest failure to write, reload or start
-  db::DataSpaceRead data_space;             // the data directory's filesystem, read each cycle
+  util::FilesystemSpaceRead data_space;     // the data directory's filesystem, read each cycle
   PatroniFiles patroni;                     // with the Patroni backend
   StolonSetup stolon;                       // with the stolon backend
 };

@@ -38,7 +38,7 @@ inline constexpr std::chrono::milliseconds kSwitchoverDatabaseLimit{40000};
 // How long the floating IP may take to reach the new primary's node.
 inline constexpr std::chrono::milliseconds kSwitchoverFloatingIpLimit{10000};
 // How long after a failed switchover away from a primary whose database
-// filesystem is full the leader tries again (components/postgres/data_space.hpp).
+// filesystem is full the leader tries again (supervisor/util/filesystem_space.hpp).
 inline constexpr std::chrono::milliseconds kFullPrimaryRetry{60000};
 
 struct SwitchoverPreview {

@@ -84,11 +84,15 @@ std::string files_problem(const Snapshot& s) {
   if (!f.enabled) return {};
   if (f.api_failing_for >= f.unfit_after && f.api_failing_for.count() > 0) return "files: syncthing unreachable";
   if (f.behind_for >= f.unfit_after && f.behind_for.count() > 0) return "files: missing items its peers have";
+  // At once (the rule's hysteresis keeps it from flapping): every upload
+  // through this node fails meanwhile.
+  if (f.full) return "files: the folders' filesystem is full";
   return {};
 }
 
 std::string files_trouble(const FilesView& f) {
   if (!f.enabled) return {};
+  if (f.full) return "filesystem FULL";
   if (!f.api_error.empty() || !f.api_known) return "syncthing unreachable";
   for (const auto& [id, status] : f.folder_status)
     if (!status.error.empty()) return "folder error";

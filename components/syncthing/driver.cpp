@@ -372,6 +372,7 @@ void FilesDriver::observe(loop::Snapshot& s) const {
 constexpr milliseconds kPauseAbsentPeerAfter{5000};
 
 void FilesDriver::observed(loop::Snapshot& s) {
+  observe_filesystem(s.files);
   if (!s.kv.known) return;
   const auto now = Clock::now();
   std::map<std::string, Clock::time_point> still_absent;
@@ -383,6 +384,18 @@ void FilesDriver::observed(loop::Snapshot& s) {
   absent_since_ = std::move(still_absent);
   for (const auto& [name, at] : absent_since_) s.files.absent_for[name] = since(at);
   s.files.pause_after = kPauseAbsentPeerAfter;
+}
+
+// Every cycle: a statvfs costs microseconds, and a filesystem fills between
+// two of syncthing's events. The folder with the least room counts.
+void FilesDriver::observe_filesystem(loop::FilesView& v) {
+  if (!v.enabled || files_.folders.empty()) return;
+  for (const auto& folder : files_.folders) {
+    auto read = util::read_filesystem_space(folder.path);
+    if (!v.space.space || (read.space && read.space->free_bytes < v.space.space->free_bytes)) v.space = read;
+  }
+  if (v.space.space) filesystem_full_ = util::filesystem_full(*v.space.space, filesystem_full_);
+  v.full = filesystem_full_;
 }
 
 bool FilesDriver::act(const loop::Action& action) {

@@ -29,7 +29,7 @@ json files_status(const Snapshot& s) {
   return {{"summary", files_summary(f)}, {"device_id", f.device_id}, {"api_error", f.api_error},
           {"peers", peers}, {"folders", folders}, {"conflicts", f.conflicts},
           {"conflict_examples", f.conflict_examples}, {"last_error", f.last_error},
-          {"unit", f.unit}, {"problem", files_problem(s)}};
+          {"unit", f.unit}, {"problem", files_problem(s)}, {"space", util::filesystem_space_json(f.space)}};
 }
 
 }  // namespace hasup::loop

@@ -10,6 +10,7 @@
 
 #include "components/syncthing/model.hpp"
 #include "components/syncthing/observe_parse.hpp"
+#include "supervisor/util/filesystem_space.hpp"
 
 namespace hasup::loop {
 
@@ -50,6 +51,12 @@ struct FilesView {
   std::size_t conflicts = 0;                      // conflict copies found by the newest search
   std::vector<std::string> conflict_examples;     // a few of their paths
   std::string last_error;                         // newest failure to apply the config
+  // The folders' filesystem (of the folder with the least room), read each
+  // cycle, and whether it is full (util::filesystem_full, with its
+  // hysteresis). A full node takes an upload and fails it ("No space left on
+  // device"): while it holds the floating IP every upload fails.
+  util::FilesystemSpaceRead space;
+  bool full = false;
 };
 
 }  // namespace hasup::loop

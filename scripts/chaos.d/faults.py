@@ -11,14 +11,20 @@ UNITS = {"kill-syncthing": "ha-syncthing", "kill-nginx": "ha-nginx", "kill-gate"
          "kill-patroni": "ha-patroni"}
 DATA_FS = "/var/lib/ha-patroni"          # the database's own filesystem in the lab
 PGDATA = DATA_FS + "/data"
-BALLAST = DATA_FS + "/lab-ballast"       # what disk-full writes there, removed at the heal
-# Fills the filesystem: fallocate all but 4 MiB at once, then write until the
-# kernel says no space (metadata takes a little of what df counted), and print
-# what is left.
-FILL = (f'avail=$(df --output=avail -B1 {DATA_FS} | tail -1) && '
-        f'fallocate -l $((avail > 4194304 ? avail - 4194304 : 0)) {BALLAST}.1; '
-        f'head -c 67108864 /dev/zero > {BALLAST}.2 2>/dev/null; sync -f {DATA_FS}; '
-        f'df --output=avail -B1 {DATA_FS} | tail -1')
+FILES_FS = "/opt/manager"                # the uploaded files' (resources/ is a folder in it)
+BALLAST = "lab-ballast"                  # what disk-full and files-full write there, removed at the heal
+
+
+def _fill_command(mount):
+    """Fills the filesystem at mount: fallocate all but 4 MiB at once, then
+    write until the kernel says no space (metadata takes a little of what df
+    counted), and print what is left. The ballast sits beside what the node
+    keeps there, never in the replicated folder (syncthing would copy it)."""
+    ballast = f"{mount}/{BALLAST}"
+    return (f'avail=$(df --output=avail -B1 {mount} | tail -1) && '
+            f'fallocate -l $((avail > 4194304 ? avail - 4194304 : 0)) {ballast}.1; '
+            f'head -c 67108864 /dev/zero > {ballast}.2 2>/dev/null; sync -f {mount}; '
+            f'df --output=avail -B1 {mount} | tail -1')
 
 
 class Skip(Exception):
@@ -75,20 +81,21 @@ class Faults:
         if self.lab.exec(node, "true")[0] != 0:
             raise Skip(f"{node} is down")
 
-    def _fill_data_fs(self, node):
-        """disk-full on node: its database's filesystem left with (almost) no
-        free block. Returns the heal, which removes what was written."""
+    def _fill_fs(self, node, mount):
+        """disk-full, files-full on node: the filesystem at mount left with
+        (almost) no free block. Returns the heal, which removes what was written."""
         self._require_up(node)
-        rc, _ = self.lab.exec(node, "mountpoint", "-q", DATA_FS)
+        rc, _ = self.lab.exec(node, "mountpoint", "-q", mount)
         if rc != 0:
-            raise Skip(f"{DATA_FS} on {node} is not a filesystem of its own (a lab provisioned by the "
+            raise Skip(f"{mount} on {node} is not a filesystem of its own (a lab provisioned by the "
                        "blueprint has none): filling it would fill the host's disk")
-        rc, out = self.lab.exec(node, "sh", "-c", FILL)
+        rc, out = self.lab.exec(node, "sh", "-c", _fill_command(mount))
         left = out.split()[-1] if out.split() else ""
-        heal = lambda: self.lab.exec(node, "rm", "-f", BALLAST + ".1", BALLAST + ".2")
+        ballast = f"{mount}/{BALLAST}"
+        heal = lambda: self.lab.exec(node, "rm", "-f", ballast + ".1", ballast + ".2")
         if rc != 0 or not left.isdigit() or int(left) > 1048576:
             heal()
-            raise RuntimeError(f"filling {DATA_FS} on {node} left {left or '?'} bytes free (exit {rc})")
+            raise RuntimeError(f"filling {mount} on {node} left {left or '?'} bytes free (exit {rc})")
         return heal
 
     def inject(self, kind, roles):
@@ -153,5 +160,8 @@ class Faults:
                                                  "dev", "eth0", "root"], capture_output=True, timeout=10)
         if kind == "disk-full":
             node = self._node(roles, "primary")
-            return node, self._fill_data_fs(node)
+            return node, self._fill_fs(node, DATA_FS)
+        if kind == "files-full":
+            node = self._node(roles, "holder")
+            return node, self._fill_fs(node, FILES_FS)
         raise ValueError(f"unknown fault kind {kind}")

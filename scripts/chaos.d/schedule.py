@@ -33,6 +33,7 @@ KINDS = {
     "join-leave": "a fourth manager joins under load; it leaves for good at the heal",
     "netem": "20% loss and 50 ms delay on the primary's link (needs the kernel's sch_netem)",
     "disk-full": "the primary's data filesystem full",
+    "files-full": "the IP holder's uploaded files' filesystem full (where every upload lands)",
 }
 
 # What a schedule draws from when --faults is not given: every kind that runs

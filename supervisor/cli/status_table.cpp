@@ -60,6 +60,12 @@ void print_older_file(std::ostringstream& out, const json& section, const std::s
   if (error != "-" && error != "?") out << prefix << "runs an older file than its config; the reload failed: " << error << "\n";
 }
 
+// A watched volume's room (util::filesystem_space_json), when the node says.
+void print_filesystem_space(std::ostringstream& out, const std::string& label, const json& space) {
+  if (!space.is_object()) return;
+  out << label << (member(space, "text").is_string() ? text(space, "text") : "not read: " + text(space, "error")) << "\n";
+}
+
 // The supervisor's version on each live member, one line: the same on every
 // node, or each version with its nodes (a rolling upgrade under way, or one
 // forgotten). "" when no member says.
@@ -268,10 +274,7 @@ std::string render_status_table(const json& doc) {
     if (endpoint.is_object())
       out << "  local endpoint: " << (true_field(endpoint, "writable") ? "writable via " + text(endpoint, "server") + " (" + text(endpoint, "took_ms") + " ms)"
                                                             : "NOT writable: " + text(endpoint, "error")) << "\n";
-    const json& space = member(db, "data_space");
-    if (space.is_object())
-      out << "  data filesystem: " << (member(space, "text").is_string() ? text(space, "text") : "not read: " + text(space, "error"))
-          << "\n";
+    print_filesystem_space(out, "  data filesystem: ", member(db, "data_space"));
     if (text(db, "config_error") != "-") out << "  config: " << text(db, "config_error") << "\n";
     if (text(db, "last_error") != "-") out << "  last error: " << text(db, "last_error") << "\n";
     print_older_file(out, db, "  Patroni ");
@@ -311,6 +314,7 @@ std::string render_status_table(const json& doc) {
       if (member(files, "conflict_examples").is_array())
         for (const auto& e : member(files, "conflict_examples")) out << "    " << shown(e) << "\n";
     }
+    print_filesystem_space(out, "  files filesystem: ", member(files, "space"));
     if (text(files, "api_error") != "-") out << "  syncthing: " << text(files, "api_error") << "\n";
     if (text(files, "last_error") != "-") out << "  last error: " << text(files, "last_error") << "\n";
   }

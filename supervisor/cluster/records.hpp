@@ -76,8 +76,8 @@ struct MemberRecord {
   // write left at the REST service ("" none); absent: its gate holds no writes
   // (switchover.hold_writes = false), so a switchover does not wait for it.
   std::optional<std::string> writes_held;
-  // Whether this node's database filesystem is full (components/postgres/
-  // data_space.hpp); absent: not measured (no database here, or statvfs failed).
+  // Whether this node's database filesystem is full (supervisor/util/
+  // filesystem_space.hpp); absent: not measured (no database here, or statvfs failed).
   std::optional<bool> data_full;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader

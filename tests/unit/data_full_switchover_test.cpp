@@ -1,5 +1,5 @@
-// A primary whose database filesystem is full (components/postgres/
-// data_space.hpp): the rule that calls a filesystem full, the member record
+// A primary whose database filesystem is full (supervisor/util/
+// filesystem_space.hpp): the rule that calls a filesystem full, the member record
 // that carries it, and the leader's switchover away from it to a synchronous
 // standby with room (components/switchover/decide.cpp). The lab's disk-full
 // fault (scripts/chaos) fills a real primary's filesystem.
@@ -10,7 +10,7 @@
 #include <filesystem>
 
 #include "components/pause/record.hpp"
-#include "components/postgres/data_space.hpp"
+#include "supervisor/util/filesystem_space.hpp"
 #include "components/switchover/decide.hpp"
 #include "components/switchover/record.hpp"
 #include "supervisor/api/status_json.hpp"
@@ -61,35 +61,35 @@ SwitchoverRecord stored_record(Phase phase, const std::string& requested_by, std
 }
 
 TEST(DataSpace, FullBelowTheLowMarkAndStaysFullUntilThereIsRoomAgain) {
-  EXPECT_FALSE(db::data_full({db::kDataFullBelowBytes, 2048 * kMiB}, false));
-  EXPECT_TRUE(db::data_full({db::kDataFullBelowBytes - 1, 2048 * kMiB}, false));
+  EXPECT_FALSE(util::filesystem_full({util::kFullBelowBytes, 2048 * kMiB}, false));
+  EXPECT_TRUE(util::filesystem_full({util::kFullBelowBytes - 1, 2048 * kMiB}, false));
   // Between the marks it keeps what it was: no flapping record.
-  EXPECT_TRUE(db::data_full({100 * kMiB, 2048 * kMiB}, true));
-  EXPECT_FALSE(db::data_full({100 * kMiB, 2048 * kMiB}, false));
-  EXPECT_FALSE(db::data_full({db::kDataRoomAgainBytes, 2048 * kMiB}, true));
-  EXPECT_EQ(db::data_space_text({12 * kMiB + kMiB / 2, 2048 * kMiB}), "12.5 MiB free of 2.0 GiB");
+  EXPECT_TRUE(util::filesystem_full({100 * kMiB, 2048 * kMiB}, true));
+  EXPECT_FALSE(util::filesystem_full({100 * kMiB, 2048 * kMiB}, false));
+  EXPECT_FALSE(util::filesystem_full({util::kRoomAgainBytes, 2048 * kMiB}, true));
+  EXPECT_EQ(util::filesystem_space_text({12 * kMiB + kMiB / 2, 2048 * kMiB}), "12.5 MiB free of 2.0 GiB");
 }
 
 TEST(DataSpace, ReadsTheFilesystemOfTheDirectoryOrOfItsParentBeforeItExists) {
   const auto dir = std::filesystem::temp_directory_path();
-  auto here = db::read_data_space(dir.string());
+  auto here = util::read_filesystem_space(dir.string());
   ASSERT_TRUE(here.space) << here.error;
   struct statvfs st {};
   ASSERT_EQ(::statvfs(dir.c_str(), &st), 0);
   EXPECT_EQ(here.space->total_bytes, static_cast<std::uint64_t>(st.f_blocks) * st.f_frsize);
-  auto not_yet = db::read_data_space((dir / "ha-data-space-test-never-made").string());
+  auto not_yet = util::read_filesystem_space((dir / "ha-data-space-test-never-made").string());
   ASSERT_TRUE(not_yet.space) << not_yet.error;
   EXPECT_EQ(not_yet.space->total_bytes, here.space->total_bytes);
-  auto nowhere = db::read_data_space("/nonexistent-ha-dir/data");
+  auto nowhere = util::read_filesystem_space("/nonexistent-ha-dir/data");
   EXPECT_FALSE(nowhere.space);
   EXPECT_TRUE(contains(nowhere.error, "statvfs /nonexistent-ha-dir: No such file or directory")) << nowhere.error;
 }
 
 TEST(DataSpace, TheMemberRecordCarriesItAndKeepsFullUntilThereIsRoom) {
   auto s = full_primary("n1");
-  s.db.data_space.space = db::DataSpace{10 * kMiB, 2048 * kMiB};
+  s.db.data_space.space = util::FilesystemSpace{10 * kMiB, 2048 * kMiB};
   EXPECT_EQ(desired_member_record(s, cluster::Role::follower).data_full, std::optional<bool>(true));
-  s.db.data_space.space = db::DataSpace{100 * kMiB, 2048 * kMiB};  // room, but not enough yet
+  s.db.data_space.space = util::FilesystemSpace{100 * kMiB, 2048 * kMiB};  // room, but not enough yet
   EXPECT_EQ(desired_member_record(s, cluster::Role::follower).data_full, std::optional<bool>(true));
   s.kv.members["n1"].data_full = false;
   EXPECT_EQ(desired_member_record(s, cluster::Role::follower).data_full, std::optional<bool>(false));
@@ -180,7 +180,7 @@ TEST(DataFullSwitchover, AFailedTryIsRepeatedOnlyAfterAPauseAndAnEndedOneIsRepla
 
 TEST(DataFullSwitchover, StatusNamesTheFullFilesystem) {
   auto s = full_primary();
-  s.db.data_space.space = db::DataSpace{12 * kMiB, 2048 * kMiB};
+  s.db.data_space.space = util::FilesystemSpace{12 * kMiB, 2048 * kMiB};
   const auto doc = api::cluster_document(s, decide(s));
   std::string n1_db;
   for (const auto& m : doc["members"])

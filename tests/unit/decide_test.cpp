@@ -1072,6 +1072,36 @@ TEST(DecideVip, AnUnfitNodeGivesTheIpUpToAFitOne) {
   EXPECT_FALSE(decide(down).has<SetVipFault>());
 }
 
+// A node whose replicated folders' filesystem is full takes every upload
+// through the floating IP and fails it ("No space left on device"): it gives
+// the IP up, and the member table says why. The lab's files-full fault
+// (scripts/chaos) fills a real holder's filesystem.
+TEST(DecideVip, ANodeWhoseFilesFilesystemIsFullGivesTheIpUp) {
+  Snapshot s = vip_snapshot();
+  s.files.enabled = true;
+  s.files.space.space = util::FilesystemSpace{12ull << 20, 1ull << 30};
+  Plan roomy = decide(s);
+  EXPECT_FALSE(roomy.has<SetVipFault>()) << roomy.reason;
+  ASSERT_NE(roomy.find<PublishMember>(), nullptr);
+  EXPECT_EQ(roomy.find<PublishMember>()->record.files_state.find("FULL"), std::string::npos);
+
+  s.files.full = true;
+  Plan full = decide(s);
+  const auto* fault = full.find<SetVipFault>();
+  ASSERT_NE(fault, nullptr) << full.reason;
+  EXPECT_TRUE(fault->fault);
+  EXPECT_TRUE(contains(full.reason, "(FAULT: files: the folders' filesystem is full)")) << full.reason;
+  const auto* publish = full.find<PublishMember>();
+  ASSERT_NE(publish, nullptr);
+  EXPECT_EQ(publish->record.health, "files: the folders' filesystem is full");
+  EXPECT_EQ(publish->record.files_state, "filesystem FULL");
+
+  // The grace every problem gets holds here too.
+  s.vip.unfit_grace = std::chrono::milliseconds(3000);
+  s.vip.problem_for = std::chrono::milliseconds(1000);
+  EXPECT_FALSE(decide(s).has<SetVipFault>());
+}
+
 TEST(DecideVip, AnUnfitNodeKeepsTheIpWhenNoOtherNodeIsFit) {
   Snapshot s = vip_with_nginx();
   s.nginx.services[0].failing_nodes = {"consul-n1"};

@@ -1,4 +1,4 @@
-#include "components/postgres/data_space.hpp"
+#include "supervisor/util/filesystem_space.hpp"
 
 #include <sys/statvfs.h>
 
@@ -7,32 +7,32 @@
 #include <cstring>
 #include <filesystem>
 
-namespace hasup::db {
+namespace hasup::util {
 
-DataSpaceRead read_data_space(const std::string& data_dir) {
-  DataSpaceRead out;
-  if (data_dir.empty()) {
-    out.error = "no data directory configured";
+FilesystemSpaceRead read_filesystem_space(const std::string& dir) {
+  FilesystemSpaceRead out;
+  if (dir.empty()) {
+    out.error = "no directory configured";
     return out;
   }
   struct statvfs st {};
-  std::string path = data_dir;
+  std::string path = dir;
   int rc = ::statvfs(path.c_str(), &st);
   if (rc != 0 && (errno == ENOENT || errno == EACCES)) {
-    path = std::filesystem::path(data_dir).parent_path().string();
+    path = std::filesystem::path(dir).parent_path().string();
     rc = path.empty() ? -1 : ::statvfs(path.c_str(), &st);
   }
   if (rc != 0) {
     out.error = "statvfs " + path + ": " + std::strerror(errno);
     return out;
   }
-  out.space = DataSpace{static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize,
+  out.space = FilesystemSpace{static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize,
                         static_cast<std::uint64_t>(st.f_blocks) * st.f_frsize};
   return out;
 }
 
-bool data_full(const DataSpace& space, bool was_full) {
-  return space.free_bytes < (was_full ? kDataRoomAgainBytes : kDataFullBelowBytes);
+bool filesystem_full(const FilesystemSpace& space, bool was_full) {
+  return space.free_bytes < (was_full ? kRoomAgainBytes : kFullBelowBytes);
 }
 
 namespace {
@@ -50,8 +50,14 @@ std::string bytes_text(std::uint64_t bytes) {
 }
 }  // namespace
 
-std::string data_space_text(const DataSpace& space) {
+std::string filesystem_space_text(const FilesystemSpace& space) {
   return bytes_text(space.free_bytes) + " free of " + bytes_text(space.total_bytes);
 }
 
-}  // namespace hasup::db
+nlohmann::json filesystem_space_json(const FilesystemSpaceRead& read) {
+  if (!read.space) return {{"error", read.error}};
+  return {{"free_bytes", read.space->free_bytes}, {"total_bytes", read.space->total_bytes},
+          {"text", filesystem_space_text(*read.space)}};
+}
+
+}  // namespace hasup::util
