@@ -362,6 +362,7 @@ void FilesDriver::observe(loop::Snapshot& s) const {
   v.unfit_after = milliseconds(ctx_.config.files.unfit_after_ms);
   v.api_failing_for = failing_since_ ? since(*failing_since_) : milliseconds(0);
   v.behind_for = behind_since_ ? since(*behind_since_) : milliseconds(0);
+  observe_filesystem(v);
 }
 
 // A peer's record missing for less than this keeps its device as it was: the
@@ -372,7 +373,6 @@ void FilesDriver::observe(loop::Snapshot& s) const {
 constexpr milliseconds kPauseAbsentPeerAfter{5000};
 
 void FilesDriver::observed(loop::Snapshot& s) {
-  observe_filesystem(s.files);
   if (!s.kv.known) return;
   const auto now = Clock::now();
   std::map<std::string, Clock::time_point> still_absent;
@@ -387,8 +387,10 @@ void FilesDriver::observed(loop::Snapshot& s) {
 }
 
 // Every cycle: a statvfs costs microseconds, and a filesystem fills between
-// two of syncthing's events. The folder with the least room counts.
-void FilesDriver::observe_filesystem(loop::FilesView& v) {
+// two of syncthing's events. The folder with the least room counts. In
+// observe(), not observed(): the floating IP's driver times the node's
+// problems in its observed(), and must see this one.
+void FilesDriver::observe_filesystem(loop::FilesView& v) const {
   if (!v.enabled || files_.folders.empty()) return;
   for (const auto& folder : files_.folders) {
     auto read = util::read_filesystem_space(folder.path);

@@ -34,7 +34,7 @@ class FilesDriver : public loop::Driver {
   bool act(const loop::Action& action) override;
 
  private:
-  void observe_filesystem(loop::FilesView& v);
+  void observe_filesystem(loop::FilesView& v) const;
   using Clock = std::chrono::steady_clock;
 
   bool have_client();
@@ -65,7 +65,9 @@ class FilesDriver : public loop::Driver {
   std::optional<Clock::time_point> failing_since_;  // since the last whole read of syncthing
   std::optional<Clock::time_point> behind_since_;   // this node missing items its peers have, since
   std::map<std::string, Clock::time_point> absent_since_;  // registered peers without a member record
-  bool filesystem_full_ = false;  // as last called (the rule's hysteresis needs it)
+  // As last called: the rule's hysteresis needs it (its memory, updated by
+  // the const observe()).
+  mutable bool filesystem_full_ = false;
   // The conflict search walks the folders here. Last member: joined first.
   std::unique_ptr<boost::asio::thread_pool> workers_;
 };
