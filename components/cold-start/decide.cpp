@@ -40,8 +40,8 @@ AcceptPreview preview_accept(const Snapshot& s, const std::string& node) {
     std::vector<std::string> without;
     for (const auto& [name, known] : s.known.nodes)
       if (!copies.count(name)) without.push_back(name);
-    p.loses = "whatever is newer than " + node + "'s copy of Patroni's records (index " +
-              std::to_string(copies.at(node)) + ") on " +
+    p.loses = "whatever is newer than " + node + "'s copy of Patroni's records (" +
+              cluster::newness_text("index", copies.at(node)) + ") on " +
               (without.empty() ? std::string("no other node") : sentence_list(without)) +
               " (a node that kept up while " + node + " was cut off holds newer records, and the commits they "
               "name); Patroni then decides from those records, and if the members they name stay down, this "

@@ -147,12 +147,18 @@ std::string login_record_key(const cluster::Keys& keys, LoginSecret secret) {
   return secret == LoginSecret::db_password ? keys.db_login() : keys.replication_login();
 }
 
-std::map<std::string, std::uint64_t> login_copies(const Snapshot& s, LoginSecret secret) {
+// A login record's revision is the record's own, which no rebuilt Consul
+// resets: its copies never need write_backs.
+std::map<std::string, cluster::CopyNewness> login_copies(const Snapshot& s, LoginSecret secret) {
   const auto& v = login_view(s, secret);
-  return cluster::gather_copies(s.self, v.copy ? std::optional(v.copy->revision) : std::nullopt, s.kv.members,
-                                [secret](const cluster::MemberRecord& m) {
-                                  return secret == LoginSecret::db_password ? m.db_login_copy_revision
-                                                                            : m.replication_login_copy_revision;
+  const auto own = v.copy ? std::optional(cluster::CopyNewness{0, v.copy->revision}) : std::nullopt;
+  return cluster::gather_copies(s.self, own, s.kv.members,
+                                [secret](const cluster::MemberRecord& m) -> std::optional<cluster::CopyNewness> {
+                                  const auto& revision = secret == LoginSecret::db_password
+                                                             ? m.db_login_copy_revision
+                                                             : m.replication_login_copy_revision;
+                                  if (!revision) return std::nullopt;
+                                  return cluster::CopyNewness{0, *revision};
                                 });
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "supervisor/cluster/copy_verdict.hpp"
 #include "supervisor/cluster/keys.hpp"
 #include "supervisor/loop/plan.hpp"
 #include "supervisor/loop/snapshot.hpp"
@@ -27,7 +28,7 @@ const LoginView& login_view(const Snapshot& s, db_login::LoginSecret secret);
 std::string login_record_key(const cluster::Keys& keys, db_login::LoginSecret secret);
 // The nodes holding a copy of the secret's record, by name: how new each is
 // (its revision): this node's own, and each live member's as it publishes it.
-std::map<std::string, std::uint64_t> login_copies(const Snapshot& s, db_login::LoginSecret secret);
+std::map<std::string, cluster::CopyNewness> login_copies(const Snapshot& s, db_login::LoginSecret secret);
 // The live members whose clients have not switched to `generation` yet.
 std::vector<std::string> members_behind(const Snapshot& s, db_login::LoginSecret secret, std::uint64_t generation);
 

@@ -223,9 +223,9 @@ void PatroniBackend::run(const loop::RestorePatroniKeys& a, loop::DbView& view) 
     patroni_consul_ = std::make_unique<consul::Client>(ctx_.io, settings);
     consul = patroni_consul_.get();
   }
-  spdlog::warn("patroni: Consul holds none of Patroni's records; writing back this node's copy (index {}), the "
-               "newest of a majority of the nodes'",
-               a.index);
+  spdlog::warn("patroni: Consul holds none of Patroni's records; writing back this node's copy (index {}, after {} "
+               "write-back(s)), the newest of a majority of the nodes': write-back {}",
+               a.index, keys_copy_->write_backs, keys_copy_->write_backs + 1);
   consul->txn(restore_ops(keys_prefix(), *keys_copy_), [this, finish, &view](consul::Result<consul::TxnResult> r) {
     if (!r) {
       view.last_error = "cannot write Patroni's records back: " + r.error().to_string();
@@ -235,7 +235,8 @@ void PatroniBackend::run(const loop::RestorePatroniKeys& a, loop::DbView& view) 
                    r.value().errors.empty() ? std::string("no reason given") : r.value().errors.front());
     } else {
       view.last_error.clear();
-      spdlog::warn("patroni: wrote Patroni's records back (initialize, config, sync): Patroni's own rules decide again");
+      spdlog::warn("patroni: wrote Patroni's records back (initialize, config, sync, and the count of write-backs): "
+                   "Patroni's own rules decide again");
     }
     finish();
   });

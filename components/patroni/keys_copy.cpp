@@ -1,6 +1,7 @@
 #include "components/patroni/keys_copy.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "supervisor/util/json_fields.hpp"
@@ -12,10 +13,19 @@ using nlohmann::json;
 
 namespace {
 constexpr int kSchema = 1;
+
+// A plain decimal, nothing else (no sign, no space).
+std::optional<std::uint64_t> decimal(const std::string& text) {
+  std::uint64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
 }
 
 std::string encode(const KeysCopy& copy) {
   json o{{"schema", kSchema}, {"index", copy.index}, {"initialize", copy.initialize}};
+  if (copy.write_backs > 0) o["write_backs"] = copy.write_backs;
   if (copy.config) o["config"] = *copy.config;
   if (copy.sync) o["sync"] = *copy.sync;
   return json_text(o);
@@ -30,6 +40,10 @@ KeysCopyDecode decode_keys_copy(const std::string& text) {
   if (index == o->end() || !index->is_number_unsigned() || index->get<std::uint64_t>() == 0)
     return {std::nullopt, "index is not a number above 0"};
   copy.index = index->get<std::uint64_t>();
+  if (auto write_backs = o->find("write_backs"); write_backs != o->end()) {
+    if (!write_backs->is_number_unsigned()) return {std::nullopt, "write_backs is not an unsigned number"};
+    copy.write_backs = write_backs->get<std::uint64_t>();
+  }
   if (!get_string(*o, "initialize", copy.initialize, error)) return {std::nullopt, error};
   if (copy.initialize.empty()) return {std::nullopt, "initialize is empty"};
   for (auto [key, field] : {std::pair{"config", &copy.config}, std::pair{"sync", &copy.sync}}) {
@@ -44,6 +58,12 @@ KeysCopyDecode decode_keys_copy(const std::string& text) {
 std::optional<KeysCopy> keys_copy_of(const std::string& prefix, const std::vector<consul::KvEntry>& entries) {
   KeysCopy copy;
   for (const auto& e : entries) {
+    if (e.key == prefix + kWriteBacksKey) {
+      auto count = decimal(e.value);
+      if (!count) return std::nullopt;
+      copy.write_backs = *count;
+      continue;
+    }
     if (e.key == prefix + "initialize") copy.initialize = e.value;
     else if (e.key == prefix + "config") copy.config = e.value;
     else if (e.key == prefix + "sync") copy.sync = e.value;
@@ -61,6 +81,7 @@ std::vector<consul::TxnOp> restore_ops(const std::string& prefix, const KeysCopy
   // (Patroni wrote it meanwhile) fails the whole transaction.
   if (copy.config) ops.push_back({Verb::cas, prefix + "config", *copy.config, 0, ""});
   if (copy.sync) ops.push_back({Verb::cas, prefix + "sync", *copy.sync, 0, ""});
+  ops.push_back({Verb::cas, prefix + kWriteBacksKey, std::to_string(copy.write_backs + 1), 0, ""});
   ops.push_back({Verb::cas, prefix + "initialize", copy.initialize, 0, ""});
   return ops;
 }

@@ -9,9 +9,13 @@
 // Patroni and write back the newest copy instead, from a majority of the
 // nodes' copies (cluster/copy_verdict.hpp): a node cut off before the power
 // loss has an older copy, and any majority includes a node that kept up.
-// The copy's newness is its index: a Consul rebuilt twice while a node was
-// down restarts its indexes (README "Not built yet"). Patroni's own rules (the
-// system identifier, the sync key) then decide again, as before the loss.
+// The copy's newness is the write-backs it comes after, then its index: a
+// Consul rebuilt from nothing counts its indexes from 1 again, so a node down
+// through two losses would otherwise hold the "newest" copy, from the first
+// Raft log (cluster/copy_verdict.hpp: CopyNewness). Each write-back stores
+// its count with the records, in one transaction (kWriteBacksKey). Patroni's
+// own rules (the system identifier, the sync key) then decide again, as
+// before the loss.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,11 +25,19 @@
 
 namespace hasup::patroni {
 
+// Beside Patroni's keys, in its namespace (Patroni reads only the names it
+// knows): how many times they were written back. In Patroni's namespace, not
+// the supervisor's prefix, so the write-back writes it with the records in
+// one transaction, with Patroni's token; it goes with them when Consul's data
+// is lost.
+inline constexpr const char* kWriteBacksKey = "ha-supervisor-write-backs";
+
 struct KeysCopy {
   std::uint64_t index = 0;  // the newest ModifyIndex among the three keys (Consul's, from before the loss)
   std::string initialize;   // never empty in a copy: only an initialised cluster is copied
   std::optional<std::string> config;
   std::optional<std::string> sync;
+  std::uint64_t write_backs = 0;  // kWriteBacksKey's value then (absent: 0)
   bool operator==(const KeysCopy&) const = default;
 };
 
@@ -38,11 +50,14 @@ KeysCopyDecode decode_keys_copy(const std::string& text);
 
 // The copy of what Consul holds under `prefix` ("service/mgrdb/"); none while
 // the cluster is not initialised (no initialize key, or an empty one: a
-// bootstrap under way).
+// bootstrap under way), and none while kWriteBacksKey holds anything but a
+// decimal number (no copy is taken on a count it cannot trust; the one kept
+// stays).
 std::optional<KeysCopy> keys_copy_of(const std::string& prefix, const std::vector<consul::KvEntry>& entries);
 
 // What writes the copy back: one transaction, create-only, the initialize
-// key last-in-order so Patroni never sees it without the sync key.
+// key last-in-order so Patroni never sees it without the sync key, and the
+// count of write-backs one more than the copy's.
 std::vector<consul::TxnOp> restore_ops(const std::string& prefix, const KeysCopy& copy);
 
 }  // namespace hasup::patroni

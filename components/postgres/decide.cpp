@@ -198,10 +198,15 @@ bool patroni_runs_rendered_conf(const Snapshot& s) {
                                        unit->second.active_state);
 }
 
-std::map<std::string, std::uint64_t> patroni_keys_copies(const Snapshot& s) {
+std::map<std::string, cluster::CopyNewness> patroni_keys_copies(const Snapshot& s) {
   const auto& copy = s.db.patroni.keys_copy;
-  return cluster::gather_copies(s.self, copy ? std::optional(copy->index) : std::nullopt, s.kv.members,
-                                [](const cluster::MemberRecord& m) { return m.patroni_keys_index; });
+  const auto own = copy ? std::optional(cluster::CopyNewness{copy->write_backs, copy->index}) : std::nullopt;
+  return cluster::gather_copies(s.self, own, s.kv.members,
+                                [](const cluster::MemberRecord& m) -> std::optional<cluster::CopyNewness> {
+                                  if (!m.patroni_keys_index) return std::nullopt;
+                                  return cluster::CopyNewness{m.patroni_keys_write_backs.value_or(0),
+                                                              *m.patroni_keys_index};
+                                });
 }
 
 cluster::CopyVerdict patroni_keys_verdict(const Snapshot& s, const std::string& accepted) {
@@ -211,7 +216,12 @@ cluster::CopyVerdict patroni_keys_verdict(const Snapshot& s, const std::string& 
 }
 
 void publish_db(const Snapshot& s, cluster::MemberRecord& record) {
-  if (s.db.backend == "patroni" && s.db.patroni.keys_copy) record.patroni_keys_index = s.db.patroni.keys_copy->index;
+  if (s.db.backend == "patroni" && s.db.patroni.keys_copy) {
+    record.patroni_keys_index = s.db.patroni.keys_copy->index;
+    // Only once there was one: the records of a cluster that never lost
+    // Consul's data stay as they were.
+    if (s.db.patroni.keys_copy->write_backs > 0) record.patroni_keys_write_backs = s.db.patroni.keys_copy->write_backs;
+  }
   // The record published last is the rule's memory (full stays full until
   // there is room again).
   if (const auto& space = s.db.data_space.space) {

@@ -31,9 +31,9 @@ bool patroni_runs_rendered_conf(const Snapshot& s);
 void publish_db(const Snapshot& s, cluster::MemberRecord& record);
 
 // The copies of Patroni's records the live nodes hold (this one's and each
-// member record's index), which decide who writes them back when Consul has
-// none of them; the cold start's preview weighs the same.
-std::map<std::string, std::uint64_t> patroni_keys_copies(const Snapshot& s);
+// member record's write-backs and index), which decide who writes them back
+// when Consul has none of them; the cold start's preview weighs the same.
+std::map<std::string, cluster::CopyNewness> patroni_keys_copies(const Snapshot& s);
 // Who writes Patroni's records back from those copies (cluster/copy_verdict.hpp),
 // with `accepted` as the operator's accepted founder ("" for none).
 cluster::CopyVerdict patroni_keys_verdict(const Snapshot& s, const std::string& accepted);

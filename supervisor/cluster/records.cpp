@@ -79,6 +79,7 @@ json member_json(const MemberRecord& r) {
   if (r.db_login_generation) o["db_login_generation"] = *r.db_login_generation;
   if (r.replication_login_generation) o["replication_login_generation"] = *r.replication_login_generation;
   if (r.patroni_keys_index) o["patroni_keys_index"] = *r.patroni_keys_index;
+  if (r.patroni_keys_write_backs) o["patroni_keys_write_backs"] = *r.patroni_keys_write_backs;
   if (r.db_login_copy_revision) o["db_login_copy_revision"] = *r.db_login_copy_revision;
   if (r.replication_login_copy_revision) o["replication_login_copy_revision"] = *r.replication_login_copy_revision;
   if (r.writes_held) o["writes_held"] = *r.writes_held;
@@ -171,6 +172,7 @@ MemberDecode decode_member(const std::string& text) {
   for (auto [key, field] : {std::pair{"db_login_generation", &r.db_login_generation},
                              std::pair{"replication_login_generation", &r.replication_login_generation},
                              std::pair{"patroni_keys_index", &r.patroni_keys_index},
+                             std::pair{"patroni_keys_write_backs", &r.patroni_keys_write_backs},
                              std::pair{"db_login_copy_revision", &r.db_login_copy_revision},
                              std::pair{"replication_login_copy_revision", &r.replication_login_copy_revision}}) {
     auto it = o.find(key);

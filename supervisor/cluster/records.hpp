@@ -68,6 +68,10 @@ struct MemberRecord {
   // The index of this node's copy of Patroni's records (components/patroni/
   // keys_copy.hpp); absent: no copy (never saw the cluster initialised).
   std::optional<std::uint64_t> patroni_keys_index;
+  // How many write-backs that copy comes after (keys_copy.hpp); absent: none
+  // (and from a supervisor that did not count them, the same: it took its
+  // copy before any write-back it could have counted).
+  std::optional<std::uint64_t> patroni_keys_write_backs;
   // The revisions of this node's copies of the rotating logins' records
   // (components/db-login/record_copy.hpp); absent: no copy.
   std::optional<std::uint64_t> db_login_copy_revision;

@@ -485,11 +485,13 @@ loop::Snapshot started_after_consul_lost() {
   return s;
 }
 
-void add_member_copy(loop::Snapshot& s, const std::string& name, std::uint64_t index) {
+void add_member_copy(loop::Snapshot& s, const std::string& name, std::uint64_t index,
+                     std::optional<std::uint64_t> write_backs = std::nullopt) {
   cluster::MemberRecord m;
   m.name = name;
   m.address = s.kv.registered.at(name);
   m.patroni_keys_index = index;
+  m.patroni_keys_write_backs = write_backs;
   s.kv.members[name] = m;
 }
 
@@ -526,6 +528,43 @@ TEST(PatroniKeysCopy, PatroniStaysStoppedUntilAMajorityOfCopiesIsAtHand) {
   loop::Plan restored;
   note = loop::decide_db(restored, s);
   EXPECT_NE(restored.find<loop::StartPatroni>(), nullptr) << note;
+}
+
+// Consul's data lost twice while n1 was down: n1's copy comes from the first
+// Raft log (index 900); n2 and n3 took theirs after the first write-back, in
+// a Raft log that counted from 1 again (index 40, 45). Indexes alone would
+// name n1's stale copy the newest; a copy taken after a write-back is newer
+// than every copy from before it.
+TEST(PatroniKeysCopy, ACopyTakenAfterAWriteBackIsNewerThanAnyFromBeforeIt) {
+  auto s = started_after_consul_lost();
+  s.db.patroni.keys_copy->index = 900;  // n1, this node: down through both losses
+  add_member_copy(s, "n2", 40, 1);
+  loop::Plan two;
+  auto note = loop::decide_db(two, s);
+  EXPECT_EQ(two.find<loop::RestorePatroniKeys>(), nullptr) << "n2 writes back, not n1: " << note;
+  EXPECT_TRUE(contains(note, "n2 holds the newest copy (index 40 after 1 write-back, of n1, n2)")) << note;
+  add_member_copy(s, "n3", 45, 1);
+  note = loop::decide_db(two, s);
+  EXPECT_TRUE(contains(note, "n3 holds the newest copy (index 45 after 1 write-back")) << note;
+
+  // Seen from n3 (published records: a member without the field took its
+  // copy before any write-back).
+  s.self = "n3";
+  s.db.patroni.keys_copy = patroni::KeysCopy{45, "7390000000000000001", "{}", "{}", 1};
+  add_member_copy(s, "n1", 900);
+  s.kv.members.erase("n3");
+  loop::Plan from_n3;
+  note = loop::decide_db(from_n3, s);
+  ASSERT_NE(from_n3.find<loop::RestorePatroniKeys>(), nullptr) << note;
+  EXPECT_EQ(from_n3.find<loop::RestorePatroniKeys>()->index, 45u);
+
+  cluster::MemberRecord published;
+  loop::publish_db(s, published);
+  EXPECT_EQ(published.patroni_keys_write_backs, std::optional<std::uint64_t>(1));
+  s.db.patroni.keys_copy->write_backs = 0;
+  published = {};
+  loop::publish_db(s, published);
+  EXPECT_EQ(published.patroni_keys_write_backs, std::nullopt) << "a record as before when there was none";
 }
 
 // Copies on fewer than a majority (two nodes replaced, say): nobody writes
@@ -648,11 +687,31 @@ TEST(PatroniKeysCopy, TheCopyIsTakenWholeFromConsulAndWrittenBackCreateOnly) {
   EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":3,"initialize":""})").copy);
   EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":3,"initialize":"7","sync":5})").copy);
   auto ops = patroni::restore_ops(p, *copy);
-  ASSERT_EQ(ops.size(), 3u);
+  ASSERT_EQ(ops.size(), 4u);
   EXPECT_EQ(ops.back().key, p + "initialize") << "Patroni never sees initialize without sync";
+  EXPECT_EQ(ops[2].key, p + "ha-supervisor-write-backs");
+  EXPECT_EQ(ops[2].value, "1") << "the first write-back";
   for (const auto& op : ops) {
     EXPECT_EQ(op.verb, consul::TxnOp::Verb::cas);
     EXPECT_EQ(op.index, 0u) << "create-only: nothing Patroni wrote meanwhile is overwritten";
+  }
+
+  // After a write-back the count is copied with the records, and the next
+  // write-back counts one more.
+  entries[0].value = "7390000000000000001";
+  entries.push_back(entry(p + "ha-supervisor-write-backs", "2", 40));
+  copy = patroni::keys_copy_of(p, entries);
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(copy->write_backs, 2u);
+  EXPECT_EQ(copy->index, 40u);
+  back = patroni::decode_keys_copy(patroni::encode(*copy));
+  ASSERT_TRUE(back.copy) << back.error;
+  EXPECT_EQ(*back.copy, *copy);
+  EXPECT_EQ(patroni::restore_ops(p, *copy)[2].value, "3");
+  EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":3,"initialize":"7","write_backs":"2"})").copy);
+  for (const char* junk : {"", "two", "-1", "2 ", "+2", "99999999999999999999999"}) {
+    entries.back().value = junk;
+    EXPECT_FALSE(patroni::keys_copy_of(p, entries)) << "no copy on a count it cannot trust: '" << junk << "'";
   }
 }
 

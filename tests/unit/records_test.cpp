@@ -39,6 +39,7 @@ MemberRecord full_member() {
   r.db_login_generation = 3;
   r.replication_login_generation = 5;
   r.patroni_keys_index = 4711;
+  r.patroni_keys_write_backs = 2;
   r.since = "2024-05-01T12:00:00Z";
   r.leader_epoch = 4242;
   return r;
@@ -103,6 +104,7 @@ TEST(MemberRecord, RoundTripOfEveryField) {
   EXPECT_EQ(d.record->db_login_generation, std::optional<std::uint64_t>(3));
   EXPECT_EQ(d.record->replication_login_generation, std::optional<std::uint64_t>(5));
   EXPECT_EQ(d.record->patroni_keys_index, std::optional<std::uint64_t>(4711));
+  EXPECT_EQ(d.record->patroni_keys_write_backs, std::optional<std::uint64_t>(2));
   EXPECT_EQ(*d.record, r);
 }
 
@@ -120,7 +122,8 @@ TEST(MemberRecord, ChangedFieldsNameWhatAPublishChangesAndNothingElse) {
 }
 
 TEST(MemberRecord, ALoginGenerationThatIsNotAnUnsignedNumberIsRefusedWhole) {
-  for (const char* key : {"db_login_generation", "replication_login_generation", "patroni_keys_index"}) {
+  for (const char* key :
+       {"db_login_generation", "replication_login_generation", "patroni_keys_index", "patroni_keys_write_backs"}) {
     json j = member_json();
     j[key] = -1;
     auto d = decode_json(j);
