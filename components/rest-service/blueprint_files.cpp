@@ -206,10 +206,13 @@ void BlueprintFiles::remove_folder_if_empty(const std::string& id) {
   if (::unlinkat(root_fd_, id.c_str(), AT_REMOVEDIR) == 0) fsync_dir(root_);
 }
 
-std::unique_ptr<Upload> Upload::start(BlueprintFiles& files, const std::string& id, std::string& error) {
+std::unique_ptr<Upload> Upload::start(BlueprintFiles& files, const std::string& id, std::string& error,
+                                      bool& out_of_space) {
   // Under the id's lock, so a DELETE cannot remove the folder between mkdir and the temp file.
   auto guard = files.locks().acquire(id);
+  errno = 0;
   int dir = files.open_folder(id, true, error);
+  out_of_space = dir < 0 && errno == ENOSPC;  // still the failing call's: errno_text only formats
   if (dir < 0) return nullptr;
   // A new name of random letters, made here rather than by mkstemp (which
   // takes a path): O_EXCL|O_NOFOLLOW never opens anything that was there.
@@ -224,6 +227,7 @@ std::unique_ptr<Upload> Upload::start(BlueprintFiles& files, const std::string& 
     if (fd >= 0) return std::unique_ptr<Upload>(new Upload(files, id, dir, name, fd));
     if (errno != EEXIST) break;
   }
+  out_of_space = errno == ENOSPC;
   error = errno_text("cannot create a temp file in", files.folder(id));
   ::close(dir);
   files.remove_folder_if_empty(id);
@@ -271,10 +275,18 @@ std::string Upload::append(const char* data, std::size_t size) {
 }
 
 std::string Upload::finish(std::string& sha256_hex) {
-  if (::fsync(fd_) != 0) return errno_text("cannot fsync", temp_path());
+  // The filesystem may run out of room only now: blocks written through the
+  // page cache are allocated at the flush (ext4's delayed allocation).
+  if (::fsync(fd_) != 0) {
+    out_of_space_ = errno == ENOSPC;
+    return errno_text("cannot fsync", temp_path());
+  }
   int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) return errno_text("cannot close", temp_path());
+  if (::close(fd) != 0) {
+    out_of_space_ = errno == ENOSPC;
+    return errno_text("cannot close", temp_path());
+  }
   sha256_hex = hash_.hex();
   state_ = State::finished;
   return {};
@@ -286,9 +298,11 @@ std::string Upload::install() {
   if (::linkat(dir_fd_, "archive", dir_fd_, previous.c_str(), 0) == 0) {
     previous_name_ = previous;
   } else if (errno != ENOENT) {
+    out_of_space_ = errno == ENOSPC;
     return errno_text("cannot keep the previous archive as", files_.folder(id_) + "/" + previous);
   }
   if (::renameat(dir_fd_, temp_name_.c_str(), dir_fd_, "archive") != 0) {
+    out_of_space_ = errno == ENOSPC;
     auto error = errno_text("cannot rename into", files_.archive(id_));
     if (!previous_name_.empty()) ::unlinkat(dir_fd_, previous_name_.c_str(), 0);
     previous_name_.clear();

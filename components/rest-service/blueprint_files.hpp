@@ -88,8 +88,10 @@ class BlueprintFiles {
 // arrive. An Upload dropped before it was committed leaves nothing behind.
 class Upload {
  public:
-  // nullptr and `error` set when the temp file cannot be made.
-  static std::unique_ptr<Upload> start(BlueprintFiles& files, const std::string& id, std::string& error);
+  // nullptr and `error` set when the temp file cannot be made; `out_of_space`
+  // when the filesystem had no room for it (ENOSPC: a 507, not a 500).
+  static std::unique_ptr<Upload> start(BlueprintFiles& files, const std::string& id, std::string& error,
+                                       bool& out_of_space);
   Upload(const Upload&) = delete;
   Upload& operator=(const Upload&) = delete;
   ~Upload();
@@ -97,7 +99,7 @@ class Upload {
   const std::string& id() const { return id_; }
   std::uint64_t size() const { return size_; }
   std::string append(const char* data, std::size_t size);  // "" or the error
-  bool out_of_space() const { return out_of_space_; }      // the last append failed with ENOSPC
+  bool out_of_space() const { return out_of_space_; }      // the last append, finish or install failed with ENOSPC
   // fsyncs and closes the temp file and gives the hash; "" or the error.
   std::string finish(std::string& sha256_hex);
   // Caller holds the id's lock from install() through commit() or rollback().

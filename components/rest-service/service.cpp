@@ -16,6 +16,10 @@ Reply db_error_reply(const DbError& error) { return error_reply(error.unavailabl
 
 Reply error_reply(int status, const std::string& message) { return Reply{status, {{"error", message}}, {}}; }
 
+Reply file_error_reply(bool out_of_space, const std::string& message) {
+  return error_reply(out_of_space ? 507 : 500, message);
+}
+
 Service::Service(BlueprintFiles& files, Databases& databases) : files_(files), databases_(databases) {}
 
 void Service::warm_up() {
@@ -92,16 +96,17 @@ std::variant<Reply, std::unique_ptr<Upload>> Service::begin_upload(const std::st
   if (!recovery.ok()) return db_error_reply(*recovery.error);
   if (recovery.value) return error_reply(503, "the database is a standby (in recovery): uploads need a primary");
   std::string error;
-  auto upload = Upload::start(files_, id, error);
-  if (!upload) return error_reply(500, error);
+  bool out_of_space = false;
+  auto upload = Upload::start(files_, id, error, out_of_space);
+  if (!upload) return file_error_reply(out_of_space, error);
   return upload;
 }
 
 Reply Service::finish_upload(Upload& upload) {
   std::string sha256;
-  if (auto error = upload.finish(sha256); !error.empty()) return error_reply(500, error);
+  if (auto error = upload.finish(sha256); !error.empty()) return file_error_reply(upload.out_of_space(), error);
   auto guard = files_.locks().acquire(upload.id());
-  if (auto error = upload.install(); !error.empty()) return error_reply(500, error);
+  if (auto error = upload.install(); !error.empty()) return file_error_reply(upload.out_of_space(), error);
   auto row = db().upsert(upload.id(), sha256, upload.size());
   if (!row.ok()) {
     upload.rollback();

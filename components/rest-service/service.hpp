@@ -22,6 +22,10 @@ struct Reply {
 };
 
 Reply error_reply(int status, const std::string& message);
+// A file that could not be written: 507 Insufficient Storage when the
+// filesystem had no room (the client may learn that this node is full),
+// else 500.
+Reply file_error_reply(bool out_of_space, const std::string& message);
 
 // An archive to stream back: the file, opened together with reading its row
 // (under the id's lock), so the bytes sent are the ones the row describes.

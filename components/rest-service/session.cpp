@@ -186,9 +186,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (got > 0) {
       bytes_in_ += got;
       if (auto error = upload_->append(chunk_.data(), got); !error.empty()) {
-        int status = upload_->out_of_space() ? 507 : 500;
+        const bool out_of_space = upload_->out_of_space();
         upload_.reset();
-        return respond(error_reply(status, error));
+        return respond(file_error_reply(out_of_space, error));
       }
     }
     if (deadline_passed_) return body_timed_out(read_idle_bound_);

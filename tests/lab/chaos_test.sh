@@ -28,7 +28,8 @@ if [ -e "$top/.run/lab/nodes" ]; then
     *) echo "FAIL: no switchover away from the primary whose filesystem was full: the last one is: $last"; rc=1 ;;
   esac
   "$top/scripts/chaos" --minutes 0.5 --seed "$seed" --faults files-full --out "$out-files-full" || rc=1
-  # Each files-full that ran: the IP sampled on another node (alone) before its heal.
+  # Each files-full that ran: the IP sampled on another node (alone) before its
+  # heal; and the uploads the full node refused said why (507, never 500).
   python3 - "$out-files-full/history.jsonl" <<'PY' || rc=1
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
@@ -41,6 +42,11 @@ for f in faults:
     if not moved:
         sys.exit(f"FAIL: step {f['step']}: the floating IP stayed on {f['target']}, whose files filesystem was full")
     print(f"ok: step {f['step']}: the IP left {f['target']} {(moved[0] - f['inject_ms']) / 1000:.1f} s after its files filesystem was filled")
+held = [l for l in lines if l["type"] == "upload" and any(f["inject_ms"] <= l["start"] <= f["heal_ms"] for f in faults)]
+statuses = sorted({l["status"] for l in held if l["status"] not in (200, 201)})
+if 500 in statuses or 507 not in statuses:
+    sys.exit(f"FAIL: uploads refused by a full node should be 507 Insufficient Storage; seen: {statuses}")
+print(f"ok: uploads refused while full: HTTP {statuses}")
 PY
   "$lab" down >/dev/null
 else
