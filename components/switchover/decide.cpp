@@ -176,18 +176,31 @@ std::string lead_floating_ip(Plan& plan, const Snapshot& s, const SwitchoverReco
   return "switchover " + r.id + ": the floating IP goes to " + r.to;
 }
 
+// What a switchover the supervisors request away from a full primary says
+// after "supervisor@LEADER" in its requested_by.
+std::string full_primary_words(const std::string& primary) { return ": " + primary + "'s database filesystem is full"; }
+
+// Whether `r` is the supervisors' own switchover away from `primary` for its
+// full filesystem, whichever supervisor led when it was requested.
+bool requested_for_full_primary(const SwitchoverRecord& r, const std::string& primary) {
+  const std::string words = full_primary_words(primary);
+  return r.requested_by.starts_with("supervisor@") && r.requested_by.ends_with(words) &&
+         r.requested_by.size() > std::string("supervisor@").size() + words.size();
+}
+
 // A primary whose database filesystem is full fails every write that needs a
 // new block, yet holds its role: PostgreSQL answers and Patroni sees nothing
 // wrong. The leader hands it over the planned way (drained, held, zero lag)
 // to a synchronous standby with room. A failed try for the same primary is
-// tried again after kFullPrimaryRetry, not every cycle.
+// tried again after kFullPrimaryRetry, not every cycle, and not at once by a
+// new leader either (the record names the leader that requested it).
 std::string hand_over_full_primary(Plan& plan, const Snapshot& s, const std::optional<SwitchoverRecord>& last) {
   const std::string& primary = s.db.cluster.primary;
   auto record = s.kv.members.find(primary);
   if (primary.empty() || record == s.kv.members.end() || !record->second.data_full.value_or(false)) return {};
   const std::string full = primary + "'s database filesystem is full (every write that needs room fails there)";
-  const std::string requested_by = "supervisor@" + s.self + ": " + primary + "'s database filesystem is full";
-  if (last && last->phase == Phase::failed && last->from == primary && last->requested_by == requested_by &&
+  const std::string requested_by = "supervisor@" + s.self + full_primary_words(primary);
+  if (last && last->phase == Phase::failed && last->from == primary && requested_for_full_primary(*last, primary) &&
       s.wall_ms - last->phase_started_ms < kFullPrimaryRetry.count())
     return full + "; the switchover away from it failed (" + last->outcome + "): tried again " +
            seconds_text(kFullPrimaryRetry) + " after that";

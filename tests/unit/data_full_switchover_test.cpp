@@ -178,6 +178,31 @@ TEST(DataFullSwitchover, AFailedTryIsRepeatedOnlyAfterAPauseAndAnEndedOneIsRepla
   EXPECT_NE(switchover::decode_switchover(w->text).record->id, r.id);
 }
 
+// The leader that requested the failed try is gone (its node crashed, say):
+// the new leader waits out the same pause rather than trying again at once.
+// An operator's failed switchover is no reason to wait.
+TEST(DataFullSwitchover, ANewLeaderWaitsOutThePauseAfterItsPredecessorsFailedTry) {
+  auto s = full_primary("n3");
+  auto r = stored_record(Phase::failed, "supervisor@n2: n1's database filesystem is full", kNow - 1000);
+  r.outcome = "step database failed: x";
+  s.kv.switchover = KvView::StoredValue{switchover::encode(r), 50};
+  auto plan = leading();
+  auto note = decide_switchover(plan, s);
+  EXPECT_FALSE(plan.find<WriteSwitchover>()) << note;
+  EXPECT_TRUE(contains(note, "tried again 60 s after that")) << note;
+
+  for (const char* other : {"api@n2", "supervisor@n2: n3's database filesystem is full",
+                            "supervisor@: n1's database filesystem is full"}) {
+    auto operators = full_primary("n3");
+    auto o = r;
+    o.requested_by = other;
+    operators.kv.switchover = KvView::StoredValue{switchover::encode(o), 50};
+    auto p = leading();
+    decide_switchover(p, operators);
+    EXPECT_TRUE(p.find<WriteSwitchover>()) << other << " is not the supervisors' try for n1";
+  }
+}
+
 TEST(DataFullSwitchover, StatusNamesTheFullFilesystem) {
   auto s = full_primary();
   s.db.data_space.space = util::FilesystemSpace{12 * kMiB, 2048 * kMiB};
