@@ -1,6 +1,7 @@
 #include "supervisor/events/detect.hpp"
 
 #include "components/nginx/decide.hpp"
+#include "components/switchover/record.hpp"
 #include "components/syncthing/decide.hpp"
 #include "supervisor/loop/decide.hpp"
 
@@ -53,6 +54,14 @@ EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const Event
   } else if (previous) {
     f.members = previous->members;
     f.maintenance = previous->maintenance;
+  }
+  if (s.kv.known && s.kv.switchover) {
+    if (auto decoded = switchover::decode_switchover(s.kv.switchover->text); decoded.record) {
+      const auto& r = *decoded.record;
+      f.switchover = EventFacts::Switchover{r.id, r.from, r.to, r.requested_by, switchover::to_string(r.phase), r.outcome};
+    }
+  } else if (!s.kv.known && previous) {
+    f.switchover = previous->switchover;
   }
   if (!s.nginx.rejected_error.empty()) f.errors["nginx"] = "nginx -t refused the new config: " + s.nginx.rejected_error;
   else if (!s.nginx.last_error.empty()) f.errors["nginx"] = s.nginx.last_error;
@@ -206,6 +215,24 @@ void intent_events(const EventFacts& b, const EventFacts& a, std::vector<Detecte
     out.push_back({"maintenance", "intent", a.self + " out of maintenance", "", false});
 }
 
+// The leader's, which carries a switchover out: once when it is requested,
+// at each step, and at its end with the outcome (a new leader mid-way has
+// followed the record as a follower, so nothing is said twice).
+void switchover_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
+  if (a.role != Role::leader || b.role == Role::starting || !a.switchover || a.switchover == b.switchover) return;
+  const auto& s = *a.switchover;
+  const bool same = b.switchover && b.switchover->id == s.id;
+  if (same && b.switchover->phase == s.phase) return;
+  const std::string name = "switchover " + s.id;
+  if (!same)
+    out.push_back({"switchover", "request", name + " from " + s.from + " to " + s.to + " requested (" + s.phase + ")",
+                   s.requested_by, false});
+  if (s.phase == "done" || s.phase == "failed")
+    out.push_back({"switchover", s.phase, name + " " + s.phase + (s.outcome.empty() ? "" : ": " + s.outcome), "", false});
+  else if (same)
+    out.push_back({"switchover", "step", name + ": " + s.phase, "", false});
+}
+
 void error_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
   for (const auto& [component, error] : a.errors) {
     auto was = b.errors.find(component);
@@ -229,6 +256,7 @@ std::vector<Detected> detect(const EventFacts& before, const EventFacts& after) 
   broker_events(before, after, out);
   cluster_events(before, after, out);
   intent_events(before, after, out);
+  switchover_events(before, after, out);
   error_events(before, after, out);
   return out;
 }

@@ -47,6 +47,13 @@ struct EventFacts {
   std::set<std::string> members;                  // as the leader last published them (cluster/state)
   std::map<std::string, std::string> maintenance;  // node -> who asked
   std::map<std::string, std::string> errors;       // component -> its newest refusal or failure
+  // The switchover record as Consul holds it (an operator's or the
+  // supervisors' own, away from a full primary); absent: none, or unreadable.
+  struct Switchover {
+    std::string id, from, to, requested_by, phase, outcome;
+    bool operator==(const Switchover&) const = default;
+  };
+  std::optional<Switchover> switchover;
 };
 
 // `previous` carries what facts remember across cycles (db_ever_primary,

@@ -123,6 +123,14 @@ status_tells() {
   python3 -c 'import json,sys; d=json.load(sys.stdin); l=d["self"]["switchover"]["last"]; print("    last:", l["phase"], l["steps"]); sys.exit(0 if l["phase"]=="done" else 1)' <<<"$said"
 }
 check "hactl status shows the last switchover done, with each step's duration" status_tells
+# The event timeline (said by the leader): each switchover's request and its end.
+events_tell() {
+  local said; said=$("$lab" exec "$replica" hactl events --since 10m 2>&1)
+  grep -E "switchover so-[0-9a-f]{8} from $first to $standby requested" >/dev/null <<<"$said" &&
+    grep -E "switchover so-[0-9a-f]{8} from $standby to $first requested" >/dev/null <<<"$said" &&
+    [ "$(grep -cE "switchover so-[0-9a-f]{8} done" <<<"$said")" -ge 2 ]
+}
+check "hactl events tells both switchovers: each request and its end" wait_for 15 events_tell
 
 # --- a target whose files are not whole is refused ---
 hung=$(sed -n "s/^switchover from $first to \(n[1-3]\):$/\1/p" <<<"$("$lab" exec "$first" hactl switchover --dry-run 2>&1)")

@@ -276,6 +276,40 @@ TEST(DetectTest, ANodeThatIsStillSettlingOpensNoIncidentWithItsOwnChanges) {
   EXPECT_TRUE(got[2].opens_incident);
 }
 
+// A switchover, an operator's or the supervisors' own away from a full
+// primary, is said by the leader: its request with who asked, each step, and
+// its end with the outcome. A follower says nothing of it.
+TEST(DetectTest, TheLeaderSaysASwitchoverItsStepsAndItsOutcome) {
+  EventFacts none = base(Role::leader);
+  EventFacts asked = none;
+  asked.switchover = EventFacts::Switchover{"so-0a1b2c3d", "n1", "n2", "supervisor@n2: n1's database filesystem is full",
+                                            "floating-ip", ""};
+  auto requested = detect(none, asked);
+  ASSERT_EQ(texts(requested), (std::vector<std::string>{
+                                  "switchover/request: switchover so-0a1b2c3d from n1 to n2 requested (floating-ip)"}));
+  EXPECT_EQ(requested[0].requested_by, "supervisor@n2: n1's database filesystem is full");
+  EventFacts held = asked;
+  held.switchover->phase = "hold";
+  EXPECT_EQ(texts(detect(asked, held)), (std::vector<std::string>{"switchover/step: switchover so-0a1b2c3d: hold"}));
+  EventFacts done = held;
+  done.switchover->phase = "done";
+  done.switchover->outcome = "n2 serves writes and holds the floating IP";
+  EXPECT_EQ(texts(detect(held, done)),
+            (std::vector<std::string>{
+                "switchover/done: switchover so-0a1b2c3d done: n2 serves writes and holds the floating IP"}));
+  EXPECT_TRUE(detect(done, done).empty());
+  // Requested and ended between two cycles: both said.
+  EventFacts failed = asked;
+  failed.switchover->phase = "failed";
+  failed.switchover->outcome = "step database failed: Patroni refused";
+  EXPECT_EQ(texts(detect(none, failed)),
+            (std::vector<std::string>{"switchover/request: switchover so-0a1b2c3d from n1 to n2 requested (failed)",
+                                      "switchover/failed: switchover so-0a1b2c3d failed: step database failed: Patroni refused"}));
+  EventFacts follower_before = base(), follower_after = base();
+  follower_after.switchover = asked.switchover;
+  EXPECT_TRUE(detect(follower_before, follower_after).empty()) << "the leader says it, once for the cluster";
+}
+
 TEST(DetectTest, ANewRefusalIsAnEventOnceUntilItChanges) {
   EventFacts before = base(), after = base();
   after.errors["nginx"] = "nginx -t refused the new config: unknown directive";
