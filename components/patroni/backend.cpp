@@ -142,7 +142,13 @@ void PatroniBackend::read_keys_copy() {
 }
 
 void PatroniBackend::keep_keys_copy(const std::vector<consul::KvEntry>& entries) {
-  auto copy = keys_copy_of(keys_prefix(), entries);
+  auto taken = keys_copy_of(keys_prefix(), entries);
+  if (!taken.error.empty()) {
+    if (taken.error != keys_copy_error_) spdlog::error("patroni: no copy of Patroni's records taken: {}", taken.error);
+    keys_copy_error_ = taken.error;
+    return;
+  }
+  const auto& copy = taken.copy;
   if (!copy || copy == keys_copy_) return;
   const std::string path = keys_copy_path();
   auto error = write_file_atomically(path, encode(*copy), 0600);

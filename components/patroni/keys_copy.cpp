@@ -6,6 +6,7 @@
 
 #include "supervisor/util/json_fields.hpp"
 #include "supervisor/util/json_text.hpp"
+#include "supervisor/util/printable.hpp"
 
 namespace hasup::patroni {
 
@@ -55,12 +56,13 @@ KeysCopyDecode decode_keys_copy(const std::string& text) {
   return {copy, {}};
 }
 
-std::optional<KeysCopy> keys_copy_of(const std::string& prefix, const std::vector<consul::KvEntry>& entries) {
+KeysCopyDecode keys_copy_of(const std::string& prefix, const std::vector<consul::KvEntry>& entries) {
   KeysCopy copy;
   for (const auto& e : entries) {
     if (e.key == prefix + kWriteBacksKey) {
       auto count = decimal(e.value);
-      if (!count) return std::nullopt;
+      if (!count)
+        return {std::nullopt, e.key + " holds " + quoted_printable(e.value) + ", not a count of write-backs"};
       copy.write_backs = *count;
       continue;
     }
@@ -70,8 +72,8 @@ std::optional<KeysCopy> keys_copy_of(const std::string& prefix, const std::vecto
     else continue;
     copy.index = std::max(copy.index, e.modify_index);
   }
-  if (copy.initialize.empty() || copy.index == 0) return std::nullopt;
-  return copy;
+  if (copy.initialize.empty() || copy.index == 0) return {};
+  return {copy, {}};
 }
 
 std::vector<consul::TxnOp> restore_ops(const std::string& prefix, const KeysCopy& copy) {

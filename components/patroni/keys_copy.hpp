@@ -50,10 +50,10 @@ KeysCopyDecode decode_keys_copy(const std::string& text);
 
 // The copy of what Consul holds under `prefix` ("service/mgrdb/"); none while
 // the cluster is not initialised (no initialize key, or an empty one: a
-// bootstrap under way), and none while kWriteBacksKey holds anything but a
-// decimal number (no copy is taken on a count it cannot trust; the one kept
-// stays).
-std::optional<KeysCopy> keys_copy_of(const std::string& prefix, const std::vector<consul::KvEntry>& entries);
+// bootstrap under way), and none, with the error, while kWriteBacksKey holds
+// anything but a decimal number (no copy is taken on a count it cannot
+// trust; the one kept stays).
+KeysCopyDecode keys_copy_of(const std::string& prefix, const std::vector<consul::KvEntry>& entries);
 
 // What writes the copy back: one transaction, create-only, the initialize
 // key last-in-order so Patroni never sees it without the sync key, and the

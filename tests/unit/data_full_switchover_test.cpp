@@ -160,11 +160,17 @@ TEST(DataFullSwitchover, NeverToAStandbyThatIsFullTooNorWhilePausedOrUnderWay) {
   EXPECT_TRUE(!w || switchover::decode_switchover(w->text).record->id == r.id) << "only the one under way is carried on";
 }
 
-TEST(DataFullSwitchover, AFailedTryIsRepeatedOnlyAfterAPauseAndAnEndedOneIsReplaced) {
-  auto s = full_primary();
+// The supervisors' failed switchover away from n1, as n2 requested it 1 s ago, stored at index 50.
+SwitchoverRecord store_failed_try(Snapshot& s) {
   auto r = stored_record(Phase::failed, "supervisor@n2: n1's database filesystem is full", kNow - 1000);
   r.outcome = "step hold failed: x";
   s.kv.switchover = KvView::StoredValue{switchover::encode(r), 50};
+  return r;
+}
+
+TEST(DataFullSwitchover, AFailedTryIsRepeatedOnlyAfterAPauseAndAnEndedOneIsReplaced) {
+  auto s = full_primary();
+  const auto r = store_failed_try(s);
   auto plan = leading();
   auto note = decide_switchover(plan, s);
   EXPECT_FALSE(plan.find<WriteSwitchover>()) << note;
@@ -183,9 +189,7 @@ TEST(DataFullSwitchover, AFailedTryIsRepeatedOnlyAfterAPauseAndAnEndedOneIsRepla
 // An operator's failed switchover is no reason to wait.
 TEST(DataFullSwitchover, ANewLeaderWaitsOutThePauseAfterItsPredecessorsFailedTry) {
   auto s = full_primary("n3");
-  auto r = stored_record(Phase::failed, "supervisor@n2: n1's database filesystem is full", kNow - 1000);
-  r.outcome = "step database failed: x";
-  s.kv.switchover = KvView::StoredValue{switchover::encode(r), 50};
+  const auto r = store_failed_try(s);
   auto plan = leading();
   auto note = decide_switchover(plan, s);
   EXPECT_FALSE(plan.find<WriteSwitchover>()) << note;

@@ -674,7 +674,7 @@ TEST(PatroniKeysCopy, TheCopyIsTakenWholeFromConsulAndWrittenBackCreateOnly) {
                                        entry(p + "config", "{\"ttl\":20}", 12),
                                        entry(p + "sync", "{\"leader\":\"n1\"}", 40),
                                        entry(p + "leader", "n1", 99), entry(p + "members/n1", "{}", 98)};
-  auto copy = patroni::keys_copy_of(p, entries);
+  auto copy = patroni::keys_copy_of(p, entries).copy;
   ASSERT_TRUE(copy);
   EXPECT_EQ(copy->index, 40u) << "the newest of the three records, not the leader's or members' keys";
   EXPECT_EQ(copy->initialize, "7390000000000000001");
@@ -682,7 +682,8 @@ TEST(PatroniKeysCopy, TheCopyIsTakenWholeFromConsulAndWrittenBackCreateOnly) {
   ASSERT_TRUE(back.copy) << back.error;
   EXPECT_EQ(*back.copy, *copy);
   entries[0].value = "";  // a bootstrap under way: nothing to copy yet
-  EXPECT_FALSE(patroni::keys_copy_of(p, entries));
+  EXPECT_FALSE(patroni::keys_copy_of(p, entries).copy);
+  EXPECT_EQ(patroni::keys_copy_of(p, entries).error, "") << "not initialised yet is no error";
   EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":0,"initialize":"7"})").copy);
   EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":3,"initialize":""})").copy);
   EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":3,"initialize":"7","sync":5})").copy);
@@ -700,7 +701,7 @@ TEST(PatroniKeysCopy, TheCopyIsTakenWholeFromConsulAndWrittenBackCreateOnly) {
   // write-back counts one more.
   entries[0].value = "7390000000000000001";
   entries.push_back(entry(p + "ha-supervisor-write-backs", "2", 40));
-  copy = patroni::keys_copy_of(p, entries);
+  copy = patroni::keys_copy_of(p, entries).copy;
   ASSERT_TRUE(copy);
   EXPECT_EQ(copy->write_backs, 2u);
   EXPECT_EQ(copy->index, 40u);
@@ -711,7 +712,9 @@ TEST(PatroniKeysCopy, TheCopyIsTakenWholeFromConsulAndWrittenBackCreateOnly) {
   EXPECT_FALSE(patroni::decode_keys_copy(R"({"schema":1,"index":3,"initialize":"7","write_backs":"2"})").copy);
   for (const char* junk : {"", "two", "-1", "2 ", "+2", "99999999999999999999999"}) {
     entries.back().value = junk;
-    EXPECT_FALSE(patroni::keys_copy_of(p, entries)) << "no copy on a count it cannot trust: '" << junk << "'";
+    auto taken = patroni::keys_copy_of(p, entries);
+    EXPECT_FALSE(taken.copy) << "no copy on a count it cannot trust: '" << junk << "'";
+    EXPECT_TRUE(taken.error.find("service/mgrdb/ha-supervisor-write-backs holds ") == 0) << taken.error;
   }
 }
 
