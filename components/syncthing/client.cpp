@@ -1,9 +1,11 @@
 #include "components/syncthing/client.hpp"
 
+#include "components/syncthing/key_record.hpp"
+
 namespace hasup::syncthing {
 
 Client::Client(boost::asio::io_context& io, http::Endpoint endpoint, std::string api_key, http::Policy policy)
-    : io_(io), endpoint_(std::move(endpoint)), api_key_(std::move(api_key)), policy_(policy) {}
+    : io_(io), endpoint_(std::move(endpoint)), key_(std::make_shared<Key>(Key{std::move(api_key), {}})), policy_(policy) {}
 
 void Client::call(http::Method method, const std::string& target, std::chrono::milliseconds timeout,
                   http::Callback done, std::string body) {
@@ -14,10 +16,26 @@ void Client::call(http::Method method, const std::string& target, std::chrono::m
     request.body = std::move(body);
     request.content_type = "application/json";
   }
-  request.headers.emplace_back("X-API-Key", api_key_);
   http::Policy policy = policy_;
   policy.timeout = timeout;
-  http::async_request(io_, endpoint_, std::move(request), policy, std::move(done));
+  auto with_key = [](http::Request r, const std::string& key) {
+    r.headers.emplace_back("X-API-Key", key);
+    return r;
+  };
+  if (key_->file.empty()) return http::async_request(io_, endpoint_, with_key(std::move(request), key_->key), policy, std::move(done));
+  const std::string sent = key_->key;
+  http::async_request(io_, endpoint_, with_key(request, sent), policy,
+                      [&io = io_, endpoint = endpoint_, request, policy, key = key_, sent, with_key,
+                       done = std::move(done)](http::Outcome o) mutable {
+                        if (!o.ok || o.response.status != 403) return done(std::move(o));
+                        // Another call may have read the new key already.
+                        if (key->key == sent) {
+                          std::string reread = read_api_key_file(key->file);
+                          if (!reread.empty()) key->key = reread;
+                        }
+                        if (key->key == sent) return done(std::move(o));
+                        http::async_request(io, endpoint, with_key(std::move(request), key->key), policy, std::move(done));
+                      });
 }
 
 void Client::get(const std::string& target, http::Callback done) {
@@ -36,6 +54,11 @@ void Client::long_poll(const std::string& target, std::chrono::seconds poll_time
 void Client::put_json(const std::string& target, std::string body, std::chrono::milliseconds timeout,
                       http::Callback done) {
   call(http::Method::put, target, timeout, std::move(done), std::move(body));
+}
+
+void Client::patch_json(const std::string& target, std::string body, std::chrono::milliseconds timeout,
+                        http::Callback done) {
+  call(http::Method::patch, target, timeout, std::move(done), std::move(body));
 }
 
 std::string Client::scan_target(const std::string& folder, const std::vector<std::string>& subs) {

@@ -6,6 +6,7 @@
 // the answers go to the parsers in observe_parse.hpp.
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,15 @@ class Client {
   void long_poll(const std::string& target, std::chrono::seconds poll_timeout, http::Callback done);
   // PUT of a JSON body (the whole config: PUT /rest/config).
   void put_json(const std::string& target, std::string body, std::chrono::milliseconds timeout, http::Callback done);
-  // syncthing's key changed (it answered 403): calls from now on carry this one.
-  void set_api_key(std::string api_key) { api_key_ = std::move(api_key); }
+  // PATCH of a JSON body (a part of the config: PATCH /rest/config/gui).
+  void patch_json(const std::string& target, std::string body, std::chrono::milliseconds timeout, http::Callback done);
+  // The file the key was read from: when syncthing refuses the key (403), the
+  // file's first line is read again and, if it holds another key, the call is
+  // made once more with it, and the calls after it too. A key rotated by the
+  // supervisor (hactl rotate syncthing-key) then costs no request.
+  void reread_key_from(std::string path) { key_->file = std::move(path); }
+  // The key the calls carry now.
+  const std::string& api_key() const { return key_->key; }
 
   // POST /rest/db/scan: `sub` may repeat (lib/api/api.go, postDBScan reads
   // qs["sub"]) and the call returns once the scan is done, so the index holds
@@ -46,7 +54,13 @@ class Client {
             std::string body = {});
   boost::asio::io_context& io_;
   http::Endpoint endpoint_;
-  std::string api_key_;
+  // Shared with the calls in flight: a call that outlives the client may still
+  // retry with the key it read.
+  struct Key {
+    std::string key;
+    std::string file;  // "" none: a refused key stays refused
+  };
+  std::shared_ptr<Key> key_;
   http::Policy policy_;
 };
 

@@ -5,6 +5,7 @@
 #include "components/dead-peers/rule.hpp"
 #include "components/pause/decide.hpp"
 #include "components/syncthing/config_plan.hpp"
+#include "components/syncthing/key_rotation.hpp"
 #include "supervisor/util/host_name.hpp"
 
 namespace hasup::loop {
@@ -145,6 +146,7 @@ std::string decide_files(Plan& plan, const Snapshot& s) {
     plan.actions.push_back(StartSyncthing{});
     note = "files: starting " + f.unit + " (" + s.units.at(f.unit).active_state + ")";
   }
+  if (auto key = decide_key_rotation(plan, s); !key.empty()) note += (note.empty() ? "" : "; ") + key;
   if (!f.api_known || f.device_id.empty() || !f.current_config)
     return note + (note.empty() ? "" : "; ") + "files: waiting for syncthing's API";
   // A node that has not read the cluster's registrations yet would remove every peer.
@@ -152,7 +154,10 @@ std::string decide_files(Plan& plan, const Snapshot& s) {
   auto desired = desired_syncthing(s);
   const auto& planned = planned_config(*f.current_config, desired);
   if (!planned.error.empty()) return note + (note.empty() ? "" : "; ") + "files: " + planned.error;
-  if (planned.change && !s.busy.count(Job::apply_syncthing_config)) {
+  // Never beside a key rotation: the config put carries the GUI's key, and a
+  // config read before the rotation would put the old key back.
+  const bool rotating = s.busy.count(Job::rotate_syncthing_key) || plan.has<RotateSyncthingKey>();
+  if (planned.change && !s.busy.count(Job::apply_syncthing_config) && !rotating) {
     ApplySyncthingConfig a{planned.change->body, join(planned.change->changes)};
     note += std::string(note.empty() ? "" : "; ") + "files: syncthing config: " + a.changes;
     plan.actions.push_back(std::move(a));
@@ -167,8 +172,10 @@ void publish_files(const Snapshot& s, cluster::MemberRecord& r) {
   else if (published != s.kv.members.end())
     r.syncthing_device_id = published->second.syncthing_device_id;
   r.files_state = files_summary(s.files);
-  if (s.files.enabled)
-    for (const auto& [id, peer] : s.files.peers) r.syncthing_peers.push_back(id);
+  if (!s.files.enabled) return;
+  for (const auto& [id, peer] : s.files.peers) r.syncthing_peers.push_back(id);
+  r.syncthing_key_generation = s.files.key_generation;
+  r.syncthing_key_error = s.files.key_error;
 }
 
 }  // namespace hasup::loop

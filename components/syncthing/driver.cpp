@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 
+#include "components/syncthing/key_record.hpp"
 #include "components/syncthing/observe_parse.hpp"
 #include "supervisor/http/client.hpp"
 #include "supervisor/util/files.hpp"
@@ -70,6 +72,15 @@ std::vector<std::string> FilesDriver::units() const { return {ctx_.config.files.
 void FilesDriver::stop() {
   stopped_ = true;
   timers_.cancel_all();
+  if (key_rotator_) key_rotator_->stop();
+}
+
+http::Policy FilesDriver::api_policy() const {
+  const auto& c = ctx_.config.files;
+  http::Policy policy;
+  policy.timeout = std::min(milliseconds(2000), milliseconds(std::max(c.poll_interval_ms, 500)));
+  policy.body_limit = 8 * 1024 * 1024;
+  return policy;
 }
 
 void FilesDriver::start() {
@@ -80,6 +91,11 @@ void FilesDriver::start() {
   files_.listen_address = "tcp://" + ctx_.config.node.address + ":" + std::to_string(c.sync_port);
   for (const auto& path : split_list(c.folders)) files_.folders.push_back({folder_id(path), path});
   failing_since_ = Clock::now();
+  key_rotator_ = std::make_unique<KeyRotator>(
+      ctx_.io, http::Endpoint{c.api_address, static_cast<unsigned short>(c.api_port)}, api_policy(),
+      KeyRotator::Paths{c.api_key_file, c.gate_api_key_file,
+                        path_beside(ctx_.config.node.known_nodes_file, "syncthing-key-generation")});
+  files_.key_generation = key_rotator_->generation();
   workers_ = std::make_unique<asio::thread_pool>(1);
   tick();
   watch_events();
@@ -90,19 +106,27 @@ void FilesDriver::start() {
 bool FilesDriver::have_client() {
   if (client_) return true;
   const auto& c = ctx_.config.files;
-  std::string key = trimmed(read_small_file(c.api_key_file).value_or(""));
+  std::string key = read_api_key_file(c.api_key_file);
   if (key.empty()) return false;
-  http::Policy policy;
-  policy.timeout = std::min(milliseconds(2000), milliseconds(std::max(c.poll_interval_ms, 500)));
-  policy.body_limit = 8 * 1024 * 1024;
   client_ = std::make_unique<Client>(ctx_.io, http::Endpoint{c.api_address, static_cast<unsigned short>(c.api_port)},
-                                     key, policy);
+                                     key, api_policy());
+  client_->reread_key_from(c.api_key_file);
   return true;
 }
 
 // Every poll interval: a whole read when one is due, else a ping.
 void FilesDriver::tick() {
   if (stopped_ || tick_running_) return;
+  // A rotation of the key cut short (a crash): settled before the key is used.
+  if (!rotating_ && key_rotator_->pending()) {
+    tick_running_ = rotating_ = true;
+    return key_rotator_->resolve_pending([this](std::string error) {
+      tick_running_ = rotating_ = false;
+      key_settled(error);
+      if (!error.empty()) on_read(files_, error);
+      schedule_tick(milliseconds(ctx_.config.files.poll_interval_ms));
+    });
+  }
   if (!have_client()) {
     on_read(files_, "cannot read syncthing's API key from " + ctx_.config.files.api_key_file);
     return schedule_tick(milliseconds(ctx_.config.files.poll_interval_ms));
@@ -362,6 +386,7 @@ void FilesDriver::observe(loop::Snapshot& s) const {
   v.unfit_after = milliseconds(ctx_.config.files.unfit_after_ms);
   v.api_failing_for = failing_since_ ? since(*failing_since_) : milliseconds(0);
   v.behind_for = behind_since_ ? since(*behind_since_) : milliseconds(0);
+  v.key_error_ago = key_error_at_ ? since(*key_error_at_) : milliseconds(0);
   observe_filesystem(v);
 }
 
@@ -403,6 +428,7 @@ void FilesDriver::observe_filesystem(loop::FilesView& v) const {
 bool FilesDriver::act(const loop::Action& action) {
   if (auto a = std::get_if<loop::ApplySyncthingConfig>(&action)) return run(*a), true;
   if (auto a = std::get_if<loop::StartSyncthing>(&action)) return run(*a), true;
+  if (auto a = std::get_if<loop::RotateSyncthingKey>(&action)) return run(*a), true;
   return false;
 }
 
@@ -419,7 +445,12 @@ void FilesDriver::run(const loop::ApplySyncthingConfig& a) {
     spdlog::error("files: {}", files_.last_error);
     return ctx_.finish_job(loop::Job::apply_syncthing_config);
   }
-  client_->put_json("/rest/config", a.body, kConfigTimeout, [this, changes = a.changes](http::Outcome o) {
+  // The config was read before: its GUI key may be older than the one this
+  // client holds now (a rotation between), and the key is never put back.
+  auto body = nlohmann::json::parse(a.body, nullptr, false);
+  if (body.is_object() && body.contains("gui") && body["gui"].is_object()) body["gui"]["apiKey"] = client_->api_key();
+  client_->put_json("/rest/config", body.is_discarded() ? a.body : body.dump(), kConfigTimeout,
+                    [this, changes = a.changes](http::Outcome o) {
     if (stopped_) return;
     if (!o.ok || o.response.status != 200) {
       files_.last_error = failure("syncthing refused its new config", o);
@@ -445,6 +476,28 @@ void FilesDriver::run(const loop::ApplySyncthingConfig& a) {
       });
     });
   });
+}
+
+// Every step is the rotator's; the job ends with its answer, and syncthing's
+// state is read again (its config holds the new key).
+void FilesDriver::run(const loop::RotateSyncthingKey& a) {
+  rotating_ = true;
+  spdlog::info("files: rotating syncthing's API key to generation {}", a.generation);
+  key_rotator_->rotate(a.generation, [this](std::string error) {
+    if (stopped_) return;
+    rotating_ = false;
+    key_settled(error);
+    client_.reset();  // the key file changed: read it again
+    ctx_.finish_job(loop::Job::rotate_syncthing_key);
+    read_soon();
+  });
+}
+
+void FilesDriver::key_settled(const std::string& error) {
+  files_.key_generation = key_rotator_->generation();
+  if (!error.empty()) spdlog::error("files: syncthing's API key: {}", error);
+  files_.key_error = error;
+  key_error_at_ = error.empty() ? std::nullopt : std::optional(Clock::now());
 }
 
 void FilesDriver::run(const loop::StartSyncthing&) {

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "components/syncthing/client.hpp"
+#include "components/syncthing/key_rotator.hpp"
 #include "supervisor/loop/driver.hpp"
 
 namespace hasup::syncthing {
@@ -48,6 +49,9 @@ class FilesDriver : public loop::Driver {
   void scan_conflicts();
   void run(const loop::ApplySyncthingConfig& a);
   void run(const loop::StartSyncthing& a);
+  void run(const loop::RotateSyncthingKey& a);
+  void key_settled(const std::string& error);
+  http::Policy api_policy() const;
 
   loop::DriverContext& ctx_;
   loop::Timers timers_;
@@ -57,6 +61,9 @@ class FilesDriver : public loop::Driver {
   bool stopped_ = false;
   loop::FilesView files_;  // kept facts; observe() adds the ages
   std::unique_ptr<Client> client_;  // once the API key is read
+  std::unique_ptr<KeyRotator> key_rotator_;
+  bool rotating_ = false;  // a rotation of the key is under way (the job, or settling its journal)
+  std::optional<Clock::time_point> key_error_at_;
   bool tick_running_ = false;       // a ping or a whole read is under way
   bool dirty_ = true;               // something changed since the last whole read began
   bool events_ok_ = false;          // the event stream answers

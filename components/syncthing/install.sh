@@ -10,7 +10,8 @@
 #              [--user USER] [--root DIR] [--no-enable]
 # --listen: this node's address for the peers (static, tcp only).
 # The API listens on 127.0.0.1 only; its key is in /etc/ha-syncthing/api-key
-# (root only) and reaches syncthing through an EnvironmentFile, never argv.
+# (root only) and in syncthing's config (its home is its user's alone), never
+# in argv. hactl rotate syncthing-key replaces it in both.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 listen= sync_port=22000 api_port=8384 name=$(hostname -s) user=ha-syncthing root= enable=1
@@ -81,10 +82,12 @@ if own is not None:
 tree.write(path + ".new", encoding="utf-8", xml_declaration=False)
 PY
 mv "$home/config.xml.new" "$home/config.xml"
-# The API key: for syncthing through its environment (STGUIAPIKEY overrides the
-# config's), for ha-supervisor and the upload gate from the key file.
+# The API key: for syncthing in its config (above) alone, for ha-supervisor
+# and the upload gate from the key file. Not also in its environment
+# (STGUIAPIKEY): syncthing accepts that key beside the config's, so a rotated
+# key (hactl rotate syncthing-key) would leave the old one working.
 (umask 077
- { echo "STGUIAPIKEY=$key"; echo "STGUIADDRESS=127.0.0.1:$api_port"; } >"$etc/env.new"
+ { echo "STGUIADDRESS=127.0.0.1:$api_port"; } >"$etc/env.new"
  mv "$etc/env.new" "$etc/env")
 # The unit's sandbox makes the folder writable only if it exists when syncthing starts.
 mkdir -p "$root/opt/manager/resources"  # not install -d: it would reset a shared folder's mode

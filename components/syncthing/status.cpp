@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "components/syncthing/decide.hpp"
+#include "components/syncthing/key_rotation.hpp"
 
 namespace hasup::loop {
 
@@ -29,7 +30,8 @@ json files_status(const Snapshot& s) {
   return {{"summary", files_summary(f)}, {"device_id", f.device_id}, {"api_error", f.api_error},
           {"peers", peers}, {"folders", folders}, {"conflicts", f.conflicts},
           {"conflict_examples", f.conflict_examples}, {"last_error", f.last_error},
-          {"unit", f.unit}, {"problem", files_problem(s)}, {"space", util::filesystem_space_json(f.space)}};
+          {"unit", f.unit}, {"problem", files_problem(s)}, {"space", util::filesystem_space_json(f.space)},
+          {"key_generation", f.key_generation}, {"key_error", f.key_error}, {"key_rotation", syncthing_key_status(s)}};
 }
 
 }  // namespace hasup::loop

@@ -57,6 +57,12 @@ struct FilesView {
   // device"): while it holds the floating IP every upload fails.
   util::FilesystemSpaceRead space;
   bool full = false;
+  // syncthing's API key (hactl rotate syncthing-key): the generation of this
+  // node's key (0: the install's), and the newest failure to rotate it
+  // ("" none) with how long ago it was said.
+  std::uint64_t key_generation = 0;
+  std::string key_error;
+  std::chrono::milliseconds key_error_ago{0};
 };
 
 }  // namespace hasup::loop

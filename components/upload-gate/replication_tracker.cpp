@@ -20,6 +20,13 @@ constexpr std::size_t kSubsPerScan = 64;
 constexpr std::size_t kParallelFileCalls = 8;
 constexpr std::chrono::seconds kEventPoll{30};
 constexpr int kRemoteNeedPage = 4096;
+// syncthing restarts its API listener when its GUI config changes (a key
+// rotated by the supervisor: hactl rotate syncthing-key), and a call made
+// meanwhile is refused or cut. Failures for less than this are waited out,
+// the call made again every kBlipRetry, within each write's own deadline;
+// longer ones fail the writes waiting, as they always did (syncthing down).
+constexpr std::chrono::milliseconds kSyncthingBlip{1500};
+constexpr std::chrono::milliseconds kBlipRetry{100};
 
 std::string describe_http(const std::string& what, const http::Outcome& o) {
   if (!o.ok) return "syncthing " + what + ": " + o.error;
@@ -48,7 +55,11 @@ ReplicationTracker::ReplicationTracker(boost::asio::io_context& io, const GateCo
     : io_(io),
       config_(config),
       syncthing_(io, {"127.0.0.1", config.syncthing_port}, config.api_key, syncthing_policy(config)),
-      timer_(io) {}
+      timer_(io) {
+  // The supervisor rewrites the key file when it rotates the key (hactl
+  // rotate syncthing-key): a refused key is read again from it.
+  syncthing_.reread_key_from(config.api_key_file);
+}
 
 void ReplicationTracker::start() {
   boost::asio::post(io_, [this] { poll_events(); });
@@ -98,9 +109,17 @@ void ReplicationTracker::scan(WaiterList::iterator waiter, std::vector<std::stri
   const auto left = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(waiter->deadline - Clock::now()),
                              std::chrono::milliseconds(100));
   for (const auto& target : targets) {
-    syncthing_.post(target, left, [this, waiter, remaining, error](http::Outcome o) {
+    syncthing_.post(target, left, [this, waiter, remaining, error, subs](http::Outcome o) {
       if (!o.ok || o.response.status != 200) *error = describe_http("scan", o);
       if (--*remaining > 0) return;
+      // Not ready (not scanned), the waiter is released here alone: it is still there.
+      if (!error->empty() && Clock::now() + kBlipRetry < waiter->deadline && blip()) {
+        auto again = std::make_shared<boost::asio::steady_timer>(io_, kBlipRetry);
+        return again->async_wait([this, again, waiter, subs](boost::system::error_code ec) {
+          if (!ec) scan(waiter, subs);
+        });
+      }
+      if (error->empty()) failing_since_.reset();
       if (!error->empty()) {
         ReplicationResult r;
         r.kind = ReplicationResult::Kind::unavailable;
@@ -268,9 +287,18 @@ void ReplicationTracker::after_completions() { finish_round(round_error_); }
 
 void ReplicationTracker::finish_round(const std::string& error) {
   round_running_ = false;
+  if (!error.empty() && blip()) {
+    // Each write still ends by its deadline: the next round's evaluate says so.
+    timer_.expires_after(kBlipRetry);
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && !round_running_) start_round();
+    });
+    return;
+  }
   if (!error.empty()) {
     fail_all(error);
   } else {
+    failing_since_.reset();
     auto now = Clock::now();
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       auto next = std::next(it);
@@ -390,6 +418,12 @@ void ReplicationTracker::release(WaiterList::iterator waiter, ReplicationResult 
   waiters_.erase(waiter);
   --waiter_count_;
   done(std::move(result));
+}
+
+bool ReplicationTracker::blip() {
+  const auto now = Clock::now();
+  if (!failing_since_) failing_since_ = now;
+  return now - *failing_since_ < kSyncthingBlip;
 }
 
 void ReplicationTracker::fail_all(const std::string& error) {

@@ -95,6 +95,9 @@ class ReplicationTracker {
   void evaluate(WaiterList::iterator waiter, std::chrono::steady_clock::time_point now);
   void release(WaiterList::iterator waiter, ReplicationResult result);
   void fail_all(const std::string& error);
+  // syncthing failed a call: true while it has failed for less than
+  // kSyncthingBlip, when the call is made again rather than the write failed.
+  bool blip();
   void poll_events();
 
   boost::asio::io_context& io_;
@@ -117,6 +120,7 @@ class ReplicationTracker {
   std::map<std::string, std::optional<syncthing::Completion>> completions_;
   std::map<std::string, std::set<std::string>> remote_needs_;  // connected peer -> names it needs
   std::string round_error_;
+  std::optional<std::chrono::steady_clock::time_point> failing_since_;  // syncthing's calls failing, since
   long long event_since_ = 0;
 };
 

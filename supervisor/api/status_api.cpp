@@ -8,6 +8,7 @@
 #include "components/pause/decide.hpp"
 #include "components/switchover/decide.hpp"
 #include "components/db-login/decide.hpp"
+#include "components/syncthing/key_rotation.hpp"
 #include "supervisor/config/cluster_settings.hpp"
 #include "supervisor/events/incidents.hpp"
 #include "supervisor/events/timeline.hpp"
@@ -256,8 +257,11 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     }
     if (request.method == "GET" && request.path == "/settings")
       return respond(json_response(200, engine.settings_document()));
-    if (request.method == "GET" && request.path == "/rotate")
-      return respond(json_response(200, loop::db_login_status(snapshot)));
+    if (request.method == "GET" && request.path == "/rotate") {
+      json doc = loop::db_login_status(snapshot);
+      doc["syncthing-key"] = loop::syncthing_key_status(snapshot);
+      return respond(json_response(200, doc));
+    }
     if (request.method == "GET" && request.path == "/cold-start") return respond(cold_start_document(snapshot, request));
     if (request.method == "GET" && request.path == "/switchover") return respond(switchover_document(snapshot, request));
     if (request.method == "GET" && request.path == "/pause") return respond(json_response(200, loop::pause_status(snapshot)));
@@ -303,11 +307,17 @@ http::Handler status_routes(loop::Engine& engine, std::string write_token) {
     if (request.method == "POST" && request.path == "/rotate") {
       json body = json::parse(request.body, nullptr, false);
       if (body.is_discarded() || !body.is_object() || !body.contains("secret") || !body["secret"].is_string())
-        return respond(error_response(400, "body must be {\"secret\": \"db-password\" or \"replication-password\"}"));
+        return respond(error_response(400, "body must be {\"secret\": \"db-password\", \"replication-password\" or "
+                                           "\"syncthing-key\"}"));
+      if (body["secret"] == "syncthing-key")
+        return engine.write_syncthing_key_rotation("api@" + engine.config().node.name,
+                                                   [respond](int status, json answer) {
+                                                     respond(json_response(status, answer));
+                                                   });
       auto secret = db_login::parse_login_secret(body["secret"].get<std::string>());
       if (!secret)
-        return respond(error_response(400, "db-password and replication-password rotate (syncthing-key and "
-                                           "consul-tokens are not built yet)"));
+        return respond(error_response(400, "db-password, replication-password and syncthing-key rotate "
+                                           "(consul-tokens is not built yet)"));
       return engine.write_login_rotation_request(*secret, "api@" + engine.config().node.name,
                                                  [respond](int status, json answer) {
                                                    respond(json_response(status, answer));

@@ -19,9 +19,10 @@ const char* const kHactlUsage =
   "  settings [--json]        the cluster's settings (set for every node through Consul) and each node's\n"
   "  settings set KEY=VALUE...  set cluster-wide keys (ha-supervisor --help-config: CLUSTER yes)\n"
   "  settings unset KEY...    back to each node's own file for these keys\n"
-  "  rotate db-password|replication-password [--timeout S]\n"
-  "                           a new password for the manager's database login, with no failed request;\n"
-  "                           waits for the end (default 120 s), exit 0 once the old one is refused\n"
+  "  rotate db-password|replication-password|syncthing-key [--timeout S]\n"
+  "                           a new password for the manager's database login or the replication login,\n"
+  "                           or a new syncthing API key on every node, with no failed request; waits\n"
+  "                           for the end (default 120 s), exit 0 once the old one is refused\n"
   "  cold-start               after a power loss of every node: whom the database waits for\n"
   "  cold-start --accept NODE [--dry-run] [--timeout S]\n"
   "                           found the database on NODE although it missed commits (what it loses is\n"
@@ -204,12 +205,12 @@ HactlArgs parse_hactl_args(const std::vector<std::string>& args) {
   } else if (command == "rotate") {
     c.kind = HactlCommand::Kind::rotate;
     if (i >= args.size() || args[i].rfind("--", 0) == 0)
-      return fail("'rotate' wants the secret: db-password or replication-password");
+      return fail("'rotate' wants the secret: db-password, replication-password or syncthing-key");
     c.secret = args[i++];
-    if (c.secret == "syncthing-key" || c.secret == "consul-tokens")
-      return fail("'rotate " + c.secret + "' is not built yet: db-password and replication-password rotate");
-    if (c.secret != "db-password" && c.secret != "replication-password")
-      return fail("'rotate' knows db-password and replication-password, not '" + c.secret + "'");
+    if (c.secret == "consul-tokens")
+      return fail("'rotate consul-tokens' is not built yet: db-password, replication-password and syncthing-key rotate");
+    if (c.secret != "db-password" && c.secret != "replication-password" && c.secret != "syncthing-key")
+      return fail("'rotate' knows db-password, replication-password and syncthing-key, not '" + c.secret + "'");
     if (i < args.size() && args[i] == "--timeout") {
       auto timeout = timeout_seconds(i + 1 < args.size() ? args[i + 1] : "");
       if (!timeout) return fail("'rotate --timeout' wants seconds, 1-86400");

@@ -9,7 +9,9 @@ std::string render_rotation_step(const nlohmann::json& state) {
   const std::string login = rotation.value("login", "");
   std::string line = "generation " + std::to_string(rotation.value("generation", 0ULL)) + ", step " +
                      rotation.value("step", "") + ": ";
-  if (rotation.value("step", "") == "requested") {
+  if (rotation.contains("say") && rotation["say"].is_string()) {
+    line += rotation["say"].get<std::string>();
+  } else if (rotation.value("step", "") == "requested") {
     line += "the leader sets login " + login + "'s new password on the primary";
   } else {
     std::string waiting;

@@ -216,6 +216,13 @@ std::string render_status_table(const json& doc) {
     else if (member(login, "errors").is_array())
       for (const auto& e : member(login, "errors")) out << label << ": " << shown(e) << "\n";
   }
+  // The rotation of syncthing's API keys (hactl rotate syncthing-key): said
+  // while under way, and each node's failure.
+  const json& key_rotation = member(member(self, "files"), "key_rotation");
+  if (std::string step = render_rotation_step(key_rotation); !step.empty())
+    out << "syncthing key rotation: " << step << "\n";
+  else if (member(key_rotation, "errors").is_array())
+    for (const auto& e : member(key_rotation, "errors")) out << "syncthing key: " << shown(e) << "\n";
   // The newest planned switchover (hactl switchover): under way, or how it ended.
   if (const json& last = member(member(self, "switchover"), "last"); last.is_object())
     out << render_switchover_step(last) << "\n";

@@ -15,6 +15,9 @@
 //   PREFIX/credentials/db-login      the manager's database login and its rotation
 //                                    (components/db-login/record.hpp; passwords sealed)
 //   PREFIX/credentials/replication-login  the replication login, the same way
+//   PREFIX/credentials/syncthing-key  the rotation of syncthing's API keys: only its
+//                                    generation (each node's key stays on the node:
+//                                    components/syncthing/key_record.hpp)
 //   PREFIX/intent/cold-start         operator intent: the founder accepted after a
 //                                    power loss (components/cold-start/record.hpp)
 //   PREFIX/intent/switchover         operator intent: the newest planned switchover and
@@ -48,6 +51,7 @@ struct Keys {
   std::string cold_start() const { return prefix + "/intent/cold-start"; }
   std::string switchover() const { return prefix + "/intent/switchover"; }
   std::string pause() const { return prefix + "/intent/pause"; }
+  std::string syncthing_key() const { return prefix + "/credentials/syncthing-key"; }
   std::string events_dir() const { return prefix + "-events/"; }
 };
 

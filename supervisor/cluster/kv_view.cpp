@@ -46,6 +46,8 @@ loop::KvView build_kv_view(const std::vector<consul::KvEntry>& entries, const Ke
       view.switchover = loop::KvView::StoredValue{entry.value, entry.modify_index};
     } else if (entry.key == keys.pause()) {
       view.pause = loop::KvView::StoredValue{entry.value, entry.modify_index};
+    } else if (entry.key == keys.syncthing_key()) {
+      view.syncthing_key = loop::KvView::StoredValue{entry.value, entry.modify_index};
     } else if (starts_with(entry.key, keys.members_dir())) {
       std::string name = entry.key.substr(keys.members_dir().size());
       if (auto why = key_name_problem(name); !why.empty()) {

@@ -84,6 +84,8 @@ json member_json(const MemberRecord& r) {
   if (r.replication_login_copy_revision) o["replication_login_copy_revision"] = *r.replication_login_copy_revision;
   if (r.writes_held) o["writes_held"] = *r.writes_held;
   if (r.data_full) o["data_full"] = *r.data_full;
+  if (r.syncthing_key_generation) o["syncthing_key_generation"] = *r.syncthing_key_generation;
+  if (!r.syncthing_key_error.empty()) o["syncthing_key_error"] = r.syncthing_key_error;
   o["since"] = r.since;
   o["leader_epoch"] = r.leader_epoch;
   return o;
@@ -128,6 +130,7 @@ MemberDecode decode_member(const std::string& text) {
       !get_string(o, "broker_state", r.broker_state, out.error, false) ||
       !get_string(o, "broker_cookie", r.broker_cookie, out.error, false) ||
       !get_string(o, "settings_error", r.settings_error, out.error, false) ||
+      !get_string(o, "syncthing_key_error", r.syncthing_key_error, out.error, false) ||
       !get_string_list(o, "settings_pending", r.settings_pending, out.error) ||
       !get_string_list(o, "syncthing_peers", r.syncthing_peers, out.error) ||
       !get_string_list(o, "broker_members", r.broker_members, out.error))
@@ -174,7 +177,8 @@ MemberDecode decode_member(const std::string& text) {
                              std::pair{"patroni_keys_index", &r.patroni_keys_index},
                              std::pair{"patroni_keys_write_backs", &r.patroni_keys_write_backs},
                              std::pair{"db_login_copy_revision", &r.db_login_copy_revision},
-                             std::pair{"replication_login_copy_revision", &r.replication_login_copy_revision}}) {
+                             std::pair{"replication_login_copy_revision", &r.replication_login_copy_revision},
+                             std::pair{"syncthing_key_generation", &r.syncthing_key_generation}}) {
     auto it = o.find(key);
     if (it == o.end()) continue;
     if (!it->is_number_unsigned()) {

@@ -83,6 +83,11 @@ struct MemberRecord {
   // Whether this node's database filesystem is full (supervisor/util/
   // filesystem_space.hpp); absent: not measured (no database here, or statvfs failed).
   std::optional<bool> data_full;
+  // The generation of this node's syncthing API key (components/syncthing/
+  // key_record.hpp; 0 the install's) and why its newest rotation failed ("" it
+  // did not); absent: files not managed here.
+  std::optional<std::uint64_t> syncthing_key_generation;
+  std::string syncthing_key_error;
   std::string since;                             // UTC time of the last role/health change
   std::uint64_t leader_epoch = 0;               // when role == leader
 

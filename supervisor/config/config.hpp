@@ -195,6 +195,9 @@ struct FilesConfig {
   std::string api_address = "127.0.0.1";           // syncthing's REST API (loopback only)
   int api_port = 8384;
   std::string api_key_file = "/etc/ha-syncthing/api-key";
+  // The upload gate's copy of that key, rewritten when the key rotates ("" or
+  // missing: no gate on this node).
+  std::string gate_api_key_file = "/etc/ha-upload-gate/syncthing-api-key";
   int sync_port = 22000;  // syncthing's port for the peers, the same on every node
   std::string unit = "ha-syncthing.service";
   int poll_interval_ms = 1000;

@@ -688,6 +688,10 @@ std::vector<KeySpec> build_keys() {
       {HASUP_KEY(files.api_key_file),
        .help = "File holding syncthing's API key (root only; written by components/syncthing/install.sh).",
        .format = &kPath},
+      {HASUP_KEY(files.gate_api_key_file),
+       .help = "The upload gate's copy of syncthing's API key, which hactl rotate syncthing-key rewrites with "
+               "the key (keeping its owner); empty, or a file that is not there: no gate on this node.",
+       .format = &kOptionalPath},
       {HASUP_KEY(files.sync_port), .help = "syncthing's port for the peers, the same on every node.",
        .int_ranges = {{1, 65535}}},
       {HASUP_KEY(files.unit), .help = "systemd unit of syncthing, started (and restarted when its config "

@@ -72,6 +72,7 @@ std::string to_string(Job job) {
     case Job::set_patroni_pause: return "set-patroni-pause";
     case Job::set_patroni_strict: return "set-patroni-strict";
     case Job::wake_patroni_for_sync: return "wake-patroni-for-sync";
+    case Job::rotate_syncthing_key: return "rotate-syncthing-key";
   }
   return "unknown";
 }

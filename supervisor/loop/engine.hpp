@@ -74,6 +74,9 @@ class Engine {
   // hactl rotate db-password / replication-password: a rotation of that login
   // requested in the store (check-and-set); the leader drives it.
   void write_login_rotation_request(db_login::LoginSecret secret, const std::string& requested_by, std::function<void(int status, nlohmann::json body)> done);
+  // POST /rotate {"secret": "syncthing-key"}: the next generation of every
+  // node's syncthing API key, written to the store (components/syncthing/key_rotation.hpp).
+  void write_syncthing_key_rotation(const std::string& requested_by, std::function<void(int status, nlohmann::json body)> done);
   // hactl cold-start --accept NODE: the operator's founder written to the
   // store (create-only), after the preview (components/cold-start) allowed it
   // on this node's view; NODE's supervisor carries it out. --cancel removes it.

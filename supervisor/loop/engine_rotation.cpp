@@ -1,12 +1,16 @@
 // The engine's part in a rotation of a login (the manager's database login,
-// the replication login): the operator's request written into the store. The steps are the leader's
-// (components/db-login: decide and driver); the API never acts.
+// the replication login) or of syncthing's API keys: the operator's request
+// written into the store. The steps are the leader's (components/db-login:
+// decide and driver) or each node's own (components/syncthing/key_rotation.hpp);
+// the API never acts.
 #include <spdlog/spdlog.h>
 
 #include "components/db-login/decide.hpp"
 #include "components/db-login/record.hpp"
 #include "components/db-login/secret.hpp"
 #include "components/pause/decide.hpp"
+#include "components/syncthing/key_record.hpp"
+#include "components/syncthing/key_rotation.hpp"
 #include "supervisor/loop/engine.hpp"
 #include "supervisor/util/utc_time.hpp"
 
@@ -73,6 +77,39 @@ void Engine::write_login_rotation_request(db_login::LoginSecret secret, const st
                                                      "previous login is refused"}});
                      });
                    });
+  });
+}
+
+void Engine::write_syncthing_key_rotation(const std::string& requested_by, std::function<void(int, json)> done) {
+  if (!config_.files.enabled)
+    return done(404, json{{"error", "this node replicates no files (files.enabled = false): ask a node that does"}});
+  const Snapshot& s = last_snapshot_;
+  if (!s.kv.known) return done(503, json{{"error", "the cluster's records are not read yet: try again"}});
+  if (auto why = pause_blocker(s, "key rotation"); !why.empty())
+    return done(409, json{{"error", "refused, nothing written: " + why}});
+  auto request = next_key_rotation(s.kv);
+  if (!request.refusal.empty()) return done(409, json{{"error", "refused, nothing written: " + request.refusal}});
+  syncthing::KeyRotationRecord record;
+  record.generation = request.generation;
+  record.by = requested_by;
+  record.at = utc_iso8601(std::chrono::system_clock::now(), false);
+  consul::PutOptions put;
+  put.cas = s.kv.syncthing_key ? s.kv.syncthing_key->index : 0;
+  consul_.kv_put(keys_.syncthing_key(), syncthing::encode(record), put, [this, record, done](consul::Result<bool> w) {
+    if (!w) return done(503, json{{"error", "not written: " + w.error().to_string()}});
+    if (!w.value())
+      return done(409, json{{"error", "the rotation's record changed meanwhile (another hactl?); nothing written: "
+                                      "try again"}});
+    const std::string said = "rotation " + std::to_string(record.generation) + " of syncthing's API keys requested by " +
+                             record.by;
+    spdlog::info("{}", said);
+    events_.note("supervisor", "config", said);
+    refresh_kv([done, generation = record.generation] {
+      done(200, json{{"generation", generation},
+                     {"status", "rotation " + std::to_string(generation) +
+                                    " of syncthing's API keys requested: every node gives its syncthing, upload gate "
+                                    "and supervisor a new key of its own, then the previous key is refused"}});
+    });
   });
 }
 

@@ -185,6 +185,12 @@ struct StartSyncthing {
   static constexpr Job job = Job::start_syncthing;
   bool operator==(const StartSyncthing&) const = default;
 };
+// This node's syncthing gets a new API key (components/syncthing/key_rotation.hpp).
+struct RotateSyncthingKey {
+  static constexpr Job job = Job::rotate_syncthing_key;
+  std::uint64_t generation = 0;
+  bool operator==(const RotateSyncthingKey&) const = default;
+};
 
 // Dead peers (components/dead-peers): an nft script that replaces its table whole.
 struct ApplyDeadPeers {
@@ -358,7 +364,7 @@ using Action = std::variant<IdentifyAgent, RegisterService, OpenSession, Publish
                             StartLoginRotation, ApplyClientLogin, FinishLoginRotation, RestoreLoginRecord, AcceptColdStart,
                             DropColdStartAccept, WriteSwitchover, AskPatroniSwitchover, WakePatroni, WakePatroniForLeader,
                             SetWriteHold,
-                            SetPatroniPause, SetPatroniStrict, WakePatroniForSyncKey>;
+                            SetPatroniPause, SetPatroniStrict, WakePatroniForSyncKey, RotateSyncthingKey>;
 
 inline Job job_of(const Action& action) {
   return std::visit([](const auto& a) { return std::decay_t<decltype(a)>::job; }, action);

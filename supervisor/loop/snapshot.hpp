@@ -40,7 +40,7 @@ enum class Job { identify_agent, register_service, open_session, publish_member,
                  finish_login_rotation, accept_cold_start, drop_cold_start_accept,
                  restore_patroni_keys, restore_login_record, write_switchover, ask_patroni_switchover,
                  wake_patroni, wake_patroni_for_leader, set_write_hold, set_patroni_pause, set_patroni_strict,
-                 wake_patroni_for_sync };
+                 wake_patroni_for_sync, rotate_syncthing_key };
 std::string to_string(Job job);
 std::string to_string(const std::set<Job>& jobs);  // "a,b"; "" when none
 
@@ -132,6 +132,8 @@ struct KvView {
   std::optional<StoredValue> switchover;
   // PREFIX/intent/pause as stored: the cluster paused or resumed (components/pause).
   std::optional<StoredValue> pause;
+  // PREFIX/credentials/syncthing-key as stored: the API keys' rotation (components/syncthing/key_record.hpp).
+  std::optional<StoredValue> syncthing_key;
 };
 
 // The cluster's nodes, alive or not, as every component uses them (VRRP peers,

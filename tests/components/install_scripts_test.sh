@@ -349,10 +349,13 @@ key=$(cat "$st_root/etc/ha-syncthing/api-key")
 [[ "$key" =~ ^[A-Za-z0-9]{20,}$ ]] || fail "syncthing: api-key is not a usable key"
 [ "$(stat -c %a "$st_root/etc/ha-syncthing/api-key")" = 600 ] || fail "syncthing: api-key is not 0600"
 [ "$(stat -c %a "$st_root/etc/ha-syncthing/env")" = 600 ] || fail "syncthing: env is not 0600"
-grep -qx "STGUIAPIKEY=$key" "$st_root/etc/ha-syncthing/env" || fail "syncthing: env does not carry the API key"
+# The key is in the config alone: syncthing would accept a key in its
+# environment beside it, and a rotated key must leave no old one working.
+! grep -q "STGUIAPIKEY" "$st_root/etc/ha-syncthing/env" || fail "syncthing: env gives syncthing a second API key"
+grep -qx "STGUIADDRESS=127.0.0.1:8384" "$st_root/etc/ha-syncthing/env" || fail "syncthing: env lacks the API's address"
 grep -q "<apikey>$key</apikey>" "$cfg" || fail "syncthing: config.xml has another API key"
 grep -q 'EnvironmentFile=/etc/ha-syncthing/env' "$st_root/etc/systemd/system/ha-syncthing.service" \
-  || fail "syncthing: the unit does not read the key from its environment file"
+  || fail "syncthing: the unit does not read its environment file"
 ! grep -q "$key" "$st_root/etc/systemd/system/ha-syncthing.service" || fail "syncthing: the key is in the unit"
 # Installing again keeps the identity and the key.
 id1=$(syncthing serve --home="$st_root/var/lib/ha-syncthing" --device-id 2>/dev/null)

@@ -945,6 +945,31 @@ old_replication_refused() {  # psql fails (pipefail): its answer is read whole f
 }
 check "... and the install's replication password is refused at the end" old_replication_refused
 
+# --- syncthing's API keys rotated under the upload workload ------------------------
+# Each node's key is its own and never leaves it (Consul holds only the
+# generation asked for): every node makes a new key, writes it to its upload
+# gate's copy and its own key file, then gives it to syncthing, which refuses
+# the previous one from then on; a client refused reads its key file again.
+for n in n1 n2 n3; do in_node "$n" cp /etc/ha-syncthing/api-key /root/old-syncthing-key; done
+rotate_under_load n1 syncthing-key
+check "rotate syncthing-key: hactl exits 0 once every node's syncthing has a new key (exit $rotation_rc, $rotation_ms ms)" \
+  said_done "every live node's syncthing has a new API key (generation"
+check "... and not one upload failed during it" uploads_all_acknowledged "$rotation_uploads"
+rm -f "$rotation_uploads"
+syncthing_answers() {  # NODE KEYFILE: the HTTP status syncthing's API gives that key (a header file: never argv)
+  in_node "$1" sh -c 'umask 077; printf "X-API-Key: %s\n" "$(head -n1 "$0")" >/root/syncthing-key-header
+    curl -s -o /dev/null -w "%{http_code}" --max-time 3 -H @/root/syncthing-key-header http://127.0.0.1:8384/rest/system/ping
+    rm -f /root/syncthing-key-header' "$2"
+}
+key_rotated_on() {  # NODE: the old key refused, the new one (in the gate's copy too) accepted
+  local old new
+  old=$(syncthing_answers "$1" /root/old-syncthing-key); new=$(syncthing_answers "$1" /etc/ha-syncthing/api-key)
+  in_node "$1" cmp -s /etc/ha-syncthing/api-key /etc/ha-upload-gate/syncthing-api-key || { echo "    $1: the gate's copy differs"; return 1; }
+  ! in_node "$1" cmp -s /etc/ha-syncthing/api-key /root/old-syncthing-key || { echo "    $1: the key did not change"; return 1; }
+  [ "$old" = 403 ] && [ "$new" = 200 ] || { echo "    $1: old key -> $old, new key -> $new"; return 1; }
+}
+check "... on every node the previous key is refused, the new one (also the gate's copy) accepted" every_node key_rotated_on
+
 # --- a 4th node joins and leaves ------------------------------------------------
 keepalived_pids() { for n in n1 n2 n3; do prop "$n" keepalived MainPID; done | tr '\n' ' '; }
 peers_have() {  # peers_have ADDR yes|no: every n1-n3 keepalived.conf lists ADDR (or none does)

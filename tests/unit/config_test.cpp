@@ -550,7 +550,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
       "  manager_database = \"md\"; rest_conninfo_file = \"/e/r/db\"; rest_conninfo = \"host=h dbname=md\";\n"
       "  rest_unit = \"r.service\"; probe_interval_ms = 500; probe_timeout_ms = 400; unfit_after_ms = 5000; };\n"
       "files: { enabled = true; folders = \"/o/r,/o/s\"; api_address = \"127.0.0.2\"; api_port = 8385;\n"
-      "  api_key_file = \"/e/s/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
+      "  api_key_file = \"/e/s/key\"; gate_api_key_file = \"/e/g/key\"; sync_port = 22001; unit = \"s.service\"; poll_interval_ms = 500;\n"
       "  unfit_after_ms = 4000; conflict_scan_interval_ms = 5000; };\n"
       "dead_peers: { enabled = true; nft = \"/b/nft2\"; script_file = \"/r/dp.nft\";\n"
       "  consul_serf_port = 8302; consul_server_port = 8299; };\n"
@@ -643,6 +643,7 @@ TEST(ConfigLoadTest, FullFileGivesExactlyTheValuesWritten) {
   EXPECT_EQ(c.files.api_address, "127.0.0.2");
   EXPECT_EQ(c.files.api_port, 8385);
   EXPECT_EQ(c.files.api_key_file, "/e/s/key");
+  EXPECT_EQ(c.files.gate_api_key_file, "/e/g/key");
   EXPECT_EQ(c.files.sync_port, 22001);
   EXPECT_EQ(c.files.unit, "s.service");
   EXPECT_EQ(c.files.poll_interval_ms, 500);

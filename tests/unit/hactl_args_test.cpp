@@ -79,18 +79,18 @@ TEST(HactlArgs, Settings) {
 }
 
 TEST(HactlArgs, RotateNamesTheSecretsThatRotateAndThoseNotBuiltYet) {
-  for (const char* secret : {"db-password", "replication-password"}) {
+  for (const char* secret : {"db-password", "replication-password", "syncthing-key"}) {
     auto r = parse({"rotate", secret, "--timeout", "30"});
     ASSERT_TRUE(r.command) << r.error;
     EXPECT_EQ(r.command->kind, Kind::rotate);
     EXPECT_EQ(r.command->secret, secret);
     EXPECT_EQ(r.command->timeout_s, 30);
   }
-  EXPECT_EQ(parse({"rotate"}).error, "'rotate' wants the secret: db-password or replication-password");
-  EXPECT_EQ(parse({"rotate", "syncthing-key"}).error,
-            "'rotate syncthing-key' is not built yet: db-password and replication-password rotate");
+  EXPECT_EQ(parse({"rotate"}).error, "'rotate' wants the secret: db-password, replication-password or syncthing-key");
+  EXPECT_EQ(parse({"rotate", "consul-tokens"}).error,
+            "'rotate consul-tokens' is not built yet: db-password, replication-password and syncthing-key rotate");
   EXPECT_EQ(parse({"rotate", "passwords"}).error,
-            "'rotate' knows db-password and replication-password, not 'passwords'");
+            "'rotate' knows db-password, replication-password and syncthing-key, not 'passwords'");
 }
 
 TEST(HactlArgs, ColdStartShowsAcceptsDryRunsAndCancels) {

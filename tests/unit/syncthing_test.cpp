@@ -14,6 +14,7 @@
 #include "components/syncthing/observe_parse.hpp"
 #include "supervisor/loop/decide.hpp"
 #include "components/syncthing/decide.hpp"
+#include "components/syncthing/key_record.hpp"
 
 namespace hasup {
 namespace {
@@ -255,6 +256,30 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
   apply = forgotten.find<loop::ApplySyncthingConfig>();
   ASSERT_TRUE(apply);
   EXPECT_EQ(apply->changes, "device n2 removed");
+}
+
+// A config put carries the GUI's key as it was read: never beside a key
+// rotation, which would see its key put back.
+TEST(DecideFilesTest, AConfigChangeWaitsForAKeyRotation) {
+  auto s = files_snapshot();
+  s.kv.registered["n3"] = "127.0.0.3";
+  s.kv.registered_devices["n3"] = kN3;
+  testing_support::derive_known_nodes(s);
+  s.kv.members["n3"].name = "n3";
+  s.kv.syncthing_key = loop::KvView::StoredValue{syncthing::encode(syncthing::KeyRotationRecord{1, "api@n1", "t"}), 5};
+  loop::Plan plan;
+  auto note = loop::decide_files(plan, s);
+  EXPECT_TRUE(plan.find<loop::RotateSyncthingKey>()) << note;
+  EXPECT_FALSE(plan.find<loop::ApplySyncthingConfig>()) << note;
+  s.busy.insert(loop::Job::rotate_syncthing_key);
+  loop::Plan during;
+  loop::decide_files(during, s);
+  EXPECT_TRUE(during.actions.empty());
+  s.busy.clear();
+  s.files.key_generation = 1;  // rotated
+  loop::Plan after;
+  loop::decide_files(after, s);
+  EXPECT_TRUE(after.find<loop::ApplySyncthingConfig>());
 }
 
 // Every registration gone from Consul (its data lost): the devices stay, as
