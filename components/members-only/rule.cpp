@@ -1,10 +1,10 @@
 #include "components/members-only/rule.hpp"
 
-#include <charconv>
 
 #include "supervisor/util/nft_script.hpp"
 #include "supervisor/util/host_name.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::members_only {
 
@@ -17,11 +17,9 @@ std::string each_port(std::string_view list, Each each) {
   while (true) {
     const auto comma = list.find(',', start);
     const auto item = list.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    int port = 0;
-    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), port);
-    if (item.empty() || ec != std::errc{} || end != item.data() + item.size() || port < 1 || port > 65535)
-      return "'" + std::string(item) + "' is not a TCP port (1..65535)";
-    each(port);
+    const auto port = port_number(item);
+    if (!port) return "'" + std::string(item) + "' is not a TCP port (1..65535)";
+    each(*port);
     if (comma == std::string_view::npos) return {};
     start = comma + 1;
   }

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -14,6 +13,7 @@
 #include "supervisor/util/host_name.hpp"
 #include "supervisor/util/result.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::patroni {
 
@@ -46,14 +46,6 @@ std::optional<std::uint64_t> unsigned_up_to(const json& value, std::uint64_t max
   const auto number = value.get<std::uint64_t>();
   if (number > max) return std::nullopt;
   return number;
-}
-
-// "5432" -> 5432; anything but a plain decimal 1..65535 -> none.
-std::optional<std::uint16_t> port_number(std::string_view text) {
-  unsigned number = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (error != std::errc() || end != text.data() + text.size() || number < 1 || number > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(number);
 }
 
 struct Endpoint {

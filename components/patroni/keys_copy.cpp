@@ -1,12 +1,12 @@
 #include "components/patroni/keys_copy.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "supervisor/util/json_fields.hpp"
 #include "supervisor/util/json_text.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::patroni {
 
@@ -14,14 +14,6 @@ using nlohmann::json;
 
 namespace {
 constexpr int kSchema = 1;
-
-// A plain decimal, nothing else (no sign, no space).
-std::optional<std::uint64_t> decimal(const std::string& text) {
-  std::uint64_t value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 }
 
 std::string encode(const KeysCopy& copy) {
@@ -60,7 +52,7 @@ KeysCopyDecode keys_copy_of(const std::string& prefix, const std::vector<consul:
   KeysCopy copy;
   for (const auto& e : entries) {
     if (e.key == prefix + kWriteBacksKey) {
-      auto count = decimal(e.value);
+      auto count = number_from<std::uint64_t>(e.value);
       if (!count)
         return {std::nullopt, e.key + " holds " + quoted_printable(e.value) + ", not a count of write-backs"};
       copy.write_backs = *count;

@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::db {
 
@@ -92,11 +92,8 @@ std::chrono::milliseconds conninfo_connect_timeout(const std::string& conninfo, 
   auto timeout = fallback;
   for (auto* o = options; o->keyword; ++o) {
     if (std::strcmp(o->keyword, "connect_timeout") != 0 || !o->val) continue;
-    int seconds = 0;
-    const char* end = o->val + std::strlen(o->val);
-    auto [stop, ec] = std::from_chars(o->val, end, seconds);
     // 0 (libpq: wait forever) is no bound at all: the fallback applies.
-    if (ec == std::errc() && stop == end && seconds > 0) timeout = std::chrono::seconds(seconds);
+    if (auto seconds = number_from<int>(o->val); seconds && *seconds > 0) timeout = std::chrono::seconds(*seconds);
   }
   PQconninfoFree(options);
   return timeout;

@@ -1,12 +1,12 @@
 #include "components/postgres/probe.hpp"
 
 #include "components/postgres/host_list.hpp"
+#include "supervisor/util/number_from.hpp"
 
 #include <libpq-fe.h>
 #include <poll.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <utility>
 
@@ -67,18 +67,10 @@ constexpr const char* kLocalRead =
 
 std::string ms_text(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
-template <typename Number>
-std::optional<Number> parse_number(std::string_view text, int base = 10) {
-  Number value{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
-
 // "000000020000000000000003" -> 2
 std::optional<std::uint32_t> timeline_of_walfile(const std::optional<std::string>& name) {
   if (!name || name->size() != 24) return std::nullopt;
-  return parse_number<std::uint32_t>(std::string_view(*name).substr(0, 8), 16);
+  return number_from<std::uint32_t>(std::string_view(*name).substr(0, 8), 16);
 }
 
 std::optional<std::string> cell(const PgReply& reply, std::size_t column) {
@@ -115,8 +107,8 @@ std::optional<std::uint64_t> parse_lsn(std::string_view text) {
   auto high_text = text.substr(0, slash);
   auto low_text = text.substr(slash + 1);
   if (high_text.size() > 8 || low_text.size() > 8) return std::nullopt;
-  auto high = parse_number<std::uint32_t>(high_text, 16);
-  auto low = parse_number<std::uint32_t>(low_text, 16);
+  auto high = number_from<std::uint32_t>(high_text, 16);
+  auto low = number_from<std::uint32_t>(low_text, 16);
   if (!high || !low) return std::nullopt;
   return (static_cast<std::uint64_t>(*high) << 32) | *low;
 }
@@ -369,7 +361,7 @@ EndpointProbe endpoint_round(const ProbeSettings& settings, PgSession& session, 
   }
   if (auto lsn = cell(read, 1)) probe.primary_wal = parse_lsn(*lsn);
   probe.timeline = timeline_of_walfile(cell(read, 2));
-  auto stuck = parse_number<long>(cell(read, 3).value_or("0")).value_or(0);
+  auto stuck = number_from<long>(cell(read, 3).value_or("0")).value_or(0);
   if (stuck > 0) {
     return finish("write: " + std::to_string(stuck) +
                   " earlier write probe(s) still wait for synchronous replication on " + probe.server +
@@ -432,7 +424,7 @@ LocalProbe local_round(const ProbeSettings& settings, PgSession& session, bool& 
     probe.error = "cannot see pg_stat_wal_receiver's status: the probe's role needs pg_monitor or pg_read_all_stats";
   } else {
     probe.streaming = *status == "streaming";
-    if (auto tli = cell(read, 5)) probe.timeline = parse_number<std::uint32_t>(*tli);
+    if (auto tli = cell(read, 5)) probe.timeline = number_from<std::uint32_t>(*tli);
   }
   return probe;
 }

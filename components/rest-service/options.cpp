@@ -3,11 +3,12 @@
 #include <libpq-fe.h>
 
 #include <boost/asio/ip/address.hpp>
-#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
+
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::rest_standin {
 
@@ -40,13 +41,6 @@ const char* const kUsage =
     "A stand-in for the manager's REST service, for HA tests: see its README.md.\n";
 
 namespace {
-
-std::optional<std::uint64_t> parse_unsigned(const std::string& text) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
 
 // libpq's own parser, so a typo is reported at start rather than at first use.
 std::string conninfo_error(const std::string& conninfo) {
@@ -112,7 +106,7 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       if (ec) out.errors.push_back("--listen: '" + value + "' is not an IP address");
       options.listen = value;
     } else if (name == "--port") {
-      auto port = parse_unsigned(value);
+      auto port = number_from<std::uint64_t>(value);
       if (!port || *port < 1 || *port > 65535) {
         out.errors.push_back("--port: '" + value + "' is not a port number (1-65535)");
       } else {
@@ -135,42 +129,42 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
       options.db_file = value;
       if (auto error = read_conninfo_file(value, options.db); !error.empty()) out.errors.push_back("--db-file: " + error);
     } else if (name == "--max-body") {
-      auto bytes = parse_unsigned(value);
+      auto bytes = number_from<std::uint64_t>(value);
       if (!bytes || *bytes < 1) {
         out.errors.push_back("--max-body: '" + value + "' is not a positive number of bytes");
       } else {
         options.max_body = *bytes;
       }
     } else if (name == "--max-connections") {
-      auto n = parse_unsigned(value);
+      auto n = number_from<std::uint64_t>(value);
       if (!n || *n < 1 || *n > 100000) {
         out.errors.push_back("--max-connections: '" + value + "' is not between 1 and 100000");
       } else {
         options.max_connections = *n;
       }
     } else if (name == "--body-min-rate") {
-      auto n = parse_unsigned(value);
+      auto n = number_from<std::uint64_t>(value);
       if (!n || *n > (std::uint64_t{1} << 30)) {
         out.errors.push_back("--body-min-rate: '" + value + "' is not a number of bytes per second");
       } else {
         options.body_min_rate = *n;
       }
     } else if (name == "--body-grace-ms") {
-      auto n = parse_unsigned(value);
+      auto n = number_from<std::uint64_t>(value);
       if (!n || *n > 3600000) {
         out.errors.push_back("--body-grace-ms: '" + value + "' is not between 0 and 3600000");
       } else {
         options.body_grace_ms = *n;
       }
     } else if (name == "--reconnect-pause-ms") {
-      auto n = parse_unsigned(value);
+      auto n = number_from<std::uint64_t>(value);
       if (!n || *n > 600000) {
         out.errors.push_back("--reconnect-pause-ms: '" + value + "' is not between 0 and 600000");
       } else {
         options.reconnect_pause_ms = *n;
       }
     } else if (name == "--threads") {
-      auto threads = parse_unsigned(value);
+      auto threads = number_from<std::uint64_t>(value);
       if (!threads || *threads < 1 || *threads > 64) {
         out.errors.push_back("--threads: '" + value + "' is not between 1 and 64");
       } else {

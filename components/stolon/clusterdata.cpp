@@ -1,7 +1,6 @@
 #include "components/stolon/clusterdata.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -12,6 +11,7 @@
 #include "supervisor/util/host_name.hpp"
 #include "supervisor/util/result.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::stolon {
 
@@ -37,14 +37,6 @@ const json* field(const json& object, const char* name) {
 }
 
 std::string shown(const json* value) { return value ? quoted_printable(value->dump()) : std::string("(missing)"); }
-
-// "5432" -> 5432; anything but a plain decimal 1..65535 -> none.
-std::optional<std::uint16_t> port_number(std::string_view text) {
-  unsigned number = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (error != std::errc() || end != text.data() + text.size() || number < 1 || number > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(number);
-}
 
 // A JSON integer in 0..max; negative, fractional, too big or not a number -> none.
 std::optional<std::uint64_t> unsigned_up_to(const json& value, std::uint64_t max) {

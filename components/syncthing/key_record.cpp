@@ -3,7 +3,6 @@
 #include <sys/random.h>
 
 #include <cerrno>
-#include <charconv>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -11,6 +10,7 @@
 #include "supervisor/util/json_fields.hpp"
 #include "supervisor/util/json_text.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::syncthing {
 
@@ -88,11 +88,10 @@ std::optional<PendingKey> decode_pending_key(const std::string& text) {
   PendingKey p;
   p.key = lines[0];
   p.previous = lines[2];
-  const std::string& number = lines[1];
-  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), p.generation);
-  if (ec != std::errc() || end != number.data() + number.size() || number.empty() || p.generation == 0 ||
-      !usable_api_key(p.key) || !usable_api_key(p.previous) || p.key == p.previous)
+  auto generation = number_from<std::uint64_t>(lines[1]);
+  if (!generation || *generation == 0 || !usable_api_key(p.key) || !usable_api_key(p.previous) || p.key == p.previous)
     return std::nullopt;
+  p.generation = *generation;
   return p;
 }
 

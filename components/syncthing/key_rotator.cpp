@@ -3,12 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
-#include <charconv>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "components/syncthing/client.hpp"
 #include "supervisor/util/files.hpp"
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::syncthing {
 
@@ -24,13 +24,10 @@ constexpr int kKeyTries = 50;
 std::uint64_t read_generation(const std::string& path) {
   std::string text = read_small_file(path).value_or("");
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    if (!text.empty()) spdlog::error("files: {} does not hold a generation of syncthing's API key: counted as 0", path);
-    return 0;
-  }
-  return value;
+  auto value = number_from<std::uint64_t>(text);
+  if (!value && !text.empty())
+    spdlog::error("files: {} does not hold a generation of syncthing's API key: counted as 0", path);
+  return value.value_or(0);
 }
 
 // The gate's copy belongs to the gate's user: a new copy keeps the owner and

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "supervisor/util/number_from.hpp"
+
 namespace hasup::cli {
 
 const char* const kHactlUsage =
@@ -66,9 +68,8 @@ std::optional<long> seconds_ago(const std::string& value) {
 
 // --timeout's seconds, 1-86400; nullopt otherwise.
 std::optional<long> timeout_seconds(const std::string& value) {
-  long seconds = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-  if (ec != std::errc() || end != value.data() + value.size() || seconds < 1 || seconds > 86400) return std::nullopt;
+  auto seconds = number_from<long>(value);
+  if (!seconds || *seconds < 1 || *seconds > 86400) return std::nullopt;
   return seconds;
 }
 
@@ -81,13 +82,10 @@ bool looks_like_utc(const std::string& value) {
 
 std::optional<ApiAddress> parse_api_address(const std::string& value) {
   auto colon = value.rfind(':');
-  unsigned port = 0;
-  const char* first = value.data() + (colon == std::string::npos ? 0 : colon + 1);
-  const char* last = value.data() + value.size();
-  auto [end, ec] = std::from_chars(first, last, port);
-  if (colon == std::string::npos || colon == 0 || ec != std::errc() || end != last || port == 0 || port > 65535)
-    return std::nullopt;
-  return ApiAddress{value.substr(0, colon), static_cast<unsigned short>(port)};
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  auto port = port_number(std::string_view(value).substr(colon + 1));
+  if (!port) return std::nullopt;
+  return ApiAddress{value.substr(0, colon), *port};
 }
 
 HactlArgs parse_hactl_args(const std::vector<std::string>& args) {

@@ -1,27 +1,18 @@
 #include "supervisor/config/cluster_settings.hpp"
 
-#include <charconv>
 #include <filesystem>
 #include <variant>
 
 #include "supervisor/config/schema.hpp"
 #include "supervisor/util/files.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::config {
 
 using nlohmann::json;
 
 namespace {
-
-template <typename Number>
-std::optional<Number> parsed_number(std::string_view text) {
-  Number value{};
-  const auto* end = text.data() + text.size();
-  const auto [stop, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc{} || stop != end) return std::nullopt;
-  return value;
-}
 
 }  // namespace
 
@@ -41,13 +32,13 @@ TypedValue typed_value(std::string_view path, std::string_view text) {
   };
   switch (key->type()) {
     case ValueType::integer:
-      if (auto n = parsed_number<long long>(text)) return {json(*n), {}};
+      if (auto n = number_from<long long>(text)) return {json(*n), {}};
       return expected();
     case ValueType::boolean:
       if (text == "true" || text == "false") return {json(text == "true"), {}};
       return expected();
     case ValueType::floating:
-      if (auto n = parsed_number<double>(text)) return {json(*n), {}};
+      if (auto n = number_from<double>(text)) return {json(*n), {}};
       return expected();
     case ValueType::string: return {json(std::string(text)), {}};
   }

@@ -1,10 +1,10 @@
 #include "supervisor/consul/parse.hpp"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "supervisor/util/base64.hpp"
 #include "supervisor/util/printable.hpp"
+#include "supervisor/util/number_from.hpp"
 
 namespace hasup::consul {
 
@@ -134,10 +134,7 @@ Result<SessionInfo> session_from(const json& item, std::size_t position) {
 }  // namespace
 
 std::uint64_t parse_index_header(const std::string& value) {
-  std::uint64_t out = 0;
-  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc{} || end != value.data() + value.size()) return 0;
-  return out;
+  return number_from<std::uint64_t>(value).value_or(0);
 }
 
 Result<std::vector<KvEntry>> parse_kv_entries(const std::string& body) {
