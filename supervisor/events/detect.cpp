@@ -22,6 +22,7 @@ EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const Event
   f.nginx_config = record.nginx_config;
   f.files_state = record.files_state;
   f.files_trouble = loop::files_trouble(s.files);
+  f.syncthing_key_generation = s.files.key_generation;
   f.broker_state = record.broker_state;
   if (s.db.enabled && s.db.cluster_known) {
     f.db_known = true;
@@ -68,6 +69,7 @@ EventFacts facts_of(const loop::Snapshot& s, const loop::Plan& plan, const Event
   if (!s.db.template_error.empty()) f.errors["database"] = s.db.template_error;
   else if (!s.db.last_error.empty()) f.errors["database"] = s.db.last_error;
   if (!s.files.last_error.empty()) f.errors["files"] = s.files.last_error;
+  else if (!s.files.key_error.empty()) f.errors["files"] = "syncthing's API key: " + s.files.key_error;
   if (!s.vip.template_error.empty()) f.errors["floating-ip"] = s.vip.template_error;
   else if (!s.vip.filter_error.empty()) f.errors["floating-ip"] = "VRRP filter: " + s.vip.filter_error;
   if (!s.members_only.error.empty()) f.errors["members-only"] = s.members_only.error;
@@ -169,6 +171,9 @@ void nginx_events(const EventFacts& b, const EventFacts& a, std::vector<Detected
 }
 
 void files_events(const EventFacts& b, const EventFacts& a, std::vector<Detected>& out) {
+  if (a.syncthing_key_generation > b.syncthing_key_generation)
+    out.push_back({"files", "key", "syncthing's API key rotated (generation " +
+                                       std::to_string(a.syncthing_key_generation) + ")", "", false});
   // Files go from "in sync" to "receiving" on every upload: only the trouble
   // beyond that (syncthing unreachable, a folder error) is an event.
   const std::string& before = b.files_trouble;

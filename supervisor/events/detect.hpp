@@ -35,6 +35,7 @@ struct EventFacts {
   std::string nginx_config;  // "gen N FINGERPRINT", "" none
   std::string files_state;   // the member record's words
   std::string files_trouble;  // loop::files_trouble: "" while fine or only receiving
+  std::uint64_t syncthing_key_generation = 0;  // of this node's syncthing API key (hactl rotate syncthing-key)
   std::string broker_state;   // the member record's words: "running, 3 of 3 nodes"; "" no broker
   bool db_known = false;     // the database's cluster view was read
   std::string db_primary;    // "" none now

@@ -190,6 +190,22 @@ TEST(DetectTest, CutOffUnhealthyAndFilesTroubleOpenIncidentsAndTheirEndDoesNot) 
   EXPECT_TRUE(detect(ok, busy).empty());
 }
 
+TEST(DetectTest, AKeyRotationIsSaidOnceAndItsFailureAsTheFilesError) {
+  EventFacts before = base(), after = base();
+  after.syncthing_key_generation = 2;
+  EXPECT_EQ(texts(detect(before, after)),
+            (std::vector<std::string>{"files/key: syncthing's API key rotated (generation 2)"}));
+  EXPECT_TRUE(detect(after, after).empty());
+  loop::Snapshot s;
+  s.self = "n1";
+  s.files.enabled = true;
+  s.files.key_generation = 2;
+  s.files.key_error = "cannot write the key file: read-only file system";
+  auto facts = facts_of(s, loop::Plan{}, nullptr, std::chrono::steady_clock::now());
+  EXPECT_EQ(facts.syncthing_key_generation, 2u);
+  EXPECT_EQ(facts.errors["files"], "syncthing's API key: cannot write the key file: read-only file system");
+}
+
 TEST(DetectTest, FilesTroubleIsReadFromTheViewAndAnUploadInFlightIsNone) {
   // From the view itself, not from files_summary's words: the words of an
   // upload in flight ("receiving") once read as trouble here.
