@@ -235,12 +235,17 @@ TEST(DecideFilesTest, InStepWithTheRegistrationsNothingToDo) {
   EXPECT_TRUE(plan.actions.empty());
 }
 
-TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) {
-  auto s = files_snapshot();
+// n3 registered and a live member: a device the config does not have yet.
+void register_n3(loop::Snapshot& s) {
   s.kv.registered["n3"] = "127.0.0.3";
   s.kv.registered_devices["n3"] = kN3;
   testing_support::derive_known_nodes(s);
   s.kv.members["n3"].name = "n3";
+}
+
+TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) {
+  auto s = files_snapshot();
+  register_n3(s);
   loop::Plan plan;
   auto note = loop::decide_files(plan, s);
   auto* apply = plan.find<loop::ApplySyncthingConfig>();
@@ -262,10 +267,7 @@ TEST(DecideFilesTest, ARegisteredNodeBecomesAPeerAndAForgottenOneStopsBeingOne) 
 // rotation, which would see its key put back.
 TEST(DecideFilesTest, AConfigChangeWaitsForAKeyRotation) {
   auto s = files_snapshot();
-  s.kv.registered["n3"] = "127.0.0.3";
-  s.kv.registered_devices["n3"] = kN3;
-  testing_support::derive_known_nodes(s);
-  s.kv.members["n3"].name = "n3";
+  register_n3(s);
   s.kv.syncthing_key = loop::KvView::StoredValue{syncthing::encode(syncthing::KeyRotationRecord{1, "api@n1", "t"}), 5};
   loop::Plan plan;
   auto note = loop::decide_files(plan, s);
