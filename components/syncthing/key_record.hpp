@@ -39,6 +39,7 @@ struct PendingKey {
   std::string key;
   std::uint64_t generation = 0;
   std::string previous;
+  bool operator==(const PendingKey&) const = default;
 };
 std::string encode(const PendingKey& pending);
 std::optional<PendingKey> decode_pending_key(const std::string& text);

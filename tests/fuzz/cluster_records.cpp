@@ -10,10 +10,14 @@
 // the leader asks Patroni and moves the floating IP on what it names) and a
 // cold start's accepted founder (components/cold-start/record.hpp), and the
 // cluster's pause (components/pause/record.hpp: while it says paused nothing fails over).
+// The syncthing key rotation's record (components/syncthing/key_record.hpp:
+// a node makes a new key when it names a newer generation) and the node's own
+// journal of a rotation under way (a file a crash may have cut short).
 #include "components/cold-start/record.hpp"
 #include "components/pause/record.hpp"
 #include "components/db-login/record.hpp"
 #include "components/switchover/record.hpp"
+#include "components/syncthing/key_record.hpp"
 #include "supervisor/cluster/known_nodes.hpp"
 #include "supervisor/cluster/records.hpp"
 #include "supervisor/events/event.hpp"
@@ -26,7 +30,8 @@ using namespace hasup::cluster;
 using hasup::fuzz::must_hold;
 
 enum Parser : std::uint8_t { member, node, forgotten, leader_value, maintenance, cluster_state, remembered, event_ring,
-                             login_record, switchover_record, cold_start_record, pause_record, count };
+                             login_record, switchover_record, cold_start_record, pause_record, syncthing_key_record,
+                             pending_key, count };
 
 }  // namespace
 
@@ -83,6 +88,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case cold_start_record:
       if (auto read = hasup::cold_start::decode_accept(text); read.record)
         must_hold(hasup::cold_start::decode_accept(hasup::cold_start::encode(*read.record)).record == read.record);
+      break;
+    case syncthing_key_record:
+      if (auto read = hasup::syncthing::decode_key_rotation(text); read.record) {
+        must_hold(read.record->generation > 0);
+        must_hold(hasup::syncthing::decode_key_rotation(hasup::syncthing::encode(*read.record)).record == read.record);
+      }
+      break;
+    case pending_key:
+      // A journal read back is one a rotation may act on: two usable keys that
+      // differ and a generation from 1.
+      if (auto read = hasup::syncthing::decode_pending_key(text)) {
+        must_hold(read->generation > 0 && read->key != read->previous);
+        must_hold(hasup::syncthing::usable_api_key(read->key) && hasup::syncthing::usable_api_key(read->previous));
+        must_hold(hasup::syncthing::decode_pending_key(hasup::syncthing::encode(*read)) == read);
+      }
       break;
     case event_ring:
       if (auto read = hasup::events::decode_ring("n1", text); read.error.empty()) {
