@@ -969,6 +969,29 @@ key_rotated_on() {  # NODE: the old key refused, the new one (in the gate's copy
   [ "$old" = 403 ] && [ "$new" = 200 ] || { echo "    $1: old key -> $old, new key -> $new"; return 1; }
 }
 check "... on every node the previous key is refused, the new one (also the gate's copy) accepted" every_node key_rotated_on
+# A node whose supervisor is down during a rotation makes its key when it
+# starts again: the record names a generation its own file is behind.
+quiet=""
+for n in n1 n2 n3; do
+  [ "$n" != "$(holders)" ] && ! is_leader "$n" >/dev/null 2>&1 && { quiet=$n; break; }
+done
+asker=n1; [ "$quiet" = n1 ] && asker=n2
+for n in n1 n2 n3; do in_node "$n" cp /etc/ha-syncthing/api-key /root/old-syncthing-key; done
+in_node "$quiet" systemctl stop ha-supervisor
+rotation_said=$(in_node "$asker" timeout 100 hactl rotate syncthing-key --timeout 90 2>&1); rotation_rc=$?
+printf '%s\n' "$rotation_said" | sed 's/^/    /'
+check "rotate syncthing-key again with $quiet's supervisor stopped: done on the live nodes (exit $rotation_rc)" \
+  said_done "every live node's syncthing has a new API key (generation 2)"
+keeps_its_key() { [ "$(syncthing_answers "$quiet" /root/old-syncthing-key)" = 200 ]; }
+check "... $quiet, its supervisor stopped, still answers to its previous key" keeps_its_key
+t0=$(date +%s%N)
+in_node "$quiet" systemctl start ha-supervisor
+at_generation_2() {
+  key_rotated_on "$quiet" && [ "$(in_node "$quiet" cat /var/lib/ha-supervisor/syncthing-key-generation)" = 2 ]
+}
+check "... started again, $quiet makes its new key (generation 2) within 30 s" wait_for 30 at_generation_2
+echo "    $(( ($(date +%s%N) - t0) / 1000000 )) ms after its supervisor was started"
+check "... and its supervisor is healthy" wait_for 20 healthy "$quiet"
 
 # --- a 4th node joins and leaves ------------------------------------------------
 keepalived_pids() { for n in n1 n2 n3; do prop "$n" keepalived MainPID; done | tr '\n' ' '; }
