@@ -806,10 +806,14 @@ check "settings: ... and nothing was written (every node still at the same index
 # A key that applies at a start changes while one node's supervisor is down:
 # the others name it as waiting for a restart; the stopped one, started again,
 # reads the store before it takes a role and starts once more with it.
-quiet=""
-for n in n1 n2 n3; do
-  [ "$n" != "$(holders)" ] && ! is_leader "$n" >/dev/null 2>&1 && { quiet=$n; break; }
-done
+quiet_node() {  # a node that holds neither the floating IP nor the leadership (its supervisor may stop)
+  local n
+  for n in n1 n2 n3; do
+    [ "$n" != "$(holders)" ] && ! is_leader "$n" >/dev/null 2>&1 && { echo "$n"; return 0; }
+  done
+  return 1
+}
+quiet=$(quiet_node)
 in_node "$quiet" systemctl stop ha-supervisor
 in_node n1 hactl settings set vip.heartbeat_max_age_s=12 >/dev/null 2>&1 || in_node n2 hactl settings set vip.heartbeat_max_age_s=12 >/dev/null
 others=$(for n in n1 n2 n3; do [ "$n" = "$quiet" ] || echo "$n"; done | tr '\n' ' ')
@@ -971,10 +975,7 @@ key_rotated_on() {  # NODE: the old key refused, the new one (in the gate's copy
 check "... on every node the previous key is refused, the new one (also the gate's copy) accepted" every_node key_rotated_on
 # A node whose supervisor is down during a rotation makes its key when it
 # starts again: the record names a generation its own file is behind.
-quiet=""
-for n in n1 n2 n3; do
-  [ "$n" != "$(holders)" ] && ! is_leader "$n" >/dev/null 2>&1 && { quiet=$n; break; }
-done
+quiet=$(quiet_node)
 asker=n1; [ "$quiet" = n1 ] && asker=n2
 for n in n1 n2 n3; do in_node "$n" cp /etc/ha-syncthing/api-key /root/old-syncthing-key; done
 in_node "$quiet" systemctl stop ha-supervisor
